@@ -1,0 +1,66 @@
+using System.Security.Cryptography;
+using Microsoft.IdentityModel.JsonWebTokens;
+using Microsoft.IdentityModel.Tokens;
+
+namespace DthGrains.Cli.Identity;
+
+/// <summary>
+/// Mints ES256 tokens with the standalone platform's signing key (created by the silo on first start in its
+/// data folder). For local use and tests only: production tokens come from the institution's OIDC provider.
+/// </summary>
+public static class StandaloneTokens
+{
+    public const string DefaultIssuer = "dthgrains-standalone";
+    public const string DefaultAudience = "dthgrains";
+
+    /// <summary>Where the silo keeps its key by default: <c>{local data}/dthgrains/identity/signing-key.pem</c>.</summary>
+    public static string DefaultKeyPath()
+    {
+        var local = Environment.GetFolderPath(Environment.SpecialFolder.LocalApplicationData);
+        if (string.IsNullOrEmpty(local))
+            local = Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".local", "share");
+        return Path.Combine(local, "dthgrains", "identity", "signing-key.pem");
+    }
+
+    public sealed record Request(
+        string Subject,
+        string Name,
+        string? Institution,
+        IReadOnlyList<string> Roles,
+        TimeSpan Lifetime,
+        string Issuer = DefaultIssuer,
+        string Audience = DefaultAudience,
+        DateTimeOffset? Now = null);
+
+    public static string Mint(string keyPath, Request request)
+    {
+        if (!File.Exists(keyPath))
+            throw new FileNotFoundException($"No signing key at {keyPath}. Start the standalone platform once (ops/run.sh) so it creates one, or pass --key.", keyPath);
+        using var ecdsa = ECDsa.Create();
+        ecdsa.ImportFromPem(File.ReadAllText(keyPath));
+        return Mint(ecdsa, request);
+    }
+
+    public static string Mint(ECDsa key, Request request)
+    {
+        var now = request.Now ?? DateTimeOffset.UtcNow;
+        var claims = new Dictionary<string, object>
+        {
+            ["sub"] = request.Subject,
+            ["name"] = request.Name,
+            ["roles"] = request.Roles.ToArray(),
+        };
+        if (request.Institution is not null) claims["institution"] = request.Institution;
+        var descriptor = new SecurityTokenDescriptor
+        {
+            Issuer = request.Issuer,
+            Audience = request.Audience,
+            IssuedAt = now.UtcDateTime,
+            NotBefore = now.UtcDateTime.AddSeconds(-5),
+            Expires = now.Add(request.Lifetime).UtcDateTime,
+            Claims = claims,
+            SigningCredentials = new SigningCredentials(new ECDsaSecurityKey(key) { KeyId = "dth-standalone" }, SecurityAlgorithms.EcdsaSha256),
+        };
+        return new JsonWebTokenHandler { SetDefaultTimesOnTokenCreation = false }.CreateToken(descriptor);
+    }
+}

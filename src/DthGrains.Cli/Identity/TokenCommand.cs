@@ -1,0 +1,37 @@
+using System.CommandLine;
+
+namespace DthGrains.Cli.Identity;
+
+/// <summary><c>dth token</c>: mints a token for the standalone platform with its local signing key.</summary>
+public static class TokenCommand
+{
+    public static Command Build()
+    {
+        var role = new Option<string[]>("--role", "-r") { Description = "Role(s): researcher, steward, auditor, institution-admin, platform-admin", Required = true, AllowMultipleArgumentsPerToken = true };
+        var subject = new Option<string?>("--sub") { Description = "Subject id (default: <role>-<institution>)" };
+        var name = new Option<string?>("--name") { Description = "Display name (default: the subject)" };
+        var institution = new Option<string?>("--institution", "-i") { Description = "Institution slug the token belongs to (default: charite)" };
+        var hours = new Option<double>("--hours") { Description = "Lifetime in hours", DefaultValueFactory = _ => 8 };
+        var key = new Option<string?>("--key") { Description = "Signing key PEM (env DTH_SIGNING_KEY; default: the standalone silo's key in the local data folder)" };
+        var command = new Command("token", "Print a bearer token for the standalone platform") { role, subject, name, institution, hours, key };
+        command.SetAction(parse =>
+        {
+            var roles = parse.GetValue(role) ?? [];
+            var inst = parse.GetValue(institution) ?? "charite";
+            var sub = parse.GetValue(subject) ?? $"{roles.FirstOrDefault() ?? "user"}-{inst}";
+            var keyPath = parse.GetValue(key) ?? Environment.GetEnvironmentVariable("DTH_SIGNING_KEY") ?? StandaloneTokens.DefaultKeyPath();
+            try
+            {
+                var token = StandaloneTokens.Mint(keyPath, new StandaloneTokens.Request(sub, parse.GetValue(name) ?? sub, inst, roles, TimeSpan.FromHours(parse.GetValue(hours))));
+                Console.Out.WriteLine(token);
+                return 0;
+            }
+            catch (FileNotFoundException ex)
+            {
+                Console.Error.WriteLine(ex.Message);
+                return 2;
+            }
+        });
+        return command;
+    }
+}

@@ -1,0 +1,89 @@
+using System.CommandLine;
+using System.Net.Http.Headers;
+using System.Text;
+using System.Text.Json;
+using Spectre.Console;
+
+namespace DthGrains.Cli.Platform;
+
+/// <summary>A thin HTTP client for the DthGrains API that turns ProblemDetails into readable errors.</summary>
+public sealed class ApiClient(HttpClient http) : IDisposable
+{
+    public static ApiClient From(ParseResult parse)
+    {
+        var client = new HttpClient { BaseAddress = new Uri(CliSettings.ResolveUrl(parse) + "/"), Timeout = TimeSpan.FromSeconds(100) };
+        if (CliSettings.ResolveToken(parse) is { } token)
+            client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", token);
+        return new ApiClient(client);
+    }
+
+    public async Task<JsonElement> SendAsync(HttpMethod method, string path, object? body = null, string? accept = null, CancellationToken ct = default)
+    {
+        using var request = new HttpRequestMessage(method, path.TrimStart('/'));
+        if (body is not null) request.Content = new StringContent(JsonSerializer.Serialize(body, CliJson.Options), Encoding.UTF8, "application/json");
+        if (accept is not null) request.Headers.Accept.ParseAdd(accept);
+        using var response = await http.SendAsync(request, ct);
+        var text = await response.Content.ReadAsStringAsync(ct);
+        if (!response.IsSuccessStatusCode) throw new ApiException((int)response.StatusCode, Describe(text, response));
+        if (string.IsNullOrWhiteSpace(text)) return default;
+        if (accept is not null && !accept.Contains("json", StringComparison.Ordinal)) return JsonSerializer.SerializeToElement(text);
+        return JsonDocument.Parse(text).RootElement.Clone();
+    }
+
+    public Task<JsonElement> GetAsync(string path, CancellationToken ct = default) => SendAsync(HttpMethod.Get, path, ct: ct);
+
+    private static string Describe(string body, HttpResponseMessage response)
+    {
+        try
+        {
+            using var doc = JsonDocument.Parse(body);
+            var root = doc.RootElement;
+            var sb = new StringBuilder();
+            sb.Append(root.TryGetProperty("title", out var t) ? t.GetString() : response.ReasonPhrase);
+            if (root.TryGetProperty("detail", out var d)) sb.Append(": ").Append(d.GetString());
+            if (root.TryGetProperty("errors", out var errors) && errors.ValueKind == JsonValueKind.Object)
+                foreach (var field in errors.EnumerateObject())
+                    foreach (var message in field.Value.EnumerateArray())
+                        sb.Append("\n  ").Append(field.Name).Append(": ").Append(message.GetString());
+            return sb.ToString();
+        }
+        catch (JsonException)
+        {
+            return $"{(int)response.StatusCode} {response.ReasonPhrase}";
+        }
+    }
+
+    public void Dispose() => http.Dispose();
+}
+
+public sealed class ApiException(int status, string message) : Exception(message)
+{
+    public int Status { get; } = status;
+}
+
+public static class CliJson
+{
+    public static readonly JsonSerializerOptions Options = new(JsonSerializerDefaults.Web) { WriteIndented = true };
+
+    public static void Print(JsonElement value) => Console.Out.WriteLine(JsonSerializer.Serialize(value, Options));
+
+    /// <summary>Runs a command body and turns API and connection failures into a red line and exit code.</summary>
+    public static async Task<int> Run(Func<Task> body)
+    {
+        try
+        {
+            await body();
+            return 0;
+        }
+        catch (ApiException ex)
+        {
+            AnsiConsole.MarkupLineInterpolated($"[red]{ex.Status}[/] {ex.Message}");
+            return ex.Status == 401 || ex.Status == 403 ? 3 : 2;
+        }
+        catch (HttpRequestException ex)
+        {
+            AnsiConsole.MarkupLineInterpolated($"[red]Cannot reach the API[/]: {ex.Message}. Is the platform running (ops/run.sh)? Set --url or DTH_URL.");
+            return 4;
+        }
+    }
+}

@@ -1,0 +1,12 @@
+using System.CommandLine;
+
+namespace DthGrains.Cli.Platform;
+
+/// <summary>The command groups of the other capabilities, wired here so Program.cs stays a list.</summary>
+public static class CliExtensions
+{
+    public static IEnumerable<Command> Commands()
+    {
+        yield break;
+    }
+}

@@ -1,0 +1,65 @@
+using System.Globalization;
+using DthGrains.Contracts.Platform;
+using JasperFx.Events;
+
+namespace DthGrains.Grains.Platform;
+
+/// <summary>
+/// Writes and reads the event envelope as Marten event headers. Plain string values only, so the
+/// headers read back byte-for-byte as they were written (the ledger hashes them).
+/// </summary>
+public static class EnvelopeHeaders
+{
+    public const string ActorSubject = "actor_sub";
+    public const string ActorName = "actor_name";
+    public const string ActorInstitution = "actor_institution";
+    public const string ActorRoles = "actor_roles";
+    public const string TraceId = "trace_id";
+    public const string Purpose = "purpose";
+    public const string RecordedAt = "recorded_at";
+    public const string IdempotencyKey = "idempotency_key";
+
+    public static EventEnvelope Create(CommandContext context, DateTimeOffset now) => new(
+        context.Actor.Subject,
+        context.Actor.Name,
+        context.Actor.Institution,
+        context.Actor.Roles.IsDefault ? [] : [.. context.Actor.Roles],
+        context.CorrelationId,
+        context.CausationId,
+        context.TraceId,
+        context.Purpose,
+        now,
+        context.IdempotencyKey);
+
+    public static void Write(IEvent e, EventEnvelope envelope)
+    {
+        e.SetHeader(ActorSubject, envelope.ActorSubject);
+        e.SetHeader(ActorName, envelope.ActorName);
+        e.SetHeader(ActorRoles, string.Join(',', envelope.ActorRoles));
+        e.SetHeader(RecordedAt, envelope.RecordedAt.ToUniversalTime().ToString("O", CultureInfo.InvariantCulture));
+        if (envelope.ActorInstitution is not null) e.SetHeader(ActorInstitution, envelope.ActorInstitution);
+        if (envelope.TraceId is not null) e.SetHeader(TraceId, envelope.TraceId);
+        if (envelope.Purpose is not null) e.SetHeader(Purpose, envelope.Purpose);
+        if (envelope.IdempotencyKey is not null) e.SetHeader(IdempotencyKey, envelope.IdempotencyKey);
+        e.CorrelationId = envelope.CorrelationId;
+        e.CausationId = envelope.CausationId;
+    }
+
+    public static EventEnvelope Read(IEvent e)
+    {
+        string? Get(string key) => e.Headers is { } h && h.TryGetValue(key, out var v) && v is not null ? v.ToString() : null;
+        var roles = Get(ActorRoles);
+        var recordedAt = Get(RecordedAt);
+        return new EventEnvelope(
+            Get(ActorSubject) ?? "unknown",
+            Get(ActorName) ?? "unknown",
+            Get(ActorInstitution),
+            string.IsNullOrEmpty(roles) ? [] : roles.Split(','),
+            e.CorrelationId ?? "",
+            e.CausationId,
+            Get(TraceId),
+            Get(Purpose),
+            recordedAt is null ? e.Timestamp : DateTimeOffset.Parse(recordedAt, CultureInfo.InvariantCulture, DateTimeStyles.RoundtripKind),
+            Get(IdempotencyKey));
+    }
+}

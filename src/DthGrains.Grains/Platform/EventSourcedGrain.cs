@@ -1,0 +1,81 @@
+using DthGrains.Contracts.Platform;
+using DthGrains.Domain.Platform;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace DthGrains.Grains.Platform;
+
+/// <summary>
+/// The thin grain shape every capability uses: load state by folding the stream at activation, decide with
+/// a pure function, append with the expected version, reply. The stream, not grain memory, is the truth:
+/// a lost race (another activation, another writer) reloads the state and answers 409.
+/// </summary>
+public abstract class EventSourcedGrain<TState> : Grain where TState : class
+{
+    private readonly Dictionary<string, long> _idempotencyKeys = new(StringComparer.Ordinal);
+
+    protected TState State { get; private set; } = null!;
+
+    protected long Version { get; private set; }
+
+    protected EventLog Log => ServiceProvider.GetRequiredService<EventLog>();
+
+    protected TimeProvider Clock => ServiceProvider.GetRequiredService<TimeProvider>();
+
+    /// <summary>The stream this grain owns, for example <c>organisation:charite</c>.</summary>
+    protected abstract string StreamKey { get; }
+
+    protected abstract TState InitialState();
+
+    protected abstract TState Evolve(TState state, object @event);
+
+    public override async Task OnActivateAsync(CancellationToken cancellationToken)
+    {
+        await ReloadAsync(cancellationToken);
+        await base.OnActivateAsync(cancellationToken);
+    }
+
+    protected async Task ReloadAsync(CancellationToken ct = default)
+    {
+        var events = await Log.ReadAsync(StreamKey, ct: ct);
+        var state = InitialState();
+        _idempotencyKeys.Clear();
+        foreach (var e in events)
+        {
+            state = Evolve(state, e.Data);
+            if (e.Headers?.TryGetValue(EnvelopeHeaders.IdempotencyKey, out var key) == true && key?.ToString() is { } k)
+                _idempotencyKeys[k] = e.Version;
+        }
+        State = state;
+        Version = events.Count == 0 ? 0 : events[^1].Version;
+    }
+
+    /// <summary>
+    /// Runs one command: honours the idempotency key and the caller's expected version, decides, appends.
+    /// Returns the new version, or the problem that refused the command.
+    /// </summary>
+    protected async Task<(long Version, Problem? Problem)> ExecuteAsync(CommandContext context, Func<TState, Decision> decide)
+    {
+        if (context.IdempotencyKey is { } key && _idempotencyKeys.TryGetValue(key, out var seenAt))
+            return (seenAt, null);
+        if (context.ExpectedVersion is { } expected && expected != Version)
+            return (Version, new Problem(ProblemKind.PreconditionFailed, "Precondition failed",
+                $"The resource is at version {Version}, not {expected}; read it again and retry with If-Match: \"{Version}\".", null, Version));
+
+        var decision = decide(State);
+        if (decision.Problem is not null) return (Version, decision.Problem);
+        if (decision.Events.Count == 0) return (Version, null);
+        try
+        {
+            var newVersion = await Log.AppendAsync(StreamKey, Version, decision.Events, context);
+            State = decision.Events.Aggregate(State, Evolve);
+            Version = newVersion;
+            if (context.IdempotencyKey is { } k) _idempotencyKeys[k] = newVersion;
+            return (newVersion, null);
+        }
+        catch (StreamConflictException)
+        {
+            await ReloadAsync();
+            return (Version, Problem.Conflict($"Another change was recorded first; the resource is now at version {Version}. Read it again and retry.", Version));
+        }
+    }
+}

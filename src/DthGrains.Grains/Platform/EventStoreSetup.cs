@@ -1,0 +1,50 @@
+using DthGrains.Grains.Ecosystem;
+using JasperFx;
+using JasperFx.Events;
+using Marten;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Weasel.Core;
+
+namespace DthGrains.Grains.Platform;
+
+/// <summary>Marten as the event store and read-model store of every capability.</summary>
+public static class EventStoreSetup
+{
+    /// <summary>The PostgreSQL schema of Marten's tables (events, streams, read models).</summary>
+    public const string SchemaName = "dth";
+
+    /// <param name="autoCreate">
+    /// <see cref="AutoCreate.CreateOrUpdate"/> in development and tests; production sets <see cref="AutoCreate.None"/>
+    /// and applies the schema once per release (README, "Database schemas").
+    /// </param>
+    public static IServiceCollection AddDthEventStore(this IServiceCollection services, string connectionString, AutoCreate autoCreate = AutoCreate.CreateOrUpdate)
+    {
+        services.TryAddSingleton(TimeProvider.System);
+        services.AddMarten(options => Configure(options, connectionString, autoCreate))
+            .UseLightweightSessions()
+            .ApplyAllDatabaseChangesOnStartup();
+        services.AddSingleton<EventLog>();
+        services.AddSingleton<IInlineProjection, EcosystemGraphProjection>();
+        return services;
+    }
+
+    public static void Configure(StoreOptions options, string connectionString, AutoCreate autoCreate)
+    {
+        options.Connection(connectionString);
+        options.DatabaseSchemaName = SchemaName;
+        options.AutoCreateSchemaObjects = autoCreate;
+        options.UseSystemTextJsonForSerialization(EnumStorage.AsString, Casing.CamelCase);
+
+        options.Events.StreamIdentity = StreamIdentity.AsString;
+        // Quick: versions are assigned in the database, and the expected version we pass is checked there.
+        options.Events.AppendMode = EventAppendMode.Quick;
+        options.Events.MetadataConfig.HeadersEnabled = true;
+        options.Events.MetadataConfig.CorrelationIdEnabled = true;
+        options.Events.MetadataConfig.CausationIdEnabled = true;
+        foreach (var (type, name) in EventTypeRegistry.All) options.Events.MapEventType(type, name);
+
+        options.Schema.For<EcosystemNodeDocument>().Index(d => d.Kind);
+        options.Schema.For<EcosystemEdgeDocument>();
+    }
+}

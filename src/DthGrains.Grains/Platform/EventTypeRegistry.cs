@@ -1,0 +1,19 @@
+using DthGrains.Domain.Ecosystem;
+using DthGrains.Domain.Federation;
+
+namespace DthGrains.Grains.Platform;
+
+/// <summary>
+/// Every event type with its explicit, stable stored name. Marten maps exactly these; a test checks that
+/// each has a JSON Schema under schemas/events/.
+/// </summary>
+public static class EventTypeRegistry
+{
+    public static readonly IReadOnlyDictionary<Type, string> All =
+        new[] { EcosystemEventTypes.Names, FederationEventTypes.Names }
+            .SelectMany(d => d)
+            .ToDictionary(p => p.Key, p => p.Value);
+
+    public static string NameOf(Type type) =>
+        All.TryGetValue(type, out var name) ? name : throw new InvalidOperationException($"Event type {type.Name} has no stable name; add it to a *EventTypes.Names map.");
+}

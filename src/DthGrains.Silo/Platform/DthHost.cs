@@ -1,0 +1,142 @@
+using System.Net;
+using DthGrains.Silo.Ecosystem;
+using DthGrains.Silo.Identity;
+using DthGrains.Silo.Platform.Postgres;
+using DthGrains.Silo.Seed;
+using Orleans.Configuration;
+using Scalar.AspNetCore;
+
+namespace DthGrains.Silo.Platform;
+
+/// <summary>
+/// The DthGrains host: one process that is an Orleans silo and serves the HTTP API. When no connection
+/// string is configured it starts the embedded PostgreSQL first and stops it after the host has stopped.
+/// </summary>
+public sealed class DthHost : IAsyncDisposable
+{
+    private DthHost(WebApplication app, EmbeddedPostgres? postgres, DthOptions options, string connectionString)
+    {
+        App = app;
+        Postgres = postgres;
+        Options = options;
+        ConnectionString = connectionString;
+    }
+
+    public WebApplication App { get; }
+
+    public EmbeddedPostgres? Postgres { get; }
+
+    public DthOptions Options { get; }
+
+    public string ConnectionString { get; }
+
+    /// <param name="args">command-line arguments (the last configuration layer)</param>
+    /// <param name="configure">extra configuration for tests, applied after every layer</param>
+    public static async Task<DthHost> CreateAsync(string[] args, Action<ConfigurationManager>? configure = null, CancellationToken ct = default)
+    {
+        var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = args, ContentRootPath = AppContext.BaseDirectory });
+        builder.Configuration.Sources.Clear();
+        ConfigurationLayers.Apply(builder.Configuration, args);
+        configure?.Invoke(builder.Configuration);
+        var options = builder.Configuration.GetSection(DthOptions.Section).Get<DthOptions>() ?? new DthOptions();
+        Validate(options);
+
+        EmbeddedPostgres? postgres = null;
+        var connectionString = builder.Configuration.GetConnectionString("Federation");
+        if (string.IsNullOrWhiteSpace(connectionString))
+        {
+            postgres = await EmbeddedPostgres.StartAsync(
+                new EmbeddedPostgresOptions { DataDirectory = Path.Combine(options.ResolveDataDirectory(), "postgres") }, null, ct);
+            await postgres.EnsureDatabaseAsync(options.DatabaseName, ct);
+            connectionString = postgres.ConnectionStringFor(options.DatabaseName);
+        }
+        try
+        {
+            await OrleansSchema.ApplyAsync(connectionString, ct);
+            ConfigureServices(builder, options, connectionString);
+            var app = builder.Build();
+            ConfigurePipeline(app);
+            return new DthHost(app, postgres, options, connectionString);
+        }
+        catch
+        {
+            if (postgres is not null) await postgres.StopAsync();
+            throw;
+        }
+    }
+
+    private static void Validate(DthOptions options)
+    {
+        if (!Contracts.Platform.Ids.IsValid(options.Institution))
+            throw new InvalidOperationException($"Dth:Institution must name this silo's institution ({Contracts.Platform.Ids.Rule}); set it in silo-config or DTH__INSTITUTION.");
+        if (!Domain.Federation.SiloRoles.IsValid(options.Role))
+            throw new InvalidOperationException("Dth:Role must be 'data' or 'hpc'.");
+    }
+
+    private static void ConfigureServices(WebApplicationBuilder builder, DthOptions options, string connectionString)
+    {
+        var services = builder.Services;
+        services.AddSingleton(options);
+        services.AddProblemDetails();
+        services.ConfigureHttpJsonOptions(o => JsonDefaults.Configure(o.SerializerOptions));
+        services.AddOpenApi();
+        services.AddDthIdentity(options);
+        services.AddDthHealthChecks(connectionString);
+        services.AddDthTelemetry(builder.Configuration, options.Institution);
+        // API bodies are small; routes that take uploads raise their own limit.
+        builder.WebHost.ConfigureKestrel(k => k.Limits.MaxRequestBodySize = 1024 * 1024);
+        builder.Host.ConfigureHostOptions(h => h.ShutdownTimeout = TimeSpan.FromSeconds(20));
+
+        builder.UseOrleans(silo =>
+        {
+            silo.Configure<ClusterOptions>(c =>
+            {
+                c.ClusterId = options.ClusterId;
+                c.ServiceId = options.ServiceId;
+            });
+            silo.ConfigureEndpoints(IPAddress.Parse(options.AdvertisedAddress), options.SiloPort, options.GatewayPort, listenOnAnyHostAddress: false);
+            silo.AddDthSilo(connectionString, options.Institution, options.Role, options.ApplySchemaOnStart);
+        });
+        if (options.Seed) services.AddHostedService<DemoSeed>();
+    }
+
+    private static void ConfigurePipeline(WebApplication app)
+    {
+        app.UseExceptionHandler();
+        app.UseStatusCodePages();
+        app.UseAuthentication();
+        app.UseAuthorization();
+        app.MapOpenApi().AllowAnonymous();
+        app.MapScalarApiReference("/reference", o => o.WithTitle("DthGrains API")).AllowAnonymous();
+        app.MapGet("/", () => Results.Redirect("/reference")).ExcludeFromDescription().AllowAnonymous();
+        app.MapDthHealth();
+        app.MapEcosystemEndpoints();
+    }
+
+    public Task StartAsync(CancellationToken ct = default) => App.StartAsync(ct);
+
+    public async Task StopAsync(CancellationToken ct = default)
+    {
+        await App.StopAsync(ct);
+        if (Postgres is not null) await Postgres.StopAsync();
+    }
+
+    /// <summary>Runs until Ctrl-C or SIGTERM, then stops the silo and, after it, the embedded PostgreSQL.</summary>
+    public async Task RunAsync()
+    {
+        try
+        {
+            await App.RunAsync();
+        }
+        finally
+        {
+            if (Postgres is not null) await Postgres.StopAsync();
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await App.DisposeAsync();
+        if (Postgres is not null) await Postgres.DisposeAsync();
+    }
+}

@@ -1,0 +1,64 @@
+namespace DthGrains.Silo.Platform;
+
+/// <summary>The <c>Dth</c> configuration section: who this silo is and where its state lives.</summary>
+public sealed class DthOptions
+{
+    public const string Section = "Dth";
+
+    /// <summary><c>standalone</c> (embedded PostgreSQL, demo seed) or <c>institution</c> (a partner silo).</summary>
+    public string Profile { get; set; } = "standalone";
+
+    /// <summary>Slug of the institution hosting this silo; its datasets may live only on its silos.</summary>
+    public string Institution { get; set; } = "";
+
+    /// <summary><c>data</c> or <c>hpc</c>.</summary>
+    public string Role { get; set; } = "data";
+
+    public string ClusterId { get; set; } = "dth-standalone";
+
+    public string ServiceId { get; set; } = "dthgrains";
+
+    public int SiloPort { get; set; } = 11111;
+
+    public int GatewayPort { get; set; } = 30000;
+
+    /// <summary>The address other silos reach this one at (loopback by default).</summary>
+    public string AdvertisedAddress { get; set; } = "127.0.0.1";
+
+    /// <summary>Folder for the embedded PostgreSQL cluster and the standalone signing key. Empty: the user's local data folder.</summary>
+    public string? DataDirectory { get; set; }
+
+    /// <summary>Database created on the embedded server when no connection string is configured.</summary>
+    public string DatabaseName { get; set; } = "dthgrains";
+
+    /// <summary>Seed the demo federation on the first start (standalone only).</summary>
+    public bool Seed { get; set; }
+
+    /// <summary>Apply Marten's schema changes at start (development); production applies them in a release step.</summary>
+    public bool ApplySchemaOnStart { get; set; } = true;
+
+    public IdentityOptions Identity { get; set; } = new();
+
+    public string ResolveDataDirectory()
+    {
+        if (!string.IsNullOrWhiteSpace(DataDirectory)) return Path.GetFullPath(DataDirectory);
+        var local = Environment.GetFolderPath(Environment.SpecialFolder.LocalApplicationData);
+        if (string.IsNullOrEmpty(local))
+            local = Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".local", "share");
+        return Path.Combine(local, "dthgrains");
+    }
+}
+
+/// <summary>Token validation: an OIDC authority in production, a local signing key in standalone.</summary>
+public sealed class IdentityOptions
+{
+    /// <summary>OIDC authority (issuer URL). When set, keys come from its discovery document.</summary>
+    public string? Authority { get; set; }
+
+    public string Issuer { get; set; } = "dthgrains-standalone";
+
+    public string Audience { get; set; } = "dthgrains";
+
+    /// <summary>PEM file of the standalone ES256 key. Empty: <c>{DataDirectory}/identity/signing-key.pem</c>.</summary>
+    public string? SigningKeyPath { get; set; }
+}

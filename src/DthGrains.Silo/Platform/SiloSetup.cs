@@ -1,0 +1,40 @@
+using DthGrains.Grains.Platform;
+using JasperFx;
+using Orleans.Runtime.MembershipService.SiloMetadata;
+
+namespace DthGrains.Silo.Platform;
+
+/// <summary>
+/// What makes an Orleans silo a DthGrains silo, shared by the real host and the in-process test clusters:
+/// ADO.NET clustering and reminders on PostgreSQL, the silo's federation metadata, the event store and
+/// federation presence.
+/// </summary>
+public static class SiloSetup
+{
+    /// <summary>Silo metadata keys, read by placement filters (data residency, HPC first).</summary>
+    public const string InstitutionKey = "institution";
+    public const string RoleKey = "role";
+
+    public static ISiloBuilder AddDthSilo(this ISiloBuilder silo, string connectionString, string institution, string role, bool applySchema = true)
+    {
+        silo.UseAdoNetClustering(o =>
+        {
+            o.Invariant = "Npgsql";
+            o.ConnectionString = connectionString;
+        });
+        silo.UseAdoNetReminderService(o =>
+        {
+            o.Invariant = "Npgsql";
+            o.ConnectionString = connectionString;
+        });
+        silo.UseSiloMetadata(new Dictionary<string, string> { [InstitutionKey] = institution, [RoleKey] = role });
+        silo.AddActivityPropagation();
+        silo.Services.AddDthEventStore(connectionString, applySchema ? AutoCreate.CreateOrUpdate : AutoCreate.None);
+        silo.Services.AddDthFederation(f =>
+        {
+            f.Institution = institution;
+            f.Role = role;
+        });
+        return silo;
+    }
+}
