@@ -95,7 +95,7 @@ public sealed class DthHost : IAsyncDisposable
                 c.ServiceId = options.ServiceId;
             });
             silo.ConfigureEndpoints(IPAddress.Parse(options.AdvertisedAddress), options.SiloPort, options.GatewayPort, listenOnAnyHostAddress: false);
-            silo.AddDthSilo(connectionString, options.Institution, options.Role, options.ApplySchemaOnStart);
+            silo.AddDthSilo(connectionString, options.Institution, options.Role, options.MembershipTimings(), options.ApplySchemaOnStart);
         });
         if (options.Seed) services.AddHostedService<DemoSeed>();
     }

@@ -39,6 +39,16 @@ public sealed class DthOptions
 
     public IdentityOptions Identity { get; set; } = new();
 
+    /// <summary><c>local</c> (one machine or site: fast failure detection) or <c>federated</c> (wide-area links).</summary>
+    public string Membership { get; set; } = "local";
+
+    public Postgres.MembershipTimings MembershipTimings() => Membership switch
+    {
+        "local" => Postgres.MembershipTimings.Local,
+        "federated" => Postgres.MembershipTimings.Federated,
+        _ => throw new InvalidOperationException("Dth:Membership must be 'local' or 'federated'."),
+    };
+
     public string ResolveDataDirectory()
     {
         if (!string.IsNullOrWhiteSpace(DataDirectory)) return Path.GetFullPath(DataDirectory);

@@ -21,7 +21,7 @@ public static class JsonBody
         catch (JsonException ex)
         {
             var path = string.IsNullOrEmpty(ex.Path) ? "body" : ex.Path;
-            return (null, Problem.Invalid(path, Explain(ex, path)));
+            return (null, Problem.Invalid(path, Explain(ex, path, typeof(T))));
         }
         catch (BadHttpRequestException ex) when (ex.StatusCode == StatusCodes.Status413PayloadTooLarge)
         {
@@ -29,15 +29,46 @@ public static class JsonBody
         }
     }
 
-    private static string Explain(JsonException ex, string path)
+    private static string Explain(JsonException ex, string path, Type bodyType)
     {
         var message = ex.Message;
         if (message.Contains("could not be mapped", StringComparison.Ordinal))
             return $"'{path}' is not a member of this request; remove it (unknown members are rejected).";
         if (message.Contains("maximum configured depth", StringComparison.Ordinal))
             return "The JSON is nested too deeply (at most 32 levels).";
-        // The framework's message names the path and the expected type; strip its internal type names.
-        var cut = message.IndexOf(" Path:", StringComparison.Ordinal);
-        return $"'{path}' could not be read: {(cut > 0 ? message[..cut] : message)}";
+        if (ex.Path is null || ex.LineNumber is null)
+            return "The body is not valid JSON.";
+        // Never echo the framework's message: it names internal types. Say what the member expects instead.
+        return MemberType(bodyType, path) is { } type
+            ? $"'{path}' must be {Describe(type)}."
+            : $"'{path}' has a value of the wrong type, or the JSON is malformed there.";
+    }
+
+    /// <summary>The declared type at a simple JSON path such as <c>$.type</c> or <c>$.details.country</c>.</summary>
+    private static Type? MemberType(Type root, string path)
+    {
+        var type = root;
+        foreach (var segment in path.TrimStart('$').Split('.', StringSplitOptions.RemoveEmptyEntries))
+        {
+            var name = segment.Split('[')[0];
+            var property = type.GetProperties().FirstOrDefault(p => string.Equals(p.Name, name, StringComparison.OrdinalIgnoreCase));
+            if (property is null) return null;
+            type = Nullable.GetUnderlyingType(property.PropertyType) ?? property.PropertyType;
+            if (segment.Contains('[') && type.IsArray) type = type.GetElementType()!;
+        }
+        return type;
+    }
+
+    private static string Describe(Type type)
+    {
+        if (type.IsEnum)
+            return "one of " + string.Join(", ", Enum.GetValues(type).Cast<object>().Select(v => JsonSerializer.Serialize(v, type, JsonDefaults.Options)));
+        if (type == typeof(string)) return "a string";
+        if (type == typeof(DateOnly)) return "a date like \"2026-11-25\"";
+        if (type == typeof(DateTimeOffset) || type == typeof(DateTime)) return "a date and time like \"2026-11-25T10:00:00Z\"";
+        if (type == typeof(bool)) return "true or false";
+        if (type.IsPrimitive || type == typeof(decimal)) return "a number";
+        if (type.IsArray || (type.IsGenericType && typeof(System.Collections.IEnumerable).IsAssignableFrom(type))) return "an array";
+        return "an object";
     }
 }

@@ -1,4 +1,5 @@
 using DthGrains.Grains.Platform;
+using DthGrains.Silo.Platform.Postgres;
 using JasperFx;
 using Orleans.Runtime.MembershipService.SiloMetadata;
 
@@ -15,18 +16,9 @@ public static class SiloSetup
     public const string InstitutionKey = "institution";
     public const string RoleKey = "role";
 
-    public static ISiloBuilder AddDthSilo(this ISiloBuilder silo, string connectionString, string institution, string role, bool applySchema = true)
+    public static ISiloBuilder AddDthSilo(this ISiloBuilder silo, string connectionString, string institution, string role, MembershipTimings timings, bool applySchema = true)
     {
-        silo.UseAdoNetClustering(o =>
-        {
-            o.Invariant = "Npgsql";
-            o.ConnectionString = connectionString;
-        });
-        silo.UseAdoNetReminderService(o =>
-        {
-            o.Invariant = "Npgsql";
-            o.ConnectionString = connectionString;
-        });
+        OrleansPostgresClustering.Configure(silo, connectionString, timings);
         silo.UseSiloMetadata(new Dictionary<string, string> { [InstitutionKey] = institution, [RoleKey] = role });
         silo.AddActivityPropagation();
         silo.Services.AddDthEventStore(connectionString, applySchema ? AutoCreate.CreateOrUpdate : AutoCreate.None);
