@@ -1,0 +1,17 @@
+namespace DthGrains.Integration.Tests.Infrastructure;
+
+/// <summary>One real host shared by the API tests of a collection; tests isolate themselves by fresh ids.</summary>
+public sealed class HostFixture : IAsyncLifetime
+{
+    public TestHost Host { get; private set; } = null!;
+
+    public async Task InitializeAsync() => Host = await TestHost.StartAsync(seed: true);
+
+    public async Task DisposeAsync() => await Host.DisposeAsync();
+}
+
+[CollectionDefinition(Name)]
+public sealed class HostCollection : ICollectionFixture<HostFixture>
+{
+    public const string Name = "Platform host";
+}
