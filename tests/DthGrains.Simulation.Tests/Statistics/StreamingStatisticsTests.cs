@@ -1,0 +1,66 @@
+using DthGrains.Simulation.Cohorts;
+using DthGrains.Simulation.Statistics;
+
+namespace DthGrains.Simulation.Tests.Statistics;
+
+public class StreamingStatisticsTests
+{
+    private static double[] Normals(int n, ulong seed)
+    {
+        var rng = new Xoshiro256StarStar(seed);
+        return Enumerable.Range(0, n).Select(_ => rng.NextNormal()).ToArray();
+    }
+
+    [Fact]
+    public void Welford_moments_match_the_two_pass_formula_and_merge_exactly()
+    {
+        var x = Normals(10_000, 1).Select(v => 1e6 + v).ToArray(); // large offset: naive sums of squares would lose digits
+        var all = new RunningMoments();
+        var a = new RunningMoments();
+        var b = new RunningMoments();
+        for (int i = 0; i < x.Length; i++) { all.Add(x[i]); if (i < 3000) a.Add(x[i]); else b.Add(x[i]); }
+        a.Merge(b);
+        double mean = x.Average();
+        double variance = x.Sum(v => (v - mean) * (v - mean)) / (x.Length - 1);
+        // Relative agreement 1e-12 on the mean (1e6 offset) and 1e-9 on the variance.
+        all.Mean.Should().BeApproximately(mean, 1e-6);
+        all.Variance.Should().BeApproximately(variance, 1e-9 * variance);
+        a.Mean.Should().BeApproximately(mean, 1e-6);
+        a.Variance.Should().BeApproximately(variance, 1e-9 * variance);
+        a.Count.Should().Be(10_000);
+    }
+
+    [Theory]
+    [InlineData(0.01)]
+    [InlineData(0.05)]
+    [InlineData(0.25)]
+    [InlineData(0.5)]
+    [InlineData(0.95)]
+    [InlineData(0.99)]
+    public void Sketch_quantiles_are_within_half_a_percent_in_rank(double q)
+    {
+        var x = Normals(200_000, 2);
+        var sketch = new QuantileSketch(100);
+        foreach (var v in x) sketch.Add(v);
+        var sorted = x.OrderBy(v => v).ToArray();
+        double estimate = sketch.Quantile(q);
+        double rank = (double)Array.BinarySearch(sorted, estimate) is var r && r >= 0 ? r : ~(int)r;
+        (rank / x.Length).Should().BeApproximately(q, 0.005);
+    }
+
+    [Fact]
+    public void Sketch_size_is_bounded_and_merged_sketches_agree_with_a_single_one()
+    {
+        var x = Normals(100_000, 3);
+        var whole = new QuantileSketch(100);
+        var parts = Enumerable.Range(0, 4).Select(_ => new QuantileSketch(100)).ToArray();
+        for (int i = 0; i < x.Length; i++) { whole.Add(x[i]); parts[i % 4].Add(x[i]); }
+        for (int k = 1; k < 4; k++) parts[0].Merge(parts[k]);
+        whole.Snapshot().Means.Length.Should().BeLessThan(200);
+        parts[0].TotalWeight.Should().Be(100_000);
+        foreach (var q in new[] { 0.05, 0.5, 0.95 })
+            parts[0].Quantile(q).Should().BeApproximately(whole.Quantile(q), 0.02);
+        var roundTrip = QuantileSketch.FromState(parts[0].Snapshot());
+        roundTrip.Quantile(0.5).Should().Be(parts[0].Quantile(0.5));
+    }
+}
