@@ -59,8 +59,18 @@ public static class StandaloneTokens
             NotBefore = now.UtcDateTime.AddSeconds(-5),
             Expires = now.Add(request.Lifetime).UtcDateTime,
             Claims = claims,
-            SigningCredentials = new SigningCredentials(new ECDsaSecurityKey(key) { KeyId = "dth-standalone" }, SecurityAlgorithms.EcdsaSha256),
+            SigningCredentials = new SigningCredentials(SigningKey(key), SecurityAlgorithms.EcdsaSha256),
         };
         return new JsonWebTokenHandler { SetDefaultTimesOnTokenCreation = false }.CreateToken(descriptor);
     }
+
+    /// <summary>
+    /// No signature-provider cache: IdentityModel caches providers by key id, and would keep signing with
+    /// the first key object it saw under "dth-standalone" (disposed, or another key) instead of this one.
+    /// </summary>
+    private static ECDsaSecurityKey SigningKey(ECDsa key) => new(key)
+    {
+        KeyId = "dth-standalone",
+        CryptoProviderFactory = new CryptoProviderFactory { CacheSignatureProviders = false },
+    };
 }

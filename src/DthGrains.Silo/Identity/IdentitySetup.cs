@@ -14,6 +14,12 @@ public static class IdentitySetup
     public static IServiceCollection AddDthIdentity(this IServiceCollection services, DthOptions options)
     {
         var identity = options.Identity;
+        // Created at start, not on the first request: 'dth token' needs the key before anyone calls the API.
+        var standaloneKey = string.IsNullOrWhiteSpace(identity.Authority)
+            ? StandaloneSigningKey.LoadOrCreate(string.IsNullOrWhiteSpace(identity.SigningKeyPath)
+                ? StandaloneSigningKey.DefaultPath(options.ResolveDataDirectory())
+                : identity.SigningKeyPath)
+            : null;
         services.AddAuthentication(JwtBearerDefaults.AuthenticationScheme)
             .AddJwtBearer(jwt =>
             {
@@ -38,10 +44,7 @@ public static class IdentitySetup
                 }
                 else
                 {
-                    var keyPath = string.IsNullOrWhiteSpace(identity.SigningKeyPath)
-                        ? StandaloneSigningKey.DefaultPath(options.ResolveDataDirectory())
-                        : identity.SigningKeyPath;
-                    jwt.TokenValidationParameters.IssuerSigningKey = StandaloneSigningKey.LoadOrCreate(keyPath);
+                    jwt.TokenValidationParameters.IssuerSigningKey = standaloneKey;
                     // Only the algorithm of our own key: 'none' and HMAC confusion are refused outright.
                     jwt.TokenValidationParameters.ValidAlgorithms = [SecurityAlgorithms.EcdsaSha256];
                 }

@@ -19,6 +19,12 @@ public static class SiloSetup
     public static ISiloBuilder AddDthSilo(this ISiloBuilder silo, string connectionString, string institution, string role, MembershipTimings timings, bool applySchema = true)
     {
         OrleansPostgresClustering.Configure(silo, connectionString, timings);
+        return silo.AddDthServices(connectionString, institution, role, applySchema);
+    }
+
+    /// <summary>Everything but clustering: for test clusters whose clustering the test harness configures.</summary>
+    public static ISiloBuilder AddDthServices(this ISiloBuilder silo, string connectionString, string institution, string role, bool applySchema = true)
+    {
         silo.UseSiloMetadata(new Dictionary<string, string> { [InstitutionKey] = institution, [RoleKey] = role });
         silo.AddActivityPropagation();
         silo.Services.AddDthEventStore(connectionString, applySchema ? AutoCreate.CreateOrUpdate : AutoCreate.None);

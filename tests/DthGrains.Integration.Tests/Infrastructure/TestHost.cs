@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Configuration;
 using System.Net.Http.Headers;
 using DthGrains.Cli.Identity;
 using DthGrains.Silo.Identity;
