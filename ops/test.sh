@@ -35,6 +35,11 @@ as_root() {
   fi
 }
 
+if ! command -v dotnet >/dev/null 2>&1; then
+  echo "ops/test.sh: the .NET SDK was not found. Install the .NET 10 SDK (version pinned in global.json; for example the dotnet-sdk-10.0 package or Microsoft's dotnet-install script), make sure 'dotnet' is on PATH, and run ops/test.sh again." >&2
+  exit 1
+fi
+
 if ! have_postgres_binaries; then
   echo "ops/test.sh: PostgreSQL server binaries (initdb, pg_ctl) not found; installing the postgresql package."
   # The tests run their own private servers: keep the package from creating and starting a system
@@ -51,11 +56,6 @@ if ! have_postgres_binaries; then
     echo "ops/test.sh: postgresql is installed but initdb/pg_ctl are still not found on PATH or under /usr/lib/postgresql/*/bin." >&2
     exit 1
   fi
-fi
-
-if ! command -v dotnet >/dev/null 2>&1; then
-  echo "ops/test.sh: the .NET SDK was not found. Install the .NET 10 SDK (version pinned in global.json; for example the dotnet-sdk-10.0 package or Microsoft's dotnet-install script), make sure 'dotnet' is on PATH, and run ops/test.sh again." >&2
-  exit 1
 fi
 
 log="$(mktemp "${TMPDIR:-/tmp}/dthgrains-test.XXXXXX.log")"

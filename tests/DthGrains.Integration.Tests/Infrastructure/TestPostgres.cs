@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Globalization;
 using System.Text;
 using DthGrains.Silo.Platform.Postgres;
@@ -109,13 +110,51 @@ public static class TestPostgres
         await StopLeftoversAsync();
         var folder = NewTemporaryFolder("shared");
         var server = await EmbeddedPostgres.StartAsync(new EmbeddedPostgresOptions { DataDirectory = folder });
+        StartReaper(server, folder);
         AppDomain.CurrentDomain.ProcessExit += (_, _) =>
         {
             NpgsqlConnection.ClearAllPools();
-            server.Stop();
+            server.Stop(immediate: true);
             DeleteFolder(folder);
         };
         return server;
+    }
+
+    /// <summary>
+    /// The test host may be killed before its exit handlers finish, so a detached watchdog waits for this
+    /// process to end, then stops the server and deletes its folder. The shell script is constant: the
+    /// pid, folder and stop command travel as positional parameters.
+    /// </summary>
+    private static void StartReaper(EmbeddedPostgres server, string folder)
+    {
+        const string Script =
+            "exec </dev/null >/dev/null 2>&1; pid=$1; dir=$2; shift 2; "
+            + "while kill -0 \"$pid\"; do sleep 0.5; done; \"$@\"; rm -rf -- \"$dir\"";
+        var setsid = new[] { "/usr/bin/setsid", "/bin/setsid" }.FirstOrDefault(File.Exists);
+        var start = new ProcessStartInfo(setsid ?? "/bin/sh")
+        {
+            UseShellExecute = false,
+            RedirectStandardInput = true,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+        };
+        if (setsid is not null)
+        {
+            start.ArgumentList.Add("-f");
+            start.ArgumentList.Add("/bin/sh");
+        }
+
+        start.ArgumentList.Add("-c");
+        start.ArgumentList.Add(Script);
+        start.ArgumentList.Add("dthgrains-test-reaper");
+        start.ArgumentList.Add(Environment.ProcessId.ToString(CultureInfo.InvariantCulture));
+        start.ArgumentList.Add(folder);
+        foreach (var part in server.StopCommand(immediate: true))
+        {
+            start.ArgumentList.Add(part);
+        }
+
+        using var reaper = Process.Start(start);
     }
 
     /// <summary>Stops servers and deletes folders left by earlier test processes that died.</summary>

@@ -216,8 +216,12 @@ public sealed class EmbeddedPostgres : IAsyncDisposable
         _logger?.LogInformation("Embedded PostgreSQL on {DataDirectory} stopped", DataDirectory);
     }
 
-    /// <summary>Synchronous <see cref="StopAsync"/> for process-exit handlers, which cannot await.</summary>
-    public void Stop()
+    /// <summary>
+    /// Synchronous <see cref="StopAsync"/> for process-exit handlers, which cannot await. With
+    /// <paramref name="immediate"/> the server skips its shutdown checkpoint (<c>-m immediate</c>, crash recovery
+    /// at the next start): for throwaway servers when the process has little time left.
+    /// </summary>
+    public void Stop(bool immediate = false)
     {
         if (Interlocked.Exchange(ref _stopped, 1) == 1)
         {
@@ -225,8 +229,18 @@ public sealed class EmbeddedPostgres : IAsyncDisposable
         }
 
         NpgsqlConnection.ClearAllPools();
-        var (file, arguments) = _user.Command(Binaries.PgCtl, StopArguments(ClusterDirectory, _options.StartTimeout));
+        var (file, arguments) = _user.Command(Binaries.PgCtl, StopArguments(ClusterDirectory, _options.StartTimeout, immediate ? "immediate" : "fast"));
         ProcessRunner.Run(file, arguments, _options.StartTimeout + TimeSpan.FromSeconds(5), DataDirectory);
+    }
+
+    /// <summary>
+    /// The command (file first, then arguments) that stops this server, as the right user: for a watchdog
+    /// process that must stop the server after this process is gone.
+    /// </summary>
+    public IReadOnlyList<string> StopCommand(bool immediate = false)
+    {
+        var (file, arguments) = _user.Command(Binaries.PgCtl, StopArguments(ClusterDirectory, _options.StartTimeout, immediate ? "immediate" : "fast"));
+        return [file, .. arguments];
     }
 
     public async ValueTask DisposeAsync() => await StopAsync();
@@ -396,11 +410,11 @@ public sealed class EmbeddedPostgres : IAsyncDisposable
         }
     }
 
-    private static List<string> StopArguments(string clusterDirectory, TimeSpan timeout) =>
+    private static List<string> StopArguments(string clusterDirectory, TimeSpan timeout, string mode = "fast") =>
     [
         "stop",
         "-D", clusterDirectory,
-        "-m", "fast",
+        "-m", mode,
         "-w",
         "-t", Math.Max(1, (int)Math.Ceiling(timeout.TotalSeconds)).ToString(CultureInfo.InvariantCulture),
     ];
