@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# Runs the benchmarks side by side with their baselines. Usage: ops/bench.sh [benchmark ...] (default: all).
+# Each benchmark prints `name: value unit` lines and `ratio <name>: X.XX (target >= Y)` lines.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+# SciPy baseline: Debian's python3-scipy, called as /usr/bin/python3 (the python3 first on PATH may be another build).
+if ! /usr/bin/python3 -c 'import scipy' 2>/dev/null; then
+  if ! apt-get install -y python3-scipy; then
+    apt-get update
+    apt-get install -y python3-scipy
+  fi
+fi
+
+dotnet build tests/DthGrains.Benchmarks -c Release --nologo -v quiet
+bench=tests/DthGrains.Benchmarks/bin/Release/net10.0/DthGrains.Benchmarks.dll
+
+benchmarks=("$@")
+if [ ${#benchmarks[@]} -eq 0 ]; then
+  benchmarks=(solver)
+fi
+for b in "${benchmarks[@]}"; do
+  echo "== $b"
+  dotnet "$bench" "$b" "${BENCH_SECONDS:-3}"
+done

@@ -1,0 +1,14 @@
+using DthGrains.Benchmarks.Simulation;
+
+// Dispatch by the first argument, so other benchmarks (event store, platform) can be added as further verbs.
+var benchmarks = new Dictionary<string, Func<string[], int>>(StringComparer.OrdinalIgnoreCase)
+{
+    ["solver"] = SolverBenchmark.Run,
+};
+
+if (args.Length == 0 || !benchmarks.TryGetValue(args[0], out var run))
+{
+    Console.Error.WriteLine($"usage: DthGrains.Benchmarks <{string.Join("|", benchmarks.Keys)}> [options]");
+    return 2;
+}
+return run(args[1..]);
