@@ -1,0 +1,36 @@
+using System.CommandLine;
+using DthGrains.Simulation.Solvers;
+
+namespace DthGrains.Cli.Simulation;
+
+/// <summary><c>dth sim local</c>: run a model on this machine, one individual or a virtual cohort.</summary>
+internal static class LocalCommand
+{
+    public static Command Build()
+    {
+        var model = new Option<string>("--model", "-m") { Description = "Model: bergman, hovorka, windkessel, pkpd (or a full model id).", DefaultValueFactory = _ => "bergman" };
+        var scenario = new Option<string>("--scenario", "-s") { Description = "Scenario: reference (the model's publication scenario); bergman also has 'day'.", DefaultValueFactory = _ => "reference" };
+        var cohort = new Option<int>("--cohort", "-n") { Description = "Virtual cohort size; 0 runs the default individual.", DefaultValueFactory = _ => 0 };
+        var seed = new Option<ulong>("--seed") { Description = "Seed of the cohort sampling (same seed, same cohort).", DefaultValueFactory = _ => 1UL };
+        var step = new Option<double?>("--step") { Description = "Output step in model time units (default: 5 min, 1 h for pkpd, 0.01 s for windkessel)." };
+        var rtol = new Option<double>("--rtol") { Description = "Relative tolerance.", DefaultValueFactory = _ => 1e-6 };
+        var atol = new Option<double>("--atol") { Description = "Absolute tolerance.", DefaultValueFactory = _ => 1e-9 };
+        var solver = new Option<SolverKind>("--solver") { Description = "Auto, DormandPrince45 or Rodas4.", DefaultValueFactory = _ => SolverKind.Auto };
+        var output = new Option<string?>("--out", "-o") { Description = "CSV file to write (default: sim-<model>-<scenario>[-cohort].csv in the current directory)." };
+        var json = new Option<bool>("--json") { Description = "Print machine-readable JSON instead of tables." };
+
+        var cmd = new Command("local", "Run a simulation on this machine and print a summary (and percentile bands for a cohort).");
+        foreach (var o in new Option[] { model, scenario, cohort, seed, step, rtol, atol, solver, output, json }) cmd.Options.Add(o);
+        cmd.SetAction(parse =>
+        {
+            var args = new LocalRunArguments(
+                parse.GetValue(model)!, parse.GetValue(scenario)!, parse.GetValue(cohort), parse.GetValue(seed), parse.GetValue(step),
+                new SolverOptions(parse.GetValue(solver), parse.GetValue(rtol), parse.GetValue(atol)), parse.GetValue(output), parse.GetValue(json));
+            return LocalRun.Execute(args);
+        });
+        return cmd;
+    }
+}
+
+/// <summary>Parsed arguments of <c>dth sim local</c>.</summary>
+internal sealed record LocalRunArguments(string Model, string Scenario, int Cohort, ulong Seed, double? Step, SolverOptions Solver, string? Out, bool Json);
