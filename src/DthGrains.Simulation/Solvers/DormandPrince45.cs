@@ -28,7 +28,7 @@ public sealed class DormandPrince45 : OdeSolver
         0, 40617522.0 / 29380423, -110615467.0 / 29380423, 69997945.0 / 29380423,
     ];
 
-    private readonly double[] _k1, _k2, _k3, _k4, _k5, _k6, _k7, _ys, _err;
+    private readonly double[] _k1, _k2, _k3, _k4, _k5, _k6, _k7, _ys;
     private double _h;
     private int _stiffCount, _nonStiffCount;
     private bool _stiff;
@@ -38,7 +38,7 @@ public sealed class DormandPrince45 : OdeSolver
     {
         _k1 = new double[dimension]; _k2 = new double[dimension]; _k3 = new double[dimension]; _k4 = new double[dimension];
         _k5 = new double[dimension]; _k6 = new double[dimension]; _k7 = new double[dimension];
-        _ys = new double[dimension]; _err = new double[dimension];
+        _ys = new double[dimension];
     }
 
     /// <inheritdoc />
@@ -61,33 +61,44 @@ public sealed class DormandPrince45 : OdeSolver
     /// <inheritdoc />
     protected override double TryStep(IOdeSystem system, double t, double h)
     {
+        // Spans sliced to one length let the JIT drop most bounds checks in these short loops: per-step overhead
+        // matters because physiological systems are small and their right-hand sides cheap.
         int n = Dimension;
-        double[] y = Y, ys = _ys, k1 = _k1, k2 = _k2, k3 = _k3, k4 = _k4, k5 = _k5, k6 = _k6, k7 = _k7, yn = YNew;
-        for (int i = 0; i < n; i++) ys[i] = y[i] + h * A21 * k1[i];
+        ReadOnlySpan<double> y = Y.AsSpan(0, n), k1 = _k1.AsSpan(0, n);
+        Span<double> ys = _ys.AsSpan(0, n), yn = YNew.AsSpan(0, n);
+        Span<double> k2 = _k2.AsSpan(0, n), k3 = _k3.AsSpan(0, n), k4 = _k4.AsSpan(0, n), k5 = _k5.AsSpan(0, n), k6 = _k6.AsSpan(0, n), k7 = _k7.AsSpan(0, n);
+        for (int i = 0; i < ys.Length; i++) ys[i] = y[i] + h * A21 * k1[i];
         system.Evaluate(t + C2 * h, ys, k2);
-        for (int i = 0; i < n; i++) ys[i] = y[i] + h * (A31 * k1[i] + A32 * k2[i]);
+        for (int i = 0; i < ys.Length; i++) ys[i] = y[i] + h * (A31 * k1[i] + A32 * k2[i]);
         system.Evaluate(t + C3 * h, ys, k3);
-        for (int i = 0; i < n; i++) ys[i] = y[i] + h * (A41 * k1[i] + A42 * k2[i] + A43 * k3[i]);
+        for (int i = 0; i < ys.Length; i++) ys[i] = y[i] + h * (A41 * k1[i] + A42 * k2[i] + A43 * k3[i]);
         system.Evaluate(t + C4 * h, ys, k4);
-        for (int i = 0; i < n; i++) ys[i] = y[i] + h * (A51 * k1[i] + A52 * k2[i] + A53 * k3[i] + A54 * k4[i]);
+        for (int i = 0; i < ys.Length; i++) ys[i] = y[i] + h * (A51 * k1[i] + A52 * k2[i] + A53 * k3[i] + A54 * k4[i]);
         system.Evaluate(t + C5 * h, ys, k5);
-        for (int i = 0; i < n; i++) ys[i] = y[i] + h * (A61 * k1[i] + A62 * k2[i] + A63 * k3[i] + A64 * k4[i] + A65 * k5[i]);
+        for (int i = 0; i < ys.Length; i++) ys[i] = y[i] + h * (A61 * k1[i] + A62 * k2[i] + A63 * k3[i] + A64 * k4[i] + A65 * k5[i]);
         system.Evaluate(t + h, ys, k6);
-        for (int i = 0; i < n; i++) yn[i] = y[i] + h * (B1 * k1[i] + B3 * k3[i] + B4 * k4[i] + B5 * k5[i] + B6 * k6[i]);
+        for (int i = 0; i < yn.Length; i++) yn[i] = y[i] + h * (B1 * k1[i] + B3 * k3[i] + B4 * k4[i] + B5 * k5[i] + B6 * k6[i]);
         system.Evaluate(t + h, yn, k7);
         Statistics.RhsEvaluations += 6;
-        for (int i = 0; i < n; i++)
-            _err[i] = h * (E1 * k1[i] + E3 * k3[i] + E4 * k4[i] + E5 * k5[i] + E6 * k6[i] + E7 * k7[i]);
         _h = h;
-        for (int i = 0; i < n; i++)
-            if (!double.IsFinite(yn[i])) return double.NaN;
-        return ErrorNorm(_err, y, yn);
+
+        double rtol = Options.RelativeTolerance, atol = Options.AbsoluteTolerance, sum = 0;
+        for (int i = 0; i < yn.Length; i++)
+        {
+            double e = h * (E1 * k1[i] + E3 * k3[i] + E4 * k4[i] + E5 * k5[i] + E6 * k6[i] + E7 * k7[i]);
+            double sc = atol + rtol * Math.Max(Math.Abs(y[i]), Math.Abs(yn[i]));
+            double r = e / sc;
+            sum += r * r;
+        }
+        // NaN or infinity anywhere in the new state shows up in the sum and makes the driver shrink the step.
+        return double.IsFinite(sum) ? Math.Sqrt(sum / n) : double.NaN;
     }
 
     /// <inheritdoc />
     protected override void PrepareDenseOutput(IOdeSystem system, double t, double h)
     {
         // Hairer's stiffness test: h·|λ| ≈ h·‖k7 − k6‖ / ‖y_new − y_stage6‖; the stability boundary of DOPRI5 is ≈ 3.3.
+        if (!DetectStiffness) return;
         int n = Dimension;
         double num = 0, den = 0;
         for (int i = 0; i < n; i++)
@@ -114,8 +125,11 @@ public sealed class DormandPrince45 : OdeSolver
         double b6 = P[21] * t2 + P[22] * t3 + P[23] * t4;
         double b7 = P[25] * t2 + P[26] * t3 + P[27] * t4;
         double h = _h;
-        for (int i = 0; i < Dimension; i++)
-            destination[i] = Y[i] + h * (b1 * _k1[i] + b3 * _k3[i] + b4 * _k4[i] + b5 * _k5[i] + b6 * _k6[i] + b7 * _k7[i]);
+        int n = Dimension;
+        ReadOnlySpan<double> y = Y.AsSpan(0, n), k1 = _k1.AsSpan(0, n), k3 = _k3.AsSpan(0, n), k4 = _k4.AsSpan(0, n), k5 = _k5.AsSpan(0, n), k6 = _k6.AsSpan(0, n), k7 = _k7.AsSpan(0, n);
+        var d = destination[..n];
+        for (int i = 0; i < d.Length; i++)
+            d[i] = y[i] + h * (b1 * k1[i] + b3 * k3[i] + b4 * k4[i] + b5 * k5[i] + b6 * k6[i] + b7 * k7[i]);
     }
 
     /// <inheritdoc />

@@ -56,6 +56,9 @@ public abstract class OdeSolver
     /// <summary>After an accepted step has been fully used: make YNew the current state (FSAL bookkeeping).</summary>
     protected virtual void CommitStep() => YNew.AsSpan().CopyTo(Y);
 
+    /// <summary>True while the current segment should watch for stiffness (costs a little per step, so only when asked).</summary>
+    protected bool DetectStiffness { get; private set; }
+
     /// <summary>Stiffness indicator checked after each accepted step when the caller asks for hand-over.</summary>
     protected virtual bool StiffnessDetected => false;
 
@@ -125,6 +128,7 @@ public abstract class OdeSolver
         Span<double> f0 = _scratchF;
         BeginSegment(system, t0, f0);
         ResetStiffnessDetection();
+        DetectStiffness = stopOnStiffness;
         int nr = roots?.Count ?? 0;
         if (roots is not null)
         {
@@ -161,8 +165,8 @@ public abstract class OdeSolver
                 continue;
             }
 
-            // Standard controller: safety 0.9, growth limited to [0.2, 6], no growth right after a rejection.
-            double factor = err == 0 ? 6 : 0.9 * Math.Pow(err, -1.0 / (order + 1));
+            // Standard controller (as SciPy and Hairer): safety 0.9, factor limited to [0.2, 10], no growth right after a rejection.
+            double factor = err == 0 ? 10 : 0.9 * Math.Pow(err, -1.0 / (order + 1));
             if (err > 1)
             {
                 Statistics.RejectedSteps++;
@@ -207,7 +211,7 @@ public abstract class OdeSolver
             if (last) { y.Assign(Y); return new(IntegrationStatus.Completed, t1); }
             if (stopOnStiffness && StiffnessDetected) { y.Assign(Y); return new(IntegrationStatus.StiffnessDetected, t); }
 
-            double grow = Math.Min(6, factor);
+            double grow = Math.Min(10, factor);
             if (lastRejected) grow = Math.Min(1, grow);
             h = Math.Min(h * grow, Options.MaxStep);
             lastRejected = false;
