@@ -20,7 +20,7 @@ public sealed class PostgresBinariesNotFoundException : Exception
         + (searched.Count == 0 ? "(nothing)" : string.Join(", ", searched)) + ". "
         + "Install them with `apt-get install -y postgresql` (Debian/Ubuntu; run `apt-get update` first), "
         + "or point EmbeddedPostgresOptions.BinDirectory at a folder that has them, "
-        + "or configure a connection string (ConnectionStrings:Postgres, e.g. the environment variable "
-        + "ConnectionStrings__Postgres=\"Host=...;Database=...;Username=...;Password=...\") "
-        + "to use an existing PostgreSQL server instead of the embedded one.";
+        + "or configure a connection string (ConnectionStrings:Federation in silo-config, the environment variable "
+        + "ConnectionStrings__Federation=\"Host=...;Database=...;Username=...;Password=...\", or the argument "
+        + "--ConnectionStrings:Federation=...) to use an existing PostgreSQL server instead of the embedded one.";
 }
