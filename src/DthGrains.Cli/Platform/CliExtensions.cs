@@ -7,6 +7,6 @@ public static class CliExtensions
 {
     public static IEnumerable<Command> Commands()
     {
-        yield break;
+        yield return Simulation.SimulationCommands.Build();
     }
 }

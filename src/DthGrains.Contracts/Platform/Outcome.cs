@@ -3,7 +3,7 @@ namespace DthGrains.Contracts.Platform;
 /// <summary>
 /// The answer of a grain command or query: a value with the stream version it reflects, or a problem.
 /// </summary>
-[GenerateSerializer, Immutable, Alias("dth.outcome")]
+[GenerateSerializer, Immutable, Alias("dth.outcome`1")]
 public sealed record Outcome<T>(
     [property: Id(0)] T? Value,
     [property: Id(1)] long Version,

@@ -1,0 +1,69 @@
+using System.Reflection;
+using DthGrains.Contracts.Ecosystem;
+using DthGrains.Contracts.Platform;
+using Microsoft.Extensions.DependencyInjection;
+using Orleans.Serialization;
+
+namespace DthGrains.Integration.Tests.Platform;
+
+/// <summary>
+/// Every wire record survives the Orleans serializer with the same value, through its type alias
+/// (CONVENTIONS.md 4): a reordered parameter, a renumbered id or an alias the type parser rejects fails here.
+/// </summary>
+public sealed class ContractSerializationTests
+{
+    private static readonly Serializer Serializer = new ServiceCollection().AddSerializer().BuildServiceProvider().GetRequiredService<Serializer>();
+
+    private static readonly DateTimeOffset At = new(2026, 11, 25, 10, 0, 0, TimeSpan.Zero);
+
+    public static TheoryData<object> Samples()
+    {
+        var data = new TheoryData<object>();
+        foreach (var sample in SampleObjects()) data.Add(sample);
+        return data;
+    }
+
+    private static IEnumerable<object> SampleObjects()
+    {
+        var node = new NodeRef(NodeKind.Organisation, "charite");
+        var ecosystemNode = new EcosystemNode(node, "Charité", new OrganisationDetails("Charité", OrganisationType.Hospital, "DE", "https://www.charite.de", "d"),
+            null, null, [new Relation(node, RelationKind.PartnerOf, new NodeRef(NodeKind.Organisation, "inria"), At)], 3, At, At);
+        return new object[]
+        {
+            new Problem(ProblemKind.Conflict, "t", "d", new Dictionary<string, string[]> { ["name"] = ["x"] }, 4),
+            Outcome<EcosystemNode>.Ok(ecosystemNode, 3),
+            Outcome<EcosystemNode>.Fail(Problem.NotFound("x")),
+            new Actor("alice", "Alice", "charite", [Roles.Steward]),
+            new CommandContext(Actor.System("charite"), "corr", "cause", "trace", "purpose", "idem", 7),
+            new EventEnvelope("alice", "Alice", "charite", ["steward"], "corr", null, "trace", null, At, "idem"),
+            new StoredEvent("organisation:charite", 1, 10, "ecosystem.organisation_registered", "{}", new EventEnvelope("s", "n", null, [], "c", null, null, null, At, null)),
+            node,
+            new OrganisationDetails("Inria", OrganisationType.University, "FR"),
+            new Relation(node, RelationKind.MemberOf, new NodeRef(NodeKind.Initiative, "dth"), At),
+            new PersonDetails("Alice", "charite", ["steward"], "0000-0002-1825-0097"),
+            new InitiativeDetails("Network", InitiativeKind.Network, "d", null, new DateOnly(2026, 1, 1), null),
+            ecosystemNode,
+        };
+    }
+
+    [Theory]
+    [MemberData(nameof(Samples))]
+    public void Round_trips_through_the_orleans_serializer(object sample)
+    {
+        var copy = Serializer.Deserialize<object>(Serializer.SerializeToArray<object>(sample));
+        copy.Should().BeOfType(sample.GetType());
+        copy.Should().BeEquivalentTo(sample);
+    }
+
+    [Fact]
+    public void Every_contract_record_has_an_alias_and_a_sample_here()
+    {
+        var contracts = typeof(Problem).Assembly.GetTypes()
+            .Where(t => t.GetCustomAttribute<GenerateSerializerAttribute>() is not null)
+            .ToList();
+        contracts.Should().OnlyContain(t => t.GetCustomAttribute<AliasAttribute>() != null, "every wire type needs a stable alias");
+
+        var sampled = SampleObjects().Select(o => o.GetType()).Select(t => t.IsGenericType ? t.GetGenericTypeDefinition() : t).ToHashSet();
+        contracts.Where(t => !sampled.Contains(t)).Should().BeEmpty("each wire type needs a round-trip sample in this test");
+    }
+}
