@@ -9,54 +9,10 @@ set -uo pipefail
 repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$repo" || exit 1
 
-export DOTNET_NOLOGO=1 DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1
-
-have_postgres_binaries() {
-  if command -v initdb >/dev/null 2>&1 && command -v pg_ctl >/dev/null 2>&1; then
-    return 0
-  fi
-  local dir
-  for dir in /usr/lib/postgresql/*/bin; do
-    if [ -x "$dir/initdb" ] && [ -x "$dir/pg_ctl" ] && [ -x "$dir/postgres" ]; then
-      return 0
-    fi
-  done
-  return 1
-}
-
-as_root() {
-  if [ "$(id -u)" -eq 0 ]; then
-    "$@"
-  elif command -v sudo >/dev/null 2>&1; then
-    sudo "$@"
-  else
-    echo "ops/test.sh: need root (or sudo) to run: $*" >&2
-    return 1
-  fi
-}
-
-if ! command -v dotnet >/dev/null 2>&1; then
-  echo "ops/test.sh: the .NET SDK was not found. Install the .NET 10 SDK (version pinned in global.json; for example the dotnet-sdk-10.0 package or Microsoft's dotnet-install script), make sure 'dotnet' is on PATH, and run ops/test.sh again." >&2
-  exit 1
-fi
-
-if ! have_postgres_binaries; then
-  echo "ops/test.sh: PostgreSQL server binaries (initdb, pg_ctl) not found; installing the postgresql package."
-  # The tests run their own private servers: keep the package from creating and starting a system
-  # cluster on port 5432 that nothing here uses.
-  if [ ! -e /etc/postgresql-common/createcluster.conf ]; then
-    as_root mkdir -p /etc/postgresql-common &&
-      echo "create_main_cluster = false" | as_root tee /etc/postgresql-common/createcluster.conf >/dev/null
-  fi
-  if ! { as_root apt-get update && as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y postgresql; }; then
-    echo "ops/test.sh: could not install PostgreSQL. Install the server binaries yourself (apt-get install -y postgresql) and run ops/test.sh again." >&2
-    exit 1
-  fi
-  if ! have_postgres_binaries; then
-    echo "ops/test.sh: postgresql is installed but initdb/pg_ctl are still not found on PATH or under /usr/lib/postgresql/*/bin." >&2
-    exit 1
-  fi
-fi
+# shellcheck source=lib/prerequisites.sh
+source ops/lib/prerequisites.sh
+ensure_dotnet ops/test.sh
+ensure_postgres ops/test.sh
 
 log="$(mktemp "${TMPDIR:-/tmp}/dthgrains-test.XXXXXX.log")"
 trap 'rm -f "$log"' EXIT

@@ -1,4 +1,5 @@
 using System.Security.Cryptography;
+using DthGrains.Contracts.Platform;
 using Microsoft.IdentityModel.JsonWebTokens;
 using Microsoft.IdentityModel.Tokens;
 
@@ -13,14 +14,8 @@ public static class StandaloneTokens
     public const string DefaultIssuer = "dthgrains-standalone";
     public const string DefaultAudience = "dthgrains";
 
-    /// <summary>Where the silo keeps its key by default: <c>{local data}/dthgrains/identity/signing-key.pem</c>.</summary>
-    public static string DefaultKeyPath()
-    {
-        var local = Environment.GetFolderPath(Environment.SpecialFolder.LocalApplicationData);
-        if (string.IsNullOrEmpty(local))
-            local = Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".local", "share");
-        return Path.Combine(local, "dthgrains", "identity", "signing-key.pem");
-    }
+    /// <summary>Where the standalone silo keeps its key when no data folder is configured.</summary>
+    public static string DefaultKeyPath() => DataFolders.SigningKey(DataFolders.Default());
 
     public sealed record Request(
         string Subject,

@@ -11,7 +11,7 @@ public static class StandaloneSigningKey
 {
     public const string KeyId = "dth-standalone";
 
-    public static string DefaultPath(string dataDirectory) => Path.Combine(dataDirectory, "identity", "signing-key.pem");
+    public static string DefaultPath(string dataDirectory) => Contracts.Platform.DataFolders.SigningKey(dataDirectory);
 
     public static ECDsaSecurityKey LoadOrCreate(string path)
     {

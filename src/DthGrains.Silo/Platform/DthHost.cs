@@ -22,6 +22,9 @@ public sealed class DthHost : IAsyncDisposable
         ConnectionString = connectionString;
     }
 
+    /// <summary>Logs what happens before the host's own logging exists (the embedded PostgreSQL outlives no host).</summary>
+    private static readonly ILoggerFactory BootstrapLoggers = LoggerFactory.Create(l => l.AddSimpleConsole(o => o.SingleLine = true).SetMinimumLevel(LogLevel.Information));
+
     public WebApplication App { get; }
 
     public EmbeddedPostgres? Postgres { get; }
@@ -46,7 +49,8 @@ public sealed class DthHost : IAsyncDisposable
         if (string.IsNullOrWhiteSpace(connectionString))
         {
             postgres = await EmbeddedPostgres.StartAsync(
-                new EmbeddedPostgresOptions { DataDirectory = Path.Combine(options.ResolveDataDirectory(), "postgres") }, null, ct);
+                new EmbeddedPostgresOptions { DataDirectory = Path.Combine(options.ResolveDataDirectory(), "postgres") },
+                BootstrapLoggers.CreateLogger<EmbeddedPostgres>(), ct);
             await postgres.EnsureDatabaseAsync(options.DatabaseName, ct);
             connectionString = postgres.ConnectionStringFor(options.DatabaseName);
         }

@@ -51,11 +51,7 @@ public sealed class DthOptions
 
     public string ResolveDataDirectory()
     {
-        if (!string.IsNullOrWhiteSpace(DataDirectory)) return Path.GetFullPath(DataDirectory);
-        var local = Environment.GetFolderPath(Environment.SpecialFolder.LocalApplicationData);
-        if (string.IsNullOrEmpty(local))
-            local = Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".local", "share");
-        return Path.Combine(local, "dthgrains");
+        return string.IsNullOrWhiteSpace(DataDirectory) ? Contracts.Platform.DataFolders.Default() : Path.GetFullPath(DataDirectory);
     }
 }
 

@@ -49,25 +49,5 @@ public sealed class EmbeddedPostgresOptions
     /// platform reports no local data folder. For root the folder is <c>/var/lib/dthgrains/postgres</c>:
     /// root's home is private (mode 0700), so the unprivileged server user could not enter it.
     /// </summary>
-    public static string DefaultDataDirectory()
-    {
-        if (OperatingSystem.IsLinux() && ProcessUser.IsRoot())
-        {
-            return Path.Combine("/var/lib", DefaultFolderName, "postgres");
-        }
-
-        var local = Environment.GetFolderPath(Environment.SpecialFolder.LocalApplicationData);
-        if (string.IsNullOrEmpty(local))
-        {
-            var home = Environment.GetFolderPath(Environment.SpecialFolder.UserProfile);
-            if (string.IsNullOrEmpty(home))
-            {
-                home = Environment.GetEnvironmentVariable("HOME") ?? Path.GetTempPath();
-            }
-
-            local = Path.Combine(home, ".local", "share");
-        }
-
-        return Path.Combine(local, DefaultFolderName, "postgres");
-    }
+    public static string DefaultDataDirectory() => Path.Combine(Contracts.Platform.DataFolders.Default(), "postgres");
 }
