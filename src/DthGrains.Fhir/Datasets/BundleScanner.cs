@@ -1,0 +1,162 @@
+using System.Buffers;
+using System.Text.Json;
+using DthGrains.Fhir.Outcomes;
+
+namespace DthGrains.Fhir.Datasets;
+
+/// <summary>
+/// The cheap first pass over an upload: streams the bytes through <see cref="Utf8JsonReader"/> in small chunks,
+/// checking size, nesting depth, entry count, JSON syntax (truncation included) and the root resourceType, before
+/// anything builds a FHIR object tree. A seekable stream is scanned without keeping its bytes, then re-read once when
+/// it passed; other streams are kept chunk by chunk as they are scanned, so either way memory stays within the limits.
+/// </summary>
+internal static class BundleScanner
+{
+    private const int ChunkSize = 64 * 1024;
+    private static readonly byte[] EntryName = "entry"u8.ToArray();
+    private static readonly byte[] ResourceTypeName = "resourceType"u8.ToArray();
+
+    internal readonly record struct ScanResult(byte[]? Bytes, int Entries, DatasetBundleResult? Failure);
+
+    public static ScanResult Scan(Stream stream, DatasetBundleLimits limits, CancellationToken ct)
+    {
+        bool seekable = stream.CanSeek;
+        long start = seekable ? stream.Position : 0;
+        List<byte[]>? kept = seekable ? null : [];
+        var buffer = ArrayPool<byte>.Shared.Rent(ChunkSize);
+        var state = new Walk();
+        try
+        {
+            var readerState = new JsonReaderState(new JsonReaderOptions { MaxDepth = limits.MaxDepth + 1, CommentHandling = JsonCommentHandling.Disallow });
+            int filled = 0;
+            long total = 0;
+            while (true)
+            {
+                ct.ThrowIfCancellationRequested();
+                int read = stream.Read(buffer, filled, buffer.Length - filled);
+                bool final = read == 0;
+                total += read;
+                if (total > limits.MaxBytes)
+                    return Fail(413, IssueCodes.TooCostly, $"The bundle is larger than the limit of {limits.MaxBytes:N0} bytes.", "Bundle");
+                if (read > 0 && kept is not null) kept.Add(buffer.AsSpan(filled, read).ToArray());
+                filled += read;
+
+                var reader = new Utf8JsonReader(buffer.AsSpan(0, filled), final, readerState);
+                while (reader.Read())
+                {
+                    var failure = state.Accept(ref reader, limits);
+                    if (failure is not null) return new ScanResult(null, state.Entries, failure);
+                }
+                readerState = reader.CurrentState;
+                int consumed = (int)reader.BytesConsumed;
+                if (final) break;
+                Buffer.BlockCopy(buffer, consumed, buffer, 0, filled - consumed);
+                filled -= consumed;
+                if (filled == buffer.Length)
+                {
+                    // One token longer than the buffer (a long string): grow; the byte limit above bounds this.
+                    var larger = ArrayPool<byte>.Shared.Rent(buffer.Length * 2);
+                    Buffer.BlockCopy(buffer, 0, larger, 0, filled);
+                    ArrayPool<byte>.Shared.Return(buffer);
+                    buffer = larger;
+                }
+            }
+
+            if (state.RootType is null)
+                return Fail(400, IssueCodes.Invalid, "The root object has no resourceType; a Bundle is expected.", "Bundle");
+            if (state.RootType != "Bundle")
+                return Fail(400, IssueCodes.Invalid, $"Expected a resource of type Bundle at the root, found '{state.RootType}'.", "Bundle");
+
+            byte[] bytes;
+            if (kept is not null) bytes = Concat(kept, total);
+            else
+            {
+                stream.Position = start;
+                bytes = new byte[total];
+                stream.ReadExactly(bytes);
+            }
+            return new ScanResult(bytes, state.Entries, null);
+        }
+        catch (JsonException e)
+        {
+            // Utf8JsonReader reports truncation ("expected depth to be zero", "end of data") and syntax errors here.
+            string where = e.LineNumber is { } line ? $" (line {line + 1}, byte {e.BytePositionInLine + 1})" : "";
+            return Fail(400, IssueCodes.Structure, $"The body is not valid JSON{where}: {FirstSentence(e.Message)}", "Bundle");
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+        }
+    }
+
+    private static string FirstSentence(string message)
+    {
+        // The reader's message repeats the position as "LineNumber: 0 | BytePositionInLine: 92."; ours is 1-based.
+        int cut = message.IndexOf(" LineNumber:", StringComparison.Ordinal);
+        return cut > 0 ? message[..cut] : message;
+    }
+
+    private static byte[] Concat(List<byte[]> chunks, long total)
+    {
+        var bytes = new byte[total];
+        int at = 0;
+        foreach (var c in chunks) { Buffer.BlockCopy(c, 0, bytes, at, c.Length); at += c.Length; }
+        return bytes;
+    }
+
+    private static ScanResult Fail(int status, string code, string diagnostics, string expression) =>
+        new(null, 0, DatasetBundleResult.Fail(status, code, diagnostics, expression));
+
+    /// <summary>What the token walk has seen so far; a class so that it survives across chunks.</summary>
+    private sealed class Walk
+    {
+        private bool _expectRootType, _expectEntryArray, _inEntries;
+
+        public string? RootType { get; private set; }
+        public int Entries { get; private set; }
+
+        public DatasetBundleResult? Accept(ref Utf8JsonReader r, DatasetBundleLimits limits)
+        {
+            int depth = r.CurrentDepth;
+            switch (r.TokenType)
+            {
+                case JsonTokenType.StartObject:
+                case JsonTokenType.StartArray:
+                    if (depth == 0 && r.TokenType != JsonTokenType.StartObject)
+                        return DatasetBundleResult.Fail(400, IssueCodes.Invalid, "The body must be a JSON object (a FHIR Bundle).", "Bundle");
+                    if (depth + 1 > limits.MaxDepth)
+                        return DatasetBundleResult.Fail(413, IssueCodes.TooCostly, $"JSON nesting deeper than the limit of {limits.MaxDepth}.", "Bundle");
+                    if (_expectEntryArray && depth == 1 && r.TokenType == JsonTokenType.StartArray) _inEntries = true;
+                    else if (_inEntries && depth == 2 && r.TokenType == JsonTokenType.StartObject && ++Entries > limits.MaxEntries)
+                        return DatasetBundleResult.Fail(413, IssueCodes.TooCostly, $"The bundle has more than the limit of {limits.MaxEntries:N0} entries.", "Bundle.entry");
+                    _expectEntryArray = false;
+                    _expectRootType = false;
+                    break;
+                case JsonTokenType.EndArray:
+                    if (depth == 1) _inEntries = false;
+                    break;
+                case JsonTokenType.PropertyName:
+                    if (depth == 1)
+                    {
+                        _expectRootType = r.ValueTextEquals(ResourceTypeName);
+                        _expectEntryArray = r.ValueTextEquals(EntryName);
+                    }
+                    break;
+                case JsonTokenType.String when _expectRootType:
+                    RootType = r.GetString();
+                    if (RootType != "Bundle")
+                        return DatasetBundleResult.Fail(400, IssueCodes.Invalid, $"Expected a resource of type Bundle at the root, found '{RootType}'.", "Bundle");
+                    _expectRootType = false;
+                    break;
+                default:
+                    if (depth == 0 && r.TokenType is not JsonTokenType.EndObject)
+                        return DatasetBundleResult.Fail(400, IssueCodes.Invalid, "The body must be a JSON object (a FHIR Bundle).", "Bundle");
+                    if (_expectRootType)
+                        return DatasetBundleResult.Fail(400, IssueCodes.Invalid, "resourceType must be a string.", "Bundle");
+                    _expectEntryArray = false;
+                    break;
+            }
+            return null;
+        }
+    }
+}
