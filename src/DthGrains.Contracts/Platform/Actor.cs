@@ -26,8 +26,11 @@ public static class Roles
     public const string InstitutionAdmin = "institution-admin";
     public const string PlatformAdmin = "platform-admin";
 
+    /// <summary>Builds and releases models, methods and twins for their institution.</summary>
+    public const string Modeller = "modeller";
+
     /// <summary>Never present in a token: only the platform's own background work acts as system.</summary>
     public const string System = "system";
 
-    public static readonly ImmutableArray<string> All = [Researcher, Steward, Auditor, InstitutionAdmin, PlatformAdmin];
+    public static readonly ImmutableArray<string> All = [Researcher, Steward, Auditor, InstitutionAdmin, PlatformAdmin, Modeller];
 }

@@ -9,6 +9,7 @@ public enum ProblemKind
     Conflict = 409,
     PreconditionFailed = 412,
     Unprocessable = 422,
+    PayloadTooLarge = 413,
     Unavailable = 503,
 }
 
@@ -22,7 +23,8 @@ public sealed record Problem(
     [property: Id(1)] string Title,
     [property: Id(2)] string Detail,
     [property: Id(3)] IReadOnlyDictionary<string, string[]>? Errors = null,
-    [property: Id(4)] long? CurrentVersion = null)
+    [property: Id(4)] long? CurrentVersion = null,
+    [property: Id(5)] string? FhirOperationOutcome = null)
 {
     public static Problem Invalid(string detail, IReadOnlyDictionary<string, string[]>? errors = null) =>
         new(ProblemKind.Validation, "The request is not valid", detail, errors);

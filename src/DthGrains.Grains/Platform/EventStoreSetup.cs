@@ -1,3 +1,4 @@
+using DthGrains.Grains.Catalogue;
 using DthGrains.Grains.Ecosystem;
 using JasperFx;
 using JasperFx.Events;
@@ -26,6 +27,7 @@ public static class EventStoreSetup
             .ApplyAllDatabaseChangesOnStartup();
         services.AddSingleton<EventLog>();
         services.AddSingleton<IInlineProjection, EcosystemGraphProjection>();
+        services.AddSingleton<IInlineProjection, CatalogueProjection>();
         return services;
     }
 
@@ -46,5 +48,6 @@ public static class EventStoreSetup
 
         options.Schema.For<EcosystemNodeDocument>().Index(d => d.Kind);
         options.Schema.For<EcosystemEdgeDocument>();
+        options.Schema.For<CatalogueEntryDocument>();
     }
 }

@@ -1,3 +1,4 @@
+using DthGrains.Domain.Catalogue;
 using DthGrains.Domain.Ecosystem;
 using DthGrains.Domain.Federation;
 
@@ -10,7 +11,7 @@ namespace DthGrains.Grains.Platform;
 public static class EventTypeRegistry
 {
     public static readonly IReadOnlyDictionary<Type, string> All =
-        new[] { EcosystemEventTypes.Names, FederationEventTypes.Names }
+        new[] { EcosystemEventTypes.Names, FederationEventTypes.Names, CatalogueEventTypes.Names }
             .SelectMany(d => d)
             .ToDictionary(p => p.Key, p => p.Value);
 

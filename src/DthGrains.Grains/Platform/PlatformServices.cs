@@ -1,5 +1,8 @@
+using DthGrains.Grains.Catalogue;
 using DthGrains.Grains.Federation;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Orleans.Placement;
 
 namespace DthGrains.Grains.Platform;
 
@@ -12,6 +15,19 @@ public static class PlatformServices
         services.AddSingleton<SiloPresence>();
         services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>>(sp => sp.GetRequiredService<SiloPresence>());
         services.AddHostedService<SiloMembershipWatcher>();
+        services.AddPlacementFilter<InstitutionResidencyStrategy, InstitutionResidencyDirector>(ServiceLifetime.Singleton);
+        services.AddSingleton<InstitutionSilos>();
+        return services;
+    }
+
+    /// <summary>The catalogue's silo-side services: payload databases of the hosted institutions, search, the access policy.</summary>
+    public static IServiceCollection AddDthCatalogue(this IServiceCollection services, Action<PayloadDatabaseOptions> configure)
+    {
+        services.Configure(configure);
+        services.AddSingleton<PayloadDatabases>();
+        services.AddSingleton<PayloadStore>();
+        services.AddSingleton<CatalogueSearch>();
+        services.TryAddSingleton<IDatasetAccessPolicy, OwnerInstitutionOnlyPolicy>();
         return services;
     }
 }

@@ -10,6 +10,7 @@ public static class IdentitySetup
 {
     public const string Writers = "ecosystem-writers";
     public const string Anyone = "any-authenticated";
+    public const string CatalogueWriters = "catalogue-writers";
 
     public static IServiceCollection AddDthIdentity(this IServiceCollection services, DthOptions options)
     {
@@ -68,7 +69,9 @@ public static class IdentitySetup
         services.AddAuthorizationBuilder()
             .SetFallbackPolicy(new Microsoft.AspNetCore.Authorization.AuthorizationPolicyBuilder().RequireAuthenticatedUser().Build())
             .AddPolicy(Anyone, p => p.RequireAuthenticatedUser())
-            .AddPolicy(Writers, p => p.RequireRole(Roles.InstitutionAdmin, Roles.PlatformAdmin));
+            .AddPolicy(Writers, p => p.RequireRole(Roles.InstitutionAdmin, Roles.PlatformAdmin))
+            // Which kinds each role may change is decided per resource (CatalogueAccess); auditors and researchers never write.
+            .AddPolicy(CatalogueWriters, p => p.RequireRole(Roles.InstitutionAdmin, Roles.PlatformAdmin, Roles.Steward, Roles.Modeller));
         return services;
     }
 }

@@ -1,4 +1,5 @@
 using System.Net;
+using DthGrains.Silo.Catalogue;
 using DthGrains.Silo.Ecosystem;
 using DthGrains.Silo.Identity;
 using DthGrains.Silo.Platform.Postgres;
@@ -99,7 +100,7 @@ public sealed class DthHost : IAsyncDisposable
                 c.ServiceId = options.ServiceId;
             });
             silo.ConfigureEndpoints(IPAddress.Parse(options.AdvertisedAddress), options.SiloPort, options.GatewayPort, listenOnAnyHostAddress: false);
-            silo.AddDthSilo(connectionString, options.Institution, options.Role, options.MembershipTimings(), options.ApplySchemaOnStart);
+            silo.AddDthSilo(connectionString, options);
         });
         if (options.Seed) services.AddHostedService<DemoSeed>();
     }
@@ -115,6 +116,7 @@ public sealed class DthHost : IAsyncDisposable
         app.MapGet("/", () => Results.Redirect("/reference")).ExcludeFromDescription().AllowAnonymous();
         app.MapDthHealth();
         app.MapEcosystemEndpoints();
+        app.MapCatalogueEndpoints();
     }
 
     public Task StartAsync(CancellationToken ct = default) => App.StartAsync(ct);

@@ -39,6 +39,12 @@ public sealed class DthOptions
 
     public IdentityOptions Identity { get; set; } = new();
 
+    /// <summary>Further institutions whose datasets this silo may hold: the standalone demo plays several institutions in one silo.</summary>
+    public string[] AlsoHosts { get; set; } = [];
+
+    /// <summary>Connection strings of the hosted institutions' own payload databases; absent ones are derived on the federation server.</summary>
+    public Dictionary<string, string> PayloadDatabases { get; set; } = [];
+
     /// <summary><c>local</c> (one machine or site: fast failure detection) or <c>federated</c> (wide-area links).</summary>
     public string Membership { get; set; } = "local";
 

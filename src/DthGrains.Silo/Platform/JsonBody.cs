@@ -25,7 +25,43 @@ public static class JsonBody
         }
         catch (BadHttpRequestException ex) when (ex.StatusCode == StatusCodes.Status413PayloadTooLarge)
         {
-            return (null, new Problem((ProblemKind)413, "Request body too large", "The body exceeds the size this route accepts."));
+            return (null, new Problem(ProblemKind.PayloadTooLarge, "Request body too large", "The body exceeds the size this route accepts."));
+        }
+    }
+
+    /// <summary>Reads the body as a JSON document (for schema validation before binding); same errors as <see cref="ReadAsync{T}"/>.</summary>
+    public static async Task<(JsonDocument? Document, Problem? Problem)> ReadDocumentAsync(HttpRequest request)
+    {
+        if (!request.HasJsonContentType())
+            return (null, new Problem(ProblemKind.Validation, "Unsupported content type", "Send the body as JSON with 'Content-Type: application/json'."));
+        try
+        {
+            var document = await JsonDocument.ParseAsync(request.Body, new JsonDocumentOptions { MaxDepth = 32 }, request.HttpContext.RequestAborted);
+            return document.RootElement.ValueKind == JsonValueKind.Object ? (document, null) : (null, Problem.Invalid("body", "A JSON object is required."));
+        }
+        catch (JsonException ex)
+        {
+            return (null, Problem.Invalid(string.IsNullOrEmpty(ex.Path) ? "body" : ex.Path, ex.Message.Contains("depth", StringComparison.Ordinal)
+                ? "The JSON is nested too deeply (at most 32 levels)." : "The body is not valid JSON."));
+        }
+        catch (BadHttpRequestException ex) when (ex.StatusCode == StatusCodes.Status413PayloadTooLarge)
+        {
+            return (null, new Problem(ProblemKind.PayloadTooLarge, "Request body too large", "The body exceeds the size this route accepts."));
+        }
+    }
+
+    /// <summary>Binds an already-validated element to <typeparamref name="T"/> with the API's strict options.</summary>
+    public static (T? Value, Problem? Problem) Bind<T>(JsonElement element) where T : class
+    {
+        try
+        {
+            var value = element.Deserialize<T>(JsonDefaults.Options);
+            return value is null ? (null, Problem.Invalid("body", "A JSON object is required.")) : (value, null);
+        }
+        catch (JsonException ex)
+        {
+            var path = string.IsNullOrEmpty(ex.Path) ? "body" : ex.Path;
+            return (null, Problem.Invalid(path, Explain(ex, path, typeof(T))));
         }
     }
 

@@ -12,7 +12,8 @@ public static class JsonDefaults
     public static void Configure(JsonSerializerOptions o)
     {
         o.PropertyNamingPolicy = JsonNamingPolicy.CamelCase;
-        o.DictionaryKeyPolicy = JsonNamingPolicy.CamelCase;
+        // Dictionary keys are data (FHIR resource types, facet values, field paths), never renamed.
+        o.DictionaryKeyPolicy = null;
         o.Converters.Add(new JsonStringEnumConverter(JsonNamingPolicy.KebabCaseLower, allowIntegerValues: false));
         o.UnmappedMemberHandling = JsonUnmappedMemberHandling.Disallow;
         o.MaxDepth = 32;

@@ -1,3 +1,4 @@
+using DthGrains.Grains.Federation;
 using DthGrains.Grains.Platform;
 using DthGrains.Silo.Platform.Postgres;
 using JasperFx;
@@ -16,22 +17,35 @@ public static class SiloSetup
     public const string InstitutionKey = "institution";
     public const string RoleKey = "role";
 
-    public static ISiloBuilder AddDthSilo(this ISiloBuilder silo, string connectionString, string institution, string role, MembershipTimings timings, bool applySchema = true)
+    public static ISiloBuilder AddDthSilo(this ISiloBuilder silo, string connectionString, DthOptions options)
     {
-        OrleansPostgresClustering.Configure(silo, connectionString, timings);
-        return silo.AddDthServices(connectionString, institution, role, applySchema);
+        OrleansPostgresClustering.Configure(silo, connectionString, options.MembershipTimings());
+        return silo.AddDthServices(connectionString, options.Institution, options.Role, options.ApplySchemaOnStart, options.AlsoHosts, options.PayloadDatabases);
     }
 
     /// <summary>Everything but clustering: for test clusters whose clustering the test harness configures.</summary>
-    public static ISiloBuilder AddDthServices(this ISiloBuilder silo, string connectionString, string institution, string role, bool applySchema = true)
+    public static ISiloBuilder AddDthServices(this ISiloBuilder silo, string connectionString, string institution, string role, bool applySchema = true,
+        string[]? alsoHosts = null, IReadOnlyDictionary<string, string>? payloadDatabases = null)
     {
-        silo.UseSiloMetadata(new Dictionary<string, string> { [InstitutionKey] = institution, [RoleKey] = role });
+        var institutions = new[] { institution }.Concat(alsoHosts ?? []).Distinct().ToArray();
+        silo.UseSiloMetadata(new Dictionary<string, string>
+        {
+            [InstitutionKey] = institution,
+            [RoleKey] = role,
+            [InstitutionResidencyDirector.InstitutionsKey] = string.Join(',', institutions),
+        });
         silo.AddActivityPropagation();
         silo.Services.AddDthEventStore(connectionString, applySchema ? AutoCreate.CreateOrUpdate : AutoCreate.None);
         silo.Services.AddDthFederation(f =>
         {
             f.Institution = institution;
             f.Role = role;
+            f.AlsoHosts = alsoHosts ?? [];
+        });
+        silo.Services.AddDthCatalogue(p =>
+        {
+            p.ConnectionStrings = payloadDatabases?.ToDictionary() ?? [];
+            p.DeriveFrom = connectionString;
         });
         return silo;
     }

@@ -1,3 +1,4 @@
+using DthGrains.Contracts.Catalogue;
 using DthGrains.Contracts.Ecosystem;
 using DthGrains.Contracts.Platform;
 using DthGrains.Silo.Ecosystem;
@@ -28,6 +29,33 @@ public sealed class DemoSeed(IGrainFactory grains, ILogger<DemoSeed> logger) : B
         }
         logger.LogInformation("Seeded the demo federation: {Organisations} organisations, {People} people, one initiative",
             DemoFederation.Organisations.Length, DemoFederation.People.Length);
+        await SeedCatalogueAsync();
+    }
+
+    private async Task SeedCatalogueAsync()
+    {
+        // Models and methods come from TUM, whose modellers maintain the engine's library in the demo.
+        var tum = CommandContext.ForSystem("tum", "demo-seed");
+        foreach (var (id, kind, metadata) in DemoCatalogue.ModelsAndMethods)
+        {
+            var resource = grains.GetGrain<IResourceGrain>(id);
+            Check(await resource.DraftAsync(kind, metadata, tum), id);
+            Check(await resource.ReleaseAsync(new VersionRelease("1.0.0", "First release with the engine.", DemoCatalogue.ChecksumOf($"{id}@1.0.0")), tum), id);
+            Check(await resource.PublishAsync(tum), id);
+        }
+        Check(await grains.GetGrain<IResourceGrain>("hovorka-2004").RecordCredibilityAsync("1.0.0", DemoCatalogue.HovorkaCredibility, tum), "hovorka credibility");
+
+        const int patients = 5, days = 1;
+        foreach (var (id, institution, seed, title) in DemoCatalogue.Datasets)
+        {
+            var owner = CommandContext.ForSystem(institution, "demo-seed");
+            var resource = grains.GetGrain<IResourceGrain>(id);
+            Check(await resource.DraftAsync(ResourceKind.Dataset, DemoCatalogue.DatasetMetadata(title, institution, patients), owner), id);
+            Check(await grains.GetGrain<IDatasetGrain>(DatasetKeys.For(institution, id))
+                .UploadAsync(DemoCatalogue.SyntheticBundle(seed, patients, days), "1.0.0", $"{patients} synthetic patients, {days} day(s) each.", owner), id);
+            Check(await resource.PublishAsync(owner), id);
+        }
+        logger.LogInformation("Seeded the demo catalogue: {Resources} models and methods, {Datasets} datasets", DemoCatalogue.ModelsAndMethods.Length, DemoCatalogue.Datasets.Length);
     }
 
     private static void Check<T>(Outcome<T> outcome, string what)

@@ -1,0 +1,99 @@
+using DthGrains.Contracts.Catalogue;
+using DthGrains.Contracts.Platform;
+using DthGrains.Domain.Catalogue;
+using DthGrains.Fhir.Datasets;
+using DthGrains.Grains.Federation;
+using DthGrains.Grains.Platform;
+using Marten;
+using Microsoft.Extensions.Options;
+
+namespace DthGrains.Grains.Catalogue;
+
+/// <summary>
+/// The only way to a dataset's payload. Runs only on silos of the owning institution (placement filter), keeps
+/// the payload in that institution's database, and records every read and every refusal in the dataset's access log.
+/// </summary>
+[InstitutionResidency]
+public sealed class DatasetGrain(
+    PayloadStore payloads,
+    IDocumentStore store,
+    EventLog log,
+    IDatasetAccessPolicy policy,
+    IOptions<FederationOptions> federation,
+    ILocalSiloDetails silo,
+    TimeProvider clock) : Grain, IDatasetGrain
+{
+    private string Institution => DatasetKeys.Parse(this.GetPrimaryKeyString()).Institution;
+
+    private string DatasetId => DatasetKeys.Parse(this.GetPrimaryKeyString()).DatasetId;
+
+    public async Task<Outcome<ResourceView>> UploadAsync(byte[] bundleJson, string version, string releaseNotes, CommandContext context)
+    {
+        var resource = GrainFactory.GetGrain<IResourceGrain>(DatasetId);
+        var current = await resource.GetAsync(context.Actor);
+        if (!current.IsSuccess) return current.Problem!;
+        var view = current.Value!;
+        if (view.Kind != ResourceKind.Dataset) return Problem.Invalid("id", $"'{DatasetId}' is a {view.Kind.ToString().ToLowerInvariant()}, not a dataset.");
+        if (view.Publisher != Institution) return Problem.NotFound($"Dataset '{DatasetId}' of '{Institution}'");
+        if (CatalogueAccess.MayChange(context.Actor, ResourceKind.Dataset, view.Publisher) is { } forbidden) return forbidden;
+        if (!SemanticVersion.TryParse(version, out _)) return Problem.Invalid("version", "'version' must be a semantic version such as 1.0.0.");
+        if (view.Versions.Any(v => v.Version == version) || await payloads.VersionExistsAsync(Institution, DatasetId, version))
+            return Problem.Conflict($"Version {version} of dataset '{DatasetId}' already exists; released versions are immutable.", view.StreamVersion);
+
+        var parsed = DatasetBundleReader.Read(new MemoryStream(bundleJson, writable: false), DatasetBundleLimits.Default);
+        if (parsed.Failure is { } failure)
+            return new Problem((ProblemKind)failure.StatusCode, "The FHIR Bundle was refused", failure.Issues.FirstOrDefault()?.Diagnostics ?? "Invalid Bundle.", null, null, failure.OperationOutcomeJson);
+        var content = parsed.Content!;
+
+        await payloads.WriteAsync(Institution, DatasetId, version, content, bundleJson.LongLength);
+        var facts = new DatasetFacts(content.CountsByType, content.Subjects.Count, bundleJson.LongLength);
+        var recorded = await resource.RecordDatasetVersionAsync(new VersionRelease(version, releaseNotes, $"sha256:{content.Checksum}"), facts, context);
+        if (!recorded.IsSuccess) await payloads.DeleteAsync(Institution, DatasetId, version);
+        return recorded;
+    }
+
+    public async Task<Outcome<string>> ReadAsync(string version, CommandContext context)
+    {
+        var resource = await GrainFactory.GetGrain<IResourceGrain>(DatasetId).GetAsync(Actor.System(Institution));
+        if (!resource.IsSuccess || resource.Value!.Publisher != Institution || resource.Value.Kind != ResourceKind.Dataset)
+            return Problem.NotFound($"Dataset '{DatasetId}' of '{Institution}'");
+        if (resource.Value.Status == ResourceStatus.Draft && !CatalogueAccess.MaySee(context.Actor, ResourceStatus.Draft, Institution))
+            return Problem.NotFound($"Dataset '{DatasetId}' of '{Institution}'");
+
+        var decision = await policy.DecideAsync(new DatasetAccessRequest(Institution, DatasetId, version, context.Actor, context.Purpose, "read"), clock.GetUtcNow());
+        if (!decision.Permit)
+        {
+            await RecordAsync(new AccessDenied(DatasetId, Institution, version, context.Actor.Subject, context.Actor.Institution, context.Purpose, decision.Reason, clock.GetUtcNow()), context);
+            return Problem.Forbidden(decision.Reason);
+        }
+        var payload = await payloads.ReadAsync(Institution, DatasetId, version);
+        if (payload is null) return Problem.NotFound($"Version {version} of dataset '{DatasetId}'");
+        await RecordAsync(new DataAccessed(DatasetId, Institution, version, context.Actor.Subject, context.Actor.Institution, context.Purpose, decision.GrantId, payload.Value.Subjects, clock.GetUtcNow()), context);
+        return Outcome<string>.Ok(payload.Value.Bundle, 0);
+    }
+
+    public Task<string> HostingInstitutionsAsync() =>
+        Task.FromResult($"{string.Join(',', federation.Value.Institutions)}@{silo.SiloAddress.ToParsableString()}");
+
+    /// <summary>
+    /// Appends to the dataset's access log. Reads of one dataset are serialised by this grain, so the head version
+    /// read here is current unless a second activation races; then the append is retried on the new head.
+    /// </summary>
+    private async Task RecordAsync(object accessEvent, CommandContext context)
+    {
+        var stream = CatalogueEventTypes.AccessLogOf(Institution, DatasetId);
+        for (var attempt = 0; ; attempt++)
+        {
+            await using var session = store.QuerySession();
+            var head = (await session.Events.FetchStreamStateAsync(stream))?.Version ?? 0;
+            try
+            {
+                await log.AppendAsync(stream, head, [accessEvent], context);
+                return;
+            }
+            catch (StreamConflictException) when (attempt < 3)
+            {
+            }
+        }
+    }
+}

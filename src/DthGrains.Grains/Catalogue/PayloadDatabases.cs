@@ -1,0 +1,107 @@
+using System.Collections.Concurrent;
+using DthGrains.Grains.Federation;
+using Microsoft.Extensions.Options;
+using Npgsql;
+
+namespace DthGrains.Grains.Catalogue;
+
+/// <summary>Where each hosted institution's clinical payloads live: its own database, never the federation's.</summary>
+public sealed class PayloadDatabaseOptions
+{
+    /// <summary>Explicit connection strings per institution (production).</summary>
+    public Dictionary<string, string> ConnectionStrings { get; set; } = [];
+
+    /// <summary>
+    /// When an institution has no explicit connection string: create <c>{database}_payload_{institution}</c> on this
+    /// server (standalone and tests, where one embedded server plays every institution's database server).
+    /// </summary>
+    public string? DeriveFrom { get; set; }
+}
+
+/// <summary>
+/// Opens payload databases, for the institutions this silo hosts only: asking for another institution's
+/// database is a programming error (invariant 4), refused loudly.
+/// </summary>
+public sealed class PayloadDatabases(IOptions<PayloadDatabaseOptions> options, IOptions<FederationOptions> federation)
+{
+    // Preparation is idempotent, so a rare double start under a race costs nothing; a failure is not cached.
+    private readonly ConcurrentDictionary<string, Task<string>> _ready = new(StringComparer.Ordinal);
+
+    public async Task<string> ConnectionStringFor(string institution, CancellationToken ct = default)
+    {
+        if (!federation.Value.Institutions.Contains(institution, StringComparer.Ordinal))
+            throw new InvalidOperationException($"This silo does not host institution '{institution}'; its payloads are out of reach here by design.");
+        var ready = _ready.GetOrAdd(institution, i => PrepareAsync(i, CancellationToken.None));
+        try
+        {
+            return await ready.WaitAsync(ct);
+        }
+        catch when (ready.IsFaulted)
+        {
+            _ready.TryRemove(KeyValuePair.Create(institution, ready));
+            throw;
+        }
+    }
+
+    private async Task<string> PrepareAsync(string institution, CancellationToken ct)
+    {
+        if (!options.Value.ConnectionStrings.TryGetValue(institution, out var connectionString))
+        {
+            var template = options.Value.DeriveFrom
+                ?? throw new InvalidOperationException($"No payload database is configured for '{institution}' (Dth:PayloadDatabases:{institution}).");
+            var builder = new NpgsqlConnectionStringBuilder(template);
+            var database = $"{builder.Database}_payload_{institution.Replace('-', '_')}";
+            await CreateDatabaseIfMissing(template, database, ct);
+            builder.Database = database;
+            connectionString = builder.ConnectionString;
+        }
+        await using var connection = new NpgsqlConnection(connectionString);
+        await connection.OpenAsync(ct);
+        await using var command = new NpgsqlCommand(PayloadSchema.Sql, connection);
+        await command.ExecuteNonQueryAsync(ct);
+        return connectionString;
+    }
+
+    private static async Task CreateDatabaseIfMissing(string template, string database, CancellationToken ct)
+    {
+        var admin = new NpgsqlConnectionStringBuilder(template) { Database = "postgres", Pooling = false };
+        await using var connection = new NpgsqlConnection(admin.ConnectionString);
+        await connection.OpenAsync(ct);
+        await using var exists = new NpgsqlCommand("select 1 from pg_database where datname = @d", connection);
+        exists.Parameters.AddWithValue("d", database);
+        if (await exists.ExecuteScalarAsync(ct) is not null) return;
+        try
+        {
+            await using var create = new NpgsqlCommand($"create database \"{database}\"", connection);
+            await create.ExecuteNonQueryAsync(ct);
+        }
+        catch (PostgresException ex) when (ex.SqlState is PostgresErrorCodes.DuplicateDatabase or PostgresErrorCodes.UniqueViolation)
+        {
+            // Another silo created it at the same moment.
+        }
+    }
+}
+
+/// <summary>The payload tables of one institution's database (idempotent).</summary>
+public static class PayloadSchema
+{
+    public const string Sql = """
+        create table if not exists dataset_versions (
+          dataset_id text not null,
+          version text not null,
+          checksum text not null,
+          counts jsonb not null,
+          subjects int not null,
+          bytes bigint not null,
+          stored_at timestamptz not null default now(),
+          primary key (dataset_id, version));
+        create table if not exists dataset_resources (
+          dataset_id text not null,
+          version text not null,
+          resource_type text not null,
+          resource_id text not null,
+          subject text,
+          body jsonb not null,
+          primary key (dataset_id, version, resource_type, resource_id));
+        """;
+}
