@@ -35,7 +35,7 @@ internal static class UcumUnits
         }
         if (unit.Dimension != target.Dimension)
         {
-            problem = $"unit '{code}' is a {unit.Dimension}, not a {target.Dimension} ({target.Symbol})";
+            problem = $"unit '{code}' measures {unit.Dimension}, not {target.Dimension} ({target.Symbol})";
             return null;
         }
         return unit.ConvertTo((double)value, target);
