@@ -1,6 +1,7 @@
 using System.Reflection;
 using DthGrains.Contracts.Ecosystem;
 using DthGrains.Contracts.Platform;
+using DthGrains.Contracts.Provenance;
 using Microsoft.Extensions.DependencyInjection;
 using Orleans.Serialization;
 
@@ -43,6 +44,9 @@ public sealed class ContractSerializationTests
             new PersonDetails("Alice", "charite", ["steward"], "0000-0002-1825-0097"),
             new InitiativeDetails("Network", InitiativeKind.Network, "d", null, new DateOnly(2026, 1, 1), null),
             ecosystemNode,
+            new StreamHead("organisation:charite", 3, new string('a', 64)),
+            new LedgerCheckpoint(LedgerCheckpoint.CurrentFormat, 2, At, new string('b', 64), 1, 3, 4, "kid", "sig", [new StreamHead("organisation:charite", 3, new string('a', 64))]),
+            Outcome<LedgerCheckpoint>.Ok(new LedgerCheckpoint(LedgerCheckpoint.CurrentFormat, 1, At, new string('c', 64), 0, 0, 0, "kid", "sig"), 1),
         };
     }
 
