@@ -15,6 +15,7 @@ internal static class BundleScanner
     private const int ChunkSize = 64 * 1024;
     private static readonly byte[] EntryName = "entry"u8.ToArray();
     private static readonly byte[] ResourceTypeName = "resourceType"u8.ToArray();
+    private static readonly byte[] Utf8Bom = [0xEF, 0xBB, 0xBF];
 
     internal readonly record struct ScanResult(byte[]? Bytes, int Entries, DatasetBundleResult? Failure);
 
@@ -28,8 +29,9 @@ internal static class BundleScanner
         try
         {
             var readerState = new JsonReaderState(new JsonReaderOptions { MaxDepth = limits.MaxDepth + 1, CommentHandling = JsonCommentHandling.Disallow });
-            int filled = 0;
+            int filled = 0, bom = 0;
             long total = 0;
+            bool first = true;
             while (true)
             {
                 ct.ThrowIfCancellationRequested();
@@ -40,6 +42,18 @@ internal static class BundleScanner
                     return Fail(413, IssueCodes.TooCostly, $"The bundle is larger than the limit of {limits.MaxBytes:N0} bytes.", "Bundle");
                 if (read > 0 && kept is not null) kept.Add(buffer.AsSpan(filled, read).ToArray());
                 filled += read;
+                if (first && (filled >= 3 || final))
+                {
+                    // Some clients (Windows tools, PowerShell) send a UTF-8 byte order mark; JSON readers do not skip it.
+                    first = false;
+                    if (buffer.AsSpan(0, filled).StartsWith(Utf8Bom))
+                    {
+                        bom = 3;
+                        Buffer.BlockCopy(buffer, 3, buffer, 0, filled - 3);
+                        filled -= 3;
+                    }
+                }
+                else if (first) continue;
 
                 var reader = new Utf8JsonReader(buffer.AsSpan(0, filled), final, readerState);
                 while (reader.Read())
@@ -68,11 +82,11 @@ internal static class BundleScanner
                 return Fail(400, IssueCodes.Invalid, $"Expected a resource of type Bundle at the root, found '{state.RootType}'.", "Bundle");
 
             byte[] bytes;
-            if (kept is not null) bytes = Concat(kept, total);
+            if (kept is not null) bytes = Concat(kept, total, bom);
             else
             {
-                stream.Position = start;
-                bytes = new byte[total];
+                stream.Position = start + bom;
+                bytes = new byte[total - bom];
                 stream.ReadExactly(bytes);
             }
             return new ScanResult(bytes, state.Entries, null);
@@ -96,11 +110,17 @@ internal static class BundleScanner
         return cut > 0 ? message[..cut] : message;
     }
 
-    private static byte[] Concat(List<byte[]> chunks, long total)
+    private static byte[] Concat(List<byte[]> chunks, long total, int skip)
     {
-        var bytes = new byte[total];
+        var bytes = new byte[total - skip];
         int at = 0;
-        foreach (var c in chunks) { Buffer.BlockCopy(c, 0, bytes, at, c.Length); at += c.Length; }
+        foreach (var c in chunks)
+        {
+            int from = Math.Min(skip, c.Length);
+            skip -= from;
+            Buffer.BlockCopy(c, from, bytes, at, c.Length - from);
+            at += c.Length - from;
+        }
         return bytes;
     }
 

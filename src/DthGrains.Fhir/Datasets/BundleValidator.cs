@@ -31,6 +31,8 @@ internal static class BundleValidator
             return DatasetBundleResult.Fail(422, IssueCodes.NotSupported,
                 $"A dataset is a Bundle of type transaction or collection, not '{(bundle.Type is { } t ? EnumUtility.GetLiteral(t) : "(none)")}'.", "Bundle.type");
         bool transaction = bundle.Type == Bundle.BundleType.Transaction;
+        if (bundle.Entry.Count == 0)
+            return DatasetBundleResult.Fail(422, IssueCodes.Required, "A dataset bundle needs at least one entry.", "Bundle.entry");
 
         var issues = new List<OutcomeIssue>();
         var entries = bundle.Entry;

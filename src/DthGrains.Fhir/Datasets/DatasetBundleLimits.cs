@@ -18,7 +18,7 @@ public sealed record DatasetBundleLimits(long MaxBytes = DatasetBundleLimits.Def
 
     internal void Validate()
     {
-        if (MaxBytes <= 0) throw new ArgumentOutOfRangeException(nameof(MaxBytes), MaxBytes, "MaxBytes must be positive.");
+        if (MaxBytes <= 0 || MaxBytes > Array.MaxLength) throw new ArgumentOutOfRangeException(nameof(MaxBytes), MaxBytes, $"MaxBytes must be in [1, {Array.MaxLength}].");
         if (MaxEntries <= 0) throw new ArgumentOutOfRangeException(nameof(MaxEntries), MaxEntries, "MaxEntries must be positive.");
         if (MaxDepth < 4 || MaxDepth > 256) throw new ArgumentOutOfRangeException(nameof(MaxDepth), MaxDepth, "MaxDepth must be in [4, 256].");
     }

@@ -189,6 +189,22 @@ public sealed class DatasetBundleReaderTests
     }
 
     [Fact]
+    public void A_utf8_byte_order_mark_is_accepted_on_both_kinds_of_stream()
+    {
+        byte[] body = [0xEF, 0xBB, 0xBF, .. System.Text.Encoding.UTF8.GetBytes(Bundle("collection", Entry(Patient("p1"))).ToJsonString())];
+        DatasetBundleReader.Read(new MemoryStream(body), DatasetBundleLimits.Default).Content!.Subjects.Should().Equal("p1");
+        DatasetBundleReader.Read(new ForwardOnlyStream(new MemoryStream(body)), DatasetBundleLimits.Default).Content!.Subjects.Should().Equal("p1");
+    }
+
+    [Fact]
+    public void An_empty_bundle_is_not_a_dataset()
+    {
+        Refused(Read("{\"resourceType\":\"Bundle\",\"type\":\"collection\"}"), 422).Issues.Single().Expression.Should().Be("Bundle.entry");
+        // An empty array is already invalid FHIR (the strict parser names it).
+        Refused(Read(Bundle("collection").ToJsonString()), 422).Issues.Should().OnlyContain(i => i.Expression!.StartsWith("Bundle.entry"));
+    }
+
+    [Fact]
     public void A_cancelled_read_throws()
     {
         using var cts = new CancellationTokenSource();
