@@ -49,19 +49,21 @@ public sealed record PatientTimeline(
     public Scenario ToScenario(string name = "patient-data")
     {
         RequireUsable();
-        double duration = MinutesFromOrigin(End!.Value);
+        var origin = Origin!.Value; // computed once: Origin walks every list
+        double Minutes(DateTimeOffset t) => (t - origin).TotalMinutes;
+        double duration = Minutes(End!.Value);
         if (!(duration > 0)) throw new InvalidOperationException("The timeline spans no time.");
         var map = ModelMappings.For(ModelId)!;
         var builder = Scenario.Create(name, duration).Describe($"Inputs of {SubjectPseudonym} mapped from FHIR");
-        var starts = BasalRates.Select(r => MinutesFromOrigin(r.Start)).ToHashSet();
+        var starts = BasalRates.Select(r => Minutes(r.Start)).ToHashSet();
         foreach (var r in BasalRates.OrderBy(r => r.Start))
         {
-            builder.Rate(MinutesFromOrigin(r.Start), map.RateInput, r.UnitsPerHour, "U/h");
-            if (r.End is { } end && MinutesFromOrigin(end) is var e && e < duration && !starts.Contains(e))
+            builder.Rate(Minutes(r.Start), map.RateInput, r.UnitsPerHour, "U/h");
+            if (r.End is { } end && Minutes(end) is var e && e < duration && !starts.Contains(e))
                 builder.Rate(e, map.RateInput, 0, "U/h");
         }
-        foreach (var b in InsulinBoluses) builder.Bolus(MinutesFromOrigin(b.Time), map.BolusInput, b.Value, "U");
-        foreach (var m in Carbohydrates) builder.Bolus(MinutesFromOrigin(m.Time), map.MealInput, m.Value, "g");
+        foreach (var b in InsulinBoluses) builder.Bolus(Minutes(b.Time), map.BolusInput, b.Value, "U");
+        foreach (var m in Carbohydrates) builder.Bolus(Minutes(m.Time), map.MealInput, m.Value, "g");
         return builder.Build();
     }
 
@@ -69,7 +71,8 @@ public sealed record PatientTimeline(
     public Observations GlucoseObservations()
     {
         RequireUsable();
-        return new Observations(GlucoseOutput, Glucose.Select(g => MinutesFromOrigin(g.Time)).ToArray(), Glucose.Select(g => g.Value).ToArray());
+        var origin = Origin!.Value;
+        return new Observations(GlucoseOutput, Glucose.Select(g => (g.Time - origin).TotalMinutes).ToArray(), Glucose.Select(g => g.Value).ToArray());
     }
 
     /// <summary>Model parameters the data fixes (body weight), to override the defaults before calibration.</summary>

@@ -1,5 +1,4 @@
 using DthGrains.Simulation.Models;
-using DthGrains.Simulation.Units;
 
 namespace DthGrains.Fhir.Synthetic;
 
@@ -57,8 +56,4 @@ public static class SyntheticPatients
             shown.Average(), shown.Min(), shown.Max(), Math.Round(inRange, 1), request.GlucoseUnit);
         return new SyntheticPatient(v.Pseudonym, v.Female ? "female" : "male", v.BirthYear, json, truth, summary);
     }
-
-    /// <summary>mmol/L to the request's unit (for callers comparing against the truth).</summary>
-    internal static double FromMmol(double mmol, string unit) =>
-        unit == "mg/dL" ? UnitRegistry.MillimolePerLitre.ConvertTo(mmol, UnitRegistry.MilligramPerDecilitre) : mmol;
 }

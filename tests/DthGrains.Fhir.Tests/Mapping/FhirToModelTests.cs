@@ -37,10 +37,12 @@ public sealed class FhirToModelTests
         timeline.Covariates().Should().ContainKey("BW");
     }
 
-    [Fact]
-    public void Mapped_inputs_and_true_parameters_reproduce_the_glucose_within_sensor_noise()
+    [Theory]
+    [InlineData(1, 7UL, 1)]
+    [InlineData(2, 11UL, 0)] // two days: contiguous basal periods must not drop to zero in between
+    public void Mapped_inputs_and_true_parameters_reproduce_the_glucose_within_sensor_noise(int days, ulong seed, int index)
     {
-        var patient = SmallCohort.Patients[1];
+        var patient = SyntheticPatients.GeneratePatient(new SyntheticCohortRequest(Patients: 2, Days: days, Seed: seed), index);
         var timeline = FhirToModel.Map(patient.BundleJson, patient.Pseudonym, "hovorka");
         var model = ModelLibrary.Get("hovorka");
         var observed = timeline.GlucoseObservations();
