@@ -32,14 +32,34 @@ public sealed class ApiClient(HttpClient http) : IDisposable
 
     public Task<JsonElement> GetAsync(string path, CancellationToken ct = default) => SendAsync(HttpMethod.Get, path, ct: ct);
 
-    private static string Describe(string body, HttpResponseMessage response)
+    /// <summary>
+    /// Sends any body (a file stream, a FHIR Bundle...) with its own content type and returns the answer as text,
+    /// whatever its status: for routes whose errors are not ProblemDetails (FHIR OperationOutcome) or whose answers are not JSON.
+    /// </summary>
+    public async Task<RawResponse> SendRawAsync(HttpMethod method, string path, HttpContent? content = null, string? accept = null, CancellationToken ct = default)
+    {
+        using var request = new HttpRequestMessage(method, path.TrimStart('/'));
+        request.Content = content;
+        if (accept is not null) request.Headers.Accept.ParseAdd(accept);
+        using var response = await http.SendAsync(request, ct);
+        var text = await response.Content.ReadAsStringAsync(ct);
+        return new RawResponse((int)response.StatusCode, response.Content.Headers.ContentType?.MediaType, text, response.ReasonPhrase);
+    }
+
+    /// <summary>The error a failed raw answer stands for, read as ProblemDetails when it is one.</summary>
+    public static ApiException ErrorOf(RawResponse response) => new(response.Status, Describe(response.Body, response.Status, response.ReasonPhrase));
+
+    private static string Describe(string body, HttpResponseMessage response) => Describe(body, (int)response.StatusCode, response.ReasonPhrase);
+
+    private static string Describe(string body, int status, string? reasonPhrase)
     {
         try
         {
             using var doc = JsonDocument.Parse(body);
             var root = doc.RootElement;
             var sb = new StringBuilder();
-            sb.Append(root.TryGetProperty("title", out var t) ? t.GetString() : response.ReasonPhrase);
+            sb.Append(root.ValueKind == JsonValueKind.Object && root.TryGetProperty("title", out var t) ? t.GetString() : reasonPhrase);
+            if (root.ValueKind != JsonValueKind.Object) return sb.ToString();
             if (root.TryGetProperty("detail", out var d)) sb.Append(": ").Append(d.GetString());
             if (root.TryGetProperty("errors", out var errors) && errors.ValueKind == JsonValueKind.Object)
                 foreach (var field in errors.EnumerateObject())
@@ -49,11 +69,17 @@ public sealed class ApiClient(HttpClient http) : IDisposable
         }
         catch (JsonException)
         {
-            return $"{(int)response.StatusCode} {response.ReasonPhrase}";
+            return $"{status} {reasonPhrase}";
         }
     }
 
     public void Dispose() => http.Dispose();
+}
+
+/// <summary>An answer read as text, whatever its status.</summary>
+public sealed record RawResponse(int Status, string? MediaType, string Body, string? ReasonPhrase = null)
+{
+    public bool IsSuccess => Status is >= 200 and < 300;
 }
 
 public sealed class ApiException(int status, string message) : Exception(message)

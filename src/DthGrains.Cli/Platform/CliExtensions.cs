@@ -8,5 +8,6 @@ public static class CliExtensions
     public static IEnumerable<Command> Commands()
     {
         yield return Simulation.SimulationCommands.Build();
+        yield return Catalogue.CatalogueCommands.Build();
     }
 }
