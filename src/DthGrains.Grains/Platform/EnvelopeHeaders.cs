@@ -1,12 +1,14 @@
 using System.Globalization;
 using DthGrains.Contracts.Platform;
+using DthGrains.Domain.Provenance;
 using JasperFx.Events;
 
 namespace DthGrains.Grains.Platform;
 
 /// <summary>
 /// Writes and reads the event envelope as Marten event headers. Plain string values only, so the
-/// headers read back byte-for-byte as they were written (the ledger hashes them).
+/// headers read back byte-for-byte as they were written (the ledger hashes them, all but <see cref="Hash"/> and
+/// <see cref="PreviousHash"/>, which the one append path adds).
 /// </summary>
 public static class EnvelopeHeaders
 {
@@ -18,6 +20,8 @@ public static class EnvelopeHeaders
     public const string Purpose = "purpose";
     public const string RecordedAt = "recorded_at";
     public const string IdempotencyKey = "idempotency_key";
+    public const string Hash = LedgerHash.HashHeader;
+    public const string PreviousHash = LedgerHash.PreviousHashHeader;
 
     public static EventEnvelope Create(CommandContext context, DateTimeOffset now) => new(
         context.Actor.Subject,
@@ -45,9 +49,15 @@ public static class EnvelopeHeaders
         e.CausationId = envelope.CausationId;
     }
 
-    public static EventEnvelope Read(IEvent e)
+    public static EventEnvelope Read(IEvent e) =>
+        Read(key => e.Headers is { } h && h.TryGetValue(key, out var v) && v is not null ? v.ToString() : null, e.CorrelationId, e.CausationId, e.Timestamp);
+
+    /// <summary>Reads the envelope from raw stored headers (string values) and the correlation and causation columns.</summary>
+    public static EventEnvelope Read(IReadOnlyDictionary<string, string?> headers, string? correlationId, string? causationId, DateTimeOffset timestamp) =>
+        Read(key => headers.TryGetValue(key, out var v) ? v : null, correlationId, causationId, timestamp);
+
+    private static EventEnvelope Read(Func<string, string?> Get, string? correlationId, string? causationId, DateTimeOffset timestamp)
     {
-        string? Get(string key) => e.Headers is { } h && h.TryGetValue(key, out var v) && v is not null ? v.ToString() : null;
         var roles = Get(ActorRoles);
         var recordedAt = Get(RecordedAt);
         return new EventEnvelope(
@@ -55,11 +65,11 @@ public static class EnvelopeHeaders
             Get(ActorName) ?? "unknown",
             Get(ActorInstitution),
             string.IsNullOrEmpty(roles) ? [] : roles.Split(','),
-            e.CorrelationId ?? "",
-            e.CausationId,
+            correlationId ?? "",
+            causationId,
             Get(TraceId),
             Get(Purpose),
-            recordedAt is null ? e.Timestamp : DateTimeOffset.Parse(recordedAt, CultureInfo.InvariantCulture, DateTimeStyles.RoundtripKind),
+            recordedAt is null ? timestamp : DateTimeOffset.Parse(recordedAt, CultureInfo.InvariantCulture, DateTimeStyles.RoundtripKind),
             Get(IdempotencyKey));
     }
 }

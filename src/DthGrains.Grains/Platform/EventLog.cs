@@ -1,5 +1,8 @@
 using System.Diagnostics;
+using System.Text;
+using System.Threading.Channels;
 using DthGrains.Contracts.Platform;
+using DthGrains.Domain.Provenance;
 using JasperFx;
 using JasperFx.Events;
 using Marten;
@@ -7,49 +10,78 @@ using Npgsql;
 
 namespace DthGrains.Grains.Platform;
 
+/// <summary>The version a stream reached and the hash of its new head event.</summary>
+public readonly record struct AppendResult(long Version, string? HeadHash);
+
 /// <summary>
-/// The one place that appends events, for every capability: it writes the envelope, checks the expected
-/// stream version, runs the inline projections in the same transaction, and commits.
+/// The one place that appends events, for every capability: it writes the envelope, chains every event to its
+/// predecessor (<c>prev_hash</c>, <c>hash</c> headers, schemas/ledger/CANONICAL-FORM.md), checks the expected stream
+/// version, runs the inline projections in the same transaction, and commits.
 /// </summary>
-public sealed class EventLog(IDocumentStore store, IEnumerable<IInlineProjection> projections, TimeProvider clock)
+/// <remarks>
+/// Group commit: appends from concurrent callers on different streams share one transaction. One committer takes
+/// whatever is queued (at most <see cref="MaxBatch"/> appends, never two of one stream) while the previous batch
+/// commits, so a lone writer waits for nobody and concurrent writers share the commit's cost. Every append keeps
+/// its own expected-version check; when a batch fails on one stream's conflict, the streams that moved are
+/// answered with <see cref="StreamConflictException"/> and the others are committed again without them.
+/// </remarks>
+public sealed class EventLog : IAsyncDisposable
 {
-    private readonly IInlineProjection[] _projections = projections.ToArray();
+    /// <summary>At most this many appends share one transaction.</summary>
+    public const int MaxBatch = 64;
+
+    private readonly IDocumentStore _store;
+    private readonly IInlineProjection[] _projections;
+    private readonly TimeProvider _clock;
+    private readonly ISerializer _serializer;
+    private readonly Channel<PendingAppend> _queue = Channel.CreateUnbounded<PendingAppend>(new UnboundedChannelOptions { SingleReader = true });
+    private readonly Task _committer;
+
+    public EventLog(IDocumentStore store, IEnumerable<IInlineProjection> projections, TimeProvider clock)
+    {
+        _store = store;
+        _projections = projections.ToArray();
+        _clock = clock;
+        _serializer = store.Options.Serializer();
+        // The default scheduler, never a grain's: the committer outlives every caller.
+        _committer = Task.Factory.StartNew(CommitLoopAsync, CancellationToken.None, TaskCreationOptions.DenyChildAttach, TaskScheduler.Default).Unwrap();
+    }
+
+    /// <summary>Switches the hash chain off. For the benchmark's baseline only: a ledger appended this way does not verify.</summary>
+    internal bool ChainEnabled { get; set; } = true;
 
     /// <summary>
     /// Appends <paramref name="events"/> to <paramref name="streamKey"/>, which must be exactly at
     /// <paramref name="expectedVersion"/> (0: the stream must not exist yet). Returns the new version.
     /// </summary>
+    /// <param name="previousHash">the hash of the stream's head at <paramref name="expectedVersion"/> when the caller knows it
+    /// (a grain does); otherwise it is read with one indexed lookup per batch.</param>
     /// <exception cref="StreamConflictException">another writer appended first.</exception>
-    public async Task<long> AppendAsync(string streamKey, long expectedVersion, IReadOnlyList<object> events, CommandContext context, CancellationToken ct = default)
+    public async Task<long> AppendAsync(string streamKey, long expectedVersion, IReadOnlyList<object> events, CommandContext context, CancellationToken ct = default, string? previousHash = null) =>
+        (await AppendChainedAsync(streamKey, expectedVersion, events, context, previousHash, ct)).Version;
+
+    /// <summary>As <see cref="AppendAsync"/>, also returning the new head's hash (to pass as the next append's <c>previousHash</c>).</summary>
+    public Task<AppendResult> AppendChainedAsync(string streamKey, long expectedVersion, IReadOnlyList<object> events, CommandContext context, string? previousHash = null, CancellationToken ct = default)
     {
+        ArgumentException.ThrowIfNullOrEmpty(streamKey);
+        ArgumentOutOfRangeException.ThrowIfNegative(expectedVersion);
         // An empty append once wedged Marten streams (fixed upstream, still never worth doing).
-        if (events.Count == 0) return expectedVersion;
-        var envelope = EnvelopeHeaders.Create(context with { TraceId = context.TraceId ?? Activity.Current?.TraceId.ToString() }, clock.GetUtcNow());
-
-        await using var session = store.LightweightSession();
-        var action = expectedVersion == 0
-            ? session.Events.StartStream(streamKey, events)
-            : session.Events.Append(streamKey, expectedVersion + events.Count, events);
-        foreach (var e in action.Events) EnvelopeHeaders.Write(e, envelope);
-
-        var pending = events.Select((data, i) => new PendingEvent(streamKey, expectedVersion + i + 1, data, envelope)).ToArray();
-        foreach (var projection in _projections) await projection.ProjectAsync(session, pending, ct);
-
-        try
-        {
-            await session.SaveChangesAsync(ct);
-        }
-        catch (Exception ex) when (IsVersionConflict(ex))
-        {
-            throw new StreamConflictException(streamKey, expectedVersion, ex);
-        }
-        return expectedVersion + events.Count;
+        if (events.Count == 0) return Task.FromResult(new AppendResult(expectedVersion, previousHash));
+        ct.ThrowIfCancellationRequested();
+        var envelope = EnvelopeHeaders.Create(context with { TraceId = context.TraceId ?? Activity.Current?.TraceId.ToString() }, _clock.GetUtcNow());
+        var pending = new PendingAppend(streamKey, expectedVersion, events, envelope, expectedVersion == 0 ? LedgerHash.Genesis : previousHash, ct);
+        if (!_queue.Writer.TryWrite(pending)) throw new ObjectDisposedException(nameof(EventLog), "The event log is shut down.");
+        // The committer completes it on the default scheduler with RunContinuationsAsynchronously: a grain's await
+        // resumes on the grain's own scheduler, and nothing blocks on a grain's turn.
+#pragma warning disable VSTHRD003
+        return pending.Completion.Task;
+#pragma warning restore VSTHRD003
     }
 
     /// <summary>Reads a stream from the start, up to a version and/or a moment (inclusive); empty when it does not exist.</summary>
     public async Task<IReadOnlyList<IEvent>> ReadAsync(string streamKey, long toVersion = 0, DateTimeOffset? asOf = null, CancellationToken ct = default)
     {
-        await using var session = store.QuerySession();
+        await using var session = _store.QuerySession();
         return await session.Events.FetchStreamAsync(streamKey, toVersion, asOf, token: ct);
     }
 
@@ -57,9 +89,174 @@ public sealed class EventLog(IDocumentStore store, IEnumerable<IInlineProjection
     public async Task<IReadOnlyList<StoredEvent>> ReadStoredAsync(string streamKey, long toVersion = 0, DateTimeOffset? asOf = null, CancellationToken ct = default)
     {
         var events = await ReadAsync(streamKey, toVersion, asOf, ct);
-        var serializer = store.Options.Serializer();
-        return events.Select(e => new StoredEvent(streamKey, e.Version, e.Sequence, e.EventTypeName, serializer.ToJson(e.Data), EnvelopeHeaders.Read(e))).ToArray();
+        return events.Select(e => new StoredEvent(streamKey, e.Version, e.Sequence, e.EventTypeName, _serializer.ToJson(e.Data), EnvelopeHeaders.Read(e))).ToArray();
     }
+
+    /// <summary>The hash stored on a stream's head, for callers that did not read the stream (null when absent).</summary>
+    public static string? HashOf(IEvent e) =>
+        e.Headers is { } h && h.TryGetValue(LedgerHash.HashHeader, out var v) && v?.ToString() is { Length: > 0 } s ? s : null;
+
+    public async ValueTask DisposeAsync()
+    {
+        _queue.Writer.TryComplete();
+        // The committer runs on the default scheduler and ends once the queue is drained.
+#pragma warning disable VSTHRD003
+        await _committer;
+#pragma warning restore VSTHRD003
+    }
+
+    private async Task CommitLoopAsync()
+    {
+        var reader = _queue.Reader;
+        var deferred = new List<PendingAppend>();
+        while (deferred.Count > 0 || await reader.WaitToReadAsync())
+        {
+            var batch = new List<PendingAppend>();
+            var streams = new HashSet<string>(StringComparer.Ordinal);
+            var later = new List<PendingAppend>();
+            void Take(PendingAppend p)
+            {
+                if (!p.TryClaim()) return;
+                if (batch.Count < MaxBatch && streams.Add(p.StreamKey)) batch.Add(p);
+                else later.Add(p);
+            }
+            foreach (var p in deferred) Take(p);
+            while (batch.Count < MaxBatch && reader.TryRead(out var next)) Take(next);
+            deferred = later;
+            if (batch.Count == 0) continue;
+            try
+            {
+                await CommitAsync(batch);
+            }
+            catch (Exception ex)
+            {
+                // CommitAsync answers every append itself; this only guards the loop against a bug there.
+                foreach (var p in batch) p.Fail(ex);
+            }
+        }
+        foreach (var p in deferred) p.Fail(new ObjectDisposedException(nameof(EventLog), "The event log is shut down."));
+    }
+
+    private async Task CommitAsync(IReadOnlyList<PendingAppend> batch)
+    {
+        try
+        {
+            await ResolvePreviousHashesAsync(batch);
+            await SaveAsync(batch);
+        }
+        catch (Exception ex) when (batch.Count == 1)
+        {
+            batch[0].Fail(IsVersionConflict(ex) ? new StreamConflictException(batch[0].StreamKey, batch[0].ExpectedVersion, ex) : ex);
+            return;
+        }
+        catch (Exception ex) when (IsVersionConflict(ex))
+        {
+            // Find the streams that moved (the winners have committed by now), answer them, commit the rest again.
+            Dictionary<string, long> versions;
+            try
+            {
+                versions = await CurrentVersionsAsync(batch);
+            }
+            catch (Exception lookup) when (lookup is NpgsqlException or TimeoutException)
+            {
+                foreach (var p in batch) p.Fail(lookup);
+                return;
+            }
+            var conflicting = batch.Where(p => versions.GetValueOrDefault(p.StreamKey) != p.ExpectedVersion).ToList();
+            if (conflicting.Count == 0)
+            {
+                foreach (var p in batch) await CommitAsync([p]);
+                return;
+            }
+            foreach (var p in conflicting) p.Fail(new StreamConflictException(p.StreamKey, p.ExpectedVersion, ex));
+            var rest = batch.Except(conflicting).ToList();
+            if (rest.Count > 0) await CommitAsync(rest);
+            return;
+        }
+        catch (Exception)
+        {
+            // Not a conflict: let each append meet its own fate (one bad projection input must not fail the others).
+            foreach (var p in batch) await CommitAsync([p]);
+            return;
+        }
+        foreach (var p in batch) p.Succeed();
+    }
+
+    private async Task SaveAsync(IReadOnlyList<PendingAppend> batch)
+    {
+        await using var session = _store.LightweightSession();
+        var projected = new List<PendingEvent>();
+        foreach (var p in batch)
+        {
+            var action = p.ExpectedVersion == 0
+                ? session.Events.StartStream(p.StreamKey, p.Events)
+                : session.Events.Append(p.StreamKey, p.ExpectedVersion + p.Events.Count, p.Events);
+            var previous = p.PreviousHash ?? LedgerHash.Genesis;
+            var version = p.ExpectedVersion;
+            foreach (var e in action.Events)
+            {
+                EnvelopeHeaders.Write(e, p.Envelope);
+                version++;
+                if (!ChainEnabled) continue;
+                var hash = Hash(p.StreamKey, version, e, previous);
+                e.SetHeader(LedgerHash.PreviousHashHeader, previous);
+                e.SetHeader(LedgerHash.HashHeader, hash);
+                previous = hash;
+            }
+            p.HeadHash = ChainEnabled ? previous : null;
+            for (var i = 0; i < p.Events.Count; i++) projected.Add(new PendingEvent(p.StreamKey, p.ExpectedVersion + i + 1, p.Events[i], p.Envelope));
+        }
+        // One call per projection for the whole batch, streams in turn, each in version order: a projection that
+        // stages documents sees every change of the transaction.
+        foreach (var projection in _projections) await projection.ProjectAsync(session, projected, CancellationToken.None);
+        await session.SaveChangesAsync(CancellationToken.None);
+    }
+
+    /// <summary>The event's hash over its body and headers as Marten will store them.</summary>
+    private string Hash(string streamKey, long version, IEvent e, string previous)
+    {
+        var type = e.EventTypeName ?? throw new InvalidOperationException($"Event type {e.EventType.Name} has no stored name.");
+        var body = Encoding.UTF8.GetBytes(_serializer.ToJson(e.Data));
+        var headers = Encoding.UTF8.GetBytes(_serializer.ToJson(e.Headers ?? new Dictionary<string, object>()));
+        return LedgerHash.Compute(new LedgerEventContent(streamKey, version, type, body, headers, e.CorrelationId, e.CausationId, previous));
+    }
+
+    /// <summary>Reads the head hash of every stream in the batch whose caller did not pass it: one indexed query.</summary>
+    private async Task ResolvePreviousHashesAsync(IReadOnlyList<PendingAppend> batch)
+    {
+        var missing = batch.Where(p => p.PreviousHash is null).ToList();
+        if (missing.Count == 0 || !ChainEnabled) return;
+        await using var connection = _store.Storage.Database.CreateConnection();
+        await connection.OpenAsync();
+        await using var command = connection.CreateCommand();
+        command.CommandText =
+            $"select e.stream_id, e.headers ->> '{LedgerHash.HashHeader}' from {Schema}.mt_events e " +
+            "join unnest(@streams, @versions) as k(stream_id, version) on e.stream_id = k.stream_id and e.version = k.version";
+        command.Parameters.AddWithValue("streams", missing.Select(p => p.StreamKey).ToArray());
+        command.Parameters.AddWithValue("versions", missing.Select(p => p.ExpectedVersion).ToArray());
+        var hashes = new Dictionary<string, string?>(StringComparer.Ordinal);
+        await using (var reader = await command.ExecuteReaderAsync())
+        {
+            while (await reader.ReadAsync()) hashes[reader.GetString(0)] = reader.IsDBNull(1) ? null : reader.GetString(1);
+        }
+        // No head at the expected version: the append will meet a version conflict; an unhashed head is the verifier's to report.
+        foreach (var p in missing) p.PreviousHash = hashes.GetValueOrDefault(p.StreamKey) ?? LedgerHash.Genesis;
+    }
+
+    private async Task<Dictionary<string, long>> CurrentVersionsAsync(IReadOnlyList<PendingAppend> batch)
+    {
+        await using var connection = _store.Storage.Database.CreateConnection();
+        await connection.OpenAsync();
+        await using var command = connection.CreateCommand();
+        command.CommandText = $"select id, version from {Schema}.mt_streams where id = any(@streams)";
+        command.Parameters.AddWithValue("streams", batch.Select(p => p.StreamKey).ToArray());
+        var versions = new Dictionary<string, long>(StringComparer.Ordinal);
+        await using var reader = await command.ExecuteReaderAsync();
+        while (await reader.ReadAsync()) versions[reader.GetString(0)] = reader.GetInt64(1);
+        return versions;
+    }
+
+    private string Schema => _store.Options.Events.DatabaseSchemaName;
 
     private static bool IsVersionConflict(Exception ex) => ex switch
     {
@@ -69,4 +266,47 @@ public sealed class EventLog(IDocumentStore store, IEnumerable<IInlineProjection
         _ when ex.InnerException is not null => IsVersionConflict(ex.InnerException),
         _ => false,
     };
+
+    /// <summary>One caller's append, waiting in the queue or in a batch.</summary>
+    private sealed class PendingAppend
+    {
+        private readonly CancellationTokenRegistration _cancellation;
+        private int _claimed;
+
+        public PendingAppend(string streamKey, long expectedVersion, IReadOnlyList<object> events, EventEnvelope envelope, string? previousHash, CancellationToken ct)
+        {
+            StreamKey = streamKey;
+            ExpectedVersion = expectedVersion;
+            Events = events;
+            Envelope = envelope;
+            PreviousHash = previousHash;
+            // Cancellation counts only while the append waits; once in a batch, the caller gets the real outcome.
+            if (ct.CanBeCanceled)
+                _cancellation = ct.Register(() =>
+                {
+                    if (Interlocked.CompareExchange(ref _claimed, 2, 0) == 0) Completion.TrySetCanceled(ct);
+                });
+        }
+
+        public string StreamKey { get; }
+        public long ExpectedVersion { get; }
+        public IReadOnlyList<object> Events { get; }
+        public EventEnvelope Envelope { get; }
+        public string? PreviousHash { get; set; }
+        public string? HeadHash { get; set; }
+
+        public TaskCompletionSource<AppendResult> Completion { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        /// <summary>True when the append may go into a batch (it was not cancelled while waiting).</summary>
+        public bool TryClaim()
+        {
+            var claimed = Interlocked.CompareExchange(ref _claimed, 1, 0) != 2;
+            if (claimed) _cancellation.Dispose();
+            return claimed;
+        }
+
+        public void Succeed() => Completion.TrySetResult(new AppendResult(ExpectedVersion + Events.Count, HeadHash));
+
+        public void Fail(Exception ex) => Completion.TrySetException(ex);
+    }
 }

@@ -13,6 +13,9 @@ public abstract class EventSourcedGrain<TState> : Grain where TState : class
 {
     private readonly Dictionary<string, long> _idempotencyKeys = new(StringComparer.Ordinal);
 
+    // The head's hash, passed to the next append so that the ledger need not look it up.
+    private string? _headHash;
+
     protected TState State { get; private set; } = null!;
 
     protected long Version { get; private set; }
@@ -47,6 +50,7 @@ public abstract class EventSourcedGrain<TState> : Grain where TState : class
         }
         State = state;
         Version = events.Count == 0 ? 0 : events[^1].Version;
+        _headHash = events.Count == 0 ? null : EventLog.HashOf(events[^1]);
     }
 
     /// <summary>
@@ -66,9 +70,10 @@ public abstract class EventSourcedGrain<TState> : Grain where TState : class
         if (decision.Events.Count == 0) return (Version, null);
         try
         {
-            var newVersion = await Log.AppendAsync(StreamKey, Version, decision.Events, context);
+            var (newVersion, headHash) = await Log.AppendChainedAsync(StreamKey, Version, decision.Events, context, _headHash);
             State = decision.Events.Aggregate(State, Evolve);
             Version = newVersion;
+            _headHash = headHash;
             if (context.IdempotencyKey is { } k) _idempotencyKeys[k] = newVersion;
             return (newVersion, null);
         }

@@ -1,6 +1,7 @@
 using DthGrains.Domain.Catalogue;
 using DthGrains.Domain.Ecosystem;
 using DthGrains.Domain.Federation;
+using DthGrains.Domain.Provenance;
 
 namespace DthGrains.Grains.Platform;
 
@@ -11,7 +12,7 @@ namespace DthGrains.Grains.Platform;
 public static class EventTypeRegistry
 {
     public static readonly IReadOnlyDictionary<Type, string> All =
-        new[] { EcosystemEventTypes.Names, FederationEventTypes.Names, CatalogueEventTypes.Names }
+        new[] { EcosystemEventTypes.Names, FederationEventTypes.Names, CatalogueEventTypes.Names, ProvenanceEventTypes.Names }
             .SelectMany(d => d)
             .ToDictionary(p => p.Key, p => p.Value);
 

@@ -2,6 +2,7 @@ using System.Net;
 using DthGrains.Silo.Catalogue;
 using DthGrains.Silo.Ecosystem;
 using DthGrains.Silo.Identity;
+using DthGrains.Silo.Provenance;
 using DthGrains.Silo.Platform.Postgres;
 using DthGrains.Silo.Seed;
 using Orleans.Configuration;
@@ -86,6 +87,7 @@ public sealed class DthHost : IAsyncDisposable
         services.ConfigureHttpJsonOptions(o => JsonDefaults.Configure(o.SerializerOptions));
         services.AddOpenApi();
         services.AddDthIdentity(options);
+        services.AddDthLedger(options);
         services.AddDthHealthChecks(connectionString);
         services.AddDthTelemetry(builder.Configuration, options.Institution);
         // API bodies are small; routes that take uploads raise their own limit.
@@ -116,6 +118,7 @@ public sealed class DthHost : IAsyncDisposable
         app.MapGet("/", () => Results.Redirect("/reference")).ExcludeFromDescription().AllowAnonymous();
         app.MapDthHealth();
         app.MapEcosystemEndpoints();
+        app.MapAuditEndpoints();
         app.MapCatalogueEndpoints();
     }
 

@@ -1,0 +1,128 @@
+using System.Data;
+using System.Runtime.CompilerServices;
+using System.Text;
+using DthGrains.Contracts.Provenance;
+using DthGrains.Domain.Provenance;
+using Marten;
+using Npgsql;
+
+namespace DthGrains.Grains.Provenance;
+
+/// <summary>The stream heads and counts of one consistent moment, as a checkpoint signs them.</summary>
+public sealed record LedgerSnapshot(IReadOnlyList<StreamHead> Heads, long Events, long MaxSequence);
+
+/// <summary>
+/// Reads the event store's raw rows for the ledger: exactly the stored JSON (never re-serialized objects), with
+/// plain SQL on Marten's tables, streaming and on connections of its own.
+/// </summary>
+public sealed class LedgerReader(IDocumentStore store)
+{
+    private const string Columns =
+        "seq_id, stream_id, version, type, data::text, headers::text, correlation_id, causation_id, " +
+        "headers ->> '" + LedgerHash.HashHeader + "', headers ->> '" + LedgerHash.PreviousHashHeader + "', timestamp";
+
+    private string Schema => store.Options.Events.DatabaseSchemaName;
+
+    private async Task<NpgsqlConnection> OpenAsync(CancellationToken ct)
+    {
+        var connection = store.Storage.Database.CreateConnection();
+        await connection.OpenAsync(ct);
+        return connection;
+    }
+
+    /// <summary>Every stream's head with its stored hash, and the event count and highest sequence, in one snapshot.</summary>
+    public async Task<LedgerSnapshot> SnapshotAsync(CancellationToken ct = default)
+    {
+        await using var connection = await OpenAsync(ct);
+        await using var tx = await connection.BeginTransactionAsync(IsolationLevel.RepeatableRead, ct);
+        var heads = new List<StreamHead>();
+        await using (var command = new NpgsqlCommand(
+            $"select s.id, s.version, coalesce(e.headers ->> '{LedgerHash.HashHeader}', '') from {Schema}.mt_streams s " +
+            $"left join {Schema}.mt_events e on e.stream_id = s.id and e.version = s.version where s.version > 0", connection, tx))
+        await using (var reader = await command.ExecuteReaderAsync(ct))
+        {
+            while (await reader.ReadAsync(ct)) heads.Add(new StreamHead(reader.GetString(0), reader.GetInt64(1), reader.GetString(2)));
+        }
+        long events, maxSequence;
+        await using (var command = new NpgsqlCommand($"select count(*), coalesce(max(seq_id), 0) from {Schema}.mt_events", connection, tx))
+        await using (var reader = await command.ExecuteReaderAsync(ct))
+        {
+            await reader.ReadAsync(ct);
+            events = reader.GetInt64(0);
+            maxSequence = reader.GetInt64(1);
+        }
+        await tx.CommitAsync(ct);
+        return new LedgerSnapshot(heads, events, maxSequence);
+    }
+
+    /// <summary>Each stream's version as the stream table records it.</summary>
+    public async Task<Dictionary<string, long>> StreamTableAsync(CancellationToken ct = default)
+    {
+        await using var connection = await OpenAsync(ct);
+        await using var command = new NpgsqlCommand($"select id, version from {Schema}.mt_streams", connection);
+        await using var reader = await command.ExecuteReaderAsync(ct);
+        var table = new Dictionary<string, long>(StringComparer.Ordinal);
+        while (await reader.ReadAsync(ct)) table[reader.GetString(0)] = reader.IsDBNull(1) ? 0 : reader.GetInt64(1);
+        return table;
+    }
+
+    /// <summary>Every stored event, grouped by stream and in version order, streamed from one snapshot.</summary>
+    public async IAsyncEnumerable<LedgerRow> ReadAllAsync([EnumeratorCancellation] CancellationToken ct = default)
+    {
+        await using var connection = await OpenAsync(ct);
+        await using var command = new NpgsqlCommand($"select {Columns} from {Schema}.mt_events order by stream_id, version", connection);
+        await using var reader = await command.ExecuteReaderAsync(CommandBehavior.SequentialAccess, ct);
+        while (await reader.ReadAsync(ct)) yield return (await RowAsync(reader, ct)).Row;
+    }
+
+    /// <summary>One stream's events up to <paramref name="toVersion"/> (0: all), with their storage time.</summary>
+    public async Task<IReadOnlyList<(LedgerRow Row, DateTimeOffset StoredAt)>> ReadStreamAsync(string stream, long toVersion = 0, CancellationToken ct = default)
+    {
+        await using var connection = await OpenAsync(ct);
+        await using var command = new NpgsqlCommand(
+            $"select {Columns} from {Schema}.mt_events where stream_id = @stream and (@to = 0 or version <= @to) order by version", connection);
+        command.Parameters.AddWithValue("stream", stream);
+        command.Parameters.AddWithValue("to", toVersion);
+        await using var reader = await command.ExecuteReaderAsync(CommandBehavior.SequentialAccess, ct);
+        var rows = new List<(LedgerRow, DateTimeOffset)>();
+        while (await reader.ReadAsync(ct)) rows.Add(await RowAsync(reader, ct));
+        return rows;
+    }
+
+    /// <summary>The stored body of one event (the JSON text), or null.</summary>
+    public async Task<string?> ReadBodyAsync(string stream, long version, CancellationToken ct = default)
+    {
+        await using var connection = await OpenAsync(ct);
+        await using var command = new NpgsqlCommand(
+            $"select data::text from {Schema}.mt_events where stream_id = @stream and version = @version", connection);
+        command.Parameters.AddWithValue("stream", stream);
+        command.Parameters.AddWithValue("version", version);
+        return await command.ExecuteScalarAsync(ct) as string;
+    }
+
+    /// <summary>The highest version of a stream (0 when it has no events).</summary>
+    public async Task<long> LastVersionAsync(string stream, CancellationToken ct = default)
+    {
+        await using var connection = await OpenAsync(ct);
+        await using var command = new NpgsqlCommand($"select coalesce(max(version), 0) from {Schema}.mt_events where stream_id = @stream", connection);
+        command.Parameters.AddWithValue("stream", stream);
+        return (long)(await command.ExecuteScalarAsync(ct))!;
+    }
+
+    private static async Task<(LedgerRow Row, DateTimeOffset StoredAt)> RowAsync(NpgsqlDataReader r, CancellationToken ct)
+    {
+        // Sequential access: columns in order, each once.
+        var sequence = r.GetInt64(0);
+        var stream = r.GetString(1);
+        var version = r.GetInt64(2);
+        var type = r.GetString(3);
+        var body = Encoding.UTF8.GetBytes(r.GetString(4));
+        var headers = await r.IsDBNullAsync(5, ct) ? [] : Encoding.UTF8.GetBytes(r.GetString(5));
+        var correlation = await r.IsDBNullAsync(6, ct) ? null : r.GetString(6);
+        var causation = await r.IsDBNullAsync(7, ct) ? null : r.GetString(7);
+        var hash = await r.IsDBNullAsync(8, ct) ? null : r.GetString(8);
+        var previous = await r.IsDBNullAsync(9, ct) ? null : r.GetString(9);
+        var storedAt = r.GetFieldValue<DateTimeOffset>(10);
+        return (new LedgerRow(sequence, stream, version, type, body, headers, correlation, causation, hash, previous), storedAt);
+    }
+}

@@ -1,0 +1,52 @@
+using Microsoft.Extensions.DependencyInjection;
+
+namespace DthGrains.Grains.Provenance;
+
+/// <summary>Folds the events of streams with one key prefix into the state (view) of their aggregate.</summary>
+public interface IReplayFolder
+{
+    /// <summary>For example <c>organisation:</c>.</summary>
+    string StreamPrefix { get; }
+
+    /// <summary>A name for the state's shape, for readers of the replay.</summary>
+    string StateName { get; }
+
+    /// <summary>The state after <paramref name="events"/> (deserialized bodies, in version order); null when nothing exists yet.</summary>
+    object? Fold(string streamKey, IEnumerable<object> events);
+}
+
+/// <summary>A folder made of the aggregate's own pure functions: the same ones the live grain uses.</summary>
+public sealed class ReplayFolder<TState>(string streamPrefix, Func<string, TState> initial, Func<TState, object, TState> evolve, Func<TState, object?> view)
+    : IReplayFolder where TState : class
+{
+    public string StreamPrefix { get; } = streamPrefix;
+
+    public string StateName => typeof(TState).Name;
+
+    public object? Fold(string streamKey, IEnumerable<object> events) => view(events.Aggregate(initial(streamKey), evolve));
+}
+
+/// <summary>The registered folders, found by the longest matching stream prefix.</summary>
+public sealed class ReplayFolders(IEnumerable<IReplayFolder> folders)
+{
+    private readonly IReplayFolder[] _folders = folders.OrderByDescending(f => f.StreamPrefix.Length).ToArray();
+
+    public IReplayFolder? For(string streamKey) =>
+        _folders.FirstOrDefault(f => streamKey.StartsWith(f.StreamPrefix, StringComparison.Ordinal));
+
+    public IReadOnlyList<string> Prefixes => _folders.Select(f => f.StreamPrefix).ToArray();
+}
+
+public static class ReplayFolderRegistration
+{
+    /// <summary>
+    /// Makes the streams whose keys start with <paramref name="streamPrefix"/> replayable as of any version or time:
+    /// one call per aggregate, with the aggregate's initial state, its pure evolve function and the view to return.
+    /// </summary>
+    public static IServiceCollection AddReplayFolder<TState>(this IServiceCollection services, string streamPrefix,
+        Func<string, TState> initial, Func<TState, object, TState> evolve, Func<TState, object?>? view = null) where TState : class
+    {
+        services.AddSingleton<IReplayFolder>(new ReplayFolder<TState>(streamPrefix, initial, evolve, view ?? (s => s)));
+        return services;
+    }
+}
