@@ -17,6 +17,13 @@ public sealed record LedgerSnapshot(IReadOnlyList<StreamHead> Heads, long Events
 /// </summary>
 public sealed class LedgerReader(IDocumentStore store)
 {
+    /// <summary>
+    /// Marten's own filler stream: after a failed transaction in Quick append mode it writes placeholder rows there
+    /// to keep the global sequence free of gaps for its daemon. They are no one's events, carry no data, and are
+    /// not part of the ledger (schemas/ledger/VERIFICATION.md).
+    /// </summary>
+    public const string MartenTombstoneStream = "mt_tombstone";
+
     private const string Columns =
         "seq_id, stream_id, version, type, data::text, headers::text, correlation_id, causation_id, " +
         "headers ->> '" + LedgerHash.HashHeader + "', headers ->> '" + LedgerHash.PreviousHashHeader + "', timestamp";
@@ -38,13 +45,13 @@ public sealed class LedgerReader(IDocumentStore store)
         var heads = new List<StreamHead>();
         await using (var command = new NpgsqlCommand(
             $"select s.id, s.version, coalesce(e.headers ->> '{LedgerHash.HashHeader}', '') from {Schema}.mt_streams s " +
-            $"left join {Schema}.mt_events e on e.stream_id = s.id and e.version = s.version where s.version > 0", connection, tx))
+            $"left join {Schema}.mt_events e on e.stream_id = s.id and e.version = s.version where s.version > 0 and s.id <> '{MartenTombstoneStream}'", connection, tx))
         await using (var reader = await command.ExecuteReaderAsync(ct))
         {
             while (await reader.ReadAsync(ct)) heads.Add(new StreamHead(reader.GetString(0), reader.GetInt64(1), reader.GetString(2)));
         }
         long events, maxSequence;
-        await using (var command = new NpgsqlCommand($"select count(*), coalesce(max(seq_id), 0) from {Schema}.mt_events", connection, tx))
+        await using (var command = new NpgsqlCommand($"select count(*), coalesce(max(seq_id), 0) from {Schema}.mt_events where stream_id <> '{MartenTombstoneStream}'", connection, tx))
         await using (var reader = await command.ExecuteReaderAsync(ct))
         {
             await reader.ReadAsync(ct);
@@ -59,7 +66,7 @@ public sealed class LedgerReader(IDocumentStore store)
     public async Task<Dictionary<string, long>> StreamTableAsync(CancellationToken ct = default)
     {
         await using var connection = await OpenAsync(ct);
-        await using var command = new NpgsqlCommand($"select id, version from {Schema}.mt_streams", connection);
+        await using var command = new NpgsqlCommand($"select id, version from {Schema}.mt_streams where id <> '{MartenTombstoneStream}'", connection);
         await using var reader = await command.ExecuteReaderAsync(ct);
         var table = new Dictionary<string, long>(StringComparer.Ordinal);
         while (await reader.ReadAsync(ct)) table[reader.GetString(0)] = reader.IsDBNull(1) ? 0 : reader.GetInt64(1);
@@ -70,7 +77,7 @@ public sealed class LedgerReader(IDocumentStore store)
     public async IAsyncEnumerable<LedgerRow> ReadAllAsync([EnumeratorCancellation] CancellationToken ct = default)
     {
         await using var connection = await OpenAsync(ct);
-        await using var command = new NpgsqlCommand($"select {Columns} from {Schema}.mt_events order by stream_id, version", connection);
+        await using var command = new NpgsqlCommand($"select {Columns} from {Schema}.mt_events where stream_id <> '{MartenTombstoneStream}' order by stream_id, version", connection);
         await using var reader = await command.ExecuteReaderAsync(CommandBehavior.SequentialAccess, ct);
         while (await reader.ReadAsync(ct)) yield return (await RowAsync(reader, ct)).Row;
     }

@@ -26,7 +26,7 @@ public sealed class AuditingAuthorizationResultHandler(DenialRecorder recorder) 
     public async Task HandleAsync(RequestDelegate next, HttpContext context, AuthorizationPolicy policy, PolicyAuthorizationResult authorizeResult)
     {
         string? reason = null;
-        if (authorizeResult.Succeeded && IsAuditorWrite(context))
+        if ((authorizeResult.Succeeded || authorizeResult.Forbidden) && IsAuditorWrite(context))
             reason = $"The auditor role is read-only: {context.Request.Method} {RouteOf(context)} changes state.";
         else if (authorizeResult.Forbidden)
             reason = "The token's roles do not allow this route" + Describe(authorizeResult.AuthorizationFailure) + ".";

@@ -1,0 +1,135 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json;
+using DthGrains.Contracts.Provenance;
+using DthGrains.Domain.Provenance;
+using DthGrains.Integration.Tests.Infrastructure;
+using DthGrains.Silo.Platform;
+using DthGrains.Silo.Provenance;
+
+namespace DthGrains.Integration.Tests.Provenance;
+
+/// <summary>Checkpoints, the public key and verification over HTTP on the real host, with auditor and other tokens.</summary>
+[Collection(HostCollection.Name)]
+public sealed class LedgerApiTests(HostFixture fixture)
+{
+    private TestHost Host => fixture.Host;
+
+    private static StringContent Json(string json) => new(json, Encoding.UTF8, "application/json");
+
+    private static LedgerCheckpoint Read(string json) => JsonSerializer.Deserialize<LedgerCheckpoint>(json, JsonDefaults.Options)!;
+
+    [Fact]
+    public async Task An_auditor_takes_and_downloads_a_checkpoint_that_verifies_with_the_published_key()
+    {
+        var auditor = Host.ClientAs("auditor", "dth-oversight");
+        var taken = await auditor.PostAsync("/api/audit/checkpoints", null);
+        taken.StatusCode.Should().Be(HttpStatusCode.Created);
+        var checkpoint = Read(await taken.Content.ReadAsStringAsync());
+        taken.Headers.Location!.ToString().Should().Be($"/api/audit/checkpoints/{checkpoint.Number}");
+        checkpoint.Heads.Should().BeNull("the downloadable document is the small one");
+
+        var latest = Read(await auditor.GetStringAsync("/api/audit/checkpoints/latest"));
+        latest.Number.Should().BeGreaterThanOrEqualTo(checkpoint.Number);
+        var byNumber = Read(await auditor.GetStringAsync($"/api/audit/checkpoints/{checkpoint.Number}?heads=true"));
+        byNumber.Compact().Should().Be(checkpoint);
+        StreamHeads.Root(byNumber.Heads!.Value).Should().Be(checkpoint.Root);
+
+        // Anyone can check the signature with the published key, outside the system.
+        var jwk = await Host.Client().GetFromJsonAsync<JsonElement>(AuditEndpoints.KeyRoute);
+        jwk.GetProperty("kid").GetString().Should().Be(checkpoint.KeyId);
+        using var key = ECDsa.Create(new ECParameters
+        {
+            Curve = ECCurve.NamedCurves.nistP256,
+            Q = new ECPoint { X = B64(jwk.GetProperty("x").GetString()!), Y = B64(jwk.GetProperty("y").GetString()!) },
+        });
+        CheckpointSignature.VerifySignature(checkpoint, key).Should().BeTrue();
+        var pemRequest = new HttpRequestMessage(HttpMethod.Get, AuditEndpoints.KeyRoute);
+        pemRequest.Headers.Accept.ParseAdd("application/x-pem-file");
+        (await (await Host.Client().SendAsync(pemRequest)).Content.ReadAsStringAsync()).Should().StartWith("-----BEGIN PUBLIC KEY-----");
+
+        var verified = await auditor.PostAsync("/api/audit/verify", Json(JsonSerializer.Serialize(checkpoint, JsonDefaults.Options)));
+        verified.StatusCode.Should().Be(HttpStatusCode.OK);
+        var report = await verified.Content.ReadFromJsonAsync<JsonElement>();
+        report.GetProperty("ok").GetBoolean().Should().BeTrue(report.ToString());
+        report.GetProperty("checkpoint").GetProperty("number").GetInt64().Should().Be(checkpoint.Number);
+        report.GetProperty("events").GetInt64().Should().BeGreaterThan(0);
+
+        var latestReport = await (await Host.ClientAs("platform-admin", "bsc").GetAsync("/api/audit/verify")).Content.ReadFromJsonAsync<JsonElement>();
+        latestReport.GetProperty("ok").GetBoolean().Should().BeTrue(latestReport.ToString());
+    }
+
+    [Fact]
+    public async Task Forged_checkpoints_are_refused_with_a_problem_that_says_why()
+    {
+        var auditor = Host.ClientAs("auditor", "dth-oversight");
+        var checkpoint = Read(await (await auditor.PostAsync("/api/audit/checkpoints", null)).Content.ReadAsStringAsync());
+
+        async Task<(HttpStatusCode Status, string Detail)> Post(object body)
+        {
+            var response = await auditor.PostAsync("/api/audit/verify", Json(body as string ?? JsonSerializer.Serialize(body, JsonDefaults.Options)));
+            var problem = await response.Content.ReadFromJsonAsync<JsonElement>();
+            response.Content.Headers.ContentType!.MediaType.Should().Be("application/problem+json");
+            return (response.StatusCode, problem.GetProperty("detail").GetString()!);
+        }
+
+        var forged = await Post(checkpoint with { Events = checkpoint.Events + 7 });
+        forged.Status.Should().Be(HttpStatusCode.UnprocessableEntity);
+        forged.Detail.Should().Contain("signature does not verify");
+
+        using var attacker = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+        var wrongKey = await Post(CheckpointSignature.Sign(checkpoint, attacker));
+        wrongKey.Status.Should().Be(HttpStatusCode.UnprocessableEntity);
+        wrongKey.Detail.Should().Contain("not signed by this ledger");
+
+        var full = Read(await auditor.GetStringAsync($"/api/audit/checkpoints/{checkpoint.Number}?heads=true"));
+        var heads = full.Heads!.Value;
+        var badRoot = await Post(full with { Heads = heads.SetItem(0, heads[0] with { Hash = new string('0', 64) }) });
+        badRoot.Status.Should().Be(HttpStatusCode.UnprocessableEntity);
+        badRoot.Detail.Should().Contain("heads were edited");
+
+        (await Post("""{"format":"dthgrains.ledger.checkpoint/1","number":1}""")).Status.Should().Be(HttpStatusCode.BadRequest);
+        (await Post("""{"unknown":1}""")).Status.Should().Be(HttpStatusCode.BadRequest);
+    }
+
+    [Fact]
+    public async Task Only_auditors_and_platform_admins_read_the_ledger_and_a_refusal_is_recorded()
+    {
+        var subject = $"researcher-{Guid.NewGuid():N}"[..24];
+        var researcher = Host.Client(Host.Token("researcher", "tum", subject));
+        var refused = await researcher.GetAsync("/api/audit/verify");
+        refused.StatusCode.Should().Be(HttpStatusCode.Forbidden);
+        (await refused.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("detail").GetString().Should().Contain("auditor");
+        (await Host.Client().GetAsync("/api/audit/verify")).StatusCode.Should().Be(HttpStatusCode.Unauthorized);
+
+        var stream = DenialRecorder.StreamFor(subject, DateTimeOffset.UtcNow);
+        var replay = await Host.ClientAs("auditor", "dth-oversight").GetFromJsonAsync<JsonElement>($"/api/audit/streams/{stream}");
+        var denial = replay.GetProperty("events").EnumerateArray().Single();
+        denial.GetProperty("eventType").GetString().Should().Be("audit.request_denied");
+        denial.GetProperty("body").GetProperty("route").GetString().Should().Be("/api/audit/verify");
+        denial.GetProperty("body").GetProperty("method").GetString().Should().Be("GET");
+        denial.GetProperty("envelope").GetProperty("actorSubject").GetString().Should().Be(subject);
+        denial.GetProperty("hash").GetString().Should().MatchRegex("^[0-9a-f]{64}$");
+        replay.GetProperty("chainIntact").GetBoolean().Should().BeTrue();
+    }
+
+    [Fact]
+    public async Task Replay_refuses_bad_stream_keys_and_bad_points_in_time()
+    {
+        var auditor = Host.ClientAs("auditor", "dth-oversight");
+        (await auditor.GetAsync("/api/audit/streams/no-colon")).StatusCode.Should().Be(HttpStatusCode.BadRequest);
+        (await auditor.GetAsync("/api/audit/streams/organisation:charite?version=0")).StatusCode.Should().Be(HttpStatusCode.BadRequest);
+        (await auditor.GetAsync("/api/audit/streams/organisation:charite?asOf=yesterday")).StatusCode.Should().Be(HttpStatusCode.BadRequest);
+        (await auditor.GetAsync("/api/audit/streams/organisation:nobody-here")).StatusCode.Should().Be(HttpStatusCode.NotFound);
+        (await auditor.GetAsync("/api/audit/streams/organisation:charite?asOf=2000-01-01T00:00:00Z")).StatusCode.Should().Be(HttpStatusCode.NotFound);
+        (await auditor.GetAsync("/api/audit/checkpoints/abc")).StatusCode.Should().Be(HttpStatusCode.BadRequest);
+    }
+
+    private static byte[] B64(string url)
+    {
+        CheckpointSignature.TryBase64Url(url, out var bytes).Should().BeTrue();
+        return bytes;
+    }
+}
