@@ -172,14 +172,14 @@ public static partial class CatalogueCommands
             Row("Reference", Text(publication, "citation") + (Text(publication, "doi") is { Length: > 0 } doi ? $" https://doi.org/{doi}" : ""));
         if (m.TryGetProperty("population", out var population) && population.ValueKind == JsonValueKind.Object)
             Row("Population", string.Join(", ", population.EnumerateObject().Where(p => p.Value.ValueKind != JsonValueKind.Null).Select(p => $"{p.Name} {p.Value}")));
-        Row("Created", Text(view, "createdAt"));
-        Row("Updated", Text(view, "updatedAt"));
+        Row("Created", Time(view, "createdAt"));
+        Row("Updated", Time(view, "updatedAt"));
         Row("Stream version", view.TryGetProperty("streamVersion", out var sv) ? sv.ToString() : null);
         AnsiConsole.Write(grid);
 
         var versions = new Table().Border(TableBorder.Rounded).Title("Versions").AddColumns("Version", "Released", "Checksum", "Credibility", "Content", "Notes");
         foreach (var v in view.GetProperty("versions").EnumerateArray())
-            versions.AddRow(Markup.Escape(Text(v, "version")), Markup.Escape(Text(v, "releasedAt")), Markup.Escape(Text(v, "checksum")),
+            versions.AddRow(Markup.Escape(Text(v, "version")), Markup.Escape(Time(v, "releasedAt")), Markup.Escape(Text(v, "checksum")),
                 CredibilityLevel(v) is { } level ? level.ToString(System.Globalization.CultureInfo.InvariantCulture) : "-",
                 Markup.Escape(DatasetSummary(v)), Markup.Escape(Text(v, "releaseNotes")));
         AnsiConsole.Write(versions);
@@ -234,6 +234,12 @@ public static partial class CatalogueCommands
             JsonValueKind.Null or JsonValueKind.Undefined => missing,
             _ => v.ToString(),
         } : missing;
+
+    /// <summary>A timestamp as people read it, in UTC to the second.</summary>
+    private static string Time(JsonElement e, string name) =>
+        DateTimeOffset.TryParse(Text(e, name), System.Globalization.CultureInfo.InvariantCulture, System.Globalization.DateTimeStyles.None, out var t)
+            ? t.UtcDateTime.ToString("yyyy-MM-dd HH:mm:ss 'UTC'", System.Globalization.CultureInfo.InvariantCulture)
+            : Text(e, name);
 
     private static string List(JsonElement e, string name) =>
         e.TryGetProperty(name, out var v) && v.ValueKind == JsonValueKind.Array ? string.Join(", ", v.EnumerateArray().Select(x => x.GetString())) : "";

@@ -30,7 +30,7 @@ public static partial class CatalogueCommands
             var json = parse.GetValue(CliSettings.Json);
             var response = json
                 ? await api.SendRawAsync(HttpMethod.Post, path, content, "application/json", ct)
-                : await AnsiConsole.Status().StartAsync($"Uploading {file.Name} ({file.Length / 1024.0:N0} KiB) as version {v}...",
+                : await AnsiConsole.Status().StartAsync($"Uploading {file.Name} ({Size(file.Length)}) as version {v}...",
                     _ => api.SendRawAsync(HttpMethod.Post, path, content, "application/json", ct));
             if (!response.IsSuccess) throw Refusal(parse, response, "The bundle was refused; nothing was stored");
             var view = JsonDocument.Parse(response.Body).RootElement;
@@ -106,6 +106,13 @@ public static partial class CatalogueCommands
         }));
         return command;
     }
+
+    private static string Size(long bytes) => bytes switch
+    {
+        < 1024 => $"{bytes} bytes",
+        < 1024 * 1024 => $"{bytes / 1024.0:N1} KiB",
+        _ => $"{bytes / (1024.0 * 1024):N1} MiB",
+    };
 
     /// <summary>Prints a failed FHIR answer's OperationOutcome (a table, or the JSON with --json) and returns the error to end the command with.</summary>
     private static ApiException Refusal(ParseResult parse, RawResponse response, string what)
