@@ -8,6 +8,7 @@ using DthGrains.Domain.Provenance;
 using DthGrains.Integration.Tests.Infrastructure;
 using DthGrains.Silo.Platform;
 using DthGrains.Silo.Provenance;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace DthGrains.Integration.Tests.Provenance;
 
@@ -125,6 +126,29 @@ public sealed class LedgerApiTests(HostFixture fixture)
         (await auditor.GetAsync("/api/audit/streams/organisation:nobody-here")).StatusCode.Should().Be(HttpStatusCode.NotFound);
         (await auditor.GetAsync("/api/audit/streams/organisation:charite?asOf=2000-01-01T00:00:00Z")).StatusCode.Should().Be(HttpStatusCode.NotFound);
         (await auditor.GetAsync("/api/audit/checkpoints/abc")).StatusCode.Should().Be(HttpStatusCode.BadRequest);
+    }
+
+    [Fact]
+    public async Task The_periodic_checkpoint_reminder_is_registered_and_its_tick_takes_a_checkpoint()
+    {
+        await using (var connection = new Npgsql.NpgsqlConnection(Host.Host.ConnectionString))
+        {
+            await connection.OpenAsync();
+            await using var command = new Npgsql.NpgsqlCommand("select count(*) from orleans_reminders where reminder_name = @n", connection);
+            command.Parameters.AddWithValue("n", DthGrains.Grains.Provenance.LedgerCheckpointGrain.ReminderName);
+            ((long)(await command.ExecuteScalarAsync())!).Should().Be(1, "the silo registers it when it becomes active");
+        }
+
+        var auditor = Host.ClientAs("auditor", "dth-oversight");
+        var before = Read(await (await auditor.PostAsync("/api/audit/checkpoints", null)).Content.ReadAsStringAsync()).Number;
+        var grain = Host.Services.GetRequiredService<IGrainFactory>().GetGrain<ILedgerCheckpointGrain>(ILedgerCheckpointGrain.Key);
+        // What the reminder service calls on each tick (waiting for a real tick would take a minute at least).
+        await grain.AsReference<IRemindable>().ReceiveReminder(DthGrains.Grains.Provenance.LedgerCheckpointGrain.ReminderName,
+            new Orleans.Runtime.TickStatus(DateTime.UtcNow, TimeSpan.FromHours(1), DateTime.UtcNow));
+        var after = Read(await auditor.GetStringAsync("/api/audit/checkpoints/latest"));
+        after.Number.Should().Be(before + 1);
+        var replay = await auditor.GetFromJsonAsync<JsonElement>($"/api/audit/streams/ledger:checkpoints?version={after.Number}");
+        replay.GetProperty("events").EnumerateArray().Last().GetProperty("envelope").GetProperty("actorSubject").GetString().Should().Be("system");
     }
 
     private static byte[] B64(string url)
