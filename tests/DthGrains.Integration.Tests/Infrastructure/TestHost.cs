@@ -28,12 +28,15 @@ public sealed class TestHost : IAsyncDisposable
 
     public string DataDirectory { get; }
 
-    public string KeyPath => StandaloneSigningKey.DefaultPath(DataDirectory);
+    public string KeyPath => Host.Options.Identity.SigningKeyPath is { Length: > 0 } shared ? shared : StandaloneSigningKey.DefaultPath(DataDirectory);
 
     public IServiceProvider Services => Host.App.Services;
 
+    /// <param name="alsoHosts">the further institutions this silo plays; null keeps the standalone profile's (inria)</param>
+    /// <param name="signingKeyPath">share one token key between hosts of one federation</param>
     public static async Task<TestHost> StartAsync(string institution = "charite", string role = "data", bool seed = false,
-        string? connectionString = null, string? clusterId = null, IDictionary<string, string?>? settings = null)
+        string? connectionString = null, string? clusterId = null, IDictionary<string, string?>? settings = null,
+        string[]? alsoHosts = null, string? signingKeyPath = null)
     {
         connectionString ??= await TestPostgres.CreateDatabaseAsync("host", orleansSchema: true);
         var data = TestPostgres.NewTemporaryFolder("host");
@@ -50,6 +53,13 @@ public sealed class TestHost : IAsyncDisposable
             ["Dth:Seed"] = seed ? "true" : "false",
             ["Logging:LogLevel:Default"] = "Warning",
         };
+        if (alsoHosts is not null)
+        {
+            // Configuration arrays merge by index: overwrite the profile's entry (an own-institution entry is a no-op).
+            values["Dth:AlsoHosts:0"] = alsoHosts.FirstOrDefault() ?? institution;
+            for (var i = 1; i < alsoHosts.Length; i++) values[$"Dth:AlsoHosts:{i}"] = alsoHosts[i];
+        }
+        if (signingKeyPath is not null) values["Dth:Identity:SigningKeyPath"] = signingKeyPath;
         foreach (var (k, v) in settings ?? new Dictionary<string, string?>()) values[k] = v;
         var host = await DthHost.CreateAsync(["--profile", "standalone"], c => c.AddInMemoryCollection(values));
         await host.StartAsync();

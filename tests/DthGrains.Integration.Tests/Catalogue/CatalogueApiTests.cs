@@ -1,0 +1,182 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using DthGrains.Domain.Catalogue;
+using DthGrains.Grains.Platform;
+using DthGrains.Integration.Tests.Infrastructure;
+using Microsoft.Extensions.DependencyInjection;
+using static DthGrains.Integration.Tests.Catalogue.CatalogueTestData;
+
+namespace DthGrains.Integration.Tests.Catalogue;
+
+[Collection(HostCollection.Name)]
+public sealed class CatalogueApiTests(HostFixture fixture)
+{
+    private TestHost Host => fixture.Host;
+
+    private static string NewId(string prefix) => $"{prefix}-{Guid.NewGuid():N}"[..24];
+
+    private async Task<int> EventCount(string stream) => (await Host.Services.GetRequiredService<EventLog>().ReadAsync(stream)).Count;
+
+    [Theory]
+    [InlineData("title")]
+    [InlineData("description")]
+    [InlineData("contactPoint")]
+    [InlineData("licence")]
+    [InlineData("accessRights")]
+    public async Task Each_missing_required_member_gets_its_own_json_pointer_error(string member)
+    {
+        var metadata = ModelMetadata();
+        metadata.Remove(member);
+        var id = NewId("schema");
+        var response = await Host.ClientAs("modeller", "tum").PostAsync("/api/catalogue/resources", Draft(id, "model", metadata));
+
+        response.StatusCode.Should().Be(HttpStatusCode.BadRequest);
+        var errors = (await JsonOf(response)).GetProperty("errors");
+        errors.EnumerateObject().Select(p => p.Name).Should().Equal($"/metadata/{member}");
+        (await EventCount(CatalogueEventTypes.StreamOf(id))).Should().Be(0);
+    }
+
+    [Fact]
+    public async Task A_restricted_dataset_needs_every_healthdcat_ap_property_and_each_missing_one_is_named()
+    {
+        var metadata = RestrictedDatasetMetadata();
+        foreach (var m in new[] { "applicableLegislation", "healthDataAccessBody", "provenanceStatement", "population" }) metadata.Remove(m);
+        var response = await Host.ClientAs("steward", "charite").PostAsync("/api/catalogue/resources", Draft(NewId("hdcat"), "dataset", metadata));
+
+        response.StatusCode.Should().Be(HttpStatusCode.BadRequest);
+        (await JsonOf(response)).GetProperty("errors").EnumerateObject().Select(p => p.Name)
+            .Should().BeEquivalentTo("/metadata/applicableLegislation", "/metadata/healthDataAccessBody", "/metadata/provenanceStatement", "/metadata/population");
+    }
+
+    [Fact]
+    public async Task Unknown_members_are_rejected_and_valid_documents_pass()
+    {
+        var client = Host.ClientAs("modeller", "tum");
+        var bad = ModelMetadata();
+        bad["status"] = "published";
+        var refused = await client.PostAsync("/api/catalogue/resources", Draft(NewId("unknown"), "model", bad));
+        refused.StatusCode.Should().Be(HttpStatusCode.BadRequest);
+        (await JsonOf(refused)).GetProperty("errors").TryGetProperty("/metadata/status", out _).Should().BeTrue();
+
+        (await client.PostAsync("/api/catalogue/resources", Draft(NewId("valid"), "model", ModelMetadata()))).StatusCode.Should().Be(HttpStatusCode.Created);
+        (await client.PostAsync("/api/catalogue/resources", Draft(NewId("valid"), "dataset", RestrictedDatasetMetadata()))).StatusCode.Should().Be(HttpStatusCode.Forbidden, "a modeller does not publish datasets");
+    }
+
+    [Fact]
+    public async Task A_model_is_drafted_released_published_and_its_released_version_is_immutable()
+    {
+        var modeller = Host.ClientAs("modeller", "tum");
+        var id = NewId("model");
+        (await modeller.PostAsync("/api/catalogue/resources", Draft(id, "model", ModelMetadata()))).EnsureSuccessStatusCode();
+        (await modeller.PostAsync($"/api/catalogue/resources/{id}/publish", null)).StatusCode.Should().Be(HttpStatusCode.Conflict, "nothing released yet");
+
+        var release = new { version = "1.0.0", releaseNotes = "First", checksum = "sha256:abc" };
+        (await modeller.PostAsync($"/api/catalogue/resources/{id}/versions", AsJson(release))).StatusCode.Should().Be(HttpStatusCode.Created);
+        (await modeller.PostAsync($"/api/catalogue/resources/{id}/publish", null)).StatusCode.Should().Be(HttpStatusCode.OK);
+
+        var again = await modeller.PostAsync($"/api/catalogue/resources/{id}/versions", AsJson(release with { }));
+        again.StatusCode.Should().Be(HttpStatusCode.Conflict);
+        (await JsonOf(again)).GetProperty("detail").GetString().Should().Contain("immutable");
+        var older = await modeller.PostAsync($"/api/catalogue/resources/{id}/versions", AsJson(new { version = "0.9.0", releaseNotes = "Older", checksum = "sha256:def" }));
+        older.StatusCode.Should().Be(HttpStatusCode.Conflict);
+
+        var view = await JsonOf(await Host.ClientAs("researcher", "inria").GetAsync($"/api/catalogue/resources/{id}"));
+        view.GetProperty("status").GetString().Should().Be("published");
+        view.GetProperty("latestVersion").GetString().Should().Be("1.0.0");
+        view.GetProperty("versions").EnumerateArray().Single().GetProperty("checksum").GetString().Should().Be("sha256:abc");
+    }
+
+    [Fact]
+    public async Task Concurrent_releases_of_the_same_version_give_one_winner_and_one_409()
+    {
+        var modeller = Host.ClientAs("modeller", "tum");
+        var id = NewId("race");
+        (await modeller.PostAsync("/api/catalogue/resources", Draft(id, "model", ModelMetadata()))).EnsureSuccessStatusCode();
+
+        var responses = await Task.WhenAll(Enumerable.Range(0, 2).Select(i =>
+            modeller.PostAsync($"/api/catalogue/resources/{id}/versions", AsJson(new { version = "2.0.0", releaseNotes = $"writer {i}", checksum = $"sha256:{i}" }))));
+
+        responses.Select(r => r.StatusCode).Should().BeEquivalentTo([HttpStatusCode.Created, HttpStatusCode.Conflict]);
+        (await EventCount(CatalogueEventTypes.StreamOf(id))).Should().Be(2);
+    }
+
+    [Fact]
+    public async Task A_draft_is_invisible_to_other_institutions_by_id_list_and_search()
+    {
+        var keyword = $"zq{Guid.NewGuid():N}"[..12];
+        var id = NewId("secret");
+        (await Host.ClientAs("modeller", "tum").PostAsync("/api/catalogue/resources", Draft(id, "model", ModelMetadata("Secret draft", [keyword])))).EnsureSuccessStatusCode();
+
+        var outsider = Host.ClientAs("researcher", "inria");
+        (await outsider.GetAsync($"/api/catalogue/resources/{id}")).StatusCode.Should().Be(HttpStatusCode.NotFound);
+        (await outsider.GetAsync($"/api/catalogue/resources/{id}/history")).StatusCode.Should().Be(HttpStatusCode.NotFound);
+        (await JsonOf(await outsider.GetAsync($"/api/catalogue/resources?q={keyword}"))).GetProperty("total").GetInt32().Should().Be(0);
+        (await JsonOf(await outsider.GetAsync($"/api/catalogue/resources?kind=model&limit=100&status=draft"))).GetProperty("items").EnumerateArray()
+            .Should().NotContain(i => i.GetProperty("id").GetString() == id);
+        // Changing it is NotFound too, not Forbidden: existence is not leaked.
+        (await Host.ClientAs("modeller", "inria").PostAsync($"/api/catalogue/resources/{id}/withdraw", AsJson(new { reason = "x" }))).StatusCode.Should().Be(HttpStatusCode.NotFound);
+
+        (await JsonOf(await Host.ClientAs("researcher", "tum").GetAsync($"/api/catalogue/resources?q={keyword}"))).GetProperty("total").GetInt32().Should().Be(1);
+    }
+
+    [Fact]
+    public async Task Only_the_publisher_institution_changes_a_published_resource()
+    {
+        var id = NewId("owned");
+        var modeller = Host.ClientAs("modeller", "tum");
+        (await modeller.PostAsync("/api/catalogue/resources", Draft(id, "model", ModelMetadata()))).EnsureSuccessStatusCode();
+        (await modeller.PostAsync($"/api/catalogue/resources/{id}/versions", AsJson(new { version = "1.0.0", releaseNotes = "n", checksum = "sha256:1" }))).EnsureSuccessStatusCode();
+        (await modeller.PostAsync($"/api/catalogue/resources/{id}/publish", null)).EnsureSuccessStatusCode();
+
+        (await Host.ClientAs("modeller", "inria").PostAsync($"/api/catalogue/resources/{id}/deprecate", AsJson(new { reason = "mine now" }))).StatusCode.Should().Be(HttpStatusCode.Forbidden);
+        (await Host.ClientAs("researcher", "tum").PostAsync($"/api/catalogue/resources/{id}/deprecate", AsJson(new { reason = "r" }))).StatusCode.Should().Be(HttpStatusCode.Forbidden);
+        (await Host.ClientAs("auditor", "dth-oversight").PostAsync($"/api/catalogue/resources/{id}/deprecate", AsJson(new { reason = "r" }))).StatusCode.Should().Be(HttpStatusCode.Forbidden);
+        (await EventCount(CatalogueEventTypes.StreamOf(id))).Should().Be(3);
+
+        var deprecated = await modeller.PostAsync($"/api/catalogue/resources/{id}/deprecate", AsJson(new { reason = "Superseded by 2.0" }));
+        deprecated.StatusCode.Should().Be(HttpStatusCode.OK);
+        (await JsonOf(deprecated)).GetProperty("statusReason").GetString().Should().Be("Superseded by 2.0");
+    }
+
+    [Fact]
+    public async Task Credibility_levels_rise_only_with_new_evidence()
+    {
+        var modeller = Host.ClientAs("modeller", "tum");
+        var id = NewId("cred");
+        (await modeller.PostAsync("/api/catalogue/resources", Draft(id, "model", ModelMetadata()))).EnsureSuccessStatusCode();
+        (await modeller.PostAsync($"/api/catalogue/resources/{id}/versions", AsJson(new { version = "1.0.0", releaseNotes = "n", checksum = "sha256:1" }))).EnsureSuccessStatusCode();
+
+        object Record(int achieved, params string[] evidence) => new
+        {
+            header = new { questionOfInterest = "Q?", contextOfUse = "CoU", modelInfluence = 2, decisionConsequence = 2 },
+            factors = new[] { new { factor = "output-comparison", required = 3, achieved, evidence } },
+        };
+        (await modeller.PutAsync($"/api/catalogue/resources/{id}/versions/1.0.0/credibility", AsJson(Record(1, "report-1")))).StatusCode.Should().Be(HttpStatusCode.OK);
+        var noNewEvidence = await modeller.PutAsync($"/api/catalogue/resources/{id}/versions/1.0.0/credibility", AsJson(Record(3, "report-1")));
+        noNewEvidence.StatusCode.Should().Be(HttpStatusCode.BadRequest);
+        (await JsonOf(noNewEvidence)).GetProperty("errors").TryGetProperty("factors[0].evidence", out _).Should().BeTrue();
+        (await modeller.PutAsync($"/api/catalogue/resources/{id}/versions/1.0.0/credibility", AsJson(Record(3, "report-1", "validation-2")))).StatusCode.Should().Be(HttpStatusCode.OK);
+    }
+
+    [Fact]
+    public async Task The_json_ld_export_parses_and_every_dataset_has_the_healthdcat_ap_mandatory_properties()
+    {
+        var request = new HttpRequestMessage(HttpMethod.Get, "/api/catalogue/export");
+        request.Headers.Accept.ParseAdd("application/ld+json");
+        var response = await Host.ClientAs("researcher", "tum").SendAsync(request);
+        response.Content.Headers.ContentType!.MediaType.Should().Be("application/ld+json");
+        var doc = JsonNode.Parse(await response.Content.ReadAsStringAsync())!;
+
+        doc["@context"]!["dcat"]!.GetValue<string>().Should().Be("http://www.w3.org/ns/dcat#");
+        var datasets = doc["dcat:dataset"]!.AsArray();
+        datasets.Should().NotBeEmpty();
+        string[] mandatory = ["dct:title", "dct:description", "dct:accessRights", "dcatap:applicableLegislation", "dcat:distribution", "dct:identifier",
+            "dct:publisher", "dcat:theme", "healthdcatap:hdab", "healthdcatap:healthCategory", "dcat:contactPoint", "dcat:keyword", "dct:type", "dct:provenance"];
+        foreach (var dataset in datasets)
+            foreach (var property in mandatory)
+                dataset!.AsObject().ContainsKey(property).Should().BeTrue($"dataset {dataset["dct:identifier"]} needs {property}");
+        datasets.Select(d => d!["dcat:distribution"]![0]!["dcat:accessURL"]!.GetValue<string>()).Should().OnlyContain(u => u.Contains("/payload"));
+    }
+}
