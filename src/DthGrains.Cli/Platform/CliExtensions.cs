@@ -8,6 +8,8 @@ public static class CliExtensions
     public static IEnumerable<Command> Commands()
     {
         yield return Simulation.SimulationCommands.Build();
+        yield return Twins.SynthCommands.Build();
         yield return Catalogue.CatalogueCommands.Build();
+        yield return Audit.AuditCommands.Build();
     }
 }

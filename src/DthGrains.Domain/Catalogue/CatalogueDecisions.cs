@@ -19,7 +19,7 @@ public static class CatalogueDecisions
     {
         if (Missing(s) is { } missing) return missing;
         if (s.Status is ResourceStatus.Withdrawn) return Terminal(s);
-        return metadata == s.Metadata ? Decision.Nothing : Decision.Of(new ResourceMetadataRevised(s.Id, metadata, now));
+        return Structural.Same(metadata, s.Metadata) ? Decision.Nothing : Decision.Of(new ResourceMetadataRevised(s.Id, metadata, now));
     }
 
     public static Decision Release(ResourceState s, VersionRelease release, DatasetFacts? dataset, DateTimeOffset now)
@@ -77,6 +77,7 @@ public static class CatalogueDecisions
     {
         if (Missing(s) is { } missing) return missing;
         if (s.Kind != ResourceKind.Model) return Problem.Invalid("kind", "Credibility records belong to model versions.");
+        if (s.Status is ResourceStatus.Withdrawn) return Terminal(s);
         var target = s.FindVersion(version);
         if (target is null) return Problem.NotFound($"Version {version} of '{s.Id}'");
         var errors = new FieldErrors()
@@ -95,7 +96,7 @@ public static class CatalogueDecisions
                 errors.Add($"factors[{i}].evidence", $"Raising '{f.Factor}' from {before.Achieved} to {f.Achieved} needs new evidence; the links given were already behind level {before.Achieved}.");
         }
         if (errors.ToProblem() is { } invalid) return invalid;
-        return target.Credibility == record ? Decision.Nothing : Decision.Of(new CredibilityRecorded(s.Id, version, record, now));
+        return Structural.Same(target.Credibility, record) ? Decision.Nothing : Decision.Of(new CredibilityRecorded(s.Id, version, record, now));
     }
 
     private static Problem? Missing(ResourceState s) => s.Exists ? null : Problem.NotFound($"Resource '{s.Id}'");

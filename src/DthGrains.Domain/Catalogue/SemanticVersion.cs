@@ -5,7 +5,8 @@ namespace DthGrains.Domain.Catalogue;
 /// <summary>A semantic version MAJOR.MINOR.PATCH with an optional pre-release tag, ordered per semver.org (build metadata not allowed).</summary>
 public sealed partial record SemanticVersion(int Major, int Minor, int Patch, string? PreRelease) : IComparable<SemanticVersion>
 {
-    [GeneratedRegex(@"^(0|[1-9]\d{0,8})\.(0|[1-9]\d{0,8})\.(0|[1-9]\d{0,8})(?:-([0-9A-Za-z-]+(?:\.[0-9A-Za-z-]+)*))?$")]
+    // Pre-release identifiers per semver.org: numeric ones without leading zeros, or alphanumerics with a letter or hyphen.
+    [GeneratedRegex(@"^(0|[1-9]\d{0,8})\.(0|[1-9]\d{0,8})\.(0|[1-9]\d{0,8})(?:-((?:0|[1-9]\d*|\d*[A-Za-z-][0-9A-Za-z-]*)(?:\.(?:0|[1-9]\d*|\d*[A-Za-z-][0-9A-Za-z-]*))*))?$")]
     private static partial Regex Pattern();
 
     public static bool TryParse(string? text, out SemanticVersion version)
@@ -36,11 +37,12 @@ public sealed partial record SemanticVersion(int Major, int Minor, int Patch, st
         var y = b.Split('.');
         for (var i = 0; i < Math.Min(x.Length, y.Length); i++)
         {
-            var xn = int.TryParse(x[i], out var xi);
-            var yn = int.TryParse(y[i], out var yi);
+            var xn = x[i].All(char.IsAsciiDigit);
+            var yn = y[i].All(char.IsAsciiDigit);
             var c = (xn, yn) switch
             {
-                (true, true) => xi.CompareTo(yi),
+                // Numeric identifiers of any length: no leading zeros, so the longer is larger, else compare digits.
+                (true, true) => x[i].Length != y[i].Length ? x[i].Length.CompareTo(y[i].Length) : string.CompareOrdinal(x[i], y[i]),
                 (true, false) => -1,
                 (false, true) => 1,
                 _ => string.CompareOrdinal(x[i], y[i]),
