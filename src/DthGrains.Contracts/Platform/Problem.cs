@@ -8,6 +8,7 @@ public enum ProblemKind
     NotFound = 404,
     Conflict = 409,
     PreconditionFailed = 412,
+    PreconditionRequired = 428,
     Unprocessable = 422,
     PayloadTooLarge = 413,
     Unavailable = 503,

@@ -13,12 +13,3 @@ public interface IDatasetAccessPolicy
 {
     Task<DatasetAccessDecision> DecideAsync(DatasetAccessRequest request, DateTimeOffset now);
 }
-
-/// <summary>Before governance: only members of the owning institution read its payloads.</summary>
-public sealed class OwnerInstitutionOnlyPolicy : IDatasetAccessPolicy
-{
-    public Task<DatasetAccessDecision> DecideAsync(DatasetAccessRequest request, DateTimeOffset now) =>
-        Task.FromResult(request.Actor.Institution == request.Institution || request.Actor.HasRole(Roles.System)
-            ? new DatasetAccessDecision(true, $"member of the owning institution '{request.Institution}'")
-            : new DatasetAccessDecision(false, $"'{request.Institution}' holds this dataset; members of other institutions read it only under a live access grant."));
-}

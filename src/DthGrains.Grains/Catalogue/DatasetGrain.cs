@@ -21,7 +21,7 @@ public sealed class DatasetGrain(
     IDatasetAccessPolicy policy,
     IOptions<FederationOptions> federation,
     ILocalSiloDetails silo,
-    TimeProvider clock) : Grain, IDatasetGrain
+    DomainClock clock) : Grain, IDatasetGrain
 {
     private string Institution => DatasetKeys.Parse(this.GetPrimaryKeyString()).Institution;
 

@@ -19,25 +19,30 @@ public readonly record struct AppendResult(long Version, string? HeadHash);
 /// version, runs the inline projections in the same transaction, and commits.
 /// </summary>
 /// <remarks>
-/// Group commit: appends from concurrent callers on different streams share one transaction. One committer takes
-/// whatever is queued (at most <see cref="MaxBatch"/> appends, never two of one stream) while the previous batch
-/// commits, so a lone writer waits for nobody and concurrent writers share the commit's cost. Every append keeps
-/// its own expected-version check; when a batch fails on one stream's conflict, the streams that moved are
-/// answered with <see cref="StreamConflictException"/> and the others are committed again without them.
+/// Group commit: appends from concurrent callers on different streams share one transaction. As soon as one of
+/// <see cref="MaxBatchesInFlight"/> commit slots is free, the committer takes whatever is queued (at most
+/// <see cref="MaxBatch"/> appends, never two of one stream, none of a stream whose batch is still committing), so a
+/// lone writer waits for nobody and concurrent writers share the commit's cost; the next batch executes while the
+/// previous one waits for its WAL flush. Every append keeps its own expected-version check; when a batch fails on one
+/// stream's conflict, the streams that moved are answered with <see cref="StreamConflictException"/> and the others
+/// are committed again without them.
 /// </remarks>
 public sealed class EventLog : IAsyncDisposable
 {
     /// <summary>At most this many appends share one transaction.</summary>
     public const int MaxBatch = 64;
 
+    /// <summary>Batches committed at once: the next batch executes while the previous one waits for its WAL flush.</summary>
+    internal static int MaxBatchesInFlight { get; set; } = 2;
+
     private readonly IDocumentStore _store;
     private readonly IInlineProjection[] _projections;
-    private readonly TimeProvider _clock;
+    private readonly DomainClock _clock;
     private readonly ISerializer _serializer;
-    private readonly Channel<PendingAppend> _queue = Channel.CreateUnbounded<PendingAppend>(new UnboundedChannelOptions { SingleReader = true });
+    private readonly Channel<PendingAppend> _queue = Channel.CreateUnbounded<PendingAppend>(new UnboundedChannelOptions { SingleReader = false });
     private readonly Task _committer;
 
-    public EventLog(IDocumentStore store, IEnumerable<IInlineProjection> projections, TimeProvider clock)
+    public EventLog(IDocumentStore store, IEnumerable<IInlineProjection> projections, DomainClock clock)
     {
         _store = store;
         _projections = projections.ToArray();
@@ -109,32 +114,87 @@ public sealed class EventLog : IAsyncDisposable
     {
         var reader = _queue.Reader;
         var deferred = new List<PendingAppend>();
-        while (deferred.Count > 0 || await reader.WaitToReadAsync())
+        var inFlight = new HashSet<string>(StringComparer.Ordinal);
+        var running = new HashSet<Task>();
+        var finished = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        using var slots = new SemaphoreSlim(MaxBatchesInFlight);
+        while (true)
         {
-            var batch = new List<PendingAppend>();
-            var streams = new HashSet<string>(StringComparer.Ordinal);
-            var later = new List<PendingAppend>();
-            void Take(PendingAppend p)
+            // A free slot first: whatever queues up meanwhile joins the next batch.
+            await slots.WaitAsync();
+            List<PendingAppend> batch;
+            Task commitDone;
+            while (true)
             {
-                if (!p.TryClaim()) return;
-                if (batch.Count < MaxBatch && streams.Add(p.StreamKey)) batch.Add(p);
-                else later.Add(p);
+                lock (inFlight)
+                {
+                    batch = Collect(reader, deferred, inFlight);
+                    commitDone = finished.Task;
+                }
+                if (batch.Count > 0) break;
+                if (deferred.Count == 0)
+                {
+                    if (!await reader.WaitToReadAsync()) goto Drained;
+                }
+                else
+                {
+                    // Only appends whose stream is in a batch being committed wait: for new input or for that commit.
+                    await Task.WhenAny(reader.WaitToReadAsync().AsTask(), commitDone);
+                }
             }
-            foreach (var p in deferred) Take(p);
-            while (batch.Count < MaxBatch && reader.TryRead(out var next)) Take(next);
-            deferred = later;
-            if (batch.Count == 0) continue;
-            try
+            var commit = Task.Run(async () =>
             {
-                await CommitAsync(batch);
-            }
-            catch (Exception ex)
+                try
+                {
+                    await CommitAsync(batch);
+                }
+                catch (Exception ex)
+                {
+                    // CommitAsync answers every append itself; this only guards against a bug there.
+                    foreach (var p in batch) p.Fail(ex);
+                }
+                finally
+                {
+                    TaskCompletionSource done;
+                    lock (inFlight)
+                    {
+                        foreach (var p in batch) inFlight.Remove(p.StreamKey);
+                        done = finished;
+                        finished = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+                    }
+                    slots.Release();
+                    done.TrySetResult();
+                }
+            });
+            lock (running)
             {
-                // CommitAsync answers every append itself; this only guards the loop against a bug there.
-                foreach (var p in batch) p.Fail(ex);
+                running.RemoveWhere(t => t.IsCompleted);
+                running.Add(commit);
             }
         }
+    Drained:
+        Task[] last;
+        lock (running) last = [.. running];
+        await Task.WhenAll(last);
         foreach (var p in deferred) p.Fail(new ObjectDisposedException(nameof(EventLog), "The event log is shut down."));
+    }
+
+    /// <summary>The next batch: waiting appends, at most one per stream and none of a stream already being committed.</summary>
+    private static List<PendingAppend> Collect(ChannelReader<PendingAppend> reader, List<PendingAppend> deferred, HashSet<string> inFlight)
+    {
+        var batch = new List<PendingAppend>();
+        var later = new List<PendingAppend>();
+        void Take(PendingAppend p)
+        {
+            if (!p.TryClaim()) return;
+            if (batch.Count < MaxBatch && inFlight.Add(p.StreamKey)) batch.Add(p);
+            else later.Add(p);
+        }
+        foreach (var p in deferred) Take(p);
+        while (batch.Count < MaxBatch && reader.TryRead(out var next)) Take(next);
+        deferred.Clear();
+        deferred.AddRange(later);
+        return batch;
     }
 
     private async Task CommitAsync(IReadOnlyList<PendingAppend> batch)

@@ -22,7 +22,7 @@ public abstract class EventSourcedGrain<TState> : Grain where TState : class
 
     protected EventLog Log => ServiceProvider.GetRequiredService<EventLog>();
 
-    protected TimeProvider Clock => ServiceProvider.GetRequiredService<TimeProvider>();
+    protected DomainClock Clock => ServiceProvider.GetRequiredService<DomainClock>();
 
     /// <summary>The stream this grain owns, for example <c>organisation:charite</c>.</summary>
     protected abstract string StreamKey { get; }
@@ -52,6 +52,9 @@ public abstract class EventSourcedGrain<TState> : Grain where TState : class
         Version = events.Count == 0 ? 0 : events[^1].Version;
         _headHash = events.Count == 0 ? null : EventLog.HashOf(events[^1]);
     }
+
+    /// <summary>True when a command with this idempotency key was already recorded: its repeat appends nothing.</summary>
+    protected bool IsRepeat(CommandContext context) => context.IdempotencyKey is { } key && _idempotencyKeys.ContainsKey(key);
 
     /// <summary>
     /// Runs one command: honours the idempotency key and the caller's expected version, decides, appends.

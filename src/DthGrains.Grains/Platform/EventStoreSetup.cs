@@ -22,12 +22,14 @@ public static class EventStoreSetup
     public static IServiceCollection AddDthEventStore(this IServiceCollection services, string connectionString, AutoCreate autoCreate = AutoCreate.CreateOrUpdate)
     {
         services.TryAddSingleton(TimeProvider.System);
+        services.TryAddSingleton(sp => new DomainClock(TimeProvider.System));
         services.AddMarten(options => Configure(options, connectionString, autoCreate))
             .UseLightweightSessions()
             .ApplyAllDatabaseChangesOnStartup();
         services.AddSingleton<EventLog>();
         services.AddSingleton<IInlineProjection, EcosystemGraphProjection>();
         services.AddSingleton<IInlineProjection, CatalogueProjection>();
+        services.AddSingleton<IInlineProjection, Governance.GovernanceProjection>();
         return services;
     }
 
@@ -49,5 +51,7 @@ public static class EventStoreSetup
         options.Schema.For<EcosystemNodeDocument>().Index(d => d.Kind);
         options.Schema.For<EcosystemEdgeDocument>();
         options.Schema.For<CatalogueEntryDocument>();
+        options.Schema.For<Governance.AccessRequestDocument>();
+        options.Schema.For<Governance.GrantDocument>();
     }
 }

@@ -1,5 +1,6 @@
 using DthGrains.Domain.Catalogue;
 using DthGrains.Domain.Ecosystem;
+using DthGrains.Domain.Governance;
 using DthGrains.Domain.Federation;
 using DthGrains.Domain.Provenance;
 
@@ -12,7 +13,7 @@ namespace DthGrains.Grains.Platform;
 public static class EventTypeRegistry
 {
     public static readonly IReadOnlyDictionary<Type, string> All =
-        new[] { EcosystemEventTypes.Names, FederationEventTypes.Names, CatalogueEventTypes.Names, ProvenanceEventTypes.Names }
+        new[] { EcosystemEventTypes.Names, FederationEventTypes.Names, CatalogueEventTypes.Names, ProvenanceEventTypes.Names, GovernanceEventTypes.Names }
             .SelectMany(d => d)
             .ToDictionary(p => p.Key, p => p.Value);
 

@@ -27,7 +27,8 @@ public static class PlatformServices
         services.AddSingleton<PayloadDatabases>();
         services.AddSingleton<PayloadStore>();
         services.AddSingleton<CatalogueSearch>();
-        services.TryAddSingleton<IDatasetAccessPolicy, OwnerInstitutionOnlyPolicy>();
+        // Governance's policy decision point is the only path for payload reads (and, later, runs).
+        services.AddSingleton<IDatasetAccessPolicy, Governance.PolicyDecisionPoint>();
         return services;
     }
 }

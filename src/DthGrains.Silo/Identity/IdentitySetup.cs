@@ -11,6 +11,8 @@ public static class IdentitySetup
     public const string Writers = "ecosystem-writers";
     public const string Anyone = "any-authenticated";
     public const string CatalogueWriters = "catalogue-writers";
+    public const string Researchers = "researchers";
+    public const string Stewards = "stewards";
 
     public static IServiceCollection AddDthIdentity(this IServiceCollection services, DthOptions options)
     {
@@ -71,6 +73,8 @@ public static class IdentitySetup
             .AddPolicy(Anyone, p => p.RequireAuthenticatedUser())
             .AddPolicy(Writers, p => p.RequireRole(Roles.InstitutionAdmin, Roles.PlatformAdmin))
             // Which kinds each role may change is decided per resource (CatalogueAccess); auditors and researchers never write.
+            .AddPolicy(Researchers, p => p.RequireRole(Roles.Researcher))
+            .AddPolicy(Stewards, p => p.RequireRole(Roles.Steward))
             .AddPolicy(CatalogueWriters, p => p.RequireRole(Roles.InstitutionAdmin, Roles.PlatformAdmin, Roles.Steward, Roles.Modeller));
         return services;
     }

@@ -1,6 +1,7 @@
 using System.Net;
 using DthGrains.Silo.Catalogue;
 using DthGrains.Silo.Ecosystem;
+using DthGrains.Silo.Governance;
 using DthGrains.Silo.Identity;
 using DthGrains.Silo.Provenance;
 using DthGrains.Silo.Platform.Postgres;
@@ -37,7 +38,9 @@ public sealed class DthHost : IAsyncDisposable
 
     /// <param name="args">command-line arguments (the last configuration layer)</param>
     /// <param name="configure">extra configuration for tests, applied after every layer</param>
-    public static async Task<DthHost> CreateAsync(string[] args, Action<ConfigurationManager>? configure = null, CancellationToken ct = default)
+    /// <param name="services">service overrides for tests (a manual clock), applied after every registration</param>
+    public static async Task<DthHost> CreateAsync(string[] args, Action<ConfigurationManager>? configure = null, CancellationToken ct = default,
+        Action<IServiceCollection>? services = null)
     {
         var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = args, ContentRootPath = AppContext.BaseDirectory });
         builder.Configuration.Sources.Clear();
@@ -60,6 +63,7 @@ public sealed class DthHost : IAsyncDisposable
         {
             await OrleansSchema.ApplyAsync(connectionString, ct);
             ConfigureServices(builder, options, connectionString);
+            services?.Invoke(builder.Services);
             var app = builder.Build();
             ConfigurePipeline(app);
             return new DthHost(app, postgres, options, connectionString);
@@ -120,6 +124,7 @@ public sealed class DthHost : IAsyncDisposable
         app.MapEcosystemEndpoints();
         app.MapAuditEndpoints();
         app.MapCatalogueEndpoints();
+        app.MapGovernanceEndpoints();
     }
 
     public Task StartAsync(CancellationToken ct = default) => App.StartAsync(ct);
