@@ -12,12 +12,17 @@ if ! /usr/bin/python3 -c 'import scipy' 2>/dev/null; then
   fi
 fi
 
+# Ledger baseline: pgbench from the machine's PostgreSQL 15 (the embedded server's binaries).
+if [ ! -x /usr/lib/postgresql/15/bin/pgbench ]; then
+  echo "pgbench not found at /usr/lib/postgresql/15/bin/pgbench: install PostgreSQL 15 (postgresql-15 / postgresql-contrib)" >&2
+fi
+
 dotnet build tests/DthGrains.Benchmarks -c Release --nologo -v quiet
 bench=tests/DthGrains.Benchmarks/bin/Release/net10.0/DthGrains.Benchmarks.dll
 
 benchmarks=("$@")
 if [ ${#benchmarks[@]} -eq 0 ]; then
-  benchmarks=(solver)
+  benchmarks=(solver ledger)
 fi
 for b in "${benchmarks[@]}"; do
   echo "== $b"

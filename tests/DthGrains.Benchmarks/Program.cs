@@ -1,9 +1,11 @@
+using DthGrains.Benchmarks.Ledger;
 using DthGrains.Benchmarks.Simulation;
 
 // Dispatch by the first argument, so other benchmarks (event store, platform) can be added as further verbs.
 var benchmarks = new Dictionary<string, Func<string[], int>>(StringComparer.OrdinalIgnoreCase)
 {
     ["solver"] = SolverBenchmark.Run,
+    ["ledger"] = LedgerBenchmark.Run,
 };
 
 if (args.Length == 0 || !benchmarks.TryGetValue(args[0], out var run))
