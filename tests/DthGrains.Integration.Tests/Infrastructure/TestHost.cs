@@ -84,6 +84,8 @@ public sealed class TestHost : IAsyncDisposable
     {
         await Host.StopAsync();
         await Host.DisposeAsync();
+        // A stopped host's idle pooled connections would otherwise hold server slots until they time out.
+        Npgsql.NpgsqlConnection.ClearAllPools();
         TestPostgres.DeleteFolder(DataDirectory);
     }
 }

@@ -109,7 +109,8 @@ public static class TestPostgres
     {
         await StopLeftoversAsync();
         var folder = NewTemporaryFolder("shared");
-        var server = await EmbeddedPostgres.StartAsync(new EmbeddedPostgresOptions { DataDirectory = folder });
+        // Many hosts and clusters start and stop in one run, each with its own connection pools: allow plenty.
+        var server = await EmbeddedPostgres.StartAsync(new EmbeddedPostgresOptions { DataDirectory = folder, MaxConnections = 1000 });
         StartReaper(server, folder);
         AppDomain.CurrentDomain.ProcessExit += (_, _) =>
         {

@@ -1,5 +1,7 @@
 using System.Reflection;
+using DthGrains.Contracts.Catalogue;
 using DthGrains.Contracts.Ecosystem;
+using DthGrains.Contracts.Governance;
 using DthGrains.Contracts.Platform;
 using DthGrains.Contracts.Provenance;
 using Microsoft.Extensions.DependencyInjection;
@@ -29,8 +31,24 @@ public sealed class ContractSerializationTests
         var node = new NodeRef(NodeKind.Organisation, "charite");
         var ecosystemNode = new EcosystemNode(node, "Charité", new OrganisationDetails("Charité", OrganisationType.Hospital, "DE", "https://www.charite.de", "d"),
             null, null, [new Relation(node, RelationKind.PartnerOf, new NodeRef(NodeKind.Organisation, "inria"), At)], 3, At, At);
+        var metadata = new ResourceMetadata("Title", "Description", ["k"], ["HEAL"], ["metabolic"], ["LOINC"], new ContactPoint("Desk", "d@x.org"), "MIT",
+            AccessRights.Restricted, ["EHDS"], ["SBML"], new PopulationFacts(10, 5, 18, 80, "adults"), new Publication("Cite", "10.1/x"), "prov",
+            new DataAccessBody("HDAB", "h@x.org"), ["health"], "basis", "P3Y", "research", [new Variable("g", "Glucose", null, "decimal")], ["A"], "mechanistic");
+        var credibility = new CredibilityRecord(new CredibilityHeader("Q?", "CoU", 2, 3, "ok"), [new CredibilityAssessment(CredibilityFactor.ModelForm, 3, 2, ["e"])]);
+        var facts = new DatasetFacts(new Dictionary<string, int> { ["Observation"] = 3 }, 1, 100);
+        var version = new ResourceVersion("1.0.0", "notes", "sha256:1", ["SBML"], At, facts, credibility);
+        var application = new AccessApplication("T", EhdsPurpose.ScientificResearch, "use", "benefit", ["ds"], [PermittedAction.Read], true, "why", "safe", 12, ["p"], "fn", ["v"], "link", "tools", "eth-1");
+        var slot = new ReviewSlot("charite", ["ds"], SlotDecision.Approved, "ok", ["c"], "alice", At);
+        var grant = new AccessGrant("grant-1", ["carla"], new Dictionary<string, string> { ["ds"] = "1.0.0" }, EhdsPurpose.ScientificResearch, [PermittedAction.Simulate], ["c"], At, At.AddMonths(1), GrantStatus.Active, null);
         return new object[]
         {
+            metadata, metadata.ContactPoint, metadata.Population!, metadata.ReferencePublication!, metadata.HealthDataAccessBody!, metadata.Variables![0],
+            credibility, credibility.Header, credibility.Factors[0], facts, version,
+            new ResourceView("r", ResourceKind.Dataset, "charite", ResourceStatus.Published, null, metadata, [version], "1.0.0", 3, At, At),
+            new VersionRelease("1.0.0", "n", "sha256:1", ["SBML"]),
+            application, new StewardDecision(true, "ok", ["c"]), slot, grant,
+            new AccessRequestView("req", "carla", "tum", ApplicationStatus.Approved, "approved", application, [slot], grant, 5, At, At),
+            new Problem(ProblemKind.Unprocessable, "t", "d", null, null, "{\"resourceType\":\"OperationOutcome\"}"),
             new Problem(ProblemKind.Conflict, "t", "d", new Dictionary<string, string[]> { ["name"] = ["x"] }, 4),
             Outcome<EcosystemNode>.Ok(ecosystemNode, 3),
             Outcome<EcosystemNode>.Fail(Problem.NotFound("x")),
