@@ -48,6 +48,9 @@ public static class GovernanceDecisions
     {
         if (Steward(s, actor) is { } notSteward) return notSteward;
         var slot = s.SlotOf(actor.Institution)!;
+        // A returned application's earlier decisions no longer count: say it is returned, not "already decided".
+        if (s.Status == ApplicationStatus.Returned)
+            return Problem.Conflict($"The application was {s.StatusReason}; it is decided again once resubmitted.", s.Version);
         if (slot.Decision != SlotDecision.Pending)
             return Problem.Conflict($"{slot.Institution} already decided: {Name(slot.Decision)} by {slot.DecidedBy} at {slot.DecidedAt:O} ({slot.Reason}).", s.Version);
         if (s.Status is not (ApplicationStatus.Submitted or ApplicationStatus.UnderReview))
@@ -109,8 +112,11 @@ public static class GovernanceDecisions
     {
         if (!s.Exists) return Problem.NotFound($"Access request '{s.Id}'");
         if (!actor.HasRole(Roles.Steward)) return Problem.Forbidden("Decisions are taken by data stewards.");
-        return s.SlotOf(actor.Institution) is null
-            ? Problem.Forbidden($"'{actor.Institution}' owns none of the requested datasets; its stewards do not decide this application.")
+        if (s.SlotOf(actor.Institution) is null)
+            return Problem.Forbidden($"'{actor.Institution}' owns none of the requested datasets; its stewards do not decide this application.");
+        // Four eyes: nobody reviews an application that gives them access.
+        return actor.Subject == s.Applicant || s.Application!.Persons.Contains(actor.Subject)
+            ? Problem.Forbidden("You are the applicant or one of the persons who would have access: another steward of your institution decides.")
             : null;
     }
 

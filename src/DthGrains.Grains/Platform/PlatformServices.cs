@@ -2,6 +2,7 @@ using DthGrains.Grains.Catalogue;
 using DthGrains.Grains.Federation;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
+using DthGrains.Grains.Provenance;
 using Orleans.Placement;
 
 namespace DthGrains.Grains.Platform;
@@ -27,8 +28,18 @@ public static class PlatformServices
         services.AddSingleton<PayloadDatabases>();
         services.AddSingleton<PayloadStore>();
         services.AddSingleton<CatalogueSearch>();
-        // Governance's policy decision point is the only path for payload reads (and, later, runs).
+        services.AddReplayFolder("resource:", key => Domain.Catalogue.ResourceState.Initial(key["resource:".Length..]),
+            Domain.Catalogue.ResourceState.Evolve, s => s.Exists ? s.ToView() : null);
+        return services;
+    }
+
+    /// <summary>Governance: the policy decision point and the replay of access requests as of any moment.</summary>
+    public static IServiceCollection AddDthGovernance(this IServiceCollection services)
+    {
+        // The only path for payload reads (and, later, runs).
         services.AddSingleton<IDatasetAccessPolicy, Governance.PolicyDecisionPoint>();
+        services.AddReplayFolder("access-request:", key => Domain.Governance.AccessRequestState.Initial(key["access-request:".Length..]),
+            Domain.Governance.AccessRequestState.Evolve, s => s.Exists ? s.ToView() : null);
         return services;
     }
 }

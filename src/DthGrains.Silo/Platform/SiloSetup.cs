@@ -47,6 +47,7 @@ public static class SiloSetup
             p.ConnectionStrings = payloadDatabases?.ToDictionary() ?? [];
             p.DeriveFrom = connectionString;
         });
+        silo.Services.AddDthGovernance();
         return silo;
     }
 }

@@ -69,6 +69,13 @@ public sealed class GovernanceApiTests(HostFixture fixture)
         refused.StatusCode.Should().Be(HttpStatusCode.Forbidden);
         (await refused.Content.ReadAsStringAsync()).Should().Contain("revoked");
 
+        // The auditor replays the request as of its approval (version 5: submitted, two decisions, approved, granted).
+        var auditor = Host.ClientAs("auditor", "dth-oversight");
+        var asOfApproval = await JsonOf(await auditor.GetAsync($"/api/audit/streams/access-request:{id}?version=5"));
+        asOfApproval.GetProperty("state").GetProperty("status").GetString().Should().Be("approved");
+        asOfApproval.GetProperty("state").GetProperty("grant").GetProperty("status").GetString().Should().Be("active");
+        asOfApproval.GetProperty("chainIntact").GetBoolean().Should().BeTrue();
+
         var history = await JsonOf(await carla.GetAsync($"/api/access/requests/{id}/history"));
         history.EnumerateArray().Select(e => e.GetProperty("eventType").GetString()).Should().Equal(
             "governance.application_submitted", "governance.decision_recorded", "governance.decision_recorded",
