@@ -6,6 +6,7 @@ using DthGrains.Domain.Provenance;
 using JasperFx;
 using JasperFx.Events;
 using Marten;
+using Marten.Services;
 using Npgsql;
 
 namespace DthGrains.Grains.Platform;
@@ -23,9 +24,9 @@ public readonly record struct AppendResult(long Version, string? HeadHash);
 /// <see cref="MaxBatchesInFlight"/> commit slots is free, the committer takes whatever is queued (at most
 /// <see cref="MaxBatch"/> appends, never two of one stream, none of a stream whose batch is still committing), so a
 /// lone writer waits for nobody and concurrent writers share the commit's cost; the next batch executes while the
-/// previous one waits for its WAL flush. Every append keeps its own expected-version check; when a batch fails on one
-/// stream's conflict, the streams that moved are answered with <see cref="StreamConflictException"/> and the others
-/// are committed again without them.
+/// previous one waits for its WAL flush. Projections see one append at a time and everything written before it in the
+/// batch (<see cref="SaveAsync"/>). Every append keeps its own expected-version check; when one append fails (a lost
+/// race: <see cref="StreamConflictException"/>), it alone is answered and the others are committed again without it.
 /// </remarks>
 public sealed class EventLog : IAsyncDisposable
 {
@@ -197,79 +198,116 @@ public sealed class EventLog : IAsyncDisposable
         return batch;
     }
 
-    private async Task CommitAsync(IReadOnlyList<PendingAppend> batch)
+    /// <param name="precise">flush each append on its own, so that a failure names its append (after a batch failed).</param>
+    private async Task CommitAsync(IReadOnlyList<PendingAppend> batch, bool precise = false)
     {
         try
         {
             await ResolvePreviousHashesAsync(batch);
-            await SaveAsync(batch);
+            await SaveAsync(batch, precise);
+        }
+        catch (AppendFailedException failed)
+        {
+            // That append alone is answered (a conflict as StreamConflictException); the rest go again in a new transaction.
+            var p = failed.Append;
+            p.Fail(IsVersionConflict(failed.InnerException!) ? new StreamConflictException(p.StreamKey, p.ExpectedVersion, failed.InnerException!) : failed.InnerException!);
+            var rest = batch.Where(x => !ReferenceEquals(x, p)).ToList();
+            if (rest.Count > 0) await CommitAsync(rest);
+            return;
         }
         catch (Exception ex) when (batch.Count == 1)
         {
             batch[0].Fail(IsVersionConflict(ex) ? new StreamConflictException(batch[0].StreamKey, batch[0].ExpectedVersion, ex) : ex);
             return;
         }
-        catch (Exception ex) when (IsVersionConflict(ex))
+        catch (Exception) when (!precise)
         {
-            // Find the streams that moved (the winners have committed by now), answer them, commit the rest again.
-            Dictionary<string, long> versions;
-            try
-            {
-                versions = await CurrentVersionsAsync(batch);
-            }
-            catch (Exception lookup) when (lookup is NpgsqlException or TimeoutException)
-            {
-                foreach (var p in batch) p.Fail(lookup);
-                return;
-            }
-            var conflicting = batch.Where(p => versions.GetValueOrDefault(p.StreamKey) != p.ExpectedVersion).ToList();
-            if (conflicting.Count == 0)
-            {
-                foreach (var p in batch) await CommitAsync([p]);
-                return;
-            }
-            foreach (var p in conflicting) p.Fail(new StreamConflictException(p.StreamKey, p.ExpectedVersion, ex));
-            var rest = batch.Except(conflicting).ToList();
-            if (rest.Count > 0) await CommitAsync(rest);
+            // Several appends were flushed together: run the batch again one flush per append to find the one to blame.
+            await CommitAsync(batch, precise: true);
             return;
         }
         catch (Exception)
         {
-            // Not a conflict: let each append meet its own fate (one bad projection input must not fail the others).
+            // The transaction itself failed (connection, commit): let each append meet its own fate.
             foreach (var p in batch) await CommitAsync([p]);
             return;
         }
         foreach (var p in batch) p.Succeed();
     }
 
-    private async Task SaveAsync(IReadOnlyList<PendingAppend> batch)
+    /// <summary>
+    /// One transaction and one Marten session for the batch. Each append's projections are called with that append's
+    /// events only (one stream, in version order, as <see cref="IInlineProjection"/> expects), and whatever the appends
+    /// before it staged is flushed into the transaction first, so that they read it: exactly as if the appends had
+    /// committed one after another. Appends whose projections stage nothing share one flush.
+    /// </summary>
+    private async Task SaveAsync(IReadOnlyList<PendingAppend> batch, bool precise)
     {
-        await using var session = _store.LightweightSession();
-        var projected = new List<PendingEvent>();
+        await using var connection = _store.Storage.Database.CreateConnection();
+        await connection.OpenAsync();
+        await using var tx = await connection.BeginTransactionAsync();
+        await using var session = _store.LightweightSession(SessionOptions.ForTransaction(tx, false));
+        var unflushed = new List<PendingAppend>();
+        var staged = false;
         foreach (var p in batch)
         {
-            var action = p.ExpectedVersion == 0
-                ? session.Events.StartStream(p.StreamKey, p.Events)
-                : session.Events.Append(p.StreamKey, p.ExpectedVersion + p.Events.Count, p.Events);
-            var previous = p.PreviousHash ?? LedgerHash.Genesis;
-            var version = p.ExpectedVersion;
-            foreach (var e in action.Events)
+            if (staged || (precise && unflushed.Count > 0)) await FlushAsync(session, unflushed);
+            Stage(session, p);
+            unflushed.Add(p);
+            var pending = p.Events.Select((data, i) => new PendingEvent(p.StreamKey, p.ExpectedVersion + i + 1, data, p.Envelope)).ToArray();
+            try
             {
-                EnvelopeHeaders.Write(e, p.Envelope);
-                version++;
-                if (!ChainEnabled) continue;
-                var hash = Hash(p.StreamKey, version, e, previous);
-                e.SetHeader(LedgerHash.PreviousHashHeader, previous);
-                e.SetHeader(LedgerHash.HashHeader, hash);
-                previous = hash;
+                foreach (var projection in _projections) await projection.ProjectAsync(session, pending, CancellationToken.None);
             }
-            p.HeadHash = ChainEnabled ? previous : null;
-            for (var i = 0; i < p.Events.Count; i++) projected.Add(new PendingEvent(p.StreamKey, p.ExpectedVersion + i + 1, p.Events[i], p.Envelope));
+            catch (Exception ex)
+            {
+                throw new AppendFailedException(p, ex);
+            }
+            staged = session.PendingChanges.Operations().Any();
         }
-        // One call per projection for the whole batch, streams in turn, each in version order: a projection that
-        // stages documents sees every change of the transaction.
-        foreach (var projection in _projections) await projection.ProjectAsync(session, projected, CancellationToken.None);
-        await session.SaveChangesAsync(CancellationToken.None);
+        await FlushAsync(session, unflushed);
+        await tx.CommitAsync();
+    }
+
+    /// <summary>Executes the staged appends and documents in the transaction (no commit).</summary>
+    private static async Task FlushAsync(IDocumentSession session, List<PendingAppend> unflushed)
+    {
+        try
+        {
+            await session.SaveChangesAsync(CancellationToken.None);
+        }
+        catch (Exception ex) when (unflushed.Count == 1)
+        {
+            throw new AppendFailedException(unflushed[0], ex);
+        }
+        unflushed.Clear();
+    }
+
+    /// <summary>Stages one append's events with their envelope and hash chain.</summary>
+    private void Stage(IDocumentSession session, PendingAppend p)
+    {
+        var action = p.ExpectedVersion == 0
+            ? session.Events.StartStream(p.StreamKey, p.Events)
+            : session.Events.Append(p.StreamKey, p.ExpectedVersion + p.Events.Count, p.Events);
+        var previous = p.PreviousHash ?? LedgerHash.Genesis;
+        var version = p.ExpectedVersion;
+        foreach (var e in action.Events)
+        {
+            EnvelopeHeaders.Write(e, p.Envelope);
+            version++;
+            if (!ChainEnabled) continue;
+            var hash = Hash(p.StreamKey, version, e, previous);
+            e.SetHeader(LedgerHash.PreviousHashHeader, previous);
+            e.SetHeader(LedgerHash.HashHeader, hash);
+            previous = hash;
+        }
+        p.HeadHash = ChainEnabled ? previous : null;
+    }
+
+    /// <summary>Names the append of a batch whose statements failed; the transaction is lost, the others are not to blame.</summary>
+    private sealed class AppendFailedException(PendingAppend append, Exception inner) : Exception("One append of a batch failed.", inner)
+    {
+        public PendingAppend Append { get; } = append;
     }
 
     /// <summary>The event's hash over its body and headers as Marten will store them.</summary>
@@ -301,19 +339,6 @@ public sealed class EventLog : IAsyncDisposable
         }
         // No head at the expected version: the append will meet a version conflict; an unhashed head is the verifier's to report.
         foreach (var p in missing) p.PreviousHash = hashes.GetValueOrDefault(p.StreamKey) ?? LedgerHash.Genesis;
-    }
-
-    private async Task<Dictionary<string, long>> CurrentVersionsAsync(IReadOnlyList<PendingAppend> batch)
-    {
-        await using var connection = _store.Storage.Database.CreateConnection();
-        await connection.OpenAsync();
-        await using var command = connection.CreateCommand();
-        command.CommandText = $"select id, version from {Schema}.mt_streams where id = any(@streams)";
-        command.Parameters.AddWithValue("streams", batch.Select(p => p.StreamKey).ToArray());
-        var versions = new Dictionary<string, long>(StringComparer.Ordinal);
-        await using var reader = await command.ExecuteReaderAsync();
-        while (await reader.ReadAsync()) versions[reader.GetString(0)] = reader.GetInt64(1);
-        return versions;
     }
 
     private string Schema => _store.Options.Events.DatabaseSchemaName;

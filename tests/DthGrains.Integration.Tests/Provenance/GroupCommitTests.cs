@@ -1,6 +1,7 @@
 using DthGrains.Contracts.Ecosystem;
 using DthGrains.Domain.Ecosystem;
 using DthGrains.Grains.Platform;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace DthGrains.Integration.Tests.Provenance;
 
@@ -63,6 +64,48 @@ public sealed class GroupCommitTests
         // Without the caller's head hash the log looks it up: the chain stays intact.
         await store.Log.AppendAsync(stream, 2, [new OrganisationUpdated("c", Details with { Name = "Looked up" }, DateTimeOffset.UtcNow)], LedgerStore.Context);
         (await store.Audit.VerifyAsync(null)).Result!.Ok.Should().BeTrue();
+    }
+
+    [Fact]
+    public async Task Projections_see_one_append_at_a_time_and_what_the_appends_before_it_in_the_batch_wrote()
+    {
+        var probe = new ProbeProjection();
+        await using var store = await LedgerStore.CreateAsync(s => s.AddSingleton<IInlineProjection>(probe));
+        await store.Get<Marten.IDocumentStore>().Storage.ApplyAllConfiguredChangesToDatabaseAsync();
+        await store.Get<Marten.IDocumentStore>().Storage.Database.EnsureStorageExistsAsync(typeof(ProbeDocument));
+        var keys = Enumerable.Range(0, 40).Select(i => $"organisation:probe-{i}-{Guid.NewGuid():N}"[..40]).ToArray();
+        await Task.WhenAll(keys.Select(k => store.Log.AppendAsync(k, 0, [new OrganisationRegistered(k, Details, DateTimeOffset.UtcNow), new OrganisationUpdated(k, Details, DateTimeOffset.UtcNow)], LedgerStore.Context)));
+
+        probe.Calls.Should().HaveCount(keys.Length);
+        probe.Calls.Should().OnlyContain(c => c.Streams == 1 && c.Versions.SequenceEqual(new long[] { 1, 2 }), "each call carries one append: one stream, in version order");
+        probe.SawStagedWrites.Should().BeTrue("an append later in a batch reads what an earlier one wrote in the same transaction");
+        (await store.ScalarAsync<long>("select count(*) from dth.mt_doc_groupcommittests_probedocument")).Should().Be(keys.Length);
+    }
+
+    public sealed class ProbeDocument
+    {
+        public string Id { get; set; } = "";
+    }
+
+    /// <summary>Records what each call received; reads the documents written before it in the same transaction.</summary>
+    private sealed class ProbeProjection : IInlineProjection
+    {
+        public System.Collections.Concurrent.ConcurrentBag<(int Streams, long[] Versions)> Calls { get; } = [];
+
+        public bool SawStagedWrites { get; private set; }
+
+        public async Task ProjectAsync(Marten.IDocumentSession session, IReadOnlyList<PendingEvent> events, CancellationToken ct)
+        {
+            Calls.Add((events.Select(e => e.StreamKey).Distinct().Count(), events.Select(e => e.Version).ToArray()));
+            // Documents of this batch's earlier appends are readable only if they were flushed into this transaction.
+            await using (var command = session.Connection!.CreateCommand())
+            {
+                command.CommandText = "select count(*) from dth.mt_doc_groupcommittests_probedocument " +
+                                      "where xmin::text::bigint = pg_current_xact_id()::text::bigint % 4294967296";
+                if ((long)(await command.ExecuteScalarAsync(ct))! > 0) SawStagedWrites = true;
+            }
+            session.Store(new ProbeDocument { Id = events[0].StreamKey });
+        }
     }
 
     private static async Task<bool> Append(EventLog log, string stream, long expected, string? head)

@@ -40,15 +40,18 @@ public sealed class LedgerStore : IAsyncDisposable
 
     public LedgerKey Key => _services.GetRequiredService<LedgerKey>();
 
+    public T Get<T>() where T : notnull => _services.GetRequiredService<T>();
+
     public static readonly CommandContext Context = CommandContext.ForSystem("charite", "ledger-test");
 
-    public static async Task<LedgerStore> CreateAsync()
+    public static async Task<LedgerStore> CreateAsync(Action<IServiceCollection>? configure = null)
     {
         var connectionString = await TestPostgres.CreateDatabaseAsync("ledger");
         var folder = TestPostgres.NewTemporaryFolder("ledger");
         var services = new ServiceCollection().AddLogging();
         services.AddDthEventStore(connectionString);
         services.AddDthLedgerCore(o => o.KeyPath = Path.Combine(folder, "ledger-key.pem"));
+        configure?.Invoke(services);
         var provider = services.BuildServiceProvider();
         await provider.GetRequiredService<IDocumentStore>().Storage.ApplyAllConfiguredChangesToDatabaseAsync();
         return new LedgerStore(provider, connectionString, folder);
