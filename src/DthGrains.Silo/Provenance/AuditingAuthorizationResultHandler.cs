@@ -12,8 +12,8 @@ namespace DthGrains.Silo.Provenance;
 /// <item>A token with the <c>auditor</c> role is read-only everywhere: any POST, PUT, PATCH or DELETE is refused here,
 /// at the policy level, whatever the route's own policy and whatever other roles the token carries (separation of
 /// duties), except routes marked <see cref="AuditAct"/>.</item>
-/// <item>Every 403 decided by a policy is recorded as <c>audit.request_denied</c> through the one append path, and
-/// answered with a ProblemDetails body.</item>
+/// <item>Every 403 is recorded as <c>audit.request_denied</c> through the one append path: those decided by a policy
+/// (answered here with a ProblemDetails body) and those a route decides by its own rules after authorization passed.</item>
 /// </list>
 /// 401s (no or bad token) are not recorded as anyone: nothing in them is an identity to trust.
 /// </summary>
@@ -31,6 +31,14 @@ public sealed class AuditingAuthorizationResultHandler(DenialRecorder recorder) 
         else if (authorizeResult.Forbidden)
             reason = "The token's roles do not allow this route" + Describe(authorizeResult.AuthorizationFailure) + ".";
 
+        if (reason is null && authorizeResult.Succeeded)
+        {
+            await next(context);
+            // A route that refuses by its own rules (an institution admin writing another institution's node) is recorded too.
+            if (context.Response.StatusCode == StatusCodes.Status403Forbidden)
+                await recorder.RecordAsync(context, RouteOf(context), "Refused by the route's own access rules (see the response's detail).");
+            return;
+        }
         if (reason is null)
         {
             await _default.HandleAsync(next, context, policy, authorizeResult);

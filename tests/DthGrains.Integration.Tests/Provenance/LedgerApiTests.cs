@@ -117,6 +117,22 @@ public sealed class LedgerApiTests(HostFixture fixture)
     }
 
     [Fact]
+    public async Task A_refusal_by_a_route_s_own_rules_is_recorded_too()
+    {
+        var subject = $"admin-{Guid.NewGuid():N}"[..24];
+        // An institution admin of TUM may write organisations, but not Charité: the route itself refuses.
+        var admin = Host.Client(Host.Token("institution-admin", "tum", subject));
+        var refused = await admin.PutAsync("/api/ecosystem/organisations/charite", Json("""{"name":"Not yours","type":"hospital","country":"DE"}"""));
+        refused.StatusCode.Should().Be(HttpStatusCode.Forbidden);
+
+        var replay = await Host.ClientAs("auditor", "dth-oversight").GetFromJsonAsync<JsonElement>($"/api/audit/streams/{DenialRecorder.StreamFor(subject, DateTimeOffset.UtcNow)}");
+        var denial = replay.GetProperty("events").EnumerateArray().Single().GetProperty("body");
+        denial.GetProperty("route").GetString().Should().Be("/api/ecosystem/organisations/{id}");
+        denial.GetProperty("path").GetString().Should().Be("/api/ecosystem/organisations/charite");
+        denial.GetProperty("method").GetString().Should().Be("PUT");
+    }
+
+    [Fact]
     public async Task Replay_refuses_bad_stream_keys_and_bad_points_in_time()
     {
         var auditor = Host.ClientAs("auditor", "dth-oversight");
