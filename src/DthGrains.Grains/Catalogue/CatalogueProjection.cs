@@ -12,6 +12,13 @@ public sealed class CatalogueProjection : IInlineProjection
 {
     public async Task ProjectAsync(IDocumentSession session, IReadOnlyList<PendingEvent> events, CancellationToken ct)
     {
+        // Group commit puts several streams in one batch: one document per resource stream.
+        foreach (var stream in events.GroupBy(e => e.StreamKey))
+            await ProjectStreamAsync(session, stream.ToList(), ct);
+    }
+
+    private static async Task ProjectStreamAsync(IDocumentSession session, IReadOnlyList<PendingEvent> events, CancellationToken ct)
+    {
         CatalogueEntryDocument? doc = null;
         foreach (var e in events)
         {

@@ -13,8 +13,13 @@ public sealed class GovernanceProjection : IInlineProjection
 {
     public async Task ProjectAsync(IDocumentSession session, IReadOnlyList<PendingEvent> events, CancellationToken ct)
     {
-        var relevant = events.Where(e => GovernanceEventTypes.Names.ContainsKey(e.Data.GetType())).ToList();
-        if (relevant.Count == 0) return;
+        // Group commit puts several streams in one batch: project each access-request stream on its own.
+        foreach (var stream in events.Where(e => GovernanceEventTypes.Names.ContainsKey(e.Data.GetType())).GroupBy(e => e.StreamKey))
+            await ProjectStreamAsync(session, stream.ToList(), ct);
+    }
+
+    private static async Task ProjectStreamAsync(IDocumentSession session, List<PendingEvent> relevant, CancellationToken ct)
+    {
         var stream = relevant[0].StreamKey;
         var id = stream["access-request:".Length..];
         var stored = relevant[0].Version == 1 ? [] : await session.Events.FetchStreamAsync(stream, relevant[0].Version - 1, token: ct);
