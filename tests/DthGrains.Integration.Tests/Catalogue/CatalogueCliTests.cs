@@ -19,30 +19,7 @@ public sealed class CatalogueCliTests(HostFixture fixture) : IDisposable
 
     public void Dispose() => Directory.Delete(_folder, recursive: true);
 
-    /// <summary>Runs <c>dth</c> as Program.cs does, with --url and --token, and returns its exit code and everything it printed.</summary>
-    private async Task<(int Code, string Output)> Dth(string token, params string[] args)
-    {
-        using var writer = new StringWriter();
-        var console = AnsiConsole.Create(new AnsiConsoleSettings
-        {
-            Out = new AnsiConsoleOutput(writer), Ansi = AnsiSupport.No, ColorSystem = ColorSystemSupport.NoColors, Interactive = InteractionSupport.No,
-        });
-        console.Profile.Width = 400;
-        var (previousOut, previousConsole) = (Console.Out, AnsiConsole.Console);
-        Console.SetOut(writer);
-        AnsiConsole.Console = console;
-        try
-        {
-            var code = await CliApp.Build().Parse([.. args, "--url", Host.BaseAddress.ToString(), "--token", token])
-                .InvokeAsync(new InvocationConfiguration { Output = writer, Error = writer });
-            return (code, writer.ToString());
-        }
-        finally
-        {
-            Console.SetOut(previousOut);
-            AnsiConsole.Console = previousConsole;
-        }
-    }
+    private Task<(int Code, string Output)> Dth(string token, params string[] args) => CliRunner.RunAsync(Host.BaseAddress, token, args);
 
     /// <summary>The demo seed runs in the background after start: its last step publishes Inria's dataset.</summary>
     private async Task SeededAsync()

@@ -29,29 +29,7 @@ public sealed class AuditCliTests : IAsyncLifetime
         Directory.Delete(_folder, recursive: true);
     }
 
-    private async Task<(int Code, string Output)> Dth(string token, params string[] args)
-    {
-        using var writer = new StringWriter();
-        var console = AnsiConsole.Create(new AnsiConsoleSettings
-        {
-            Out = new AnsiConsoleOutput(writer), Ansi = AnsiSupport.No, ColorSystem = ColorSystemSupport.NoColors, Interactive = InteractionSupport.No,
-        });
-        console.Profile.Width = 400;
-        var (previousOut, previousConsole) = (Console.Out, AnsiConsole.Console);
-        Console.SetOut(writer);
-        AnsiConsole.Console = console;
-        try
-        {
-            var code = await CliApp.Build().Parse([.. args, "--url", _host.BaseAddress.ToString(), "--token", token])
-                .InvokeAsync(new InvocationConfiguration { Output = writer, Error = writer });
-            return (code, writer.ToString());
-        }
-        finally
-        {
-            Console.SetOut(previousOut);
-            AnsiConsole.Console = previousConsole;
-        }
-    }
+    private Task<(int Code, string Output)> Dth(string token, params string[] args) => CliRunner.RunAsync(_host.BaseAddress, token, args);
 
     [Fact]
     public async Task An_auditor_keeps_a_checkpoint_verifies_and_the_verification_names_an_event_altered_with_sql()
