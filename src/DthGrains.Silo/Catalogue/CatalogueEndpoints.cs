@@ -221,18 +221,18 @@ public static class CatalogueEndpoints
     }
 
     private static Task<IResult> Publish(string id, HttpContext http, IGrainFactory grains) =>
-        Command(id, http, (g, c) => g.PublishAsync(c));
+        Command(id, http, grains, (g, c) => g.PublishAsync(c));
 
     private static async Task<IResult> Deprecate(string id, HttpContext http, IGrainFactory grains)
     {
         var (body, invalid) = await JsonBody.ReadAsync<ReasonRequest>(http.Request);
-        return invalid is not null ? invalid.ToProblem() : await Command(id, http, (g, c) => g.DeprecateAsync(body!.Reason, c));
+        return invalid is not null ? invalid.ToProblem() : await Command(id, http, grains, (g, c) => g.DeprecateAsync(body!.Reason, c));
     }
 
     private static async Task<IResult> Withdraw(string id, HttpContext http, IGrainFactory grains)
     {
         var (body, invalid) = await JsonBody.ReadAsync<ReasonRequest>(http.Request);
-        return invalid is not null ? invalid.ToProblem() : await Command(id, http, (g, c) => g.WithdrawAsync(body!.Reason, c));
+        return invalid is not null ? invalid.ToProblem() : await Command(id, http, grains, (g, c) => g.WithdrawAsync(body!.Reason, c));
     }
 
     private static async Task<IResult> RecordCredibility(string id, string version, HttpContext http, IGrainFactory grains)
@@ -241,17 +241,16 @@ public static class CatalogueEndpoints
         if (invalid is not null) return invalid.ToProblem();
         if (body!.Header is null || body.Factors is null) return Problem.Invalid("header", "'header' and 'factors' are required.").ToProblem();
         var record = body with { Factors = body.Factors.Select(f => f with { Evidence = f.Evidence ?? [] }).ToArray() };
-        return await Command(id, http, (g, c) => g.RecordCredibilityAsync(version, record, c));
+        return await Command(id, http, grains, (g, c) => g.RecordCredibilityAsync(version, record, c));
     }
 
-    private static async Task<IResult> Command(string id, HttpContext http, Func<IResourceGrain, CommandContext, Task<Outcome<ResourceView>>> command)
+    private static async Task<IResult> Command(string id, HttpContext http, IGrainFactory grains, Func<IResourceGrain, CommandContext, Task<Outcome<ResourceView>>> command)
     {
         if (!Ids.IsValid(id)) return ApiResults.InvalidId("id");
         var (expected, badIfMatch) = ApiResults.IfMatch(http.Request);
         if (badIfMatch is not null) return badIfMatch.ToProblem();
         var (context, badHeader) = HttpCommandContext.For(http, expected);
         if (badHeader is not null) return badHeader.ToProblem();
-        var grains = http.RequestServices.GetRequiredService<IGrainFactory>();
         return ApiResults.Ok(http, await command(grains.GetGrain<IResourceGrain>(id), context!));
     }
 

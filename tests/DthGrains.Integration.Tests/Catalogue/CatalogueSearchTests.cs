@@ -105,11 +105,4 @@ public sealed class CatalogueSearchTests(HostFixture fixture)
         var response = await Host.ClientAs("researcher", "inria").GetAsync($"/api/catalogue/resources?{query}");
         response.StatusCode.Should().Be(HttpStatusCode.BadRequest);
     }
-
-    [Fact]
-    public async Task The_page_size_is_capped()
-    {
-        var page = await Search("limit=100");
-        page.GetProperty("items").GetArrayLength().Should().BeLessThanOrEqualTo(100);
-    }
 }
