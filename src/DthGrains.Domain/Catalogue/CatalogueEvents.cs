@@ -18,13 +18,16 @@ public sealed record ResourceWithdrawn(string Id, string Reason, DateTimeOffset 
 
 public sealed record CredibilityRecorded(string Id, string Version, CredibilityRecord Record, DateTimeOffset RecordedAt);
 
-/// <summary>A dataset payload was read (EHDS Art. 9 access log): who, which data, for what purpose.</summary>
+/// <summary>
+/// A dataset payload was read (EHDS Art. 9 access log): who, which data, for what purpose, under which grant, and
+/// the pseudonyms of the subjects whose data it was (so each data subject can be shown every use of their data).
+/// </summary>
 public sealed record DataAccessed(string DatasetId, string Institution, string Version, string Actor, string? ActorInstitution,
-    string? Purpose, string? GrantId, int Subjects, DateTimeOffset AccessedAt);
+    string? Purpose, string? GrantId, int Subjects, DateTimeOffset AccessedAt, string[]? SubjectPseudonyms = null);
 
-/// <summary>A read of a dataset payload was refused, with the reason; recorded like every access.</summary>
+/// <summary>A read of a dataset payload was refused, with the reason and the subjects it asked for; recorded like every access.</summary>
 public sealed record AccessDenied(string DatasetId, string Institution, string Version, string Actor, string? ActorInstitution,
-    string? Purpose, string Reason, DateTimeOffset DeniedAt);
+    string? Purpose, string Reason, DateTimeOffset DeniedAt, string[]? SubjectPseudonyms = null);
 
 public static class CatalogueEventTypes
 {

@@ -44,7 +44,7 @@ public static class GovernanceDecisions
     /// The caller's institution decides its slot. A decided slot is a 409 that names the decision; a refusal
     /// rejects the application; the last approval issues the grant, valid for the processing period.
     /// </summary>
-    public static Decision Decide(AccessRequestState s, StewardDecision d, Actor actor, DateTimeOffset now)
+    public static Decision Decide(AccessRequestState s, StewardDecision d, Actor actor, DateTimeOffset now, DecisionContext? context = null)
     {
         if (Steward(s, actor) is { } notSteward) return notSteward;
         var slot = s.SlotOf(actor.Institution)!;
@@ -57,7 +57,7 @@ public static class GovernanceDecisions
             return Problem.Conflict($"The application is {Name(s.Status)} ({s.StatusReason}); there is nothing to decide.", s.Version);
         if (string.IsNullOrWhiteSpace(d.Reason) || d.Reason.Length > 4000) return Problem.Invalid("reason", "A decision carries a reason a person can read.");
         var conditions = d.Approve ? (d.Conditions ?? []).Where(c => !string.IsNullOrWhiteSpace(c)).ToArray() : [];
-        var events = new List<object> { new DecisionRecorded(s.Id, slot.Institution, d.Approve, d.Reason, conditions, actor.Subject, now) };
+        var events = new List<object> { new DecisionRecorded(s.Id, slot.Institution, d.Approve, d.Reason, conditions, actor.Subject, now, context) };
         if (!d.Approve)
         {
             events.Add(new ApplicationRejected(s.Id, slot.Institution, d.Reason, now));

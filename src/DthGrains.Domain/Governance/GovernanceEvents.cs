@@ -7,8 +7,12 @@ public sealed record ApplicationSubmitted(string Id, string Applicant, string? A
 
 public sealed record ApplicationReturned(string Id, string By, string Institution, string Reason, DateTimeOffset ReturnedAt);
 
-/// <summary>One owner's decision on its slot (approve with conditions, or refuse), with a reason.</summary>
-public sealed record DecisionRecorded(string Id, string Institution, bool Approve, string Reason, string[] Conditions, string By, DateTimeOffset DecidedAt);
+/// <summary>
+/// One owner's decision on its slot (approve with conditions, or refuse), with a reason and what the steward saw
+/// (<see cref="DecisionContext"/>; null only in events recorded before the context was).
+/// </summary>
+public sealed record DecisionRecorded(string Id, string Institution, bool Approve, string Reason, string[] Conditions, string By, DateTimeOffset DecidedAt,
+    DecisionContext? Context = null);
 
 public sealed record ApplicationApproved(string Id, DateTimeOffset ApprovedAt);
 

@@ -63,12 +63,16 @@ public sealed class DatasetGrain(
         var decision = await policy.DecideAsync(new DatasetAccessRequest(Institution, DatasetId, version, context.Actor, context.Purpose, "read"), clock.GetUtcNow());
         if (!decision.Permit)
         {
-            await RecordAsync(new AccessDenied(DatasetId, Institution, version, context.Actor.Subject, context.Actor.Institution, context.Purpose, decision.Reason, clock.GetUtcNow()), context);
+            // The subjects whose data the refused read asked for: a data subject sees refusals too (EHDS Art. 9).
+            var asked = await payloads.SubjectsAsync(Institution, DatasetId, version);
+            await RecordAsync(new AccessDenied(DatasetId, Institution, version, context.Actor.Subject, context.Actor.Institution, context.Purpose, decision.Reason, clock.GetUtcNow(), asked), context);
             return Problem.Forbidden(decision.Reason);
         }
         var payload = await payloads.ReadAsync(Institution, DatasetId, version);
         if (payload is null) return Problem.NotFound($"Version {version} of dataset '{DatasetId}'");
-        await RecordAsync(new DataAccessed(DatasetId, Institution, version, context.Actor.Subject, context.Actor.Institution, context.Purpose, decision.GrantId, payload.Value.Subjects, clock.GetUtcNow()), context);
+        var subjects = payload.Value.Subjects;
+        await RecordAsync(new DataAccessed(DatasetId, Institution, version, context.Actor.Subject, context.Actor.Institution, context.Purpose, decision.GrantId,
+            subjects.Length, clock.GetUtcNow(), subjects), context);
         return Outcome<string>.Ok(payload.Value.Bundle, 0);
     }
 

@@ -62,14 +62,37 @@ public sealed class PayloadStore(PayloadDatabases databases)
         await command.ExecuteNonQueryAsync(ct);
     }
 
-    /// <summary>A version's payload as a FHIR R4 collection Bundle (JSON), or null when the version is not stored here.</summary>
-    public async Task<(string Bundle, int Subjects)?> ReadAsync(string institution, string datasetId, string version, CancellationToken ct = default)
+    /// <summary>
+    /// The pseudonyms of the subjects whose data a version holds (sorted), or null when the version is not stored
+    /// here: what the data-subject access log records for a read or a refused read of that version.
+    /// </summary>
+    public async Task<string[]?> SubjectsAsync(string institution, string datasetId, string version, CancellationToken ct = default)
     {
         await using var connection = await OpenAsync(institution, ct);
-        await using var head = new NpgsqlCommand("select subjects from dataset_versions where dataset_id = @d and version = @v", connection);
+        return await SubjectsAsync(connection, datasetId, version, ct);
+    }
+
+    private static async Task<string[]?> SubjectsAsync(NpgsqlConnection connection, string datasetId, string version, CancellationToken ct)
+    {
+        await using var head = new NpgsqlCommand("select 1 from dataset_versions where dataset_id = @d and version = @v", connection);
         head.Parameters.AddWithValue("d", datasetId);
         head.Parameters.AddWithValue("v", version);
-        if (await head.ExecuteScalarAsync(ct) is not int subjects) return null;
+        if (await head.ExecuteScalarAsync(ct) is null) return null;
+        await using var command = new NpgsqlCommand(
+            "select distinct subject from dataset_resources where dataset_id = @d and version = @v and subject is not null order by subject", connection);
+        command.Parameters.AddWithValue("d", datasetId);
+        command.Parameters.AddWithValue("v", version);
+        await using var reader = await command.ExecuteReaderAsync(ct);
+        var subjects = new List<string>();
+        while (await reader.ReadAsync(ct)) subjects.Add(reader.GetString(0));
+        return [.. subjects];
+    }
+
+    /// <summary>A version's payload as a FHIR R4 collection Bundle (JSON) with its subjects' pseudonyms, or null when the version is not stored here.</summary>
+    public async Task<(string Bundle, string[] Subjects)?> ReadAsync(string institution, string datasetId, string version, CancellationToken ct = default)
+    {
+        await using var connection = await OpenAsync(institution, ct);
+        if (await SubjectsAsync(connection, datasetId, version, ct) is not { } subjects) return null;
 
         await using var command = new NpgsqlCommand(
             "select body::text from dataset_resources where dataset_id = @d and version = @v order by resource_type, resource_id", connection);

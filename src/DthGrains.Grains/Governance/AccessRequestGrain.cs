@@ -41,8 +41,12 @@ public sealed class AccessRequestGrain : EventSourcedGrain<AccessRequestState>, 
         return await Run(context, s => GovernanceDecisions.Submit(s, application, context.Actor, data, Clock.GetUtcNow()));
     }
 
-    public Task<Outcome<AccessRequestView>> DecideAsync(StewardDecision decision, CommandContext context) =>
-        RunDecision(context, s => GovernanceDecisions.Decide(s, decision, context.Actor, Clock.GetUtcNow()));
+    public async Task<Outcome<AccessRequestView>> DecideAsync(StewardDecision decision, CommandContext context)
+    {
+        var seen = State.Exists && MaySee(context.Actor) ? await SeenAsync() : [];
+        return await RunDecision(context, s => GovernanceDecisions.Decide(s, decision, context.Actor, Clock.GetUtcNow(),
+            new DecisionContext(s.Version, seen, GovernancePolicy.Current)));
+    }
 
     public Task<Outcome<AccessRequestView>> ReturnAsync(string reason, CommandContext context) =>
         RunDecision(context, s => GovernanceDecisions.Return(s, reason, context.Actor, Clock.GetUtcNow()));
@@ -83,6 +87,25 @@ public sealed class AccessRequestGrain : EventSourcedGrain<AccessRequestState>, 
             await this.RegisterOrUpdateReminder(ExpiryReminder, due < TimeSpan.FromMinutes(1) ? TimeSpan.FromMinutes(1) : due, TimeSpan.FromHours(1));
         }
         return Outcome<AccessRequestView>.Ok(State.ToView(), version);
+    }
+
+    /// <summary>The requested datasets' catalogue entries as they stand now: what the deciding steward sees.</summary>
+    private async Task<DatasetAsSeen[]> SeenAsync()
+    {
+        var seen = new List<DatasetAsSeen>();
+        foreach (var id in State.Application!.Datasets.Distinct())
+        {
+            var entry = await GrainFactory.GetGrain<IResourceGrain>(id).GetAsync(Actor.System());
+            State.DatasetVersions.TryGetValue(id, out var pinned);
+            if (entry.Value is not { } view)
+            {
+                seen.Add(new DatasetAsSeen(id, pinned, null, 0, "missing", "", "", "", "", null));
+                continue;
+            }
+            seen.Add(new DatasetAsSeen(id, pinned, view.LatestVersion, entry.Version, AccessPolicy.Kebab(view.Status), view.Metadata.Title, view.Publisher,
+                AccessPolicy.Kebab(view.Metadata.AccessRights), view.Metadata.Licence, view.Metadata.LegalBasis));
+        }
+        return [.. seen];
     }
 
     /// <summary>Owners and latest versions of the requested datasets, from the catalogue (published datasets only).</summary>

@@ -82,6 +82,16 @@ public sealed class LedgerReader(IDocumentStore store)
         while (await reader.ReadAsync(ct)) yield return (await RowAsync(reader, ct)).Row;
     }
 
+    /// <summary>The events of the given types, grouped by stream and in version order, with their storage time.</summary>
+    public async IAsyncEnumerable<(LedgerRow Row, DateTimeOffset StoredAt)> ReadTypesAsync(string[] types, [EnumeratorCancellation] CancellationToken ct = default)
+    {
+        await using var connection = await OpenAsync(ct);
+        await using var command = new NpgsqlCommand($"select {Columns} from {Schema}.mt_events where type = any(@types) order by stream_id, version", connection);
+        command.Parameters.AddWithValue("types", types);
+        await using var reader = await command.ExecuteReaderAsync(CommandBehavior.SequentialAccess, ct);
+        while (await reader.ReadAsync(ct)) yield return await RowAsync(reader, ct);
+    }
+
     /// <summary>One stream's events up to <paramref name="toVersion"/> (0: all), with their storage time.</summary>
     public async Task<IReadOnlyList<(LedgerRow Row, DateTimeOffset StoredAt)>> ReadStreamAsync(string stream, long toVersion = 0, CancellationToken ct = default)
     {

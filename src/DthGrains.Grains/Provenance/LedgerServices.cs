@@ -16,6 +16,9 @@ public static class LedgerServices
         services.AddSingleton<LedgerAudit>();
         services.AddSingleton<ReplayFolders>();
         services.AddSingleton<StreamReplayer>();
+        services.AddSingleton<LineageService>();
+        services.AddSingleton<SubjectAccessLog>();
+        services.AddSingleton<DecisionContexts>();
         services.AddSingleton<LedgerScheduler>();
         services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>>(sp => sp.GetRequiredService<LedgerScheduler>());
 

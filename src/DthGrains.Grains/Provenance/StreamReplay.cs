@@ -83,7 +83,7 @@ public sealed class StreamReplayer(LedgerReader reader, ReplayFolders folders, I
         return new StreamReplay(streamKey, events[^1].Version, version, asOf, events, folder?.StateName, state, check.Ok, check.FirstBroken, stateError);
     }
 
-    private static Dictionary<string, string?> Headers(ReadOnlyMemory<byte> json)
+    internal static Dictionary<string, string?> Headers(ReadOnlyMemory<byte> json)
     {
         var headers = new Dictionary<string, string?>(StringComparer.Ordinal);
         if (json.IsEmpty) return headers;

@@ -123,6 +123,7 @@ public sealed class DthHost : IAsyncDisposable
         app.MapDthHealth();
         app.MapEcosystemEndpoints();
         app.MapAuditEndpoints();
+        app.MapLineageEndpoints();
         app.MapCatalogueEndpoints();
         app.MapGovernanceEndpoints();
     }

@@ -1,0 +1,82 @@
+namespace DthGrains.Domain.Provenance;
+
+/// <summary>The three kinds of thing in W3C PROV.</summary>
+public enum ProvKind
+{
+    Entity,
+    Activity,
+    Agent,
+}
+
+/// <summary>
+/// A node of the lineage graph. Ids are stable and readable: a stream key for an aggregate
+/// (<c>access-request:r1</c>), <c>@version</c> for a released version (<c>resource:hovorka-2004@1.0.0</c>), a path
+/// below it for an activity (<c>access-request:r1/decision/charite/4</c>), <c>person:</c> and <c>organisation:</c> for agents.
+/// </summary>
+/// <param name="Defined">true when the event that created the thing made the node; false when the node is only referred to.</param>
+public sealed record LineageNode(string Id, ProvKind Kind, string Type, string Label, DateTimeOffset? At = null,
+    IReadOnlyDictionary<string, string>? Attributes = null, bool Defined = true);
+
+/// <summary>
+/// A PROV relation, pointing from the dependent to what it depends on (an activity <c>used</c> an entity, an entity
+/// <c>wasGeneratedBy</c> an activity), with the event it was read from, so every edge can be checked in the ledger.
+/// </summary>
+public sealed record LineageEdge(string From, string Relation, string To, DateTimeOffset? At, string Stream, long Version,
+    IReadOnlyDictionary<string, string>? Attributes = null);
+
+/// <summary>The PROV relation names used by the lineage (W3C PROV-DM).</summary>
+public static class ProvRelation
+{
+    public const string Used = "used";
+    public const string WasGeneratedBy = "wasGeneratedBy";
+    public const string WasAssociatedWith = "wasAssociatedWith";
+    public const string WasAttributedTo = "wasAttributedTo";
+    public const string WasDerivedFrom = "wasDerivedFrom";
+    public const string WasRevisionOf = "wasRevisionOf";
+    public const string WasInformedBy = "wasInformedBy";
+    public const string ActedOnBehalfOf = "actedOnBehalfOf";
+    public const string WasInvalidatedBy = "wasInvalidatedBy";
+    public const string WasInfluencedBy = "wasInfluencedBy";
+    public const string SpecializationOf = "specializationOf";
+
+    /// <summary>Relations that say who acted: kept for every activity in a lineage, whichever way it was reached.</summary>
+    public static bool IsResponsibility(string relation) => relation is WasAssociatedWith or ActedOnBehalfOf or WasAttributedTo;
+}
+
+/// <summary>Where an event sits in the ledger and who recorded it (from its envelope).</summary>
+public sealed record LineageSource(string Stream, long Version, long Sequence, DateTimeOffset At, string Actor, string? ActorInstitution);
+
+/// <summary>The nodes and edges that a run of events states; built by <see cref="LineageRules"/>.</summary>
+public sealed class LineageFacts
+{
+    private readonly Dictionary<string, LineageNode> _nodes = new(StringComparer.Ordinal);
+    private readonly List<LineageEdge> _edges = [];
+    private readonly HashSet<(string, string, string)> _edgeKeys = [];
+
+    public IReadOnlyDictionary<string, LineageNode> Nodes => _nodes;
+
+    public IReadOnlyList<LineageEdge> Edges => _edges;
+
+    /// <summary>Adds a node; a defining mention replaces a mere reference (which only fills in until the definition is seen).</summary>
+    public string Node(LineageNode node)
+    {
+        if (node.Defined || !_nodes.ContainsKey(node.Id)) _nodes[node.Id] = node;
+        return node.Id;
+    }
+
+    /// <summary>Adds an edge once (the first event that states it is its source).</summary>
+    public void Edge(string from, string relation, string to, LineageSource source, IReadOnlyDictionary<string, string>? attributes = null)
+    {
+        if (_edgeKeys.Add((from, relation, to))) _edges.Add(new LineageEdge(from, relation, to, source.At, source.Stream, source.Version, attributes));
+    }
+
+    public string Person(string subject, string? institution, LineageSource source)
+    {
+        var id = Node(new LineageNode($"person:{subject}", ProvKind.Agent, "person", subject, Defined: false));
+        if (!string.IsNullOrEmpty(institution)) Edge(id, ProvRelation.ActedOnBehalfOf, Organisation(institution), source);
+        return id;
+    }
+
+    public string Organisation(string institution) =>
+        Node(new LineageNode($"organisation:{institution}", ProvKind.Agent, "organisation", institution, Defined: false));
+}

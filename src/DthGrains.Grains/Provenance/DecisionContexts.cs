@@ -1,0 +1,79 @@
+using System.Globalization;
+using DthGrains.Domain.Governance;
+using DthGrains.Grains.Platform;
+using Marten;
+using Npgsql;
+
+namespace DthGrains.Grains.Provenance;
+
+/// <summary>One check of a recorded decision context against the ledger itself.</summary>
+public sealed record ContextCheck(string What, string Recorded, string Ledger, bool Agrees);
+
+/// <summary>A steward's decision as an auditor sees it: the decision, what the steward saw, and whether the ledger bears that out.</summary>
+public sealed record AuditedDecision(
+    string Stream,
+    long Version,
+    long Sequence,
+    string Institution,
+    bool Approve,
+    string Reason,
+    string[] Conditions,
+    string By,
+    DateTimeOffset DecidedAt,
+    DecisionContext? Context,
+    IReadOnlyList<ContextCheck> Checks);
+
+/// <summary>
+/// The decision context of every decision on an access application. The context is read from the decision event
+/// (what the grain recorded when the steward decided) and checked against the ledger: the application version
+/// must be the one just before the decision, and each dataset's metadata version must be the catalogue stream's
+/// version among the events committed before the decision's global sequence.
+/// </summary>
+public sealed class DecisionContexts(LedgerReader reader, IDocumentStore store)
+{
+    private static readonly string DecisionType = EventTypeRegistry.NameOf(typeof(DecisionRecorded));
+
+    /// <summary>Null when there is no such access application.</summary>
+    public async Task<IReadOnlyList<AuditedDecision>?> ForRequestAsync(string requestId, CancellationToken ct = default)
+    {
+        var stream = GovernanceEventTypes.StreamOf(requestId);
+        var rows = await reader.ReadStreamAsync(stream, 0, ct);
+        if (rows.Count == 0) return null;
+        var serializer = store.Options.Serializer();
+        var decisions = new List<AuditedDecision>();
+        foreach (var (row, _) in rows.Where(r => r.Row.EventType == DecisionType))
+        {
+            var d = (DecisionRecorded)serializer.FromJson(typeof(DecisionRecorded), new MemoryStream(row.BodyJson.ToArray()));
+            var checks = new List<ContextCheck>();
+            if (d.Context is { } context)
+            {
+                // The decision is the first event of its append: the steward decided on the version just before it.
+                checks.Add(new ContextCheck("application version", Number(context.ApplicationVersion), Number(row.Version - 1), context.ApplicationVersion == row.Version - 1));
+                foreach (var seen in context.Datasets)
+                {
+                    var atDecision = await VersionBeforeAsync($"resource:{seen.Id}", row.Sequence, ct);
+                    checks.Add(new ContextCheck($"metadata version of {seen.Id}", Number(seen.MetadataVersion), Number(atDecision), seen.MetadataVersion == atDecision));
+                }
+                checks.Add(new ContextCheck("policy digest", context.Policy.Digest,
+                    context.Policy.Version == GovernancePolicy.Version ? GovernancePolicy.Current.Digest : $"(policy {context.Policy.Version} is no longer current)",
+                    context.Policy.Version != GovernancePolicy.Version || context.Policy.Digest == GovernancePolicy.Current.Digest));
+            }
+            decisions.Add(new AuditedDecision(stream, row.Version, row.Sequence, d.Institution, d.Approve, d.Reason, d.Conditions, d.By, d.DecidedAt, d.Context, checks));
+        }
+        return decisions;
+    }
+
+    /// <summary>A stream's version counting only events committed before global sequence <paramref name="sequence"/>.</summary>
+    private async Task<long> VersionBeforeAsync(string stream, long sequence, CancellationToken ct)
+    {
+        await using var connection = store.Storage.Database.CreateConnection();
+        await connection.OpenAsync(ct);
+        await using var command = new NpgsqlCommand(
+            $"select coalesce(max(version), 0) from {store.Options.Events.DatabaseSchemaName}.mt_events where stream_id = @s and seq_id < @q", connection);
+        command.Parameters.AddWithValue("s", stream);
+        command.Parameters.AddWithValue("q", sequence);
+        return (long)(await command.ExecuteScalarAsync(ct))!;
+    }
+
+    private static string Number(long n) => n.ToString(CultureInfo.InvariantCulture);
+}

@@ -1,0 +1,97 @@
+using System.Globalization;
+using System.Text.RegularExpressions;
+using DthGrains.Contracts.Platform;
+using DthGrains.Domain.Provenance;
+using DthGrains.Fhir;
+using DthGrains.Fhir.Outcomes;
+using DthGrains.Grains.Provenance;
+using DthGrains.Silo.Catalogue;
+using DthGrains.Silo.Platform;
+
+namespace DthGrains.Silo.Provenance;
+
+/// <summary>
+/// The auditor's lineage and accountability views, all read from the ledger: the lineage of any entity (as a graph,
+/// as W3C PROV-JSON, as a FHIR R4 Bundle of AuditEvent and Provenance), the decision context of every decision on an
+/// access application, and a data subject's access log (EHDS Art. 9).
+/// </summary>
+public static partial class LineageEndpoints
+{
+    public const int DefaultDepth = 4;
+
+    [GeneratedRegex(@"^[A-Za-z0-9][A-Za-z0-9._@:/-]*$", RegexOptions.CultureInvariant, matchTimeoutMilliseconds: 50)]
+    private static partial Regex EntityPattern();
+
+    [GeneratedRegex(@"^[A-Za-z0-9\-\.]{1,64}$", RegexOptions.CultureInvariant, matchTimeoutMilliseconds: 50)]
+    private static partial Regex PseudonymPattern();
+
+    public static IEndpointRouteBuilder MapLineageEndpoints(this IEndpointRouteBuilder app)
+    {
+        var group = app.MapGroup("/api/audit").WithTags("Audit").RequireAuthorization(LedgerSetup.Readers);
+
+        group.MapGet("/lineage", Graph).WithName("GetLineage")
+            .WithSummary("What an entity used and what used it, from the ledger: nodes, PROV edges (each naming its event) and the events (?entity=access-request:r1&depth=4)")
+            .Produces<Lineage>().ProducesProblem(400).ProducesProblem(404);
+        group.MapGet("/lineage/prov", Prov).WithName("GetLineageProvJson")
+            .WithSummary("The lineage as W3C PROV-JSON")
+            .Produces(200, contentType: "application/json").ProducesProblem(400).ProducesProblem(404);
+        group.MapGet("/lineage/fhir", Fhir).WithName("GetLineageFhirBundle")
+            .WithSummary("The lineage as a FHIR R4 Bundle of AuditEvent (IHE BALP shape) and Provenance; errors are OperationOutcomes")
+            .Produces(200, contentType: FhirMediaTypes.FhirJson).Produces(400, contentType: FhirMediaTypes.FhirJson).Produces(404, contentType: FhirMediaTypes.FhirJson);
+        group.MapGet("/access-requests/{id}/decisions", Decisions).WithName("GetDecisionContexts")
+            .WithSummary("Every decision on an access application with what the steward saw (application version, dataset metadata versions, policy in force), checked against the ledger")
+            .Produces<IReadOnlyList<AuditedDecision>>().ProducesProblem(400).ProducesProblem(404);
+        group.MapGet("/subjects/{pseudonym}/accesses", SubjectLog).WithName("GetSubjectAccessLog")
+            .WithSummary("The data-subject access log (EHDS Art. 9): every read of and refused read of a pseudonymised subject's data, with who, when, which data and purpose")
+            .Produces<IReadOnlyList<SubjectAccess>>().ProducesProblem(400);
+        return app;
+    }
+
+    private static async Task<IResult> Graph(LineageService lineage, HttpContext http, string? entity, string? depth)
+    {
+        var (found, problem) = await LineageOf(lineage, http, entity, depth);
+        return problem is not null ? problem.ToProblem() : TypedResults.Json(found, JsonDefaults.Options);
+    }
+
+    private static async Task<IResult> Prov(LineageService lineage, HttpContext http, string? entity, string? depth)
+    {
+        var (found, problem) = await LineageOf(lineage, http, entity, depth);
+        return problem is not null ? problem.ToProblem() : Results.Text(ProvJson.From(found!.Graph).ToJsonString(), "application/json");
+    }
+
+    private static async Task<IResult> Fhir(LineageService lineage, TimeProvider time, HttpContext http, string? entity, string? depth)
+    {
+        var (found, problem) = await LineageOf(lineage, http, entity, depth);
+        if (problem is not null) return FhirResults.Outcome(problem);
+        return Results.Text(FhirText.Serialize(FhirLineageBundle.Build(found!, time.GetUtcNow())), FhirMediaTypes.FhirJson);
+    }
+
+    private static async Task<(Lineage? Lineage, Problem? Problem)> LineageOf(LineageService lineage, HttpContext http, string? entity, string? depth)
+    {
+        if (string.IsNullOrEmpty(entity) || entity.Length > 300 || !EntityPattern().IsMatch(entity))
+            return (null, Problem.Invalid("entity", "Name the entity: a stream key such as access-request:r1 or resource:hovorka-2004, a version such as resource:hovorka-2004@1.0.0, or grant:grant-r1."));
+        var levels = DefaultDepth;
+        if (depth is not null && (!int.TryParse(depth, NumberStyles.None, CultureInfo.InvariantCulture, out levels) || levels < 1 || levels > LineageGraph.MaxDepth))
+            return (null, Problem.Invalid("depth", $"'depth' must be a whole number from 1 to {LineageGraph.MaxDepth}."));
+        var found = await lineage.LineageAsync(entity, levels, http.RequestAborted);
+        return found is null ? (null, Problem.NotFound($"Entity '{entity}' in the ledger's lineage")) : (found, null);
+    }
+
+    private static async Task<IResult> Decisions(DecisionContexts contexts, HttpContext http, string id)
+    {
+        if (!Ids.IsValid(id)) return Problem.Invalid("id", $"'id' is an access request id ({Ids.Rule}).").ToProblem();
+        var decisions = await contexts.ForRequestAsync(id, http.RequestAborted);
+        return decisions is null ? Problem.NotFound($"Access request '{id}'").ToProblem() : TypedResults.Json(decisions, JsonDefaults.Options);
+    }
+
+    private static async Task<IResult> SubjectLog(SubjectAccessLog log, HttpContext http, string pseudonym, string? dataset, string? limit)
+    {
+        if (!PseudonymPattern().IsMatch(pseudonym))
+            return Problem.Invalid("pseudonym", "'pseudonym' is the subject's pseudonym in the dataset (a FHIR id: letters, digits, '-' and '.', at most 64).").ToProblem();
+        if (dataset is not null && !Ids.IsValid(dataset)) return Problem.Invalid("dataset", $"'dataset' is a dataset id ({Ids.Rule}).").ToProblem();
+        var max = 1000;
+        if (limit is not null && (!int.TryParse(limit, NumberStyles.None, CultureInfo.InvariantCulture, out max) || max < 1 || max > 10_000))
+            return Problem.Invalid("limit", "'limit' must be a whole number from 1 to 10000.").ToProblem();
+        return TypedResults.Json(await log.ForSubjectAsync(pseudonym, dataset, max, http.RequestAborted), JsonDefaults.Options);
+    }
+}

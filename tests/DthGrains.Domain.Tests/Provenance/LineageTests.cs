@@ -1,0 +1,87 @@
+using DthGrains.Contracts.Governance;
+using DthGrains.Domain.Governance;
+using DthGrains.Domain.Provenance;
+using static DthGrains.Domain.Tests.Governance.Access;
+
+namespace DthGrains.Domain.Tests.Provenance;
+
+/// <summary>Lineage from events: the rules, the walk, PROV-JSON; and the decision context recorded in a decision.</summary>
+public sealed class LineageTests
+{
+    private const string Stream = "access-request:r1";
+
+    private static DecisionContext Context(long version) =>
+        new(version, [new DatasetAsSeen("ds-a", "1.0.0", "1.1.0", 7, "published", "Data A", "charite", "restricted", "CC-BY-4.0", null)], GovernancePolicy.Current);
+
+    /// <summary>The events of an application decided by both owners, its grant, a use and a revocation, as the ledger holds them.</summary>
+    private static LineageFacts Facts()
+    {
+        var s = Submitted();
+        var events = new List<object>(GovernanceDecisions.Submit(AccessRequestState.Initial(Id), Application(), Alice, TwoOwners(), Now).Events);
+        var first = GovernanceDecisions.Decide(s, Yes(), ChariteSteward, Now.AddHours(1), Context(1));
+        events.AddRange(first.Events);
+        var s1 = Apply(s, first);
+        events.AddRange(GovernanceDecisions.Decide(s1, Yes(), UmcgSteward, Now.AddHours(2), Context(2)).Events);
+        var granted = events.OfType<AccessGranted>().Single();
+        events.Add(new AccessRevoked(Id, granted.GrantId, "stew-umcg", "umcg", "Ended.", Now.AddDays(3)));
+        var facts = new LineageFacts();
+        LineageRules.Extract(facts, events.Select((e, i) => (new LineageSource(Stream, i + 1, 100 + i, Now.AddHours(i), "someone", null), e)));
+        LineageRules.Extract(facts, [(new LineageSource("dataset-access:charite/ds-a", 1, 200, Now.AddDays(1), "alice", "inria"),
+            (object)new DthGrains.Domain.Catalogue.DataAccessed("ds-a", "charite", "1.0.0", "alice", "inria", "scientific-research", granted.GrantId, 3, Now.AddDays(1), ["p1", "p2", "p3"]))]);
+        return facts;
+    }
+
+    [Fact]
+    public void A_decision_records_the_context_it_was_given()
+    {
+        var d = GovernanceDecisions.Decide(Submitted(), Yes(), ChariteSteward, Now, Context(1));
+        d.Events.OfType<DecisionRecorded>().Single().Context.Should().BeEquivalentTo(Context(1));
+        GovernancePolicy.Current.Digest.Should().MatchRegex("^sha256:[0-9a-f]{64}$");
+    }
+
+    [Fact]
+    public void The_grant_rests_on_the_last_approval_which_used_the_application_the_dataset_versions_and_the_policy()
+    {
+        var facts = Facts();
+        var grant = facts.Nodes.Keys.Single(k => k.StartsWith("grant:", StringComparison.Ordinal) && !k.Contains('/', StringComparison.Ordinal));
+        var graph = LineageGraph.Of(facts, grant, depth: 3)!;
+        var edges = graph.Edges.Select(e => (e.From, e.Relation, e.To)).ToList();
+
+        var lastDecision = $"{Stream}/decision/umcg/3";
+        edges.Should().Contain((grant, ProvRelation.WasGeneratedBy, lastDecision));
+        edges.Should().Contain((lastDecision, ProvRelation.Used, Stream));
+        edges.Should().Contain((lastDecision, ProvRelation.Used, "resource:ds-a@1.0.0"));
+        edges.Should().Contain((lastDecision, ProvRelation.Used, $"policy:{GovernancePolicy.Id}@{GovernancePolicy.Version}"));
+        edges.Should().Contain((lastDecision, ProvRelation.WasAssociatedWith, "person:stew-umcg"));
+        edges.Should().Contain(("person:stew-umcg", ProvRelation.ActedOnBehalfOf, "organisation:umcg"));
+        edges.Should().Contain((grant, ProvRelation.WasInvalidatedBy, $"{grant}/revocation"));
+        edges.Should().Contain(("dataset-access:charite/ds-a/1", ProvRelation.Used, grant), "a read under the grant is a use of it (downstream)");
+        graph.Edges.Single(e => e.Relation == ProvRelation.WasGeneratedBy && e.From == grant).Should().Match<LineageEdge>(e => e.Stream == Stream && e.Version == 5);
+        graph.Nodes.Select(n => n.Id).Should().OnlyHaveUniqueItems();
+        graph.Edges.Should().OnlyContain(e => graph.Nodes.Any(n => n.Id == e.From) && graph.Nodes.Any(n => n.Id == e.To), "no edge dangles");
+        graph.Truncated.Should().BeFalse();
+    }
+
+    [Fact]
+    public void The_walk_stops_at_the_node_cap_and_says_so()
+    {
+        var facts = Facts();
+        var graph = LineageGraph.Of(facts, Stream, depth: 6, maxNodes: 4)!;
+        graph.Truncated.Should().BeTrue();
+        graph.Edges.Should().OnlyContain(e => graph.Nodes.Any(n => n.Id == e.From) && graph.Nodes.Any(n => n.Id == e.To));
+        LineageGraph.Of(facts, "access-request:unknown", 3).Should().BeNull();
+    }
+
+    [Fact]
+    public void Prov_json_declares_every_node_and_names_the_roles_of_each_relation()
+    {
+        var facts = Facts();
+        var doc = ProvJson.From(LineageGraph.Of(facts, Stream, depth: 6)!);
+        doc["entity"]!.AsObject().ContainsKey($"dth:{Stream}").Should().BeTrue();
+        doc["agent"]!.AsObject().ContainsKey("dth:person:stew-charite").Should().BeTrue();
+        var generated = doc["wasGeneratedBy"]!.AsObject().Select(p => p.Value!.AsObject()).ToList();
+        generated.Should().Contain(r => r["prov:entity"]!.GetValue<string>() == $"dth:{Stream}" && r["prov:activity"]!.GetValue<string>() == $"dth:{Stream}/submission/1");
+        doc["actedOnBehalfOf"]!.AsObject().Select(p => p.Value!["prov:responsible"]!.GetValue<string>()).Should().Contain("dth:organisation:umcg");
+        doc["used"]!.AsObject().Should().OnlyContain(p => p.Value!["prov:time"] != null && p.Value!["dth:stream"] != null);
+    }
+}
