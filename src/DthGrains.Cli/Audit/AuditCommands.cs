@@ -7,7 +7,7 @@ using Spectre.Console;
 
 namespace DthGrains.Cli.Audit;
 
-/// <summary><c>dth audit verify|checkpoint|stream</c>: the auditor's side of the ledger (schemas/ledger/).</summary>
+/// <summary><c>dth audit verify|checkpoint|stream|lineage|decisions|subject</c>: the auditor's side of the ledger (schemas/ledger/).</summary>
 public static class AuditCommands
 {
     /// <summary>Exit code of <c>dth audit verify</c> when the ledger does not verify.</summary>
@@ -15,10 +15,11 @@ public static class AuditCommands
 
     public static Command Build()
     {
-        var command = new Command("audit", "Verify the ledger, take and keep signed checkpoints, replay any stream as of a time or version");
+        var command = new Command("audit", "Verify the ledger, take and keep signed checkpoints, replay any stream as of a time or version, trace lineage, show decision contexts and data-subject access logs");
         command.Subcommands.Add(Verify());
         command.Subcommands.Add(Checkpoint());
         command.Subcommands.Add(Stream());
+        foreach (var sub in LineageCommands.Build()) command.Subcommands.Add(sub);
         return command;
     }
 

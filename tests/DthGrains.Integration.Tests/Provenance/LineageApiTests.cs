@@ -184,6 +184,46 @@ public sealed class LineageApiTests(HostFixture fixture)
         other.GetArrayLength().Should().Be(0, "nobody touched a subject that does not exist");
     }
 
+    [Fact]
+    public async Task The_auditor_does_it_all_with_dth_audit()
+    {
+        var (id, researcher, pseudonym) = await Workflow();
+        var token = Host.Token("auditor", "dth-oversight", "dan-auditor");
+        var folder = Directory.CreateTempSubdirectory("dth-lineage-cli-").FullName;
+        try
+        {
+            var (code, output) = await CliRunner.RunAsync(Host.BaseAddress, token, ["audit", "decisions", id]);
+            code.Should().Be(0, output);
+            output.Should().Contain("charite").And.Contain("approved").And.Contain("dth-access-policy").And.Contain("✓").And.NotContain("✗");
+
+            (code, output) = await CliRunner.RunAsync(Host.BaseAddress, token, ["audit", "lineage", $"access-request:{id}"]);
+            code.Should().Be(0, output);
+            output.Should().Contain("wasGeneratedBy").And.Contain("alice-steward");
+
+            var prov = Path.Combine(folder, "lineage.prov.json");
+            (code, output) = await CliRunner.RunAsync(Host.BaseAddress, token, ["audit", "lineage", $"access-request:{id}", "--format", "prov", "--out", prov]);
+            code.Should().Be(0, output);
+            JsonDocument.Parse(await File.ReadAllTextAsync(prov)).RootElement.GetProperty("wasGeneratedBy").EnumerateObject().Should().NotBeEmpty();
+
+            var fhir = Path.Combine(folder, "lineage.fhir.json");
+            (code, output) = await CliRunner.RunAsync(Host.BaseAddress, token, ["audit", "lineage", $"access-request:{id}", "--format", "fhir", "--out", fhir]);
+            code.Should().Be(0, output);
+            FhirText.Parse<Bundle>(await File.ReadAllTextAsync(fhir)).Entry.Select(e => e.Resource).OfType<AuditEvent>().Should().NotBeEmpty();
+
+            (code, output) = await CliRunner.RunAsync(Host.BaseAddress, token, ["audit", "subject", pseudonym, "--dataset", CharitéData]);
+            code.Should().Be(0, output);
+            output.Should().Contain(researcher).And.Contain("refused");
+
+            (code, output) = await CliRunner.RunAsync(Host.BaseAddress, token, ["audit", "lineage", "access-request:never-was"]);
+            code.Should().NotBe(0);
+            output.Should().Contain("never-was");
+        }
+        finally
+        {
+            Directory.Delete(folder, recursive: true);
+        }
+    }
+
     [Theory]
     [InlineData("/api/audit/lineage", HttpStatusCode.BadRequest)]
     [InlineData("/api/audit/lineage?entity=access-request:x&depth=0", HttpStatusCode.BadRequest)]
