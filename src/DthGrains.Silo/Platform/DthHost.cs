@@ -91,6 +91,7 @@ public sealed class DthHost : IAsyncDisposable
         services.ConfigureHttpJsonOptions(o => JsonDefaults.Configure(o.SerializerOptions));
         services.AddOpenApi();
         services.AddDthIdentity(options);
+        services.AddDthRateLimits(options.RateLimit);
         services.AddDthLedger(options);
         services.AddDthHealthChecks(connectionString);
         services.AddDthTelemetry(builder.Configuration, options.Institution);
@@ -116,6 +117,7 @@ public sealed class DthHost : IAsyncDisposable
         app.UseExceptionHandler();
         app.UseStatusCodePages();
         app.UseAuthentication();
+        app.UseRateLimiter();   // after authentication: the bucket is the token's, not the address's
         app.UseAuthorization();
         app.MapOpenApi().AllowAnonymous();
         app.MapScalarApiReference("/reference", o => o.WithTitle("DthGrains API")).AllowAnonymous();

@@ -39,6 +39,9 @@ public sealed class DthOptions
 
     public IdentityOptions Identity { get; set; } = new();
 
+    /// <summary>Per-client request limits (RELIABILITY row 19).</summary>
+    public RateLimitOptions RateLimit { get; set; } = new();
+
     /// <summary>Further institutions whose datasets this silo may hold: the standalone demo plays several institutions in one silo.</summary>
     public string[] AlsoHosts { get; set; } = [];
 
