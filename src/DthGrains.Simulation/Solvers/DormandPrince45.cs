@@ -63,7 +63,7 @@ public class DormandPrince45<TSystem> : OdeSolver<TSystem> where TSystem : IOdeS
     {
         // Spans sliced to one length let the JIT drop most bounds checks in these short loops: per-step overhead
         // matters because physiological systems are small and their right-hand sides cheap.
-        int n = Dimension;
+        int n = system.Dimension; // a JIT-time constant for a struct system (Integrate checked that it equals Dimension)
         ReadOnlySpan<double> y = Y.AsSpan(0, n), k1 = _k1.AsSpan(0, n);
         Span<double> ys = _ys.AsSpan(0, n), yn = YNew.AsSpan(0, n);
         Span<double> k2 = _k2.AsSpan(0, n), k3 = _k3.AsSpan(0, n), k4 = _k4.AsSpan(0, n), k5 = _k5.AsSpan(0, n), k6 = _k6.AsSpan(0, n), k7 = _k7.AsSpan(0, n);
