@@ -12,9 +12,8 @@ namespace DthGrains.Simulation.Engine;
 public sealed class SimulationWorkspace
 {
     private readonly ModelDefinition _model;
-    private readonly ModelSystem _system;
-    private readonly OdeIntegrator _integrator;
-    private readonly double[] _times, _x, _defaults, _stateRows;
+    private readonly ModelIntegrator _integrator;
+    private readonly double[] _times, _x, _p, _u, _defaults, _stateRows;
     private readonly int _nx, _ny;
 
     /// <summary>Creates a workspace for <paramref name="model"/> sampled at <paramref name="outputTimes"/> (model time units, sorted).</summary>
@@ -27,10 +26,11 @@ public sealed class SimulationWorkspace
         for (int i = 1; i < outputTimes.Length; i++)
             if (!(outputTimes[i] >= outputTimes[i - 1])) throw new ArgumentException("Output times must be sorted.", nameof(outputTimes));
         _times = outputTimes.ToArray();
-        _system = new ModelSystem(model, info.Parameters.Count, info.Inputs.Count);
         var effective = options.Kind == SolverKind.Auto && info.PreferredSolver != SolverKind.Auto ? options with { Kind = info.PreferredSolver } : options;
-        _integrator = new OdeIntegrator(_nx, effective);
+        _integrator = model.CreateIntegrator(effective);
         _x = new double[_nx];
+        _p = new double[info.Parameters.Count];
+        _u = new double[info.Inputs.Count];
         _defaults = new double[info.Inputs.Count];
         _stateRows = new double[_times.Length * _nx];
     }
@@ -69,13 +69,13 @@ public sealed class SimulationWorkspace
     /// </summary>
     public IntegrationStatus Solve(CompiledScenario scenario, ReadOnlySpan<double> parameters, Span<double> outputs)
     {
-        if (parameters.Length != _system.P.Length) throw new ArgumentException($"Expected {_system.P.Length} parameters.", nameof(parameters));
+        if (parameters.Length != _p.Length) throw new ArgumentException($"Expected {_p.Length} parameters.", nameof(parameters));
         if (outputs.Length < _times.Length * _ny) throw new ArgumentException("Output span too short.", nameof(outputs));
         if (scenario.InputCount != _defaults.Length) throw new ArgumentException("Scenario was compiled for another model.", nameof(scenario));
 
-        parameters.CopyTo(_system.P);
-        var p = _system.P;
-        var u = _system.U;
+        parameters.CopyTo(_p);
+        var p = _p;
+        var u = _u;
         _model.DefaultInputs(p, _defaults);
         scenario.SegmentInputs(0, _defaults, u);
         _model.InitialState(p, u, _x);
@@ -91,7 +91,7 @@ public sealed class SimulationWorkspace
                 _model.ApplyBolus(scenario.BolusInput[b], scenario.BolusAmount[b], p, _x);
 
             int first = next;
-            var r = _integrator.Integrate(_system, bp[k], bp[k + 1], _x, _times, _stateRows, ref next, includeEnd: k == segments - 1, Roots);
+            var r = _integrator.Integrate(p, u, bp[k], bp[k + 1], _x, _times, _stateRows, ref next, includeEnd: k == segments - 1, Roots);
             // Outputs depend on the segment's inputs (e.g. the inflow of the Windkessel), so they are computed per segment.
             for (int row = first; row < next; row++)
                 _model.Outputs(_times[row], _stateRows.AsSpan(row * _nx, _nx), p, u, outputs.Slice(row * _ny, _ny));

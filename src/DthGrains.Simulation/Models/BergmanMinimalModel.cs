@@ -1,4 +1,5 @@
 using DthGrains.Simulation.Cohorts;
+using DthGrains.Simulation.Engine;
 using DthGrains.Simulation.Scenarios;
 using DthGrains.Simulation.Solvers;
 using static DthGrains.Simulation.Units.UnitRegistry;
@@ -93,28 +94,15 @@ public sealed class BergmanMinimalModel : ModelDefinition
     public override bool HasJacobian => true;
 
     /// <inheritdoc />
-    public override void Derivatives(double t, ReadOnlySpan<double> x, ReadOnlySpan<double> p, ReadOnlySpan<double> u, Span<double> dx)
-    {
-        double g = x[0], xi = x[1], i = x[2], d1 = x[3], d2 = x[4];
-        double tau = p[TauM];
-        dx[0] = -(p[P1] + xi) * g + p[P1] * p[Gb] + p[F] * d2 / (tau * p[VG] * p[BW]);
-        dx[1] = -p[P2] * xi + p[P3] * (i - p[Ib]);
-        dx[2] = -p[N] * i + u[Insulin] / p[VI];
-        dx[3] = -d1 / tau;
-        dx[4] = (d1 - d2) / tau;
-    }
+    public override void Derivatives(double t, ReadOnlySpan<double> x, ReadOnlySpan<double> p, ReadOnlySpan<double> u, Span<double> dx) =>
+        BergmanSystem.From(p, u).Evaluate(t, x, dx);
 
     /// <inheritdoc />
-    public override void Jacobian(double t, ReadOnlySpan<double> x, ReadOnlySpan<double> p, ReadOnlySpan<double> u, Span<double> j)
-    {
-        j.Clear();
-        double tau = p[TauM];
-        j[0] = -(p[P1] + x[1]); j[1] = -x[0]; j[4] = p[F] / (tau * p[VG] * p[BW]);
-        j[5 + 1] = -p[P2]; j[5 + 2] = p[P3];
-        j[10 + 2] = -p[N];
-        j[15 + 3] = -1 / tau;
-        j[20 + 3] = 1 / tau; j[20 + 4] = -1 / tau;
-    }
+    public override void Jacobian(double t, ReadOnlySpan<double> x, ReadOnlySpan<double> p, ReadOnlySpan<double> u, Span<double> j) =>
+        BergmanSystem.From(p, u).Jacobian(t, x, j);
+
+    /// <inheritdoc />
+    internal override ModelIntegrator CreateIntegrator(SolverOptions options) => new ModelIntegrator<BergmanSystem>(default, options);
 
     /// <inheritdoc />
     public override void DefaultInputs(ReadOnlySpan<double> p, Span<double> u)
@@ -155,5 +143,60 @@ public sealed class BergmanMinimalModel : ModelDefinition
         y[1] = x[0] * 10 / GlucoseMolarMass;
         y[2] = x[2];
         y[3] = p[F] * x[4] / p[TauM];
+    }
+}
+
+/// <summary>
+/// The Bergman equations with parameters and inputs bound: the one place they are written (the model's
+/// <see cref="BergmanMinimalModel.Derivatives"/> and <see cref="BergmanMinimalModel.Jacobian"/> call it too). The
+/// parameter combinations are folded once per segment, so an evaluation is a dozen flops without bounds checks or
+/// divisions, inlined into the solver's stage loops (this model is the cohort benchmark's hot path).
+/// </summary>
+internal struct BergmanSystem : IModelSystem
+{
+    private double _p1, _p1Gb, _gut, _p2, _p3, _p3Ib, _n, _infusion, _invTau;
+
+    public static BergmanSystem From(ReadOnlySpan<double> p, ReadOnlySpan<double> u)
+    {
+        double tau = p[BergmanMinimalModel.TauM];
+        return new BergmanSystem
+        {
+            _p1 = p[BergmanMinimalModel.P1],
+            _p1Gb = p[BergmanMinimalModel.P1] * p[BergmanMinimalModel.Gb],
+            _gut = p[BergmanMinimalModel.F] / (tau * p[BergmanMinimalModel.VG] * p[BergmanMinimalModel.BW]),
+            _p2 = p[BergmanMinimalModel.P2],
+            _p3 = p[BergmanMinimalModel.P3],
+            _p3Ib = p[BergmanMinimalModel.P3] * p[BergmanMinimalModel.Ib],
+            _n = p[BergmanMinimalModel.N],
+            _infusion = u[BergmanMinimalModel.Insulin] / p[BergmanMinimalModel.VI],
+            _invTau = 1 / tau,
+        };
+    }
+
+    public void Bind(double[] p, double[] u) => this = From(p, u);
+
+    public readonly int Dimension => 5;
+    public readonly bool HasJacobian => true;
+    public readonly bool IsAutonomous => true;
+
+    public readonly void Evaluate(double t, ReadOnlySpan<double> x, Span<double> dx)
+    {
+        // One bounds check each (highest index first) instead of five.
+        double d2 = x[4], d1 = x[3], i = x[2], xi = x[1], g = x[0];
+        dx[4] = (d1 - d2) * _invTau;
+        dx[3] = -d1 * _invTau;
+        dx[2] = -_n * i + _infusion;
+        dx[1] = -_p2 * xi + (_p3 * i - _p3Ib);
+        dx[0] = -(_p1 + xi) * g + _p1Gb + _gut * d2;
+    }
+
+    public readonly void Jacobian(double t, ReadOnlySpan<double> x, Span<double> j)
+    {
+        j[..25].Clear();
+        j[0] = -(_p1 + x[1]); j[1] = -x[0]; j[4] = _gut;
+        j[5 + 1] = -_p2; j[5 + 2] = _p3;
+        j[10 + 2] = -_n;
+        j[15 + 3] = -_invTau;
+        j[20 + 3] = _invTau; j[20 + 4] = -_invTau;
     }
 }

@@ -1,4 +1,6 @@
+using DthGrains.Simulation.Engine;
 using DthGrains.Simulation.Scenarios;
+using DthGrains.Simulation.Solvers;
 
 namespace DthGrains.Simulation.Models;
 
@@ -42,6 +44,12 @@ public abstract class ModelDefinition
 
     /// <summary>Observed outputs at time t.</summary>
     public abstract void Outputs(double t, ReadOnlySpan<double> x, ReadOnlySpan<double> p, ReadOnlySpan<double> u, Span<double> y);
+
+    /// <summary>
+    /// The solvers for a workspace of this model. The default calls <see cref="Derivatives"/> virtually; a model whose
+    /// solve speed matters overrides this with a struct system (see <see cref="IModelSystem"/>) that the JIT inlines.
+    /// </summary>
+    internal virtual ModelIntegrator CreateIntegrator(SolverOptions options) => new ModelIntegrator<ModelSystem>(new ModelSystem(this), options);
 
     /// <summary>Default parameter vector, in the order of <see cref="ModelInfo.Parameters"/>.</summary>
     public double[] DefaultParameters() => Info.Parameters.Select(p => p.Value).ToArray();

@@ -4,7 +4,7 @@ namespace DthGrains.Simulation.Solvers;
 /// Dormand–Prince 5(4) (Dormand &amp; Prince 1980): explicit, adaptive, first-same-as-last, with the 4th-order continuous
 /// extension used by Hairer's DOPRI5 and SciPy's RK45, and Hairer's stiffness detection (h·|λ| &gt; 3.25 on 15 steps).
 /// </summary>
-public sealed class DormandPrince45 : OdeSolver
+public class DormandPrince45<TSystem> : OdeSolver<TSystem> where TSystem : IOdeSystem
 {
     private const double C2 = 1.0 / 5, C3 = 3.0 / 10, C4 = 4.0 / 5, C5 = 8.0 / 9;
     private const double A21 = 1.0 / 5;
@@ -51,7 +51,7 @@ public sealed class DormandPrince45 : OdeSolver
     protected override void ResetStiffnessDetection() { _stiffCount = 0; _nonStiffCount = 0; _stiff = false; }
 
     /// <inheritdoc />
-    protected override void BeginSegment(IOdeSystem system, double t0, Span<double> f0)
+    protected override void BeginSegment(ref TSystem system, double t0, Span<double> f0)
     {
         system.Evaluate(t0, Y, _k1);
         Statistics.RhsEvaluations++;
@@ -59,11 +59,11 @@ public sealed class DormandPrince45 : OdeSolver
     }
 
     /// <inheritdoc />
-    protected override double TryStep(IOdeSystem system, double t, double h)
+    protected override double TryStep(ref TSystem system, double t, double h)
     {
         // Spans sliced to one length let the JIT drop most bounds checks in these short loops: per-step overhead
         // matters because physiological systems are small and their right-hand sides cheap.
-        int n = Dimension;
+        int n = system.Dimension; // a JIT-time constant for a struct system (Integrate checked that it equals Dimension)
         ReadOnlySpan<double> y = Y.AsSpan(0, n), k1 = _k1.AsSpan(0, n);
         Span<double> ys = _ys.AsSpan(0, n), yn = YNew.AsSpan(0, n);
         Span<double> k2 = _k2.AsSpan(0, n), k3 = _k3.AsSpan(0, n), k4 = _k4.AsSpan(0, n), k5 = _k5.AsSpan(0, n), k6 = _k6.AsSpan(0, n), k7 = _k7.AsSpan(0, n);
@@ -95,7 +95,7 @@ public sealed class DormandPrince45 : OdeSolver
     }
 
     /// <inheritdoc />
-    protected override void PrepareDenseOutput(IOdeSystem system, double t, double h)
+    protected override void PrepareDenseOutput(ref TSystem system, double t, double h)
     {
         // Hairer's stiffness test: h·|λ| ≈ h·‖k7 − k6‖ / ‖y_new − y_stage6‖; the stability boundary of DOPRI5 is ≈ 3.3.
         if (!DetectStiffness) return;
@@ -139,3 +139,6 @@ public sealed class DormandPrince45 : OdeSolver
         _k7.AsSpan().CopyTo(_k1); // first same as last
     }
 }
+
+/// <summary>Dormand–Prince 5(4) for any <see cref="IOdeSystem"/> (interface calls; see <see cref="DormandPrince45{TSystem}"/>).</summary>
+public sealed class DormandPrince45(int dimension, SolverOptions? options = null) : DormandPrince45<IOdeSystem>(dimension, options);

@@ -22,7 +22,7 @@ public enum IntegrationStatus
     NonFinite = 5,
 }
 
-/// <summary>Outcome of <see cref="OdeSolver.Integrate"/>: status and the time reached (the state is in the caller's span).</summary>
+/// <summary>Outcome of <see cref="OdeSolver{TSystem}.Integrate"/>: status and the time reached (the state is in the caller's span).</summary>
 public readonly record struct IntegrationResult(IntegrationStatus Status, double Time)
 {
     /// <summary>True when the result can be used (completed or stopped deliberately).</summary>

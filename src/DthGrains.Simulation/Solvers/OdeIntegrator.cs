@@ -3,12 +3,13 @@ namespace DthGrains.Simulation.Solvers;
 /// <summary>
 /// The solver behind one interface: explicit, stiff, or automatic selection (Dormand–Prince first; when its
 /// stiffness detector fires, the rest of the solve continues with Rodas4 from the point reached).
-/// Holds both workspaces, so switching allocates nothing. One instance per thread.
+/// Holds both workspaces, so switching allocates nothing. One instance per thread. Generic in the system type for the
+/// same reason as <see cref="OdeSolver{TSystem}"/>; <see cref="OdeIntegrator"/> serves any <see cref="IOdeSystem"/>.
 /// </summary>
-public sealed class OdeIntegrator
+public class OdeIntegrator<TSystem> where TSystem : IOdeSystem
 {
-    private readonly DormandPrince45 _explicit;
-    private readonly Rodas4 _stiff;
+    private readonly DormandPrince45<TSystem> _explicit;
+    private readonly Rodas4<TSystem> _stiff;
     private bool _switched;
 
     /// <summary>Creates the workspaces for a system of <paramref name="dimension"/> states.</summary>
@@ -16,8 +17,8 @@ public sealed class OdeIntegrator
     {
         options.Validate();
         Options = options;
-        _explicit = new DormandPrince45(dimension, options);
-        _stiff = new Rodas4(dimension, options);
+        _explicit = new DormandPrince45<TSystem>(dimension, options);
+        _stiff = new Rodas4<TSystem>(dimension, options);
     }
 
     /// <summary>Options in force.</summary>
@@ -70,9 +71,9 @@ public sealed class OdeIntegrator
         _explicit.ClearEvents(); _stiff.ClearEvents();
     }
 
-    /// <summary>Integrates one segment; see <see cref="OdeSolver.Integrate"/> for the output contract.</summary>
+    /// <summary>Integrates one segment; see <see cref="OdeSolver{TSystem}.Integrate"/> for the output contract.</summary>
     public IntegrationResult Integrate(
-        IOdeSystem system, double t0, double t1, Span<double> y,
+        TSystem system, double t0, double t1, Span<double> y,
         ReadOnlySpan<double> outputTimes, Span<double> outputStates, ref int nextOutput,
         bool includeEnd = true, IRootFunction? roots = null)
     {
@@ -95,3 +96,6 @@ public sealed class OdeIntegrator
         return _stiff.Integrate(system, t0, t1, y, outputTimes, outputStates, ref nextOutput, includeEnd, roots);
     }
 }
+
+/// <summary>The integrator for any <see cref="IOdeSystem"/> (interface calls).</summary>
+public sealed class OdeIntegrator(int dimension, SolverOptions options) : OdeIntegrator<IOdeSystem>(dimension, options);

@@ -4,8 +4,10 @@ namespace DthGrains.Simulation.Solvers;
 /// Shared driver of the adaptive one-step solvers: step-size control, output sampling through dense output,
 /// and state-event location. A solver instance is a reusable workspace: every array is allocated in the
 /// constructor, so <see cref="Integrate"/> allocates nothing. Not thread-safe: use one instance per thread.
+/// Generic in the system type so that a struct system (a model's right-hand side with its parameters bound) is
+/// called directly and inlined by the JIT in the stage loops; <see cref="IOdeSystem"/> itself gives the interface-call path.
 /// </summary>
-public abstract class OdeSolver
+public abstract class OdeSolver<TSystem> where TSystem : IOdeSystem
 {
     /// <summary>Number of state variables this workspace was sized for.</summary>
     public int Dimension { get; }
@@ -42,13 +44,13 @@ public abstract class OdeSolver
     protected abstract int ErrorOrder { get; }
 
     /// <summary>Called at the start of every segment with <see cref="Y"/> set: compute f(t0, y) and anything FSAL needs.</summary>
-    protected abstract void BeginSegment(IOdeSystem system, double t0, Span<double> f0);
+    protected abstract void BeginSegment(ref TSystem system, double t0, Span<double> f0);
 
     /// <summary>Attempts a step of size h from (t, Y); fills <see cref="YNew"/> and returns the error norm (NaN when the step failed).</summary>
-    protected abstract double TryStep(IOdeSystem system, double t, double h);
+    protected abstract double TryStep(ref TSystem system, double t, double h);
 
     /// <summary>After an accepted step: prepare the dense-output coefficients for (t, t+h).</summary>
-    protected abstract void PrepareDenseOutput(IOdeSystem system, double t, double h);
+    protected abstract void PrepareDenseOutput(ref TSystem system, double t, double h);
 
     /// <summary>Writes y(t + θh) for θ in [0, 1] into <paramref name="destination"/>.</summary>
     protected abstract void Interpolate(double theta, Span<double> destination);
@@ -101,7 +103,7 @@ public abstract class OdeSolver
     /// because a call starts after a discontinuity (a dose, a meal, a rate change).
     /// </summary>
     public IntegrationResult Integrate(
-        IOdeSystem system,
+        TSystem system,
         double t0,
         double t1,
         Span<double> y,
@@ -126,7 +128,7 @@ public abstract class OdeSolver
         }
 
         Span<double> f0 = _scratchF;
-        BeginSegment(system, t0, f0);
+        BeginSegment(ref system, t0, f0);
         ResetStiffnessDetection();
         DetectStiffness = stopOnStiffness;
         int nr = roots?.Count ?? 0;
@@ -139,7 +141,7 @@ public abstract class OdeSolver
         double t = t0;
         double h = Options.InitialStep > 0
             ? Math.Min(Math.Min(Options.InitialStep, t1 - t0), Options.MaxStep)
-            : InitialStep(system, t0, f0, t1 - t0);
+            : InitialStep(ref system, t0, f0, t1 - t0);
         bool lastRejected = false;
         int steps = 0;
         double order = ErrorOrder;
@@ -156,7 +158,7 @@ public abstract class OdeSolver
                 return new(IntegrationStatus.StepSizeTooSmall, t);
             }
 
-            double err = TryStep(system, t, h);
+            double err = TryStep(ref system, t, h);
             if (!double.IsFinite(err))
             {
                 Statistics.RejectedSteps++;
@@ -177,7 +179,7 @@ public abstract class OdeSolver
 
             Statistics.AcceptedSteps++;
             double tNew = last ? t1 : t + h;
-            PrepareDenseOutput(system, t, h);
+            PrepareDenseOutput(ref system, t, h);
 
             double tStop = tNew;
             bool stopping = false;
@@ -286,7 +288,7 @@ public abstract class OdeSolver
     }
 
     /// <summary>Hairer–Wanner starting step (Solving ODEs I, II.4), capped by the segment length and MaxStep.</summary>
-    private double InitialStep(IOdeSystem system, double t0, ReadOnlySpan<double> f0, double span)
+    private double InitialStep(ref TSystem system, double t0, ReadOnlySpan<double> f0, double span)
     {
         int n = Dimension;
         double rtol = Options.RelativeTolerance, atol = Options.AbsoluteTolerance;

@@ -8,7 +8,7 @@ namespace DthGrains.Simulation.Solvers;
 /// the analytic Jacobian when the system has one, forward differences otherwise. For the small systems of
 /// physiological models a dense LU is the right tool.
 /// </summary>
-public sealed class Rodas4 : OdeSolver
+public class Rodas4<TSystem> : OdeSolver<TSystem> where TSystem : IOdeSystem
 {
     private const double Gamma = 0.25;
     private const double C2 = 0.386, C3 = 0.21, C4 = 0.63;
@@ -42,14 +42,14 @@ public sealed class Rodas4 : OdeSolver
     protected override int ErrorOrder => 3;
 
     /// <inheritdoc />
-    protected override void BeginSegment(IOdeSystem system, double t0, Span<double> f0)
+    protected override void BeginSegment(ref TSystem system, double t0, Span<double> f0)
     {
         system.Evaluate(t0, Y, f0);
         Statistics.RhsEvaluations++;
     }
 
     /// <inheritdoc />
-    protected override double TryStep(IOdeSystem system, double t, double h)
+    protected override double TryStep(ref TSystem system, double t, double h)
     {
         int n = Dimension;
         double[] y = Y, yn = YNew, ys = _ys, dy = _dy, fx = _fx, k1 = _k1, k2 = _k2, k3 = _k3, k4 = _k4, k5 = _k5, k6 = _k6;
@@ -58,7 +58,7 @@ public sealed class Rodas4 : OdeSolver
         // code simple and the systems small; the counters show the cost honestly.
         system.Evaluate(t, y, _f0);
         Statistics.RhsEvaluations++;
-        ComputeJacobian(system, t);
+        ComputeJacobian(ref system, t);
         bool autonomous = system.IsAutonomous;
         if (!autonomous)
         {
@@ -115,7 +115,7 @@ public sealed class Rodas4 : OdeSolver
         return ErrorNorm(k6, y, yn);
     }
 
-    private void ComputeJacobian(IOdeSystem system, double t)
+    private void ComputeJacobian(ref TSystem system, double t)
     {
         int n = Dimension;
         Statistics.JacobianEvaluations++;
@@ -138,7 +138,7 @@ public sealed class Rodas4 : OdeSolver
     }
 
     /// <inheritdoc />
-    protected override void PrepareDenseOutput(IOdeSystem system, double t, double h)
+    protected override void PrepareDenseOutput(ref TSystem system, double t, double h)
     {
         for (int i = 0; i < Dimension; i++)
         {
@@ -155,3 +155,6 @@ public sealed class Rodas4 : OdeSolver
             destination[i] = (1 - theta) * Y[i] + theta * (YNew[i] + (1 - theta) * (_cont2[i] + theta * _cont3[i]));
     }
 }
+
+/// <summary>Rodas4 for any <see cref="IOdeSystem"/> (interface calls; see <see cref="Rodas4{TSystem}"/>).</summary>
+public sealed class Rodas4(int dimension, SolverOptions? options = null) : Rodas4<IOdeSystem>(dimension, options);

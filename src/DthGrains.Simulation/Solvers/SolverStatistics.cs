@@ -1,6 +1,6 @@
 namespace DthGrains.Simulation.Solvers;
 
-/// <summary>Work counters of a solver, accumulated until <see cref="OdeSolver.ResetStatistics"/>.</summary>
+/// <summary>Work counters of a solver, accumulated until <see cref="OdeSolver{TSystem}.ResetStatistics"/>.</summary>
 public struct SolverStatistics
 {
     public int AcceptedSteps;

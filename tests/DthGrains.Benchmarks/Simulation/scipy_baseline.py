@@ -115,14 +115,15 @@ def pk_one(method):
 
 def timed(fn, min_seconds):
     """Best-of timing (the .NET side does the same): on a shared, loaded machine the fastest repetition is the
-    least disturbed one. Returns (1, best seconds per call), so count/elapsed is the best rate."""
-    best, start = float("inf"), time.perf_counter()
+    least disturbed one. Returns (1, best seconds per call, median seconds per call), at least 3 repetitions."""
+    runs, start = [], time.perf_counter()
     while True:
         t0 = time.perf_counter()
         fn()
-        best = min(best, time.perf_counter() - t0)
-        if time.perf_counter() - start >= min_seconds:
-            return 1, best
+        runs.append(time.perf_counter() - t0)
+        if time.perf_counter() - start >= min_seconds and len(runs) >= 3:
+            runs.sort()
+            return 1, runs[0], runs[len(runs) // 2]
 
 
 def main():
@@ -130,17 +131,17 @@ def main():
     seconds = float(sys.argv[2]) if len(sys.argv) > 2 else 3.0
     if mode == "bergman-loop":
         g = bergman_one()
-        c, el = timed(bergman_one, seconds)
+        c, el, _ = timed(bergman_one, seconds)
         print(json.dumps({"patient_days_per_s": c / el, "glucose_peak": float(g.max()), "points": int(len(g))}))
     elif mode == "bergman-vectorised":
         n = int(sys.argv[3]) if len(sys.argv) > 3 else 1000
-        c, el = timed(lambda: bergman_vectorised(n), seconds)
-        print(json.dumps({"patient_days_per_s": c * n / el, "patients": n}))
+        c, el, med = timed(lambda: bergman_vectorised(n), seconds)
+        print(json.dumps({"patient_days_per_s": c * n / el, "patient_days_per_s_median": c * n / med, "patients": n}))
     elif mode == "pkpd-stiff":
         res = {}
         for m in ("LSODA", "BDF"):
             x = pk_one(m)
-            c, el = timed(lambda: pk_one(m), seconds)
+            c, el, _ = timed(lambda: pk_one(m), seconds)
             res[m] = {"solves_per_s": c / el, "final_central_mg": float(x[1])}
         print(json.dumps(res))
     else:

@@ -64,11 +64,11 @@ internal sealed class Threshold(int component, double level, bool terminal = fal
 
 internal static class Solve
 {
-    public static OdeSolver Create(SolverKind kind, int n, SolverOptions o) =>
+    public static OdeSolver<IOdeSystem> Create(SolverKind kind, int n, SolverOptions o) =>
         kind == SolverKind.Rodas4 ? new Rodas4(n, o) : new DormandPrince45(n, o);
 
     /// <summary>Integrates to t1 and returns the final state.</summary>
-    public static double[] To(OdeSolver solver, IOdeSystem sys, double t1, params double[] y0)
+    public static double[] To(OdeSolver<IOdeSystem> solver, IOdeSystem sys, double t1, params double[] y0)
     {
         var y = (double[])y0.Clone();
         int next = 0;
