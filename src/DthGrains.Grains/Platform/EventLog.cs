@@ -245,6 +245,23 @@ public sealed class EventLog : IAsyncDisposable
     {
         await using var connection = _store.Storage.Database.CreateConnection();
         await connection.OpenAsync();
+        try
+        {
+            await SaveInAsync(connection, batch, precise);
+        }
+        catch (Exception ex) when (ex is not StoreUnavailableException && Broken(connection))
+        {
+            // The connection died under the batch (a server restart): no append is to blame, and whatever failed
+            // after that (Marten retrying in a completed transaction, say) is a symptom. Say so, retryably.
+            throw new StoreUnavailableException(ex);
+        }
+    }
+
+    private static bool Broken(NpgsqlConnection connection) =>
+        connection.FullState.HasFlag(System.Data.ConnectionState.Broken) || connection.FullState == System.Data.ConnectionState.Closed;
+
+    private async Task SaveInAsync(NpgsqlConnection connection, IReadOnlyList<PendingAppend> batch, bool precise)
+    {
         await using var tx = await connection.BeginTransactionAsync();
         await using var session = _store.LightweightSession(SessionOptions.ForTransaction(tx, false));
         var unflushed = new List<PendingAppend>();

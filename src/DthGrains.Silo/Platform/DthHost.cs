@@ -88,6 +88,7 @@ public sealed class DthHost : IAsyncDisposable
         var services = builder.Services;
         services.AddSingleton(options);
         services.AddProblemDetails();
+        services.AddExceptionHandler<OutageExceptionHandler>();
         services.ConfigureHttpJsonOptions(o => JsonDefaults.Configure(o.SerializerOptions));
         services.AddOpenApi();
         services.AddDthIdentity(options);

@@ -1,0 +1,45 @@
+using System.Net.Sockets;
+using DthGrains.Contracts.Platform;
+using Microsoft.AspNetCore.Diagnostics;
+using Npgsql;
+
+namespace DthGrains.Silo.Platform;
+
+/// <summary>
+/// A store or silo that is briefly out of reach (PostgreSQL restarting, a silo just died) is not the caller's
+/// mistake and not a bug: the answer is a retryable 503 with Retry-After, never a 500 (RELIABILITY rows 2 and 6).
+/// Only transient faults qualify (Npgsql's own <see cref="NpgsqlException.IsTransient"/>, sockets, timeouts, an
+/// unreachable silo); anything else stays a 500 so real bugs are not disguised. Nothing is half written either
+/// way: an append and its projections share one transaction.
+/// </summary>
+public sealed class OutageExceptionHandler(ILogger<OutageExceptionHandler> logger) : IExceptionHandler
+{
+    public async ValueTask<bool> TryHandleAsync(HttpContext http, Exception exception, CancellationToken ct)
+    {
+        if (!IsTransient(exception) || http.Response.HasStarted) return false;
+        logger.LogWarning("Transient outage answered 503: {Message}", exception.GetBaseException().Message);
+        http.Response.Headers.RetryAfter = "1";
+        await Problem.Unavailable("The platform's store or a silo is briefly out of reach; nothing was changed unless a retry shows otherwise. Retry in a second (commands with an Idempotency-Key are safe to repeat).")
+            .ToProblem().ExecuteAsync(http);
+        return true;
+    }
+
+    /// <summary>Whether the exception, or any exception inside it, is a transient infrastructure fault.</summary>
+    public static bool IsTransient(Exception? exception)
+    {
+        for (var depth = 0; exception is not null && depth < 16; depth++)
+        {
+            switch (exception)
+            {
+                case NpgsqlException npgsql when npgsql.IsTransient:
+                case SocketException or TimeoutException or Grains.Platform.StoreUnavailableException:
+                case SiloUnavailableException or OrleansMessageRejectionException:
+                    return true;
+                case AggregateException aggregate when aggregate.InnerExceptions.Any(IsTransient):
+                    return true;
+            }
+            exception = exception.InnerException;
+        }
+        return false;
+    }
+}
