@@ -38,14 +38,16 @@ public sealed class EventLog : IAsyncDisposable
 
     private readonly IDocumentStore _store;
     private readonly IInlineProjection[] _projections;
+    private readonly UnreadableEvents _unreadable;
     private readonly DomainClock _clock;
     private readonly ISerializer _serializer;
     private readonly Channel<PendingAppend> _queue = Channel.CreateUnbounded<PendingAppend>(new UnboundedChannelOptions { SingleReader = false });
     private readonly Task _committer;
 
-    public EventLog(IDocumentStore store, IEnumerable<IInlineProjection> projections, DomainClock clock)
+    public EventLog(IDocumentStore store, IEnumerable<IInlineProjection> projections, DomainClock clock, UnreadableEvents? unreadable = null)
     {
         _store = store;
+        _unreadable = unreadable ?? new UnreadableEvents();
         _projections = projections.ToArray();
         _clock = clock;
         _serializer = store.Options.Serializer();
@@ -88,7 +90,14 @@ public sealed class EventLog : IAsyncDisposable
     public async Task<IReadOnlyList<IEvent>> ReadAsync(string streamKey, long toVersion = 0, DateTimeOffset? asOf = null, CancellationToken ct = default)
     {
         await using var session = _store.QuerySession();
-        return await session.Events.FetchStreamAsync(streamKey, toVersion, asOf, token: ct);
+        try
+        {
+            return await session.Events.FetchStreamAsync(streamKey, toVersion, asOf, token: ct);
+        }
+        catch (Exception ex) when (UnreadableEvents.IsDeserializationFailure(ex))
+        {
+            throw _unreadable.Record(streamKey, ex);
+        }
     }
 
     /// <summary>Reads a stream as wire records: type name, JSON body and envelope per event.</summary>
@@ -275,6 +284,11 @@ public sealed class EventLog : IAsyncDisposable
             try
             {
                 foreach (var projection in _projections) await projection.ProjectAsync(session, pending, CancellationToken.None);
+            }
+            catch (Exception ex) when (UnreadableEvents.IsDeserializationFailure(ex))
+            {
+                // A projection could not read the stream's stored events: loud, never skipped.
+                throw new AppendFailedException(p, _unreadable.Record(p.StreamKey, ex));
             }
             catch (Exception ex)
             {

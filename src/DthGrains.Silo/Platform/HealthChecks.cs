@@ -4,14 +4,15 @@ using Npgsql;
 
 namespace DthGrains.Silo.Platform;
 
-/// <summary><c>/health/live</c>: the process answers. <c>/health/ready</c>: PostgreSQL answers and this silo is active.</summary>
+/// <summary><c>/health/live</c>: the process answers. <c>/health/ready</c>: PostgreSQL answers, this silo is active and no stream was found unreadable.</summary>
 public static class HealthChecks
 {
     public static IServiceCollection AddDthHealthChecks(this IServiceCollection services, string connectionString)
     {
         services.AddHealthChecks()
             .AddCheck("postgresql", new PostgresCheck(connectionString), tags: ["ready"])
-            .AddCheck<SiloActiveCheck>("silo", tags: ["ready"]);
+            .AddCheck<SiloActiveCheck>("silo", tags: ["ready"])
+            .AddCheck<ReadableStreamsCheck>("event-store-integrity", tags: ["ready"]);
         return services;
     }
 
@@ -38,6 +39,16 @@ public static class HealthChecks
                 return HealthCheckResult.Unhealthy("PostgreSQL does not answer.");
             }
         }
+    }
+
+    /// <summary>Unhealthy once any stream was found holding an event that cannot be read (RELIABILITY row 8).</summary>
+    private sealed class ReadableStreamsCheck(Grains.Platform.UnreadableEvents unreadable) : IHealthCheck
+    {
+        public Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken ct = default) =>
+            Task.FromResult(unreadable.Streams.Count == 0
+                ? HealthCheckResult.Healthy()
+                : HealthCheckResult.Unhealthy($"Streams with unreadable events: {string.Join(", ", unreadable.Streams.Keys.Order(StringComparer.Ordinal).Take(10))}. " +
+                                              "GET /api/audit/verify locates them; repair, then restart the silo."));
     }
 
     private sealed class SiloActiveCheck(IClusterMembershipService membership, ILocalSiloDetails silo) : IHealthCheck

@@ -16,12 +16,27 @@ public sealed class OutageExceptionHandler(ILogger<OutageExceptionHandler> logge
 {
     public async ValueTask<bool> TryHandleAsync(HttpContext http, Exception exception, CancellationToken ct)
     {
-        if (!IsTransient(exception) || http.Response.HasStarted) return false;
+        if (http.Response.HasStarted) return false;
+        if (Unreadable(exception) is { } unreadable)
+        {
+            // Loud and specific: a server fault (500) that names the stream, never a silent skip.
+            logger.LogError(exception, "Unreadable stream {Stream}", unreadable.StreamKey);
+            await TypedResults.Problem(unreadable.Message, statusCode: StatusCodes.Status500InternalServerError, title: "A stored event cannot be read").ExecuteAsync(http);
+            return true;
+        }
+        if (!IsTransient(exception)) return false;
         logger.LogWarning("Transient outage answered 503: {Message}", exception.GetBaseException().Message);
         http.Response.Headers.RetryAfter = "1";
         await Problem.Unavailable("The platform's store or a silo is briefly out of reach; nothing was changed unless a retry shows otherwise. Retry in a second (commands with an Idempotency-Key are safe to repeat).")
             .ToProblem().ExecuteAsync(http);
         return true;
+    }
+
+    private static Grains.Platform.UnreadableStreamException? Unreadable(Exception? exception)
+    {
+        for (var depth = 0; exception is not null && depth < 16; depth++, exception = exception.InnerException)
+            if (exception is Grains.Platform.UnreadableStreamException found) return found;
+        return null;
     }
 
     /// <summary>Whether the exception, or any exception inside it, is a transient infrastructure fault.</summary>
