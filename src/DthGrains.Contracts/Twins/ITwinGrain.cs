@@ -34,6 +34,12 @@ public interface ITwinGrain : IGrainWithStringKey
     /// <summary>Retires the twin for good, with a reason.</summary>
     Task<Outcome<TwinView>> RetireAsync(string reason, CommandContext context);
 
+    /// <summary>
+    /// The predictions of a scenario test (the latest when <paramref name="scenarioId"/> is null) as a FHIR R4 Bundle of
+    /// Observations, a DiagnosticReport and a Provenance, recomputed from the recorded request.
+    /// </summary>
+    Task<Outcome<string>> ExportFhirAsync(Actor viewer, string? scenarioId);
+
     /// <summary>Re-checks what the twin rests on and records staleness (called after catalogue and grant changes).</summary>
     Task CheckDependenciesAsync();
 }

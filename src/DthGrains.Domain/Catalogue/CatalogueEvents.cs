@@ -18,13 +18,17 @@ public sealed record ResourceWithdrawn(string Id, string Reason, DateTimeOffset 
 
 public sealed record CredibilityRecorded(string Id, string Version, CredibilityRecord Record, DateTimeOffset RecordedAt);
 
-/// <summary>A dataset payload was read (EHDS Art. 9 access log): who, which data, for what purpose.</summary>
+/// <summary>
+/// A dataset payload was read (EHDS Art. 9 access log): who, which data, for what purpose. A read of one subject's data
+/// (a twin linking, calibrating, validating) names the subject's pseudonym and the action, so the log can be listed per
+/// data subject.
+/// </summary>
 public sealed record DataAccessed(string DatasetId, string Institution, string Version, string Actor, string? ActorInstitution,
-    string? Purpose, string? GrantId, int Subjects, DateTimeOffset AccessedAt);
+    string? Purpose, string? GrantId, int Subjects, DateTimeOffset AccessedAt, string? SubjectPseudonym = null, string? Action = null);
 
 /// <summary>A read of a dataset payload was refused, with the reason; recorded like every access.</summary>
 public sealed record AccessDenied(string DatasetId, string Institution, string Version, string Actor, string? ActorInstitution,
-    string? Purpose, string Reason, DateTimeOffset DeniedAt);
+    string? Purpose, string Reason, DateTimeOffset DeniedAt, string? SubjectPseudonym = null, string? Action = null);
 
 public static class CatalogueEventTypes
 {

@@ -6,6 +6,7 @@ using DthGrains.Silo.Identity;
 using DthGrains.Silo.Provenance;
 using DthGrains.Silo.Platform.Postgres;
 using DthGrains.Silo.Seed;
+using DthGrains.Silo.Twins;
 using Orleans.Configuration;
 using Scalar.AspNetCore;
 
@@ -125,6 +126,7 @@ public sealed class DthHost : IAsyncDisposable
         app.MapAuditEndpoints();
         app.MapCatalogueEndpoints();
         app.MapGovernanceEndpoints();
+        app.MapTwinEndpoints();
     }
 
     public Task StartAsync(CancellationToken ct = default) => App.StartAsync(ct);
