@@ -35,7 +35,9 @@ public static class TwinCredibility
             F(UseError, data is null ? 0 : data.MappingWarnings.Length == 0 ? 3 : 2,
                 data is null ? "no patient data linked yet" : $"inputs mapped from FHIR by LOINC and UCUM with unit conversion; {data.MappingWarnings.Length} mapping warning(s), {data.UnmappedCodes.Length} unmapped code(s)"),
             F(ModelForm, d.ModelCredibilityLevel ?? 1,
-                d.ModelCredibilityLevel is { } level ? $"model {d.ModelId}@{s.ModelVersion}: catalogue credibility level {level}" : $"model {d.ModelId}@{s.ModelVersion}: no catalogue credibility record"),
+                d.ModelCredibilityLevel is { } level
+                    ? $"model {d.ModelId}@{d.ModelVersion}: model form achieved level {level} in its catalogue V&V 40 record"
+                    : $"model {d.ModelId}@{d.ModelVersion}: no model-form assessment in the catalogue"),
             F(ModelInputs, c is null ? 0 : Current(c.Fit.Converged ? 3 : 1),
                 c is null ? "not calibrated" : $"{c.Parameters.Length} personal parameters fitted to {c.Observations.Count} glucose observations ({c.Observations.From:O} to {c.Observations.To:O}); residual variance {c.Fit.ResidualVariance:F2}; request {c.RequestHash}", stale),
             F(TestSamples, v is null ? 0 : Current(v.Metrics.Count >= 100 ? 3 : 2), v is null ? "not validated" : $"{v.Metrics.Count} held-out observations of the same subject", stale),

@@ -6,7 +6,10 @@ namespace DthGrains.Domain.Twins;
 // datasetVersion, subjectPseudonym, grantId, requestHash) so that the lineage of a twin can be read off its stream.
 // Only the dataset subject's pseudonym ever appears: never a name, birth date or identifier from the FHIR data.
 
-/// <summary>The twin was designed: model version, engine version, V&amp;V 40 header, acceptance criteria, purpose.</summary>
+/// <summary>
+/// The twin was designed: model version, engine version, V&amp;V 40 header, acceptance criteria, purpose.
+/// <see cref="ModelCredibilityLevel"/> is the model-form level achieved in the model version's catalogue credibility record.
+/// </summary>
 public sealed record TwinDesigned(string TwinId, string Name, string Owner, string? OwnerInstitution, string ModelId, string ModelVersion,
     string EngineVersion, int? ModelCredibilityLevel, string QuestionOfInterest, string ContextOfUse, int ModelInfluence, int DecisionConsequence,
     TwinAcceptance Acceptance, string Purpose, DateTimeOffset DesignedAt);

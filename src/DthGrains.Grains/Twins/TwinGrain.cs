@@ -60,7 +60,11 @@ public sealed class TwinGrain(IDocumentStore store, IScenarioRunner runner, IOpt
         var version = design.ModelVersion ?? model.LatestVersion;
         if (version is null || !model.Versions.Contains(version))
             return Problem.Invalid("modelVersion", $"Model '{model.Id}' has no released version {version ?? "(none)"}; released: {string.Join(", ", model.Versions)}.");
-        return await Run(context, s => TwinDecisions.Design(s, design, context.Actor, version, EngineVersion, model.CredibilityLevel, now));
+        // The model version's own V&V 40 record: its achieved model-form level carries into the twin's record.
+        var resource = await GrainFactory.GetGrain<IResourceGrain>(model.Id).GetAsync(Actor.System());
+        var modelForm = resource.Value?.Versions.FirstOrDefault(v => v.Version == version)?.Credibility?.Factors
+            .FirstOrDefault(f => f.Factor == CredibilityFactor.ModelForm)?.Achieved;
+        return await Run(context, s => TwinDecisions.Design(s, design, context.Actor, version, EngineVersion, modelForm, now));
     }
 
     public async Task<Outcome<TwinView>> LinkDataAsync(TwinDataLink link, CommandContext context)
