@@ -23,28 +23,29 @@ public static class TwinEndpoints
 
     public static IEndpointRouteBuilder MapTwinEndpoints(this IEndpointRouteBuilder app)
     {
-        var group = app.MapGroup("/api/twins").WithTags("Twins");
+        // Grouped at /api so that the collection route is "/api/twins" itself, not "/api/twins/".
+        var group = app.MapGroup("/api").WithTags("Twins");
         static RouteHandlerBuilder Builders(RouteHandlerBuilder b) => b.RequireAuthorization(p => p.RequireRole(Roles.Researcher, Roles.Modeller));
-        Builders(group.MapPost("", Create).WithName("CreateTwin").WithSummary("Design a twin: model version, context of use, acceptance criteria, purpose")
+        Builders(group.MapPost("/twins", Create).WithName("CreateTwin").WithSummary("Design a twin: model version, context of use, acceptance criteria, purpose")
             .Accepts<TwinDesign>("application/json").Produces<TwinView>(201).ProducesProblem(400).ProducesProblem(422));
-        Builders(group.MapPost("/{id}/link", Link).WithName("LinkTwinData")
+        Builders(group.MapPost("/twins/{id}/link", Link).WithName("LinkTwinData")
             .WithSummary("Link one dataset subject's data (pseudonym) under a live grant with action simulate; the read or refusal is recorded")
             .Accepts<TwinDataLink>("application/json").Produces<TwinView>().ProducesProblem(400).ProducesProblem(403).ProducesProblem(404).ProducesProblem(409).ProducesProblem(422));
-        Builders(group.MapPost("/{id}/calibrate", Calibrate).WithName("CalibrateTwin").WithSummary("Fit the personal parameters to all but the last day of the data")
+        Builders(group.MapPost("/twins/{id}/calibrate", Calibrate).WithName("CalibrateTwin").WithSummary("Fit the personal parameters to all but the last day of the data")
             .Produces<TwinView>().ProducesProblem(403).ProducesProblem(409).ProducesProblem(422));
-        Builders(group.MapPost("/{id}/validate", Validate).WithName("ValidateTwin").WithSummary("Compare predictions with the held-out day against the acceptance criteria")
+        Builders(group.MapPost("/twins/{id}/validate", Validate).WithName("ValidateTwin").WithSummary("Compare predictions with the held-out day against the acceptance criteria")
             .Produces<TwinView>().ProducesProblem(403).ProducesProblem(409).ProducesProblem(422));
-        Builders(group.MapPost("/{id}/scenarios", Test).WithName("TestTwinScenario").WithSummary("Run a what-if meal plan or dose regimen on a validated twin")
+        Builders(group.MapPost("/twins/{id}/scenarios", Test).WithName("TestTwinScenario").WithSummary("Run a what-if meal plan or dose regimen on a validated twin")
             .Accepts<TwinScenario>("application/json").Produces<TwinView>().ProducesProblem(400).ProducesProblem(409));
-        Builders(group.MapPost("/{id}/activate", Activate).WithName("ActivateTwin").WithSummary("Activate a validated, passing, fresh twin")
+        Builders(group.MapPost("/twins/{id}/activate", Activate).WithName("ActivateTwin").WithSummary("Activate a validated, passing, fresh twin")
             .Produces<TwinView>().ProducesProblem(409));
-        Builders(group.MapPost("/{id}/retire", Retire).WithName("RetireTwin").WithSummary("Retire the twin, with a reason")
+        Builders(group.MapPost("/twins/{id}/retire", Retire).WithName("RetireTwin").WithSummary("Retire the twin, with a reason")
             .Accepts<TwinReason>("application/json").Produces<TwinView>().ProducesProblem(400).ProducesProblem(409));
-        group.MapGet("", List).WithName("ListTwins").WithSummary("Your twins; every twin for auditors and platform admins").Produces<TwinPage>().ProducesProblem(400);
-        group.MapGet("/{id}", Get).WithName("GetTwin").WithSummary("A twin with its lineage fields and living credibility record; the ETag is its version")
+        group.MapGet("/twins", List).WithName("ListTwins").WithSummary("Your twins; every twin for auditors and platform admins").Produces<TwinPage>().ProducesProblem(400);
+        group.MapGet("/twins/{id}", Get).WithName("GetTwin").WithSummary("A twin with its lineage fields and living credibility record; the ETag is its version")
             .Produces<TwinView>().ProducesProblem(404);
-        group.MapGet("/{id}/history", History).WithName("GetTwinHistory").WithSummary("The twin's events with their envelopes").Produces<IReadOnlyList<StoredEvent>>().ProducesProblem(404);
-        group.MapGet("/{id}/fhir", Export).WithName("ExportTwinFhir")
+        group.MapGet("/twins/{id}/history", History).WithName("GetTwinHistory").WithSummary("The twin's events with their envelopes").Produces<IReadOnlyList<StoredEvent>>().ProducesProblem(404);
+        group.MapGet("/twins/{id}/fhir", Export).WithName("ExportTwinFhir")
             .WithSummary("A scenario's predictions as a FHIR R4 Bundle: Observations (method: model prediction), a DiagnosticReport and a Provenance")
             .Produces<string>(200, FhirMediaTypes.FhirJson).Produces<string>(404, FhirMediaTypes.FhirJson);
         return app;
