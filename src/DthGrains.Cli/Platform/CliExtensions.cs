@@ -9,6 +9,7 @@ public static class CliExtensions
     {
         yield return Simulation.SimulationCommands.Build();
         yield return Twins.SynthCommands.Build();
+        yield return Twins.TwinCommands.Build();
         yield return Catalogue.CatalogueCommands.Build();
         yield return Access.AccessCommands.Build();
         yield return Audit.AuditCommands.Build();

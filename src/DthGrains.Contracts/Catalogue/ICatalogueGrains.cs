@@ -47,6 +47,12 @@ public interface IDatasetGrain : IGrainWithStringKey
     /// <summary>Returns a version's payload as a FHIR collection Bundle, when the caller may read it; every attempt is recorded.</summary>
     Task<Outcome<string>> ReadAsync(string version, CommandContext context);
 
+    /// <summary>
+    /// Returns one subject's resources of a version (never the Patient resource: identity stays with the owner) when the
+    /// policy permits <paramref name="action"/> for the context's purpose; the read or refusal is recorded with the pseudonym.
+    /// </summary>
+    Task<Outcome<SubjectData>> ReadSubjectAsync(string version, string subjectPseudonym, string action, CommandContext context);
+
     /// <summary>Where this activation runs: the silo's institutions, for residency checks.</summary>
     [ReadOnly]
     Task<string> HostingInstitutionsAsync();

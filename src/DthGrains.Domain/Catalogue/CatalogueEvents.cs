@@ -20,14 +20,15 @@ public sealed record CredibilityRecorded(string Id, string Version, CredibilityR
 
 /// <summary>
 /// A dataset payload was read (EHDS Art. 9 access log): who, which data, for what purpose, under which grant, and
-/// the pseudonyms of the subjects whose data it was (so each data subject can be shown every use of their data).
+/// the pseudonyms of the subjects whose data it was (so each data subject can be shown every use of their data). The
+/// action is what the data were read for (<c>read</c> for a payload download, <c>simulate</c> for a twin's read of one subject).
 /// </summary>
 public sealed record DataAccessed(string DatasetId, string Institution, string Version, string Actor, string? ActorInstitution,
-    string? Purpose, string? GrantId, int Subjects, DateTimeOffset AccessedAt, string[]? SubjectPseudonyms = null);
+    string? Purpose, string? GrantId, int Subjects, DateTimeOffset AccessedAt, string[]? SubjectPseudonyms = null, string? Action = null);
 
 /// <summary>A read of a dataset payload was refused, with the reason and the subjects it asked for; recorded like every access.</summary>
 public sealed record AccessDenied(string DatasetId, string Institution, string Version, string Actor, string? ActorInstitution,
-    string? Purpose, string Reason, DateTimeOffset DeniedAt, string[]? SubjectPseudonyms = null);
+    string? Purpose, string Reason, DateTimeOffset DeniedAt, string[]? SubjectPseudonyms = null, string? Action = null);
 
 public static class CatalogueEventTypes
 {

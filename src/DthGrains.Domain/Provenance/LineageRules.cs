@@ -1,5 +1,6 @@
 using DthGrains.Domain.Catalogue;
 using DthGrains.Domain.Governance;
+using DthGrains.Domain.Twins;
 
 namespace DthGrains.Domain.Provenance;
 
@@ -17,6 +18,8 @@ public static class LineageRules
         typeof(AccessRevoked), typeof(AccessExpired), typeof(ApplicationClosed),
         typeof(ResourceDrafted), typeof(ResourceVersionReleased), typeof(CredibilityRecorded), typeof(ResourceWithdrawn), typeof(ResourceDeprecated),
         typeof(DataAccessed), typeof(AccessDenied),
+        typeof(TwinDesigned), typeof(TwinPatientDataLinked), typeof(TwinCalibrated), typeof(TwinValidated), typeof(TwinScenarioTested),
+        typeof(TwinActivated), typeof(TwinRetired), typeof(TwinMarkedStale),
     };
 
     /// <summary>Adds what one stream's events state to <paramref name="facts"/>.</summary>
@@ -32,10 +35,16 @@ public static class LineageRules
         public string? LastDecision;
         public string? LastRelease;
         public string Kind = "resource";
+        public string? LastCalibration;
     }
 
     private static void Apply(LineageFacts f, StreamMemory m, LineageSource s, object e)
     {
+        if (s.Stream.StartsWith(TwinEventTypes.StreamPrefix, StringComparison.Ordinal))
+        {
+            ApplyTwin(f, m, s, e);
+            return;
+        }
         switch (e)
         {
             case ApplicationSubmitted a:
@@ -161,6 +170,116 @@ public static class LineageRules
             }
         }
     }
+
+    /// <summary>A twin's steps: each an activity that used the model version, the engine, the subject's data and the grant, generating what the twin then rests on.</summary>
+    private static void ApplyTwin(LineageFacts f, StreamMemory m, LineageSource s, object e)
+    {
+        var twin = s.Stream;
+        switch (e)
+        {
+            case TwinDesigned d:
+            {
+                f.Node(new LineageNode(twin, ProvKind.Entity, "twin", d.Name, d.DesignedAt,
+                    Attrs(("questionOfInterest", d.QuestionOfInterest), ("contextOfUse", d.ContextOfUse), ("purpose", d.Purpose))));
+                var design = f.Node(new LineageNode($"{twin}/design", ProvKind.Activity, "twin-design", $"designed on {d.ModelId} {d.ModelVersion}", d.DesignedAt));
+                f.Edge(twin, ProvRelation.WasGeneratedBy, design, s);
+                f.Edge(twin, ProvRelation.WasAttributedTo, f.Person(d.Owner, d.OwnerInstitution, s), s);
+                f.Edge(design, ProvRelation.WasAssociatedWith, f.Person(s.Actor, s.ActorInstitution, s), s);
+                f.Edge(design, ProvRelation.Used, ModelVersion(f, d.ModelId, d.ModelVersion), s);
+                f.Edge(design, ProvRelation.Used, Engine(f, d.EngineVersion), s);
+                break;
+            }
+            case TwinPatientDataLinked l:
+            {
+                var link = f.Node(new LineageNode($"{twin}/link/{s.Version}", ProvKind.Activity, "patient-data-link",
+                    $"linked subject {l.SubjectPseudonym} of {l.DatasetId} {l.DatasetVersion}", l.LinkedAt, Attrs(("purpose", l.Purpose))));
+                f.Edge(link, ProvRelation.Used, SubjectData(f, l.DatasetId, l.DatasetVersion, l.SubjectPseudonym, s), s);
+                if (l.GrantId is not null) f.Edge(link, ProvRelation.Used, $"grant:{l.GrantId}", s);
+                f.Edge(link, ProvRelation.WasAssociatedWith, f.Person(s.Actor, s.ActorInstitution, s), s);
+                f.Edge(twin, ProvRelation.WasInfluencedBy, link, s);
+                break;
+            }
+            case TwinCalibrated c:
+            {
+                var result = f.Node(new LineageNode($"{twin}/calibration/{s.Version}", ProvKind.Entity, "calibration", "personalised parameters", c.CalibratedAt,
+                    Attrs(("requestHash", c.RequestHash), ("parameters", string.Join(", ", c.Parameters.Select(p => p.Name))))));
+                var activity = Step(f, s, twin, "calibrate", "calibration", $"calibrated on {c.Observations.Count} {c.Observations.Kind} observations", c.CalibratedAt, c.ModelId, c.ModelVersion, c.EngineVersion,
+                    SubjectData(f, c.DatasetId, c.DatasetVersion, c.SubjectPseudonym, s), c.GrantId);
+                f.Edge(result, ProvRelation.WasGeneratedBy, activity, s);
+                f.Edge(twin, ProvRelation.WasDerivedFrom, result, s);
+                m.LastCalibration = result;
+                break;
+            }
+            case TwinValidated v:
+            {
+                var result = f.Node(new LineageNode($"{twin}/validation/{s.Version}", ProvKind.Entity, "validation", v.Passed ? "validation passed" : "validation failed",
+                    v.ValidatedAt, Attrs(("requestHash", v.RequestHash), ("failures", string.Join("; ", v.Failures)))));
+                var activity = Step(f, s, twin, "validate", "validation", $"validated on {v.HeldOut.Count} held-out {v.HeldOut.Kind} observations", v.ValidatedAt, v.ModelId, v.ModelVersion, v.EngineVersion,
+                    SubjectData(f, v.DatasetId, v.DatasetVersion, v.SubjectPseudonym, s), v.GrantId);
+                if (m.LastCalibration is not null) f.Edge(activity, ProvRelation.Used, m.LastCalibration, s);
+                f.Edge(result, ProvRelation.WasGeneratedBy, activity, s);
+                f.Edge(twin, ProvRelation.WasDerivedFrom, result, s);
+                break;
+            }
+            case TwinScenarioTested t:
+            {
+                var result = f.Node(new LineageNode($"{twin}/scenario/{t.ScenarioId}", ProvKind.Entity, "scenario-result", $"what-if {t.ScenarioId}", t.TestedAt,
+                    Attrs(("requestHash", t.RequestHash), ("runner", t.Runner))));
+                var activity = Step(f, s, twin, "scenario-test", "scenario-test", $"scenario {t.ScenarioId}", t.TestedAt, t.ModelId, t.ModelVersion, t.EngineVersion, null, null);
+                f.Edge(activity, ProvRelation.Used, twin, s);
+                if (m.LastCalibration is not null) f.Edge(activity, ProvRelation.Used, m.LastCalibration, s);
+                f.Edge(result, ProvRelation.WasGeneratedBy, activity, s);
+                break;
+            }
+            case TwinActivated a:
+            {
+                var activity = f.Node(new LineageNode($"{twin}/activation/{s.Version}", ProvKind.Activity, "activation", "activated", a.ActivatedAt));
+                f.Edge(activity, ProvRelation.Used, twin, s);
+                f.Edge(activity, ProvRelation.WasAssociatedWith, f.Person(a.By, s.ActorInstitution, s), s);
+                break;
+            }
+            case TwinRetired r:
+            {
+                var activity = f.Node(new LineageNode($"{twin}/retirement", ProvKind.Activity, "retirement", $"retired: {r.Reason}", r.RetiredAt));
+                f.Edge(activity, ProvRelation.WasAssociatedWith, f.Person(r.By, s.ActorInstitution, s), s);
+                f.Edge(twin, ProvRelation.WasInvalidatedBy, activity, s);
+                break;
+            }
+            case TwinMarkedStale x:
+            {
+                var activity = f.Node(new LineageNode($"{twin}/stale/{s.Version}", ProvKind.Activity, "staleness", $"stale ({x.Cause}): {x.Reason}", x.MarkedAt));
+                f.Edge(activity, ProvRelation.Used, twin, s);
+                break;
+            }
+        }
+    }
+
+    /// <summary>A twin step that used the model version, the engine, the subject's data and the grant.</summary>
+    private static string Step(LineageFacts f, LineageSource s, string twin, string path, string type, string label, DateTimeOffset at,
+        string modelId, string modelVersion, string engineVersion, string? data, string? grantId)
+    {
+        var activity = f.Node(new LineageNode($"{twin}/{path}/{s.Version}", ProvKind.Activity, type, label, at));
+        f.Edge(activity, ProvRelation.Used, ModelVersion(f, modelId, modelVersion), s);
+        f.Edge(activity, ProvRelation.Used, Engine(f, engineVersion), s);
+        if (data is not null) f.Edge(activity, ProvRelation.Used, data, s);
+        if (grantId is not null) f.Edge(activity, ProvRelation.Used, $"grant:{grantId}", s);
+        f.Edge(activity, ProvRelation.WasAssociatedWith, f.Person(s.Actor, s.ActorInstitution, s), s);
+        return activity;
+    }
+
+    /// <summary>One subject's part of a dataset version (only the pseudonym: never anything identifying).</summary>
+    private static string SubjectData(LineageFacts f, string dataset, string version, string pseudonym, LineageSource s)
+    {
+        var id = f.Node(new LineageNode($"resource:{dataset}@{version}/subject/{pseudonym}", ProvKind.Entity, "subject-data", $"subject {pseudonym} of {dataset} {version}"));
+        f.Edge(id, ProvRelation.WasDerivedFrom, DatasetVersion(f, dataset, version), s);
+        return id;
+    }
+
+    private static string ModelVersion(LineageFacts f, string model, string version) =>
+        f.Node(new LineageNode($"resource:{model}@{version}", ProvKind.Entity, "model-version", $"{model} {version}", Defined: false));
+
+    private static string Engine(LineageFacts f, string version) =>
+        f.Node(new LineageNode($"engine:{version}", ProvKind.Entity, "engine-version", version));
 
     /// <summary>A dataset version as referred to by other streams (its release defines it).</summary>
     private static string DatasetVersion(LineageFacts f, string dataset, string version) =>

@@ -36,13 +36,20 @@ internal sealed record VirtualPatient(
     // Nominal meals: breakfast 07:00, lunch 12:00, dinner 18:30 (+ up to 60/90/90 min), 45/65/75 g (lognormal, CV ≈ 20 %).
     private static readonly (double Start, int Jitter5, double Grams)[] MealSlots = [(7 * 60, 12, 45), (12 * 60, 18, 65), (18 * 60 + 30, 18, 75)];
 
+    /// <summary>
+    /// The parameters that differ between virtual patients: the twin's personal parameters (what calibration should
+    /// recover) and body weight (which the record shows). The others keep the published values, so that a calibration
+    /// is checked against a truth the twin's model can express; model-form error is a separate question.
+    /// </summary>
+    public static readonly IReadOnlyList<string> HiddenParameters = [.. Twins.TwinModels.PersonalParameters(HovorkaModel.Id)!, "BW"];
+
     /// <summary>Draws patient <paramref name="index"/> of the cohort and simulates its days.</summary>
     public static VirtualPatient Create(HovorkaModel model, SyntheticCohortRequest request, int index)
     {
         var info = model.Info;
         var p = new double[info.Parameters.Count];
-        new CohortSampler(info, model.DefaultParameters()).Sample(request.Seed, index, p);
-        // A second, independent stream for therapy, meals, demographics and noise: parameters stay those CohortSampler
+        new CohortSampler(info, model.DefaultParameters(), HiddenParameters).Sample(request.Seed, index, p);
+        // A second, independent stream for therapy, meals, demographics and noise: parameters stay those CohortSampler (varying HiddenParameters)
         // would draw for (seed, index), so a cohort run of the simulation engine sees the same virtual patients.
         var rng = Xoshiro256StarStar.ForStream(request.Seed ^ 0x5EED_C0DE_F00D_CAFEUL, index);
 

@@ -65,15 +65,38 @@ public sealed class DatasetGrain(
         {
             // The subjects whose data the refused read asked for: a data subject sees refusals too (EHDS Art. 9).
             var asked = await payloads.SubjectsAsync(Institution, DatasetId, version);
-            await RecordAsync(new AccessDenied(DatasetId, Institution, version, context.Actor.Subject, context.Actor.Institution, context.Purpose, decision.Reason, clock.GetUtcNow(), asked), context);
+            await RecordAsync(new AccessDenied(DatasetId, Institution, version, context.Actor.Subject, context.Actor.Institution, context.Purpose, decision.Reason, clock.GetUtcNow(), asked, "read"), context);
             return Problem.Forbidden(decision.Reason);
         }
         var payload = await payloads.ReadAsync(Institution, DatasetId, version);
         if (payload is null) return Problem.NotFound($"Version {version} of dataset '{DatasetId}'");
         var subjects = payload.Value.Subjects;
         await RecordAsync(new DataAccessed(DatasetId, Institution, version, context.Actor.Subject, context.Actor.Institution, context.Purpose, decision.GrantId,
-            subjects.Length, clock.GetUtcNow(), subjects), context);
+            subjects.Length, clock.GetUtcNow(), subjects, "read"), context);
         return Outcome<string>.Ok(payload.Value.Bundle, 0);
+    }
+
+    public async Task<Outcome<SubjectData>> ReadSubjectAsync(string version, string subjectPseudonym, string action, CommandContext context)
+    {
+        var resource = await GrainFactory.GetGrain<IResourceGrain>(DatasetId).GetAsync(Actor.System(Institution));
+        if (!resource.IsSuccess || resource.Value!.Publisher != Institution || resource.Value.Kind != ResourceKind.Dataset)
+            return Problem.NotFound($"Dataset '{DatasetId}' of '{Institution}'");
+        if (resource.Value.Status == ResourceStatus.Draft && !CatalogueAccess.MaySee(context.Actor, ResourceStatus.Draft, Institution))
+            return Problem.NotFound($"Dataset '{DatasetId}' of '{Institution}'");
+
+        var decision = await policy.DecideAsync(new DatasetAccessRequest(Institution, DatasetId, version, context.Actor, context.Purpose, action), clock.GetUtcNow());
+        if (!decision.Permit)
+        {
+            await RecordAsync(new AccessDenied(DatasetId, Institution, version, context.Actor.Subject, context.Actor.Institution, context.Purpose, decision.Reason,
+                clock.GetUtcNow(), [subjectPseudonym], action), context);
+            return Problem.Forbidden(decision.Reason);
+        }
+        var rows = await payloads.ReadSubjectAsync(Institution, DatasetId, version, subjectPseudonym);
+        if (rows is null) return Problem.NotFound($"Version {version} of dataset '{DatasetId}'");
+        if (rows.Count == 0) return Problem.NotFound($"Subject '{subjectPseudonym}' in version {version} of dataset '{DatasetId}'");
+        await RecordAsync(new DataAccessed(DatasetId, Institution, version, context.Actor.Subject, context.Actor.Institution, context.Purpose, decision.GrantId, 1,
+            clock.GetUtcNow(), [subjectPseudonym], action), context);
+        return Outcome<SubjectData>.Ok(new SubjectData(version, subjectPseudonym, rows.Select(r => new SubjectResource(r.Type, r.Id, r.Json)).ToArray(), decision.GrantId), 0);
     }
 
     public Task<string> HostingInstitutionsAsync() =>

@@ -111,6 +111,25 @@ public sealed class PayloadStore(PayloadDatabases databases)
         return (json.Append("]}").ToString(), subjects);
     }
 
+    /// <summary>
+    /// One subject's resources of a version, Patient excluded (identity never leaves the owner's grain); null when the
+    /// version is not stored here, empty when the subject has no data in it.
+    /// </summary>
+    public async Task<List<(string Type, string Id, string Json)>?> ReadSubjectAsync(string institution, string datasetId, string version, string subject, CancellationToken ct = default)
+    {
+        await using var connection = await OpenAsync(institution, ct);
+        if (!await VersionExistsAsync(institution, datasetId, version, ct)) return null;
+        await using var command = new NpgsqlCommand(
+            "select resource_type, resource_id, body::text from dataset_resources where dataset_id = @d and version = @v and subject = @s and resource_type <> 'Patient' order by resource_type, resource_id", connection);
+        command.Parameters.AddWithValue("d", datasetId);
+        command.Parameters.AddWithValue("v", version);
+        command.Parameters.AddWithValue("s", subject);
+        await using var reader = await command.ExecuteReaderAsync(ct);
+        var rows = new List<(string, string, string)>();
+        while (await reader.ReadAsync(ct)) rows.Add((reader.GetString(0), reader.GetString(1), reader.GetString(2)));
+        return rows;
+    }
+
     private async Task<NpgsqlConnection> OpenAsync(string institution, CancellationToken ct)
     {
         var connection = new NpgsqlConnection(await databases.ConnectionStringFor(institution, ct));

@@ -39,16 +39,19 @@ public sealed class EventLog : IAsyncDisposable
     private readonly IDocumentStore _store;
     private readonly IInlineProjection[] _projections;
     private readonly UnreadableEvents _unreadable;
+    private readonly IAppendObserver[] _observers;
     private readonly DomainClock _clock;
     private readonly ISerializer _serializer;
     private readonly Channel<PendingAppend> _queue = Channel.CreateUnbounded<PendingAppend>(new UnboundedChannelOptions { SingleReader = false });
     private readonly Task _committer;
 
-    public EventLog(IDocumentStore store, IEnumerable<IInlineProjection> projections, DomainClock clock, UnreadableEvents? unreadable = null)
+    public EventLog(IDocumentStore store, IEnumerable<IInlineProjection> projections, DomainClock clock,
+        IEnumerable<IAppendObserver>? observers = null, UnreadableEvents? unreadable = null)
     {
         _store = store;
         _unreadable = unreadable ?? new UnreadableEvents();
         _projections = projections.ToArray();
+        _observers = observers?.ToArray() ?? [];
         _clock = clock;
         _serializer = store.Options.Serializer();
         // The default scheduler, never a grain's: the committer outlives every caller.
@@ -241,7 +244,11 @@ public sealed class EventLog : IAsyncDisposable
             foreach (var p in batch) await CommitAsync([p]);
             return;
         }
-        foreach (var p in batch) p.Succeed();
+        foreach (var p in batch)
+        {
+            p.Succeed();
+            foreach (var observer in _observers) observer.Committed(p.StreamKey, p.Events);
+        }
     }
 
     /// <summary>

@@ -15,3 +15,13 @@ public interface IInlineProjection
 
 /// <summary>An event about to be appended, with the version it will get and its envelope.</summary>
 public sealed record PendingEvent(string StreamKey, long Version, object Data, EventEnvelope Envelope);
+
+/// <summary>
+/// Told about every append after its commit, so that work which must see the committed state (for example marking
+/// twins stale after a model release or a grant revocation) can start without polling. Called on the committer's
+/// thread: hand the work off (a channel) and return at once; an observer never fails an append.
+/// </summary>
+public interface IAppendObserver
+{
+    void Committed(string streamKey, IReadOnlyList<object> events);
+}

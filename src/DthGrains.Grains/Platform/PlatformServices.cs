@@ -3,6 +3,7 @@ using DthGrains.Grains.Federation;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using DthGrains.Grains.Provenance;
+using Marten;
 using Orleans.Placement;
 
 namespace DthGrains.Grains.Platform;
@@ -40,6 +41,25 @@ public static class PlatformServices
         services.AddSingleton<IDatasetAccessPolicy, Governance.PolicyDecisionPoint>();
         services.AddReplayFolder("access-request:", key => Domain.Governance.AccessRequestState.Initial(key["access-request:".Length..]),
             Domain.Governance.AccessRequestState.Evolve, s => s.Exists ? s.ToView() : null);
+        return services;
+    }
+
+    /// <summary>
+    /// Twins: the read model and its projection, as-of replay of twin streams, the scenario runner (the seam to the
+    /// simulation-run platform) and the watcher that marks twins stale after model, dataset and grant changes.
+    /// </summary>
+    public static IServiceCollection AddDthTwins(this IServiceCollection services, Action<Twins.TwinOptions>? configure = null)
+    {
+        services.AddOptions<Twins.TwinOptions>();
+        if (configure is not null) services.Configure(configure);
+        services.ConfigureMarten(o => o.Schema.For<Twins.TwinDocument>().Index(d => d.Owner));
+        services.AddSingleton<IInlineProjection, Twins.TwinProjection>();
+        services.TryAddSingleton<Twins.IScenarioRunner, Twins.LocalScenarioRunner>();
+        services.AddSingleton<Twins.TwinDependencyWatcher>();
+        services.AddSingleton<IAppendObserver>(sp => sp.GetRequiredService<Twins.TwinDependencyWatcher>());
+        services.AddHostedService(sp => sp.GetRequiredService<Twins.TwinDependencyWatcher>());
+        services.AddReplayFolder(Domain.Twins.TwinEventTypes.StreamPrefix, key => Domain.Twins.TwinState.Initial(key[Domain.Twins.TwinEventTypes.StreamPrefix.Length..]),
+            Domain.Twins.TwinState.Evolve, s => s.Exists ? s.ToView() : null);
         return services;
     }
 }

@@ -19,6 +19,7 @@ public sealed record SubjectAccess(
     string? Purpose,
     string? GrantId,
     string? Reason,
+    string? Action,
     string Stream,
     long StreamVersion,
     long Sequence);
@@ -69,6 +70,7 @@ public sealed class SubjectAccessLog(IDocumentStore store)
                 Text(e, "purpose"),
                 read ? Text(e, "grantId") : null,
                 read ? null : Text(e, "reason"),
+                Text(e, "action") ?? "read",
                 stream, version, sequence));
         }
         return log;

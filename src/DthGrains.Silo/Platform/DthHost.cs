@@ -6,6 +6,7 @@ using DthGrains.Silo.Identity;
 using DthGrains.Silo.Provenance;
 using DthGrains.Silo.Platform.Postgres;
 using DthGrains.Silo.Seed;
+using DthGrains.Silo.Twins;
 using Orleans.Configuration;
 using Scalar.AspNetCore;
 
@@ -129,6 +130,7 @@ public sealed class DthHost : IAsyncDisposable
         app.MapLineageEndpoints();
         app.MapCatalogueEndpoints();
         app.MapGovernanceEndpoints();
+        app.MapTwinEndpoints();
     }
 
     public Task StartAsync(CancellationToken ct = default) => App.StartAsync(ct);

@@ -48,6 +48,7 @@ public static class SiloSetup
             p.DeriveFrom = connectionString;
         });
         silo.Services.AddDthGovernance();
+        silo.Services.AddDthTwins();
         return silo;
     }
 }

@@ -45,7 +45,8 @@ public sealed class DemoSeed(IGrainFactory grains, ILogger<DemoSeed> logger) : B
         }
         Check(await grains.GetGrain<IResourceGrain>("hovorka-2004").RecordCredibilityAsync("1.0.0", DemoCatalogue.HovorkaCredibility, tum), "hovorka credibility");
 
-        const int patients = 5, days = 1;
+        // Three days per patient: twins calibrate on two and validate on the held-out third.
+        const int patients = 5, days = 3;
         foreach (var (id, institution, seed, title) in DemoCatalogue.Datasets)
         {
             var owner = CommandContext.ForSystem(institution, "demo-seed");

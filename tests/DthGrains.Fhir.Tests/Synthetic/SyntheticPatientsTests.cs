@@ -31,8 +31,11 @@ public sealed class SyntheticPatientsTests
     public void Hidden_parameters_differ_across_patients()
     {
         var cohort = SyntheticPatients.Generate(new SyntheticCohortRequest(Patients: 5, Days: 1, Seed: 3));
-        foreach (var name in new[] { "EGP0", "F01", "SIT", "SID", "SIE", "ke", "tmaxI", "tmaxG", "BW" })
+        foreach (var name in new[] { "EGP0", "SIT", "SID", "SIE", "tmaxG", "BW" })
             cohort.Patients.Select(p => p.Truth.Parameters[name]).Distinct().Should().HaveCount(5, name);
+        // Only the twin's personal parameters (and body weight) are hidden: the rest keep the published values.
+        foreach (var name in new[] { "F01", "ke", "tmaxI", "k12" })
+            cohort.Patients.Select(p => p.Truth.Parameters[name]).Distinct().Should().ContainSingle(name);
         cohort.Patients.Select(p => p.Truth.Pseudonym).Should().Equal("synth-00001", "synth-00002", "synth-00003", "synth-00004", "synth-00005");
         cohort.Patients.Should().OnlyContain(p => p.Truth.ModelId == "hovorka-2004" && p.Truth.Parameters.Count == 17);
         cohort.Patients.Should().OnlyContain(p => p.Truth.BasalUnitsPerHour > 0 && p.Truth.CarbRatioGramsPerUnit >= 3);

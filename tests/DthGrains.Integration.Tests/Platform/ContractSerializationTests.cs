@@ -4,6 +4,7 @@ using DthGrains.Contracts.Ecosystem;
 using DthGrains.Contracts.Governance;
 using DthGrains.Contracts.Platform;
 using DthGrains.Contracts.Provenance;
+using DthGrains.Contracts.Twins;
 using Microsoft.Extensions.DependencyInjection;
 using Orleans.Serialization;
 
@@ -40,6 +41,22 @@ public sealed class ContractSerializationTests
         var application = new AccessApplication("T", EhdsPurpose.ScientificResearch, "use", "benefit", ["ds"], [PermittedAction.Read], true, "why", "safe", 12, ["p"], "fn", ["v"], "link", "tools", "eth-1");
         var slot = new ReviewSlot("charite", ["ds"], SlotDecision.Approved, "ok", ["c"], "alice", At);
         var grant = new AccessGrant("grant-1", ["carla"], new Dictionary<string, string> { ["ds"] = "1.0.0" }, EhdsPurpose.ScientificResearch, [PermittedAction.Simulate], ["c"], At, At.AddMonths(1), GrantStatus.Active, null);
+        var acceptance = new TwinAcceptance(12, 0.8, 0.85);
+        var design = new TwinDesign("twin", "hovorka-2004", "1.0.0", "Q?", "CoU", "scientific-research", 2, 1, acceptance);
+        var meal = new TwinMeal(420, 45, 4.5);
+        var scenario = new TwinScenario("plan", 24, [meal], 0.9, At);
+        var parameter = new TwinParameter("SIT", 0.005, 0.0002, "1/min per mU/L", 5e-4, 2e-2);
+        var fit = new TwinFit(true, 12, 560.5, 1.02, 0.61);
+        var window = new TwinObservationWindow("glucose", 576, At, At.AddDays(2));
+        var metrics = new TwinMetrics(0.7, 0.5, 7.1, 0.05, 0.94, 288);
+        var summary = new TwinScenarioSummary(7.2, 4.1, 11.3, 88.5, 0.5, 11, "mmol/L");
+        var dataView = new TwinDataView("ds", "1.0.0", "charite", "synth-00001", "grant-1", window, 9, 9, 0.9, 71.5, ["w"], ["http://x|1"], At);
+        var calibration = new TwinCalibrationView([parameter], fit, window, "1.0.0", "engine", "hash", At);
+        var validation = new TwinValidationView(metrics, acceptance, true, [], window, "hash2", At);
+        var scenarioView = new TwinScenarioView("sc-1", scenario, summary, "hash3", "1.0.0", "engine", At);
+        var stale = new TwinStaleReason("grant", "revoked", At);
+        var twin = new TwinView("t", "twin", "carla", "tum", TwinStatus.Stale, [stale], "hovorka-2004", "1.0.0", "engine", "scientific-research", "Q?", "CoU",
+            acceptance, dataView, calibration, validation, [scenarioView], credibility, null, 7, At, At);
         return new object[]
         {
             metadata, metadata.ContactPoint, metadata.Population!, metadata.ReferencePublication!, metadata.HealthDataAccessBody!, metadata.Variables![0],
@@ -65,6 +82,10 @@ public sealed class ContractSerializationTests
             new StreamHead("organisation:charite", 3, new string('a', 64)),
             new LedgerCheckpoint(LedgerCheckpoint.CurrentFormat, 2, At, new string('b', 64), 1, 3, 4, "kid", "sig", [new StreamHead("organisation:charite", 3, new string('a', 64))]),
             Outcome<LedgerCheckpoint>.Ok(new LedgerCheckpoint(LedgerCheckpoint.CurrentFormat, 1, At, new string('c', 64), 0, 0, 0, "kid", "sig"), 1),
+            new SubjectResource("Observation", "o1", "{}"),
+            new SubjectData("1.0.0", "synth-00001", [new SubjectResource("Observation", "o1", "{}")], "grant-1"),
+            acceptance, design, new TwinDataLink("ds", "1.0.0", "synth-00001"), meal, scenario, parameter, fit, window, metrics, summary,
+            dataView, calibration, validation, scenarioView, stale, twin,
         };
     }
 

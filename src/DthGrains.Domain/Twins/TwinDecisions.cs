@@ -1,0 +1,198 @@
+using DthGrains.Contracts.Governance;
+using DthGrains.Contracts.Platform;
+using DthGrains.Contracts.Twins;
+using DthGrains.Domain.Governance;
+using DthGrains.Domain.Platform;
+
+namespace DthGrains.Domain.Twins;
+
+/// <summary>What the mapping of the subject's FHIR data found, and under which grant it was read.</summary>
+public sealed record LinkFacts(string DatasetVersion, string DatasetInstitution, string? GrantId, TwinObservationWindow Glucose, int Meals, int Boluses,
+    double? BasalUnitsPerHour, double? BodyWeightKg, string[] MappingWarnings, string[] UnmappedCodes);
+
+/// <summary>A calibration's result, computed off the grain turn.</summary>
+public sealed record CalibrationFacts(string ModelVersion, string EngineVersion, TwinParameter[] Parameters, TwinFit Fit, TwinObservationWindow Observations, string RequestHash);
+
+/// <summary>A validation's metrics on held-out observations.</summary>
+public sealed record ValidationFacts(TwinMetrics Metrics, TwinObservationWindow HeldOut, string RequestHash);
+
+/// <summary>A scenario's summary, from the scenario runner.</summary>
+public sealed record ScenarioFacts(string ScenarioId, TwinScenario Scenario, TwinScenarioSummary Summary, string RequestHash, string Runner);
+
+/// <summary>
+/// What the twin rests on, as the catalogue and the grants say now: the model's and dataset's latest released versions
+/// (null: unknown, no check), whether the grant is still live (null: no grant involved) and the engine's version.
+/// </summary>
+public sealed record DependencyFacts(string? ModelLatestVersion, string? DatasetLatestVersion, bool? GrantLive, string? GrantProblem, string EngineVersion);
+
+/// <summary>The twin's pure decisions: each returns the events to append or the problem that refused the command.</summary>
+public static class TwinDecisions
+{
+    public static Decision Design(TwinState s, TwinDesign d, Actor actor, string modelVersion, string engineVersion, int? modelCredibilityLevel, DateTimeOffset now)
+    {
+        if (s.Exists) return Problem.Conflict($"Twin '{s.Id}' already exists.", s.Version);
+        var errors = new FieldErrors()
+            .RequireText(d.Name, "name", 200)
+            .RequireText(d.QuestionOfInterest, "questionOfInterest", 2000)
+            .RequireText(d.ContextOfUse, "contextOfUse", 2000)
+            .Require(Ids.IsValid(d.ModelId), "modelId", $"'modelId' is not a valid id: {Ids.Rule}.")
+            .Require(AccessPolicy.TryParse<EhdsPurpose>(d.Purpose, out _), "purpose", "'purpose' is an EHDS Art. 53 purpose such as scientific-research or personalised-healthcare.")
+            .Require(d.ModelInfluence is >= 1 and <= 3, "modelInfluence", "'modelInfluence' is 1 (low) to 3 (high).")
+            .Require(d.DecisionConsequence is >= 1 and <= 3, "decisionConsequence", "'decisionConsequence' is 1 (low) to 3 (high).");
+        var a = d.Acceptance ?? new TwinAcceptance();
+        errors.Require(a.MaxMardPercent is > 0 and <= 100, "acceptance.maxMardPercent", "'maxMardPercent' is in (0, 100].")
+            .Require(a.MaxAbsBias is > 0 and <= 100, "acceptance.maxAbsBias", "'maxAbsBias' is in (0, 100].")
+            .Require(a.MinCoverage is >= 0 and <= 1, "acceptance.minCoverage", "'minCoverage' is in [0, 1].");
+        if (errors.ToProblem() is { } invalid) return invalid;
+        return Decision.Of(new TwinDesigned(s.Id, d.Name.Trim(), actor.Subject, actor.Institution, d.ModelId, modelVersion, engineVersion, modelCredibilityLevel,
+            d.QuestionOfInterest.Trim(), d.ContextOfUse.Trim(), d.ModelInfluence, d.DecisionConsequence, a, d.Purpose, now));
+    }
+
+    /// <summary>Checks a link request before any data is read.</summary>
+    public static Problem? CanLink(TwinState s, TwinDataLink link)
+    {
+        if (Alive(s) is { } dead) return dead;
+        var errors = new FieldErrors()
+            .Require(Ids.IsValid(link.DatasetId), "datasetId", $"'datasetId' is not a valid id: {Ids.Rule}.")
+            .Require(Ids.IsValid(link.Subject), "subject", "'subject' is the dataset subject's pseudonym (a slug such as synth-00001).");
+        return errors.ToProblem();
+    }
+
+    public static Decision Link(TwinState s, TwinDataLink link, LinkFacts f, DateTimeOffset now)
+    {
+        if (CanLink(s, link) is { } refused) return refused;
+        if (s.Data is { } d && d.DatasetId == link.DatasetId && d.DatasetVersion == f.DatasetVersion && d.SubjectPseudonym == link.Subject
+            && d.GrantId == f.GrantId && !s.IsStaleFor(StaleCauses.Grant) && !s.IsStaleFor(StaleCauses.DatasetVersion))
+            return Decision.Nothing;
+        return Decision.Of(new TwinPatientDataLinked(s.Id, link.DatasetId, f.DatasetVersion, f.DatasetInstitution, link.Subject, f.GrantId, s.Design!.Purpose,
+            f.Glucose, f.Meals, f.Boluses, f.BasalUnitsPerHour, f.BodyWeightKg, f.MappingWarnings, f.UnmappedCodes, now));
+    }
+
+    public static Problem? CanCalibrate(TwinState s)
+    {
+        if (Alive(s) is { } dead) return dead;
+        if (s.Data is null) return Problem.Conflict("Link patient data first (POST .../link).", s.Version);
+        if (s.StaleReasons.FirstOrDefault(r => r.Cause is StaleCauses.Grant or StaleCauses.DatasetVersion) is { } data)
+            return Problem.Conflict($"The linked data can no longer be used ({data.Reason}); link the data again under a live grant first.", s.Version);
+        return null;
+    }
+
+    public static Decision Calibrate(TwinState s, CalibrationFacts f, DateTimeOffset now)
+    {
+        if (CanCalibrate(s) is { } refused) return refused;
+        var d = s.Data!;
+        return Decision.Of(new TwinCalibrated(s.Id, s.Design!.ModelId, f.ModelVersion, f.EngineVersion, d.DatasetId, d.DatasetVersion, d.SubjectPseudonym, d.GrantId,
+            f.Parameters, f.Fit, f.Observations, f.RequestHash, now));
+    }
+
+    public static Problem? CanValidate(TwinState s)
+    {
+        if (Alive(s) is { } dead) return dead;
+        if (s.Calibration is null) return Problem.Conflict("Calibrate the twin first (POST .../calibrate).", s.Version);
+        if (s.IsStale) return Problem.Conflict($"The twin is stale ({StaleText(s)}); recalibrate before validating.", s.Version);
+        return null;
+    }
+
+    public static Decision Validate(TwinState s, ValidationFacts f, DateTimeOffset now)
+    {
+        if (CanValidate(s) is { } refused) return refused;
+        var c = s.Calibration!;
+        var failures = AcceptanceFailures(f.Metrics, s.Design!.Acceptance);
+        return Decision.Of(new TwinValidated(s.Id, c.ModelId, c.ModelVersion, c.EngineVersion, c.DatasetId, c.DatasetVersion, c.SubjectPseudonym, c.GrantId,
+            c.RequestHash, f.Metrics, s.Design.Acceptance, failures.Length == 0, failures, f.HeldOut, f.RequestHash, now));
+    }
+
+    /// <summary>The criteria the metrics miss, in words; empty when the twin passes.</summary>
+    public static string[] AcceptanceFailures(TwinMetrics m, TwinAcceptance a)
+    {
+        var failures = new List<string>();
+        if (m.Count == 0) failures.Add("no held-out observations");
+        if (!(m.MardPercent <= a.MaxMardPercent)) failures.Add($"MARD {m.MardPercent:F1} % exceeds {a.MaxMardPercent:F1} %");
+        if (!(Math.Abs(m.Bias) <= a.MaxAbsBias)) failures.Add($"bias {m.Bias:F2} exceeds ±{a.MaxAbsBias:F2}");
+        if (!(m.Coverage >= a.MinCoverage)) failures.Add($"coverage {m.Coverage:P0} of the 95 % band is below {a.MinCoverage:P0}");
+        return failures.ToArray();
+    }
+
+    public static Problem? CanTestScenario(TwinState s, TwinScenario scenario)
+    {
+        if (Alive(s) is { } dead) return dead;
+        if (s.IsStale) return Problem.Conflict($"The twin is stale ({StaleText(s)}); recalibrate and revalidate before testing scenarios.", s.Version);
+        if (s.Validation is not { Passed: true } || s.Stage is not (TwinStage.Validated or TwinStage.Active))
+            return Problem.Conflict("Only a twin that passed validation can test scenarios.", s.Version);
+        var errors = new FieldErrors()
+            .RequireText(scenario.Name, "name", 200)
+            .Require(scenario.Hours is > 0 and <= 24 * 14, "hours", "'hours' is in (0, 336].")
+            .Require(scenario.Meals is { Length: <= 200 }, "meals", "'meals' is a list of at most 200 meals.")
+            .Require(scenario.BasalUnitsPerHour is null or (>= 0 and <= 10), "basalUnitsPerHour", "'basalUnitsPerHour' is in [0, 10] U/h.");
+        for (int i = 0; i < (scenario.Meals?.Length ?? 0); i++)
+        {
+            var m = scenario.Meals![i];
+            errors.Require(m is not null && m.AtMinute >= 0 && m.AtMinute <= scenario.Hours * 60, $"meals[{i}].atMinute", "'atMinute' is within the scenario.")
+                .Require(m is not null && m.Carbohydrate is >= 0 and <= 300, $"meals[{i}].carbohydrate", "'carbohydrate' is 0 to 300 g.")
+                .Require(m is not null && m.BolusUnits is >= 0 and <= 50, $"meals[{i}].bolusUnits", "'bolusUnits' is 0 to 50 U.");
+        }
+        return errors.ToProblem();
+    }
+
+    public static Decision TestScenario(TwinState s, ScenarioFacts f, DateTimeOffset now)
+    {
+        if (CanTestScenario(s, f.Scenario) is { } refused) return refused;
+        var c = s.Calibration!;
+        return Decision.Of(new TwinScenarioTested(s.Id, f.ScenarioId, f.Scenario, f.Summary, c.ModelId, c.ModelVersion, c.EngineVersion, c.DatasetId, c.DatasetVersion,
+            c.SubjectPseudonym, c.GrantId, c.RequestHash, f.RequestHash, f.Runner, now));
+    }
+
+    public static Decision Activate(TwinState s, Actor actor, DateTimeOffset now)
+    {
+        if (Alive(s) is { } dead) return dead;
+        if (s.Stage == TwinStage.Active) return Decision.Nothing;
+        if (s.IsStale) return Problem.Conflict($"A stale twin cannot be active ({StaleText(s)}); recalibrate and revalidate it first.", s.Version);
+        if (s.Stage != TwinStage.Validated || s.Validation is null)
+            return Problem.Conflict("Only a validated twin can be activated.", s.Version);
+        if (!s.Validation.Passed)
+            return Problem.Conflict($"The twin failed validation ({string.Join("; ", s.Validation.Failures)}); it cannot be activated.", s.Version);
+        return Decision.Of(new TwinActivated(s.Id, actor.Subject, s.Validation.RequestHash, now));
+    }
+
+    public static Decision Retire(TwinState s, string? reason, Actor actor, DateTimeOffset now)
+    {
+        if (!s.Exists) return Problem.NotFound($"Twin '{s.Id}'");
+        if (s.Stage == TwinStage.Retired) return Decision.Nothing;
+        if (new FieldErrors().RequireText(reason, "reason", 1000).ToProblem() is { } invalid) return invalid;
+        return Decision.Of(new TwinRetired(s.Id, actor.Subject, reason!.Trim(), now));
+    }
+
+    /// <summary>
+    /// Compares what the twin rests on with the platform's present: a newer released model version, another engine
+    /// version, a newer dataset version, a grant that is no longer live. Each new cause is recorded once, with its reason.
+    /// </summary>
+    public static Decision CheckDependencies(TwinState s, DependencyFacts f, DateTimeOffset now)
+    {
+        if (!s.Exists || s.Stage == TwinStage.Retired) return Decision.Nothing;
+        var events = new List<object>();
+        var d = s.Design!;
+        if (f.ModelLatestVersion is { } model && model != s.ModelVersion && !s.IsStaleFor(StaleCauses.ModelVersion))
+            events.Add(new TwinMarkedStale(s.Id, StaleCauses.ModelVersion,
+                $"model {d.ModelId} released version {model}; the twin rests on {s.ModelVersion}", model, null, null, null, now));
+        if (f.EngineVersion != s.EngineVersion && s.Calibration is not null && !s.IsStaleFor(StaleCauses.EngineVersion))
+            events.Add(new TwinMarkedStale(s.Id, StaleCauses.EngineVersion,
+                $"the simulation engine is now {f.EngineVersion}; the twin was calibrated with {s.EngineVersion}", null, f.EngineVersion, null, null, now));
+        if (s.Data is { } data)
+        {
+            if (f.DatasetLatestVersion is { } dv && dv != data.DatasetVersion && !s.IsStaleFor(StaleCauses.DatasetVersion))
+                events.Add(new TwinMarkedStale(s.Id, StaleCauses.DatasetVersion,
+                    $"dataset {data.DatasetId} released version {dv}; the twin rests on {data.DatasetVersion}", null, null, dv, data.GrantId, now));
+            if (f.GrantLive == false && !s.IsStaleFor(StaleCauses.Grant))
+                events.Add(new TwinMarkedStale(s.Id, StaleCauses.Grant,
+                    $"grant {data.GrantId} no longer covers the data: {f.GrantProblem ?? "not live"}", null, null, null, data.GrantId, now));
+        }
+        return events.Count == 0 ? Decision.Nothing : new Decision(events, null);
+    }
+
+    private static Problem? Alive(TwinState s) =>
+        !s.Exists ? Problem.NotFound($"Twin '{s.Id}'")
+        : s.Stage == TwinStage.Retired ? Problem.Conflict($"Twin '{s.Id}' is retired ({s.RetiredReason}).", s.Version)
+        : null;
+
+    private static string StaleText(TwinState s) => string.Join("; ", s.StaleReasons.Select(r => r.Reason));
+}

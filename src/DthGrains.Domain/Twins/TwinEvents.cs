@@ -1,0 +1,74 @@
+using DthGrains.Contracts.Twins;
+
+namespace DthGrains.Domain.Twins;
+
+// Every event names what it used in plainly named properties (modelId, modelVersion, engineVersion, datasetId,
+// datasetVersion, subjectPseudonym, grantId, requestHash) so that the lineage of a twin can be read off its stream.
+// Only the dataset subject's pseudonym ever appears: never a name, birth date or identifier from the FHIR data.
+
+/// <summary>
+/// The twin was designed: model version, engine version, V&amp;V 40 header, acceptance criteria, purpose.
+/// <see cref="ModelCredibilityLevel"/> is the model-form level achieved in the model version's catalogue credibility record.
+/// </summary>
+public sealed record TwinDesigned(string TwinId, string Name, string Owner, string? OwnerInstitution, string ModelId, string ModelVersion,
+    string EngineVersion, int? ModelCredibilityLevel, string QuestionOfInterest, string ContextOfUse, int ModelInfluence, int DecisionConsequence,
+    TwinAcceptance Acceptance, string Purpose, DateTimeOffset DesignedAt);
+
+/// <summary>
+/// One dataset subject's data was linked under <see cref="GrantId"/> (null when the owner's own member reads it): what the
+/// FHIR mapping found (glucose window, meals, boluses, basal, body weight) and what it left out.
+/// </summary>
+public sealed record TwinPatientDataLinked(string TwinId, string DatasetId, string DatasetVersion, string DatasetInstitution, string SubjectPseudonym,
+    string? GrantId, string Purpose, TwinObservationWindow Glucose, int Meals, int Boluses, double? BasalUnitsPerHour, double? BodyWeightKg,
+    string[] MappingWarnings, string[] UnmappedCodes, DateTimeOffset LinkedAt);
+
+/// <summary>The personal parameters were fitted to the subject's observations in <see cref="Observations"/>.</summary>
+public sealed record TwinCalibrated(string TwinId, string ModelId, string ModelVersion, string EngineVersion, string DatasetId, string DatasetVersion,
+    string SubjectPseudonym, string? GrantId, TwinParameter[] Parameters, TwinFit Fit, TwinObservationWindow Observations, string RequestHash,
+    DateTimeOffset CalibratedAt);
+
+/// <summary>Predictions were compared with held-out observations against the acceptance criteria of the context of use.</summary>
+public sealed record TwinValidated(string TwinId, string ModelId, string ModelVersion, string EngineVersion, string DatasetId, string DatasetVersion,
+    string SubjectPseudonym, string? GrantId, string CalibrationRequestHash, TwinMetrics Metrics, TwinAcceptance Acceptance, bool Passed, string[] Failures,
+    TwinObservationWindow HeldOut, string RequestHash, DateTimeOffset ValidatedAt);
+
+/// <summary>A what-if scenario ran on the calibrated twin (by the local scenario runner; later through the run platform).</summary>
+public sealed record TwinScenarioTested(string TwinId, string ScenarioId, TwinScenario Scenario, TwinScenarioSummary Summary, string ModelId,
+    string ModelVersion, string EngineVersion, string DatasetId, string DatasetVersion, string SubjectPseudonym, string? GrantId,
+    string CalibrationRequestHash, string RequestHash, string Runner, DateTimeOffset TestedAt);
+
+public sealed record TwinActivated(string TwinId, string By, string ValidationRequestHash, DateTimeOffset ActivatedAt);
+
+public sealed record TwinRetired(string TwinId, string By, string Reason, DateTimeOffset RetiredAt);
+
+/// <summary>Something the twin rests on changed: <see cref="Cause"/> is model-version, engine-version, dataset-version or grant.</summary>
+public sealed record TwinMarkedStale(string TwinId, string Cause, string Reason, string? ModelVersion, string? EngineVersion, string? DatasetVersion,
+    string? GrantId, DateTimeOffset MarkedAt);
+
+public static class TwinEventTypes
+{
+    public static readonly IReadOnlyDictionary<Type, string> Names = new Dictionary<Type, string>
+    {
+        [typeof(TwinDesigned)] = "twins.designed",
+        [typeof(TwinPatientDataLinked)] = "twins.patient_data_linked",
+        [typeof(TwinCalibrated)] = "twins.calibrated",
+        [typeof(TwinValidated)] = "twins.validated",
+        [typeof(TwinScenarioTested)] = "twins.scenario_tested",
+        [typeof(TwinActivated)] = "twins.activated",
+        [typeof(TwinRetired)] = "twins.retired",
+        [typeof(TwinMarkedStale)] = "twins.marked_stale",
+    };
+
+    public const string StreamPrefix = "twin:";
+
+    public static string StreamOf(string twinId) => $"{StreamPrefix}{twinId}";
+}
+
+/// <summary>The causes of staleness.</summary>
+public static class StaleCauses
+{
+    public const string ModelVersion = "model-version";
+    public const string EngineVersion = "engine-version";
+    public const string DatasetVersion = "dataset-version";
+    public const string Grant = "grant";
+}

@@ -1,0 +1,270 @@
+using DthGrains.Contracts.Catalogue;
+using DthGrains.Contracts.Governance;
+using DthGrains.Contracts.Platform;
+using DthGrains.Contracts.Twins;
+using DthGrains.Domain.Platform;
+using DthGrains.Domain.Twins;
+using DthGrains.Fhir.Datasets;
+using DthGrains.Fhir.Mapping;
+using DthGrains.Fhir.Twins;
+using DthGrains.Grains.Catalogue;
+using DthGrains.Grains.Governance;
+using DthGrains.Grains.Platform;
+using Marten;
+using Microsoft.Extensions.Options;
+
+namespace DthGrains.Grains.Twins;
+
+/// <summary>
+/// One digital twin. Thin: folds its stream, checks what it rests on (catalogue and grant read models, engine version)
+/// and records staleness, reads the subject's data only through the dataset's grain (policy checked, every read
+/// recorded with the pseudonym), runs the numerical work off the grain turn, decides with <see cref="TwinDecisions"/>,
+/// appends.
+/// </summary>
+public sealed class TwinGrain(IDocumentStore store, IScenarioRunner runner, IOptions<TwinOptions> options) : EventSourcedGrain<TwinState>, ITwinGrain
+{
+    /// <summary>The grant action a twin needs on its data.</summary>
+    public const string Action = "simulate";
+
+    private const string GlucoseKind = "glucose (LOINC 15074-8/2339-0 and kin), mmol/L";
+
+    private string Id => this.GetPrimaryKeyString();
+
+    protected override string StreamKey => TwinEventTypes.StreamOf(Id);
+
+    protected override TwinState InitialState() => TwinState.Initial(Id);
+
+    protected override TwinState Evolve(TwinState state, object @event) => TwinState.Evolve(state, @event);
+
+    private string EngineVersion => options.Value.EngineVersion;
+
+    public async Task<Outcome<TwinView>> GetAsync(Actor viewer)
+    {
+        if (!MaySee(viewer)) return Problem.NotFound($"Twin '{Id}'");
+        await CheckAsync(null);
+        return Outcome<TwinView>.Ok(State.ToView(), Version);
+    }
+
+    public async Task<Outcome<TwinView>> DesignAsync(TwinDesign design, CommandContext context)
+    {
+        if (State.Exists) return IsRepeat(context) ? Outcome<TwinView>.Ok(State.ToView(), Version) : Problem.Conflict($"Twin '{Id}' already exists.", Version);
+        var now = Clock.GetUtcNow();
+        if (TwinDecisions.Design(State, design, context.Actor, "0.0.0", EngineVersion, null, now).Problem is { } invalid) return invalid;
+        await using var session = store.QuerySession();
+        var model = await session.LoadAsync<CatalogueEntryDocument>(design.ModelId);
+        if (model is null || model.Kind != ResourceKind.Model || (model.Status == ResourceStatus.Draft && model.Publisher != context.Actor.Institution))
+            return Problem.Invalid("modelId", $"No model '{design.ModelId}' in the catalogue.");
+        if (TwinModels.PersonalParameters(model.Id) is null)
+            return new Problem(ProblemKind.Unprocessable, "No twins of this model yet",
+                $"Twins can be built from: {string.Join(", ", TwinModels.Supported)}; model '{model.Id}' has no FHIR mapping and personal parameters yet.");
+        var version = design.ModelVersion ?? model.LatestVersion;
+        if (version is null || !model.Versions.Contains(version))
+            return Problem.Invalid("modelVersion", $"Model '{model.Id}' has no released version {version ?? "(none)"}; released: {string.Join(", ", model.Versions)}.");
+        // The model version's own V&V 40 record: its achieved model-form level carries into the twin's record.
+        var resource = await GrainFactory.GetGrain<IResourceGrain>(model.Id).GetAsync(Actor.System());
+        var modelForm = resource.Value?.Versions.FirstOrDefault(v => v.Version == version)?.Credibility?.Factors
+            .FirstOrDefault(f => f.Factor == CredibilityFactor.ModelForm)?.Achieved;
+        return await Run(context, s => TwinDecisions.Design(s, design, context.Actor, version, EngineVersion, modelForm, now));
+    }
+
+    public async Task<Outcome<TwinView>> LinkDataAsync(TwinDataLink link, CommandContext context)
+    {
+        if (MayCommand(context.Actor) is { } refused) return refused;
+        if (TwinDecisions.CanLink(State, link) is { } invalid) return invalid;
+        await CheckAsync(context);
+        await using var session = store.QuerySession();
+        var dataset = await session.LoadAsync<CatalogueEntryDocument>(link.DatasetId);
+        if (dataset is null || dataset.Kind != ResourceKind.Dataset || (dataset.Status == ResourceStatus.Draft && dataset.Publisher != context.Actor.Institution))
+            return Problem.NotFound($"Dataset '{link.DatasetId}'");
+        var version = link.DatasetVersion ?? dataset.LatestVersion;
+        if (version is null || !dataset.Versions.Contains(version)) return Problem.NotFound($"Version {version ?? "(none)"} of dataset '{link.DatasetId}'");
+
+        var read = await ReadSubjectAsync(dataset.Publisher, link.DatasetId, version, link.Subject, context);
+        if (!read.IsSuccess) return read.Problem!;
+        var modelId = State.Design!.ModelId;
+        var timeline = await Task.Run(() => MapTimeline(read.Value!, modelId));
+        if (Unusable(timeline) is { } unusable) return unusable;
+        var glucose = timeline.Glucose;
+        var facts = new LinkFacts(version, dataset.Publisher, read.Value!.GrantId,
+            new TwinObservationWindow(GlucoseKind, glucose.Count, glucose[0].Time, glucose[^1].Time), timeline.Carbohydrates.Count, timeline.InsulinBoluses.Count,
+            timeline.BasalRates.Count > 0 ? timeline.BasalRates[^1].UnitsPerHour : null, timeline.BodyWeightKg,
+            timeline.Report.Warnings.Select(w => $"{w.ResourceType}/{w.ResourceId} {w.Element}: {w.Message}").Take(50).ToArray(), timeline.Report.UnmappedCodes.ToArray());
+        return await Run(context, s => TwinDecisions.Link(s, link, facts, Clock.GetUtcNow()));
+    }
+
+    public async Task<Outcome<TwinView>> CalibrateAsync(CommandContext context)
+    {
+        if (MayCommand(context.Actor) is { } refused) return refused;
+        await CheckAsync(context);
+        if (TwinDecisions.CanCalibrate(State) is { } blocked) return blocked;
+        var timeline = await LinkedTimelineAsync(context);
+        if (!timeline.IsSuccess) return timeline.Problem!;
+        // Recalibration moves the twin onto the model's latest released version (what clears model-version staleness).
+        await using var session = store.QuerySession();
+        var modelVersion = (await session.LoadAsync<CatalogueEntryDocument>(State.Design!.ModelId))?.LatestVersion ?? State.ModelVersion;
+        var engine = EngineVersion;
+        CalibrationOutcome fit;
+        try { fit = await Task.Run(() => TwinComputation.Calibrate(timeline.Value!, modelVersion)); }
+        catch (ArgumentException e) { return new Problem(ProblemKind.Unprocessable, "The twin cannot be calibrated", e.Message); }
+        var facts = new CalibrationFacts(modelVersion, engine,
+            fit.Parameters.Select(p => new TwinParameter(p.Name, p.Estimate, p.StandardError, p.Unit, p.Lower, p.Upper)).ToArray(),
+            new TwinFit(fit.Converged, fit.Iterations, fit.WeightedSumOfSquares, fit.ResidualVariance, fit.Rmse),
+            new TwinObservationWindow(GlucoseKind, fit.Observations.Count, fit.Observations.From, fit.Observations.To), fit.RequestHash);
+        return await Run(context, s => TwinDecisions.Calibrate(s, facts, Clock.GetUtcNow()));
+    }
+
+    public async Task<Outcome<TwinView>> ValidateAsync(CommandContext context)
+    {
+        if (MayCommand(context.Actor) is { } refused) return refused;
+        await CheckAsync(context);
+        if (TwinDecisions.CanValidate(State) is { } blocked) return blocked;
+        var timeline = await LinkedTimelineAsync(context);
+        if (!timeline.IsSuccess) return timeline.Problem!;
+        var fitted = State.Calibration!.Parameters.ToDictionary(p => p.Name, p => p.Estimate);
+        var modelVersion = State.Calibration.ModelVersion;
+        ValidationOutcome result;
+        try { result = await Task.Run(() => TwinComputation.Validate(timeline.Value!, fitted, modelVersion)); }
+        catch (ArgumentException e) { return new Problem(ProblemKind.Unprocessable, "The twin cannot be validated", e.Message); }
+        var m = result.Metrics;
+        var facts = new ValidationFacts(new TwinMetrics(m.Rmse, m.Mae, m.Mard, m.Bias, m.Coverage, m.Count),
+            new TwinObservationWindow(GlucoseKind, result.HeldOut.Count, result.HeldOut.From, result.HeldOut.To), result.RequestHash);
+        return await Run(context, s => TwinDecisions.Validate(s, facts, Clock.GetUtcNow()));
+    }
+
+    public async Task<Outcome<TwinView>> TestScenarioAsync(TwinScenario scenario, CommandContext context)
+    {
+        if (MayCommand(context.Actor) is { } refused) return refused;
+        await CheckAsync(context);
+        if (TwinDecisions.CanTestScenario(State, scenario) is { } blocked) return blocked;
+        var basal = scenario.BasalUnitsPerHour ?? State.Data!.BasalUnitsPerHour;
+        if (basal is null) return Problem.Invalid("basalUnitsPerHour", "The patient's data has no basal rate: give 'basalUnitsPerHour'.");
+        // The scenario as run: the basal and start made explicit, so the record says exactly what was simulated.
+        var resolved = scenario with { BasalUnitsPerHour = basal, Start = scenario.Start ?? new DateTimeOffset(State.Data!.Glucose.To.UtcDateTime.Date.AddDays(1), TimeSpan.Zero) };
+        var prediction = await runner.RunAsync(RunRequestOf(resolved));
+        var summary = new TwinScenarioSummary(Math.Round(prediction.Mean, 2), Math.Round(prediction.Min, 2), Math.Round(prediction.Max, 2),
+            prediction.InRangePercent, prediction.BelowRangePercent, prediction.AboveRangePercent, "mmol/L");
+        var facts = new ScenarioFacts(TwinComputation.ScenarioId(prediction.RequestHash, Version), resolved, summary, prediction.RequestHash, runner.Name);
+        return await Run(context, s => TwinDecisions.TestScenario(s, facts, Clock.GetUtcNow()));
+    }
+
+    public async Task<Outcome<TwinView>> ActivateAsync(CommandContext context)
+    {
+        if (MayCommand(context.Actor) is { } refused) return refused;
+        await CheckAsync(context);
+        return await Run(context, s => TwinDecisions.Activate(s, context.Actor, Clock.GetUtcNow()));
+    }
+
+    public async Task<Outcome<TwinView>> RetireAsync(string reason, CommandContext context)
+    {
+        if (MayCommand(context.Actor) is { } refused) return refused;
+        return await Run(context, s => TwinDecisions.Retire(s, reason, context.Actor, Clock.GetUtcNow()));
+    }
+
+    public async Task<Outcome<string>> ExportFhirAsync(Actor viewer, string? scenarioId)
+    {
+        if (!MaySee(viewer)) return Problem.NotFound($"Twin '{Id}'");
+        await CheckAsync(null);
+        var test = scenarioId is null ? State.Scenarios.LastOrDefault() : State.Scenarios.FirstOrDefault(x => x.ScenarioId == scenarioId);
+        if (test is null)
+            return scenarioId is null ? Problem.Conflict("The twin has no scenario tests yet: test a scenario first.", Version) : Problem.NotFound($"Scenario '{scenarioId}' of twin '{Id}'");
+        var prediction = await runner.RunAsync(RunRequestOf(test.Scenario, test.ModelVersion));
+        if (prediction.RequestHash != test.RequestHash)
+            return Problem.Conflict($"The recorded request {test.RequestHash} is no longer reproduced (now {prediction.RequestHash}); test the scenario again.", Version);
+        var d = State.Design!;
+        var source = new TwinExportSource(Id, d.Name, Version.ToString(System.Globalization.CultureInfo.InvariantCulture), d.ModelId, test.ModelVersion, test.EngineVersion,
+            test.DatasetId, test.DatasetVersion, test.SubjectPseudonym, test.GrantId, test.CalibrationRequestHash, State.Validation?.RequestHash, test.ScenarioId,
+            test.Scenario.Name, test.Scenario.Start!.Value, test.TestedAt);
+        var json = await Task.Run(() => TwinFhirExport.Build(source, prediction));
+        return Outcome<string>.Ok(json, Version);
+    }
+
+    public Task CheckDependenciesAsync() => CheckAsync(null);
+
+    private ScenarioRunRequest RunRequestOf(TwinScenario scenario, string? modelVersion = null)
+    {
+        var parameters = new Dictionary<string, double>(State.Calibration!.Parameters.ToDictionary(p => p.Name, p => p.Estimate), StringComparer.Ordinal);
+        if (State.Data!.BodyWeightKg is { } bw) parameters["BW"] = bw;
+        var plan = new WhatIfPlan(scenario.Name, scenario.Hours, scenario.Meals.Select(m => new PlannedMealDose(m.AtMinute, m.Carbohydrate, m.BolusUnits)).ToArray(),
+            scenario.BasalUnitsPerHour!.Value);
+        return new ScenarioRunRequest(Id, State.Design!.ModelId, modelVersion ?? State.Calibration.ModelVersion, parameters, plan);
+    }
+
+    /// <summary>Reads the linked subject's data again (each use is checked by the policy and recorded) and maps it.</summary>
+    private async Task<Outcome<PatientTimeline>> LinkedTimelineAsync(CommandContext context)
+    {
+        var d = State.Data!;
+        var read = await ReadSubjectAsync(d.DatasetInstitution, d.DatasetId, d.DatasetVersion, d.SubjectPseudonym, context);
+        if (!read.IsSuccess)
+        {
+            if (read.Problem!.Kind == ProblemKind.Forbidden) await CheckAsync(context);
+            return read.Problem;
+        }
+        var modelId = State.Design!.ModelId;
+        var timeline = await Task.Run(() => MapTimeline(read.Value!, modelId));
+        return Unusable(timeline) is { } unusable ? unusable : Outcome<PatientTimeline>.Ok(timeline, Version);
+    }
+
+    private Task<Outcome<SubjectData>> ReadSubjectAsync(string institution, string datasetId, string version, string subject, CommandContext context) =>
+        GrainFactory.GetGrain<IDatasetGrain>(DatasetKeys.For(institution, datasetId))
+            .ReadSubjectAsync(version, subject, Action, context with { Purpose = State.Design!.Purpose, ExpectedVersion = null });
+
+    private static PatientTimeline MapTimeline(SubjectData data, string modelId)
+    {
+        var rows = data.Resources.Select(r => new DatasetResource(r.ResourceType, r.Id, data.SubjectPseudonym, r.Json)).ToList();
+        var counts = rows.GroupBy(r => r.ResourceType, StringComparer.Ordinal).ToDictionary(g => g.Key, g => g.Count(), StringComparer.Ordinal);
+        return FhirToModel.Map(new DatasetContent("collection", rows, counts, [data.SubjectPseudonym], ""), data.SubjectPseudonym, modelId);
+    }
+
+    private static Problem? Unusable(PatientTimeline timeline)
+    {
+        if (timeline.Report.IsSuccess) return null;
+        var errors = timeline.Report.Errors.GroupBy(e => $"{e.ResourceType}/{e.ResourceId} {e.Element}".Trim())
+            .ToDictionary(g => g.Key, g => g.Select(e => e.Message).ToArray());
+        return new Problem(ProblemKind.Unprocessable, "The patient data cannot be mapped to the model",
+            $"{timeline.Report.Errors.Count} mapping error(s); unmapped codes: {(timeline.Report.UnmappedCodes.Count == 0 ? "none" : string.Join(", ", timeline.Report.UnmappedCodes))}.", errors);
+    }
+
+    /// <summary>Checks what the twin rests on against the platform's present and records any new staleness as the platform.</summary>
+    private async Task CheckAsync(CommandContext? cause)
+    {
+        if (!State.Exists || State.Stage == TwinStage.Retired) return;
+        var facts = await GatherAsync();
+        if (TwinDecisions.CheckDependencies(State, facts, Clock.GetUtcNow()).Events.Count == 0) return;
+        var context = CommandContext.ForSystem(State.Design!.OwnerInstitution, cause?.CorrelationId ?? $"twin-check-{Id}") with { CausationId = cause?.CausationId, TraceId = cause?.TraceId };
+        await ExecuteAsync(context, s => TwinDecisions.CheckDependencies(s, facts, Clock.GetUtcNow()));
+    }
+
+    private async Task<DependencyFacts> GatherAsync()
+    {
+        await using var session = store.QuerySession();
+        var model = await session.LoadAsync<CatalogueEntryDocument>(State.Design!.ModelId);
+        var data = State.Data;
+        var dataset = data is null ? null : await session.LoadAsync<CatalogueEntryDocument>(data.DatasetId);
+        bool? live = null;
+        string? problem = null;
+        if (data?.GrantId is { } grantId)
+        {
+            var grant = await session.LoadAsync<GrantDocument>(grantId);
+            var now = Clock.GetUtcNow();
+            live = grant is { Status: GrantStatus.Active } && grant.ValidUntil > now && grant.Actions.Contains(PermittedAction.Simulate);
+            problem = grant is null ? "the grant is unknown" : grant.StatusReason ?? (grant.ValidUntil <= now ? $"expired at {grant.ValidUntil:O}" : null);
+        }
+        return new DependencyFacts(model?.LatestVersion, dataset?.LatestVersion, live, problem, EngineVersion);
+    }
+
+    private bool MaySee(Actor viewer) =>
+        State.Exists && (viewer.Subject == State.Design!.Owner || viewer.HasRole(Roles.Auditor) || viewer.HasRole(Roles.PlatformAdmin) || viewer.HasRole(Roles.System));
+
+    private Problem? MayCommand(Actor actor) =>
+        !State.Exists ? Problem.NotFound($"Twin '{Id}'")
+        : actor.Subject == State.Design!.Owner ? null
+        : MaySee(actor) ? Problem.Forbidden("Only the twin's owner can change it.")
+        : Problem.NotFound($"Twin '{Id}'");
+
+    private async Task<Outcome<TwinView>> Run(CommandContext context, Func<TwinState, Decision> decide)
+    {
+        var (version, problem) = await ExecuteAsync(context, decide);
+        if (problem is not null) return problem;
+        return Outcome<TwinView>.Ok(State.ToView(), version);
+    }
+}

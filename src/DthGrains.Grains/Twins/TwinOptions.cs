@@ -1,0 +1,10 @@
+using DthGrains.Fhir.Twins;
+
+namespace DthGrains.Grains.Twins;
+
+/// <summary>Settings of the twins capability.</summary>
+public sealed class TwinOptions
+{
+    /// <summary>The engine version twins record and compare with (default: the simulation library's); a change marks calibrated twins stale.</summary>
+    public string EngineVersion { get; set; } = TwinModels.EngineVersion;
+}

@@ -1,0 +1,173 @@
+using DthGrains.Contracts.Catalogue;
+using DthGrains.Contracts.Platform;
+using DthGrains.Contracts.Twins;
+using DthGrains.Domain.Platform;
+using DthGrains.Domain.Twins;
+
+namespace DthGrains.Domain.Tests.Twins;
+
+public sealed class TwinDecisionsTests
+{
+    private static readonly DateTimeOffset T0 = new(2026, 3, 1, 9, 0, 0, TimeSpan.Zero);
+    private static readonly Actor Carla = new("carla-researcher", "Carla", "tum", ["researcher"]);
+    private static readonly TwinDesign Design = new("Carla's twin", "hovorka-2004", null, "Does a lighter breakfast keep glucose in range?",
+        "Exploring meal plans for one adult with type 1 diabetes in research.", "scientific-research", 2, 1);
+    private static readonly TwinObservationWindow Window = new("LOINC 15074-8", 576, T0.AddDays(-3), T0.AddDays(-1));
+
+    private static TwinState Apply(TwinState s, Decision d)
+    {
+        d.Problem.Should().BeNull(d.Problem?.Detail);
+        return d.Events.Aggregate(s, TwinState.Evolve);
+    }
+
+    private static TwinState Designed() => Apply(TwinState.Initial("t1"), TwinDecisions.Design(TwinState.Initial("t1"), Design, Carla, "1.0.0", "engine-1", 3, T0));
+
+    private static TwinState Linked(TwinState? s = null)
+    {
+        s ??= Designed();
+        return Apply(s, TwinDecisions.Link(s, new TwinDataLink("charite-t1d-synthetic", null, "synth-00001"),
+            new LinkFacts("1.0.0", "charite", "grant-1", Window, 9, 9, 0.9, 71.5, [], []), T0));
+    }
+
+    private static TwinState Calibrated(TwinState? s = null, string engine = "engine-1", string model = "1.0.0")
+    {
+        s ??= Linked();
+        return Apply(s, TwinDecisions.Calibrate(s, new CalibrationFacts(model, engine, [new TwinParameter("SIT", 0.005, 0.0002, "1/min per mU/L", 5e-4, 2e-2)],
+            new TwinFit(true, 12, 560, 1.01, 0.6), Window, "hash-cal"), T0));
+    }
+
+    private static TwinState Validated(bool pass = true, TwinState? s = null)
+    {
+        s ??= Calibrated();
+        var metrics = pass ? new TwinMetrics(0.7, 0.5, 8, 0.1, 0.93, 288) : new TwinMetrics(3, 2.5, 31, 2.2, 0.4, 288);
+        return Apply(s, TwinDecisions.Validate(s, new ValidationFacts(metrics, Window with { Count = 288 }, "hash-val"), T0));
+    }
+
+    private static DependencyFacts Fresh => new("1.0.0", "1.0.0", true, null, "engine-1");
+
+    [Fact]
+    public void The_lifecycle_runs_from_design_to_retirement_and_every_step_names_what_it_used()
+    {
+        var s = Validated();
+        s = Apply(s, TwinDecisions.TestScenario(s, new ScenarioFacts("sc-1", new TwinScenario("light breakfast", 24, [new TwinMeal(420, 30, 3)]),
+            new TwinScenarioSummary(7, 4, 11, 90, 0, 10, "mmol/L"), "hash-sc", "local"), T0));
+        s = Apply(s, TwinDecisions.Activate(s, Carla, T0));
+        s.Status.Should().Be(TwinStatus.Active);
+        var retired = TwinDecisions.Retire(s, "Study ended.", Carla, T0);
+        retired.Events.Should().ContainSingle().Which.Should().BeOfType<TwinRetired>();
+        Apply(s, retired).Status.Should().Be(TwinStatus.Retired);
+
+        var scenario = s.Scenarios.Single();
+        scenario.ModelId.Should().Be("hovorka-2004");
+        scenario.ModelVersion.Should().Be("1.0.0");
+        scenario.EngineVersion.Should().Be("engine-1");
+        scenario.DatasetId.Should().Be("charite-t1d-synthetic");
+        scenario.DatasetVersion.Should().Be("1.0.0");
+        scenario.SubjectPseudonym.Should().Be("synth-00001");
+        scenario.GrantId.Should().Be("grant-1");
+        scenario.CalibrationRequestHash.Should().Be("hash-cal");
+        scenario.RequestHash.Should().Be("hash-sc");
+        s.Validation!.CalibrationRequestHash.Should().Be("hash-cal");
+    }
+
+    [Fact]
+    public void Steps_out_of_order_are_refused_with_a_conflict()
+    {
+        TwinDecisions.CanCalibrate(Designed())!.Kind.Should().Be(ProblemKind.Conflict);
+        TwinDecisions.CanValidate(Linked())!.Kind.Should().Be(ProblemKind.Conflict);
+        TwinDecisions.Activate(Calibrated(), Carla, T0).Problem!.Kind.Should().Be(ProblemKind.Conflict);
+        TwinDecisions.CanTestScenario(Calibrated(), new TwinScenario("x", 24, []))!.Kind.Should().Be(ProblemKind.Conflict);
+        TwinDecisions.Design(Designed(), Design, Carla, "1.0.0", "e", null, T0).Problem!.Kind.Should().Be(ProblemKind.Conflict);
+        TwinDecisions.CanCalibrate(TwinState.Initial("nope"))!.Kind.Should().Be(ProblemKind.NotFound);
+    }
+
+    [Fact]
+    public void A_twin_that_fails_validation_cannot_be_activated_and_says_why()
+    {
+        var s = Validated(pass: false);
+        s.Validation!.Passed.Should().BeFalse();
+        s.Validation.Failures.Should().Contain(f => f.Contains("MARD")).And.Contain(f => f.Contains("bias")).And.Contain(f => f.Contains("coverage"));
+        TwinDecisions.Activate(s, Carla, T0).Problem!.Detail.Should().Contain("failed validation");
+    }
+
+    [Fact]
+    public void Bad_designs_and_scenarios_are_refused_field_by_field()
+    {
+        var bad = TwinDecisions.Design(TwinState.Initial("t"), Design with { Name = "", ModelId = "Not An Id", Purpose = "fun", ModelInfluence = 7 },
+            Carla, "1.0.0", "e", null, T0).Problem!;
+        bad.Kind.Should().Be(ProblemKind.Validation);
+        bad.Errors!.Keys.Should().Contain(["name", "modelId", "purpose", "modelInfluence"]);
+        var scenario = TwinDecisions.CanTestScenario(Validated(), new TwinScenario("", -1, [new TwinMeal(-5, 1000)]))!;
+        scenario.Errors!.Keys.Should().Contain(["name", "hours", "meals[0].atMinute", "meals[0].carbohydrate"]);
+        TwinDecisions.CanLink(Designed(), new TwinDataLink("charite-t1d-synthetic", null, "Jane Doe 1970-01-01"))!.Errors!.Keys.Should().Contain("subject");
+    }
+
+    [Theory]
+    [InlineData(StaleCauses.ModelVersion)]
+    [InlineData(StaleCauses.EngineVersion)]
+    [InlineData(StaleCauses.DatasetVersion)]
+    [InlineData(StaleCauses.Grant)]
+    public void A_change_underneath_marks_an_active_twin_stale_once_with_the_reason_and_it_cannot_be_active(string cause)
+    {
+        var s = Apply(Validated(), TwinDecisions.Activate(Validated(), Carla, T0));
+        var facts = cause switch
+        {
+            StaleCauses.ModelVersion => Fresh with { ModelLatestVersion = "1.1.0" },
+            StaleCauses.EngineVersion => Fresh with { EngineVersion = "engine-2" },
+            StaleCauses.DatasetVersion => Fresh with { DatasetLatestVersion = "2.0.0" },
+            _ => Fresh with { GrantLive = false, GrantProblem = "revoked by charite: breach" },
+        };
+        TwinDecisions.CheckDependencies(s, Fresh, T0).Events.Should().BeEmpty("nothing changed");
+
+        var marked = TwinDecisions.CheckDependencies(s, facts, T0);
+        var stale = marked.Events.Should().ContainSingle().Which.Should().BeOfType<TwinMarkedStale>().Subject;
+        stale.Cause.Should().Be(cause);
+        stale.Reason.Should().NotBeNullOrWhiteSpace();
+        s = Apply(s, marked);
+
+        s.Status.Should().Be(TwinStatus.Stale);
+        s.Stage.Should().NotBe(TwinStage.Active);
+        TwinDecisions.CheckDependencies(s, facts, T0).Events.Should().BeEmpty("the same cause is recorded once");
+        TwinDecisions.Activate(s, Carla, T0).Problem!.Detail.Should().Contain("stale");
+        TwinDecisions.CanTestScenario(s, new TwinScenario("x", 24, []))!.Kind.Should().Be(ProblemKind.Conflict);
+        s.ToView().Credibility.Factors.Single(f => f.Factor == CredibilityFactor.OutputComparison).Achieved.Should().Be(0);
+        s.ToView().Credibility.Header.AdequacyAssessment.Should().Contain("stale");
+    }
+
+    [Fact]
+    public void Recalibrating_at_the_new_model_version_and_revalidating_clears_model_staleness()
+    {
+        var s = Apply(Validated(), TwinDecisions.CheckDependencies(Validated(), Fresh with { ModelLatestVersion = "1.1.0" }, T0));
+        TwinDecisions.CanValidate(s)!.Detail.Should().Contain("recalibrate");
+        s = Validated(s: Calibrated(s, model: "1.1.0"));
+        s.IsStale.Should().BeFalse();
+        s.ModelVersion.Should().Be("1.1.0");
+        Apply(s, TwinDecisions.Activate(s, Carla, T0)).Status.Should().Be(TwinStatus.Active);
+    }
+
+    [Fact]
+    public void A_revoked_grant_needs_the_data_linked_again_before_recalibration()
+    {
+        var s = Apply(Validated(), TwinDecisions.CheckDependencies(Validated(), Fresh with { GrantLive = false, GrantProblem = "revoked" }, T0));
+        TwinDecisions.CanCalibrate(s)!.Detail.Should().Contain("link the data again");
+        s = Linked(s);
+        s.IsStale.Should().BeFalse();
+        s.Stage.Should().Be(TwinStage.DataLinked);
+        s.Calibration.Should().BeNull("the calibration rested on the old link");
+    }
+
+    [Fact]
+    public void The_credibility_record_is_filled_from_the_evidence_and_requires_more_as_risk_rises()
+    {
+        var designed = Designed().ToView().Credibility;
+        designed.Factors.Should().HaveCount(13);
+        designed.Factors.Single(f => f.Factor == CredibilityFactor.OutputComparison).Achieved.Should().Be(0);
+        designed.Factors.Single(f => f.Factor == CredibilityFactor.NumericalCodeVerification).Evidence.Should().ContainSingle(e => e.Contains("engine-1"));
+
+        var validated = Validated().ToView().Credibility;
+        validated.Factors.Single(f => f.Factor == CredibilityFactor.OutputComparison).Achieved.Should().Be(3);
+        validated.Factors.Single(f => f.Factor == CredibilityFactor.ModelInputs).Evidence.Single().Should().Contain("576 glucose observations");
+        validated.Factors.Should().OnlyContain(f => f.Required == TwinCredibility.Required(2));
+        TwinCredibility.Required(9).Should().BeGreaterThan(TwinCredibility.Required(2));
+    }
+}
