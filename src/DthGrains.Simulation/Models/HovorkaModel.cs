@@ -111,8 +111,9 @@ public sealed class HovorkaModel : ModelDefinition
         if (GlucoseBalance(p, p[Gtarget], 0) <= 0) { u[Insulin] = 0; return; }
         for (int it = 0; it < 100; it++)
         {
-            double mid = 0.5 * (lo + hi);
+            double mid = 0.5 * (lo + hi), lo0 = lo, hi0 = hi;
             if (GlucoseBalance(p, p[Gtarget], mid) > 0) lo = mid; else hi = mid;
+            if (lo == lo0 && hi == hi0) break; // converged to the last bit: see InitialState
         }
         u[Insulin] = p[Ke] * p[VI] * p[BW] * 0.5 * (lo + hi);
     }
@@ -140,8 +141,11 @@ public sealed class HovorkaModel : ModelDefinition
         double lo = 0.01, hi = 60;
         for (int it = 0; it < 100; it++)
         {
-            double mid = 0.5 * (lo + hi);
+            double mid = 0.5 * (lo + hi), lo0 = lo, hi0 = hi;
             if (GlucoseBalance(p, mid, ins) > 0) lo = mid; else hi = mid;
+            // A halving is a pure function of (lo, hi): once one leaves both as they were (the ends are adjacent doubles,
+            // ~60 halvings in), every later one would too, so stopping gives the bits 100 halvings give, for less work.
+            if (lo == lo0 && hi == hi0) break;
         }
         double g = 0.5 * (lo + hi);
         double x1 = p[SIT] * ins, x2 = p[SID] * ins, x3 = p[SIE] * ins;
