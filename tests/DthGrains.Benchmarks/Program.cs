@@ -5,6 +5,7 @@ using DthGrains.Benchmarks.Simulation;
 var benchmarks = new Dictionary<string, Func<string[], int>>(StringComparer.OrdinalIgnoreCase)
 {
     ["solver"] = SolverBenchmark.Run,
+    ["cohort"] = CohortBenchmark.Run,
     ["ledger"] = LedgerBenchmark.Run,
 };
 

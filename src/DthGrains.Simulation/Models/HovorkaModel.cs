@@ -1,5 +1,7 @@
 using DthGrains.Simulation.Cohorts;
+using DthGrains.Simulation.Engine;
 using DthGrains.Simulation.Scenarios;
+using DthGrains.Simulation.Solvers;
 using static DthGrains.Simulation.Units.UnitRegistry;
 
 namespace DthGrains.Simulation.Models;
@@ -92,27 +94,11 @@ public sealed class HovorkaModel : ModelDefinition
         .Build();
 
     /// <inheritdoc />
-    public override void Derivatives(double t, ReadOnlySpan<double> x, ReadOnlySpan<double> p, ReadOnlySpan<double> u, Span<double> dx)
-    {
-        double bw = p[BW], vg = p[VG] * bw, vi = p[VI] * bw;
-        double q1 = x[0], q2 = x[1], s1 = x[2], s2 = x[3], ins = x[4], x1 = x[5], x2 = x[6], x3 = x[7], d1 = x[8], d2 = x[9];
-        double g = q1 / vg;
-        double f01 = p[F01] * bw;
-        double f01c = g >= 4.5 ? f01 : f01 * Math.Max(g, 0) / 4.5;
-        double fr = g >= 9 ? 0.003 * (g - 9) * vg : 0;
-        double egp = p[EGP0] * bw * Math.Max(0, 1 - x3);
-        double tmaxG = p[TmaxG], tmaxI = p[TmaxI];
-        dx[0] = -f01c - x1 * q1 + p[K12] * q2 - fr + d2 / tmaxG + egp;
-        dx[1] = x1 * q1 - (p[K12] + x2) * q2;
-        dx[2] = u[Insulin] - s1 / tmaxI;
-        dx[3] = (s1 - s2) / tmaxI;
-        dx[4] = s2 / (tmaxI * vi) - p[Ke] * ins;
-        dx[5] = p[Ka1] * (p[SIT] * ins - x1);
-        dx[6] = p[Ka2] * (p[SID] * ins - x2);
-        dx[7] = p[Ka3] * (p[SIE] * ins - x3);
-        dx[8] = -d1 / tmaxG;
-        dx[9] = (d1 - d2) / tmaxG;
-    }
+    public override void Derivatives(double t, ReadOnlySpan<double> x, ReadOnlySpan<double> p, ReadOnlySpan<double> u, Span<double> dx) =>
+        HovorkaSystem.From(p, u).Evaluate(t, x, dx);
+
+    /// <inheritdoc />
+    internal override ModelIntegrator CreateIntegrator(SolverOptions options) => new ModelIntegrator<HovorkaSystem>(default, options);
 
     /// <summary>
     /// The basal insulin rate (mU/min) whose steady state has G = Gtarget: the glucose balance at steady state is
@@ -125,8 +111,9 @@ public sealed class HovorkaModel : ModelDefinition
         if (GlucoseBalance(p, p[Gtarget], 0) <= 0) { u[Insulin] = 0; return; }
         for (int it = 0; it < 100; it++)
         {
-            double mid = 0.5 * (lo + hi);
+            double mid = 0.5 * (lo + hi), lo0 = lo, hi0 = hi;
             if (GlucoseBalance(p, p[Gtarget], mid) > 0) lo = mid; else hi = mid;
+            if (lo == lo0 && hi == hi0) break; // converged to the last bit: see InitialState
         }
         u[Insulin] = p[Ke] * p[VI] * p[BW] * 0.5 * (lo + hi);
     }
@@ -154,8 +141,11 @@ public sealed class HovorkaModel : ModelDefinition
         double lo = 0.01, hi = 60;
         for (int it = 0; it < 100; it++)
         {
-            double mid = 0.5 * (lo + hi);
+            double mid = 0.5 * (lo + hi), lo0 = lo, hi0 = hi;
             if (GlucoseBalance(p, mid, ins) > 0) lo = mid; else hi = mid;
+            // A halving is a pure function of (lo, hi): once one leaves both as they were (the ends are adjacent doubles,
+            // ~60 halvings in), every later one would too, so stopping gives the bits 100 halvings give, for less work.
+            if (lo == lo0 && hi == hi0) break;
         }
         double g = 0.5 * (lo + hi);
         double x1 = p[SIT] * ins, x2 = p[SID] * ins, x3 = p[SIE] * ins;

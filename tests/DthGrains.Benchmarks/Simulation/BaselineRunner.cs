@@ -14,6 +14,8 @@ internal static class BaselineRunner
         var script = Path.Combine(AppContext.BaseDirectory, "Simulation", "scipy_baseline.py");
         var psi = new ProcessStartInfo(Python) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
         psi.ArgumentList.Add(script);
+        // One BLAS/OpenMP thread: the baseline is a per-core figure (the script sets these too when run by hand).
+        foreach (var v in new[] { "OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS" }) psi.Environment[v] = "1";
         foreach (var a in args) psi.ArgumentList.Add(a);
         try
         {

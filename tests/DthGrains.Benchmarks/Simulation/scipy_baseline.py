@@ -6,9 +6,20 @@ Same models, scenarios, tolerances and output grids as the C# side:
                       rtol 1e-6, atol 1e-9, outputs every 5 min, RK45, one solve_ivp per patient.
   bergman-vectorised  the same for a cohort of N patients stacked into one system of 5N states.
   pkpd-stiff          two-compartment PK/PD at the stiff setting, 7 daily doses, outputs hourly, LSODA and BDF.
-Integration restarts at every input change (segments), as in the engine. Prints one JSON object.
+Integration restarts at every input change (segments), as in the engine. Prints one JSON object with the
+wall-clock and CPU seconds of every repetition (the caller takes best and median, and alternates rounds with its own).
+
+CPU time is time.process_time(): the CPU seconds of every thread of this process. NumPy's element-wise operations are
+single-threaded, but RK45's stage combinations go through BLAS (dot), and a threaded BLAS would spread them over
+cores; process time counts all of that, where time.thread_time() would count only this thread and flatter SciPy.
+The BLAS thread pools are pinned to one thread below anyway, so that "per core" holds on machines with OpenBLAS/MKL.
 """
-import json, sys, time
+import json, os, sys, time
+
+# Before NumPy loads its BLAS: one thread, so the baseline runs on one core (the caller sets these too).
+for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ.setdefault(_var, "1")
+
 import numpy as np
 from scipy.integrate import solve_ivp
 
@@ -114,16 +125,16 @@ def pk_one(method):
 
 
 def timed(fn, min_seconds):
-    """Best-of timing (the .NET side does the same): on a shared, loaded machine the fastest repetition is the
-    least disturbed one. Returns (1, best seconds per call, median seconds per call), at least 3 repetitions."""
-    runs, start = [], time.perf_counter()
+    """Calls fn repeatedly for at least min_seconds of wall-clock time (at least once) and returns the wall-clock
+    and CPU seconds of each call."""
+    wall, cpu, start = [], [], time.perf_counter()
     while True:
-        t0 = time.perf_counter()
+        w0, c0 = time.perf_counter(), time.process_time()
         fn()
-        runs.append(time.perf_counter() - t0)
-        if time.perf_counter() - start >= min_seconds and len(runs) >= 3:
-            runs.sort()
-            return 1, runs[0], runs[len(runs) // 2]
+        cpu.append(time.process_time() - c0)
+        wall.append(time.perf_counter() - w0)
+        if time.perf_counter() - start >= min_seconds:
+            return {"wall_s": wall, "cpu_s": cpu}
 
 
 def main():
@@ -131,18 +142,16 @@ def main():
     seconds = float(sys.argv[2]) if len(sys.argv) > 2 else 3.0
     if mode == "bergman-loop":
         g = bergman_one()
-        c, el, _ = timed(bergman_one, seconds)
-        print(json.dumps({"patient_days_per_s": c / el, "glucose_peak": float(g.max()), "points": int(len(g))}))
+        print(json.dumps({**timed(bergman_one, seconds), "glucose_peak": float(g.max()), "points": int(len(g))}))
     elif mode == "bergman-vectorised":
         n = int(sys.argv[3]) if len(sys.argv) > 3 else 1000
-        c, el, med = timed(lambda: bergman_vectorised(n), seconds)
-        print(json.dumps({"patient_days_per_s": c * n / el, "patient_days_per_s_median": c * n / med, "patients": n}))
+        bergman_vectorised(n)
+        print(json.dumps({**timed(lambda: bergman_vectorised(n), seconds), "patients": n}))
     elif mode == "pkpd-stiff":
         res = {}
         for m in ("LSODA", "BDF"):
             x = pk_one(m)
-            c, el, _ = timed(lambda: pk_one(m), seconds)
-            res[m] = {"solves_per_s": c / el, "final_central_mg": float(x[1])}
+            res[m] = {**timed(lambda: pk_one(m), seconds), "final_central_mg": float(x[1])}
         print(json.dumps(res))
     else:
         raise SystemExit("unknown mode " + mode)

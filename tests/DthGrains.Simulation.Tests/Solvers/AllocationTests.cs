@@ -26,12 +26,18 @@ public class AllocationTests
             integrator.Integrate(sys, 5, 10, y, times, states, ref next, includeEnd: true, roots);
         }
 
-        Run();
-        Run();
-        long before = GC.GetAllocatedBytesForCurrentThread();
-        for (int i = 0; i < 20; i++) Run();
-        long allocated = GC.GetAllocatedBytesForCurrentThread() - before;
-        allocated.Should().Be(0);
+        for (int i = 0; i < 40; i++) Run();
+        // Tiered JIT can allocate on this thread once while it swaps in optimised code, on its own (wall-clock) schedule,
+        // so a window may catch it on a loaded machine. An allocation of the solver itself recurs in every window, so the
+        // claim is that some window of 20 solves allocates nothing, not that the first one does.
+        long fewest = long.MaxValue;
+        for (int window = 0; window < 5 && fewest > 0; window++)
+        {
+            long before = GC.GetAllocatedBytesForCurrentThread();
+            for (int i = 0; i < 20; i++) Run();
+            fewest = Math.Min(fewest, GC.GetAllocatedBytesForCurrentThread() - before);
+        }
+        fewest.Should().Be(0);
         integrator.Statistics.AcceptedSteps.Should().BeGreaterThan(0);
     }
 }

@@ -1,0 +1,32 @@
+using System.Runtime.InteropServices;
+
+namespace DthGrains.Benchmarks.Simulation;
+
+/// <summary>
+/// CPU time of the calling thread, from clock_gettime(CLOCK_THREAD_CPUTIME_ID): nanosecond resolution, and it does not
+/// advance while the thread waits for a core, so a measurement taken on a loaded machine is still the cost per core.
+/// (Process.TotalProcessorTime ticks in ~10 ms steps and counts every thread of the process, GC and JIT included.)
+/// Linux only, like the rest of the benchmark's baseline setup.
+/// </summary>
+internal static partial class CpuClock
+{
+    private const int ClockThreadCpuTimeId = 3; // CLOCK_THREAD_CPUTIME_ID in <time.h> (Linux)
+
+    [StructLayout(LayoutKind.Sequential)]
+    private struct Timespec
+    {
+        public long Seconds;
+        public long Nanoseconds;
+    }
+
+    [LibraryImport("libc", EntryPoint = "clock_gettime", SetLastError = true)]
+    private static partial int ClockGetTime(int clockId, out Timespec time);
+
+    /// <summary>CPU seconds consumed by the calling thread so far.</summary>
+    public static double ThreadSeconds()
+    {
+        if (ClockGetTime(ClockThreadCpuTimeId, out var ts) != 0)
+            throw new InvalidOperationException($"clock_gettime(CLOCK_THREAD_CPUTIME_ID) failed (errno {Marshal.GetLastSystemError()}).");
+        return ts.Seconds + ts.Nanoseconds * 1e-9;
+    }
+}
