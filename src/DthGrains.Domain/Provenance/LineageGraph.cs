@@ -1,5 +1,12 @@
 namespace DthGrains.Domain.Provenance;
 
+/// <summary>One ledger event a lineage rests on: where it is, what it is, who recorded it, and its hash.</summary>
+public sealed record LineageEvent(string Stream, long Version, long Sequence, string EventType, DateTimeOffset RecordedAt,
+    string Actor, string? ActorInstitution, string[] ActorRoles, string? Purpose, string? Hash);
+
+/// <summary>A lineage graph with the events its edges were read from (in ledger order).</summary>
+public sealed record Lineage(LineageGraph Graph, IReadOnlyList<LineageEvent> Evidence);
+
 /// <summary>
 /// The lineage of one node: everything it rests on (following edges forward: what it used, what generated it, who
 /// acted) and everything that rests on it (following edges backward: what used it), up to a depth, plus the agents

@@ -4,12 +4,6 @@ using Marten;
 
 namespace DthGrains.Grains.Provenance;
 
-/// <summary>One ledger event a lineage rests on: where it is, what it is, who recorded it, and its hash.</summary>
-public sealed record LineageEvent(string Stream, long Version, long Sequence, string EventType, DateTimeOffset RecordedAt,
-    string Actor, string? ActorInstitution, string[] ActorRoles, string? Purpose, string? Hash);
-
-/// <summary>A lineage graph with the events its edges were read from (in ledger order).</summary>
-public sealed record Lineage(LineageGraph Graph, IReadOnlyList<LineageEvent> Evidence);
 
 /// <summary>
 /// Builds lineage graphs from the ledger: reads the stored events of the types <see cref="LineageRules"/> knows,

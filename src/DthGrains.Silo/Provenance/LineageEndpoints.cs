@@ -2,7 +2,7 @@ using System.Globalization;
 using System.Text.RegularExpressions;
 using DthGrains.Contracts.Platform;
 using DthGrains.Domain.Provenance;
-using DthGrains.Fhir;
+using DthGrains.Fhir.Audit;
 using DthGrains.Fhir.Outcomes;
 using DthGrains.Grains.Provenance;
 using DthGrains.Silo.Catalogue;
@@ -63,7 +63,7 @@ public static partial class LineageEndpoints
     {
         var (found, problem) = await LineageOf(lineage, http, entity, depth);
         if (problem is not null) return FhirResults.Outcome(problem);
-        return Results.Text(FhirText.Serialize(FhirLineageBundle.Build(found!, time.GetUtcNow())), FhirMediaTypes.FhirJson);
+        return Results.Text(FhirLineageBundle.Json(found!, time.GetUtcNow()), FhirMediaTypes.FhirJson);
     }
 
     private static async Task<(Lineage? Lineage, Problem? Problem)> LineageOf(LineageService lineage, HttpContext http, string? entity, string? depth)

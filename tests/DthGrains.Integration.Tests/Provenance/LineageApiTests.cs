@@ -1,6 +1,6 @@
 using System.Net;
 using System.Text.Json;
-using DthGrains.Fhir;
+using Hl7.Fhir.Serialization;
 using DthGrains.Integration.Tests.Infrastructure;
 using Hl7.Fhir.Model;
 using static DthGrains.Integration.Tests.Governance.GovernanceTestData;
@@ -19,6 +19,8 @@ public sealed class LineageApiTests(HostFixture fixture)
     private const string InriaData = "inria-t1d-synthetic";
 
     private TestHost Host => fixture.Host;
+
+    private static T Parse<T>(string json) where T : Resource => (T)new FhirJsonDeserializer(new DeserializerSettings()).DeserializeResource(json);
 
     private HttpClient Auditor => Host.ClientAs("auditor", "dth-oversight", subject: "dan-auditor");
 
@@ -40,7 +42,7 @@ public sealed class LineageApiTests(HostFixture fixture)
 
         var read = await carla.GetAsync($"/api/catalogue/resources/{CharitéData}/versions/1.0.0/payload?purpose=scientific-research");
         read.StatusCode.Should().Be(HttpStatusCode.OK);
-        var bundle = FhirText.Parse<Bundle>(await read.Content.ReadAsStringAsync());
+        var bundle = Parse<Bundle>(await read.Content.ReadAsStringAsync());
         var pseudonym = bundle.Entry.Select(e => e.Resource).OfType<Patient>().First().Id!;
 
         // Someone without a grant is refused; the refusal names the same subjects.
@@ -150,7 +152,7 @@ public sealed class LineageApiTests(HostFixture fixture)
         var fhir = await Auditor.GetAsync($"/api/audit/lineage/fhir?entity=access-request:{id}");
         fhir.StatusCode.Should().Be(HttpStatusCode.OK);
         fhir.Content.Headers.ContentType!.MediaType.Should().Be("application/fhir+json");
-        var bundle = FhirText.Parse<Bundle>(await fhir.Content.ReadAsStringAsync());
+        var bundle = Parse<Bundle>(await fhir.Content.ReadAsStringAsync());
         var audits = bundle.Entry.Select(e => e.Resource).OfType<AuditEvent>().ToList();
         audits.Should().NotBeEmpty();
         audits.Should().OnlyContain(a => a.Agent.Count > 0 && a.Agent[0].Who!.Identifier != null && a.Agent[0].Requestor == true
@@ -208,7 +210,7 @@ public sealed class LineageApiTests(HostFixture fixture)
             var fhir = Path.Combine(folder, "lineage.fhir.json");
             (code, output) = await CliRunner.RunAsync(Host.BaseAddress, token, ["audit", "lineage", $"access-request:{id}", "--format", "fhir", "--out", fhir]);
             code.Should().Be(0, output);
-            FhirText.Parse<Bundle>(await File.ReadAllTextAsync(fhir)).Entry.Select(e => e.Resource).OfType<AuditEvent>().Should().NotBeEmpty();
+            Parse<Bundle>(await File.ReadAllTextAsync(fhir)).Entry.Select(e => e.Resource).OfType<AuditEvent>().Should().NotBeEmpty();
 
             (code, output) = await CliRunner.RunAsync(Host.BaseAddress, token, ["audit", "subject", pseudonym, "--dataset", CharitéData]);
             code.Should().Be(0, output);
@@ -246,6 +248,6 @@ public sealed class LineageApiTests(HostFixture fixture)
         var response = await Auditor.GetAsync("/api/audit/lineage/fhir?entity=access-request:never-was");
         response.StatusCode.Should().Be(HttpStatusCode.NotFound);
         response.Content.Headers.ContentType!.MediaType.Should().Be("application/fhir+json");
-        FhirText.Parse<OperationOutcome>(await response.Content.ReadAsStringAsync()).Issue.Should().ContainSingle().Which.Code.Should().Be(OperationOutcome.IssueType.NotFound);
+        Parse<OperationOutcome>(await response.Content.ReadAsStringAsync()).Issue.Should().ContainSingle().Which.Code.Should().Be(OperationOutcome.IssueType.NotFound);
     }
 }

@@ -3,7 +3,7 @@ using DthGrains.Domain.Provenance;
 using Hl7.Fhir.Model;
 using FhirProvenance = Hl7.Fhir.Model.Provenance;
 
-namespace DthGrains.Grains.Provenance;
+namespace DthGrains.Fhir.Audit;
 
 /// <summary>
 /// A lineage as a FHIR R4 collection Bundle: one AuditEvent per ledger event it rests on, shaped after IHE Basic
@@ -20,7 +20,10 @@ public static class FhirLineageBundle
     private const string PurposeSystem = "https://dthgrains.eu/fhir/CodeSystem/ehds-purpose";
     private const string ActReason = "http://terminology.hl7.org/CodeSystem/v3-ActReason";
 
-    public static Bundle Build(Lineage lineage, DateTimeOffset now)
+    /// <summary>The Bundle as FHIR JSON.</summary>
+    public static string Json(Lineage lineage, DateTimeOffset now) => FhirJson.Serialize(Build(lineage, now));
+
+    internal static Bundle Build(Lineage lineage, DateTimeOffset now)
     {
         var graph = lineage.Graph;
         var nodes = graph.Nodes.ToDictionary(n => n.Id, StringComparer.Ordinal);
