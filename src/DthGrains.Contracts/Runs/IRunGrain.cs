@@ -33,11 +33,15 @@ public interface IRunGrain : IGrainWithStringKey
 /// <summary>Executes shards off the grain turn. Key: <c>{runId}/{shard}</c>; placed on hpc silos first.</summary>
 public interface IRunWorkerGrain : IGrainWithStringKey
 {
-    /// <summary>Starts the shard unless this activation already runs or ran it (then re-reports an unacknowledged result). True when started.</summary>
+    /// <summary>
+    /// Starts the shard unless this activation already runs or ran it (then re-reports an unacknowledged result). True when started.
+    /// Interleaves: the worker may be awaiting the run (its report) while the run asks it again.
+    /// </summary>
+    [AlwaysInterleave]
     Task<bool> EnsureRunningAsync(ShardWork work);
 
     /// <summary>Stops the shard at the next chunk; nothing is reported.</summary>
-    [OneWay]
+    [OneWay, AlwaysInterleave]
     Task CancelAsync();
 }
 

@@ -3,6 +3,7 @@ using DthGrains.Domain.Ecosystem;
 using DthGrains.Domain.Governance;
 using DthGrains.Domain.Federation;
 using DthGrains.Domain.Provenance;
+using DthGrains.Domain.Runs;
 
 namespace DthGrains.Grains.Platform;
 
@@ -13,7 +14,7 @@ namespace DthGrains.Grains.Platform;
 public static class EventTypeRegistry
 {
     public static readonly IReadOnlyDictionary<Type, string> All =
-        new[] { EcosystemEventTypes.Names, FederationEventTypes.Names, CatalogueEventTypes.Names, ProvenanceEventTypes.Names, GovernanceEventTypes.Names }
+        new[] { EcosystemEventTypes.Names, FederationEventTypes.Names, CatalogueEventTypes.Names, ProvenanceEventTypes.Names, GovernanceEventTypes.Names, RunEventTypes.Names }
             .SelectMany(d => d)
             .ToDictionary(p => p.Key, p => p.Value);
 

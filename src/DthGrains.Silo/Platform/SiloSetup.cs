@@ -1,5 +1,6 @@
 using DthGrains.Grains.Federation;
 using DthGrains.Grains.Platform;
+using DthGrains.Grains.Runs;
 using DthGrains.Silo.Platform.Postgres;
 using JasperFx;
 using Orleans.Runtime.MembershipService.SiloMetadata;
@@ -48,6 +49,7 @@ public static class SiloSetup
             p.DeriveFrom = connectionString;
         });
         silo.Services.AddDthGovernance();
+        silo.Services.AddDthRuns();
         return silo;
     }
 }
