@@ -4,6 +4,7 @@ using DthGrains.Silo.Ecosystem;
 using DthGrains.Silo.Governance;
 using DthGrains.Silo.Identity;
 using DthGrains.Silo.Provenance;
+using DthGrains.Silo.Runs;
 using DthGrains.Silo.Platform.Postgres;
 using DthGrains.Silo.Seed;
 using Orleans.Configuration;
@@ -94,6 +95,7 @@ public sealed class DthHost : IAsyncDisposable
         services.AddDthLedger(options);
         services.AddDthHealthChecks(connectionString);
         services.AddDthTelemetry(builder.Configuration, options.Institution);
+        services.AddDthRunStreams(builder.Configuration);
         // API bodies are small; routes that take uploads raise their own limit.
         builder.WebHost.ConfigureKestrel(k => k.Limits.MaxRequestBodySize = 1024 * 1024);
         builder.Host.ConfigureHostOptions(h => h.ShutdownTimeout = TimeSpan.FromSeconds(20));
@@ -125,6 +127,7 @@ public sealed class DthHost : IAsyncDisposable
         app.MapAuditEndpoints();
         app.MapCatalogueEndpoints();
         app.MapGovernanceEndpoints();
+        app.MapRunEndpoints();
     }
 
     public Task StartAsync(CancellationToken ct = default) => App.StartAsync(ct);
