@@ -31,12 +31,14 @@ public static class RunDecisions
 
     /// <summary>
     /// Counts a shard once: a repeat of a completed shard, or any shard after the run ended (cancelled, failed,
-    /// completed), appends nothing. The last shard also completes the run, with the merged results.
+    /// completed), appends nothing. Nor does a shard that finishes while the run is suspended: nothing completes after
+    /// a suspension; the shard runs again after the resumption (with the same result). The last shard also completes
+    /// the run, with the merged results.
     /// </summary>
     public static Decision CompleteShard(RunState s, ShardCompleted shard, RunPlan plan)
     {
         if (!s.Exists) return Problem.NotFound($"Run '{s.Id}'");
-        if (s.IsTerminal || s.Shards.ContainsKey(shard.Shard)) return Decision.Nothing;
+        if (s.IsTerminal || s.Status == RunStatus.Suspended || s.Shards.ContainsKey(shard.Shard)) return Decision.Nothing;
         if (shard.Shard < 0 || shard.Shard >= s.ShardsTotal) return Problem.Invalid("shard", $"Run '{s.Id}' has shards 0 to {s.ShardsTotal - 1}.");
         var (from, to) = plan.ShardRange(shard.Shard);
         if (shard.From != from || shard.To != to) return Problem.Invalid("shard", $"Shard {shard.Shard} covers subjects [{from}, {to}).");

@@ -112,6 +112,9 @@ public sealed class RunGrain(IDatasetAccessPolicy policy, IDocumentStore store, 
             await StopAsync();
             return;
         }
+        // A shard boundary: a result that arrives after the grant stopped permitting the run is not counted, and no
+        // further shard starts; the run is suspended with the reason until a grant permits it again.
+        if (State.Status == RunStatus.Running && !await StillPermittedAsync()) return;
         var output = JsonSerializer.Deserialize<ShardOutput>(result.Payload, PayloadJson)!;
         var (from, to) = Plan.ShardRange(result.Shard);
         var shard = new ShardCompleted(Id, result.Shard, from, to, output.Statistics, output.Subjects, output.Sensitivity, result.Silo, result.ElapsedMs, Clock.GetUtcNow());
@@ -126,8 +129,6 @@ public sealed class RunGrain(IDatasetAccessPolicy policy, IDocumentStore store, 
             await StopAsync();
             return;
         }
-        // A shard boundary: the grants must still permit the run before another shard starts.
-        if (State.Status == RunStatus.Running && !await StillPermittedAsync()) return;
         await DispatchAsync();
     }
 
@@ -282,6 +283,10 @@ public sealed class RunGrain(IDatasetAccessPolicy policy, IDocumentStore store, 
         var (permit, reason, dataset, _) = await CheckGrantsAsync(record: true);
         if (permit) return true;
         await AppendAsync(SystemContext(), s => RunDecisions.Suspend(s, reason!, dataset, Clock.GetUtcNow()));
+        // Shards in flight stop at their next chunk and are not counted; they run again after a resumption.
+        foreach (var shard in _dispatched) Worker(shard).CancelAsync().Ignore();
+        _dispatched.Clear();
+        _inShard.Clear();
         return false;
     }
 

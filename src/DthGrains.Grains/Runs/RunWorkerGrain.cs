@@ -30,11 +30,13 @@ public sealed class RunWorkerGrain(RunWorkerSlots slots, IShardGate gate, ILocal
         return Task.FromResult(true);
     }
 
+    /// <summary>Stops the shard; a later ask (after a resumption) starts it again.</summary>
     public Task CancelAsync()
     {
         _cancel?.Cancel();
+        _cancel = null;
+        _work = null;
         _unreported = null;
-        DeactivateOnIdle();
         return Task.CompletedTask;
     }
 

@@ -98,6 +98,7 @@ public sealed class RunDecisionsTests
         s.Status.Should().Be(RunStatus.Suspended);
         s.StatusReason.Should().Contain("expired");
         RunDecisions.Suspend(s, "again", "ds", At).Events.Should().BeEmpty();
+        RunDecisions.CompleteShard(s, Shard(plan, 0), plan).Events.Should().BeEmpty("nothing completes while suspended");
         s = Fold(s, RunDecisions.Resume(s, ["grant-y"], At));
         s.Status.Should().Be(RunStatus.Running);
         s.Grants.Should().Contain("grant-y");

@@ -36,7 +36,7 @@ public sealed class TestHost : IAsyncDisposable
     /// <param name="signingKeyPath">share one token key between hosts of one federation</param>
     public static async Task<TestHost> StartAsync(string institution = "charite", string role = "data", bool seed = false,
         string? connectionString = null, string? clusterId = null, IDictionary<string, string?>? settings = null,
-        string[]? alsoHosts = null, string? signingKeyPath = null, TimeProvider? clock = null)
+        string[]? alsoHosts = null, string? signingKeyPath = null, TimeProvider? clock = null, Action<IServiceCollection>? services = null)
     {
         connectionString ??= await TestPostgres.CreateDatabaseAsync("host", orleansSchema: true);
         var data = TestPostgres.NewTemporaryFolder("host");
@@ -62,7 +62,11 @@ public sealed class TestHost : IAsyncDisposable
         if (signingKeyPath is not null) values["Dth:Identity:SigningKeyPath"] = signingKeyPath;
         foreach (var (k, v) in settings ?? new Dictionary<string, string?>()) values[k] = v;
         var host = await DthHost.CreateAsync(["--profile", "standalone"], c => c.AddInMemoryCollection(values),
-            services: clock is null ? null : s => s.AddSingleton(new Grains.Platform.DomainClock(clock)));
+            services: clock is null && services is null ? null : s =>
+            {
+                if (clock is not null) s.AddSingleton(new Grains.Platform.DomainClock(clock));
+                services?.Invoke(s);
+            });
         await host.StartAsync();
         var address = host.App.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
         return new TestHost(host, new Uri(address), data);

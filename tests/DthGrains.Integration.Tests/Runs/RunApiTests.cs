@@ -4,6 +4,7 @@ using System.Net.Http.Json;
 using System.Text.Json;
 using DthGrains.Integration.Tests.Infrastructure;
 using static DthGrains.Integration.Tests.Runs.RunTestData;
+using static DthGrains.Integration.Tests.Governance.GovernanceTestData;
 
 namespace DthGrains.Integration.Tests.Runs;
 

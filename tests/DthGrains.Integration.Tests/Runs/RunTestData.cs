@@ -13,11 +13,9 @@ public static class RunTestData
         kind = "cohort-trial", model = "hovorka", size, seed, duration = 60, outputStep = 10, shardSize, datasets = datasets ?? [], purpose,
     };
 
-    public static StringContent Body(object value) => new(JsonSerializer.Serialize(value), Encoding.UTF8, "application/json");
-
     public static async Task<string> SubmitAsync(HttpClient client, object request)
     {
-        var response = await client.PostAsync("/api/runs", Body(request));
+        var response = await client.PostAsync("/api/runs", Governance.GovernanceTestData.Body(request));
         var text = await response.Content.ReadAsStringAsync();
         response.StatusCode.Should().Be(System.Net.HttpStatusCode.Accepted, text);
         response.Headers.Location!.ToString().Should().StartWith("/api/runs/");
