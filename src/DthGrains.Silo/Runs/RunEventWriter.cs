@@ -23,7 +23,6 @@ public sealed class RunEventWriter(
     TimeProvider clock)
 {
     private static readonly byte[] Heartbeat = ": keep-alive\n\n"u8.ToArray();
-    private static readonly JsonSerializerOptions ProgressJson = new(JsonSerializerDefaults.Web);
 
     private long _last;
     private DateTimeOffset _lastProgress = DateTimeOffset.MinValue;
@@ -53,7 +52,7 @@ public sealed class RunEventWriter(
             var now = clock.GetUtcNow();
             if (follower.PeekProgress() is not null && now - _lastProgress >= options.ProgressInterval && follower.TakeProgress() is { } progress)
             {
-                await WriteAsync(Encoding.UTF8.GetBytes($"event: progress\ndata: {JsonSerializer.Serialize(progress, ProgressJson)}\n\n"), ct);
+                await WriteAsync(Encoding.UTF8.GetBytes($"event: progress\ndata: {JsonSerializer.Serialize(progress, Platform.JsonDefaults.Options)}\n\n"), ct);
                 _lastProgress = now;
                 ProgressWritten++;
                 nextHeartbeat = now + options.Heartbeat;
