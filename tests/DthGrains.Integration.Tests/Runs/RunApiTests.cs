@@ -67,6 +67,26 @@ public sealed class RunApiTests(HostFixture fixture)
     }
 
     [Fact]
+    public async Task The_cli_submits_follows_and_prints_the_bands_and_an_auditor_replays_the_run()
+    {
+        var token = _host.Token("researcher", "tum", subject: "carla-runs-cli");
+        var (code, output) = await CliRunner.RunAsync(_host.BaseAddress, token, "run", "submit", "--model", "hovorka", "--cohort", "60", "--duration", "60", "--step", "10",
+            "--shard-size", "20", "--seed", "5", "--follow");
+        code.Should().Be(0, output);
+        output.Should().Contain("completed").And.Contain("p95").And.Contain("60 subjects").And.Contain("shards by silo");
+
+        var list = await CliRunner.RunAsync(_host.BaseAddress, token, "run", "list", "--json");
+        var id = JsonDocument.Parse(list.Output).RootElement.GetProperty("items")[0].GetProperty("id").GetString()!;
+        var csv = await CliRunner.RunAsync(_host.BaseAddress, token, "run", "results", id);
+        csv.Output.Should().StartWith("subject,");
+
+        var replay = await _host.ClientAs("auditor", "dth-oversight").GetAsync($"/api/audit/streams/run:{id}?version=2");
+        var text = await replay.Content.ReadAsStringAsync();
+        replay.StatusCode.Should().Be(HttpStatusCode.OK, text);
+        text.Should().Contain("running").And.Contain("hovorka");
+    }
+
+    [Fact]
     public async Task Bad_requests_get_problem_details_and_change_nothing()
     {
         var carla = _host.ClientAs("researcher", "tum", subject: "carla-runs-bad");
