@@ -12,7 +12,8 @@ namespace DthGrains.Grains.Runs;
 /// </summary>
 public static class RunEventJson
 {
-    public static RunStreamEvent Describe(string runId, long version, object e, RunState after)
+    /// <param name="emittedAt">when a live event left the run grain (after its commit); absent on replay from the stream.</param>
+    public static RunStreamEvent Describe(string runId, long version, object e, RunState after, DateTimeOffset? emittedAt = null)
     {
         var type = EventTypeRegistry.NameOf(e.GetType());
         var o = new JsonObject
@@ -38,6 +39,7 @@ public static class RunEventJson
             case RunFailed s: o["at"] = s.FailedAt; o["reason"] = s.Reason; break;
             case RunCompleted s: o["at"] = s.CompletedAt; o["resultHash"] = s.ResultHash; o["failed"] = s.Failed; break;
         }
+        if (emittedAt is { } emitted) o["emittedAt"] = emitted;
         return new RunStreamEvent(runId, version, type, o.ToJsonString());
     }
 

@@ -178,7 +178,7 @@ public sealed class RunGrain(IDatasetAccessPolicy policy, IDocumentStore store, 
             foreach (var e in events)
             {
                 state = RunState.Evolve(state, e);
-                Publish(RunEventJson.Describe(Id, ++version, e, state));
+                Publish(RunEventJson.Describe(Id, ++version, e, state, TimeProvider.System.GetUtcNow()));
             }
             PublishProgress();
         }
