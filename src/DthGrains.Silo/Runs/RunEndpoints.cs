@@ -32,25 +32,25 @@ public static class RunEndpoints
 
     public static IEndpointRouteBuilder MapRunEndpoints(this IEndpointRouteBuilder app)
     {
-        var group = app.MapGroup("/api/runs").WithTags("Runs");
-        group.MapPost("/", Submit).WithName("SubmitRun")
+        var group = app.MapGroup("/api").WithTags("Runs");
+        group.MapPost("/runs", Submit).WithName("SubmitRun")
             .WithSummary("Submit a run (single, scenario-set, sweep, monte-carlo, cohort-trial, sensitivity); the policy is checked for every dataset (action simulate). 202 with the run's URL")
             .Accepts<RunRequest>("application/json").Produces<RunView>(202).ProducesProblem(400).ProducesProblem(403).ProducesProblem(409)
             .RequireAuthorization(IdentitySetup.Researchers);
-        group.MapGet("/", List).WithName("ListRuns").WithSummary("Your runs (everyone's for auditors and platform admins), newest first")
+        group.MapGet("/runs", List).WithName("ListRuns").WithSummary("Your runs (everyone's for auditors and platform admins), newest first")
             .Produces<RunPage>().ProducesProblem(400);
-        group.MapGet("/{id}", Get).WithName("GetRun").WithSummary("A run: status, progress, summary statistics and percentile bands, provenance; the ETag is its version")
+        group.MapGet("/runs/{id}", Get).WithName("GetRun").WithSummary("A run: status, progress, summary statistics and percentile bands, provenance; the ETag is its version")
             .Produces<RunDocument>().ProducesProblem(404);
-        group.MapPost("/{id}/cancel", Cancel).WithName("CancelRun").WithSummary("Cancel a run: no shard is dispatched or counted after this")
+        group.MapPost("/runs/{id}/cancel", Cancel).WithName("CancelRun").WithSummary("Cancel a run: no shard is dispatched or counted after this")
             .Accepts<CancelRunRequest>("application/json").Produces<RunView>().ProducesProblem(403).ProducesProblem(404).ProducesProblem(409);
-        group.MapGet("/{id}/results", Results).WithName("GetRunResults")
+        group.MapGet("/runs/{id}/results", Results).WithName("GetRunResults")
             .WithSummary("Per-subject outputs of a completed run with their provenance: JSON, or CSV with ?format=csv or Accept: text/csv")
             .Produces(200, contentType: "application/json").Produces(200, contentType: "text/csv").ProducesProblem(404).ProducesProblem(409);
-        group.MapGet("/{id}/ro-crate", RoCrate).WithName("ExportRunRoCrate").WithSummary("The run as a Workflow Run RO-Crate (zip with ro-crate-metadata.json)")
+        group.MapGet("/runs/{id}/ro-crate", RoCrate).WithName("ExportRunRoCrate").WithSummary("The run as a Workflow Run RO-Crate (zip with ro-crate-metadata.json)")
             .Produces(200, contentType: "application/zip").ProducesProblem(404).ProducesProblem(409);
-        group.MapGet("/{id}/history", History).WithName("GetRunHistory").WithSummary("The run's events with their envelopes")
+        group.MapGet("/runs/{id}/history", History).WithName("GetRunHistory").WithSummary("The run's events with their envelopes")
             .Produces<IReadOnlyList<StoredEvent>>().ProducesProblem(404);
-        group.MapGet("/{id}/events", Events).WithName("FollowRun")
+        group.MapGet("/runs/{id}/events", Events).WithName("FollowRun")
             .WithSummary("Server-Sent Events: the durable events after Last-Event-ID (id = stream version), then live ones and coalesced progress (event: progress, no id)")
             .Produces(200, contentType: EventStream).ProducesProblem(400).ProducesProblem(404).ProducesProblem(429);
         return app;
