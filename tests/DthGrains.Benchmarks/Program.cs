@@ -1,4 +1,5 @@
 using DthGrains.Benchmarks.Ledger;
+using DthGrains.Benchmarks.Runs;
 using DthGrains.Benchmarks.Simulation;
 
 // Dispatch by the first argument, so other benchmarks (event store, platform) can be added as further verbs.
@@ -7,6 +8,7 @@ var benchmarks = new Dictionary<string, Func<string[], int>>(StringComparer.Ordi
     ["solver"] = SolverBenchmark.Run,
     ["cohort"] = CohortBenchmark.Run,
     ["ledger"] = LedgerBenchmark.Run,
+    ["runs"] = RunsBenchmark.Run,
 };
 
 if (args.Length == 0 || !benchmarks.TryGetValue(args[0], out var run))

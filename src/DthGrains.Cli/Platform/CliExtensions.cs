@@ -13,5 +13,6 @@ public static class CliExtensions
         yield return Catalogue.CatalogueCommands.Build();
         yield return Access.AccessCommands.Build();
         yield return Audit.AuditCommands.Build();
+        yield return Runs.RunCommands.Build();
     }
 }

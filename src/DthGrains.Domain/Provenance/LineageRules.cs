@@ -1,5 +1,6 @@
 using DthGrains.Domain.Catalogue;
 using DthGrains.Domain.Governance;
+using DthGrains.Domain.Runs;
 using DthGrains.Domain.Twins;
 
 namespace DthGrains.Domain.Provenance;
@@ -20,6 +21,8 @@ public static class LineageRules
         typeof(DataAccessed), typeof(AccessDenied),
         typeof(TwinDesigned), typeof(TwinPatientDataLinked), typeof(TwinCalibrated), typeof(TwinValidated), typeof(TwinScenarioTested),
         typeof(TwinActivated), typeof(TwinRetired), typeof(TwinMarkedStale),
+        // Shard completions are left out on purpose: they are parts of the run, large, and add no dependency.
+        typeof(RunSubmitted), typeof(RunSuspended), typeof(RunResumed), typeof(RunCancelled), typeof(RunFailed), typeof(RunCompleted),
     };
 
     /// <summary>Adds what one stream's events state to <paramref name="facts"/>.</summary>
@@ -43,6 +46,11 @@ public static class LineageRules
         if (s.Stream.StartsWith(TwinEventTypes.StreamPrefix, StringComparison.Ordinal))
         {
             ApplyTwin(f, m, s, e);
+            return;
+        }
+        if (s.Stream.StartsWith(RunEventTypes.StreamPrefix, StringComparison.Ordinal))
+        {
+            ApplyRun(f, s, e);
             return;
         }
         switch (e)
@@ -249,6 +257,52 @@ public static class LineageRules
             {
                 var activity = f.Node(new LineageNode($"{twin}/stale/{s.Version}", ProvKind.Activity, "staleness", $"stale ({x.Cause}): {x.Reason}", x.MarkedAt));
                 f.Edge(activity, ProvRelation.Used, twin, s);
+                break;
+            }
+        }
+    }
+
+    /// <summary>A simulation run is an activity: it used a model version, the engine, dataset versions and grants; its results come from it.</summary>
+    private static void ApplyRun(LineageFacts f, LineageSource s, object e)
+    {
+        var run = s.Stream;
+        switch (e)
+        {
+            case RunSubmitted r:
+            {
+                f.Node(new LineageNode(run, ProvKind.Activity, "simulation-run", $"{AccessPolicy.Kebab(r.Kind)} run of {r.ModelId} {r.ModelVersion} ({r.Subjects} subjects)",
+                    r.SubmittedAt, Attrs(("requestHash", r.RequestHash), ("seed", r.Seed.ToString(System.Globalization.CultureInfo.InvariantCulture)),
+                        ("solver", r.Solver.Method ?? "auto"), ("purpose", r.Purpose ?? ""))));
+                f.Edge(run, ProvRelation.Used, ModelVersion(f, r.ModelId, r.ModelVersion), s);
+                f.Edge(run, ProvRelation.Used, Engine(f, r.EngineVersion), s);
+                foreach (var d in r.Datasets) f.Edge(run, ProvRelation.Used, DatasetVersion(f, d.Id, d.Version), s);
+                foreach (var g in r.Grants) f.Edge(run, ProvRelation.Used, $"grant:{g}", s);
+                f.Edge(run, ProvRelation.WasAssociatedWith, f.Person(r.Owner, r.OwnerInstitution, s), s);
+                break;
+            }
+            case RunSuspended x:
+                f.Edge(f.Node(new LineageNode($"{run}/suspension/{s.Version}", ProvKind.Activity, "suspension", $"suspended: {x.Reason}", x.SuspendedAt)),
+                    ProvRelation.WasInformedBy, run, s);
+                break;
+            case RunResumed x:
+                foreach (var g in x.Grants) f.Edge(run, ProvRelation.Used, $"grant:{g}", s);
+                break;
+            case RunCancelled c:
+            {
+                var cancellation = f.Node(new LineageNode($"{run}/cancellation", ProvKind.Activity, "cancellation", $"cancelled: {c.Reason}", c.CancelledAt));
+                f.Edge(cancellation, ProvRelation.WasInformedBy, run, s);
+                f.Edge(cancellation, ProvRelation.WasAssociatedWith, f.Person(c.By, s.ActorInstitution, s), s);
+                break;
+            }
+            case RunFailed x:
+                f.Edge(f.Node(new LineageNode($"{run}/failure", ProvKind.Activity, "failure", $"failed: {x.Reason}", x.FailedAt)), ProvRelation.WasInformedBy, run, s);
+                break;
+            case RunCompleted c:
+            {
+                var results = f.Node(new LineageNode($"{run}/results", ProvKind.Entity, "run-results", $"results of {c.Subjects} subjects ({c.Failed} failed)", c.CompletedAt,
+                    Attrs(("resultHash", c.ResultHash), ("requestHash", c.RequestHash))));
+                f.Edge(results, ProvRelation.WasGeneratedBy, run, s);
+                foreach (var g in c.Grants) f.Edge(run, ProvRelation.Used, $"grant:{g}", s);
                 break;
             }
         }

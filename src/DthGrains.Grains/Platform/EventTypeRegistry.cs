@@ -3,6 +3,7 @@ using DthGrains.Domain.Ecosystem;
 using DthGrains.Domain.Governance;
 using DthGrains.Domain.Federation;
 using DthGrains.Domain.Provenance;
+using DthGrains.Domain.Runs;
 using DthGrains.Domain.Twins;
 
 namespace DthGrains.Grains.Platform;
@@ -14,7 +15,7 @@ namespace DthGrains.Grains.Platform;
 public static class EventTypeRegistry
 {
     public static readonly IReadOnlyDictionary<Type, string> All =
-        new[] { EcosystemEventTypes.Names, FederationEventTypes.Names, CatalogueEventTypes.Names, ProvenanceEventTypes.Names, GovernanceEventTypes.Names, TwinEventTypes.Names }
+        new[] { EcosystemEventTypes.Names, FederationEventTypes.Names, CatalogueEventTypes.Names, ProvenanceEventTypes.Names, GovernanceEventTypes.Names, TwinEventTypes.Names, RunEventTypes.Names }
             .SelectMany(d => d)
             .ToDictionary(p => p.Key, p => p.Value);
 

@@ -4,6 +4,7 @@ using DthGrains.Silo.Ecosystem;
 using DthGrains.Silo.Governance;
 using DthGrains.Silo.Identity;
 using DthGrains.Silo.Provenance;
+using DthGrains.Silo.Runs;
 using DthGrains.Silo.Platform.Postgres;
 using DthGrains.Silo.Seed;
 using DthGrains.Silo.Twins;
@@ -97,6 +98,7 @@ public sealed class DthHost : IAsyncDisposable
         services.AddDthLedger(options);
         services.AddDthHealthChecks(connectionString);
         services.AddDthTelemetry(builder.Configuration, options.Institution);
+        services.AddDthRunStreams(builder.Configuration);
         // API bodies are small; routes that take uploads raise their own limit.
         builder.WebHost.ConfigureKestrel(k => k.Limits.MaxRequestBodySize = 1024 * 1024);
         builder.Host.ConfigureHostOptions(h => h.ShutdownTimeout = TimeSpan.FromSeconds(20));
@@ -131,6 +133,7 @@ public sealed class DthHost : IAsyncDisposable
         app.MapCatalogueEndpoints();
         app.MapGovernanceEndpoints();
         app.MapTwinEndpoints();
+        app.MapRunEndpoints();
     }
 
     public Task StartAsync(CancellationToken ct = default) => App.StartAsync(ct);

@@ -1,5 +1,6 @@
 using DthGrains.Grains.Federation;
 using DthGrains.Grains.Platform;
+using DthGrains.Grains.Runs;
 using DthGrains.Silo.Platform.Postgres;
 using JasperFx;
 using Orleans.Runtime.MembershipService.SiloMetadata;
@@ -49,6 +50,7 @@ public static class SiloSetup
         });
         silo.Services.AddDthGovernance();
         silo.Services.AddDthTwins();
+        silo.Services.AddDthRuns();
         return silo;
     }
 }

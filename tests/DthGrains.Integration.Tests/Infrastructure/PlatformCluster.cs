@@ -10,7 +10,11 @@ namespace DthGrains.Integration.Tests.Infrastructure;
 /// </summary>
 public static class PlatformCluster
 {
-    public static async Task<(InProcessTestCluster Cluster, string ConnectionString)> StartAsync(params (string Institution, string Role)[] silos)
+    public static Task<(InProcessTestCluster Cluster, string ConnectionString)> StartAsync(params (string Institution, string Role)[] silos) =>
+        StartAsync(null, silos);
+
+    /// <param name="configure">extra silo configuration by silo index (test services such as a shard gate)</param>
+    public static async Task<(InProcessTestCluster Cluster, string ConnectionString)> StartAsync(Action<int, ISiloBuilder>? configure, params (string Institution, string Role)[] silos)
     {
         var connectionString = await TestPostgres.CreateDatabaseAsync("cluster", orleansSchema: true);
         var builder = PostgresTestCluster.CreateBuilder(connectionString, (short)silos.Length, MembershipTimings.Local);
@@ -18,6 +22,7 @@ public static class PlatformCluster
         {
             var (institution, role) = silos[IndexOf(options.SiloName)];
             silo.AddDthServices(connectionString, institution, role);
+            configure?.Invoke(IndexOf(options.SiloName), silo);
         });
         var cluster = builder.Build();
         await cluster.DeployAsync();

@@ -5,6 +5,7 @@ using DthGrains.Contracts.Governance;
 using DthGrains.Contracts.Platform;
 using DthGrains.Contracts.Provenance;
 using DthGrains.Contracts.Twins;
+using DthGrains.Contracts.Runs;
 using Microsoft.Extensions.DependencyInjection;
 using Orleans.Serialization;
 
@@ -40,6 +41,8 @@ public sealed class ContractSerializationTests
         var version = new ResourceVersion("1.0.0", "notes", "sha256:1", ["SBML"], At, facts, credibility);
         var application = new AccessApplication("T", EhdsPurpose.ScientificResearch, "use", "benefit", ["ds"], [PermittedAction.Read], true, "why", "safe", 12, ["p"], "fn", ["v"], "link", "tools", "eth-1");
         var slot = new ReviewSlot("charite", ["ds"], SlotDecision.Approved, "ok", ["c"], "alice", At);
+        var runRequest = new RunRequest(RunKind.Sweep, "hovorka", "1.0.0", "reference", null, 60, 10, new RunSolverSettings("auto"), 100, 42, ["ds"], "scientific-research",
+            new Dictionary<string, double> { ["SIT"] = 0.005 }, [new ParameterRange("SIT", 0.001, 0.01)], 5, [new ParameterUncertainty("SID", 0.2)], 25, [5, 50, 95]);
         var grant = new AccessGrant("grant-1", ["carla"], new Dictionary<string, string> { ["ds"] = "1.0.0" }, EhdsPurpose.ScientificResearch, [PermittedAction.Simulate], ["c"], At, At.AddMonths(1), GrantStatus.Active, null);
         var acceptance = new TwinAcceptance(12, 0.8, 0.85);
         var design = new TwinDesign("twin", "hovorka-2004", "1.0.0", "Q?", "CoU", "scientific-research", 2, 1, acceptance);
@@ -86,6 +89,15 @@ public sealed class ContractSerializationTests
             new SubjectData("1.0.0", "synth-00001", [new SubjectResource("Observation", "o1", "{}")], "grant-1"),
             acceptance, design, new TwinDataLink("ds", "1.0.0", "synth-00001"), meal, scenario, parameter, fit, window, metrics, summary,
             dataView, calibration, validation, scenarioView, stale, twin,
+            new RunSolverSettings("rodas4", 1e-6, 1e-9, 5, 1000),
+            new ParameterRange("p2", 0.01, 0.03),
+            new ParameterUncertainty("SIT", 0.3),
+            runRequest,
+            new RunView("run-1", "carla", RunKind.CohortTrial, RunStatus.Running, null, 8, 3, 1000, 375, new string('d', 64), 5, At, At),
+            new ShardWork("run-1", 3, 375, 500, runRequest),
+            new ShardResult("run-1", 3, [1, 2, 3], "127.0.0.1:11111@1", 12.5, null),
+            new RunProgress("run-1", RunStatus.Running, 3, 8, 410, 1000, 5),
+            new RunStreamEvent("run-1", 5, "runs.shard_completed", "{}"),
         };
     }
 

@@ -1,0 +1,236 @@
+using System.CommandLine;
+using System.Globalization;
+using System.Text.Json;
+using DthGrains.Cli.Catalogue;
+using DthGrains.Cli.Platform;
+using Spectre.Console;
+using static DthGrains.Cli.Catalogue.CatalogueCommands;
+
+namespace DthGrains.Cli.Runs;
+
+/// <summary><c>dth run submit|watch|list|show|cancel|results</c>: simulation runs on the platform, under <c>/api/runs</c>.</summary>
+public static class RunCommands
+{
+    internal const string RunsPath = "api/runs";
+
+    public static Command Build()
+    {
+        var command = new Command("run", "Simulation runs on the platform: submit, follow live, results with provenance");
+        command.Subcommands.Add(Submit());
+        command.Subcommands.Add(Watch());
+        command.Subcommands.Add(List());
+        command.Subcommands.Add(Show());
+        command.Subcommands.Add(Cancel());
+        command.Subcommands.Add(Results());
+        return command;
+    }
+
+    private static Command Submit()
+    {
+        var kind = new Option<string>("--kind") { Description = "single, scenario-set, sweep, monte-carlo, cohort-trial, sensitivity (default cohort-trial, single without --cohort)" };
+        kind.AcceptOnlyFromAmong("single", "scenario-set", "sweep", "monte-carlo", "cohort-trial", "sensitivity");
+        var model = new Option<string>("--model", "-m") { Description = "Model: hovorka, bergman, windkessel, pkpd (or a model id)", DefaultValueFactory = _ => "hovorka" };
+        var cohort = new Option<int?>("--cohort", "-n") { Description = "Size: virtual patients, draws, design points or Sobol base samples" };
+        var seed = new Option<ulong>("--seed") { Description = "Seed (same request, same seed: the same results)", DefaultValueFactory = _ => 1UL };
+        var scenario = new Option<string?>("--scenario", "-s") { Description = "Scenario (reference; bergman also day); several for scenario-set, comma-separated" };
+        var duration = new Option<double?>("--duration") { Description = "Simulated period in the model's time unit (e.g. 1440 min for a day)" };
+        var days = new Option<double?>("--days") { Description = "Simulated period in days (glucose models, in minutes)" };
+        var step = new Option<double?>("--step") { Description = "Output step in the model's time unit" };
+        var datasets = new Option<string[]>("--dataset") { Description = "A dataset the run uses (repeatable); needs a grant with action simulate", AllowMultipleArgumentsPerToken = true };
+        var purpose = new Option<string?>("--purpose") { Description = "Purpose of the data use, e.g. scientific-research (required with --dataset)" };
+        var shardSize = new Option<int?>("--shard-size") { Description = "Subjects per shard (default: about 8 shards)" };
+        var vary = new Option<string[]>("--vary") { Description = "monte-carlo/sensitivity: PARAM=CV (lognormal around the value); sweep: PARAM=LOW:HIGH", AllowMultipleArgumentsPerToken = true };
+        var points = new Option<int?>("--points") { Description = "sweep: points per axis of a full grid (otherwise a Latin hypercube of --cohort points)" };
+        var follow = new Option<bool>("--follow", "-f") { Description = "Follow the run live (progress bar), then print the results" };
+        var command = new Command("submit", "Submit a run (202: it runs on the cluster); --follow to watch it") { kind, model, cohort, seed, scenario, duration, days, step, datasets, purpose, shardSize, vary, points, follow };
+        command.SetAction((parse, ct) => RunAsync(async () =>
+        {
+            var size = parse.GetValue(cohort);
+            var k = parse.GetValue(kind) ?? (size is null ? "single" : "cohort-trial");
+            var (ranges, uncertain) = ParseVary(parse.GetValue(vary) ?? [], k);
+            var scenarios = parse.GetValue(scenario)?.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+            var body = new Dictionary<string, object?>
+            {
+                ["kind"] = k, ["model"] = parse.GetValue(model), ["seed"] = parse.GetValue(seed), ["size"] = size,
+                ["duration"] = parse.GetValue(days) is { } d ? d * 1440 : parse.GetValue(duration), ["outputStep"] = parse.GetValue(step),
+                ["datasets"] = parse.GetValue(datasets) ?? [], ["purpose"] = parse.GetValue(purpose), ["shardSize"] = parse.GetValue(shardSize),
+                ["pointsPerAxis"] = parse.GetValue(points),
+            };
+            if (k == "scenario-set") body["scenarios"] = scenarios ?? [];
+            else if (scenarios is { Length: > 0 }) body["scenario"] = scenarios[0];
+            if (ranges.Count > 0) body["ranges"] = ranges;
+            if (uncertain.Count > 0) body["uncertain"] = uncertain;
+            using var api = ApiClient.From(parse);
+            var run = await api.SendAsync(HttpMethod.Post, RunsPath, body.Where(p => p.Value is not null).ToDictionary(), ct: ct);
+            var id = run.GetProperty("id").GetString()!;
+            if (!parse.GetValue(follow))
+            {
+                if (parse.GetValue(CliSettings.Json)) CliJson.Print(run);
+                else AnsiConsole.MarkupLineInterpolated($"Submitted run [bold]{id}[/] ({run.GetProperty("shardsTotal")} shards, {run.GetProperty("subjectsTotal")} subjects). Follow it: dth run watch {id}");
+                return;
+            }
+            AnsiConsole.MarkupLineInterpolated($"Submitted run [bold]{id}[/]; request hash [grey]{run.GetProperty("requestHash").GetString()}[/]");
+            await RunWatch.FollowAsync(parse, api, id, ct);
+        }));
+        return command;
+    }
+
+    private static (List<object> Ranges, List<object> Uncertain) ParseVary(string[] items, string kind)
+    {
+        var ranges = new List<object>();
+        var uncertain = new List<object>();
+        foreach (var item in items)
+        {
+            var parts = item.Split('=', 2);
+            if (parts.Length != 2) throw new UsageException($"--vary {item}: use PARAM=CV or PARAM=LOW:HIGH.");
+            var bounds = parts[1].Split(':');
+            if (bounds.Length == 2 && double.TryParse(bounds[0], CultureInfo.InvariantCulture, out var low) && double.TryParse(bounds[1], CultureInfo.InvariantCulture, out var high))
+                ranges.Add(new { parameter = parts[0], lower = low, upper = high });
+            else if (bounds.Length == 1 && double.TryParse(bounds[0], CultureInfo.InvariantCulture, out var cv))
+                uncertain.Add(new { parameter = parts[0], cv });
+            else throw new UsageException($"--vary {item}: use PARAM=CV or PARAM=LOW:HIGH.");
+        }
+        if (kind == "sweep" && uncertain.Count > 0) throw new UsageException("A sweep varies parameters over ranges: --vary PARAM=LOW:HIGH.");
+        return (ranges, uncertain);
+    }
+
+    private static Command Watch()
+    {
+        var id = new Argument<string>("id") { Description = "Run id" };
+        var command = new Command("watch", "Follow a run live: progress bar with subjects done, rate and ETA, then the results") { id };
+        command.SetAction((parse, ct) => RunAsync(async () =>
+        {
+            using var api = ApiClient.From(parse);
+            await RunWatch.FollowAsync(parse, api, parse.GetValue(id)!, ct);
+        }));
+        return command;
+    }
+
+    private static Command List()
+    {
+        var status = new Option<string?>("--status") { Description = "Only runs in this state: submitted, running, suspended, cancelled, failed, completed" };
+        var command = new Command("list", "Your runs, newest first") { status };
+        command.SetAction((parse, ct) => RunAsync(async () =>
+        {
+            using var api = ApiClient.From(parse);
+            var page = await api.GetAsync(RunsPath + (parse.GetValue(status) is { } s ? $"?status={Uri.EscapeDataString(s)}" : ""), ct);
+            if (parse.GetValue(CliSettings.Json)) { CliJson.Print(page); return; }
+            var table = new Table().Border(TableBorder.Rounded).AddColumns("Id", "Kind", "Model", "Status", "Shards", "Subjects", "Submitted");
+            foreach (var r in page.GetProperty("items").EnumerateArray())
+                table.AddRow(Markup.Escape(Text(r, "id")), Text(r, "kind"), Markup.Escape($"{Text(r, "modelId")} {Text(r, "modelVersion")}"), Text(r, "status"),
+                    $"{r.GetProperty("shardsDone")}/{r.GetProperty("shardsTotal")}", $"{r.GetProperty("subjectsDone")}/{r.GetProperty("subjectsTotal")}", Text(r, "submittedAt"));
+            AnsiConsole.Write(table);
+        }));
+        return command;
+    }
+
+    private static Command Show()
+    {
+        var id = new Argument<string>("id") { Description = "Run id" };
+        var command = new Command("show", "A run: status, progress, provenance and results summary") { id };
+        command.SetAction((parse, ct) => RunAsync(async () =>
+        {
+            using var api = ApiClient.From(parse);
+            var run = await api.GetAsync($"{RunsPath}/{Uri.EscapeDataString(parse.GetValue(id)!)}", ct);
+            if (parse.GetValue(CliSettings.Json)) { CliJson.Print(run); return; }
+            PrintRun(run);
+        }));
+        return command;
+    }
+
+    private static Command Cancel()
+    {
+        var id = new Argument<string>("id") { Description = "Run id" };
+        var reason = new Option<string?>("--reason") { Description = "Why the run is cancelled" };
+        var command = new Command("cancel", "Cancel a run: no shard is dispatched or counted afterwards") { id, reason };
+        command.SetAction((parse, ct) => RunAsync(async () =>
+        {
+            using var api = ApiClient.From(parse);
+            var run = await api.SendAsync(HttpMethod.Post, $"{RunsPath}/{Uri.EscapeDataString(parse.GetValue(id)!)}/cancel", new { reason = parse.GetValue(reason) }, ct: ct);
+            if (parse.GetValue(CliSettings.Json)) CliJson.Print(run);
+            else AnsiConsole.MarkupLineInterpolated($"Run {Text(run, "id")} is {Text(run, "status")} ({Text(run, "statusReason")}).");
+        }));
+        return command;
+    }
+
+    private static Command Results()
+    {
+        var id = new Argument<string>("id") { Description = "Run id" };
+        var format = new Option<string>("--format") { Description = "csv or json", DefaultValueFactory = _ => "csv" };
+        format.AcceptOnlyFromAmong("csv", "json");
+        var output = new Option<string?>("--out", "-o") { Description = "File to write the per-subject results to (default: print)" };
+        var crate = new Option<string?>("--ro-crate") { Description = "Also save the Workflow Run RO-Crate (zip) to this file" };
+        var command = new Command("results", "Per-subject results of a completed run (CSV or JSON) and its RO-Crate") { id, format, output, crate };
+        command.SetAction((parse, ct) => RunAsync(async () =>
+        {
+            var runId = Uri.EscapeDataString(parse.GetValue(id)!);
+            using var api = ApiClient.From(parse);
+            var answer = await api.SendRawAsync(HttpMethod.Get, $"{RunsPath}/{runId}/results?format={parse.GetValue(format)}", ct: ct);
+            if (!answer.IsSuccess) throw ApiClient.ErrorOf(answer);
+            if (parse.GetValue(output) is { } path)
+            {
+                await File.WriteAllTextAsync(path, answer.Body, ct);
+                AnsiConsole.MarkupLineInterpolated($"Wrote {Path.GetFullPath(path)}");
+            }
+            else Console.Out.Write(answer.Body);
+            if (parse.GetValue(crate) is { } zip)
+            {
+                using var http = new HttpClient { BaseAddress = new Uri(CliSettings.ResolveUrl(parse) + "/") };
+                if (CliSettings.ResolveToken(parse) is { } token) http.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", token);
+                var bytes = await http.GetByteArrayAsync($"{RunsPath}/{runId}/ro-crate", ct);
+                await File.WriteAllBytesAsync(zip, bytes, ct);
+                AnsiConsole.MarkupLineInterpolated($"Wrote the RO-Crate to {Path.GetFullPath(zip)}");
+            }
+        }));
+        return command;
+    }
+
+    internal static void PrintRun(JsonElement run)
+    {
+        var grid = new Grid().AddColumn().AddColumn();
+        void Row(string k, string v) => grid.AddRow(new Markup($"[grey]{k}[/]"), new Text(v));
+        Row("run", Text(run, "id"));
+        Row("status", Text(run, "status") + (Text(run, "statusReason") is { Length: > 0 } why ? $" ({why})" : ""));
+        Row("kind", Text(run, "kind"));
+        Row("model", $"{Text(run, "modelId")} {Text(run, "modelVersion")} · engine {Text(run, "engineVersion")}");
+        Row("progress", $"{run.GetProperty("shardsDone")}/{run.GetProperty("shardsTotal")} shards · {run.GetProperty("subjectsDone")}/{run.GetProperty("subjectsTotal")} subjects");
+        Row("seed", run.GetProperty("seed").ToString());
+        Row("request hash", Text(run, "requestHash"));
+        if (Text(run, "resultHash") is { Length: > 0 } rh) Row("result hash", rh);
+        if (run.TryGetProperty("datasets", out var ds) && ds.GetArrayLength() > 0)
+            Row("datasets", string.Join(", ", ds.EnumerateArray().Select(d => $"{Text(d, "id")}@{Text(d, "version")}")));
+        if (run.TryGetProperty("grants", out var gs) && gs.GetArrayLength() > 0) Row("grants", string.Join(", ", gs.EnumerateArray().Select(g => g.GetString())));
+        AnsiConsole.Write(grid);
+        if (run.TryGetProperty("summary", out var summary) && summary.ValueKind == JsonValueKind.Object) PrintBands(summary);
+        if (run.TryGetProperty("sensitivity", out var sens) && sens.ValueKind == JsonValueKind.Object)
+        {
+            var table = new Table().Border(TableBorder.Rounded).Title($"Sobol indices of mean {Text(sens, "output")}").AddColumns("input", "first order", "total");
+            var inputs = sens.GetProperty("inputs").EnumerateArray().ToList();
+            for (var i = 0; i < inputs.Count; i++)
+                table.AddRow(inputs[i].GetString()!, Num(sens.GetProperty("firstOrder")[i]), Num(sens.GetProperty("total")[i]));
+            AnsiConsole.Write(table);
+        }
+    }
+
+    /// <summary>Percentile bands at the last time point, per output.</summary>
+    private static void PrintBands(JsonElement s)
+    {
+        var times = s.GetProperty("times").EnumerateArray().Select(t => t.GetDouble()).ToArray();
+        var outputs = s.GetProperty("outputs").EnumerateArray().Select(o => o.GetString()!).ToArray();
+        var units = s.GetProperty("units").EnumerateArray().Select(o => o.GetString()!).ToArray();
+        var percentiles = s.GetProperty("percentiles").EnumerateArray().Select(p => p.GetDouble()).ToArray();
+        var table = new Table().Border(TableBorder.Rounded).Title($"{s.GetProperty("individuals")} subjects ({s.GetProperty("failed")} failed) · at t = {times[^1].ToString("G6", CultureInfo.InvariantCulture)}")
+            .AddColumn("output").AddColumn("unit").AddColumn("mean").AddColumn("sd");
+        foreach (var p in percentiles) table.AddColumn("p" + p.ToString(CultureInfo.InvariantCulture));
+        for (var y = 0; y < outputs.Length; y++)
+        {
+            var k = y * times.Length + times.Length - 1;
+            var cells = new List<string> { outputs[y], Markup.Escape(units[y]), Num(s.GetProperty("mean")[k]), Num(s.GetProperty("standardDeviation")[k]) };
+            cells.AddRange(percentiles.Select((_, q) => Num(s.GetProperty("bands")[k * percentiles.Length + q])));
+            table.AddRow(cells.ToArray());
+        }
+        AnsiConsole.Write(table);
+    }
+
+    private static string Num(JsonElement v) => v.ValueKind == JsonValueKind.Number ? v.GetDouble().ToString("G5", CultureInfo.InvariantCulture) : "-";
+}

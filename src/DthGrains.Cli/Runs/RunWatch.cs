@@ -1,0 +1,89 @@
+using System.CommandLine;
+using System.Diagnostics;
+using System.Globalization;
+using System.Net.Http.Headers;
+using System.Text.Json;
+using DthGrains.Cli.Platform;
+using Spectre.Console;
+
+namespace DthGrains.Cli.Runs;
+
+/// <summary>Follows a run's SSE stream with a progress bar (subjects done, rate, ETA), resuming with Last-Event-ID if the connection drops.</summary>
+internal static class RunWatch
+{
+    public static async Task FollowAsync(ParseResult parse, ApiClient api, string id, CancellationToken ct)
+    {
+        var path = $"{RunCommands.RunsPath}/{Uri.EscapeDataString(id)}";
+        var run = await api.GetAsync(path, ct);
+        long total = run.GetProperty("subjectsTotal").GetInt64();
+        var json = parse.GetValue(CliSettings.Json);
+        var silos = new Dictionary<string, int>(StringComparer.Ordinal);
+        string? terminal = null;
+        long lastId = 0;
+
+        using var http = new HttpClient { BaseAddress = new Uri(CliSettings.ResolveUrl(parse) + "/"), Timeout = Timeout.InfiniteTimeSpan };
+        if (CliSettings.ResolveToken(parse) is { } token) http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", token);
+
+        async Task Stream(Action<long, long> progress)
+        {
+            for (var attempt = 0; terminal is null && attempt < 20; attempt++)
+            {
+                try
+                {
+                    using var request = new HttpRequestMessage(HttpMethod.Get, $"{path}/events");
+                    request.Headers.TryAddWithoutValidation("Last-Event-ID", lastId.ToString(CultureInfo.InvariantCulture));
+                    using var response = await http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, ct);
+                    if (!response.IsSuccessStatusCode) throw ApiClient.ErrorOf(new RawResponse((int)response.StatusCode, null, await response.Content.ReadAsStringAsync(ct), response.ReasonPhrase));
+                    using var reader = new StreamReader(await response.Content.ReadAsStreamAsync(ct));
+                    long? frameId = null;
+                    string evt = "", data = "";
+                    while (await reader.ReadLineAsync(ct) is { } line)
+                    {
+                        if (line.StartsWith("id: ", StringComparison.Ordinal)) frameId = long.Parse(line[4..], CultureInfo.InvariantCulture);
+                        else if (line.StartsWith("event: ", StringComparison.Ordinal)) evt = line[7..];
+                        else if (line.StartsWith("data: ", StringComparison.Ordinal)) data = line[6..];
+                        else if (line.Length == 0 && data.Length > 0)
+                        {
+                            using var doc = JsonDocument.Parse(data);
+                            var d = doc.RootElement;
+                            if (frameId is { } fid) lastId = fid;
+                            progress(d.GetProperty("subjectsDone").GetInt64(), d.GetProperty("subjectsTotal").GetInt64());
+                            if (evt == "runs.shard_completed" && d.TryGetProperty("silo", out var silo)) silos[silo.GetString()!] = silos.GetValueOrDefault(silo.GetString()!) + 1;
+                            if (evt is "runs.run_completed" or "runs.run_cancelled" or "runs.run_failed") terminal = evt;
+                            if (evt == "runs.run_suspended" && !json) AnsiConsole.MarkupLineInterpolated($"[yellow]suspended:[/] {d.GetProperty("reason").GetString()}");
+                            (frameId, evt, data) = (null, "", "");
+                        }
+                    }
+                }
+                catch (HttpRequestException) when (attempt < 19)
+                {
+                    await Task.Delay(TimeSpan.FromSeconds(1), ct);
+                }
+            }
+        }
+
+        if (json) await Stream((_, _) => { });
+        else
+        {
+            var clock = Stopwatch.StartNew();
+            await AnsiConsole.Progress().AutoClear(false)
+                .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new ElapsedTimeColumn(), new RemainingTimeColumn())
+                .StartAsync(async ctx =>
+                {
+                    var task = ctx.AddTask($"{total:N0} subjects", maxValue: Math.Max(1, total));
+                    await Stream((done, all) =>
+                    {
+                        task.MaxValue = Math.Max(1, all);
+                        task.Value = Math.Max(task.Value, done);
+                        var rate = done / Math.Max(clock.Elapsed.TotalSeconds, 1e-3);
+                        task.Description = $"{done:N0}/{all:N0} subjects · {rate:N0}/s";
+                    });
+                });
+        }
+
+        run = await api.GetAsync(path, ct);
+        if (json) { CliJson.Print(run); return; }
+        if (silos.Count > 0) AnsiConsole.MarkupLineInterpolated($"[grey]shards by silo: {string.Join(", ", silos.Select(s => $"{s.Key} × {s.Value}"))}[/]");
+        RunCommands.PrintRun(run);
+    }
+}

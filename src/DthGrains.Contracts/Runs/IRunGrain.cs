@@ -1,0 +1,56 @@
+using DthGrains.Contracts.Platform;
+using Orleans.Concurrency;
+
+namespace DthGrains.Contracts.Runs;
+
+/// <summary>One simulation run: its plan, shard states and results summary. Key: the run id.</summary>
+public interface IRunGrain : IGrainWithStringKey
+{
+    /// <summary>Checks the policy (action simulate) for every dataset, records the submission and starts dispatching shards.</summary>
+    Task<Outcome<RunView>> SubmitAsync(RunRequest request, CommandContext context);
+
+    /// <summary>The run's status and progress, for its owner, auditors and platform admins.</summary>
+    [ReadOnly]
+    Task<Outcome<RunView>> GetAsync(Actor viewer);
+
+    /// <summary>Cancels the run: no shard is dispatched or counted after this.</summary>
+    Task<Outcome<RunView>> CancelAsync(string? reason, CommandContext context);
+
+    /// <summary>A worker's result for one shard; idempotent by shard index (a repeat is ignored).</summary>
+    Task ReportShardAsync(ShardResult result);
+
+    /// <summary>A worker's progress inside a shard (subjects done so far); ephemeral.</summary>
+    [OneWay]
+    Task ReportProgressAsync(int shard, long subjectsDone);
+
+    /// <summary>Adds (or refreshes) a follower of durable events and progress; returns the stream's current version.</summary>
+    Task<long> FollowAsync(IRunObserver observer);
+
+    /// <summary>Removes a follower.</summary>
+    Task UnfollowAsync(IRunObserver observer);
+}
+
+/// <summary>Executes shards off the grain turn. Key: <c>{runId}/{shard}</c>; placed on hpc silos first.</summary>
+public interface IRunWorkerGrain : IGrainWithStringKey
+{
+    /// <summary>
+    /// Starts the shard unless this activation already runs or ran it (then re-reports an unacknowledged result). True when started.
+    /// Interleaves: the worker may be awaiting the run (its report) while the run asks it again.
+    /// </summary>
+    [AlwaysInterleave]
+    Task<bool> EnsureRunningAsync(ShardWork work);
+
+    /// <summary>Stops the shard at the next chunk; nothing is reported.</summary>
+    [OneWay, AlwaysInterleave]
+    Task CancelAsync();
+}
+
+/// <summary>A follower of a run (an SSE stream on some silo).</summary>
+public interface IRunObserver : IGrainObserver
+{
+    [OneWay]
+    Task OnEventAsync(RunStreamEvent e);
+
+    [OneWay]
+    Task OnProgressAsync(RunProgress progress);
+}

@@ -1,0 +1,136 @@
+namespace DthGrains.Contracts.Runs;
+
+/// <summary>What a run computes over its subjects.</summary>
+public enum RunKind
+{
+    /// <summary>One parameter set under one scenario.</summary>
+    Single,
+
+    /// <summary>One parameter set under several named scenarios.</summary>
+    ScenarioSet,
+
+    /// <summary>A full grid (pointsPerAxis) or a Latin hypercube (size) over parameter ranges.</summary>
+    Sweep,
+
+    /// <summary>Parameter uncertainty: named parameters drawn lognormal around their values with a CV.</summary>
+    MonteCarlo,
+
+    /// <summary>A virtual cohort: every parameter with an inter-individual distribution varies.</summary>
+    CohortTrial,
+
+    /// <summary>First-order and total Sobol indices of the mean of the first output.</summary>
+    Sensitivity,
+}
+
+public enum RunStatus
+{
+    Submitted,
+    Running,
+    Suspended,
+    Cancelled,
+    Failed,
+    Completed,
+}
+
+/// <summary>Solver settings of a run; absent values take the engine's defaults.</summary>
+[GenerateSerializer, Immutable, Alias("dth.runs.solver")]
+public sealed record RunSolverSettings(
+    [property: Id(0)] string? Method = null,
+    [property: Id(1)] double? RelativeTolerance = null,
+    [property: Id(2)] double? AbsoluteTolerance = null,
+    [property: Id(3)] double? MaxStep = null,
+    [property: Id(4)] int? MaxSteps = null);
+
+/// <summary>A parameter range of a sweep or a sensitivity study (uniform between the bounds).</summary>
+[GenerateSerializer, Immutable, Alias("dth.runs.range")]
+public sealed record ParameterRange(
+    [property: Id(0)] string Parameter,
+    [property: Id(1)] double Lower,
+    [property: Id(2)] double Upper);
+
+/// <summary>An uncertain parameter: lognormal with the parameter's value as median and this coefficient of variation.</summary>
+[GenerateSerializer, Immutable, Alias("dth.runs.uncertainty")]
+public sealed record ParameterUncertainty(
+    [property: Id(0)] string Parameter,
+    [property: Id(1)] double Cv);
+
+/// <summary>
+/// A run request: the model (id and version), the scenario (and its duration, in the model's time unit), the solver
+/// settings, the size, the seed and the datasets it uses, with the purpose of the use. Everything that determines the
+/// results is in here; its canonical hash names them.
+/// </summary>
+[GenerateSerializer, Immutable, Alias("dth.runs.request")]
+public sealed record RunRequest(
+    [property: Id(0)] RunKind Kind,
+    [property: Id(1)] string Model,
+    [property: Id(2)] string? ModelVersion = null,
+    [property: Id(3)] string? Scenario = null,
+    [property: Id(4)] string[]? Scenarios = null,
+    [property: Id(5)] double? Duration = null,
+    [property: Id(6)] double? OutputStep = null,
+    [property: Id(7)] RunSolverSettings? Solver = null,
+    [property: Id(8)] int? Size = null,
+    [property: Id(9)] ulong Seed = 0,
+    [property: Id(10)] string[]? Datasets = null,
+    [property: Id(11)] string? Purpose = null,
+    [property: Id(12)] IReadOnlyDictionary<string, double>? Parameters = null,
+    [property: Id(13)] ParameterRange[]? Ranges = null,
+    [property: Id(14)] int? PointsPerAxis = null,
+    [property: Id(15)] ParameterUncertainty[]? Uncertain = null,
+    [property: Id(16)] int? ShardSize = null,
+    [property: Id(17)] double[]? Percentiles = null);
+
+/// <summary>A run as its owner sees it: status and progress. Results are in the read model (GET /api/runs/{id}).</summary>
+[GenerateSerializer, Immutable, Alias("dth.runs.view")]
+public sealed record RunView(
+    [property: Id(0)] string Id,
+    [property: Id(1)] string Owner,
+    [property: Id(2)] RunKind Kind,
+    [property: Id(3)] RunStatus Status,
+    [property: Id(4)] string? StatusReason,
+    [property: Id(5)] int ShardsTotal,
+    [property: Id(6)] int ShardsDone,
+    [property: Id(7)] long SubjectsTotal,
+    [property: Id(8)] long SubjectsDone,
+    [property: Id(9)] string RequestHash,
+    [property: Id(10)] long Version,
+    [property: Id(11)] DateTimeOffset SubmittedAt,
+    [property: Id(12)] DateTimeOffset UpdatedAt);
+
+/// <summary>One shard handed to a worker: subjects [From, To) of the run's request.</summary>
+[GenerateSerializer, Immutable, Alias("dth.runs.shard-work")]
+public sealed record ShardWork(
+    [property: Id(0)] string RunId,
+    [property: Id(1)] int Shard,
+    [property: Id(2)] long From,
+    [property: Id(3)] long To,
+    [property: Id(4)] RunRequest Request);
+
+/// <summary>A worker's answer: the shard's partial statistics and per-subject rows (a JSON document), or the error.</summary>
+[GenerateSerializer, Immutable, Alias("dth.runs.shard-result")]
+public sealed record ShardResult(
+    [property: Id(0)] string RunId,
+    [property: Id(1)] int Shard,
+    [property: Id(2)] byte[]? Payload,
+    [property: Id(3)] string Silo,
+    [property: Id(4)] double ElapsedMs,
+    [property: Id(5)] string? Error = null);
+
+/// <summary>Ephemeral progress for followers: not stored, coalesced per follower.</summary>
+[GenerateSerializer, Immutable, Alias("dth.runs.progress")]
+public sealed record RunProgress(
+    [property: Id(0)] string RunId,
+    [property: Id(1)] RunStatus Status,
+    [property: Id(2)] int ShardsDone,
+    [property: Id(3)] int ShardsTotal,
+    [property: Id(4)] long SubjectsDone,
+    [property: Id(5)] long SubjectsTotal,
+    [property: Id(6)] long Version);
+
+/// <summary>A durable event of a run's stream, as followers see it: its version (the SSE id), type and a compact JSON body.</summary>
+[GenerateSerializer, Immutable, Alias("dth.runs.stream-event")]
+public sealed record RunStreamEvent(
+    [property: Id(0)] string RunId,
+    [property: Id(1)] long Version,
+    [property: Id(2)] string Type,
+    [property: Id(3)] string Json);

@@ -1,0 +1,92 @@
+using System.Globalization;
+using System.Security.Cryptography;
+using System.Text;
+using DthGrains.Contracts.Platform;
+using DthGrains.Contracts.Runs;
+using DthGrains.Domain.Platform;
+using DthGrains.Simulation.Cohorts;
+
+namespace DthGrains.Domain.Runs;
+
+/// <summary>Pure decide functions of a simulation run.</summary>
+public static class RunDecisions
+{
+    /// <summary>Who may see and cancel a run: its owner, auditors (see only), platform admins, the platform.</summary>
+    public static bool MaySee(RunState s, Actor viewer) =>
+        s.Exists && (viewer.Subject == s.Submitted!.Owner || viewer.HasRole(Roles.Auditor) || viewer.HasRole(Roles.PlatformAdmin) || viewer.HasRole(Roles.System));
+
+    /// <summary>Records the submission and the start. The grants are those the policy decision point named for each dataset.</summary>
+    public static Decision Submit(RunState s, RunPlan plan, Actor actor, RunDataset[] datasets, string[] grants, DateTimeOffset now)
+    {
+        if (!actor.HasRole(Roles.Researcher)) return Problem.Forbidden("Runs are submitted by researchers.");
+        if (s.Exists) return Problem.Conflict($"Run '{s.Id}' exists.", s.Version);
+        var r = plan.Request;
+        var info = plan.Model.Info;
+        return Decision.Of(
+            new RunSubmitted(s.Id, actor.Subject, actor.Name, actor.Institution, actor.Roles.IsDefault ? [] : [.. actor.Roles], r.Kind, r,
+                info.Id, info.Version, RunPlanner.EngineVersion, plan.RequestHash, r.Seed, r.Solver!, datasets, grants.Distinct().Order(StringComparer.Ordinal).ToArray(),
+                datasets.Length > 0 ? r.Purpose : null, plan.Shards, plan.ShardSize, plan.Subjects, plan.Times, plan.Outputs, now),
+            new RunStarted(s.Id, now));
+    }
+
+    /// <summary>
+    /// Counts a shard once: a repeat of a completed shard, or any shard after the run ended (cancelled, failed,
+    /// completed), appends nothing. Nor does a shard that finishes while the run is suspended: nothing completes after
+    /// a suspension; the shard runs again after the resumption (with the same result). The last shard also completes
+    /// the run, with the merged results.
+    /// </summary>
+    public static Decision CompleteShard(RunState s, ShardCompleted shard, RunPlan plan)
+    {
+        if (!s.Exists) return Problem.NotFound($"Run '{s.Id}'");
+        if (s.IsTerminal || s.Status == RunStatus.Suspended || s.Shards.ContainsKey(shard.Shard)) return Decision.Nothing;
+        if (shard.Shard < 0 || shard.Shard >= s.ShardsTotal) return Problem.Invalid("shard", $"Run '{s.Id}' has shards 0 to {s.ShardsTotal - 1}.");
+        var (from, to) = plan.ShardRange(shard.Shard);
+        if (shard.From != from || shard.To != to) return Problem.Invalid("shard", $"Shard {shard.Shard} covers subjects [{from}, {to}).");
+        if (s.Shards.Count + 1 < s.ShardsTotal) return Decision.Of(shard);
+        var all = s.Shards.SetItem(shard.Shard, shard);
+        return Decision.Of(shard, Complete(s, all, plan, shard.CompletedAt));
+    }
+
+    /// <summary>Merges the shards in shard-index order, never arrival order: the same request gives bit-identical results.</summary>
+    public static RunCompleted Complete(RunState s, IReadOnlyDictionary<int, ShardCompleted> shards, RunPlan plan, DateTimeOffset now)
+    {
+        var sub = s.Submitted!;
+        var ordered = shards.OrderBy(p => p.Key).Select(p => p.Value).ToList();
+        RunSummary? summary = null;
+        var hash = new StringBuilder();
+        if (ordered.All(x => x.Statistics is not null))
+        {
+            var merged = CohortPartial.Merge(ordered.Select(x => x.Statistics!.ToPartial(sub.ModelId, sub.ModelVersion, sub.Seed, sub.Times, sub.Outputs)));
+            summary = RunSummary.From(merged, plan.Request.Percentiles ?? RunPlanner.DefaultPercentiles, plan.Units);
+            hash.Append(ShardStatistics.From(merged).Data);
+        }
+        foreach (var row in ordered.SelectMany(x => x.Subjects)) hash.Append(row?.ToString("R", CultureInfo.InvariantCulture) ?? "null").Append(',');
+        var sensitivity = ordered.Select(x => x.Sensitivity).FirstOrDefault(x => x is not null);
+        if (sensitivity is not null) hash.Append(string.Join(',', sensitivity.FirstOrder.Concat(sensitivity.Total).Select(v => v?.ToString("R", CultureInfo.InvariantCulture))));
+        var resultHash = Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(hash.ToString())));
+        return new RunCompleted(s.Id, sub.ModelId, sub.ModelVersion, sub.EngineVersion, sub.RequestHash, sub.Seed, sub.Solver, sub.Datasets, [.. s.Grants],
+            sub.Shards, sub.Subjects, ordered.Sum(x => x.Statistics?.Failed ?? 0), summary, sensitivity, resultHash, now);
+    }
+
+    /// <summary>A grant stopped permitting the run: suspend it (only a running run).</summary>
+    public static Decision Suspend(RunState s, string reason, string? dataset, DateTimeOffset now) =>
+        s.Status == RunStatus.Running ? Decision.Of(new RunSuspended(s.Id, reason, dataset, now)) : Decision.Nothing;
+
+    /// <summary>Every dataset is permitted again: resume (only a suspended run).</summary>
+    public static Decision Resume(RunState s, string[] grants, DateTimeOffset now) =>
+        s.Status == RunStatus.Suspended ? Decision.Of(new RunResumed(s.Id, grants.Distinct().Order(StringComparer.Ordinal).ToArray(), now)) : Decision.Nothing;
+
+    public static Decision Cancel(RunState s, Actor actor, string? reason, DateTimeOffset now)
+    {
+        if (!MaySee(s, actor)) return Problem.NotFound($"Run '{s.Id}'");
+        if (actor.Subject != s.Submitted!.Owner && !actor.HasRole(Roles.PlatformAdmin) && !actor.HasRole(Roles.System))
+            return Problem.Forbidden("Only the run's owner or a platform admin cancels a run.");
+        if (s.IsTerminal) return Problem.Conflict($"The run is {s.Status.ToString().ToLowerInvariant()}; there is nothing to cancel.", s.Version);
+        var why = string.IsNullOrWhiteSpace(reason) ? "no reason given" : reason.Trim();
+        if (why.Length > 1000 || why.Any(char.IsControl)) return Problem.Invalid("reason", "'reason' is at most 1000 characters without control characters.");
+        return Decision.Of(new RunCancelled(s.Id, actor.Subject, why, now));
+    }
+
+    public static Decision Fail(RunState s, string reason, DateTimeOffset now) =>
+        s.Exists && !s.IsTerminal ? Decision.Of(new RunFailed(s.Id, reason, now)) : Decision.Nothing;
+}

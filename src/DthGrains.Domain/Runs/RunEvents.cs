@@ -1,0 +1,101 @@
+using DthGrains.Contracts.Runs;
+
+namespace DthGrains.Domain.Runs;
+
+/// <summary>A dataset a run uses: its id, the version used and the institution that owns it.</summary>
+public sealed record RunDataset(string Id, string Version, string Institution);
+
+/// <summary>
+/// The submission, with the provenance every result of the run points at: model id and version, engine version,
+/// solver settings, seed, canonical request hash, datasets (id and version) and the grants that permitted their use.
+/// The request is stored normalised (defaults filled in), so replaying it gives the same plan.
+/// </summary>
+public sealed record RunSubmitted(
+    string Id,
+    string Owner,
+    string OwnerName,
+    string? OwnerInstitution,
+    string[] OwnerRoles,
+    RunKind Kind,
+    RunRequest Request,
+    string ModelId,
+    string ModelVersion,
+    string EngineVersion,
+    string RequestHash,
+    ulong Seed,
+    RunSolverSettings Solver,
+    RunDataset[] Datasets,
+    string[] Grants,
+    string? Purpose,
+    int Shards,
+    int ShardSize,
+    long Subjects,
+    double[] Times,
+    string[] Outputs,
+    DateTimeOffset SubmittedAt);
+
+/// <summary>Shards are being handed to workers.</summary>
+public sealed record RunStarted(string Id, DateTimeOffset StartedAt);
+
+/// <summary>
+/// One shard's result: partial statistics (mergeable, binary-encoded), one summary row per subject (per output: min,
+/// mean, max, final; null where a solve failed) or the sensitivity indices. At most one per shard index.
+/// </summary>
+public sealed record ShardCompleted(
+    string Id,
+    int Shard,
+    long From,
+    long To,
+    ShardStatistics? Statistics,
+    double?[] Subjects,
+    SensitivityResult? Sensitivity,
+    string Silo,
+    double ElapsedMs,
+    DateTimeOffset CompletedAt);
+
+/// <summary>A grant the run relies on no longer permits it: no shard is dispatched until a grant permits it again.</summary>
+public sealed record RunSuspended(string Id, string Reason, string? Dataset, DateTimeOffset SuspendedAt);
+
+public sealed record RunResumed(string Id, string[] Grants, DateTimeOffset ResumedAt);
+
+public sealed record RunCancelled(string Id, string By, string Reason, DateTimeOffset CancelledAt);
+
+public sealed record RunFailed(string Id, string Reason, DateTimeOffset FailedAt);
+
+/// <summary>The results and their provenance (the same fields as the submission, plus the grants used over the run).</summary>
+public sealed record RunCompleted(
+    string Id,
+    string ModelId,
+    string ModelVersion,
+    string EngineVersion,
+    string RequestHash,
+    ulong Seed,
+    RunSolverSettings Solver,
+    RunDataset[] Datasets,
+    string[] Grants,
+    int Shards,
+    long Subjects,
+    long Failed,
+    RunSummary? Summary,
+    SensitivityResult? Sensitivity,
+    string ResultHash,
+    DateTimeOffset CompletedAt);
+
+public static class RunEventTypes
+{
+    public static readonly IReadOnlyDictionary<Type, string> Names = new Dictionary<Type, string>
+    {
+        [typeof(RunSubmitted)] = "runs.run_submitted",
+        [typeof(RunStarted)] = "runs.run_started",
+        [typeof(ShardCompleted)] = "runs.shard_completed",
+        [typeof(RunSuspended)] = "runs.run_suspended",
+        [typeof(RunResumed)] = "runs.run_resumed",
+        [typeof(RunCancelled)] = "runs.run_cancelled",
+        [typeof(RunFailed)] = "runs.run_failed",
+        [typeof(RunCompleted)] = "runs.run_completed",
+    };
+
+    public const string StreamPrefix = "run:";
+
+    public static string StreamOf(string runId) => $"{StreamPrefix}{runId}";
+}

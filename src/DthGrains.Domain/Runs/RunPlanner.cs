@@ -1,0 +1,356 @@
+using System.Globalization;
+using System.Security.Cryptography;
+using System.Text.Json;
+using DthGrains.Contracts.Governance;
+using DthGrains.Contracts.Platform;
+using DthGrains.Contracts.Runs;
+using DthGrains.Domain.Governance;
+using DthGrains.Domain.Platform;
+using DthGrains.Simulation.Cohorts;
+using DthGrains.Simulation.Models;
+using DthGrains.Simulation.Reproducibility;
+using DthGrains.Simulation.Scenarios;
+using DthGrains.Simulation.Solvers;
+
+namespace DthGrains.Domain.Runs;
+
+/// <summary>
+/// A validated run: the normalised request (every default filled in) and everything derived from it. Workers plan
+/// again from the normalised request and get the same subjects, grid and shards: the plan depends on nothing else.
+/// </summary>
+public sealed class RunPlan
+{
+    internal RunPlan(RunRequest request, ModelDefinition model, Scenario scenario, IReadOnlyList<Scenario> scenarios, SolverOptions solver,
+        double[] times, long subjects, int shardSize, int shards, string requestHash)
+    {
+        Request = request; Model = model; Scenario = scenario; Scenarios = scenarios; Solver = solver; Times = times;
+        Subjects = subjects; ShardSize = shardSize; Shards = shards; RequestHash = requestHash;
+    }
+
+    public RunRequest Request { get; }
+    public ModelDefinition Model { get; }
+    public Scenario Scenario { get; }
+    public IReadOnlyList<Scenario> Scenarios { get; }
+    public SolverOptions Solver { get; }
+    public double[] Times { get; }
+    public long Subjects { get; }
+    public int ShardSize { get; }
+    public int Shards { get; }
+    public string RequestHash { get; }
+
+    public string[] Outputs => Model.Info.Outputs.Select(o => o.Name).ToArray();
+
+    public string[] Units => Model.Info.Outputs.Select(o => o.Unit.Symbol).ToArray();
+
+    public (long From, long To) ShardRange(int shard) =>
+        (shard * (long)ShardSize, Math.Min(Subjects, (shard + 1) * (long)ShardSize));
+}
+
+/// <summary>What one shard produced (before it becomes a <see cref="ShardCompleted"/>).</summary>
+public sealed record ShardOutput(ShardStatistics? Statistics, double?[] Subjects, SensitivityResult? Sensitivity);
+
+/// <summary>Validates and normalises run requests, hashes them canonically, and executes shards with the engine.</summary>
+public static class RunPlanner
+{
+    /// <summary>The engine that computes results: named in every run's provenance.</summary>
+    public static readonly string EngineVersion =
+        "dthgrains-simulation/" + (typeof(SubjectShardRunner).Assembly.GetName().Version?.ToString(3) ?? "0.0.0");
+
+    public const string HashSchema = "dth.runs.request/1";
+    public const int MaxSubjects = 1_000_000;
+    public const int MaxShards = 10_000;
+    public const int MaxTimes = 2_000;
+    public const double SketchCompression = 50;
+    public static readonly double[] DefaultPercentiles = [5, 25, 50, 75, 95];
+
+    public static (RunPlan? Plan, Problem? Problem) Plan(RunRequest r)
+    {
+        var errors = new FieldErrors();
+        ModelDefinition? model = null;
+        try
+        {
+            if (string.IsNullOrWhiteSpace(r.Model)) errors.Add("model", "'model' is required (hovorka, bergman, windkessel, pkpd or a model id).");
+            else model = ModelLibrary.Get(r.Model, r.ModelVersion);
+        }
+        catch (ArgumentException e)
+        {
+            errors.Add("model", e.Message);
+        }
+        if (!Enum.IsDefined(r.Kind)) errors.Add("kind", "'kind' is single, scenario-set, sweep, monte-carlo, cohort-trial or sensitivity.");
+        var datasets = r.Datasets ?? [];
+        errors.Require(datasets.Length <= 20, "datasets", "Name at most 20 datasets.")
+              .Require(datasets.All(Ids.IsValid), "datasets", $"Each dataset is an id ({Ids.Rule}).")
+              .Require(datasets.Distinct().Count() == datasets.Length, "datasets", "Name each dataset once.");
+        if (datasets.Length > 0 && !AccessPolicy.TryParse<EhdsPurpose>(r.Purpose, out _))
+            errors.Add("purpose", "A run on datasets states its purpose, one of: " + string.Join(", ", Enum.GetValues<EhdsPurpose>().Select(AccessPolicy.Kebab)) + ".");
+        if (model is null) return (null, errors.ToProblem());
+
+        var info = model.Info;
+        double[] baseParameters = model.DefaultParameters();
+        foreach (var (name, value) in r.Parameters ?? new Dictionary<string, double>())
+        {
+            if (!info.Parameters.Any(p => p.Name == name)) errors.Add("parameters", $"Model '{info.Id}' has no parameter '{name}'.");
+            else if (!double.IsFinite(value)) errors.Add("parameters", $"'{name}' must be a finite number.");
+            else baseParameters[info.ParameterIndex(name)] = value;
+        }
+
+        // Scenarios and the time grid.
+        var scenarioNames = r.Kind == RunKind.ScenarioSet ? (r.Scenarios ?? []) : [r.Scenario ?? "reference"];
+        if (r.Kind == RunKind.ScenarioSet && scenarioNames.Length is 0 or > 50) errors.Add("scenarios", "A scenario set names 1 to 50 scenarios.");
+        var scenarios = new List<Scenario>();
+        foreach (var name in scenarioNames)
+        {
+            if (ResolveScenario(model, name) is { } s) scenarios.Add(s);
+            else errors.Add(r.Kind == RunKind.ScenarioSet ? "scenarios" : "scenario", $"Unknown scenario '{name}' for model '{info.Id}'. Known: {string.Join(", ", KnownScenarios(model))}.");
+        }
+        double referenceDuration = scenarios.Count > 0 ? scenarios.Max(s => s.TimeUnit.ConvertTo(s.Duration, info.TimeUnit)) : 1;
+        double duration = r.Duration ?? referenceDuration;
+        if (!(duration > 0 && duration <= 1e7)) errors.Add("duration", $"'duration' is the simulated period in {info.TimeUnit.Symbol}, greater than 0.");
+        double step = r.OutputStep ?? DefaultStep(info, duration);
+        if (!(step > 0) || duration / step > MaxTimes) errors.Add("outputStep", $"'outputStep' is greater than 0 and gives at most {MaxTimes} output times.");
+        // A shorter period keeps the events inside it.
+        scenarios = scenarios.Select(s =>
+        {
+            var d = info.TimeUnit.ConvertTo(duration, s.TimeUnit);
+            return s with { Duration = d, Events = s.Events.Where(e => e.Time <= d).ToArray() };
+        }).ToList();
+        foreach (var s in scenarios)
+        {
+            try { CompiledScenario.Compile(info, s); }
+            catch (ArgumentException e) { errors.Add("scenario", e.Message); }
+        }
+
+        // Solver.
+        var settings = r.Solver ?? new RunSolverSettings();
+        SolverKind kind = SolverKind.Auto;
+        if (settings.Method is { } method && !TryMethod(method, out kind)) errors.Add("solver.method", "'solver.method' is auto, dormand-prince45 or rodas4.");
+        var solver = new SolverOptions(kind, settings.RelativeTolerance ?? 1e-6, settings.AbsoluteTolerance ?? 1e-9, settings.MaxStep ?? double.PositiveInfinity, settings.MaxSteps ?? 1_000_000);
+        try { solver.Validate(); }
+        catch (ArgumentOutOfRangeException e) { errors.Add("solver", e.Message.Split(Environment.NewLine)[0]); }
+
+        // Size per kind.
+        long subjects = 1;
+        int? size = r.Size;
+        switch (r.Kind)
+        {
+            case RunKind.Single:
+                errors.Require(size is null or 1, "size", "A single run has size 1.");
+                size = 1;
+                break;
+            case RunKind.ScenarioSet:
+                subjects = scenarioNames.Length;
+                size = scenarioNames.Length;
+                break;
+            case RunKind.Sweep:
+                CheckRanges(r.Ranges, info, errors);
+                if (r.PointsPerAxis is { } points)
+                {
+                    double total = Math.Pow(points, r.Ranges?.Length ?? 0);
+                    errors.Require(points is >= 1 and <= 1000 && total <= MaxSubjects, "pointsPerAxis", $"'pointsPerAxis' gives a grid of at most {MaxSubjects} points.");
+                    subjects = (long)Math.Min(total, MaxSubjects);
+                    size = null;
+                }
+                else
+                {
+                    errors.Require(size is >= 1 and <= MaxSubjects, "size", $"A Latin hypercube sweep has a size of 1 to {MaxSubjects} (or give pointsPerAxis for a grid).");
+                    subjects = size ?? 1;
+                }
+                break;
+            case RunKind.MonteCarlo:
+                CheckUncertain(r.Uncertain, info, errors);
+                errors.Require(size is >= 1 and <= MaxSubjects, "size", $"'size' is the number of draws, 1 to {MaxSubjects}.");
+                subjects = size ?? 1;
+                break;
+            case RunKind.CohortTrial:
+                errors.Require(size is >= 1 and <= MaxSubjects, "size", $"'size' is the number of virtual patients, 1 to {MaxSubjects}.");
+                errors.Require(info.Parameters.Any(p => p.Variability is not null), "model", $"Model '{info.Id}' has no inter-individual distributions.");
+                subjects = size ?? 1;
+                break;
+            case RunKind.Sensitivity:
+                if (r.Uncertain is { Length: > 0 }) CheckUncertain(r.Uncertain, info, errors);
+                else CheckRanges(r.Ranges, info, errors);
+                errors.Require(size is >= 2 and <= 100_000, "size", "'size' is the number of Sobol base samples, 2 to 100000.");
+                subjects = (long)(size ?? 2) * (InputsOf(r).Length + 2);
+                break;
+        }
+
+        var percentiles = r.Percentiles ?? DefaultPercentiles;
+        errors.Require(percentiles.Length is >= 1 and <= 20 && percentiles.All(p => p is > 0 and < 100), "percentiles", "'percentiles' are 1 to 20 numbers between 0 and 100.");
+        int shardSize = r.Kind == RunKind.Sensitivity ? (int)Math.Min(subjects, int.MaxValue) : r.ShardSize ?? DefaultShardSize(subjects);
+        errors.Require(shardSize >= 1 && (subjects + shardSize - 1) / shardSize <= MaxShards, "shardSize", $"'shardSize' is at least 1 and gives at most {MaxShards} shards.");
+        if (errors.ToProblem() is { } invalid) return (null, invalid);
+
+        var normalised = r with
+        {
+            Model = info.Id, ModelVersion = info.Version, Scenario = r.Kind == RunKind.ScenarioSet ? null : scenarioNames[0],
+            Scenarios = r.Kind == RunKind.ScenarioSet ? scenarioNames : null, Duration = duration, OutputStep = step,
+            Solver = new RunSolverSettings(AccessPolicy.Kebab(kind), solver.RelativeTolerance, solver.AbsoluteTolerance, settings.MaxStep, solver.MaxSteps),
+            Size = size, Datasets = datasets, Percentiles = percentiles, ShardSize = r.Kind == RunKind.Sensitivity ? null : shardSize,
+        };
+        var times = new OutputGrid(0, duration, step).Times();
+        int shards = (int)((subjects + shardSize - 1) / shardSize);
+        var hash = Hash(normalised, info, scenarios[0], solver, new OutputGrid(0, duration, step));
+        return (new RunPlan(normalised, model, scenarios[0], scenarios, solver, times, subjects, shardSize, shards, hash), null);
+    }
+
+    /// <summary>Batches big enough that messaging costs little next to the numerics: about 8 shards, 25 to 2000 subjects each.</summary>
+    public static int DefaultShardSize(long subjects) => (int)Math.Clamp((subjects + 7) / 8, Math.Min(25, Math.Max(1, subjects)), 2000);
+
+    private static double DefaultStep(ModelInfo info, double duration) => info.TimeUnit.Symbol switch
+    {
+        "min" => duration > 600 ? 15 : 5,
+        "h" => 1,
+        "s" => 0.01,
+        _ => duration / 100,
+    };
+
+    /// <summary>Kebab names of the solver kinds: auto, dormand-prince45, rodas4.</summary>
+    private static bool TryMethod(string name, out SolverKind kind) => AccessPolicy.TryParse(name, out kind);
+
+    private static void CheckRanges(ParameterRange[]? ranges, ModelInfo info, FieldErrors errors)
+    {
+        if (ranges is not { Length: >= 1 and <= 10 }) { errors.Add("ranges", "Give 1 to 10 parameter ranges {parameter, lower, upper}."); return; }
+        foreach (var g in ranges)
+        {
+            if (!info.Parameters.Any(p => p.Name == g.Parameter)) errors.Add("ranges", $"Model '{info.Id}' has no parameter '{g.Parameter}'.");
+            else if (!(double.IsFinite(g.Lower) && double.IsFinite(g.Upper) && g.Lower < g.Upper)) errors.Add("ranges", $"The range of '{g.Parameter}' needs lower < upper.");
+        }
+    }
+
+    private static void CheckUncertain(ParameterUncertainty[]? uncertain, ModelInfo info, FieldErrors errors)
+    {
+        if (uncertain is not { Length: >= 1 and <= 20 }) { errors.Add("uncertain", "Give 1 to 20 uncertain parameters {parameter, cv}."); return; }
+        foreach (var u in uncertain)
+        {
+            if (!info.Parameters.Any(p => p.Name == u.Parameter)) errors.Add("uncertain", $"Model '{info.Id}' has no parameter '{u.Parameter}'.");
+            else if (!(u.Cv is > 0 and <= 5)) errors.Add("uncertain", $"The CV of '{u.Parameter}' is between 0 and 5.");
+        }
+        if (uncertain.Select(u => u.Parameter).Distinct().Count() != uncertain.Length) errors.Add("uncertain", "Name each uncertain parameter once.");
+    }
+
+    private static string[] InputsOf(RunRequest r) =>
+        r.Uncertain is { Length: > 0 } u ? u.Select(x => x.Parameter).ToArray() : (r.Ranges ?? []).Select(x => x.Parameter).ToArray();
+
+    public static IEnumerable<string> KnownScenarios(ModelDefinition model) =>
+        model is BergmanMinimalModel ? ["reference", "day"] : ["reference"];
+
+    private static Scenario? ResolveScenario(ModelDefinition model, string name) => name switch
+    {
+        "reference" => model.ReferenceScenario,
+        "day" when model is BergmanMinimalModel => BergmanMinimalModel.MixedMealDay,
+        _ => null,
+    };
+
+    /// <summary>SHA-256 over the engine's canonical request (RequestHasher) and the run's own fields in a fixed order.</summary>
+    private static string Hash(RunRequest r, ModelInfo info, Scenario scenario, SolverOptions solver, OutputGrid grid)
+    {
+        var simulation = new SimulationRequest(info.Id, info.Version, scenario, solver, grid, r.Parameters, r.Seed,
+            r.Kind is RunKind.CohortTrial or RunKind.MonteCarlo ? new CohortSpec(r.Size ?? 1, r.Uncertain?.Select(u => u.Parameter).ToArray(), r.Percentiles) : null);
+        using var ms = new MemoryStream();
+        ms.Write(RequestHasher.Canonicalize(simulation));
+        ms.WriteByte((byte)'\n');
+        using (var w = new Utf8JsonWriter(ms))
+        {
+            w.WriteStartObject();
+            w.WriteString("schema", HashSchema);
+            w.WriteString("kind", AccessPolicy.Kebab(r.Kind));
+            w.WriteStartArray("scenarios");
+            foreach (var s in r.Scenarios ?? []) w.WriteStringValue(s);
+            w.WriteEndArray();
+            w.WriteStartArray("ranges");
+            foreach (var g in r.Ranges ?? []) { w.WriteStartArray(); w.WriteStringValue(g.Parameter); Num(w, g.Lower); Num(w, g.Upper); w.WriteEndArray(); }
+            w.WriteEndArray();
+            if (r.PointsPerAxis is { } p) w.WriteNumber("pointsPerAxis", p); else w.WriteNull("pointsPerAxis");
+            w.WriteStartArray("uncertain");
+            foreach (var u in r.Uncertain ?? []) { w.WriteStartArray(); w.WriteStringValue(u.Parameter); Num(w, u.Cv); w.WriteEndArray(); }
+            w.WriteEndArray();
+            if (r.Size is { } size) w.WriteNumber("size", size); else w.WriteNull("size");
+            if (r.ShardSize is { } shard) w.WriteNumber("shardSize", shard); else w.WriteNull("shardSize");
+            w.WriteStartArray("percentiles");
+            foreach (var q in r.Percentiles ?? DefaultPercentiles) Num(w, q);
+            w.WriteEndArray();
+            w.WritePropertyName("compression");
+            Num(w, SketchCompression);
+            w.WriteStartArray("datasets");
+            foreach (var d in (r.Datasets ?? []).Order(StringComparer.Ordinal)) w.WriteStringValue(d);
+            w.WriteEndArray();
+            w.WriteEndObject();
+        }
+        return Convert.ToHexStringLower(SHA256.HashData(ms.ToArray()));
+
+        static void Num(Utf8JsonWriter w, double v) => w.WriteRawValue(v.ToString("R", CultureInfo.InvariantCulture));
+    }
+
+    /// <summary>The subjects of a (non-sensitivity) run.</summary>
+    public static ISubjectSource SubjectsOf(RunPlan plan)
+    {
+        var r = plan.Request;
+        var info = plan.Model.Info;
+        var p = plan.Model.Parameters(r.Parameters);
+        var scenario = CompiledScenario.Compile(info, plan.Scenario);
+        switch (r.Kind)
+        {
+            case RunKind.Single:
+                return new ScenarioSubjects(p, [scenario]);
+            case RunKind.ScenarioSet:
+                return new ScenarioSubjects(p, plan.Scenarios.Select(s => CompiledScenario.Compile(info, s)).ToArray());
+            case RunKind.Sweep:
+            {
+                var ranges = r.Ranges!.Select(g => new SweepRange(g.Parameter, g.Lower, g.Upper)).ToArray();
+                var rows = r.PointsPerAxis is { } points ? ParameterSweep.Grid(ranges, points) : ParameterSweep.LatinHypercube(ranges, r.Size!.Value, r.Seed);
+                return new DesignSubjects(p, ranges.Select(g => info.ParameterIndex(g.Parameter)).ToArray(), rows, scenario);
+            }
+            case RunKind.MonteCarlo:
+            {
+                var overrides = r.Uncertain!.ToDictionary(u => u.Parameter, u => (Distribution)LogNormalDistribution.FromMedianCv(p[info.ParameterIndex(u.Parameter)], u.Cv));
+                var sampler = new CohortSampler(info, p, r.Uncertain!.Select(u => u.Parameter).ToArray(), overrides: overrides);
+                return new SampledSubjects(sampler, r.Seed, plan.Subjects, scenario);
+            }
+            case RunKind.CohortTrial:
+                return new SampledSubjects(new CohortSampler(info, p), r.Seed, plan.Subjects, scenario);
+            default:
+                throw new InvalidOperationException($"A {r.Kind} run has no subject source.");
+        }
+    }
+
+    /// <summary>Executes one shard on the calling thread (callers run it off any grain turn).</summary>
+    public static ShardOutput ExecuteShard(RunPlan plan, int shard, int maxDegreeOfParallelism = 1, Action<long>? progress = null, CancellationToken ct = default)
+    {
+        if (plan.Request.Kind == RunKind.Sensitivity) return new ShardOutput(null, [], Sensitivity(plan, ct));
+        var (from, to) = plan.ShardRange(shard);
+        var runner = new SubjectShardRunner(plan.Model, plan.Solver, plan.Times, SubjectsOf(plan), plan.Request.Seed, SketchCompression);
+        var rows = new double[(to - from) * runner.SummaryWidth];
+        var partial = runner.Run(from, to, rows, maxDegreeOfParallelism, progress, ct);
+        return new ShardOutput(ShardStatistics.From(partial), RunSummary.Finite(rows), null);
+    }
+
+    private static SensitivityResult Sensitivity(RunPlan plan, CancellationToken ct)
+    {
+        var r = plan.Request;
+        var info = plan.Model.Info;
+        var p = plan.Model.Parameters(r.Parameters);
+        var names = InputsOf(r);
+        var inputs = r.Uncertain is { Length: > 0 } u
+            ? u.Select(x => (Distribution)LogNormalDistribution.FromMedianCv(p[info.ParameterIndex(x.Parameter)], x.Cv)).ToArray()
+            : r.Ranges!.Select(g => (Distribution)new UniformDistribution(g.Lower, g.Upper)).ToArray();
+        var indices = names.Select(info.ParameterIndex).ToArray();
+        var scenario = CompiledScenario.Compile(info, plan.Scenario);
+        var ws = new Simulation.Engine.SimulationWorkspace(plan.Model, plan.Solver, plan.Times);
+        var x = (double[])p.Clone();
+        var y = new double[plan.Times.Length * info.Outputs.Count];
+        int ny = info.Outputs.Count;
+        double F(double[] v)
+        {
+            ct.ThrowIfCancellationRequested();
+            p.CopyTo(x, 0);
+            for (int i = 0; i < indices.Length; i++) x[indices[i]] = v[i];
+            if (ws.Solve(scenario, x, y) != IntegrationStatus.Completed) return double.NaN;
+            double sum = 0;
+            for (int t = 0; t < plan.Times.Length; t++) sum += y[t * ny];
+            return sum / plan.Times.Length;
+        }
+        var s = Simulation.Statistics.SobolAnalysis.Compute(names, inputs, F, r.Size!.Value, r.Seed);
+        return new SensitivityResult(info.Outputs[0].Name, s.Inputs, RunSummary.Finite(s.FirstOrder), RunSummary.Finite(s.Total),
+            double.IsFinite(s.Variance) ? s.Variance : null, s.BaseSamples, s.Evaluations);
+    }
+}

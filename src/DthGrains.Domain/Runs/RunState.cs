@@ -1,0 +1,55 @@
+using System.Collections.Immutable;
+using DthGrains.Contracts.Platform;
+using DthGrains.Contracts.Runs;
+
+namespace DthGrains.Domain.Runs;
+
+/// <summary>One run, folded from its stream: submission, completed shards (by index), status.</summary>
+public sealed record RunState(
+    string Id,
+    bool Exists,
+    RunSubmitted? Submitted,
+    RunStatus Status,
+    string? StatusReason,
+    ImmutableSortedDictionary<int, ShardCompleted> Shards,
+    long SubjectsDone,
+    long Failed,
+    ImmutableArray<string> Grants,
+    RunCompleted? Completed,
+    long Version,
+    DateTimeOffset UpdatedAt)
+{
+    public static RunState Initial(string id) =>
+        new(id, false, null, RunStatus.Submitted, null, ImmutableSortedDictionary<int, ShardCompleted>.Empty, 0, 0, [], null, 0, default);
+
+    public bool IsTerminal => Status is RunStatus.Cancelled or RunStatus.Failed or RunStatus.Completed;
+
+    public int ShardsTotal => Submitted?.Shards ?? 0;
+
+    /// <summary>Shards not completed yet, in index order.</summary>
+    public IEnumerable<int> Outstanding => Enumerable.Range(0, ShardsTotal).Where(i => !Shards.ContainsKey(i));
+
+    public Actor Owner => new(Submitted!.Owner, Submitted.OwnerName, Submitted.OwnerInstitution, [.. Submitted.OwnerRoles]);
+
+    public static RunState Evolve(RunState s, object @event) => (@event switch
+    {
+        RunSubmitted e => s with { Exists = true, Submitted = e, Status = RunStatus.Submitted, Grants = [.. e.Grants], UpdatedAt = e.SubmittedAt },
+        RunStarted e => s with { Status = RunStatus.Running, UpdatedAt = e.StartedAt },
+        ShardCompleted e => s.Shards.ContainsKey(e.Shard) ? s : s with
+        {
+            Shards = s.Shards.Add(e.Shard, e),
+            SubjectsDone = s.SubjectsDone + (e.To - e.From),
+            Failed = s.Failed + (e.Statistics?.Failed ?? 0),
+            UpdatedAt = e.CompletedAt,
+        },
+        RunSuspended e => s with { Status = RunStatus.Suspended, StatusReason = e.Reason, UpdatedAt = e.SuspendedAt },
+        RunResumed e => s with { Status = RunStatus.Running, StatusReason = null, Grants = [.. s.Grants.Union(e.Grants)], UpdatedAt = e.ResumedAt },
+        RunCancelled e => s with { Status = RunStatus.Cancelled, StatusReason = $"cancelled by {e.By}: {e.Reason}", UpdatedAt = e.CancelledAt },
+        RunFailed e => s with { Status = RunStatus.Failed, StatusReason = e.Reason, UpdatedAt = e.FailedAt },
+        RunCompleted e => s with { Status = RunStatus.Completed, StatusReason = null, Completed = e, UpdatedAt = e.CompletedAt },
+        _ => s,
+    }) with { Version = s.Version + 1 };
+
+    public RunView ToView() => new(Id, Submitted!.Owner, Submitted.Kind, Status, StatusReason, ShardsTotal, Shards.Count, Submitted.Subjects, SubjectsDone,
+        Submitted.RequestHash, Version, Submitted.SubmittedAt, UpdatedAt);
+}

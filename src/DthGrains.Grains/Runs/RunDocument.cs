@@ -1,0 +1,38 @@
+using DthGrains.Contracts.Runs;
+using DthGrains.Domain.Runs;
+
+namespace DthGrains.Grains.Runs;
+
+/// <summary>A run as lists and result pages see it (inline projection): status, progress, summary and bands, provenance.</summary>
+public sealed class RunDocument
+{
+    public string Id { get; set; } = "";
+    public string Owner { get; set; } = "";
+    public string? OwnerInstitution { get; set; }
+    public RunKind Kind { get; set; }
+    public RunStatus Status { get; set; }
+    public string? StatusReason { get; set; }
+    public string ModelId { get; set; } = "";
+    public string ModelVersion { get; set; } = "";
+    public string EngineVersion { get; set; } = "";
+    public string RequestHash { get; set; } = "";
+    public ulong Seed { get; set; }
+    public string? Purpose { get; set; }
+    public RunSolverSettings? Solver { get; set; }
+    public RunRequest? Request { get; set; }
+    public RunDataset[] Datasets { get; set; } = [];
+    public string[] Grants { get; set; } = [];
+    public int ShardsTotal { get; set; }
+    public int ShardsDone { get; set; }
+    public int[] ShardsCompleted { get; set; } = [];
+    public long SubjectsTotal { get; set; }
+    public long SubjectsDone { get; set; }
+    public long Failed { get; set; }
+    public RunSummary? Summary { get; set; }
+    public SensitivityResult? Sensitivity { get; set; }
+    public string? ResultHash { get; set; }
+    public long Version { get; set; }
+    public DateTimeOffset SubmittedAt { get; set; }
+    public DateTimeOffset UpdatedAt { get; set; }
+    public DateTimeOffset? CompletedAt { get; set; }
+}

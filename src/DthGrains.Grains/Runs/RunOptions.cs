@@ -1,0 +1,39 @@
+using DthGrains.Contracts.Runs;
+
+namespace DthGrains.Grains.Runs;
+
+/// <summary>How runs are driven on this silo.</summary>
+public sealed class RunOptions
+{
+    /// <summary>Shards of one run handed to workers at once; the rest wait, so a suspension or cancellation stops the run within this many shards.</summary>
+    public int MaxShardsInFlight { get; set; } = 8;
+
+    /// <summary>Shards solved at once on this silo (about one per core).</summary>
+    public int WorkersPerSilo { get; set; } = Environment.ProcessorCount;
+
+    /// <summary>How often a run re-checks its workers (re-dispatching shards lost with a silo) and, while suspended, its grants.</summary>
+    public TimeSpan SupervisePeriod { get; set; } = TimeSpan.FromSeconds(2);
+
+    /// <summary>Period of the reminder that reactivates an unfinished run on a live silo after its silo was lost.</summary>
+    public TimeSpan KeepAlivePeriod { get; set; } = TimeSpan.FromMinutes(1);
+
+    /// <summary>Followers not refreshed for this long are forgotten.</summary>
+    public TimeSpan FollowerExpiry { get; set; } = TimeSpan.FromMinutes(2);
+}
+
+/// <summary>Bounds the shards solved at once on one silo.</summary>
+public sealed class RunWorkerSlots(Microsoft.Extensions.Options.IOptions<RunOptions> options)
+{
+    public SemaphoreSlim Slots { get; } = new(Math.Max(1, options.Value.WorkersPerSilo));
+}
+
+/// <summary>A point every shard passes before it is solved. Production lets everything through; fault tests hold shards there.</summary>
+public interface IShardGate
+{
+    ValueTask WaitAsync(ShardWork work, CancellationToken ct);
+}
+
+public sealed class OpenShardGate : IShardGate
+{
+    public ValueTask WaitAsync(ShardWork work, CancellationToken ct) => ValueTask.CompletedTask;
+}

@@ -1,0 +1,54 @@
+using DthGrains.Contracts.Runs;
+using DthGrains.Domain.Runs;
+using DthGrains.Grains.Platform;
+using Marten;
+
+namespace DthGrains.Grains.Runs;
+
+/// <summary>
+/// Keeps <see cref="RunDocument"/> in step with run streams, in the appending transaction. Incremental (the document
+/// plus the new events), because shard events carry sizeable statistics that a full re-fold would read again and again.
+/// </summary>
+public sealed class RunProjection : IInlineProjection
+{
+    public async Task ProjectAsync(IDocumentSession session, IReadOnlyList<PendingEvent> events, CancellationToken ct)
+    {
+        foreach (var stream in events.Where(e => RunEventTypes.Names.ContainsKey(e.Data.GetType())).GroupBy(e => e.StreamKey))
+        {
+            var id = stream.Key[RunEventTypes.StreamPrefix.Length..];
+            var doc = await session.LoadAsync<RunDocument>(id, ct) ?? new RunDocument { Id = id };
+            foreach (var e in stream) Apply(doc, e.Data, e.Version);
+            session.Store(doc);
+        }
+    }
+
+    public static void Apply(RunDocument d, object e, long version)
+    {
+        switch (e)
+        {
+            case RunSubmitted s:
+                d.Owner = s.Owner; d.OwnerInstitution = s.OwnerInstitution; d.Kind = s.Kind; d.Status = RunStatus.Submitted; d.ModelId = s.ModelId;
+                d.ModelVersion = s.ModelVersion; d.EngineVersion = s.EngineVersion; d.RequestHash = s.RequestHash; d.Seed = s.Seed; d.Purpose = s.Purpose;
+                d.Solver = s.Solver; d.Request = s.Request; d.Datasets = s.Datasets; d.Grants = s.Grants; d.ShardsTotal = s.Shards; d.SubjectsTotal = s.Subjects;
+                d.SubmittedAt = s.SubmittedAt; d.UpdatedAt = s.SubmittedAt;
+                break;
+            case RunStarted s: d.Status = RunStatus.Running; d.UpdatedAt = s.StartedAt; break;
+            case ShardCompleted s when !d.ShardsCompleted.Contains(s.Shard):
+                d.ShardsCompleted = [.. d.ShardsCompleted, s.Shard];
+                d.ShardsDone = d.ShardsCompleted.Length;
+                d.SubjectsDone += s.To - s.From;
+                d.Failed += s.Statistics?.Failed ?? 0;
+                d.UpdatedAt = s.CompletedAt;
+                break;
+            case RunSuspended s: d.Status = RunStatus.Suspended; d.StatusReason = s.Reason; d.UpdatedAt = s.SuspendedAt; break;
+            case RunResumed s: d.Status = RunStatus.Running; d.StatusReason = null; d.Grants = [.. d.Grants.Union(s.Grants)]; d.UpdatedAt = s.ResumedAt; break;
+            case RunCancelled s: d.Status = RunStatus.Cancelled; d.StatusReason = $"cancelled by {s.By}: {s.Reason}"; d.UpdatedAt = s.CancelledAt; break;
+            case RunFailed s: d.Status = RunStatus.Failed; d.StatusReason = s.Reason; d.UpdatedAt = s.FailedAt; break;
+            case RunCompleted s:
+                d.Status = RunStatus.Completed; d.StatusReason = null; d.Summary = s.Summary; d.Sensitivity = s.Sensitivity; d.ResultHash = s.ResultHash;
+                d.Grants = s.Grants; d.Failed = s.Failed; d.CompletedAt = s.CompletedAt; d.UpdatedAt = s.CompletedAt;
+                break;
+        }
+        d.Version = version;
+    }
+}

@@ -1,0 +1,26 @@
+using DthGrains.Grains.Platform;
+using DthGrains.Grains.Provenance;
+using Marten;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Orleans.Placement;
+
+namespace DthGrains.Grains.Runs;
+
+public static class RunServices
+{
+    /// <summary>Simulation runs: options, worker slots, the hpc-first placement, the read model and the as-of replay of run streams.</summary>
+    public static IServiceCollection AddDthRuns(this IServiceCollection services, Action<RunOptions>? configure = null)
+    {
+        services.AddOptions<RunOptions>();
+        if (configure is not null) services.Configure(configure);
+        services.AddSingleton<RunWorkerSlots>();
+        services.TryAddSingleton<IShardGate, OpenShardGate>();
+        services.AddPlacementFilter<HpcPreferenceStrategy, HpcPreferenceDirector>(ServiceLifetime.Singleton);
+        services.AddSingleton<IInlineProjection, RunProjection>();
+        services.ConfigureMarten(o => o.Schema.For<RunDocument>().Index(d => d.Owner));
+        services.AddReplayFolder(Domain.Runs.RunEventTypes.StreamPrefix, key => Domain.Runs.RunState.Initial(key[Domain.Runs.RunEventTypes.StreamPrefix.Length..]),
+            Domain.Runs.RunState.Evolve, s => s.Exists ? s.ToView() : null);
+        return services;
+    }
+}

@@ -1,0 +1,105 @@
+using System.Diagnostics;
+using System.Text.Json;
+using DthGrains.Contracts.Runs;
+using DthGrains.Domain.Runs;
+using Microsoft.Extensions.Logging;
+
+namespace DthGrains.Grains.Runs;
+
+/// <summary>
+/// Solves one shard of one run, off the grain turn and within the silo's worker slots, then reports to the run. Placed
+/// on hpc silos first. Asking it again to run its shard is harmless: it starts only once per activation, and re-reports
+/// a result the run did not acknowledge. If its silo dies, the next ask activates it afresh on a live silo.
+/// </summary>
+[HpcPreferred]
+public sealed class RunWorkerGrain(RunWorkerSlots slots, IShardGate gate, ILocalSiloDetails silo, ILogger<RunWorkerGrain> logger) : Grain, IRunWorkerGrain
+{
+    private Task? _work;
+    private CancellationTokenSource? _cancel;
+    private ShardResult? _unreported;
+
+    public Task<bool> EnsureRunningAsync(ShardWork work)
+    {
+        if (_work is not null)
+        {
+            if (_work.IsCompleted && _unreported is not null) _work = ReportAsync(work.RunId);
+            return Task.FromResult(false);
+        }
+        _cancel = new CancellationTokenSource();
+        _work = RunAsync(work, _cancel.Token);
+        return Task.FromResult(true);
+    }
+
+    /// <summary>Stops the shard; a later ask (after a resumption) starts it again.</summary>
+    public Task CancelAsync()
+    {
+        _cancel?.Cancel();
+        _cancel = null;
+        _work = null;
+        _unreported = null;
+        return Task.CompletedTask;
+    }
+
+    private async Task RunAsync(ShardWork work, CancellationToken ct)
+    {
+        var run = GrainFactory.GetGrain<IRunGrain>(work.RunId);
+        try
+        {
+            await gate.WaitAsync(work, ct);
+            await slots.Slots.WaitAsync(ct);
+            try
+            {
+                var clock = Stopwatch.StartNew();
+                var done = new StrongBox<long>();
+                // The numerics run on the thread pool, never on this grain's turn; only the counter is shared.
+                var job = Task.Run(() => Solve(work, done, ct), ct);
+                while (await Task.WhenAny(job, Task.Delay(TimeSpan.FromMilliseconds(100), ct)) != job)
+                    await run.ReportProgressAsync(work.Shard, Interlocked.Read(ref done.Value));
+                var payload = await job;
+                _unreported = new ShardResult(work.RunId, work.Shard, payload, silo.SiloAddress.ToParsableString(), clock.Elapsed.TotalMilliseconds);
+            }
+            finally
+            {
+                slots.Slots.Release();
+            }
+        }
+        catch (OperationCanceledException) when (ct.IsCancellationRequested)
+        {
+            return;
+        }
+        catch (Exception ex)
+        {
+            logger.LogError(ex, "Run {RunId}: shard {Shard} failed", work.RunId, work.Shard);
+            _unreported = new ShardResult(work.RunId, work.Shard, null, silo.SiloAddress.ToParsableString(), 0, ex.Message);
+        }
+        await ReportAsync(work.RunId);
+    }
+
+    private static byte[] Solve(ShardWork work, StrongBox<long> done, CancellationToken ct)
+    {
+        var plan = RunPlanner.Plan(work.Request).Plan ?? throw new InvalidOperationException("The run's request does not plan.");
+        var output = RunPlanner.ExecuteShard(plan, work.Shard, 1, n => Interlocked.Exchange(ref done.Value, n), ct);
+        return JsonSerializer.SerializeToUtf8Bytes(output, RunGrain.PayloadJson);
+    }
+
+    private async Task ReportAsync(string runId)
+    {
+        if (_unreported is not { } result) return;
+        try
+        {
+            await GrainFactory.GetGrain<IRunGrain>(runId).ReportShardAsync(result);
+            _unreported = null;
+            DeactivateOnIdle();
+        }
+        catch (Exception ex)
+        {
+            // The run's silo may be gone: it comes back on a live silo and asks again, and the result is reported then.
+            logger.LogInformation(ex, "Run {RunId}: shard {Shard} result not acknowledged yet", runId, result.Shard);
+        }
+    }
+
+    private sealed class StrongBox<T>
+    {
+        public T Value = default!;
+    }
+}

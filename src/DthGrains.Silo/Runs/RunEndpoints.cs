@@ -1,0 +1,253 @@
+using System.Globalization;
+using DthGrains.Contracts.Platform;
+using DthGrains.Contracts.Runs;
+using DthGrains.Domain.Governance;
+using DthGrains.Domain.Runs;
+using DthGrains.Grains.Platform;
+using DthGrains.Grains.Runs;
+using DthGrains.Silo.Identity;
+using DthGrains.Silo.Platform;
+using Marten;
+using Microsoft.Extensions.Options;
+
+namespace DthGrains.Silo.Runs;
+
+/// <summary>A reason for cancelling.</summary>
+public sealed record CancelRunRequest(string? Reason);
+
+public sealed record RunPage(IReadOnlyList<RunDocument> Items, int Total);
+
+/// <summary>Simulation runs: submit (202), list, show, cancel, results (JSON, CSV, RO-Crate), live events (SSE).</summary>
+public static class RunEndpoints
+{
+    private const int MaxPage = 100;
+    public const string EventStream = "text/event-stream";
+
+    public static IServiceCollection AddDthRunStreams(this IServiceCollection services, IConfiguration configuration)
+    {
+        services.Configure<RunStreamOptions>(configuration.GetSection(RunStreamOptions.Section));
+        services.AddSingleton<RunFollowers>();
+        return services;
+    }
+
+    public static IEndpointRouteBuilder MapRunEndpoints(this IEndpointRouteBuilder app)
+    {
+        var group = app.MapGroup("/api").WithTags("Runs");
+        group.MapPost("/runs", Submit).WithName("SubmitRun")
+            .WithSummary("Submit a run (single, scenario-set, sweep, monte-carlo, cohort-trial, sensitivity); the policy is checked for every dataset (action simulate). 202 with the run's URL")
+            .Accepts<RunRequest>("application/json").Produces<RunView>(202).ProducesProblem(400).ProducesProblem(403).ProducesProblem(409)
+            .RequireAuthorization(IdentitySetup.Researchers);
+        group.MapGet("/runs", List).WithName("ListRuns").WithSummary("Your runs (everyone's for auditors and platform admins), newest first")
+            .Produces<RunPage>().ProducesProblem(400);
+        group.MapGet("/runs/{id}", Get).WithName("GetRun").WithSummary("A run: status, progress, summary statistics and percentile bands, provenance; the ETag is its version")
+            .Produces<RunDocument>().ProducesProblem(404);
+        group.MapPost("/runs/{id}/cancel", Cancel).WithName("CancelRun").WithSummary("Cancel a run: no shard is dispatched or counted after this")
+            .Accepts<CancelRunRequest>("application/json").Produces<RunView>().ProducesProblem(403).ProducesProblem(404).ProducesProblem(409);
+        group.MapGet("/runs/{id}/results", Results).WithName("GetRunResults")
+            .WithSummary("Per-subject outputs of a completed run with their provenance: JSON, or CSV with ?format=csv or Accept: text/csv")
+            .Produces(200, contentType: "application/json").Produces(200, contentType: "text/csv").ProducesProblem(404).ProducesProblem(409);
+        group.MapGet("/runs/{id}/ro-crate", RoCrate).WithName("ExportRunRoCrate").WithSummary("The run as a Workflow Run RO-Crate (zip with ro-crate-metadata.json)")
+            .Produces(200, contentType: "application/zip").ProducesProblem(404).ProducesProblem(409);
+        group.MapGet("/runs/{id}/history", History).WithName("GetRunHistory").WithSummary("The run's events with their envelopes")
+            .Produces<IReadOnlyList<StoredEvent>>().ProducesProblem(404);
+        group.MapGet("/runs/{id}/events", Events).WithName("FollowRun")
+            .WithSummary("Server-Sent Events: the durable events after Last-Event-ID (id = stream version), then live ones and coalesced progress (event: progress, no id)")
+            .Produces(200, contentType: EventStream).ProducesProblem(400).ProducesProblem(404).ProducesProblem(429);
+        return app;
+    }
+
+    private static async Task<IResult> Submit(HttpContext http, IGrainFactory grains)
+    {
+        var (request, invalid) = await JsonBody.ReadAsync<RunRequest>(http.Request);
+        if (invalid is not null) return invalid.ToProblem();
+        var (context, badHeader) = HttpCommandContext.For(http);
+        if (badHeader is not null) return badHeader.ToProblem();
+        var id = Guid.NewGuid().ToString("D");
+        var outcome = await grains.GetGrain<IRunGrain>(id).SubmitAsync(request!, context!);
+        if (outcome.Problem is not null) return outcome.Problem.ToProblem(http);
+        http.Response.Headers.ETag = ApiResults.ETag(outcome.Version);
+        return new AcceptedAt(TypedResults.Json(outcome.Value, JsonDefaults.Options, statusCode: StatusCodes.Status202Accepted), $"/api/runs/{id}");
+    }
+
+    /// <summary>202 with a Location header and a JSON body.</summary>
+    private sealed class AcceptedAt(IResult inner, string location) : IResult
+    {
+        public Task ExecuteAsync(HttpContext http)
+        {
+            http.Response.Headers.Location = location;
+            return inner.ExecuteAsync(http);
+        }
+    }
+
+    private static bool MaySee(RunDocument d, Actor a) =>
+        d.Owner == a.Subject || a.HasRole(Roles.Auditor) || a.HasRole(Roles.PlatformAdmin);
+
+    private static async Task<(RunDocument? Document, IResult? Refused)> VisibleAsync(string id, HttpContext http, IDocumentStore store)
+    {
+        if (!Ids.IsValid(id)) return (null, ApiResults.InvalidId("id"));
+        await using var session = store.QuerySession();
+        var doc = await session.LoadAsync<RunDocument>(id, http.RequestAborted);
+        return doc is not null && MaySee(doc, http.User.ToActor()) ? (doc, null) : (null, Problem.NotFound($"Run '{id}'").ToProblem());
+    }
+
+    private static async Task<IResult> List(HttpContext http, IDocumentStore store, string? status, int? offset, int? limit)
+    {
+        if (offset is < 0 || limit is < 1 or > MaxPage) return Problem.Invalid("limit", $"'offset' is 0 or more and 'limit' 1 to {MaxPage}.").ToProblem();
+        RunStatus? wanted = null;
+        if (status is not null)
+        {
+            if (!AccessPolicy.TryParse<RunStatus>(status, out var s)) return Problem.Invalid("status", "'status' is submitted, running, suspended, cancelled, failed or completed.").ToProblem();
+            wanted = s;
+        }
+        var actor = http.User.ToActor();
+        await using var session = store.QuerySession();
+        var query = session.Query<RunDocument>().AsQueryable();
+        if (!actor.HasRole(Roles.Auditor) && !actor.HasRole(Roles.PlatformAdmin))
+        {
+            var subject = actor.Subject;
+            query = query.Where(r => r.Owner == subject);
+        }
+        if (wanted is { } w) query = query.Where(r => r.Status == w);
+        var total = await query.CountAsync(http.RequestAborted);
+        var items = await query.OrderByDescending(r => r.SubmittedAt).ThenBy(r => r.Id).Skip(offset ?? 0).Take(limit ?? 50).ToListAsync(http.RequestAborted);
+        // Lists stay small: the bands are on the run's own page.
+        foreach (var item in items) { item.Summary = null; item.Request = null; }
+        return TypedResults.Json(new RunPage(items, total), JsonDefaults.Options);
+    }
+
+    private static async Task<IResult> Get(string id, HttpContext http, IDocumentStore store)
+    {
+        var (doc, refused) = await VisibleAsync(id, http, store);
+        if (refused is not null) return refused;
+        http.Response.Headers.ETag = ApiResults.ETag(doc!.Version);
+        return TypedResults.Json(doc, JsonDefaults.Options);
+    }
+
+    private static async Task<IResult> Cancel(string id, HttpContext http, IGrainFactory grains)
+    {
+        if (!Ids.IsValid(id)) return ApiResults.InvalidId("id");
+        string? reason = null;
+        if (http.Request.ContentLength is > 0 || http.Request.Headers.ContentType.Count > 0)
+        {
+            var (body, invalid) = await JsonBody.ReadAsync<CancelRunRequest>(http.Request);
+            if (invalid is not null) return invalid.ToProblem();
+            reason = body!.Reason;
+        }
+        var (context, badHeader) = HttpCommandContext.For(http);
+        return badHeader is not null ? badHeader.ToProblem() : ApiResults.Ok(http, await grains.GetGrain<IRunGrain>(id).CancelAsync(reason, context!));
+    }
+
+    private static async Task<(RunDocument? Document, List<ShardCompleted>? Shards, IResult? Refused)> CompletedAsync(string id, HttpContext http, IDocumentStore store, EventLog log)
+    {
+        var (doc, refused) = await VisibleAsync(id, http, store);
+        if (refused is not null) return (null, null, refused);
+        if (doc!.Status != RunStatus.Completed)
+            return (null, null, Problem.Conflict($"The run is {AccessPolicy.Kebab(doc.Status)}; results are available once it completes.", doc.Version).ToProblem(http));
+        var events = await log.ReadAsync(RunEventTypes.StreamOf(id), ct: http.RequestAborted);
+        return (doc, events.Select(e => e.Data).OfType<ShardCompleted>().GroupBy(s => s.Shard).Select(g => g.First()).ToList(), null);
+    }
+
+    private static async Task<IResult> Results(string id, HttpContext http, IDocumentStore store, EventLog log, string? format)
+    {
+        if (format is not (null or "json" or "csv")) return Problem.Invalid("format", "'format' is json or csv.").ToProblem();
+        var (doc, shards, refused) = await CompletedAsync(id, http, store, log);
+        if (refused is not null) return refused;
+        var outputs = doc!.Summary?.Outputs ?? [];
+        var width = outputs.Length * Simulation.Cohorts.SubjectShardRunner.SummaryPerOutput;
+        var rows = width == 0 ? [] : RunExports.Subjects(shards!, width).ToList();
+        http.Response.Headers["X-Dth-Request-Hash"] = doc.RequestHash;
+        http.Response.Headers["X-Dth-Model"] = $"{doc.ModelId}@{doc.ModelVersion}";
+        http.Response.Headers.Link = $"</api/runs/{id}/ro-crate>; rel=\"describedby\"; type=\"application/zip\"";
+        if (format == "csv" || (format is null && http.Request.Headers.Accept.ToString().Contains("text/csv", StringComparison.OrdinalIgnoreCase)))
+            return TypedResults.Text(RunExports.SubjectsCsv(outputs, rows), "text/csv; charset=utf-8");
+        return TypedResults.Json(new
+        {
+            provenance = RunExports.Provenance(doc),
+            columns = RunExports.Columns(outputs),
+            subjects = rows.Select(r => new { subject = r.Index, values = r.Values }),
+            summary = doc.Summary,
+            sensitivity = doc.Sensitivity,
+        }, JsonDefaults.Options);
+    }
+
+    private static async Task<IResult> RoCrate(string id, HttpContext http, IDocumentStore store, EventLog log)
+    {
+        var (doc, shards, refused) = await CompletedAsync(id, http, store, log);
+        if (refused is not null) return refused;
+        var outputs = doc!.Summary?.Outputs ?? [];
+        var width = outputs.Length * Simulation.Cohorts.SubjectShardRunner.SummaryPerOutput;
+        var csv = RunExports.SubjectsCsv(outputs, width == 0 ? [] : RunExports.Subjects(shards!, width));
+        var zip = RunExports.RoCrate(doc, csv, $"{http.Request.Scheme}://{http.Request.Host}");
+        return TypedResults.File(zip, "application/zip", $"run-{id}-ro-crate.zip");
+    }
+
+    private static async Task<IResult> History(string id, HttpContext http, IDocumentStore store, EventLog log)
+    {
+        var (_, refused) = await VisibleAsync(id, http, store);
+        return refused ?? TypedResults.Json(await log.ReadStoredAsync(RunEventTypes.StreamOf(id), ct: http.RequestAborted), JsonDefaults.Options);
+    }
+
+    private static async Task<IResult> Events(string id, HttpContext http, IDocumentStore store, IGrainFactory grains, EventLog log,
+        RunFollowers followers, IOptions<RunStreamOptions> options, TimeProvider clock, string? lastEventId)
+    {
+        var (_, refused) = await VisibleAsync(id, http, store);
+        if (refused is not null) return refused;
+        var header = http.Request.Headers["Last-Event-ID"].FirstOrDefault() ?? lastEventId;
+        long last = 0;
+        if (header is not null && (!long.TryParse(header, NumberStyles.None, CultureInfo.InvariantCulture, out last) || last < 0))
+            return Problem.Invalid("Last-Event-ID", "Last-Event-ID is the id (stream version) of the last event received, a whole number.").ToProblem();
+        var client = http.User.ToActor().Subject;
+        var o = options.Value;
+        if (!followers.TryEnter(client, o.MaxStreamsPerClient))
+        {
+            http.Response.Headers.RetryAfter = "5";
+            return TypedResults.Problem(new Microsoft.AspNetCore.Mvc.ProblemDetails
+            {
+                Status = StatusCodes.Status429TooManyRequests, Title = "Too many streams",
+                Detail = $"At most {o.MaxStreamsPerClient} run streams per client at once; close one and retry.",
+                Type = "https://dthgrains.eu/problems/too-many-requests",
+            });
+        }
+        return new RunEventsResult(id, last, client, grains, log, followers, o, clock);
+    }
+
+    /// <summary>The SSE response: subscribes a follower with the run grain, writes until the run ends or the client leaves.</summary>
+    private sealed class RunEventsResult(string id, long last, string client, IGrainFactory grains, EventLog log, RunFollowers followers, RunStreamOptions options, TimeProvider clock) : IResult
+    {
+        public async Task ExecuteAsync(HttpContext http)
+        {
+            try
+            {
+                http.Response.ContentType = EventStream;
+                http.Response.Headers.CacheControl = "no-cache";
+                http.Response.Headers["X-Accel-Buffering"] = "no";
+                http.Features.Get<Microsoft.AspNetCore.Http.Features.IHttpResponseBodyFeature>()?.DisableBuffering();
+                await http.Response.Body.FlushAsync(http.RequestAborted);
+                var follower = new RunFollower(options.BufferCapacity, http.Abort, followers);
+                var reference = grains.CreateObjectReference<IRunObserver>(follower);
+                var grain = grains.GetGrain<IRunGrain>(id);
+                try
+                {
+                    await grain.FollowAsync(reference);
+                    var writer = new RunEventWriter(http.Response.Body, follower,
+                        (after, ct) => RunEventWriter.ReadAfterAsync(log, id, after, ct), () => grain.FollowAsync(reference), options, clock);
+                    await writer.RunAsync(last, http.RequestAborted);
+                }
+                catch (Exception ex) when (ex is OperationCanceledException or IOException || http.RequestAborted.IsCancellationRequested)
+                {
+                    // The client left, or was dropped for falling behind: it resumes with Last-Event-ID.
+                }
+                finally
+                {
+                    try { await grain.UnfollowAsync(reference); }
+                    catch (Exception) { /* the run may be on a silo that is gone; its follower expires there */ }
+                    grains.DeleteObjectReference<IRunObserver>(reference);
+                }
+            }
+            finally
+            {
+                followers.Exit(client);
+            }
+        }
+    }
+}

@@ -1,0 +1,159 @@
+using System.Globalization;
+using System.IO.Compression;
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using DthGrains.Domain.Runs;
+using DthGrains.Grains.Runs;
+using DthGrains.Silo.Platform;
+
+namespace DthGrains.Silo.Runs;
+
+/// <summary>A completed run's results: per-subject rows, summary and bands, provenance; as JSON, CSV and a Workflow Run RO-Crate.</summary>
+public static class RunExports
+{
+    public const string SubjectSummaryColumns = "min,mean,max,final";
+
+    /// <summary>What every result points at.</summary>
+    public static JsonObject Provenance(RunDocument d) => new()
+    {
+        ["runId"] = d.Id,
+        ["modelId"] = d.ModelId,
+        ["modelVersion"] = d.ModelVersion,
+        ["engineVersion"] = d.EngineVersion,
+        ["solver"] = JsonSerializer.SerializeToNode(d.Solver, JsonDefaults.Options),
+        ["seed"] = d.Seed,
+        ["requestHash"] = d.RequestHash,
+        ["resultHash"] = d.ResultHash,
+        ["datasets"] = JsonSerializer.SerializeToNode(d.Datasets, JsonDefaults.Options),
+        ["grants"] = JsonSerializer.SerializeToNode(d.Grants, JsonDefaults.Options),
+        ["purpose"] = d.Purpose,
+        ["owner"] = d.Owner,
+        ["completedAt"] = d.CompletedAt,
+    };
+
+    /// <summary>Subject rows in subject order: index, then per output min, mean, max, final (null where the solve failed).</summary>
+    public static IEnumerable<(long Index, double?[] Values)> Subjects(IEnumerable<ShardCompleted> shards, int width)
+    {
+        foreach (var shard in shards.OrderBy(s => s.Shard))
+            for (long i = shard.From; i < shard.To && (i - shard.From + 1) * width <= shard.Subjects.Length; i++)
+                yield return (i, shard.Subjects.AsSpan((int)((i - shard.From) * width), width).ToArray());
+    }
+
+    public static string[] Columns(string[] outputs) =>
+        outputs.SelectMany(o => SubjectSummaryColumns.Split(',').Select(c => $"{o}_{c}")).ToArray();
+
+    public static string SubjectsCsv(string[] outputs, IEnumerable<(long Index, double?[] Values)> rows)
+    {
+        var sb = new StringBuilder("subject,").AppendJoin(',', Columns(outputs)).Append('\n');
+        foreach (var (index, values) in rows)
+            sb.Append(index.ToString(CultureInfo.InvariantCulture)).Append(',').AppendJoin(',', values.Select(Num)).Append('\n');
+        return sb.ToString();
+    }
+
+    public static string BandsCsv(RunSummary s)
+    {
+        var sb = new StringBuilder("output,time,mean,sd,").AppendJoin(',', s.Percentiles.Select(p => "p" + Num(p))).Append('\n');
+        int nt = s.Times.Length, np = s.Percentiles.Length;
+        for (int y = 0; y < s.Outputs.Length; y++)
+            for (int t = 0; t < nt; t++)
+            {
+                int k = y * nt + t;
+                sb.Append(s.Outputs[y]).Append(',').Append(Num(s.Times[t])).Append(',').Append(Num(s.Mean[k])).Append(',').Append(Num(s.StandardDeviation[k]));
+                for (int q = 0; q < np; q++) sb.Append(',').Append(Num(s.Bands[k * np + q]));
+                sb.Append('\n');
+            }
+        return sb.ToString();
+    }
+
+    private static string Num(double? v) => v is { } x ? x.ToString("R", CultureInfo.InvariantCulture) : "";
+
+    /// <summary>
+    /// A Workflow Run RO-Crate (https://w3id.org/ro/wfrun/workflow/0.5): the model as the workflow (mainEntity), the run
+    /// as a CreateAction with the request, datasets and grants as objects and the result files as results.
+    /// </summary>
+    public static byte[] RoCrate(RunDocument d, string subjectsCsv, string baseUrl)
+    {
+        var files = new Dictionary<string, (string Type, string Text, string Description)>
+        {
+            ["request.json"] = ("application/json", JsonSerializer.Serialize(d.Request, JsonDefaults.Options), "The normalised run request (every default filled in)."),
+            ["provenance.json"] = ("application/json", Provenance(d).ToJsonString(new JsonSerializerOptions { WriteIndented = true }), "Model, engine, solver, seed, request hash, datasets and grants."),
+            ["model.json"] = ("application/json", new JsonObject { ["id"] = d.ModelId, ["version"] = d.ModelVersion, ["engine"] = d.EngineVersion }.ToJsonString(), "The model run (engine library model)."),
+            ["results/subjects.csv"] = ("text/csv", subjectsCsv, "Per-subject outputs: min, mean, max and final value of each output."),
+        };
+        if (d.Summary is { } summary)
+        {
+            files["results/summary.json"] = ("application/json", JsonSerializer.Serialize(summary, JsonDefaults.Options), "Summary statistics and percentile bands over time.");
+            files["results/bands.csv"] = ("text/csv", BandsCsv(summary), "Mean, standard deviation and percentiles per output and time.");
+        }
+        if (d.Sensitivity is { } sensitivity)
+            files["results/sensitivity.json"] = ("application/json", JsonSerializer.Serialize(sensitivity, JsonDefaults.Options), "First-order and total Sobol indices.");
+
+        var results = files.Keys.Where(k => k.StartsWith("results/", StringComparison.Ordinal)).ToArray();
+        var graph = new JsonArray
+        {
+            new JsonObject { ["@id"] = "ro-crate-metadata.json", ["@type"] = "CreativeWork", ["conformsTo"] = Ref("https://w3id.org/ro/crate/1.1"), ["about"] = Ref("./") },
+            new JsonObject
+            {
+                ["@id"] = "./", ["@type"] = "Dataset", ["name"] = $"Simulation run {d.Id}", ["identifier"] = $"{baseUrl}/api/runs/{d.Id}",
+                ["description"] = $"{d.Kind} run of {d.ModelId} {d.ModelVersion} over {d.SubjectsTotal} subjects (seed {d.Seed}).",
+                ["datePublished"] = (d.CompletedAt ?? d.UpdatedAt).ToString("O"), ["license"] = Ref("https://spdx.org/licenses/CC-BY-4.0"),
+                ["conformsTo"] = new JsonArray(Ref("https://w3id.org/ro/wfrun/process/0.5"), Ref("https://w3id.org/ro/wfrun/workflow/0.5"), Ref("https://w3id.org/workflowhub/workflow-ro-crate/1.0")),
+                ["mainEntity"] = Ref("model.json"),
+                ["hasPart"] = new JsonArray([.. files.Keys.Select(k => (JsonNode)Ref(k))]),
+                ["mentions"] = Ref("#run"),
+            },
+            Profile("https://w3id.org/ro/wfrun/process/0.5", "Process Run Crate"),
+            Profile("https://w3id.org/ro/wfrun/workflow/0.5", "Workflow Run Crate"),
+            Profile("https://w3id.org/workflowhub/workflow-ro-crate/1.0", "Workflow RO-Crate"),
+            new JsonObject
+            {
+                ["@id"] = "model.json", ["@type"] = new JsonArray("File", "SoftwareSourceCode", "ComputationalWorkflow"), ["name"] = $"{d.ModelId} {d.ModelVersion}",
+                ["identifier"] = d.ModelId, ["version"] = d.ModelVersion, ["programmingLanguage"] = Ref("#dthgrains-engine"),
+                ["input"] = new JsonArray(Ref("#param-request")), ["output"] = new JsonArray(Ref("#param-results")),
+            },
+            new JsonObject { ["@id"] = "#dthgrains-engine", ["@type"] = "ComputerLanguage", ["name"] = "DthGrains simulation engine", ["version"] = d.EngineVersion },
+            new JsonObject { ["@id"] = "#param-request", ["@type"] = "FormalParameter", ["name"] = "request", ["additionalType"] = "File", ["conformsTo"] = Ref("https://bioschemas.org/profiles/FormalParameter/1.0-RELEASE") },
+            new JsonObject { ["@id"] = "#param-results", ["@type"] = "FormalParameter", ["name"] = "results", ["additionalType"] = "File", ["conformsTo"] = Ref("https://bioschemas.org/profiles/FormalParameter/1.0-RELEASE") },
+            new JsonObject
+            {
+                ["@id"] = "#run", ["@type"] = "CreateAction", ["name"] = $"Run {d.Id}", ["instrument"] = Ref("model.json"), ["agent"] = Ref($"#person-{d.Owner}"),
+                ["startTime"] = d.SubmittedAt.ToString("O"), ["endTime"] = (d.CompletedAt ?? d.UpdatedAt).ToString("O"),
+                ["actionStatus"] = Ref(d.Status == Contracts.Runs.RunStatus.Completed ? "http://schema.org/CompletedActionStatus" : "http://schema.org/FailedActionStatus"),
+                ["object"] = new JsonArray([Ref("request.json"), .. d.Datasets.Select(x => (JsonNode)Ref($"#dataset-{x.Id}")), .. d.Grants.Select(g => (JsonNode)Ref($"#grant-{g}"))]),
+                ["result"] = new JsonArray([.. results.Select(r => (JsonNode)Ref(r))]),
+                ["identifier"] = d.RequestHash,
+            },
+            new JsonObject { ["@id"] = $"#person-{d.Owner}", ["@type"] = "Person", ["name"] = d.Owner, ["affiliation"] = d.OwnerInstitution },
+        };
+        foreach (var x in d.Datasets)
+            graph.Add(new JsonObject { ["@id"] = $"#dataset-{x.Id}", ["@type"] = "Dataset", ["identifier"] = x.Id, ["version"] = x.Version, ["publisher"] = x.Institution, ["url"] = $"{baseUrl}/api/catalogue/resources/{x.Id}" });
+        foreach (var g in d.Grants)
+            graph.Add(new JsonObject { ["@id"] = $"#grant-{g}", ["@type"] = "CreativeWork", ["name"] = $"Access grant {g}", ["description"] = "The permit under which the datasets were used (action simulate)." });
+        foreach (var (name, (type, _, description)) in files)
+            graph.Add(new JsonObject
+            {
+                ["@id"] = name, ["@type"] = "File", ["encodingFormat"] = type, ["description"] = description,
+                ["exampleOfWork"] = name == "request.json" ? Ref("#param-request") : name.StartsWith("results/", StringComparison.Ordinal) ? Ref("#param-results") : null,
+            });
+
+        var metadata = new JsonObject { ["@context"] = "https://w3id.org/ro/crate/1.1/context", ["@graph"] = graph };
+        using var ms = new MemoryStream();
+        using (var zip = new ZipArchive(ms, ZipArchiveMode.Create, leaveOpen: true))
+        {
+            Add(zip, "ro-crate-metadata.json", metadata.ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
+            foreach (var (name, (_, text, _)) in files) Add(zip, name, text);
+        }
+        return ms.ToArray();
+
+        static JsonObject Ref(string id) => new() { ["@id"] = id };
+        static JsonObject Profile(string id, string name) => new() { ["@id"] = id, ["@type"] = "CreativeWork", ["name"] = name, ["version"] = id[(id.LastIndexOf('/') + 1)..] };
+        static void Add(ZipArchive zip, string name, string text)
+        {
+            var entry = zip.CreateEntry(name, CompressionLevel.Fastest);
+            entry.LastWriteTime = new DateTimeOffset(2000, 1, 1, 0, 0, 0, TimeSpan.Zero);
+            using var writer = new StreamWriter(entry.Open(), new UTF8Encoding(false));
+            writer.Write(text);
+        }
+    }
+}

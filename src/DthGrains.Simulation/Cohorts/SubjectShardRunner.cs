@@ -1,0 +1,165 @@
+using DthGrains.Simulation.Engine;
+using DthGrains.Simulation.Models;
+using DthGrains.Simulation.Scenarios;
+using DthGrains.Simulation.Solvers;
+
+namespace DthGrains.Simulation.Cohorts;
+
+/// <summary>
+/// Where subject i of a run comes from: its parameter vector and scenario depend only on i (and the run's request),
+/// so any shard on any silo draws the same subject. Implementations must be thread-safe.
+/// </summary>
+public interface ISubjectSource
+{
+    /// <summary>Number of subjects (virtual patients, design points or scenarios).</summary>
+    long Count { get; }
+
+    /// <summary>Writes subject <paramref name="index"/>'s full parameter vector.</summary>
+    void Parameters(long index, Span<double> parameters);
+
+    /// <summary>The scenario subject <paramref name="index"/> is simulated under.</summary>
+    CompiledScenario ScenarioOf(long index);
+}
+
+/// <summary>Virtual patients drawn by a <see cref="CohortSampler"/> (cohort trials, Monte-Carlo uncertainty).</summary>
+public sealed class SampledSubjects(CohortSampler sampler, ulong seed, long count, CompiledScenario scenario) : ISubjectSource
+{
+    public long Count => count;
+
+    public void Parameters(long index, Span<double> parameters) => sampler.Sample(seed, index, parameters);
+
+    public CompiledScenario ScenarioOf(long index) => scenario;
+}
+
+/// <summary>Rows of a design (a sweep grid or Latin hypercube) over some parameters of a base vector.</summary>
+public sealed class DesignSubjects(double[] baseParameters, int[] indices, double[][] rows, CompiledScenario scenario) : ISubjectSource
+{
+    public long Count => rows.Length;
+
+    public void Parameters(long index, Span<double> parameters)
+    {
+        baseParameters.CopyTo(parameters);
+        var row = rows[index];
+        for (int j = 0; j < indices.Length; j++) parameters[indices[j]] = row[j];
+    }
+
+    public CompiledScenario ScenarioOf(long index) => scenario;
+}
+
+/// <summary>One parameter vector under several scenarios (a scenario set; one scenario is a single run).</summary>
+public sealed class ScenarioSubjects(double[] parameters, IReadOnlyList<CompiledScenario> scenarios) : ISubjectSource
+{
+    public long Count => scenarios.Count;
+
+    public void Parameters(long index, Span<double> p) => parameters.CopyTo(p);
+
+    public CompiledScenario ScenarioOf(long index) => scenarios[(int)index];
+}
+
+/// <summary>
+/// Runs subjects [from, to) of any <see cref="ISubjectSource"/> into mergeable partial statistics, and optionally a
+/// per-subject summary (per output: min, mean over the grid, max, final value; NaN when the solve failed). As in
+/// <see cref="CohortRunner"/>, chunks are merged in chunk order: the result does not depend on threads or scheduling.
+/// </summary>
+public sealed class SubjectShardRunner
+{
+    /// <summary>Subjects per chunk.</summary>
+    public const int ChunkSize = 64;
+
+    /// <summary>Numbers per subject and output in the per-subject summary: min, mean, max, final.</summary>
+    public const int SummaryPerOutput = 4;
+
+    private readonly ModelDefinition _model;
+    private readonly SolverOptions _options;
+    private readonly double[] _times;
+    private readonly ISubjectSource _subjects;
+    private readonly ulong _seed;
+    private readonly double _compression;
+
+    public SubjectShardRunner(ModelDefinition model, SolverOptions options, double[] times, ISubjectSource subjects, ulong seed, double compression = 100)
+    {
+        _model = model; _options = options; _times = times; _subjects = subjects; _seed = seed; _compression = compression;
+    }
+
+    /// <summary>Width of one subject's summary row.</summary>
+    public int SummaryWidth => _model.Info.Outputs.Count * SummaryPerOutput;
+
+    /// <summary>
+    /// Simulates subjects [from, to). <paramref name="summaries"/>, when given, receives (to − from) × <see cref="SummaryWidth"/>
+    /// numbers. <paramref name="progress"/> receives the number of subjects finished so far (from any thread).
+    /// </summary>
+    public CohortPartial Run(long from, long to, double[]? summaries = null, int maxDegreeOfParallelism = 1, Action<long>? progress = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(from, to);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(to, _subjects.Count);
+        if (summaries is not null && summaries.Length < (to - from) * SummaryWidth) throw new ArgumentException("Summary buffer too short.", nameof(summaries));
+        int ny = _model.Info.Outputs.Count;
+        long chunks = (to - from + ChunkSize - 1) / ChunkSize;
+        var total = new CohortAccumulator(_times.Length, ny, _compression);
+        var pending = new Dictionary<long, CohortAccumulator>();
+        long nextToMerge = 0, done = 0;
+        var gate = new object();
+        var parallel = new ParallelOptions { MaxDegreeOfParallelism = maxDegreeOfParallelism, CancellationToken = cancellationToken };
+
+        Parallel.For(0, chunks, parallel,
+            () => new Worker(this),
+            (c, _, w) =>
+            {
+                long a = from + c * ChunkSize, b = Math.Min(to, a + ChunkSize);
+                var acc = new CohortAccumulator(_times.Length, ny, _compression);
+                for (long i = a; i < b; i++)
+                {
+                    cancellationToken.ThrowIfCancellationRequested();
+                    w.Solve(i, acc, summaries is null ? default : summaries.AsSpan((int)((i - from) * SummaryWidth), SummaryWidth));
+                }
+                if (progress is not null) progress(Interlocked.Add(ref done, b - a));
+                lock (gate)
+                {
+                    pending[c] = acc;
+                    while (pending.Remove(nextToMerge, out var ready)) { total.Merge(ready); nextToMerge++; }
+                }
+                return w;
+            },
+            _ => { });
+
+        var info = _model.Info;
+        return total.ToPartial(info.Id, info.Version, _seed, _times, info.Outputs.Select(o => o.Name).ToArray());
+    }
+
+    private sealed class Worker(SubjectShardRunner run)
+    {
+        private readonly SimulationWorkspace _ws = new(run._model, run._options, run._times);
+        private readonly double[] _p = new double[run._model.Info.Parameters.Count];
+        private readonly double[] _y = new double[run._times.Length * run._model.Info.Outputs.Count];
+
+        public void Solve(long index, CohortAccumulator acc, Span<double> summary)
+        {
+            run._subjects.Parameters(index, _p);
+            var status = _ws.Solve(run._subjects.ScenarioOf(index), _p, _y);
+            if (status == IntegrationStatus.Completed) acc.Add(_y);
+            else acc.Failed++;
+            if (summary.IsEmpty) return;
+            int ny = run._model.Info.Outputs.Count, nt = run._times.Length;
+            for (int k = 0; k < ny; k++)
+            {
+                if (status != IntegrationStatus.Completed)
+                {
+                    summary.Slice(k * SummaryPerOutput, SummaryPerOutput).Fill(double.NaN);
+                    continue;
+                }
+                double min = double.PositiveInfinity, max = double.NegativeInfinity, sum = 0;
+                for (int t = 0; t < nt; t++)
+                {
+                    double v = _y[t * ny + k];
+                    if (v < min) min = v;
+                    if (v > max) max = v;
+                    sum += v;
+                }
+                summary[k * SummaryPerOutput] = min;
+                summary[k * SummaryPerOutput + 1] = sum / nt;
+                summary[k * SummaryPerOutput + 2] = max;
+                summary[k * SummaryPerOutput + 3] = _y[(nt - 1) * ny + k];
+            }
+        }
+    }
+}

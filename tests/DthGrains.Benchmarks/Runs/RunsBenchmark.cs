@@ -1,0 +1,269 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Net.Http.Headers;
+using System.Text;
+using System.Text.Json;
+using System.Threading.Channels;
+using DthGrains.Cli.Identity;
+using DthGrains.Contracts.Runs;
+using DthGrains.Domain.Runs;
+using DthGrains.Silo.Platform;
+using DthGrains.Silo.Platform.Postgres;
+using DthGrains.Simulation.Engine;
+using DthGrains.Simulation.Solvers;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+
+namespace DthGrains.Benchmarks.Runs;
+
+/// <summary>
+/// The simulation platform against its baselines, measured in the same run on a two-silo cluster (one data, one hpc
+/// silo; two real hosts in this process, embedded PostgreSQL): (a) a 1,000-patient × 1-day Hovorka cohort trial from
+/// POST to the SSE client receiving run_completed, against a bare Parallel.For of the engine over the same patients;
+/// (b) the p99 latency from a run grain publishing a committed shard event to the SSE client receiving it, against a
+/// minimal SSE endpoint fed from an in-process channel (and, for information, from the shard being recorded, commit included).
+/// </summary>
+internal static class RunsBenchmark
+{
+    private static readonly JsonSerializerOptions Web = new(JsonSerializerDefaults.Web);
+
+#pragma warning disable VSTHRD002
+    public static int Run(string[] args) => RunAsync(args).GetAwaiter().GetResult();
+#pragma warning restore VSTHRD002
+
+    private static object CohortRequest(ulong seed) => new { kind = "cohort-trial", model = "hovorka", size = 1000, seed, duration = 1440 };
+
+    private static async Task<int> RunAsync(string[] args)
+    {
+        var repetitions = args.Length > 0 ? Math.Max(2, (int)double.Parse(args[0], CultureInfo.InvariantCulture)) : 3;
+        var folder = Path.Combine(Path.GetTempPath(), $"dthgrains-runs-bench-{Environment.ProcessId}");
+        Console.WriteLine($"# runs benchmark: two silos (data + hpc) in one process, embedded PostgreSQL in {folder}, {Environment.ProcessorCount} cores, {repetitions} repetitions");
+        await using var postgres = await EmbeddedPostgres.StartAsync(new EmbeddedPostgresOptions { DataDirectory = Path.Combine(folder, "pg") });
+        DthHost? data = null, hpc = null;
+        try
+        {
+            await postgres.EnsureDatabaseAsync("runs_bench");
+            var connectionString = postgres.ConnectionStringFor("runs_bench");
+            var key = Path.Combine(folder, "key.pem");
+            var cluster = $"runs-bench-{Guid.NewGuid():N}";
+            data = await StartHostAsync("charite", "data", connectionString, cluster, key, folder, 21111, 31000);
+            hpc = await StartHostAsync("bsc", "hpc", connectionString, cluster, key, folder, 21112, 31001);
+            var token = StandaloneTokens.Mint(key, new StandaloneTokens.Request("bench-researcher", "Bench", "tum", ["researcher"], TimeSpan.FromHours(2)));
+            using var client = new HttpClient { BaseAddress = new Uri(Address(data)), Timeout = Timeout.InfiniteTimeSpan };
+            client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", token);
+            // Both silos in the membership view before measuring, so the workers find the hpc silo.
+            await Task.Delay(TimeSpan.FromSeconds(3));
+
+            await ThroughputAsync(client, repetitions);
+            await LatencyAsync(client);
+            return 0;
+        }
+        finally
+        {
+            if (hpc is not null) { await hpc.StopAsync(); await hpc.DisposeAsync(); }
+            if (data is not null) { await data.StopAsync(); await data.DisposeAsync(); }
+            await postgres.StopAsync();
+            try { Directory.Delete(folder, recursive: true); } catch (IOException) { } catch (UnauthorizedAccessException) { }
+        }
+    }
+
+    private static async Task<DthHost> StartHostAsync(string institution, string role, string connectionString, string cluster, string key, string folder, int siloPort, int gatewayPort)
+    {
+        var values = new Dictionary<string, string?>
+        {
+            ["ConnectionStrings:Federation"] = connectionString, ["Urls"] = "http://127.0.0.1:0", ["Dth:Institution"] = institution, ["Dth:Role"] = role,
+            ["Dth:ClusterId"] = cluster, ["Dth:SiloPort"] = siloPort.ToString(CultureInfo.InvariantCulture), ["Dth:GatewayPort"] = gatewayPort.ToString(CultureInfo.InvariantCulture),
+            ["Dth:DataDirectory"] = Path.Combine(folder, institution), ["Dth:Seed"] = "false", ["Dth:Identity:SigningKeyPath"] = key, ["Dth:AlsoHosts:0"] = institution,
+            ["Logging:LogLevel:Default"] = "Warning", ["Dth:RunStreams:MaxStreamsPerClient"] = "64",
+        };
+        var host = await DthHost.CreateAsync(["--profile", "standalone"], c => c.AddInMemoryCollection(values));
+        await host.StartAsync();
+        return host;
+    }
+
+    private static string Address(DthHost host) => host.App.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
+
+    /// <summary>(a) submit to completed, against Parallel.For over the same patients (best of the repetitions on each side).</summary>
+    private static async Task ThroughputAsync(HttpClient client, int repetitions)
+    {
+        var plan = RunPlanner.Plan(new RunRequest(RunKind.CohortTrial, "hovorka", Size: 1000, Seed: 1, Duration: 1440)).Plan!;
+        Console.WriteLine($"# (a) cohort trial: 1,000 virtual patients × 1 day of {plan.Model.Info.Id}, outputs every {plan.Request.OutputStep} min, {plan.Shards} shards of {plan.ShardSize}");
+        var subjects = RunPlanner.SubjectsOf(plan);
+        double Baseline()
+        {
+            var clock = Stopwatch.StartNew();
+            var failed = 0;
+            Parallel.For(0, (int)plan.Subjects, () => (new SimulationWorkspace(plan.Model, plan.Solver, plan.Times), new double[plan.Model.Info.Parameters.Count], new double[plan.Times.Length * plan.Model.Info.Outputs.Count]),
+                (i, _, w) =>
+                {
+                    subjects.Parameters(i, w.Item2);
+                    if (w.Item1.Solve(subjects.ScenarioOf(i), w.Item2, w.Item3) != IntegrationStatus.Completed) Interlocked.Increment(ref failed);
+                    return w;
+                }, _ => { });
+            return clock.Elapsed.TotalSeconds;
+        }
+
+        // The engine's own cohort path, producing the same statistics (moments and quantile sketches) the platform stores.
+        double Engine()
+        {
+            var clock = Stopwatch.StartNew();
+            new DthGrains.Simulation.Cohorts.SubjectShardRunner(plan.Model, plan.Solver, plan.Times, subjects, plan.Request.Seed, RunPlanner.SketchCompression)
+                .Run(0, plan.Subjects, null, -1);
+            return clock.Elapsed.TotalSeconds;
+        }
+
+        Baseline();
+        Engine();
+        await PlatformAsync(client, CohortRequest(0));
+        var bare = new List<double>();
+        var engine = new List<double>();
+        var platform = new List<double>();
+        for (var r = 0; r < repetitions; r++)
+        {
+            bare.Add(Baseline());
+            engine.Add(Engine());
+            platform.Add(await PlatformAsync(client, CohortRequest((ulong)r + 1)));
+        }
+        var bestBare = bare.Min();
+        var bestEngine = engine.Min();
+        var bestPlatform = platform.Min();
+        Print("bare Parallel.For of the engine, 1000 patient-days", bestBare, "s (best)");
+        Print("engine cohort path with the same statistics, all cores", bestEngine, "s (best)");
+        Print("platform 1000 patient-days (POST to run_completed at the SSE client)", bestPlatform, "s (best)");
+        Print("platform rate", 1000 / bestPlatform, "patient-days/s");
+        Ratio("platform vs engine with the same statistics (information)", bestEngine / bestPlatform, ">=", 0.8);
+        Ratio("platform vs bare Parallel.For (throughput)", bestBare / bestPlatform, ">=", 0.8);
+    }
+
+    /// <summary>Seconds from POST to the SSE client reading run_completed.</summary>
+    private static async Task<double> PlatformAsync(HttpClient client, object request)
+    {
+        var clock = Stopwatch.StartNew();
+        var response = await client.PostAsync("api/runs", new StringContent(JsonSerializer.Serialize(request), Encoding.UTF8, "application/json"));
+        var body = await response.Content.ReadAsStringAsync();
+        if (!response.IsSuccessStatusCode) throw new InvalidOperationException($"POST /api/runs: {(int)response.StatusCode} {body}");
+        var id = JsonDocument.Parse(body).RootElement.GetProperty("id").GetString()!;
+        await foreach (var (evt, data) in ReadSseAsync(client, $"api/runs/{id}/events"))
+        {
+            if (Environment.GetEnvironmentVariable("DTH_BENCH_TRACE") == "1") Console.WriteLine($"  {clock.Elapsed.TotalMilliseconds:F0} ms {evt} {data}");
+            if (evt == "runs.run_completed") return clock.Elapsed.TotalSeconds;
+        }
+        throw new InvalidOperationException($"Run {id} ended without run_completed.");
+    }
+
+    /// <summary>(b) p99 delivery latency of shard events, platform against a minimal channel-fed SSE endpoint.</summary>
+    private static async Task LatencyAsync(HttpClient client)
+    {
+        const int shards = 400;
+        Console.WriteLine($"# (b) SSE latency: runs of {shards} one-patient shards (1 simulated hour), all followed live");
+        var fromEmit = new List<double>();
+        var fromRecorded = new List<double>();
+        for (var r = 0; r < 3; r++)
+        {
+            var request = new { kind = "cohort-trial", model = "hovorka", size = shards, seed = 100 + r, duration = 60, outputStep = 30, shardSize = 1 };
+            var response = await client.PostAsync("api/runs", new StringContent(JsonSerializer.Serialize(request), Encoding.UTF8, "application/json"));
+            var id = JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement.GetProperty("id").GetString()!;
+            await foreach (var (evt, data) in ReadSseAsync(client, $"api/runs/{id}/events"))
+            {
+                var received = DateTimeOffset.UtcNow;
+                if (evt != "runs.shard_completed") { if (evt == "runs.run_completed") break; continue; }
+                using var doc = JsonDocument.Parse(data);
+                if (!doc.RootElement.TryGetProperty("emittedAt", out var emitted)) continue;
+                fromEmit.Add((received - emitted.GetDateTimeOffset()).TotalMilliseconds);
+                fromRecorded.Add((received - doc.RootElement.GetProperty("at").GetDateTimeOffset()).TotalMilliseconds);
+            }
+        }
+        var baseline = await ChannelSseAsync(fromEmit.Count);
+        var p99Platform = P99(fromEmit);
+        var p99Baseline = P99(baseline);
+        Print("platform shard event, publish to SSE client p50", P50(fromEmit), "ms");
+        Print("platform shard event, publish to SSE client p99", p99Platform, $"ms ({fromEmit.Count} live events)");
+        Print("platform shard event, recorded (commit included) to SSE client p99", P99(fromRecorded), "ms");
+        Print("minimal channel SSE endpoint p50", P50(baseline), "ms");
+        Print("minimal channel SSE endpoint p99", p99Baseline, $"ms ({baseline.Count} events)");
+        Ratio("sse p99 platform vs in-process channel endpoint", p99Platform / p99Baseline, "<=", 2);
+    }
+
+    /// <summary>The baseline: a bare Kestrel SSE endpoint writing what a channel yields, at a similar cadence.</summary>
+    private static async Task<List<double>> ChannelSseAsync(int count)
+    {
+        var channel = Channel.CreateUnbounded<DateTimeOffset>();
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.Logging.ClearProviders();
+        builder.WebHost.UseUrls("http://127.0.0.1:0");
+        await using var app = builder.Build();
+        app.MapGet("/events", async (HttpContext http) =>
+        {
+            http.Response.ContentType = "text/event-stream";
+            long id = 0;
+            await foreach (var at in channel.Reader.ReadAllAsync(http.RequestAborted))
+            {
+                await http.Response.WriteAsync($"id: {++id}\nevent: tick\ndata: {{\"emittedAt\":\"{at:O}\"}}\n\n", http.RequestAborted);
+                await http.Response.Body.FlushAsync(http.RequestAborted);
+            }
+        });
+        await app.StartAsync();
+        using var client = new HttpClient { BaseAddress = new Uri(app.Urls.First()), Timeout = Timeout.InfiniteTimeSpan };
+        var latencies = new List<double>();
+        var producer = Task.Run(async () =>
+        {
+            for (var i = 0; i < count; i++)
+            {
+                await Task.Delay(TimeSpan.FromMilliseconds(2));
+                await channel.Writer.WriteAsync(DateTimeOffset.UtcNow);
+            }
+            channel.Writer.Complete();
+        });
+        await foreach (var (_, data) in ReadSseAsync(client, "events"))
+        {
+            var received = DateTimeOffset.UtcNow;
+            using var doc = JsonDocument.Parse(data);
+            latencies.Add((received - doc.RootElement.GetProperty("emittedAt").GetDateTimeOffset()).TotalMilliseconds);
+            if (latencies.Count == count) break;
+        }
+        await producer;
+        await app.StopAsync();
+        return latencies;
+    }
+
+    private static async IAsyncEnumerable<(string Event, string Data)> ReadSseAsync(HttpClient client, string path)
+    {
+        using var response = await client.GetAsync(path, HttpCompletionOption.ResponseHeadersRead);
+        response.EnsureSuccessStatusCode();
+        using var reader = new StreamReader(await response.Content.ReadAsStreamAsync());
+        string evt = "message", data = "";
+        while (await reader.ReadLineAsync() is { } line)
+        {
+            if (line.StartsWith("event: ", StringComparison.Ordinal)) evt = line[7..];
+            else if (line.StartsWith("data: ", StringComparison.Ordinal)) data = line[6..];
+            else if (line.Length == 0 && data.Length > 0)
+            {
+                yield return (evt, data);
+                (evt, data) = ("message", "");
+            }
+        }
+    }
+
+    private static double P99(List<double> values) => Percentile(values, 0.99);
+
+    private static double P50(List<double> values) => Percentile(values, 0.5);
+
+    private static double Percentile(List<double> values, double q)
+    {
+        if (values.Count == 0) return double.NaN;
+        var sorted = values.Order().ToArray();
+        return sorted[Math.Min(sorted.Length - 1, (int)Math.Ceiling(q * sorted.Length) - 1)];
+    }
+
+    private static void Print(string name, double value, string unit) =>
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{name}: {value:G4} {unit}"));
+
+    private static void Ratio(string name, double value, string relation, double target) =>
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"ratio {name}: {value:F2} (target {relation} {target:G})"));
+}

@@ -1,0 +1,138 @@
+using DthGrains.Contracts.Platform;
+using DthGrains.Contracts.Runs;
+using DthGrains.Domain.Platform;
+using DthGrains.Domain.Runs;
+
+namespace DthGrains.Domain.Tests.Runs;
+
+public sealed class RunDecisionsTests
+{
+    private static readonly DateTimeOffset At = new(2026, 11, 25, 10, 0, 0, TimeSpan.Zero);
+    private static readonly Actor Carla = new("carla", "Carla", "tum", [Roles.Researcher]);
+
+    private static RunRequest Cohort(int size = 60, int shardSize = 20, ulong seed = 7) =>
+        new(RunKind.CohortTrial, "hovorka", Size: size, Seed: seed, Duration: 60, OutputStep: 10, ShardSize: shardSize);
+
+    private static RunPlan PlanOf(RunRequest r)
+    {
+        var (plan, problem) = RunPlanner.Plan(r);
+        problem.Should().BeNull();
+        return plan!;
+    }
+
+    private static RunState Fold(RunState s, Decision d)
+    {
+        d.Problem.Should().BeNull();
+        return d.Events.Aggregate(s, RunState.Evolve);
+    }
+
+    private static ShardCompleted Shard(RunPlan plan, int i)
+    {
+        var output = RunPlanner.ExecuteShard(plan, i);
+        var (from, to) = plan.ShardRange(i);
+        return new ShardCompleted("r1", i, from, to, output.Statistics, output.Subjects, output.Sensitivity, "test", 1, At);
+    }
+
+    private static RunState Submitted(RunPlan plan) =>
+        Fold(RunState.Initial("r1"), RunDecisions.Submit(RunState.Initial("r1"), plan, Carla, [], [], At));
+
+    private static RunState RunAll(RunPlan plan, IEnumerable<int> order)
+    {
+        var s = Submitted(plan);
+        foreach (var i in order) s = Fold(s, RunDecisions.CompleteShard(s, Shard(plan, i), plan));
+        return s;
+    }
+
+    [Fact]
+    public void Submission_records_the_provenance_and_starts()
+    {
+        var plan = PlanOf(Cohort());
+        var s = Submitted(plan);
+        s.Status.Should().Be(RunStatus.Running);
+        s.Submitted!.ModelId.Should().Be("hovorka-2004");
+        s.Submitted.EngineVersion.Should().StartWith("dthgrains-simulation/");
+        s.Submitted.RequestHash.Should().MatchRegex("^[0-9a-f]{64}$");
+        s.Submitted.Shards.Should().Be(3);
+        s.Submitted.Request.Solver!.Method.Should().Be("auto");
+    }
+
+    [Fact]
+    public void Shards_completed_in_any_order_give_bit_identical_results()
+    {
+        var plan = PlanOf(Cohort());
+        var forward = RunAll(plan, [0, 1, 2]);
+        var backward = RunAll(plan, [2, 0, 1]);
+        forward.Status.Should().Be(RunStatus.Completed);
+        backward.Completed!.ResultHash.Should().Be(forward.Completed!.ResultHash);
+        backward.Completed.Summary!.Bands.Should().Equal(forward.Completed.Summary!.Bands);
+        forward.Completed.Summary.Individuals.Should().Be(60);
+    }
+
+    [Fact]
+    public void A_repeated_shard_is_never_counted_twice()
+    {
+        var plan = PlanOf(Cohort());
+        var s = Submitted(plan);
+        var shard = Shard(plan, 1);
+        s = Fold(s, RunDecisions.CompleteShard(s, shard, plan));
+        RunDecisions.CompleteShard(s, shard, plan).Events.Should().BeEmpty();
+        RunState.Evolve(s, shard).SubjectsDone.Should().Be(20, "a duplicate in the stream is ignored by the fold too");
+    }
+
+    [Fact]
+    public void No_shard_is_counted_after_a_cancellation()
+    {
+        var plan = PlanOf(Cohort());
+        var s = Fold(Submitted(plan), RunDecisions.Cancel(Submitted(plan), Carla, "wrong cohort", At));
+        s.Status.Should().Be(RunStatus.Cancelled);
+        RunDecisions.CompleteShard(s, Shard(plan, 0), plan).Events.Should().BeEmpty();
+        RunDecisions.Cancel(s, Carla, null, At).Problem!.Kind.Should().Be(ProblemKind.Conflict);
+        RunDecisions.Cancel(Submitted(plan), new Actor("eve", "Eve", "tum", [Roles.Researcher]), null, At).Problem!.Kind.Should().Be(ProblemKind.NotFound);
+    }
+
+    [Fact]
+    public void A_suspended_run_resumes_and_only_a_running_run_suspends()
+    {
+        var plan = PlanOf(Cohort());
+        var s = Fold(Submitted(plan), RunDecisions.Suspend(Submitted(plan), "Grant grant-x expired.", "ds", At));
+        s.Status.Should().Be(RunStatus.Suspended);
+        s.StatusReason.Should().Contain("expired");
+        RunDecisions.Suspend(s, "again", "ds", At).Events.Should().BeEmpty();
+        RunDecisions.CompleteShard(s, Shard(plan, 0), plan).Events.Should().BeEmpty("nothing completes while suspended");
+        s = Fold(s, RunDecisions.Resume(s, ["grant-y"], At));
+        s.Status.Should().Be(RunStatus.Running);
+        s.Grants.Should().Contain("grant-y");
+    }
+
+    [Theory]
+    [InlineData(RunKind.Single)]
+    [InlineData(RunKind.Sweep)]
+    [InlineData(RunKind.MonteCarlo)]
+    [InlineData(RunKind.ScenarioSet)]
+    [InlineData(RunKind.Sensitivity)]
+    public void Every_kind_runs_to_completion(RunKind kind)
+    {
+        var r = kind switch
+        {
+            RunKind.Single => new RunRequest(kind, "bergman", Duration: 60),
+            RunKind.Sweep => new RunRequest(kind, "bergman", Duration: 60, Ranges: [new ParameterRange("p2", 0.01, 0.03)], PointsPerAxis: 5),
+            RunKind.MonteCarlo => new RunRequest(kind, "bergman", Duration: 60, Size: 30, Uncertain: [new ParameterUncertainty("p2", 0.3)]),
+            RunKind.ScenarioSet => new RunRequest(kind, "bergman", Scenarios: ["reference", "day"], Duration: 120),
+            _ => new RunRequest(kind, "bergman", Duration: 60, Size: 16, Uncertain: [new ParameterUncertainty("p2", 0.3), new ParameterUncertainty("p3", 0.3)]),
+        };
+        var plan = PlanOf(r);
+        var s = RunAll(plan, Enumerable.Range(0, plan.Shards));
+        s.Status.Should().Be(RunStatus.Completed);
+        if (kind == RunKind.Sensitivity) s.Completed!.Sensitivity!.Inputs.Should().Equal("p2", "p3");
+        else s.Completed!.Summary!.Individuals.Should().Be(plan.Subjects);
+    }
+
+    [Fact]
+    public void Bad_requests_name_their_fields()
+    {
+        RunPlanner.Plan(new RunRequest(RunKind.CohortTrial, "nope")).Problem!.Errors!.Should().ContainKey("model");
+        var p = RunPlanner.Plan(new RunRequest(RunKind.CohortTrial, "hovorka", Datasets: ["ds"], Solver: new RunSolverSettings("euler", -1))).Problem!;
+        p.Errors!.Keys.Should().Contain(["size", "purpose", "solver.method", "solver"]);
+        RunPlanner.Plan(new RunRequest(RunKind.Sweep, "bergman", Ranges: [new ParameterRange("zz", 1, 0)], Size: 5)).Problem!.Errors!.Should().ContainKey("ranges");
+    }
+}

@@ -1,0 +1,103 @@
+using System.IO.Compression;
+using System.Net;
+using System.Net.Http.Json;
+using System.Text.Json;
+using DthGrains.Integration.Tests.Infrastructure;
+using static DthGrains.Integration.Tests.Runs.RunTestData;
+using static DthGrains.Integration.Tests.Governance.GovernanceTestData;
+
+namespace DthGrains.Integration.Tests.Runs;
+
+/// <summary>Runs through the HTTP API of one seeded host: submit, follow, results with provenance, RO-Crate, bad input.</summary>
+[Collection(HostCollection.Name)]
+public sealed class RunApiTests(HostFixture fixture)
+{
+    private readonly TestHost _host = fixture.Host;
+
+    [Fact]
+    public async Task A_cohort_trial_completes_with_bands_per_subject_results_provenance_and_an_ro_crate()
+    {
+        var carla = _host.ClientAs("researcher", "tum", subject: "carla-runs-api");
+        var id = await SubmitAsync(carla, Cohort(size: 120, shardSize: 30));
+        var run = await WaitForStatusAsync(carla, id, "completed");
+
+        run.GetProperty("shardsDone").GetInt32().Should().Be(4);
+        run.GetProperty("subjectsDone").GetInt64().Should().Be(120);
+        run.GetProperty("modelId").GetString().Should().Be("hovorka-2004");
+        run.GetProperty("requestHash").GetString().Should().MatchRegex("^[0-9a-f]{64}$");
+        var summary = run.GetProperty("summary");
+        summary.GetProperty("individuals").GetInt64().Should().Be(120);
+        summary.GetProperty("percentiles").GetArrayLength().Should().Be(5);
+        summary.GetProperty("bands").GetArrayLength().Should().Be(summary.GetProperty("times").GetArrayLength() * summary.GetProperty("outputs").GetArrayLength() * 5);
+
+        var results = await carla.GetFromJsonAsync<JsonElement>($"/api/runs/{id}/results");
+        results.GetProperty("subjects").GetArrayLength().Should().Be(120);
+        results.GetProperty("provenance").GetProperty("engineVersion").GetString().Should().StartWith("dthgrains-simulation/");
+        var csv = await carla.GetStringAsync($"/api/runs/{id}/results?format=csv");
+        csv.Split('\n', StringSplitOptions.RemoveEmptyEntries).Should().HaveCount(121);
+
+        var zip = new ZipArchive(new MemoryStream(await carla.GetByteArrayAsync($"/api/runs/{id}/ro-crate")));
+        var metadata = JsonDocument.Parse(zip.GetEntry("ro-crate-metadata.json")!.Open()).RootElement;
+        var graph = metadata.GetProperty("@graph").EnumerateArray().ToList();
+        graph.Should().Contain(e => e.GetProperty("@id").GetString() == "#run" && e.GetProperty("@type").GetString() == "CreateAction");
+        graph.Single(e => e.GetProperty("@id").GetString() == "./").GetProperty("conformsTo").EnumerateArray()
+            .Select(c => c.GetProperty("@id").GetString()).Should().Contain("https://w3id.org/ro/wfrun/workflow/0.5");
+        zip.GetEntry("results/bands.csv").Should().NotBeNull();
+
+        // Someone else's run does not exist for them.
+        (await _host.ClientAs("researcher", "tum", subject: "someone-else").GetAsync($"/api/runs/{id}")).StatusCode.Should().Be(HttpStatusCode.NotFound);
+    }
+
+    [Fact]
+    public async Task The_event_stream_replays_every_durable_event_once_in_order_and_ends_with_the_terminal_one()
+    {
+        var carla = _host.ClientAs("researcher", "tum", subject: "carla-runs-sse");
+        var id = await SubmitAsync(carla, Cohort(size: 100, shardSize: 20));
+        await WaitForStatusAsync(carla, id, "completed");
+
+        var all = (await ReadEventsAsync(carla, id)).Where(f => f.Id is not null).ToList();
+        all.Select(f => f.Id!.Value).Should().Equal(Enumerable.Range(1, all.Count).Select(i => (long)i));
+        all.Count.Should().Be(1 + 1 + 5 + 1, "submitted, started, five shards, completed");
+        all[^1].Event.Should().Be("runs.run_completed");
+
+        // Disconnect after three events and resume with Last-Event-ID: no gap, no duplicate.
+        var first = (await ReadEventsAsync(carla, id, stopAfter: 3)).Where(f => f.Id is not null).ToList();
+        var rest = (await ReadEventsAsync(carla, id, lastEventId: first[^1].Id)).Where(f => f.Id is not null).ToList();
+        first.Concat(rest).Select(f => f.Id!.Value).Should().Equal(all.Select(f => f.Id!.Value));
+    }
+
+    [Fact]
+    public async Task The_cli_submits_follows_and_prints_the_bands_and_an_auditor_replays_the_run()
+    {
+        var token = _host.Token("researcher", "tum", subject: "carla-runs-cli");
+        var (code, output) = await CliRunner.RunAsync(_host.BaseAddress, token, "run", "submit", "--model", "hovorka", "--cohort", "60", "--duration", "60", "--step", "10",
+            "--shard-size", "20", "--seed", "5", "--follow");
+        code.Should().Be(0, output);
+        output.Should().Contain("completed").And.Contain("p95").And.Contain("60 subjects").And.Contain("shards by silo");
+
+        var list = await CliRunner.RunAsync(_host.BaseAddress, token, "run", "list", "--json");
+        var id = JsonDocument.Parse(list.Output).RootElement.GetProperty("items")[0].GetProperty("id").GetString()!;
+        var csv = await CliRunner.RunAsync(_host.BaseAddress, token, "run", "results", id);
+        csv.Output.Should().StartWith("subject,");
+
+        var replay = await _host.ClientAs("auditor", "dth-oversight").GetAsync($"/api/audit/streams/run:{id}?version=2");
+        var text = await replay.Content.ReadAsStringAsync();
+        replay.StatusCode.Should().Be(HttpStatusCode.OK, text);
+        text.Should().Contain("running").And.Contain("hovorka");
+    }
+
+    [Fact]
+    public async Task Bad_requests_get_problem_details_and_change_nothing()
+    {
+        var carla = _host.ClientAs("researcher", "tum", subject: "carla-runs-bad");
+        var unknown = await carla.PostAsync("/api/runs", Body(new { kind = "cohort-trial", model = "nope", size = 10 }));
+        unknown.StatusCode.Should().Be(HttpStatusCode.BadRequest);
+        (await unknown.Content.ReadAsStringAsync()).Should().Contain("model");
+        (await carla.PostAsync("/api/runs", Body(new { kind = "cohort-trial", model = "hovorka", size = 10, status = "completed" }))).StatusCode.Should().Be(HttpStatusCode.BadRequest);
+        (await carla.PostAsync("/api/runs", Body(new { kind = "warp", model = "hovorka" }))).StatusCode.Should().Be(HttpStatusCode.BadRequest);
+        (await _host.ClientAs("auditor", "dth-oversight").PostAsync("/api/runs", Body(Cohort()))).StatusCode.Should().Be(HttpStatusCode.Forbidden);
+        (await carla.GetAsync("/api/runs/..%2f..")).StatusCode.Should().Be(HttpStatusCode.BadRequest);
+        var page = await carla.GetFromJsonAsync<JsonElement>("/api/runs");
+        page.GetProperty("total").GetInt32().Should().Be(0);
+    }
+}

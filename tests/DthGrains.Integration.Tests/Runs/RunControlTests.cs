@@ -1,0 +1,209 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Text.Json;
+using DthGrains.Domain.Catalogue;
+using DthGrains.Domain.Runs;
+using DthGrains.Grains.Platform;
+using DthGrains.Grains.Runs;
+using DthGrains.Integration.Tests.Governance;
+using DthGrains.Integration.Tests.Infrastructure;
+using Microsoft.Extensions.DependencyInjection;
+using static DthGrains.Integration.Tests.Catalogue.CatalogueTestData;
+using static DthGrains.Integration.Tests.Governance.GovernanceTestData;
+using static DthGrains.Integration.Tests.Runs.RunTestData;
+
+namespace DthGrains.Integration.Tests.Runs;
+
+/// <summary>One host whose workers pass a test gate, with a manual domain clock and one shard in flight per run.</summary>
+public sealed class GatedHostFixture : IAsyncLifetime
+{
+    public ManualClock Clock { get; } = new(DateTimeOffset.UtcNow);
+
+    public TestShardGate Gate { get; } = new();
+
+    public TestHost Host { get; private set; } = null!;
+
+    public async Task InitializeAsync() => Host = await TestHost.StartAsync("charite", alsoHosts: [], clock: Clock,
+        settings: new Dictionary<string, string?> { ["Dth:RunStreams:MaxStreamsPerClient"] = "2" },
+        services: s =>
+        {
+            s.AddSingleton<IShardGate>(Gate);
+            s.Configure<RunOptions>(o =>
+            {
+                o.SupervisePeriod = TimeSpan.FromMilliseconds(200);
+                o.MaxShardsInFlight = 1;
+            });
+        });
+
+    public async Task DisposeAsync() => await Host.DisposeAsync();
+}
+
+/// <summary>Governance in flight (RELIABILITY row 13), cancellation, and the live stream's resume and cap (rows 19, 20).</summary>
+[Collection(PostgresCollection.Name)]
+public sealed class RunControlTests(GatedHostFixture fixture) : IClassFixture<GatedHostFixture>, IDisposable
+{
+    private readonly TestHost _host = fixture.Host;
+    private readonly TestShardGate _gate = fixture.Gate;
+
+    public void Dispose() => _gate.Open();
+
+    private async Task<JsonElement> Doc(HttpClient client, string id) => await client.GetFromJsonAsync<JsonElement>($"/api/runs/{id}");
+
+    private Task WaitHeldAsync(HttpClient client, string id, int shardsDone) =>
+        Eventually.Until(async () => (await Doc(client, id)).GetProperty("shardsDone").GetInt32() == shardsDone && _gate.Waiting == 1, ok => ok,
+            TimeSpan.FromSeconds(60), $"{shardsDone} shards done and the next one held");
+
+    private async Task<(string RequestId, string Etag)> GrantAsync(HttpClient steward, HttpClient researcher, string dataset, int months)
+    {
+        var applied = await researcher.PostAsync("/api/access/requests", Body(Application([dataset], months: months)));
+        applied.StatusCode.Should().Be(HttpStatusCode.Created, await applied.Content.ReadAsStringAsync());
+        var id = (await GovernanceTestData.JsonOf(applied)).GetProperty("id").GetString()!;
+        var approved = await steward.SendAsync(Decision(id, applied.Headers.ETag!.Tag, approve: true));
+        approved.EnsureSuccessStatusCode();
+        return (id, approved.Headers.ETag!.Tag);
+    }
+
+    private async Task<List<object>> AccessLog(string dataset) =>
+        (await _host.Services.GetRequiredService<EventLog>().ReadAsync(CatalogueEventTypes.AccessLogOf("charite", dataset))).Select(e => e.Data).ToList();
+
+    [Fact]
+    public async Task Expired_and_revoked_grants_refuse_the_start_suspend_a_running_run_at_the_next_shard_boundary_and_are_audited_a_renewed_grant_resumes()
+    {
+        var steward = _host.ClientAs("steward", "charite");
+        const string dataset = "run-governed-cohort";
+        (await steward.PostAsync("/api/catalogue/resources", Draft(dataset, "dataset", RestrictedDatasetMetadata()))).EnsureSuccessStatusCode();
+        (await steward.PostAsync($"/api/catalogue/resources/{dataset}/versions?version=1.0.0", AsFhir(Bundle("p1")))).EnsureSuccessStatusCode();
+        (await steward.PostAsync($"/api/catalogue/resources/{dataset}/publish", null)).EnsureSuccessStatusCode();
+        var request = Cohort(size: 100, shardSize: 20, datasets: [dataset], purpose: "scientific-research");
+
+        // Without a grant: refused with the reason, and recorded.
+        var nobody = _host.ClientAs("researcher", "tum", subject: "nina");
+        var refused = await nobody.PostAsync("/api/runs", Body(request));
+        refused.StatusCode.Should().Be(HttpStatusCode.Forbidden);
+        (await refused.Content.ReadAsStringAsync()).Should().Contain("No access grant");
+
+        // Revocation while running: suspended at the next shard boundary.
+        var rita = _host.ClientAs("researcher", "tum", subject: "rita");
+        var (ritaRequest, ritaEtag) = await GrantAsync(steward, rita, dataset, months: 12);
+        _gate.Close(w => w.Shard >= 1);
+        var revokedRun = await SubmitAsync(rita, request);
+        (await Doc(rita, revokedRun)).GetProperty("grants").EnumerateArray().Select(g => g.GetString()).Should().Equal($"grant-{ritaRequest}");
+        await WaitHeldAsync(rita, revokedRun, 1);
+        (await steward.SendAsync(WithIfMatch(HttpMethod.Post, $"/api/access/requests/{ritaRequest}/revoke", new { reason = "Safeguards breached." }, ritaEtag))).EnsureSuccessStatusCode();
+        _gate.Open();
+        var suspended = await WaitForStatusAsync(rita, revokedRun, "suspended");
+        suspended.GetProperty("statusReason").GetString().Should().Contain("revoked");
+        suspended.GetProperty("shardsDone").GetInt32().Should().Be(1, "the shard in flight at the revocation is not counted");
+        (await rita.PostAsync($"/api/runs/{revokedRun}/cancel", Body(new { reason = "grant revoked" }))).EnsureSuccessStatusCode();
+
+        // Expiry while running: suspended, a new start refused, both recorded; a renewed grant resumes the run.
+        var ezra = _host.ClientAs("researcher", "tum", subject: "ezra-runs");
+        var (ezraFirst, _) = await GrantAsync(steward, ezra, dataset, months: 1);
+        _gate.Close(w => w.Shard >= 2);
+        var expiringRun = await SubmitAsync(ezra, request);
+        await WaitHeldAsync(ezra, expiringRun, 2);
+        fixture.Clock.Advance(TimeSpan.FromDays(32));
+        _gate.Open();
+        (await WaitForStatusAsync(ezra, expiringRun, "suspended")).GetProperty("statusReason").GetString().Should().Contain("expired");
+        var late = await ezra.PostAsync("/api/runs", Body(request));
+        late.StatusCode.Should().Be(HttpStatusCode.Forbidden);
+        (await late.Content.ReadAsStringAsync()).Should().Contain("expired");
+
+        var denials = (await AccessLog(dataset)).OfType<AccessDenied>().ToList();
+        denials.Should().Contain(d => d.Actor == "nina" && d.Reason.Contains("simulate"));
+        denials.Should().Contain(d => d.Actor == "rita" && d.Reason.Contains("revoked") && d.Reason.Contains(revokedRun));
+        denials.Where(d => d.Actor == "ezra-runs" && d.Reason.Contains("expired")).Should().HaveCount(2, "the suspension and the refused start");
+
+        var (ezraRenewed, _) = await GrantAsync(steward, ezra, dataset, months: 1);
+        var completed = await WaitForStatusAsync(ezra, expiringRun, "completed");
+        completed.GetProperty("grants").EnumerateArray().Select(g => g.GetString()).Should().BeEquivalentTo($"grant-{ezraFirst}", $"grant-{ezraRenewed}");
+        var history = (await _host.Services.GetRequiredService<EventLog>().ReadAsync(RunEventTypes.StreamOf(expiringRun))).Select(e => e.Data).ToList();
+        history.OfType<ShardCompleted>().Select(s => s.Shard).Should().BeEquivalentTo([0, 1, 2, 3, 4], o => o.WithoutStrictOrdering());
+        history.Select(e => e.GetType()).Should().ContainInOrder(typeof(RunSuspended), typeof(RunResumed), typeof(RunCompleted));
+
+        // The auditor's lineage of the results: results ← run ← model version, dataset version, both grants ← decisions ← applications.
+        var lineage = await _host.ClientAs("auditor", "dth-oversight").GetFromJsonAsync<JsonElement>($"/api/audit/lineage?entity=run:{expiringRun}/results&depth=5");
+        var edges = lineage.GetProperty("graph").GetProperty("edges").EnumerateArray()
+            .Select(e => (From: e.GetProperty("from").GetString()!, Relation: e.GetProperty("relation").GetString()!, To: e.GetProperty("to").GetString()!)).ToList();
+        var run = $"run:{expiringRun}";
+        edges.Should().Contain(($"{run}/results", "wasGeneratedBy", run));
+        edges.Should().Contain((run, "used", $"resource:{dataset}@1.0.0"));
+        edges.Should().Contain((run, "used", $"grant:grant-{ezraFirst}"));
+        edges.Should().Contain((run, "used", $"grant:grant-{ezraRenewed}"));
+        edges.Should().Contain(e => e.From == run && e.Relation == "used" && e.To.StartsWith("resource:hovorka", StringComparison.Ordinal));
+        edges.Should().Contain(e => e.From == $"grant:grant-{ezraRenewed}" && e.Relation == "wasGeneratedBy" && e.To.StartsWith($"access-request:{ezraRenewed}/decision/charite/", StringComparison.Ordinal));
+        // From the run itself, downstream: what happened to it (the suspension at the expiry).
+        var ofRun = await _host.ClientAs("auditor", "dth-oversight").GetFromJsonAsync<JsonElement>($"/api/audit/lineage?entity={run}&depth=2");
+        ofRun.GetProperty("graph").GetProperty("edges").EnumerateArray().Should().Contain(e => e.GetProperty("from").GetString()!.StartsWith($"{run}/suspension/", StringComparison.Ordinal)
+            && e.GetProperty("relation").GetString() == "wasInformedBy");
+    }
+
+    [Fact]
+    public async Task A_cancelled_run_stops_its_workers_and_counts_no_shard_after_the_cancellation()
+    {
+        var carla = _host.ClientAs("researcher", "tum", subject: "carla-cancel");
+        _gate.Close(w => w.Shard >= 1);
+        var id = await SubmitAsync(carla, Cohort(size: 100, shardSize: 20));
+        await WaitHeldAsync(carla, id, 1);
+
+        (await _host.ClientAs("auditor", "dth-oversight").PostAsync($"/api/runs/{id}/cancel", null)).StatusCode.Should().Be(HttpStatusCode.Forbidden);
+        var cancelled = await carla.PostAsync($"/api/runs/{id}/cancel", Body(new { reason = "wrong seed" }));
+        cancelled.StatusCode.Should().Be(HttpStatusCode.OK, await cancelled.Content.ReadAsStringAsync());
+        await Eventually.Until(() => Task.FromResult(_gate.Cancelled), n => n >= 1, TimeSpan.FromSeconds(30), "the held shard's worker to stop");
+        _gate.Open();
+
+        (await carla.PostAsync($"/api/runs/{id}/cancel", null)).StatusCode.Should().Be(HttpStatusCode.Conflict);
+        var doc = await WaitForStatusAsync(carla, id, "cancelled");
+        doc.GetProperty("shardsDone").GetInt32().Should().Be(1);
+        var history = (await _host.Services.GetRequiredService<EventLog>().ReadAsync(RunEventTypes.StreamOf(id))).Select(e => e.Data).ToList();
+        history.SkipWhile(e => e is not RunCancelled).Skip(1).Should().BeEmpty();
+        (await carla.GetAsync($"/api/runs/{id}/results")).StatusCode.Should().Be(HttpStatusCode.Conflict);
+    }
+
+    [Fact]
+    public async Task A_follower_that_disconnects_mid_run_resumes_with_last_event_id_without_gap_or_duplicate()
+    {
+        var carla = _host.ClientAs("researcher", "tum", subject: "carla-resume");
+        _gate.Close(w => w.Shard >= 2);
+        var id = await SubmitAsync(carla, Cohort(size: 100, shardSize: 20));
+        var first = (await ReadEventsAsync(carla, id, stopAfter: 4)).Where(f => f.Id is not null).ToList();
+        first.Select(f => f.Event).Should().Equal("runs.run_submitted", "runs.run_started", "runs.shard_completed", "runs.shard_completed");
+        _gate.Open();
+        var rest = await ReadEventsAsync(carla, id, lastEventId: first[^1].Id);
+        rest.Where(f => f.Id is null).Should().OnlyContain(f => f.Event == "progress");
+        var ids = first.Concat(rest.Where(f => f.Id is not null)).Select(f => f.Id!.Value).ToList();
+        ids.Should().Equal(Enumerable.Range(1, ids.Count).Select(i => (long)i));
+        rest[^1].Event.Should().Be("runs.run_completed");
+    }
+
+    [Fact]
+    public async Task The_number_of_concurrent_streams_per_client_is_capped_with_a_429()
+    {
+        var carla = _host.ClientAs("researcher", "tum", subject: "carla-cap");
+        _gate.Close(_ => true);
+        var id = await SubmitAsync(carla, Cohort(size: 40, shardSize: 20));
+        var open = new List<HttpResponseMessage>();
+        try
+        {
+            for (var i = 0; i < 2; i++)
+            {
+                var response = await carla.SendAsync(new HttpRequestMessage(HttpMethod.Get, $"/api/runs/{id}/events"), HttpCompletionOption.ResponseHeadersRead);
+                response.StatusCode.Should().Be(HttpStatusCode.OK);
+                open.Add(response);
+            }
+            var third = await carla.GetAsync($"/api/runs/{id}/events", HttpCompletionOption.ResponseHeadersRead);
+            third.StatusCode.Should().Be(HttpStatusCode.TooManyRequests);
+            third.Headers.RetryAfter.Should().NotBeNull();
+            (await third.Content.ReadAsStringAsync()).Should().Contain("At most 2 run streams");
+
+            var auditor = await _host.ClientAs("auditor", "dth-oversight").GetAsync($"/api/runs/{id}/events", HttpCompletionOption.ResponseHeadersRead);
+            auditor.StatusCode.Should().Be(HttpStatusCode.OK, "another client is not affected");
+            open.Add(auditor);
+        }
+        finally
+        {
+            foreach (var r in open) r.Dispose();
+            await carla.PostAsync($"/api/runs/{id}/cancel", null);
+        }
+    }
+}

@@ -1,0 +1,135 @@
+using DthGrains.Contracts.Platform;
+using DthGrains.Contracts.Runs;
+using DthGrains.Domain.Runs;
+using DthGrains.Grains.Platform;
+using DthGrains.Grains.Runs;
+using DthGrains.Integration.Tests.Infrastructure;
+using Microsoft.Extensions.DependencyInjection;
+using Orleans.TestingHost;
+
+namespace DthGrains.Integration.Tests.Runs;
+
+/// <summary>
+/// RELIABILITY row 1 and invariant 7 on a real two-silo cluster (PostgreSQL membership and reminders): one silo is
+/// killed mid run, the one holding the run grain or the one running the workers; the run completes on the survivor,
+/// every shard counted once, with the result of an undisturbed run. And the same request gives the same bits on one
+/// silo and on two.
+/// </summary>
+[Collection(PostgresCollection.Name)]
+public sealed class RunFailoverTests
+{
+    private static readonly RunRequest Request = new(RunKind.CohortTrial, "hovorka", Size: 160, Seed: 11, Duration: 60, OutputStep: 10, ShardSize: 20);
+    private static readonly CommandContext Carla = new(new Actor("carla", "Carla", "tum", [Roles.Researcher]), "failover-test");
+
+    /// <summary>The result computed by the engine alone, in this process: what an undisturbed run gives.</summary>
+    private static string UndisturbedResultHash(RunRequest request)
+    {
+        var plan = RunPlanner.Plan(request).Plan!;
+        var state = RunState.Initial("expected");
+        state = RunDecisions.Submit(state, plan, Carla.Actor, [], [], DateTimeOffset.UnixEpoch).Events.Aggregate(state, RunState.Evolve);
+        for (var i = 0; i < plan.Shards; i++)
+        {
+            var (from, to) = plan.ShardRange(i);
+            var output = RunPlanner.ExecuteShard(plan, i);
+            var shard = new ShardCompleted("expected", i, from, to, output.Statistics, output.Subjects, output.Sensitivity, "here", 0, DateTimeOffset.UnixEpoch);
+            state = RunDecisions.CompleteShard(state, shard, plan).Events.Aggregate(state, RunState.Evolve);
+        }
+        return state.Completed!.ResultHash;
+    }
+
+    private static Task<(InProcessTestCluster Cluster, string ConnectionString)> StartAsync(TestShardGate hpcGate) =>
+        PlatformCluster.StartAsync((i, silo) =>
+        {
+            silo.Services.AddSingleton<IShardGate>(i == 1 ? hpcGate : new OpenShardGate());
+            silo.Services.Configure<RunOptions>(o =>
+            {
+                o.SupervisePeriod = TimeSpan.FromMilliseconds(500);
+                o.MaxShardsInFlight = 4;
+            });
+        }, ("inst-a", "data"), ("inst-b", "hpc"));
+
+    private static IGrainFactory Factory(InProcessTestCluster cluster, int silo) => cluster.Silos[silo].ServiceProvider.GetRequiredService<IGrainFactory>();
+
+    private static async Task<RunView?> TryGet(IGrainFactory factory, string id)
+    {
+        try
+        {
+            return (await factory.GetGrain<IRunGrain>(id).GetAsync(Carla.Actor)).Value;
+        }
+        catch (Exception)
+        {
+            // The run grain's silo is being declared dead: ask again.
+            return null;
+        }
+    }
+
+    private static async Task<SiloAddress> SiloOfRun(InProcessTestCluster cluster, string id)
+    {
+        var stats = await cluster.Client.GetGrain<IManagementGrain>(0).GetDetailedGrainStatistics();
+        return stats.Single(s => s.GrainType.Contains(nameof(RunGrain), StringComparison.Ordinal) && s.GrainId.Key.ToString() == id).SiloAddress;
+    }
+
+    [Theory]
+    [InlineData(1, "the silo of the run grain (and of the workers)")]
+    [InlineData(0, "the hpc silo running the workers, not the run grain")]
+    public async Task A_run_survives_the_kill_of_one_of_two_silos_and_counts_every_shard_once(int submitVia, string killed)
+    {
+        var hpcGate = new TestShardGate(w => w.Shard >= 2);
+        var (cluster, _) = await StartAsync(hpcGate);
+        try
+        {
+            var id = Guid.NewGuid().ToString("D");
+            var submitted = await Factory(cluster, submitVia).GetGrain<IRunGrain>(id).SubmitAsync(Request, Carla);
+            submitted.Problem.Should().BeNull();
+            (await SiloOfRun(cluster, id)).Should().Be(cluster.Silos[submitVia].SiloAddress, "the run grain is placed where it was submitted");
+
+            var survivor = Factory(cluster, 0);
+            var (siloA, siloB) = (cluster.Silos[0].SiloAddress.ToParsableString(), cluster.Silos[1].SiloAddress.ToParsableString());
+            await Eventually.Until(() => TryGet(survivor, id), v => v?.ShardsDone == 2 && hpcGate.Waiting >= 1, TimeSpan.FromSeconds(60), "two shards done on the hpc silo, more held there");
+            await cluster.KillSiloAsync(cluster.Silos[1]);
+
+            var done = await Eventually.Until(() => TryGet(survivor, id), v => v?.Status == RunStatus.Completed, TimeSpan.FromSeconds(120), $"the run to complete after killing {killed}");
+            done!.ShardsDone.Should().Be(8);
+
+            var events = (await cluster.Silos[0].ServiceProvider.GetRequiredService<EventLog>().ReadAsync(RunEventTypes.StreamOf(id))).Select(e => e.Data).ToList();
+            var shards = events.OfType<ShardCompleted>().ToList();
+            shards.Select(s => s.Shard).Should().BeEquivalentTo(Enumerable.Range(0, 8), "every shard counted exactly once");
+            shards.Where(s => s.Shard < 2).Should().OnlyContain(s => s.Silo == siloB, "workers go to the hpc silo first");
+            shards.Where(s => s.Shard >= 2).Should().OnlyContain(s => s.Silo == siloA, "with no hpc silo left, any silo works");
+            events.OfType<RunCompleted>().Single().ResultHash.Should().Be(UndisturbedResultHash(Request));
+        }
+        finally
+        {
+            hpcGate.Open();
+            await cluster.StopAllSilosAsync();
+            await cluster.DisposeAsync();
+        }
+    }
+
+    [Fact]
+    public async Task The_same_request_gives_bit_identical_results_on_one_silo_and_on_two()
+    {
+        var hashes = new List<string>();
+        var bands = new List<double?[]>();
+        foreach (var silos in new[] { new[] { ("inst-a", "data") }, new[] { ("inst-a", "data"), ("inst-b", "hpc") } })
+        {
+            var (cluster, _) = await PlatformCluster.StartAsync(silos);
+            try
+            {
+                var id = Guid.NewGuid().ToString("D");
+                (await cluster.Client.GetGrain<IRunGrain>(id).SubmitAsync(Request, Carla)).Problem.Should().BeNull();
+                await Eventually.Until(() => TryGet(cluster.Client, id), v => v?.Status == RunStatus.Completed, TimeSpan.FromSeconds(60), $"the run on {silos.Length} silo(s)");
+                var completed = (await cluster.Silos[0].ServiceProvider.GetRequiredService<EventLog>().ReadAsync(RunEventTypes.StreamOf(id))).Select(e => e.Data).OfType<RunCompleted>().Single();
+                hashes.Add(completed.ResultHash);
+                bands.Add(completed.Summary!.Bands);
+            }
+            finally
+            {
+                await cluster.StopAllSilosAsync();
+                await cluster.DisposeAsync();
+            }
+        }
+        hashes[1].Should().Be(hashes[0]).And.Be(UndisturbedResultHash(Request));
+        bands[1].Should().Equal(bands[0]);
+    }
+}
