@@ -40,7 +40,8 @@ public sealed class DatasetGrain(
         if (view.Versions.Any(v => v.Version == version) || await payloads.VersionExistsAsync(Institution, DatasetId, version))
             return Problem.Conflict($"Version {version} of dataset '{DatasetId}' already exists; released versions are immutable.", view.StreamVersion);
 
-        var parsed = DatasetBundleReader.Read(new MemoryStream(bundleJson, writable: false), DatasetBundleLimits.Default);
+        // Parsing and validating a large Bundle takes seconds: off the grain turn, so the silo's scheduler stays responsive.
+        var parsed = await Task.Run(() => DatasetBundleReader.Read(new MemoryStream(bundleJson, writable: false), DatasetBundleLimits.Default));
         if (parsed.Failure is { } failure)
             return new Problem((ProblemKind)failure.StatusCode, "The FHIR Bundle was refused", failure.Issues.FirstOrDefault()?.Diagnostics ?? "Invalid Bundle.", null, null, failure.OperationOutcomeJson);
         var content = parsed.Content!;
