@@ -4,10 +4,9 @@ using DthGrains.Contracts.Platform;
 using DthGrains.Contracts.Twins;
 using DthGrains.Domain.Platform;
 using DthGrains.Domain.Twins;
-using DthGrains.Fhir.Datasets;
-using DthGrains.Fhir.Mapping;
 using DthGrains.Fhir.Twins;
 using DthGrains.Grains.Catalogue;
+using DthGrains.Grains.Federation;
 using DthGrains.Grains.Governance;
 using DthGrains.Grains.Platform;
 using Marten;
@@ -17,16 +16,14 @@ namespace DthGrains.Grains.Twins;
 
 /// <summary>
 /// One digital twin. Thin: folds its stream, checks what it rests on (catalogue and grant read models, engine version)
-/// and records staleness, reads the subject's data only through the dataset's grain (policy checked, every read
-/// recorded with the pseudonym), runs the numerical work off the grain turn, decides with <see cref="TwinDecisions"/>,
-/// appends.
+/// and records staleness, sends the work on the subject's data to the data (<see cref="ISubjectComputeGrain"/>, resident
+/// on the owning institution's silos, which reads through the dataset's grain: policy checked, every read recorded with
+/// the pseudonym) and receives only the results, decides with <see cref="TwinDecisions"/>, appends.
 /// </summary>
-public sealed class TwinGrain(IDocumentStore store, IScenarioRunner runner, IOptions<TwinOptions> options) : EventSourcedGrain<TwinState>, ITwinGrain
+public sealed class TwinGrain(IDocumentStore store, IScenarioRunner runner, IOptions<TwinOptions> options, InstitutionSilos silos) : EventSourcedGrain<TwinState>, ITwinGrain
 {
     /// <summary>The grant action a twin needs on its data.</summary>
-    public const string Action = "simulate";
-
-    private const string GlucoseKind = "glucose (LOINC 15074-8/2339-0 and kin), mmol/L";
+    public const string Action = SubjectComputeGrain.Action;
 
     private string Id => this.GetPrimaryKeyString();
 
@@ -79,16 +76,11 @@ public sealed class TwinGrain(IDocumentStore store, IScenarioRunner runner, IOpt
         var version = link.DatasetVersion ?? dataset.LatestVersion;
         if (version is null || !dataset.Versions.Contains(version)) return Problem.NotFound($"Version {version ?? "(none)"} of dataset '{link.DatasetId}'");
 
-        var read = await ReadSubjectAsync(dataset.Publisher, link.DatasetId, version, link.Subject, context);
-        if (!read.IsSuccess) return read.Problem!;
         var modelId = State.Design!.ModelId;
-        var timeline = await Task.Run(() => MapTimeline(read.Value!, modelId));
-        if (Unusable(timeline) is { } unusable) return unusable;
-        var glucose = timeline.Glucose;
-        var facts = new LinkFacts(version, dataset.Publisher, read.Value!.GrantId,
-            new TwinObservationWindow(GlucoseKind, glucose.Count, glucose[0].Time, glucose[^1].Time), timeline.Carbohydrates.Count, timeline.InsulinBoluses.Count,
-            timeline.BasalRates.Count > 0 ? timeline.BasalRates[^1].UnitsPerHour : null, timeline.BodyWeightKg,
-            timeline.Report.Warnings.Select(w => $"{w.ResourceType}/{w.ResourceId} {w.Element}: {w.Message}").Take(50).ToArray(), timeline.Report.UnmappedCodes.ToArray());
+        var linked = await AtTheDataAsync(dataset.Publisher, link.DatasetId, (g, c) => g.LinkAsync(version, link.Subject, modelId, c), context);
+        if (!linked.IsSuccess) return linked.Problem!;
+        var r = linked.Value!;
+        var facts = new LinkFacts(version, dataset.Publisher, r.GrantId, r.Glucose, r.Meals, r.Boluses, r.BasalUnitsPerHour, r.BodyWeightKg, r.MappingWarnings, r.UnmappedCodes);
         return await Run(context, s => TwinDecisions.Link(s, link, facts, Clock.GetUtcNow()));
     }
 
@@ -97,19 +89,15 @@ public sealed class TwinGrain(IDocumentStore store, IScenarioRunner runner, IOpt
         if (MayCommand(context.Actor) is { } refused) return refused;
         await CheckAsync(context);
         if (TwinDecisions.CanCalibrate(State) is { } blocked) return blocked;
-        var timeline = await LinkedTimelineAsync(context);
-        if (!timeline.IsSuccess) return timeline.Problem!;
         // Recalibration moves the twin onto the model's latest released version (what clears model-version staleness).
-        await using var session = store.QuerySession();
-        var modelVersion = (await session.LoadAsync<CatalogueEntryDocument>(State.Design!.ModelId))?.LatestVersion ?? State.ModelVersion;
+        string modelVersion;
+        await using (var session = store.QuerySession())
+            modelVersion = (await session.LoadAsync<CatalogueEntryDocument>(State.Design!.ModelId))?.LatestVersion ?? State.ModelVersion;
         var engine = EngineVersion;
-        CalibrationOutcome fit;
-        try { fit = await Task.Run(() => TwinComputation.Calibrate(timeline.Value!, modelVersion)); }
-        catch (ArgumentException e) { return new Problem(ProblemKind.Unprocessable, "The twin cannot be calibrated", e.Message); }
-        var facts = new CalibrationFacts(modelVersion, engine,
-            fit.Parameters.Select(p => new TwinParameter(p.Name, p.Estimate, p.StandardError, p.Unit, p.Lower, p.Upper)).ToArray(),
-            new TwinFit(fit.Converged, fit.Iterations, fit.WeightedSumOfSquares, fit.ResidualVariance, fit.Rmse),
-            new TwinObservationWindow(GlucoseKind, fit.Observations.Count, fit.Observations.From, fit.Observations.To), fit.RequestHash);
+        var modelId = State.Design!.ModelId;
+        var fit = await OnLinkedDataAsync((g, d, c) => g.CalibrateAsync(d.DatasetVersion, d.SubjectPseudonym, modelId, modelVersion, c), context);
+        if (!fit.IsSuccess) return fit.Problem!;
+        var facts = new CalibrationFacts(modelVersion, engine, fit.Value!.Parameters, fit.Value.Fit, fit.Value.Observations, fit.Value.RequestHash);
         return await Run(context, s => TwinDecisions.Calibrate(s, facts, Clock.GetUtcNow()));
     }
 
@@ -118,16 +106,12 @@ public sealed class TwinGrain(IDocumentStore store, IScenarioRunner runner, IOpt
         if (MayCommand(context.Actor) is { } refused) return refused;
         await CheckAsync(context);
         if (TwinDecisions.CanValidate(State) is { } blocked) return blocked;
-        var timeline = await LinkedTimelineAsync(context);
-        if (!timeline.IsSuccess) return timeline.Problem!;
-        var fitted = State.Calibration!.Parameters.ToDictionary(p => p.Name, p => p.Estimate);
+        var fitted = State.Calibration!.Parameters.ToArray();
         var modelVersion = State.Calibration.ModelVersion;
-        ValidationOutcome result;
-        try { result = await Task.Run(() => TwinComputation.Validate(timeline.Value!, fitted, modelVersion)); }
-        catch (ArgumentException e) { return new Problem(ProblemKind.Unprocessable, "The twin cannot be validated", e.Message); }
-        var m = result.Metrics;
-        var facts = new ValidationFacts(new TwinMetrics(m.Rmse, m.Mae, m.Mard, m.Bias, m.Coverage, m.Count),
-            new TwinObservationWindow(GlucoseKind, result.HeldOut.Count, result.HeldOut.From, result.HeldOut.To), result.RequestHash);
+        var modelId = State.Design!.ModelId;
+        var result = await OnLinkedDataAsync((g, d, c) => g.ValidateAsync(d.DatasetVersion, d.SubjectPseudonym, modelId, modelVersion, fitted, c), context);
+        if (!result.IsSuccess) return result.Problem!;
+        var facts = new ValidationFacts(result.Value!.Metrics, result.Value.HeldOut, result.Value.RequestHash);
         return await Run(context, s => TwinDecisions.Validate(s, facts, Clock.GetUtcNow()));
     }
 
@@ -189,40 +173,38 @@ public sealed class TwinGrain(IDocumentStore store, IScenarioRunner runner, IOpt
         return new ScenarioRunRequest(Id, State.Design!.ModelId, modelVersion ?? State.Calibration.ModelVersion, parameters, plan);
     }
 
-    /// <summary>Reads the linked subject's data again (each use is checked by the policy and recorded) and maps it.</summary>
-    private async Task<Outcome<PatientTimeline>> LinkedTimelineAsync(CommandContext context)
+    /// <summary>
+    /// Works on the linked subject's data again at the data (each use is checked by the policy and recorded); a refusal
+    /// re-checks what the twin rests on, so a revoked or expired grant is recorded as staleness.
+    /// </summary>
+    private async Task<Outcome<T>> OnLinkedDataAsync<T>(Func<ISubjectComputeGrain, TwinPatientDataLinked, CommandContext, Task<Outcome<T>>> work, CommandContext context)
     {
         var d = State.Data!;
-        var read = await ReadSubjectAsync(d.DatasetInstitution, d.DatasetId, d.DatasetVersion, d.SubjectPseudonym, context);
-        if (!read.IsSuccess)
+        var done = await AtTheDataAsync(d.DatasetInstitution, d.DatasetId, (g, c) => work(g, d, c), context);
+        if (!done.IsSuccess && done.Problem!.Kind == ProblemKind.Forbidden) await CheckAsync(context);
+        return done;
+    }
+
+    /// <summary>
+    /// Calls the subject's compute grain on the owning institution's silos under the twin's purpose. With no live silo
+    /// of that institution (or when its last one leaves during the call) the answer is 503: the data stay at home.
+    /// </summary>
+    private async Task<Outcome<T>> AtTheDataAsync<T>(string institution, string datasetId, Func<ISubjectComputeGrain, CommandContext, Task<Outcome<T>>> work, CommandContext context)
+    {
+        if (silos.LiveSilosOf(institution).Count == 0) return NoSiloOf(institution);
+        var grain = GrainFactory.GetGrain<ISubjectComputeGrain>(DatasetKeys.For(institution, datasetId));
+        try
         {
-            if (read.Problem!.Kind == ProblemKind.Forbidden) await CheckAsync(context);
-            return read.Problem;
+            return await work(grain, context with { Purpose = State.Design!.Purpose, ExpectedVersion = null });
         }
-        var modelId = State.Design!.ModelId;
-        var timeline = await Task.Run(() => MapTimeline(read.Value!, modelId));
-        return Unusable(timeline) is { } unusable ? unusable : Outcome<PatientTimeline>.Ok(timeline, Version);
+        catch (Exception ex) when (ex is OrleansException or SiloUnavailableException or TimeoutException)
+        {
+            return NoSiloOf(institution);
+        }
     }
 
-    private Task<Outcome<SubjectData>> ReadSubjectAsync(string institution, string datasetId, string version, string subject, CommandContext context) =>
-        GrainFactory.GetGrain<IDatasetGrain>(DatasetKeys.For(institution, datasetId))
-            .ReadSubjectAsync(version, subject, Action, context with { Purpose = State.Design!.Purpose, ExpectedVersion = null });
-
-    private static PatientTimeline MapTimeline(SubjectData data, string modelId)
-    {
-        var rows = data.Resources.Select(r => new DatasetResource(r.ResourceType, r.Id, data.SubjectPseudonym, r.Json)).ToList();
-        var counts = rows.GroupBy(r => r.ResourceType, StringComparer.Ordinal).ToDictionary(g => g.Key, g => g.Count(), StringComparer.Ordinal);
-        return FhirToModel.Map(new DatasetContent("collection", rows, counts, [data.SubjectPseudonym], ""), data.SubjectPseudonym, modelId);
-    }
-
-    private static Problem? Unusable(PatientTimeline timeline)
-    {
-        if (timeline.Report.IsSuccess) return null;
-        var errors = timeline.Report.Errors.GroupBy(e => $"{e.ResourceType}/{e.ResourceId} {e.Element}".Trim())
-            .ToDictionary(g => g.Key, g => g.Select(e => e.Message).ToArray());
-        return new Problem(ProblemKind.Unprocessable, "The patient data cannot be mapped to the model",
-            $"{timeline.Report.Errors.Count} mapping error(s); unmapped codes: {(timeline.Report.UnmappedCodes.Count == 0 ? "none" : string.Join(", ", timeline.Report.UnmappedCodes))}.", errors);
-    }
+    private static Problem NoSiloOf(string institution) =>
+        Problem.Unavailable($"Institution '{institution}' has no live silo. Its data stay at home: the twin cannot work on them until one of its silos is back.");
 
     /// <summary>Checks what the twin rests on against the platform's present and records any new staleness as the platform.</summary>
     private async Task CheckAsync(CommandContext? cause)
