@@ -53,17 +53,23 @@ public static class RunDecisions
         var sub = s.Submitted!;
         var ordered = shards.OrderBy(p => p.Key).Select(p => p.Value).ToList();
         RunSummary? summary = null;
-        var hash = new StringBuilder();
-        if (ordered.All(x => x.Statistics is not null))
+        // SHA-256 over the merged statistics (binary), every shard's subject rows (binary, in shard order) and the
+        // sensitivity indices: the same request and seed give the same hash on any number of silos.
+        using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+        if (ordered.Count > 0 && ordered.All(x => x.Statistics is not null))
         {
-            var merged = CohortPartial.Merge(ordered.Select(x => x.Statistics!.ToPartial(sub.ModelId, sub.ModelVersion, sub.Seed, sub.Times, sub.Outputs)));
-            summary = RunSummary.From(merged, plan.Request.Percentiles ?? RunPlanner.DefaultPercentiles, plan.Units);
-            hash.Append(ShardStatistics.From(merged).Data);
+            var merged = ShardPartial.Merge(ordered.Select(x => x.Statistics!.ToPartial(sub.Times.Length * sub.Outputs.Length)));
+            summary = RunSummary.From(merged, sub.Times, sub.Outputs, plan.Request.Percentiles ?? RunPlanner.DefaultPercentiles, plan.Units);
+            hash.AppendData(ShardStatistics.Encode(merged));
         }
-        foreach (var row in ordered.SelectMany(x => x.Subjects)) hash.Append(row?.ToString("R", CultureInfo.InvariantCulture) ?? "null").Append(',');
+        foreach (var shard in ordered)
+        {
+            if (shard.Rows is { } rows) hash.AppendData(rows.Bytes());
+            else foreach (var row in shard.Subjects ?? []) hash.AppendData(Encoding.UTF8.GetBytes((row?.ToString("R", CultureInfo.InvariantCulture) ?? "null") + ","));
+        }
         var sensitivity = ordered.Select(x => x.Sensitivity).FirstOrDefault(x => x is not null);
-        if (sensitivity is not null) hash.Append(string.Join(',', sensitivity.FirstOrder.Concat(sensitivity.Total).Select(v => v?.ToString("R", CultureInfo.InvariantCulture))));
-        var resultHash = Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(hash.ToString())));
+        if (sensitivity is not null) hash.AppendData(Encoding.UTF8.GetBytes(string.Join(',', sensitivity.FirstOrder.Concat(sensitivity.Total).Select(v => v?.ToString("R", CultureInfo.InvariantCulture)))));
+        var resultHash = Convert.ToHexStringLower(hash.GetHashAndReset());
         return new RunCompleted(s.Id, sub.ModelId, sub.ModelVersion, sub.EngineVersion, sub.RequestHash, sub.Seed, sub.Solver, sub.Datasets, [.. s.Grants],
             sub.Shards, sub.Subjects, ordered.Sum(x => x.Statistics?.Failed ?? 0), summary, sensitivity, resultHash, now);
     }

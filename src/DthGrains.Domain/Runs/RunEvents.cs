@@ -39,7 +39,9 @@ public sealed record RunStarted(string Id, DateTimeOffset StartedAt);
 
 /// <summary>
 /// One shard's result: partial statistics (mergeable, binary-encoded), one summary row per subject (per output: min,
-/// mean, max, final; null where a solve failed) or the sensitivity indices. At most one per shard index.
+/// mean, max, final; NaN where a solve failed) in <see cref="Rows"/> (binary-encoded), or the sensitivity indices. At
+/// most one per shard index. <see cref="Subjects"/> holds the rows as JSON numbers in shards recorded before the binary
+/// rows (null in new ones).
 /// </summary>
 public sealed record ShardCompleted(
     string Id,
@@ -47,11 +49,16 @@ public sealed record ShardCompleted(
     long From,
     long To,
     ShardStatistics? Statistics,
-    double?[] Subjects,
+    double?[]? Subjects,
     SensitivityResult? Sensitivity,
     string Silo,
     double ElapsedMs,
-    DateTimeOffset CompletedAt);
+    DateTimeOffset CompletedAt,
+    ShardRows? Rows = null)
+{
+    /// <summary>The per-subject rows, flat (null where a solve failed), from whichever form the shard carries.</summary>
+    public double?[] SubjectValues() => Rows?.Values() ?? Subjects ?? [];
+}
 
 /// <summary>A grant the run relies on no longer permits it: no shard is dispatched until a grant permits it again.</summary>
 public sealed record RunSuspended(string Id, string Reason, string? Dataset, DateTimeOffset SuspendedAt);

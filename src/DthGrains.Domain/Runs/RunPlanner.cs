@@ -11,6 +11,7 @@ using DthGrains.Simulation.Models;
 using DthGrains.Simulation.Reproducibility;
 using DthGrains.Simulation.Scenarios;
 using DthGrains.Simulation.Solvers;
+using DthGrains.Simulation.Statistics;
 
 namespace DthGrains.Domain.Runs;
 
@@ -47,7 +48,7 @@ public sealed class RunPlan
 }
 
 /// <summary>What one shard produced (before it becomes a <see cref="ShardCompleted"/>).</summary>
-public sealed record ShardOutput(ShardStatistics? Statistics, double?[] Subjects, SensitivityResult? Sensitivity);
+public sealed record ShardOutput(ShardStatistics? Statistics, ShardRows? Rows, SensitivityResult? Sensitivity);
 
 /// <summary>Validates and normalises run requests, hashes them canonically, and executes shards with the engine.</summary>
 public static class RunPlanner
@@ -56,11 +57,12 @@ public static class RunPlanner
     public static readonly string EngineVersion =
         "dthgrains-simulation/" + (typeof(SubjectShardRunner).Assembly.GetName().Version?.ToString(3) ?? "0.0.0");
 
-    public const string HashSchema = "dth.runs.request/1";
+    public const string HashSchema = "dth.runs.request/2";
     public const int MaxSubjects = 1_000_000;
     public const int MaxShards = 10_000;
     public const int MaxTimes = 2_000;
-    public const double SketchCompression = 50;
+    /// <summary>Relative accuracy of the percentile bands (the quantile histograms of every shard).</summary>
+    public const double BandAccuracy = LogHistogram.DefaultRelativeAccuracy;
     public static readonly double[] DefaultPercentiles = [5, 25, 50, 75, 95];
 
     public static (RunPlan? Plan, Problem? Problem) Plan(RunRequest r)
@@ -269,8 +271,8 @@ public static class RunPlanner
             w.WriteStartArray("percentiles");
             foreach (var q in r.Percentiles ?? DefaultPercentiles) Num(w, q);
             w.WriteEndArray();
-            w.WritePropertyName("compression");
-            Num(w, SketchCompression);
+            w.WritePropertyName("bandAccuracy");
+            Num(w, BandAccuracy);
             w.WriteStartArray("datasets");
             foreach (var d in (r.Datasets ?? []).Order(StringComparer.Ordinal)) w.WriteStringValue(d);
             w.WriteEndArray();
@@ -316,12 +318,12 @@ public static class RunPlanner
     /// <summary>Executes one shard on the calling thread (callers run it off any grain turn).</summary>
     public static ShardOutput ExecuteShard(RunPlan plan, int shard, int maxDegreeOfParallelism = 1, Action<long>? progress = null, CancellationToken ct = default)
     {
-        if (plan.Request.Kind == RunKind.Sensitivity) return new ShardOutput(null, [], Sensitivity(plan, ct));
+        if (plan.Request.Kind == RunKind.Sensitivity) return new ShardOutput(null, null, Sensitivity(plan, ct));
         var (from, to) = plan.ShardRange(shard);
-        var runner = new SubjectShardRunner(plan.Model, plan.Solver, plan.Times, SubjectsOf(plan), plan.Request.Seed, SketchCompression);
+        var runner = new SubjectShardRunner(plan.Model, plan.Solver, plan.Times, SubjectsOf(plan), BandAccuracy);
         var rows = new double[(to - from) * runner.SummaryWidth];
         var partial = runner.Run(from, to, rows, maxDegreeOfParallelism, progress, ct);
-        return new ShardOutput(ShardStatistics.From(partial), RunSummary.Finite(rows), null);
+        return new ShardOutput(ShardStatistics.From(partial), ShardRows.From(rows, runner.SummaryWidth), null);
     }
 
     private static SensitivityResult Sensitivity(RunPlan plan, CancellationToken ct)

@@ -5,66 +5,154 @@ using DthGrains.Simulation.Statistics;
 namespace DthGrains.Domain.Runs;
 
 /// <summary>
-/// A shard's mergeable statistics (Welford moments and a t-digest per output and time point), encoded as
-/// little-endian binary in base64: exact (bit for bit, including infinities of empty sketches) and about a third the
-/// size of the same numbers as JSON text. Format <see cref="Format"/>: nt, ny (int32), compression (float64), then per
-/// cell: count (int64), mean, m2, min, max, sketch min, sketch max (float64), centroids n (int32), n means, n weights.
+/// A shard's mergeable statistics, encoded as compact little-endian binary in base64: exact (bit for bit). Format
+/// <see cref="CurrentFormat"/> (dth.partial/2): cells (varint), relative accuracy (float64), then per cell (output ×
+/// times + time): count (varint), mean, m2, min, max (float64), the histogram's level and zero count (varints), then its positive
+/// and its negative bins, each as: number of bins (varint), first bin index (zigzag varint), counts (varints).
+/// Format dth.partial/1 (t-digest centroids, before 2026-11) is still read by nothing that merges: such shards are
+/// kept in the ledger as they are, but a run cannot complete from them.
 /// </summary>
 public sealed record ShardStatistics(long Individuals, long Failed, string Format, string Data)
 {
-    public const string CurrentFormat = "dth.partial/1";
+    public const string CurrentFormat = "dth.partial/2";
 
-    public static ShardStatistics From(CohortPartial p)
+    public static ShardStatistics From(ShardPartial p) => new(p.Individuals, p.Failed, CurrentFormat, Convert.ToBase64String(Encode(p)));
+
+    /// <summary>The binary form (what <see cref="Data"/> holds in base64).</summary>
+    public static byte[] Encode(ShardPartial p)
     {
-        int cells = p.Moments.Length;
-        int size = 16 + p.Sketches.Sum(s => 8 + 7 * 8 + 4 + 16 * s.Means.Length);
-        var bytes = new byte[size];
-        int o = 0;
-        void I32(int v) { BinaryPrimitives.WriteInt32LittleEndian(bytes.AsSpan(o), v); o += 4; }
-        void I64(long v) { BinaryPrimitives.WriteInt64LittleEndian(bytes.AsSpan(o), v); o += 8; }
-        void F64(double v) { BinaryPrimitives.WriteDoubleLittleEndian(bytes.AsSpan(o), v); o += 8; }
-        I32(p.Times.Length);
-        I32(p.OutputNames.Length);
-        F64(p.Sketches.Length > 0 ? p.Sketches[0].Compression : 100);
-        for (int k = 0; k < cells; k++)
+        var w = new BinaryBuffer(64 + p.Moments.Length * 64);
+        w.VarUInt((ulong)p.Moments.Length);
+        w.F64(p.RelativeAccuracy);
+        for (int k = 0; k < p.Moments.Length; k++)
         {
             var m = p.Moments[k];
-            var s = p.Sketches[k];
-            I64(m.Count); F64(m.Mean); F64(m.M2); F64(m.Min); F64(m.Max);
-            F64(s.Min); F64(s.Max);
-            I32(s.Means.Length);
-            foreach (var v in s.Means) F64(v);
-            foreach (var v in s.Weights) F64(v);
+            w.VarUInt((ulong)m.Count); w.F64(m.Mean); w.F64(m.M2); w.F64(m.Min); w.F64(m.Max);
+            var h = p.Histograms[k];
+            w.VarUInt((ulong)h.Level);
+            w.VarUInt((ulong)h.Zero);
+            Bins(h.Positive);
+            Bins(h.Negative);
         }
-        return new ShardStatistics(p.Individuals, p.Failed, CurrentFormat, Convert.ToBase64String(bytes, 0, o));
+        return w.ToArray();
+
+        void Bins((int Offset, ReadOnlyMemory<int> Counts) bins)
+        {
+            w.VarUInt((ulong)bins.Counts.Length);
+            if (bins.Counts.Length == 0) return;
+            w.VarUInt((ulong)((bins.Offset << 1) ^ (bins.Offset >> 31)));
+            foreach (var c in bins.Counts.Span) w.VarUInt((ulong)c);
+        }
     }
 
-    public CohortPartial ToPartial(string modelId, string modelVersion, ulong seed, double[] times, string[] outputs)
+    public ShardPartial ToPartial(int cells)
     {
-        if (Format != CurrentFormat) throw new InvalidOperationException($"Unknown shard statistics format '{Format}'.");
+        if (Format != CurrentFormat) throw new InvalidOperationException($"Shard statistics in format '{Format}' cannot be merged by this engine (it merges '{CurrentFormat}').");
         var data = Convert.FromBase64String(Data);
         int o = 0;
-        int I32() { var v = BinaryPrimitives.ReadInt32LittleEndian(data.AsSpan(o)); o += 4; return v; }
-        long I64() { var v = BinaryPrimitives.ReadInt64LittleEndian(data.AsSpan(o)); o += 8; return v; }
-        double F64() { var v = BinaryPrimitives.ReadDoubleLittleEndian(data.AsSpan(o)); o += 8; return v; }
-        int nt = I32(), ny = I32();
-        double compression = F64();
-        if (nt != times.Length || ny != outputs.Length) throw new InvalidOperationException("Shard statistics do not match the run's time grid and outputs.");
-        var moments = new RunningMoments[nt * ny];
-        var sketches = new QuantileSketchState[nt * ny];
-        for (int k = 0; k < moments.Length; k++)
+        ulong Var()
         {
-            moments[k] = new RunningMoments { Count = I64(), Mean = F64(), M2 = F64(), Min = F64(), Max = F64() };
-            double min = F64(), max = F64();
-            int n = I32();
-            var means = new double[n];
-            var weights = new double[n];
-            for (int i = 0; i < n; i++) means[i] = F64();
-            for (int i = 0; i < n; i++) weights[i] = F64();
-            sketches[k] = new QuantileSketchState(compression, means, weights, min, max);
+            ulong v = 0;
+            for (int shift = 0; ; shift += 7)
+            {
+                byte b = data[o++];
+                v |= (ulong)(b & 0x7F) << shift;
+                if (b < 0x80) return v;
+            }
         }
-        return new CohortPartial(modelId, modelVersion, seed, Individuals, Failed, times, outputs, moments, sketches);
+        double F64() { var v = BinaryPrimitives.ReadDoubleLittleEndian(data.AsSpan(o)); o += 8; return v; }
+        int n = (int)Var();
+        double accuracy = F64();
+        if (n != cells) throw new InvalidOperationException("Shard statistics do not match the run's time grid and outputs.");
+        var moments = new RunningMoments[n];
+        var histograms = new LogHistogram[n];
+        for (int k = 0; k < n; k++)
+        {
+            moments[k] = new RunningMoments { Count = (long)Var(), Mean = F64(), M2 = F64(), Min = F64(), Max = F64() };
+            int level = (int)Var();
+            long zero = (long)Var();
+            var (po, pc) = Bins();
+            var (no, nc) = Bins();
+            histograms[k] = LogHistogram.FromParts(accuracy, level, zero, po, pc, no, nc);
+        }
+        return new ShardPartial(Individuals, Failed, accuracy, moments, histograms);
+
+        (int, int[]) Bins()
+        {
+            int count = (int)Var();
+            if (count == 0) return (0, []);
+            var z = (uint)Var();
+            int offset = (int)(z >> 1) ^ -(int)(z & 1);
+            var counts = new int[count];
+            for (int i = 0; i < count; i++) counts[i] = (int)Var();
+            return (offset, counts);
+        }
     }
+}
+
+/// <summary>
+/// A shard's per-subject summary rows (per output: min, mean over the grid, max, final value), as little-endian
+/// float64 in base64, row-major, NaN where the subject's solve failed (format <see cref="CurrentFormat"/>).
+/// </summary>
+public sealed record ShardRows(string Format, int Width, string Data)
+{
+    public const string CurrentFormat = "dth.rows/1";
+
+    public static ShardRows From(ReadOnlySpan<double> rows, int width)
+    {
+        var bytes = new byte[rows.Length * 8];
+        for (int i = 0; i < rows.Length; i++) BinaryPrimitives.WriteDoubleLittleEndian(bytes.AsSpan(i * 8), rows[i]);
+        return new ShardRows(CurrentFormat, width, Convert.ToBase64String(bytes));
+    }
+
+    /// <summary>The raw bytes (what goes into the result hash).</summary>
+    public byte[] Bytes()
+    {
+        if (Format != CurrentFormat) throw new InvalidOperationException($"Unknown subject rows format '{Format}'.");
+        return Convert.FromBase64String(Data);
+    }
+
+    /// <summary>The values, null where a solve failed.</summary>
+    public double?[] Values()
+    {
+        var bytes = Bytes();
+        var values = new double?[bytes.Length / 8];
+        for (int i = 0; i < values.Length; i++)
+        {
+            var v = BinaryPrimitives.ReadDoubleLittleEndian(bytes.AsSpan(i * 8));
+            values[i] = double.IsFinite(v) ? v : null;
+        }
+        return values;
+    }
+}
+
+/// <summary>Little-endian binary with unsigned LEB128 varints.</summary>
+internal sealed class BinaryBuffer(int capacity)
+{
+    private byte[] _bytes = new byte[Math.Max(16, capacity)];
+    private int _length;
+
+    private Span<byte> Take(int n)
+    {
+        if (_length + n > _bytes.Length) Array.Resize(ref _bytes, Math.Max(_bytes.Length * 2, _length + n));
+        var span = _bytes.AsSpan(_length, n);
+        _length += n;
+        return span;
+    }
+
+    public void F64(double v) => BinaryPrimitives.WriteDoubleLittleEndian(Take(8), v);
+
+    public void VarUInt(ulong v)
+    {
+        while (v >= 0x80)
+        {
+            Take(1)[0] = (byte)(v | 0x80);
+            v >>= 7;
+        }
+        Take(1)[0] = (byte)v;
+    }
+
+    public byte[] ToArray() => _bytes.AsSpan(0, _length).ToArray();
 }
 
 /// <summary>
@@ -82,9 +170,9 @@ public sealed record RunSummary(
     double?[] StandardDeviation,
     double?[] Bands)
 {
-    public static RunSummary From(CohortPartial merged, IReadOnlyList<double> percentiles, string[] units)
+    public static RunSummary From(ShardPartial merged, double[] times, string[] outputs, IReadOnlyList<double> percentiles, string[] units)
     {
-        var s = CohortSummary.From(merged, percentiles);
+        var s = merged.Summarise(times, outputs, percentiles);
         return new RunSummary(s.Individuals, s.Failed, s.Times, s.OutputNames, units, s.Percentiles,
             Finite(s.Mean), Finite(s.StandardDeviation), Finite(s.Bands));
     }

@@ -86,8 +86,9 @@ public sealed class RunGrain(IDatasetAccessPolicy policy, IDocumentStore store, 
         var (_, problem) = await AppendAsync(context with { Purpose = plan.Request.Purpose ?? context.Purpose }, s => RunDecisions.Submit(s, plan, context.Actor, [.. datasets], [.. grants], now));
         if (problem is not null) return problem;
         _plan = plan;
-        await this.RegisterOrUpdateReminder(KeepAliveReminder, options.Value.KeepAlivePeriod, options.Value.KeepAlivePeriod);
+        // Shards first: the keep-alive reminder (a write to the reminder table) need not delay the solves.
         await DispatchAsync();
+        await this.RegisterOrUpdateReminder(KeepAliveReminder, options.Value.KeepAlivePeriod, options.Value.KeepAlivePeriod);
         StartSupervising();
         return Outcome<RunView>.Ok(State.ToView(), Version);
     }
@@ -117,7 +118,7 @@ public sealed class RunGrain(IDatasetAccessPolicy policy, IDocumentStore store, 
         if (State.Status == RunStatus.Running && !await StillPermittedAsync()) return;
         var output = JsonSerializer.Deserialize<ShardOutput>(result.Payload, PayloadJson)!;
         var (from, to) = Plan.ShardRange(result.Shard);
-        var shard = new ShardCompleted(Id, result.Shard, from, to, output.Statistics, output.Subjects, output.Sensitivity, result.Silo, result.ElapsedMs, Clock.GetUtcNow());
+        var shard = new ShardCompleted(Id, result.Shard, from, to, output.Statistics, null, output.Sensitivity, result.Silo, result.ElapsedMs, Clock.GetUtcNow(), output.Rows);
         var (_, problem) = await AppendAsync(context, s => RunDecisions.CompleteShard(s, shard, Plan));
         if (problem is not null)
         {

@@ -36,8 +36,11 @@ public static class RunExports
     public static IEnumerable<(long Index, double?[] Values)> Subjects(IEnumerable<ShardCompleted> shards, int width)
     {
         foreach (var shard in shards.OrderBy(s => s.Shard))
-            for (long i = shard.From; i < shard.To && (i - shard.From + 1) * width <= shard.Subjects.Length; i++)
-                yield return (i, shard.Subjects.AsSpan((int)((i - shard.From) * width), width).ToArray());
+        {
+            var values = shard.SubjectValues();
+            for (long i = shard.From; i < shard.To && (i - shard.From + 1) * width <= values.Length; i++)
+                yield return (i, values.AsSpan((int)((i - shard.From) * width), width).ToArray());
+        }
     }
 
     public static string[] Columns(string[] outputs) =>

@@ -2,6 +2,7 @@ using DthGrains.Simulation.Engine;
 using DthGrains.Simulation.Models;
 using DthGrains.Simulation.Scenarios;
 using DthGrains.Simulation.Solvers;
+using DthGrains.Simulation.Statistics;
 
 namespace DthGrains.Simulation.Cohorts;
 
@@ -57,7 +58,7 @@ public sealed class ScenarioSubjects(double[] parameters, IReadOnlyList<Compiled
 }
 
 /// <summary>
-/// Runs subjects [from, to) of any <see cref="ISubjectSource"/> into mergeable partial statistics, and optionally a
+/// Runs subjects [from, to) of any <see cref="ISubjectSource"/> into mergeable partial statistics (<see cref="ShardPartial"/>), and optionally a
 /// per-subject summary (per output: min, mean over the grid, max, final value; NaN when the solve failed). As in
 /// <see cref="CohortRunner"/>, chunks are merged in chunk order: the result does not depend on threads or scheduling.
 /// </summary>
@@ -73,12 +74,11 @@ public sealed class SubjectShardRunner
     private readonly SolverOptions _options;
     private readonly double[] _times;
     private readonly ISubjectSource _subjects;
-    private readonly ulong _seed;
-    private readonly double _compression;
+    private readonly double _accuracy;
 
-    public SubjectShardRunner(ModelDefinition model, SolverOptions options, double[] times, ISubjectSource subjects, ulong seed, double compression = 100)
+    public SubjectShardRunner(ModelDefinition model, SolverOptions options, double[] times, ISubjectSource subjects, double relativeAccuracy = LogHistogram.DefaultRelativeAccuracy)
     {
-        _model = model; _options = options; _times = times; _subjects = subjects; _seed = seed; _compression = compression;
+        _model = model; _options = options; _times = times; _subjects = subjects; _accuracy = relativeAccuracy;
     }
 
     /// <summary>Width of one subject's summary row.</summary>
@@ -88,15 +88,15 @@ public sealed class SubjectShardRunner
     /// Simulates subjects [from, to). <paramref name="summaries"/>, when given, receives (to − from) × <see cref="SummaryWidth"/>
     /// numbers. <paramref name="progress"/> receives the number of subjects finished so far (from any thread).
     /// </summary>
-    public CohortPartial Run(long from, long to, double[]? summaries = null, int maxDegreeOfParallelism = 1, Action<long>? progress = null, CancellationToken cancellationToken = default)
+    public ShardPartial Run(long from, long to, double[]? summaries = null, int maxDegreeOfParallelism = 1, Action<long>? progress = null, CancellationToken cancellationToken = default)
     {
         ArgumentOutOfRangeException.ThrowIfGreaterThan(from, to);
         ArgumentOutOfRangeException.ThrowIfGreaterThan(to, _subjects.Count);
         if (summaries is not null && summaries.Length < (to - from) * SummaryWidth) throw new ArgumentException("Summary buffer too short.", nameof(summaries));
         int ny = _model.Info.Outputs.Count;
         long chunks = (to - from + ChunkSize - 1) / ChunkSize;
-        var total = new CohortAccumulator(_times.Length, ny, _compression);
-        var pending = new Dictionary<long, CohortAccumulator>();
+        var total = new ShardAccumulator(_times.Length * ny, _accuracy);
+        var pending = new Dictionary<long, ShardAccumulator>();
         long nextToMerge = 0, done = 0;
         var gate = new object();
         var parallel = new ParallelOptions { MaxDegreeOfParallelism = maxDegreeOfParallelism, CancellationToken = cancellationToken };
@@ -106,7 +106,7 @@ public sealed class SubjectShardRunner
             (c, _, w) =>
             {
                 long a = from + c * ChunkSize, b = Math.Min(to, a + ChunkSize);
-                var acc = new CohortAccumulator(_times.Length, ny, _compression);
+                var acc = new ShardAccumulator(_times.Length * ny, _accuracy);
                 for (long i = a; i < b; i++)
                 {
                     cancellationToken.ThrowIfCancellationRequested();
@@ -122,8 +122,7 @@ public sealed class SubjectShardRunner
             },
             _ => { });
 
-        var info = _model.Info;
-        return total.ToPartial(info.Id, info.Version, _seed, _times, info.Outputs.Select(o => o.Name).ToArray());
+        return total.ToPartial();
     }
 
     private sealed class Worker(SubjectShardRunner run)
@@ -132,11 +131,11 @@ public sealed class SubjectShardRunner
         private readonly double[] _p = new double[run._model.Info.Parameters.Count];
         private readonly double[] _y = new double[run._times.Length * run._model.Info.Outputs.Count];
 
-        public void Solve(long index, CohortAccumulator acc, Span<double> summary)
+        public void Solve(long index, ShardAccumulator acc, Span<double> summary)
         {
             run._subjects.Parameters(index, _p);
             var status = _ws.Solve(run._subjects.ScenarioOf(index), _p, _y);
-            if (status == IntegrationStatus.Completed) acc.Add(_y);
+            if (status == IntegrationStatus.Completed) acc.Add(_y, run._times.Length, run._model.Info.Outputs.Count);
             else acc.Failed++;
             if (summary.IsEmpty) return;
             int ny = run._model.Info.Outputs.Count, nt = run._times.Length;

@@ -113,7 +113,7 @@ internal static class RunsBenchmark
         double Engine()
         {
             var clock = Stopwatch.StartNew();
-            new DthGrains.Simulation.Cohorts.SubjectShardRunner(plan.Model, plan.Solver, plan.Times, subjects, plan.Request.Seed, RunPlanner.SketchCompression)
+            new DthGrains.Simulation.Cohorts.SubjectShardRunner(plan.Model, plan.Solver, plan.Times, subjects, RunPlanner.BandAccuracy)
                 .Run(0, plan.Subjects, null, -1);
             return clock.Elapsed.TotalSeconds;
         }

@@ -30,7 +30,7 @@ public sealed class RunDecisionsTests
     {
         var output = RunPlanner.ExecuteShard(plan, i);
         var (from, to) = plan.ShardRange(i);
-        return new ShardCompleted("r1", i, from, to, output.Statistics, output.Subjects, output.Sensitivity, "test", 1, At);
+        return new ShardCompleted("r1", i, from, to, output.Statistics, null, output.Sensitivity, "test", 1, At, output.Rows);
     }
 
     private static RunState Submitted(RunPlan plan) =>

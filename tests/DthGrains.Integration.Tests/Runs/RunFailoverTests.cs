@@ -31,7 +31,7 @@ public sealed class RunFailoverTests
         {
             var (from, to) = plan.ShardRange(i);
             var output = RunPlanner.ExecuteShard(plan, i);
-            var shard = new ShardCompleted("expected", i, from, to, output.Statistics, output.Subjects, output.Sensitivity, "here", 0, DateTimeOffset.UnixEpoch);
+            var shard = new ShardCompleted("expected", i, from, to, output.Statistics, null, output.Sensitivity, "here", 0, DateTimeOffset.UnixEpoch, output.Rows);
             state = RunDecisions.CompleteShard(state, shard, plan).Events.Aggregate(state, RunState.Evolve);
         }
         return state.Completed!.ResultHash;

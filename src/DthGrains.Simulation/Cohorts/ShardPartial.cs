@@ -1,0 +1,101 @@
+using DthGrains.Simulation.Statistics;
+
+namespace DthGrains.Simulation.Cohorts;
+
+/// <summary>
+/// Mergeable statistics of a run shard: per output and time point (index = output × times + time), exact Welford
+/// moments and a relative-error quantile histogram (<see cref="LogHistogram"/>). Cheap enough to keep while solving:
+/// adding a value is one division and one logarithm. Histograms merge exactly (integer counts), moments merge by
+/// Chan's formula; merge shards in shard order for bit-identical moments however they were scheduled.
+/// </summary>
+public sealed record ShardPartial(long Individuals, long Failed, double RelativeAccuracy, RunningMoments[] Moments, LogHistogram[] Histograms)
+{
+    /// <summary>Merges partials in the order given.</summary>
+    public static ShardPartial Merge(IEnumerable<ShardPartial> partials)
+    {
+        ShardAccumulator? acc = null;
+        foreach (var p in partials)
+        {
+            acc ??= new ShardAccumulator(p.Moments.Length, p.RelativeAccuracy);
+            acc.Merge(p);
+        }
+        return acc?.ToPartial() ?? throw new ArgumentException("Nothing to merge.");
+    }
+
+    /// <summary>Mean, standard deviation and percentile bands (as <see cref="CohortSummary"/>) over the given grid.</summary>
+    public CohortSummary Summarise(double[] times, string[] outputs, IReadOnlyList<double> percentiles)
+    {
+        int cells = times.Length * outputs.Length, np = percentiles.Count;
+        if (Moments.Length != cells) throw new ArgumentException("The statistics do not match the time grid and outputs.");
+        var mean = new double[cells];
+        var sd = new double[cells];
+        var bands = new double[cells * np];
+        for (int i = 0; i < cells; i++)
+        {
+            var m = Moments[i];
+            mean[i] = m.Count > 0 ? m.Mean : double.NaN;
+            sd[i] = m.StandardDeviation;
+            for (int k = 0; k < np; k++) bands[i * np + k] = Histograms[i].Quantile(percentiles[k] / 100, m.Min, m.Max);
+        }
+        return new CohortSummary(Individuals, Failed, times, outputs, percentiles.ToArray(), mean, sd, bands);
+    }
+}
+
+/// <summary>The in-memory form of a <see cref="ShardPartial"/>.</summary>
+public sealed class ShardAccumulator
+{
+    private readonly RunningMoments[] _moments;
+    private readonly LogHistogram[] _histograms;
+    private readonly double _accuracy;
+
+    public ShardAccumulator(int cells, double relativeAccuracy = LogHistogram.DefaultRelativeAccuracy)
+    {
+        _accuracy = relativeAccuracy;
+        _moments = new RunningMoments[cells];
+        _histograms = new LogHistogram[cells];
+        for (int i = 0; i < cells; i++) _histograms[i] = new LogHistogram(relativeAccuracy);
+    }
+
+    public long Individuals;
+    public long Failed;
+
+    /// <summary>Adds one individual's outputs, row-major [time, output].</summary>
+    public void Add(ReadOnlySpan<double> values, int times, int outputs)
+    {
+        Individuals++;
+        for (int t = 0; t < times; t++)
+            for (int y = 0; y < outputs; y++)
+            {
+                double v = values[t * outputs + y];
+                int k = y * times + t;
+                _moments[k].Add(v);
+                _histograms[k].Add(v);
+            }
+    }
+
+    public void Merge(ShardAccumulator other)
+    {
+        Individuals += other.Individuals;
+        Failed += other.Failed;
+        for (int i = 0; i < _moments.Length; i++)
+        {
+            _moments[i].Merge(other._moments[i]);
+            _histograms[i].Merge(other._histograms[i]);
+        }
+    }
+
+    public void Merge(ShardPartial p)
+    {
+        if (p.Moments.Length != _moments.Length) throw new ArgumentException("Only partials over the same grid merge.");
+        Individuals += p.Individuals;
+        Failed += p.Failed;
+        for (int i = 0; i < _moments.Length; i++)
+        {
+            _moments[i].Merge(p.Moments[i]);
+            _histograms[i].Merge(p.Histograms[i]);
+        }
+    }
+
+    /// <summary>The accumulated statistics (the accumulator must not be used afterwards: the histograms are handed over).</summary>
+    public ShardPartial ToPartial() => new(Individuals, Failed, _accuracy, (RunningMoments[])_moments.Clone(), _histograms);
+}

@@ -1,0 +1,255 @@
+namespace DthGrains.Simulation.Statistics;
+
+/// <summary>
+/// A small, mergeable quantile sketch with a relative-error guarantee: DDSketch (Masson et al. 2019) with a bounded
+/// number of bins kept by uniform collapse (UDDSketch, Epicoco et al. 2020). Values fall into logarithmic bins of ratio
+/// γ = (1 + α) / (1 − α); when the values of one sign span more than <see cref="MaxBins"/> bins, neighbouring bins are
+/// merged pairwise (γ becomes γ², the level rises by one), for every quantile alike. Any quantile is returned within the
+/// relative error of the current level (α at level 0: 1% by default, which holds while the values span less than a
+/// factor of about 3.6). Adding is one logarithm and one increment; merging adds integer counts at the coarser level of
+/// the two, so a merged sketch depends only on the values, never on the merge order. Negative values have their own
+/// bins, zero its own count; non-finite values are not counted.
+/// </summary>
+public sealed class LogHistogram
+{
+    /// <summary>1% at level 0.</summary>
+    public const double DefaultRelativeAccuracy = 0.01;
+
+    /// <summary>Bins per sign: at most this many counts are kept (and stored) for positive values, and as many for negative ones.</summary>
+    public const int MaxBins = 64;
+
+    private readonly double _inverseLogGamma;
+    private readonly double _logGamma;
+    private Store _positive;
+    private Store _negative;
+
+    public LogHistogram(double relativeAccuracy = DefaultRelativeAccuracy)
+    {
+        if (!(relativeAccuracy is > 0 and < 1)) throw new ArgumentOutOfRangeException(nameof(relativeAccuracy), "The relative accuracy is between 0 and 1.");
+        RelativeAccuracy = relativeAccuracy;
+        _logGamma = Math.Log((1 + relativeAccuracy) / (1 - relativeAccuracy));
+        _inverseLogGamma = 1 / _logGamma;
+    }
+
+    public double RelativeAccuracy { get; }
+
+    /// <summary>How many times the bins were merged pairwise (0: the nominal accuracy).</summary>
+    public int Level { get; private set; }
+
+    /// <summary>The relative error of a quantile at the current level.</summary>
+    public double CurrentRelativeAccuracy
+    {
+        get
+        {
+            double gamma = Math.Exp(Math.ScaleB(_logGamma, Level));
+            return (gamma - 1) / (gamma + 1);
+        }
+    }
+
+    /// <summary>Number of (finite) values counted.</summary>
+    public long Count { get; private set; }
+
+    /// <summary>Values that were exactly zero.</summary>
+    public long Zero { get; private set; }
+
+    public void Add(double v)
+    {
+        if (!double.IsFinite(v)) return;
+        if (v > 0) Increment(ref _positive, v);
+        else if (v < 0) Increment(ref _negative, -v);
+        else Zero++;
+        Count++;
+    }
+
+    private void Increment(ref Store store, double magnitude)
+    {
+        // ln(v)/ln(γ) scaled by 2^-level (exact), so a value lands in the same bin as its level-0 bin collapsed.
+        double x = Math.Log(magnitude) * _inverseLogGamma;
+        while (true)
+        {
+            int index = (int)Math.Ceiling(Math.ScaleB(x, -Level));
+            if (store.TryIncrement(index, 1)) return;
+            Collapse();
+        }
+    }
+
+    private void Collapse()
+    {
+        _positive.Collapse();
+        _negative.Collapse();
+        Level++;
+    }
+
+    /// <summary>Adds another sketch's counts (same nominal accuracy); the other sketch is not changed.</summary>
+    public void Merge(LogHistogram other)
+    {
+        if (other.RelativeAccuracy != RelativeAccuracy) throw new ArgumentException("Only sketches of the same accuracy merge.", nameof(other));
+        if (other.Count == 0) return;
+        var positive = other._positive.Copy();
+        var negative = other._negative.Copy();
+        for (int l = other.Level; l < Level; l++) { positive.Collapse(); negative.Collapse(); }
+        while (Level < other.Level) Collapse();
+        while (!_positive.Fits(positive) || !_negative.Fits(negative))
+        {
+            Collapse();
+            positive.Collapse();
+            negative.Collapse();
+        }
+        _positive.Add(positive);
+        _negative.Add(negative);
+        Zero += other.Zero;
+        Count += other.Count;
+    }
+
+    /// <summary>
+    /// The q-quantile (0 ≤ q ≤ 1), clamped to [<paramref name="min"/>, <paramref name="max"/>] (the exact extremes, kept
+    /// elsewhere); NaN when nothing was counted.
+    /// </summary>
+    public double Quantile(double q, double min = double.NegativeInfinity, double max = double.PositiveInfinity)
+    {
+        if (Count == 0) return double.NaN;
+        if (q <= 0 && double.IsFinite(min)) return min;
+        if (q >= 1 && double.IsFinite(max)) return max;
+        double rank = Math.Clamp(q, 0, 1) * (Count - 1);
+        long seen = 0;
+        var negative = _negative.Counts;
+        for (int i = negative.Length - 1; i >= 0; i--)
+        {
+            seen += negative[i];
+            if (seen > rank) return Math.Clamp(-Representative(_negative.Offset + i), min, max);
+        }
+        seen += Zero;
+        if (seen > rank) return Math.Clamp(0, min, max);
+        var positive = _positive.Counts;
+        for (int i = 0; i < positive.Length; i++)
+        {
+            seen += positive[i];
+            if (seen > rank) return Math.Clamp(Representative(_positive.Offset + i), min, max);
+        }
+        return max;
+    }
+
+    /// <summary>The value bin i stands for at the current level: within the level's relative error of every value in (γ^(i−1), γ^i].</summary>
+    private double Representative(int i)
+    {
+        double logGamma = Math.ScaleB(_logGamma, Level);
+        return 2 * Math.Exp(i * logGamma) / (Math.Exp(logGamma) + 1);
+    }
+
+    /// <summary>The non-empty range of the positive bins: first bin index and counts.</summary>
+    public (int Offset, ReadOnlyMemory<int> Counts) Positive => _positive.Trimmed();
+
+    /// <summary>The non-empty range of the negative bins (of −v): first bin index and counts.</summary>
+    public (int Offset, ReadOnlyMemory<int> Counts) Negative => _negative.Trimmed();
+
+    /// <summary>Rebuilds a sketch from its parts (as <see cref="Level"/>, <see cref="Zero"/>, <see cref="Positive"/> and <see cref="Negative"/> gave them).</summary>
+    public static LogHistogram FromParts(double relativeAccuracy, int level, long zero, int positiveOffset, int[] positive, int negativeOffset, int[] negative)
+    {
+        if (level < 0 || positive.Length > MaxBins || negative.Length > MaxBins) throw new ArgumentException("Not the parts of a sketch.");
+        var h = new LogHistogram(relativeAccuracy) { Zero = zero, Level = level };
+        h._positive = new Store(positiveOffset, positive);
+        h._negative = new Store(negativeOffset, negative);
+        long count = zero;
+        foreach (var c in positive) count += c;
+        foreach (var c in negative) count += c;
+        h.Count = count;
+        return h;
+    }
+
+    /// <summary>Counts of at most <see cref="MaxBins"/> consecutive bins from <see cref="Offset"/>.</summary>
+    private struct Store(int offset, int[] counts)
+    {
+        private int[]? _counts = counts.Length == 0 ? null : counts;
+
+        public int Offset = offset;
+
+        public readonly int[] Counts => _counts ?? [];
+
+        /// <summary>False when the bin would make the range wider than <see cref="MaxBins"/>.</summary>
+        public bool TryIncrement(int index, int by)
+        {
+            if (_counts is null)
+            {
+                _counts = new int[8];
+                Offset = index;
+            }
+            else if (index < Offset || index >= Offset + _counts.Length)
+            {
+                var (first, last) = Used();
+                int from = Math.Min(index, Offset + first), to = Math.Max(index, Offset + last);
+                if (to - from + 1 > MaxBins) return false;
+                Reframe(from, Math.Min(MaxBins, Math.Max(to - from + 1 + 8, _counts.Length * 2)));
+            }
+            _counts[index - Offset] += by;
+            return true;
+        }
+
+        private readonly (int First, int Last) Used()
+        {
+            int first = 0, last = _counts!.Length - 1;
+            while (first < last && _counts[first] == 0) first++;
+            while (last > first && _counts[last] == 0) last--;
+            return (first, last);
+        }
+
+        /// <summary>Moves the counts into an array of the given length starting at bin <paramref name="from"/> (or earlier, to leave room on both sides).</summary>
+        private void Reframe(int from, int length)
+        {
+            var (first, last) = Used();
+            int usedFrom = Offset + first, usedTo = Offset + last;
+            int lo = Math.Min(from, usedFrom);
+            var grown = new int[length];
+            Array.Copy(_counts!, first, grown, usedFrom - lo, last - first + 1);
+            _counts = grown;
+            Offset = lo;
+        }
+
+        /// <summary>Pairs of bins become one: bin i goes to ⌈i/2⌉.</summary>
+        public void Collapse()
+        {
+            if (_counts is null) return;
+            var (first, last) = Used();
+            int from = (Offset + first + 1) >> 1, to = (Offset + last + 1) >> 1;
+            var collapsed = new int[Math.Max(8, to - from + 1)];
+            for (int i = first; i <= last; i++) collapsed[((Offset + i + 1) >> 1) - from] += _counts[i];
+            _counts = collapsed;
+            Offset = from;
+        }
+
+        public readonly Store Copy() => _counts is null ? default : new Store(Offset, (int[])_counts.Clone());
+
+        /// <summary>True when the union of both ranges spans at most <see cref="MaxBins"/> bins.</summary>
+        public readonly bool Fits(Store other)
+        {
+            if (_counts is null || other._counts is null) return true;
+            var (a0, a1) = Used();
+            var (b0, b1) = other.Used();
+            return Math.Max(Offset + a1, other.Offset + b1) - Math.Min(Offset + a0, other.Offset + b0) + 1 <= MaxBins;
+        }
+
+        /// <summary>Adds counts at the same level (the union must fit).</summary>
+        public void Add(Store other)
+        {
+            if (other._counts is null) return;
+            var (b0, b1) = other.Used();
+            if (_counts is null)
+            {
+                _counts = other._counts[b0..(b1 + 1)];
+                Offset = other.Offset + b0;
+                return;
+            }
+            var (a0, a1) = Used();
+            int from = Math.Min(Offset + a0, other.Offset + b0), to = Math.Max(Offset + a1, other.Offset + b1);
+            if (from < Offset || to >= Offset + _counts.Length) Reframe(from, to - from + 1);
+            for (int i = b0; i <= b1; i++) _counts[other.Offset + i - Offset] += other._counts[i];
+        }
+
+        public readonly (int Offset, ReadOnlyMemory<int> Counts) Trimmed()
+        {
+            if (_counts is null) return (0, ReadOnlyMemory<int>.Empty);
+            var (first, last) = Used();
+            if (_counts[first] == 0) return (0, ReadOnlyMemory<int>.Empty);
+            return (Offset + first, _counts.AsMemory(first, last - first + 1));
+        }
+    }
+}
