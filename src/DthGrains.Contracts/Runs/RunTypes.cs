@@ -55,7 +55,7 @@ public sealed record ParameterUncertainty(
     [property: Id(1)] double Cv);
 
 /// <summary>
-/// A run request: the model (id and version), the scenario (and its duration, in the model's time unit), the solver
+/// A run request: the model (id and version), the scenario (named, or an inline what-if plan for glucose models) (and its duration, in the model's time unit), the solver
 /// settings, the size, the seed and the datasets it uses, with the purpose of the use. Everything that determines the
 /// results is in here; its canonical hash names them.
 /// </summary>
@@ -78,7 +78,26 @@ public sealed record RunRequest(
     [property: Id(14)] int? PointsPerAxis = null,
     [property: Id(15)] ParameterUncertainty[]? Uncertain = null,
     [property: Id(16)] int? ShardSize = null,
-    [property: Id(17)] double[]? Percentiles = null);
+    [property: Id(17)] double[]? Percentiles = null,
+    [property: Id(18)] RunWhatIfPlan? Plan = null);
+
+/// <summary>A meal of an inline what-if plan: minutes from the start, carbohydrate (g), optional bolus (U).</summary>
+[GenerateSerializer, Immutable, Alias("dth.runs.plan-meal")]
+public sealed record RunPlanMeal(
+    [property: Id(0)] double AtMinute,
+    [property: Id(1)] double Carbohydrate,
+    [property: Id(2)] double? BolusUnits = null);
+
+/// <summary>
+/// An inline what-if plan for glucose models, in place of a named scenario: hours simulated, basal rate (U/h) from the
+/// start, meals with their boluses. It becomes the run's scenario and is part of the request hash.
+/// </summary>
+[GenerateSerializer, Immutable, Alias("dth.runs.plan")]
+public sealed record RunWhatIfPlan(
+    [property: Id(0)] double Hours,
+    [property: Id(1)] double BasalUnitsPerHour,
+    [property: Id(2)] RunPlanMeal[]? Meals = null,
+    [property: Id(3)] string? Name = null);
 
 /// <summary>A run as its owner sees it: status and progress. Results are in the read model (GET /api/runs/{id}).</summary>
 [GenerateSerializer, Immutable, Alias("dth.runs.view")]

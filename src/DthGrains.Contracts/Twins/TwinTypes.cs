@@ -154,7 +154,8 @@ public sealed record TwinScenarioView(
     [property: Id(3)] string RequestHash,
     [property: Id(4)] string ModelVersion,
     [property: Id(5)] string EngineVersion,
-    [property: Id(6)] DateTimeOffset TestedAt);
+    [property: Id(6)] DateTimeOffset TestedAt,
+    [property: Id(7)] string? RunId = null);
 
 /// <summary>A reason the twin is stale: its cause (model-version, engine-version, dataset-version, grant) and what changed.</summary>
 [GenerateSerializer, Immutable, Alias("dth.twins.stale-reason")]

@@ -232,11 +232,18 @@ public static class LineageRules
             case TwinScenarioTested t:
             {
                 var result = f.Node(new LineageNode($"{twin}/scenario/{t.ScenarioId}", ProvKind.Entity, "scenario-result", $"what-if {t.ScenarioId}", t.TestedAt,
-                    Attrs(("requestHash", t.RequestHash), ("runner", t.Runner))));
+                    Attrs(("requestHash", t.RequestHash), ("runner", t.Runner), ("runId", t.RunId ?? ""))));
                 var activity = Step(f, s, twin, "scenario-test", "scenario-test", $"scenario {t.ScenarioId}", t.TestedAt, t.ModelId, t.ModelVersion, t.EngineVersion, null, null);
                 f.Edge(activity, ProvRelation.Used, twin, s);
                 if (m.LastCalibration is not null) f.Edge(activity, ProvRelation.Used, m.LastCalibration, s);
                 f.Edge(result, ProvRelation.WasGeneratedBy, activity, s);
+                if (t.RunId is not null)
+                {
+                    // Computed as a simulation run: the test was informed by the run, its result derives from the run's results.
+                    var run = RunEventTypes.StreamOf(t.RunId);
+                    f.Edge(activity, ProvRelation.WasInformedBy, run, s);
+                    f.Edge(result, ProvRelation.WasDerivedFrom, $"{run}/results", s);
+                }
                 break;
             }
             case TwinActivated a:

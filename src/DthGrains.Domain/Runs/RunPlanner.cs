@@ -100,10 +100,24 @@ public static class RunPlanner
         var scenarioNames = r.Kind == RunKind.ScenarioSet ? (r.Scenarios ?? []) : [r.Scenario ?? "reference"];
         if (r.Kind == RunKind.ScenarioSet && scenarioNames.Length is 0 or > 50) errors.Add("scenarios", "A scenario set names 1 to 50 scenarios.");
         var scenarios = new List<Scenario>();
-        foreach (var name in scenarioNames)
+        RunWhatIfPlan? plan = null;
+        if (r.Plan is not null && r.Kind == RunKind.ScenarioSet) errors.Add("plan", "A scenario set names its scenarios; 'plan' is for the other kinds.");
+        else if (r.Plan is not null && r.Scenario is not null) errors.Add("plan", "Give either 'scenario' (by name) or 'plan' (inline), not both.");
+        else if (r.Plan is not null)
         {
-            if (ResolveScenario(model, name) is { } s) scenarios.Add(s);
-            else errors.Add(r.Kind == RunKind.ScenarioSet ? "scenarios" : "scenario", $"Unknown scenario '{name}' for model '{info.Id}'. Known: {string.Join(", ", KnownScenarios(model))}.");
+            if (PlanScenario(r.Plan, info, errors) is { } planned)
+            {
+                plan = planned.Plan;
+                scenarios.Add(planned.Scenario);
+            }
+        }
+        else
+        {
+            foreach (var name in scenarioNames)
+            {
+                if (ResolveScenario(model, name) is { } s) scenarios.Add(s);
+                else errors.Add(r.Kind == RunKind.ScenarioSet ? "scenarios" : "scenario", $"Unknown scenario '{name}' for model '{info.Id}'. Known: {string.Join(", ", KnownScenarios(model))}.");
+            }
         }
         double referenceDuration = scenarios.Count > 0 ? scenarios.Max(s => s.TimeUnit.ConvertTo(s.Duration, info.TimeUnit)) : 1;
         double duration = r.Duration ?? referenceDuration;
@@ -184,7 +198,7 @@ public static class RunPlanner
 
         var normalised = r with
         {
-            Model = info.Id, ModelVersion = info.Version, Scenario = r.Kind == RunKind.ScenarioSet ? null : scenarioNames[0],
+            Model = info.Id, ModelVersion = info.Version, Scenario = r.Kind == RunKind.ScenarioSet || plan is not null ? null : scenarioNames[0], Plan = plan,
             Scenarios = r.Kind == RunKind.ScenarioSet ? scenarioNames : null, Duration = duration, OutputStep = step,
             Solver = new RunSolverSettings(AccessPolicy.Kebab(kind), solver.RelativeTolerance, solver.AbsoluteTolerance, settings.MaxStep, solver.MaxSteps),
             Size = size, Datasets = datasets, Percentiles = percentiles, ShardSize = r.Kind == RunKind.Sensitivity ? null : shardSize,
@@ -193,6 +207,42 @@ public static class RunPlanner
         int shards = (int)((subjects + shardSize - 1) / shardSize);
         var hash = Hash(normalised, info, scenarios[0], solver, new OutputGrid(0, duration, step));
         return (new RunPlan(normalised, model, scenarios[0], scenarios, solver, times, subjects, shardSize, shards, hash), null);
+    }
+
+    public const int MaxPlanMeals = 200;
+    public const double MaxPlanHours = 14 * 24;
+
+    /// <summary>
+    /// An inline what-if plan, checked field by field and normalised (name and boluses filled in), and its scenario built
+    /// as twins build theirs (<see cref="GlucosePlans"/>); a model without meal and insulin inputs cannot take one.
+    /// </summary>
+    private static (RunWhatIfPlan Plan, Scenario Scenario)? PlanScenario(RunWhatIfPlan p, ModelInfo info, FieldErrors errors)
+    {
+        var meals = p.Meals ?? [];
+        errors.Require(double.IsFinite(p.Hours) && p.Hours > 0 && p.Hours <= MaxPlanHours, "plan.hours", $"'plan.hours' is the simulated period in hours, greater than 0 and at most {MaxPlanHours}.")
+              .Require(double.IsFinite(p.BasalUnitsPerHour) && p.BasalUnitsPerHour is >= 0 and <= 20, "plan.basalUnitsPerHour", "'plan.basalUnitsPerHour' is 0 to 20 U/h.")
+              .Require(meals.Length <= MaxPlanMeals, "plan.meals", $"A plan has at most {MaxPlanMeals} meals.")
+              .Require(p.Name is null || (p.Name.Length is >= 1 and <= 200 && !p.Name.Any(char.IsControl)), "plan.name", "'plan.name' is 1 to 200 printable characters.");
+        for (int i = 0; i < meals.Length; i++)
+        {
+            var m = meals[i];
+            errors.Require(m is not null && double.IsFinite(m.AtMinute) && m.AtMinute >= 0 && m.AtMinute <= p.Hours * 60, $"plan.meals[{i}].atMinute", "'atMinute' is within the plan (0 to hours × 60).")
+                  .Require(m is not null && double.IsFinite(m.Carbohydrate) && m.Carbohydrate is >= 0 and <= 300, $"plan.meals[{i}].carbohydrate", "'carbohydrate' is 0 to 300 g.")
+                  .Require(m is null || m.BolusUnits is null || (double.IsFinite(m.BolusUnits.Value) && m.BolusUnits.Value is >= 0 and <= 50), $"plan.meals[{i}].bolusUnits", "'bolusUnits' is 0 to 50 U.");
+        }
+        if (errors.ToProblem() is not null) return null;
+        var normalised = p with { Name = p.Name ?? "what-if", Meals = meals.Select(m => m with { BolusUnits = m.BolusUnits ?? 0 }).ToArray() };
+        var scenario = GlucosePlans.Build(normalised.Name!, p.Hours, normalised.Meals!.Select(m => new GlucosePlanMeal(m.AtMinute, m.Carbohydrate, m.BolusUnits!.Value)), p.BasalUnitsPerHour);
+        try
+        {
+            CompiledScenario.Compile(info, scenario);
+        }
+        catch (ArgumentException e)
+        {
+            errors.Add("plan", $"Model '{info.Id}' takes no what-if plan (meals, boluses and basal insulin are for glucose models such as hovorka): {e.Message}");
+            return null;
+        }
+        return (normalised, scenario);
     }
 
     /// <summary>Batches big enough that messaging costs little next to the numerics: about 8 shards, 25 to 2000 subjects each.</summary>
@@ -276,6 +326,20 @@ public static class RunPlanner
             w.WriteStartArray("datasets");
             foreach (var d in (r.Datasets ?? []).Order(StringComparer.Ordinal)) w.WriteStringValue(d);
             w.WriteEndArray();
+            // Only when present, so requests without a plan keep their hashes.
+            if (r.Plan is { } plan)
+            {
+                w.WriteStartObject("plan");
+                w.WriteString("name", plan.Name);
+                w.WritePropertyName("hours");
+                Num(w, plan.Hours);
+                w.WritePropertyName("basalUnitsPerHour");
+                Num(w, plan.BasalUnitsPerHour);
+                w.WriteStartArray("meals");
+                foreach (var m in plan.Meals ?? []) { w.WriteStartArray(); Num(w, m.AtMinute); Num(w, m.Carbohydrate); Num(w, m.BolusUnits ?? 0); w.WriteEndArray(); }
+                w.WriteEndArray();
+                w.WriteEndObject();
+            }
             w.WriteEndObject();
         }
         return Convert.ToHexStringLower(SHA256.HashData(ms.ToArray()));

@@ -17,7 +17,7 @@ public sealed record CalibrationFacts(string ModelVersion, string EngineVersion,
 public sealed record ValidationFacts(TwinMetrics Metrics, TwinObservationWindow HeldOut, string RequestHash);
 
 /// <summary>A scenario's summary, from the scenario runner.</summary>
-public sealed record ScenarioFacts(string ScenarioId, TwinScenario Scenario, TwinScenarioSummary Summary, string RequestHash, string Runner);
+public sealed record ScenarioFacts(string ScenarioId, TwinScenario Scenario, TwinScenarioSummary Summary, string RequestHash, string Runner, string? RunId = null);
 
 /// <summary>
 /// What the twin rests on, as the catalogue and the grants say now: the model's and dataset's latest released versions
@@ -139,7 +139,7 @@ public static class TwinDecisions
         if (CanTestScenario(s, f.Scenario) is { } refused) return refused;
         var c = s.Calibration!;
         return Decision.Of(new TwinScenarioTested(s.Id, f.ScenarioId, f.Scenario, f.Summary, c.ModelId, c.ModelVersion, c.EngineVersion, c.DatasetId, c.DatasetVersion,
-            c.SubjectPseudonym, c.GrantId, c.RequestHash, f.RequestHash, f.Runner, now));
+            c.SubjectPseudonym, c.GrantId, c.RequestHash, f.RequestHash, f.Runner, now, f.RunId));
     }
 
     public static Decision Activate(TwinState s, Actor actor, DateTimeOffset now)

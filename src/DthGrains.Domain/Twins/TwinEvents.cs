@@ -32,10 +32,13 @@ public sealed record TwinValidated(string TwinId, string ModelId, string ModelVe
     string SubjectPseudonym, string? GrantId, string CalibrationRequestHash, TwinMetrics Metrics, TwinAcceptance Acceptance, bool Passed, string[] Failures,
     TwinObservationWindow HeldOut, string RequestHash, DateTimeOffset ValidatedAt);
 
-/// <summary>A what-if scenario ran on the calibrated twin (by the local scenario runner; later through the run platform).</summary>
+/// <summary>
+/// A what-if scenario ran on the calibrated twin: by the runner named (<c>run-platform</c>: as the simulation run
+/// <see cref="RunId"/>; <c>local-engine</c>: in the twin's silo, as recorded before scenario tests became runs).
+/// </summary>
 public sealed record TwinScenarioTested(string TwinId, string ScenarioId, TwinScenario Scenario, TwinScenarioSummary Summary, string ModelId,
     string ModelVersion, string EngineVersion, string DatasetId, string DatasetVersion, string SubjectPseudonym, string? GrantId,
-    string CalibrationRequestHash, string RequestHash, string Runner, DateTimeOffset TestedAt);
+    string CalibrationRequestHash, string RequestHash, string Runner, DateTimeOffset TestedAt, string? RunId = null);
 
 public sealed record TwinActivated(string TwinId, string By, string ValidationRequestHash, DateTimeOffset ActivatedAt);
 

@@ -88,6 +88,6 @@ public sealed record TwinState(
             : null,
         Calibration is { } c ? new TwinCalibrationView(c.Parameters, c.Fit, c.Observations, c.ModelVersion, c.EngineVersion, c.RequestHash, c.CalibratedAt) : null,
         Validation is { } v ? new TwinValidationView(v.Metrics, v.Acceptance, v.Passed, v.Failures, v.HeldOut, v.RequestHash, v.ValidatedAt) : null,
-        Scenarios.Select(x => new TwinScenarioView(x.ScenarioId, x.Scenario, x.Summary, x.RequestHash, x.ModelVersion, x.EngineVersion, x.TestedAt)).ToArray(),
+        Scenarios.Select(x => new TwinScenarioView(x.ScenarioId, x.Scenario, x.Summary, x.RequestHash, x.ModelVersion, x.EngineVersion, x.TestedAt, x.RunId)).ToArray(),
         TwinCredibility.Assess(this), RetiredReason, Version, Design.DesignedAt, UpdatedAt);
 }

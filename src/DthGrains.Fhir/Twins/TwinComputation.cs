@@ -139,21 +139,33 @@ public static class TwinComputation
     public static WhatIfPrediction Predict(string modelId, string modelVersion, IReadOnlyDictionary<string, double> parameters, WhatIfPlan plan)
     {
         var model = ModelLibrary.Get(modelId);
-        double duration = plan.Hours * 60;
-        var builder = Scenario.Create(plan.Name, duration).Describe("twin what-if plan").Rate(0, "insulin", plan.BasalUnitsPerHour, "U/h");
-        foreach (var m in plan.Meals.OrderBy(m => m.AtMinute))
-        {
-            if (m.Carbohydrate > 0) builder.Meal(m.AtMinute, m.Carbohydrate);
-            if (m.BolusUnits > 0) builder.Bolus(m.AtMinute, "insulin_bolus", m.BolusUnits, "U");
-        }
-        var scenario = builder.Build();
-        int n = (int)Math.Floor(duration / Step) + 1;
-        var times = Enumerable.Range(0, n).Select(k => k * Step).ToArray();
+        var scenario = ScenarioOf(plan);
+        var times = PredictionTimes(plan);
         var glucose = Simulate(model, scenario, parameters, times, "G");
-        var hash = Hash(model.Info.Id, modelVersion, scenario, times[^1], parameters);
+        return Prediction(times, glucose, Hash(model.Info.Id, modelVersion, scenario, times[^1], parameters));
+    }
+
+    /// <summary>The engine scenario of a plan (built by <see cref="GlucosePlans"/>, as simulation runs build an inline plan).</summary>
+    public static Scenario ScenarioOf(WhatIfPlan plan) =>
+        GlucosePlans.Build(plan.Name, plan.Hours, plan.Meals.Select(m => new GlucosePlanMeal(m.AtMinute, m.Carbohydrate, m.BolusUnits)), plan.BasalUnitsPerHour);
+
+    /// <summary>The prediction grid of a plan: every <see cref="Step"/> minutes from 0 to its end.</summary>
+    public static double[] PredictionTimes(WhatIfPlan plan)
+    {
+        int n = (int)Math.Floor(plan.Hours * 60 / Step) + 1;
+        return Enumerable.Range(0, n).Select(k => k * Step).ToArray();
+    }
+
+    /// <summary>The canonical request hash of a what-if prediction (what <see cref="Predict"/> records), without simulating.</summary>
+    public static string PredictionHash(string modelId, string modelVersion, IReadOnlyDictionary<string, double> parameters, WhatIfPlan plan) =>
+        Hash(ModelLibrary.Get(modelId).Info.Id, modelVersion, ScenarioOf(plan), PredictionTimes(plan)[^1], parameters);
+
+    /// <summary>A prediction from a glucose trajectory (mmol/L) on the plan's grid: its summary (mean, range, time in ranges).</summary>
+    public static WhatIfPrediction Prediction(double[] times, double[] glucose, string requestHash)
+    {
         double Percent(Func<double, bool> f) => Math.Round(100.0 * glucose.Count(f) / glucose.Length, 1);
         return new WhatIfPrediction(times, glucose, glucose.Average(), glucose.Min(), glucose.Max(),
-            Percent(v => v is >= 3.9 and <= 10), Percent(v => v < 3.9), Percent(v => v > 10), hash);
+            Percent(v => v is >= 3.9 and <= 10), Percent(v => v < 3.9), Percent(v => v > 10), requestHash);
     }
 
     /// <summary>The covariates of the data (body weight) and the fitted values, by name.</summary>

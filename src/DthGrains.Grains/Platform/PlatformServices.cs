@@ -54,7 +54,7 @@ public static class PlatformServices
         if (configure is not null) services.Configure(configure);
         services.ConfigureMarten(o => o.Schema.For<Twins.TwinDocument>().Index(d => d.Owner));
         services.AddSingleton<IInlineProjection, Twins.TwinProjection>();
-        services.TryAddSingleton<Twins.IScenarioRunner, Twins.LocalScenarioRunner>();
+        services.TryAddSingleton<Twins.IScenarioRunner, Twins.RunPlatformScenarioRunner>();
         services.AddSingleton<Twins.TwinDependencyWatcher>();
         services.AddSingleton<IAppendObserver>(sp => sp.GetRequiredService<Twins.TwinDependencyWatcher>());
         services.AddHostedService(sp => sp.GetRequiredService<Twins.TwinDependencyWatcher>());

@@ -68,8 +68,11 @@ public sealed class RunGrain(IDatasetAccessPolicy policy, IDocumentStore store, 
         var grants = new List<string>();
         foreach (var id in plan!.Request.Datasets ?? [])
         {
-            var resource = (await GrainFactory.GetGrain<IResourceGrain>(id).GetAsync(Actor.System())).Value;
-            if (resource is null || resource.Kind != ResourceKind.Dataset || resource.Status != ResourceStatus.Published || resource.LatestVersion is null)
+            var entry = GrainFactory.GetGrain<IResourceGrain>(id);
+            var resource = (await entry.GetAsync(Actor.System())).Value ?? (await entry.GetAsync(context.Actor)).Value;
+            // A draft counts for its publisher's members (as for twins linking data); everyone else needs it published.
+            if (resource is null || resource.Kind != ResourceKind.Dataset || resource.LatestVersion is null
+                || !(resource.Status == ResourceStatus.Published || (resource.Status == ResourceStatus.Draft && resource.Publisher == context.Actor.Institution)))
                 return Problem.Invalid("datasets", $"'{id}': no such published dataset in the catalogue.");
             var dataset = new RunDataset(id, resource.LatestVersion, resource.Publisher);
             var decision = await DecideAsync(dataset, context.Actor, plan.Request.Purpose);

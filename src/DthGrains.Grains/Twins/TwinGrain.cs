@@ -124,10 +124,12 @@ public sealed class TwinGrain(IDocumentStore store, IScenarioRunner runner, IOpt
         if (basal is null) return Problem.Invalid("basalUnitsPerHour", "The patient's data has no basal rate: give 'basalUnitsPerHour'.");
         // The scenario as run: the basal and start made explicit, so the record says exactly what was simulated.
         var resolved = scenario with { BasalUnitsPerHour = basal, Start = scenario.Start ?? new DateTimeOffset(State.Data!.Glucose.To.UtcDateTime.Date.AddDays(1), TimeSpan.Zero) };
-        var prediction = await runner.RunAsync(RunRequestOf(resolved));
+        var ran = await runner.RunAsync(RunRequestOf(resolved, context: context));
+        if (!ran.IsSuccess) return ran.Problem!;
+        var (prediction, runId) = ran.Value!;
         var summary = new TwinScenarioSummary(Math.Round(prediction.Mean, 2), Math.Round(prediction.Min, 2), Math.Round(prediction.Max, 2),
             prediction.InRangePercent, prediction.BelowRangePercent, prediction.AboveRangePercent, "mmol/L");
-        var facts = new ScenarioFacts(TwinComputation.ScenarioId(prediction.RequestHash, Version), resolved, summary, prediction.RequestHash, runner.Name);
+        var facts = new ScenarioFacts(TwinComputation.ScenarioId(prediction.RequestHash, Version), resolved, summary, prediction.RequestHash, runner.Name, runId);
         return await Run(context, s => TwinDecisions.TestScenario(s, facts, Clock.GetUtcNow()));
     }
 
@@ -151,7 +153,8 @@ public sealed class TwinGrain(IDocumentStore store, IScenarioRunner runner, IOpt
         var test = scenarioId is null ? State.Scenarios.LastOrDefault() : State.Scenarios.FirstOrDefault(x => x.ScenarioId == scenarioId);
         if (test is null)
             return scenarioId is null ? Problem.Conflict("The twin has no scenario tests yet: test a scenario first.", Version) : Problem.NotFound($"Scenario '{scenarioId}' of twin '{Id}'");
-        var prediction = await runner.RunAsync(RunRequestOf(test.Scenario, test.ModelVersion));
+        // The export recomputes the prediction with the pure engine and checks it still has the recorded request hash.
+        var prediction = await LocalScenarioRunner.PredictAsync(RunRequestOf(test.Scenario, test.ModelVersion));
         if (prediction.RequestHash != test.RequestHash)
             return Problem.Conflict($"The recorded request {test.RequestHash} is no longer reproduced (now {prediction.RequestHash}); test the scenario again.", Version);
         var d = State.Design!;
@@ -164,13 +167,13 @@ public sealed class TwinGrain(IDocumentStore store, IScenarioRunner runner, IOpt
 
     public Task CheckDependenciesAsync() => CheckAsync(null);
 
-    private ScenarioRunRequest RunRequestOf(TwinScenario scenario, string? modelVersion = null)
+    private ScenarioRunRequest RunRequestOf(TwinScenario scenario, string? modelVersion = null, CommandContext? context = null)
     {
         var parameters = new Dictionary<string, double>(State.Calibration!.Parameters.ToDictionary(p => p.Name, p => p.Estimate), StringComparer.Ordinal);
         if (State.Data!.BodyWeightKg is { } bw) parameters["BW"] = bw;
         var plan = new WhatIfPlan(scenario.Name, scenario.Hours, scenario.Meals.Select(m => new PlannedMealDose(m.AtMinute, m.Carbohydrate, m.BolusUnits)).ToArray(),
             scenario.BasalUnitsPerHour!.Value);
-        return new ScenarioRunRequest(Id, State.Design!.ModelId, modelVersion ?? State.Calibration.ModelVersion, parameters, plan);
+        return new ScenarioRunRequest(Id, State.Design!.ModelId, modelVersion ?? State.Calibration.ModelVersion, parameters, plan, context, State.Data.DatasetId, State.Design.Purpose);
     }
 
     /// <summary>

@@ -7,4 +7,10 @@ public sealed class TwinOptions
 {
     /// <summary>The engine version twins record and compare with (default: the simulation library's); a change marks calibrated twins stale.</summary>
     public string EngineVersion { get; set; } = TwinModels.EngineVersion;
+
+    /// <summary>How long a scenario test waits for its run on the platform before cancelling it (503).</summary>
+    public TimeSpan ScenarioRunTimeout { get; set; } = TimeSpan.FromSeconds(20);
+
+    /// <summary>How often a scenario test asks its run for its status.</summary>
+    public TimeSpan ScenarioRunPollInterval { get; set; } = TimeSpan.FromMilliseconds(50);
 }

@@ -1,3 +1,6 @@
+using DthGrains.Simulation.Models;
+using DthGrains.Contracts.Runs;
+using DthGrains.Domain.Runs;
 using DthGrains.Fhir.Mapping;
 using DthGrains.Fhir.Synthetic;
 using DthGrains.Fhir.Twins;
@@ -105,5 +108,33 @@ public sealed class TwinComputationTests(ITestOutputHelper output)
             .And.Contain($"{TwinFhirExport.RequestSystem}|{prediction.RequestHash}");
         provenance.Policy.Should().ContainSingle().Which.Should().EndWith("grant-42");
         bundle.Entry.Select(e => e.Resource).OfType<Patient>().Should().BeEmpty("no identity leaves the platform");
+    }
+}
+
+/// <summary>A twin's what-if plan as a single run of the simulation platform gives the twin's own prediction.</summary>
+public sealed class TwinScenarioRunTests
+{
+    [Fact]
+    public void A_single_run_with_the_plan_inline_reproduces_the_local_prediction()
+    {
+        var parameters = new Dictionary<string, double> { ["EGP0"] = 0.017, ["SIT"] = 0.0045, ["SID"] = 0.0007, ["SIE"] = 0.045, ["tmaxG"] = 45, ["BW"] = 72 };
+        var plan = new WhatIfPlan("lighter breakfast", 24, [new PlannedMealDose(420, 25, 2), new PlannedMealDose(720, 65, 5.5), new PlannedMealDose(1110, 0, 1)], 0.9);
+        var local = TwinComputation.Predict(HovorkaModel.Id, "1.0.0", parameters, plan);
+
+        var request = new RunRequest(RunKind.Single, HovorkaModel.Id, "1.0.0", OutputStep: TwinComputation.Step,
+            Solver: new RunSolverSettings("auto", TwinComputation.Solver.RelativeTolerance, TwinComputation.Solver.AbsoluteTolerance), Parameters: parameters,
+            Plan: new RunWhatIfPlan(plan.Hours, plan.BasalUnitsPerHour, plan.Meals.Select(m => new RunPlanMeal(m.AtMinute, m.Carbohydrate, m.BolusUnits)).ToArray(), plan.Name));
+        var (runPlan, problem) = RunPlanner.Plan(request);
+        problem.Should().BeNull();
+        runPlan!.Times.Should().Equal(local.Minutes);
+        var output = RunPlanner.ExecuteShard(runPlan, 0);
+        var summary = RunSummary.From(output.Statistics!.ToPartial(runPlan.Times.Length * runPlan.Outputs.Length), runPlan.Times, runPlan.Outputs, [50], runPlan.Units);
+        int g = Array.IndexOf(summary.Outputs, "G"), nt = summary.Times.Length;
+        var glucose = Enumerable.Range(0, nt).Select(t => summary.Mean[g * nt + t]!.Value).ToArray();
+        glucose.Should().Equal(local.Glucose, "the same scenario, parameters, grid and tolerances, simulated by the same engine");
+
+        var fromRun = TwinComputation.Prediction(summary.Times, glucose, TwinComputation.PredictionHash(HovorkaModel.Id, "1.0.0", parameters, plan));
+        fromRun.RequestHash.Should().Be(local.RequestHash);
+        (fromRun.Mean, fromRun.InRangePercent, fromRun.BelowRangePercent).Should().Be((local.Mean, local.InRangePercent, local.BelowRangePercent));
     }
 }

@@ -55,6 +55,16 @@ public sealed class TwinApiTests(HostFixture fixture)
         var scenario = tested.GetProperty("scenarios").EnumerateArray().Single();
         scenario.GetProperty("summary").GetProperty("timeInRangePercent").GetDouble().Should().BeInRange(0, 100);
         scenario.GetProperty("requestHash").GetString().Should().HaveLength(64);
+        // The scenario ran as a single run of the simulation platform, on the twin's dataset under the twin's purpose, owned by the twin's owner.
+        var runId = scenario.GetProperty("runId").GetString()!;
+        var run = await carla.GetFromJsonAsync<JsonElement>($"/api/runs/{runId}");
+        run.GetProperty("status").GetString().Should().Be("completed");
+        run.GetProperty("kind").GetString().Should().Be("single");
+        run.GetProperty("owner").GetString().Should().Be(subject);
+        run.GetProperty("purpose").GetString().Should().Be("scientific-research");
+        run.GetProperty("grants").EnumerateArray().Select(g => g.GetString()).Should().Equal(grantId);
+        run.GetProperty("datasets").EnumerateArray().Select(d => d.GetProperty("id").GetString()).Should().Equal(CharitéData);
+        run.GetProperty("request").GetProperty("plan").GetProperty("meals").GetArrayLength().Should().Be(3);
         var active = await PostOk(carla, $"/api/twins/{id}/activate");
         active.GetProperty("status").GetString().Should().Be("active");
         active.GetProperty("credibility").GetProperty("factors").EnumerateArray().Should().HaveCount(13);
@@ -82,7 +92,8 @@ public sealed class TwinApiTests(HostFixture fixture)
         calibratedBody.GetProperty("observations").GetProperty("count").GetInt32().Should().Be(2 * 288);
         var scenarioBody = JsonDocument.Parse(history[4].GetProperty("bodyJson").GetString()!).RootElement;
         scenarioBody.GetProperty("calibrationRequestHash").GetString().Should().Be(calibratedBody.GetProperty("requestHash").GetString());
-        scenarioBody.GetProperty("runner").GetString().Should().Be("local-engine");
+        scenarioBody.GetProperty("runner").GetString().Should().Be("run-platform");
+        scenarioBody.GetProperty("runId").GetString().Should().Be(runId);
 
         // The lineage of the twin, from the ledger: model version, engine, the subject's data, the grant and the
         // stewards' decision behind it, up to the application.
@@ -95,6 +106,11 @@ public sealed class TwinApiTests(HostFixture fixture)
         nodes.Should().Contain(n => n.StartsWith("access-request:", StringComparison.Ordinal) && n.Contains("/decision/charite/", StringComparison.Ordinal), "the steward's decision that issued the grant");
         edges.Should().Contain(e => e.From == $"twin:{id}" && e.Relation == "wasDerivedFrom" && e.To.StartsWith($"twin:{id}/calibration/", StringComparison.Ordinal));
         edges.Should().Contain(e => e.From.StartsWith($"twin:{id}/scenario/", StringComparison.Ordinal) && e.Relation == "wasGeneratedBy");
+        // The scenario's result derives from the run's results, which the run generated with the grant it used.
+        edges.Should().Contain(e => e.From.StartsWith($"twin:{id}/scenario/", StringComparison.Ordinal) && e.Relation == "wasDerivedFrom" && e.To == $"run:{runId}/results");
+        edges.Should().Contain(e => e.From.StartsWith($"twin:{id}/scenario-test/", StringComparison.Ordinal) && e.Relation == "wasInformedBy" && e.To == $"run:{runId}");
+        nodes.Should().Contain([$"run:{runId}/results", $"run:{runId}"]);
+        edges.Should().Contain(e => e.From == $"run:{runId}/results" && e.Relation == "wasGeneratedBy" && e.To == $"run:{runId}");
         var fhirLineage = await dan.GetAsync($"/api/audit/lineage/fhir?entity=twin:{id}");
         fhirLineage.StatusCode.Should().Be(HttpStatusCode.OK);
         new FhirJsonDeserializer(new DeserializerSettings()).Deserialize<Bundle>(await fhirLineage.Content.ReadAsStringAsync())
