@@ -87,6 +87,22 @@ public sealed class RunApiTests(HostFixture fixture)
     }
 
     [Fact]
+    public async Task A_single_run_takes_an_inline_what_if_plan_for_a_glucose_model()
+    {
+        var carla = _host.ClientAs("researcher", "tum", subject: "carla-runs-plan");
+        var id = await SubmitAsync(carla, new
+        {
+            kind = "single", model = "hovorka", outputStep = 5,
+            plan = new { name = "two meals", hours = 12, basalUnitsPerHour = 0.9, meals = new object[] { new { atMinute = 60, carbohydrate = 50, bolusUnits = 4.0 }, new { atMinute = 360, carbohydrate = 70 } } },
+        });
+        var done = await WaitForStatusAsync(carla, id, "completed");
+        var request = done.GetProperty("request");
+        (!request.TryGetProperty("scenario", out var named) || named.ValueKind == JsonValueKind.Null).Should().BeTrue("the plan is the scenario");
+        done.GetProperty("request").GetProperty("plan").GetProperty("meals")[1].GetProperty("bolusUnits").GetDouble().Should().Be(0, "normalised");
+        done.GetProperty("summary").GetProperty("times").GetArrayLength().Should().Be(12 * 12 + 1);
+    }
+
+    [Fact]
     public async Task Bad_requests_get_problem_details_and_change_nothing()
     {
         var carla = _host.ClientAs("researcher", "tum", subject: "carla-runs-bad");
@@ -96,6 +112,9 @@ public sealed class RunApiTests(HostFixture fixture)
         (await carla.PostAsync("/api/runs", Body(new { kind = "cohort-trial", model = "hovorka", size = 10, status = "completed" }))).StatusCode.Should().Be(HttpStatusCode.BadRequest);
         (await carla.PostAsync("/api/runs", Body(new { kind = "warp", model = "hovorka" }))).StatusCode.Should().Be(HttpStatusCode.BadRequest);
         (await _host.ClientAs("auditor", "dth-oversight").PostAsync("/api/runs", Body(Cohort()))).StatusCode.Should().Be(HttpStatusCode.Forbidden);
+        var badPlan = await carla.PostAsync("/api/runs", Body(new { kind = "single", model = "hovorka", plan = new { hours = 6, basalUnitsPerHour = 0.9, meals = new[] { new { atMinute = 420, carbohydrate = 40 } } } }));
+        badPlan.StatusCode.Should().Be(HttpStatusCode.BadRequest);
+        (await badPlan.Content.ReadAsStringAsync()).Should().Contain("plan.meals[0].atMinute");
         (await carla.GetAsync("/api/runs/..%2f..")).StatusCode.Should().Be(HttpStatusCode.BadRequest);
         var page = await carla.GetFromJsonAsync<JsonElement>("/api/runs");
         page.GetProperty("total").GetInt32().Should().Be(0);
