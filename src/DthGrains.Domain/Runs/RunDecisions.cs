@@ -47,6 +47,29 @@ public static class RunDecisions
         return Decision.Of(shard, Complete(s, all, plan, shard.CompletedAt));
     }
 
+    /// <summary>
+    /// Several shard results recorded in one decision (one append): folded in the order given with
+    /// <see cref="CompleteShard"/>, each against the state the previous ones left, so each shard counts once by index
+    /// (a repeat in the batch or in the stream appends nothing), nothing counts after the run ended, and the shard that
+    /// completes the run is followed by RunCompleted and nothing else. A refused shard (outside the plan) refuses the batch.
+    /// </summary>
+    public static Decision CompleteShards(RunState s, IReadOnlyList<ShardCompleted> shards, RunPlan plan)
+    {
+        var events = new List<object>();
+        var state = s;
+        foreach (var shard in shards)
+        {
+            var decided = CompleteShard(state, shard, plan);
+            if (decided.Problem is not null) return decided.Problem;
+            foreach (var e in decided.Events)
+            {
+                events.Add(e);
+                state = RunState.Evolve(state, e);
+            }
+        }
+        return events.Count == 0 ? Decision.Nothing : new Decision(events, null);
+    }
+
     /// <summary>Merges the shards in shard-index order, never arrival order: the same request gives bit-identical results.</summary>
     public static RunCompleted Complete(RunState s, IReadOnlyDictionary<int, ShardCompleted> shards, RunPlan plan, DateTimeOffset now)
     {
