@@ -27,12 +27,14 @@ public sealed class RunGrain(IDatasetAccessPolicy policy, IDocumentStore store, 
     : EventSourcedGrain<RunState>, IRunGrain, IRemindable
 {
     private const string KeepAliveReminder = "run-keepalive";
+    private const int MaxDecodedShards = 64;
     internal static readonly JsonSerializerOptions PayloadJson = new(JsonSerializerDefaults.Web);
 
     private readonly HashSet<int> _dispatched = [];
     private readonly Dictionary<int, long> _inShard = [];
     private readonly Dictionary<IRunObserver, DateTime> _followers = [];
     private readonly HashSet<int> _inPartial = [];
+    private readonly Dictionary<int, ShardPartial> _decoded = [];
     private readonly List<(ShardResult Result, TaskCompletionSource Done)> _reports = [];
     private bool _flushScheduled;
     private ShardAccumulator? _partial;
@@ -197,7 +199,7 @@ public sealed class RunGrain(IDatasetAccessPolicy policy, IDocumentStore store, 
             var (from, to) = Plan.ShardRange(r.Shard);
             return new ShardCompleted(Id, r.Shard, from, to, output.Statistics, null, output.Sensitivity, r.Silo, r.ElapsedMs, now, output.Rows);
         }).ToList();
-        var (_, problem) = await AppendAsync(context, s => RunDecisions.CompleteShards(s, shards, Plan));
+        var (_, problem) = await AppendAsync(context, s => RunDecisions.CompleteShards(s, shards, Plan, Decode));
         if (problem is not null)
         {
             logger.LogWarning("Run {RunId}: shards {Shards} refused: {Detail}", Id, string.Join(',', shards.Select(x => x.Shard)), problem.Detail);
@@ -309,7 +311,7 @@ public sealed class RunGrain(IDatasetAccessPolicy policy, IDocumentStore store, 
             if (!_inPartial.Add(index) || shard.Statistics is not { Format: ShardStatistics.CurrentFormat } statistics) continue;
             try
             {
-                var partial = statistics.ToPartial(cells);
+                var partial = Decode(shard);
                 _partial ??= new ShardAccumulator(cells, partial.RelativeAccuracy);
                 _partial.Merge(partial);
             }
@@ -329,6 +331,16 @@ public sealed class RunGrain(IDatasetAccessPolicy policy, IDocumentStore store, 
         return bands;
 
         static double? Finite(double v) => double.IsFinite(v) ? v : null;
+    }
+
+    /// <summary>A shard's statistics decoded once per activation (for the partial bands, then again for the final merge in shard order).</summary>
+    private ShardPartial Decode(ShardCompleted shard)
+    {
+        if (_decoded.TryGetValue(shard.Shard, out var partial)) return partial;
+        partial = shard.Statistics!.ToPartial(State.Submitted!.Times.Length * State.Submitted.Outputs.Length);
+        // Bounded: a run of many shards decodes them again at the end rather than holding them all.
+        if (State.ShardsTotal <= MaxDecodedShards) _decoded[shard.Shard] = partial;
+        return partial;
     }
 
     private CommandContext SystemContext() =>
@@ -397,6 +409,7 @@ public sealed class RunGrain(IDatasetAccessPolicy policy, IDocumentStore store, 
         foreach (var shard in _dispatched) Worker(shard).CancelAsync().Ignore();
         _dispatched.Clear();
         _inShard.Clear();
+        _decoded.Clear();
         _supervisor?.Dispose();
         _supervisor = null;
         if (await this.GetReminder(KeepAliveReminder) is { } reminder) await this.UnregisterReminder(reminder);
