@@ -195,12 +195,8 @@ public static class RunPlanner
         return (new RunPlan(normalised, model, scenarios[0], scenarios, solver, times, subjects, shardSize, shards, hash), null);
     }
 
-    /// <summary>
-    /// Batches big enough that messaging costs little next to the numerics, small enough that the workers stay busy to
-    /// the end (the last shard to finish leaves the other cores idle for at most its own length): about 16 shards, 25 to
-    /// 2000 subjects each. Results recorded together share one append, so more shards cost little on the run's side.
-    /// </summary>
-    public static int DefaultShardSize(long subjects) => (int)Math.Clamp((subjects + 15) / 16, Math.Min(25, Math.Max(1, subjects)), 2000);
+    /// <summary>Batches big enough that messaging costs little next to the numerics: about 8 shards, 25 to 2000 subjects each.</summary>
+    public static int DefaultShardSize(long subjects) => (int)Math.Clamp((subjects + 7) / 8, Math.Min(25, Math.Max(1, subjects)), 2000);
 
     private static double DefaultStep(ModelInfo info, double duration) => info.TimeUnit.Symbol switch
     {
