@@ -16,8 +16,16 @@ public interface IRunGrain : IGrainWithStringKey
     /// <summary>Cancels the run: no shard is dispatched or counted after this.</summary>
     Task<Outcome<RunView>> CancelAsync(string? reason, CommandContext context);
 
-    /// <summary>A worker's result for one shard; idempotent by shard index (a repeat is ignored).</summary>
+    /// <summary>
+    /// A worker's result for one shard; idempotent by shard index (a repeat is ignored). Completes once the result is
+    /// durable (or was refused). Interleaves, but only queues: results that arrive while an append is in flight are
+    /// recorded together, in one append after one policy check, by <see cref="FlushShardsAsync"/>.
+    /// </summary>
+    [AlwaysInterleave]
     Task ReportShardAsync(ShardResult result);
+
+    /// <summary>Records the queued shard results (the run calls this on itself; an ordinary, non-interleaved turn).</summary>
+    Task FlushShardsAsync();
 
     /// <summary>A worker's progress inside a shard (subjects done so far); ephemeral.</summary>
     [OneWay]

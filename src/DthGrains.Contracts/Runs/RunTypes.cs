@@ -135,7 +135,10 @@ public sealed record ShardResult(
     [property: Id(4)] double ElapsedMs,
     [property: Id(5)] string? Error = null);
 
-/// <summary>Ephemeral progress for followers: not stored, coalesced per follower.</summary>
+/// <summary>
+/// Ephemeral progress for followers: not stored, coalesced per follower. <see cref="Bands"/> are coarse partial
+/// percentile bands over the shards completed so far (one per output, at the last time point); null before the first shard.
+/// </summary>
 [GenerateSerializer, Immutable, Alias("dth.runs.progress")]
 public sealed record RunProgress(
     [property: Id(0)] string RunId,
@@ -144,7 +147,18 @@ public sealed record RunProgress(
     [property: Id(3)] int ShardsTotal,
     [property: Id(4)] long SubjectsDone,
     [property: Id(5)] long SubjectsTotal,
-    [property: Id(6)] long Version);
+    [property: Id(6)] long Version,
+    [property: Id(7)] RunProgressBand[]? Bands = null);
+
+/// <summary>A partial band of one output at one time point: the 5th, 50th and 95th percentiles over the subjects of the completed shards (null where undefined).</summary>
+[GenerateSerializer, Immutable, Alias("dth.runs.progress-band")]
+public sealed record RunProgressBand(
+    [property: Id(0)] string Output,
+    [property: Id(1)] double Time,
+    [property: Id(2)] long Subjects,
+    [property: Id(3)] double? P5,
+    [property: Id(4)] double? P50,
+    [property: Id(5)] double? P95);
 
 /// <summary>A durable event of a run's stream, as followers see it: its version (the SSE id), type and a compact JSON body.</summary>
 [GenerateSerializer, Immutable, Alias("dth.runs.stream-event")]

@@ -35,7 +35,7 @@ public static class RunDecisions
     /// a suspension; the shard runs again after the resumption (with the same result). The last shard also completes
     /// the run, with the merged results.
     /// </summary>
-    public static Decision CompleteShard(RunState s, ShardCompleted shard, RunPlan plan)
+    public static Decision CompleteShard(RunState s, ShardCompleted shard, RunPlan plan, Func<ShardCompleted, ShardPartial>? decode = null)
     {
         if (!s.Exists) return Problem.NotFound($"Run '{s.Id}'");
         if (s.IsTerminal || s.Status == RunStatus.Suspended || s.Shards.ContainsKey(shard.Shard)) return Decision.Nothing;
@@ -44,11 +44,38 @@ public static class RunDecisions
         if (shard.From != from || shard.To != to) return Problem.Invalid("shard", $"Shard {shard.Shard} covers subjects [{from}, {to}).");
         if (s.Shards.Count + 1 < s.ShardsTotal) return Decision.Of(shard);
         var all = s.Shards.SetItem(shard.Shard, shard);
-        return Decision.Of(shard, Complete(s, all, plan, shard.CompletedAt));
+        return Decision.Of(shard, Complete(s, all, plan, shard.CompletedAt, decode));
     }
 
-    /// <summary>Merges the shards in shard-index order, never arrival order: the same request gives bit-identical results.</summary>
-    public static RunCompleted Complete(RunState s, IReadOnlyDictionary<int, ShardCompleted> shards, RunPlan plan, DateTimeOffset now)
+    /// <summary>
+    /// Several shard results recorded in one decision (one append): folded in the order given with
+    /// <see cref="CompleteShard"/>, each against the state the previous ones left, so each shard counts once by index
+    /// (a repeat in the batch or in the stream appends nothing), nothing counts after the run ended, and the shard that
+    /// completes the run is followed by RunCompleted and nothing else. A refused shard (outside the plan) refuses the batch.
+    /// </summary>
+    public static Decision CompleteShards(RunState s, IReadOnlyList<ShardCompleted> shards, RunPlan plan, Func<ShardCompleted, ShardPartial>? decode = null)
+    {
+        var events = new List<object>();
+        var state = s;
+        foreach (var shard in shards)
+        {
+            var decided = CompleteShard(state, shard, plan, decode);
+            if (decided.Problem is not null) return decided.Problem;
+            foreach (var e in decided.Events)
+            {
+                events.Add(e);
+                state = RunState.Evolve(state, e);
+            }
+        }
+        return events.Count == 0 ? Decision.Nothing : new Decision(events, null);
+    }
+
+    /// <summary>
+    /// Merges the shards in shard-index order, never arrival order: the same request gives bit-identical results.
+    /// <paramref name="decode"/> may supply shards' statistics already decoded (it must equal <see cref="ShardStatistics.ToPartial"/>).
+    /// </summary>
+    public static RunCompleted Complete(RunState s, IReadOnlyDictionary<int, ShardCompleted> shards, RunPlan plan, DateTimeOffset now,
+        Func<ShardCompleted, ShardPartial>? decode = null)
     {
         var sub = s.Submitted!;
         var ordered = shards.OrderBy(p => p.Key).Select(p => p.Value).ToList();
@@ -58,7 +85,8 @@ public static class RunDecisions
         using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
         if (ordered.Count > 0 && ordered.All(x => x.Statistics is not null))
         {
-            var merged = ShardPartial.Merge(ordered.Select(x => x.Statistics!.ToPartial(sub.Times.Length * sub.Outputs.Length)));
+            var cells = sub.Times.Length * sub.Outputs.Length;
+            var merged = ShardPartial.Merge(ordered.Select(x => decode?.Invoke(x) ?? x.Statistics!.ToPartial(cells)));
             summary = RunSummary.From(merged, sub.Times, sub.Outputs, plan.Request.Percentiles ?? RunPlanner.DefaultPercentiles, plan.Units);
             hash.AppendData(ShardStatistics.Encode(merged));
         }

@@ -7,6 +7,7 @@ using DthGrains.Domain.Platform;
 using DthGrains.Domain.Runs;
 using DthGrains.Grains.Catalogue;
 using DthGrains.Grains.Platform;
+using DthGrains.Simulation.Cohorts;
 using Marten;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -26,11 +27,17 @@ public sealed class RunGrain(IDatasetAccessPolicy policy, IDocumentStore store, 
     : EventSourcedGrain<RunState>, IRunGrain, IRemindable
 {
     private const string KeepAliveReminder = "run-keepalive";
+    private const int MaxDecodedShards = 64;
     internal static readonly JsonSerializerOptions PayloadJson = new(JsonSerializerDefaults.Web);
 
     private readonly HashSet<int> _dispatched = [];
     private readonly Dictionary<int, long> _inShard = [];
     private readonly Dictionary<IRunObserver, DateTime> _followers = [];
+    private readonly HashSet<int> _inPartial = [];
+    private readonly Dictionary<int, ShardPartial> _decoded = [];
+    private readonly List<(ShardResult Result, TaskCompletionSource Done)> _reports = [];
+    private bool _flushScheduled;
+    private ShardAccumulator? _partial;
     private RunPlan? _plan;
     private IGrainTimer? _supervisor;
     private DateTime _lastProgress;
@@ -104,28 +111,101 @@ public sealed class RunGrain(IDatasetAccessPolicy policy, IDocumentStore store, 
         return Outcome<RunView>.Ok(State.ToView(), Version);
     }
 
-    public async Task ReportShardAsync(ShardResult result)
+    public Task ReportShardAsync(ShardResult result)
     {
-        _dispatched.Remove(result.Shard);
-        _inShard.Remove(result.Shard);
-        if (!State.Exists || State.IsTerminal || State.Shards.ContainsKey(result.Shard)) return;
-        var context = SystemContext();
-        if (result.Error is not null || result.Payload is null)
+        // Interleaved with any turn, so it only queues (no await, no state change); the queue is recorded in a turn of
+        // its own, which Orleans queues behind the one in flight: every result that came meanwhile goes into one append.
+        var done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        _reports.Add((result, done));
+        if (!_flushScheduled)
         {
-            await AppendAsync(context, s => RunDecisions.Fail(s, $"Shard {result.Shard} failed on {result.Silo}: {result.Error}", Clock.GetUtcNow()));
+            _flushScheduled = true;
+            ScheduleFlushAsync().Ignore();
+        }
+        return done.Task;
+    }
+
+    public async Task FlushShardsAsync()
+    {
+        _flushScheduled = false;
+        if (_reports.Count == 0) return;
+        var batch = _reports.ToArray();
+        _reports.Clear();
+        try
+        {
+            await RecordShardsAsync(batch.Select(b => b.Result).ToList());
+            foreach (var b in batch) b.Done.TrySetResult();
+        }
+        catch (Exception ex)
+        {
+            // Not acknowledged: the workers keep their results, and the supervisor asks them again.
+            logger.LogWarning(ex, "Run {RunId}: {Count} shard results not recorded", Id, batch.Length);
+            foreach (var b in batch) b.Done.TrySetException(ex);
+        }
+    }
+
+    private async Task ScheduleFlushAsync()
+    {
+        try
+        {
+            await this.AsReference<IRunGrain>().FlushShardsAsync();
+        }
+        catch (Exception ex)
+        {
+            // The flush never ran (the activation is going away): nothing queued is acknowledged.
+            _flushScheduled = false;
+            FailQueuedReports(ex);
+        }
+    }
+
+    private void FailQueuedReports(Exception ex)
+    {
+        var queued = _reports.ToArray();
+        _reports.Clear();
+        foreach (var q in queued) q.Done.TrySetException(ex);
+    }
+
+    public override async Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
+    {
+        FailQueuedReports(new InvalidOperationException($"Run {Id} deactivated ({reason.ReasonCode}) before recording the shard result."));
+        await base.OnDeactivateAsync(reason, cancellationToken);
+    }
+
+    /// <summary>
+    /// Records shard results in one append: one shard boundary for the batch (one policy check), each shard counted once by
+    /// index (<see cref="RunDecisions.CompleteShards"/>), nothing after the run ended.
+    /// </summary>
+    private async Task RecordShardsAsync(IReadOnlyList<ShardResult> results)
+    {
+        foreach (var r in results)
+        {
+            _dispatched.Remove(r.Shard);
+            _inShard.Remove(r.Shard);
+        }
+        if (!State.Exists || State.IsTerminal) return;
+        var fresh = results.Where(r => !State.Shards.ContainsKey(r.Shard)).DistinctBy(r => r.Shard).ToList();
+        if (fresh.Count == 0) return;
+        var context = SystemContext();
+        if (fresh.FirstOrDefault(r => r.Error is not null || r.Payload is null) is { } failed)
+        {
+            await AppendAsync(context, s => RunDecisions.Fail(s, $"Shard {failed.Shard} failed on {failed.Silo}: {failed.Error}", Clock.GetUtcNow()));
             await StopAsync();
             return;
         }
-        // A shard boundary: a result that arrives after the grant stopped permitting the run is not counted, and no
+        // A shard boundary: results that arrive after the grant stopped permitting the run are not counted, and no
         // further shard starts; the run is suspended with the reason until a grant permits it again.
         if (State.Status == RunStatus.Running && !await StillPermittedAsync()) return;
-        var output = JsonSerializer.Deserialize<ShardOutput>(result.Payload, PayloadJson)!;
-        var (from, to) = Plan.ShardRange(result.Shard);
-        var shard = new ShardCompleted(Id, result.Shard, from, to, output.Statistics, null, output.Sensitivity, result.Silo, result.ElapsedMs, Clock.GetUtcNow(), output.Rows);
-        var (_, problem) = await AppendAsync(context, s => RunDecisions.CompleteShard(s, shard, Plan));
+        var now = Clock.GetUtcNow();
+        var shards = fresh.Select(r =>
+        {
+            var output = JsonSerializer.Deserialize<ShardOutput>(r.Payload!, PayloadJson)!;
+            var (from, to) = Plan.ShardRange(r.Shard);
+            return new ShardCompleted(Id, r.Shard, from, to, output.Statistics, null, output.Sensitivity, r.Silo, r.ElapsedMs, now, output.Rows);
+        }).ToList();
+        var (_, problem) = await AppendAsync(context, s => RunDecisions.CompleteShards(s, shards, Plan, Decode));
         if (problem is not null)
         {
-            logger.LogWarning("Run {RunId}: shard {Shard} refused: {Detail}", Id, result.Shard, problem.Detail);
+            logger.LogWarning("Run {RunId}: shards {Shards} refused: {Detail}", Id, string.Join(',', shards.Select(x => x.Shard)), problem.Detail);
             return;
         }
         if (State.IsTerminal)
@@ -148,7 +228,10 @@ public sealed class RunGrain(IDatasetAccessPolicy policy, IDocumentStore store, 
 
     public Task<long> FollowAsync(IRunObserver observer)
     {
+        var isNew = !_followers.ContainsKey(observer);
         _followers[observer] = DateTime.UtcNow;
+        // A new follower sees where the run stands (shards, patients, partial bands) at once, not only at the next change.
+        if (isNew && State.Exists) Send(observer, CurrentProgress());
         return Task.FromResult(Version);
     }
 
@@ -202,12 +285,65 @@ public sealed class RunGrain(IDatasetAccessPolicy policy, IDocumentStore store, 
     {
         _lastProgress = DateTime.UtcNow;
         if (_followers.Count == 0 || !State.Exists) return;
-        var progress = new RunProgress(Id, State.Status, State.Shards.Count, State.ShardsTotal, State.SubjectsDone + _inShard.Values.Sum(), State.Submitted!.Subjects, Version);
-        foreach (var follower in _followers.Keys.ToArray())
+        var progress = CurrentProgress();
+        foreach (var follower in _followers.Keys.ToArray()) Send(follower, progress);
+    }
+
+    private void Send(IRunObserver follower, RunProgress progress)
+    {
+        try { follower.OnProgressAsync(progress).Ignore(); }
+        catch (Exception ex) { logger.LogDebug(ex, "Follower of run {RunId} unreachable", Id); _followers.Remove(follower); }
+    }
+
+    private RunProgress CurrentProgress() =>
+        new(Id, State.Status, State.Shards.Count, State.ShardsTotal, State.SubjectsDone + _inShard.Values.Sum(), State.Submitted!.Subjects, Version, PartialBands());
+
+    /// <summary>
+    /// Coarse partial bands (p5, p50, p95 of each output at the last time point) over the shards completed so far. The
+    /// running merge lives in memory only, is rebuilt from the state's shards after an activation, and takes each shard
+    /// once in whatever order it came: the histograms merge exactly in any order, so these bands do not depend on it
+    /// (the final results are merged in shard order, as before).
+    /// </summary>
+    private RunProgressBand[]? PartialBands()
+    {
+        var sub = State.Submitted!;
+        int times = sub.Times.Length, cells = times * sub.Outputs.Length;
+        if (times == 0) return null;
+        foreach (var (index, shard) in State.Shards)
         {
-            try { follower.OnProgressAsync(progress).Ignore(); }
-            catch (Exception ex) { logger.LogDebug(ex, "Follower of run {RunId} unreachable", Id); _followers.Remove(follower); }
+            if (!_inPartial.Add(index) || shard.Statistics is not { Format: ShardStatistics.CurrentFormat } statistics) continue;
+            try
+            {
+                var partial = Decode(shard);
+                _partial ??= new ShardAccumulator(cells, partial.RelativeAccuracy);
+                _partial.Merge(partial);
+            }
+            catch (Exception ex) when (ex is InvalidOperationException or ArgumentException or FormatException)
+            {
+                logger.LogDebug(ex, "Run {RunId}: shard {Shard} statistics not in the partial bands", Id, index);
+            }
         }
+        if (_partial is null) return null;
+        var bands = new RunProgressBand[sub.Outputs.Length];
+        for (int y = 0; y < bands.Length; y++)
+        {
+            int cell = y * times + times - 1;
+            bands[y] = new RunProgressBand(sub.Outputs[y], sub.Times[^1], _partial.CountOf(cell),
+                Finite(_partial.Quantile(cell, 0.05)), Finite(_partial.Quantile(cell, 0.5)), Finite(_partial.Quantile(cell, 0.95)));
+        }
+        return bands;
+
+        static double? Finite(double v) => double.IsFinite(v) ? v : null;
+    }
+
+    /// <summary>A shard's statistics decoded once per activation (for the partial bands, then again for the final merge in shard order).</summary>
+    private ShardPartial Decode(ShardCompleted shard)
+    {
+        if (_decoded.TryGetValue(shard.Shard, out var partial)) return partial;
+        partial = shard.Statistics!.ToPartial(State.Submitted!.Times.Length * State.Submitted.Outputs.Length);
+        // Bounded: a run of many shards decodes them again at the end rather than holding them all.
+        if (State.ShardsTotal <= MaxDecodedShards) _decoded[shard.Shard] = partial;
+        return partial;
     }
 
     private CommandContext SystemContext() =>
@@ -276,6 +412,7 @@ public sealed class RunGrain(IDatasetAccessPolicy policy, IDocumentStore store, 
         foreach (var shard in _dispatched) Worker(shard).CancelAsync().Ignore();
         _dispatched.Clear();
         _inShard.Clear();
+        _decoded.Clear();
         _supervisor?.Dispose();
         _supervisor = null;
         if (await this.GetReminder(KeepAliveReminder) is { } reminder) await this.UnregisterReminder(reminder);

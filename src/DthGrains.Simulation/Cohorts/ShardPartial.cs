@@ -96,6 +96,13 @@ public sealed class ShardAccumulator
         }
     }
 
+    /// <summary>Subjects counted in one cell (index = output × times + time).</summary>
+    public long CountOf(int cell) => _moments[cell].Count;
+
+    /// <summary>The q-quantile (0..1) of one cell so far, within the histogram's relative accuracy; independent of the merge order.</summary>
+    public double Quantile(int cell, double q) =>
+        _moments[cell].Count > 0 ? _histograms[cell].Quantile(q, _moments[cell].Min, _moments[cell].Max) : double.NaN;
+
     /// <summary>The accumulated statistics (the accumulator must not be used afterwards: the histograms are handed over).</summary>
     public ShardPartial ToPartial() => new(Individuals, Failed, _accuracy, (RunningMoments[])_moments.Clone(), _histograms);
 }

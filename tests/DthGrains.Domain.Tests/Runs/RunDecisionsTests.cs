@@ -80,6 +80,27 @@ public sealed class RunDecisionsTests
     }
 
     [Fact]
+    public void Several_shards_in_one_decision_are_folded_in_order_each_counted_once_and_complete_the_run_bit_identically()
+    {
+        var plan = PlanOf(Cohort());
+        var s = Fold(Submitted(plan), RunDecisions.CompleteShard(Submitted(plan), Shard(plan, 1), plan));
+        var batch = RunDecisions.CompleteShards(s, [Shard(plan, 2), Shard(plan, 1), Shard(plan, 2), Shard(plan, 0)], plan);
+        batch.Problem.Should().BeNull();
+        batch.Events.Select(e => e.GetType().Name).Should().Equal(nameof(ShardCompleted), nameof(ShardCompleted), nameof(RunCompleted));
+        batch.Events.OfType<ShardCompleted>().Select(e => e.Shard).Should().Equal(2, 0);
+        var done = Fold(s, batch);
+        done.Status.Should().Be(RunStatus.Completed);
+        done.SubjectsDone.Should().Be(60);
+        done.Completed!.ResultHash.Should().Be(RunAll(plan, [0, 1, 2]).Completed!.ResultHash);
+        RunDecisions.CompleteShards(done, [Shard(plan, 0)], plan).Events.Should().BeEmpty("nothing counts after the run completed");
+
+        var cancelled = Fold(s, RunDecisions.Cancel(s, Carla, "stop", At));
+        RunDecisions.CompleteShards(cancelled, [Shard(plan, 0), Shard(plan, 2)], plan).Events.Should().BeEmpty();
+        var wrong = Shard(plan, 0) with { To = 5 };
+        RunDecisions.CompleteShards(s, [Shard(plan, 2), wrong], plan).Problem!.Kind.Should().Be(ProblemKind.Validation);
+    }
+
+    [Fact]
     public void No_shard_is_counted_after_a_cancellation()
     {
         var plan = PlanOf(Cohort());

@@ -168,6 +168,27 @@ public sealed class RunControlTests(GatedHostFixture fixture) : IClassFixture<Ga
         var id = await SubmitAsync(carla, Cohort(size: 100, shardSize: 20));
         var first = (await ReadEventsAsync(carla, id, stopAfter: 4)).Where(f => f.Id is not null).ToList();
         first.Select(f => f.Event).Should().Equal("runs.run_submitted", "runs.run_started", "runs.shard_completed", "runs.shard_completed");
+        // Live progress carries shards done, patients done and partial bands over the shards completed so far (a new follower gets it at once).
+        // (Read as an auditor: the per-client stream cap still counts carla's first stream while it closes.)
+        var live = await ReadEventsAsync(_host.ClientAs("auditor", "dth-oversight"), id, lastEventId: first[^1].Id, until: f => f.Event == "progress");
+        live.Should().OnlyContain(f => f.Event == "progress" && f.Id == null);
+        var progress = JsonDocument.Parse(live[^1].Data).RootElement;
+        progress.GetProperty("shardsDone").GetInt32().Should().Be(2);
+        progress.GetProperty("shardsTotal").GetInt32().Should().Be(5);
+        progress.GetProperty("subjectsDone").GetInt64().Should().BeGreaterThanOrEqualTo(40);
+        var bands = progress.GetProperty("bands").EnumerateArray().ToList();
+        bands.Should().NotBeEmpty();
+        foreach (var band in bands)
+        {
+            band.GetProperty("output").GetString().Should().NotBeNullOrEmpty();
+            band.GetProperty("subjects").GetInt64().Should().BeInRange(1, 40);
+            if (band.GetProperty("p50").ValueKind == JsonValueKind.Number)
+            {
+                band.GetProperty("p5").GetDouble().Should().BeLessThanOrEqualTo(band.GetProperty("p50").GetDouble());
+                band.GetProperty("p50").GetDouble().Should().BeLessThanOrEqualTo(band.GetProperty("p95").GetDouble());
+            }
+        }
+        bands.Should().Contain(b => b.GetProperty("p50").ValueKind == JsonValueKind.Number, "the completed shards' subjects have values");
         _gate.Open();
         var rest = await ReadEventsAsync(carla, id, lastEventId: first[^1].Id);
         rest.Where(f => f.Id is null).Should().OnlyContain(f => f.Event == "progress");

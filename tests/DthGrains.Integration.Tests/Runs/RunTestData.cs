@@ -27,7 +27,8 @@ public static class RunTestData
             TimeSpan.FromSeconds(seconds), $"run {id} to be {status}");
 
     /// <summary>Reads SSE frames (id, event, data) until the stream ends or <paramref name="stopAfter"/> frames with an id were read.</summary>
-    public static async Task<List<(long? Id, string Event, string Data)>> ReadEventsAsync(HttpClient client, string id, long? lastEventId = null, int stopAfter = int.MaxValue)
+    public static async Task<List<(long? Id, string Event, string Data)>> ReadEventsAsync(HttpClient client, string id, long? lastEventId = null, int stopAfter = int.MaxValue,
+        Func<(long? Id, string Event, string Data), bool>? until = null)
     {
         using var request = new HttpRequestMessage(HttpMethod.Get, $"/api/runs/{id}/events");
         if (lastEventId is { } last) request.Headers.TryAddWithoutValidation("Last-Event-ID", last.ToString(System.Globalization.CultureInfo.InvariantCulture));
@@ -44,7 +45,11 @@ public static class RunTestData
         {
             if (line.Length == 0)
             {
-                if (data.Length > 0) frames.Add((frameId, evt, data));
+                if (data.Length > 0)
+                {
+                    frames.Add((frameId, evt, data));
+                    if (until is not null && until(frames[^1])) break;
+                }
                 if (frameId is not null && ++withId >= stopAfter) break;
                 (frameId, evt, data) = (null, "message", "");
             }
