@@ -57,8 +57,9 @@ internal static class RunsBenchmark
             var token = StandaloneTokens.Mint(key, new StandaloneTokens.Request("bench-researcher", "Bench", "tum", ["researcher"], TimeSpan.FromHours(2)));
             using var client = new HttpClient { BaseAddress = new Uri(Address(data)), Timeout = Timeout.InfiniteTimeSpan };
             client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", token);
-            // Both silos in the membership view before measuring, so the workers find the hpc silo.
-            await Task.Delay(TimeSpan.FromSeconds(3));
+            // Both silos in the membership view before measuring, so the workers find the hpc silo: wait for the
+            // membership update that says so, not for a guessed time.
+            await BothSilosActiveAsync(data);
 
             await ThroughputAsync(client, repetitions);
             await LatencyAsync(client);
@@ -71,6 +72,14 @@ internal static class RunsBenchmark
             await postgres.StopAsync();
             try { Directory.Delete(folder, recursive: true); } catch (IOException) { } catch (UnauthorizedAccessException) { }
         }
+    }
+
+    private static async Task BothSilosActiveAsync(DthHost host)
+    {
+        var membership = host.App.Services.GetRequiredService<Orleans.Runtime.IClusterMembershipService>();
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+        await foreach (var snapshot in membership.MembershipUpdates.WithCancellation(timeout.Token))
+            if (snapshot.Members.Values.Count(m => m.Status == Orleans.Runtime.SiloStatus.Active) >= 2) return;
     }
 
     private static async Task<DthHost> StartHostAsync(string institution, string role, string connectionString, string cluster, string key, string folder, int siloPort, int gatewayPort)
@@ -213,11 +222,10 @@ internal static class RunsBenchmark
         var latencies = new List<double>();
         var producer = Task.Run(async () =>
         {
-            for (var i = 0; i < count; i++)
-            {
-                await Task.Delay(TimeSpan.FromMilliseconds(2));
+            // One tick every 2 ms, paced by a timer (a load generator's rate, not a wait for something to happen).
+            using var pace = new PeriodicTimer(TimeSpan.FromMilliseconds(2));
+            for (var i = 0; i < count && await pace.WaitForNextTickAsync(); i++)
                 await channel.Writer.WriteAsync(DateTimeOffset.UtcNow);
-            }
             channel.Writer.Complete();
         });
         await foreach (var (_, data) in ReadSseAsync(client, "events"))

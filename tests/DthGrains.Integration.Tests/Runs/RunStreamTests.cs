@@ -14,10 +14,12 @@ public sealed class RunStreamTests
 
     private static RunStreamEvent Event(long version, string type = "runs.shard_completed") => new("r", version, type, $"{{\"version\":{version}}}");
 
-    /// <summary>A response body whose reader never reads: every write waits until cancelled.</summary>
+    /// <summary>A response body whose reader never reads: every write waits, on a signal that never comes, until cancelled.</summary>
     private sealed class StalledBody : MemoryStream
     {
-        public override async ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken ct = default) => await Task.Delay(Timeout.Infinite, ct);
+        private readonly TaskCompletionSource _neverRead = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        public override async ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken ct = default) => await _neverRead.Task.WaitAsync(ct);
 
         public override Task FlushAsync(CancellationToken ct) => Task.CompletedTask;
     }
