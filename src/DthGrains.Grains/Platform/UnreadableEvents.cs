@@ -37,16 +37,9 @@ public sealed class UnreadableEvents
     public IReadOnlyDictionary<string, (DateTimeOffset At, string Error)> Streams => _streams;
 
     /// <summary>Whether <paramref name="ex"/> means a stored event could not be read back (rather than the store being out of reach).</summary>
-    public static bool IsDeserializationFailure(Exception? ex)
-    {
-        for (var depth = 0; ex is not null && depth < 16; depth++, ex = ex.InnerException)
-        {
-            if (ex is Marten.Exceptions.EventDeserializationFailureException or Marten.Exceptions.UnknownEventTypeException
-                or JasperFx.Events.EventDeserializationFailureException or JasperFx.Events.UnknownEventTypeException or JsonException)
-                return true;
-        }
-        return false;
-    }
+    public static bool IsDeserializationFailure(Exception? ex) =>
+        ExceptionChain.Of(ex).Any(e => e is Marten.Exceptions.EventDeserializationFailureException or Marten.Exceptions.UnknownEventTypeException
+            or JasperFx.Events.EventDeserializationFailureException or JasperFx.Events.UnknownEventTypeException or JsonException);
 
     public UnreadableStreamException Record(string streamKey, Exception ex)
     {

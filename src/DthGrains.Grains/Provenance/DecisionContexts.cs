@@ -49,10 +49,11 @@ public sealed class DecisionContexts(LedgerReader reader, IDocumentStore store)
             {
                 // The decision is the first event of its append: the steward decided on the version just before it.
                 checks.Add(new ContextCheck("application version", Number(context.ApplicationVersion), Number(row.Version - 1), context.ApplicationVersion == row.Version - 1));
+                var atDecision = await VersionsBeforeAsync(context.Datasets.Select(d => $"resource:{d.Id}").ToArray(), row.Sequence, ct);
                 foreach (var seen in context.Datasets)
                 {
-                    var atDecision = await VersionBeforeAsync($"resource:{seen.Id}", row.Sequence, ct);
-                    checks.Add(new ContextCheck($"metadata version of {seen.Id}", Number(seen.MetadataVersion), Number(atDecision), seen.MetadataVersion == atDecision));
+                    var ledger = atDecision.GetValueOrDefault($"resource:{seen.Id}");
+                    checks.Add(new ContextCheck($"metadata version of {seen.Id}", Number(seen.MetadataVersion), Number(ledger), seen.MetadataVersion == ledger));
                 }
                 checks.Add(new ContextCheck("policy digest", context.Policy.Digest,
                     context.Policy.Version == GovernancePolicy.Version ? GovernancePolicy.Current.Digest : $"(policy {context.Policy.Version} is no longer current)",
@@ -63,16 +64,19 @@ public sealed class DecisionContexts(LedgerReader reader, IDocumentStore store)
         return decisions;
     }
 
-    /// <summary>A stream's version counting only events committed before global sequence <paramref name="sequence"/>.</summary>
-    private async Task<long> VersionBeforeAsync(string stream, long sequence, CancellationToken ct)
+    /// <summary>Each stream's version counting only events committed before global sequence <paramref name="sequence"/> (one query for all).</summary>
+    private async Task<Dictionary<string, long>> VersionsBeforeAsync(string[] streams, long sequence, CancellationToken ct)
     {
         await using var connection = store.Storage.Database.CreateConnection();
         await connection.OpenAsync(ct);
         await using var command = new NpgsqlCommand(
-            $"select coalesce(max(version), 0) from {store.Options.Events.DatabaseSchemaName}.mt_events where stream_id = @s and seq_id < @q", connection);
-        command.Parameters.AddWithValue("s", stream);
+            $"select stream_id, max(version) from {store.Options.Events.DatabaseSchemaName}.mt_events where stream_id = any(@s) and seq_id < @q group by stream_id", connection);
+        command.Parameters.AddWithValue("s", streams);
         command.Parameters.AddWithValue("q", sequence);
-        return (long)(await command.ExecuteScalarAsync(ct))!;
+        var versions = new Dictionary<string, long>(StringComparer.Ordinal);
+        await using var reader = await command.ExecuteReaderAsync(ct);
+        while (await reader.ReadAsync(ct)) versions[reader.GetString(0)] = reader.GetInt64(1);
+        return versions;
     }
 
     private static string Number(long n) => n.ToString(CultureInfo.InvariantCulture);

@@ -32,29 +32,12 @@ public sealed class OutageExceptionHandler(ILogger<OutageExceptionHandler> logge
         return true;
     }
 
-    private static Grains.Platform.UnreadableStreamException? Unreadable(Exception? exception)
-    {
-        for (var depth = 0; exception is not null && depth < 16; depth++, exception = exception.InnerException)
-            if (exception is Grains.Platform.UnreadableStreamException found) return found;
-        return null;
-    }
+    private static Grains.Platform.UnreadableStreamException? Unreadable(Exception? exception) =>
+        Grains.Platform.ExceptionChain.Of(exception).OfType<Grains.Platform.UnreadableStreamException>().FirstOrDefault();
 
     /// <summary>Whether the exception, or any exception inside it, is a transient infrastructure fault.</summary>
-    public static bool IsTransient(Exception? exception)
-    {
-        for (var depth = 0; exception is not null && depth < 16; depth++)
-        {
-            switch (exception)
-            {
-                case NpgsqlException npgsql when npgsql.IsTransient:
-                case SocketException or TimeoutException or Grains.Platform.StoreUnavailableException:
-                case SiloUnavailableException or OrleansMessageRejectionException:
-                    return true;
-                case AggregateException aggregate when aggregate.InnerExceptions.Any(IsTransient):
-                    return true;
-            }
-            exception = exception.InnerException;
-        }
-        return false;
-    }
+    public static bool IsTransient(Exception? exception) =>
+        Grains.Platform.ExceptionChain.Of(exception).Any(e => e is NpgsqlException { IsTransient: true }
+            or SocketException or TimeoutException or Grains.Platform.StoreUnavailableException
+            or SiloUnavailableException or OrleansMessageRejectionException);
 }
