@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.Globalization;
+using System.Runtime.InteropServices;
 using System.Text;
 using System.Text.Json;
 
@@ -63,6 +64,14 @@ public static class CanonicalJson
                 Raw(output, "]"u8);
                 break;
             case JsonValueKind.String:
+                // A string stored without escapes is already in canonical form (JCS escapes only what JSON must escape),
+                // once its UTF-8 is known to be valid: write its bytes as they are. Long base64 payloads take this path.
+                var raw = JsonMarshal.GetRawUtf8Value(value);
+                if (!raw.Contains((byte)'\\') && System.Text.Unicode.Utf8.IsValid(raw))
+                {
+                    Raw(output, raw);
+                    break;
+                }
                 string text;
                 try
                 {

@@ -89,4 +89,21 @@ public sealed class CanonicalJsonTests
     [Fact]
     public void Control_characters_use_lower_case_escapes_and_everything_else_is_literal_utf8() =>
         CanonicalJson.CanonicalString("\"\\u0001\\u001F\\t\\u2028/\"").Should().Be("\"\\u0001\\u001f\\t\u2028/\"");
+
+    [Fact]
+    public void Unescaped_strings_are_written_as_their_utf8_bytes_and_escaped_ones_as_jcs_writes_them()
+    {
+        // Long base64 payloads take the raw-bytes path; the bytes must be what the escape-aware path writes.
+        var payload = Convert.ToBase64String(Enumerable.Range(0, 3000).Select(i => (byte)(i * 7)).ToArray());
+        CanonicalJson.CanonicalString($$"""{"b":"{{payload}}","a":"é€😀"}""").Should().Be($$"""{"a":"é€😀","b":"{{payload}}"}""");
+        CanonicalJson.CanonicalString("""{"a":"é\/x"}""").Should().Be("""{"a":"é/x"}""");
+    }
+
+    [Fact]
+    public void A_string_whose_raw_bytes_are_not_utf8_is_refused()
+    {
+        // 0xC3 0x28: a lead byte followed by a non-continuation byte, with no escape in sight.
+        byte[] json = [(byte)'{', (byte)'"', (byte)'a', (byte)'"', (byte)':', (byte)'"', 0xC3, 0x28, (byte)'"', (byte)'}'];
+        FluentActions.Invoking(() => CanonicalJson.Canonicalize(json)).Should().Throw<FormatException>();
+    }
 }
