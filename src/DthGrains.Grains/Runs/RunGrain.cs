@@ -93,13 +93,20 @@ public sealed class RunGrain(IDatasetAccessPolicy policy, IDocumentStore store, 
         }
 
         var now = Clock.GetUtcNow();
+        // The keep-alive reminder (a write to the reminder table) is registered while the submission is appended, not
+        // after it: the 202 waits for both, so an accepted run always has it. A reminder left by a refused append finds
+        // no run when it fires and removes itself.
+        var keepAlive = this.RegisterOrUpdateReminder(KeepAliveReminder, options.Value.KeepAlivePeriod, options.Value.KeepAlivePeriod);
         var (_, problem) = await AppendAsync(context with { Purpose = plan.Request.Purpose ?? context.Purpose }, s => RunDecisions.Submit(s, plan, context.Actor, [.. datasets], [.. grants], now));
-        if (problem is not null) return problem;
+        if (problem is not null)
+        {
+            await keepAlive;
+            return problem;
+        }
         _plan = plan;
-        // Shards first: the keep-alive reminder (a write to the reminder table) need not delay the solves.
         await DispatchAsync();
-        await this.RegisterOrUpdateReminder(KeepAliveReminder, options.Value.KeepAlivePeriod, options.Value.KeepAlivePeriod);
-        StartSupervising();
+        await keepAlive;
+        StartSupervising(justDispatched: true);
         return Outcome<RunView>.Ok(State.ToView(), Version);
     }
 
@@ -379,9 +386,10 @@ public sealed class RunGrain(IDatasetAccessPolicy policy, IDocumentStore store, 
         }
     }
 
-    private void StartSupervising()
+    /// <param name="justDispatched">the shards were handed out a moment ago: the first check can wait a period.</param>
+    private void StartSupervising(bool justDispatched = false)
     {
-        _supervisor ??= this.RegisterGrainTimer(SuperviseAsync, TimeSpan.Zero, options.Value.SupervisePeriod);
+        _supervisor ??= this.RegisterGrainTimer(SuperviseAsync, justDispatched ? options.Value.SupervisePeriod : TimeSpan.Zero, options.Value.SupervisePeriod);
     }
 
     private async Task SuperviseAsync(CancellationToken ct)

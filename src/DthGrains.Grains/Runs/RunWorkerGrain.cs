@@ -51,8 +51,11 @@ public sealed class RunWorkerGrain(RunWorkerSlots slots, IShardGate gate, ILocal
             {
                 var clock = Stopwatch.StartNew();
                 var done = new StrongBox<long>();
-                // The numerics run on the thread pool, never on this grain's turn; only the counter is shared.
-                var job = Task.Run(() => Solve(work, done, ct), ct);
+                // The numerics run on a thread of their own, never on this grain's turn nor on a thread-pool thread: a
+                // shard holding a pool thread for its whole solve starves the silo's messaging, the event log and HTTP
+                // (on a 2-core silo two shards took both pool threads), while the OS shares the cores fairly between
+                // dedicated threads and the pool. Only the counter is shared.
+                var job = Task.Factory.StartNew(() => Solve(work, done, ct), ct, TaskCreationOptions.LongRunning, TaskScheduler.Default);
                 while (await Task.WhenAny(job, Task.Delay(TimeSpan.FromMilliseconds(100), ct)) != job)
                     await run.ReportProgressAsync(work.Shard, Interlocked.Read(ref done.Value));
                 var payload = await job;
