@@ -140,6 +140,19 @@ public sealed class SeededCohortTests(HostFixture fixture)
         (await AccessLog(tiny)).OfType<DataAccessed>().Should().ContainSingle(d => d.Actor == "carl-seed-own" && d.Action == "simulate", "the read at the data is recorded even when no seed results");
     }
 
+    [Fact]
+    public async Task The_cli_submits_a_seeded_cohort_and_shows_the_seed()
+    {
+        await SeedReady(Host);
+        var subject = $"carla-seed-cli-{Guid.NewGuid():N}"[..24];
+        await GrantAsync(Host, Host.ClientAs("researcher", "tum", subject));
+        var token = Host.Token("researcher", "tum", subject: subject);
+        var (code, output) = await CliRunner.RunAsync(Host.BaseAddress, token, "run", "submit", "--model", "hovorka", "--cohort", "40", "--duration", "60", "--step", "30",
+            "--cohort-from", CharitéData, "--purpose", "scientific-research", "--follow");
+        code.Should().Be(0, output);
+        output.Should().Contain("completed").And.Contain("cohort seed").And.Contain($"{CharitéData}@1.0.0, 5 subjects");
+    }
+
     private static double[] Bands(JsonElement run) =>
         run.GetProperty("summary").GetProperty("bands").EnumerateArray().Select(b => b.ValueKind == JsonValueKind.Number ? b.GetDouble() : double.NaN).ToArray();
 }
