@@ -38,11 +38,15 @@ public static class RunCommands
         var step = new Option<double?>("--step") { Description = "Output step in the model's time unit" };
         var datasets = new Option<string[]>("--dataset") { Description = "A dataset the run uses (repeatable); needs a grant with action simulate", AllowMultipleArgumentsPerToken = true };
         var purpose = new Option<string?>("--purpose") { Description = "Purpose of the data use, e.g. scientific-research (required with --dataset)" };
+        var cohortFrom = new Option<string?>("--cohort-from")
+        {
+            Description = "cohort-trial: seed the virtual patients from this dataset's subjects (fitted at the data owner's silos; needs a grant with action simulate and --purpose)",
+        };
         var shardSize = new Option<int?>("--shard-size") { Description = "Subjects per shard (default: about 8 shards)" };
         var vary = new Option<string[]>("--vary") { Description = "monte-carlo/sensitivity: PARAM=CV (lognormal around the value); sweep: PARAM=LOW:HIGH", AllowMultipleArgumentsPerToken = true };
         var points = new Option<int?>("--points") { Description = "sweep: points per axis of a full grid (otherwise a Latin hypercube of --cohort points)" };
         var follow = new Option<bool>("--follow", "-f") { Description = "Follow the run live (progress bar), then print the results" };
-        var command = new Command("submit", "Submit a run (202: it runs on the cluster); --follow to watch it") { kind, model, cohort, seed, scenario, duration, days, step, datasets, purpose, shardSize, vary, points, follow };
+        var command = new Command("submit", "Submit a run (202: it runs on the cluster); --follow to watch it") { kind, model, cohort, seed, scenario, duration, days, step, datasets, purpose, cohortFrom, shardSize, vary, points, follow };
         command.SetAction((parse, ct) => RunAsync(async () =>
         {
             var size = parse.GetValue(cohort);
@@ -60,6 +64,7 @@ public static class RunCommands
             else if (scenarios is { Length: > 0 }) body["scenario"] = scenarios[0];
             if (ranges.Count > 0) body["ranges"] = ranges;
             if (uncertain.Count > 0) body["uncertain"] = uncertain;
+            if (parse.GetValue(cohortFrom) is { } from) body["cohortFrom"] = new Dictionary<string, object?> { ["dataset"] = from };
             using var api = ApiClient.From(parse);
             var run = await api.SendAsync(HttpMethod.Post, RunsPath, body.Where(p => p.Value is not null).ToDictionary(), ct: ct);
             var id = run.GetProperty("id").GetString()!;
@@ -200,6 +205,10 @@ public static class RunCommands
         if (run.TryGetProperty("datasets", out var ds) && ds.GetArrayLength() > 0)
             Row("datasets", string.Join(", ", ds.EnumerateArray().Select(d => $"{Text(d, "id")}@{Text(d, "version")}")));
         if (run.TryGetProperty("grants", out var gs) && gs.GetArrayLength() > 0) Row("grants", string.Join(", ", gs.EnumerateArray().Select(g => g.GetString())));
+        if (run.TryGetProperty("request", out var rq) && rq.ValueKind == JsonValueKind.Object && rq.TryGetProperty("cohortFrom", out var cf) && cf.ValueKind == JsonValueKind.Object
+            && cf.TryGetProperty("parameters", out var sp) && sp.ValueKind == JsonValueKind.Array)
+            Row("cohort seed", $"{Text(cf, "dataset")}@{Text(cf, "datasetVersion")}, {cf.GetProperty("subjects")} subjects: "
+                + string.Join(", ", sp.EnumerateArray().Select(p => FormattableString.Invariant($"{Text(p, "parameter")} {p.GetProperty("median").GetDouble():G4} (CV {p.GetProperty("cv").GetDouble():P0})"))));
         AnsiConsole.Write(grid);
         if (run.TryGetProperty("summary", out var summary) && summary.ValueKind == JsonValueKind.Object) PrintBands(summary);
         if (run.TryGetProperty("sensitivity", out var sens) && sens.ValueKind == JsonValueKind.Object)

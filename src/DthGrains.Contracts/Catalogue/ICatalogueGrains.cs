@@ -53,6 +53,13 @@ public interface IDatasetGrain : IGrainWithStringKey
     /// </summary>
     Task<Outcome<SubjectData>> ReadSubjectAsync(string version, string subjectPseudonym, string action, CommandContext context);
 
+    /// <summary>
+    /// Returns the resources of up to <paramref name="take"/> subjects of a version after the first <paramref name="skip"/>
+    /// (pseudonym order, Patient resources never) when the policy permits <paramref name="action"/>; the read or refusal is
+    /// recorded once with the pseudonyms of the page. For work at the data (resident grains), never for a client.
+    /// </summary>
+    Task<Outcome<SubjectBatch>> ReadSubjectsAsync(string version, int skip, int take, string action, CommandContext context);
+
     /// <summary>Where this activation runs: the silo's institutions, for residency checks.</summary>
     [ReadOnly]
     Task<string> HostingInstitutionsAsync();

@@ -79,7 +79,30 @@ public sealed record RunRequest(
     [property: Id(15)] ParameterUncertainty[]? Uncertain = null,
     [property: Id(16)] int? ShardSize = null,
     [property: Id(17)] double[]? Percentiles = null,
-    [property: Id(18)] RunWhatIfPlan? Plan = null);
+    [property: Id(18)] RunWhatIfPlan? Plan = null,
+    [property: Id(19)] CohortSeed? CohortFrom = null);
+
+/// <summary>
+/// A cohort trial seeded from a dataset's subjects. The client names only <see cref="Dataset"/>; at submission the
+/// platform fills in the rest on the owning institution's silos: the dataset version read, how many subjects were used
+/// and left out, the method, and per seeded parameter a log-normal (median, CV) fitted to the subjects. Only these
+/// aggregates leave the institution; the run's workers draw from them and never touch the data.
+/// </summary>
+[GenerateSerializer, Immutable, Alias("dth.runs.cohort-seed")]
+public sealed record CohortSeed(
+    [property: Id(0)] string Dataset,
+    [property: Id(1)] string? DatasetVersion = null,
+    [property: Id(2)] int? Subjects = null,
+    [property: Id(3)] int? Excluded = null,
+    [property: Id(4)] string? Method = null,
+    [property: Id(5)] SeedDistribution[]? Parameters = null);
+
+/// <summary>A seeded parameter's inter-individual distribution: log-normal with this median and coefficient of variation.</summary>
+[GenerateSerializer, Immutable, Alias("dth.runs.seed-distribution")]
+public sealed record SeedDistribution(
+    [property: Id(0)] string Parameter,
+    [property: Id(1)] double Median,
+    [property: Id(2)] double Cv);
 
 /// <summary>A meal of an inline what-if plan: minutes from the start, carbohydrate (g), optional bolus (U).</summary>
 [GenerateSerializer, Immutable, Alias("dth.runs.plan-meal")]

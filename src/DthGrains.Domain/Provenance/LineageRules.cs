@@ -285,6 +285,16 @@ public static class LineageRules
                 foreach (var d in r.Datasets) f.Edge(run, ProvRelation.Used, DatasetVersion(f, d.Id, d.Version), s);
                 foreach (var g in r.Grants) f.Edge(run, ProvRelation.Used, $"grant:{g}", s);
                 f.Edge(run, ProvRelation.WasAssociatedWith, f.Person(r.Owner, r.OwnerInstitution, s), s);
+                // A seeded cohort is more than a use of the dataset: its distributions were derived from that version's subjects.
+                if (r.Request.CohortFrom is { DatasetVersion: { } seedVersion } seed)
+                {
+                    var cohort = f.Node(new LineageNode($"{run}/cohort-seed", ProvKind.Entity, "cohort-seed",
+                        $"virtual cohort seed from {seed.Subjects} subjects of {seed.Dataset} {seedVersion}", r.SubmittedAt,
+                        Attrs(("method", seed.Method ?? ""), ("subjects", seed.Subjects?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? ""),
+                            ("parameters", string.Join(",", (seed.Parameters ?? []).Select(p => p.Parameter))))));
+                    f.Edge(cohort, ProvRelation.WasDerivedFrom, DatasetVersion(f, seed.Dataset, seedVersion), s);
+                    f.Edge(run, ProvRelation.Used, cohort, s);
+                }
                 break;
             }
             case RunSuspended x:

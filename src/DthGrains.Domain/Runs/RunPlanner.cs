@@ -80,12 +80,15 @@ public static class RunPlanner
         }
         if (!Enum.IsDefined(r.Kind)) errors.Add("kind", "'kind' is single, scenario-set, sweep, monte-carlo, cohort-trial or sensitivity.");
         var datasets = r.Datasets ?? [];
+        // The seed's dataset is one of the run's datasets (added when not named), so the policy check for 'simulate' covers it.
+        if (r.CohortFrom is { Dataset: { } seedData } && Ids.IsValid(seedData) && !datasets.Contains(seedData)) datasets = [.. datasets, seedData];
         errors.Require(datasets.Length <= 20, "datasets", "Name at most 20 datasets.")
               .Require(datasets.All(Ids.IsValid), "datasets", $"Each dataset is an id ({Ids.Rule}).")
               .Require(datasets.Distinct().Count() == datasets.Length, "datasets", "Name each dataset once.");
         if (datasets.Length > 0 && !AccessPolicy.TryParse<EhdsPurpose>(r.Purpose, out _))
             errors.Add("purpose", "A run on datasets states its purpose, one of: " + string.Join(", ", Enum.GetValues<EhdsPurpose>().Select(AccessPolicy.Kebab)) + ".");
         if (model is null) return (null, errors.ToProblem());
+        if (r.CohortFrom is { } seed) CohortSeeding.Check(seed, r.Kind, model.Info, errors);
 
         var info = model.Info;
         double[] baseParameters = model.DefaultParameters();
@@ -202,6 +205,7 @@ public static class RunPlanner
             Scenarios = r.Kind == RunKind.ScenarioSet ? scenarioNames : null, Duration = duration, OutputStep = step,
             Solver = new RunSolverSettings(AccessPolicy.Kebab(kind), solver.RelativeTolerance, solver.AbsoluteTolerance, settings.MaxStep, solver.MaxSteps),
             Size = size, Datasets = datasets, Percentiles = percentiles, ShardSize = r.Kind == RunKind.Sensitivity ? null : shardSize,
+            CohortFrom = r.CohortFrom is { } named ? CohortSeeding.Normalise(named) : null,
         };
         var times = new OutputGrid(0, duration, step).Times();
         int shards = (int)((subjects + shardSize - 1) / shardSize);
@@ -340,6 +344,20 @@ public static class RunPlanner
                 w.WriteEndArray();
                 w.WriteEndObject();
             }
+            // Likewise only when present: the seed's dataset version, subjects and fitted distributions determine the cohort.
+            if (r.CohortFrom is { } seed)
+            {
+                w.WriteStartObject("cohortFrom");
+                w.WriteString("dataset", seed.Dataset);
+                w.WriteString("datasetVersion", seed.DatasetVersion);
+                if (seed.Subjects is { } used) w.WriteNumber("subjects", used); else w.WriteNull("subjects");
+                if (seed.Excluded is { } excluded) w.WriteNumber("excluded", excluded); else w.WriteNull("excluded");
+                w.WriteString("method", seed.Method);
+                w.WriteStartArray("parameters");
+                foreach (var d in seed.Parameters ?? []) { w.WriteStartArray(); w.WriteStringValue(d.Parameter); Num(w, d.Median); Num(w, d.Cv); w.WriteEndArray(); }
+                w.WriteEndArray();
+                w.WriteEndObject();
+            }
             w.WriteEndObject();
         }
         return Convert.ToHexStringLower(SHA256.HashData(ms.ToArray()));
@@ -373,7 +391,9 @@ public static class RunPlanner
                 return new SampledSubjects(sampler, r.Seed, plan.Subjects, scenario);
             }
             case RunKind.CohortTrial:
-                return new SampledSubjects(new CohortSampler(info, p), r.Seed, plan.Subjects, scenario);
+                // A seeded cohort draws the seeded parameters from the dataset's distributions, the rest from the model's.
+                var seeded = r.CohortFrom is { } seed ? CohortSeeding.Overrides(seed) : null;
+                return new SampledSubjects(new CohortSampler(info, p, overrides: seeded), r.Seed, plan.Subjects, scenario);
             default:
                 throw new InvalidOperationException($"A {r.Kind} run has no subject source.");
         }

@@ -100,6 +100,36 @@ public sealed class DatasetGrain(
         return Outcome<SubjectData>.Ok(new SubjectData(version, subjectPseudonym, rows.Select(r => new SubjectResource(r.Type, r.Id, r.Json)).ToArray(), decision.GrantId), 0);
     }
 
+    /// <summary>Pages of at most this many subjects: a page's resources travel in one message between the institution's silos.</summary>
+    public const int MaxSubjectsPerRead = 20;
+
+    public async Task<Outcome<SubjectBatch>> ReadSubjectsAsync(string version, int skip, int take, string action, CommandContext context)
+    {
+        if (skip < 0 || take is < 1 or > MaxSubjectsPerRead) return Problem.Invalid("take", $"Read 1 to {MaxSubjectsPerRead} subjects from an offset of 0 or more.");
+        var resource = await GrainFactory.GetGrain<IResourceGrain>(DatasetId).GetAsync(Actor.System(Institution));
+        if (!resource.IsSuccess || resource.Value!.Publisher != Institution || resource.Value.Kind != ResourceKind.Dataset)
+            return Problem.NotFound($"Dataset '{DatasetId}' of '{Institution}'");
+        if (resource.Value.Status == ResourceStatus.Draft && !CatalogueAccess.MaySee(context.Actor, ResourceStatus.Draft, Institution))
+            return Problem.NotFound($"Dataset '{DatasetId}' of '{Institution}'");
+        if (await payloads.SubjectsAsync(Institution, DatasetId, version) is not { } all) return Problem.NotFound($"Version {version} of dataset '{DatasetId}'");
+        var page = all.Skip(skip).Take(take).ToArray();
+
+        var decision = await policy.DecideAsync(new DatasetAccessRequest(Institution, DatasetId, version, context.Actor, context.Purpose, action), clock.GetUtcNow());
+        if (!decision.Permit)
+        {
+            await RecordAsync(new AccessDenied(DatasetId, Institution, version, context.Actor.Subject, context.Actor.Institution, context.Purpose, decision.Reason,
+                clock.GetUtcNow(), page, action), context);
+            return Problem.Forbidden(decision.Reason);
+        }
+        var rows = await payloads.ReadSubjectsAsync(Institution, DatasetId, version, page);
+        if (page.Length > 0)
+            await RecordAsync(new DataAccessed(DatasetId, Institution, version, context.Actor.Subject, context.Actor.Institution, context.Purpose, decision.GrantId,
+                page.Length, clock.GetUtcNow(), page, action), context);
+        var subjects = page.Select(p => new SubjectData(version, p,
+            rows.TryGetValue(p, out var r) ? r.Select(x => new SubjectResource(x.Type, x.Id, x.Json)).ToArray() : [], decision.GrantId)).ToArray();
+        return Outcome<SubjectBatch>.Ok(new SubjectBatch(version, all.Length, subjects, decision.GrantId), 0);
+    }
+
     public Task<string> HostingInstitutionsAsync() =>
         Task.FromResult($"{string.Join(',', federation.Value.Institutions)}@{silo.SiloAddress.ToParsableString()}");
 

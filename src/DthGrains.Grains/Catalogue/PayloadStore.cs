@@ -130,6 +130,28 @@ public sealed class PayloadStore(PayloadDatabases databases)
         return rows;
     }
 
+    /// <summary>The resources of several subjects of a version, Patient excluded, by subject (a subject without data is absent).</summary>
+    public async Task<Dictionary<string, List<(string Type, string Id, string Json)>>> ReadSubjectsAsync(string institution, string datasetId, string version,
+        IReadOnlyCollection<string> subjects, CancellationToken ct = default)
+    {
+        var bySubject = new Dictionary<string, List<(string, string, string)>>(StringComparer.Ordinal);
+        if (subjects.Count == 0) return bySubject;
+        await using var connection = await OpenAsync(institution, ct);
+        await using var command = new NpgsqlCommand(
+            "select subject, resource_type, resource_id, body::text from dataset_resources where dataset_id = @d and version = @v and subject = any(@s) and resource_type <> 'Patient' order by subject, resource_type, resource_id", connection);
+        command.Parameters.AddWithValue("d", datasetId);
+        command.Parameters.AddWithValue("v", version);
+        command.Parameters.AddWithValue("s", subjects.ToArray());
+        await using var reader = await command.ExecuteReaderAsync(ct);
+        while (await reader.ReadAsync(ct))
+        {
+            var subject = reader.GetString(0);
+            if (!bySubject.TryGetValue(subject, out var rows)) bySubject[subject] = rows = [];
+            rows.Add((reader.GetString(1), reader.GetString(2), reader.GetString(3)));
+        }
+        return bySubject;
+    }
+
     private async Task<NpgsqlConnection> OpenAsync(string institution, CancellationToken ct)
     {
         var connection = new NpgsqlConnection(await databases.ConnectionStringFor(institution, ct));

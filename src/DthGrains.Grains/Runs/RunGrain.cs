@@ -6,6 +6,7 @@ using DthGrains.Domain.Catalogue;
 using DthGrains.Domain.Platform;
 using DthGrains.Domain.Runs;
 using DthGrains.Grains.Catalogue;
+using DthGrains.Grains.Federation;
 using DthGrains.Grains.Platform;
 using DthGrains.Simulation.Cohorts;
 using Marten;
@@ -23,7 +24,7 @@ namespace DthGrains.Grains.Runs;
 /// an unfinished run back on a live silo.
 /// </summary>
 [PreferLocalPlacement]
-public sealed class RunGrain(IDatasetAccessPolicy policy, IDocumentStore store, IOptions<RunOptions> options, ILogger<RunGrain> logger)
+public sealed class RunGrain(IDatasetAccessPolicy policy, IDocumentStore store, IOptions<RunOptions> options, ILogger<RunGrain> logger, InstitutionSilos silos)
     : EventSourcedGrain<RunState>, IRunGrain, IRemindable
 {
     private const string KeepAliveReminder = "run-keepalive";
@@ -67,6 +68,7 @@ public sealed class RunGrain(IDatasetAccessPolicy policy, IDocumentStore store, 
         if (State.Exists)
             return IsRepeat(context) && RunDecisions.MaySee(State, context.Actor) ? Outcome<RunView>.Ok(State.ToView(), Version) : Problem.Conflict($"Run '{Id}' exists.");
         if (!context.Actor.HasRole(Roles.Researcher)) return Problem.Forbidden("Runs are submitted by researchers.");
+        if (CohortSeeding.CheckRequested(request.CohortFrom) is { } untrusted) return untrusted;
         var (plan, invalid) = RunPlanner.Plan(request);
         if (invalid is not null) return invalid;
 
@@ -92,12 +94,24 @@ public sealed class RunGrain(IDatasetAccessPolicy policy, IDocumentStore store, 
             if (decision.GrantId is { } grant) grants.Add(grant);
         }
 
+        // A seeded cohort: the distributions are fitted at the data and become part of the normalised request (and its
+        // hash), so every worker re-plans the same cohort from the request alone and never touches the data.
+        if (plan.Request.CohortFrom is { Parameters: null } wanted)
+        {
+            var seeded = await FitSeedAsync(datasets.Single(d => d.Id == wanted.Dataset), plan, context);
+            if (!seeded.IsSuccess) return seeded.Problem!;
+            (var withSeed, invalid) = RunPlanner.Plan(plan.Request with { CohortFrom = seeded.Value });
+            if (invalid is not null) return invalid;
+            plan = withSeed!;
+        }
+
         var now = Clock.GetUtcNow();
         // The keep-alive reminder (a write to the reminder table) is registered while the submission is appended, not
         // after it: the 202 waits for both, so an accepted run always has it. A reminder left by a refused append finds
         // no run when it fires and removes itself.
         var keepAlive = this.RegisterOrUpdateReminder(KeepAliveReminder, options.Value.KeepAlivePeriod, options.Value.KeepAlivePeriod);
-        var (_, problem) = await AppendAsync(context with { Purpose = plan.Request.Purpose ?? context.Purpose }, s => RunDecisions.Submit(s, plan, context.Actor, [.. datasets], [.. grants], now));
+        var submitted = plan;
+        var (_, problem) = await AppendAsync(context with { Purpose = plan.Request.Purpose ?? context.Purpose }, s => RunDecisions.Submit(s, submitted, context.Actor, [.. datasets], [.. grants], now));
         if (problem is not null)
         {
             await keepAlive;
@@ -108,6 +122,25 @@ public sealed class RunGrain(IDatasetAccessPolicy policy, IDocumentStore store, 
         await keepAlive;
         StartSupervising(justDispatched: true);
         return Outcome<RunView>.Ok(State.ToView(), Version);
+    }
+
+    /// <summary>
+    /// Fits the seed on the dataset owner's silos under the run's purpose. With no live silo of that institution (or when its
+    /// last one leaves during the call) the answer is 503: the data stay at home.
+    /// </summary>
+    private async Task<Outcome<CohortSeed>> FitSeedAsync(RunDataset dataset, RunPlan plan, CommandContext context)
+    {
+        var noSilo = Problem.Unavailable($"Institution '{dataset.Institution}' has no live silo. Its data stay at home: the cohort cannot be seeded from '{dataset.Id}' until one of its silos is back.");
+        if (silos.LiveSilosOf(dataset.Institution).Count == 0) return noSilo;
+        try
+        {
+            return await GrainFactory.GetGrain<ICohortSeedGrain>(DatasetKeys.For(dataset.Institution, dataset.Id))
+                .FitAsync(dataset.Version, plan.Model.Info.Id, plan.Model.Info.Version, context with { Purpose = plan.Request.Purpose, ExpectedVersion = null });
+        }
+        catch (Exception ex) when (ex is OrleansException or SiloUnavailableException or TimeoutException)
+        {
+            return noSilo;
+        }
     }
 
     public async Task<Outcome<RunView>> CancelAsync(string? reason, CommandContext context)

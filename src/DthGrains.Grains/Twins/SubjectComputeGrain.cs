@@ -80,7 +80,7 @@ public sealed class SubjectComputeGrain(IOptions<FederationOptions> federation, 
     private Task<Outcome<SubjectData>> ReadAsync(string datasetVersion, string subjectPseudonym, CommandContext context) =>
         GrainFactory.GetGrain<IDatasetGrain>(this.GetPrimaryKeyString()).ReadSubjectAsync(datasetVersion, subjectPseudonym, Action, context);
 
-    private static PatientTimeline MapTimeline(SubjectData data, string modelId)
+    internal static PatientTimeline MapTimeline(SubjectData data, string modelId)
     {
         var rows = data.Resources.Select(r => new DatasetResource(r.ResourceType, r.Id, data.SubjectPseudonym, r.Json)).ToList();
         var counts = rows.GroupBy(r => r.ResourceType, StringComparer.Ordinal).ToDictionary(g => g.Key, g => g.Count(), StringComparer.Ordinal);

@@ -26,6 +26,7 @@ public static class RunExports
         ["requestHash"] = d.RequestHash,
         ["resultHash"] = d.ResultHash,
         ["datasets"] = JsonSerializer.SerializeToNode(d.Datasets, JsonDefaults.Options),
+        ["cohortFrom"] = JsonSerializer.SerializeToNode(d.Request?.CohortFrom, JsonDefaults.Options),
         ["grants"] = JsonSerializer.SerializeToNode(d.Grants, JsonDefaults.Options),
         ["purpose"] = d.Purpose,
         ["owner"] = d.Owner,
@@ -93,6 +94,7 @@ public static class RunExports
             files["results/sensitivity.json"] = ("application/json", JsonSerializer.Serialize(sensitivity, JsonDefaults.Options), "First-order and total Sobol indices.");
 
         var results = files.Keys.Where(k => k.StartsWith("results/", StringComparison.Ordinal)).ToArray();
+        var seed = d.Request?.CohortFrom is { DatasetVersion: not null } fitted ? fitted : null;
         var graph = new JsonArray
         {
             new JsonObject { ["@id"] = "ro-crate-metadata.json", ["@type"] = "CreativeWork", ["conformsTo"] = Ref("https://w3id.org/ro/crate/1.1"), ["about"] = Ref("./") },
@@ -123,7 +125,8 @@ public static class RunExports
                 ["@id"] = "#run", ["@type"] = "CreateAction", ["name"] = $"Run {d.Id}", ["instrument"] = Ref("model.json"), ["agent"] = Ref($"#person-{d.Owner}"),
                 ["startTime"] = d.SubmittedAt.ToString("O"), ["endTime"] = (d.CompletedAt ?? d.UpdatedAt).ToString("O"),
                 ["actionStatus"] = Ref(d.Status == Contracts.Runs.RunStatus.Completed ? "http://schema.org/CompletedActionStatus" : "http://schema.org/FailedActionStatus"),
-                ["object"] = new JsonArray([Ref("request.json"), .. d.Datasets.Select(x => (JsonNode)Ref($"#dataset-{x.Id}")), .. d.Grants.Select(g => (JsonNode)Ref($"#grant-{g}"))]),
+                ["object"] = new JsonArray([Ref("request.json"), .. d.Datasets.Select(x => (JsonNode)Ref($"#dataset-{x.Id}")), .. d.Grants.Select(g => (JsonNode)Ref($"#grant-{g}")),
+                    .. seed is null ? Array.Empty<JsonNode>() : [Ref("#cohort-seed")]]),
                 ["result"] = new JsonArray([.. results.Select(r => (JsonNode)Ref(r))]),
                 ["identifier"] = d.RequestHash,
             },
@@ -131,6 +134,13 @@ public static class RunExports
         };
         foreach (var x in d.Datasets)
             graph.Add(new JsonObject { ["@id"] = $"#dataset-{x.Id}", ["@type"] = "Dataset", ["identifier"] = x.Id, ["version"] = x.Version, ["publisher"] = x.Institution, ["url"] = $"{baseUrl}/api/catalogue/resources/{x.Id}" });
+        if (seed is not null)
+            graph.Add(new JsonObject
+            {
+                ["@id"] = "#cohort-seed", ["@type"] = "Dataset", ["name"] = $"Virtual cohort seed from {seed.Subjects} subjects of {seed.Dataset} {seed.DatasetVersion}",
+                ["description"] = $"Log-normal (median, CV) of {string.Join(", ", (seed.Parameters ?? []).Select(p => p.Parameter))} fitted at the data owner's silos ({seed.Method}); only these aggregates left the institution.",
+                ["isBasedOn"] = Ref($"#dataset-{seed.Dataset}"),
+            });
         foreach (var g in d.Grants)
             graph.Add(new JsonObject { ["@id"] = $"#grant-{g}", ["@type"] = "CreativeWork", ["name"] = $"Access grant {g}", ["description"] = "The permit under which the datasets were used (action simulate)." });
         foreach (var (name, (type, _, description)) in files)
