@@ -31,12 +31,15 @@ public static class CanonicalJson
     public static string CanonicalString(string json) => Encoding.UTF8.GetString(Canonicalize(json));
 
     /// <summary>Writes the canonical form of <paramref name="utf8Json"/> to <paramref name="output"/>.</summary>
-    public static void Write(IBufferWriter<byte> output, ReadOnlySpan<byte> utf8Json)
+    public static void Write(IBufferWriter<byte> output, ReadOnlySpan<byte> utf8Json) => Write(output, (ReadOnlyMemory<byte>)utf8Json.ToArray());
+
+    /// <summary>As above, parsing the caller's memory in place (no copy of a large body).</summary>
+    public static void Write(IBufferWriter<byte> output, ReadOnlyMemory<byte> utf8Json)
     {
         JsonDocument document;
         try
         {
-            document = JsonDocument.Parse(utf8Json.ToArray(), ParseOptions);
+            document = JsonDocument.Parse(utf8Json, ParseOptions);
         }
         catch (JsonException ex)
         {

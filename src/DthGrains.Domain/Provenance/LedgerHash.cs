@@ -51,7 +51,7 @@ public static class LedgerHash
     {
         var output = new ArrayBufferWriter<byte>(256 + e.BodyJson.Length + e.HeadersJson.Length);
         output.Write("{\"body\":"u8);
-        CanonicalJson.Write(output, e.BodyJson.Span);
+        CanonicalJson.Write(output, e.BodyJson);
         output.Write(",\"envelope\":"u8);
         WriteEnvelope(output, e);
         output.Write(",\"format\":"u8);

@@ -12,11 +12,15 @@ namespace DthGrains.Domain.Runs;
 /// Format dth.partial/1 (t-digest centroids, before 2026-11) is still read by nothing that merges: such shards are
 /// kept in the ledger as they are, but a run cannot complete from them.
 /// </summary>
-public sealed record ShardStatistics(long Individuals, long Failed, string Format, string Data)
+/// <remarks>
+/// <see cref="Data"/> is the binary form in memory and base64 in JSON (as System.Text.Json writes a byte array), so the
+/// stored event is the same as when it was a base64 string, without a 90 KB UTF-16 string per shard on the large object heap.
+/// </remarks>
+public sealed record ShardStatistics(long Individuals, long Failed, string Format, byte[] Data)
 {
     public const string CurrentFormat = "dth.partial/2";
 
-    public static ShardStatistics From(ShardPartial p) => new(p.Individuals, p.Failed, CurrentFormat, Convert.ToBase64String(Encode(p)));
+    public static ShardStatistics From(ShardPartial p) => new(p.Individuals, p.Failed, CurrentFormat, Encode(p));
 
     /// <summary>The binary form (what <see cref="Data"/> holds in base64).</summary>
     public static byte[] Encode(ShardPartial p)
@@ -48,7 +52,7 @@ public sealed record ShardStatistics(long Individuals, long Failed, string Forma
     public ShardPartial ToPartial(int cells)
     {
         if (Format != CurrentFormat) throw new InvalidOperationException($"Shard statistics in format '{Format}' cannot be merged by this engine (it merges '{CurrentFormat}').");
-        var data = Convert.FromBase64String(Data);
+        var data = Data;
         int o = 0;
         ulong Var()
         {
@@ -94,7 +98,8 @@ public sealed record ShardStatistics(long Individuals, long Failed, string Forma
 /// A shard's per-subject summary rows (per output: min, mean over the grid, max, final value), as little-endian
 /// float64 in base64, row-major, NaN where the subject's solve failed (format <see cref="CurrentFormat"/>).
 /// </summary>
-public sealed record ShardRows(string Format, int Width, string Data)
+/// <remarks><see cref="Data"/>: binary in memory, base64 in JSON (see <see cref="ShardStatistics"/>).</remarks>
+public sealed record ShardRows(string Format, int Width, byte[] Data)
 {
     public const string CurrentFormat = "dth.rows/1";
 
@@ -102,14 +107,14 @@ public sealed record ShardRows(string Format, int Width, string Data)
     {
         var bytes = new byte[rows.Length * 8];
         for (int i = 0; i < rows.Length; i++) BinaryPrimitives.WriteDoubleLittleEndian(bytes.AsSpan(i * 8), rows[i]);
-        return new ShardRows(CurrentFormat, width, Convert.ToBase64String(bytes));
+        return new ShardRows(CurrentFormat, width, bytes);
     }
 
     /// <summary>The raw bytes (what goes into the result hash).</summary>
     public byte[] Bytes()
     {
         if (Format != CurrentFormat) throw new InvalidOperationException($"Unknown subject rows format '{Format}'.");
-        return Convert.FromBase64String(Data);
+        return Data;
     }
 
     /// <summary>The values, null where a solve failed.</summary>

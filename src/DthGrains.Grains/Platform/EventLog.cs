@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Diagnostics;
 using System.Text;
 using System.Threading.Channels;
@@ -352,10 +353,33 @@ public sealed class EventLog : IAsyncDisposable
     private string Hash(string streamKey, long version, IEvent e, string previous)
     {
         var type = e.EventTypeName ?? throw new InvalidOperationException($"Event type {e.EventType.Name} has no stored name.");
-        var body = Encoding.UTF8.GetBytes(_serializer.ToJson(e.Data));
-        var headers = Encoding.UTF8.GetBytes(_serializer.ToJson(e.Headers ?? new Dictionary<string, object>()));
-        return LedgerHash.Compute(new LedgerEventContent(streamKey, version, type, body, headers, e.CorrelationId, e.CausationId, previous));
+        // UTF-8 straight into buffers this thread reuses (Stage never awaits): a shard event's JSON as a .NET string was
+        // a 130 KB object on the large object heap per event, twice.
+        var body = t_body ??= new ArrayBufferWriter<byte>(16 * 1024);
+        var headers = t_headers ??= new ArrayBufferWriter<byte>(1024);
+        body.ResetWrittenCount();
+        headers.ResetWrittenCount();
+        try
+        {
+            _serializer.WriteTo(body, e.Data);
+            _serializer.WriteTo(headers, e.Headers ?? new Dictionary<string, object>());
+            return LedgerHash.Compute(new LedgerEventContent(streamKey, version, type, body.WrittenMemory, headers.WrittenMemory, e.CorrelationId, e.CausationId, previous));
+        }
+        finally
+        {
+            // A rare huge event should not pin its buffer to the thread for good.
+            if (body.Capacity > MaxRetainedBuffer) t_body = null;
+            if (headers.Capacity > MaxRetainedBuffer) t_headers = null;
+        }
     }
+
+    private const int MaxRetainedBuffer = 1 << 20;
+
+    [ThreadStatic]
+    private static ArrayBufferWriter<byte>? t_body;
+
+    [ThreadStatic]
+    private static ArrayBufferWriter<byte>? t_headers;
 
     /// <summary>Reads the head hash of every stream in the batch whose caller did not pass it: one indexed query.</summary>
     private async Task ResolvePreviousHashesAsync(IReadOnlyList<PendingAppend> batch)
