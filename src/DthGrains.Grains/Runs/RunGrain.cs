@@ -110,14 +110,17 @@ public sealed class RunGrain(IDatasetAccessPolicy policy, IDocumentStore store, 
         // after it: the 202 waits for both, so an accepted run always has it. A reminder left by a refused append finds
         // no run when it fires and removes itself.
         var keepAlive = this.RegisterOrUpdateReminder(KeepAliveReminder, options.Value.KeepAlivePeriod, options.Value.KeepAlivePeriod);
+        // The first workers are placed and activated meanwhile too (nothing runs before the submission is recorded).
+        var prepared = PrepareWorkersAsync(Math.Min(plan.Shards, options.Value.MaxShardsInFlight));
         var submitted = plan;
         var (_, problem) = await AppendAsync(context with { Purpose = plan.Request.Purpose ?? context.Purpose }, s => RunDecisions.Submit(s, submitted, context.Actor, [.. datasets], [.. grants], now));
         if (problem is not null)
         {
-            await keepAlive;
+            await Task.WhenAll(keepAlive, prepared);
             return problem;
         }
         _plan = plan;
+        await prepared;
         await DispatchAsync();
         await keepAlive;
         StartSupervising(justDispatched: true);
@@ -404,6 +407,19 @@ public sealed class RunGrain(IDatasetAccessPolicy policy, IDocumentStore store, 
         var next = State.Outstanding.Where(i => !_dispatched.Contains(i)).Take(Math.Max(0, options.Value.MaxShardsInFlight - _dispatched.Count)).ToList();
         foreach (var i in next) _dispatched.Add(i);
         await Task.WhenAll(next.Select(EnsureRunningAsync));
+    }
+
+    /// <summary>Activates the workers of the first shards; a failure here only means the dispatch will place them itself.</summary>
+    private async Task PrepareWorkersAsync(int shards)
+    {
+        try
+        {
+            await Task.WhenAll(Enumerable.Range(0, shards).Select(i => Worker(i).PrepareAsync()));
+        }
+        catch (Exception ex)
+        {
+            logger.LogDebug(ex, "Run {RunId}: workers not activated ahead of dispatch", Id);
+        }
     }
 
     private async Task EnsureRunningAsync(int shard)
