@@ -241,5 +241,14 @@ public static class RunCommands
         AnsiConsole.Write(table);
     }
 
-    private static string Num(JsonElement v) => v.ValueKind == JsonValueKind.Number ? v.GetDouble().ToString("G5", CultureInfo.InvariantCulture) : "-";
+    private static string Num(JsonElement v) => v.ValueKind == JsonValueKind.Number ? Compact(v.GetDouble()) : "-";
+
+    /// <summary>
+    /// Four significant digits, or at most three in scientific notation outside 0.01 to 99,999: at most about 7 characters,
+    /// so a bands table of nine columns fits an 80-column terminal instead of wrapping digits onto a second line.
+    /// </summary>
+    public static string Compact(double v) =>
+        v == 0 || !double.IsFinite(v) || (Math.Abs(v) >= 0.01 && Math.Abs(v) < 1e5)
+            ? v.ToString("G4", CultureInfo.InvariantCulture)
+            : v.ToString("0.##e0", CultureInfo.InvariantCulture);
 }
