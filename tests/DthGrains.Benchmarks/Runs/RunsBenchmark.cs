@@ -47,7 +47,40 @@ internal static class RunsBenchmark
     public static int Run(string[] args) => RunAsync(args).GetAwaiter().GetResult();
 #pragma warning restore VSTHRD002
 
-    private static object CohortRequest(ulong seed) => new { kind = "cohort-trial", model = "hovorka", size = 1000, seed, duration = 1440 };
+    private static object CohortRequest(ulong seed, int size = 1000) => new { kind = "cohort-trial", model = "hovorka", size, seed, duration = 1440 };
+
+    /// <summary>The baseline: a bare Parallel.For of sampling and solving over the plan's subjects (no statistics, nothing kept).</summary>
+    private static double BareSeconds(RunPlan plan, DthGrains.Simulation.Cohorts.ISubjectSource subjects)
+    {
+        var clock = Stopwatch.StartNew();
+        var failed = 0;
+        Parallel.For(0, (int)plan.Subjects, () => (new SimulationWorkspace(plan.Model, plan.Solver, plan.Times), new double[plan.Model.Info.Parameters.Count], new double[plan.Times.Length * plan.Model.Info.Outputs.Count]),
+            (i, _, w) =>
+            {
+                subjects.Parameters(i, w.Item2);
+                if (w.Item1.Solve(subjects.ScenarioOf(i), w.Item2, w.Item3) != IntegrationStatus.Completed) Interlocked.Increment(ref failed);
+                return w;
+            }, _ => { });
+        return clock.Elapsed.TotalSeconds;
+    }
+
+    /// <summary>(c) information: the same comparison at ten times the size, where the platform's fixed costs weigh less.</summary>
+    private static async Task ScaleAsync(HttpClient client, int size, int repetitions)
+    {
+        var plan = RunPlanner.Plan(new RunRequest(RunKind.CohortTrial, "hovorka", Size: size, Seed: 1, Duration: 1440)).Plan!;
+        Console.WriteLine($"# (c) the same at {size:N0} patients: {plan.Shards} shards of {plan.ShardSize}");
+        var subjects = RunPlanner.SubjectsOf(plan);
+        var bare = new List<double>();
+        var platform = new List<double>();
+        for (var r = 0; r < repetitions; r++)
+        {
+            bare.Add(BareSeconds(plan, subjects));
+            platform.Add(await PlatformAsync(client, CohortRequest((ulong)r + 1, size)));
+        }
+        Print($"bare Parallel.For of the engine, {size} patient-days", bare.Min(), "s (best)");
+        Print($"platform {size} patient-days (POST to run_completed at the SSE client)", platform.Min(), "s (best)");
+        Ratio($"platform vs bare Parallel.For at {size} patients (information)", bare.Min() / platform.Min(), ">=", 0.8);
+    }
 
     private static async Task<int> RunAsync(string[] args)
     {
@@ -72,6 +105,7 @@ internal static class RunsBenchmark
             await BothSilosActiveAsync(data);
 
             await ThroughputAsync(client, repetitions);
+            await ScaleAsync(client, 10_000, 3);
             await LatencyAsync(client);
             return 0;
         }
@@ -114,19 +148,7 @@ internal static class RunsBenchmark
         var plan = RunPlanner.Plan(new RunRequest(RunKind.CohortTrial, "hovorka", Size: 1000, Seed: 1, Duration: 1440)).Plan!;
         Console.WriteLine($"# (a) cohort trial: 1,000 virtual patients × 1 day of {plan.Model.Info.Id}, outputs every {plan.Request.OutputStep} min, {plan.Shards} shards of {plan.ShardSize}");
         var subjects = RunPlanner.SubjectsOf(plan);
-        double Baseline()
-        {
-            var clock = Stopwatch.StartNew();
-            var failed = 0;
-            Parallel.For(0, (int)plan.Subjects, () => (new SimulationWorkspace(plan.Model, plan.Solver, plan.Times), new double[plan.Model.Info.Parameters.Count], new double[plan.Times.Length * plan.Model.Info.Outputs.Count]),
-                (i, _, w) =>
-                {
-                    subjects.Parameters(i, w.Item2);
-                    if (w.Item1.Solve(subjects.ScenarioOf(i), w.Item2, w.Item3) != IntegrationStatus.Completed) Interlocked.Increment(ref failed);
-                    return w;
-                }, _ => { });
-            return clock.Elapsed.TotalSeconds;
-        }
+        double Baseline() => BareSeconds(plan, subjects);
 
         // The engine's own cohort path, producing the same statistics (moments and quantile sketches) the platform stores.
         double Engine()
