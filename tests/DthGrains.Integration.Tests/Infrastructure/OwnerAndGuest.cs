@@ -1,0 +1,74 @@
+using DthGrains.Grains.Federation;
+using Microsoft.Extensions.DependencyInjection;
+using static DthGrains.Integration.Tests.Twins.TwinTestData;
+
+namespace DthGrains.Integration.Tests.Infrastructure;
+
+/// <summary>
+/// Two institutions of one cluster, for data-residency tests: Charité's silo (also hosting Inria, for the demo seed) holds
+/// the data, TUM's silo holds none. Once started, TUM sees Charité's silo live, the demo catalogue is seeded and a TUM
+/// researcher holds a grant to simulate on Charité's synthetic dataset.
+/// </summary>
+public sealed class OwnerAndGuest : IAsyncDisposable
+{
+    private OwnerAndGuest(TestHost owner, TestHost guest, HttpClient researcher)
+    {
+        Owner = owner;
+        Guest = guest;
+        Researcher = researcher;
+    }
+
+    public TestHost Owner { get; }
+
+    public TestHost Guest { get; }
+
+    /// <summary>A researcher of TUM with the grant, calling TUM's silo.</summary>
+    public HttpClient Researcher { get; }
+
+    public SiloAddress OwnerSilo => Owner.Services.GetRequiredService<ILocalSiloDetails>().SiloAddress;
+
+    public IGrainFactory GuestGrains => Guest.Services.GetRequiredService<IGrainFactory>();
+
+    public static async Task<OwnerAndGuest> StartAsync(string name)
+    {
+        var connectionString = await TestPostgres.CreateDatabaseAsync(name.Replace('-', '_'), orleansSchema: true);
+        var clusterId = $"{name}-{Guid.NewGuid():N}";
+        var key = Path.Combine(TestPostgres.NewTemporaryFolder($"{name}-key"), "key.pem");
+        var owner = await TestHost.StartAsync("charite", seed: true, connectionString: connectionString, clusterId: clusterId, signingKeyPath: key);
+        TestHost? guest = null;
+        try
+        {
+            guest = await TestHost.StartAsync("tum", connectionString: connectionString, clusterId: clusterId, alsoHosts: [], signingKeyPath: key);
+            await OwnerSilosSeenAsync(guest, 1, "Charité's silo seen from TUM's");
+            await SeedReady(guest);
+            var researcher = guest.ClientAs("researcher", "tum", $"carla-{Guid.NewGuid():N}"[..16]);
+            await GrantAsync(guest, researcher);
+            return new OwnerAndGuest(owner, guest, researcher);
+        }
+        catch
+        {
+            if (guest is not null) await guest.DisposeAsync();
+            await owner.DisposeAsync();
+            throw;
+        }
+    }
+
+    /// <summary>Stops the owner's silo and waits until TUM's silo no longer sees it live.</summary>
+    public async Task StopOwnerAsync()
+    {
+        await Owner.DisposeAsync();
+        await OwnerSilosSeenAsync(Guest, 0, "Charité's silo to be gone");
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await Guest.DisposeAsync();
+        await Owner.DisposeAsync();
+    }
+
+    private static Task OwnerSilosSeenAsync(TestHost guest, int count, string what)
+    {
+        var silos = guest.Services.GetRequiredService<InstitutionSilos>();
+        return Eventually.Until(() => Task.FromResult(silos.LiveSilosOf("charite").Count), n => n == count, TimeSpan.FromSeconds(30), what);
+    }
+}
