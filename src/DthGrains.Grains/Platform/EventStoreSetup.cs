@@ -26,6 +26,7 @@ public static class EventStoreSetup
         services.AddMarten(options => Configure(options, connectionString, autoCreate))
             .UseLightweightSessions()
             .ApplyAllDatabaseChangesOnStartup();
+        if (autoCreate != AutoCreate.None) services.AddHostedService<EventStorageTuning>();
         services.AddSingleton<UnreadableEvents>();
         services.AddSingleton<EventLog>();
         services.AddSingleton<IInlineProjection, EcosystemGraphProjection>();
