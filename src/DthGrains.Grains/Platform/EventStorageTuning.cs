@@ -26,6 +26,11 @@ public sealed class EventStorageTuning(IDocumentStore store, ILogger<EventStorag
                 return;
             }
         }
+        // Already so (a restart, another silo): no ALTER, so no lock on the events table while others append.
+        await using (var current = new NpgsqlCommand($"select attcompression::text from pg_attribute where attrelid = '{table}'::regclass and attname = 'data'", connection))
+        {
+            if (await current.ExecuteScalarAsync(cancellationToken) is "l") return;
+        }
         await using var alter = new NpgsqlCommand($"alter table {table} alter column data set compression lz4", connection);
         await alter.ExecuteNonQueryAsync(cancellationToken);
     }
