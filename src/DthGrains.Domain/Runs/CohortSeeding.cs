@@ -68,8 +68,16 @@ public static class CohortSeeding
             double between = Math.Max(variance - noise, 0);
             return new SeedDistribution(name, Round(Math.Exp(mean)), Round(Math.Sqrt(Math.Exp(between) - 1)));
         }).ToArray();
+        // A spread wider than any seed may carry (CV above MaxCv) means the subjects do not pin the parameter down: say so,
+        // rather than let the run refuse its own filled-in request as if the client had sent it.
+        if (parameters.Where(p => p.Cv > MaxCv).Select(p => p.Parameter).ToArray() is { Length: > 0 } wide)
+            return (null, new Problem(ProblemKind.Unprocessable, "The subjects do not determine the seed",
+                $"Across the {subjects.Count} usable subjects of dataset '{dataset}' {datasetVersion}, {string.Join(", ", wide)} vary by a coefficient of variation above {MaxCv}: too wide to seed a cohort. Run an unseeded cohort trial instead."));
         return (new CohortSeed(dataset, datasetVersion, subjects.Count, excluded, Method, parameters), null);
     }
+
+    /// <summary>The widest spread a seed carries (the same bound as an uncertain parameter's CV).</summary>
+    public const double MaxCv = 5;
 
     /// <summary>A client names the dataset only; what the platform fills in is refused (400) rather than trusted.</summary>
     public static Problem? CheckRequested(CohortSeed? seed)
@@ -101,7 +109,7 @@ public static class CohortSeeding
         {
             var p = parameters[i];
             errors.Require(p is not null && double.IsFinite(p.Median) && p.Median > 0, $"cohortFrom.parameters[{i}].median", "'median' is a positive number.")
-                  .Require(p is not null && double.IsFinite(p.Cv) && p.Cv is >= 0 and <= 5, $"cohortFrom.parameters[{i}].cv", "'cv' is 0 to 5.");
+                  .Require(p is not null && double.IsFinite(p.Cv) && p.Cv is >= 0 and <= MaxCv, $"cohortFrom.parameters[{i}].cv", $"'cv' is 0 to {MaxCv}.");
         }
     }
 

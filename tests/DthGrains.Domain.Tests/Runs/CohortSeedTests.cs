@@ -125,6 +125,18 @@ public sealed class CohortSeedTests
     }
 
     [Fact]
+    public void A_parameter_the_subjects_do_not_pin_down_is_a_422_not_a_seed()
+    {
+        // SID estimates spread over three orders of magnitude: a CV far above any a seed may carry.
+        double[] sid = [1e-5, 1e-4, 1e-3, 1e-2, 1e-1];
+        var subjects = sid.Select(s => (IReadOnlyList<ParameterEstimate>)[new ParameterEstimate("SID", s, 0.1), new ParameterEstimate("BW", 70, 0)]).ToList();
+        var (seed, problem) = CohortSeeding.Aggregate("ds", "1.0.0", subjects, excluded: 0);
+        seed.Should().BeNull();
+        problem!.Kind.Should().Be(ProblemKind.Unprocessable);
+        problem.Detail.Should().Contain("SID").And.NotContain("BW");
+    }
+
+    [Fact]
     public void Seeds_exist_only_for_models_with_a_fhir_mapping()
     {
         CohortSeeding.SeededParameters(HovorkaModel.Id).Should().Contain("BW");
