@@ -252,7 +252,7 @@ public static class RunPlanner
     /// <summary>
     /// Batches big enough that a shard's fixed cost (its message, its hashed event of statistics and rows, its append)
     /// stays small next to its numerics: about 8 shards, of at least 250 subjects (a smaller run has fewer shards) and
-    /// at most 2000. Measured on the runs benchmark (1,000 Hovorka patient-days, 2 cores): 8 shards of 125 took 88 ms,
+    /// at most 2000. Measured by hand with the runs benchmark and an explicit shardSize (1,000 Hovorka patient-days, 2 cores): 8 shards of 125 took 88 ms,
     /// 4 of 250 took 70 ms, 2 of 500 74 ms.
     /// </summary>
     public static int DefaultShardSize(long subjects) => (int)Math.Clamp((subjects + 7) / 8, Math.Min(MinDefaultShard, Math.Max(1, subjects)), 2000);

@@ -55,11 +55,7 @@ public sealed class DatasetGrain(
 
     public async Task<Outcome<string>> ReadAsync(string version, CommandContext context)
     {
-        var resource = await GrainFactory.GetGrain<IResourceGrain>(DatasetId).GetAsync(Actor.System(Institution));
-        if (!resource.IsSuccess || resource.Value!.Publisher != Institution || resource.Value.Kind != ResourceKind.Dataset)
-            return Problem.NotFound($"Dataset '{DatasetId}' of '{Institution}'");
-        if (resource.Value.Status == ResourceStatus.Draft && !CatalogueAccess.MaySee(context.Actor, ResourceStatus.Draft, Institution))
-            return Problem.NotFound($"Dataset '{DatasetId}' of '{Institution}'");
+        if (await UnseenAsync(context.Actor) is { } unseen) return unseen;
 
         var decision = await policy.DecideAsync(new DatasetAccessRequest(Institution, DatasetId, version, context.Actor, context.Purpose, "read"), clock.GetUtcNow());
         if (!decision.Permit)
@@ -79,11 +75,7 @@ public sealed class DatasetGrain(
 
     public async Task<Outcome<SubjectData>> ReadSubjectAsync(string version, string subjectPseudonym, string action, CommandContext context)
     {
-        var resource = await GrainFactory.GetGrain<IResourceGrain>(DatasetId).GetAsync(Actor.System(Institution));
-        if (!resource.IsSuccess || resource.Value!.Publisher != Institution || resource.Value.Kind != ResourceKind.Dataset)
-            return Problem.NotFound($"Dataset '{DatasetId}' of '{Institution}'");
-        if (resource.Value.Status == ResourceStatus.Draft && !CatalogueAccess.MaySee(context.Actor, ResourceStatus.Draft, Institution))
-            return Problem.NotFound($"Dataset '{DatasetId}' of '{Institution}'");
+        if (await UnseenAsync(context.Actor) is { } unseen) return unseen;
 
         var decision = await policy.DecideAsync(new DatasetAccessRequest(Institution, DatasetId, version, context.Actor, context.Purpose, action), clock.GetUtcNow());
         if (!decision.Permit)
@@ -106,11 +98,7 @@ public sealed class DatasetGrain(
     public async Task<Outcome<SubjectBatch>> ReadSubjectsAsync(string version, int skip, int take, string action, CommandContext context)
     {
         if (skip < 0 || take is < 1 or > MaxSubjectsPerRead) return Problem.Invalid("take", $"Read 1 to {MaxSubjectsPerRead} subjects from an offset of 0 or more.");
-        var resource = await GrainFactory.GetGrain<IResourceGrain>(DatasetId).GetAsync(Actor.System(Institution));
-        if (!resource.IsSuccess || resource.Value!.Publisher != Institution || resource.Value.Kind != ResourceKind.Dataset)
-            return Problem.NotFound($"Dataset '{DatasetId}' of '{Institution}'");
-        if (resource.Value.Status == ResourceStatus.Draft && !CatalogueAccess.MaySee(context.Actor, ResourceStatus.Draft, Institution))
-            return Problem.NotFound($"Dataset '{DatasetId}' of '{Institution}'");
+        if (await UnseenAsync(context.Actor) is { } unseen) return unseen;
         if (await payloads.SubjectsAsync(Institution, DatasetId, version) is not { } all) return Problem.NotFound($"Version {version} of dataset '{DatasetId}'");
         var page = all.Skip(skip).Take(take).ToArray();
 
@@ -130,8 +118,17 @@ public sealed class DatasetGrain(
         return Outcome<SubjectBatch>.Ok(new SubjectBatch(version, all.Length, subjects, decision.GrantId), 0);
     }
 
-    public Task<string> HostingInstitutionsAsync() =>
-        Task.FromResult($"{string.Join(',', federation.Value.Institutions)}@{silo.SiloAddress.ToParsableString()}");
+    public Task<string> HostingInstitutionsAsync() => Task.FromResult(Residency.Describe(federation.Value, silo));
+
+    /// <summary>Not found (existence not leaked) unless this is a dataset of this institution that the actor may see (a draft only for its publisher's members).</summary>
+    private async Task<Problem?> UnseenAsync(Actor actor)
+    {
+        var resource = await GrainFactory.GetGrain<IResourceGrain>(DatasetId).GetAsync(Actor.System(Institution));
+        if (!resource.IsSuccess || resource.Value!.Publisher != Institution || resource.Value.Kind != ResourceKind.Dataset
+            || (resource.Value.Status == ResourceStatus.Draft && !CatalogueAccess.MaySee(actor, ResourceStatus.Draft, Institution)))
+            return Problem.NotFound($"Dataset '{DatasetId}' of '{Institution}'");
+        return null;
+    }
 
     /// <summary>
     /// Appends to the dataset's access log. Reads of one dataset are serialised by this grain, so the head version

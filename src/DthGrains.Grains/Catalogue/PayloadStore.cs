@@ -117,17 +117,8 @@ public sealed class PayloadStore(PayloadDatabases databases)
     /// </summary>
     public async Task<List<(string Type, string Id, string Json)>?> ReadSubjectAsync(string institution, string datasetId, string version, string subject, CancellationToken ct = default)
     {
-        await using var connection = await OpenAsync(institution, ct);
         if (!await VersionExistsAsync(institution, datasetId, version, ct)) return null;
-        await using var command = new NpgsqlCommand(
-            "select resource_type, resource_id, body::text from dataset_resources where dataset_id = @d and version = @v and subject = @s and resource_type <> 'Patient' order by resource_type, resource_id", connection);
-        command.Parameters.AddWithValue("d", datasetId);
-        command.Parameters.AddWithValue("v", version);
-        command.Parameters.AddWithValue("s", subject);
-        await using var reader = await command.ExecuteReaderAsync(ct);
-        var rows = new List<(string, string, string)>();
-        while (await reader.ReadAsync(ct)) rows.Add((reader.GetString(0), reader.GetString(1), reader.GetString(2)));
-        return rows;
+        return (await ReadSubjectsAsync(institution, datasetId, version, [subject], ct)).GetValueOrDefault(subject) ?? [];
     }
 
     /// <summary>The resources of several subjects of a version, Patient excluded, by subject (a subject without data is absent).</summary>

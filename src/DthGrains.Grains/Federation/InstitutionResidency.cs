@@ -31,3 +31,10 @@ public sealed class InstitutionResidencyDirector(ISiloMetadataCache metadata) : 
         && siloMetadata.TryGetValue(InstitutionsKey, out var list)
         && list.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries).Contains(institution, StringComparer.Ordinal);
 }
+
+/// <summary>What a resident grain answers when asked where it runs (residency checks): <c>inst,…@silo</c>.</summary>
+public static class Residency
+{
+    public static string Describe(FederationOptions federation, ILocalSiloDetails silo) =>
+        $"{string.Join(',', federation.Institutions)}@{silo.SiloAddress.ToParsableString()}";
+}

@@ -1,6 +1,5 @@
 using System.Buffers;
 using System.Diagnostics;
-using System.Text;
 using System.Threading.Channels;
 using DthGrains.Contracts.Platform;
 using DthGrains.Domain.Provenance;

@@ -48,6 +48,5 @@ public sealed class CohortSeedGrain(IOptions<FederationOptions> federation, ILoc
         return problem ?? Outcome<CohortSeed>.Ok(seed!, 0);
     }
 
-    public Task<string> HostingInstitutionsAsync() =>
-        Task.FromResult($"{string.Join(',', federation.Value.Institutions)}@{silo.SiloAddress.ToParsableString()}");
+    public Task<string> HostingInstitutionsAsync() => Task.FromResult(Residency.Describe(federation.Value, silo));
 }

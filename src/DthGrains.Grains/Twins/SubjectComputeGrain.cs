@@ -65,8 +65,7 @@ public sealed class SubjectComputeGrain(IOptions<FederationOptions> federation, 
             new TwinObservationWindow(GlucoseKind, result.HeldOut.Count, result.HeldOut.From, result.HeldOut.To), result.RequestHash), 0);
     }
 
-    public Task<string> HostingInstitutionsAsync() =>
-        Task.FromResult($"{string.Join(',', federation.Value.Institutions)}@{silo.SiloAddress.ToParsableString()}");
+    public Task<string> HostingInstitutionsAsync() => Task.FromResult(Residency.Describe(federation.Value, silo));
 
     private async Task<Outcome<PatientTimeline>> TimelineAsync(string datasetVersion, string subjectPseudonym, string modelId, CommandContext context)
     {

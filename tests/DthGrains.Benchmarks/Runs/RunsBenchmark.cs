@@ -165,8 +165,10 @@ internal static class RunsBenchmark
         // getting faster; (2) whole rounds with the platform until a round compiles almost nothing.
         var warm = Stopwatch.StartNew();
         var numeric = new List<double>();
-        // At least 8 s: a stretch of tier-0 or instrumented code can look stable for a while before the promotion lands.
-        while (warm.Elapsed < MaxNumericWarmUp && (warm.Elapsed < MinNumericWarmUp || numeric.TakeLast(10).Min() > 1.05 * numeric.Min()))
+        // At least 8 s (a stretch of tier-0 or instrumented code can look stable for a while before the promotion lands),
+        // then until the last 10 rounds are no more than 5% faster than the best round before them.
+        static bool Plateaued(List<double> t) => t.Count >= 20 && t.TakeLast(10).Min() >= 0.95 * t.SkipLast(10).Min();
+        while (warm.Elapsed < MaxNumericWarmUp && (warm.Elapsed < MinNumericWarmUp || !Plateaued(numeric)))
         {
             numeric.Add(Baseline());
             Engine();
