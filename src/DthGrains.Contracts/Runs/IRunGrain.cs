@@ -51,13 +51,6 @@ public interface IRunWorkerGrain : IGrainWithStringKey
     /// <summary>Stops the shard at the next chunk; nothing is reported.</summary>
     [OneWay, AlwaysInterleave]
     Task CancelAsync();
-
-    /// <summary>
-    /// Only activates the worker where placement puts it (hpc first), ahead of its shard, and does nothing else: the run
-    /// asks this while its submission is being appended, so placement and activation are not on the path to the solves.
-    /// </summary>
-    [AlwaysInterleave]
-    Task PrepareAsync();
 }
 
 /// <summary>A follower of a run (an SSE stream on some silo).</summary>

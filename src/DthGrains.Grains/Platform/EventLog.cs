@@ -406,7 +406,7 @@ public sealed class EventLog : IAsyncDisposable
 
     private static bool IsVersionConflict(Exception ex) => ex switch
     {
-        EventStreamUnexpectedMaxEventIdException or ExistingStreamIdCollisionException or ConcurrencyException => true,
+        EventStreamUnexpectedMaxEventIdException or ExistingStreamIdCollisionException or Marten.Exceptions.ExistingStreamIdCollisionException or ConcurrencyException => true,
         // The unique (stream, version) index is the last line of defence when two appends interleave.
         PostgresException { SqlState: PostgresErrorCodes.UniqueViolation } => true,
         _ when ex.InnerException is not null => IsVersionConflict(ex.InnerException),

@@ -110,18 +110,32 @@ public sealed class RunGrain(IDatasetAccessPolicy policy, IDocumentStore store, 
         // after it: the 202 waits for both, so an accepted run always has it. A reminder left by a refused append finds
         // no run when it fires and removes itself.
         var keepAlive = this.RegisterOrUpdateReminder(KeepAliveReminder, options.Value.KeepAlivePeriod, options.Value.KeepAlivePeriod);
-        // The first workers are placed and activated meanwhile too (nothing runs before the submission is recorded).
-        var prepared = PrepareWorkersAsync(Math.Min(plan.Shards, options.Value.MaxShardsInFlight));
+        // The first shards start meanwhile too: the policy has permitted the run, and the append takes several ms that the
+        // numerics need not wait for. Nothing they compute counts before the submission is recorded (a result that comes
+        // earlier waits for this turn to end; one for a run whose append was refused finds no run and is dropped), and a
+        // refused append stops them at once. The cohort is re-planned by the workers from the normalised request alone.
+        _plan = plan;
+        var started = StartShardsAsync(plan);
         var submitted = plan;
-        var (_, problem) = await AppendAsync(context with { Purpose = plan.Request.Purpose ?? context.Purpose }, s => RunDecisions.Submit(s, submitted, context.Actor, [.. datasets], [.. grants], now));
+        Problem? problem;
+        try
+        {
+            (_, problem) = await AppendAsync(context with { Purpose = plan.Request.Purpose ?? context.Purpose }, s => RunDecisions.Submit(s, submitted, context.Actor, [.. datasets], [.. grants], now));
+        }
+        catch
+        {
+            await started;
+            StopStartedShards();
+            throw;
+        }
         if (problem is not null)
         {
-            await Task.WhenAll(keepAlive, prepared);
+            await started;
+            StopStartedShards();
+            await keepAlive;
             return problem;
         }
-        _plan = plan;
-        await prepared;
-        await DispatchAsync();
+        await started;
         await keepAlive;
         StartSupervising(justDispatched: true);
         return Outcome<RunView>.Ok(State.ToView(), Version);
@@ -392,10 +406,11 @@ public sealed class RunGrain(IDatasetAccessPolicy policy, IDocumentStore store, 
     private CommandContext SystemContext() =>
         new(Actor.System(State.Submitted?.OwnerInstitution), $"run-{Id}", Purpose: State.Submitted?.Purpose);
 
-    private ShardWork WorkOf(int shard)
+    /// <summary>A shard's work: its range and the normalised request (the one recorded in RunSubmitted), from which the worker re-plans.</summary>
+    private ShardWork WorkOf(RunPlan plan, int shard)
     {
-        var (from, to) = Plan.ShardRange(shard);
-        return new ShardWork(Id, shard, from, to, State.Submitted!.Request);
+        var (from, to) = plan.ShardRange(shard);
+        return new ShardWork(Id, shard, from, to, plan.Request);
     }
 
     private IRunWorkerGrain Worker(int shard) => GrainFactory.GetGrain<IRunWorkerGrain>($"{Id}/{shard}");
@@ -409,24 +424,29 @@ public sealed class RunGrain(IDatasetAccessPolicy policy, IDocumentStore store, 
         await Task.WhenAll(next.Select(EnsureRunningAsync));
     }
 
-    /// <summary>Activates the workers of the first shards; a failure here only means the dispatch will place them itself.</summary>
-    private async Task PrepareWorkersAsync(int shards)
+    /// <summary>Hands out the first shards of a run whose submission is being recorded (see <see cref="SubmitAsync"/>).</summary>
+    private Task StartShardsAsync(RunPlan plan)
     {
-        try
-        {
-            await Task.WhenAll(Enumerable.Range(0, shards).Select(i => Worker(i).PrepareAsync()));
-        }
-        catch (Exception ex)
-        {
-            logger.LogDebug(ex, "Run {RunId}: workers not activated ahead of dispatch", Id);
-        }
+        var first = Enumerable.Range(0, Math.Min(plan.Shards, options.Value.MaxShardsInFlight)).ToList();
+        foreach (var i in first) _dispatched.Add(i);
+        return Task.WhenAll(first.Select(i => EnsureRunningAsync(i, WorkOf(plan, i))));
     }
 
-    private async Task EnsureRunningAsync(int shard)
+    /// <summary>The submission was not recorded: the shards started with it stop.</summary>
+    private void StopStartedShards()
+    {
+        _plan = null;
+        foreach (var shard in _dispatched) Worker(shard).CancelAsync().Ignore();
+        _dispatched.Clear();
+    }
+
+    private async Task EnsureRunningAsync(int shard) => await EnsureRunningAsync(shard, WorkOf(Plan, shard));
+
+    private async Task EnsureRunningAsync(int shard, ShardWork work)
     {
         try
         {
-            await Worker(shard).EnsureRunningAsync(WorkOf(shard));
+            await Worker(shard).EnsureRunningAsync(work);
         }
         catch (Exception ex)
         {

@@ -30,8 +30,6 @@ public sealed class RunWorkerGrain(RunWorkerSlots slots, IShardGate gate, ILocal
         return Task.FromResult(true);
     }
 
-    public Task PrepareAsync() => Task.CompletedTask;
-
     /// <summary>Stops the shard; a later ask (after a resumption) starts it again.</summary>
     public Task CancelAsync()
     {

@@ -59,6 +59,8 @@ public sealed class GroupCommitTests
             .Should().ThrowAsync<StreamConflictException>();
         await FluentActions.Awaiting(() => store.Log.AppendAsync(stream, 5, [new OrganisationUpdated("c", Details, DateTimeOffset.UtcNow)], LedgerStore.Context))
             .Should().ThrowAsync<StreamConflictException>("an expected version from the future is refused too");
+        await FluentActions.Awaiting(() => store.Log.AppendAsync(stream, 0, [new OrganisationRegistered("c", Details, DateTimeOffset.UtcNow)], LedgerStore.Context))
+            .Should().ThrowAsync<StreamConflictException>("starting a stream that another writer started is a lost race too, not a failure");
         (await store.Log.ReadAsync(stream)).Should().HaveCount(2);
 
         // Without the caller's head hash the log looks it up: the chain stays intact.

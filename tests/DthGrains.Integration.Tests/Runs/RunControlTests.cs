@@ -1,6 +1,8 @@
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
+using DthGrains.Contracts.Platform;
+using DthGrains.Contracts.Runs;
 using DthGrains.Domain.Catalogue;
 using DthGrains.Domain.Runs;
 using DthGrains.Grains.Platform;
@@ -158,6 +160,27 @@ public sealed class RunControlTests(GatedHostFixture fixture) : IClassFixture<Ga
         var history = (await _host.Services.GetRequiredService<EventLog>().ReadAsync(RunEventTypes.StreamOf(id))).Select(e => e.Data).ToList();
         history.SkipWhile(e => e is not RunCancelled).Skip(1).Should().BeEmpty();
         (await carla.GetAsync($"/api/runs/{id}/results")).StatusCode.Should().Be(HttpStatusCode.Conflict);
+    }
+
+    [Fact]
+    public async Task A_submission_that_is_not_recorded_stops_the_shards_started_with_it_and_counts_nothing()
+    {
+        // The first shards start while the submission is appended. Make that append lose a race: the grain is active
+        // with an empty stream when another writer records on the run's stream first.
+        var id = Guid.NewGuid().ToString("D");
+        var context = new CommandContext(new Actor("rita", "Rita", "tum", [Roles.Researcher]), "unrecorded-submission-test");
+        var run = _host.Services.GetRequiredService<IGrainFactory>().GetGrain<IRunGrain>(id);
+        (await run.GetAsync(context.Actor)).Problem!.Kind.Should().Be(ProblemKind.NotFound);
+        var log = _host.Services.GetRequiredService<EventLog>();
+        await log.AppendAsync(RunEventTypes.StreamOf(id), 0, [new RunCancelled(id, "someone-else", "recorded first", DateTimeOffset.UtcNow)], context);
+        _gate.Close(w => w.RunId == id);
+
+        var outcome = await run.SubmitAsync(new RunRequest(RunKind.CohortTrial, "hovorka", Size: 100, Seed: 3, Duration: 60, ShardSize: 20), context);
+
+        outcome.Problem!.Kind.Should().Be(ProblemKind.Conflict);
+        await Eventually.Until(() => Task.FromResult(_gate.Cancelled), n => n >= 1, TimeSpan.FromSeconds(30), "the shard started with the submission to stop");
+        _gate.Open();
+        (await log.ReadAsync(RunEventTypes.StreamOf(id))).Select(e => e.Data).Should().ContainSingle().Which.Should().BeOfType<RunCancelled>();
     }
 
     [Fact]
