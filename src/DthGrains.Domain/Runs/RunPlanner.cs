@@ -259,13 +259,19 @@ public static class RunPlanner
 
     private const int MinDefaultShard = 250;
 
-    private static double DefaultStep(ModelInfo info, double duration) => info.TimeUnit.Symbol switch
+    /// <summary>The unit's usual step, or 1,000 outputs over a period too long for it (the reference windkessel beats
+    /// lasted longer than 2,000 steps of 10 ms, so that model's default run was refused).</summary>
+    private static double DefaultStep(ModelInfo info, double duration)
     {
-        "min" => duration > 600 ? 15 : 5,
-        "h" => 1,
-        "s" => 0.01,
-        _ => duration / 100,
-    };
+        double usual = info.TimeUnit.Symbol switch
+        {
+            "min" => duration > 600 ? 15 : 5,
+            "h" => 1,
+            "s" => 0.01,
+            _ => duration / 100,
+        };
+        return duration / usual <= MaxTimes ? usual : duration / (MaxTimes / 2);
+    }
 
     /// <summary>Kebab names of the solver kinds: auto, dormand-prince45, rodas4.</summary>
     private static bool TryMethod(string name, out SolverKind kind) => AccessPolicy.TryParse(name, out kind);

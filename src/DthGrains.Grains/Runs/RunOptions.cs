@@ -19,6 +19,12 @@ public sealed class RunOptions
 
     /// <summary>Followers not refreshed for this long are forgotten.</summary>
     public TimeSpan FollowerExpiry { get; set; } = TimeSpan.FromMinutes(2);
+
+    /// <summary>
+    /// How long the silo solves small cohorts at start so that the first runs find the solvers optimised
+    /// (<see cref="Domain.Runs.NumericsWarmUp"/>); zero: no warm-up. The silo profiles set it; test clusters leave it off.
+    /// </summary>
+    public TimeSpan NumericsWarmUp { get; set; }
 }
 
 /// <summary>Bounds the shards solved at once on one silo.</summary>

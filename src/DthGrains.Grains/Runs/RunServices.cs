@@ -9,12 +9,13 @@ namespace DthGrains.Grains.Runs;
 
 public static class RunServices
 {
-    /// <summary>Simulation runs: options, worker slots, the hpc-first placement, the read model and the as-of replay of run streams.</summary>
+    /// <summary>Simulation runs: options (section Dth:Runs), the numerics warm-up, worker slots, the hpc-first placement, the read model and the as-of replay of run streams.</summary>
     public static IServiceCollection AddDthRuns(this IServiceCollection services, Action<RunOptions>? configure = null)
     {
-        services.AddOptions<RunOptions>();
+        services.AddOptions<RunOptions>().BindConfiguration("Dth:Runs");
         if (configure is not null) services.Configure(configure);
         services.AddSingleton<RunWorkerSlots>();
+        services.AddHostedService<NumericsWarmUpService>();
         services.TryAddSingleton<IShardGate, OpenShardGate>();
         services.AddPlacementFilter<HpcPreferenceStrategy, HpcPreferenceDirector>(ServiceLifetime.Singleton);
         services.AddSingleton<IInlineProjection, RunProjection>();

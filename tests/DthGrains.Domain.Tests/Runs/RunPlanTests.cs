@@ -11,6 +11,19 @@ public sealed class RunPlanTests
 
     private static readonly RunWhatIfPlan Breakfast = new(24, 0.9, [new RunPlanMeal(420, 45, 4.5), new RunPlanMeal(720, 60)]);
 
+    [Theory]
+    [InlineData("bergman")]
+    [InlineData("hovorka")]
+    [InlineData("windkessel")]
+    [InlineData("pkpd")]
+    public void Every_shipped_model_plans_a_run_that_names_only_the_model(string model)
+    {
+        var (plan, problem) = RunPlanner.Plan(new RunRequest(RunKind.Single, model));
+
+        problem.Should().BeNull(problem?.Errors is { } e ? string.Join("; ", e.SelectMany(x => x.Value)) : null);
+        plan!.Times.Length.Should().BeInRange(2, RunPlanner.MaxTimes + 1);
+    }
+
     [Fact]
     public void A_plan_becomes_the_runs_scenario_normalised_and_in_the_hash()
     {

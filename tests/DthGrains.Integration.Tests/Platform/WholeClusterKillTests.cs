@@ -102,6 +102,7 @@ public sealed class WholeClusterKillTests(ITestOutputHelper output) : IDisposabl
             $"--Dth:GatewayPort={GatewayPort.ToString(CultureInfo.InvariantCulture)}",
             $"--Dth:DataDirectory={DataFolder}",
             "--Dth:Seed=false",
+            "--Dth:Runs:NumericsWarmUp=00:00:00",
             $"--Urls={Url}",
             "--Logging:LogLevel:Microsoft.Hosting.Lifetime=Information",
         ];
