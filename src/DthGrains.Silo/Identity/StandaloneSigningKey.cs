@@ -15,22 +15,38 @@ public static class StandaloneSigningKey
 
     public static ECDsaSecurityKey LoadOrCreate(string path)
     {
-        var ecdsa = ECDsa.Create();
-        if (File.Exists(path))
-        {
-            ecdsa.ImportFromPem(File.ReadAllText(path));
-        }
-        else
-        {
-            Directory.CreateDirectory(Path.GetDirectoryName(path)!);
-            ecdsa = ECDsa.Create(ECCurve.NamedCurves.nistP256);
-            var temp = path + ".tmp";
-            File.WriteAllText(temp, ecdsa.ExportECPrivateKeyPem());
-            if (!OperatingSystem.IsWindows()) File.SetUnixFileMode(temp, UnixFileMode.UserRead | UnixFileMode.UserWrite);
-            File.Move(temp, path, overwrite: false);
-        }
+        var ecdsa = File.Exists(path) ? Read(path) : WriteOrAdopt(path, ECDsa.Create(ECCurve.NamedCurves.nistP256));
         // Validation needs only the public half.
         var publicOnly = ECDsa.Create(ecdsa.ExportParameters(includePrivateParameters: false));
         return new ECDsaSecurityKey(publicOnly) { KeyId = KeyId };
+    }
+
+    /// <summary>
+    /// Writes <paramref name="fresh"/> as the key, unless another silo sharing the data folder wrote one first (they may
+    /// start at the same moment): then that one is read and used, so that every silo validates the same tokens.
+    /// </summary>
+    public static ECDsa WriteOrAdopt(string path, ECDsa fresh)
+    {
+        Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+        var temp = $"{path}.{Environment.ProcessId}.{Guid.NewGuid():N}.tmp";
+        File.WriteAllText(temp, fresh.ExportECPrivateKeyPem());
+        if (!OperatingSystem.IsWindows()) File.SetUnixFileMode(temp, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+        try
+        {
+            File.Move(temp, path, overwrite: false);
+            return fresh;
+        }
+        catch (IOException) when (File.Exists(path))
+        {
+            File.Delete(temp);
+            return Read(path);
+        }
+    }
+
+    private static ECDsa Read(string path)
+    {
+        var ecdsa = ECDsa.Create();
+        ecdsa.ImportFromPem(File.ReadAllText(path));
+        return ecdsa;
     }
 }
