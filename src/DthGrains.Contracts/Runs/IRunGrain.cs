@@ -13,6 +13,16 @@ public interface IRunGrain : IGrainWithStringKey
     [ReadOnly]
     Task<Outcome<RunView>> GetAsync(Actor viewer);
 
+    /// <summary>
+    /// The run as <see cref="GetAsync"/> gives it, once it has ended or <paramref name="timeout"/> has passed (at most
+    /// <see cref="MaxWait"/>, under the call timeout), whichever comes first: a caller waits for the end without polling.
+    /// </summary>
+    [AlwaysInterleave]
+    Task<Outcome<RunView>> WaitForEndAsync(Actor viewer, TimeSpan timeout);
+
+    /// <summary>The longest one <see cref="WaitForEndAsync"/> waits; a longer wait asks again.</summary>
+    public static readonly TimeSpan MaxWait = TimeSpan.FromSeconds(10);
+
     /// <summary>Cancels the run: no shard is dispatched or counted after this.</summary>
     Task<Outcome<RunView>> CancelAsync(string? reason, CommandContext context);
 

@@ -42,6 +42,7 @@ public sealed class RunGrain(IDatasetAccessPolicy policy, IDocumentStore store, 
     private RunPlan? _plan;
     private IGrainTimer? _supervisor;
     private DateTime _lastProgress;
+    private TaskCompletionSource? _ended;
 
     private string Id => this.GetPrimaryKeyString();
 
@@ -58,6 +59,17 @@ public sealed class RunGrain(IDatasetAccessPolicy policy, IDocumentStore store, 
     {
         await base.OnActivateAsync(cancellationToken);
         if (State.Exists && !State.IsTerminal) StartSupervising();
+    }
+
+    public async Task<Outcome<RunView>> WaitForEndAsync(Actor viewer, TimeSpan timeout)
+    {
+        if (State.Exists && !State.IsTerminal && RunDecisions.MaySee(State, viewer) && timeout > TimeSpan.Zero)
+        {
+            _ended ??= new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            var ended = _ended.Task;
+            await Task.WhenAny(ended, Task.Delay(timeout < IRunGrain.MaxWait ? timeout : IRunGrain.MaxWait));
+        }
+        return await GetAsync(viewer);
     }
 
     public Task<Outcome<RunView>> GetAsync(Actor viewer) =>
@@ -225,6 +237,8 @@ public sealed class RunGrain(IDatasetAccessPolicy policy, IDocumentStore store, 
     public override async Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
     {
         FailQueuedReports(new InvalidOperationException($"Run {Id} deactivated ({reason.ReasonCode}) before recording the shard result."));
+        // Waiters get the run as it stands; asking again reaches the next activation.
+        _ended?.TrySetResult();
         await base.OnDeactivateAsync(reason, cancellationToken);
     }
 
@@ -325,6 +339,7 @@ public sealed class RunGrain(IDatasetAccessPolicy policy, IDocumentStore store, 
                 Publish(RunEventJson.Describe(Id, ++version, e, state, TimeProvider.System.GetUtcNow()));
             }
             PublishProgress();
+            if (State.IsTerminal) _ended?.TrySetResult();
         }
         return result;
     }

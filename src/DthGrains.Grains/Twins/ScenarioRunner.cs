@@ -48,7 +48,7 @@ public sealed class LocalScenarioRunner : IScenarioRunner
 /// Runs a twin's scenario as a <c>single</c> run of the simulation platform: the model version, the personalised
 /// parameters and the plan inline, on the engine's grid and tolerances of twin predictions, with the twin's dataset and
 /// purpose (so the policy decision point checks <c>simulate</c> for the twin's owner, as for any run). Waits for the run
-/// (bounded by <see cref="TwinOptions.ScenarioRunTimeout"/>) and reads the glucose trajectory from its results: for one
+/// (bounded by <see cref="TwinOptions.ScenarioRunTimeout"/>; the run answers when it ends, nothing polls) and reads the glucose trajectory from its results: for one
 /// subject the mean over time is the subject's trajectory.
 /// </summary>
 public sealed class RunPlatformScenarioRunner(IGrainFactory grains, IDocumentStore store, IOptions<TwinOptions> options) : IScenarioRunner
@@ -85,10 +85,19 @@ public sealed class RunPlatformScenarioRunner(IGrainFactory grains, IDocumentSto
                 await run.CancelAsync("the twin's scenario test timed out", context with { IdempotencyKey = null, ExpectedVersion = null });
                 return Problem.Unavailable($"Run '{id}' of the scenario did not complete within {options.Value.ScenarioRunTimeout.TotalSeconds:0} s; it was cancelled.");
             }
-            await Task.Delay(options.Value.ScenarioRunPollInterval, ct);
-            var polled = await run.GetAsync(context.Actor);
-            if (!polled.IsSuccess) return polled.Problem!;
-            view = polled.Value!;
+            Outcome<RunView> waited;
+            try
+            {
+                waited = await run.WaitForEndAsync(context.Actor, deadline - DateTime.UtcNow);
+            }
+            catch (Exception ex) when (ex is OrleansException or TimeoutException)
+            {
+                // The run's silo went away mid-wait: the run comes back on a live silo; ask again shortly.
+                await Task.Delay(TimeSpan.FromMilliseconds(200), ct);
+                continue;
+            }
+            if (!waited.IsSuccess) return waited.Problem!;
+            view = waited.Value!;
         }
         if (view.Status != RunStatus.Completed)
             return new Problem(ProblemKind.Unprocessable, "The scenario run did not complete", $"Run '{id}' ended {view.Status.ToString().ToLowerInvariant()}: {view.StatusReason}");

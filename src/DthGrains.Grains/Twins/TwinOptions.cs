@@ -10,7 +10,4 @@ public sealed class TwinOptions
 
     /// <summary>How long a scenario test waits for its run on the platform before cancelling it (503).</summary>
     public TimeSpan ScenarioRunTimeout { get; set; } = TimeSpan.FromSeconds(20);
-
-    /// <summary>How often a scenario test asks its run for its status.</summary>
-    public TimeSpan ScenarioRunPollInterval { get; set; } = TimeSpan.FromMilliseconds(50);
 }

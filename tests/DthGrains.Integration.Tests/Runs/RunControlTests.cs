@@ -184,6 +184,30 @@ public sealed class RunControlTests(GatedHostFixture fixture) : IClassFixture<Ga
     }
 
     [Fact]
+    public async Task A_caller_waiting_for_the_end_of_a_run_is_answered_when_it_ends_and_otherwise_when_its_wait_is_over()
+    {
+        var wendy = _host.ClientAs("researcher", "tum", subject: "wendy-waits");
+        _gate.Close(w => w.Shard >= 1);
+        var id = await SubmitAsync(wendy, Cohort(size: 100, shardSize: 20));
+        await WaitHeldAsync(wendy, id, 1);
+        var run = _host.Services.GetRequiredService<IGrainFactory>().GetGrain<IRunGrain>(id);
+        var owner = new Actor("wendy-waits", "Wendy", "tum", [Roles.Researcher]);
+
+        var shortWait = await run.WaitForEndAsync(owner, TimeSpan.FromMilliseconds(200));
+        shortWait.Value!.Status.Should().Be(RunStatus.Running, "the wait was over before the run ended");
+        (await run.WaitForEndAsync(new Actor("someone-else", "Else", "tum", [Roles.Researcher]), TimeSpan.FromSeconds(5))).Problem!.Kind
+            .Should().Be(ProblemKind.NotFound, "only those who may see the run wait for it");
+
+        // A wait of the longest kind, ended by the cancellation long before its time is up.
+        var waiting = run.WaitForEndAsync(owner, TimeSpan.FromMinutes(10));
+        (await wendy.PostAsync($"/api/runs/{id}/cancel", Body(new { reason = "seen enough" }))).EnsureSuccessStatusCode();
+        await Eventually.Until(() => Task.FromResult(waiting.IsCompleted), done => done, IRunGrain.MaxWait * 0.9, "the waiter to be answered at the end of the run");
+        (await waiting).Value!.Status.Should().Be(RunStatus.Cancelled);
+        (await run.WaitForEndAsync(owner, TimeSpan.FromMinutes(10))).Value!.Status.Should().Be(RunStatus.Cancelled, "an ended run answers at once");
+        _gate.Open();
+    }
+
+    [Fact]
     public async Task A_follower_that_disconnects_mid_run_resumes_with_last_event_id_without_gap_or_duplicate()
     {
         var carla = _host.ClientAs("researcher", "tum", subject: "carla-resume");
