@@ -22,6 +22,7 @@ public static class PlatformCluster
         {
             var (institution, role) = silos[IndexOf(options.SiloName)];
             silo.AddDthServices(connectionString, institution, role);
+            TestLogFile.AddTo(silo.Services, $"silo-{institution}");
             configure?.Invoke(IndexOf(options.SiloName), silo);
         });
         var cluster = builder.Build();

@@ -64,8 +64,9 @@ public sealed class TestHost : IAsyncDisposable
         if (signingKeyPath is not null) values["Dth:Identity:SigningKeyPath"] = signingKeyPath;
         foreach (var (k, v) in settings ?? new Dictionary<string, string?>()) values[k] = v;
         var host = await DthHost.CreateAsync(["--profile", "standalone"], c => c.AddInMemoryCollection(values),
-            services: clock is null && services is null ? null : s =>
+            services: s =>
             {
+                TestLogFile.AddTo(s, $"host-{institution}");
                 if (clock is not null) s.AddSingleton(new Grains.Platform.DomainClock(clock));
                 services?.Invoke(s);
             });
