@@ -455,7 +455,7 @@ public sealed class RunGrain(IDatasetAccessPolicy policy, IDocumentStore store, 
         _dispatched.Clear();
     }
 
-    private async Task EnsureRunningAsync(int shard) => await EnsureRunningAsync(shard, WorkOf(Plan, shard));
+    private Task EnsureRunningAsync(int shard) => EnsureRunningAsync(shard, WorkOf(Plan, shard));
 
     private async Task EnsureRunningAsync(int shard, ShardWork work)
     {
