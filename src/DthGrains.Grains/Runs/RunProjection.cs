@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using DthGrains.Contracts.Runs;
 using DthGrains.Domain.Runs;
 using DthGrains.Grains.Platform;
@@ -7,18 +8,34 @@ namespace DthGrains.Grains.Runs;
 
 /// <summary>
 /// Keeps <see cref="RunDocument"/> in step with run streams, in the appending transaction. Incremental (the document
-/// plus the new events), because shard events carry sizeable statistics that a full re-fold would read again and again.
+/// plus the new events), because shard events carry sizeable statistics that a full re-fold would read again and again;
+/// a new stream's document starts empty, and an unfinished run's last document is remembered between appends.
 /// </summary>
 public sealed class RunProjection : IInlineProjection
 {
+    /// <summary>Runs whose documents are remembered at most; beyond that the memory is dropped (it is only a shortcut).</summary>
+    private const int MaxRemembered = 512;
+
+    // The document each unfinished run had after the last append this silo projected. Loading it again in every
+    // append's transaction was measured by hand at 5-10 ms of a 1,000-patient run (about 60 ms). It is used only when
+    // its version is the one just before the new events, so a run whose stream another silo extended meanwhile, or an
+    // append whose transaction failed, is loaded from the database as before.
+    private readonly ConcurrentDictionary<string, RunDocument> _recent = new(StringComparer.Ordinal);
+
     public async Task ProjectAsync(IDocumentSession session, IReadOnlyList<PendingEvent> events, CancellationToken ct)
     {
         foreach (var stream in events.Where(e => RunEventTypes.Names.ContainsKey(e.Data.GetType())).GroupBy(e => e.StreamKey))
         {
             var id = stream.Key[RunEventTypes.StreamPrefix.Length..];
-            var doc = await session.LoadAsync<RunDocument>(id, ct) ?? new RunDocument { Id = id };
+            var first = stream.First().Version;
+            var doc = first == 1 ? new RunDocument { Id = id }
+                : _recent.TryRemove(id, out var known) && known.Version == first - 1 ? known
+                : await session.LoadAsync<RunDocument>(id, ct) ?? new RunDocument { Id = id };
             foreach (var e in stream) Apply(doc, e.Data, e.Version);
             session.Store(doc);
+            if (doc.Status is RunStatus.Completed or RunStatus.Failed or RunStatus.Cancelled) continue;
+            if (_recent.Count >= MaxRemembered) _recent.Clear();
+            _recent[id] = doc;
         }
     }
 
