@@ -103,6 +103,42 @@ public sealed class EventLog : IAsyncDisposable
         }
     }
 
+    /// <summary>
+    /// Reads a stream's event bodies without the named top-level fields of the named event types, which PostgreSQL drops
+    /// before sending: for readers that need only an event's small fields, such as a run's followers catching up on shard
+    /// events whose statistics and subject rows are nearly all of their bytes. The omitted fields deserialise as their
+    /// defaults (null), so these events are for describing, never for folding results or checking hashes.
+    /// </summary>
+    /// <param name="omitted">per stored event type name, the fields its body is read without</param>
+    public async Task<IReadOnlyList<(long Version, object Data)>> ReadWithoutAsync(string streamKey, IReadOnlyDictionary<string, string[]> omitted, CancellationToken ct = default)
+    {
+        await using var connection = _store.Storage.Database.CreateConnection();
+        await connection.OpenAsync(ct);
+        await using var command = connection.CreateCommand();
+        command.CommandText =
+            "select version, type, (data - coalesce(array(select jsonb_array_elements_text(@omitted::jsonb -> type)), '{}'::text[]))::text " +
+            $"from {Schema}.mt_events where stream_id = @stream order by version";
+        command.Parameters.AddWithValue("stream", streamKey);
+        command.Parameters.AddWithValue("omitted", System.Text.Json.JsonSerializer.Serialize(omitted));
+        var events = new List<(long, object)>();
+        await using var reader = await command.ExecuteReaderAsync(ct);
+        while (await reader.ReadAsync(ct))
+        {
+            var name = reader.GetString(1);
+            var type = EventTypeRegistry.TypeOf(name) ?? throw _unreadable.Record(streamKey, new InvalidOperationException($"Event type '{name}' is not known to this version."));
+            try
+            {
+                using var body = new MemoryStream(System.Text.Encoding.UTF8.GetBytes(reader.GetString(2)));
+                events.Add((reader.GetInt64(0), _serializer.FromJson(type, body)));
+            }
+            catch (Exception ex) when (UnreadableEvents.IsDeserializationFailure(ex))
+            {
+                throw _unreadable.Record(streamKey, ex);
+            }
+        }
+        return events;
+    }
+
     /// <summary>Reads a stream as wire records: type name, JSON body and envelope per event.</summary>
     public async Task<IReadOnlyList<StoredEvent>> ReadStoredAsync(string streamKey, long toVersion = 0, DateTimeOffset? asOf = null, CancellationToken ct = default)
     {

@@ -19,6 +19,11 @@ public static class EventTypeRegistry
             .SelectMany(d => d)
             .ToDictionary(p => p.Key, p => p.Value);
 
+    private static readonly IReadOnlyDictionary<string, Type> ByName = All.ToDictionary(p => p.Value, p => p.Key, StringComparer.Ordinal);
+
+    /// <summary>The .NET type stored under <paramref name="name"/>, if any.</summary>
+    public static Type? TypeOf(string name) => ByName.GetValueOrDefault(name);
+
     public static string NameOf(Type type) =>
         All.TryGetValue(type, out var name) ? name : throw new InvalidOperationException($"Event type {type.Name} has no stable name; add it to a *EventTypes.Names map.");
 }

@@ -43,5 +43,12 @@ public static class RunEventJson
         return new RunStreamEvent(runId, version, type, o.ToJsonString());
     }
 
+    /// <summary>The fields of run events (stored names, per event type) that <see cref="Describe"/> never uses: the results.</summary>
+    public static readonly IReadOnlyDictionary<string, string[]> ResultFields = new Dictionary<string, string[]>
+    {
+        [RunEventTypes.Names[typeof(ShardCompleted)]] = ["statistics", "rows", "subjects", "sensitivity"],
+        [RunEventTypes.Names[typeof(RunCompleted)]] = ["summary", "sensitivity"],
+    };
+
     public static bool IsTerminal(string type) => type is "runs.run_completed" or "runs.run_cancelled" or "runs.run_failed";
 }

@@ -41,4 +41,37 @@ public sealed class RunProjectionTests
         doc.Version.Should().Be(5);
         doc.Status.Should().Be(RunStatus.Running);
     }
+
+    [Fact]
+    public async Task Followers_catching_up_read_the_events_without_their_results_and_see_exactly_what_live_followers_see()
+    {
+        await using var ledger = await LedgerStore.CreateAsync();
+        var id = Guid.NewGuid().ToString("D");
+        var stream = RunEventTypes.StreamOf(id);
+        var plan = RunPlanner.Plan(new RunRequest(RunKind.CohortTrial, "hovorka", Size: 20, Seed: 1, Duration: 60, ShardSize: 10)).Plan!;
+        var submitted = RunDecisions.Submit(RunState.Initial(id), plan, new Actor("rita", "Rita", "tum", [Roles.Researcher]), [], [], DateTimeOffset.UtcNow);
+        var shards = Enumerable.Range(0, 2).Select(i =>
+        {
+            var output = RunPlanner.ExecuteShard(plan, i);
+            var (from, to) = plan.ShardRange(i);
+            return new ShardCompleted(id, i, from, to, output.Statistics, null, null, "silo", 1, DateTimeOffset.UtcNow, output.Rows);
+        }).ToList();
+        var state = submitted.Events.Aggregate(RunState.Initial(id), RunState.Evolve);
+        var finished = RunDecisions.CompleteShards(state, shards, plan);
+        List<object> all = [.. submitted.Events, .. finished.Events];
+        all.OfType<RunCompleted>().Single().Summary.Should().NotBeNull();
+        await ledger.Log.AppendAsync(stream, 0, all, LedgerStore.Context);
+
+        var light = await ledger.Log.ReadWithoutAsync(stream, RunEventJson.ResultFields);
+
+        light.Select(e => e.Data.GetType()).Should().Equal(all.Select(e => e.GetType()));
+        light.Select(e => e.Data).OfType<ShardCompleted>().Should().AllSatisfy(s => { s.Statistics.Should().BeNull(); s.Rows.Should().BeNull(); });
+        light.Select(e => e.Data).OfType<RunCompleted>().Single().Summary.Should().BeNull();
+        string Described(IEnumerable<object> events)
+        {
+            var (s, v) = (RunState.Initial(id), 0L);
+            return string.Join("\n", events.Select(e => RunEventJson.Describe(id, ++v, e, s = RunState.Evolve(s, e)).Json));
+        }
+        Described(light.Select(e => e.Data)).Should().Be(Described(all), "a follower that catches up sees what a live follower saw");
+    }
 }
