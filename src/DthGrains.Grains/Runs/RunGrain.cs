@@ -119,8 +119,7 @@ public sealed class RunGrain(IDatasetAccessPolicy policy, IDocumentStore store, 
 
         var now = Clock.GetUtcNow();
         // The keep-alive reminder (a write to the reminder table) is registered while the submission is appended, not
-        // after it: the 202 waits for both, so an accepted run always has it. A reminder left by a refused append finds
-        // no run when it fires and removes itself.
+        // after it: the 202 waits for both, so an accepted run always has it.
         var keepAlive = this.RegisterOrUpdateReminder(KeepAliveReminder, options.Value.KeepAlivePeriod, options.Value.KeepAlivePeriod);
         // The first shards start meanwhile too: the policy has permitted the run, and the append takes several ms that the
         // numerics need not wait for. Nothing they compute counts before the submission is recorded (a result that comes
@@ -129,25 +128,18 @@ public sealed class RunGrain(IDatasetAccessPolicy policy, IDocumentStore store, 
         _plan = plan;
         var started = StartShardsAsync(plan);
         var submitted = plan;
-        Problem? problem;
+        var recorded = false;
         try
         {
-            (_, problem) = await AppendAsync(context with { Purpose = plan.Request.Purpose ?? context.Purpose }, s => RunDecisions.Submit(s, submitted, context.Actor, [.. datasets], [.. grants], now));
+            var (_, problem) = await AppendAsync(context with { Purpose = plan.Request.Purpose ?? context.Purpose }, s => RunDecisions.Submit(s, submitted, context.Actor, [.. datasets], [.. grants], now));
+            if (problem is not null) return problem;
+            recorded = true;
         }
-        catch
+        finally
         {
             await started;
-            StopStartedShards();
-            throw;
+            if (!recorded) StopStartedShards(keepAlive);
         }
-        if (problem is not null)
-        {
-            await started;
-            StopStartedShards();
-            await keepAlive;
-            return problem;
-        }
-        await started;
         await keepAlive;
         StartSupervising(justDispatched: true);
         return Outcome<RunView>.Ok(State.ToView(), Version);
@@ -447,12 +439,16 @@ public sealed class RunGrain(IDatasetAccessPolicy policy, IDocumentStore store, 
         return Task.WhenAll(first.Select(i => EnsureRunningAsync(i, WorkOf(plan, i))));
     }
 
-    /// <summary>The submission was not recorded: the shards started with it stop.</summary>
-    private void StopStartedShards()
+    /// <summary>
+    /// The submission was not recorded: the shards started with it stop. The keep-alive reminder is not waited for (a
+    /// reminder left behind finds no run when it fires and removes itself).
+    /// </summary>
+    private void StopStartedShards(Task keepAlive)
     {
         _plan = null;
         foreach (var shard in _dispatched) Worker(shard).CancelAsync().Ignore();
         _dispatched.Clear();
+        keepAlive.Ignore();
     }
 
     private Task EnsureRunningAsync(int shard) => EnsureRunningAsync(shard, WorkOf(Plan, shard));

@@ -164,7 +164,7 @@ internal static class RunsBenchmark
         // Steady state first. The tiered JIT promotes a hot method only after a quiet spell with no new tier-0 code, and a
         // busy silo keeps compiling: measured too early, both sides run the solver partly in tier 0 (several times slower),
         // which says nothing about either. (1) The numerics alone, while the silos are idle, until the bare loop stops
-        // getting faster; (2) whole rounds with the platform until a round compiles almost nothing.
+        // getting faster; (2) whole platform runs until the JIT is quiet.
         var warm = Stopwatch.StartNew();
         var numeric = new List<double>();
         // At least 8 s, then until the last 10 rounds are no more than 5% faster than the best round before them. Tier-0 code
