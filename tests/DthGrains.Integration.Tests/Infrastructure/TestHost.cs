@@ -32,6 +32,10 @@ public sealed class TestHost : IAsyncDisposable
 
     public IServiceProvider Services => Host.App.Services;
 
+    /// <summary>The events of a dataset's access log (reads, refusals), oldest first.</summary>
+    public async Task<IReadOnlyList<object>> AccessLogAsync(string institution, string dataset) =>
+        (await Services.GetRequiredService<Grains.Platform.EventLog>().ReadAsync(Domain.Catalogue.CatalogueEventTypes.AccessLogOf(institution, dataset))).Select(e => e.Data).ToList();
+
     /// <param name="alsoHosts">the further institutions this silo plays; null keeps the standalone profile's (inria)</param>
     /// <param name="signingKeyPath">share one token key between hosts of one federation</param>
     public static async Task<TestHost> StartAsync(string institution = "charite", string role = "data", bool seed = false,

@@ -65,8 +65,7 @@ public sealed class RunControlTests(GatedHostFixture fixture) : IClassFixture<Ga
         return (id, approved.Headers.ETag!.Tag);
     }
 
-    private async Task<List<object>> AccessLog(string dataset) =>
-        (await _host.Services.GetRequiredService<EventLog>().ReadAsync(CatalogueEventTypes.AccessLogOf("charite", dataset))).Select(e => e.Data).ToList();
+    private Task<IReadOnlyList<object>> AccessLog(string dataset) => _host.AccessLogAsync("charite", dataset);
 
     [Fact]
     public async Task Expired_and_revoked_grants_refuse_the_start_suspend_a_running_run_at_the_next_shard_boundary_and_are_audited_a_renewed_grant_resumes()

@@ -30,8 +30,7 @@ public sealed class SeededCohortTests(HostFixture fixture)
 
     private static object Without(Dictionary<string, object?> body) => body.Where(p => p.Value is not null).ToDictionary();
 
-    private async Task<List<object>> AccessLog(string dataset = CharitéData) =>
-        (await Host.Services.GetRequiredService<EventLog>().ReadAsync(CatalogueEventTypes.AccessLogOf("charite", dataset))).Select(e => e.Data).ToList();
+    private Task<IReadOnlyList<object>> AccessLog(string dataset = CharitéData) => Host.AccessLogAsync("charite", dataset);
 
     [Fact]
     public async Task A_researcher_with_a_grant_runs_a_cohort_seeded_at_the_data_whose_seed_is_in_its_provenance_and_changes_its_bands()

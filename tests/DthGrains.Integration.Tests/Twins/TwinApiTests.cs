@@ -3,14 +3,12 @@ using System.Net.Http.Json;
 using System.Text.Json;
 using DthGrains.Domain.Catalogue;
 using DthGrains.Fhir.Twins;
-using DthGrains.Grains.Platform;
 using DthGrains.Integration.Tests.Infrastructure;
 using Bundle = Hl7.Fhir.Model.Bundle;
 using Observation = Hl7.Fhir.Model.Observation;
 using FhirProvenance = Hl7.Fhir.Model.Provenance;
 using AuditEvent = Hl7.Fhir.Model.AuditEvent;
 using Hl7.Fhir.Serialization;
-using Microsoft.Extensions.DependencyInjection;
 using static DthGrains.Integration.Tests.Twins.TwinTestData;
 
 namespace DthGrains.Integration.Tests.Twins;
@@ -21,8 +19,7 @@ public sealed class TwinApiTests(HostFixture fixture)
 {
     private TestHost Host => fixture.Host;
 
-    private async Task<IReadOnlyList<object>> AccessLog() =>
-        (await Host.Services.GetRequiredService<EventLog>().ReadAsync(CatalogueEventTypes.AccessLogOf("charite", CharitéData))).Select(e => e.Data).ToList();
+    private Task<IReadOnlyList<object>> AccessLog() => Host.AccessLogAsync("charite", CharitéData);
 
     [Fact]
     public async Task A_researcher_builds_a_twin_from_a_seeded_patient_tests_a_meal_plan_exports_fhir_and_the_auditor_sees_every_input()
