@@ -50,9 +50,14 @@ public sealed class CatalogueSearch(IDocumentStore store)
 {
     public const int MaxPageSize = 100;
 
-    private const string Table = EventStoreSetup.SchemaName + ".mt_doc_catalogueentrydocument";
+    public const string Table = EventStoreSetup.SchemaName + ".mt_doc_catalogueentrydocument";
 
-    private const string Vector =
+    /// <summary>
+    /// The searched text, weighted title (A) over keywords (B) over description (C). Matching and ranking use this very
+    /// expression, and <see cref="CatalogueSearchIndex"/> indexes it (GIN): PostgreSQL uses an expression index only for
+    /// the same expression.
+    /// </summary>
+    public const string Vector =
         "setweight(to_tsvector('english', coalesce(data->>'title','')), 'A') || " +
         "setweight(to_tsvector('english', coalesce(data->>'keywordsText','')), 'B') || " +
         "setweight(to_tsvector('english', coalesce(data->>'description','')), 'C')";

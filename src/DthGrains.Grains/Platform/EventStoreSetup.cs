@@ -26,7 +26,11 @@ public static class EventStoreSetup
         services.AddMarten(options => Configure(options, connectionString, autoCreate))
             .UseLightweightSessions()
             .ApplyAllDatabaseChangesOnStartup();
-        if (autoCreate != AutoCreate.None) services.AddHostedService<EventStorageTuning>();
+        if (autoCreate != AutoCreate.None)
+        {
+            services.AddHostedService<EventStorageTuning>();
+            services.AddHostedService<CatalogueSearchIndex>();
+        }
         services.AddSingleton<UnreadableEvents>();
         services.AddSingleton<EventLog>();
         services.AddSingleton<IInlineProjection, EcosystemGraphProjection>();
@@ -53,6 +57,7 @@ public static class EventStoreSetup
         options.Schema.For<EcosystemNodeDocument>().Index(d => d.Kind);
         options.Schema.For<EcosystemEdgeDocument>();
         options.Schema.For<CatalogueEntryDocument>();
+        CatalogueSearchIndex.IgnoredByMarten(options);
         options.Schema.For<Governance.AccessRequestDocument>();
         options.Schema.For<Governance.GrantDocument>();
     }
