@@ -10,6 +10,7 @@ using DthGrains.Contracts.Runs;
 using DthGrains.Domain.Runs;
 using DthGrains.Silo.Platform;
 using DthGrains.Silo.Platform.Postgres;
+using DthGrains.Benchmarks.Simulation;
 using DthGrains.Simulation.Engine;
 using DthGrains.Simulation.Solvers;
 using Microsoft.AspNetCore.Builder;
@@ -104,7 +105,7 @@ internal static class RunsBenchmark
             // membership update that says so, not for a guessed time.
             await BothSilosActiveAsync(data);
 
-            await ThroughputAsync(client, repetitions);
+            await ThroughputAsync(client, repetitions, postgres.ServerProcessId);
             await ScaleAsync(client, 10_000, 3);
             await LatencyAsync(client);
             return 0;
@@ -145,7 +146,7 @@ internal static class RunsBenchmark
     private static string Address(DthHost host) => host.App.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
 
     /// <summary>(a) submit to completed, against Parallel.For over the same patients (best of the repetitions on each side).</summary>
-    private static async Task ThroughputAsync(HttpClient client, int repetitions)
+    private static async Task ThroughputAsync(HttpClient client, int repetitions, int? postmaster)
     {
         var plan = RunPlanner.Plan(new RunRequest(RunKind.CohortTrial, "hovorka", Size: 1000, Seed: 1, Duration: 1440)).Plan!;
         Console.WriteLine($"# (a) cohort trial: 1,000 virtual patients × 1 day of {plan.Model.Info.Id}, outputs every {plan.Request.OutputStep} min, {plan.Shards} shards of {plan.ShardSize}");
@@ -219,6 +220,32 @@ internal static class RunsBenchmark
         Print("platform rate", 1000 / bestPlatform, "patient-days/s");
         Ratio("platform vs engine with the same statistics (information)", bestEngine / bestPlatform, ">=", 0.8);
         Ratio("platform vs bare Parallel.For (throughput)", bestBare / bestPlatform, ">=", 0.8);
+        if (postmaster is { } pid) await CpuBudgetAsync(client, plan, Baseline, bestBare, pid);
+    }
+
+    /// <summary>
+    /// Where the time goes: the CPU a platform run costs (this process: both silos and the client; and PostgreSQL) against
+    /// the bare loop's, each over a block of runs. The platform's CPU spread over every core is a floor under its wall time
+    /// (the machine is shared by the silos, PostgreSQL and the client), so bare time / that floor bounds the throughput
+    /// ratio from above, whatever the latency.
+    /// </summary>
+    private static async Task CpuBudgetAsync(HttpClient client, RunPlan plan, Func<double> baseline, double bestBare, int postmaster)
+    {
+        const int block = 20;
+        var (process, server) = (CpuClock.ProcessSeconds(), PostgresCpu.Seconds(postmaster));
+        for (var r = 0; r < block; r++) await PlatformAsync(client, CohortRequest((ulong)(2000 + r)));
+        var platformProcess = (CpuClock.ProcessSeconds() - process) / block;
+        var platformServer = (PostgresCpu.Seconds(postmaster) - server) / block;
+        process = CpuClock.ProcessSeconds();
+        for (var r = 0; r < block; r++) baseline();
+        var bare = (CpuClock.ProcessSeconds() - process) / block;
+        var floor = (platformProcess + platformServer) / Environment.ProcessorCount;
+        Console.WriteLine($"# CPU per 1,000-patient run, over {block} runs each: {plan.Subjects} solves on {Environment.ProcessorCount} cores");
+        Print("CPU of a platform run, this process (both silos and the SSE client)", platformProcess * 1000, "ms");
+        Print("CPU of a platform run, PostgreSQL (postmaster and backends)", platformServer * 1000, "ms");
+        Print("CPU of a bare Parallel.For round", bare * 1000, "ms");
+        Print("floor under the platform's wall time (its CPU over all cores)", floor * 1000, "ms");
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"bound on the throughput ratio from CPU alone: {bestBare / floor:F2} (information)"));
     }
 
     /// <summary>Seconds from POST to the SSE client reading run_completed.</summary>

@@ -12,6 +12,8 @@ internal static partial class CpuClock
 {
     private const int ClockThreadCpuTimeId = 3; // CLOCK_THREAD_CPUTIME_ID in <time.h> (Linux)
 
+    private const int ClockProcessCpuTimeId = 2; // CLOCK_PROCESS_CPUTIME_ID
+
     [StructLayout(LayoutKind.Sequential)]
     private struct Timespec
     {
@@ -23,10 +25,15 @@ internal static partial class CpuClock
     private static partial int ClockGetTime(int clockId, out Timespec time);
 
     /// <summary>CPU seconds consumed by the calling thread so far.</summary>
-    public static double ThreadSeconds()
+    public static double ThreadSeconds() => Seconds(ClockThreadCpuTimeId);
+
+    /// <summary>CPU seconds consumed by every thread of this process so far (nanosecond resolution).</summary>
+    public static double ProcessSeconds() => Seconds(ClockProcessCpuTimeId);
+
+    private static double Seconds(int clock)
     {
-        if (ClockGetTime(ClockThreadCpuTimeId, out var ts) != 0)
-            throw new InvalidOperationException($"clock_gettime(CLOCK_THREAD_CPUTIME_ID) failed (errno {Marshal.GetLastSystemError()}).");
+        if (ClockGetTime(clock, out var ts) != 0)
+            throw new InvalidOperationException($"clock_gettime({clock}) failed (errno {Marshal.GetLastSystemError()}).");
         return ts.Seconds + ts.Nanoseconds * 1e-9;
     }
 }
