@@ -64,14 +64,9 @@ public static class RunCommands
             else if (scenarios is { Length: > 0 }) body["scenario"] = scenarios[0];
             if (ranges.Count > 0) body["ranges"] = ranges;
             if (uncertain.Count > 0) body["uncertain"] = uncertain;
-            var from = parse.GetValue(cohortFrom);
-            if (from is not null) body["cohortFrom"] = new Dictionary<string, object?> { ["dataset"] = from };
+            if (parse.GetValue(cohortFrom) is { } from) body["cohortFrom"] = new Dictionary<string, object?> { ["dataset"] = from };
             using var api = ApiClient.From(parse);
-            Task<JsonElement> Submit() => api.SendAsync(HttpMethod.Post, RunsPath, body.Where(p => p.Value is not null).ToDictionary(), ct: ct);
-            // A seeded cohort is fitted at the data holder's silos before the 202 (seconds): say so while it happens.
-            var run = from is null || parse.GetValue(CliSettings.Json)
-                ? await Submit()
-                : await AnsiConsole.Status().Spinner(Spinner.Known.Dots).StartAsync($"Fitting the cohort to the subjects of {from} at its institution's silos...", _ => Submit());
+            var run = await api.SendAsync(HttpMethod.Post, RunsPath, body.Where(p => p.Value is not null).ToDictionary(), ct: ct);
             var id = run.GetProperty("id").GetString()!;
             if (!parse.GetValue(follow))
             {
