@@ -51,6 +51,9 @@ internal static class RunWatch
                             if (evt == "runs.shard_completed" && d.TryGetProperty("silo", out var silo)) silos[silo.GetString()!] = silos.GetValueOrDefault(silo.GetString()!) + 1;
                             if (evt is "runs.run_completed" or "runs.run_cancelled" or "runs.run_failed") terminal = evt;
                             if (evt == "runs.run_suspended" && !json) AnsiConsole.MarkupLineInterpolated($"[yellow]suspended:[/] {d.GetProperty("reason").GetString()}");
+                            if (evt == "runs.run_resumed" && !json) AnsiConsole.MarkupLine("[green]resumed[/]");
+                            if (evt == "runs.cohort_seeded" && !json)
+                                AnsiConsole.MarkupLineInterpolated($"[grey]cohort seeded at the data: {d.GetProperty("dataset").GetString()}@{d.GetProperty("datasetVersion").GetString()}, {d.GetProperty("subjectsUsed")} subjects used[/]");
                             (frameId, evt, data) = (null, "", "");
                         }
                     }

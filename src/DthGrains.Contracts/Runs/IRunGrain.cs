@@ -37,6 +37,12 @@ public interface IRunGrain : IGrainWithStringKey
     /// <summary>Records the queued shard results (the run calls this on itself; an ordinary, non-interleaved turn).</summary>
     Task FlushShardsAsync();
 
+    /// <summary>
+    /// The outcome of fitting a seeded cohort at the data holder's silos (the run calls this on itself when the fit,
+    /// which runs off its turns, is over): records the seed and starts the run, or suspends or fails it with the reason.
+    /// </summary>
+    Task SeedFittedAsync(Outcome<CohortSeed> fitted);
+
     /// <summary>A worker's progress inside a shard (subjects done so far); ephemeral.</summary>
     [OneWay]
     Task ReportProgressAsync(int shard, long subjectsDone);

@@ -22,7 +22,7 @@ public static class LineageRules
         typeof(TwinDesigned), typeof(TwinPatientDataLinked), typeof(TwinCalibrated), typeof(TwinValidated), typeof(TwinScenarioTested),
         typeof(TwinActivated), typeof(TwinRetired), typeof(TwinMarkedStale),
         // Shard completions are left out on purpose: they are parts of the run, large, and add no dependency.
-        typeof(RunSubmitted), typeof(RunSuspended), typeof(RunResumed), typeof(RunCancelled), typeof(RunFailed), typeof(RunCompleted),
+        typeof(RunSubmitted), typeof(CohortSeeded), typeof(RunSuspended), typeof(RunResumed), typeof(RunCancelled), typeof(RunFailed), typeof(RunCompleted),
     };
 
     /// <summary>Adds what one stream's events state to <paramref name="facts"/>.</summary>
@@ -285,18 +285,13 @@ public static class LineageRules
                 foreach (var d in r.Datasets) f.Edge(run, ProvRelation.Used, DatasetVersion(f, d.Id, d.Version), s);
                 foreach (var g in r.Grants) f.Edge(run, ProvRelation.Used, $"grant:{g}", s);
                 f.Edge(run, ProvRelation.WasAssociatedWith, f.Person(r.Owner, r.OwnerInstitution, s), s);
-                // A seeded cohort is more than a use of the dataset: its distributions were derived from that version's subjects.
-                if (r.Request.CohortFrom is { DatasetVersion: { } seedVersion } seed)
-                {
-                    var cohort = f.Node(new LineageNode($"{run}/cohort-seed", ProvKind.Entity, "cohort-seed",
-                        $"virtual cohort seed from {seed.Subjects} subjects of {seed.Dataset} {seedVersion}", r.SubmittedAt,
-                        Attrs(("method", seed.Method ?? ""), ("subjects", seed.Subjects?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? ""),
-                            ("parameters", string.Join(",", (seed.Parameters ?? []).Select(p => p.Parameter))))));
-                    f.Edge(cohort, ProvRelation.WasDerivedFrom, DatasetVersion(f, seed.Dataset, seedVersion), s);
-                    f.Edge(run, ProvRelation.Used, cohort, s);
-                }
+                // Runs submitted before seeds were fitted after the submission carry the fitted seed in their request.
+                if (r.Request.CohortFrom is { DatasetVersion: not null } seed) CohortSeed(f, s, run, seed, r.SubmittedAt);
                 break;
             }
+            case CohortSeeded x:
+                CohortSeed(f, s, run, x.Seed, x.SeededAt);
+                break;
             case RunSuspended x:
                 f.Edge(f.Node(new LineageNode($"{run}/suspension/{s.Version}", ProvKind.Activity, "suspension", $"suspended: {x.Reason}", x.SuspendedAt)),
                     ProvRelation.WasInformedBy, run, s);
@@ -323,6 +318,18 @@ public static class LineageRules
                 break;
             }
         }
+    }
+
+    /// <summary>A seeded cohort is more than a use of the dataset: its distributions were derived from that version's subjects.</summary>
+    private static void CohortSeed(LineageFacts f, LineageSource s, string run, Contracts.Runs.CohortSeed seed, DateTimeOffset at)
+    {
+        if (seed.DatasetVersion is not { } version) return;
+        var cohort = f.Node(new LineageNode($"{run}/cohort-seed", ProvKind.Entity, "cohort-seed",
+            $"virtual cohort seed from {seed.Subjects} subjects of {seed.Dataset} {version}", at,
+            Attrs(("method", seed.Method ?? ""), ("subjects", seed.Subjects?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? ""),
+                ("parameters", string.Join(",", (seed.Parameters ?? []).Select(p => p.Parameter))))));
+        f.Edge(cohort, ProvRelation.WasDerivedFrom, DatasetVersion(f, seed.Dataset, version), s);
+        f.Edge(run, ProvRelation.Used, cohort, s);
     }
 
     /// <summary>A twin step that used the model version, the engine, the subject's data and the grant.</summary>

@@ -15,18 +15,34 @@ public static class RunDecisions
     public static bool MaySee(RunState s, Actor viewer) =>
         s.Exists && (viewer.Subject == s.Submitted!.Owner || viewer.HasRole(Roles.Auditor) || viewer.HasRole(Roles.PlatformAdmin) || viewer.HasRole(Roles.System));
 
-    /// <summary>Records the submission and the start. The grants are those the policy decision point named for each dataset.</summary>
+    /// <summary>
+    /// Records the submission and the start. The grants are those the policy decision point named for each dataset. A
+    /// cohort still to be seeded from a dataset is only submitted: it starts with its seed (<see cref="Seed"/>).
+    /// </summary>
     public static Decision Submit(RunState s, RunPlan plan, Actor actor, RunDataset[] datasets, string[] grants, DateTimeOffset now)
     {
         if (!actor.HasRole(Roles.Researcher)) return Problem.Forbidden("Runs are submitted by researchers.");
         if (s.Exists) return Problem.Conflict($"Run '{s.Id}' exists.", s.Version);
         var r = plan.Request;
         var info = plan.Model.Info;
-        return Decision.Of(
-            new RunSubmitted(s.Id, actor.Subject, actor.Name, actor.Institution, actor.Roles.IsDefault ? [] : [.. actor.Roles], r.Kind, r,
-                info.Id, info.Version, RunPlanner.EngineVersion, plan.RequestHash, r.Seed, r.Solver!, datasets, grants.Distinct().Order(StringComparer.Ordinal).ToArray(),
-                datasets.Length > 0 ? r.Purpose : null, plan.Shards, plan.ShardSize, plan.Subjects, plan.Times, plan.Outputs, now),
-            new RunStarted(s.Id, now));
+        var submitted = new RunSubmitted(s.Id, actor.Subject, actor.Name, actor.Institution, actor.Roles.IsDefault ? [] : [.. actor.Roles], r.Kind, r,
+            info.Id, info.Version, RunPlanner.EngineVersion, plan.RequestHash, r.Seed, r.Solver!, datasets, grants.Distinct().Order(StringComparer.Ordinal).ToArray(),
+            datasets.Length > 0 ? r.Purpose : null, plan.Shards, plan.ShardSize, plan.Subjects, plan.Times, plan.Outputs, now);
+        return r.CohortFrom is { Parameters: null } ? Decision.Of(submitted) : Decision.Of(submitted, new RunStarted(s.Id, now));
+    }
+
+    /// <summary>
+    /// The cohort's seed was fitted at the data: record it with the seeded request's hash (<paramref name="seeded"/> is the
+    /// plan of the submitted request with this seed), and start the run, or resume it when it was suspended waiting for
+    /// the data holder. Nothing for a run that is not waiting for its seed (ended, or seeded already).
+    /// </summary>
+    public static Decision Seed(RunState s, CohortSeed seed, RunPlan seeded, DateTimeOffset now)
+    {
+        if (!s.AwaitsSeed || s.IsTerminal) return Decision.Nothing;
+        var fitted = new CohortSeeded(s.Id, seed, seeded.RequestHash, now);
+        return s.Status == RunStatus.Suspended
+            ? Decision.Of(fitted, new RunResumed(s.Id, [.. s.Grants], now))
+            : Decision.Of(fitted, new RunStarted(s.Id, now));
     }
 
     /// <summary>
@@ -98,13 +114,16 @@ public static class RunDecisions
         var sensitivity = ordered.Select(x => x.Sensitivity).FirstOrDefault(x => x is not null);
         if (sensitivity is not null) hash.AppendData(Encoding.UTF8.GetBytes(string.Join(',', sensitivity.FirstOrder.Concat(sensitivity.Total).Select(v => v?.ToString("R", CultureInfo.InvariantCulture)))));
         var resultHash = Convert.ToHexStringLower(hash.GetHashAndReset());
-        return new RunCompleted(s.Id, sub.ModelId, sub.ModelVersion, sub.EngineVersion, sub.RequestHash, sub.Seed, sub.Solver, sub.Datasets, [.. s.Grants],
+        return new RunCompleted(s.Id, sub.ModelId, sub.ModelVersion, sub.EngineVersion, s.RequestHash, sub.Seed, sub.Solver, sub.Datasets, [.. s.Grants],
             sub.Shards, sub.Subjects, ordered.Sum(x => x.Statistics?.Failed ?? 0), summary, sensitivity, resultHash, now);
     }
 
-    /// <summary>A grant stopped permitting the run: suspend it (only a running run).</summary>
+    /// <summary>
+    /// A grant stopped permitting the run, or its cohort cannot be seeded for now: suspend it (a running run, or one
+    /// submitted and waiting for its seed; a suspended one keeps its first reason).
+    /// </summary>
     public static Decision Suspend(RunState s, string reason, string? dataset, DateTimeOffset now) =>
-        s.Status == RunStatus.Running ? Decision.Of(new RunSuspended(s.Id, reason, dataset, now)) : Decision.Nothing;
+        s.Exists && s.Status is RunStatus.Running or RunStatus.Submitted ? Decision.Of(new RunSuspended(s.Id, reason, dataset, now)) : Decision.Nothing;
 
     /// <summary>Every dataset is permitted again: resume (only a suspended run).</summary>
     public static Decision Resume(RunState s, string[] grants, DateTimeOffset now) =>

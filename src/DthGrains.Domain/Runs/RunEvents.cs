@@ -38,6 +38,13 @@ public sealed record RunSubmitted(
 public sealed record RunStarted(string Id, DateTimeOffset StartedAt);
 
 /// <summary>
+/// A seeded cohort's distributions, fitted at the data holder's silos after the submission was recorded: the run's
+/// request from here on is the submitted one with this seed (<see cref="RunState.Request"/>), and
+/// <see cref="RequestHash"/> is that request's canonical hash, the one its results point at.
+/// </summary>
+public sealed record CohortSeeded(string Id, CohortSeed Seed, string RequestHash, DateTimeOffset SeededAt);
+
+/// <summary>
 /// One shard's result: partial statistics (mergeable, binary-encoded), one summary row per subject (per output: min,
 /// mean, max, final; NaN where a solve failed) in <see cref="Rows"/> (binary-encoded), or the sensitivity indices. At
 /// most one per shard index. <see cref="Subjects"/> holds the rows as JSON numbers in shards recorded before the binary
@@ -94,6 +101,7 @@ public static class RunEventTypes
     {
         [typeof(RunSubmitted)] = "runs.run_submitted",
         [typeof(RunStarted)] = "runs.run_started",
+        [typeof(CohortSeeded)] = "runs.cohort_seeded",
         [typeof(ShardCompleted)] = "runs.shard_completed",
         [typeof(RunSuspended)] = "runs.run_suspended",
         [typeof(RunResumed)] = "runs.run_resumed",

@@ -24,6 +24,18 @@ public sealed record RunState(
 
     public bool IsTerminal => Status is RunStatus.Cancelled or RunStatus.Failed or RunStatus.Completed;
 
+    /// <summary>The fitted seed of a cohort seeded after its submission (<see cref="CohortSeeded"/>); null otherwise.</summary>
+    public CohortSeeded? Seeded { get; init; }
+
+    /// <summary>A seeded cohort whose distributions are not fitted yet: nothing runs until they are.</summary>
+    public bool AwaitsSeed => Exists && Seeded is null && Submitted!.Request.CohortFrom is { Parameters: null };
+
+    /// <summary>The run's request: the submitted one, with the fitted seed once there is one. Workers plan from it.</summary>
+    public RunRequest Request => Seeded is { } seeded ? Submitted!.Request with { CohortFrom = seeded.Seed } : Submitted!.Request;
+
+    /// <summary>The canonical hash of <see cref="Request"/>, the one the results point at.</summary>
+    public string RequestHash => Seeded?.RequestHash ?? Submitted!.RequestHash;
+
     public int ShardsTotal => Submitted?.Shards ?? 0;
 
     /// <summary>Shards not completed yet, in index order.</summary>
@@ -35,6 +47,7 @@ public sealed record RunState(
     {
         RunSubmitted e => s with { Exists = true, Submitted = e, Status = RunStatus.Submitted, Grants = [.. e.Grants], UpdatedAt = e.SubmittedAt },
         RunStarted e => s with { Status = RunStatus.Running, UpdatedAt = e.StartedAt },
+        CohortSeeded e => s with { Seeded = e, UpdatedAt = e.SeededAt },
         ShardCompleted e => s.Shards.ContainsKey(e.Shard) ? s : s with
         {
             Shards = s.Shards.Add(e.Shard, e),
@@ -51,5 +64,5 @@ public sealed record RunState(
     }) with { Version = s.Version + 1 };
 
     public RunView ToView() => new(Id, Submitted!.Owner, Submitted.Kind, Status, StatusReason, ShardsTotal, Shards.Count, Submitted.Subjects, SubjectsDone,
-        Submitted.RequestHash, Version, Submitted.SubmittedAt, UpdatedAt);
+        RequestHash, Version, Submitted.SubmittedAt, UpdatedAt);
 }

@@ -32,6 +32,10 @@ public static class RunEventJson
                 o["at"] = s.SubmittedAt; o["modelId"] = s.ModelId; o["modelVersion"] = s.ModelVersion; o["requestHash"] = s.RequestHash; o["kind"] = AccessPolicy.Kebab(s.Kind);
                 break;
             case RunStarted s: o["at"] = s.StartedAt; break;
+            case CohortSeeded s:
+                o["at"] = s.SeededAt; o["requestHash"] = s.RequestHash; o["dataset"] = s.Seed.Dataset; o["datasetVersion"] = s.Seed.DatasetVersion;
+                o["subjectsUsed"] = s.Seed.Subjects;
+                break;
             case ShardCompleted s: o["at"] = s.CompletedAt; o["shard"] = s.Shard; o["from"] = s.From; o["to"] = s.To; o["silo"] = s.Silo; o["elapsedMs"] = s.ElapsedMs; break;
             case RunSuspended s: o["at"] = s.SuspendedAt; o["reason"] = s.Reason; o["dataset"] = s.Dataset; break;
             case RunResumed s: o["at"] = s.ResumedAt; break;

@@ -43,6 +43,7 @@ public sealed class RunGrain(IDatasetAccessPolicy policy, IDocumentStore store, 
     private IGrainTimer? _supervisor;
     private DateTime _lastProgress;
     private TaskCompletionSource? _ended;
+    private Task? _seeding;
 
     private string Id => this.GetPrimaryKeyString();
 
@@ -52,7 +53,7 @@ public sealed class RunGrain(IDatasetAccessPolicy policy, IDocumentStore store, 
 
     protected override RunState Evolve(RunState state, object @event) => RunState.Evolve(state, @event);
 
-    private RunPlan Plan => _plan ??= RunPlanner.Plan(State.Submitted!.Request).Plan
+    private RunPlan Plan => _plan ??= RunPlanner.Plan(State.Request).Plan
         ?? throw new InvalidOperationException($"The stored request of run {Id} no longer plans.");
 
     public override async Task OnActivateAsync(CancellationToken cancellationToken)
@@ -106,17 +107,9 @@ public sealed class RunGrain(IDatasetAccessPolicy policy, IDocumentStore store, 
             if (decision.GrantId is { } grant) grants.Add(grant);
         }
 
-        // A seeded cohort: the distributions are fitted at the data and become part of the normalised request (and its
-        // hash), so every worker re-plans the same cohort from the request alone and never touches the data.
-        if (plan.Request.CohortFrom is { Parameters: null } wanted)
-        {
-            var seeded = await FitSeedAsync(datasets.Single(d => d.Id == wanted.Dataset), plan, context);
-            if (!seeded.IsSuccess) return seeded.Problem!;
-            (var withSeed, invalid) = RunPlanner.Plan(plan.Request with { CohortFrom = seeded.Value });
-            if (invalid is not null) return invalid;
-            plan = withSeed!;
-        }
-
+        // A seeded cohort is fitted at the data after the submission is recorded (it takes seconds, and the data holder's
+        // silos may be away): the run starts when its seed is recorded (StartSeeding), and nothing runs before.
+        var awaitsSeed = plan.Request.CohortFrom is { Parameters: null };
         var now = Clock.GetUtcNow();
         // The keep-alive reminder (a write to the reminder table) is registered while the submission is appended, not
         // after it: the 202 waits for both, so an accepted run always has it.
@@ -125,8 +118,8 @@ public sealed class RunGrain(IDatasetAccessPolicy policy, IDocumentStore store, 
         // numerics need not wait for. Nothing they compute counts before the submission is recorded (a result that comes
         // earlier waits for this turn to end; one for a run whose append was refused finds no run and is dropped), and a
         // refused append stops them at once. The cohort is re-planned by the workers from the normalised request alone.
-        _plan = plan;
-        var started = StartShardsAsync(plan);
+        _plan = awaitsSeed ? null : plan;
+        var started = awaitsSeed ? Task.CompletedTask : StartShardsAsync(plan);
         var submitted = plan;
         var recorded = false;
         try
@@ -142,21 +135,83 @@ public sealed class RunGrain(IDatasetAccessPolicy policy, IDocumentStore store, 
         }
         await keepAlive;
         StartSupervising(justDispatched: true);
+        if (awaitsSeed) StartSeeding();
         return Outcome<RunView>.Ok(State.ToView(), Version);
+    }
+
+    /// <summary>
+    /// Fits the cohort's seed at the data holder's silos, off this grain's turns (it takes seconds, during which the run
+    /// answers, is followed and can be cancelled), and hands the outcome back in a turn of its own
+    /// (<see cref="SeedFittedAsync"/>). At most one fit at a time; the supervisor starts another after a failure or a silo
+    /// loss. The subjects are read under the owner's grant and purpose, so the dataset's access log names the researcher.
+    /// </summary>
+    private void StartSeeding()
+    {
+        if (_seeding is { IsCompleted: false } || !State.AwaitsSeed || State.IsTerminal) return;
+        var submitted = State.Submitted!;
+        var dataset = submitted.Datasets.Single(d => d.Id == submitted.Request.CohortFrom!.Dataset);
+        var context = new CommandContext(State.Owner, $"run-{Id}", Purpose: submitted.Purpose);
+        var self = this.AsReference<IRunGrain>();
+        // Taken on this turn: off it, the grain's own GrainFactory refuses to serve (it belongs to the activation).
+        var grains = GrainFactory;
+        var id = Id;
+        _seeding = Task.Run(async () =>
+        {
+            try
+            {
+                await self.SeedFittedAsync(await FitSeedAsync(grains, dataset, submitted.ModelId, submitted.ModelVersion, context));
+            }
+            catch (Exception ex)
+            {
+                logger.LogError(ex, "Run {RunId}: the cohort seed from {Dataset} was not fitted; the supervisor tries again", id, dataset.Id);
+            }
+        });
+    }
+
+    public async Task SeedFittedAsync(Outcome<CohortSeed> fitted)
+    {
+        if (!State.Exists || State.IsTerminal || !State.AwaitsSeed) return;
+        var dataset = State.Submitted!.Request.CohortFrom!.Dataset;
+        var now = Clock.GetUtcNow();
+        if (fitted.Problem is { } problem)
+        {
+            // The data holder is away, or its grant does not permit the read now: wait (suspended, with the reason) and try
+            // again when it is back. Anything else (too few usable subjects, say) will not change by waiting.
+            await AppendAsync(SystemContext(), s => problem.Kind is ProblemKind.Unavailable or ProblemKind.Forbidden
+                ? RunDecisions.Suspend(s, problem.Detail, dataset, now)
+                : RunDecisions.Fail(s, $"The cohort could not be seeded from '{dataset}': {problem.Detail}", now));
+            if (State.IsTerminal) await StopAsync();
+            return;
+        }
+        var (seeded, invalid) = RunPlanner.Plan(State.Submitted.Request with { CohortFrom = fitted.Value });
+        if (invalid is not null)
+        {
+            await AppendAsync(SystemContext(), s => RunDecisions.Fail(s, $"The seeded cohort does not plan: {invalid.Detail}", now));
+            await StopAsync();
+            return;
+        }
+        var (_, refused) = await AppendAsync(SystemContext(), s => RunDecisions.Seed(s, fitted.Value!, seeded!, now));
+        if (refused is not null)
+        {
+            logger.LogWarning("Run {RunId}: the fitted seed was not recorded ({Detail}); the supervisor tries again", Id, refused.Detail);
+            return;
+        }
+        _plan = seeded;
+        await DispatchAsync();
     }
 
     /// <summary>
     /// Fits the seed on the dataset owner's silos under the run's purpose. With no live silo of that institution (or when its
     /// last one leaves during the call) the answer is 503: the data stay at home.
     /// </summary>
-    private async Task<Outcome<CohortSeed>> FitSeedAsync(RunDataset dataset, RunPlan plan, CommandContext context)
+    private async Task<Outcome<CohortSeed>> FitSeedAsync(IGrainFactory grains, RunDataset dataset, string modelId, string modelVersion, CommandContext context)
     {
         var noSilo = Problem.Unavailable($"Institution '{dataset.Institution}' has no live silo. Its data stay at home: the cohort cannot be seeded from '{dataset.Id}' until one of its silos is back.");
         if (silos.LiveSilosOf(dataset.Institution).Count == 0) return noSilo;
         try
         {
-            return await GrainFactory.GetGrain<ICohortSeedGrain>(DatasetKeys.For(dataset.Institution, dataset.Id))
-                .FitAsync(dataset.Version, plan.Model.Info.Id, plan.Model.Info.Version, context with { Purpose = plan.Request.Purpose, ExpectedVersion = null });
+            return await grains.GetGrain<ICohortSeedGrain>(DatasetKeys.For(dataset.Institution, dataset.Id))
+                .FitAsync(dataset.Version, modelId, modelVersion, context);
         }
         catch (Exception ex) when (ex is OrleansException or SiloUnavailableException or TimeoutException)
         {
@@ -479,6 +534,18 @@ public sealed class RunGrain(IDatasetAccessPolicy policy, IDocumentStore store, 
         if (!State.Exists || State.IsTerminal)
         {
             await StopAsync();
+            return;
+        }
+        if (State.AwaitsSeed)
+        {
+            // Suspended: try again only once the grant permits and the data holder has a live silo (a refused read would
+            // be recorded in the dataset's access log at every period).
+            if (State.Status == RunStatus.Suspended)
+            {
+                var holder = State.Submitted!.Datasets.Single(d => d.Id == State.Submitted.Request.CohortFrom!.Dataset).Institution;
+                if (silos.LiveSilosOf(holder).Count == 0 || !(await CheckGrantsAsync(record: false)).Permit) return;
+            }
+            StartSeeding();
             return;
         }
         if (State.Status == RunStatus.Suspended)

@@ -50,6 +50,7 @@ public sealed class RunProjection : IInlineProjection
                 d.SubmittedAt = s.SubmittedAt; d.UpdatedAt = s.SubmittedAt;
                 break;
             case RunStarted s: d.Status = RunStatus.Running; d.UpdatedAt = s.StartedAt; break;
+            case CohortSeeded s: d.Request = d.Request is { } submitted ? submitted with { CohortFrom = s.Seed } : null; d.RequestHash = s.RequestHash; d.UpdatedAt = s.SeededAt; break;
             case ShardCompleted s when !d.ShardsCompleted.Contains(s.Shard):
                 d.ShardsCompleted = [.. d.ShardsCompleted, s.Shard];
                 d.ShardsDone = d.ShardsCompleted.Length;

@@ -171,4 +171,73 @@ public sealed class CohortSeedTests
         var m = a.Average();
         return a.Sum(x => (x - m) * (x - m)) / (a.Length - 1);
     }
+
+    private static readonly DateTimeOffset At = new(2026, 12, 5, 10, 0, 0, TimeSpan.Zero);
+
+    private static readonly Actor Carla = new("carla", "Carla", "tum", [Roles.Researcher]);
+
+    private static RunPlan PlanOf(RunRequest r) => RunPlanner.Plan(r).Plan!;
+
+    private static RunState Fold(RunState s, Domain.Platform.Decision d)
+    {
+        d.Problem.Should().BeNull();
+        return d.Events.Aggregate(s, RunState.Evolve);
+    }
+
+    /// <summary>A cohort to be seeded, submitted: recorded, not started.</summary>
+    private static RunState AwaitingSeed()
+    {
+        var initial = RunState.Initial("r1");
+        var datasets = new[] { new RunDataset("charite-t1d-synthetic", "1.0.0", "charite") };
+        return Fold(initial, RunDecisions.Submit(initial, PlanOf(Cohort(new CohortSeed("charite-t1d-synthetic"))), Carla, datasets, ["grant-1"], At));
+    }
+
+    [Fact]
+    public void A_cohort_to_be_seeded_is_submitted_without_starting_and_starts_with_its_seed_whose_hash_its_results_carry()
+    {
+        var s = AwaitingSeed();
+        s.Status.Should().Be(RunStatus.Submitted);
+        s.AwaitsSeed.Should().BeTrue();
+        s.Request.CohortFrom!.Parameters.Should().BeNull();
+        var submittedHash = s.RequestHash;
+
+        var seeded = PlanOf(Cohort(Seed()));
+        s = Fold(s, RunDecisions.Seed(s, Seed(), seeded, At));
+        s.Status.Should().Be(RunStatus.Running);
+        s.AwaitsSeed.Should().BeFalse();
+        s.Request.CohortFrom.Should().Be(Seed());
+        s.RequestHash.Should().Be(seeded.RequestHash).And.NotBe(submittedHash);
+        s.Submitted!.RequestHash.Should().Be(submittedHash, "the submission stays as it was recorded");
+        RunDecisions.Seed(s, Seed(), seeded, At).Events.Should().BeEmpty("a run is seeded once");
+
+        // The seeded plan is the one the shards run: every shard of it, and the results point at the seeded request.
+        for (var i = 0; i < seeded.Shards; i++)
+        {
+            var output = RunPlanner.ExecuteShard(seeded, i);
+            var (from, to) = seeded.ShardRange(i);
+            s = Fold(s, RunDecisions.CompleteShard(s, new ShardCompleted("r1", i, from, to, output.Statistics, null, null, "test", 1, At, output.Rows), seeded));
+        }
+        s.Status.Should().Be(RunStatus.Completed);
+        s.Completed!.RequestHash.Should().Be(seeded.RequestHash);
+        s.ToView().RequestHash.Should().Be(seeded.RequestHash);
+    }
+
+    [Fact]
+    public void A_run_waiting_for_its_seed_suspends_with_the_reason_resumes_with_the_seed_and_ignores_a_seed_after_a_cancellation()
+    {
+        var s = Fold(AwaitingSeed(), RunDecisions.Suspend(AwaitingSeed(), "Institution 'charite' has no live silo.", "charite-t1d-synthetic", At));
+        s.Status.Should().Be(RunStatus.Suspended);
+        s.StatusReason.Should().Contain("no live silo");
+        s.AwaitsSeed.Should().BeTrue();
+
+        var resumed = RunDecisions.Seed(s, Seed(), PlanOf(Cohort(Seed())), At);
+        resumed.Events.Select(e => e.GetType()).Should().Equal(typeof(CohortSeeded), typeof(RunResumed));
+        s = Fold(s, resumed);
+        s.Status.Should().Be(RunStatus.Running);
+        s.Grants.Should().Equal("grant-1");
+
+        var cancelled = Fold(AwaitingSeed(), RunDecisions.Cancel(AwaitingSeed(), Carla, "not needed", At));
+        RunDecisions.Seed(cancelled, Seed(), PlanOf(Cohort(Seed())), At).Events.Should().BeEmpty();
+        RunDecisions.Suspend(cancelled, "away", null, At).Events.Should().BeEmpty();
+    }
 }

@@ -11,14 +11,17 @@ namespace DthGrains.Integration.Tests.Infrastructure;
 /// </summary>
 public sealed class OwnerAndGuest : IAsyncDisposable
 {
-    private OwnerAndGuest(TestHost owner, TestHost guest, HttpClient researcher)
+    private readonly (string ConnectionString, string ClusterId, string Key) _cluster;
+
+    private OwnerAndGuest(TestHost owner, TestHost guest, HttpClient researcher, (string, string, string) cluster)
     {
         Owner = owner;
         Guest = guest;
         Researcher = researcher;
+        _cluster = cluster;
     }
 
-    public TestHost Owner { get; }
+    public TestHost Owner { get; private set; }
 
     public TestHost Guest { get; }
 
@@ -43,7 +46,7 @@ public sealed class OwnerAndGuest : IAsyncDisposable
             await SeedReady(guest);
             var researcher = guest.ClientAs("researcher", "tum", $"carla-{Guid.NewGuid():N}"[..16]);
             await GrantAsync(guest, researcher);
-            return new OwnerAndGuest(owner, guest, researcher);
+            return new OwnerAndGuest(owner, guest, researcher, (connectionString, clusterId, key));
         }
         catch
         {
@@ -58,6 +61,13 @@ public sealed class OwnerAndGuest : IAsyncDisposable
     {
         await Owner.DisposeAsync();
         await OwnerSilosSeenAsync(Guest, 0, "Charité's silo to be gone");
+    }
+
+    /// <summary>Starts Charité's silo again (its data are where it left them) and waits until TUM's silo sees it live.</summary>
+    public async Task RestartOwnerAsync()
+    {
+        Owner = await TestHost.StartAsync("charite", connectionString: _cluster.ConnectionString, clusterId: _cluster.ClusterId, signingKeyPath: _cluster.Key);
+        await OwnerSilosSeenAsync(Guest, 1, "Charité's silo seen again from TUM's");
     }
 
     public async ValueTask DisposeAsync()

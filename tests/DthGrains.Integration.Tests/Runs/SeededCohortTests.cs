@@ -52,12 +52,18 @@ public sealed class SeededCohortTests(HostFixture fixture)
         run.GetProperty("request").GetProperty("datasets").EnumerateArray().Select(d => d.GetString()).Should().Equal(CharitéData);
         run.GetProperty("grants").EnumerateArray().Select(g => g.GetString()).Should().Equal(grantId);
 
-        // RunSubmitted records it; no pseudonym and no resource is in the run's stream.
+        // RunSubmitted records the request as submitted, CohortSeeded the seed fitted after it (with the seeded request's
+        // hash, the run's from then on); the run started only with its seed. No pseudonym and no resource is in the stream.
         var events = await Host.Services.GetRequiredService<EventLog>().ReadAsync(RunEventTypes.StreamOf(id));
+        events.Select(e => e.Data.GetType().Name).Should().StartWith([nameof(RunSubmitted), nameof(CohortSeeded), nameof(RunStarted)]);
         var submitted = events.Select(e => e.Data).OfType<RunSubmitted>().Single();
-        submitted.Request.CohortFrom!.Subjects.Should().Be(5);
-        submitted.Request.CohortFrom.Parameters.Should().HaveCount(6);
+        submitted.Request.CohortFrom!.Parameters.Should().BeNull();
         submitted.Datasets.Should().ContainSingle(d => d.Id == CharitéData && d.Version == "1.0.0" && d.Institution == "charite");
+        var seeded = events.Select(e => e.Data).OfType<CohortSeeded>().Single();
+        seeded.Seed.Subjects.Should().Be(5);
+        seeded.Seed.Parameters.Should().HaveCount(6);
+        seeded.RequestHash.Should().Be(run.GetProperty("requestHash").GetString()).And.NotBe(submitted.RequestHash);
+        events.Select(e => e.Data).OfType<RunCompleted>().Single().RequestHash.Should().Be(seeded.RequestHash);
         JsonSerializer.Serialize(events.Select(e => e.Data).ToList()).Should().NotContain("synth-0000").And.NotContain("resourceType");
 
         // The dataset's access log: the read at the data, with action simulate and the subjects' pseudonyms.
@@ -102,7 +108,7 @@ public sealed class SeededCohortTests(HostFixture fixture)
     }
 
     [Fact]
-    public async Task Wrong_seeds_are_400s_naming_the_field_and_too_few_usable_subjects_a_422()
+    public async Task Wrong_seeds_are_400s_naming_the_field_and_too_few_usable_subjects_fail_the_run_with_the_reason()
     {
         await SeedReady(Host);
         var carla = Host.ClientAs("researcher", "tum", "carla-seed-bad");
@@ -132,10 +138,9 @@ public sealed class SeededCohortTests(HostFixture fixture)
         (await steward.PostAsync($"/api/catalogue/resources/{tiny}/versions?version=1.0.0", AsFhir(Bundle("p1")))).EnsureSuccessStatusCode();
         (await steward.PostAsync($"/api/catalogue/resources/{tiny}/publish", null)).EnsureSuccessStatusCode();
         var own = Host.ClientAs("researcher", "charite", "carl-seed-own");
-        var tooFew = await own.PostAsync("/api/runs", Body(Without(Trial(tiny))));
-        var detail = await tooFew.Content.ReadAsStringAsync();
-        tooFew.StatusCode.Should().Be(HttpStatusCode.UnprocessableEntity, detail);
-        detail.Should().Contain($"at least {CohortSeeding.MinSubjects}");
+        var failed = await WaitForStatusAsync(own, await SubmitAsync(own, Without(Trial(tiny))), "failed");
+        failed.GetProperty("statusReason").GetString().Should().Contain($"at least {CohortSeeding.MinSubjects}");
+        failed.GetProperty("subjectsDone").GetInt64().Should().Be(0);
         (await AccessLog(tiny)).OfType<DataAccessed>().Should().ContainSingle(d => d.Actor == "carl-seed-own" && d.Action == "simulate", "the read at the data is recorded even when no seed results");
     }
 
