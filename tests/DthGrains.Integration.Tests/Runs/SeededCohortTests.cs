@@ -96,6 +96,30 @@ public sealed class SeededCohortTests(HostFixture fixture)
     }
 
     [Fact]
+    public async Task A_run_cancelled_while_its_seed_is_fitted_stays_cancelled_and_nothing_is_seeded_or_solved_after()
+    {
+        await SeedReady(Host);
+        var subject = $"carla-seed-cancel-{Guid.NewGuid():N}"[..26];
+        var carla = Host.ClientAs("researcher", "tum", subject);
+        await GrantAsync(Host, carla);
+
+        // Answered before the fit (which takes about a second here): the run is only submitted, and can be cancelled.
+        var id = await SubmitAsync(carla, Without(Trial(CharitéData)));
+        var cancelled = await carla.PostAsync($"/api/runs/{id}/cancel", Body(new { reason = "wrong dataset" }));
+        cancelled.StatusCode.Should().Be(HttpStatusCode.OK, await cancelled.Content.ReadAsStringAsync());
+
+        // The fit still ends at the data and is handed back; a cancelled run takes nothing from it. A second run of the same
+        // request, submitted after the cancellation, has its own fit of the same work: once it completed, the first fit
+        // (started earlier, on the same silo) has long been handed back.
+        var second = await WaitForStatusAsync(carla, await SubmitAsync(carla, Without(Trial(CharitéData))), "completed");
+        second.GetProperty("subjectsDone").GetInt64().Should().Be(100);
+        var events = await Host.Services.GetRequiredService<EventLog>().ReadAsync(RunEventTypes.StreamOf(id));
+        events.Select(e => e.Data.GetType().Name).Should().Equal(nameof(RunSubmitted), nameof(RunCancelled));
+        (await carla.GetFromJsonAsync<JsonElement>($"/api/runs/{id}")).GetProperty("status").GetString().Should().Be("cancelled");
+        (await AccessLog()).OfType<DataAccessed>().Count(a => a.Actor == subject).Should().Be(2, "each fit read the subjects once, the cancelled run's too");
+    }
+
+    [Fact]
     public async Task Without_a_grant_a_seeded_cohort_is_a_403_recorded_as_a_denial_and_nothing_is_read()
     {
         await SeedReady(Host);
