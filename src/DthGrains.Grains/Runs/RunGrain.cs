@@ -19,8 +19,8 @@ namespace DthGrains.Grains.Runs;
 /// <summary>
 /// One simulation run. Thin: folds its stream, decides with <see cref="RunDecisions"/>, appends. It hands shards to
 /// <see cref="RunWorkerGrain"/>s (at most <see cref="RunOptions.MaxShardsInFlight"/> at once), counts each shard once,
-/// asks the policy decision point at submission and at every shard boundary, and pushes durable events and progress to
-/// its followers. A timer supervises the workers (a shard lost with its silo is dispatched again); a reminder brings
+/// asks the policy decision point at submission and at every shard boundary, has a seeded cohort's seed fitted at the
+/// data after the submission is recorded, and pushes durable events and progress to its followers. A timer supervises the workers (a shard lost with its silo is dispatched again); a reminder brings
 /// an unfinished run back on a live silo.
 /// </summary>
 [PreferLocalPlacement]
