@@ -24,7 +24,7 @@ internal static class RunWatch
         using var http = new HttpClient { BaseAddress = new Uri(CliSettings.ResolveUrl(parse) + "/"), Timeout = Timeout.InfiniteTimeSpan };
         if (CliSettings.ResolveToken(parse) is { } token) http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", token);
 
-        async Task Stream(Action<long, long> progress)
+        async Task Stream(Action<long, long, string?> progress)
         {
             for (var attempt = 0; terminal is null && attempt < 20; attempt++)
             {
@@ -47,7 +47,8 @@ internal static class RunWatch
                             using var doc = JsonDocument.Parse(data);
                             var d = doc.RootElement;
                             if (frameId is { } fid) lastId = fid;
-                            progress(d.GetProperty("subjectsDone").GetInt64(), d.GetProperty("subjectsTotal").GetInt64());
+                            progress(d.GetProperty("subjectsDone").GetInt64(), d.GetProperty("subjectsTotal").GetInt64(),
+                                d.TryGetProperty("status", out var status) && status.ValueKind == JsonValueKind.String ? status.GetString() : null);
                             if (evt == "runs.shard_completed" && d.TryGetProperty("silo", out var silo)) silos[silo.GetString()!] = silos.GetValueOrDefault(silo.GetString()!) + 1;
                             if (evt is "runs.run_completed" or "runs.run_cancelled" or "runs.run_failed") terminal = evt;
                             if (evt == "runs.run_suspended" && !json) AnsiConsole.MarkupLineInterpolated($"[yellow]suspended:[/] {d.GetProperty("reason").GetString()}");
@@ -65,7 +66,7 @@ internal static class RunWatch
             }
         }
 
-        if (json) await Stream((_, _) => { });
+        if (json) await Stream((_, _, _) => { });
         else
         {
             var clock = Stopwatch.StartNew();
@@ -74,12 +75,18 @@ internal static class RunWatch
                 .StartAsync(async ctx =>
                 {
                     var task = ctx.AddTask($"{total:N0} subjects", maxValue: Math.Max(1, total));
-                    await Stream((done, all) =>
+                    await Stream((done, all, status) =>
                     {
                         task.MaxValue = Math.Max(1, all);
                         task.Value = Math.Max(task.Value, done);
                         var rate = done / Math.Max(clock.Elapsed.TotalSeconds, 1e-3);
-                        task.Description = $"{done:N0}/{all:N0} subjects · {rate:N0}/s";
+                        // Submitted and not started: a seeded cohort whose seed is being fitted at the data.
+                        task.Description = status?.ToLowerInvariant() switch
+                        {
+                            "submitted" => $"{all:N0} subjects · fitting the cohort seed at the data",
+                            "suspended" => $"{done:N0}/{all:N0} subjects · suspended",
+                            _ => $"{done:N0}/{all:N0} subjects · {rate:N0}/s",
+                        };
                     });
                 });
         }

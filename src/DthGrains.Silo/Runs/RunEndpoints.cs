@@ -34,7 +34,7 @@ public static class RunEndpoints
     {
         var group = app.MapGroup("/api").WithTags("Runs");
         group.MapPost("/runs", Submit).WithName("SubmitRun")
-            .WithSummary("Submit a run (single, scenario-set, sweep, monte-carlo, cohort-trial, sensitivity); the policy is checked for every dataset (action simulate). 202 with the run's URL")
+            .WithSummary("Submit a run (single, scenario-set, sweep, monte-carlo, cohort-trial, sensitivity); the policy is checked for every dataset (action simulate). 202 with the run's URL; a cohort seeded from a dataset stays 'submitted' until its seed is fitted at the data, then starts")
             .Accepts<RunRequest>("application/json").Produces<RunView>(202).ProducesProblem(400).ProducesProblem(403).ProducesProblem(409)
             .RequireAuthorization(IdentitySetup.Researchers);
         group.MapGet("/runs", List).WithName("ListRuns").WithSummary("Your runs (everyone's for auditors and platform admins), newest first")
