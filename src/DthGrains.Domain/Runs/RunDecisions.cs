@@ -34,14 +34,15 @@ public static class RunDecisions
     /// <summary>
     /// The cohort's seed was fitted at the data: record it with the seeded request's hash (<paramref name="seeded"/> is the
     /// plan of the submitted request with this seed), and start the run, or resume it when it was suspended waiting for
-    /// the data holder. Nothing for a run that is not waiting for its seed (ended, or seeded already).
+    /// the data holder or a grant (<paramref name="grants"/>: those permitting it now). Nothing for a run that is not
+    /// waiting for its seed (ended, or seeded already).
     /// </summary>
-    public static Decision Seed(RunState s, CohortSeed seed, RunPlan seeded, DateTimeOffset now)
+    public static Decision Seed(RunState s, CohortSeed seed, RunPlan seeded, string[] grants, DateTimeOffset now)
     {
         if (!s.AwaitsSeed || s.IsTerminal) return Decision.Nothing;
         var fitted = new CohortSeeded(s.Id, seed, seeded.RequestHash, now);
         return s.Status == RunStatus.Suspended
-            ? Decision.Of(fitted, new RunResumed(s.Id, [.. s.Grants], now))
+            ? Decision.Of(fitted, new RunResumed(s.Id, grants.Distinct().Order(StringComparer.Ordinal).ToArray(), now))
             : Decision.Of(fitted, new RunStarted(s.Id, now));
     }
 
@@ -120,10 +121,14 @@ public static class RunDecisions
 
     /// <summary>
     /// A grant stopped permitting the run, or its cohort cannot be seeded for now: suspend it (a running run, or one
-    /// submitted and waiting for its seed; a suspended one keeps its first reason).
+    /// submitted and waiting for its seed). A suspended run keeps its reason, except one waiting for its seed when what
+    /// holds it changes (its data holder's silo came back, but the grant no longer permits the read, say): the reason
+    /// it shows must be the one that holds it now.
     /// </summary>
     public static Decision Suspend(RunState s, string reason, string? dataset, DateTimeOffset now) =>
-        s.Exists && s.Status is RunStatus.Running or RunStatus.Submitted ? Decision.Of(new RunSuspended(s.Id, reason, dataset, now)) : Decision.Nothing;
+        s.Exists && (s.Status is RunStatus.Running or RunStatus.Submitted || (s.Status == RunStatus.Suspended && s.AwaitsSeed && s.StatusReason != reason))
+            ? Decision.Of(new RunSuspended(s.Id, reason, dataset, now))
+            : Decision.Nothing;
 
     /// <summary>Every dataset is permitted again: resume (only a suspended run).</summary>
     public static Decision Resume(RunState s, string[] grants, DateTimeOffset now) =>

@@ -149,7 +149,7 @@ public sealed class RunGrain(IDatasetAccessPolicy policy, IDocumentStore store, 
     {
         if (_seeding is { IsCompleted: false } || !State.AwaitsSeed || State.IsTerminal) return;
         var submitted = State.Submitted!;
-        var dataset = submitted.Datasets.Single(d => d.Id == submitted.Request.CohortFrom!.Dataset);
+        var dataset = SeedDataset();
         var context = new CommandContext(State.Owner, $"run-{Id}", Purpose: submitted.Purpose);
         var self = this.AsReference<IRunGrain>();
         // Taken on this turn: off it, the grain's own GrainFactory refuses to serve (it belongs to the activation).
@@ -167,6 +167,36 @@ public sealed class RunGrain(IDatasetAccessPolicy policy, IDocumentStore store, 
             }
         });
     }
+
+    /// <summary>
+    /// A run suspended while waiting for its seed tries again only once its data holder has a live silo and every grant
+    /// permits (a refused read would be recorded in the dataset's access log at every period). While it waits, the
+    /// suspension says what holds it now, and a grant found not permitting is recorded once as a refusal, as at a shard
+    /// boundary.
+    /// </summary>
+    private async Task<bool> SeedingPermittedAsync()
+    {
+        var dataset = SeedDataset();
+        if (silos.LiveSilosOf(dataset.Institution).Count == 0)
+        {
+            await AppendAsync(SystemContext(), s => RunDecisions.Suspend(s, NoLiveSilo(dataset), dataset.Id, Clock.GetUtcNow()));
+            return false;
+        }
+        var (permit, reason, refused, _) = await CheckGrantsAsync(record: false);
+        if (permit) return true;
+        if (reason != State.StatusReason)
+        {
+            var blocked = State.Submitted!.Datasets.Single(d => d.Id == refused);
+            await RecordDenialAsync(blocked, State.Owner, State.Submitted.Purpose, reason!, SystemContext());
+            await AppendAsync(SystemContext(), s => RunDecisions.Suspend(s, reason!, refused, Clock.GetUtcNow()));
+        }
+        return false;
+    }
+
+    private RunDataset SeedDataset() => State.Submitted!.Datasets.Single(d => d.Id == State.Submitted.Request.CohortFrom!.Dataset);
+
+    private static string NoLiveSilo(RunDataset dataset) =>
+        $"Institution '{dataset.Institution}' has no live silo. Its data stay at home: the cohort cannot be seeded from '{dataset.Id}' until one of its silos is back.";
 
     public async Task SeedFittedAsync(Outcome<CohortSeed> fitted)
     {
@@ -190,7 +220,9 @@ public sealed class RunGrain(IDatasetAccessPolicy policy, IDocumentStore store, 
             await StopAsync();
             return;
         }
-        var (_, refused) = await AppendAsync(SystemContext(), s => RunDecisions.Seed(s, fitted.Value!, seeded!, now));
+        // A run suspended while it waited resumes under the grants that permit it now (a renewed one, say).
+        var grants = State.Status == RunStatus.Suspended ? (await CheckGrantsAsync(record: false)).Grants : [];
+        var (_, refused) = await AppendAsync(SystemContext(), s => RunDecisions.Seed(s, fitted.Value!, seeded!, grants, now));
         if (refused is not null)
         {
             logger.LogWarning("Run {RunId}: the fitted seed was not recorded ({Detail}); the supervisor tries again", Id, refused.Detail);
@@ -206,7 +238,7 @@ public sealed class RunGrain(IDatasetAccessPolicy policy, IDocumentStore store, 
     /// </summary>
     private async Task<Outcome<CohortSeed>> FitSeedAsync(IGrainFactory grains, RunDataset dataset, string modelId, string modelVersion, CommandContext context)
     {
-        var noSilo = Problem.Unavailable($"Institution '{dataset.Institution}' has no live silo. Its data stay at home: the cohort cannot be seeded from '{dataset.Id}' until one of its silos is back.");
+        var noSilo = Problem.Unavailable(NoLiveSilo(dataset));
         if (silos.LiveSilosOf(dataset.Institution).Count == 0) return noSilo;
         try
         {
@@ -538,13 +570,7 @@ public sealed class RunGrain(IDatasetAccessPolicy policy, IDocumentStore store, 
         }
         if (State.AwaitsSeed)
         {
-            // Suspended: try again only once the grant permits and the data holder has a live silo (a refused read would
-            // be recorded in the dataset's access log at every period).
-            if (State.Status == RunStatus.Suspended)
-            {
-                var holder = State.Submitted!.Datasets.Single(d => d.Id == State.Submitted.Request.CohortFrom!.Dataset).Institution;
-                if (silos.LiveSilosOf(holder).Count == 0 || !(await CheckGrantsAsync(record: false)).Permit) return;
-            }
+            if (State.Status == RunStatus.Suspended && !await SeedingPermittedAsync()) return;
             StartSeeding();
             return;
         }

@@ -202,13 +202,13 @@ public sealed class CohortSeedTests
         var submittedHash = s.RequestHash;
 
         var seeded = PlanOf(Cohort(Seed()));
-        s = Fold(s, RunDecisions.Seed(s, Seed(), seeded, At));
+        s = Fold(s, RunDecisions.Seed(s, Seed(), seeded, [], At));
         s.Status.Should().Be(RunStatus.Running);
         s.AwaitsSeed.Should().BeFalse();
         s.Request.CohortFrom.Should().Be(Seed());
         s.RequestHash.Should().Be(seeded.RequestHash).And.NotBe(submittedHash);
         s.Submitted!.RequestHash.Should().Be(submittedHash, "the submission stays as it was recorded");
-        RunDecisions.Seed(s, Seed(), seeded, At).Events.Should().BeEmpty("a run is seeded once");
+        RunDecisions.Seed(s, Seed(), seeded, [], At).Events.Should().BeEmpty("a run is seeded once");
 
         // The seeded plan is the one the shards run: every shard of it, and the results point at the seeded request.
         for (var i = 0; i < seeded.Shards; i++)
@@ -229,15 +229,18 @@ public sealed class CohortSeedTests
         s.Status.Should().Be(RunStatus.Suspended);
         s.StatusReason.Should().Contain("no live silo");
         s.AwaitsSeed.Should().BeTrue();
+        RunDecisions.Suspend(s, "Institution 'charite' has no live silo.", "charite-t1d-synthetic", At).Events.Should().BeEmpty("the same reason is not repeated");
+        s = Fold(s, RunDecisions.Suspend(s, "Grant grant-1 was revoked.", "charite-t1d-synthetic", At));
+        s.StatusReason.Should().Be("Grant grant-1 was revoked.", "what holds the run now");
 
-        var resumed = RunDecisions.Seed(s, Seed(), PlanOf(Cohort(Seed())), At);
+        var resumed = RunDecisions.Seed(s, Seed(), PlanOf(Cohort(Seed())), ["grant-2", "grant-1"], At);
         resumed.Events.Select(e => e.GetType()).Should().Equal(typeof(CohortSeeded), typeof(RunResumed));
         s = Fold(s, resumed);
         s.Status.Should().Be(RunStatus.Running);
-        s.Grants.Should().Equal("grant-1");
+        s.Grants.Should().BeEquivalentTo(["grant-1", "grant-2"], "the grants permitting the run when it resumed join the first");
 
         var cancelled = Fold(AwaitingSeed(), RunDecisions.Cancel(AwaitingSeed(), Carla, "not needed", At));
-        RunDecisions.Seed(cancelled, Seed(), PlanOf(Cohort(Seed())), At).Events.Should().BeEmpty();
+        RunDecisions.Seed(cancelled, Seed(), PlanOf(Cohort(Seed())), [], At).Events.Should().BeEmpty();
         RunDecisions.Suspend(cancelled, "away", null, At).Events.Should().BeEmpty();
     }
 }

@@ -13,11 +13,13 @@ public sealed class OwnerAndGuest : IAsyncDisposable
 {
     private readonly (string ConnectionString, string ClusterId, string Key) _cluster;
 
-    private OwnerAndGuest(TestHost owner, TestHost guest, HttpClient researcher, (string, string, string) cluster)
+    private OwnerAndGuest(TestHost owner, TestHost guest, HttpClient researcher, string subject, string grantRequest, (string, string, string) cluster)
     {
         Owner = owner;
         Guest = guest;
         Researcher = researcher;
+        ResearcherSubject = subject;
+        GrantRequest = grantRequest;
         _cluster = cluster;
     }
 
@@ -27,6 +29,11 @@ public sealed class OwnerAndGuest : IAsyncDisposable
 
     /// <summary>A researcher of TUM with the grant, calling TUM's silo.</summary>
     public HttpClient Researcher { get; }
+
+    public string ResearcherSubject { get; }
+
+    /// <summary>The access request whose approval gave the researcher the grant.</summary>
+    public string GrantRequest { get; }
 
     public SiloAddress OwnerSilo => Owner.Services.GetRequiredService<ILocalSiloDetails>().SiloAddress;
 
@@ -44,9 +51,10 @@ public sealed class OwnerAndGuest : IAsyncDisposable
             guest = await TestHost.StartAsync("tum", connectionString: connectionString, clusterId: clusterId, alsoHosts: [], signingKeyPath: key);
             await OwnerSilosSeenAsync(guest, 1, "Charité's silo seen from TUM's");
             await SeedReady(guest);
-            var researcher = guest.ClientAs("researcher", "tum", $"carla-{Guid.NewGuid():N}"[..16]);
-            await GrantAsync(guest, researcher);
-            return new OwnerAndGuest(owner, guest, researcher, (connectionString, clusterId, key));
+            var subject = $"carla-{Guid.NewGuid():N}"[..16];
+            var researcher = guest.ClientAs("researcher", "tum", subject);
+            var (request, _) = await GrantAsync(guest, researcher);
+            return new OwnerAndGuest(owner, guest, researcher, subject, request, (connectionString, clusterId, key));
         }
         catch
         {

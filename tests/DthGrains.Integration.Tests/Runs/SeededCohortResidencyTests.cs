@@ -1,5 +1,8 @@
+using System.Net.Http.Json;
+using System.Text.Json;
 using DthGrains.Contracts.Catalogue;
 using DthGrains.Contracts.Runs;
+using DthGrains.Domain.Catalogue;
 using DthGrains.Integration.Tests.Infrastructure;
 using static DthGrains.Integration.Tests.Governance.GovernanceTestData;
 using static DthGrains.Integration.Tests.Runs.RunTestData;
@@ -8,8 +11,8 @@ using static DthGrains.Integration.Tests.Twins.TwinTestData;
 namespace DthGrains.Integration.Tests.Runs;
 
 /// <summary>
-/// A cohort seed is fitted on the data owner's silo, never where the run is submitted; without that silo the run waits,
-/// suspended with the reason, and is seeded and completed once the silo is back.
+/// A cohort seed is fitted on the data owner's silo, never where the run is submitted; without that silo, or without a
+/// grant that permits the read, the run waits, suspended with what holds it, and is seeded and completed once both are back.
 /// </summary>
 [Collection(PostgresCollection.Name)]
 public sealed class SeededCohortResidencyTests
@@ -21,7 +24,7 @@ public sealed class SeededCohortResidencyTests
     };
 
     [Fact]
-    public async Task A_seed_requested_at_another_institution_is_fitted_on_the_owner_silo_and_waits_for_it_when_it_is_away()
+    public async Task A_seed_requested_at_another_institution_is_fitted_on_the_owner_silo_and_waits_for_it_and_for_a_grant_when_they_are_away()
     {
         await using var pair = await OwnerAndGuest.StartAsync("seed-residency");
         var carla = pair.Researcher;
@@ -40,13 +43,27 @@ public sealed class SeededCohortResidencyTests
         waiting.GetProperty("statusReason").GetString().Should().Contain("no live silo");
         waiting.GetProperty("subjectsDone").GetInt64().Should().Be(0);
 
-        // Charité is back: the supervisor fits the seed there, and the run completes with the first run's results.
+        // Meanwhile the grant is revoked. Charité comes back, but the read is not permitted: the run says so now, the refusal
+        // is recorded once, and nothing is read.
+        var steward = pair.Guest.ClientAs("steward", "charite", subject: "alice-steward");
+        var grant = await steward.GetAsync($"/api/access/requests/{pair.GrantRequest}");
+        (await steward.SendAsync(WithIfMatch(HttpMethod.Post, $"/api/access/requests/{pair.GrantRequest}/revoke", new { reason = "Consent withdrawn." }, grant.Headers.ETag!.Tag)))
+            .EnsureSuccessStatusCode();
         await pair.RestartOwnerAsync();
+        var held = await Eventually.Until(() => carla.GetFromJsonAsync<JsonElement>($"/api/runs/{id}"),
+            r => r.GetProperty("statusReason").GetString()!.Contains("revoked"), TimeSpan.FromSeconds(60), "the suspension to name the revoked grant");
+        held.GetProperty("status").GetString().Should().Be("suspended");
+        var log = await pair.Guest.AccessLogAsync("charite", CharitéData);
+        log.OfType<AccessDenied>().Where(d => d.Actor == pair.ResearcherSubject && d.Reason.Contains(id)).Should().ContainSingle();
+        log.OfType<DataAccessed>().Count(a => a.Actor == pair.ResearcherSubject).Should().Be(1, "only the first run's fit read the subjects");
+
+        // A new grant: the supervisor fits the seed at Charité, and the run completes with the first run's results.
+        var (_, renewed) = await GrantAsync(pair.Guest, carla);
         var resumed = await WaitForStatusAsync(carla, id, "completed");
         resumed.GetProperty("requestHash").GetString().Should().Be(first.GetProperty("requestHash").GetString());
         resumed.GetProperty("resultHash").GetString().Should().Be(first.GetProperty("resultHash").GetString());
-        var types = (await ReadEventsAsync(carla, id)).Select(e => e.Event).ToList();
-        types.Should().ContainInOrder("runs.run_submitted", "runs.run_suspended", "runs.cohort_seeded", "runs.run_resumed", "runs.run_completed");
-        types.Should().NotContain("runs.run_started");
+        (await carla.GetFromJsonAsync<JsonElement>($"/api/runs/{id}")).GetProperty("grants").EnumerateArray().Select(g => g.GetString()).Should().Contain(renewed);
+        var types = (await ReadEventsAsync(carla, id)).Where(e => e.Id is not null).Select(e => e.Event).Where(e => e != "runs.shard_completed").ToList();
+        types.Should().Equal("runs.run_submitted", "runs.run_suspended", "runs.run_suspended", "runs.cohort_seeded", "runs.run_resumed", "runs.run_completed");
     }
 }
