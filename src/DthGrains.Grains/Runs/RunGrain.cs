@@ -20,8 +20,8 @@ namespace DthGrains.Grains.Runs;
 /// One simulation run. Thin: folds its stream, decides with <see cref="RunDecisions"/>, appends. It hands shards to
 /// <see cref="RunWorkerGrain"/>s (at most <see cref="RunOptions.MaxShardsInFlight"/> at once), counts each shard once,
 /// asks the policy decision point at submission and at every shard boundary, has a seeded cohort's seed fitted at the
-/// data after the submission is recorded, and pushes durable events and progress to its followers. A timer supervises the workers (a shard lost with its silo is dispatched again); a reminder brings
-/// an unfinished run back on a live silo.
+/// data after the submission is recorded, and pushes durable events and progress to its followers. A timer supervises
+/// the workers (a shard lost with its silo is dispatched again); a reminder brings an unfinished run back on a live silo.
 /// </summary>
 [PreferLocalPlacement]
 public sealed class RunGrain(IDatasetAccessPolicy policy, IDocumentStore store, IOptions<RunOptions> options, ILogger<RunGrain> logger, InstitutionSilos silos)
