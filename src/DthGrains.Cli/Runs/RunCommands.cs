@@ -222,24 +222,46 @@ public static class RunCommands
     }
 
     /// <summary>Percentile bands at the last time point, per output.</summary>
-    private static void PrintBands(JsonElement s)
+    private static void PrintBands(JsonElement s) => AnsiConsole.Write(BandsTable(s, AnsiConsole.Profile.Width));
+
+    /// <summary>
+    /// The bands table for a console <paramref name="width"/> characters wide: every percentile when they fit, otherwise
+    /// the outer two and the median (the band and its middle), with a caption naming where the others are, instead of
+    /// digits wrapped onto a second line.
+    /// </summary>
+    public static Table BandsTable(JsonElement s, int width)
     {
         var times = s.GetProperty("times").EnumerateArray().Select(t => t.GetDouble()).ToArray();
         var outputs = s.GetProperty("outputs").EnumerateArray().Select(o => o.GetString()!).ToArray();
         var units = s.GetProperty("units").EnumerateArray().Select(o => o.GetString()!).ToArray();
         var percentiles = s.GetProperty("percentiles").EnumerateArray().Select(p => p.GetDouble()).ToArray();
-        var table = new Table().Border(TableBorder.Rounded).Title($"{s.GetProperty("individuals")} subjects ({s.GetProperty("failed")} failed) · at t = {times[^1].ToString("G6", CultureInfo.InvariantCulture)}")
-            .AddColumn("output").AddColumn("unit").AddColumn("mean").AddColumn("sd");
-        foreach (var p in percentiles) table.AddColumn("p" + p.ToString(CultureInfo.InvariantCulture));
-        for (var y = 0; y < outputs.Length; y++)
+        var headers = new[] { "output", "unit", "mean", "sd" }.Concat(percentiles.Select(p => "p" + p.ToString(CultureInfo.InvariantCulture))).ToArray();
+        var rows = Enumerable.Range(0, outputs.Length).Select(y =>
         {
             var k = y * times.Length + times.Length - 1;
-            var cells = new List<string> { outputs[y], Markup.Escape(units[y]), Num(s.GetProperty("mean")[k]), Num(s.GetProperty("standardDeviation")[k]) };
-            cells.AddRange(percentiles.Select((_, q) => Num(s.GetProperty("bands")[k * percentiles.Length + q])));
-            table.AddRow(cells.ToArray());
+            return new[] { outputs[y], units[y], Num(s.GetProperty("mean")[k]), Num(s.GetProperty("standardDeviation")[k]) }
+                .Concat(percentiles.Select((_, q) => Num(s.GetProperty("bands")[k * percentiles.Length + q]))).ToArray();
+        }).ToList();
+
+        var shown = Enumerable.Range(0, headers.Length).ToList();
+        var narrow = percentiles.Length > 3 && WidthOf(headers, rows, shown) > width;
+        if (narrow)
+        {
+            var median = Array.IndexOf(percentiles, percentiles.MinBy(p => Math.Abs(p - 50)));
+            shown = [0, 1, 2, 3, 4, 4 + median, 4 + percentiles.Length - 1];
         }
-        AnsiConsole.Write(table);
+        var table = new Table().Border(TableBorder.Rounded)
+            .Title($"{s.GetProperty("individuals")} subjects ({s.GetProperty("failed")} failed) · at t = {times[^1].ToString("G6", CultureInfo.InvariantCulture)}");
+        foreach (var c in shown) table.AddColumn(headers[c]);
+        foreach (var row in rows) table.AddRow(shown.Select(c => Markup.Escape(row[c])).ToArray());
+        if (narrow)
+            table.Caption($"{string.Join(", ", headers.Skip(4).Where((_, i) => !shown.Contains(4 + i)))}: in a wider terminal, or in dth run show --json");
+        return table;
     }
+
+    /// <summary>Characters a rounded table of these columns takes: each column's widest cell plus its padding, and the borders.</summary>
+    private static int WidthOf(string[] headers, List<string[]> rows, List<int> columns) =>
+        columns.Sum(c => Math.Max(headers[c].Length, rows.Count == 0 ? 0 : rows.Max(r => r[c].Length)) + 2) + columns.Count + 1;
 
     private static string Num(JsonElement v) => v.ValueKind == JsonValueKind.Number ? Compact(v.GetDouble()) : "-";
 
