@@ -1,5 +1,6 @@
 using Marten;
 using Microsoft.Extensions.Hosting;
+using DthGrains.Grains.Platform;
 using Npgsql;
 
 namespace DthGrains.Grains.Catalogue;
@@ -24,6 +25,11 @@ public sealed class CatalogueSearchIndex(IDocumentStore store) : IHostedService
     {
         await using var connection = store.Storage.Database.CreateConnection();
         await connection.OpenAsync(cancellationToken);
+        // Already there (a restart, another silo): no CREATE, which would take a share lock on the table even to do nothing.
+        await using (var exists = new NpgsqlCommand($"select to_regclass('{EventStoreSetup.SchemaName}.{Name}') is not null", connection))
+        {
+            if (await exists.ExecuteScalarAsync(cancellationToken) is true) return;
+        }
         await using var tx = await connection.BeginTransactionAsync(cancellationToken);
         await using (var lockCommand = new NpgsqlCommand($"select pg_advisory_xact_lock({CreationLock})", connection, tx))
             await lockCommand.ExecuteNonQueryAsync(cancellationToken);
