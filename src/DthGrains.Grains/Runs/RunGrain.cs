@@ -234,7 +234,8 @@ public sealed class RunGrain(IDatasetAccessPolicy policy, IDocumentStore store, 
 
     /// <summary>
     /// Fits the seed on the dataset owner's silos under the run's purpose. With no live silo of that institution (or when its
-    /// last one leaves during the call) the answer is 503: the data stay at home.
+    /// last one leaves during the call) the answer is 503: the data stay at home; so is a fit that outlasts the call
+    /// timeout, with its own reason (the holder is there, but busy), since a later try may well succeed.
     /// </summary>
     private async Task<Outcome<CohortSeed>> FitSeedAsync(IGrainFactory grains, RunDataset dataset, string modelId, string modelVersion, CommandContext context)
     {
@@ -245,7 +246,11 @@ public sealed class RunGrain(IDatasetAccessPolicy policy, IDocumentStore store, 
             return await grains.GetGrain<ICohortSeedGrain>(DatasetKeys.For(dataset.Institution, dataset.Id))
                 .FitAsync(dataset.Version, modelId, modelVersion, context);
         }
-        catch (Exception ex) when (ex is OrleansException or SiloUnavailableException or TimeoutException)
+        catch (TimeoutException)
+        {
+            return Problem.Unavailable($"The cohort seed from '{dataset.Id}' was not fitted within the call timeout at the silos of '{dataset.Institution}'; it is tried again.");
+        }
+        catch (Exception ex) when (ex is OrleansException or SiloUnavailableException)
         {
             return noSilo;
         }
