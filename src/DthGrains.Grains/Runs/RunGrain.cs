@@ -206,9 +206,11 @@ public sealed class RunGrain(IDatasetAccessPolicy policy, IDocumentStore store, 
         if (fitted.Problem is { } problem)
         {
             // The data holder is away, or its grant does not permit the read now: wait (suspended, with the reason) and try
-            // again when it is back. Anything else (too few usable subjects, say) will not change by waiting.
+            // again when it is back. Anything else (too few usable subjects, say) will not change by waiting. A refused read
+            // was recorded at the data already; the reason is the policy's own, so the supervisor does not record it again.
+            var reason = problem.Kind == ProblemKind.Forbidden && await CheckGrantsAsync(record: false) is { Permit: false, Reason: { } policy } ? policy : problem.Detail;
             await AppendAsync(SystemContext(), s => problem.Kind is ProblemKind.Unavailable or ProblemKind.Forbidden
-                ? RunDecisions.Suspend(s, problem.Detail, dataset, now)
+                ? RunDecisions.Suspend(s, reason, dataset, now)
                 : RunDecisions.Fail(s, $"The cohort could not be seeded from '{dataset}': {problem.Detail}", now));
             if (State.IsTerminal) await StopAsync();
             return;
