@@ -210,7 +210,8 @@ public static class RunCommands
             Row("cohort seed", $"{Text(cf, "dataset")}@{Text(cf, "datasetVersion")}, {cf.GetProperty("subjects")} subjects: "
                 + string.Join(", ", sp.EnumerateArray().Select(p => FormattableString.Invariant($"{Text(p, "parameter")} {p.GetProperty("median").GetDouble():G4} (CV {p.GetProperty("cv").GetDouble():P0})"))));
         AnsiConsole.Write(grid);
-        if (run.TryGetProperty("summary", out var summary) && summary.ValueKind == JsonValueKind.Object) PrintBands(summary);
+        if (run.TryGetProperty("summary", out var summary) && summary.ValueKind == JsonValueKind.Object)
+            AnsiConsole.Write(BandsTable(summary, AnsiConsole.Profile.Width, TimeUnitOf(Text(run, "modelId"), Text(run, "modelVersion"))));
         if (run.TryGetProperty("sensitivity", out var sens) && sens.ValueKind == JsonValueKind.Object)
         {
             var table = new Table().Border(TableBorder.Rounded).Title($"Sobol indices of mean {Text(sens, "output")}").AddColumns("input", "first order", "total");
@@ -221,15 +222,25 @@ public static class RunCommands
         }
     }
 
-    /// <summary>Percentile bands at the last time point, per output.</summary>
-    private static void PrintBands(JsonElement s) => AnsiConsole.Write(BandsTable(s, AnsiConsole.Profile.Width));
+    /// <summary>The model's time unit, when this CLI knows the model at that version (a server may run models it does not).</summary>
+    private static string? TimeUnitOf(string modelId, string modelVersion)
+    {
+        try
+        {
+            return DthGrains.Simulation.Models.ModelLibrary.Get(modelId, modelVersion).Info.TimeUnit.Symbol;
+        }
+        catch (ArgumentException)
+        {
+            return null;
+        }
+    }
 
     /// <summary>
     /// The bands table for a console <paramref name="width"/> characters wide: every percentile when they fit, otherwise
     /// the outer two and the median (the band and its middle), with a caption naming where the others are, instead of
     /// digits wrapped onto a second line.
     /// </summary>
-    public static Table BandsTable(JsonElement s, int width)
+    public static Table BandsTable(JsonElement s, int width, string? timeUnit = null)
     {
         var times = s.GetProperty("times").EnumerateArray().Select(t => t.GetDouble()).ToArray();
         var outputs = s.GetProperty("outputs").EnumerateArray().Select(o => o.GetString()!).ToArray();
@@ -251,7 +262,7 @@ public static class RunCommands
             shown = [0, 1, 2, 3, 4, 4 + median, 4 + percentiles.Length - 1];
         }
         var table = new Table().Border(TableBorder.Rounded)
-            .Title($"{s.GetProperty("individuals")} subjects ({s.GetProperty("failed")} failed) · at t = {times[^1].ToString("G6", CultureInfo.InvariantCulture)}");
+            .Title($"{s.GetProperty("individuals")} subjects ({s.GetProperty("failed")} failed) · at t = {times[^1].ToString("G6", CultureInfo.InvariantCulture)}{(timeUnit is null ? "" : " " + Markup.Escape(timeUnit))}");
         foreach (var c in shown) table.AddColumn(headers[c]);
         foreach (var row in rows) table.AddRow(shown.Select(c => Markup.Escape(row[c])).ToArray());
         if (narrow)

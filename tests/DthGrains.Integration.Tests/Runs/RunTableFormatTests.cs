@@ -55,8 +55,9 @@ public sealed class RunTableFormatTests
     [Fact]
     public void In_80_columns_the_table_keeps_the_band_and_the_median_on_one_line_per_output_and_names_what_it_left_out()
     {
-        var lines = Render(RunCommands.BandsTable(Summary(), 80), 80);
+        var lines = Render(RunCommands.BandsTable(Summary(), 80, "min"), 80);
         lines.Should().OnlyContain(l => l.Length <= 80);
+        lines.Should().Contain(l => l.Contains("5000 subjects (0 failed) · at t = 540 min"));
         var header = lines.Single(l => l.Contains("output"));
         header.Should().Contain("p5").And.Contain("p50").And.Contain("p95").And.NotContain("p25");
         // One line per output between the header's rule and the bottom border: nothing wrapped.
