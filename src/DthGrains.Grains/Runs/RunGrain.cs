@@ -186,9 +186,8 @@ public sealed class RunGrain(IDatasetAccessPolicy policy, IDocumentStore store, 
         if (permit) return true;
         if (reason != State.StatusReason)
         {
-            var blocked = State.Submitted!.Datasets.Single(d => d.Id == refused);
-            await RecordDenialAsync(blocked, State.Owner, State.Submitted.Purpose, reason!, SystemContext());
-            await AppendAsync(SystemContext(), s => RunDecisions.Suspend(s, reason!, refused, Clock.GetUtcNow()));
+            await RecordDenialAsync(refused!, State.Owner, State.Submitted!.Purpose, reason!, SystemContext());
+            await AppendAsync(SystemContext(), s => RunDecisions.Suspend(s, reason!, refused!.Id, Clock.GetUtcNow()));
         }
         return false;
     }
@@ -201,7 +200,7 @@ public sealed class RunGrain(IDatasetAccessPolicy policy, IDocumentStore store, 
     public async Task SeedFittedAsync(Outcome<CohortSeed> fitted)
     {
         if (!State.Exists || State.IsTerminal || !State.AwaitsSeed) return;
-        var dataset = State.Submitted!.Request.CohortFrom!.Dataset;
+        var dataset = SeedDataset().Id;
         var now = Clock.GetUtcNow();
         if (fitted.Problem is { } problem)
         {
@@ -215,7 +214,7 @@ public sealed class RunGrain(IDatasetAccessPolicy policy, IDocumentStore store, 
             if (State.IsTerminal) await StopAsync();
             return;
         }
-        var (seeded, invalid) = RunPlanner.Plan(State.Submitted.Request with { CohortFrom = fitted.Value });
+        var (seeded, invalid) = RunPlanner.Plan(State.Submitted!.Request with { CohortFrom = fitted.Value });
         if (invalid is not null)
         {
             await AppendAsync(SystemContext(), s => RunDecisions.Fail(s, $"The seeded cohort does not plan: {invalid.Detail}", now));
@@ -609,9 +608,9 @@ public sealed class RunGrain(IDatasetAccessPolicy policy, IDocumentStore store, 
     /// <summary>At a shard boundary: every dataset must still be permitted; otherwise the run is suspended with the reason, and the refusal recorded.</summary>
     private async Task<bool> StillPermittedAsync()
     {
-        var (permit, reason, dataset, _) = await CheckGrantsAsync(record: true);
+        var (permit, reason, refused, _) = await CheckGrantsAsync(record: true);
         if (permit) return true;
-        await AppendAsync(SystemContext(), s => RunDecisions.Suspend(s, reason!, dataset, Clock.GetUtcNow()));
+        await AppendAsync(SystemContext(), s => RunDecisions.Suspend(s, reason!, refused!.Id, Clock.GetUtcNow()));
         // Shards in flight stop at their next chunk and are not counted; they run again after a resumption.
         foreach (var shard in _dispatched) Worker(shard).CancelAsync().Ignore();
         _dispatched.Clear();
@@ -619,7 +618,7 @@ public sealed class RunGrain(IDatasetAccessPolicy policy, IDocumentStore store, 
         return false;
     }
 
-    private async Task<(bool Permit, string? Reason, string? Dataset, string[] Grants)> CheckGrantsAsync(bool record)
+    private async Task<(bool Permit, string? Reason, RunDataset? Refused, string[] Grants)> CheckGrantsAsync(bool record)
     {
         var grants = new List<string>();
         foreach (var dataset in State.Submitted!.Datasets)
@@ -628,7 +627,7 @@ public sealed class RunGrain(IDatasetAccessPolicy policy, IDocumentStore store, 
             if (!decision.Permit)
             {
                 if (record) await RecordDenialAsync(dataset, State.Owner, State.Submitted.Purpose, decision.Reason, SystemContext());
-                return (false, decision.Reason, dataset.Id, []);
+                return (false, decision.Reason, dataset, []);
             }
             if (decision.GrantId is { } g) grants.Add(g);
         }

@@ -48,8 +48,8 @@ public sealed class LocalScenarioRunner : IScenarioRunner
 /// Runs a twin's scenario as a <c>single</c> run of the simulation platform: the model version, the personalised
 /// parameters and the plan inline, on the engine's grid and tolerances of twin predictions, with the twin's dataset and
 /// purpose (so the policy decision point checks <c>simulate</c> for the twin's owner, as for any run). Waits for the run
-/// (bounded by <see cref="TwinOptions.ScenarioRunTimeout"/>; the run answers when it ends, nothing polls) and reads the glucose trajectory from its results: for one
-/// subject the mean over time is the subject's trajectory.
+/// (bounded by <see cref="TwinOptions.ScenarioRunTimeout"/>; the run answers when it ends, nothing polls) and reads the
+/// glucose trajectory from its results: for one subject the mean over time is the subject's trajectory.
 /// </summary>
 public sealed class RunPlatformScenarioRunner(IGrainFactory grains, IDocumentStore store, IOptions<TwinOptions> options) : IScenarioRunner
 {
