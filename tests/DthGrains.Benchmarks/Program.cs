@@ -1,3 +1,4 @@
+using DthGrains.Benchmarks.Catalogue;
 using DthGrains.Benchmarks.Ledger;
 using DthGrains.Benchmarks.Runs;
 using DthGrains.Benchmarks.Simulation;
@@ -9,6 +10,7 @@ var benchmarks = new Dictionary<string, Func<string[], int>>(StringComparer.Ordi
     ["cohort"] = CohortBenchmark.Run,
     ["ledger"] = LedgerBenchmark.Run,
     ["runs"] = RunsBenchmark.Run,
+    ["catalogue"] = CatalogueSearchBenchmark.Run,
 };
 
 if (args.Length == 0 || !benchmarks.TryGetValue(args[0], out var run))
