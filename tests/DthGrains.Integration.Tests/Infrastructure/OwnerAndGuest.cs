@@ -12,9 +12,14 @@ namespace DthGrains.Integration.Tests.Infrastructure;
 public sealed class OwnerAndGuest : IAsyncDisposable
 {
     private readonly (string ConnectionString, string ClusterId, string Key) _cluster;
+    private readonly TimeProvider? _ownerClock;
+    private readonly Action<IServiceCollection>? _services;
 
-    private OwnerAndGuest(TestHost owner, TestHost guest, HttpClient researcher, string subject, string grantRequest, (string, string, string) cluster)
+    private OwnerAndGuest(TestHost owner, TestHost guest, HttpClient researcher, string subject, string grantRequest, (string, string, string) cluster,
+        TimeProvider? ownerClock, Action<IServiceCollection>? services)
     {
+        _ownerClock = ownerClock;
+        _services = services;
         Owner = owner;
         Guest = guest;
         Researcher = researcher;
@@ -39,22 +44,26 @@ public sealed class OwnerAndGuest : IAsyncDisposable
 
     public IGrainFactory GuestGrains => Guest.Services.GetRequiredService<IGrainFactory>();
 
-    public static async Task<OwnerAndGuest> StartAsync(string name)
+    /// <param name="ownerClock">Charité's domain clock, <paramref name="guestClock"/> TUM's: institutions' clocks need not agree.</param>
+    /// <param name="services">applied to both silos (run options, say).</param>
+    public static async Task<OwnerAndGuest> StartAsync(string name, TimeProvider? ownerClock = null, TimeProvider? guestClock = null, Action<IServiceCollection>? services = null)
     {
         var connectionString = await TestPostgres.CreateDatabaseAsync(name.Replace('-', '_'), orleansSchema: true);
         var clusterId = $"{name}-{Guid.NewGuid():N}";
         var key = Path.Combine(TestPostgres.NewTemporaryFolder($"{name}-key"), "key.pem");
-        var owner = await TestHost.StartAsync("charite", seed: true, connectionString: connectionString, clusterId: clusterId, signingKeyPath: key);
+        var owner = await TestHost.StartAsync("charite", seed: true, connectionString: connectionString, clusterId: clusterId, signingKeyPath: key,
+            clock: ownerClock, services: services);
         TestHost? guest = null;
         try
         {
-            guest = await TestHost.StartAsync("tum", connectionString: connectionString, clusterId: clusterId, alsoHosts: [], signingKeyPath: key);
+            guest = await TestHost.StartAsync("tum", connectionString: connectionString, clusterId: clusterId, alsoHosts: [], signingKeyPath: key,
+                clock: guestClock, services: services);
             await OwnerSilosSeenAsync(guest, 1, "Charité's silo seen from TUM's");
             await SeedReady(guest);
             var subject = $"carla-{Guid.NewGuid():N}"[..16];
             var researcher = guest.ClientAs("researcher", "tum", subject);
             var (request, _) = await GrantAsync(guest, researcher);
-            return new OwnerAndGuest(owner, guest, researcher, subject, request, (connectionString, clusterId, key));
+            return new OwnerAndGuest(owner, guest, researcher, subject, request, (connectionString, clusterId, key), ownerClock, services);
         }
         catch
         {
@@ -74,7 +83,8 @@ public sealed class OwnerAndGuest : IAsyncDisposable
     /// <summary>Starts Charité's silo again (its data are where it left them) and waits until TUM's silo sees it live.</summary>
     public async Task RestartOwnerAsync()
     {
-        Owner = await TestHost.StartAsync("charite", connectionString: _cluster.ConnectionString, clusterId: _cluster.ClusterId, signingKeyPath: _cluster.Key);
+        Owner = await TestHost.StartAsync("charite", connectionString: _cluster.ConnectionString, clusterId: _cluster.ClusterId, signingKeyPath: _cluster.Key,
+            clock: _ownerClock, services: _services);
         await OwnerSilosSeenAsync(Guest, 1, "Charité's silo seen again from TUM's");
     }
 

@@ -3,7 +3,9 @@ using System.Text.Json;
 using DthGrains.Contracts.Catalogue;
 using DthGrains.Contracts.Runs;
 using DthGrains.Domain.Catalogue;
+using DthGrains.Grains.Runs;
 using DthGrains.Integration.Tests.Infrastructure;
+using Microsoft.Extensions.DependencyInjection;
 using static DthGrains.Integration.Tests.Governance.GovernanceTestData;
 using static DthGrains.Integration.Tests.Runs.RunTestData;
 using static DthGrains.Integration.Tests.Twins.TwinTestData;
@@ -65,5 +67,52 @@ public sealed class SeededCohortResidencyTests
         (await carla.GetFromJsonAsync<JsonElement>($"/api/runs/{id}")).GetProperty("grants").EnumerateArray().Select(g => g.GetString()).Should().Contain(renewed);
         var types = (await ReadEventsAsync(carla, id)).Where(e => e.Id is not null).Select(e => e.Event).Where(e => e != "runs.shard_completed").ToList();
         types.Should().Equal("runs.run_submitted", "runs.run_suspended", "runs.run_suspended", "runs.cohort_seeded", "runs.run_resumed", "runs.run_completed");
+    }
+
+    /// <summary>
+    /// Institutions' clocks need not agree. Here Charité's clock is past the grant's end while TUM's is not: TUM's check
+    /// permits the run, and the read at Charité is refused (recorded there, with the reason). The run waits, suspended
+    /// with that reason, and tries again. Once TUM's clock is past the end too, the run's own check refuses for the same
+    /// reason: the supervisor stops trying and records nothing more. A renewed grant seeds and completes the run.
+    /// </summary>
+    [Fact]
+    public async Task A_read_refused_at_the_data_suspends_a_seeded_run_with_the_data_holders_reason_and_an_expired_grant_stops_the_retries()
+    {
+        var start = DateTimeOffset.UtcNow;
+        ManualClock charité = new(start), tum = new(start);
+        await using var pair = await OwnerAndGuest.StartAsync("seed-expiry", ownerClock: charité, guestClock: tum,
+            services: s => s.Configure<RunOptions>(o => o.SupervisePeriod = TimeSpan.FromMilliseconds(200)));
+        var carla = pair.Researcher;
+        async Task<List<AccessDenied>> Refusals() =>
+            (await pair.Guest.AccessLogAsync("charite", CharitéData)).OfType<AccessDenied>().Where(d => d.Actor == pair.ResearcherSubject).ToList();
+
+        // The grant lasts 12 months: Charité's clock is 13 months on. TUM permits the submission; Charité refuses the read.
+        charité.Advance(TimeSpan.FromDays(400));
+        var id = await SubmitAsync(carla, Seeded);
+        var held = await WaitForStatusAsync(carla, id, "suspended");
+        held.GetProperty("statusReason").GetString().Should().Contain("expired at");
+        held.GetProperty("subjectsDone").GetInt64().Should().Be(0);
+        var atTheData = await Refusals();
+        atTheData.Should().NotBeEmpty().And.OnlyContain(d => d.Action == "simulate" && d.Reason == held.GetProperty("statusReason").GetString(),
+            "the read was refused at Charité, which recorded its own reason");
+        (await pair.Guest.AccessLogAsync("charite", CharitéData)).OfType<DataAccessed>().Should().NotContain(a => a.Actor == pair.ResearcherSubject);
+
+        // TUM's clock catches up: the run's own check refuses for the same reason, so the supervisor no longer asks the data
+        // (no further refusal there) and records none of its own (the reason is the one the data recorded).
+        tum.Advance(TimeSpan.FromDays(400));
+        await Task.Delay(TimeSpan.FromSeconds(1));
+        var settled = (await Refusals()).Count;
+        await Task.Delay(TimeSpan.FromSeconds(2));
+        (await Refusals()).Should().HaveCount(settled, "ten supervision periods passed without a try at the data");
+        (await carla.GetFromJsonAsync<JsonElement>($"/api/runs/{id}")).GetProperty("status").GetString().Should().Be("suspended");
+
+        // A renewed grant (issued on the clocks' new day): the seed is fitted at Charité and the run completes with it.
+        var (_, renewed) = await GrantAsync(pair.Guest, carla);
+        var done = await WaitForStatusAsync(carla, id, "completed");
+        done.GetProperty("grants").EnumerateArray().Select(g => g.GetString()).Should().HaveCount(2, "the submission's grant and the renewed one")
+            .And.EndWith(renewed);
+        done.GetProperty("request").GetProperty("cohortFrom").GetProperty("subjects").GetInt32().Should().Be(5);
+        var types = (await ReadEventsAsync(carla, id)).Where(e => e.Id is not null).Select(e => e.Event).Where(e => e != "runs.shard_completed").ToList();
+        types.Should().Equal("runs.run_submitted", "runs.run_suspended", "runs.cohort_seeded", "runs.run_resumed", "runs.run_completed");
     }
 }
