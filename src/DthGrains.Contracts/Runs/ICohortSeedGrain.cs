@@ -11,8 +11,14 @@ namespace DthGrains.Contracts.Runs;
 /// </summary>
 public interface ICohortSeedGrain : IGrainWithStringKey
 {
-    /// <summary>The filled-in seed of <paramref name="datasetVersion"/> for a model version; the context carries the run's purpose.</summary>
-    Task<Outcome<CohortSeed>> FitAsync(string datasetVersion, string modelId, string modelVersion, CommandContext context);
+    /// <summary>
+    /// The filled-in seed of <paramref name="datasetVersion"/> for a model version; the context carries the run's purpose.
+    /// The caller bounds the fit with <paramref name="cancellationToken"/> (Orleans carries its cancellation to this silo,
+    /// and the fit stops between subjects); the response timeout is only the backstop behind that bound, above the call
+    /// timeout of 30 s that a fit of the largest seed (40 subjects, seconds of CPU each on a busy silo) may exceed.
+    /// </summary>
+    [ResponseTimeout("00:10:00")]
+    Task<Outcome<CohortSeed>> FitAsync(string datasetVersion, string modelId, string modelVersion, CommandContext context, CancellationToken cancellationToken);
 
     /// <summary>The institutions this activation's silo hosts and its address (<c>inst,…@silo</c>), for residency checks.</summary>
     Task<string> HostingInstitutionsAsync();

@@ -23,8 +23,8 @@ public static class CohortSeeding
     public const int MinSubjects = 5;
 
     /// <summary>
-    /// At most this many subjects (the first in pseudonym order) are calibrated: each costs about 0.4 s of CPU here (CohortSeedEstimatesTests prints it), and
-    /// the seed is fitted while the submission waits (the grain call's 30 s timeout).
+    /// At most this many subjects (the first in pseudonym order) are calibrated: each costs about 0.4 s of CPU here
+    /// (CohortSeedEstimatesTests prints it), so a seed is fitted in seconds, well within the run's bound on a fit.
     /// </summary>
     public const int MaxSubjects = 40;
 

@@ -21,7 +21,7 @@ namespace DthGrains.Grains.Runs;
 [Reentrant]
 public sealed class CohortSeedGrain(IOptions<FederationOptions> federation, ILocalSiloDetails silo) : Grain, ICohortSeedGrain
 {
-    public async Task<Outcome<CohortSeed>> FitAsync(string datasetVersion, string modelId, string modelVersion, CommandContext context)
+    public async Task<Outcome<CohortSeed>> FitAsync(string datasetVersion, string modelId, string modelVersion, CommandContext context, CancellationToken cancellationToken)
     {
         var key = this.GetPrimaryKeyString();
         var dataset = GrainFactory.GetGrain<IDatasetGrain>(key);
@@ -29,14 +29,16 @@ public sealed class CohortSeedGrain(IOptions<FederationOptions> federation, ILoc
         int read = 0, excluded = 0;
         while (read < CohortSeeding.MaxSubjects)
         {
+            cancellationToken.ThrowIfCancellationRequested();
             var page = await dataset.ReadSubjectsAsync(datasetVersion, read, Math.Min(DatasetGrain.MaxSubjectsPerRead, CohortSeeding.MaxSubjects - read), SubjectComputeGrain.Action, context);
             if (!page.IsSuccess) return page.Problem!;
             var subjects = page.Value!.Subjects;
             if (subjects.Length == 0) break;
             read += subjects.Length;
             // Subjects are independent fits: use the silo's cores, in a fixed order so the seed does not depend on scheduling.
-            var estimates = await Task.Run(() => subjects.AsParallel().AsOrdered()
-                .Select(s => CohortSeedEstimates.Estimate(SubjectComputeGrain.MapTimeline(s, modelId), modelVersion)).ToArray());
+            // A fit the caller gave up on stops between subjects, so an abandoned fit does not hold the data holder's cores.
+            var estimates = await Task.Run(() => subjects.AsParallel().AsOrdered().WithCancellation(cancellationToken)
+                .Select(s => CohortSeedEstimates.Estimate(SubjectComputeGrain.MapTimeline(s, modelId), modelVersion)).ToArray(), cancellationToken);
             foreach (var e in estimates)
             {
                 if (e is null) excluded++;

@@ -44,6 +44,7 @@ public sealed class RunGrain(IDatasetAccessPolicy policy, IDocumentStore store, 
     private DateTime _lastProgress;
     private TaskCompletionSource? _ended;
     private Task? _seeding;
+    private CancellationTokenSource? _seedFit;
 
     private string Id => this.GetPrimaryKeyString();
 
@@ -155,11 +156,14 @@ public sealed class RunGrain(IDatasetAccessPolicy policy, IDocumentStore store, 
         // Taken on this turn: off it, the grain's own GrainFactory refuses to serve (it belongs to the activation).
         var grains = GrainFactory;
         var id = Id;
+        // Bounded, and stopped at the data holder when the bound passes or the run ends meanwhile (StopAsync).
+        _seedFit?.Dispose();
+        var fit = _seedFit = new CancellationTokenSource(options.Value.SeedFitTimeout);
         _seeding = Task.Run(async () =>
         {
             try
             {
-                await self.SeedFittedAsync(await FitSeedAsync(grains, dataset, submitted.ModelId, submitted.ModelVersion, context));
+                await self.SeedFittedAsync(await FitSeedAsync(grains, dataset, submitted.ModelId, submitted.ModelVersion, context, fit.Token));
             }
             catch (Exception ex)
             {
@@ -238,18 +242,21 @@ public sealed class RunGrain(IDatasetAccessPolicy policy, IDocumentStore store, 
     /// last one leaves during the call) the answer is 503: the data stay at home; so is a fit that outlasts the call
     /// timeout, with its own reason (the holder is there, but busy), since a later try may well succeed.
     /// </summary>
-    private async Task<Outcome<CohortSeed>> FitSeedAsync(IGrainFactory grains, RunDataset dataset, string modelId, string modelVersion, CommandContext context)
+    private async Task<Outcome<CohortSeed>> FitSeedAsync(IGrainFactory grains, RunDataset dataset, string modelId, string modelVersion, CommandContext context,
+        CancellationToken bound)
     {
         var noSilo = Problem.Unavailable(NoLiveSilo(dataset));
         if (silos.LiveSilosOf(dataset.Institution).Count == 0) return noSilo;
+        var late = Problem.Unavailable($"The cohort seed from '{dataset.Id}' was not fitted within {options.Value.SeedFitTimeout} at the silos of '{dataset.Institution}' " +
+            "(a busy silo, or a dataset slow to read); the fit was stopped there, and it is tried again.");
         try
         {
             return await grains.GetGrain<ICohortSeedGrain>(DatasetKeys.For(dataset.Institution, dataset.Id))
-                .FitAsync(dataset.Version, modelId, modelVersion, context);
+                .FitAsync(dataset.Version, modelId, modelVersion, context, bound);
         }
-        catch (TimeoutException)
+        catch (Exception ex) when (ex is TimeoutException || (ex is OperationCanceledException && bound.IsCancellationRequested))
         {
-            return Problem.Unavailable($"The cohort seed from '{dataset.Id}' was not fitted within the call timeout at the silos of '{dataset.Institution}'; it is tried again.");
+            return late;
         }
         catch (Exception ex) when (ex is OrleansException or SiloUnavailableException)
         {
@@ -596,6 +603,7 @@ public sealed class RunGrain(IDatasetAccessPolicy policy, IDocumentStore store, 
 
     private async Task StopAsync()
     {
+        _seedFit?.Cancel();
         foreach (var shard in _dispatched) Worker(shard).CancelAsync().Ignore();
         _dispatched.Clear();
         _inShard.Clear();

@@ -17,6 +17,13 @@ public sealed class RunOptions
     /// <summary>Period of the reminder that reactivates an unfinished run on a live silo after its silo was lost.</summary>
     public TimeSpan KeepAlivePeriod { get; set; } = TimeSpan.FromMinutes(1);
 
+    /// <summary>
+    /// How long a cohort seed's fit at the data may take before the run gives up on it (the fit stops at the data holder)
+    /// and waits, suspended, to try again. The largest seed (40 subjects) takes seconds of CPU; this leaves room for a busy
+    /// silo. Below the fit's response timeout of 10 minutes.
+    /// </summary>
+    public TimeSpan SeedFitTimeout { get; set; } = TimeSpan.FromMinutes(3);
+
     /// <summary>Followers not refreshed for this long are forgotten.</summary>
     public TimeSpan FollowerExpiry { get; set; } = TimeSpan.FromMinutes(2);
 

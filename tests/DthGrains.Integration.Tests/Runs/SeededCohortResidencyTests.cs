@@ -6,6 +6,7 @@ using DthGrains.Domain.Catalogue;
 using DthGrains.Grains.Runs;
 using DthGrains.Integration.Tests.Infrastructure;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
 using static DthGrains.Integration.Tests.Governance.GovernanceTestData;
 using static DthGrains.Integration.Tests.Runs.RunTestData;
 using static DthGrains.Integration.Tests.Twins.TwinTestData;
@@ -14,7 +15,8 @@ namespace DthGrains.Integration.Tests.Runs;
 
 /// <summary>
 /// A cohort seed is fitted on the data owner's silo, never where the run is submitted; without that silo, or without a
-/// grant that permits the read, the run waits, suspended with what holds it, and is seeded and completed once both are back.
+/// grant that permits the read, or while the fit takes longer than its bound, the run waits, suspended with what holds
+/// it, and is seeded and completed once that has passed.
 /// </summary>
 [Collection(PostgresCollection.Name)]
 public sealed class SeededCohortResidencyTests
@@ -111,6 +113,33 @@ public sealed class SeededCohortResidencyTests
         var done = await WaitForStatusAsync(carla, id, "completed");
         done.GetProperty("grants").EnumerateArray().Select(g => g.GetString()).Should().HaveCount(2, "the submission's grant and the renewed one")
             .And.EndWith(renewed);
+        done.GetProperty("request").GetProperty("cohortFrom").GetProperty("subjects").GetInt32().Should().Be(5);
+        var types = (await ReadEventsAsync(carla, id)).Where(e => e.Id is not null).Select(e => e.Event).Where(e => e != "runs.shard_completed").ToList();
+        types.Should().Equal("runs.run_submitted", "runs.run_suspended", "runs.cohort_seeded", "runs.run_resumed", "runs.run_completed");
+    }
+
+    [Fact]
+    public async Task A_fit_past_its_bound_is_stopped_and_the_run_waits_suspended_saying_so_then_is_seeded_when_a_fit_ends_in_time()
+    {
+        // The demo seed's fit takes about a second here; 50 ms is far too short for it.
+        var host = await TestHost.StartAsync("charite", seed: true, services: s => s.Configure<RunOptions>(o =>
+        {
+            o.SeedFitTimeout = TimeSpan.FromMilliseconds(50);
+            o.SupervisePeriod = TimeSpan.FromMilliseconds(200);
+        }));
+        await using var _ = host;
+        await SeedReady(host);
+        var carla = host.ClientAs("researcher", "tum", $"carla-{Guid.NewGuid():N}"[..16]);
+        await GrantAsync(host, carla);
+
+        var id = await SubmitAsync(carla, Seeded);
+        var held = await WaitForStatusAsync(carla, id, "suspended");
+        held.GetProperty("statusReason").GetString().Should().Contain("was not fitted within 00:00:00.05").And.Contain("stopped there");
+        held.GetProperty("subjectsDone").GetInt64().Should().Be(0);
+
+        // An operator gives fits more time: the supervisor's next try ends in time, and the run is seeded and completes.
+        host.Services.GetRequiredService<IOptions<RunOptions>>().Value.SeedFitTimeout = TimeSpan.FromMinutes(3);
+        var done = await WaitForStatusAsync(carla, id, "completed");
         done.GetProperty("request").GetProperty("cohortFrom").GetProperty("subjects").GetInt32().Should().Be(5);
         var types = (await ReadEventsAsync(carla, id)).Where(e => e.Id is not null).Select(e => e.Event).Where(e => e != "runs.shard_completed").ToList();
         types.Should().Equal("runs.run_submitted", "runs.run_suspended", "runs.cohort_seeded", "runs.run_resumed", "runs.run_completed");

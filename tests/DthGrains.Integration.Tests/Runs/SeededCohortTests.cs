@@ -108,15 +108,16 @@ public sealed class SeededCohortTests(HostFixture fixture)
         var cancelled = await carla.PostAsync($"/api/runs/{id}/cancel", Body(new { reason = "wrong dataset" }));
         cancelled.StatusCode.Should().Be(HttpStatusCode.OK, await cancelled.Content.ReadAsStringAsync());
 
-        // The fit still ends at the data and is handed back; a cancelled run takes nothing from it. A second run of the same
-        // request, submitted after the cancellation, has its own fit of the same work: once it completed, the first fit
-        // (started earlier, on the same silo) has long been handed back.
+        // The cancellation stops the fit at the data (between subjects), or its outcome is handed back: a cancelled run takes
+        // nothing from it either way. A second run of the same request, submitted after the cancellation, has its own fit of
+        // the same work: once it completed, the first fit (started earlier, on the same silo) has long been over.
         var second = await WaitForStatusAsync(carla, await SubmitAsync(carla, Without(Trial(CharitéData))), "completed");
         second.GetProperty("subjectsDone").GetInt64().Should().Be(100);
         var events = await Host.Services.GetRequiredService<EventLog>().ReadAsync(RunEventTypes.StreamOf(id));
         events.Select(e => e.Data.GetType().Name).Should().Equal(nameof(RunSubmitted), nameof(RunCancelled));
         (await carla.GetFromJsonAsync<JsonElement>($"/api/runs/{id}")).GetProperty("status").GetString().Should().Be("cancelled");
-        (await AccessLog()).OfType<DataAccessed>().Count(a => a.Actor == subject).Should().Be(2, "each fit read the subjects once, the cancelled run's too");
+        (await AccessLog()).OfType<DataAccessed>().Count(a => a.Actor == subject).Should().BeInRange(1, 2,
+            "the second run's fit read the subjects once; the cancelled run's fit read them once, unless it was stopped before its read");
     }
 
     [Fact]
