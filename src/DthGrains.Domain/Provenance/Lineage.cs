@@ -52,10 +52,22 @@ public sealed class LineageFacts
     private readonly Dictionary<string, LineageNode> _nodes = new(StringComparer.Ordinal);
     private readonly List<LineageEdge> _edges = [];
     private readonly HashSet<(string, string, string)> _edgeKeys = [];
+    // Kept as edges are added, so a walk visits only the edges at hand, not all of them (the facts of a whole ledger).
+    private readonly Dictionary<string, List<LineageEdge>> _outgoing = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, List<LineageEdge>> _incoming = new(StringComparer.Ordinal);
+    private readonly Dictionary<LineageEdge, int> _order = new(ReferenceEqualityComparer.Instance);
 
     public IReadOnlyDictionary<string, LineageNode> Nodes => _nodes;
 
+    /// <summary>In the order they were first stated.</summary>
     public IReadOnlyList<LineageEdge> Edges => _edges;
+
+    public IReadOnlyList<LineageEdge> Outgoing(string id) => _outgoing.TryGetValue(id, out var edges) ? edges : [];
+
+    public IReadOnlyList<LineageEdge> Incoming(string id) => _incoming.TryGetValue(id, out var edges) ? edges : [];
+
+    /// <summary>Where an edge of these facts stands in <see cref="Edges"/>.</summary>
+    public int OrderOf(LineageEdge edge) => _order[edge];
 
     /// <summary>Adds a node; a defining mention replaces a mere reference (which only fills in until the definition is seen).</summary>
     public string Node(LineageNode node)
@@ -67,7 +79,18 @@ public sealed class LineageFacts
     /// <summary>Adds an edge once (the first event that states it is its source).</summary>
     public void Edge(string from, string relation, string to, LineageSource source, IReadOnlyDictionary<string, string>? attributes = null)
     {
-        if (_edgeKeys.Add((from, relation, to))) _edges.Add(new LineageEdge(from, relation, to, source.At, source.Stream, source.Version, attributes));
+        if (!_edgeKeys.Add((from, relation, to))) return;
+        var edge = new LineageEdge(from, relation, to, source.At, source.Stream, source.Version, attributes);
+        _order[edge] = _edges.Count;
+        _edges.Add(edge);
+        Add(_outgoing, from, edge);
+        Add(_incoming, to, edge);
+
+        static void Add(Dictionary<string, List<LineageEdge>> index, string id, LineageEdge edge)
+        {
+            if (!index.TryGetValue(id, out var list)) index[id] = list = [];
+            list.Add(edge);
+        }
     }
 
     public string Person(string subject, string? institution, LineageSource source)

@@ -22,8 +22,8 @@ public sealed record LineageGraph(string Root, int Depth, IReadOnlyList<LineageN
     public static LineageGraph? Of(LineageFacts facts, string root, int depth, int maxNodes = MaxNodes)
     {
         if (!facts.Nodes.ContainsKey(root)) return null;
-        var outgoing = facts.Edges.ToLookup(e => e.From, StringComparer.Ordinal);
-        var incoming = facts.Edges.ToLookup(e => e.To, StringComparer.Ordinal);
+        var outgoing = facts.Outgoing;
+        var incoming = facts.Incoming;
         var nodes = new HashSet<string>(StringComparer.Ordinal) { root };
         var edges = new HashSet<LineageEdge>();
         var truncated = false;
@@ -50,13 +50,13 @@ public sealed record LineageGraph(string Root, int Depth, IReadOnlyList<LineageN
             }
         }
 
-        Walk(id => outgoing[id], e => e.To);                                                // what it rests on
-        Walk(id => incoming[id].Where(e => !ProvRelation.IsResponsibility(e.Relation)), e => e.From); // what rests on it
+        Walk(outgoing, e => e.To);                                                // what it rests on
+        Walk(id => incoming(id).Where(e => !ProvRelation.IsResponsibility(e.Relation)), e => e.From); // what rests on it
         // Each node shown also shows its own direct dependencies, one hop (a decision reached downstream still shows
         // the policy and dataset versions it used, a grant its invalidation), and who acted (an agent is reached from
         // its activity, never the reverse; a person with the organisation they acted for).
         foreach (var id in nodes.ToArray())
-        foreach (var edge in outgoing[id])
+        foreach (var edge in outgoing(id))
         {
             if (!nodes.Contains(edge.To))
             {
@@ -66,12 +66,13 @@ public sealed record LineageGraph(string Root, int Depth, IReadOnlyList<LineageN
             edges.Add(edge);
         }
         foreach (var id in nodes.Where(n => n.StartsWith("person:", StringComparison.Ordinal)).ToArray())
-        foreach (var onBehalf in outgoing[id].Where(e => e.Relation == ProvRelation.ActedOnBehalfOf)) { nodes.Add(onBehalf.To); edges.Add(onBehalf); }
+        foreach (var onBehalf in outgoing(id).Where(e => e.Relation == ProvRelation.ActedOnBehalfOf)) { nodes.Add(onBehalf.To); edges.Add(onBehalf); }
         // Edges between nodes already shown complete the picture (a decision and the grant it issued are both there).
-        foreach (var edge in facts.Edges.Where(e => nodes.Contains(e.From) && nodes.Contains(e.To))) edges.Add(edge);
+        foreach (var id in nodes)
+        foreach (var edge in outgoing(id).Where(e => nodes.Contains(e.To))) edges.Add(edge);
 
         return new LineageGraph(root, depth,
             nodes.Select(id => facts.Nodes.TryGetValue(id, out var n) ? n : new LineageNode(id, ProvKind.Entity, "unknown", id, Defined: false)).OrderBy(n => n.Kind).ThenBy(n => n.Id, StringComparer.Ordinal).ToList(),
-            facts.Edges.Where(edges.Contains).ToList(), truncated);
+            edges.OrderBy(facts.OrderOf).ToList(), truncated);
     }
 }

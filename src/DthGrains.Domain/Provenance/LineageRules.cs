@@ -28,12 +28,19 @@ public static class LineageRules
     /// <summary>Adds what one stream's events state to <paramref name="facts"/>.</summary>
     public static void Extract(LineageFacts facts, IEnumerable<(LineageSource Source, object Event)> stream)
     {
-        var memory = new StreamMemory();
+        var memory = new LineageStreamMemory();
         foreach (var (source, e) in stream) Apply(facts, memory, source, e);
     }
 
+    /// <summary>
+    /// Adds what one event states, given what its stream's earlier events left in <paramref name="memory"/> (one memory
+    /// per stream, fed that stream's events in version order). Streams may interleave: the nodes and edges are those of
+    /// each stream extracted whole.
+    /// </summary>
+    public static void Apply(LineageFacts facts, LineageStreamMemory memory, LineageSource source, object @event) => Apply(facts, memory.State, source, @event);
+
     /// <summary>What an earlier event of the same stream named, for later ones (the decision that issued a grant, the previous release).</summary>
-    private sealed class StreamMemory
+    internal sealed class StreamMemory
     {
         public string? LastDecision;
         public string? LastRelease;
@@ -367,4 +374,10 @@ public static class LineageRules
         pairs.Where(p => !string.IsNullOrEmpty(p.Value)).ToDictionary(p => p.Key, p => p.Value, StringComparer.Ordinal);
 
     private static string Kebab<TEnum>(TEnum value) where TEnum : struct, Enum => AccessPolicy.Kebab(value);
+}
+
+/// <summary>What a stream's earlier events named, carried to its later ones (<see cref="LineageRules.Apply(LineageFacts, LineageStreamMemory, LineageSource, object)"/>).</summary>
+public sealed class LineageStreamMemory
+{
+    internal LineageRules.StreamMemory State { get; } = new();
 }

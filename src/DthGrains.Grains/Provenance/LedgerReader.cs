@@ -92,6 +92,43 @@ public sealed class LedgerReader(IDocumentStore store)
         while (await reader.ReadAsync(ct)) yield return await RowAsync(reader, ct);
     }
 
+    /// <summary>
+    /// Every row after sequence <paramref name="after"/> in sequence order, from one snapshot, whose bounds it returns
+    /// (<c>xmin</c>: the oldest transaction still running; <c>xmax</c>: the first not yet begun) for a
+    /// <see cref="SequenceFrontier"/>. Only rows of the types in <paramref name="withBodies"/> carry their data and headers;
+    /// the others (shard results, Marten's fillers) come as sequence, stream, version and type.
+    /// </summary>
+    public async Task<(ulong Xmin, ulong Xmax)> ReadSinceAsync(long after, string[] withBodies, Action<LedgerRow, DateTimeOffset> each, CancellationToken ct = default)
+    {
+        await using var connection = await OpenAsync(ct);
+        await using var tx = await connection.BeginTransactionAsync(IsolationLevel.RepeatableRead, ct);
+        ulong xmin, xmax;
+        // The first statement takes the transaction's snapshot: the bounds and the rows below are of the same moment.
+        await using (var command = new NpgsqlCommand("select pg_snapshot_xmin(s)::text, pg_snapshot_xmax(s)::text from pg_current_snapshot() s", connection, tx))
+        await using (var reader = await command.ExecuteReaderAsync(ct))
+        {
+            await reader.ReadAsync(ct);
+            xmin = ulong.Parse(reader.GetString(0), System.Globalization.CultureInfo.InvariantCulture);
+            xmax = ulong.Parse(reader.GetString(1), System.Globalization.CultureInfo.InvariantCulture);
+        }
+        await using (var command = new NpgsqlCommand(
+            "select seq_id, stream_id, version, type, case when w then data::text end, case when w then headers::text end, correlation_id, causation_id, " +
+            $"headers ->> '{LedgerHash.HashHeader}', headers ->> '{LedgerHash.PreviousHashHeader}', timestamp " +
+            $"from (select *, type = any(@types) as w from {Schema}.mt_events where seq_id > @after) e order by seq_id", connection, tx))
+        {
+            command.Parameters.AddWithValue("types", withBodies);
+            command.Parameters.AddWithValue("after", after);
+            await using var reader = await command.ExecuteReaderAsync(CommandBehavior.SequentialAccess, ct);
+            while (await reader.ReadAsync(ct))
+            {
+                var (row, storedAt) = await RowAsync(reader, ct);
+                each(row, storedAt);
+            }
+        }
+        await tx.CommitAsync(ct);
+        return (xmin, xmax);
+    }
+
     /// <summary>One stream's events up to <paramref name="toVersion"/> (0: all), with their storage time.</summary>
     public async Task<IReadOnlyList<(LedgerRow Row, DateTimeOffset StoredAt)>> ReadStreamAsync(string stream, long toVersion = 0, CancellationToken ct = default)
     {
@@ -133,7 +170,7 @@ public sealed class LedgerReader(IDocumentStore store)
         var stream = r.GetString(1);
         var version = r.GetInt64(2);
         var type = r.GetString(3);
-        var body = Encoding.UTF8.GetBytes(r.GetString(4));
+        var body = await r.IsDBNullAsync(4, ct) ? [] : Encoding.UTF8.GetBytes(r.GetString(4));
         var headers = await r.IsDBNullAsync(5, ct) ? [] : Encoding.UTF8.GetBytes(r.GetString(5));
         var correlation = await r.IsDBNullAsync(6, ct) ? null : r.GetString(6);
         var causation = await r.IsDBNullAsync(7, ct) ? null : r.GetString(7);

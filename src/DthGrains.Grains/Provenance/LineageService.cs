@@ -4,50 +4,83 @@ using Marten;
 
 namespace DthGrains.Grains.Provenance;
 
-
 /// <summary>
-/// Builds lineage graphs from the ledger: reads the stored events of the types <see cref="LineageRules"/> knows,
-/// stream by stream in version order, and lets the pure rules state nodes and edges. Every query reads the store
-/// afresh, so a lineage is never staler than the ledger (cost: one scan of the lineage-bearing events per query;
-/// access reads are the bulk of them and are read too, since uses of a grant are part of its lineage).
+/// Builds lineage graphs from the ledger. The silo keeps the lineage facts it has read (nodes, edges, the evidence
+/// events) and, before every query, reads only what was stored since, in global sequence order: the pure
+/// <see cref="LineageRules"/> state the nodes and edges, each stream's memory carried from its earlier events. A
+/// <see cref="SequenceFrontier"/> makes sure a transaction that commits after a later one was read is still read, so a
+/// lineage is never staler than the ledger at the moment of the query. Cost: memory for the facts of the whole ledger
+/// (access reads are the bulk of them, since uses of a grant are part of its lineage), and per query one read of what
+/// is new.
 /// </summary>
 public sealed class LineageService(LedgerReader reader, IDocumentStore store)
 {
+    /// <summary>A gap in the sequence is given up only this long after it was first seen, and once every transaction then running has ended.</summary>
+    public static readonly TimeSpan GapMargin = TimeSpan.FromSeconds(2);
+
     private static readonly Dictionary<string, Type> Types =
         LineageRules.EventTypes.ToDictionary(EventTypeRegistry.NameOf, t => t, StringComparer.Ordinal);
+
+    private readonly SemaphoreSlim _gate = new(1, 1);
+    private readonly LineageFacts _facts = new();
+    private readonly Dictionary<string, LineageStreamMemory> _memories = new(StringComparer.Ordinal);
+    private readonly Dictionary<(string Stream, long Version), LineageEvent> _evidence = [];
+    private readonly SequenceFrontier _frontier = new(GapMargin);
 
     /// <summary>Null when <paramref name="root"/> names nothing the ledger knows.</summary>
     public async Task<Lineage?> LineageAsync(string root, int depth, CancellationToken ct = default)
     {
-        var (facts, events) = await FactsAsync(ct);
-        if (LineageGraph.Of(facts, root, depth) is not { } graph) return null;
-        var used = graph.Edges.Select(e => (e.Stream, e.Version)).ToHashSet();
-        return new Lineage(graph, events.Where(e => used.Contains((e.Stream, e.Version))).OrderBy(e => e.Sequence).ToList());
+        await _gate.WaitAsync(ct);
+        try
+        {
+            await CatchUpAsync(ct);
+            if (LineageGraph.Of(_facts, root, depth) is not { } graph) return null;
+            var evidence = graph.Edges.Select(e => (e.Stream, e.Version)).Distinct()
+                .Select(key => _evidence[key]).OrderBy(e => e.Sequence).ToList();
+            return new Lineage(graph, evidence);
+        }
+        finally
+        {
+            _gate.Release();
+        }
     }
 
-    /// <summary>Everything the ledger states about lineage, and the events it was read from.</summary>
-    public async Task<(LineageFacts Facts, IReadOnlyList<LineageEvent> Events)> FactsAsync(CancellationToken ct = default)
+    /// <summary>The sequence up to which everything is read, and the gaps above it still awaited (for tests and diagnostics).</summary>
+    public async Task<(long Low, long[] Gaps)> FrontierAsync(CancellationToken ct = default)
     {
-        var events = new List<LineageEvent>();
-        var serializer = store.Options.Serializer();
-        var facts = new LineageFacts();
-        var stream = new List<(LineageSource, object)>();
-        string? current = null;
-        await foreach (var row in reader.ReadTypesAsync(Types.Keys.ToArray(), ct))
+        await _gate.WaitAsync(ct);
+        try
         {
-            if (row.Row.Stream != current)
-            {
-                if (stream.Count > 0) LineageRules.Extract(facts, stream);
-                stream.Clear();
-                current = row.Row.Stream;
-            }
-            var envelope = EnvelopeHeaders.Read(StreamReplayer.Headers(row.Row.HeadersJson), row.Row.CorrelationId, row.Row.CausationId, row.StoredAt);
-            var data = serializer.FromJson(Types[row.Row.EventType], new MemoryStream(row.Row.BodyJson.ToArray()));
-            events.Add(new LineageEvent(row.Row.Stream, row.Row.Version, row.Row.Sequence, row.Row.EventType, envelope.RecordedAt,
-                envelope.ActorSubject, envelope.ActorInstitution, envelope.ActorRoles, envelope.Purpose, row.Row.StoredHash));
-            stream.Add((new LineageSource(row.Row.Stream, row.Row.Version, row.Row.Sequence, envelope.RecordedAt, envelope.ActorSubject, envelope.ActorInstitution), data));
+            await CatchUpAsync(ct);
+            return (_frontier.Low, [.. _frontier.Gaps.Order()]);
         }
-        if (stream.Count > 0) LineageRules.Extract(facts, stream);
-        return (facts, events);
+        finally
+        {
+            _gate.Release();
+        }
+    }
+
+    /// <summary>Reads what was stored after the frontier (and what came late into its gaps) into the facts. Under the gate.</summary>
+    private async Task CatchUpAsync(CancellationToken ct)
+    {
+        var serializer = store.Options.Serializer();
+        var highest = _frontier.Low;
+        var (xmin, xmax) = await reader.ReadSinceAsync(_frontier.Low, [.. Types.Keys], (row, storedAt) =>
+        {
+            highest = Math.Max(highest, row.Sequence);
+            if (_frontier.Seen(row.Sequence)) return;
+            if (Types.TryGetValue(row.EventType, out var type))
+            {
+                var envelope = EnvelopeHeaders.Read(StreamReplayer.Headers(row.HeadersJson), row.CorrelationId, row.CausationId, storedAt);
+                var data = serializer.FromJson(type, new MemoryStream(row.BodyJson.ToArray()));
+                if (!_memories.TryGetValue(row.Stream, out var memory)) _memories[row.Stream] = memory = new LineageStreamMemory();
+                LineageRules.Apply(_facts, memory, new LineageSource(row.Stream, row.Version, row.Sequence, envelope.RecordedAt, envelope.ActorSubject, envelope.ActorInstitution), data);
+                _evidence[(row.Stream, row.Version)] = new LineageEvent(row.Stream, row.Version, row.Sequence, row.EventType, envelope.RecordedAt,
+                    envelope.ActorSubject, envelope.ActorInstitution, envelope.ActorRoles, envelope.Purpose, row.StoredHash);
+            }
+            _frontier.Mark(row.Sequence);
+        }, ct);
+        // Real time, not the domain clock (which tests move by hand): the margin is about transactions in flight.
+        _frontier.Settle(highest, xmin, xmax, TimeProvider.System.GetUtcNow());
     }
 }

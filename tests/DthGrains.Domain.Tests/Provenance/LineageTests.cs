@@ -16,6 +16,14 @@ public sealed class LineageTests
     /// <summary>The events of an application decided by both owners, its grant, a use and a revocation, as the ledger holds them.</summary>
     private static LineageFacts Facts()
     {
+        var facts = new LineageFacts();
+        foreach (var stream in Streams()) LineageRules.Extract(facts, stream);
+        return facts;
+    }
+
+    /// <summary>The two streams of <see cref="Facts"/>, each in version order.</summary>
+    private static List<List<(LineageSource, object)>> Streams()
+    {
         var s = Submitted();
         var events = new List<object>(GovernanceDecisions.Submit(AccessRequestState.Initial(Id), Application(), Alice, TwoOwners(), Now).Events);
         var first = GovernanceDecisions.Decide(s, Yes(), ChariteSteward, Now.AddHours(1), Context(1));
@@ -24,11 +32,42 @@ public sealed class LineageTests
         events.AddRange(GovernanceDecisions.Decide(s1, Yes(), UmcgSteward, Now.AddHours(2), Context(2)).Events);
         var granted = events.OfType<AccessGranted>().Single();
         events.Add(new AccessRevoked(Id, granted.GrantId, "stew-umcg", "umcg", "Ended.", Now.AddDays(3)));
-        var facts = new LineageFacts();
-        LineageRules.Extract(facts, events.Select((e, i) => (new LineageSource(Stream, i + 1, 100 + i, Now.AddHours(i), "someone", null), e)));
-        LineageRules.Extract(facts, [(new LineageSource("dataset-access:charite/ds-a", 1, 200, Now.AddDays(1), "alice", "inria"),
-            (object)new DthGrains.Domain.Catalogue.DataAccessed("ds-a", "charite", "1.0.0", "alice", "inria", "scientific-research", granted.GrantId, 3, Now.AddDays(1), ["p1", "p2", "p3"]))]);
-        return facts;
+        return
+        [
+            events.Select((e, i) => (new LineageSource(Stream, i + 1, 100 + i, Now.AddHours(i), "someone", null), e)).ToList(),
+            [(new LineageSource("dataset-access:charite/ds-a", 1, 200, Now.AddDays(1), "alice", "inria"),
+                new DthGrains.Domain.Catalogue.DataAccessed("ds-a", "charite", "1.0.0", "alice", "inria", "scientific-research", granted.GrantId, 3, Now.AddDays(1), ["p1", "p2", "p3"]))],
+        ];
+    }
+
+    [Fact]
+    public void Streams_read_interleaved_event_by_event_state_the_same_lineage_as_streams_read_whole()
+    {
+        var (governance, access) = (Streams()[0], Streams()[1]);
+        // As an incremental reader sees them in ledger order: the read lands between the approvals and the revocation.
+        var interleaved = governance.Take(4).Select(e => (Memory: 0, e)).Concat(access.Select(e => (Memory: 1, e))).Concat(governance.Skip(4).Select(e => (Memory: 0, e)));
+        var memories = new[] { new LineageStreamMemory(), new LineageStreamMemory() };
+        var incremental = new LineageFacts();
+        foreach (var (memory, (source, e)) in interleaved) LineageRules.Apply(incremental, memories[memory], source, e);
+
+        var whole = Facts();
+        incremental.Nodes.Should().BeEquivalentTo(whole.Nodes);
+        incremental.Edges.Should().BeEquivalentTo(whole.Edges);
+        var grant = whole.Nodes.Keys.Single(k => k.StartsWith("grant:", StringComparison.Ordinal) && !k.Contains('/', StringComparison.Ordinal));
+        LineageGraph.Of(incremental, grant, 3)!.Edges.Should().BeEquivalentTo(LineageGraph.Of(whole, grant, 3)!.Edges);
+        incremental.Outgoing(grant).Should().OnlyContain(e => e.From == grant).And.HaveCount(whole.Edges.Count(e => e.From == grant));
+        incremental.Incoming(grant).Should().OnlyContain(e => e.To == grant).And.HaveCount(whole.Edges.Count(e => e.To == grant));
+    }
+
+    [Fact]
+    public void A_stream_read_without_its_memory_loses_what_its_earlier_events_named()
+    {
+        // The grant's generating decision comes from the stream's memory: a fresh memory per event cannot state it.
+        var forgetful = new LineageFacts();
+        foreach (var stream in Streams())
+        foreach (var (source, e) in stream) LineageRules.Apply(forgetful, new LineageStreamMemory(), source, e);
+        forgetful.Edges.Should().NotContain(e => e.Relation == ProvRelation.WasGeneratedBy && e.From.StartsWith("grant:", StringComparison.Ordinal));
+        Facts().Edges.Should().Contain(e => e.Relation == ProvRelation.WasGeneratedBy && e.From.StartsWith("grant:", StringComparison.Ordinal));
     }
 
     [Fact]
