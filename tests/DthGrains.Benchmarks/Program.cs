@@ -11,6 +11,7 @@ var benchmarks = new Dictionary<string, Func<string[], int>>(StringComparer.Ordi
     ["ledger"] = LedgerBenchmark.Run,
     ["runs"] = RunsBenchmark.Run,
     ["catalogue"] = CatalogueSearchBenchmark.Run,
+    ["lineage"] = LineageBenchmark.Run,
 };
 
 if (args.Length == 0 || !benchmarks.TryGetValue(args[0], out var run))

@@ -1,0 +1,105 @@
+using System.Diagnostics;
+using System.Globalization;
+using DthGrains.Contracts.Platform;
+using DthGrains.Domain.Catalogue;
+using DthGrains.Grains.Platform;
+using DthGrains.Grains.Provenance;
+using DthGrains.Silo.Platform.Postgres;
+using Marten;
+using Microsoft.Extensions.DependencyInjection;
+using EventLog = DthGrains.Grains.Platform.EventLog;
+
+namespace DthGrains.Benchmarks.Ledger;
+
+/// <summary>
+/// An auditor's lineage query ("what used this dataset version", depth 2) over a ledger of 50,000 recorded data reads
+/// (200 datasets' access logs), in the same run on one embedded server: a lineage service that reads the whole ledger
+/// for the query (a fresh <see cref="LineageService"/>: what every query cost before the service kept its facts) against
+/// the silo's warm service, which reads only the one event recorded since its previous query. Both must give the same
+/// graph. The arguments are not used.
+/// </summary>
+internal static class LineageBenchmark
+{
+    private const int Datasets = 200;
+    private const int ReadsPerDataset = 250;
+    private static readonly CommandContext Context = CommandContext.ForSystem("bench", "lineage-benchmark");
+    private static readonly DateTimeOffset Start = new(2026, 1, 1, 0, 0, 0, TimeSpan.Zero);
+
+    // The dispatcher's verbs are synchronous; a console process has no synchronization context to deadlock on.
+#pragma warning disable VSTHRD002
+    public static int Run(string[] args) => RunAsync().GetAwaiter().GetResult();
+#pragma warning restore VSTHRD002
+
+    private static async Task<int> RunAsync()
+    {
+        var folder = Path.Combine(Path.GetTempPath(), $"dthgrains-lineage-bench-{Environment.ProcessId}");
+        Console.WriteLine($"# lineage benchmark: {Datasets * ReadsPerDataset:N0} recorded reads of {Datasets} datasets, embedded PostgreSQL in {folder}");
+        await using var postgres = await EmbeddedPostgres.StartAsync(new EmbeddedPostgresOptions { DataDirectory = folder });
+        try
+        {
+            await postgres.EnsureDatabaseAsync("lineage_bench");
+            var services = new ServiceCollection().AddLogging();
+            services.AddDthEventStore(postgres.ConnectionStringFor("lineage_bench"));
+            await using var provider = services.BuildServiceProvider();
+            var store = provider.GetRequiredService<IDocumentStore>();
+            await store.Storage.ApplyAllConfiguredChangesToDatabaseAsync();
+            var log = provider.GetRequiredService<EventLog>();
+            for (var d = 0; d < Datasets; d++)
+                await log.AppendAsync(CatalogueEventTypes.AccessLogOf("charite", Dataset(d)), 0, [.. Enumerable.Range(0, ReadsPerDataset).Select(r => Read(d, r))], Context);
+
+            var reader = new LedgerReader(store);
+            // As autovacuum would have it on a ledger that grew over time (a bulk load leaves the planner without statistics).
+            await using (var connection = store.Storage.Database.CreateConnection())
+            {
+                await connection.OpenAsync();
+                await using var analyze = new Npgsql.NpgsqlCommand($"analyze {store.Options.Events.DatabaseSchemaName}.mt_events", connection);
+                await analyze.ExecuteNonQueryAsync();
+            }
+            const string root = "resource:ds-007@1.0.0";
+            // Whole-ledger reads: best of 3, each by a service that has read nothing yet.
+            var whole = double.MaxValue;
+            for (var r = 0; r < 3; r++)
+            {
+                var clock = Stopwatch.StartNew();
+                _ = await new LineageService(reader, store).LineageAsync(root, 2) ?? throw new InvalidOperationException($"{root} not found");
+                whole = Math.Min(whole, clock.Elapsed.TotalSeconds);
+            }
+
+            // The warm service: one read recorded before each query, best of 10.
+            var warm = new LineageService(reader, store);
+            await warm.LineageAsync(root, 2);
+            var incremental = double.MaxValue;
+            var next = ReadsPerDataset;
+            Domain.Provenance.Lineage? last = null;
+            for (var r = 0; r < 10; r++, next++)
+            {
+                await log.AppendAsync(CatalogueEventTypes.AccessLogOf("charite", Dataset(7)), next, [Read(7, next)], Context);
+                var clock = Stopwatch.StartNew();
+                last = await warm.LineageAsync(root, 2);
+                incremental = Math.Min(incremental, clock.Elapsed.TotalSeconds);
+            }
+            var fresh = (await new LineageService(reader, store).LineageAsync(root, 2))!;
+            if (last!.Graph.Nodes.Count != fresh.Graph.Nodes.Count || last.Graph.Edges.Count != fresh.Graph.Edges.Count || last.Evidence.Count != fresh.Evidence.Count)
+                throw new InvalidOperationException($"The warm service's lineage ({last.Graph.Nodes.Count} nodes, {last.Graph.Edges.Count} edges) differs from a whole read's ({fresh.Graph.Nodes.Count}, {fresh.Graph.Edges.Count}).");
+
+            Console.WriteLine($"lineage of {root}: {fresh.Graph.Nodes.Count} nodes, {fresh.Graph.Edges.Count} edges, {fresh.Evidence.Count} events");
+            Print("lineage query reading the whole ledger", whole * 1000, "ms (best of 3)");
+            Print("lineage query reading what is new (one event)", incremental * 1000, "ms (best of 10)");
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"ratio lineage query whole ledger vs incremental: {whole / incremental:F1} (information)"));
+            return 0;
+        }
+        finally
+        {
+            await postgres.StopAsync();
+            try { Directory.Delete(folder, recursive: true); } catch (IOException) { } catch (UnauthorizedAccessException) { }
+        }
+    }
+
+    private static void Print(string name, double value, string unit) =>
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{name}: {value:G4} {unit}"));
+
+    private static string Dataset(int d) => $"ds-{d:D3}";
+
+    private static DataAccessed Read(int d, int r) =>
+        new(Dataset(d), "charite", "1.0.0", $"researcher-{r % 40}", "tum", "scientific-research", $"grant-{d % 20}", 3, Start.AddMinutes(r), [$"p{r}", $"p{r + 1}", $"p{r + 2}"], "read");
+}
