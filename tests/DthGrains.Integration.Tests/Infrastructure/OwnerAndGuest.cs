@@ -46,7 +46,9 @@ public sealed class OwnerAndGuest : IAsyncDisposable
 
     /// <param name="ownerClock">Charité's domain clock, <paramref name="guestClock"/> TUM's: institutions' clocks need not agree.</param>
     /// <param name="services">applied to both silos (run options, say).</param>
-    public static async Task<OwnerAndGuest> StartAsync(string name, TimeProvider? ownerClock = null, TimeProvider? guestClock = null, Action<IServiceCollection>? services = null)
+    /// <param name="guestServices">applied to TUM's silo only, after <paramref name="services"/>.</param>
+    public static async Task<OwnerAndGuest> StartAsync(string name, TimeProvider? ownerClock = null, TimeProvider? guestClock = null, Action<IServiceCollection>? services = null,
+        Action<IServiceCollection>? guestServices = null)
     {
         var connectionString = await TestPostgres.CreateDatabaseAsync(name.Replace('-', '_'), orleansSchema: true);
         var clusterId = $"{name}-{Guid.NewGuid():N}";
@@ -57,7 +59,11 @@ public sealed class OwnerAndGuest : IAsyncDisposable
         try
         {
             guest = await TestHost.StartAsync("tum", connectionString: connectionString, clusterId: clusterId, alsoHosts: [], signingKeyPath: key,
-                clock: guestClock, services: services);
+                clock: guestClock, services: s =>
+                {
+                    services?.Invoke(s);
+                    guestServices?.Invoke(s);
+                });
             await OwnerSilosSeenAsync(guest, 1, "Charité's silo seen from TUM's");
             await SeedReady(guest);
             var subject = $"carla-{Guid.NewGuid():N}"[..16];

@@ -3,6 +3,8 @@ using System.Text.Json;
 using DthGrains.Contracts.Catalogue;
 using DthGrains.Contracts.Runs;
 using DthGrains.Domain.Catalogue;
+using DthGrains.Grains.Catalogue;
+using DthGrains.Grains.Governance;
 using DthGrains.Grains.Runs;
 using DthGrains.Integration.Tests.Infrastructure;
 using Microsoft.Extensions.DependencyInjection;
@@ -82,8 +84,11 @@ public sealed class SeededCohortResidencyTests
     {
         var start = DateTimeOffset.UtcNow;
         ManualClock charité = new(start), tum = new(start);
+        // TUM's policy decisions are counted: each refusal there is a supervision round that found the grant not permitting.
+        var atTum = new CountedPolicy();
         await using var pair = await OwnerAndGuest.StartAsync("seed-expiry", ownerClock: charité, guestClock: tum,
-            services: s => s.Configure<RunOptions>(o => o.SupervisePeriod = TimeSpan.FromMilliseconds(200)));
+            services: s => s.Configure<RunOptions>(o => o.SupervisePeriod = TimeSpan.FromMilliseconds(200)),
+            guestServices: s => s.AddSingleton<IDatasetAccessPolicy>(sp => atTum.Around(ActivatorUtilities.CreateInstance<PolicyDecisionPoint>(sp))));
         var carla = pair.Researcher;
         async Task<List<AccessDenied>> Refusals() =>
             (await pair.Guest.AccessLogAsync("charite", CharitéData)).OfType<AccessDenied>().Where(d => d.Actor == pair.ResearcherSubject).ToList();
@@ -101,11 +106,13 @@ public sealed class SeededCohortResidencyTests
 
         // TUM's clock catches up: the run's own check refuses for the same reason, so the supervisor no longer asks the data
         // (no further refusal there) and records none of its own (the reason is the one the data recorded).
+        // Counted from TUM's third refusal on: a fit that started just before the clock moved has ended by then.
+        var refusedBefore = atTum.Refused;
         tum.Advance(TimeSpan.FromDays(400));
-        await Task.Delay(TimeSpan.FromSeconds(1));
+        await atTum.UntilRefusedAsync(refusedBefore + 3);
         var settled = (await Refusals()).Count;
-        await Task.Delay(TimeSpan.FromSeconds(2));
-        (await Refusals()).Should().HaveCount(settled, "ten supervision periods passed without a try at the data");
+        await atTum.UntilRefusedAsync(refusedBefore + 13);
+        (await Refusals()).Should().HaveCount(settled, "ten supervision rounds at TUM refused without a try at the data");
         (await carla.GetFromJsonAsync<JsonElement>($"/api/runs/{id}")).GetProperty("status").GetString().Should().Be("suspended");
 
         // A renewed grant (issued on the clocks' new day): the seed is fitted at Charité and the run completes with it.
@@ -143,5 +150,28 @@ public sealed class SeededCohortResidencyTests
         done.GetProperty("request").GetProperty("cohortFrom").GetProperty("subjects").GetInt32().Should().Be(5);
         var types = (await ReadEventsAsync(carla, id)).Where(e => e.Id is not null).Select(e => e.Event).Where(e => e != "runs.shard_completed").ToList();
         types.Should().Equal("runs.run_submitted", "runs.run_suspended", "runs.cohort_seeded", "runs.run_resumed", "runs.run_completed");
+    }
+
+    /// <summary>Counts the refusals of the policy it wraps, so a test waits for supervision rounds, not for time.</summary>
+    private sealed class CountedPolicy
+    {
+        private int _refused;
+
+        public int Refused => Volatile.Read(ref _refused);
+
+        public IDatasetAccessPolicy Around(IDatasetAccessPolicy inner) => new Counting(inner, this);
+
+        public Task UntilRefusedAsync(int count) =>
+            Eventually.Until(() => Task.FromResult(Refused), n => n >= count, TimeSpan.FromSeconds(60), $"{count} refusals by TUM's policy");
+
+        private sealed class Counting(IDatasetAccessPolicy inner, CountedPolicy counts) : IDatasetAccessPolicy
+        {
+            public async Task<DatasetAccessDecision> DecideAsync(DatasetAccessRequest request, DateTimeOffset now)
+            {
+                var decision = await inner.DecideAsync(request, now);
+                if (!decision.Permit) Interlocked.Increment(ref counts._refused);
+                return decision;
+            }
+        }
     }
 }
