@@ -25,17 +25,10 @@ public static class LineageRules
         typeof(RunSubmitted), typeof(CohortSeeded), typeof(RunSuspended), typeof(RunResumed), typeof(RunCancelled), typeof(RunFailed), typeof(RunCompleted),
     };
 
-    /// <summary>Adds what one stream's events state to <paramref name="facts"/>.</summary>
-    public static void Extract(LineageFacts facts, IEnumerable<(LineageSource Source, object Event)> stream)
-    {
-        var memory = new LineageStreamMemory();
-        foreach (var (source, e) in stream) Apply(facts, memory, source, e);
-    }
-
     /// <summary>
     /// Adds what one event states, given what its stream's earlier events left in <paramref name="memory"/> (one memory
     /// per stream, fed that stream's events in version order). Streams may interleave: the nodes and edges are those of
-    /// each stream extracted whole.
+    /// each stream read whole.
     /// </summary>
     public static void Apply(LineageFacts facts, LineageStreamMemory memory, LineageSource source, object @event) => Apply(facts, memory.State, source, @event);
 

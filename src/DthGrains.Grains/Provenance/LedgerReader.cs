@@ -82,16 +82,6 @@ public sealed class LedgerReader(IDocumentStore store)
         while (await reader.ReadAsync(ct)) yield return (await RowAsync(reader, ct)).Row;
     }
 
-    /// <summary>The events of the given types, grouped by stream and in version order, with their storage time.</summary>
-    public async IAsyncEnumerable<(LedgerRow Row, DateTimeOffset StoredAt)> ReadTypesAsync(string[] types, [EnumeratorCancellation] CancellationToken ct = default)
-    {
-        await using var connection = await OpenAsync(ct);
-        await using var command = new NpgsqlCommand($"select {Columns} from {Schema}.mt_events where type = any(@types) order by stream_id, version", connection);
-        command.Parameters.AddWithValue("types", types);
-        await using var reader = await command.ExecuteReaderAsync(CommandBehavior.SequentialAccess, ct);
-        while (await reader.ReadAsync(ct)) yield return await RowAsync(reader, ct);
-    }
-
     /// <summary>
     /// Every row after sequence <paramref name="after"/> in sequence order, from one snapshot, whose bounds it returns
     /// (<c>xmin</c>: the oldest transaction still running; <c>xmax</c>: the first not yet begun) for a

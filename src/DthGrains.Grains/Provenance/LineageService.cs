@@ -21,6 +21,8 @@ public sealed class LineageService(LedgerReader reader, IDocumentStore store)
     private static readonly Dictionary<string, Type> Types =
         LineageRules.EventTypes.ToDictionary(EventTypeRegistry.NameOf, t => t, StringComparer.Ordinal);
 
+    private static readonly string[] TypeNames = [.. Types.Keys];
+
     private readonly SemaphoreSlim _gate = new(1, 1);
     private readonly LineageFacts _facts = new();
     private readonly Dictionary<string, LineageStreamMemory> _memories = new(StringComparer.Ordinal);
@@ -65,7 +67,7 @@ public sealed class LineageService(LedgerReader reader, IDocumentStore store)
     {
         var serializer = store.Options.Serializer();
         var highest = _frontier.Low;
-        var (xmin, xmax) = await reader.ReadSinceAsync(_frontier.Low, [.. Types.Keys], (row, storedAt) =>
+        var (xmin, xmax) = await reader.ReadSinceAsync(_frontier.Low, TypeNames, (row, storedAt) =>
         {
             highest = Math.Max(highest, row.Sequence);
             if (_frontier.Seen(row.Sequence)) return;

@@ -247,8 +247,6 @@ public sealed class RunGrain(IDatasetAccessPolicy policy, IDocumentStore store, 
     {
         var noSilo = Problem.Unavailable(NoLiveSilo(dataset));
         if (silos.LiveSilosOf(dataset.Institution).Count == 0) return noSilo;
-        var late = Problem.Unavailable($"The cohort seed from '{dataset.Id}' was not fitted within {options.Value.SeedFitTimeout} at the silos of '{dataset.Institution}' " +
-            "(a busy silo, or a dataset slow to read); the fit was stopped there, and it is tried again.");
         try
         {
             return await grains.GetGrain<ICohortSeedGrain>(DatasetKeys.For(dataset.Institution, dataset.Id))
@@ -256,7 +254,8 @@ public sealed class RunGrain(IDatasetAccessPolicy policy, IDocumentStore store, 
         }
         catch (Exception ex) when (ex is TimeoutException || (ex is OperationCanceledException && bound.IsCancellationRequested))
         {
-            return late;
+            return Problem.Unavailable($"The cohort seed from '{dataset.Id}' was not fitted within {options.Value.SeedFitTimeout} at the silos of '{dataset.Institution}' " +
+                "(a busy silo, or a dataset slow to read); the fit was stopped there, and it is tried again.");
         }
         catch (Exception ex) when (ex is OrleansException or SiloUnavailableException)
         {

@@ -17,7 +17,11 @@ public sealed class LineageTests
     private static LineageFacts Facts()
     {
         var facts = new LineageFacts();
-        foreach (var stream in Streams()) LineageRules.Extract(facts, stream);
+        foreach (var stream in Streams())
+        {
+            var memory = new LineageStreamMemory();
+            foreach (var (source, e) in stream) LineageRules.Apply(facts, memory, source, e);
+        }
         return facts;
     }
 
