@@ -106,6 +106,8 @@ internal static class RunsBenchmark
             await BothSilosActiveAsync(data);
 
             await ThroughputAsync(client, repetitions, postgres.ServerProcessId);
+            // For measuring by hand: the throughput figures alone.
+            if (Environment.GetEnvironmentVariable("DTH_BENCH_THROUGHPUT_ONLY") == "1") return 0;
             await ScaleAsync(client, 10_000, 3);
             await LatencyAsync(client);
             return 0;
@@ -201,6 +203,15 @@ internal static class RunsBenchmark
         }
         var quiet = window.Sum(w => w.Jit) / window.Sum(w => w.Wall);
         Console.WriteLine($"# warm-up with the platform: {rounds} runs in {warm.Elapsed.TotalSeconds:F1} s; JIT time in the last {window.Count}: {quiet:P1} of their time ({JitInfo.GetCompiledMethodCount()} methods compiled in all){(quiet > 0.01 ? " -- NOT quiet: the figures below include JIT work" : "")}");
+        // For profiling by hand (perf record -p, started on the marker line): steady-state platform runs for a while.
+        if (double.TryParse(Environment.GetEnvironmentVariable("DTH_BENCH_PROFILE_SECONDS"), CultureInfo.InvariantCulture, out var profile))
+        {
+            Console.WriteLine($"# PROFILE START pid {Environment.ProcessId}");
+            var until = Stopwatch.StartNew();
+            var n = 0;
+            while (until.Elapsed.TotalSeconds < profile) await PlatformAsync(client, CohortRequest((ulong)(5000 + n++)));
+            Console.WriteLine($"# PROFILE END: {n} runs");
+        }
         repetitions = Math.Max(repetitions, 10);
         var bare = new List<double>();
         var engine = new List<double>();
@@ -231,11 +242,14 @@ internal static class RunsBenchmark
     /// </summary>
     private static async Task CpuBudgetAsync(HttpClient client, RunPlan plan, Func<double> baseline, double bestBare, int postmaster)
     {
-        const int block = 20;
+        var block = int.TryParse(Environment.GetEnvironmentVariable("DTH_BENCH_CPU_BLOCK"), out var b) ? b : 20;
         var (process, server) = (CpuClock.ProcessSeconds(), PostgresCpu.Seconds(postmaster));
+        var (allocated, gen0, gen2, paused) = (GC.GetTotalAllocatedBytes(precise: true), GC.CollectionCount(0), GC.CollectionCount(2), GC.GetTotalPauseDuration());
         for (var r = 0; r < block; r++) await PlatformAsync(client, CohortRequest((ulong)(2000 + r)));
         var platformProcess = (CpuClock.ProcessSeconds() - process) / block;
         var platformServer = (PostgresCpu.Seconds(postmaster) - server) / block;
+        var gc = string.Create(CultureInfo.InvariantCulture,
+            $"{(GC.GetTotalAllocatedBytes(precise: true) - allocated) / 1024.0 / block:F0} KB allocated, {(GC.CollectionCount(0) - gen0) / (double)block:F2} gen0 and {(GC.CollectionCount(2) - gen2) / (double)block:F2} gen2 collections, {(GC.GetTotalPauseDuration() - paused).TotalMilliseconds / block:F2} ms paused");
         process = CpuClock.ProcessSeconds();
         for (var r = 0; r < block; r++) baseline();
         var bare = (CpuClock.ProcessSeconds() - process) / block;
@@ -244,6 +258,7 @@ internal static class RunsBenchmark
         Print("CPU of a platform run, this process (both silos and the SSE client)", platformProcess * 1000, "ms");
         Print("CPU of a platform run, PostgreSQL (postmaster and backends)", platformServer * 1000, "ms");
         Print("CPU of a bare Parallel.For round", bare * 1000, "ms");
+        Console.WriteLine($"# garbage per platform run (this process): {gc}");
         Print("floor under the platform's wall time (its CPU over all cores)", floor * 1000, "ms");
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"bound on the throughput ratio from CPU alone: {bestBare / floor:F2} (information)"));
     }
