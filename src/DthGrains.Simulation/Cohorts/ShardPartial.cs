@@ -96,6 +96,15 @@ public sealed class ShardAccumulator
         }
     }
 
+    /// <summary>Empties the accumulator for reuse (its sketches keep their memory).</summary>
+    public void Reset()
+    {
+        Individuals = 0;
+        Failed = 0;
+        Array.Clear(_moments);
+        foreach (var h in _histograms) h.Reset();
+    }
+
     /// <summary>Subjects counted in one cell (index = output × times + time).</summary>
     public long CountOf(int cell) => _moments[cell].Count;
 

@@ -97,6 +97,8 @@ public sealed class SubjectShardRunner
         long chunks = (to - from + ChunkSize - 1) / ChunkSize;
         var total = new ShardAccumulator(_times.Length * ny, _accuracy);
         var pending = new Dictionary<long, ShardAccumulator>();
+        // Chunk accumulators are reused once merged: each holds a sketch per output and time point, some 100 KB.
+        var spare = new Stack<ShardAccumulator>();
         long nextToMerge = 0, done = 0;
         var gate = new object();
         var parallel = new ParallelOptions { MaxDegreeOfParallelism = maxDegreeOfParallelism, CancellationToken = cancellationToken };
@@ -106,7 +108,9 @@ public sealed class SubjectShardRunner
             (c, _, w) =>
             {
                 long a = from + c * ChunkSize, b = Math.Min(to, a + ChunkSize);
-                var acc = new ShardAccumulator(_times.Length * ny, _accuracy);
+                ShardAccumulator? acc;
+                lock (gate) spare.TryPop(out acc);
+                acc ??= new ShardAccumulator(_times.Length * ny, _accuracy);
                 for (long i = a; i < b; i++)
                 {
                     cancellationToken.ThrowIfCancellationRequested();
@@ -116,7 +120,13 @@ public sealed class SubjectShardRunner
                 lock (gate)
                 {
                     pending[c] = acc;
-                    while (pending.Remove(nextToMerge, out var ready)) { total.Merge(ready); nextToMerge++; }
+                    while (pending.Remove(nextToMerge, out var ready))
+                    {
+                        total.Merge(ready);
+                        nextToMerge++;
+                        ready.Reset();
+                        spare.Push(ready);
+                    }
                 }
                 return w;
             },

@@ -67,7 +67,8 @@ public sealed class LogHistogram
         double x = Math.Log(magnitude) * _inverseLogGamma;
         while (true)
         {
-            int index = (int)Math.Ceiling(Math.ScaleB(x, -Level));
+            // ScaleB by 0 is the identity, and the common case: skip its cost.
+            int index = (int)Math.Ceiling(Level == 0 ? x : Math.ScaleB(x, -Level));
             if (store.TryIncrement(index, 1)) return;
             Collapse();
         }
@@ -85,6 +86,16 @@ public sealed class LogHistogram
     {
         if (other.RelativeAccuracy != RelativeAccuracy) throw new ArgumentException("Only sketches of the same accuracy merge.", nameof(other));
         if (other.Count == 0) return;
+        // The other's counts are read in place when they fit at the same level (the usual case: shards of one run);
+        // only a coarser level or an overflow needs a copy to collapse.
+        if (other.Level == Level && _positive.Fits(other._positive) && _negative.Fits(other._negative))
+        {
+            _positive.Add(other._positive);
+            _negative.Add(other._negative);
+            Zero += other.Zero;
+            Count += other.Count;
+            return;
+        }
         var positive = other._positive.Copy();
         var negative = other._negative.Copy();
         for (int l = other.Level; l < Level; l++) { positive.Collapse(); negative.Collapse(); }
@@ -99,6 +110,16 @@ public sealed class LogHistogram
         _negative.Add(negative);
         Zero += other.Zero;
         Count += other.Count;
+    }
+
+    /// <summary>Empties the sketch (level 0, no counts), keeping its memory for reuse.</summary>
+    public void Reset()
+    {
+        _positive.Clear();
+        _negative.Clear();
+        Level = 0;
+        Zero = 0;
+        Count = 0;
     }
 
     /// <summary>
@@ -156,7 +177,12 @@ public sealed class LogHistogram
         return h;
     }
 
-    /// <summary>Counts of at most <see cref="MaxBins"/> consecutive bins from <see cref="Offset"/>.</summary>
+    /// <summary>
+    /// Counts of at most <see cref="MaxBins"/> consecutive bins from <see cref="Offset"/>. A store that adds values holds
+    /// an array of <see cref="MaxBins"/> counts from its first value on, and moves and collapses its counts within it, so
+    /// a sketch makes no garbage while it adds (a run's shard keeps some 400 of them). The array may hold zeros at either
+    /// end; a store with no counts (never filled, or cleared) is empty.
+    /// </summary>
     private struct Store(int offset, int[] counts)
     {
         private int[]? _counts = counts.Length == 0 ? null : counts;
@@ -170,86 +196,117 @@ public sealed class LogHistogram
         {
             if (_counts is null)
             {
-                _counts = new int[8];
-                Offset = index;
+                // Full width at once, the first bin in the middle.
+                _counts = new int[MaxBins];
+                Offset = index - MaxBins / 2;
             }
             else if (index < Offset || index >= Offset + _counts.Length)
             {
-                var (first, last) = Used();
-                int from = Math.Min(index, Offset + first), to = Math.Max(index, Offset + last);
-                if (to - from + 1 > MaxBins) return false;
-                Reframe(from, Math.Min(MaxBins, Math.Max(to - from + 1 + 8, _counts.Length * 2)));
+                if (!Used(out int first, out int last))
+                {
+                    if (_counts.Length < MaxBins) _counts = new int[MaxBins];
+                    Offset = index - _counts.Length / 2;
+                }
+                else
+                {
+                    int from = Math.Min(index, Offset + first), to = Math.Max(index, Offset + last);
+                    if (to - from + 1 > MaxBins) return false;
+                    // The free bins go on the side the values are moving towards.
+                    Reframe(index < Offset ? to - MaxBins + 1 : from, first, last);
+                }
             }
             _counts[index - Offset] += by;
             return true;
         }
 
-        private readonly (int First, int Last) Used()
+        /// <summary>The first and last non-zero positions; false when there are none.</summary>
+        private readonly bool Used(out int first, out int last)
         {
-            int first = 0, last = _counts!.Length - 1;
-            while (first < last && _counts[first] == 0) first++;
-            while (last > first && _counts[last] == 0) last--;
-            return (first, last);
+            first = 0;
+            last = -1;
+            if (_counts is null) return false;
+            last = _counts.Length - 1;
+            while (first <= last && _counts[first] == 0) first++;
+            if (first > last) return false;
+            while (_counts[last] == 0) last--;
+            return true;
         }
 
-        /// <summary>Moves the counts into an array of the given length starting at bin <paramref name="from"/> (or earlier, to leave room on both sides).</summary>
-        private void Reframe(int from, int length)
+        public readonly bool IsEmpty => !Used(out _, out _);
+
+        /// <summary>
+        /// Moves the used positions [first, last] so that the array starts at bin <paramref name="from"/> (at most the first
+        /// used bin), in place when they fit in an array of <see cref="MaxBins"/>, which is then the array's length.
+        /// </summary>
+        private void Reframe(int from, int first, int last)
         {
-            var (first, last) = Used();
-            int usedFrom = Offset + first, usedTo = Offset + last;
-            int lo = Math.Min(from, usedFrom);
-            var grown = new int[length];
-            Array.Copy(_counts!, first, grown, usedFrom - lo, last - first + 1);
-            _counts = grown;
-            Offset = lo;
+            int used = last - first + 1, at = Offset + first - from;
+            if (_counts!.Length < MaxBins || at + used > _counts.Length)
+            {
+                var grown = new int[Math.Max(MaxBins, at + used)];
+                Array.Copy(_counts, first, grown, at, used);
+                _counts = grown;
+            }
+            else if (at != first)
+            {
+                Array.Copy(_counts, first, _counts, at, used);
+                // Clear what the move left behind: the old positions not covered by the new ones.
+                if (at > first) Array.Clear(_counts, first, Math.Min(at - first, used));
+                else Array.Clear(_counts, Math.Max(at + used, first), last + 1 - Math.Max(at + used, first));
+            }
+            Offset = from;
+        }
+
+        /// <summary>No counts; the memory is kept.</summary>
+        public readonly void Clear()
+        {
+            if (_counts is not null) Array.Clear(_counts);
         }
 
         /// <summary>Pairs of bins become one: bin i goes to ⌈i/2⌉.</summary>
         public void Collapse()
         {
-            if (_counts is null) return;
-            var (first, last) = Used();
-            int from = (Offset + first + 1) >> 1, to = (Offset + last + 1) >> 1;
-            var collapsed = new int[Math.Max(8, to - from + 1)];
-            for (int i = first; i <= last; i++) collapsed[((Offset + i + 1) >> 1) - from] += _counts[i];
-            _counts = collapsed;
+            if (!Used(out int first, out int last)) return;
+            int from = (Offset + first + 1) >> 1;
+            // In place, ascending: bin i goes to position ⌈(Offset+i)/2⌉ − from ≤ i − first, which was read (and emptied) already.
+            for (int i = first; i <= last; i++)
+            {
+                int c = _counts![i];
+                _counts[i] = 0;
+                _counts[((Offset + i + 1) >> 1) - from] += c;
+            }
             Offset = from;
         }
 
-        public readonly Store Copy() => _counts is null ? default : new Store(Offset, (int[])_counts.Clone());
+        public readonly Store Copy() => IsEmpty ? default : new Store(Offset, (int[])_counts!.Clone());
 
         /// <summary>True when the union of both ranges spans at most <see cref="MaxBins"/> bins.</summary>
         public readonly bool Fits(Store other)
         {
-            if (_counts is null || other._counts is null) return true;
-            var (a0, a1) = Used();
-            var (b0, b1) = other.Used();
+            if (!Used(out int a0, out int a1) || !other.Used(out int b0, out int b1)) return true;
             return Math.Max(Offset + a1, other.Offset + b1) - Math.Min(Offset + a0, other.Offset + b0) + 1 <= MaxBins;
         }
 
         /// <summary>Adds counts at the same level (the union must fit).</summary>
         public void Add(Store other)
         {
-            if (other._counts is null) return;
-            var (b0, b1) = other.Used();
-            if (_counts is null)
+            if (!other.Used(out int b0, out int b1)) return;
+            if (!Used(out int a0, out int a1))
             {
-                _counts = other._counts[b0..(b1 + 1)];
-                Offset = other.Offset + b0;
-                return;
+                // Into an array of its own, the other's counts in the middle.
+                if (_counts is null || _counts.Length < MaxBins) _counts = new int[MaxBins];
+                else Array.Clear(_counts);
+                Offset = other.Offset + b0 - (MaxBins - (b1 - b0 + 1)) / 2;
             }
-            var (a0, a1) = Used();
-            int from = Math.Min(Offset + a0, other.Offset + b0), to = Math.Max(Offset + a1, other.Offset + b1);
-            if (from < Offset || to >= Offset + _counts.Length) Reframe(from, to - from + 1);
-            for (int i = b0; i <= b1; i++) _counts[other.Offset + i - Offset] += other._counts[i];
+            else
+            {
+                int from = Math.Min(Offset + a0, other.Offset + b0), to = Math.Max(Offset + a1, other.Offset + b1);
+                if (from < Offset || to >= Offset + _counts!.Length) Reframe(from, a0, a1);
+            }
+            for (int i = b0; i <= b1; i++) _counts![other.Offset + i - Offset] += other._counts![i];
         }
 
-        public readonly (int Offset, ReadOnlyMemory<int> Counts) Trimmed()
-        {
-            if (_counts is null) return (0, ReadOnlyMemory<int>.Empty);
-            var (first, last) = Used();
-            if (_counts[first] == 0) return (0, ReadOnlyMemory<int>.Empty);
-            return (Offset + first, _counts.AsMemory(first, last - first + 1));
-        }
+        public readonly (int Offset, ReadOnlyMemory<int> Counts) Trimmed() =>
+            Used(out int first, out int last) ? (Offset + first, _counts.AsMemory(first, last - first + 1)) : (0, ReadOnlyMemory<int>.Empty);
     }
 }

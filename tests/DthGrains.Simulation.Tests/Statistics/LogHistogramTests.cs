@@ -97,4 +97,84 @@ public class LogHistogramTests
         b.Bands.Should().Equal(a.Bands);
         b.Mean.Zip(a.Mean).Should().OnlyContain(p => Math.Abs(p.First - p.Second) <= 1e-12 * Math.Abs(p.Second));
     }
+    /// <summary>The bins a sketch must hold, computed naively: every value's bin at the lowest level where each sign's bins span at most MaxBins.</summary>
+    private static (int Level, Dictionary<int, int> Positive, Dictionary<int, int> Negative, long Zero) Reference(IEnumerable<double> values, double alpha = LogHistogram.DefaultRelativeAccuracy)
+    {
+        var inverse = 1 / Math.Log((1 + alpha) / (1 - alpha));
+        var x = values.Where(double.IsFinite).ToArray();
+        for (int level = 0; ; level++)
+        {
+            int Bin(double v) => (int)Math.Ceiling(Math.ScaleB(Math.Log(Math.Abs(v)) * inverse, -level));
+            var positive = x.Where(v => v > 0).GroupBy(Bin).ToDictionary(g => g.Key, g => g.Count());
+            var negative = x.Where(v => v < 0).GroupBy(Bin).ToDictionary(g => g.Key, g => g.Count());
+            bool Fits(Dictionary<int, int> bins) => bins.Count == 0 || bins.Keys.Max() - bins.Keys.Min() + 1 <= LogHistogram.MaxBins;
+            if (Fits(positive) && Fits(negative)) return (level, positive, negative, x.LongCount(v => v == 0));
+        }
+    }
+
+    private static void ShouldHoldExactly(LogHistogram h, IEnumerable<double> values)
+    {
+        var (level, positive, negative, zero) = Reference(values);
+        h.Level.Should().Be(level);
+        h.Zero.Should().Be(zero);
+        h.Count.Should().Be(positive.Values.Sum() + negative.Values.Sum() + zero);
+        Dictionary<int, int> Bins((int Offset, ReadOnlyMemory<int> Counts) part) =>
+            part.Counts.ToArray().Select((c, i) => (Bin: part.Offset + i, Count: c)).Where(b => b.Count > 0).ToDictionary(b => b.Bin, b => b.Count);
+        Bins(h.Positive).Should().Equal(positive);
+        Bins(h.Negative).Should().Equal(negative);
+        if (h.Positive.Counts.Length > 0) h.Positive.Counts.Span[0].Should().BeGreaterThan(0, "the first bin given out holds a count");
+    }
+
+    [Fact]
+    public void Sketches_hold_exactly_the_bins_of_the_naive_definition_through_moves_collapses_resets_and_merges()
+    {
+        var rng = new Xoshiro256StarStar(42);
+        // Values arriving low-first, high-first and at random; narrow and wide; with negatives, zeros and non-finite values.
+        var sets = new List<double[]>
+        {
+            LogNormals(500, 1, 8, 0.1),
+            LogNormals(500, 2, 8, 0.1).Order().ToArray(),
+            LogNormals(500, 3, 8, 0.1).OrderDescending().ToArray(),
+            LogNormals(800, 4, 1e-2, 2.5),
+            LogNormals(800, 5, 1, 1).OrderDescending().ToArray(),
+            LogNormals(600, 6, 3, 0.8).Select((v, i) => i % 5 == 0 ? -v : i % 13 == 0 ? 0 : i % 17 == 0 ? double.NaN : v).ToArray(),
+        };
+        var reused = new LogHistogram();
+        foreach (var values in sets)
+        {
+            var fresh = new LogHistogram();
+            foreach (var v in values) fresh.Add(v);
+            ShouldHoldExactly(fresh, values);
+
+            // A sketch emptied by Reset counts as a new one does.
+            reused.Reset();
+            reused.Count.Should().Be(0);
+            foreach (var v in values) reused.Add(v);
+            ShouldHoldExactly(reused, values);
+
+            // Merged from parts of random sizes, into a fresh sketch and into a reused one.
+            var parts = new List<double[]>();
+            for (int at = 0; at < values.Length;)
+            {
+                int n = 1 + (int)(rng.NextDouble() * 200);
+                parts.Add(values.Skip(at).Take(n).ToArray());
+                at += n;
+            }
+            var merged = new LogHistogram();
+            var mergedIntoReused = new LogHistogram();
+            foreach (var v in LogNormals(50, 9, 1e6, 0.1)) mergedIntoReused.Add(v);
+            mergedIntoReused.Reset();
+            foreach (var part in parts)
+            {
+                var h = new LogHistogram();
+                foreach (var v in part) h.Add(v);
+                ShouldHoldExactly(h, part);
+                merged.Merge(h);
+                mergedIntoReused.Merge(h);
+                ShouldHoldExactly(h, part);
+            }
+            ShouldHoldExactly(merged, values);
+            ShouldHoldExactly(mergedIntoReused, values);
+        }
+    }
 }
