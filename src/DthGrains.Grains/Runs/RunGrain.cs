@@ -45,6 +45,9 @@ public sealed class RunGrain(IDatasetAccessPolicy policy, IDocumentStore store, 
     private TaskCompletionSource? _ended;
     private Task? _seeding;
     private CancellationTokenSource? _seedFit;
+    // Fits that came back refused or undone in a row, and supervision rounds still to wait before the next (SeedRetry).
+    private int _seedFailures;
+    private int _seedRoundsToWait;
 
     private string Id => this.GetPrimaryKeyString();
 
@@ -174,7 +177,8 @@ public sealed class RunGrain(IDatasetAccessPolicy policy, IDocumentStore store, 
 
     /// <summary>
     /// A run suspended while waiting for its seed tries again only once its data holder has a live silo and every grant
-    /// permits (a refused read would be recorded in the dataset's access log at every period). While it waits, the
+    /// permits (a refused read would be recorded in the dataset's access log at every period), and, when fits came back
+    /// refused or undone although both held, after waits that double (<see cref="SeedRetry"/>). While it waits, the
     /// suspension says what holds it now, and a grant found not permitting is recorded once as a refusal, as at a shard
     /// boundary.
     /// </summary>
@@ -183,11 +187,16 @@ public sealed class RunGrain(IDatasetAccessPolicy policy, IDocumentStore store, 
         var dataset = SeedDataset();
         if (silos.LiveSilosOf(dataset.Institution).Count == 0)
         {
+            // Nothing is asked while the holder is away; when one of its silos is back, the first try goes at once.
+            (_seedFailures, _seedRoundsToWait) = (0, 0);
             await AppendAsync(SystemContext(), s => RunDecisions.Suspend(s, NoLiveSilo(dataset), dataset.Id, Clock.GetUtcNow()));
             return false;
         }
         var (permit, reason, refused, _) = await CheckGrantsAsync(record: false);
         if (permit) return true;
+        // Nothing is asked of the data while the run's own check refuses; once a grant permits (a renewed one, say), the
+        // first try goes at once.
+        (_seedFailures, _seedRoundsToWait) = (0, 0);
         if (reason != State.StatusReason)
         {
             await RecordDenialAsync(refused!, State.Owner, State.Submitted!.Purpose, reason!, SystemContext());
@@ -212,6 +221,10 @@ public sealed class RunGrain(IDatasetAccessPolicy policy, IDocumentStore store, 
             // again when it is back. Anything else (too few usable subjects, say) will not change by waiting. A refused read
             // was recorded at the data already; the reason is the policy's own, so the supervisor does not record it again.
             var reason = problem.Kind == ProblemKind.Forbidden && await CheckGrantsAsync(record: false) is { Permit: false, Reason: { } policy } ? policy : problem.Detail;
+            _seedRoundsToWait = SeedRetry.RoundsToWait(++_seedFailures, SeedRetry.MaxRounds(options.Value.SeedRetryMax, options.Value.SupervisePeriod));
+            if (_seedRoundsToWait > 0)
+                logger.LogInformation("Run {RunId}: the seed's fit came back undone {Failures} times in a row ({Detail}); the next try in {Rounds} supervision rounds",
+                    Id, _seedFailures, problem.Detail, _seedRoundsToWait + 1);
             await AppendAsync(SystemContext(), s => problem.Kind is ProblemKind.Unavailable or ProblemKind.Forbidden
                 ? RunDecisions.Suspend(s, reason, dataset, now)
                 : RunDecisions.Fail(s, $"The cohort could not be seeded from '{dataset}': {problem.Detail}", now));
@@ -583,6 +596,11 @@ public sealed class RunGrain(IDatasetAccessPolicy policy, IDocumentStore store, 
         if (State.AwaitsSeed)
         {
             if (State.Status == RunStatus.Suspended && !await SeedingPermittedAsync()) return;
+            if (_seedRoundsToWait > 0 && _seeding is not { IsCompleted: false })
+            {
+                _seedRoundsToWait--;
+                return;
+            }
             StartSeeding();
             return;
         }

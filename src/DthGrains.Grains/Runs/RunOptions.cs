@@ -24,6 +24,13 @@ public sealed class RunOptions
     /// </summary>
     public TimeSpan SeedFitTimeout { get; set; } = TimeSpan.FromMinutes(3);
 
+    /// <summary>
+    /// The longest a run waiting for its seed waits between tries at the data holder once fits keep coming back refused or
+    /// undone: the waits double from one supervision period up to this (<see cref="Domain.Runs.SeedRetry"/>), so a holder
+    /// whose clock is past the grant's end records a handful of refusals an hour, not one per period.
+    /// </summary>
+    public TimeSpan SeedRetryMax { get; set; } = TimeSpan.FromMinutes(5);
+
     /// <summary>Followers not refreshed for this long are forgotten.</summary>
     public TimeSpan FollowerExpiry { get; set; } = TimeSpan.FromMinutes(2);
 

@@ -104,6 +104,12 @@ public sealed class SeededCohortResidencyTests
             "the read was refused at Charité, which recorded its own reason");
         (await pair.Guest.AccessLogAsync("charite", CharitéData)).OfType<DataAccessed>().Should().NotContain(a => a.Actor == pair.ResearcherSubject);
 
+        // While TUM permits and Charité refuses, the run tries again after waits that double, counted in supervision rounds:
+        // each round asks TUM's policy once, and each try once more. 24 of TUM's decisions are some 19 rounds with tries
+        // at 1, 2, 4, 8 and 16 rounds after the first: at most 7 refusals at Charité in all (one try a round: 13).
+        await atTum.UntilPermittedAsync(atTum.Permitted + 24);
+        (await Refusals()).Should().HaveCountLessThanOrEqualTo(7, "the tries at the data back off while the data keeps refusing");
+
         // TUM's clock catches up: the run's own check refuses for the same reason, so the supervisor no longer asks the data
         // (no further refusal there) and records none of its own (the reason is the one the data recorded).
         // Counted from TUM's third refusal on: a fit that started just before the clock moved has ended by then.
@@ -156,8 +162,14 @@ public sealed class SeededCohortResidencyTests
     private sealed class CountedPolicy
     {
         private int _refused;
+        private int _permitted;
 
         public int Refused => Volatile.Read(ref _refused);
+
+        public int Permitted => Volatile.Read(ref _permitted);
+
+        public Task UntilPermittedAsync(int count) =>
+            Eventually.Until(() => Task.FromResult(Permitted), n => n >= count, TimeSpan.FromSeconds(60), $"{count} permits by TUM's policy");
 
         public IDatasetAccessPolicy Around(IDatasetAccessPolicy inner) => new Counting(inner, this);
 
@@ -169,7 +181,7 @@ public sealed class SeededCohortResidencyTests
             public async Task<DatasetAccessDecision> DecideAsync(DatasetAccessRequest request, DateTimeOffset now)
             {
                 var decision = await inner.DecideAsync(request, now);
-                if (!decision.Permit) Interlocked.Increment(ref counts._refused);
+                Interlocked.Increment(ref decision.Permit ? ref counts._permitted : ref counts._refused);
                 return decision;
             }
         }
