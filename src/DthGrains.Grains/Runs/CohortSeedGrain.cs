@@ -19,7 +19,7 @@ namespace DthGrains.Grains.Runs;
 /// </summary>
 [InstitutionResidency]
 [Reentrant]
-public sealed class CohortSeedGrain(IOptions<FederationOptions> federation, ILocalSiloDetails silo) : Grain, ICohortSeedGrain
+public sealed class CohortSeedGrain(IOptions<FederationOptions> federation, ILocalSiloDetails silo, ISeedFitGate gate) : Grain, ICohortSeedGrain
 {
     public async Task<Outcome<CohortSeed>> FitAsync(string datasetVersion, string modelId, string modelVersion, CommandContext context, CancellationToken cancellationToken)
     {
@@ -38,7 +38,11 @@ public sealed class CohortSeedGrain(IOptions<FederationOptions> federation, ILoc
             // Subjects are independent fits: use the silo's cores, in a fixed order so the seed does not depend on scheduling.
             // A fit the caller gave up on stops between subjects, so an abandoned fit does not hold the data holder's cores.
             var estimates = await Task.Run(() => subjects.AsParallel().AsOrdered().WithCancellation(cancellationToken)
-                .Select(s => CohortSeedEstimates.Estimate(SubjectComputeGrain.MapTimeline(s, modelId), modelVersion)).ToArray(), cancellationToken);
+                .Select(s =>
+                {
+                    gate.Enter(cancellationToken);
+                    return CohortSeedEstimates.Estimate(SubjectComputeGrain.MapTimeline(s, modelId), modelVersion);
+                }).ToArray(), cancellationToken);
             foreach (var e in estimates)
             {
                 if (e is null) excluded++;

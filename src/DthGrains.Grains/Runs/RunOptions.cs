@@ -57,3 +57,18 @@ public sealed class OpenShardGate : IShardGate
 {
     public ValueTask WaitAsync(ShardWork work, CancellationToken ct) => ValueTask.CompletedTask;
 }
+
+/// <summary>
+/// A point each subject of a cohort seed's fit passes, on the data holder's silo, before it is calibrated (on a
+/// calibration thread: it blocks). Production lets everything through; tests hold fits there to stop them.
+/// </summary>
+public interface ISeedFitGate
+{
+    /// <exception cref="OperationCanceledException">the fit was given up (its run ended, or its bound passed).</exception>
+    void Enter(CancellationToken ct);
+}
+
+public sealed class OpenSeedFitGate : ISeedFitGate
+{
+    public void Enter(CancellationToken ct) => ct.ThrowIfCancellationRequested();
+}

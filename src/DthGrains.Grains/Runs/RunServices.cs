@@ -17,6 +17,7 @@ public static class RunServices
         services.AddSingleton<RunWorkerSlots>();
         services.AddHostedService<NumericsWarmUpService>();
         services.TryAddSingleton<IShardGate, OpenShardGate>();
+        services.TryAddSingleton<ISeedFitGate, OpenSeedFitGate>();
         services.AddPlacementFilter<HpcPreferenceStrategy, HpcPreferenceDirector>(ServiceLifetime.Singleton);
         services.AddSingleton<IInlineProjection, RunProjection>();
         services.ConfigureMarten(o => o.Schema.For<RunDocument>().Index(d => d.Owner));

@@ -1,3 +1,4 @@
+using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
 using DthGrains.Contracts.Catalogue;
@@ -156,6 +157,62 @@ public sealed class SeededCohortResidencyTests
         done.GetProperty("request").GetProperty("cohortFrom").GetProperty("subjects").GetInt32().Should().Be(5);
         var types = (await ReadEventsAsync(carla, id)).Where(e => e.Id is not null).Select(e => e.Event).Where(e => e != "runs.shard_completed").ToList();
         types.Should().Equal("runs.run_submitted", "runs.run_suspended", "runs.cohort_seeded", "runs.run_resumed", "runs.run_completed");
+    }
+
+    [Fact]
+    public async Task Cancelling_a_run_while_its_seed_is_fitted_stops_the_fit_at_the_data_before_its_subjects_are_calibrated()
+    {
+        var gate = new HeldSeedFit();
+        var host = await TestHost.StartAsync("charite", seed: true, services: s => s.AddSingleton<ISeedFitGate>(gate));
+        await using var _ = host;
+        await SeedReady(host);
+        var carla = host.ClientAs("researcher", "tum", $"carla-{Guid.NewGuid():N}"[..16]);
+        await GrantAsync(host, carla);
+
+        // The fit has read the subjects and holds them at the gate, before calibrating any.
+        var id = await SubmitAsync(carla, Seeded);
+        await Eventually.Until(() => Task.FromResult(gate.Entered), n => n >= 1, TimeSpan.FromSeconds(60), "the fit to reach its first subject");
+        var cancelled = await carla.PostAsync($"/api/runs/{id}/cancel", Body(new { reason = "wrong dataset" }));
+        cancelled.StatusCode.Should().Be(HttpStatusCode.OK, await cancelled.Content.ReadAsStringAsync());
+
+        // The cancellation crosses to the fit at the data holder: the subjects held there give up, and none is calibrated,
+        // even once the gate opens.
+        await Eventually.Until(() => Task.FromResult(gate.Stopped), n => n >= 1, TimeSpan.FromSeconds(30), "the fit at the data to be stopped");
+        gate.Open();
+        var types = (await ReadEventsAsync(carla, id)).Where(e => e.Id is not null).Select(e => e.Event).ToList();
+        types.Should().Equal("runs.run_submitted", "runs.run_cancelled");
+        gate.Calibrated.Should().Be(0, "no subject of the cancelled run's fit was calibrated");
+        (await carla.GetFromJsonAsync<JsonElement>($"/api/runs/{id}")).GetProperty("status").GetString().Should().Be("cancelled");
+    }
+
+    /// <summary>Holds every subject of a seed's fit until opened; counts those that entered, gave up, and went on to be calibrated.</summary>
+    private sealed class HeldSeedFit : ISeedFitGate
+    {
+        private readonly ManualResetEventSlim _open = new(false);
+        private int _entered, _stopped, _calibrated;
+
+        public int Entered => Volatile.Read(ref _entered);
+
+        public int Stopped => Volatile.Read(ref _stopped);
+
+        public int Calibrated => Volatile.Read(ref _calibrated);
+
+        public void Open() => _open.Set();
+
+        public void Enter(CancellationToken ct)
+        {
+            Interlocked.Increment(ref _entered);
+            try
+            {
+                _open.Wait(ct);
+            }
+            catch (OperationCanceledException)
+            {
+                Interlocked.Increment(ref _stopped);
+                throw;
+            }
+            Interlocked.Increment(ref _calibrated);
+        }
     }
 
     /// <summary>Counts the refusals of the policy it wraps, so a test waits for supervision rounds, not for time.</summary>
