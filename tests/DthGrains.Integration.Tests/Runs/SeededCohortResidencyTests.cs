@@ -165,6 +165,8 @@ public sealed class SeededCohortResidencyTests
         var gate = new HeldSeedFit();
         var host = await TestHost.StartAsync("charite", seed: true, services: s => s.AddSingleton<ISeedFitGate>(gate));
         await using var _ = host;
+        // Whatever happens, no calibration thread is left waiting when the host stops.
+        using var opened = new Disposable(gate.Open);
         await SeedReady(host);
         var carla = host.ClientAs("researcher", "tum", $"carla-{Guid.NewGuid():N}"[..16]);
         await GrantAsync(host, carla);
@@ -183,6 +185,11 @@ public sealed class SeededCohortResidencyTests
         types.Should().Equal("runs.run_submitted", "runs.run_cancelled");
         gate.Calibrated.Should().Be(0, "no subject of the cancelled run's fit was calibrated");
         (await carla.GetFromJsonAsync<JsonElement>($"/api/runs/{id}")).GetProperty("status").GetString().Should().Be("cancelled");
+    }
+
+    private sealed class Disposable(Action dispose) : IDisposable
+    {
+        public void Dispose() => dispose();
     }
 
     /// <summary>Holds every subject of a seed's fit until opened; counts those that entered, gave up, and went on to be calibrated.</summary>
