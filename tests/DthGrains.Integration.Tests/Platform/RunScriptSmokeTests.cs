@@ -32,8 +32,11 @@ public sealed partial class RunScriptSmokeTests(ITestOutputHelper output) : IDis
     public async Task Run_script_starts_the_seeded_platform_and_ctrl_c_leaves_no_process_behind()
     {
         var port = FreePorts.Next();
-        var start = new ProcessStartInfo("bash") { WorkingDirectory = RepositoryRoot(), RedirectStandardOutput = true, RedirectStandardError = true };
-        foreach (var a in new[] { "ops/run.sh", $"--Dth:SiloPort={FreePorts.Next()}", $"--Dth:GatewayPort={FreePorts.Next()}", $"--Dth:ClusterId=runsh-{Guid.NewGuid():N}" })
+        // Through `env --default-signal=INT`: a shell that starts with SIGINT ignored cannot trap it (POSIX), and the test run
+        // may well have it ignored: a non-interactive shell starts its background jobs so (`ops/test.sh &` in a script), and
+        // every process below inherits that. A terminal's Ctrl-C reaches a shell whose SIGINT is at its default, as here.
+        var start = new ProcessStartInfo("env") { WorkingDirectory = RepositoryRoot(), RedirectStandardOutput = true, RedirectStandardError = true };
+        foreach (var a in new[] { "--default-signal=INT", "bash", "ops/run.sh", $"--Dth:SiloPort={FreePorts.Next()}", $"--Dth:GatewayPort={FreePorts.Next()}", $"--Dth:ClusterId=runsh-{Guid.NewGuid():N}" })
             start.ArgumentList.Add(a);
         start.Environment["DTH_DATA_DIR"] = _data;
         start.Environment["DTH_HTTP_PORT"] = port.ToString();
