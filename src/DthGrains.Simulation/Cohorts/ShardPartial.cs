@@ -73,6 +73,34 @@ public sealed class ShardAccumulator
             }
     }
 
+    /// <summary>
+    /// Adds a block of individuals' outputs at once: <paramref name="values"/> holds <paramref name="individuals"/> rows
+    /// of <paramref name="stride"/> numbers, each row-major [time, output] like <see cref="Add"/>'s. Cell by cell, each
+    /// cell's values in row order: the same sums and counts, bit for bit, as adding the rows one by one, with each cell's
+    /// moments and sketch touched once per block instead of once per individual (a shard's ~400 sketches do not fit in
+    /// the first-level cache; one does).
+    /// </summary>
+    public void AddBlock(ReadOnlySpan<double> values, int individuals, int stride, int times, int outputs)
+    {
+        if (individuals == 0) return;
+        if (stride < times * outputs || values.Length < (individuals - 1) * stride + times * outputs)
+            throw new ArgumentException("The block is shorter than its rows.", nameof(values));
+        Individuals += individuals;
+        for (int y = 0; y < outputs; y++)
+            for (int t = 0; t < times; t++)
+            {
+                int k = y * times + t, at = t * outputs + y;
+                ref var moments = ref _moments[k];
+                var histogram = _histograms[k];
+                for (int i = 0; i < individuals; i++, at += stride)
+                {
+                    double v = values[at];
+                    moments.Add(v);
+                    histogram.Add(v);
+                }
+            }
+    }
+
     public void Merge(ShardAccumulator other)
     {
         Individuals += other.Individuals;

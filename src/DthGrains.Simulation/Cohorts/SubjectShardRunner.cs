@@ -111,11 +111,15 @@ public sealed class SubjectShardRunner
                 ShardAccumulator? acc;
                 lock (gate) spare.TryPop(out acc);
                 acc ??= new ShardAccumulator(_times.Length * ny, _accuracy);
+                // The chunk's outputs are kept, then added to the statistics cell by cell (ShardAccumulator.AddBlock).
+                int completed = 0;
                 for (long i = a; i < b; i++)
                 {
                     cancellationToken.ThrowIfCancellationRequested();
-                    w.Solve(i, acc, summaries is null ? default : summaries.AsSpan((int)((i - from) * SummaryWidth), SummaryWidth));
+                    if (w.Solve(i, completed, summaries is null ? default : summaries.AsSpan((int)((i - from) * SummaryWidth), SummaryWidth))) completed++;
+                    else acc.Failed++;
                 }
+                w.AddTo(acc, completed);
                 if (progress is not null) progress(Interlocked.Add(ref done, b - a));
                 lock (gate)
                 {
@@ -130,28 +134,30 @@ public sealed class SubjectShardRunner
                 }
                 return w;
             },
-            _ => { });
+            w => w.Dispose());
 
         return total.ToPartial();
     }
 
-    private sealed class Worker(SubjectShardRunner run)
+    private sealed class Worker(SubjectShardRunner run) : IDisposable
     {
         private readonly SimulationWorkspace _ws = new(run._model, run._options, run._times);
         private readonly double[] _p = new double[run._model.Info.Parameters.Count];
-        private readonly double[] _y = new double[run._times.Length * run._model.Info.Outputs.Count];
+        private readonly int _cells = run._times.Length * run._model.Info.Outputs.Count;
+        // One chunk's outputs, a row per completed subject: some 200 KB, so rented rather than allocated per shard.
+        private double[]? _block = System.Buffers.ArrayPool<double>.Shared.Rent(ChunkSize * run._times.Length * run._model.Info.Outputs.Count);
 
-        public void Solve(long index, ShardAccumulator acc, Span<double> summary)
+        /// <summary>Solves subject <paramref name="index"/> into row <paramref name="row"/> of the chunk; false when the solve failed (the row is free again).</summary>
+        public bool Solve(long index, int row, Span<double> summary)
         {
+            var y = _block.AsSpan(row * _cells, _cells);
             run._subjects.Parameters(index, _p);
-            var status = _ws.Solve(run._subjects.ScenarioOf(index), _p, _y);
-            if (status == IntegrationStatus.Completed) acc.Add(_y, run._times.Length, run._model.Info.Outputs.Count);
-            else acc.Failed++;
-            if (summary.IsEmpty) return;
+            var completed = _ws.Solve(run._subjects.ScenarioOf(index), _p, y) == IntegrationStatus.Completed;
+            if (summary.IsEmpty) return completed;
             int ny = run._model.Info.Outputs.Count, nt = run._times.Length;
             for (int k = 0; k < ny; k++)
             {
-                if (status != IntegrationStatus.Completed)
+                if (!completed)
                 {
                     summary.Slice(k * SummaryPerOutput, SummaryPerOutput).Fill(double.NaN);
                     continue;
@@ -159,7 +165,7 @@ public sealed class SubjectShardRunner
                 double min = double.PositiveInfinity, max = double.NegativeInfinity, sum = 0;
                 for (int t = 0; t < nt; t++)
                 {
-                    double v = _y[t * ny + k];
+                    double v = y[t * ny + k];
                     if (v < min) min = v;
                     if (v > max) max = v;
                     sum += v;
@@ -167,8 +173,19 @@ public sealed class SubjectShardRunner
                 summary[k * SummaryPerOutput] = min;
                 summary[k * SummaryPerOutput + 1] = sum / nt;
                 summary[k * SummaryPerOutput + 2] = max;
-                summary[k * SummaryPerOutput + 3] = _y[(nt - 1) * ny + k];
+                summary[k * SummaryPerOutput + 3] = y[(nt - 1) * ny + k];
             }
+            return completed;
+        }
+
+        /// <summary>Adds the chunk's first <paramref name="rows"/> rows to the statistics.</summary>
+        public void AddTo(ShardAccumulator acc, int rows) =>
+            acc.AddBlock(_block, rows, _cells, run._times.Length, run._model.Info.Outputs.Count);
+
+        public void Dispose()
+        {
+            if (_block is { } block) System.Buffers.ArrayPool<double>.Shared.Return(block);
+            _block = null;
         }
     }
 }

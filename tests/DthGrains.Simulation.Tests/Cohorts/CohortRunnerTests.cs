@@ -27,6 +27,41 @@ public class CohortRunnerTests
     }
 
     [Fact]
+    public void A_shard_runner_gives_the_statistics_of_adding_each_subject_in_order_chunk_by_chunk_on_one_thread_or_many()
+    {
+        // The reference: each chunk of subjects added one subject at a time, in order, then chunks merged in order.
+        var model = new HovorkaModel();
+        var scenario = CompiledScenario.Compile(model.Info, model.ReferenceScenario);
+        var times = Enumerable.Range(0, 37).Select(i => i * 10.0).ToArray();
+        var subjects = new SampledSubjects(new CohortSampler(model.Info, model.DefaultParameters()), 11, 300, scenario);
+        int ny = model.Info.Outputs.Count, cells = times.Length * ny;
+        var workspace = new DthGrains.Simulation.Engine.SimulationWorkspace(model, new SolverOptions(), times);
+        var (p, y) = (new double[model.Info.Parameters.Count], new double[cells]);
+        var reference = new ShardAccumulator(cells);
+        for (int from = 10; from < 290; from += SubjectShardRunner.ChunkSize)
+        {
+            var chunk = new ShardAccumulator(cells);
+            for (int i = from; i < Math.Min(290, from + SubjectShardRunner.ChunkSize); i++)
+            {
+                subjects.Parameters(i, p);
+                if (workspace.Solve(scenario, p, y) == IntegrationStatus.Completed) chunk.Add(y, times.Length, ny);
+                else chunk.Failed++;
+            }
+            reference.Merge(chunk);
+        }
+        var expected = reference.ToPartial();
+        foreach (var threads in new[] { 1, 3 })
+        {
+            var actual = new SubjectShardRunner(model, new SolverOptions(), times, subjects).Run(10, 290, new double[280 * 4 * ny], threads);
+            actual.Individuals.Should().Be(expected.Individuals);
+            actual.Failed.Should().Be(expected.Failed);
+            actual.Moments.Should().Equal(expected.Moments, $"{threads} thread(s): bit for bit");
+            for (int k = 0; k < cells; k++)
+                actual.Histograms[k].Positive.Counts.ToArray().Should().Equal(expected.Histograms[k].Positive.Counts.ToArray());
+        }
+    }
+
+    [Fact]
     public void Shards_merge_into_the_statistics_of_the_whole_cohort()
     {
         var whole = Runner(9).RunShard(0, 1000);

@@ -177,4 +177,34 @@ public class LogHistogramTests
             ShouldHoldExactly(mergedIntoReused, values);
         }
     }
+    [Fact]
+    public void Adding_a_block_cell_by_cell_gives_the_statistics_of_adding_its_rows_one_by_one_bit_for_bit()
+    {
+        const int times = 7, outputs = 3, rows = 150, stride = times * outputs + 2; // rows wider than their cells: the rest is skipped
+        var rng = new Xoshiro256StarStar(17);
+        var block = new double[rows * stride];
+        for (int i = 0; i < block.Length; i++)
+        {
+            var v = Math.Exp(2 * rng.NextNormal());
+            block[i] = i % 23 == 0 ? double.NaN : i % 19 == 0 ? -v : i % 29 == 0 ? 0 : v;
+        }
+        var byRow = new ShardAccumulator(times * outputs);
+        for (int r = 0; r < rows; r++) byRow.Add(block.AsSpan(r * stride, times * outputs), times, outputs);
+        var byBlock = new ShardAccumulator(times * outputs);
+        byBlock.AddBlock(block.AsSpan(0, 100 * stride), 100, stride, times, outputs);
+        byBlock.AddBlock(block.AsSpan(100 * stride), 50, stride, times, outputs);
+
+        var (a, b) = (byRow.ToPartial(), byBlock.ToPartial());
+        b.Individuals.Should().Be(a.Individuals).And.Be(rows);
+        for (int k = 0; k < times * outputs; k++)
+        {
+            b.Moments[k].Should().Be(a.Moments[k], $"cell {k}: the same values in the same order");
+            b.Histograms[k].Level.Should().Be(a.Histograms[k].Level);
+            b.Histograms[k].Positive.Counts.ToArray().Should().Equal(a.Histograms[k].Positive.Counts.ToArray());
+            b.Histograms[k].Negative.Counts.ToArray().Should().Equal(a.Histograms[k].Negative.Counts.ToArray());
+            b.Histograms[k].Zero.Should().Be(a.Histograms[k].Zero);
+        }
+        FluentActions.Invoking(() => new ShardAccumulator(times * outputs).AddBlock(block.AsSpan(0, 10 * stride), 11, stride, times, outputs))
+            .Should().Throw<ArgumentException>();
+    }
 }
