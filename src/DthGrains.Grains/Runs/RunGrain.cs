@@ -164,13 +164,26 @@ public sealed class RunGrain(IDatasetAccessPolicy policy, IDocumentStore store, 
         var fit = _seedFit = new CancellationTokenSource(options.Value.SeedFitTimeout);
         _seeding = Task.Run(async () =>
         {
+            Outcome<CohortSeed> fitted;
             try
             {
-                await self.SeedFittedAsync(await FitSeedAsync(grains, dataset, submitted.ModelId, submitted.ModelVersion, context, fit.Token));
+                fitted = await FitSeedAsync(grains, dataset, submitted.ModelId, submitted.ModelVersion, context, fit.Token);
             }
             catch (Exception ex)
             {
+                // Anything else the holder's silo threw: the run waits saying so, and tries again after the same back-off as
+                // for a refusal, not at every period. The error itself is in the logs, not in the ledger.
                 logger.LogError(ex, "Run {RunId}: the cohort seed from {Dataset} was not fitted; the supervisor tries again", id, dataset.Id);
+                fitted = Problem.Unavailable($"The cohort seed from '{dataset.Id}' could not be fitted at the silos of '{dataset.Institution}' " +
+                    "(an unexpected error there, in the platform's logs); it is tried again.");
+            }
+            try
+            {
+                await self.SeedFittedAsync(fitted);
+            }
+            catch (Exception ex)
+            {
+                logger.LogError(ex, "Run {RunId}: the outcome of the seed's fit was not recorded; the supervisor tries again", id);
             }
         });
     }

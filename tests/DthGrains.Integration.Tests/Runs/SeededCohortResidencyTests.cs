@@ -192,6 +192,50 @@ public sealed class SeededCohortResidencyTests
         public void Dispose() => dispose();
     }
 
+    [Fact]
+    public async Task A_fit_that_fails_unexpectedly_at_the_data_suspends_the_run_saying_so_and_a_later_try_seeds_it()
+    {
+        var gate = new FailingSeedFit();
+        var host = await TestHost.StartAsync("charite", seed: true, services: s =>
+        {
+            s.AddSingleton<ISeedFitGate>(gate);
+            s.Configure<RunOptions>(o => o.SupervisePeriod = TimeSpan.FromMilliseconds(200));
+        });
+        await using var _ = host;
+        await SeedReady(host);
+        var carla = host.ClientAs("researcher", "tum", $"carla-{Guid.NewGuid():N}"[..16]);
+        await GrantAsync(host, carla);
+
+        var id = await SubmitAsync(carla, Seeded);
+        var held = await WaitForStatusAsync(carla, id, "suspended");
+        held.GetProperty("statusReason").GetString().Should().Contain("unexpected error").And.Contain("tried again")
+            .And.NotContain(FailingSeedFit.Message, "the error's own text stays in the logs");
+
+        // The fault clears: a later try seeds the run, and it completes.
+        gate.Failing = false;
+        var done = await WaitForStatusAsync(carla, id, "completed");
+        done.GetProperty("request").GetProperty("cohortFrom").GetProperty("subjects").GetInt32().Should().Be(5);
+        gate.Failures.Should().BeGreaterThan(0);
+    }
+
+    /// <summary>Fails every subject of a seed's fit while <see cref="Failing"/>.</summary>
+    private sealed class FailingSeedFit : ISeedFitGate
+    {
+        public const string Message = "disk on fire (injected)";
+        private int _failures;
+
+        public volatile bool Failing = true;
+
+        public int Failures => Volatile.Read(ref _failures);
+
+        public void Enter(CancellationToken ct)
+        {
+            if (!Failing) return;
+            Interlocked.Increment(ref _failures);
+            throw new InvalidOperationException(Message);
+        }
+    }
+
     /// <summary>Holds every subject of a seed's fit until opened; counts those that entered, gave up, and went on to be calibrated.</summary>
     private sealed class HeldSeedFit : ISeedFitGate
     {
