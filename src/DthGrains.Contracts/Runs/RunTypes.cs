@@ -148,7 +148,11 @@ public sealed record ShardWork(
     [property: Id(3)] long To,
     [property: Id(4)] RunRequest Request);
 
-/// <summary>A worker's answer: the shard's partial statistics and per-subject rows (a JSON document), or the error.</summary>
+/// <summary>
+/// A worker's answer, or the error: the shard's output as a JSON document (<see cref="Payload"/>) whose binary parts, the
+/// encoded statistics and the per-subject rows (some 32 KB each for 250 subjects), travel beside it as they are
+/// (<see cref="Statistics"/>, <see cref="Rows"/>): no base64 on the way, and no message-sized array on the large-object heap.
+/// </summary>
 [GenerateSerializer, Immutable, Alias("dth.runs.shard-result")]
 public sealed record ShardResult(
     [property: Id(0)] string RunId,
@@ -156,7 +160,9 @@ public sealed record ShardResult(
     [property: Id(2)] byte[]? Payload,
     [property: Id(3)] string Silo,
     [property: Id(4)] double ElapsedMs,
-    [property: Id(5)] string? Error = null);
+    [property: Id(5)] string? Error = null,
+    [property: Id(6)] byte[]? Statistics = null,
+    [property: Id(7)] byte[]? Rows = null);
 
 /// <summary>
 /// Ephemeral progress for followers: not stored, coalesced per follower. <see cref="Bands"/> are coarse partial

@@ -387,8 +387,11 @@ public sealed class RunGrain(IDatasetAccessPolicy policy, IDocumentStore store, 
         var shards = fresh.Select(r =>
         {
             var output = JsonSerializer.Deserialize<ShardOutput>(r.Payload!, PayloadJson)!;
+            // The binary parts travel beside the JSON (ShardResult); put them back.
+            var statistics = output.Statistics is { } s && r.Statistics is { } sb ? s with { Data = sb } : output.Statistics;
+            var rows = output.Rows is { } w && r.Rows is { } rb ? w with { Data = rb } : output.Rows;
             var (from, to) = Plan.ShardRange(r.Shard);
-            return new ShardCompleted(Id, r.Shard, from, to, output.Statistics, null, output.Sensitivity, r.Silo, r.ElapsedMs, now, output.Rows);
+            return new ShardCompleted(Id, r.Shard, from, to, statistics, null, output.Sensitivity, r.Silo, r.ElapsedMs, now, rows);
         }).ToList();
         var (_, problem) = await AppendAsync(context, s => RunDecisions.CompleteShards(s, shards, Plan, Decode));
         if (problem is not null)

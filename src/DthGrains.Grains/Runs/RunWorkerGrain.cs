@@ -58,8 +58,9 @@ public sealed class RunWorkerGrain(RunWorkerSlots slots, IShardGate gate, ILocal
                 var job = Task.Factory.StartNew(() => Solve(work, done, ct), ct, TaskCreationOptions.LongRunning, TaskScheduler.Default);
                 while (await Task.WhenAny(job, Task.Delay(TimeSpan.FromMilliseconds(100), ct)) != job)
                     await run.ReportProgressAsync(work.Shard, Interlocked.Read(ref done.Value));
-                var payload = await job;
-                _unreported = new ShardResult(work.RunId, work.Shard, payload, silo.SiloAddress.ToParsableString(), clock.Elapsed.TotalMilliseconds);
+                var (payload, statistics, rows) = await job;
+                _unreported = new ShardResult(work.RunId, work.Shard, payload, silo.SiloAddress.ToParsableString(), clock.Elapsed.TotalMilliseconds,
+                    Statistics: statistics, Rows: rows);
             }
             finally
             {
@@ -78,11 +79,13 @@ public sealed class RunWorkerGrain(RunWorkerSlots slots, IShardGate gate, ILocal
         await ReportAsync(work.RunId);
     }
 
-    private static byte[] Solve(ShardWork work, StrongBox<long> done, CancellationToken ct)
+    /// <summary>Solves the shard: its output as JSON without its binary parts, and those parts (see <see cref="ShardResult"/>).</summary>
+    private static (byte[] Payload, byte[]? Statistics, byte[]? Rows) Solve(ShardWork work, StrongBox<long> done, CancellationToken ct)
     {
         var plan = RunPlanner.Plan(work.Request).Plan ?? throw new InvalidOperationException("The run's request does not plan.");
         var output = RunPlanner.ExecuteShard(plan, work.Shard, 1, n => Interlocked.Exchange(ref done.Value, n), ct);
-        return JsonSerializer.SerializeToUtf8Bytes(output, RunGrain.PayloadJson);
+        var light = output with { Statistics = output.Statistics is { } s ? s with { Data = [] } : null, Rows = output.Rows is { } r ? r with { Data = [] } : null };
+        return (JsonSerializer.SerializeToUtf8Bytes(light, RunGrain.PayloadJson), output.Statistics?.Data, output.Rows?.Data);
     }
 
     private async Task ReportAsync(string runId)

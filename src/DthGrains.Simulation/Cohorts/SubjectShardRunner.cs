@@ -139,13 +139,18 @@ public sealed class SubjectShardRunner
         return total.ToPartial();
     }
 
+    // Not ArrayPool.Shared: it keeps a returned array in the returning thread's own slot first, and a platform shard solves
+    // on a thread of its own that ends with the shard, so every shard would rent a new block.
+    private static readonly System.Buffers.ArrayPool<double> Blocks = System.Buffers.ArrayPool<double>.Create(1 << 22, 2 * Environment.ProcessorCount);
+
     private sealed class Worker(SubjectShardRunner run) : IDisposable
     {
         private readonly SimulationWorkspace _ws = new(run._model, run._options, run._times);
         private readonly double[] _p = new double[run._model.Info.Parameters.Count];
         private readonly int _cells = run._times.Length * run._model.Info.Outputs.Count;
-        // One chunk's outputs, a row per completed subject: some 200 KB, so rented rather than allocated per shard.
-        private double[]? _block = System.Buffers.ArrayPool<double>.Shared.Rent(ChunkSize * run._times.Length * run._model.Info.Outputs.Count);
+        // One chunk's outputs, a row per completed subject: some 200 KB (large-object heap), so rented rather than allocated
+        // per shard.
+        private double[]? _block = Blocks.Rent(ChunkSize * run._times.Length * run._model.Info.Outputs.Count);
 
         /// <summary>Solves subject <paramref name="index"/> into row <paramref name="row"/> of the chunk; false when the solve failed (the row is free again).</summary>
         public bool Solve(long index, int row, Span<double> summary)
@@ -184,7 +189,7 @@ public sealed class SubjectShardRunner
 
         public void Dispose()
         {
-            if (_block is { } block) System.Buffers.ArrayPool<double>.Shared.Return(block);
+            if (_block is { } block) Blocks.Return(block);
             _block = null;
         }
     }

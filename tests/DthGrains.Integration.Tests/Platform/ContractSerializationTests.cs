@@ -101,7 +101,7 @@ public sealed class ContractSerializationTests
             new SubjectBatch("1.0.0", 7, [new SubjectData("1.0.0", "synth-00001", [new SubjectResource("Observation", "o1", "{}")], "grant-1")], "grant-1"),
             new RunView("run-1", "carla", RunKind.CohortTrial, RunStatus.Running, null, 8, 3, 1000, 375, new string('d', 64), 5, At, At),
             new ShardWork("run-1", 3, 375, 500, runRequest),
-            new ShardResult("run-1", 3, [1, 2, 3], "127.0.0.1:11111@1", 12.5, null),
+            new ShardResult("run-1", 3, [1, 2, 3], "127.0.0.1:11111@1", 12.5, null, [4, 5], [6, 7, 8]),
             new RunProgress("run-1", RunStatus.Running, 3, 8, 410, 1000, 5, [new RunProgressBand("G", 1440, 375, 4.9, 6.8, 11.2)]),
             new RunProgressBand("I", 1440, 375, null, 12.5, 30.1),
             new RunStreamEvent("run-1", 5, "runs.shard_completed", "{}"),
