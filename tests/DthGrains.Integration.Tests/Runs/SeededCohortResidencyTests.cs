@@ -179,11 +179,11 @@ public sealed class SeededCohortResidencyTests
 
         // The cancellation crosses to the fit at the data holder: the subjects held there give up, and none is calibrated,
         // even once the gate opens.
-        await Eventually.Until(() => Task.FromResult(gate.Stopped), n => n >= 1, TimeSpan.FromSeconds(30), "the fit at the data to be stopped");
+        await Eventually.Until(() => Task.FromResult(gate.Stopped), n => n >= 1, TimeSpan.FromSeconds(30), $"the fit at the data to be stopped");
         gate.Open();
         var types = (await ReadEventsAsync(carla, id)).Where(e => e.Id is not null).Select(e => e.Event).ToList();
-        types.Should().Equal("runs.run_submitted", "runs.run_cancelled");
-        gate.Calibrated.Should().Be(0, "no subject of the cancelled run's fit was calibrated");
+        types.Should().Equal(["runs.run_submitted", "runs.run_cancelled"], $"(gate: {gate})");
+        gate.Calibrated.Should().Be(0, $"no subject of the cancelled run's fit was calibrated (gate: {gate})");
         (await carla.GetFromJsonAsync<JsonElement>($"/api/runs/{id}")).GetProperty("status").GetString().Should().Be("cancelled");
     }
 
@@ -249,6 +249,8 @@ public sealed class SeededCohortResidencyTests
         public int Calibrated => Volatile.Read(ref _calibrated);
 
         public void Open() => _open.Set();
+
+        public override string ToString() => $"{Entered} entered, {Stopped} stopped, {Calibrated} went on";
 
         public void Enter(CancellationToken ct)
         {
