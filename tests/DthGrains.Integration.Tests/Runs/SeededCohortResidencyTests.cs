@@ -136,15 +136,12 @@ public sealed class SeededCohortResidencyTests
     public async Task A_fit_past_its_bound_is_stopped_and_the_run_waits_suspended_saying_so_then_is_seeded_when_a_fit_ends_in_time()
     {
         // The demo seed's fit takes about a second here; 50 ms is far too short for it.
-        var host = await TestHost.StartAsync("charite", seed: true, services: s => s.Configure<RunOptions>(o =>
+        var (host, carla) = await CharitéAndGrantedResearcherAsync(s => s.Configure<RunOptions>(o =>
         {
             o.SeedFitTimeout = TimeSpan.FromMilliseconds(50);
             o.SupervisePeriod = TimeSpan.FromMilliseconds(200);
         }));
         await using var _ = host;
-        await SeedReady(host);
-        var carla = host.ClientAs("researcher", "tum", $"carla-{Guid.NewGuid():N}"[..16]);
-        await GrantAsync(host, carla);
 
         var id = await SubmitAsync(carla, Seeded);
         var held = await WaitForStatusAsync(carla, id, "suspended");
@@ -163,13 +160,10 @@ public sealed class SeededCohortResidencyTests
     public async Task Cancelling_a_run_while_its_seed_is_fitted_stops_the_fit_at_the_data_before_its_subjects_are_calibrated()
     {
         var gate = new HeldSeedFit();
-        var host = await TestHost.StartAsync("charite", seed: true, services: s => s.AddSingleton<ISeedFitGate>(gate));
+        var (host, carla) = await CharitéAndGrantedResearcherAsync(s => s.AddSingleton<ISeedFitGate>(gate));
         await using var _ = host;
         // Whatever happens, no calibration thread is left waiting when the host stops.
         using var opened = new Disposable(gate.Open);
-        await SeedReady(host);
-        var carla = host.ClientAs("researcher", "tum", $"carla-{Guid.NewGuid():N}"[..16]);
-        await GrantAsync(host, carla);
 
         // The fit has read the subjects and holds them at the gate, before calibrating any.
         var id = await SubmitAsync(carla, Seeded);
@@ -187,6 +181,24 @@ public sealed class SeededCohortResidencyTests
         (await carla.GetFromJsonAsync<JsonElement>($"/api/runs/{id}")).GetProperty("status").GetString().Should().Be("cancelled");
     }
 
+    /// <summary>Charité's seeded silo with <paramref name="services"/>, and a TUM researcher holding a grant for its demo dataset.</summary>
+    private static async Task<(TestHost Host, HttpClient Carla)> CharitéAndGrantedResearcherAsync(Action<IServiceCollection> services)
+    {
+        var host = await TestHost.StartAsync("charite", seed: true, services: services);
+        try
+        {
+            await SeedReady(host);
+            var carla = host.ClientAs("researcher", "tum", $"carla-{Guid.NewGuid():N}"[..16]);
+            await GrantAsync(host, carla);
+            return (host, carla);
+        }
+        catch
+        {
+            await host.DisposeAsync();
+            throw;
+        }
+    }
+
     private sealed class Disposable(Action dispose) : IDisposable
     {
         public void Dispose() => dispose();
@@ -196,15 +208,12 @@ public sealed class SeededCohortResidencyTests
     public async Task A_fit_that_fails_unexpectedly_at_the_data_suspends_the_run_saying_so_and_a_later_try_seeds_it()
     {
         var gate = new FailingSeedFit();
-        var host = await TestHost.StartAsync("charite", seed: true, services: s =>
+        var (host, carla) = await CharitéAndGrantedResearcherAsync(s =>
         {
             s.AddSingleton<ISeedFitGate>(gate);
             s.Configure<RunOptions>(o => o.SupervisePeriod = TimeSpan.FromMilliseconds(200));
         });
         await using var _ = host;
-        await SeedReady(host);
-        var carla = host.ClientAs("researcher", "tum", $"carla-{Guid.NewGuid():N}"[..16]);
-        await GrantAsync(host, carla);
 
         var id = await SubmitAsync(carla, Seeded);
         var held = await WaitForStatusAsync(carla, id, "suspended");
