@@ -118,6 +118,10 @@ public sealed class SubjectShardRunner
                     cancellationToken.ThrowIfCancellationRequested();
                     if (w.Solve(i, completed, summaries is null ? default : summaries.AsSpan((int)((i - from) * SummaryWidth), SummaryWidth))) completed++;
                     else acc.Failed++;
+                    if (completed < w.Rows) continue;
+                    // A fine output grid fills a block before the chunk ends: blocks follow one another in subject order.
+                    w.AddTo(acc, completed);
+                    completed = 0;
                 }
                 w.AddTo(acc, completed);
                 if (progress is not null) progress(Interlocked.Add(ref done, b - a));
@@ -141,21 +145,32 @@ public sealed class SubjectShardRunner
 
     // Not ArrayPool.Shared: it keeps a returned array in the returning thread's own slot first, and a platform shard solves
     // on a thread of its own that ends with the shard, so every shard would rent a new block.
-    private static readonly System.Buffers.ArrayPool<double> Blocks = System.Buffers.ArrayPool<double>.Create(1 << 22, 2 * Environment.ProcessorCount);
+    private static readonly System.Buffers.ArrayPool<double> Blocks = System.Buffers.ArrayPool<double>.Create(MaxBlockDoubles, 2 * Environment.ProcessorCount);
+
+    /// <summary>
+    /// A block holds at most this many numbers (2 MB): a chunk's 64 subjects on the usual grids (some 400 cells: 200 KB),
+    /// fewer subjects per block on a fine grid, so a worker's memory does not grow 64-fold with the grid.
+    /// </summary>
+    public const int MaxBlockDoubles = 1 << 18;
 
     private sealed class Worker(SubjectShardRunner run) : IDisposable
     {
         private readonly SimulationWorkspace _ws = new(run._model, run._options, run._times);
         private readonly double[] _p = new double[run._model.Info.Parameters.Count];
         private readonly int _cells = run._times.Length * run._model.Info.Outputs.Count;
-        // One chunk's outputs, a row per completed subject: some 200 KB (large-object heap), so rented rather than allocated
-        // per shard.
-        private double[]? _block = Blocks.Rent(ChunkSize * run._times.Length * run._model.Info.Outputs.Count);
+
+        /// <summary>Subjects' outputs one block holds: the chunk's, unless the grid is fine (<see cref="MaxBlockDoubles"/>).</summary>
+        public int Rows { get; } = Math.Clamp(MaxBlockDoubles / (run._times.Length * run._model.Info.Outputs.Count), 1, ChunkSize);
+
+        // A row per completed subject: some 200 KB (large-object heap), so rented rather than allocated per shard.
+        private double[]? _block;
+
+        private double[] Block => _block ??= Blocks.Rent(Rows * _cells);
 
         /// <summary>Solves subject <paramref name="index"/> into row <paramref name="row"/> of the chunk; false when the solve failed (the row is free again).</summary>
         public bool Solve(long index, int row, Span<double> summary)
         {
-            var y = _block.AsSpan(row * _cells, _cells);
+            var y = Block.AsSpan(row * _cells, _cells);
             run._subjects.Parameters(index, _p);
             var completed = _ws.Solve(run._subjects.ScenarioOf(index), _p, y) == IntegrationStatus.Completed;
             if (summary.IsEmpty) return completed;
@@ -185,7 +200,7 @@ public sealed class SubjectShardRunner
 
         /// <summary>Adds the chunk's first <paramref name="rows"/> rows to the statistics.</summary>
         public void AddTo(ShardAccumulator acc, int rows) =>
-            acc.AddBlock(_block, rows, _cells, run._times.Length, run._model.Info.Outputs.Count);
+            acc.AddBlock(Block, rows, _cells, run._times.Length, run._model.Info.Outputs.Count);
 
         public void Dispose()
         {

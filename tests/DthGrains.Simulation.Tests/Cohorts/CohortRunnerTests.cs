@@ -26,22 +26,26 @@ public class CohortRunnerTests
         one.Individuals.Should().Be(1200);
     }
 
-    [Fact]
-    public void A_shard_runner_gives_the_statistics_of_adding_each_subject_in_order_chunk_by_chunk_on_one_thread_or_many()
+    [Theory]
+    [InlineData(37, 10.0, 280)] // a chunk's outputs in one block
+    [InlineData(4321, 0.5, 100)] // a fine grid: 15 subjects a block, several blocks a chunk
+    public void A_shard_runner_gives_the_statistics_of_adding_each_subject_in_order_chunk_by_chunk_on_one_thread_or_many(int points, double step, int count)
     {
         // The reference: each chunk of subjects added one subject at a time, in order, then chunks merged in order.
         var model = new HovorkaModel();
         var scenario = CompiledScenario.Compile(model.Info, model.ReferenceScenario);
-        var times = Enumerable.Range(0, 37).Select(i => i * 10.0).ToArray();
-        var subjects = new SampledSubjects(new CohortSampler(model.Info, model.DefaultParameters()), 11, 300, scenario);
+        var times = Enumerable.Range(0, points).Select(i => i * step).ToArray();
+        var subjects = new SampledSubjects(new CohortSampler(model.Info, model.DefaultParameters()), 11, count + 20, scenario);
         int ny = model.Info.Outputs.Count, cells = times.Length * ny;
         var workspace = new DthGrains.Simulation.Engine.SimulationWorkspace(model, new SolverOptions(), times);
         var (p, y) = (new double[model.Info.Parameters.Count], new double[cells]);
         var reference = new ShardAccumulator(cells);
-        for (int from = 10; from < 290; from += SubjectShardRunner.ChunkSize)
+        (points * ny < SubjectShardRunner.MaxBlockDoubles / SubjectShardRunner.ChunkSize).Should().Be(points < 1000, "the cases are the ones they say");
+        int end = 10 + count;
+        for (int from = 10; from < end; from += SubjectShardRunner.ChunkSize)
         {
             var chunk = new ShardAccumulator(cells);
-            for (int i = from; i < Math.Min(290, from + SubjectShardRunner.ChunkSize); i++)
+            for (int i = from; i < Math.Min(end, from + SubjectShardRunner.ChunkSize); i++)
             {
                 subjects.Parameters(i, p);
                 if (workspace.Solve(scenario, p, y) == IntegrationStatus.Completed) chunk.Add(y, times.Length, ny);
@@ -52,7 +56,7 @@ public class CohortRunnerTests
         var expected = reference.ToPartial();
         foreach (var threads in new[] { 1, 3 })
         {
-            var actual = new SubjectShardRunner(model, new SolverOptions(), times, subjects).Run(10, 290, new double[280 * 4 * ny], threads);
+            var actual = new SubjectShardRunner(model, new SolverOptions(), times, subjects).Run(10, end, new double[count * 4 * ny], threads);
             actual.Individuals.Should().Be(expected.Individuals);
             actual.Failed.Should().Be(expected.Failed);
             actual.Moments.Should().Equal(expected.Moments, $"{threads} thread(s): bit for bit");
