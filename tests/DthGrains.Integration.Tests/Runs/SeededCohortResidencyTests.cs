@@ -123,8 +123,13 @@ public sealed class SeededCohortResidencyTests
         (await carla.GetFromJsonAsync<JsonElement>($"/api/runs/{id}")).GetProperty("status").GetString().Should().Be("suspended");
 
         // A renewed grant (issued on the clocks' new day): the seed is fitted at Charité and the run completes with it.
+        var permittedBefore = atTum.Permitted;
         var (_, renewed) = await GrantAsync(pair.Guest, carla);
         var done = await WaitForStatusAsync(carla, id, "completed");
+        // The back-off of the first phase does not delay it: a grant permitting again sends the next try at once. TUM decides
+        // the round's check, the resumption's and each shard boundary's: 5 here; 14 when the wait left from the first
+        // phase still runs (checked by mutation).
+        (atTum.Permitted - permittedBefore).Should().BeLessThanOrEqualTo(9, "the try after the renewal waits no back-off");
         done.GetProperty("grants").EnumerateArray().Select(g => g.GetString()).Should().HaveCount(2, "the submission's grant and the renewed one")
             .And.EndWith(renewed);
         done.GetProperty("request").GetProperty("cohortFrom").GetProperty("subjects").GetInt32().Should().Be(5);
