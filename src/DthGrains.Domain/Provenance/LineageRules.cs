@@ -26,22 +26,11 @@ public static class LineageRules
     };
 
     /// <summary>
-    /// Adds what one event states, given what its stream's earlier events left in <paramref name="memory"/> (one memory
+    /// Adds what one event states, given what its stream's earlier events left in <paramref name="m"/> (one memory
     /// per stream, fed that stream's events in version order). Streams may interleave: the nodes and edges are those of
     /// each stream read whole.
     /// </summary>
-    public static void Apply(LineageFacts facts, LineageStreamMemory memory, LineageSource source, object @event) => Apply(facts, memory.State, source, @event);
-
-    /// <summary>What an earlier event of the same stream named, for later ones (the decision that issued a grant, the previous release).</summary>
-    internal sealed class StreamMemory
-    {
-        public string? LastDecision;
-        public string? LastRelease;
-        public string Kind = "resource";
-        public string? LastCalibration;
-    }
-
-    private static void Apply(LineageFacts f, StreamMemory m, LineageSource s, object e)
+    public static void Apply(LineageFacts f, LineageStreamMemory m, LineageSource s, object e)
     {
         if (s.Stream.StartsWith(TwinEventTypes.StreamPrefix, StringComparison.Ordinal))
         {
@@ -180,7 +169,7 @@ public static class LineageRules
     }
 
     /// <summary>A twin's steps: each an activity that used the model version, the engine, the subject's data and the grant, generating what the twin then rests on.</summary>
-    private static void ApplyTwin(LineageFacts f, StreamMemory m, LineageSource s, object e)
+    private static void ApplyTwin(LineageFacts f, LineageStreamMemory m, LineageSource s, object e)
     {
         var twin = s.Stream;
         switch (e)
@@ -369,8 +358,14 @@ public static class LineageRules
     private static string Kebab<TEnum>(TEnum value) where TEnum : struct, Enum => AccessPolicy.Kebab(value);
 }
 
-/// <summary>What a stream's earlier events named, carried to its later ones (<see cref="LineageRules.Apply(LineageFacts, LineageStreamMemory, LineageSource, object)"/>).</summary>
+/// <summary>
+/// What an earlier event of a stream named, for its later ones (the decision that issued a grant, the previous release):
+/// one per stream, carried from event to event by <see cref="LineageRules.Apply"/>.
+/// </summary>
 public sealed class LineageStreamMemory
 {
-    internal LineageRules.StreamMemory State { get; } = new();
+    internal string? LastDecision;
+    internal string? LastRelease;
+    internal string Kind = "resource";
+    internal string? LastCalibration;
 }
