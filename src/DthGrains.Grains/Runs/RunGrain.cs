@@ -201,7 +201,7 @@ public sealed class RunGrain(IDatasetAccessPolicy policy, IDocumentStore store, 
         if (silos.LiveSilosOf(dataset.Institution).Count == 0)
         {
             // Nothing is asked while the holder is away; when one of its silos is back, the first try goes at once.
-            (_seedFailures, _seedRoundsToWait) = (0, 0);
+            ResetSeedRetry();
             await AppendAsync(SystemContext(), s => RunDecisions.Suspend(s, NoLiveSilo(dataset), dataset.Id, Clock.GetUtcNow()));
             return false;
         }
@@ -209,7 +209,7 @@ public sealed class RunGrain(IDatasetAccessPolicy policy, IDocumentStore store, 
         if (permit) return true;
         // Nothing is asked of the data while the run's own check refuses; once a grant permits (a renewed one, say), the
         // first try goes at once.
-        (_seedFailures, _seedRoundsToWait) = (0, 0);
+        ResetSeedRetry();
         if (reason != State.StatusReason)
         {
             await RecordDenialAsync(refused!, State.Owner, State.Submitted!.Purpose, reason!, SystemContext());
@@ -217,6 +217,8 @@ public sealed class RunGrain(IDatasetAccessPolicy policy, IDocumentStore store, 
         }
         return false;
     }
+
+    private void ResetSeedRetry() => (_seedFailures, _seedRoundsToWait) = (0, 0);
 
     private RunDataset SeedDataset() => State.Submitted!.Datasets.Single(d => d.Id == State.Submitted.Request.CohortFrom!.Dataset);
 
@@ -230,8 +232,8 @@ public sealed class RunGrain(IDatasetAccessPolicy policy, IDocumentStore store, 
         var now = Clock.GetUtcNow();
         if (fitted.Problem is { } problem)
         {
-            // The data holder is away, or its grant does not permit the read now: wait (suspended, with the reason) and try
-            // again when it is back. Anything else (too few usable subjects, say) will not change by waiting. A refused read
+            // The data holder is away, busy or failing, or its grant does not permit the read now: wait (suspended, with the
+            // reason) and try again, after the back-off (SeedRetry). Anything else (too few usable subjects, say) will not change by waiting. A refused read
             // was recorded at the data already; the reason is the policy's own, so the supervisor does not record it again.
             var reason = problem.Kind == ProblemKind.Forbidden && await CheckGrantsAsync(record: false) is { Permit: false, Reason: { } policy } ? policy : problem.Detail;
             _seedRoundsToWait = SeedRetry.RoundsToWait(++_seedFailures, SeedRetry.MaxRounds(options.Value.SeedRetryMax, options.Value.SupervisePeriod));
@@ -265,8 +267,8 @@ public sealed class RunGrain(IDatasetAccessPolicy policy, IDocumentStore store, 
 
     /// <summary>
     /// Fits the seed on the dataset owner's silos under the run's purpose. With no live silo of that institution (or when its
-    /// last one leaves during the call) the answer is 503: the data stay at home; so is a fit that outlasts the call
-    /// timeout, with its own reason (the holder is there, but busy), since a later try may well succeed.
+    /// last one leaves during the call) the answer is 503: the data stay at home; so is a fit stopped at its bound
+    /// (<see cref="RunOptions.SeedFitTimeout"/>), with its own reason (the holder is there, but busy), since a later try may well succeed.
     /// </summary>
     private async Task<Outcome<CohortSeed>> FitSeedAsync(IGrainFactory grains, RunDataset dataset, string modelId, string modelVersion, CommandContext context,
         CancellationToken bound)
