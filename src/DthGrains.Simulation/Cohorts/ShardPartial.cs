@@ -59,19 +59,8 @@ public sealed class ShardAccumulator
     public long Individuals;
     public long Failed;
 
-    /// <summary>Adds one individual's outputs, row-major [time, output].</summary>
-    public void Add(ReadOnlySpan<double> values, int times, int outputs)
-    {
-        Individuals++;
-        for (int t = 0; t < times; t++)
-            for (int y = 0; y < outputs; y++)
-            {
-                double v = values[t * outputs + y];
-                int k = y * times + t;
-                _moments[k].Add(v);
-                _histograms[k].Add(v);
-            }
-    }
+    /// <summary>Adds one individual's outputs, row-major [time, output]: a block of one row.</summary>
+    public void Add(ReadOnlySpan<double> values, int times, int outputs) => AddBlock(values, 1, times * outputs, times, outputs);
 
     /// <summary>
     /// Adds a block of individuals' outputs at once: <paramref name="values"/> holds <paramref name="individuals"/> rows
