@@ -69,25 +69,50 @@ public sealed class ShardAccumulator
     /// moments and sketch touched once per block instead of once per individual (a shard's ~400 sketches do not fit in
     /// the first-level cache; one does).
     /// </summary>
-    public void AddBlock(ReadOnlySpan<double> values, int individuals, int stride, int times, int outputs)
+    public void AddBlock(ReadOnlySpan<double> values, int individuals, int stride, int times, int outputs) =>
+        AddBlock(values, individuals, stride, times, outputs, _moments);
+
+    /// <summary>
+    /// <see cref="AddBlock(ReadOnlySpan{double}, int, int, int, int)"/> with the moments going to
+    /// <paramref name="moments"/> instead of this accumulator's: a shard runner keeps a chunk's moments apart, to merge
+    /// them in chunk order, while the sketches (whose merge is exact, in any order) stay with the thread.
+    /// </summary>
+    public void AddBlock(ReadOnlySpan<double> values, int individuals, int stride, int times, int outputs, Span<RunningMoments> moments)
     {
         if (individuals == 0) return;
         if (stride < times * outputs || values.Length < (individuals - 1) * stride + times * outputs)
             throw new ArgumentException("The block is shorter than its rows.", nameof(values));
+        if (moments.Length != _moments.Length) throw new ArgumentException("The moments are not over the same cells.", nameof(moments));
         Individuals += individuals;
         for (int y = 0; y < outputs; y++)
             for (int t = 0; t < times; t++)
             {
                 int k = y * times + t, at = t * outputs + y;
-                ref var moments = ref _moments[k];
+                ref var cell = ref moments[k];
                 var histogram = _histograms[k];
                 for (int i = 0; i < individuals; i++, at += stride)
                 {
                     double v = values[at];
-                    moments.Add(v);
+                    cell.Add(v);
                     histogram.Add(v);
                 }
             }
+    }
+
+    /// <summary>Merges moments kept apart (<see cref="AddBlock(ReadOnlySpan{double}, int, int, int, int, Span{RunningMoments})"/>) into this accumulator's.</summary>
+    public void MergeMoments(ReadOnlySpan<RunningMoments> moments)
+    {
+        if (moments.Length != _moments.Length) throw new ArgumentException("The moments are not over the same cells.", nameof(moments));
+        for (int i = 0; i < _moments.Length; i++) _moments[i].Merge(moments[i]);
+    }
+
+    /// <summary>Merges another accumulator's sketches and counts of individuals, not its moments (those were merged apart).</summary>
+    public void MergeSketches(ShardAccumulator other)
+    {
+        if (other._histograms.Length != _histograms.Length) throw new ArgumentException("Only accumulators over the same cells merge.");
+        Individuals += other.Individuals;
+        Failed += other.Failed;
+        for (int i = 0; i < _histograms.Length; i++) _histograms[i].Merge(other._histograms[i]);
     }
 
     public void Merge(ShardAccumulator other)

@@ -95,10 +95,13 @@ public sealed class SubjectShardRunner
         if (summaries is not null && summaries.Length < (to - from) * SummaryWidth) throw new ArgumentException("Summary buffer too short.", nameof(summaries));
         int ny = _model.Info.Outputs.Count;
         long chunks = (to - from + ChunkSize - 1) / ChunkSize;
-        var total = new ShardAccumulator(_times.Length * ny, _accuracy);
-        var pending = new Dictionary<long, ShardAccumulator>();
-        // Chunk accumulators are reused once merged: each holds a sketch per output and time point, some 100 KB.
-        var spare = new Stack<ShardAccumulator>();
+        int cells = _times.Length * ny;
+        // Moments depend on the order of their values, so each chunk keeps its own and they are merged in chunk order.
+        // Sketches merge exactly in any order: each thread keeps one set for all its chunks, merged when it ends.
+        var moments = new RunningMoments[cells];
+        var pending = new Dictionary<long, RunningMoments[]>();
+        var spare = new Stack<RunningMoments[]>();
+        ShardAccumulator? result = null;
         long nextToMerge = 0, done = 0;
         var gate = new object();
         var parallel = new ParallelOptions { MaxDegreeOfParallelism = maxDegreeOfParallelism, CancellationToken = cancellationToken };
@@ -108,39 +111,51 @@ public sealed class SubjectShardRunner
             (c, _, w) =>
             {
                 long a = from + c * ChunkSize, b = Math.Min(to, a + ChunkSize);
-                ShardAccumulator? acc;
-                lock (gate) spare.TryPop(out acc);
-                acc ??= new ShardAccumulator(_times.Length * ny, _accuracy);
+                RunningMoments[]? chunk;
+                lock (gate) spare.TryPop(out chunk);
+                chunk ??= new RunningMoments[cells];
                 // The chunk's outputs are kept, then added to the statistics cell by cell (ShardAccumulator.AddBlock).
                 int completed = 0;
                 for (long i = a; i < b; i++)
                 {
                     cancellationToken.ThrowIfCancellationRequested();
                     if (w.Solve(i, completed, summaries is null ? default : summaries.AsSpan((int)((i - from) * SummaryWidth), SummaryWidth))) completed++;
-                    else acc.Failed++;
+                    else w.Statistics.Failed++;
                     if (completed < w.Rows) continue;
                     // A fine output grid fills a block before the chunk ends: blocks follow one another in subject order.
-                    w.AddTo(acc, completed);
+                    w.AddTo(chunk, completed);
                     completed = 0;
                 }
-                w.AddTo(acc, completed);
+                w.AddTo(chunk, completed);
                 if (progress is not null) progress(Interlocked.Add(ref done, b - a));
                 lock (gate)
                 {
-                    pending[c] = acc;
+                    pending[c] = chunk;
                     while (pending.Remove(nextToMerge, out var ready))
                     {
-                        total.Merge(ready);
+                        for (int k = 0; k < cells; k++) moments[k].Merge(ready[k]);
                         nextToMerge++;
-                        ready.Reset();
+                        Array.Clear(ready);
                         spare.Push(ready);
                     }
                 }
                 return w;
             },
-            w => w.Dispose());
+            w =>
+            {
+                lock (gate)
+                {
+                    if (result is null) result = w.Statistics;
+                    else result.MergeSketches(w.Statistics);
+                }
+                w.Dispose();
+            });
 
-        return total.ToPartial();
+        // The first thread's accumulator carries the result: its own moments were never used (all empty), so merging the
+        // chunk-ordered moments into it copies them bit for bit.
+        result ??= new ShardAccumulator(cells, _accuracy);
+        result.MergeMoments(moments);
+        return result.ToPartial();
     }
 
     // Not ArrayPool.Shared: it keeps a returned array in the returning thread's own slot first, and a platform shard solves
@@ -158,6 +173,9 @@ public sealed class SubjectShardRunner
         private readonly SimulationWorkspace _ws = new(run._model, run._options, run._times);
         private readonly double[] _p = new double[run._model.Info.Parameters.Count];
         private readonly int _cells = run._times.Length * run._model.Info.Outputs.Count;
+
+        /// <summary>The thread's sketches and counts of individuals (its moments stay empty: chunks keep their own).</summary>
+        public ShardAccumulator Statistics { get; } = new(run._times.Length * run._model.Info.Outputs.Count, run._accuracy);
 
         /// <summary>Subjects' outputs one block holds: the chunk's, unless the grid is fine (<see cref="MaxBlockDoubles"/>).</summary>
         public int Rows { get; } = Math.Clamp(MaxBlockDoubles / (run._times.Length * run._model.Info.Outputs.Count), 1, ChunkSize);
@@ -198,9 +216,9 @@ public sealed class SubjectShardRunner
             return completed;
         }
 
-        /// <summary>Adds the chunk's first <paramref name="rows"/> rows to the statistics.</summary>
-        public void AddTo(ShardAccumulator acc, int rows) =>
-            acc.AddBlock(Block, rows, _cells, run._times.Length, run._model.Info.Outputs.Count);
+        /// <summary>Adds the block's first <paramref name="rows"/> rows to the chunk's moments and the thread's sketches.</summary>
+        public void AddTo(RunningMoments[] chunk, int rows) =>
+            Statistics.AddBlock(Block, rows, _cells, run._times.Length, run._model.Info.Outputs.Count, chunk);
 
         public void Dispose()
         {
