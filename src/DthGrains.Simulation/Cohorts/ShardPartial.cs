@@ -77,27 +77,33 @@ public sealed class ShardAccumulator
     /// <paramref name="moments"/> instead of this accumulator's: a shard runner keeps a chunk's moments apart, to merge
     /// them in chunk order, while the sketches (whose merge is exact, in any order) stay with the thread.
     /// </summary>
-    public void AddBlock(ReadOnlySpan<double> values, int individuals, int stride, int times, int outputs, Span<RunningMoments> moments)
+    public void AddBlock(ReadOnlySpan<double> block, int individuals, int stride, int times, int outputs, Span<RunningMoments> moments)
     {
         if (individuals == 0) return;
-        if (stride < times * outputs || values.Length < (individuals - 1) * stride + times * outputs)
-            throw new ArgumentException("The block is shorter than its rows.", nameof(values));
+        if (stride < times * outputs || block.Length < (individuals - 1) * stride + times * outputs)
+            throw new ArgumentException("The block is shorter than its rows.", nameof(block));
         if (moments.Length != _moments.Length) throw new ArgumentException("The moments are not over the same cells.", nameof(moments));
         Individuals += individuals;
+        // A cell's values are gathered (a column of the block, one row apart) into a short buffer first, so the sketch
+        // takes them as a run (LogHistogram.AddRange).
+        Span<double> column = stackalloc double[Math.Min(individuals, ColumnLength)];
         for (int y = 0; y < outputs; y++)
             for (int t = 0; t < times; t++)
             {
                 int k = y * times + t, at = t * outputs + y;
                 ref var cell = ref moments[k];
                 var histogram = _histograms[k];
-                for (int i = 0; i < individuals; i++, at += stride)
+                for (int i0 = 0; i0 < individuals; i0 += column.Length)
                 {
-                    double v = values[at];
-                    cell.Add(v);
-                    histogram.Add(v);
+                    var values = column[..Math.Min(column.Length, individuals - i0)];
+                    for (int i = 0; i < values.Length; i++, at += stride) values[i] = block[at];
+                    cell.AddRange(values);
+                    histogram.AddRange(values);
                 }
             }
     }
+
+    private const int ColumnLength = 64;
 
     /// <summary>Merges moments kept apart (<see cref="AddBlock(ReadOnlySpan{double}, int, int, int, int, Span{RunningMoments})"/>) into this accumulator's.</summary>
     public void MergeMoments(ReadOnlySpan<RunningMoments> moments)

@@ -31,7 +31,8 @@ public class CohortRunnerTests
     [InlineData(4321, 0.5, 100)] // a fine grid: 15 subjects a block, several blocks a chunk
     public void A_shard_runner_gives_the_statistics_of_adding_each_subject_in_order_chunk_by_chunk_on_one_thread_or_many(int points, double step, int count)
     {
-        // The reference: each chunk of subjects added one subject at a time, in order, then chunks merged in order.
+        // The reference: each chunk's subjects in order, their outputs added a block at a time as the runner cuts its blocks
+        // (a chunk, or fewer subjects on a fine grid), then chunks merged in order.
         var model = new HovorkaModel();
         var scenario = CompiledScenario.Compile(model.Info, model.ReferenceScenario);
         var times = Enumerable.Range(0, points).Select(i => i * step).ToArray();
@@ -41,16 +42,19 @@ public class CohortRunnerTests
         var (p, y) = (new double[model.Info.Parameters.Count], new double[cells]);
         var reference = new ShardAccumulator(cells);
         (points * ny < SubjectShardRunner.MaxBlockDoubles / SubjectShardRunner.ChunkSize).Should().Be(points < 1000, "the cases are the ones they say");
-        int end = 10 + count;
+        int end = 10 + count, blockRows = Math.Min(SubjectShardRunner.ChunkSize, SubjectShardRunner.MaxBlockDoubles / cells);
         for (int from = 10; from < end; from += SubjectShardRunner.ChunkSize)
         {
             var chunk = new ShardAccumulator(cells);
+            var rows = new List<double[]>();
             for (int i = from; i < Math.Min(end, from + SubjectShardRunner.ChunkSize); i++)
             {
                 subjects.Parameters(i, p);
-                if (workspace.Solve(scenario, p, y) == IntegrationStatus.Completed) chunk.Add(y, times.Length, ny);
+                if (workspace.Solve(scenario, p, y) == IntegrationStatus.Completed) rows.Add((double[])y.Clone());
                 else chunk.Failed++;
             }
+            foreach (var block in rows.Chunk(blockRows))
+                chunk.AddBlock(block.SelectMany(r => r).ToArray(), block.Length, cells, times.Length, ny);
             reference.Merge(chunk);
         }
         var expected = reference.ToPartial();
