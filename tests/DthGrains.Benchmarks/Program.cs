@@ -12,6 +12,7 @@ var benchmarks = new Dictionary<string, Func<string[], int>>(StringComparer.Ordi
     ["runs"] = RunsBenchmark.Run,
     ["catalogue"] = CatalogueSearchBenchmark.Run,
     ["lineage"] = LineageBenchmark.Run,
+    ["statistics"] = StatisticsBenchmark.Run,
 };
 
 if (args.Length == 0 || !benchmarks.TryGetValue(args[0], out var run))
