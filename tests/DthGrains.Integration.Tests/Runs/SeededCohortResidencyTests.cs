@@ -232,6 +232,42 @@ public sealed class SeededCohortResidencyTests
         gate.Failures.Should().BeGreaterThan(0);
     }
 
+    /// <summary>
+    /// The back-off between tries at the data starts again when the data holder is back: fits failing at Charité make
+    /// the waits grow; Charité's silo leaves and comes back, healed, and the first try goes at once.
+    /// </summary>
+    [Fact]
+    public async Task A_data_holder_coming_back_gets_the_next_try_at_once_whatever_back_off_its_failures_had_built()
+    {
+        var gate = new FailingSeedFit();
+        var atTum = new CountedPolicy();
+        await using var pair = await OwnerAndGuest.StartAsync("seed-back-off-reset",
+            services: s =>
+            {
+                s.AddSingleton<ISeedFitGate>(gate);
+                s.Configure<RunOptions>(o => o.SupervisePeriod = TimeSpan.FromMilliseconds(200));
+            },
+            guestServices: s => s.AddSingleton<IDatasetAccessPolicy>(sp => atTum.Around(ActivatorUtilities.CreateInstance<PolicyDecisionPoint>(sp))));
+        var carla = pair.Researcher;
+
+        // Four failed fits: tries after waits of 1, 2 and 4 rounds, so the next would wait 8 or more.
+        var id = await SubmitAsync(carla, Seeded);
+        await Eventually.Until(() => Task.FromResult(gate.Failures), n => n >= 4, TimeSpan.FromSeconds(60), "four failed fits at Charité");
+
+        await pair.StopOwnerAsync();
+        await Eventually.Until(() => carla.GetFromJsonAsync<JsonElement>($"/api/runs/{id}"),
+            r => r.GetProperty("statusReason").GetString()!.Contains("no live silo"), TimeSpan.FromSeconds(60), "the run to wait for Charité's silo");
+        gate.Failing = false;
+        var permittedBefore = atTum.Permitted;
+        await pair.RestartOwnerAsync();
+
+        var done = await WaitForStatusAsync(carla, id, "completed");
+        // TUM decides the round's check, the resumption's and each shard boundary's: about 5; at least 8 rounds more, each
+        // with its check, when the back-off of the failures still runs (checked by mutation).
+        (atTum.Permitted - permittedBefore).Should().BeLessThanOrEqualTo(9, "the try after Charité's return waits no back-off");
+        done.GetProperty("request").GetProperty("cohortFrom").GetProperty("subjects").GetInt32().Should().Be(5);
+    }
+
     /// <summary>Fails every subject of a seed's fit while <see cref="Failing"/>.</summary>
     private sealed class FailingSeedFit : ISeedFitGate
     {
