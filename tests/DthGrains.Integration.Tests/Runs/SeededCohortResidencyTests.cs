@@ -263,7 +263,7 @@ public sealed class SeededCohortResidencyTests
 
         var done = await WaitForStatusAsync(carla, id, "completed");
         // TUM decides the round's check, the resumption's and each shard boundary's: about 5; at least 8 rounds more, each
-        // with its check, when the back-off of the failures still runs (checked by mutation).
+        // with its check, when the back-off of the failures still runs (14 with the reset removed, checked by mutation).
         (atTum.Permitted - permittedBefore).Should().BeLessThanOrEqualTo(9, "the try after Charité's return waits no back-off");
         done.GetProperty("request").GetProperty("cohortFrom").GetProperty("subjects").GetInt32().Should().Be(5);
     }
