@@ -44,12 +44,24 @@ public static class LedgerHash
     public const string CorrelationMember = "correlation_id";
     public const string CausationMember = "causation_id";
 
-    public static string Compute(in LedgerEventContent e) => Convert.ToHexStringLower(SHA256.HashData(CanonicalBytes(e)));
+    /// <summary>SHA-256 of <see cref="CanonicalBytes"/>, hashed as the canonical form is written (<see cref="Sha256Writer"/>).</summary>
+    public static string Compute(in LedgerEventContent e)
+    {
+        using var hash = new Sha256Writer();
+        WriteCanonical(hash, e);
+        return hash.HexHashAndReset();
+    }
 
     /// <summary>The exact bytes that are hashed (for the specification's examples and for debugging).</summary>
     public static byte[] CanonicalBytes(in LedgerEventContent e)
     {
         var output = new ArrayBufferWriter<byte>(256 + e.BodyJson.Length + e.HeadersJson.Length);
+        WriteCanonical(output, e);
+        return output.WrittenSpan.ToArray();
+    }
+
+    private static void WriteCanonical(IBufferWriter<byte> output, in LedgerEventContent e)
+    {
         output.Write("{\"body\":"u8);
         CanonicalJson.Write(output, e.BodyJson);
         output.Write(",\"envelope\":"u8);
@@ -65,7 +77,6 @@ public static class LedgerHash
         output.Write(",\"version\":"u8);
         CanonicalJson.WriteInteger(output, e.Version);
         output.Write("}"u8);
-        return output.WrittenSpan.ToArray();
     }
 
     private static void WriteEnvelope(IBufferWriter<byte> output, in LedgerEventContent e)

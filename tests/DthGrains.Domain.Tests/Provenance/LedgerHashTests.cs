@@ -30,6 +30,51 @@ public sealed class LedgerHashTests
         LedgerHash.Compute(Golden()).Should().Be("a686dd7ce60a67d66a3af13df2d283215338cbe89e7403a4793c5092ec544094");
     }
 
+    /// <summary>
+    /// The hash is taken while the canonical form is written, through a 16 KB buffer: for bodies smaller and far larger
+    /// than it (long strings, raw and escaped, non-ASCII text and many numbers crossing its edges), it is the SHA-256 of
+    /// <see cref="LedgerHash.CanonicalBytes"/>.
+    /// </summary>
+    [Theory]
+    [InlineData(0)]
+    [InlineData(3)]
+    [InlineData(60)]
+    [InlineData(700)]
+    public void The_hash_is_the_SHA256_of_the_canonical_bytes_whatever_the_body_size(int repeats)
+    {
+        var items = Enumerable.Range(0, repeats).Select(i => string.Create(System.Globalization.CultureInfo.InvariantCulture,
+            $$"""{"n":{{i * 1.25e-3}},"b64":"{{Convert.ToBase64String(Enumerable.Range(0, 97 + i).Select(j => (byte)(i * 31 + j * 7)).ToArray())}}","t":"Universit\u00e4t \"{{i}}\" \u2013 line\\n{{new string('x', i % 50)}}","v":[{{string.Join(',', Enumerable.Range(0, 40).Select(j => ((i - j) * 0.1).ToString(System.Globalization.CultureInfo.InvariantCulture)))}}]}"""));
+        var body = $$"""{"id":"run-1","items":[{{string.Join(',', items)}}]}""";
+        var e = Golden(body);
+        LedgerHash.Compute(e).Should().Be(Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(LedgerHash.CanonicalBytes(e))));
+    }
+
+    [Fact]
+    public void The_hashing_writer_hashes_whatever_spans_it_is_asked_for_in_whatever_pieces()
+    {
+        var rng = new Random(7);
+        var data = new byte[200_000];
+        rng.NextBytes(data);
+        using var writer = new Sha256Writer();
+        for (int round = 0; round < 2; round++)
+        {
+            // Pieces of 0 to 40,000 bytes, some asked for with a size hint wider than the buffer, by span and by memory.
+            for (int at = 0; at < data.Length;)
+            {
+                int n = Math.Min(data.Length - at, rng.Next(0, 40_000));
+                int hint = rng.Next(3) switch { 0 => 0, 1 => n, _ => n + rng.Next(1, 30_000) };
+                var target = rng.Next(2) == 0 ? writer.GetSpan(hint) : writer.GetMemory(hint).Span;
+                target.Length.Should().BeGreaterThanOrEqualTo(Math.Max(1, hint));
+                int take = Math.Min(n, target.Length);
+                data.AsSpan(at, take).CopyTo(target);
+                writer.Advance(take);
+                at += take;
+            }
+            writer.HexHashAndReset().Should().Be(Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(data)), $"round {round}: the writer starts again empty");
+        }
+        FluentActions.Invoking(() => writer.Advance(1 << 20)).Should().Throw<ArgumentOutOfRangeException>();
+    }
+
     [Fact]
     public void Key_order_and_spelling_of_body_and_headers_do_not_matter_but_every_value_does()
     {
