@@ -13,14 +13,15 @@ namespace DthGrains.Benchmarks.Simulation;
 /// patient-days solved bare, then by the shard runner with the moments, sketches and per-subject rows a shard stores.
 /// Also the adding alone: <see cref="ShardAccumulator.AddBlock(ReadOnlySpan{double}, int, int, int, int)"/> against
 /// adding each value by itself (Welford's update and <see cref="LogHistogram.Add"/>, the way it was done until session 8).
-/// Usage: <c>statistics [patients] [rounds]</c>.
+/// Usage: <c>statistics [scale: rounds / 10, 3 by default] [patients, 1,000 by default]</c>.
 /// </summary>
 internal static class StatisticsBenchmark
 {
     public static int Run(string[] args)
     {
-        int n = args.Length > 0 ? int.Parse(args[0], CultureInfo.InvariantCulture) : 1000;
-        int rounds = Math.Max(5, args.Length > 1 ? (int)double.Parse(args[1], CultureInfo.InvariantCulture) * 10 : 30);
+        // ops/bench.sh passes every benchmark one scale (BENCH_SECONDS, 3 by default): ten rounds per unit.
+        int rounds = Math.Max(5, args.Length > 0 ? (int)(double.Parse(args[0], CultureInfo.InvariantCulture) * 10) : 30);
+        int n = args.Length > 1 ? int.Parse(args[1], CultureInfo.InvariantCulture) : 1000;
         var plan = RunPlanner.Plan(new RunRequest(RunKind.CohortTrial, "hovorka", Size: n, Seed: 1, Duration: 1440)).Plan!;
         var subjects = RunPlanner.SubjectsOf(plan);
         int nt = plan.Times.Length, ny = plan.Model.Info.Outputs.Count, cells = nt * ny;
