@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Text;
 using DthGrains.Contracts.Platform;
 using DthGrains.Contracts.Runs;
 using DthGrains.Domain.Governance;
@@ -154,12 +155,17 @@ public static class RunEndpoints
         if (refused is not null) return refused;
         var outputs = doc!.Summary?.Outputs ?? [];
         var width = outputs.Length * Simulation.Cohorts.SubjectShardRunner.SummaryPerOutput;
-        var rows = width == 0 ? [] : RunExports.Subjects(shards!, width).ToList();
+        // Rows are produced as they are written (CSV row by row, JSON by the serializer's streaming of the sequence).
+        var rows = width == 0 ? [] : RunExports.Subjects(shards!, width);
         http.Response.Headers["X-Dth-Request-Hash"] = doc.RequestHash;
         http.Response.Headers["X-Dth-Model"] = $"{doc.ModelId}@{doc.ModelVersion}";
         http.Response.Headers.Link = $"</api/runs/{id}/ro-crate>; rel=\"describedby\"; type=\"application/zip\"";
         if (format == "csv" || (format is null && http.Request.Headers.Accept.ToString().Contains("text/csv", StringComparison.OrdinalIgnoreCase)))
-            return TypedResults.Text(RunExports.SubjectsCsv(outputs, rows), "text/csv; charset=utf-8");
+            return TypedResults.Stream(async body =>
+            {
+                await using var writer = new StreamWriter(body, new UTF8Encoding(false), 64 * 1024);
+                await RunExports.WriteSubjectsCsvAsync(writer, outputs, rows, http.RequestAborted);
+            }, "text/csv; charset=utf-8");
         return TypedResults.Json(new
         {
             provenance = RunExports.Provenance(doc),
@@ -176,9 +182,22 @@ public static class RunEndpoints
         if (refused is not null) return refused;
         var outputs = doc!.Summary?.Outputs ?? [];
         var width = outputs.Length * Simulation.Cohorts.SubjectShardRunner.SummaryPerOutput;
-        var csv = RunExports.SubjectsCsv(outputs, width == 0 ? [] : RunExports.Subjects(shards!, width));
-        var zip = RunExports.RoCrate(doc, csv, $"{http.Request.Scheme}://{http.Request.Host}");
-        return TypedResults.File(zip, "application/zip", $"run-{id}-ro-crate.zip");
+        // Built in a temporary file (deleted when the response is done), not in memory: a large cohort's table of subjects
+        // is hundreds of megabytes of text. ZipArchive needs to write its entries before the directory, so not straight to the response.
+        var file = new FileStream(Path.Combine(Path.GetTempPath(), $"dth-ro-crate-{Guid.NewGuid():N}.zip"), FileMode.CreateNew, FileAccess.ReadWrite, FileShare.None,
+            64 * 1024, FileOptions.DeleteOnClose | FileOptions.Asynchronous);
+        try
+        {
+            await RunExports.WriteRoCrateAsync(file, doc, w => RunExports.WriteSubjectsCsvAsync(w, outputs, width == 0 ? [] : RunExports.Subjects(shards!, width), http.RequestAborted),
+                $"{http.Request.Scheme}://{http.Request.Host}");
+            file.Position = 0;
+            return TypedResults.File(file, "application/zip", $"run-{id}-ro-crate.zip");
+        }
+        catch
+        {
+            await file.DisposeAsync();
+            throw;
+        }
     }
 
     private static async Task<IResult> History(string id, HttpContext http, IDocumentStore store, EventLog log)

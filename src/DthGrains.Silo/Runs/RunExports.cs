@@ -47,12 +47,19 @@ public static class RunExports
     public static string[] Columns(string[] outputs) =>
         outputs.SelectMany(o => SubjectSummaryColumns.Split(',').Select(c => $"{o}_{c}")).ToArray();
 
-    public static string SubjectsCsv(string[] outputs, IEnumerable<(long Index, double?[] Values)> rows)
+    /// <summary>
+    /// Writes the per-subject CSV row by row: a million-subject run's table (some 200 MB of text) goes out as it is
+    /// written, never held whole. Asynchronous, since a response body refuses synchronous writes.
+    /// </summary>
+    public static async Task WriteSubjectsCsvAsync(TextWriter writer, string[] outputs, IEnumerable<(long Index, double?[] Values)> rows, CancellationToken ct = default)
     {
-        var sb = new StringBuilder("subject,").AppendJoin(',', Columns(outputs)).Append('\n');
+        await writer.WriteAsync(new StringBuilder("subject,").AppendJoin(',', Columns(outputs)).Append('\n'), ct);
+        var line = new StringBuilder();
         foreach (var (index, values) in rows)
-            sb.Append(index.ToString(CultureInfo.InvariantCulture)).Append(',').AppendJoin(',', values.Select(Num)).Append('\n');
-        return sb.ToString();
+        {
+            line.Clear().Append(index.ToString(CultureInfo.InvariantCulture)).Append(',').AppendJoin(',', values.Select(Num)).Append('\n');
+            await writer.WriteAsync(line, ct);
+        }
     }
 
     public static string BandsCsv(RunSummary s)
@@ -76,14 +83,19 @@ public static class RunExports
     /// A Workflow Run RO-Crate (https://w3id.org/ro/wfrun/workflow/0.5): the model as the workflow (mainEntity), the run
     /// as a CreateAction with the request, datasets and grants as objects and the result files as results.
     /// </summary>
-    public static byte[] RoCrate(RunDocument d, string subjectsCsv, string baseUrl)
+    /// <summary>
+    /// Writes the crate as a zip to <paramref name="output"/>; the per-subject table is written into its entry by
+    /// <paramref name="writeSubjects"/> (row by row), every other file is small.
+    /// </summary>
+    public static async Task WriteRoCrateAsync(Stream output, RunDocument d, Func<TextWriter, Task> writeSubjects, string baseUrl)
     {
-        var files = new Dictionary<string, (string Type, string Text, string Description)>
+        const string subjectsCsv = "results/subjects.csv";
+        var files = new Dictionary<string, (string Type, string? Text, string Description)>
         {
             ["request.json"] = ("application/json", JsonSerializer.Serialize(d.Request, JsonDefaults.Options), "The normalised run request (every default filled in)."),
             ["provenance.json"] = ("application/json", Provenance(d).ToJsonString(new JsonSerializerOptions { WriteIndented = true }), "Model, engine, solver, seed, request hash, datasets and grants."),
             ["model.json"] = ("application/json", new JsonObject { ["id"] = d.ModelId, ["version"] = d.ModelVersion, ["engine"] = d.EngineVersion }.ToJsonString(), "The model run (engine library model)."),
-            ["results/subjects.csv"] = ("text/csv", subjectsCsv, "Per-subject outputs: min, mean, max and final value of each output."),
+            [subjectsCsv] = ("text/csv", null, "Per-subject outputs: min, mean, max and final value of each output."),
         };
         if (d.Summary is { } summary)
         {
@@ -151,22 +163,18 @@ public static class RunExports
             });
 
         var metadata = new JsonObject { ["@context"] = "https://w3id.org/ro/crate/1.1/context", ["@graph"] = graph };
-        using var ms = new MemoryStream();
-        using (var zip = new ZipArchive(ms, ZipArchiveMode.Create, leaveOpen: true))
-        {
-            Add(zip, "ro-crate-metadata.json", metadata.ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
-            foreach (var (name, (_, text, _)) in files) Add(zip, name, text);
-        }
-        return ms.ToArray();
+        await using var zip = new ZipArchive(output, ZipArchiveMode.Create, leaveOpen: true);
+        await AddAsync(zip, "ro-crate-metadata.json", w => w.WriteAsync(metadata.ToJsonString(new JsonSerializerOptions { WriteIndented = true })));
+        foreach (var (name, (_, text, _)) in files) await AddAsync(zip, name, text is null ? writeSubjects : w => w.WriteAsync(text));
 
         static JsonObject Ref(string id) => new() { ["@id"] = id };
         static JsonObject Profile(string id, string name) => new() { ["@id"] = id, ["@type"] = "CreativeWork", ["name"] = name, ["version"] = id[(id.LastIndexOf('/') + 1)..] };
-        static void Add(ZipArchive zip, string name, string text)
+        static async Task AddAsync(ZipArchive zip, string name, Func<TextWriter, Task> write)
         {
             var entry = zip.CreateEntry(name, CompressionLevel.Fastest);
             entry.LastWriteTime = new DateTimeOffset(2000, 1, 1, 0, 0, 0, TimeSpan.Zero);
-            using var writer = new StreamWriter(entry.Open(), new UTF8Encoding(false));
-            writer.Write(text);
+            await using var writer = new StreamWriter(await entry.OpenAsync(), new UTF8Encoding(false));
+            await write(writer);
         }
     }
 }

@@ -33,8 +33,20 @@ public sealed class RunApiTests(HostFixture fixture)
         var results = await carla.GetFromJsonAsync<JsonElement>($"/api/runs/{id}/results");
         results.GetProperty("subjects").GetArrayLength().Should().Be(120);
         results.GetProperty("provenance").GetProperty("engineVersion").GetString().Should().StartWith("dthgrains-simulation/");
-        var csv = await carla.GetStringAsync($"/api/runs/{id}/results?format=csv");
-        csv.Split('\n', StringSplitOptions.RemoveEmptyEntries).Should().HaveCount(121);
+        var csvResponse = await carla.GetAsync($"/api/runs/{id}/results?format=csv");
+        csvResponse.Content.Headers.ContentType!.MediaType.Should().Be("text/csv");
+        var csv = await csvResponse.Content.ReadAsStringAsync();
+        var lines = csv.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        lines.Should().HaveCount(121);
+        // Written row by row (streamed), the table is still every subject in order, with the JSON's numbers.
+        var subjects = results.GetProperty("subjects").EnumerateArray().ToList();
+        for (int i = 0; i < subjects.Count; i++)
+        {
+            subjects[i].GetProperty("subject").GetInt64().Should().Be(i);
+            var expected = subjects[i].GetProperty("values").EnumerateArray()
+                .Select(v => v.ValueKind == JsonValueKind.Null ? "" : v.GetDouble().ToString("R", System.Globalization.CultureInfo.InvariantCulture));
+            lines[i + 1].Should().Be($"{i},{string.Join(',', expected)}");
+        }
 
         var zip = new ZipArchive(new MemoryStream(await carla.GetByteArrayAsync($"/api/runs/{id}/ro-crate")));
         var metadata = JsonDocument.Parse(zip.GetEntry("ro-crate-metadata.json")!.Open()).RootElement;
@@ -43,6 +55,8 @@ public sealed class RunApiTests(HostFixture fixture)
         graph.Single(e => e.GetProperty("@id").GetString() == "./").GetProperty("conformsTo").EnumerateArray()
             .Select(c => c.GetProperty("@id").GetString()).Should().Contain("https://w3id.org/ro/wfrun/workflow/0.5");
         zip.GetEntry("results/bands.csv").Should().NotBeNull();
+        using (var crateCsv = new StreamReader(zip.GetEntry("results/subjects.csv")!.Open()))
+            (await crateCsv.ReadToEndAsync()).Should().Be(csv, "the crate holds the same table of subjects as the results");
 
         // Someone else's run does not exist for them.
         (await _host.ClientAs("researcher", "tum", subject: "someone-else").GetAsync($"/api/runs/{id}")).StatusCode.Should().Be(HttpStatusCode.NotFound);
