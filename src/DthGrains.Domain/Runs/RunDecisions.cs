@@ -56,6 +56,7 @@ public static class RunDecisions
     {
         if (!s.Exists) return Problem.NotFound($"Run '{s.Id}'");
         if (s.IsTerminal || s.Status == RunStatus.Suspended || s.Shards.ContainsKey(shard.Shard)) return Decision.Nothing;
+        shard = shard.WithRowsDigest();
         if (shard.Shard < 0 || shard.Shard >= s.ShardsTotal) return Problem.Invalid("shard", $"Run '{s.Id}' has shards 0 to {s.ShardsTotal - 1}.");
         var (from, to) = plan.ShardRange(shard.Shard);
         if (shard.From != from || shard.To != to) return Problem.Invalid("shard", $"Shard {shard.Shard} covers subjects [{from}, {to}).");
@@ -97,8 +98,8 @@ public static class RunDecisions
         var sub = s.Submitted!;
         var ordered = shards.OrderBy(p => p.Key).Select(p => p.Value).ToList();
         RunSummary? summary = null;
-        // SHA-256 over the merged statistics (binary), every shard's subject rows (binary, in shard order) and the
-        // sensitivity indices: the same request and seed give the same hash on any number of silos.
+        // SHA-256 over the merged statistics (binary), every shard's rows digest (SHA-256 of its binary subject rows, in
+        // shard order) and the sensitivity indices: the same request and seed give the same hash on any number of silos.
         using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
         if (ordered.Count > 0 && ordered.All(x => x.Statistics is not null))
         {
@@ -107,11 +108,7 @@ public static class RunDecisions
             summary = RunSummary.From(merged, sub.Times, sub.Outputs, plan.Request.Percentiles ?? RunPlanner.DefaultPercentiles, plan.Units);
             hash.AppendData(ShardStatistics.Encode(merged));
         }
-        foreach (var shard in ordered)
-        {
-            if (shard.Rows is { } rows) hash.AppendData(rows.Bytes());
-            else foreach (var row in shard.Subjects ?? []) hash.AppendData(Encoding.UTF8.GetBytes((row?.ToString("R", CultureInfo.InvariantCulture) ?? "null") + ","));
-        }
+        foreach (var shard in ordered) hash.AppendData(shard.RowsSha256());
         var sensitivity = ordered.Select(x => x.Sensitivity).FirstOrDefault(x => x is not null);
         if (sensitivity is not null) hash.AppendData(Encoding.UTF8.GetBytes(string.Join(',', sensitivity.FirstOrder.Concat(sensitivity.Total).Select(v => v?.ToString("R", CultureInfo.InvariantCulture)))));
         var resultHash = Convert.ToHexStringLower(hash.GetHashAndReset());

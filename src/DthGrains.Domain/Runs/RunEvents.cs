@@ -1,3 +1,6 @@
+using System.Globalization;
+using System.Security.Cryptography;
+using System.Text;
 using DthGrains.Contracts.Runs;
 
 namespace DthGrains.Domain.Runs;
@@ -48,7 +51,8 @@ public sealed record CohortSeeded(string Id, CohortSeed Seed, string RequestHash
 /// One shard's result: partial statistics (mergeable, binary-encoded), one summary row per subject (per output: min,
 /// mean, max, final; NaN where a solve failed) in <see cref="Rows"/> (binary-encoded), or the sensitivity indices. At
 /// most one per shard index. <see cref="Subjects"/> holds the rows as JSON numbers in shards recorded before the binary
-/// rows (null in new ones).
+/// rows (null in new ones). <see cref="RowsDigest"/> is the SHA-256 of the rows' bytes (since session 8; null before):
+/// the run's state keeps the digest instead of the rows, and the result hash covers the rows through it.
 /// </summary>
 public sealed record ShardCompleted(
     string Id,
@@ -61,10 +65,28 @@ public sealed record ShardCompleted(
     string Silo,
     double ElapsedMs,
     DateTimeOffset CompletedAt,
-    ShardRows? Rows = null)
+    ShardRows? Rows = null,
+    string? RowsDigest = null)
 {
     /// <summary>The per-subject rows, flat (null where a solve failed), from whichever form the shard carries.</summary>
     public double?[] SubjectValues() => Rows?.Values() ?? Subjects ?? [];
+
+    /// <summary>
+    /// SHA-256 of the rows as the result hash takes them: <see cref="RowsDigest"/> when recorded, else computed from the
+    /// binary rows, else from the JSON numbers of a shard recorded before the binary rows (as their text, as before).
+    /// </summary>
+    public byte[] RowsSha256()
+    {
+        if (RowsDigest is { } digest) return Convert.FromHexString(digest);
+        if (Rows is { } rows) return SHA256.HashData(rows.Bytes());
+        using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+        foreach (var row in Subjects ?? []) hash.AppendData(Encoding.UTF8.GetBytes((row?.ToString("R", CultureInfo.InvariantCulture) ?? "null") + ","));
+        return hash.GetHashAndReset();
+    }
+
+    /// <summary>This shard with <see cref="RowsDigest"/> filled in from its binary rows (unchanged without them).</summary>
+    public ShardCompleted WithRowsDigest() =>
+        RowsDigest is null && Rows is { } rows ? this with { RowsDigest = Convert.ToHexStringLower(SHA256.HashData(rows.Bytes())) } : this;
 }
 
 /// <summary>A grant the run relies on no longer permits it: no shard is dispatched until a grant permits it again.</summary>

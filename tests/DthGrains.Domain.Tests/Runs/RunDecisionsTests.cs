@@ -56,6 +56,63 @@ public sealed class RunDecisionsTests
         s.Submitted.Request.Solver!.Method.Should().Be("auto");
     }
 
+    /// <summary>
+    /// The recorded shard carries its rows and their digest; the run's state keeps only the digest, and the result hash
+    /// covers every row through it: a shard whose rows differ in one number gives another result hash.
+    /// </summary>
+    [Fact]
+    public void The_state_keeps_a_digest_of_the_rows_which_the_result_hash_covers()
+    {
+        var plan = PlanOf(Cohort());
+        var s = Submitted(plan);
+        var shard = Shard(plan, 0);
+        var decided = RunDecisions.CompleteShard(s, shard, plan);
+        var recorded = decided.Events.OfType<ShardCompleted>().Single();
+        recorded.Rows!.Data.Should().Equal(shard.Rows!.Data, "the stream keeps the rows");
+        recorded.RowsDigest.Should().Be(Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(shard.Rows.Data)));
+        var state = Fold(s, decided);
+        state.Shards[0].Rows.Should().BeNull("the state holds the digest, not the rows");
+        state.Shards[0].RowsDigest.Should().Be(recorded.RowsDigest);
+        state.Shards[0].Statistics.Should().NotBeNull("the final merge needs the statistics");
+
+        var honest = RunAll(plan, [0, 1, 2]);
+        var tampered = Submitted(plan);
+        foreach (var i in new[] { 0, 1, 2 })
+        {
+            var next = Shard(plan, i);
+            if (i == 1)
+            {
+                var data = (byte[])next.Rows!.Data.Clone();
+                data[^1] ^= 1; // one bit of the last subject's final value
+                next = next with { Rows = next.Rows with { Data = data } };
+            }
+            tampered = Fold(tampered, RunDecisions.CompleteShard(tampered, next, plan));
+        }
+        var (a, b) = (Completed(honest), Completed(tampered));
+        b.ResultHash.Should().NotBe(a.ResultHash);
+        b.Summary!.Mean.Should().Equal(a.Summary!.Mean, "only the rows differ");
+    }
+
+    /// <summary>A shard recorded before the digests (its rows in the state) hashes as one recorded with its digest.</summary>
+    [Fact]
+    public void A_shard_recorded_without_a_digest_counts_in_the_result_hash_as_one_with_it()
+    {
+        var plan = PlanOf(Cohort());
+        var all = Enumerable.Range(0, 3).ToDictionary(i => i, i => Shard(plan, i));
+        var withDigests = all.ToDictionary(p => p.Key, p => p.Value.WithRowsDigest() with { Rows = null });
+        var s = Submitted(plan);
+        RunDecisions.Complete(s, all, plan, At).ResultHash.Should().Be(RunDecisions.Complete(s, withDigests, plan, At).ResultHash);
+        // Without the digest the state keeps the rows, which the hash then needs.
+        var legacy = all[0] with { RowsDigest = null };
+        RunState.Evolve(s, legacy).Shards[0].Rows.Should().NotBeNull();
+    }
+
+    private static RunCompleted Completed(RunState s)
+    {
+        s.Status.Should().Be(RunStatus.Completed);
+        return s.Completed!;
+    }
+
     [Fact]
     public void Shards_completed_in_any_order_give_bit_identical_results()
     {
