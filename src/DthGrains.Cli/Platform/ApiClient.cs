@@ -46,6 +46,20 @@ public sealed class ApiClient(HttpClient http) : IDisposable
         return new RawResponse((int)response.StatusCode, response.Content.Headers.ContentType?.MediaType, text, response.ReasonPhrase);
     }
 
+    /// <summary>
+    /// GETs a possibly large answer (a cohort's results, an RO-Crate) and hands its body to <paramref name="consume"/> as
+    /// it arrives, never holding it whole; an error answer throws as <see cref="SendAsync"/> does, before anything is
+    /// consumed (so no file is left half-written for an error). The client's timeout covers the wait for the headers,
+    /// not the transfer.
+    /// </summary>
+    public async Task DownloadAsync(string path, Func<Stream, CancellationToken, Task> consume, CancellationToken ct = default)
+    {
+        using var response = await http.GetAsync(path.TrimStart('/'), HttpCompletionOption.ResponseHeadersRead, ct);
+        if (!response.IsSuccessStatusCode) throw new ApiException((int)response.StatusCode, Describe(await response.Content.ReadAsStringAsync(ct), response));
+        await using var body = await response.Content.ReadAsStreamAsync(ct);
+        await consume(body, ct);
+    }
+
     /// <summary>The error a failed raw answer stands for, read as ProblemDetails when it is one.</summary>
     public static ApiException ErrorOf(RawResponse response) => new(response.Status, Describe(response.Body, response.Status, response.ReasonPhrase));
 

@@ -170,24 +170,35 @@ public static class RunCommands
         {
             var runId = Uri.EscapeDataString(parse.GetValue(id)!);
             using var api = ApiClient.From(parse);
-            var answer = await api.SendRawAsync(HttpMethod.Get, $"{RunsPath}/{runId}/results?format={parse.GetValue(format)}", ct: ct);
-            if (!answer.IsSuccess) throw ApiClient.ErrorOf(answer);
+            // Downloads are streamed: a large cohort's table of subjects is hundreds of megabytes.
+            var results = $"{RunsPath}/{runId}/results?format={parse.GetValue(format)}";
             if (parse.GetValue(output) is { } path)
             {
-                await File.WriteAllTextAsync(path, answer.Body, ct);
+                await api.DownloadAsync(results, (body, c) => SaveAsync(body, path, c), ct);
                 AnsiConsole.MarkupLineInterpolated($"Wrote {Path.GetFullPath(path)}");
             }
-            else Console.Out.Write(answer.Body);
+            else await api.DownloadAsync(results, PrintAsync, ct);
             if (parse.GetValue(crate) is { } zip)
             {
-                using var http = new HttpClient { BaseAddress = new Uri(CliSettings.ResolveUrl(parse) + "/") };
-                if (CliSettings.ResolveToken(parse) is { } token) http.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", token);
-                var bytes = await http.GetByteArrayAsync($"{RunsPath}/{runId}/ro-crate", ct);
-                await File.WriteAllBytesAsync(zip, bytes, ct);
+                await api.DownloadAsync($"{RunsPath}/{runId}/ro-crate", (body, c) => SaveAsync(body, zip, c), ct);
                 AnsiConsole.MarkupLineInterpolated($"Wrote the RO-Crate to {Path.GetFullPath(zip)}");
             }
         }));
         return command;
+    }
+
+    private static async Task SaveAsync(Stream body, string path, CancellationToken ct)
+    {
+        await using var file = File.Create(path);
+        await body.CopyToAsync(file, ct);
+    }
+
+    private static async Task PrintAsync(Stream body, CancellationToken ct)
+    {
+        using var reader = new StreamReader(body);
+        var buffer = new char[16 * 1024];
+        int read;
+        while ((read = await reader.ReadAsync(buffer, ct)) > 0) await Console.Out.WriteAsync(buffer.AsMemory(0, read), ct);
     }
 
     internal static void PrintRun(JsonElement run)

@@ -93,6 +93,27 @@ public sealed class RunApiTests(HostFixture fixture)
         var id = JsonDocument.Parse(list.Output).RootElement.GetProperty("items")[0].GetProperty("id").GetString()!;
         var csv = await CliRunner.RunAsync(_host.BaseAddress, token, "run", "results", id);
         csv.Output.Should().StartWith("subject,");
+        // Saved to files (streamed to them): the same table, and the crate with it.
+        var folder = Directory.CreateTempSubdirectory("dth-run-results-");
+        try
+        {
+            var (file, zip) = (Path.Combine(folder.FullName, "subjects.csv"), Path.Combine(folder.FullName, "run.zip"));
+            var saved = await CliRunner.RunAsync(_host.BaseAddress, token, "run", "results", id, "--out", file, "--ro-crate", zip);
+            saved.Code.Should().Be(0, saved.Output);
+            (await File.ReadAllTextAsync(file)).Should().Be(csv.Output);
+            using var crate = ZipFile.OpenRead(zip);
+            using var crateCsv = new StreamReader(crate.GetEntry("results/subjects.csv")!.Open());
+            (await crateCsv.ReadToEndAsync()).Should().Be(csv.Output);
+            // An unknown run is an error, and no file is written for it.
+            var missing = Path.Combine(folder.FullName, "missing.csv");
+            var refused = await CliRunner.RunAsync(_host.BaseAddress, token, "run", "results", "no-such-run", "--out", missing);
+            refused.Code.Should().NotBe(0);
+            File.Exists(missing).Should().BeFalse();
+        }
+        finally
+        {
+            folder.Delete(recursive: true);
+        }
 
         var replay = await _host.ClientAs("auditor", "dth-oversight").GetAsync($"/api/audit/streams/run:{id}?version=2");
         var text = await replay.Content.ReadAsStringAsync();
