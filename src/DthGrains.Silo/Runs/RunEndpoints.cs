@@ -138,14 +138,34 @@ public static class RunEndpoints
         return badHeader is not null ? badHeader.ToProblem() : ApiResults.Ok(http, await grains.GetGrain<IRunGrain>(id).CancelAsync(reason, context!));
     }
 
-    private static async Task<(RunDocument? Document, List<ShardCompleted>? Shards, IResult? Refused)> CompletedAsync(string id, HttpContext http, IDocumentStore store, EventLog log)
+    /// <summary>
+    /// A completed run's document and its shard events in shard order, read lazily: first the stream without the
+    /// shards' heavy fields (to learn which version holds which shard), then the shard events a batch at a time, so a
+    /// download holds a few shards' rows at once, not a million subjects'.
+    /// </summary>
+    private static async Task<(RunDocument? Document, IAsyncEnumerable<ShardCompleted>? Shards, IResult? Refused)> CompletedAsync(string id, HttpContext http, IDocumentStore store, EventLog log)
     {
         var (doc, refused) = await VisibleAsync(id, http, store);
         if (refused is not null) return (null, null, refused);
         if (doc!.Status != RunStatus.Completed)
             return (null, null, Problem.Conflict($"The run is {AccessPolicy.Kebab(doc.Status)}; results are available once it completes.", doc.Version).ToProblem(http));
-        var events = await log.ReadAsync(RunEventTypes.StreamOf(id), ct: http.RequestAborted);
-        return (doc, events.Select(e => e.Data).OfType<ShardCompleted>().GroupBy(s => s.Shard).Select(g => g.First()).ToList(), null);
+        var stream = RunEventTypes.StreamOf(id);
+        var light = await log.ReadWithoutAsync(stream, RunEventJson.ResultFields, http.RequestAborted);
+        // One event per shard index (the first recorded, as the run counted it), in shard order.
+        var versions = light.Where(e => e.Data is ShardCompleted).GroupBy(e => ((ShardCompleted)e.Data).Shard)
+            .OrderBy(g => g.Key).Select(g => g.Min(e => e.Version)).ToList();
+        return (doc, ShardsInOrderAsync(log, stream, versions, http.RequestAborted), null);
+    }
+
+    /// <summary>Shard events read at most this many at a time.</summary>
+    private const int ShardBatch = 8;
+
+    private static async IAsyncEnumerable<ShardCompleted> ShardsInOrderAsync(EventLog log, string stream, List<long> versions,
+        [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken ct)
+    {
+        foreach (var batch in versions.Chunk(ShardBatch))
+            foreach (var (_, data) in await log.ReadVersionsAsync(stream, batch, ct))
+                yield return (ShardCompleted)data;
     }
 
     private static async Task<IResult> Results(string id, HttpContext http, IDocumentStore store, EventLog log, string? format)
@@ -156,7 +176,7 @@ public static class RunEndpoints
         var outputs = doc!.Summary?.Outputs ?? [];
         var width = outputs.Length * Simulation.Cohorts.SubjectShardRunner.SummaryPerOutput;
         // Rows are produced as they are written (CSV row by row, JSON by the serializer's streaming of the sequence).
-        var rows = width == 0 ? [] : RunExports.Subjects(shards!, width);
+        var rows = RunExports.Subjects(shards!, width);
         http.Response.Headers["X-Dth-Request-Hash"] = doc.RequestHash;
         http.Response.Headers["X-Dth-Model"] = $"{doc.ModelId}@{doc.ModelVersion}";
         http.Response.Headers.Link = $"</api/runs/{id}/ro-crate>; rel=\"describedby\"; type=\"application/zip\"";
@@ -170,10 +190,17 @@ public static class RunEndpoints
         {
             provenance = RunExports.Provenance(doc),
             columns = RunExports.Columns(outputs),
-            subjects = rows.Select(r => new { subject = r.Index, values = r.Values }),
+            subjects = SubjectsJson(rows),
             summary = doc.Summary,
             sensitivity = doc.Sensitivity,
         }, JsonDefaults.Options);
+    }
+
+    private sealed record SubjectJson(long Subject, double?[] Values);
+
+    private static async IAsyncEnumerable<SubjectJson> SubjectsJson(IAsyncEnumerable<(long Index, double?[] Values)> rows)
+    {
+        await foreach (var (index, values) in rows) yield return new SubjectJson(index, values);
     }
 
     private static async Task<IResult> RoCrate(string id, HttpContext http, IDocumentStore store, EventLog log)
@@ -188,7 +215,7 @@ public static class RunEndpoints
             64 * 1024, FileOptions.DeleteOnClose | FileOptions.Asynchronous);
         try
         {
-            await RunExports.WriteRoCrateAsync(file, doc, w => RunExports.WriteSubjectsCsvAsync(w, outputs, width == 0 ? [] : RunExports.Subjects(shards!, width), http.RequestAborted),
+            await RunExports.WriteRoCrateAsync(file, doc, w => RunExports.WriteSubjectsCsvAsync(w, outputs, RunExports.Subjects(shards!, width), http.RequestAborted),
                 $"{http.Request.Scheme}://{http.Request.Host}");
             file.Position = 0;
             return TypedResults.File(file, "application/zip", $"run-{id}-ro-crate.zip");

@@ -33,10 +33,14 @@ public static class RunExports
         ["completedAt"] = d.CompletedAt,
     };
 
-    /// <summary>Subject rows in subject order: index, then per output min, mean, max, final (null where the solve failed).</summary>
-    public static IEnumerable<(long Index, double?[] Values)> Subjects(IEnumerable<ShardCompleted> shards, int width)
+    /// <summary>
+    /// Subject rows in subject order: index, then per output min, mean, max, final (null where the solve failed), from
+    /// shards given in shard order (one at a time: a shard's rows are let go before the next is read).
+    /// </summary>
+    public static async IAsyncEnumerable<(long Index, double?[] Values)> Subjects(IAsyncEnumerable<ShardCompleted> shardsInOrder, int width)
     {
-        foreach (var shard in shards.OrderBy(s => s.Shard))
+        if (width == 0) yield break;
+        await foreach (var shard in shardsInOrder)
         {
             var values = shard.SubjectValues();
             for (long i = shard.From; i < shard.To && (i - shard.From + 1) * width <= values.Length; i++)
@@ -51,11 +55,11 @@ public static class RunExports
     /// Writes the per-subject CSV row by row: a million-subject run's table (some 200 MB of text) goes out as it is
     /// written, never held whole. Asynchronous, since a response body refuses synchronous writes.
     /// </summary>
-    public static async Task WriteSubjectsCsvAsync(TextWriter writer, string[] outputs, IEnumerable<(long Index, double?[] Values)> rows, CancellationToken ct = default)
+    public static async Task WriteSubjectsCsvAsync(TextWriter writer, string[] outputs, IAsyncEnumerable<(long Index, double?[] Values)> rows, CancellationToken ct = default)
     {
         await writer.WriteAsync(new StringBuilder("subject,").AppendJoin(',', Columns(outputs)).Append('\n'), ct);
         var line = new StringBuilder();
-        foreach (var (index, values) in rows)
+        await foreach (var (index, values) in rows.WithCancellation(ct))
         {
             line.Clear().Append(index.ToString(CultureInfo.InvariantCulture)).Append(',').AppendJoin(',', values.Select(Num)).Append('\n');
             await writer.WriteAsync(line, ct);
