@@ -56,10 +56,10 @@ public static class RunDecisions
     {
         if (!s.Exists) return Problem.NotFound($"Run '{s.Id}'");
         if (s.IsTerminal || s.Status == RunStatus.Suspended || s.Shards.ContainsKey(shard.Shard)) return Decision.Nothing;
-        shard = shard.WithRowsDigest();
         if (shard.Shard < 0 || shard.Shard >= s.ShardsTotal) return Problem.Invalid("shard", $"Run '{s.Id}' has shards 0 to {s.ShardsTotal - 1}.");
         var (from, to) = plan.ShardRange(shard.Shard);
         if (shard.From != from || shard.To != to) return Problem.Invalid("shard", $"Shard {shard.Shard} covers subjects [{from}, {to}).");
+        shard = shard.WithRowsDigest();
         if (s.Shards.Count + 1 < s.ShardsTotal) return Decision.Of(shard);
         var all = s.Shards.SetItem(shard.Shard, shard);
         return Decision.Of(shard, Complete(s, all, plan, shard.CompletedAt, decode));

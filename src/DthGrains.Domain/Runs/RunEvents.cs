@@ -86,7 +86,7 @@ public sealed record ShardCompleted(
 
     /// <summary>This shard with <see cref="RowsDigest"/> filled in from its binary rows (unchanged without them).</summary>
     public ShardCompleted WithRowsDigest() =>
-        RowsDigest is null && Rows is { } rows ? this with { RowsDigest = Convert.ToHexStringLower(SHA256.HashData(rows.Bytes())) } : this;
+        RowsDigest is null && Rows is not null ? this with { RowsDigest = Convert.ToHexStringLower(RowsSha256()) } : this;
 }
 
 /// <summary>A grant the run relies on no longer permits it: no shard is dispatched until a grant permits it again.</summary>

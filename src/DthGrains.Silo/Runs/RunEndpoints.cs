@@ -139,22 +139,25 @@ public static class RunEndpoints
     }
 
     /// <summary>
-    /// A completed run's document and its shard events in shard order, read lazily: first the stream without the
-    /// shards' heavy fields (to learn which version holds which shard), then the shard events a batch at a time, so a
-    /// download holds a few shards' rows at once, not a million subjects'.
+    /// A completed run's document, its outputs and its per-subject rows in subject order, read lazily: first the stream
+    /// without the shards' heavy fields (to learn which version holds which shard), then the shard events a batch at a
+    /// time as the rows are consumed, so a download holds a few shards' rows at once, not a million subjects'.
     /// </summary>
-    private static async Task<(RunDocument? Document, IAsyncEnumerable<ShardCompleted>? Shards, IResult? Refused)> CompletedAsync(string id, HttpContext http, IDocumentStore store, EventLog log)
+    private static async Task<(RunDocument? Document, string[] Outputs, IAsyncEnumerable<(long Index, double?[] Values)>? Rows, IResult? Refused)> CompletedAsync(
+        string id, HttpContext http, IDocumentStore store, EventLog log)
     {
         var (doc, refused) = await VisibleAsync(id, http, store);
-        if (refused is not null) return (null, null, refused);
+        if (refused is not null) return (null, [], null, refused);
         if (doc!.Status != RunStatus.Completed)
-            return (null, null, Problem.Conflict($"The run is {AccessPolicy.Kebab(doc.Status)}; results are available once it completes.", doc.Version).ToProblem(http));
+            return (null, [], null, Problem.Conflict($"The run is {AccessPolicy.Kebab(doc.Status)}; results are available once it completes.", doc.Version).ToProblem(http));
+        var outputs = doc.Summary?.Outputs ?? [];
         var stream = RunEventTypes.StreamOf(id);
         var light = await log.ReadWithoutAsync(stream, RunEventJson.ResultFields, http.RequestAborted);
         // One event per shard index (the first recorded, as the run counted it), in shard order.
         var versions = light.Where(e => e.Data is ShardCompleted).GroupBy(e => ((ShardCompleted)e.Data).Shard)
             .OrderBy(g => g.Key).Select(g => g.Min(e => e.Version)).ToList();
-        return (doc, ShardsInOrderAsync(log, stream, versions, http.RequestAborted), null);
+        var width = outputs.Length * Simulation.Cohorts.SubjectShardRunner.SummaryPerOutput;
+        return (doc, outputs, RunExports.Subjects(ShardsInOrderAsync(log, stream, versions, http.RequestAborted), width), null);
     }
 
     /// <summary>Shard events read at most this many at a time.</summary>
@@ -171,26 +174,23 @@ public static class RunEndpoints
     private static async Task<IResult> Results(string id, HttpContext http, IDocumentStore store, EventLog log, string? format)
     {
         if (format is not (null or "json" or "csv")) return Problem.Invalid("format", "'format' is json or csv.").ToProblem();
-        var (doc, shards, refused) = await CompletedAsync(id, http, store, log);
+        var (doc, outputs, rows, refused) = await CompletedAsync(id, http, store, log);
         if (refused is not null) return refused;
-        var outputs = doc!.Summary?.Outputs ?? [];
-        var width = outputs.Length * Simulation.Cohorts.SubjectShardRunner.SummaryPerOutput;
         // Rows are produced as they are written (CSV row by row, JSON by the serializer's streaming of the sequence).
-        var rows = RunExports.Subjects(shards!, width);
-        http.Response.Headers["X-Dth-Request-Hash"] = doc.RequestHash;
+        http.Response.Headers["X-Dth-Request-Hash"] = doc!.RequestHash;
         http.Response.Headers["X-Dth-Model"] = $"{doc.ModelId}@{doc.ModelVersion}";
         http.Response.Headers.Link = $"</api/runs/{id}/ro-crate>; rel=\"describedby\"; type=\"application/zip\"";
         if (format == "csv" || (format is null && http.Request.Headers.Accept.ToString().Contains("text/csv", StringComparison.OrdinalIgnoreCase)))
             return TypedResults.Stream(async body =>
             {
                 await using var writer = new StreamWriter(body, new UTF8Encoding(false), 64 * 1024);
-                await RunExports.WriteSubjectsCsvAsync(writer, outputs, rows, http.RequestAborted);
+                await RunExports.WriteSubjectsCsvAsync(writer, outputs, rows!, http.RequestAborted);
             }, "text/csv; charset=utf-8");
         return TypedResults.Json(new
         {
             provenance = RunExports.Provenance(doc),
             columns = RunExports.Columns(outputs),
-            subjects = SubjectsJson(rows),
+            subjects = SubjectsJson(rows!),
             summary = doc.Summary,
             sensitivity = doc.Sensitivity,
         }, JsonDefaults.Options);
@@ -205,17 +205,16 @@ public static class RunEndpoints
 
     private static async Task<IResult> RoCrate(string id, HttpContext http, IDocumentStore store, EventLog log)
     {
-        var (doc, shards, refused) = await CompletedAsync(id, http, store, log);
+        var (doc, outputs, rows, refused) = await CompletedAsync(id, http, store, log);
         if (refused is not null) return refused;
-        var outputs = doc!.Summary?.Outputs ?? [];
-        var width = outputs.Length * Simulation.Cohorts.SubjectShardRunner.SummaryPerOutput;
         // Built in a temporary file (deleted when the response is done), not in memory: a large cohort's table of subjects
-        // is hundreds of megabytes of text. ZipArchive needs to write its entries before the directory, so not straight to the response.
+        // is hundreds of megabytes of text. Not straight to the response either: built whole first, a failure while
+        // building it is an error answer rather than a truncated zip.
         var file = new FileStream(Path.Combine(Path.GetTempPath(), $"dth-ro-crate-{Guid.NewGuid():N}.zip"), FileMode.CreateNew, FileAccess.ReadWrite, FileShare.None,
             64 * 1024, FileOptions.DeleteOnClose | FileOptions.Asynchronous);
         try
         {
-            await RunExports.WriteRoCrateAsync(file, doc, w => RunExports.WriteSubjectsCsvAsync(w, outputs, RunExports.Subjects(shards!, width), http.RequestAborted),
+            await RunExports.WriteRoCrateAsync(file, doc!, w => RunExports.WriteSubjectsCsvAsync(w, outputs, rows!, http.RequestAborted),
                 $"{http.Request.Scheme}://{http.Request.Host}");
             file.Position = 0;
             return TypedResults.File(file, "application/zip", $"run-{id}-ro-crate.zip");

@@ -85,11 +85,9 @@ public static class RunExports
 
     /// <summary>
     /// A Workflow Run RO-Crate (https://w3id.org/ro/wfrun/workflow/0.5): the model as the workflow (mainEntity), the run
-    /// as a CreateAction with the request, datasets and grants as objects and the result files as results.
-    /// </summary>
-    /// <summary>
-    /// Writes the crate as a zip to <paramref name="output"/>; the per-subject table is written into its entry by
-    /// <paramref name="writeSubjects"/> (row by row), every other file is small.
+    /// as a CreateAction with the request, datasets and grants as objects and the result files as results. Written as a zip
+    /// to <paramref name="output"/>; the per-subject table is written into its entry by <paramref name="writeSubjects"/>
+    /// (row by row), every other file is small.
     /// </summary>
     public static async Task WriteRoCrateAsync(Stream output, RunDocument d, Func<TextWriter, Task> writeSubjects, string baseUrl)
     {

@@ -3,10 +3,11 @@ using DthGrains.Simulation.Statistics;
 namespace DthGrains.Simulation.Cohorts;
 
 /// <summary>
-/// Mergeable statistics of a run shard: per output and time point (index = output × times + time), exact Welford
-/// moments and a relative-error quantile histogram (<see cref="LogHistogram"/>). Cheap enough to keep while solving:
-/// adding a value is one division and one logarithm. Histograms merge exactly (integer counts), moments merge by
-/// Chan's formula; merge shards in shard order for bit-identical moments however they were scheduled.
+/// Mergeable statistics of a run shard: per output and time point (index = output × times + time), exact moments
+/// (<see cref="RunningMoments"/>) and a relative-error quantile histogram (<see cref="LogHistogram"/>). Cheap enough to
+/// keep while solving: a block of subjects costs two passes over each cell's values and one logarithm per value.
+/// Histograms merge exactly (integer counts), moments merge by Chan's formula; merge shards in shard order for
+/// bit-identical moments however they were scheduled.
 /// </summary>
 public sealed record ShardPartial(long Individuals, long Failed, double RelativeAccuracy, RunningMoments[] Moments, LogHistogram[] Histograms)
 {
@@ -65,9 +66,10 @@ public sealed class ShardAccumulator
     /// <summary>
     /// Adds a block of individuals' outputs at once: <paramref name="values"/> holds <paramref name="individuals"/> rows
     /// of <paramref name="stride"/> numbers, each row-major [time, output] like <see cref="Add"/>'s. Cell by cell, each
-    /// cell's values in row order: the same sums and counts, bit for bit, as adding the rows one by one, with each cell's
-    /// moments and sketch touched once per block instead of once per individual (a shard's ~400 sketches do not fit in
-    /// the first-level cache; one does).
+    /// cell's values in row order, so each cell's moments and sketch are touched once per block instead of once per
+    /// individual (a shard's ~400 sketches do not fit in the first-level cache; one does). The sketches get the same
+    /// counts as adding the rows one by one; the moments are a block's (<see cref="RunningMoments.AddRange"/>), equal to
+    /// the one-by-one ones up to round-off, so callers that need the same bits cut their blocks the same way.
     /// </summary>
     public void AddBlock(ReadOnlySpan<double> values, int individuals, int stride, int times, int outputs) =>
         AddBlock(values, individuals, stride, times, outputs, _moments);
@@ -119,17 +121,6 @@ public sealed class ShardAccumulator
         Individuals += other.Individuals;
         Failed += other.Failed;
         for (int i = 0; i < _histograms.Length; i++) _histograms[i].Merge(other._histograms[i]);
-    }
-
-    public void Merge(ShardAccumulator other)
-    {
-        Individuals += other.Individuals;
-        Failed += other.Failed;
-        for (int i = 0; i < _moments.Length; i++)
-        {
-            _moments[i].Merge(other._moments[i]);
-            _histograms[i].Merge(other._histograms[i]);
-        }
     }
 
     public void Merge(ShardPartial p)

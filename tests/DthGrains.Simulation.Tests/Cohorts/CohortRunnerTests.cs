@@ -55,7 +55,7 @@ public class CohortRunnerTests
             }
             foreach (var block in rows.Chunk(blockRows))
                 chunk.AddBlock(block.SelectMany(r => r).ToArray(), block.Length, cells, times.Length, ny);
-            reference.Merge(chunk);
+            reference.Merge(chunk.ToPartial());
         }
         var expected = reference.ToPartial();
         foreach (var threads in new[] { 1, 3 })
