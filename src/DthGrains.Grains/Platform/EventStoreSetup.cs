@@ -5,6 +5,7 @@ using JasperFx.Events;
 using Marten;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
+using Npgsql;
 using Weasel.Core;
 
 namespace DthGrains.Grains.Platform;
@@ -41,7 +42,7 @@ public static class EventStoreSetup
 
     public static void Configure(StoreOptions options, string connectionString, AutoCreate autoCreate)
     {
-        options.Connection(connectionString);
+        options.Connection(WithAutoPreparedStatements(connectionString));
         options.DatabaseSchemaName = SchemaName;
         options.AutoCreateSchemaObjects = autoCreate;
         options.UseSystemTextJsonForSerialization(EnumStorage.AsString, Casing.CamelCase);
@@ -60,5 +61,23 @@ public static class EventStoreSetup
         CatalogueSearchIndex.IgnoredByMarten(options);
         options.Schema.For<Governance.AccessRequestDocument>();
         options.Schema.For<Governance.GrantDocument>();
+    }
+
+    /// <summary>
+    /// The connection string with Npgsql's automatic statement preparation on, unless it sets
+    /// <c>Max Auto Prepare</c> itself. Marten sends the same few statement texts over and over (the append function,
+    /// the document upserts, stream and document loads); unprepared, PostgreSQL parses and plans each one every time,
+    /// which was 18% of its CPU in a profile under the runs benchmark. Npgsql prepares a text once a connection has
+    /// sent it twice and keeps the prepared statements across the pool; a connection going back to the pool is then
+    /// reset statement by statement instead of with DISCARD ALL, which still releases session advisory locks.
+    /// </summary>
+    public static string WithAutoPreparedStatements(string connectionString)
+    {
+        // The keys as written (NpgsqlConnectionStringBuilder.ContainsKey is true for every key it knows).
+        var written = new System.Data.Common.DbConnectionStringBuilder { ConnectionString = connectionString };
+        if (written.ContainsKey("Max Auto Prepare") || written.ContainsKey("MaxAutoPrepare")) return connectionString;
+        var builder = new NpgsqlConnectionStringBuilder(connectionString) { MaxAutoPrepare = 64 };
+        if (!written.ContainsKey("Auto Prepare Min Usages") && !written.ContainsKey("AutoPrepareMinUsages")) builder.AutoPrepareMinUsages = 2;
+        return builder.ConnectionString;
     }
 }
