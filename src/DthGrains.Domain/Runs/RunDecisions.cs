@@ -59,7 +59,7 @@ public static class RunDecisions
         if (shard.Shard < 0 || shard.Shard >= s.ShardsTotal) return Problem.Invalid("shard", $"Run '{s.Id}' has shards 0 to {s.ShardsTotal - 1}.");
         var (from, to) = plan.ShardRange(shard.Shard);
         if (shard.From != from || shard.To != to) return Problem.Invalid("shard", $"Shard {shard.Shard} covers subjects [{from}, {to}).");
-        shard = shard.WithRowsDigest();
+        shard = shard.Detached();
         if (s.Shards.Count + 1 < s.ShardsTotal) return Decision.Of(shard);
         var all = s.Shards.SetItem(shard.Shard, shard);
         return Decision.Of(shard, Complete(s, all, plan, shard.CompletedAt, decode));

@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Security.Cryptography;
 using System.Text;
+using System.Text.Json.Serialization;
 using DthGrains.Contracts.Runs;
 
 namespace DthGrains.Domain.Runs;
@@ -49,10 +50,15 @@ public sealed record CohortSeeded(string Id, CohortSeed Seed, string RequestHash
 
 /// <summary>
 /// One shard's result: partial statistics (mergeable, binary-encoded), one summary row per subject (per output: min,
-/// mean, max, final; NaN where a solve failed) in <see cref="Rows"/> (binary-encoded), or the sensitivity indices. At
-/// most one per shard index. <see cref="Subjects"/> holds the rows as JSON numbers in shards recorded before the binary
-/// rows (null in new ones). <see cref="RowsDigest"/> is the SHA-256 of the rows' bytes (since session 8; null before):
-/// the run's state keeps the digest instead of the rows, and the result hash covers the rows through it.
+/// mean, max, final; NaN where a solve failed), or the sensitivity indices. At most one per shard index.
+/// <para>
+/// Where the rows are: a shard recorded now carries <see cref="RowsDigest"/> (the SHA-256 of the rows' binary form)
+/// and its rows are stored beside the stream, in the same transaction (<see cref="DetachedRows"/>, never serialised
+/// with the event): the hash-chained event pins them by digest, and a million-subject run's stream is not 170 MB of
+/// base64. Shards recorded before that carry the binary rows in <see cref="Rows"/> (with or without a digest), and
+/// the oldest carry them as JSON numbers in <see cref="Subjects"/>. The result hash covers the rows through
+/// <see cref="RowsSha256"/> whichever form they are in.
+/// </para>
 /// </summary>
 public sealed record ShardCompleted(
     string Id,
@@ -68,8 +74,15 @@ public sealed record ShardCompleted(
     ShardRows? Rows = null,
     string? RowsDigest = null)
 {
+    /// <summary>
+    /// The rows of a new shard, to be stored beside the stream (by the run rows store, in the appending transaction) and
+    /// not in the event: JSON never sees them, so neither the stored body nor the ledger hash contains them.
+    /// </summary>
+    [JsonIgnore]
+    public ShardRows? DetachedRows { get; init; }
+
     /// <summary>The per-subject rows, flat (null where a solve failed), from whichever form the shard carries.</summary>
-    public double?[] SubjectValues() => Rows?.Values() ?? Subjects ?? [];
+    public double?[] SubjectValues() => (Rows ?? DetachedRows)?.Values() ?? Subjects ?? [];
 
     /// <summary>
     /// SHA-256 of the rows as the result hash takes them: <see cref="RowsDigest"/> when recorded, else computed from the
@@ -84,9 +97,22 @@ public sealed record ShardCompleted(
         return hash.GetHashAndReset();
     }
 
-    /// <summary>This shard with <see cref="RowsDigest"/> filled in from its binary rows (unchanged without them).</summary>
-    public ShardCompleted WithRowsDigest() =>
-        RowsDigest is null && Rows is not null ? this with { RowsDigest = Convert.ToHexStringLower(RowsSha256()) } : this;
+    /// <summary>
+    /// This shard as it is recorded: its binary rows moved from <see cref="Rows"/> to <see cref="DetachedRows"/>, and
+    /// <see cref="RowsDigest"/> their SHA-256 (unchanged without binary rows).
+    /// </summary>
+    public ShardCompleted Detached() =>
+        Rows is { } rows ? this with { Rows = null, DetachedRows = rows, RowsDigest = Convert.ToHexStringLower(SHA256.HashData(rows.Bytes())) } : this;
+
+    /// <summary>This shard with the rows read back from beside the stream, if they are the ones its digest names.</summary>
+    /// <exception cref="InvalidDataException">they are not: the stored rows were changed after they were recorded.</exception>
+    public ShardCompleted WithStoredRows(ShardRows rows)
+    {
+        var digest = Convert.ToHexStringLower(SHA256.HashData(rows.Bytes()));
+        if (!string.Equals(digest, RowsDigest, StringComparison.Ordinal))
+            throw new InvalidDataException($"The stored rows of shard {Shard} of run '{Id}' do not match the digest recorded in its ledger event ({RowsDigest}); they were changed after they were recorded.");
+        return this with { Rows = rows };
+    }
 }
 
 /// <summary>A grant the run relies on no longer permits it: no shard is dispatched until a grant permits it again.</summary>

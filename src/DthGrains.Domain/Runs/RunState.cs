@@ -50,9 +50,9 @@ public sealed record RunState(
         CohortSeeded e => s with { Seeded = e, UpdatedAt = e.SeededAt },
         ShardCompleted e => s.Shards.ContainsKey(e.Shard) ? s : s with
         {
-            // The rows stay in the stream (results are read from there); the state keeps their digest, so a run of a
-            // million subjects does not hold ~130 MB of rows in its grain.
-            Shards = s.Shards.Add(e.Shard, e.RowsDigest is null ? e : e with { Rows = null }),
+            // The rows are stored beside the stream (or, in older shards, in it) and results are read from there; the
+            // state keeps their digest, so a run of a million subjects does not hold ~130 MB of rows in its grain.
+            Shards = s.Shards.Add(e.Shard, e.RowsDigest is null ? e : e with { Rows = null, DetachedRows = null }),
             SubjectsDone = s.SubjectsDone + (e.To - e.From),
             Failed = s.Failed + (e.Statistics?.Failed ?? 0),
             UpdatedAt = e.CompletedAt,

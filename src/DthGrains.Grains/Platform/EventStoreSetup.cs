@@ -37,6 +37,9 @@ public static class EventStoreSetup
         services.AddSingleton<IInlineProjection, EcosystemGraphProjection>();
         services.AddSingleton<IInlineProjection, CatalogueProjection>();
         services.AddSingleton<IInlineProjection, Governance.GovernanceProjection>();
+        // With every event log, not only where runs are hosted: an append of a shard whose rows went unstored would
+        // lose them for good (the event holds only their digest).
+        services.AddSingleton<IInlineProjection, Runs.RunRowsStore>();
         return services;
     }
 
@@ -61,6 +64,7 @@ public static class EventStoreSetup
         CatalogueSearchIndex.IgnoredByMarten(options);
         options.Schema.For<Governance.AccessRequestDocument>();
         options.Schema.For<Governance.GrantDocument>();
+        options.Storage.ExtendedSchemaObjects.Add(Runs.RunRowsStore.Table());
     }
 
     /// <summary>

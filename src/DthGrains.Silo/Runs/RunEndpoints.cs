@@ -157,18 +157,20 @@ public static class RunEndpoints
         var versions = light.Where(e => e.Data is ShardCompleted).GroupBy(e => ((ShardCompleted)e.Data).Shard)
             .OrderBy(g => g.Key).Select(g => g.Min(e => e.Version)).ToList();
         var width = outputs.Length * Simulation.Cohorts.SubjectShardRunner.SummaryPerOutput;
-        return (doc, outputs, RunExports.Subjects(ShardsInOrderAsync(log, stream, versions, http.RequestAborted), width), null);
+        return (doc, outputs, RunExports.Subjects(ShardsInOrderAsync(store, log, stream, versions, http.RequestAborted), width), null);
     }
 
-    /// <summary>Shard events read at most this many at a time.</summary>
+    /// <summary>Shard events (and their rows) read at most this many at a time.</summary>
     private const int ShardBatch = 8;
 
-    private static async IAsyncEnumerable<ShardCompleted> ShardsInOrderAsync(EventLog log, string stream, List<long> versions,
+    private static async IAsyncEnumerable<ShardCompleted> ShardsInOrderAsync(IDocumentStore store, EventLog log, string stream, List<long> versions,
         [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken ct)
     {
         foreach (var batch in versions.Chunk(ShardBatch))
-            foreach (var (_, data) in await log.ReadVersionsAsync(stream, batch, ct))
-                yield return (ShardCompleted)data;
+        {
+            var shards = (await log.ReadVersionsAsync(stream, batch, ct)).Select(e => (ShardCompleted)e.Data).ToList();
+            foreach (var shard in await RunRowsStore.WithRowsAsync(store, shards, ct)) yield return shard;
+        }
     }
 
     private static async Task<IResult> Results(string id, HttpContext http, IDocumentStore store, EventLog log, string? format)

@@ -57,21 +57,26 @@ public sealed class RunDecisionsTests
     }
 
     /// <summary>
-    /// The recorded shard carries its rows and their digest; the run's state keeps only the digest, and the result hash
+    /// The recorded shard carries the digest of its rows, and the rows detached, to be stored beside the stream: JSON
+    /// (the stored body, the ledger hash) never sees them. The run's state keeps only the digest, and the result hash
     /// covers every row through it: a shard whose rows differ in one number gives another result hash.
     /// </summary>
     [Fact]
-    public void The_state_keeps_a_digest_of_the_rows_which_the_result_hash_covers()
+    public void The_event_and_the_state_keep_a_digest_of_the_rows_which_the_result_hash_covers()
     {
         var plan = PlanOf(Cohort());
         var s = Submitted(plan);
         var shard = Shard(plan, 0);
         var decided = RunDecisions.CompleteShard(s, shard, plan);
         var recorded = decided.Events.OfType<ShardCompleted>().Single();
-        recorded.Rows!.Data.Should().Equal(shard.Rows!.Data, "the stream keeps the rows");
+        recorded.Rows.Should().BeNull("the event pins the rows by digest");
+        recorded.DetachedRows!.Data.Should().Equal(shard.Rows!.Data, "the rows go beside the stream");
         recorded.RowsDigest.Should().Be(Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(shard.Rows.Data)));
+        var json = System.Text.Json.JsonSerializer.Serialize(recorded, new System.Text.Json.JsonSerializerOptions(System.Text.Json.JsonSerializerDefaults.Web));
+        json.Should().Contain("\"rowsDigest\"").And.NotContainEquivalentOf("detachedRows").And.NotContain(Convert.ToBase64String(shard.Rows.Data[..48]));
         var state = Fold(s, decided);
         state.Shards[0].Rows.Should().BeNull("the state holds the digest, not the rows");
+        state.Shards[0].DetachedRows.Should().BeNull("the state holds the digest, not the rows");
         state.Shards[0].RowsDigest.Should().Be(recorded.RowsDigest);
         state.Shards[0].Statistics.Should().NotBeNull("the final merge needs the statistics");
 
@@ -99,12 +104,28 @@ public sealed class RunDecisionsTests
     {
         var plan = PlanOf(Cohort());
         var all = Enumerable.Range(0, 3).ToDictionary(i => i, i => Shard(plan, i));
-        var withDigests = all.ToDictionary(p => p.Key, p => p.Value.WithRowsDigest() with { Rows = null });
+        var withDigests = all.ToDictionary(p => p.Key, p => p.Value.Detached() with { DetachedRows = null });
         var s = Submitted(plan);
         RunDecisions.Complete(s, all, plan, At).ResultHash.Should().Be(RunDecisions.Complete(s, withDigests, plan, At).ResultHash);
         // Without the digest the state keeps the rows, which the hash then needs.
         var legacy = all[0] with { RowsDigest = null };
         RunState.Evolve(s, legacy).Shards[0].Rows.Should().NotBeNull();
+    }
+
+    /// <summary>Rows read back from beside the stream are taken only if they are the ones the event's digest names.</summary>
+    [Fact]
+    public void Stored_rows_are_taken_back_only_when_they_match_the_recorded_digest()
+    {
+        var plan = PlanOf(Cohort());
+        var original = Shard(plan, 1);
+        var recorded = original.Detached() with { DetachedRows = null };
+        recorded.WithStoredRows(original.Rows!).SubjectValues().Should().Equal(original.SubjectValues());
+
+        var data = (byte[])original.Rows!.Data.Clone();
+        data[8] ^= 0x10;
+        var act = () => recorded.WithStoredRows(original.Rows with { Data = data });
+        act.Should().Throw<InvalidDataException>().WithMessage("*shard 1*do not match the digest*");
+        original.Detached().Should().BeEquivalentTo(original.Detached().Detached(), "detaching twice changes nothing");
     }
 
     private static RunCompleted Completed(RunState s)

@@ -14,7 +14,7 @@ public sealed class EventStorageTuningTests(HostFixture fixture)
         await connection.OpenAsync();
         await using var probe = new NpgsqlCommand("select 'lz4' = any(enumvals) from pg_settings where name = 'default_toast_compression'", connection);
         var hasLz4 = await probe.ExecuteScalarAsync() is true;
-        foreach (var table in new[] { "dth.mt_events", "dth.mt_doc_rundocument", "dth.mt_doc_catalogueentrydocument" })
+        foreach (var table in new[] { "dth.mt_events", "dth.run_rows", "dth.mt_doc_rundocument", "dth.mt_doc_catalogueentrydocument" })
         {
             await using var column = new NpgsqlCommand(
                 $"select attcompression::text from pg_attribute where attrelid = '{table}'::regclass and attname = 'data'", connection);

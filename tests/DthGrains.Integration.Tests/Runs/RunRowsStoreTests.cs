@@ -1,0 +1,101 @@
+using DthGrains.Contracts.Platform;
+using DthGrains.Contracts.Runs;
+using DthGrains.Domain.Runs;
+using DthGrains.Grains.Platform;
+using DthGrains.Grains.Runs;
+using DthGrains.Integration.Tests.Provenance;
+using Marten;
+using Npgsql;
+
+namespace DthGrains.Integration.Tests.Runs;
+
+/// <summary>
+/// A shard's per-subject rows are stored beside the stream (dth.run_rows), in the transaction that appends its event;
+/// the event pins them by digest, and rows changed or lost afterwards are refused when read back.
+/// </summary>
+public sealed class RunRowsStoreTests
+{
+    private static (string Id, RunPlan Plan, List<object> Events, List<ShardCompleted> Shards) Run(int shards)
+    {
+        var id = Guid.NewGuid().ToString("D");
+        var plan = RunPlanner.Plan(new RunRequest(RunKind.CohortTrial, "hovorka", Size: shards * 10, Seed: 3, Duration: 60, ShardSize: 10)).Plan!;
+        var submitted = RunDecisions.Submit(RunState.Initial(id), plan, new Actor("rita", "Rita", "tum", [Roles.Researcher]), [], [], DateTimeOffset.UtcNow);
+        var produced = Enumerable.Range(0, shards).Select(i =>
+        {
+            var output = RunPlanner.ExecuteShard(plan, i);
+            var (from, to) = plan.ShardRange(i);
+            return new ShardCompleted(id, i, from, to, output.Statistics, null, null, "silo", 1, DateTimeOffset.UtcNow, output.Rows);
+        }).ToList();
+        return (id, plan, [.. submitted.Events], produced);
+    }
+
+    [Fact]
+    public async Task Rows_are_stored_beside_the_stream_with_their_event_and_read_back_only_as_recorded()
+    {
+        await using var ledger = await LedgerStore.CreateAsync();
+        var (id, plan, submitted, produced) = Run(3);
+        var stream = RunEventTypes.StreamOf(id);
+        var state = submitted.Aggregate(RunState.Initial(id), RunState.Evolve);
+        var finished = RunDecisions.CompleteShards(state, produced, plan);
+        await ledger.Log.AppendAsync(stream, 0, [.. submitted, .. finished.Events], LedgerStore.Context);
+
+        await using var connection = new NpgsqlConnection(ledger.ConnectionString);
+        await connection.OpenAsync();
+        async Task<long> Count(string sql)
+        {
+            await using var command = new NpgsqlCommand(sql, connection);
+            command.Parameters.AddWithValue("s", stream);
+            command.Parameters.AddWithValue("r", id);
+            return (long)(await command.ExecuteScalarAsync())!;
+        }
+        (await Count("select count(*) from dth.mt_events where stream_id = @s and type = 'runs.shard_completed' and jsonb_typeof(data->'rowsDigest') = 'string' and coalesce(jsonb_typeof(data->'rows'), 'null') = 'null'"))
+            .Should().Be(3, "each shard event records the digest, not the rows");
+        (await Count("select count(*) from dth.run_rows where run_id = @r")).Should().Be(3);
+
+        var store = ledger.Get<IDocumentStore>();
+        var recorded = (await ledger.Log.ReadAsync(stream)).Select(e => e.Data).OfType<ShardCompleted>().ToList();
+        recorded.Should().AllSatisfy(s => s.Rows.Should().BeNull());
+        var read = await RunRowsStore.WithRowsAsync(store, recorded, CancellationToken.None);
+        read.Select(s => s.SubjectValues()).Should().BeEquivalentTo(produced.Select(s => s.SubjectValues()), o => o.WithStrictOrdering());
+
+        await using (var tamper = new NpgsqlCommand("update dth.run_rows set data = set_byte(data, 9, get_byte(data, 9) # 1) where run_id = @r and shard = 1", connection))
+        {
+            tamper.Parameters.AddWithValue("r", id);
+            (await tamper.ExecuteNonQueryAsync()).Should().Be(1);
+        }
+        var changed = () => RunRowsStore.WithRowsAsync(store, recorded, CancellationToken.None);
+        (await changed.Should().ThrowAsync<InvalidDataException>()).WithMessage("*shard 1 of run*do not match the digest*");
+        (await RunRowsStore.WithRowsAsync(store, [recorded[0], recorded[2]], CancellationToken.None)).Should().HaveCount(2, "the other shards still read");
+
+        await using (var delete = new NpgsqlCommand("delete from dth.run_rows where run_id = @r and shard = 0", connection))
+        {
+            delete.Parameters.AddWithValue("r", id);
+            await delete.ExecuteNonQueryAsync();
+        }
+        var lost = () => RunRowsStore.WithRowsAsync(store, [recorded[0]], CancellationToken.None);
+        (await lost.Should().ThrowAsync<InvalidDataException>()).WithMessage("*shard 0 of run*missing*");
+    }
+
+    [Fact]
+    public async Task An_append_that_fails_stores_no_rows()
+    {
+        await using var ledger = await LedgerStore.CreateAsync();
+        var (id, plan, submitted, produced) = Run(2);
+        var stream = RunEventTypes.StreamOf(id);
+        await ledger.Log.AppendAsync(stream, 0, submitted, LedgerStore.Context);
+        var state = submitted.Aggregate(RunState.Initial(id), RunState.Evolve);
+        var shard = RunDecisions.CompleteShard(state, produced[0], plan).Events;
+
+        var stale = () => ledger.Log.AppendAsync(stream, 1, shard, LedgerStore.Context);
+        await stale.Should().ThrowAsync<StreamConflictException>();
+
+        await using var connection = new NpgsqlConnection(ledger.ConnectionString);
+        await connection.OpenAsync();
+        await using var count = new NpgsqlCommand("select count(*) from dth.run_rows where run_id = @r", connection);
+        count.Parameters.AddWithValue("r", id);
+        ((long)(await count.ExecuteScalarAsync())!).Should().Be(0, "the rows are written in the append's transaction");
+
+        await ledger.Log.AppendAsync(stream, submitted.Count, shard, LedgerStore.Context);
+        ((long)(await count.ExecuteScalarAsync())!).Should().Be(1);
+    }
+}
