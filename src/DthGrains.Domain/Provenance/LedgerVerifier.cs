@@ -48,6 +48,12 @@ public enum LedgerFindingKind
 
     /// <summary>The stored record of the checkpoint being verified against is missing or differs from the signed document.</summary>
     CheckpointRecordAltered,
+
+    /// <summary>
+    /// Rows stored beside an event (a run shard's per-subject rows in <c>dth.run_rows</c>) are missing or are not the
+    /// ones whose digest the event records.
+    /// </summary>
+    ResultRowsAltered,
 }
 
 /// <param name="Version">the version where the chain breaks (for a missing range, its first version).</param>

@@ -6,7 +6,8 @@ namespace DthGrains.Grains.Provenance;
 
 /// <summary>
 /// Runs the pure <see cref="LedgerVerifier"/> over the store: every chain, streamed, compared with a checkpoint
-/// (the one given, else the latest stored) and with the stream table.
+/// (the one given, else the latest stored) and with the stream table; and the rows stored beside run shard events,
+/// against the digests their events record.
 /// </summary>
 public sealed class LedgerAudit(LedgerReader reader, LedgerCheckpoints checkpoints, LedgerKey key, TimeProvider clock)
 {
@@ -31,6 +32,10 @@ public sealed class LedgerAudit(LedgerReader reader, LedgerCheckpoints checkpoin
         var verifier = new LedgerVerifier(against, await reader.StreamTableAsync(ct));
         foreach (var note in notes) verifier.Report(note);
         await foreach (var row in reader.ReadAllAsync(ct)) verifier.Add(row);
+        await foreach (var (stream, version, sequence, shard, missing) in reader.ResultRowsMismatchesAsync(ct))
+            verifier.Report(new LedgerFinding(LedgerFindingKind.ResultRowsAltered, stream, version, sequence, missing
+                ? $"The per-subject rows of shard {shard}, stored beside this event, are gone."
+                : $"The per-subject rows of shard {shard}, stored beside this event, are not the ones whose digest the event records: they were changed after they were recorded."));
         return (verifier.Complete(clock.GetUtcNow()), null);
     }
 

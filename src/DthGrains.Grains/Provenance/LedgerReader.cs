@@ -83,6 +83,29 @@ public sealed class LedgerReader(IDocumentStore store)
     }
 
     /// <summary>
+    /// Shard events whose per-subject rows, stored beside the stream (<see cref="Runs.RunRowsStore"/>), are missing or
+    /// are not the rows the event's <c>rowsDigest</c> names (SHA-256 computed by PostgreSQL, so the rows never travel).
+    /// The chain itself pins the digest; this pins the rows to it.
+    /// </summary>
+    public async IAsyncEnumerable<(string Stream, long Version, long Sequence, int Shard, bool Missing)> ResultRowsMismatchesAsync(
+        [EnumeratorCancellation] CancellationToken ct = default)
+    {
+        await using var connection = await OpenAsync(ct);
+        await using var command = new NpgsqlCommand(
+            $"""
+            select e.stream_id, e.version, e.seq_id, (e.data ->> 'shard')::int, r.run_id is null
+            from {Schema}.mt_events e
+            left join {Schema}.{Runs.RunRowsStore.TableName} r on r.run_id = e.data ->> 'id' and r.shard = (e.data ->> 'shard')::int
+            where e.type = @type and jsonb_typeof(e.data -> 'rowsDigest') = 'string' and coalesce(jsonb_typeof(e.data -> 'rows'), 'null') = 'null'
+              and (r.run_id is null or encode(sha256(r.data), 'hex') <> e.data ->> 'rowsDigest')
+            order by e.stream_id, e.version
+            """, connection);
+        command.Parameters.AddWithValue("type", Domain.Runs.RunEventTypes.Names[typeof(Domain.Runs.ShardCompleted)]);
+        await using var reader = await command.ExecuteReaderAsync(ct);
+        while (await reader.ReadAsync(ct)) yield return (reader.GetString(0), reader.GetInt64(1), reader.GetInt64(2), reader.GetInt32(3), reader.GetBoolean(4));
+    }
+
+    /// <summary>
     /// Every row after sequence <paramref name="after"/> in sequence order, from one snapshot, whose bounds it returns
     /// (<c>xmin</c>: the oldest transaction still running; <c>xmax</c>: the first not yet begun) for a
     /// <see cref="SequenceFrontier"/>. Only rows of the types in <paramref name="withBodies"/> carry their data and headers;

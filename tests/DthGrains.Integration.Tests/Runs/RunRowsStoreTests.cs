@@ -1,5 +1,6 @@
 using DthGrains.Contracts.Platform;
 using DthGrains.Contracts.Runs;
+using DthGrains.Domain.Provenance;
 using DthGrains.Domain.Runs;
 using DthGrains.Grains.Platform;
 using DthGrains.Grains.Runs;
@@ -74,6 +75,28 @@ public sealed class RunRowsStoreTests
         }
         var lost = () => RunRowsStore.WithRowsAsync(store, [recorded[0]], CancellationToken.None);
         (await lost.Should().ThrowAsync<InvalidDataException>()).WithMessage("*shard 0 of run*missing*");
+    }
+
+    [Fact]
+    public async Task The_ledger_audit_finds_rows_changed_or_lost_beside_their_shard_events()
+    {
+        await using var ledger = await LedgerStore.CreateAsync();
+        var (id, plan, submitted, produced) = Run(3);
+        var stream = RunEventTypes.StreamOf(id);
+        var state = submitted.Aggregate(RunState.Initial(id), RunState.Evolve);
+        await ledger.Log.AppendAsync(stream, 0, [.. submitted, .. RunDecisions.CompleteShards(state, produced, plan).Events], LedgerStore.Context);
+        var (clean, _) = await ledger.Audit.VerifyAsync(null);
+        clean!.Ok.Should().BeTrue();
+
+        (await ledger.SqlAsync("update dth.run_rows set data = set_byte(data, 0, get_byte(data, 0) # 1) where run_id = @r and shard = 1", ("r", id))).Should().Be(1);
+        (await ledger.SqlAsync("delete from dth.run_rows where run_id = @r and shard = 2", ("r", id))).Should().Be(1);
+
+        var (result, _) = await ledger.Audit.VerifyAsync(null);
+        result!.Ok.Should().BeFalse();
+        // Versions: submission 1, start 2, shards 3 to 5, completion 6.
+        result.Findings.Should().HaveCount(2).And.OnlyContain(f => f.Kind == LedgerFindingKind.ResultRowsAltered && f.Stream == stream);
+        result.Findings.Select(f => (f.Version, f.Detail.Contains("changed"), f.Detail.Contains("gone")))
+            .Should().BeEquivalentTo([(4L, true, false), (5L, false, true)]);
     }
 
     [Fact]
