@@ -356,6 +356,27 @@ public sealed class RunGrain(IDatasetAccessPolicy policy, IDocumentStore store, 
     public override async Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
     {
         FailQueuedReports(new InvalidOperationException($"Run {Id} deactivated ({reason.ReasonCode}) before recording the shard result."));
+        if (State.Exists && !State.IsTerminal && reason.ReasonCode is DeactivationReasonCode.DirectoryFailure or DeactivationReasonCode.ShuttingDown)
+        {
+            // Unfinished, and not for idleness: another silo left that held this activation's grain directory entry
+            // (Orleans then deactivates it, even when that silo merely stopped), or this silo is stopping. Nothing may
+            // call the run for a while (its keep-alive reminder comes within a minute), so it is called at once, off
+            // this turn: the call lands after this activation is gone and activates the run again on a live silo,
+            // which folds its stream and carries on supervising.
+            logger.LogInformation("Run {RunId} deactivated while unfinished ({Reason}); called again to carry on elsewhere", Id, reason);
+            var (grains, id, actor) = (GrainFactory, Id, Actor.System(State.Submitted?.OwnerInstitution));
+            _ = Task.Run(async () =>
+            {
+                try
+                {
+                    await grains.GetGrain<IRunGrain>(id).GetAsync(actor);
+                }
+                catch (Exception ex)
+                {
+                    logger.LogWarning(ex, "Run {RunId} could not be called again after its deactivation; its keep-alive reminder brings it back", id);
+                }
+            }, CancellationToken.None);
+        }
         // Waiters get the run as it stands; asking again reaches the next activation.
         _ended?.TrySetResult();
         await base.OnDeactivateAsync(reason, cancellationToken);

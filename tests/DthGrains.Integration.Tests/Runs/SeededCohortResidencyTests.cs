@@ -252,11 +252,11 @@ public sealed class SeededCohortResidencyTests
             guestServices: s => s.AddSingleton<IDatasetAccessPolicy>(sp => atTum.Around(ActivatorUtilities.CreateInstance<PolicyDecisionPoint>(sp))));
         var carla = pair.Researcher;
 
-        // Six failed fits: tries after waits of 0, 1, 3, 7 and 15 rounds, so the next would wait 31 (about 6 s; it
-        // counts down while Charité's silo is stopping, so a stop that takes that long would hide a missing reset).
+        // Six failed subjects at Charité (a try fails after its first one or two): four tries or more in a row, so the
+        // next waits 7 rounds or more (it counts down while Charité's silo is stopping; a stop that took that long would
+        // hide a missing reset).
         var id = await SubmitAsync(carla, Seeded);
-        await Eventually.Until(() => Task.FromResult(gate.Failures), n => n >= 6, TimeSpan.FromSeconds(60), "six failed fits at Charité");
-
+        await Eventually.Until(() => Task.FromResult(gate.Failures), n => n >= 6, TimeSpan.FromSeconds(60), "six failed subjects at Charité");
         await pair.StopOwnerAsync();
         await Eventually.Until(() => carla.GetFromJsonAsync<JsonElement>($"/api/runs/{id}"),
             r => r.GetProperty("statusReason").GetString()!.Contains("no live silo"), TimeSpan.FromSeconds(60), "the run to wait for Charité's silo");
@@ -265,7 +265,6 @@ public sealed class SeededCohortResidencyTests
         // restart is the one at its return, however long the restart takes.
         var permittedAtReturn = atTum.Permitted;
         await pair.RestartOwnerAsync();
-
         var done = await WaitForStatusAsync(carla, id, "completed");
         done.GetProperty("request").GetProperty("cohortFrom").GetProperty("subjects").GetInt32().Should().Be(5);
         // With the back-off reset, the round that sees Charité back tries at once: a decision, and one per round while the
@@ -273,6 +272,36 @@ public sealed class SeededCohortResidencyTests
         // its decision (16, measured by mutation). Unlike a count up to completion, this does not grow with a slow fit.
         gate.PermitsAtFirstPass.Should().NotBeNull();
         (gate.PermitsAtFirstPass!.Value - permittedAtReturn).Should().BeLessThanOrEqualTo(6, "the try after Charité's return waits no back-off");
+    }
+
+    /// <summary>
+    /// A silo that stops takes the grain directory entries it held with it, and Orleans deactivates the activations they
+    /// named wherever those run (reason DirectoryFailure), though nothing is wrong with them. An unfinished run so
+    /// deactivated is called again at once and carries on from its stream; before, it waited for its keep-alive
+    /// reminder, up to a minute after its submission. Five runs, so that some run's entry is on Charité's silo (all but
+    /// 1 time in 32): each must see within 15 s of the stop that Charité is gone.
+    /// </summary>
+    [Fact]
+    public async Task Runs_deactivated_because_a_stopping_silo_held_their_directory_entries_carry_on_at_once()
+    {
+        var gate = new FailingSeedFit();
+        await using var pair = await OwnerAndGuest.StartAsync("directory-leaves",
+            services: s =>
+            {
+                s.AddSingleton<ISeedFitGate>(gate);
+                s.Configure<RunOptions>(o => o.SupervisePeriod = TimeSpan.FromMilliseconds(200));
+            });
+        var carla = pair.Researcher;
+        var ids = new List<string>();
+        for (int i = 0; i < 5; i++) ids.Add(await SubmitAsync(carla, Seeded));
+        foreach (var id in ids)
+            await Eventually.Until(() => carla.GetFromJsonAsync<JsonElement>($"/api/runs/{id}"),
+                r => r.TryGetProperty("statusReason", out var reason) && reason.GetString()!.Contains("unexpected error"), TimeSpan.FromSeconds(60), $"run {id} waiting after a failed fit");
+
+        await pair.StopOwnerAsync();
+        foreach (var id in ids)
+            await Eventually.Until(() => carla.GetFromJsonAsync<JsonElement>($"/api/runs/{id}"),
+                r => r.TryGetProperty("statusReason", out var reason) && reason.GetString()!.Contains("no live silo"), TimeSpan.FromSeconds(15), $"run {id} to see Charité's silo gone");
     }
 
     /// <summary>Fails every subject of a seed's fit while <see cref="Failing"/>.</summary>
