@@ -30,15 +30,21 @@ public sealed class RunRowsStoreTests
         return (id, plan, [.. submitted.Events], produced);
     }
 
+    /// <summary>A completed run of <paramref name="shards"/> shards, appended in one go: its id, stream and the shards as produced.</summary>
+    private static async Task<(string Id, string Stream, List<ShardCompleted> Produced)> AppendCompletedRunAsync(LedgerStore ledger, int shards)
+    {
+        var (id, plan, submitted, produced) = Run(shards);
+        var stream = RunEventTypes.StreamOf(id);
+        var state = submitted.Aggregate(RunState.Initial(id), RunState.Evolve);
+        await ledger.Log.AppendAsync(stream, 0, [.. submitted, .. RunDecisions.CompleteShards(state, produced, plan).Events], LedgerStore.Context);
+        return (id, stream, produced);
+    }
+
     [Fact]
     public async Task Rows_are_stored_beside_the_stream_with_their_event_and_read_back_only_as_recorded()
     {
         await using var ledger = await LedgerStore.CreateAsync();
-        var (id, plan, submitted, produced) = Run(3);
-        var stream = RunEventTypes.StreamOf(id);
-        var state = submitted.Aggregate(RunState.Initial(id), RunState.Evolve);
-        var finished = RunDecisions.CompleteShards(state, produced, plan);
-        await ledger.Log.AppendAsync(stream, 0, [.. submitted, .. finished.Events], LedgerStore.Context);
+        var (id, stream, produced) = await AppendCompletedRunAsync(ledger, 3);
 
         await using var connection = new NpgsqlConnection(ledger.ConnectionString);
         await connection.OpenAsync();
@@ -81,10 +87,7 @@ public sealed class RunRowsStoreTests
     public async Task The_ledger_audit_finds_rows_changed_or_lost_beside_their_shard_events()
     {
         await using var ledger = await LedgerStore.CreateAsync();
-        var (id, plan, submitted, produced) = Run(3);
-        var stream = RunEventTypes.StreamOf(id);
-        var state = submitted.Aggregate(RunState.Initial(id), RunState.Evolve);
-        await ledger.Log.AppendAsync(stream, 0, [.. submitted, .. RunDecisions.CompleteShards(state, produced, plan).Events], LedgerStore.Context);
+        var (id, stream, _) = await AppendCompletedRunAsync(ledger, 3);
         var (clean, _) = await ledger.Audit.VerifyAsync(null);
         clean!.Ok.Should().BeTrue();
 
