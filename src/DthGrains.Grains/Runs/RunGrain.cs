@@ -362,7 +362,8 @@ public sealed class RunGrain(IDatasetAccessPolicy policy, IDocumentStore store, 
             // (Orleans then deactivates it, even when that silo merely stopped), or this silo is stopping. Nothing may
             // call the run for a while (its keep-alive reminder comes within a minute), so it is called at once, off
             // this turn: the call lands after this activation is gone and activates the run again on a live silo,
-            // which folds its stream and carries on supervising.
+            // which folds its stream and carries on supervising. From a silo that is itself stopping the call may be
+            // refused (its messaging is closing); the reminder is then what brings the run back.
             logger.LogInformation("Run {RunId} deactivated while unfinished ({Reason}); called again to carry on elsewhere", Id, reason);
             var (grains, id, actor) = (GrainFactory, Id, Actor.System(State.Submitted?.OwnerInstitution));
             _ = Task.Run(async () =>
@@ -373,7 +374,7 @@ public sealed class RunGrain(IDatasetAccessPolicy policy, IDocumentStore store, 
                 }
                 catch (Exception ex)
                 {
-                    logger.LogWarning(ex, "Run {RunId} could not be called again after its deactivation; its keep-alive reminder brings it back", id);
+                    logger.LogInformation(ex, "Run {RunId} could not be called again after its deactivation; its keep-alive reminder brings it back", id);
                 }
             }, CancellationToken.None);
         }
