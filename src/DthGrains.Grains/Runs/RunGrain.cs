@@ -356,28 +356,10 @@ public sealed class RunGrain(IDatasetAccessPolicy policy, IDocumentStore store, 
     public override async Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
     {
         FailQueuedReports(new InvalidOperationException($"Run {Id} deactivated ({reason.ReasonCode}) before recording the shard result."));
+        // An unfinished run deactivated because a silo left (its own, or the one holding its grain directory entry) is
+        // called again from the survivors (RunRevival), not from here: a stopping silo's messaging may be closing.
         if (State.Exists && !State.IsTerminal && reason.ReasonCode is DeactivationReasonCode.DirectoryFailure or DeactivationReasonCode.ShuttingDown)
-        {
-            // Unfinished, and not for idleness: another silo left that held this activation's grain directory entry
-            // (Orleans then deactivates it, even when that silo merely stopped), or this silo is stopping. Nothing may
-            // call the run for a while (its keep-alive reminder comes within a minute), so it is called at once, off
-            // this turn: the call lands after this activation is gone and activates the run again on a live silo,
-            // which folds its stream and carries on supervising. From a silo that is itself stopping the call may be
-            // refused (its messaging is closing); the reminder is then what brings the run back.
-            logger.LogInformation("Run {RunId} deactivated while unfinished ({Reason}); called again to carry on elsewhere", Id, reason);
-            var (grains, id, actor) = (GrainFactory, Id, Actor.System(State.Submitted?.OwnerInstitution));
-            _ = Task.Run(async () =>
-            {
-                try
-                {
-                    await grains.GetGrain<IRunGrain>(id).GetAsync(actor);
-                }
-                catch (Exception ex)
-                {
-                    logger.LogInformation(ex, "Run {RunId} could not be called again after its deactivation; its keep-alive reminder brings it back", id);
-                }
-            }, CancellationToken.None);
-        }
+            logger.LogInformation("Run {RunId} deactivated while unfinished ({Reason})", Id, reason);
         // Waiters get the run as it stands; asking again reaches the next activation.
         _ended?.TrySetResult();
         await base.OnDeactivateAsync(reason, cancellationToken);

@@ -16,6 +16,7 @@ public static class RunServices
         if (configure is not null) services.Configure(configure);
         services.AddSingleton<RunWorkerSlots>();
         services.AddHostedService<NumericsWarmUpService>();
+        services.AddHostedService<RunRevival>();
         services.TryAddSingleton<IShardGate, OpenShardGate>();
         services.TryAddSingleton<ISeedFitGate, OpenSeedFitGate>();
         services.AddPlacementFilter<HpcPreferenceStrategy, HpcPreferenceDirector>(ServiceLifetime.Singleton);

@@ -106,6 +106,39 @@ public sealed class RunFailoverTests
         }
     }
 
+    /// <summary>
+    /// RELIABILITY row 2 for a run: the silo holding the run grain (and the workers) stops gracefully mid run. Its
+    /// activation is deactivated with the silo, and the run is called again at once, so it completes on the other silo
+    /// well before its keep-alive reminder (a minute after the submission) would bring it back. Progress is read from
+    /// the stream, never by calling the run, which would wake it.
+    /// </summary>
+    [Fact]
+    public async Task A_run_whose_silo_stops_gracefully_carries_on_at_once_on_the_other()
+    {
+        var hpcGate = new TestShardGate(w => w.Shard >= 2);
+        var (cluster, _) = await StartAsync(hpcGate);
+        try
+        {
+            var id = Guid.NewGuid().ToString("D");
+            (await Factory(cluster, 1).GetGrain<IRunGrain>(id).SubmitAsync(Request, Carla)).Problem.Should().BeNull();
+            (await SiloOfRun(cluster, id)).Should().Be(cluster.Silos[1].SiloAddress);
+            var log = cluster.Silos[0].ServiceProvider.GetRequiredService<EventLog>();
+            async Task<List<object>> Events() => [.. (await log.ReadAsync(RunEventTypes.StreamOf(id))).Select(e => e.Data)];
+            await Eventually.Until(Events, e => e.OfType<ShardCompleted>().Count() == 2 && hpcGate.Waiting >= 1, TimeSpan.FromSeconds(60), "two shards done on the hpc silo, more held there");
+
+            await cluster.StopSiloAsync(cluster.Silos[1]);
+            var events = await Eventually.Until(Events, e => e.OfType<RunCompleted>().Any(), TimeSpan.FromSeconds(25), "the run to complete on the other silo");
+            events.OfType<ShardCompleted>().Select(s => s.Shard).Should().BeEquivalentTo(Enumerable.Range(0, 8), "every shard counted exactly once");
+            events.OfType<RunCompleted>().Single().ResultHash.Should().Be(UndisturbedResultHash(Request));
+        }
+        finally
+        {
+            hpcGate.Open();
+            await cluster.StopAllSilosAsync();
+            await cluster.DisposeAsync();
+        }
+    }
+
     [Fact]
     public async Task The_same_request_gives_bit_identical_results_on_one_silo_and_on_two()
     {
