@@ -102,14 +102,13 @@ public sealed record ShardCompleted(
     /// <see cref="RowsDigest"/> their SHA-256 (unchanged without binary rows).
     /// </summary>
     public ShardCompleted Detached() =>
-        Rows is { } rows ? this with { Rows = null, DetachedRows = rows, RowsDigest = Convert.ToHexStringLower(SHA256.HashData(rows.Bytes())) } : this;
+        Rows is { } rows ? this with { Rows = null, DetachedRows = rows, RowsDigest = rows.Sha256Hex() } : this;
 
     /// <summary>This shard with the rows read back from beside the stream, if they are the ones its digest names.</summary>
     /// <exception cref="InvalidDataException">they are not: the stored rows were changed after they were recorded.</exception>
     public ShardCompleted WithStoredRows(ShardRows rows)
     {
-        var digest = Convert.ToHexStringLower(SHA256.HashData(rows.Bytes()));
-        if (!string.Equals(digest, RowsDigest, StringComparison.Ordinal))
+        if (!string.Equals(rows.Sha256Hex(), RowsDigest, StringComparison.Ordinal))
             throw new InvalidDataException($"The stored rows of shard {Shard} of run '{Id}' do not match the digest recorded in its ledger event ({RowsDigest}); they were changed after they were recorded.");
         return this with { Rows = rows };
     }

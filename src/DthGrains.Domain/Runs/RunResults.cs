@@ -110,6 +110,9 @@ public sealed record ShardRows(string Format, int Width, byte[] Data)
         return new ShardRows(CurrentFormat, width, bytes);
     }
 
+    /// <summary>SHA-256 of <see cref="Bytes"/>, lower-case hex: what a shard event records as its rows digest.</summary>
+    public string Sha256Hex() => Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(Bytes()));
+
     /// <summary>The raw bytes (what goes into the result hash).</summary>
     public byte[] Bytes()
     {

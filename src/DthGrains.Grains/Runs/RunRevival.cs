@@ -28,11 +28,24 @@ public sealed class RunRevival(IClusterMembershipService membership, ILocalSiloD
         // Each leaving silo is acted on twice: when it starts stopping (the fast path) and when it is dead (its
         // activations are surely gone then, so a call refused or forwarded the first time lands now).
         var seen = new HashSet<(SiloAddress, bool Dead)>();
+        var active = false;
         try
         {
             await foreach (var snapshot in membership.MembershipUpdates.WithCancellation(stoppingToken))
             {
                 if (snapshot.GetSiloStatus(local.SiloAddress) != SiloStatus.Active) continue;
+                if (!active)
+                {
+                    // Silos that had left before this one became active (old membership rows) are not news: no calls
+                    // at start-up for them.
+                    active = true;
+                    foreach (var m in snapshot.Members.Values.Where(m => m.Status is SiloStatus.ShuttingDown or SiloStatus.Stopping or SiloStatus.Dead))
+                    {
+                        seen.Add((m.SiloAddress, false));
+                        seen.Add((m.SiloAddress, true));
+                    }
+                    continue;
+                }
                 var left = snapshot.Members.Values
                     .Where(m => !m.SiloAddress.Equals(local.SiloAddress) && m.Status is SiloStatus.ShuttingDown or SiloStatus.Stopping or SiloStatus.Dead)
                     .Where(m => seen.Add((m.SiloAddress, m.Status == SiloStatus.Dead)))

@@ -29,7 +29,6 @@ public sealed class RunRowsStore : IInlineProjection
         var table = new Table(new PostgresqlObjectName(EventStoreSetup.SchemaName, TableName, SchemaUtils.IdentifierUsage.General));
         table.AddColumn<string>("run_id").AsPrimaryKey();
         table.AddColumn<int>("shard").AsPrimaryKey();
-        table.AddColumn<string>("digest").NotNull();
         table.AddColumn<string>("format").NotNull();
         table.AddColumn<int>("width").NotNull();
         table.AddColumn("data", "bytea").NotNull();
@@ -43,10 +42,12 @@ public sealed class RunRowsStore : IInlineProjection
     {
         foreach (var e in events)
         {
-            if (e.Data is not ShardCompleted { DetachedRows: { } rows, RowsDigest: { } digest } shard) continue;
-            // A plain insert: a shard is recorded once per run, so a second row for it is a fault to fail loudly on.
-            session.QueueSqlCommand($"insert into {Qualified} (run_id, shard, digest, format, width, data) values (?, ?, ?, ?, ?, ?)",
-                shard.Id, shard.Shard, digest, rows.Format, rows.Width, rows.Bytes());
+            if (e.Data is not ShardCompleted { DetachedRows: { } rows } shard) continue;
+            // A plain insert: a shard is recorded once per run, so a second row for it is a fault to fail loudly on. No
+            // digest column: the event's rowsDigest is the one that counts (the chain pins it), and a copy here would only
+            // be one more thing to trust.
+            session.QueueSqlCommand($"insert into {Qualified} (run_id, shard, format, width, data) values (?, ?, ?, ?, ?)",
+                shard.Id, shard.Shard, rows.Format, rows.Width, rows.Bytes());
         }
         return Task.CompletedTask;
     }
