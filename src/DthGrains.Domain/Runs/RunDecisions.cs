@@ -52,7 +52,9 @@ public static class RunDecisions
     /// a suspension; the shard runs again after the resumption (with the same result). The last shard also completes
     /// the run, with the merged results.
     /// </summary>
-    public static Decision CompleteShard(RunState s, ShardCompleted shard, RunPlan plan, Func<ShardCompleted, ShardPartial>? decode = null)
+    /// <param name="statistics">the statistics of the shards recorded so far (the state keeps only their counts).</param>
+    /// <param name="unrecorded">shards decided before this one in the same decision, not recorded yet.</param>
+    public static Decision CompleteShard(RunState s, ShardCompleted shard, RunPlan plan, ShardStatisticsFold statistics, IReadOnlyList<ShardCompleted>? unrecorded = null)
     {
         if (!s.Exists) return Problem.NotFound($"Run '{s.Id}'");
         if (s.IsTerminal || s.Status == RunStatus.Suspended || s.Shards.ContainsKey(shard.Shard)) return Decision.Nothing;
@@ -62,7 +64,7 @@ public static class RunDecisions
         shard = shard.Detached();
         if (s.Shards.Count + 1 < s.ShardsTotal) return Decision.Of(shard);
         var all = s.Shards.SetItem(shard.Shard, shard);
-        return Decision.Of(shard, Complete(s, all, plan, shard.CompletedAt, decode));
+        return Decision.Of(shard, Complete(s, all, plan, shard.CompletedAt, statistics, [.. unrecorded ?? [], shard]));
     }
 
     /// <summary>
@@ -71,17 +73,19 @@ public static class RunDecisions
     /// (a repeat in the batch or in the stream appends nothing), nothing counts after the run ended, and the shard that
     /// completes the run is followed by RunCompleted and nothing else. A refused shard (outside the plan) refuses the batch.
     /// </summary>
-    public static Decision CompleteShards(RunState s, IReadOnlyList<ShardCompleted> shards, RunPlan plan, Func<ShardCompleted, ShardPartial>? decode = null)
+    public static Decision CompleteShards(RunState s, IReadOnlyList<ShardCompleted> shards, RunPlan plan, ShardStatisticsFold statistics)
     {
         var events = new List<object>();
+        var unrecorded = new List<ShardCompleted>();
         var state = s;
         foreach (var shard in shards)
         {
-            var decided = CompleteShard(state, shard, plan, decode);
+            var decided = CompleteShard(state, shard, plan, statistics, unrecorded);
             if (decided.Problem is not null) return decided.Problem;
             foreach (var e in decided.Events)
             {
                 events.Add(e);
+                if (e is ShardCompleted completed) unrecorded.Add(completed);
                 state = RunState.Evolve(state, e);
             }
         }
@@ -89,11 +93,12 @@ public static class RunDecisions
     }
 
     /// <summary>
-    /// Merges the shards in shard-index order, never arrival order: the same request gives bit-identical results.
-    /// <paramref name="decode"/> may supply shards' statistics already decoded (it must equal <see cref="ShardStatistics.ToPartial"/>).
+    /// Merges the shards in shard-index order, never arrival order: the same request gives bit-identical results. The
+    /// statistics come from <paramref name="statistics"/> (the recorded shards) and <paramref name="unrecorded"/> (the
+    /// shards recorded with the completion); everything else from <paramref name="shards"/>, all of the run's.
     /// </summary>
     public static RunCompleted Complete(RunState s, IReadOnlyDictionary<int, ShardCompleted> shards, RunPlan plan, DateTimeOffset now,
-        Func<ShardCompleted, ShardPartial>? decode = null)
+        ShardStatisticsFold statistics, IEnumerable<ShardCompleted> unrecorded)
     {
         var sub = s.Submitted!;
         var ordered = shards.OrderBy(p => p.Key).Select(p => p.Value).ToList();
@@ -101,10 +106,8 @@ public static class RunDecisions
         // SHA-256 over the merged statistics (binary), every shard's rows digest (SHA-256 of its binary subject rows, in
         // shard order) and the sensitivity indices: the same request and seed give the same hash on any number of silos.
         using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
-        if (ordered.Count > 0 && ordered.All(x => x.Statistics is not null))
+        if (ordered.Count > 0 && statistics.MergedWith(unrecorded) is { } merged)
         {
-            var cells = sub.Times.Length * sub.Outputs.Length;
-            var merged = ShardPartial.Merge(ordered.Select(x => decode?.Invoke(x) ?? x.Statistics!.ToPartial(cells)));
             summary = RunSummary.From(merged, sub.Times, sub.Outputs, plan.Request.Percentiles ?? RunPlanner.DefaultPercentiles, plan.Units);
             hash.AppendData(ShardStatistics.Encode(merged));
         }

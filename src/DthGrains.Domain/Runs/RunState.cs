@@ -51,8 +51,13 @@ public sealed record RunState(
         ShardCompleted e => s.Shards.ContainsKey(e.Shard) ? s : s with
         {
             // The rows are stored beside the stream (or, in older shards, in it) and results are read from there; the
-            // state keeps their digest, so a run of a million subjects does not hold ~130 MB of rows in its grain.
-            Shards = s.Shards.Add(e.Shard, e.RowsDigest is null ? e : e with { Rows = null, DetachedRows = null }),
+            // state keeps their digest, so a run of a million subjects does not hold ~130 MB of rows in its grain. Nor
+            // does it keep the statistics (32 KB a shard): their counts stay, and the run merges them as they come
+            // (ShardStatisticsFold).
+            Shards = s.Shards.Add(e.Shard, (e.RowsDigest is null ? e : e with { Rows = null, DetachedRows = null }) with
+            {
+                Statistics = e.Statistics is { } statistics ? statistics with { Data = [] } : null,
+            }),
             SubjectsDone = s.SubjectsDone + (e.To - e.From),
             Failed = s.Failed + (e.Statistics?.Failed ?? 0),
             UpdatedAt = e.CompletedAt,

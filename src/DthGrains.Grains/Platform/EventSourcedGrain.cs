@@ -31,6 +31,20 @@ public abstract class EventSourcedGrain<TState> : Grain where TState : class
 
     protected abstract TState Evolve(TState state, object @event);
 
+    /// <summary>
+    /// Called once for each recorded event, in order: on replay and after each append. <see cref="Evolve"/> may run more
+    /// than once per event (a decision folds what it decides), so what must see every event exactly once (a running merge
+    /// kept beside the state) goes here. <see cref="Replaying"/> comes before a replay from the start.
+    /// </summary>
+    protected virtual void Recorded(object @event)
+    {
+    }
+
+    /// <summary>The state is about to be replayed from the start: forget what <see cref="Recorded"/> kept.</summary>
+    protected virtual void Replaying()
+    {
+    }
+
     public override async Task OnActivateAsync(CancellationToken cancellationToken)
     {
         await ReloadAsync(cancellationToken);
@@ -42,9 +56,11 @@ public abstract class EventSourcedGrain<TState> : Grain where TState : class
         var events = await Log.ReadAsync(StreamKey, ct: ct);
         var state = InitialState();
         _idempotencyKeys.Clear();
+        Replaying();
         foreach (var e in events)
         {
             state = Evolve(state, e.Data);
+            Recorded(e.Data);
             if (e.Headers?.TryGetValue(EnvelopeHeaders.IdempotencyKey, out var key) == true && key?.ToString() is { } k)
                 _idempotencyKeys[k] = e.Version;
         }
@@ -75,6 +91,7 @@ public abstract class EventSourcedGrain<TState> : Grain where TState : class
         {
             var (newVersion, headHash) = await Log.AppendChainedAsync(StreamKey, Version, decision.Events, context, _headHash);
             State = decision.Events.Aggregate(State, Evolve);
+            foreach (var e in decision.Events) Recorded(e);
             Version = newVersion;
             _headHash = headHash;
             if (context.IdempotencyKey is { } k) _idempotencyKeys[k] = newVersion;

@@ -28,17 +28,17 @@ public sealed class RunGrain(IDatasetAccessPolicy policy, IDocumentStore store, 
     : EventSourcedGrain<RunState>, IRunGrain, IRemindable
 {
     private const string KeepAliveReminder = "run-keepalive";
-    private const int MaxDecodedShards = 64;
     internal static readonly JsonSerializerOptions PayloadJson = new(JsonSerializerDefaults.Web);
 
     private readonly HashSet<int> _dispatched = [];
     private readonly Dictionary<int, long> _inShard = [];
     private readonly Dictionary<IRunObserver, DateTime> _followers = [];
-    private readonly HashSet<int> _inPartial = [];
-    private readonly Dictionary<int, ShardPartial> _decoded = [];
     private readonly List<(ShardResult Result, TaskCompletionSource Done)> _reports = [];
     private bool _flushScheduled;
+    // Both fed once per recorded shard (Recorded): the results merged in shard order, and the partial bands in any order.
+    private ShardStatisticsFold? _statistics;
     private ShardAccumulator? _partial;
+    private int _cells;
     private RunPlan? _plan;
     private IGrainTimer? _supervisor;
     private DateTime _lastProgress;
@@ -399,7 +399,7 @@ public sealed class RunGrain(IDatasetAccessPolicy policy, IDocumentStore store, 
             var (from, to) = Plan.ShardRange(r.Shard);
             return new ShardCompleted(Id, r.Shard, from, to, statistics, null, output.Sensitivity, r.Silo, r.ElapsedMs, now, rows);
         }).ToList();
-        var (_, problem) = await AppendAsync(context, s => RunDecisions.CompleteShards(s, shards, Plan, Decode));
+        var (_, problem) = await AppendAsync(context, s => RunDecisions.CompleteShards(s, shards, Plan, Statistics));
         if (problem is not null)
         {
             logger.LogWarning("Run {RunId}: shards {Shards} refused: {Detail}", Id, string.Join(',', shards.Select(x => x.Shard)), problem.Detail);
@@ -496,32 +496,58 @@ public sealed class RunGrain(IDatasetAccessPolicy policy, IDocumentStore store, 
     private RunProgress CurrentProgress() =>
         new(Id, State.Status, State.Shards.Count, State.ShardsTotal, State.SubjectsDone + _inShard.Values.Sum(), State.Submitted!.Subjects, Version, PartialBands());
 
+    private ShardStatisticsFold Statistics => _statistics
+        ?? throw new InvalidOperationException($"Run {Id} has no submission: nothing to merge.");
+
+    protected override void Replaying()
+    {
+        _statistics = null;
+        _partial = null;
+    }
+
     /// <summary>
-    /// Coarse partial bands (p5, p50, p95 of each output at the last time point) over the shards completed so far. The
-    /// running merge lives in memory only, is rebuilt from the state's shards after an activation, and takes each shard
-    /// once in whatever order it came: the histograms merge exactly in any order, so these bands do not depend on it
-    /// (the final results are merged in shard order, as before).
+    /// Each recorded shard's statistics, decoded once: into the run's results, merged in shard order
+    /// (<see cref="ShardStatisticsFold"/>), and into the coarse partial bands that followers see, merged in whatever
+    /// order the shards came (the histograms merge exactly in any order, so the bands do not depend on it).
     /// </summary>
+    protected override void Recorded(object @event)
+    {
+        switch (@event)
+        {
+            case RunSubmitted submitted:
+                _cells = submitted.Times.Length * submitted.Outputs.Length;
+                _statistics = new ShardStatisticsFold(_cells);
+                break;
+            case ShardCompleted { Statistics: { } statistics } shard when _statistics is not null:
+                ShardPartial? decoded = null;
+                if (statistics.Format == ShardStatistics.CurrentFormat)
+                {
+                    try
+                    {
+                        decoded = statistics.ToPartial(_cells);
+                        _partial ??= new ShardAccumulator(_cells, decoded.RelativeAccuracy);
+                        _partial.Merge(decoded);
+                    }
+                    catch (Exception ex) when (ex is InvalidOperationException or ArgumentException or FormatException or IndexOutOfRangeException)
+                    {
+                        decoded = null;
+                        logger.LogDebug(ex, "Run {RunId}: shard {Shard} statistics not in the partial bands", Id, shard.Shard);
+                    }
+                }
+                _statistics.Record(shard, decoded);
+                break;
+            case ShardCompleted shard when _statistics is not null:
+                _statistics.Record(shard);
+                break;
+        }
+    }
+
+    /// <summary>Coarse partial bands (p5, p50, p95 of each output at the last time point) over the shards recorded so far.</summary>
     private RunProgressBand[]? PartialBands()
     {
         var sub = State.Submitted!;
-        int times = sub.Times.Length, cells = times * sub.Outputs.Length;
-        if (times == 0) return null;
-        foreach (var (index, shard) in State.Shards)
-        {
-            if (!_inPartial.Add(index) || shard.Statistics is not { Format: ShardStatistics.CurrentFormat } statistics) continue;
-            try
-            {
-                var partial = Decode(shard);
-                _partial ??= new ShardAccumulator(cells, partial.RelativeAccuracy);
-                _partial.Merge(partial);
-            }
-            catch (Exception ex) when (ex is InvalidOperationException or ArgumentException or FormatException)
-            {
-                logger.LogDebug(ex, "Run {RunId}: shard {Shard} statistics not in the partial bands", Id, index);
-            }
-        }
-        if (_partial is null) return null;
+        int times = sub.Times.Length;
+        if (times == 0 || _partial is null) return null;
         var bands = new RunProgressBand[sub.Outputs.Length];
         for (int y = 0; y < bands.Length; y++)
         {
@@ -532,16 +558,6 @@ public sealed class RunGrain(IDatasetAccessPolicy policy, IDocumentStore store, 
         return bands;
 
         static double? Finite(double v) => double.IsFinite(v) ? v : null;
-    }
-
-    /// <summary>A shard's statistics decoded once per activation (for the partial bands, then again for the final merge in shard order).</summary>
-    private ShardPartial Decode(ShardCompleted shard)
-    {
-        if (_decoded.TryGetValue(shard.Shard, out var partial)) return partial;
-        partial = shard.Statistics!.ToPartial(State.Submitted!.Times.Length * State.Submitted.Outputs.Length);
-        // Bounded: a run of many shards decodes them again at the end rather than holding them all.
-        if (State.ShardsTotal <= MaxDecodedShards) _decoded[shard.Shard] = partial;
-        return partial;
     }
 
     private CommandContext SystemContext() =>
@@ -646,7 +662,6 @@ public sealed class RunGrain(IDatasetAccessPolicy policy, IDocumentStore store, 
         foreach (var shard in _dispatched) Worker(shard).CancelAsync().Ignore();
         _dispatched.Clear();
         _inShard.Clear();
-        _decoded.Clear();
         _supervisor?.Dispose();
         _supervisor = null;
         if (await this.GetReminder(KeepAliveReminder) is { } reminder) await this.UnregisterReminder(reminder);

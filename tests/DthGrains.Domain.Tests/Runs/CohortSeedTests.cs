@@ -211,11 +211,14 @@ public sealed class CohortSeedTests
         RunDecisions.Seed(s, Seed(), seeded, [], At).Events.Should().BeEmpty("a run is seeded once");
 
         // The seeded plan is the one the shards run: every shard of it, and the results point at the seeded request.
+        var statistics = new ShardStatisticsFold(seeded.Times.Length * seeded.Outputs.Length);
         for (var i = 0; i < seeded.Shards; i++)
         {
             var output = RunPlanner.ExecuteShard(seeded, i);
             var (from, to) = seeded.ShardRange(i);
-            s = Fold(s, RunDecisions.CompleteShard(s, new ShardCompleted("r1", i, from, to, output.Statistics, null, null, "test", 1, At, output.Rows), seeded));
+            var decided = RunDecisions.CompleteShard(s, new ShardCompleted("r1", i, from, to, output.Statistics, null, null, "test", 1, At, output.Rows), seeded, statistics);
+            foreach (var shard in decided.Events.OfType<ShardCompleted>()) statistics.Record(shard);
+            s = Fold(s, decided);
         }
         s.Status.Should().Be(RunStatus.Completed);
         s.Completed!.RequestHash.Should().Be(seeded.RequestHash);

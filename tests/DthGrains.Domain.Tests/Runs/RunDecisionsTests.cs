@@ -20,11 +20,15 @@ public sealed class RunDecisionsTests
         return plan!;
     }
 
-    private static RunState Fold(RunState s, Decision d)
+    private static RunState Fold(RunState s, Decision d, ShardStatisticsFold? statistics = null)
     {
         d.Problem.Should().BeNull();
+        // What the run grain does: the state folds every event; the statistics fold records each shard once.
+        foreach (var shard in d.Events.OfType<ShardCompleted>()) statistics?.Record(shard);
         return d.Events.Aggregate(s, RunState.Evolve);
     }
+
+    private static ShardStatisticsFold StatisticsOf(RunPlan plan) => new(plan.Times.Length * plan.Outputs.Length);
 
     private static ShardCompleted Shard(RunPlan plan, int i)
     {
@@ -39,7 +43,8 @@ public sealed class RunDecisionsTests
     private static RunState RunAll(RunPlan plan, IEnumerable<int> order)
     {
         var s = Submitted(plan);
-        foreach (var i in order) s = Fold(s, RunDecisions.CompleteShard(s, Shard(plan, i), plan));
+        var statistics = StatisticsOf(plan);
+        foreach (var i in order) s = Fold(s, RunDecisions.CompleteShard(s, Shard(plan, i), plan, statistics), statistics);
         return s;
     }
 
@@ -67,7 +72,7 @@ public sealed class RunDecisionsTests
         var plan = PlanOf(Cohort());
         var s = Submitted(plan);
         var shard = Shard(plan, 0);
-        var decided = RunDecisions.CompleteShard(s, shard, plan);
+        var decided = RunDecisions.CompleteShard(s, shard, plan, StatisticsOf(plan));
         var recorded = decided.Events.OfType<ShardCompleted>().Single();
         recorded.Rows.Should().BeNull("the event pins the rows by digest");
         recorded.DetachedRows!.Data.Should().Equal(shard.Rows!.Data, "the rows go beside the stream");
@@ -78,10 +83,12 @@ public sealed class RunDecisionsTests
         state.Shards[0].Rows.Should().BeNull("the state holds the digest, not the rows");
         state.Shards[0].DetachedRows.Should().BeNull("the state holds the digest, not the rows");
         state.Shards[0].RowsDigest.Should().Be(recorded.RowsDigest);
-        state.Shards[0].Statistics.Should().NotBeNull("the final merge needs the statistics");
+        state.Shards[0].Statistics!.Data.Should().BeEmpty("the state keeps the counts; the statistics are merged beside it");
+        state.Shards[0].Statistics!.Individuals.Should().Be(20);
 
         var honest = RunAll(plan, [0, 1, 2]);
         var tampered = Submitted(plan);
+        var statistics = StatisticsOf(plan);
         foreach (var i in new[] { 0, 1, 2 })
         {
             var next = Shard(plan, i);
@@ -91,7 +98,7 @@ public sealed class RunDecisionsTests
                 data[^1] ^= 1; // one bit of the last subject's final value
                 next = next with { Rows = next.Rows with { Data = data } };
             }
-            tampered = Fold(tampered, RunDecisions.CompleteShard(tampered, next, plan));
+            tampered = Fold(tampered, RunDecisions.CompleteShard(tampered, next, plan, statistics), statistics);
         }
         var (a, b) = (Completed(honest), Completed(tampered));
         b.ResultHash.Should().NotBe(a.ResultHash);
@@ -106,7 +113,8 @@ public sealed class RunDecisionsTests
         var all = Enumerable.Range(0, 3).ToDictionary(i => i, i => Shard(plan, i));
         var withDigests = all.ToDictionary(p => p.Key, p => p.Value.Detached() with { DetachedRows = null });
         var s = Submitted(plan);
-        RunDecisions.Complete(s, all, plan, At).ResultHash.Should().Be(RunDecisions.Complete(s, withDigests, plan, At).ResultHash);
+        RunDecisions.Complete(s, all, plan, At, StatisticsOf(plan), all.Values).ResultHash
+            .Should().Be(RunDecisions.Complete(s, withDigests, plan, At, StatisticsOf(plan), withDigests.Values).ResultHash);
         // Without the digest the state keeps the rows, which the hash then needs.
         var legacy = all[0] with { RowsDigest = null };
         RunState.Evolve(s, legacy).Shards[0].Rows.Should().NotBeNull();
@@ -152,8 +160,9 @@ public sealed class RunDecisionsTests
         var plan = PlanOf(Cohort());
         var s = Submitted(plan);
         var shard = Shard(plan, 1);
-        s = Fold(s, RunDecisions.CompleteShard(s, shard, plan));
-        RunDecisions.CompleteShard(s, shard, plan).Events.Should().BeEmpty();
+        var statistics = StatisticsOf(plan);
+        s = Fold(s, RunDecisions.CompleteShard(s, shard, plan, statistics), statistics);
+        RunDecisions.CompleteShard(s, shard, plan, statistics).Events.Should().BeEmpty();
         RunState.Evolve(s, shard).SubjectsDone.Should().Be(20, "a duplicate in the stream is ignored by the fold too");
     }
 
@@ -161,21 +170,22 @@ public sealed class RunDecisionsTests
     public void Several_shards_in_one_decision_are_folded_in_order_each_counted_once_and_complete_the_run_bit_identically()
     {
         var plan = PlanOf(Cohort());
-        var s = Fold(Submitted(plan), RunDecisions.CompleteShard(Submitted(plan), Shard(plan, 1), plan));
-        var batch = RunDecisions.CompleteShards(s, [Shard(plan, 2), Shard(plan, 1), Shard(plan, 2), Shard(plan, 0)], plan);
+        var statistics = StatisticsOf(plan);
+        var s = Fold(Submitted(plan), RunDecisions.CompleteShard(Submitted(plan), Shard(plan, 1), plan, statistics), statistics);
+        var batch = RunDecisions.CompleteShards(s, [Shard(plan, 2), Shard(plan, 1), Shard(plan, 2), Shard(plan, 0)], plan, statistics);
         batch.Problem.Should().BeNull();
         batch.Events.Select(e => e.GetType().Name).Should().Equal(nameof(ShardCompleted), nameof(ShardCompleted), nameof(RunCompleted));
         batch.Events.OfType<ShardCompleted>().Select(e => e.Shard).Should().Equal(2, 0);
-        var done = Fold(s, batch);
+        var done = Fold(s, batch, statistics);
         done.Status.Should().Be(RunStatus.Completed);
         done.SubjectsDone.Should().Be(60);
         done.Completed!.ResultHash.Should().Be(RunAll(plan, [0, 1, 2]).Completed!.ResultHash);
-        RunDecisions.CompleteShards(done, [Shard(plan, 0)], plan).Events.Should().BeEmpty("nothing counts after the run completed");
+        RunDecisions.CompleteShards(done, [Shard(plan, 0)], plan, statistics).Events.Should().BeEmpty("nothing counts after the run completed");
 
         var cancelled = Fold(s, RunDecisions.Cancel(s, Carla, "stop", At));
-        RunDecisions.CompleteShards(cancelled, [Shard(plan, 0), Shard(plan, 2)], plan).Events.Should().BeEmpty();
+        RunDecisions.CompleteShards(cancelled, [Shard(plan, 0), Shard(plan, 2)], plan, statistics).Events.Should().BeEmpty();
         var wrong = Shard(plan, 0) with { To = 5 };
-        RunDecisions.CompleteShards(s, [Shard(plan, 2), wrong], plan).Problem!.Kind.Should().Be(ProblemKind.Validation);
+        RunDecisions.CompleteShards(s, [Shard(plan, 2), wrong], plan, statistics).Problem!.Kind.Should().Be(ProblemKind.Validation);
     }
 
     [Fact]
@@ -184,7 +194,7 @@ public sealed class RunDecisionsTests
         var plan = PlanOf(Cohort());
         var s = Fold(Submitted(plan), RunDecisions.Cancel(Submitted(plan), Carla, "wrong cohort", At));
         s.Status.Should().Be(RunStatus.Cancelled);
-        RunDecisions.CompleteShard(s, Shard(plan, 0), plan).Events.Should().BeEmpty();
+        RunDecisions.CompleteShard(s, Shard(plan, 0), plan, StatisticsOf(plan)).Events.Should().BeEmpty();
         RunDecisions.Cancel(s, Carla, null, At).Problem!.Kind.Should().Be(ProblemKind.Conflict);
         RunDecisions.Cancel(Submitted(plan), new Actor("eve", "Eve", "tum", [Roles.Researcher]), null, At).Problem!.Kind.Should().Be(ProblemKind.NotFound);
     }
@@ -197,7 +207,7 @@ public sealed class RunDecisionsTests
         s.Status.Should().Be(RunStatus.Suspended);
         s.StatusReason.Should().Contain("expired");
         RunDecisions.Suspend(s, "again", "ds", At).Events.Should().BeEmpty();
-        RunDecisions.CompleteShard(s, Shard(plan, 0), plan).Events.Should().BeEmpty("nothing completes while suspended");
+        RunDecisions.CompleteShard(s, Shard(plan, 0), plan, StatisticsOf(plan)).Events.Should().BeEmpty("nothing completes while suspended");
         s = Fold(s, RunDecisions.Resume(s, ["grant-y"], At));
         s.Status.Should().Be(RunStatus.Running);
         s.Grants.Should().Contain("grant-y");

@@ -27,12 +27,15 @@ public sealed class RunFailoverTests
         var plan = RunPlanner.Plan(request).Plan!;
         var state = RunState.Initial("expected");
         state = RunDecisions.Submit(state, plan, Carla.Actor, [], [], DateTimeOffset.UnixEpoch).Events.Aggregate(state, RunState.Evolve);
+        var statistics = new ShardStatisticsFold(plan.Times.Length * plan.Outputs.Length);
         for (var i = 0; i < plan.Shards; i++)
         {
             var (from, to) = plan.ShardRange(i);
             var output = RunPlanner.ExecuteShard(plan, i);
             var shard = new ShardCompleted("expected", i, from, to, output.Statistics, null, output.Sensitivity, "here", 0, DateTimeOffset.UnixEpoch, output.Rows);
-            state = RunDecisions.CompleteShard(state, shard, plan).Events.Aggregate(state, RunState.Evolve);
+            var events = RunDecisions.CompleteShard(state, shard, plan, statistics).Events;
+            foreach (var recorded in events.OfType<ShardCompleted>()) statistics.Record(recorded);
+            state = events.Aggregate(state, RunState.Evolve);
         }
         return state.Completed!.ResultHash;
     }

@@ -57,7 +57,7 @@ public sealed class RunProjectionTests
             return new ShardCompleted(id, i, from, to, output.Statistics, null, null, "silo", 1, DateTimeOffset.UtcNow, output.Rows);
         }).ToList();
         var state = submitted.Events.Aggregate(RunState.Initial(id), RunState.Evolve);
-        var finished = RunDecisions.CompleteShards(state, shards, plan);
+        var finished = RunDecisions.CompleteShards(state, shards, plan, new ShardStatisticsFold(plan.Times.Length * plan.Outputs.Length));
         List<object> all = [.. submitted.Events, .. finished.Events];
         all.OfType<RunCompleted>().Single().Summary.Should().NotBeNull();
         await ledger.Log.AppendAsync(stream, 0, all, LedgerStore.Context);

@@ -36,7 +36,7 @@ public sealed class RunRowsStoreTests
         var (id, plan, submitted, produced) = Run(shards);
         var stream = RunEventTypes.StreamOf(id);
         var state = submitted.Aggregate(RunState.Initial(id), RunState.Evolve);
-        await ledger.Log.AppendAsync(stream, 0, [.. submitted, .. RunDecisions.CompleteShards(state, produced, plan).Events], LedgerStore.Context);
+        await ledger.Log.AppendAsync(stream, 0, [.. submitted, .. RunDecisions.CompleteShards(state, produced, plan, new ShardStatisticsFold(plan.Times.Length * plan.Outputs.Length)).Events], LedgerStore.Context);
         return (id, stream, produced);
     }
 
@@ -110,7 +110,7 @@ public sealed class RunRowsStoreTests
         var stream = RunEventTypes.StreamOf(id);
         await ledger.Log.AppendAsync(stream, 0, submitted, LedgerStore.Context);
         var state = submitted.Aggregate(RunState.Initial(id), RunState.Evolve);
-        var shard = RunDecisions.CompleteShard(state, produced[0], plan).Events;
+        var shard = RunDecisions.CompleteShard(state, produced[0], plan, new ShardStatisticsFold(plan.Times.Length * plan.Outputs.Length)).Events;
 
         var stale = () => ledger.Log.AppendAsync(stream, 1, shard, LedgerStore.Context);
         await stale.Should().ThrowAsync<StreamConflictException>();

@@ -1,0 +1,89 @@
+using DthGrains.Contracts.Runs;
+using DthGrains.Domain.Runs;
+using DthGrains.Simulation.Cohorts;
+
+namespace DthGrains.Domain.Tests.Runs;
+
+/// <summary>
+/// A run merges its shards' statistics as they are recorded, keeping only the shards that came ahead of a missing one:
+/// whatever the arrival order, the result is the same bits as merging every shard in shard order at the end.
+/// </summary>
+public sealed class ShardStatisticsFoldTests
+{
+    private static readonly DateTimeOffset At = new(2026, 12, 5, 10, 0, 0, TimeSpan.Zero);
+
+    private static readonly RunPlan Plan = RunPlanner.Plan(new RunRequest(RunKind.CohortTrial, "hovorka", Size: 140, Seed: 11, Duration: 60, OutputStep: 10, ShardSize: 20)).Plan!;
+
+    private static readonly int Cells = Plan.Times.Length * Plan.Outputs.Length;
+
+    private static readonly ShardCompleted[] Shards = Enumerable.Range(0, Plan.Shards).Select(i =>
+    {
+        var output = RunPlanner.ExecuteShard(Plan, i);
+        var (from, to) = Plan.ShardRange(i);
+        return new ShardCompleted("r1", i, from, to, output.Statistics, null, null, "test", 1, At, output.Rows).Detached();
+    }).ToArray();
+
+    private static byte[] AllInShardOrder() => ShardStatistics.Encode(ShardPartial.Merge(Shards.Select(s => s.Statistics!.ToPartial(Cells))));
+
+    [Fact]
+    public void Shards_recorded_in_any_order_merge_to_the_bits_of_all_shards_merged_in_order_keeping_only_those_ahead_of_a_gap()
+    {
+        Plan.Shards.Should().Be(7);
+        var fold = new ShardStatisticsFold(Cells);
+        var steps = new List<(int Shard, int Merged, int Waiting)>();
+        foreach (var i in new[] { 3, 0, 6, 1, 0, 2, 3, 5, 4 })
+        {
+            fold.Record(Shards[i]);
+            steps.Add((i, fold.Merged, fold.Waiting));
+        }
+        steps.Should().Equal((3, 0, 1), (0, 1, 1), (6, 1, 2), (1, 2, 2), (0, 2, 2), (2, 4, 1), (3, 4, 1), (5, 4, 2), (4, 7, 0));
+        ShardStatistics.Encode(fold.MergedWith([])!).Should().Equal(AllInShardOrder());
+    }
+
+    /// <summary>
+    /// The completion merges what is recorded with the shards it records itself, into a copy: the fold is unchanged (the
+    /// append may yet fail), and asking twice gives the same bits.
+    /// </summary>
+    [Fact]
+    public void The_completion_merges_the_unrecorded_shards_into_a_copy_and_leaves_the_fold_as_it_was()
+    {
+        var fold = new ShardStatisticsFold(Cells);
+        foreach (var i in new[] { 1, 0, 2, 5 }) fold.Record(Shards[i]);
+        (fold.Merged, fold.Waiting).Should().Be((3, 1));
+        var first = ShardStatistics.Encode(fold.MergedWith([Shards[6], Shards[4], Shards[3]])!);
+        (fold.Merged, fold.Waiting).Should().Be((3, 1), "deciding the completion records nothing");
+        first.Should().Equal(AllInShardOrder());
+        ShardStatistics.Encode(fold.MergedWith([Shards[3], Shards[4], Shards[6]])!).Should().Equal(first);
+        // A shard both recorded and passed as unrecorded counts once.
+        ShardStatistics.Encode(fold.MergedWith([Shards[5], Shards[6], Shards[4], Shards[3], Shards[0]])!).Should().Equal(first);
+    }
+
+    [Fact]
+    public void A_shard_without_statistics_leaves_the_run_without_a_summary()
+    {
+        var fold = new ShardStatisticsFold(Cells);
+        fold.Record(Shards[0]);
+        fold.Record(Shards[1] with { Statistics = null });
+        fold.MergedWith([.. Shards[2..]]).Should().BeNull();
+        var other = new ShardStatisticsFold(Cells);
+        other.MergedWith([Shards[0], Shards[1] with { Statistics = null }]).Should().BeNull();
+        other.MergedWith([]).Should().BeNull("no shard, no statistics");
+    }
+
+    /// <summary>Recorded shards are replayed on every activation: statistics that cannot be merged never throw there, only when the run would complete.</summary>
+    [Fact]
+    public void Statistics_that_cannot_be_merged_fail_the_completion_not_the_recording()
+    {
+        var stats = Shards[1].Statistics!;
+        foreach (var bad in new[] { stats with { Format = "dth.partial/1" }, stats with { Data = stats.Data[..40] } })
+        {
+            var fold = new ShardStatisticsFold(Cells);
+            fold.Record(Shards[0]);
+            var record = () => fold.Record(Shards[1] with { Statistics = bad });
+            record.Should().NotThrow();
+            fold.Record(Shards[2]);
+            var complete = () => fold.MergedWith([.. Shards[3..]]);
+            complete.Should().Throw<InvalidOperationException>().WithMessage("*shard 1*");
+        }
+    }
+}
