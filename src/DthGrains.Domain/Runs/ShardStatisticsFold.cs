@@ -25,6 +25,8 @@ public sealed class ShardStatisticsFold(int cells)
     private bool _incomplete;
     // Statistics this engine cannot merge (another format, or undecodable): completing the run fails, as merging them did.
     private string? _unmergeable;
+    // The whole run's statistics, once its completion merged them (MergedWith).
+    private ShardPartial? _whole;
 
     /// <summary>Shards merged so far: 0 to this, exclusive.</summary>
     public int Merged => _next;
@@ -36,7 +38,7 @@ public sealed class ShardStatisticsFold(int cells)
     /// <param name="decoded">the shard's statistics decoded already (it must equal <see cref="ShardStatistics.ToPartial"/>), to spare decoding twice.</param>
     public void Record(ShardCompleted shard, ShardPartial? decoded = null)
     {
-        if (shard.Shard < _next || _waiting.ContainsKey(shard.Shard) || _incomplete || _unmergeable is not null) return;
+        if (shard.Shard < _next || _waiting.ContainsKey(shard.Shard) || _incomplete || _unmergeable is not null || _whole is not null) return;
         if (shard.Statistics is not { } statistics)
         {
             _incomplete = true;
@@ -55,14 +57,17 @@ public sealed class ShardStatisticsFold(int cells)
     }
 
     /// <summary>
-    /// The statistics of the whole run: the merged prefix, the waiting shards and <paramref name="unrecorded"/> (the
-    /// shards being recorded with the completion), merged in shard order into a copy. The fold itself does not change:
-    /// the completion may yet not be recorded. Null when a shard has no statistics.
+    /// The statistics of the whole run, for its completion: the merged prefix, the waiting shards and
+    /// <paramref name="unrecorded"/> (the shards recorded with the completion), merged in shard order. Asked only once
+    /// every shard of the run is recorded or among <paramref name="unrecorded"/>; the merge goes into the prefix itself
+    /// (no copy of ~400 sketches) and is remembered, so asking again, after an append that failed, say, gives the same
+    /// bits, and shards recorded afterwards change nothing. Null when a shard has no statistics.
     /// </summary>
     /// <exception cref="InvalidOperationException">a shard's statistics cannot be merged by this engine.</exception>
     public ShardPartial? MergedWith(IEnumerable<ShardCompleted> unrecorded)
     {
         if (_unmergeable is not null) throw new InvalidOperationException(_unmergeable);
+        if (_whole is not null) return _whole;
         var rest = new SortedDictionary<int, ShardStatistics>(_waiting);
         foreach (var shard in unrecorded.Where(s => s.Shard >= _next))
         {
@@ -70,20 +75,13 @@ public sealed class ShardStatisticsFold(int cells)
             rest.TryAdd(shard.Shard, statistics);
         }
         if (_incomplete) return null;
-        ShardAccumulator? all = null;
-        if (_prefix is not null)
+        foreach (var (shard, statistics) in rest)
         {
-            var prefix = _prefix.ToPartial();
-            all = new ShardAccumulator(cells, prefix.RelativeAccuracy);
-            all.Merge(prefix);
+            if (shard != _next) throw new InvalidOperationException($"Shard {_next} is missing: the run's statistics are not complete.");
+            if (!TryMerge(shard, statistics, null)) throw new InvalidOperationException(_unmergeable);
         }
-        foreach (var statistics in rest.Values)
-        {
-            var partial = statistics.ToPartial(cells);
-            all ??= new ShardAccumulator(cells, partial.RelativeAccuracy);
-            all.Merge(partial);
-        }
-        return all?.ToPartial();
+        _waiting.Clear();
+        return _whole = _prefix?.ToPartial();
     }
 
     private bool TryMerge(int shard, ShardStatistics statistics, ShardPartial? decoded)

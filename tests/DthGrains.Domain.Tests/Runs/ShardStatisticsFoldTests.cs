@@ -41,21 +41,26 @@ public sealed class ShardStatisticsFoldTests
     }
 
     /// <summary>
-    /// The completion merges what is recorded with the shards it records itself, into a copy: the fold is unchanged (the
-    /// append may yet fail), and asking twice gives the same bits.
+    /// The completion merges what is recorded with the shards it records itself, and is remembered: asking again (after
+    /// an append that failed, say) gives the same bits, whatever the order of the shards given, and a shard recorded
+    /// afterwards (the one that completed the run, once its append succeeded) changes nothing.
     /// </summary>
     [Fact]
-    public void The_completion_merges_the_unrecorded_shards_into_a_copy_and_leaves_the_fold_as_it_was()
+    public void The_completion_merges_the_unrecorded_shards_once_and_is_remembered()
     {
         var fold = new ShardStatisticsFold(Cells);
         foreach (var i in new[] { 1, 0, 2, 5 }) fold.Record(Shards[i]);
         (fold.Merged, fold.Waiting).Should().Be((3, 1));
         var first = ShardStatistics.Encode(fold.MergedWith([Shards[6], Shards[4], Shards[3]])!);
-        (fold.Merged, fold.Waiting).Should().Be((3, 1), "deciding the completion records nothing");
         first.Should().Equal(AllInShardOrder());
+        (fold.Merged, fold.Waiting).Should().Be((7, 0));
         ShardStatistics.Encode(fold.MergedWith([Shards[3], Shards[4], Shards[6]])!).Should().Equal(first);
+        foreach (var shard in Shards) fold.Record(shard);
+        ShardStatistics.Encode(fold.MergedWith([])!).Should().Equal(first);
         // A shard both recorded and passed as unrecorded counts once.
-        ShardStatistics.Encode(fold.MergedWith([Shards[5], Shards[6], Shards[4], Shards[3], Shards[0]])!).Should().Equal(first);
+        var again = new ShardStatisticsFold(Cells);
+        foreach (var i in new[] { 0, 1, 5 }) again.Record(Shards[i]);
+        ShardStatistics.Encode(again.MergedWith([Shards[5], Shards[6], Shards[4], Shards[3], Shards[2], Shards[0]])!).Should().Equal(first);
     }
 
     [Fact]
@@ -85,5 +90,15 @@ public sealed class ShardStatisticsFoldTests
             var complete = () => fold.MergedWith([.. Shards[3..]]);
             complete.Should().Throw<InvalidOperationException>().WithMessage("*shard 1*");
         }
+    }
+
+    [Fact]
+    public void A_completion_with_a_shard_missing_is_refused_not_merged_around_the_gap()
+    {
+        var fold = new ShardStatisticsFold(Cells);
+        fold.Record(Shards[0]);
+        fold.Record(Shards[2]);
+        var complete = () => fold.MergedWith([.. Shards[3..]]);
+        complete.Should().Throw<InvalidOperationException>().WithMessage("Shard 1 is missing*");
     }
 }
