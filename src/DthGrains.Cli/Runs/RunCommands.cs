@@ -21,6 +21,7 @@ public static class RunCommands
         command.Subcommands.Add(List());
         command.Subcommands.Add(Show());
         command.Subcommands.Add(Cancel());
+        command.Subcommands.Add(ReleaseRows());
         command.Subcommands.Add(Results());
         return command;
     }
@@ -154,6 +155,22 @@ public static class RunCommands
             var run = await api.SendAsync(HttpMethod.Post, $"{RunsPath}/{Uri.EscapeDataString(parse.GetValue(id)!)}/cancel", new { reason = parse.GetValue(reason) }, ct: ct);
             if (parse.GetValue(CliSettings.Json)) CliJson.Print(run);
             else AnsiConsole.MarkupLineInterpolated($"Run {Text(run, "id")} is {Text(run, "status")} ({Text(run, "statusReason")}).");
+        }));
+        return command;
+    }
+
+    private static Command ReleaseRows()
+    {
+        var id = new Argument<string>("id") { Description = "Run id" };
+        var reason = new Option<string?>("--reason") { Description = "Why the rows are released" };
+        var command = new Command("release-rows",
+            "Delete an ended run's per-subject rows to give their storage back (the summary, bands and the ledger's digests of the rows stay)") { id, reason };
+        command.SetAction((parse, ct) => RunAsync(async () =>
+        {
+            using var api = ApiClient.From(parse);
+            var run = await api.SendAsync(HttpMethod.Post, $"{RunsPath}/{Uri.EscapeDataString(parse.GetValue(id)!)}/rows/release", new { reason = parse.GetValue(reason) }, ct: ct);
+            if (parse.GetValue(CliSettings.Json)) CliJson.Print(run);
+            else AnsiConsole.MarkupLineInterpolated($"Run {Text(run, "id")}: per-subject rows released; its summary and bands stay (dth run show).");
         }));
         return command;
     }

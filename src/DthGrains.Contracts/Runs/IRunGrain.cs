@@ -26,6 +26,9 @@ public interface IRunGrain : IGrainWithStringKey
     /// <summary>Cancels the run: no shard is dispatched or counted after this.</summary>
     Task<Outcome<RunView>> CancelAsync(string? reason, CommandContext context);
 
+    /// <summary>Releases (deletes) the per-subject rows of an ended run; the summary, bands and the ledger's digests stay.</summary>
+    Task<Outcome<RunView>> ReleaseRowsAsync(string? reason, CommandContext context);
+
     /// <summary>
     /// A worker's result for one shard; idempotent by shard index (a repeat is ignored). Completes once the result is
     /// durable (or was refused). Interleaves, but only queues: results that arrive while an append is in flight are

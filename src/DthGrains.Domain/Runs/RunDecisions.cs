@@ -145,6 +145,25 @@ public static class RunDecisions
         return Decision.Of(new RunCancelled(s.Id, actor.Subject, why, now));
     }
 
+    /// <summary>
+    /// Releases (deletes) the per-subject rows stored beside the stream, once the run has ended: storage is given back,
+    /// and what the ledger pins stays (each shard's rows digest, the summary, the result hash). The owner or a platform
+    /// admin asks; the retention policy asks as the system. Releasing again records nothing.
+    /// </summary>
+    public static Decision ReleaseRows(RunState s, Actor actor, string? reason, DateTimeOffset now)
+    {
+        if (!MaySee(s, actor)) return Problem.NotFound($"Run '{s.Id}'");
+        if (actor.Subject != s.Submitted!.Owner && !actor.HasRole(Roles.PlatformAdmin) && !actor.HasRole(Roles.System))
+            return Problem.Forbidden("Only the run's owner or a platform admin releases a run's per-subject rows.");
+        if (!s.IsTerminal)
+            return Problem.Conflict($"The run is {s.Status.ToString().ToLowerInvariant()}; its rows are released once it has ended (cancel it first, or wait).", s.Version);
+        if (s.RowsReleased is not null) return Decision.Nothing;
+        var why = string.IsNullOrWhiteSpace(reason) ? "no reason given" : reason.Trim();
+        if (why.Length > 1000 || why.Any(char.IsControl)) return Problem.Invalid("reason", "'reason' is at most 1000 characters without control characters.");
+        var stored = s.Shards.Values.Count(x => x.RowsDigest is not null);
+        return Decision.Of(new RunRowsReleased(s.Id, actor.Subject, why, stored, now));
+    }
+
     public static Decision Fail(RunState s, string reason, DateTimeOffset now) =>
         s.Exists && !s.IsTerminal ? Decision.Of(new RunFailed(s.Id, reason, now)) : Decision.Nothing;
 }

@@ -123,6 +123,14 @@ public sealed record RunCancelled(string Id, string By, string Reason, DateTimeO
 
 public sealed record RunFailed(string Id, string Reason, DateTimeOffset FailedAt);
 
+/// <summary>
+/// The per-subject rows stored beside the stream were deleted, by the run's owner, a platform admin or the retention
+/// policy (<c>By</c> = system), after the run ended. The summary statistics, the bands and the ledger's digests of
+/// every shard's rows stay: the run reproduces its rows bit for bit from its request and seed, and the digests check them.
+/// </summary>
+/// <param name="Shards">shards whose rows were stored beside the stream (and are deleted with this event).</param>
+public sealed record RunRowsReleased(string Id, string By, string Reason, int Shards, DateTimeOffset ReleasedAt);
+
 /// <summary>The results and their provenance (the same fields as the submission, plus the grants used over the run).</summary>
 public sealed record RunCompleted(
     string Id,
@@ -155,6 +163,7 @@ public static class RunEventTypes
         [typeof(RunCancelled)] = "runs.run_cancelled",
         [typeof(RunFailed)] = "runs.run_failed",
         [typeof(RunCompleted)] = "runs.run_completed",
+        [typeof(RunRowsReleased)] = "runs.rows_released",
     };
 
     public const string StreamPrefix = "run:";

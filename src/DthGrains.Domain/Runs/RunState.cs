@@ -27,6 +27,9 @@ public sealed record RunState(
     /// <summary>The fitted seed of a cohort seeded after its submission (<see cref="CohortSeeded"/>); null otherwise.</summary>
     public CohortSeeded? Seeded { get; init; }
 
+    /// <summary>When the per-subject rows stored beside the stream were released (deleted); null while they are kept.</summary>
+    public RunRowsReleased? RowsReleased { get; init; }
+
     /// <summary>A seeded cohort whose distributions are not fitted yet: nothing runs until they are.</summary>
     public bool AwaitsSeed => Exists && Seeded is null && Submitted!.Request.CohortFrom is { Parameters: null };
 
@@ -67,6 +70,7 @@ public sealed record RunState(
         RunCancelled e => s with { Status = RunStatus.Cancelled, StatusReason = $"cancelled by {e.By}: {e.Reason}", UpdatedAt = e.CancelledAt },
         RunFailed e => s with { Status = RunStatus.Failed, StatusReason = e.Reason, UpdatedAt = e.FailedAt },
         RunCompleted e => s with { Status = RunStatus.Completed, StatusReason = null, Completed = e, UpdatedAt = e.CompletedAt },
+        RunRowsReleased e => s with { RowsReleased = e },
         _ => s,
     }) with { Version = s.Version + 1 };
 

@@ -85,7 +85,8 @@ public sealed class LedgerReader(IDocumentStore store)
     /// <summary>
     /// Shard events whose per-subject rows, stored beside the stream (<see cref="Runs.RunRowsStore"/>), are missing or
     /// are not the rows the event's <c>rowsDigest</c> names (SHA-256 computed by PostgreSQL, so the rows never travel).
-    /// The chain itself pins the digest; this pins the rows to it.
+    /// The chain itself pins the digest; this pins the rows to it. Rows released on purpose (<c>runs.rows_released</c> in
+    /// the same stream) are expected to be gone.
     /// </summary>
     public async IAsyncEnumerable<(string Stream, long Version, long Sequence, int Shard, bool Missing)> ResultRowsMismatchesAsync(
         [EnumeratorCancellation] CancellationToken ct = default)
@@ -98,9 +99,12 @@ public sealed class LedgerReader(IDocumentStore store)
             left join {Schema}.{Runs.RunRowsStore.TableName} r on r.run_id = e.data ->> 'id' and r.shard = (e.data ->> 'shard')::int
             where e.type = @type and jsonb_typeof(e.data -> 'rowsDigest') = 'string' and coalesce(jsonb_typeof(e.data -> 'rows'), 'null') = 'null'
               and (r.run_id is null or encode(sha256(r.data), 'hex') <> e.data ->> 'rowsDigest')
+              -- Rows released on purpose (runs.rows_released, recorded in the same stream) are missing, not altered.
+              and not (r.run_id is null and exists (select 1 from {Schema}.mt_events x where x.stream_id = e.stream_id and x.type = @released))
             order by e.stream_id, e.version
             """, connection);
         command.Parameters.AddWithValue("type", Domain.Runs.RunEventTypes.Names[typeof(Domain.Runs.ShardCompleted)]);
+        command.Parameters.AddWithValue("released", Domain.Runs.RunEventTypes.Names[typeof(Domain.Runs.RunRowsReleased)]);
         await using var reader = await command.ExecuteReaderAsync(ct);
         while (await reader.ReadAsync(ct)) yield return (reader.GetString(0), reader.GetInt64(1), reader.GetInt64(2), reader.GetInt32(3), reader.GetBoolean(4));
     }

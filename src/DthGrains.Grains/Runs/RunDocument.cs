@@ -35,4 +35,9 @@ public sealed class RunDocument
     public DateTimeOffset SubmittedAt { get; set; }
     public DateTimeOffset UpdatedAt { get; set; }
     public DateTimeOffset? CompletedAt { get; set; }
+
+    /// <summary>When the per-subject rows were released (deleted), by whom and why; null while they are kept.</summary>
+    public RunRowsRelease? RowsReleased { get; set; }
 }
+
+public sealed record RunRowsRelease(string By, string Reason, DateTimeOffset At);

@@ -41,6 +41,7 @@ public static class RunEventJson
             case RunResumed s: o["at"] = s.ResumedAt; break;
             case RunCancelled s: o["at"] = s.CancelledAt; o["reason"] = s.Reason; o["by"] = s.By; break;
             case RunFailed s: o["at"] = s.FailedAt; o["reason"] = s.Reason; break;
+            case RunRowsReleased s: o["at"] = s.ReleasedAt; o["reason"] = s.Reason; o["by"] = s.By; o["shardsReleased"] = s.Shards; break;
             case RunCompleted s: o["at"] = s.CompletedAt; o["resultHash"] = s.ResultHash; o["failed"] = s.Failed; break;
         }
         if (emittedAt is { } emitted) o["emittedAt"] = emitted;

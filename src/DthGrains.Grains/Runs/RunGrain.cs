@@ -299,6 +299,13 @@ public sealed class RunGrain(IDatasetAccessPolicy policy, IDocumentStore store, 
         return Outcome<RunView>.Ok(State.ToView(), Version);
     }
 
+    public async Task<Outcome<RunView>> ReleaseRowsAsync(string? reason, CommandContext context)
+    {
+        var (_, problem) = await AppendAsync(context, s => RunDecisions.ReleaseRows(s, context.Actor, reason, Clock.GetUtcNow()));
+        if (problem is not null) return problem;
+        return Outcome<RunView>.Ok(State.ToView(), Version);
+    }
+
     public Task ReportShardAsync(ShardResult result)
     {
         // Interleaved with any turn, so it only queues (no await, no state change); the queue is recorded in a turn of

@@ -14,6 +14,16 @@ public sealed class RunOptions
     /// <summary>How often a run re-checks its workers (re-dispatching shards lost with a silo) and, while suspended, its grants.</summary>
     public TimeSpan SupervisePeriod { get; set; } = TimeSpan.FromSeconds(2);
 
+    /// <summary>
+    /// How long an ended run's per-subject rows are kept before they are released (deleted, as the system, recorded
+    /// as <c>runs.rows_released</c>; see <see cref="RunRowsRetention"/>). Null (the default): kept until their owner or a
+    /// platform admin releases them. Every silo applies its own setting, so in a federation the shortest one wins.
+    /// </summary>
+    public TimeSpan? RowsRetention { get; set; }
+
+    /// <summary>How often a silo looks for runs whose rows have outlived <see cref="RowsRetention"/>.</summary>
+    public TimeSpan RowsRetentionCheck { get; set; } = TimeSpan.FromHours(1);
+
     /// <summary>Period of the reminder that reactivates an unfinished run on a live silo after its silo was lost.</summary>
     public TimeSpan KeepAlivePeriod { get; set; } = TimeSpan.FromMinutes(1);
 

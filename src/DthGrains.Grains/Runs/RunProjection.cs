@@ -66,6 +66,8 @@ public sealed class RunProjection : IInlineProjection
                 d.Status = RunStatus.Completed; d.StatusReason = null; d.Summary = s.Summary; d.Sensitivity = s.Sensitivity; d.ResultHash = s.ResultHash;
                 d.Grants = s.Grants; d.Failed = s.Failed; d.CompletedAt = s.CompletedAt; d.UpdatedAt = s.CompletedAt;
                 break;
+            // Not UpdatedAt: that stays the time the run ended, which the retention policy counts from.
+            case RunRowsReleased s: d.RowsReleased = new RunRowsRelease(s.By, s.Reason, s.ReleasedAt); break;
         }
         d.Version = version;
     }

@@ -37,11 +37,19 @@ public sealed class RunRowsStore : IInlineProjection
 
     private const string Qualified = EventStoreSetup.SchemaName + "." + TableName;
 
-    /// <summary>Stages the insert of every new shard's detached rows: committed with the event, or not at all.</summary>
+    /// <summary>
+    /// Stages the insert of every new shard's detached rows, and the delete of a run's rows when they are released:
+    /// committed with the event, or not at all.
+    /// </summary>
     public Task ProjectAsync(IDocumentSession session, IReadOnlyList<PendingEvent> events, CancellationToken ct)
     {
         foreach (var e in events)
         {
+            if (e.Data is RunRowsReleased released)
+            {
+                session.QueueSqlCommand($"delete from {Qualified} where run_id = ?", released.Id);
+                continue;
+            }
             if (e.Data is not ShardCompleted { DetachedRows: { } rows } shard) continue;
             // A plain insert: a shard is recorded once per run, so a second row for it is a fault to fail loudly on. No
             // digest column: the event's rowsDigest is the one that counts (the chain pins it), and a copy here would only

@@ -17,6 +17,7 @@ public static class RunServices
         services.AddSingleton<RunWorkerSlots>();
         services.AddHostedService<NumericsWarmUpService>();
         services.AddHostedService<RunRevival>();
+        services.AddHostedService<RunRowsRetention>();
         services.TryAddSingleton<IShardGate, OpenShardGate>();
         services.TryAddSingleton<ISeedFitGate, OpenSeedFitGate>();
         services.AddPlacementFilter<HpcPreferenceStrategy, HpcPreferenceDirector>(ServiceLifetime.Singleton);

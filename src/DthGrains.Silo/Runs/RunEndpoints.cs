@@ -44,9 +44,12 @@ public static class RunEndpoints
             .Produces<RunDocument>().ProducesProblem(404);
         group.MapPost("/runs/{id}/cancel", Cancel).WithName("CancelRun").WithSummary("Cancel a run: no shard is dispatched or counted after this")
             .Accepts<CancelRunRequest>("application/json").Produces<RunView>().ProducesProblem(403).ProducesProblem(404).ProducesProblem(409);
+        group.MapPost("/runs/{id}/rows/release", ReleaseRows).WithName("ReleaseRunRows")
+            .WithSummary("Release (delete) an ended run's per-subject rows to give their storage back; the summary, the bands and the ledger's digests of the rows stay, and the run reproduces them bit for bit from its request and seed")
+            .Accepts<CancelRunRequest>("application/json").Produces<RunView>().ProducesProblem(403).ProducesProblem(404).ProducesProblem(409);
         group.MapGet("/runs/{id}/results", Results).WithName("GetRunResults")
-            .WithSummary("Per-subject outputs of a completed run with their provenance: JSON, or CSV with ?format=csv or Accept: text/csv")
-            .Produces(200, contentType: "application/json").Produces(200, contentType: "text/csv").ProducesProblem(404).ProducesProblem(409);
+            .WithSummary("Per-subject outputs of a completed run with their provenance: JSON, or CSV with ?format=csv or Accept: text/csv; 410 once its rows were released")
+            .Produces(200, contentType: "application/json").Produces(200, contentType: "text/csv").ProducesProblem(404).ProducesProblem(409).ProducesProblem(410);
         group.MapGet("/runs/{id}/ro-crate", RoCrate).WithName("ExportRunRoCrate").WithSummary("The run as a Workflow Run RO-Crate (zip with ro-crate-metadata.json)")
             .Produces(200, contentType: "application/zip").ProducesProblem(404).ProducesProblem(409);
         group.MapGet("/runs/{id}/history", History).WithName("GetRunHistory").WithSummary("The run's events with their envelopes")
@@ -124,7 +127,14 @@ public static class RunEndpoints
         return TypedResults.Json(doc, JsonDefaults.Options);
     }
 
-    private static async Task<IResult> Cancel(string id, HttpContext http, IGrainFactory grains)
+    private static Task<IResult> Cancel(string id, HttpContext http, IGrainFactory grains) =>
+        WithReasonAsync(id, http, (reason, context) => grains.GetGrain<IRunGrain>(id).CancelAsync(reason, context));
+
+    private static Task<IResult> ReleaseRows(string id, HttpContext http, IGrainFactory grains) =>
+        WithReasonAsync(id, http, (reason, context) => grains.GetGrain<IRunGrain>(id).ReleaseRowsAsync(reason, context));
+
+    /// <summary>A command on a run that takes an optional body <c>{"reason": ...}</c>.</summary>
+    private static async Task<IResult> WithReasonAsync(string id, HttpContext http, Func<string?, CommandContext, Task<Outcome<RunView>>> command)
     {
         if (!Ids.IsValid(id)) return ApiResults.InvalidId("id");
         string? reason = null;
@@ -135,7 +145,7 @@ public static class RunEndpoints
             reason = body!.Reason;
         }
         var (context, badHeader) = HttpCommandContext.For(http);
-        return badHeader is not null ? badHeader.ToProblem() : ApiResults.Ok(http, await grains.GetGrain<IRunGrain>(id).CancelAsync(reason, context!));
+        return badHeader is not null ? badHeader.ToProblem() : ApiResults.Ok(http, await command(reason, context!));
     }
 
     /// <summary>
@@ -143,14 +153,18 @@ public static class RunEndpoints
     /// without the shards' heavy fields (to learn which version holds which shard), then the shard events a batch at a
     /// time as the rows are consumed, so a download holds a few shards' rows at once, not a million subjects'.
     /// </summary>
+    /// <param name="withoutRows">the caller can do without the rows: a run whose rows were released is not refused (its rows are null).</param>
     private static async Task<(RunDocument? Document, string[] Outputs, IAsyncEnumerable<(long Index, double?[] Values)>? Rows, IResult? Refused)> CompletedAsync(
-        string id, HttpContext http, IDocumentStore store, EventLog log)
+        string id, HttpContext http, IDocumentStore store, EventLog log, bool withoutRows = false)
     {
         var (doc, refused) = await VisibleAsync(id, http, store);
         if (refused is not null) return (null, [], null, refused);
         if (doc!.Status != RunStatus.Completed)
             return (null, [], null, Problem.Conflict($"The run is {AccessPolicy.Kebab(doc.Status)}; results are available once it completes.", doc.Version).ToProblem(http));
+        if (doc.RowsReleased is { } released && !withoutRows)
+            return (null, [], null, RowsReleased(doc, released));
         var outputs = doc.Summary?.Outputs ?? [];
+        if (doc.RowsReleased is not null) return (doc, outputs, null, null);
         var stream = RunEventTypes.StreamOf(id);
         var light = await log.ReadWithoutAsync(stream, RunEventJson.ResultFields, http.RequestAborted);
         // One event per shard index (the first recorded, as the run counted it), in shard order.
@@ -159,6 +173,17 @@ public static class RunEndpoints
         var width = outputs.Length * Simulation.Cohorts.SubjectShardRunner.SummaryPerOutput;
         return (doc, outputs, RunExports.Subjects(ShardsInOrderAsync(store, log, stream, versions, http.RequestAborted), width), null);
     }
+
+    /// <summary>410: the rows are gone on purpose, and the answer says what stays and how to get them back.</summary>
+    private static IResult RowsReleased(RunDocument doc, RunRowsRelease released) => TypedResults.Problem(new Microsoft.AspNetCore.Mvc.ProblemDetails
+    {
+        Status = StatusCodes.Status410Gone,
+        Title = "Per-subject rows released",
+        Type = "https://dthgrains.eu/problems/rows-released",
+        Detail = $"The per-subject rows of run '{doc.Id}' were released on {released.At:u} by {released.By} ({released.Reason}). Its summary statistics and " +
+            $"bands stay at /api/runs/{doc.Id}, and its RO-Crate without the rows at /api/runs/{doc.Id}/ro-crate. To have the rows again, submit the run's " +
+            $"request again (the same seed gives the same rows, bit for bit): its shard events in /api/runs/{doc.Id}/history keep each shard's rows digest to check them.",
+    });
 
     /// <summary>Shard events (and their rows) read at most this many at a time.</summary>
     private const int ShardBatch = 8;
@@ -207,7 +232,7 @@ public static class RunEndpoints
 
     private static async Task<IResult> RoCrate(string id, HttpContext http, IDocumentStore store, EventLog log)
     {
-        var (doc, outputs, rows, refused) = await CompletedAsync(id, http, store, log);
+        var (doc, outputs, rows, refused) = await CompletedAsync(id, http, store, log, withoutRows: true);
         if (refused is not null) return refused;
         // Built in a temporary file (deleted when the response is done), not in memory: a large cohort's table of subjects
         // is hundreds of megabytes of text. Not straight to the response either: built whole first, a failure while
@@ -216,7 +241,7 @@ public static class RunEndpoints
             64 * 1024, FileOptions.DeleteOnClose | FileOptions.Asynchronous);
         try
         {
-            await RunExports.WriteRoCrateAsync(file, doc!, w => RunExports.WriteSubjectsCsvAsync(w, outputs, rows!, http.RequestAborted),
+            await RunExports.WriteRoCrateAsync(file, doc!, rows is null ? null : w => RunExports.WriteSubjectsCsvAsync(w, outputs, rows, http.RequestAborted),
                 $"{http.Request.Scheme}://{http.Request.Host}");
             file.Position = 0;
             return TypedResults.File(file, "application/zip", $"run-{id}-ro-crate.zip");

@@ -31,6 +31,7 @@ public static class RunExports
         ["purpose"] = d.Purpose,
         ["owner"] = d.Owner,
         ["completedAt"] = d.CompletedAt,
+        ["rowsReleased"] = d.RowsReleased is { } released ? new JsonObject { ["at"] = released.At, ["by"] = released.By, ["reason"] = released.Reason } : null,
     };
 
     /// <summary>
@@ -89,7 +90,7 @@ public static class RunExports
     /// to <paramref name="output"/>; the per-subject table is written into its entry by <paramref name="writeSubjects"/>
     /// (row by row), every other file is small.
     /// </summary>
-    public static async Task WriteRoCrateAsync(Stream output, RunDocument d, Func<TextWriter, Task> writeSubjects, string baseUrl)
+    public static async Task WriteRoCrateAsync(Stream output, RunDocument d, Func<TextWriter, Task>? writeSubjects, string baseUrl)
     {
         const string subjectsCsv = "results/subjects.csv";
         var files = new Dictionary<string, (string Type, string? Text, string Description)>
@@ -97,8 +98,9 @@ public static class RunExports
             ["request.json"] = ("application/json", JsonSerializer.Serialize(d.Request, JsonDefaults.Options), "The normalised run request (every default filled in)."),
             ["provenance.json"] = ("application/json", Provenance(d).ToJsonString(new JsonSerializerOptions { WriteIndented = true }), "Model, engine, solver, seed, request hash, datasets and grants."),
             ["model.json"] = ("application/json", new JsonObject { ["id"] = d.ModelId, ["version"] = d.ModelVersion, ["engine"] = d.EngineVersion }.ToJsonString(), "The model run (engine library model)."),
-            [subjectsCsv] = ("text/csv", null, "Per-subject outputs: min, mean, max and final value of each output."),
         };
+        // Released rows are not in the crate; its provenance says when, by whom and why.
+        if (writeSubjects is not null) files[subjectsCsv] = ("text/csv", null, "Per-subject outputs: min, mean, max and final value of each output.");
         if (d.Summary is { } summary)
         {
             files["results/summary.json"] = ("application/json", JsonSerializer.Serialize(summary, JsonDefaults.Options), "Summary statistics and percentile bands over time.");
@@ -167,7 +169,7 @@ public static class RunExports
         var metadata = new JsonObject { ["@context"] = "https://w3id.org/ro/crate/1.1/context", ["@graph"] = graph };
         await using var zip = new ZipArchive(output, ZipArchiveMode.Create, leaveOpen: true);
         await AddAsync(zip, "ro-crate-metadata.json", w => w.WriteAsync(metadata.ToJsonString(new JsonSerializerOptions { WriteIndented = true })));
-        foreach (var (name, (_, text, _)) in files) await AddAsync(zip, name, text is null ? writeSubjects : w => w.WriteAsync(text));
+        foreach (var (name, (_, text, _)) in files) await AddAsync(zip, name, text is null ? writeSubjects! : w => w.WriteAsync(text));
 
         static JsonObject Ref(string id) => new() { ["@id"] = id };
         static JsonObject Profile(string id, string name) => new() { ["@id"] = id, ["@type"] = "CreativeWork", ["name"] = name, ["version"] = id[(id.LastIndexOf('/') + 1)..] };

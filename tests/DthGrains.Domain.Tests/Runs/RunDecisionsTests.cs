@@ -244,4 +244,26 @@ public sealed class RunDecisionsTests
         p.Errors!.Keys.Should().Contain(["size", "purpose", "solver.method", "solver"]);
         RunPlanner.Plan(new RunRequest(RunKind.Sweep, "bergman", Ranges: [new ParameterRange("zz", 1, 0)], Size: 5)).Problem!.Errors!.Should().ContainKey("ranges");
     }
+
+    [Fact]
+    public void The_rows_of_an_ended_run_are_released_once_by_its_owner_a_platform_admin_or_the_system()
+    {
+        var plan = PlanOf(Cohort());
+        var running = Submitted(plan);
+        RunDecisions.ReleaseRows(running, Carla, null, At).Problem!.Kind.Should().Be(ProblemKind.Conflict, "a run still running keeps its rows");
+        var done = RunAll(plan, [0, 1, 2]);
+        RunDecisions.ReleaseRows(done, new Actor("eve", "Eve", "tum", [Roles.Researcher]), null, At).Problem!.Kind.Should().Be(ProblemKind.NotFound);
+        RunDecisions.ReleaseRows(done, new Actor("audrey", "Audrey", "tum", [Roles.Auditor]), null, At).Problem!.Kind.Should().Be(ProblemKind.Forbidden, "auditors read, they do not delete");
+        RunDecisions.ReleaseRows(done, Carla, new string('x', 1001), At).Problem!.Kind.Should().Be(ProblemKind.Validation);
+        RunDecisions.ReleaseRows(done, new Actor("pat", "Pat", "bsc", [Roles.PlatformAdmin]), "disk full", At).Events.Should().ContainSingle();
+        RunDecisions.ReleaseRows(done, Actor.System(), "retention", At).Events.Should().ContainSingle();
+
+        var released = Fold(done, RunDecisions.ReleaseRows(done, Carla, "  done with them ", At));
+        released.RowsReleased.Should().BeEquivalentTo(new RunRowsReleased("r1", "carla", "done with them", 3, At));
+        released.Status.Should().Be(RunStatus.Completed);
+        released.Completed!.ResultHash.Should().Be(done.Completed!.ResultHash, "what the ledger pins stays");
+        RunDecisions.ReleaseRows(released, Carla, null, At).Events.Should().BeEmpty("released once");
+        var cancelled = Fold(running, RunDecisions.Cancel(running, Carla, "stop", At));
+        RunDecisions.ReleaseRows(cancelled, Carla, null, At).Events.Should().ContainSingle().Which.Should().BeOfType<RunRowsReleased>().Which.Shards.Should().Be(0);
+    }
 }

@@ -63,6 +63,43 @@ public sealed class RunApiTests(HostFixture fixture)
         (await _host.ClientAs("researcher", "tum", subject: "someone-else").GetAsync($"/api/runs/{id}")).StatusCode.Should().Be(HttpStatusCode.NotFound);
     }
 
+    /// <summary>
+    /// The owner releases an ended run's per-subject rows: downloads of them answer 410 saying what stays and how to have
+    /// them again, the summary and an RO-Crate without them stay, the release is in the run's history once.
+    /// </summary>
+    [Fact]
+    public async Task An_ended_runs_rows_are_released_by_its_owner_and_downloads_then_say_so_with_410()
+    {
+        var carla = _host.ClientAs("researcher", "tum", subject: "carla-rows-release");
+        var id = await SubmitAsync(carla, Cohort(size: 40, shardSize: 10));
+        await WaitForStatusAsync(carla, id, "completed");
+        (await carla.GetAsync($"/api/runs/{id}/results")).StatusCode.Should().Be(HttpStatusCode.OK);
+
+        var stranger = _host.ClientAs("researcher", "tum", subject: "someone-else");
+        (await stranger.PostAsync($"/api/runs/{id}/rows/release", null)).StatusCode.Should().Be(HttpStatusCode.NotFound);
+        var release = await carla.PostAsync($"/api/runs/{id}/rows/release", Body(new { reason = "kept the bands" }));
+        release.StatusCode.Should().Be(HttpStatusCode.OK, await release.Content.ReadAsStringAsync());
+        (await carla.PostAsync($"/api/runs/{id}/rows/release", null)).StatusCode.Should().Be(HttpStatusCode.OK, "releasing again changes nothing");
+
+        foreach (var url in new[] { $"/api/runs/{id}/results", $"/api/runs/{id}/results?format=csv" })
+        {
+            var gone = await carla.GetAsync(url);
+            gone.StatusCode.Should().Be(HttpStatusCode.Gone);
+            gone.Content.Headers.ContentType!.MediaType.Should().Be("application/problem+json");
+            (await gone.Content.ReadAsStringAsync()).Should().Contain("carla-rows-release").And.Contain("kept the bands").And.Contain("same seed");
+        }
+        var run = await carla.GetFromJsonAsync<JsonElement>($"/api/runs/{id}");
+        run.GetProperty("rowsReleased").GetProperty("by").GetString().Should().Be("carla-rows-release");
+        run.GetProperty("summary").GetProperty("individuals").GetInt64().Should().Be(40, "the summary stays");
+        var zip = new ZipArchive(new MemoryStream(await carla.GetByteArrayAsync($"/api/runs/{id}/ro-crate")));
+        zip.GetEntry("results/subjects.csv").Should().BeNull();
+        zip.GetEntry("results/bands.csv").Should().NotBeNull();
+        var provenance = JsonDocument.Parse(zip.GetEntry("provenance.json")!.Open()).RootElement;
+        provenance.GetProperty("rowsReleased").GetProperty("reason").GetString().Should().Be("kept the bands");
+        var history = await carla.GetFromJsonAsync<JsonElement>($"/api/runs/{id}/history");
+        history.EnumerateArray().Count(e => e.GetProperty("eventType").GetString() == "runs.rows_released").Should().Be(1);
+    }
+
     [Fact]
     public async Task The_event_stream_replays_every_durable_event_once_in_order_and_ends_with_the_terminal_one()
     {
@@ -120,6 +157,14 @@ public sealed class RunApiTests(HostFixture fixture)
         var text = await replay.Content.ReadAsStringAsync();
         replay.StatusCode.Should().Be(HttpStatusCode.OK, text);
         text.Should().Contain("running").And.Contain("hovorka");
+
+        // The owner gives the rows' storage back; a later download says why there is none.
+        var release = await CliRunner.RunAsync(_host.BaseAddress, token, "run", "release-rows", id, "--reason", "bands are enough");
+        release.Code.Should().Be(0, release.Output);
+        release.Output.Should().Contain("released");
+        var gone = await CliRunner.RunAsync(_host.BaseAddress, token, "run", "results", id);
+        gone.Code.Should().NotBe(0);
+        gone.Output.Should().Contain("bands are enough").And.Contain("same seed");
     }
 
     [Fact]

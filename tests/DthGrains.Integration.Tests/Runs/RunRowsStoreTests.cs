@@ -124,4 +124,34 @@ public sealed class RunRowsStoreTests
         await ledger.Log.AppendAsync(stream, submitted.Count, shard, LedgerStore.Context);
         ((long)(await count.ExecuteScalarAsync())!).Should().Be(1);
     }
+
+    /// <summary>
+    /// Rows released on purpose (runs.rows_released) are deleted in the transaction that records the release, and the
+    /// audit expects them gone; rows present again after a release must still be the recorded ones.
+    /// </summary>
+    [Fact]
+    public async Task Released_rows_are_deleted_with_their_event_and_the_audit_expects_them_gone()
+    {
+        await using var ledger = await LedgerStore.CreateAsync();
+        var (id, stream, produced) = await AppendCompletedRunAsync(ledger, 3);
+        var state = (await ledger.Log.ReadAsync(stream)).Aggregate(RunState.Initial(id), (s, e) => RunState.Evolve(s, e.Data));
+        state.Status.Should().Be(RunStatus.Completed);
+        var owner = new Actor("rita", "Rita", "tum", [Roles.Researcher]);
+        var released = RunDecisions.ReleaseRows(state, owner, "storage", DateTimeOffset.UtcNow);
+        released.Events.Should().ContainSingle().Which.Should().BeOfType<RunRowsReleased>().Which.Shards.Should().Be(3);
+        await ledger.Log.AppendAsync(stream, state.Version, released.Events, LedgerStore.Context);
+
+        (await ledger.ScalarAsync<long>("select count(*) from dth.run_rows where run_id = @r", ("r", id))).Should().Be(0);
+        var (clean, _) = await ledger.Audit.VerifyAsync(null);
+        clean!.Ok.Should().BeTrue("rows released on purpose are not missing");
+
+        // Rows put back after the release are checked as before: different ones are a finding.
+        var forged = produced[1].Rows!;
+        var data = (byte[])forged.Data.Clone();
+        data[0] ^= 1;
+        (await ledger.SqlAsync("insert into dth.run_rows (run_id, shard, format, width, data) values (@r, 1, @f, @w, @d)",
+            ("r", id), ("f", forged.Format), ("w", forged.Width), ("d", data))).Should().Be(1);
+        var (result, _) = await ledger.Audit.VerifyAsync(null);
+        result!.Findings.Should().ContainSingle().Which.Should().Match<LedgerFinding>(f => f.Kind == LedgerFindingKind.ResultRowsAltered && f.Version == 4);
+    }
 }

@@ -1,0 +1,66 @@
+using DthGrains.Contracts.Platform;
+using DthGrains.Contracts.Runs;
+using DthGrains.Grains.Platform;
+using Marten;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+namespace DthGrains.Grains.Runs;
+
+/// <summary>
+/// The retention policy of per-subject rows (<see cref="RunOptions.RowsRetention"/>): every
+/// <see cref="RunOptions.RowsRetentionCheck"/>, the runs that ended longer ago than the retention and still have their
+/// rows are asked to release them, as the system and saying why. Each release is a decision of the run (recorded, and
+/// made once however many silos ask), so this service only finds candidates; it does nothing when no retention is set.
+/// </summary>
+public sealed class RunRowsRetention(IOptions<RunOptions> options, IDocumentStore store, IGrainFactory grains, DomainClock clock, ILogger<RunRowsRetention> logger)
+    : BackgroundService
+{
+    /// <summary>Runs released per sweep at most; the next sweep takes the rest.</summary>
+    private const int MaxPerSweep = 500;
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        if (options.Value.RowsRetention is not { } retention) return;
+        using var period = new PeriodicTimer(options.Value.RowsRetentionCheck);
+        do
+        {
+            try
+            {
+                await SweepAsync(retention, stoppingToken);
+            }
+            catch (Exception ex) when (!stoppingToken.IsCancellationRequested)
+            {
+                // The database or a silo away: the next sweep tries again.
+                logger.LogWarning(ex, "Run rows retention: the sweep failed; the next one tries again");
+            }
+        }
+        while (await period.WaitForNextTickAsync(stoppingToken).ConfigureAwait(false));
+    }
+
+    /// <summary>Releases the rows of the runs that ended before now minus <paramref name="retention"/>; returns how many were asked.</summary>
+    public async Task<int> SweepAsync(TimeSpan retention, CancellationToken ct)
+    {
+        var cutoff = clock.GetUtcNow() - retention;
+        List<string> due;
+        await using (var session = store.QuerySession())
+        {
+            due = [.. await session.Query<RunDocument>()
+                .Where(d => (d.Status == RunStatus.Completed || d.Status == RunStatus.Cancelled || d.Status == RunStatus.Failed)
+                    && d.RowsReleased == null && d.UpdatedAt < cutoff)
+                .OrderBy(d => d.UpdatedAt).Select(d => d.Id).Take(MaxPerSweep).ToListAsync(ct)];
+        }
+        var reason = $"retention: per-subject rows are kept {Describe(retention)} after a run ends (Dth:Runs:RowsRetention)";
+        foreach (var id in due)
+        {
+            var released = await grains.GetGrain<IRunGrain>(id).ReleaseRowsAsync(reason, new CommandContext(Actor.System(), $"rows-retention-{id}"));
+            if (released.Problem is { } problem) logger.LogWarning("Run rows retention: run {RunId} not released: {Detail}", id, problem.Detail);
+        }
+        if (due.Count > 0) logger.LogInformation("Run rows retention: released the per-subject rows of {Count} runs that ended before {Cutoff:u}", due.Count, cutoff);
+        return due.Count;
+    }
+
+    private static string Describe(TimeSpan t) =>
+        t.TotalDays >= 1 && t.Ticks % TimeSpan.TicksPerDay == 0 ? $"{t.TotalDays:0} days" : t.ToString("c", System.Globalization.CultureInfo.InvariantCulture);
+}

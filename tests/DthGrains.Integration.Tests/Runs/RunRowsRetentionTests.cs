@@ -1,0 +1,45 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Text.Json;
+using DthGrains.Integration.Tests.Infrastructure;
+using static DthGrains.Integration.Tests.Runs.RunTestData;
+
+namespace DthGrains.Integration.Tests.Runs;
+
+/// <summary>
+/// With a retention set, a silo releases the per-subject rows of runs that ended longer ago than it, as the system and
+/// saying why; a run that ended more recently keeps them. The domain clock is moved by hand, never waited for.
+/// </summary>
+public sealed class RunRowsRetentionTests
+{
+    [Fact]
+    public async Task Rows_are_released_once_the_retention_after_the_runs_end_has_passed()
+    {
+        var clock = new ManualClock(DateTimeOffset.UtcNow);
+        await using var host = await TestHost.StartAsync("charite", alsoHosts: [], clock: clock, settings: new Dictionary<string, string?>
+        {
+            ["Dth:Runs:RowsRetention"] = "30.00:00:00",
+            ["Dth:Runs:RowsRetentionCheck"] = "00:00:00.200",
+        });
+        var carla = host.ClientAs("researcher", "tum", subject: "carla-retention");
+        var old = await SubmitAsync(carla, Cohort(size: 20, shardSize: 10));
+        await WaitForStatusAsync(carla, old, "completed");
+        clock.Advance(TimeSpan.FromDays(20));
+        var recent = await SubmitAsync(carla, Cohort(size: 20, shardSize: 10, seed: 7));
+        await WaitForStatusAsync(carla, recent, "completed");
+
+        // Several sweeps pass with nothing due: both keep their rows.
+        await Task.Delay(TimeSpan.FromSeconds(1));
+        (await carla.GetAsync($"/api/runs/{old}/results")).StatusCode.Should().Be(HttpStatusCode.OK);
+
+        clock.Advance(TimeSpan.FromDays(11));
+        var released = await Eventually.Until(() => carla.GetFromJsonAsync<JsonElement>($"/api/runs/{old}"),
+            d => d.TryGetProperty("rowsReleased", out var r) && r.ValueKind == JsonValueKind.Object, TimeSpan.FromSeconds(30), "the old run's rows to be released");
+        released.GetProperty("rowsReleased").GetProperty("by").GetString().Should().Be("system");
+        released.GetProperty("rowsReleased").GetProperty("reason").GetString().Should().Contain("30 days").And.Contain("Dth:Runs:RowsRetention");
+        (await carla.GetAsync($"/api/runs/{old}/results")).StatusCode.Should().Be(HttpStatusCode.Gone);
+        var kept = await carla.GetFromJsonAsync<JsonElement>($"/api/runs/{recent}");
+        (kept.TryGetProperty("rowsReleased", out var none) ? none.ValueKind : JsonValueKind.Null).Should().Be(JsonValueKind.Null, "it ended 11 days ago");
+        (await carla.GetAsync($"/api/runs/{recent}/results")).StatusCode.Should().Be(HttpStatusCode.OK);
+    }
+}
