@@ -38,6 +38,7 @@ public sealed class RunGrain(IDatasetAccessPolicy policy, IDocumentStore store, 
     // Both fed once per recorded shard (Recorded): the results merged in shard order, and the partial bands in any order.
     private ShardStatisticsFold? _statistics;
     private ShardAccumulator? _partial;
+    private readonly HashSet<int> _inPartial = [];
     private int _cells;
     private RunPlan? _plan;
     private IGrainTimer? _supervisor;
@@ -510,6 +511,7 @@ public sealed class RunGrain(IDatasetAccessPolicy policy, IDocumentStore store, 
     {
         _statistics = null;
         _partial = null;
+        _inPartial.Clear();
     }
 
     /// <summary>
@@ -527,7 +529,8 @@ public sealed class RunGrain(IDatasetAccessPolicy policy, IDocumentStore store, 
                 break;
             case ShardCompleted { Statistics: { } statistics } shard when _statistics is not null:
                 ShardPartial? decoded = null;
-                if (statistics.Format == ShardStatistics.CurrentFormat)
+                // Each shard index once (the fold ignores repeats itself).
+                if (statistics.Format == ShardStatistics.CurrentFormat && _inPartial.Add(shard.Shard))
                 {
                     try
                     {
