@@ -12,12 +12,14 @@ namespace DthGrains.Silo.Runs;
 /// ones, with the stream version as <c>id:</c>; a gap (the run moved silos, a notification was lost) is filled from the
 /// stream, a repeat is skipped, so a client resuming with Last-Event-ID sees every event once. Progress events carry
 /// no id (a resume is never confused by them) and are coalesced to one per <see cref="RunStreamOptions.ProgressInterval"/>.
-/// The stream ends after the run's terminal event.
+/// The stream ends after the run's terminal event, and once caught up with a run that had ended already (a client
+/// resuming after the end, or a run whose rows were released after it ended), rather than waiting for events that will
+/// not come.
 /// </summary>
 public sealed class RunEventWriter(
     Stream body,
     RunFollower follower,
-    Func<long, CancellationToken, Task<IReadOnlyList<RunStreamEvent>>> readAfter,
+    Func<long, CancellationToken, Task<RunStreamCatchUp>> readAfter,
     Func<Task<long>> resubscribe,
     RunStreamOptions options,
     TimeProvider clock)
@@ -78,12 +80,13 @@ public sealed class RunEventWriter(
     /// <summary>Writes the stored events after the last one sent; true when the run ended.</summary>
     private async Task<bool> CatchUpAsync(CancellationToken ct)
     {
-        foreach (var e in await readAfter(_last, ct))
+        var (events, ended) = await readAfter(_last, ct);
+        foreach (var e in events)
         {
             if (e.Version != _last + 1) continue;
-            if (await WriteEventAsync(e, ct)) return true;
+            ended |= await WriteEventAsync(e, ct);
         }
-        return false;
+        return ended;
     }
 
     private async Task<bool> WriteEventAsync(RunStreamEvent e, CancellationToken ct)
@@ -104,7 +107,7 @@ public sealed class RunEventWriter(
     /// the counts). Read without the results they carry (shard statistics and rows, summary, indices), which followers are
     /// not sent: a follower of a 100,000-patient run that connects or catches up would otherwise fetch some 20 MB.
     /// </summary>
-    public static async Task<IReadOnlyList<RunStreamEvent>> ReadAfterAsync(EventLog log, string runId, long after, CancellationToken ct)
+    public static async Task<RunStreamCatchUp> ReadAfterAsync(EventLog log, string runId, long after, CancellationToken ct)
     {
         var events = await log.ReadWithoutAsync(RunEventTypes.StreamOf(runId), RunEventJson.ResultFields, ct);
         var state = RunState.Initial(runId);
@@ -114,6 +117,10 @@ public sealed class RunEventWriter(
             state = RunState.Evolve(state, data);
             if (version > after) described.Add(RunEventJson.Describe(runId, version, data, state));
         }
-        return described;
+        return new RunStreamCatchUp(described, state.IsTerminal);
     }
 }
+
+/// <param name="Events">the stored events after the follower's last one, as followers see them.</param>
+/// <param name="Ended">the run had ended when they were read.</param>
+public sealed record RunStreamCatchUp(IReadOnlyList<RunStreamEvent> Events, bool Ended);

@@ -98,6 +98,14 @@ public sealed class RunApiTests(HostFixture fixture)
         provenance.GetProperty("rowsReleased").GetProperty("reason").GetString().Should().Be("kept the bands");
         var history = await carla.GetFromJsonAsync<JsonElement>($"/api/runs/{id}/history");
         history.EnumerateArray().Count(e => e.GetProperty("eventType").GetString() == "runs.rows_released").Should().Be(1);
+
+        // The run's event stream has the release after the end and then ends, also for a client resuming after it (it
+        // used to wait for events that would not come).
+        var frames = await ReadEventsAsync(carla, id).WaitAsync(TimeSpan.FromSeconds(20));
+        frames.Where(f => f.Id is not null).Select(f => f.Event).TakeLast(2).Should().Equal("runs.run_completed", "runs.rows_released");
+        var last = frames.Last(f => f.Id is not null).Id!.Value;
+        (await ReadEventsAsync(carla, id, lastEventId: last).WaitAsync(TimeSpan.FromSeconds(20))).Where(f => f.Id is not null).Should().BeEmpty();
+        (await ReadEventsAsync(carla, id, lastEventId: last - 1).WaitAsync(TimeSpan.FromSeconds(20))).Where(f => f.Id is not null).Select(f => f.Id).Should().Equal(last);
     }
 
     [Fact]

@@ -30,7 +30,7 @@ public sealed class RunStreamTests
         var stats = new RunFollowers();
         using var aborted = new CancellationTokenSource();
         var follower = new RunFollower(Options.BufferCapacity, aborted.Cancel, stats);
-        var writer = new RunEventWriter(new StalledBody(), follower, (_, _) => Task.FromResult<IReadOnlyList<RunStreamEvent>>([Event(1, "runs.run_submitted")]),
+        var writer = new RunEventWriter(new StalledBody(), follower, (_, _) => Task.FromResult(new RunStreamCatchUp([Event(1, "runs.run_submitted")], false)),
             () => Task.FromResult(0L), Options, TimeProvider.System);
         var writing = writer.RunAsync(0, aborted.Token);
 
@@ -51,7 +51,7 @@ public sealed class RunStreamTests
         var clock = new ManualClock(DateTimeOffset.UtcNow);
         var follower = new RunFollower(Options.BufferCapacity, () => { });
         var body = new MemoryStream();
-        var writer = new RunEventWriter(body, follower, (_, _) => Task.FromResult<IReadOnlyList<RunStreamEvent>>([]), () => Task.FromResult(0L), Options, clock);
+        var writer = new RunEventWriter(body, follower, (_, _) => Task.FromResult(new RunStreamCatchUp([], false)), () => Task.FromResult(0L), Options, clock);
         var writing = writer.RunAsync(0, CancellationToken.None);
 
         for (var i = 0; i < 1000; i++) await follower.OnProgressAsync(Progress(i));
