@@ -56,6 +56,11 @@ public sealed class LineageFacts
     private readonly Dictionary<string, List<LineageEdge>> _outgoing = new(StringComparer.Ordinal);
     private readonly Dictionary<string, List<LineageEdge>> _incoming = new(StringComparer.Ordinal);
     private readonly Dictionary<LineageEdge, int> _order = new(ReferenceEqualityComparer.Instance);
+    // The facts of a whole ledger live in a silo's memory, and most of their strings repeat (a dataset version's id in
+    // every read of it, a person, a stream, a purpose): one instance of each, and one map per distinct set of
+    // attributes. Measured by the lineage benchmark: 2,098 bytes per recorded read before.
+    private readonly HashSet<string> _strings = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, IReadOnlyDictionary<string, string>> _attributeSets = new(StringComparer.Ordinal);
 
     public IReadOnlyDictionary<string, LineageNode> Nodes => _nodes;
 
@@ -72,15 +77,38 @@ public sealed class LineageFacts
     /// <summary>Adds a node; a defining mention replaces a mere reference (which only fills in until the definition is seen).</summary>
     public string Node(LineageNode node)
     {
-        if (node.Defined || !_nodes.ContainsKey(node.Id)) _nodes[node.Id] = node;
-        return node.Id;
+        if (_nodes.TryGetValue(node.Id, out var known) && !node.Defined) return known.Id;
+        var id = Intern(node.Id);
+        _nodes[id] = node with { Id = id, Type = Intern(node.Type), Attributes = Shared(node.Attributes) };
+        return id;
+    }
+
+    /// <summary>The one instance of this string in these facts.</summary>
+    public string Intern(string value)
+    {
+        if (_strings.TryGetValue(value, out var known)) return known;
+        _strings.Add(value);
+        return value;
+    }
+
+    [return: System.Diagnostics.CodeAnalysis.NotNullIfNotNull(nameof(value))]
+    public string? InternOrNull(string? value) => value is null ? null : Intern(value);
+
+    private IReadOnlyDictionary<string, string>? Shared(IReadOnlyDictionary<string, string>? attributes)
+    {
+        if (attributes is null) return null;
+        var key = string.Join('\u0001', attributes.OrderBy(p => p.Key, StringComparer.Ordinal).Select(p => $"{p.Key}\u0002{p.Value}"));
+        if (_attributeSets.TryGetValue(key, out var known)) return known;
+        _attributeSets[key] = attributes;
+        return attributes;
     }
 
     /// <summary>Adds an edge once (the first event that states it is its source).</summary>
     public void Edge(string from, string relation, string to, LineageSource source, IReadOnlyDictionary<string, string>? attributes = null)
     {
+        (from, relation, to) = (Intern(from), Intern(relation), Intern(to));
         if (!_edgeKeys.Add((from, relation, to))) return;
-        var edge = new LineageEdge(from, relation, to, source.At, source.Stream, source.Version, attributes);
+        var edge = new LineageEdge(from, relation, to, source.At, Intern(source.Stream), source.Version, Shared(attributes));
         _order[edge] = _edges.Count;
         _edges.Add(edge);
         Add(_outgoing, from, edge);

@@ -28,6 +28,7 @@ public sealed class LineageService(LedgerReader reader, IDocumentStore store)
     private readonly Dictionary<string, LineageStreamMemory> _memories = new(StringComparer.Ordinal);
     private readonly Dictionary<(string Stream, long Version), LineageEvent> _evidence = [];
     private readonly SequenceFrontier _frontier = new(GapMargin);
+    private readonly Dictionary<string, string[]> _roles = new(StringComparer.Ordinal);
 
     /// <summary>Null when <paramref name="root"/> names nothing the ledger knows.</summary>
     public async Task<Lineage?> LineageAsync(string root, int depth, CancellationToken ct = default)
@@ -62,6 +63,15 @@ public sealed class LineageService(LedgerReader reader, IDocumentStore store)
         }
     }
 
+    /// <summary>One array per distinct set of roles (most events are recorded by a handful of kinds of actor).</summary>
+    private string[] Roles(string[] roles)
+    {
+        var key = string.Join('\u0001', roles);
+        if (_roles.TryGetValue(key, out var known)) return known;
+        _roles[key] = roles;
+        return roles;
+    }
+
     /// <summary>Reads what was stored after the frontier (and what came late into its gaps) into the facts. Under the gate.</summary>
     private async Task CatchUpAsync(CancellationToken ct)
     {
@@ -77,8 +87,9 @@ public sealed class LineageService(LedgerReader reader, IDocumentStore store)
                 var data = serializer.FromJson(type, new MemoryStream(row.BodyJson.ToArray()));
                 if (!_memories.TryGetValue(row.Stream, out var memory)) _memories[row.Stream] = memory = new LineageStreamMemory();
                 LineageRules.Apply(_facts, memory, new LineageSource(row.Stream, row.Version, row.Sequence, envelope.RecordedAt, envelope.ActorSubject, envelope.ActorInstitution), data);
-                _evidence[(row.Stream, row.Version)] = new LineageEvent(row.Stream, row.Version, row.Sequence, row.EventType, envelope.RecordedAt,
-                    envelope.ActorSubject, envelope.ActorInstitution, envelope.ActorRoles, envelope.Purpose, row.StoredHash);
+                var stream = _facts.Intern(row.Stream);
+                _evidence[(stream, row.Version)] = new LineageEvent(stream, row.Version, row.Sequence, _facts.Intern(row.EventType), envelope.RecordedAt,
+                    _facts.Intern(envelope.ActorSubject), _facts.InternOrNull(envelope.ActorInstitution), Roles(envelope.ActorRoles), _facts.InternOrNull(envelope.Purpose), row.StoredHash);
             }
             _frontier.Mark(row.Sequence);
         }, ct);

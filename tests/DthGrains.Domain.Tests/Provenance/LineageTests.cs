@@ -127,4 +127,33 @@ public sealed class LineageTests
         doc["actedOnBehalfOf"]!.AsObject().Select(p => p.Value!["prov:responsible"]!.GetValue<string>()).Should().Contain("dth:organisation:umcg");
         doc["used"]!.AsObject().Should().OnlyContain(p => p.Value!["prov:time"] != null && p.Value!["dth:stream"] != null);
     }
+
+    /// <summary>
+    /// A silo keeps the facts of the whole ledger, and reads repeat most of their strings: each is kept once, as is each
+    /// distinct set of attributes, and the graph is the same as without (the walks compare ids by value).
+    /// </summary>
+    [Fact]
+    public void Repeated_strings_and_attribute_sets_are_kept_once_in_the_facts()
+    {
+        var facts = new LineageFacts();
+        var memory = new LineageStreamMemory();
+        for (var v = 1; v <= 3; v++)
+        {
+            // Each event read from the store brings its own string instances.
+            var stream = new string("access-log:charite/ds-a".AsSpan());
+            var read = new DthGrains.Domain.Catalogue.DataAccessed(new string("ds-a".AsSpan()), "charite", new string("1.0.0".AsSpan()), new string("alice".AsSpan()), "inria",
+                new string("scientific-research".AsSpan()), "grant-1", 3, Now);
+            LineageRules.Apply(facts, memory, new LineageSource(stream, v, v, Now, "alice", "inria"), read);
+        }
+        var used = facts.Edges.Where(e => e.Relation == ProvRelation.Used && e.To.StartsWith("resource:", StringComparison.Ordinal)).ToList();
+        used.Should().HaveCount(3);
+        used.Select(e => e.To).Distinct().Should().ContainSingle("one dataset version");
+        ReferenceEquals(used[0].To, used[2].To).Should().BeTrue("the dataset version's id is kept once");
+        ReferenceEquals(used[0].Stream, used[2].Stream).Should().BeTrue("the stream key is kept once");
+        var reads = facts.Nodes.Values.Where(n => n.Type == "data-read").ToList();
+        reads.Should().HaveCount(3);
+        ReferenceEquals(reads[0].Attributes, reads[2].Attributes).Should().BeTrue("one map for the same purpose");
+        reads[0].Attributes!["purpose"].Should().Be("scientific-research");
+        LineageGraph.Of(facts, "resource:ds-a@1.0.0", 1)!.Nodes.Count(n => n.Type == "data-read").Should().Be(3, "what used the version is found by its id's value");
+    }
 }
