@@ -75,11 +75,12 @@ public sealed class ShardStatisticsFold(int cells)
             rest.TryAdd(shard.Shard, statistics);
         }
         if (_incomplete) return null;
+        // Checked before anything is merged, so a refused completion leaves the fold as it was.
+        var expected = _next;
+        foreach (var shard in rest.Keys)
+            if (shard != expected++) throw new InvalidOperationException($"Shard {expected - 1} is missing: the run's statistics are not complete.");
         foreach (var (shard, statistics) in rest)
-        {
-            if (shard != _next) throw new InvalidOperationException($"Shard {_next} is missing: the run's statistics are not complete.");
             if (!TryMerge(shard, statistics, null)) throw new InvalidOperationException(_unmergeable);
-        }
         _waiting.Clear();
         return _whole = _prefix?.ToPartial();
     }

@@ -100,5 +100,8 @@ public sealed class ShardStatisticsFoldTests
         fold.Record(Shards[2]);
         var complete = () => fold.MergedWith([.. Shards[3..]]);
         complete.Should().Throw<InvalidOperationException>().WithMessage("Shard 1 is missing*");
+        (fold.Merged, fold.Waiting).Should().Be((1, 1), "a refused completion merges nothing");
+        fold.Record(Shards[1]);
+        ShardStatistics.Encode(fold.MergedWith([.. Shards[3..]])!).Should().Equal(AllInShardOrder());
     }
 }
