@@ -57,7 +57,7 @@ public sealed class RunRowsRetention(IOptions<RunOptions> options, IDocumentStor
             var released = await grains.GetGrain<IRunGrain>(id).ReleaseRowsAsync(reason, new CommandContext(Actor.System(), $"rows-retention-{id}"));
             if (released.Problem is { } problem) logger.LogWarning("Run rows retention: run {RunId} not released: {Detail}", id, problem.Detail);
         }
-        if (due.Count > 0) logger.LogInformation("Run rows retention: released the per-subject rows of {Count} runs that ended before {Cutoff:u}", due.Count, cutoff);
+        if (due.Count > 0) logger.LogInformation("Run rows retention: asked {Count} runs that ended before {Cutoff:u} to release their per-subject rows", due.Count, cutoff);
         return due.Count;
     }
 
