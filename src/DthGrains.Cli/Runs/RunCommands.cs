@@ -187,6 +187,13 @@ public static class RunCommands
         {
             var runId = Uri.EscapeDataString(parse.GetValue(id)!);
             using var api = ApiClient.From(parse);
+            // The crate first: it is there even once the per-subject rows were released (without them), when the
+            // table below answers 410 saying so.
+            if (parse.GetValue(crate) is { } zip)
+            {
+                await api.DownloadAsync($"{RunsPath}/{runId}/ro-crate", (body, c) => SaveAsync(body, zip, c), ct);
+                AnsiConsole.MarkupLineInterpolated($"Wrote the RO-Crate to {Path.GetFullPath(zip)}");
+            }
             // Downloads are streamed: a large cohort's table of subjects is hundreds of megabytes.
             var results = $"{RunsPath}/{runId}/results?format={parse.GetValue(format)}";
             if (parse.GetValue(output) is { } path)
@@ -195,11 +202,6 @@ public static class RunCommands
                 AnsiConsole.MarkupLineInterpolated($"Wrote {Path.GetFullPath(path)}");
             }
             else await api.DownloadAsync(results, PrintAsync, ct);
-            if (parse.GetValue(crate) is { } zip)
-            {
-                await api.DownloadAsync($"{RunsPath}/{runId}/ro-crate", (body, c) => SaveAsync(body, zip, c), ct);
-                AnsiConsole.MarkupLineInterpolated($"Wrote the RO-Crate to {Path.GetFullPath(zip)}");
-            }
         }));
         return command;
     }

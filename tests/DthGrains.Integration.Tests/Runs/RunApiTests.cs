@@ -173,6 +173,20 @@ public sealed class RunApiTests(HostFixture fixture)
         var gone = await CliRunner.RunAsync(_host.BaseAddress, token, "run", "results", id);
         gone.Code.Should().NotBe(0);
         gone.Output.Should().Contain("bands are enough").And.Contain("same seed");
+        // The crate is still saved, without the rows.
+        var crateOnly = Path.Combine(Path.GetTempPath(), $"dth-released-{Guid.NewGuid():N}.zip");
+        try
+        {
+            var saved = await CliRunner.RunAsync(_host.BaseAddress, token, "run", "results", id, "--ro-crate", crateOnly);
+            saved.Code.Should().NotBe(0, "the rows are gone");
+            using var released = ZipFile.OpenRead(crateOnly);
+            released.GetEntry("results/bands.csv").Should().NotBeNull();
+            released.GetEntry("results/subjects.csv").Should().BeNull();
+        }
+        finally
+        {
+            File.Delete(crateOnly);
+        }
     }
 
     [Fact]
