@@ -146,6 +146,24 @@ public sealed class LedgerReader(IDocumentStore store)
         return (xmin, xmax);
     }
 
+    /// <summary>The given events' envelopes (headers, hashes, storage time; no bodies), in global sequence order.</summary>
+    public async Task<IReadOnlyList<(LedgerRow Row, DateTimeOffset StoredAt)>> ReadEnvelopesAsync(IReadOnlyCollection<(string Stream, long Version)> events,
+        CancellationToken ct = default)
+    {
+        if (events.Count == 0) return [];
+        await using var connection = await OpenAsync(ct);
+        await using var command = new NpgsqlCommand(
+            "select seq_id, stream_id, version, type, null::text, headers::text, correlation_id, causation_id, " +
+            $"headers ->> '{LedgerHash.HashHeader}', headers ->> '{LedgerHash.PreviousHashHeader}', timestamp " +
+            $"from {Schema}.mt_events e join unnest(@streams, @versions) k(s, v) on e.stream_id = k.s and e.version = k.v order by seq_id", connection);
+        command.Parameters.AddWithValue("streams", events.Select(e => e.Stream).ToArray());
+        command.Parameters.AddWithValue("versions", events.Select(e => e.Version).ToArray());
+        await using var reader = await command.ExecuteReaderAsync(CommandBehavior.SequentialAccess, ct);
+        var rows = new List<(LedgerRow, DateTimeOffset)>();
+        while (await reader.ReadAsync(ct)) rows.Add(await RowAsync(reader, ct));
+        return rows;
+    }
+
     /// <summary>One stream's events up to <paramref name="toVersion"/> (0: all), with their storage time.</summary>
     public async Task<IReadOnlyList<(LedgerRow Row, DateTimeOffset StoredAt)>> ReadStreamAsync(string stream, long toVersion = 0, CancellationToken ct = default)
     {
