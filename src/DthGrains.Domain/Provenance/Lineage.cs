@@ -92,15 +92,12 @@ public sealed class LineageFacts
     }
 
     /// <summary>The one instance of this string in these facts.</summary>
-    public string Intern(string value)
+    private string Intern(string value)
     {
         if (_strings.TryGetValue(value, out var known)) return known;
         _strings.Add(value);
         return value;
     }
-
-    [return: System.Diagnostics.CodeAnalysis.NotNullIfNotNull(nameof(value))]
-    public string? InternOrNull(string? value) => value is null ? null : Intern(value);
 
     private IReadOnlyDictionary<string, string>? Shared(IReadOnlyDictionary<string, string>? attributes)
     {
@@ -119,8 +116,8 @@ public sealed class LineageFacts
         edge = edge with { From = Intern(from), Relation = Intern(relation), To = Intern(to), Stream = Intern(source.Stream), Attributes = Shared(attributes) };
         _edgeKeys.Add(edge);
         _edges.Add(edge);
-        Add(_outgoing, from, edge);
-        Add(_incoming, to, edge);
+        Add(_outgoing, edge.From, edge);
+        Add(_incoming, edge.To, edge);
 
         static void Add(Dictionary<string, List<LineageEdge>> index, string id, LineageEdge edge)
         {

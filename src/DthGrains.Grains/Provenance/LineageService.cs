@@ -1,3 +1,4 @@
+using DthGrains.Contracts.Platform;
 using DthGrains.Domain.Provenance;
 using DthGrains.Grains.Platform;
 using Marten;
@@ -6,7 +7,8 @@ namespace DthGrains.Grains.Provenance;
 
 /// <summary>
 /// Builds lineage graphs from the ledger. The silo keeps the lineage facts it has read (nodes and edges, each naming
-/// its event; the events' envelopes are read for the graph a query returns) and, before every query, reads only what was stored since, in global sequence order: the pure
+/// its event; the events' envelopes are read for the graph a query returns) and, before every query, reads only what
+/// was stored since, in global sequence order: the pure
 /// <see cref="LineageRules"/> state the nodes and edges, each stream's memory carried from its earlier events. A
 /// <see cref="SequenceFrontier"/> makes sure a transaction that commits after a later one was read is still read, so a
 /// lineage is never staler than the ledger at the moment of the query. Cost: memory for the facts of the whole ledger
@@ -31,20 +33,22 @@ public sealed class LineageService(LedgerReader reader, IDocumentStore store)
     /// <summary>Null when <paramref name="root"/> names nothing the ledger knows.</summary>
     public async Task<Lineage?> LineageAsync(string root, int depth, CancellationToken ct = default)
     {
+        LineageGraph? graph;
         await _gate.WaitAsync(ct);
         try
         {
             await CatchUpAsync(ct);
-            if (LineageGraph.Of(_facts, root, depth) is not { } graph) return null;
-            // The evidence (each edge's event with its envelope and stored hash) is read for the graph at hand, not kept
-            // for the whole ledger: it was about a fifth of the facts' memory.
-            var rows = await reader.ReadEnvelopesAsync([.. graph.Edges.Select(e => (e.Stream, e.Version)).Distinct()], ct);
-            return new Lineage(graph, [.. rows.Select(r => Evidence(r.Row, r.StoredAt))]);
+            graph = LineageGraph.Of(_facts, root, depth);
         }
         finally
         {
             _gate.Release();
         }
+        if (graph is null) return null;
+        // The evidence (each edge's event with its envelope and stored hash) is read for the graph at hand, outside the
+        // gate, not kept for the whole ledger: it was about a fifth of the facts' memory.
+        var rows = await reader.ReadEnvelopesAsync([.. graph.Edges.Select(e => (e.Stream, e.Version)).Distinct()], ct);
+        return new Lineage(graph, [.. rows.Select(r => Evidence(r.Row, r.StoredAt))]);
     }
 
     /// <summary>The sequence up to which everything is read, and the gaps above it still awaited (for tests and diagnostics).</summary>
@@ -62,9 +66,12 @@ public sealed class LineageService(LedgerReader reader, IDocumentStore store)
         }
     }
 
+    private static EventEnvelope EnvelopeOf(LedgerRow row, DateTimeOffset storedAt) =>
+        EnvelopeHeaders.Read(StreamReplayer.Headers(row.HeadersJson), row.CorrelationId, row.CausationId, storedAt);
+
     private static LineageEvent Evidence(LedgerRow row, DateTimeOffset storedAt)
     {
-        var envelope = EnvelopeHeaders.Read(StreamReplayer.Headers(row.HeadersJson), row.CorrelationId, row.CausationId, storedAt);
+        var envelope = EnvelopeOf(row, storedAt);
         return new LineageEvent(row.Stream, row.Version, row.Sequence, row.EventType, envelope.RecordedAt, envelope.ActorSubject, envelope.ActorInstitution,
             envelope.ActorRoles, envelope.Purpose, row.StoredHash);
     }
@@ -80,7 +87,7 @@ public sealed class LineageService(LedgerReader reader, IDocumentStore store)
             if (_frontier.Seen(row.Sequence)) return;
             if (Types.TryGetValue(row.EventType, out var type))
             {
-                var envelope = EnvelopeHeaders.Read(StreamReplayer.Headers(row.HeadersJson), row.CorrelationId, row.CausationId, storedAt);
+                var envelope = EnvelopeOf(row, storedAt);
                 var data = serializer.FromJson(type, new MemoryStream(row.BodyJson.ToArray()));
                 if (!_memories.TryGetValue(row.Stream, out var memory)) _memories[row.Stream] = memory = new LineageStreamMemory();
                 LineageRules.Apply(_facts, memory, new LineageSource(row.Stream, row.Version, row.Sequence, envelope.RecordedAt, envelope.ActorSubject, envelope.ActorInstitution), data);

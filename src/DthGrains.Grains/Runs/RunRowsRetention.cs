@@ -20,6 +20,11 @@ public sealed class RunRowsRetention(IOptions<RunOptions> options, IDocumentStor
     /// <summary>Runs released per sweep at most; the next sweep takes the rest.</summary>
     private const int MaxPerSweep = 500;
 
+    private TaskCompletionSource _swept = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    /// <summary>Completes when the next sweep has ended (done or failed): a signal for whoever must know one ran.</summary>
+    public Task NextSweepAsync() => Volatile.Read(ref _swept).Task;
+
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         if (options.Value.RowsRetention is not { } retention) return;
@@ -35,6 +40,7 @@ public sealed class RunRowsRetention(IOptions<RunOptions> options, IDocumentStor
                 // The database or a silo away: the next sweep tries again.
                 logger.LogWarning(ex, "Run rows retention: the sweep failed; the next one tries again");
             }
+            Interlocked.Exchange(ref _swept, new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously)).TrySetResult();
         }
         while (await period.WaitForNextTickAsync(stoppingToken).ConfigureAwait(false));
     }

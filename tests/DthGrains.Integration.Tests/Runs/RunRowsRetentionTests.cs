@@ -1,7 +1,10 @@
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
+using DthGrains.Grains.Runs;
 using DthGrains.Integration.Tests.Infrastructure;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
 using static DthGrains.Integration.Tests.Runs.RunTestData;
 
 namespace DthGrains.Integration.Tests.Runs;
@@ -28,8 +31,10 @@ public sealed class RunRowsRetentionTests
         var recent = await SubmitAsync(carla, Cohort(size: 20, shardSize: 10, seed: 7));
         await WaitForStatusAsync(carla, recent, "completed");
 
-        // Several sweeps pass with nothing due: both keep their rows.
-        await Task.Delay(TimeSpan.FromSeconds(1));
+        // Two sweeps end with nothing due (the second began after both runs had ended): both keep their rows.
+        var retention = host.Services.GetServices<IHostedService>().OfType<RunRowsRetention>().Single();
+        await retention.NextSweepAsync().WaitAsync(TimeSpan.FromSeconds(30));
+        await retention.NextSweepAsync().WaitAsync(TimeSpan.FromSeconds(30));
         (await carla.GetAsync($"/api/runs/{old}/results")).StatusCode.Should().Be(HttpStatusCode.OK);
 
         clock.Advance(TimeSpan.FromDays(11));
