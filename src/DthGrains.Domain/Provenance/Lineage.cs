@@ -25,11 +25,10 @@ public sealed record LineageEdge(string From, string Relation, string To, DateTi
     IReadOnlyDictionary<string, string>? Attributes = null)
 {
     /// <summary>
-    /// Where the edge stands among its facts' edges (the order they were first stated in). Kept in the edge rather than
-    /// in a map beside it (a silo keeps the edges of the whole ledger); it takes part in the record's equality, which
-    /// only ever compares edges of the same facts.
+    /// Where the edge stands among the edges of its facts or store (the order they were first stated in, in ledger
+    /// order); it takes part in the record's equality, which only ever compares edges of the same facts.
     /// </summary>
-    internal int Order { get; init; }
+    public long Order { get; init; }
 }
 
 /// <summary>The PROV relation names used by the lineage (W3C PROV-DM).</summary>
@@ -54,8 +53,11 @@ public static class ProvRelation
 /// <summary>Where an event sits in the ledger and who recorded it (from its envelope).</summary>
 public sealed record LineageSource(string Stream, long Version, long Sequence, DateTimeOffset At, string Actor, string? ActorInstitution);
 
-/// <summary>The nodes and edges that a run of events states; built by <see cref="LineageRules"/>.</summary>
-public sealed class LineageFacts
+/// <summary>
+/// The nodes and edges that a run of events states; built by <see cref="LineageRules"/>. In memory: the lineage store
+/// collects one catch-up's facts in one of these before it writes them, and tests walk them directly.
+/// </summary>
+public sealed class LineageFacts : ILineageIndex
 {
     private readonly Dictionary<string, LineageNode> _nodes = new(StringComparer.Ordinal);
     private readonly List<LineageEdge> _edges = [];
@@ -79,8 +81,15 @@ public sealed class LineageFacts
 
     public IReadOnlyList<LineageEdge> Incoming(string id) => _incoming.TryGetValue(id, out var edges) ? edges : [];
 
-    /// <summary>Where an edge of these facts stands in <see cref="Edges"/>.</summary>
-    public int OrderOf(LineageEdge edge) => edge.Order;
+    public ValueTask<IReadOnlyDictionary<string, LineageNode>> NodesAsync(IReadOnlyCollection<string> ids, CancellationToken ct = default) =>
+        ValueTask.FromResult<IReadOnlyDictionary<string, LineageNode>>(
+            ids.Where(_nodes.ContainsKey).Distinct(StringComparer.Ordinal).ToDictionary(id => id, id => _nodes[id], StringComparer.Ordinal));
+
+    public ValueTask<ILookup<string, LineageEdge>> OutgoingAsync(IReadOnlyCollection<string> ids, CancellationToken ct = default) =>
+        ValueTask.FromResult(ids.Distinct(StringComparer.Ordinal).SelectMany(Outgoing).ToLookup(e => e.From, StringComparer.Ordinal));
+
+    public ValueTask<ILookup<string, LineageEdge>> IncomingAsync(IReadOnlyCollection<string> ids, CancellationToken ct = default) =>
+        ValueTask.FromResult(ids.Distinct(StringComparer.Ordinal).SelectMany(Incoming).ToLookup(e => e.To, StringComparer.Ordinal));
 
     /// <summary>Adds a node; a defining mention replaces a mere reference (which only fills in until the definition is seen).</summary>
     public string Node(LineageNode node)

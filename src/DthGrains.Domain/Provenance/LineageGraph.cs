@@ -8,6 +8,23 @@ public sealed record LineageEvent(string Stream, long Version, long Sequence, st
 public sealed record Lineage(LineageGraph Graph, IReadOnlyList<LineageEvent> Evidence);
 
 /// <summary>
+/// Where a walk finds nodes and edges: the facts in memory, or the lineage store in PostgreSQL. Asked one level of the
+/// walk at a time (every id at that level in one call), so a store answers a walk in a few queries, not one per node.
+/// Edges come in the order they were first stated.
+/// </summary>
+public interface ILineageIndex
+{
+    /// <summary>The nodes known among <paramref name="ids"/>; the others are left out.</summary>
+    ValueTask<IReadOnlyDictionary<string, LineageNode>> NodesAsync(IReadOnlyCollection<string> ids, CancellationToken ct = default);
+
+    /// <summary>The edges from each of <paramref name="ids"/>, by <see cref="LineageEdge.From"/>.</summary>
+    ValueTask<ILookup<string, LineageEdge>> OutgoingAsync(IReadOnlyCollection<string> ids, CancellationToken ct = default);
+
+    /// <summary>The edges to each of <paramref name="ids"/>, by <see cref="LineageEdge.To"/>.</summary>
+    ValueTask<ILookup<string, LineageEdge>> IncomingAsync(IReadOnlyCollection<string> ids, CancellationToken ct = default);
+}
+
+/// <summary>
 /// The lineage of one node: everything it rests on (following edges forward: what it used, what generated it, who
 /// acted) and everything that rests on it (following edges backward: what used it), up to a depth, plus the agents
 /// responsible for every activity shown.
@@ -18,24 +35,50 @@ public sealed record LineageGraph(string Root, int Depth, IReadOnlyList<LineageN
     public const int MaxDepth = 12;
     public const int MaxNodes = 2000;
 
-    /// <summary>Null when <paramref name="root"/> is not a node of <paramref name="facts"/>.</summary>
+    /// <summary>Null when <paramref name="root"/> is not a node of <paramref name="facts"/> (facts in memory answer at once).</summary>
     public static LineageGraph? Of(LineageFacts facts, string root, int depth, int maxNodes = MaxNodes)
     {
-        if (!facts.Nodes.ContainsKey(root)) return null;
-        var outgoing = facts.Outgoing;
-        var incoming = facts.Incoming;
+        var walk = OfAsync(facts, root, depth, maxNodes);
+        if (!walk.IsCompleted) throw new InvalidOperationException("A walk of facts in memory completes at once.");
+#pragma warning disable VSTHRD002 // Completed: nothing is waited on.
+        return walk.Result;
+#pragma warning restore VSTHRD002
+    }
+
+    /// <summary>Null when <paramref name="root"/> is not a node of <paramref name="index"/>.</summary>
+    public static async ValueTask<LineageGraph?> OfAsync(ILineageIndex index, string root, int depth, int maxNodes = MaxNodes, CancellationToken ct = default)
+    {
+        if (!(await index.NodesAsync([root], ct)).ContainsKey(root)) return null;
+        // Each id's edges are asked for once per walk, whichever step needs them first.
+        var outgoingOf = new Dictionary<string, LineageEdge[]>(StringComparer.Ordinal);
+        var incomingOf = new Dictionary<string, LineageEdge[]>(StringComparer.Ordinal);
+        async ValueTask<Func<string, LineageEdge[]>> Load(Dictionary<string, LineageEdge[]> known,
+            Func<IReadOnlyCollection<string>, CancellationToken, ValueTask<ILookup<string, LineageEdge>>> ask, IEnumerable<string> ids)
+        {
+            var missing = ids.Where(id => !known.ContainsKey(id)).Distinct(StringComparer.Ordinal).ToList();
+            if (missing.Count > 0)
+            {
+                var found = await ask(missing, ct);
+                foreach (var id in missing) known[id] = [.. found[id]];
+            }
+            return id => known[id];
+        }
+        ValueTask<Func<string, LineageEdge[]>> Outgoing(IEnumerable<string> ids) => Load(outgoingOf, index.OutgoingAsync, ids);
+        ValueTask<Func<string, LineageEdge[]>> Incoming(IEnumerable<string> ids) => Load(incomingOf, index.IncomingAsync, ids);
+
         var nodes = new HashSet<string>(StringComparer.Ordinal) { root };
         var edges = new HashSet<LineageEdge>();
         var truncated = false;
 
-        void Walk(Func<string, IEnumerable<LineageEdge>> next, Func<LineageEdge, string> across)
+        async ValueTask Walk(Func<IEnumerable<string>, ValueTask<Func<string, LineageEdge[]>>> load, Func<LineageEdge, bool> follows, Func<LineageEdge, string> across)
         {
             var frontier = new List<string> { root };
             for (var level = 0; level < depth && frontier.Count > 0; level++)
             {
+                var next = await load(frontier);
                 var following = new List<string>();
                 foreach (var id in frontier)
-                foreach (var edge in next(id))
+                foreach (var edge in next(id).Where(follows))
                 {
                     var other = across(edge);
                     if (!nodes.Contains(other))
@@ -50,12 +93,14 @@ public sealed record LineageGraph(string Root, int Depth, IReadOnlyList<LineageN
             }
         }
 
-        Walk(outgoing, e => e.To);                                                // what it rests on
-        Walk(id => incoming(id).Where(e => !ProvRelation.IsResponsibility(e.Relation)), e => e.From); // what rests on it
+        await Walk(Outgoing, _ => true, e => e.To);                                                  // what it rests on
+        await Walk(Incoming, e => !ProvRelation.IsResponsibility(e.Relation), e => e.From);          // what rests on it
         // Each node shown also shows its own direct dependencies, one hop (a decision reached downstream still shows
         // the policy and dataset versions it used, a grant its invalidation), and who acted (an agent is reached from
         // its activity, never the reverse; a person with the organisation they acted for).
-        foreach (var id in nodes.ToArray())
+        var shown = nodes.ToArray();
+        var outgoing = await Outgoing(shown);
+        foreach (var id in shown)
         foreach (var edge in outgoing(id))
         {
             if (!nodes.Contains(edge.To))
@@ -65,14 +110,18 @@ public sealed record LineageGraph(string Root, int Depth, IReadOnlyList<LineageN
             }
             edges.Add(edge);
         }
-        foreach (var id in nodes.Where(n => n.StartsWith("person:", StringComparison.Ordinal)).ToArray())
+        var people = nodes.Where(n => n.StartsWith("person:", StringComparison.Ordinal)).ToArray();
+        outgoing = await Outgoing(people);
+        foreach (var id in people)
         foreach (var onBehalf in outgoing(id).Where(e => e.Relation == ProvRelation.ActedOnBehalfOf)) { nodes.Add(onBehalf.To); edges.Add(onBehalf); }
         // Edges between nodes already shown complete the picture (a decision and the grant it issued are both there).
+        outgoing = await Outgoing(nodes);
         foreach (var id in nodes)
         foreach (var edge in outgoing(id).Where(e => nodes.Contains(e.To))) edges.Add(edge);
 
+        var known = await index.NodesAsync(nodes, ct);
         return new LineageGraph(root, depth,
-            nodes.Select(id => facts.Nodes.TryGetValue(id, out var n) ? n : new LineageNode(id, ProvKind.Entity, "unknown", id, Defined: false)).OrderBy(n => n.Kind).ThenBy(n => n.Id, StringComparer.Ordinal).ToList(),
-            edges.OrderBy(facts.OrderOf).ToList(), truncated);
+            nodes.Select(id => known.TryGetValue(id, out var n) ? n : new LineageNode(id, ProvKind.Entity, "unknown", id, Defined: false)).OrderBy(n => n.Kind).ThenBy(n => n.Id, StringComparer.Ordinal).ToList(),
+            edges.OrderBy(e => e.Order).ToList(), truncated);
     }
 }

@@ -362,10 +362,12 @@ public static class LineageRules
 /// What an earlier event of a stream named, for its later ones (the decision that issued a grant, the previous release):
 /// one per stream, carried from event to event by <see cref="LineageRules.Apply"/>.
 /// </summary>
-public sealed class LineageStreamMemory
+public sealed record LineageStreamMemory
 {
-    internal string? LastDecision;
-    internal string? LastRelease;
-    internal string Kind = "resource";
-    internal string? LastCalibration;
+    // Settable properties of a record: the lineage store keeps each stream's memory between catch-ups (as JSON) and
+    // writes back only the memories an event changed (compared by value).
+    public string? LastDecision { get; set; }
+    public string? LastRelease { get; set; }
+    public string Kind { get; set; } = "resource";
+    public string? LastCalibration { get; set; }
 }

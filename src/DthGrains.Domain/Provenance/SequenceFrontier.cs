@@ -22,6 +22,28 @@ public sealed class SequenceFrontier(TimeSpan minGapAge)
     /// <summary>Sequences below the highest read that have not been seen yet and may still come.</summary>
     public IReadOnlyCollection<long> Gaps => _gaps.Keys;
 
+    /// <summary>The highest sequence read or settled: the next read asks for what is above it, and for the gaps.</summary>
+    public long Highest { get; private set; }
+
+    /// <summary>
+    /// What a reader keeps between reads, after <see cref="Settle"/> (when every sequence up to <see cref="Highest"/>
+    /// was seen or is a gap): small, whatever was read.
+    /// </summary>
+    public SequenceFrontierState State() =>
+        new(Low, Math.Max(Low, Highest), [.. _gaps.OrderBy(g => g.Key).Select(g => new SequenceGap(g.Key, g.Value.Since, g.Value.Xmax))]);
+
+    /// <summary>A frontier as <see cref="State"/> left it.</summary>
+    public static SequenceFrontier Restore(TimeSpan minGapAge, SequenceFrontierState state)
+    {
+        if (state.Highest < state.Low || state.Gaps.Any(g => g.Sequence <= state.Low || g.Sequence > state.Highest))
+            throw new ArgumentException($"Gaps lie between the low ({state.Low}) and the highest ({state.Highest}) sequence.", nameof(state));
+        var frontier = new SequenceFrontier(minGapAge) { Low = state.Low, Highest = state.Highest };
+        foreach (var gap in state.Gaps) frontier._gaps[gap.Sequence] = (gap.Since, gap.Xmax);
+        for (var s = state.Low + 1; s <= state.Highest; s++)
+            if (!frontier._gaps.ContainsKey(s)) frontier._seen.Add(s);
+        return frontier;
+    }
+
     /// <summary>True when <paramref name="sequence"/> was read already (a read after a gap sees it again).</summary>
     public bool Seen(long sequence) => sequence <= Low || _seen.Contains(sequence);
 
@@ -29,6 +51,7 @@ public sealed class SequenceFrontier(TimeSpan minGapAge)
     public void Mark(long sequence)
     {
         if (sequence <= Low) return;
+        Highest = Math.Max(Highest, sequence);
         _seen.Add(sequence);
         _gaps.Remove(sequence);
     }
@@ -41,8 +64,9 @@ public sealed class SequenceFrontier(TimeSpan minGapAge)
     public void Settle(long highest, ulong xmin, ulong xmax, DateTimeOffset now)
     {
         if (xmin > xmax) throw new ArgumentException($"A snapshot's xmin ({xmin}) is at most its xmax ({xmax}).", nameof(xmin));
+        Highest = Math.Max(Highest, highest);
         Advance();
-        for (var s = Low + 1; s <= highest; s++)
+        for (var s = Low + 1; s <= Highest; s++)
             if (!_seen.Contains(s)) _gaps.TryAdd(s, (now, xmax));
         foreach (var (sequence, (since, firstXmax)) in _gaps.ToArray())
         {
@@ -58,3 +82,9 @@ public sealed class SequenceFrontier(TimeSpan minGapAge)
         while (_seen.Remove(Low + 1)) Low++;
     }
 }
+
+/// <summary>A <see cref="SequenceFrontier"/> between reads: everything above <c>Low</c> up to <c>Highest</c> was read, but the gaps.</summary>
+public sealed record SequenceFrontierState(long Low, long Highest, IReadOnlyList<SequenceGap> Gaps);
+
+/// <summary>A sequence not seen yet, since when, and the snapshot's <c>xmax</c> when it was first missed.</summary>
+public sealed record SequenceGap(long Sequence, DateTimeOffset Since, ulong Xmax);

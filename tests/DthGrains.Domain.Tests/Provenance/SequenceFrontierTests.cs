@@ -76,4 +76,37 @@ public sealed class SequenceFrontierTests
         var f = new SequenceFrontier(Margin);
         f.Invoking(x => x.Settle(0, xmin: 3, xmax: 2, T0)).Should().Throw<ArgumentException>();
     }
+
+    [Fact]
+    public void A_frontier_restored_from_its_state_goes_on_as_the_one_it_was_taken_from()
+    {
+        var kept = Read(new SequenceFrontier(Margin), 1, 2, 4, 6, 7);
+        kept.Settle(7, xmin: 7, xmax: 9, T0);
+        var state = kept.State();
+        state.Low.Should().Be(2);
+        state.Highest.Should().Be(7);
+        state.Gaps.Should().Equal(new SequenceGap(3, T0, 9), new SequenceGap(5, T0, 9));
+
+        var restored = SequenceFrontier.Restore(Margin, state);
+        foreach (var s in Enumerable.Range(0, 10)) restored.Seen(s).Should().Be(kept.Seen(s), $"sequence {s} was seen by one exactly when by the other");
+        restored.State().Should().BeEquivalentTo(state);
+
+        // Both go on alike: 5 comes late; 3 is given up once its transactions have ended and the margin has passed.
+        foreach (var f in new[] { kept, restored })
+        {
+            Read(f, 5, 8).Settle(8, xmin: 10, xmax: 10, T0 + Margin);
+        }
+        restored.State().Should().BeEquivalentTo(kept.State());
+        restored.Low.Should().Be(8);
+        restored.Gaps.Should().BeEmpty();
+    }
+
+    [Fact]
+    public void A_state_with_gaps_outside_its_bounds_is_refused()
+    {
+        var act = () => SequenceFrontier.Restore(Margin, new SequenceFrontierState(5, 9, [new SequenceGap(5, T0, 1)]));
+        act.Should().Throw<ArgumentException>();
+        var backwards = () => SequenceFrontier.Restore(Margin, new SequenceFrontierState(5, 4, []));
+        backwards.Should().Throw<ArgumentException>();
+    }
 }
