@@ -67,7 +67,8 @@ public sealed record LineageGraph(string Root, int Depth, IReadOnlyList<LineageN
         ValueTask<Func<string, LineageEdge[]>> Incoming(IEnumerable<string> ids) => Load(incomingOf, index.IncomingAsync, ids);
 
         var nodes = new HashSet<string>(StringComparer.Ordinal) { root };
-        var edges = new HashSet<LineageEdge>();
+        // By ends and relation: an edge read twice from a store (once each way) is two instances of one edge.
+        var edges = new HashSet<LineageEdge>(EdgeKey.Instance);
         var truncated = false;
 
         async ValueTask Walk(Func<IEnumerable<string>, ValueTask<Func<string, LineageEdge[]>>> load, Func<LineageEdge, bool> follows, Func<LineageEdge, string> across)

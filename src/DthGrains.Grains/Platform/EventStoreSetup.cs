@@ -65,6 +65,7 @@ public static class EventStoreSetup
         options.Schema.For<Governance.AccessRequestDocument>();
         options.Schema.For<Governance.GrantDocument>();
         options.Storage.ExtendedSchemaObjects.Add(Runs.RunRowsStore.Table());
+        options.Storage.ExtendedSchemaObjects.AddRange(Provenance.LineageStore.Tables());
     }
 
     /// <summary>

@@ -110,12 +110,14 @@ public sealed class LedgerReader(IDocumentStore store)
     }
 
     /// <summary>
-    /// Every row after sequence <paramref name="after"/> in sequence order, from one snapshot, whose bounds it returns
+    /// The rows after sequence <paramref name="after"/> and those of the sequences in <paramref name="gaps"/> (below it,
+    /// not seen yet), in sequence order, at most <paramref name="limit"/>, from one snapshot, whose bounds it returns
     /// (<c>xmin</c>: the oldest transaction still running; <c>xmax</c>: the first not yet begun) for a
     /// <see cref="SequenceFrontier"/>. Only rows of the types in <paramref name="withBodies"/> carry their data and headers;
     /// the others (shard results, Marten's fillers) come as sequence, stream, version and type.
     /// </summary>
-    public async Task<(ulong Xmin, ulong Xmax)> ReadSinceAsync(long after, string[] withBodies, Action<LedgerRow, DateTimeOffset> each, CancellationToken ct = default)
+    public async Task<(ulong Xmin, ulong Xmax)> ReadSinceAsync(long after, long[] gaps, int limit, string[] withBodies, Action<LedgerRow, DateTimeOffset> each,
+        CancellationToken ct = default)
     {
         await using var connection = await OpenAsync(ct);
         await using var tx = await connection.BeginTransactionAsync(IsolationLevel.RepeatableRead, ct);
@@ -131,10 +133,13 @@ public sealed class LedgerReader(IDocumentStore store)
         await using (var command = new NpgsqlCommand(
             "select seq_id, stream_id, version, type, case when w then data::text end, case when w then headers::text end, correlation_id, causation_id, " +
             $"headers ->> '{LedgerHash.HashHeader}', headers ->> '{LedgerHash.PreviousHashHeader}', timestamp " +
-            $"from (select *, type = any(@types) as w from {Schema}.mt_events where seq_id > @after) e order by seq_id", connection, tx))
+            $"from (select *, type = any(@types) as w from {Schema}.mt_events where seq_id > @after or seq_id = any(@gaps) order by seq_id limit @limit) e order by seq_id",
+            connection, tx))
         {
             command.Parameters.AddWithValue("types", withBodies);
             command.Parameters.AddWithValue("after", after);
+            command.Parameters.AddWithValue("gaps", gaps);
+            command.Parameters.AddWithValue("limit", limit);
             await using var reader = await command.ExecuteReaderAsync(CommandBehavior.SequentialAccess, ct);
             while (await reader.ReadAsync(ct))
             {

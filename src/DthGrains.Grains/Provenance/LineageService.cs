@@ -6,47 +6,47 @@ using Marten;
 namespace DthGrains.Grains.Provenance;
 
 /// <summary>
-/// Builds lineage graphs from the ledger. The silo keeps the lineage facts it has read (nodes and edges, each naming
-/// its event; the events' envelopes are read for the graph a query returns) and, before every query, reads only what
-/// was stored since, in global sequence order: the pure
+/// Builds lineage graphs from the ledger. The lineage facts (nodes and edges, each naming its event) are kept in
+/// PostgreSQL by <see cref="LineageStore"/>, shared by every silo; before every query, what was stored in the ledger
+/// since is read, in global sequence order and in chunks, each chunk's facts written with the new position in one
+/// transaction that holds the store's progress row (one catch-up at a time, across silos): the pure
 /// <see cref="LineageRules"/> state the nodes and edges, each stream's memory carried from its earlier events. A
 /// <see cref="SequenceFrontier"/> makes sure a transaction that commits after a later one was read is still read, so a
-/// lineage is never staler than the ledger at the moment of the query. Cost: memory for the facts of the whole ledger
-/// (access reads are the bulk of them, since uses of a grant are part of its lineage), and per query one read of what
-/// is new.
+/// lineage is never staler than the ledger at the moment of the query. The walk then reads the facts it needs, a level
+/// at a time, and the evidence (each edge's event envelope and stored hash) of the graph it found. A silo keeps nothing
+/// of the ledger in memory.
 /// </summary>
-public sealed class LineageService(LedgerReader reader, IDocumentStore store)
+/// <param name="chunkSize">Events read per catch-up transaction at most (a first catch-up of a long ledger takes many).</param>
+public sealed class LineageService(LedgerReader reader, IDocumentStore store, int chunkSize = LineageService.DefaultChunkSize)
 {
     /// <summary>A gap in the sequence is given up only this long after it was first seen, and once every transaction then running has ended.</summary>
     public static readonly TimeSpan GapMargin = TimeSpan.FromSeconds(2);
+
+    public const int DefaultChunkSize = 5000;
 
     private static readonly Dictionary<string, Type> Types =
         LineageRules.EventTypes.ToDictionary(EventTypeRegistry.NameOf, t => t, StringComparer.Ordinal);
 
     private static readonly string[] TypeNames = [.. Types.Keys];
 
+    // One catch-up of this silo at a time: the others would only wait on the store's lock, each holding a connection.
     private readonly SemaphoreSlim _gate = new(1, 1);
-    private readonly LineageFacts _facts = new();
-    private readonly Dictionary<string, LineageStreamMemory> _memories = new(StringComparer.Ordinal);
-    private readonly SequenceFrontier _frontier = new(GapMargin);
+    private long _eventsRead;
+
+    /// <summary>Ledger events this service has read (for tests and diagnostics: a silo reads only what no silo has read before).</summary>
+    public long EventsRead => Interlocked.Read(ref _eventsRead);
 
     /// <summary>Null when <paramref name="root"/> names nothing the ledger knows.</summary>
     public async Task<Lineage?> LineageAsync(string root, int depth, CancellationToken ct = default)
     {
+        await CatchUpAsync(ct);
         LineageGraph? graph;
-        await _gate.WaitAsync(ct);
-        try
+        await using (var connection = store.Storage.Database.CreateConnection())
         {
-            await CatchUpAsync(ct);
-            graph = LineageGraph.Of(_facts, root, depth);
-        }
-        finally
-        {
-            _gate.Release();
+            await connection.OpenAsync(ct);
+            graph = await LineageGraph.OfAsync(LineageStore.Index(connection), root, depth, ct: ct);
         }
         if (graph is null) return null;
-        // The evidence (each edge's event with its envelope and stored hash) is read for the graph at hand, outside the
-        // gate, not kept for the whole ledger: it was about a fifth of the facts' memory.
         var rows = await reader.ReadEnvelopesAsync([.. graph.Edges.Select(e => (e.Stream, e.Version)).Distinct()], ct);
         return new Lineage(graph, [.. rows.Select(r => Evidence(r.Row, r.StoredAt))]);
     }
@@ -54,20 +54,9 @@ public sealed class LineageService(LedgerReader reader, IDocumentStore store)
     /// <summary>The sequence up to which everything is read, and the gaps above it still awaited (for tests and diagnostics).</summary>
     public async Task<(long Low, long[] Gaps)> FrontierAsync(CancellationToken ct = default)
     {
-        await _gate.WaitAsync(ct);
-        try
-        {
-            await CatchUpAsync(ct);
-            return (_frontier.Low, [.. _frontier.Gaps.Order()]);
-        }
-        finally
-        {
-            _gate.Release();
-        }
+        var frontier = await CatchUpAsync(ct);
+        return (frontier.Low, [.. frontier.Gaps.Select(g => g.Sequence)]);
     }
-
-    private static EventEnvelope EnvelopeOf(LedgerRow row, DateTimeOffset storedAt) =>
-        EnvelopeHeaders.Read(StreamReplayer.Headers(row.HeadersJson), row.CorrelationId, row.CausationId, storedAt);
 
     private static LineageEvent Evidence(LedgerRow row, DateTimeOffset storedAt)
     {
@@ -76,25 +65,67 @@ public sealed class LineageService(LedgerReader reader, IDocumentStore store)
             envelope.ActorRoles, envelope.Purpose, row.StoredHash);
     }
 
-    /// <summary>Reads what was stored after the frontier (and what came late into its gaps) into the facts. Under the gate.</summary>
-    private async Task CatchUpAsync(CancellationToken ct)
+    private static EventEnvelope EnvelopeOf(LedgerRow row, DateTimeOffset storedAt) =>
+        EnvelopeHeaders.Read(StreamReplayer.Headers(row.HeadersJson), row.CorrelationId, row.CausationId, storedAt);
+
+    /// <summary>Reads what was stored after the frontier (and what came late into its gaps) into the store, chunk by chunk; returns the frontier reached.</summary>
+    private async Task<SequenceFrontierState> CatchUpAsync(CancellationToken ct)
+    {
+        await _gate.WaitAsync(ct);
+        try
+        {
+            while (true)
+            {
+                var (frontier, read) = await CatchUpChunkAsync(ct);
+                if (read < chunkSize) return frontier;
+            }
+        }
+        finally
+        {
+            _gate.Release();
+        }
+    }
+
+    private async Task<(SequenceFrontierState Frontier, int Read)> CatchUpChunkAsync(CancellationToken ct)
     {
         var serializer = store.Options.Serializer();
-        var highest = _frontier.Low;
-        var (xmin, xmax) = await reader.ReadSinceAsync(_frontier.Low, TypeNames, (row, storedAt) =>
+        await using var connection = store.Storage.Database.CreateConnection();
+        await connection.OpenAsync(ct);
+        await using var tx = await connection.BeginTransactionAsync(ct);
+        var position = await LineageStore.LockAsync(connection, tx, ct);
+        var frontier = SequenceFrontier.Restore(GapMargin, position.Frontier);
+        var events = new List<(LineageSource Source, object Data)>();
+        var (highest, read) = (frontier.Highest, 0);
+        var (xmin, xmax) = await reader.ReadSinceAsync(frontier.Highest, [.. frontier.Gaps], chunkSize, TypeNames, (row, storedAt) =>
         {
+            read++;
             highest = Math.Max(highest, row.Sequence);
-            if (_frontier.Seen(row.Sequence)) return;
+            if (frontier.Seen(row.Sequence)) return;
             if (Types.TryGetValue(row.EventType, out var type))
             {
                 var envelope = EnvelopeOf(row, storedAt);
-                var data = serializer.FromJson(type, new MemoryStream(row.BodyJson.ToArray()));
-                if (!_memories.TryGetValue(row.Stream, out var memory)) _memories[row.Stream] = memory = new LineageStreamMemory();
-                LineageRules.Apply(_facts, memory, new LineageSource(row.Stream, row.Version, row.Sequence, envelope.RecordedAt, envelope.ActorSubject, envelope.ActorInstitution), data);
+                events.Add((new LineageSource(row.Stream, row.Version, row.Sequence, envelope.RecordedAt, envelope.ActorSubject, envelope.ActorInstitution),
+                    serializer.FromJson(type, new MemoryStream(row.BodyJson.ToArray()))));
             }
-            _frontier.Mark(row.Sequence);
+            frontier.Mark(row.Sequence);
         }, ct);
         // Real time, not the domain clock (which tests move by hand): the margin is about transactions in flight.
-        _frontier.Settle(highest, xmin, xmax, TimeProvider.System.GetUtcNow());
+        frontier.Settle(highest, xmin, xmax, TimeProvider.System.GetUtcNow());
+
+        var memories = await LineageStore.MemoriesAsync(connection, tx, [.. events.Select(e => e.Source.Stream).Distinct(StringComparer.Ordinal)], ct);
+        var kept = memories.ToDictionary(m => m.Key, m => m.Value with { }, StringComparer.Ordinal);
+        var facts = new LineageFacts();
+        foreach (var (source, data) in events)
+        {
+            if (!memories.TryGetValue(source.Stream, out var memory)) memories[source.Stream] = memory = new LineageStreamMemory();
+            LineageRules.Apply(facts, memory, source, data);
+        }
+        var changed = memories.Where(m => !m.Value.Equals(kept.GetValueOrDefault(m.Key) ?? new LineageStreamMemory()))
+            .ToDictionary(m => m.Key, m => m.Value, StringComparer.Ordinal);
+        var state = frontier.State();
+        await LineageStore.WriteAsync(connection, tx, facts, changed, state, position.NextOrder, ct);
+        await tx.CommitAsync(ct);
+        Interlocked.Add(ref _eventsRead, events.Count);
+        return (state, read);
     }
 }

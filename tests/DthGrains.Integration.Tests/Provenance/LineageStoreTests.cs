@@ -1,0 +1,90 @@
+using DthGrains.Domain.Provenance;
+using DthGrains.Grains.Provenance;
+using DthGrains.Integration.Tests.Infrastructure;
+using Marten;
+using Microsoft.Extensions.DependencyInjection;
+using Npgsql;
+using static DthGrains.Integration.Tests.Catalogue.CatalogueTestData;
+
+namespace DthGrains.Integration.Tests.Provenance;
+
+/// <summary>
+/// The lineage facts live in PostgreSQL, shared by the silos: a silo reads from the ledger only what no silo has read
+/// before, several silos catching up at once read each event once, a long ledger is read in chunks, and the facts can
+/// be dropped and read again to the same lineage. The services here stand for other silos' (same database, own state).
+/// </summary>
+[Collection(PostgresCollection.Name)]
+public sealed class LineageStoreTests
+{
+    [Fact]
+    public async Task Silos_share_the_facts_read_each_event_once_and_the_facts_can_be_read_again_from_the_ledger()
+    {
+        await using var host = await TestHost.StartAsync("charite", alsoHosts: []);
+        var (reader, store) = (host.Services.GetRequiredService<LedgerReader>(), host.Services.GetRequiredService<IDocumentStore>());
+        var modeller = host.ClientAs("modeller", "charite");
+        for (var i = 0; i < 3; i++)
+            (await modeller.PostAsync("/api/catalogue/resources", Draft($"store-model-{i}", "model", ModelMetadata()))).EnsureSuccessStatusCode();
+
+        // Two releases of a model drafted earlier: what they state rests on the stream's memory (its kind, the release before).
+        foreach (var version in new[] { "1.0.0", "1.1.0" })
+            (await modeller.PostAsync("/api/catalogue/resources/store-model-0/versions", AsJson(new { version, releaseNotes = "r", checksum = "sha256:abc" })))
+                .EnsureSuccessStatusCode();
+
+        var first = new LineageService(reader, store);
+        var original = await first.LineageAsync("resource:store-model-0@1.1.0", 2);
+        original.Should().NotBeNull();
+        original!.Graph.Nodes.Single(n => n.Id == "resource:store-model-0@1.1.0").Type.Should().Be("model-version");
+        original.Graph.Edges.Should().Contain(e => e.From == "resource:store-model-0@1.1.0" && e.Relation == ProvRelation.WasRevisionOf && e.To == "resource:store-model-0@1.0.0");
+        first.EventsRead.Should().BeGreaterThanOrEqualTo(3, "the first silo to ask reads the ledger");
+
+        // Another silo finds the facts there and reads nothing.
+        var second = new LineageService(reader, store);
+        Same(await second.LineageAsync("resource:store-model-0@1.1.0", 2), original);
+        second.EventsRead.Should().Be(0);
+
+        // A new event is read once, by whichever silo asks first; the other finds it there.
+        (await modeller.PostAsync("/api/catalogue/resources", Draft("store-model-new", "model", ModelMetadata()))).EnsureSuccessStatusCode();
+        (await second.LineageAsync("resource:store-model-new", 1)).Should().NotBeNull();
+        second.EventsRead.Should().Be(1);
+        var readBefore = first.EventsRead;
+        (await first.LineageAsync("resource:store-model-new", 1)).Should().NotBeNull();
+        first.EventsRead.Should().Be(readBefore);
+
+        // Silos catching up at the same moment: each new event is read by one of them, and none fails on the other.
+        for (var i = 0; i < 4; i++)
+            (await modeller.PostAsync("/api/catalogue/resources", Draft($"store-model-race-{i}", "model", ModelMetadata()))).EnsureSuccessStatusCode();
+        var (firstBefore, secondBefore) = (first.EventsRead, second.EventsRead);
+        var race = await Task.WhenAll(first.LineageAsync("resource:store-model-race-0", 1), second.LineageAsync("resource:store-model-race-3", 1));
+        race.Should().OnlyContain(l => l != null);
+        (first.EventsRead - firstBefore + second.EventsRead - secondBefore).Should().Be(4);
+
+        // The facts are derived: dropped, they are read again from the ledger, in small chunks (a stream's events in
+        // several, so its memory is kept from one to the next), to the same lineage.
+        await TruncateAsync(store);
+        var rebuilt = new LineageService(reader, store, chunkSize: 2);
+        Same(await rebuilt.LineageAsync("resource:store-model-0@1.1.0", 2), original);
+        rebuilt.EventsRead.Should().Be(first.EventsRead + second.EventsRead, "every event read once more, whatever the chunks");
+        var (low, gaps) = await rebuilt.FrontierAsync();
+        gaps.Should().BeEmpty();
+        low.Should().Be((await reader.SnapshotAsync()).MaxSequence);
+    }
+
+    /// <summary>The same lineage: nodes, edges in the same order (ids, relations, events) and the same evidence.</summary>
+    private static void Same(Lineage? actual, Lineage? expected)
+    {
+        actual.Should().NotBeNull();
+        actual!.Graph.Nodes.Should().BeEquivalentTo(expected!.Graph.Nodes, o => o.WithStrictOrdering());
+        actual.Graph.Edges.Select(e => (e.From, e.Relation, e.To, e.Stream, e.Version, e.At))
+            .Should().Equal(expected.Graph.Edges.Select(e => (e.From, e.Relation, e.To, e.Stream, e.Version, e.At)));
+        actual.Evidence.Should().BeEquivalentTo(expected.Evidence, o => o.WithStrictOrdering());
+    }
+
+    private static async Task TruncateAsync(IDocumentStore store)
+    {
+        await using var connection = store.Storage.Database.CreateConnection();
+        await connection.OpenAsync();
+        await using var command = new NpgsqlCommand(
+            "truncate dth.lineage_nodes, dth.lineage_edges, dth.lineage_streams, dth.lineage_progress", connection);
+        await command.ExecuteNonQueryAsync();
+    }
+}
