@@ -56,23 +56,23 @@ internal static class LineageBenchmark
                 await analyze.ExecuteNonQueryAsync();
             }
             const string root = "resource:ds-007@1.0.0";
-            // What the facts of the whole ledger cost in a silo's memory: live objects before and after a service read them.
-            var heapBefore = LiveHeapBytes();
-            var probe = new LineageService(reader, store);
-            _ = await probe.LineageAsync(root, 2);
-            var factsBytes = LiveHeapBytes() - heapBefore;
-            GC.KeepAlive(probe);
-            var storeBytes = await StoreBytesAsync(store);
-
-            // Whole-ledger reads: best of 3, each into an emptied store.
+            // Whole-ledger reads: best of 3, each into an emptied store. Around the last, what the silo keeps in memory
+            // after reading the whole ledger (live objects before and after, the service kept alive; the first reads
+            // paid for what a process sets up once).
             var whole = double.MaxValue;
+            long keptBytes = 0;
             for (var r = 0; r < 3; r++)
             {
                 await EmptyStoreAsync(store);
+                var heapBefore = r == 2 ? LiveHeapBytes() : 0;
                 var clock = Stopwatch.StartNew();
-                _ = await new LineageService(reader, store).LineageAsync(root, 2) ?? throw new InvalidOperationException($"{root} not found");
+                var service = new LineageService(reader, store);
+                _ = await service.LineageAsync(root, 2) ?? throw new InvalidOperationException($"{root} not found");
                 whole = Math.Min(whole, clock.Elapsed.TotalSeconds);
+                if (r == 2) keptBytes = LiveHeapBytes() - heapBefore;
+                GC.KeepAlive(service);
             }
+            var storeBytes = await StoreBytesAsync(store);
 
             // The warm service: one read recorded before each query, best of 10.
             var warm = new LineageService(reader, store);
@@ -96,8 +96,8 @@ internal static class LineageBenchmark
             Print("lineage query reading the whole ledger", whole * 1000, "ms (best of 3)");
             Print("lineage query reading what is new (one event)", incremental * 1000, "ms (best of 10)");
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"ratio lineage query whole ledger vs incremental: {whole / incremental:F1} (information)"));
-            Print("silo memory kept after reading the whole ledger", factsBytes / 1024.0 / 1024.0, string.Create(CultureInfo.InvariantCulture,
-                $"MB ({factsBytes / (double)(Datasets * ReadsPerDataset):F0} bytes per recorded read)"));
+            Print("silo memory kept after reading the whole ledger", keptBytes / 1024.0 / 1024.0, string.Create(CultureInfo.InvariantCulture,
+                $"MB ({keptBytes / (double)(Datasets * ReadsPerDataset):F0} bytes per recorded read)"));
             Print("lineage store in PostgreSQL (tables and indexes)", storeBytes / 1024.0 / 1024.0, string.Create(CultureInfo.InvariantCulture,
                 $"MB ({storeBytes / (double)(Datasets * ReadsPerDataset):F0} bytes per recorded read)"));
             return 0;
