@@ -22,7 +22,8 @@ public static class RunServices
         services.TryAddSingleton<ISeedFitGate, OpenSeedFitGate>();
         services.AddPlacementFilter<HpcPreferenceStrategy, HpcPreferenceDirector>(ServiceLifetime.Singleton);
         services.AddSingleton<IInlineProjection, RunProjection>();
-        services.ConfigureMarten(o => o.Schema.For<RunDocument>().Index(d => d.Owner));
+        // By owner for the run list; by last change for the rows retention sweep (runs that ended before a cut-off).
+        services.ConfigureMarten(o => o.Schema.For<RunDocument>().Index(d => d.Owner).Index(d => d.UpdatedAt));
         services.AddReplayFolder(Domain.Runs.RunEventTypes.StreamPrefix, key => Domain.Runs.RunState.Initial(key[Domain.Runs.RunEventTypes.StreamPrefix.Length..]),
             Domain.Runs.RunState.Evolve, s => s.Exists ? s.ToView() : null);
         return services;
