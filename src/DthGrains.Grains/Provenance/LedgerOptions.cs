@@ -16,4 +16,10 @@ public sealed class LedgerOptions
 
     /// <summary>Register the periodic checkpoint reminder when a silo becomes active.</summary>
     public bool ScheduleCheckpoints { get; set; } = true;
+
+    /// <summary>
+    /// How often each silo reads what is new in the ledger into the lineage store, between queries (zero: only when
+    /// asked). A query always reads what is new first; this keeps that little when no one has asked for a while.
+    /// </summary>
+    public TimeSpan LineageCatchUp { get; set; } = TimeSpan.FromSeconds(10);
 }

@@ -17,6 +17,7 @@ public static class LedgerServices
         services.AddSingleton<ReplayFolders>();
         services.AddSingleton<StreamReplayer>();
         services.AddSingleton<LineageService>();
+        services.AddHostedService<LineageCatchUp>();
         services.AddSingleton<SubjectAccessLog>();
         services.AddSingleton<DecisionContexts>();
         services.AddSingleton<LedgerScheduler>();

@@ -69,7 +69,7 @@ public sealed class LineageService(LedgerReader reader, IDocumentStore store, in
         EnvelopeHeaders.Read(StreamReplayer.Headers(row.HeadersJson), row.CorrelationId, row.CausationId, storedAt);
 
     /// <summary>Reads what was stored after the frontier (and what came late into its gaps) into the store, chunk by chunk; returns the frontier reached.</summary>
-    private async Task<SequenceFrontierState> CatchUpAsync(CancellationToken ct)
+    public async Task<SequenceFrontierState> CatchUpAsync(CancellationToken ct = default)
     {
         await _gate.WaitAsync(ct);
         try
