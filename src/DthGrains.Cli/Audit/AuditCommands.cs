@@ -17,6 +17,7 @@ public static class AuditCommands
     {
         var command = new Command("audit", "Verify the ledger, take and keep signed checkpoints, replay any stream as of a time or version, trace lineage, show decision contexts and data-subject access logs");
         command.Subcommands.Add(Verify());
+        command.Subcommands.Add(VerifyLineage());
         command.Subcommands.Add(Checkpoint());
         command.Subcommands.Add(Stream());
         foreach (var sub in LineageCommands.Build()) command.Subcommands.Add(sub);
@@ -51,6 +52,43 @@ public static class AuditCommands
                 code = report.GetProperty("ok").GetBoolean() ? 0 : Broken;
                 if (parse.GetValue(CliSettings.Json)) { CliJson.Print(report); return; }
                 PrintReport(report);
+            });
+            return run != 0 ? run : code;
+        });
+        return command;
+    }
+
+    private static Command VerifyLineage()
+    {
+        var command = new Command("verify-lineage",
+            "Read every lineage fact again from the ledger and compare with the lineage store; exit code 1 when they differ");
+        command.SetAction(async (parse, ct) =>
+        {
+            var code = 0;
+            var run = await CliJson.Run(async () =>
+            {
+                using var api = ApiClient.From(parse);
+                Task<RawResponse> Call() => api.SendRawAsync(HttpMethod.Get, "api/audit/lineage/verify", ct: ct);
+                var response = parse.GetValue(CliSettings.Json) ? await Call()
+                    : await AnsiConsole.Status().Spinner(Spinner.Known.Dots).StartAsync("Reading the lineage again from the ledger...", _ => Call());
+                if (!response.IsSuccess) throw ApiClient.ErrorOf(response);
+                using var doc = JsonDocument.Parse(response.Body);
+                var report = doc.RootElement;
+                code = report.GetProperty("ok").GetBoolean() ? 0 : Broken;
+                if (parse.GetValue(CliSettings.Json)) { CliJson.Print(report); return; }
+                var grid = new Grid().AddColumn().AddColumn();
+                grid.AddRow("[bold]Lineage store[/]", code == 0 ? "[green]matches the ledger[/]" : "[red]DIFFERS from the ledger[/]");
+                grid.AddRow("[bold]Read again[/]", $"{report.GetProperty("eventsRead")} events, up to sequence {report.GetProperty("upToSequence")}");
+                grid.AddRow("[bold]Store[/]", $"{report.GetProperty("nodes")} nodes, {report.GetProperty("edges")} edges");
+                AnsiConsole.Write(grid);
+                var first = report.GetProperty("first");
+                if (first.GetArrayLength() == 0) return;
+                var table = new Table().Border(TableBorder.Rounded).Title("Differences").AddColumns("Kind", "Node or edge");
+                foreach (var d in first.EnumerateArray()) table.AddRow(d.GetProperty("kind").GetString() ?? "", Markup.Escape(d.GetProperty("what").GetString() ?? ""));
+                AnsiConsole.Write(table);
+                var total = report.GetProperty("differences").GetInt64();
+                if (total > first.GetArrayLength()) AnsiConsole.MarkupLine($"[grey]{total} differences in all; the first {first.GetArrayLength()} are shown.[/]");
+                AnsiConsole.MarkupLine("[grey]The ledger is the truth: truncate the dth.lineage_* tables and the next query reads the lineage again from it.[/]");
             });
             return run != 0 ? run : code;
         });

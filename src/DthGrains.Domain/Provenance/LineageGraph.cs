@@ -126,3 +126,18 @@ public sealed record LineageGraph(string Root, int Depth, IReadOnlyList<LineageN
             edges.OrderBy(e => e.Order).ToList(), truncated);
     }
 }
+
+/// <summary>One way the lineage store differs from the lineage read again from the ledger.</summary>
+/// <param name="Kind"><c>node-missing</c>, <c>node-differs</c>, <c>node-unexplained</c> (in the store, stated by no event),
+/// <c>edge-missing</c>, <c>edge-differs</c> (its attributes) or <c>edge-unexplained</c>.</param>
+/// <param name="What">The node's id, or the edge as <c>from relation to</c>.</param>
+public sealed record LineageDifference(string Kind, string What);
+
+/// <summary>
+/// The lineage store checked against the ledger: every fact read again from the events up to the store's position
+/// and compared with what the store holds.
+/// </summary>
+/// <param name="UpToSequence">The store's position: every event up to this global sequence (but the gaps then open) was read again.</param>
+/// <param name="Differences">How many differences there are in all; <paramref name="First"/> lists the first of them.</param>
+public sealed record LineageVerification(bool Ok, long UpToSequence, long EventsRead, long Nodes, long Edges, long Differences,
+    IReadOnlyList<LineageDifference> First, DateTimeOffset VerifiedAt);

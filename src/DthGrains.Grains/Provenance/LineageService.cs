@@ -17,7 +17,7 @@ namespace DthGrains.Grains.Provenance;
 /// of the ledger in memory.
 /// </summary>
 /// <param name="chunkSize">Events read per catch-up transaction at most (a first catch-up of a long ledger takes many).</param>
-public sealed class LineageService(LedgerReader reader, IDocumentStore store, int chunkSize = LineageService.DefaultChunkSize)
+public sealed partial class LineageService(LedgerReader reader, IDocumentStore store, int chunkSize = LineageService.DefaultChunkSize)
 {
     /// <summary>A gap in the sequence is given up only this long after it was first seen, and once every transaction then running has ended.</summary>
     public static readonly TimeSpan GapMargin = TimeSpan.FromSeconds(2);

@@ -105,21 +105,49 @@ public static class LineageStore
         return memories;
     }
 
+    /// <summary>Where facts are written: the store's tables, or a verification's scratch copies of them.</summary>
+    public sealed record FactTables(string Nodes, string Edges)
+    {
+        public static readonly FactTables Store = new(LineageStore.Nodes, LineageStore.Edges);
+    }
+
     /// <summary>
-    /// Writes what one catch-up stated, in <paramref name="tx"/>: a defining node replaces what was known of it, a mere
-    /// reference is added only when nothing was; an edge is added once (the first statement of it stays, with its
-    /// order); the changed stream memories; and the new position.
+    /// Writes what one catch-up stated, in <paramref name="tx"/>: its facts (<see cref="AddFacts"/>), the changed
+    /// stream memories, and the new position.
     /// </summary>
     public static async Task WriteAsync(NpgsqlConnection connection, NpgsqlTransaction tx, LineageFacts facts, IReadOnlyDictionary<string, LineageStreamMemory> changed,
         SequenceFrontierState frontier, long nextOrder, CancellationToken ct)
     {
-        var batch = new NpgsqlBatch(connection, tx);
+        await using var batch = new NpgsqlBatch(connection, tx);
+        AddFacts(batch, FactTables.Store, facts, nextOrder);
+        if (changed.Count > 0)
+        {
+            var command = new NpgsqlBatchCommand(
+                $"insert into {Streams} (stream, memory) select * from unnest(@stream, @memory) on conflict (stream) do update set memory = excluded.memory");
+            command.Parameters.Add(new NpgsqlParameter("stream", changed.Keys.ToArray()));
+            command.Parameters.Add(new NpgsqlParameter("memory", changed.Values.Select(m => JsonSerializer.Serialize(m, Json)).ToArray()));
+            batch.BatchCommands.Add(command);
+        }
+        var progress = new NpgsqlBatchCommand($"update {Progress} set frontier = @frontier, next_order = @next where id = 1");
+        progress.Parameters.Add(new NpgsqlParameter("frontier", JsonSerializer.Serialize(frontier, Json)));
+        progress.Parameters.Add(new NpgsqlParameter("next", nextOrder + facts.Edges.Count));
+        batch.BatchCommands.Add(progress);
+        await batch.ExecuteNonQueryAsync(ct);
+    }
+
+    /// <summary>
+    /// Adds to <paramref name="batch"/> the writes of <paramref name="facts"/> into <paramref name="tables"/>: a defining
+    /// node replaces what was known of it, a mere reference is added only when nothing was; an edge is added once (the
+    /// first statement of it stays, with its order, numbered from <paramref name="nextOrder"/>).
+    /// </summary>
+    public static void AddFacts(NpgsqlBatch batch, FactTables tables, LineageFacts facts, long nextOrder)
+    {
         var nodes = facts.Nodes.Values.ToArray();
         if (nodes.Length > 0)
         {
             var command = new NpgsqlBatchCommand(
                 $"""
-                insert into {Nodes} (id, kind, type, label, at, attributes, defined)
+                insert into {tables.Nodes} (id, kind, type, label, at, attributes, defined)
                 select * from unnest(@id, @kind, @type, @label, @at, @attributes, @defined)
                 on conflict (id) do update set kind = excluded.kind, type = excluded.type, label = excluded.label, at = excluded.at,
                     attributes = excluded.attributes, defined = true
@@ -139,7 +167,7 @@ public static class LineageStore
         {
             var command = new NpgsqlBatchCommand(
                 $"""
-                insert into {Edges} (from_id, relation, to_id, ord, at, stream, version, attributes)
+                insert into {tables.Edges} (from_id, relation, to_id, ord, at, stream, version, attributes)
                 select * from unnest(@from, @relation, @to, @ord, @at, @stream, @version, @attributes)
                 on conflict (from_id, relation, to_id) do nothing
                 """);
@@ -153,19 +181,13 @@ public static class LineageStore
             command.Parameters.Add(new NpgsqlParameter("attributes", edges.Select(e => Attributes(e.Attributes)).ToArray()));
             batch.BatchCommands.Add(command);
         }
-        if (changed.Count > 0)
-        {
-            var command = new NpgsqlBatchCommand(
-                $"insert into {Streams} (stream, memory) select * from unnest(@stream, @memory) on conflict (stream) do update set memory = excluded.memory");
-            command.Parameters.Add(new NpgsqlParameter("stream", changed.Keys.ToArray()));
-            command.Parameters.Add(new NpgsqlParameter("memory", changed.Values.Select(m => JsonSerializer.Serialize(m, Json)).ToArray()));
-            batch.BatchCommands.Add(command);
-        }
-        var progress = new NpgsqlBatchCommand($"update {Progress} set frontier = @frontier, next_order = @next where id = 1");
-        progress.Parameters.Add(new NpgsqlParameter("frontier", JsonSerializer.Serialize(frontier, Json)));
-        progress.Parameters.Add(new NpgsqlParameter("next", nextOrder + edges.Count));
-        batch.BatchCommands.Add(progress);
-        await using (batch) await batch.ExecuteNonQueryAsync(ct);
+    }
+
+    /// <summary>The position as it stood in <paramref name="tx"/>'s snapshot, without locking it (null before the first catch-up).</summary>
+    public static async Task<SequenceFrontierState?> FrontierAsync(NpgsqlConnection connection, NpgsqlTransaction tx, CancellationToken ct)
+    {
+        await using var command = new NpgsqlCommand($"select frontier from {Progress} where id = 1", connection, tx);
+        return await command.ExecuteScalarAsync(ct) is string json ? JsonSerializer.Deserialize<SequenceFrontierState>(json, Json) : null;
     }
 
     /// <summary>The facts as a walk reads them, on <paramref name="connection"/> (open, and kept for the walk).</summary>

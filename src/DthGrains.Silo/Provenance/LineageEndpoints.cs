@@ -13,7 +13,7 @@ namespace DthGrains.Silo.Provenance;
 /// <summary>
 /// The auditor's lineage and accountability views, all read from the ledger: the lineage of any entity (as a graph,
 /// as W3C PROV-JSON, as a FHIR R4 Bundle of AuditEvent and Provenance), the decision context of every decision on an
-/// access application, and a data subject's access log (EHDS Art. 9).
+/// access application, a data subject's access log (EHDS Art. 9), and the lineage store's check against the ledger.
 /// </summary>
 public static partial class LineageEndpoints
 {
@@ -38,6 +38,11 @@ public static partial class LineageEndpoints
         group.MapGet("/lineage/fhir", Fhir).WithName("GetLineageFhirBundle")
             .WithSummary("The lineage as a FHIR R4 Bundle of AuditEvent (IHE BALP shape) and Provenance; errors are OperationOutcomes")
             .Produces(200, contentType: FhirMediaTypes.FhirJson).Produces(400, contentType: FhirMediaTypes.FhirJson).Produces(404, contentType: FhirMediaTypes.FhirJson);
+        group.MapGet("/lineage/verify", async (LineageService lineage, TimeProvider time, HttpContext http) =>
+                TypedResults.Json(await lineage.VerifyAsync(time, http.RequestAborted), JsonDefaults.Options))
+            .WithName("VerifyLineage")
+            .WithSummary("The lineage store checked against the ledger: every node and edge read again from the events and compared (ok, the counts, the first differences)")
+            .Produces<LineageVerification>();
         group.MapGet("/access-requests/{id}/decisions", Decisions).WithName("GetDecisionContexts")
             .WithSummary("Every decision on an access application with what the steward saw (application version, dataset metadata versions, policy in force), checked against the ledger")
             .Produces<IReadOnlyList<AuditedDecision>>().ProducesProblem(400).ProducesProblem(404);
