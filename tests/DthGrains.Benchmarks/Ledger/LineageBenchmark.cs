@@ -92,7 +92,13 @@ internal static class LineageBenchmark
             if (last!.Graph.Nodes.Count != fresh.Graph.Nodes.Count || last.Graph.Edges.Count != fresh.Graph.Edges.Count || last.Evidence.Count != fresh.Evidence.Count)
                 throw new InvalidOperationException($"The warm service's lineage ({last.Graph.Nodes.Count} nodes, {last.Graph.Edges.Count} edges) differs from a whole read's ({fresh.Graph.Nodes.Count}, {fresh.Graph.Edges.Count}).");
 
+            var check = Stopwatch.StartNew();
+            var verification = await warm.VerifyAsync(TimeProvider.System);
+            if (!verification.Ok) throw new InvalidOperationException($"The lineage store differs from the ledger: {verification.Differences} differences.");
+
             Console.WriteLine($"lineage of {root}: {fresh.Graph.Nodes.Count} nodes, {fresh.Graph.Edges.Count} edges, {fresh.Evidence.Count} events");
+            Print("lineage store checked against the ledger (verify-lineage)", check.Elapsed.TotalMilliseconds,
+                $"ms ({verification.EventsRead} events read again, {verification.Nodes} nodes, {verification.Edges} edges)");
             Print("lineage query reading the whole ledger", whole * 1000, "ms (best of 3)");
             Print("lineage query reading what is new (one event)", incremental * 1000, "ms (best of 10)");
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"ratio lineage query whole ledger vs incremental: {whole / incremental:F1} (information)"));
