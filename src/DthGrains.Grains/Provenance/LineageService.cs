@@ -17,7 +17,8 @@ namespace DthGrains.Grains.Provenance;
 /// of the ledger in memory.
 /// </summary>
 /// <param name="chunkSize">Events read per catch-up transaction at most (a first catch-up of a long ledger takes many).</param>
-public sealed partial class LineageService(LedgerReader reader, IDocumentStore store, int chunkSize = LineageService.DefaultChunkSize)
+/// <param name="lockTimeout">How long a catch-up waits for another's to end (default <see cref="LineageStore.DefaultLockTimeout"/>).</param>
+public sealed partial class LineageService(LedgerReader reader, IDocumentStore store, int chunkSize = LineageService.DefaultChunkSize, TimeSpan? lockTimeout = null)
 {
     /// <summary>A gap in the sequence is given up only this long after it was first seen, and once every transaction then running has ended.</summary>
     public static readonly TimeSpan GapMargin = TimeSpan.FromSeconds(2);
@@ -92,7 +93,7 @@ public sealed partial class LineageService(LedgerReader reader, IDocumentStore s
         await using var connection = store.Storage.Database.CreateConnection();
         await connection.OpenAsync(ct);
         await using var tx = await connection.BeginTransactionAsync(ct);
-        var position = await LineageStore.LockAsync(connection, tx, ct);
+        var position = await LineageStore.LockAsync(connection, tx, lockTimeout ?? LineageStore.DefaultLockTimeout, ct);
         var frontier = SequenceFrontier.Restore(GapMargin, position.Frontier);
         var events = new List<(LineageSource Source, object Data)>();
         var (highest, read) = (frontier.Highest, 0);

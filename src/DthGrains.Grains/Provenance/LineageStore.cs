@@ -31,6 +31,9 @@ public static class LineageStore
     /// </summary>
     public const int EdgesPerNode = 12 * LineageGraph.MaxNodes;
 
+    /// <summary>How long a catch-up waits for another silo's to end before it gives up, unless told otherwise.</summary>
+    public static readonly TimeSpan DefaultLockTimeout = TimeSpan.FromSeconds(30);
+
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
 
     /// <summary>The tables, created and migrated with Marten's own schema objects.</summary>
@@ -78,8 +81,14 @@ public static class LineageStore
     public sealed record Position(SequenceFrontierState Frontier, long NextOrder);
 
     /// <summary>Locks the progress row for the rest of <paramref name="tx"/> (one catch-up at a time, across silos) and reads it.</summary>
-    public static async Task<Position> LockAsync(NpgsqlConnection connection, NpgsqlTransaction tx, CancellationToken ct)
+    /// <exception cref="PostgresException">the lock was not had within <paramref name="lockTimeout"/> (SQL state 55P03).</exception>
+    public static async Task<Position> LockAsync(NpgsqlConnection connection, NpgsqlTransaction tx, TimeSpan lockTimeout, CancellationToken ct)
     {
+        // A catch-up that hangs (its silo cut off mid-transaction) must not hold every other silo's queries for as long
+        // as its connection lingers: they give up after this, as a lock not available
+        // (55P03, which Npgsql counts as transient: the API answers 503 with Retry-After).
+        await using (var timeout = new NpgsqlCommand($"set local lock_timeout = '{(long)lockTimeout.TotalMilliseconds}ms'", connection, tx))
+            await timeout.ExecuteNonQueryAsync(ct);
         await using (var create = new NpgsqlCommand(
             $"insert into {Progress} (id, frontier, next_order) values (1, @frontier, 0) on conflict (id) do nothing", connection, tx))
         {

@@ -102,6 +102,31 @@ public sealed class LineageStoreTests
         asked.EventsRead.Should().BeLessThanOrEqualTo((await reader.SnapshotAsync()).MaxSequence - sequence);
     }
 
+    [Fact]
+    public async Task A_catch_up_behind_a_stuck_one_gives_up_as_a_transient_fault_and_goes_on_once_it_has_ended()
+    {
+        await using var host = await TestHost.StartAsync("charite", alsoHosts: []);
+        var (reader, store) = (host.Services.GetRequiredService<LedgerReader>(), host.Services.GetRequiredService<IDocumentStore>());
+        var modeller = host.ClientAs("modeller", "charite");
+        (await modeller.PostAsync("/api/catalogue/resources", Draft("stuck-model", "model", ModelMetadata()))).EnsureSuccessStatusCode();
+        (await new LineageService(reader, store).LineageAsync("resource:stuck-model", 1)).Should().NotBeNull();
+
+        // Another silo's catch-up holds the store's lock and hangs (its silo cut off mid-transaction).
+        await using var stuck = store.Storage.Database.CreateConnection();
+        await stuck.OpenAsync();
+        await using var held = await stuck.BeginTransactionAsync();
+        await using (var lockIt = new NpgsqlCommand("select 1 from dth.lineage_progress where id = 1 for update", stuck, held))
+            await lockIt.ExecuteNonQueryAsync();
+
+        var waiting = new LineageService(reader, store, lockTimeout: TimeSpan.FromMilliseconds(300));
+        var thrown = (await waiting.Awaiting(w => w.LineageAsync("resource:stuck-model", 1)).Should().ThrowAsync<PostgresException>()).Which;
+        thrown.SqlState.Should().Be(PostgresErrorCodes.LockNotAvailable);
+        DthGrains.Silo.Platform.OutageExceptionHandler.IsTransient(thrown).Should().BeTrue("the API answers it with a retryable 503, not a 500");
+
+        await held.RollbackAsync();
+        (await waiting.LineageAsync("resource:stuck-model", 1)).Should().NotBeNull();
+    }
+
     /// <summary>The same lineage: nodes, edges in the same order (ids, relations, events) and the same evidence.</summary>
     private static void Same(Lineage? actual, Lineage? expected)
     {
