@@ -33,7 +33,7 @@ public static class AuditCommands
             var code = 0;
             var run = await CliJson.Run(async () =>
             {
-                using var api = ApiClient.From(parse);
+                using var api = ApiClient.From(parse, Timeout.InfiniteTimeSpan);
                 RawResponse response;
                 if (parse.GetValue(file) is { } f)
                 {
@@ -67,7 +67,7 @@ public static class AuditCommands
             var code = 0;
             var run = await CliJson.Run(async () =>
             {
-                using var api = ApiClient.From(parse);
+                using var api = ApiClient.From(parse, Timeout.InfiniteTimeSpan);
                 Task<RawResponse> Call() => api.SendRawAsync(HttpMethod.Get, "api/audit/lineage/verify", ct: ct);
                 var response = parse.GetValue(CliSettings.Json) ? await Call()
                     : await AnsiConsole.Status().Spinner(Spinner.Known.Dots).StartAsync("Reading the lineage again from the ledger...", _ => Call());

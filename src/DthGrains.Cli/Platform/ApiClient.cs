@@ -9,9 +9,11 @@ namespace DthGrains.Cli.Platform;
 /// <summary>A thin HTTP client for the DthGrains API that turns ProblemDetails into readable errors.</summary>
 public sealed class ApiClient(HttpClient http) : IDisposable
 {
-    public static ApiClient From(ParseResult parse)
+    /// <param name="timeout">How long a request may take (100 s unless given: the checks that read the whole ledger take
+    /// longer on a long one, and are given <see cref="Timeout.InfiniteTimeSpan"/>: Ctrl-C stops them).</param>
+    public static ApiClient From(ParseResult parse, TimeSpan? timeout = null)
     {
-        var client = new HttpClient { BaseAddress = new Uri(CliSettings.ResolveUrl(parse) + "/"), Timeout = TimeSpan.FromSeconds(100) };
+        var client = new HttpClient { BaseAddress = new Uri(CliSettings.ResolveUrl(parse) + "/"), Timeout = timeout ?? TimeSpan.FromSeconds(100) };
         if (CliSettings.ResolveToken(parse) is { } token)
             client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", token);
         return new ApiClient(client);
