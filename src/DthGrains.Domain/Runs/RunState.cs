@@ -44,6 +44,29 @@ public sealed record RunState(
     /// <summary>Shards not completed yet, in index order.</summary>
     public IEnumerable<int> Outstanding => Enumerable.Range(0, ShardsTotal).Where(i => !Shards.ContainsKey(i));
 
+    /// <summary>
+    /// The shards to hand out next: outstanding, not in flight, at most <paramref name="slots"/>, and none
+    /// <paramref name="ahead"/> or more past the first outstanding one. A shard recorded ahead of a missing one waits,
+    /// encoded, in the run's statistics fold (<see cref="ShardStatisticsFold"/>) until the missing one comes (run again
+    /// after its silo was lost, a supervision period later): the limit bounds how many can wait.
+    /// </summary>
+    public IReadOnlyList<int> NextShards(IReadOnlySet<int> inFlight, int slots, int ahead)
+    {
+        if (slots <= 0) return [];
+        var outstanding = Outstanding.GetEnumerator();
+        if (!outstanding.MoveNext()) return [];
+        var limit = outstanding.Current + Math.Max(1, ahead);
+        var next = new List<int>(slots);
+        do
+        {
+            var i = outstanding.Current;
+            if (i >= limit) break;
+            if (!inFlight.Contains(i)) next.Add(i);
+        }
+        while (next.Count < slots && outstanding.MoveNext());
+        return next;
+    }
+
     public Actor Owner => new(Submitted!.Owner, Submitted.OwnerName, Submitted.OwnerInstitution, [.. Submitted.OwnerRoles]);
 
     public static RunState Evolve(RunState s, object @event) => (@event switch

@@ -586,7 +586,8 @@ public sealed class RunGrain(IDatasetAccessPolicy policy, IDocumentStore store, 
     private async Task DispatchAsync()
     {
         if (State.Status != RunStatus.Running) return;
-        var next = State.Outstanding.Where(i => !_dispatched.Contains(i)).Take(Math.Max(0, options.Value.MaxShardsInFlight - _dispatched.Count)).ToList();
+        var next = State.NextShards(_dispatched, options.Value.MaxShardsInFlight - _dispatched.Count,
+            Math.Max(options.Value.MaxShardsAhead, options.Value.MaxShardsInFlight));
         foreach (var i in next) _dispatched.Add(i);
         await Task.WhenAll(next.Select(EnsureRunningAsync));
     }

@@ -8,6 +8,12 @@ public sealed class RunOptions
     /// <summary>Shards of one run handed to workers at once; the rest wait, so a suspension or cancellation stops the run within this many shards.</summary>
     public int MaxShardsInFlight { get; set; } = 8;
 
+    /// <summary>
+    /// How far past the first shard not yet recorded a run hands out shards (at least <see cref="MaxShardsInFlight"/>).
+    /// Shards recorded past a missing one wait, encoded (about 32 KB each), until it comes: this bounds them.
+    /// </summary>
+    public int MaxShardsAhead { get; set; } = 64;
+
     /// <summary>Shards solved at once on this silo (about one per core).</summary>
     public int WorkersPerSilo { get; set; } = Environment.ProcessorCount;
 

@@ -266,4 +266,23 @@ public sealed class RunDecisionsTests
         var cancelled = Fold(running, RunDecisions.Cancel(running, Carla, "stop", At));
         RunDecisions.ReleaseRows(cancelled, Carla, null, At).Events.Should().ContainSingle().Which.Should().BeOfType<RunRowsReleased>().Which.Shards.Should().Be(0);
     }
+
+    [Fact]
+    public void Shards_are_handed_out_in_order_and_never_too_far_past_a_missing_one()
+    {
+        var plan = PlanOf(Cohort(size: 200, shardSize: 10)); // 20 shards
+        var s = Submitted(plan);
+        s.NextShards(new HashSet<int>(), slots: 4, ahead: 8).Should().Equal(0, 1, 2, 3);
+        s.NextShards(new HashSet<int> { 0, 2 }, slots: 3, ahead: 8).Should().Equal(new[] { 1, 3, 4 }, "in flight are skipped");
+        s.NextShards(new HashSet<int>(), slots: 0, ahead: 8).Should().BeEmpty();
+
+        // Shard 0 is lost with its silo (still in flight, not recorded); 1..7 are recorded and wait behind it.
+        s = RunAll(plan, Enumerable.Range(1, 7));
+        s.NextShards(new HashSet<int> { 0 }, slots: 8, ahead: 8).Should().BeEmpty("nothing more may wait behind shard 0 than 8 shards' worth");
+        s.NextShards(new HashSet<int> { 0 }, slots: 8, ahead: 10).Should().Equal(8, 9);
+        // Once shard 0 is recorded, the window moves on past the shards done.
+        s = RunAll(plan, Enumerable.Range(0, 8));
+        s.NextShards(new HashSet<int>(), slots: 8, ahead: 4).Should().Equal(8, 9, 10, 11);
+        RunAll(plan, Enumerable.Range(0, 20)).NextShards(new HashSet<int>(), slots: 8, ahead: 8).Should().BeEmpty("all done");
+    }
 }
