@@ -18,7 +18,9 @@ namespace DthGrains.Grains.Provenance;
 /// </summary>
 /// <param name="chunkSize">Events read per catch-up transaction at most (a first catch-up of a long ledger takes many).</param>
 /// <param name="lockTimeout">How long a catch-up waits for another's to end (default <see cref="LineageStore.DefaultLockTimeout"/>).</param>
-public sealed partial class LineageService(LedgerReader reader, IDocumentStore store, int chunkSize = LineageService.DefaultChunkSize, TimeSpan? lockTimeout = null)
+/// <param name="unreadable">Where a stream with an event that cannot be read is reported (readiness turns unhealthy).</param>
+public sealed partial class LineageService(LedgerReader reader, IDocumentStore store, int chunkSize = LineageService.DefaultChunkSize, TimeSpan? lockTimeout = null,
+    UnreadableEvents? unreadable = null)
 {
     /// <summary>A gap in the sequence is given up only this long after it was first seen, and once every transaction then running has ended.</summary>
     public static readonly TimeSpan GapMargin = TimeSpan.FromSeconds(2);
@@ -66,6 +68,22 @@ public sealed partial class LineageService(LedgerReader reader, IDocumentStore s
             envelope.ActorRoles, envelope.Purpose, row.StoredHash);
     }
 
+    /// <summary>
+    /// The event's data. An event that cannot be read stops the lineage loudly, naming its stream (RELIABILITY row 8): it
+    /// is never skipped, since every lineage after it would silently miss what it states.
+    /// </summary>
+    private object Read(ISerializer serializer, Type type, LedgerRow row)
+    {
+        try
+        {
+            return serializer.FromJson(type, new MemoryStream(row.BodyJson.ToArray()));
+        }
+        catch (Exception ex) when (UnreadableEvents.IsDeserializationFailure(ex))
+        {
+            throw unreadable?.Record(row.Stream, ex) ?? UnreadableStreamException.For(row.Stream, ex);
+        }
+    }
+
     private static EventEnvelope EnvelopeOf(LedgerRow row, DateTimeOffset storedAt) =>
         EnvelopeHeaders.Read(StreamReplayer.Headers(row.HeadersJson), row.CorrelationId, row.CausationId, storedAt);
 
@@ -106,7 +124,7 @@ public sealed partial class LineageService(LedgerReader reader, IDocumentStore s
             {
                 var envelope = EnvelopeOf(row, storedAt);
                 events.Add((new LineageSource(row.Stream, row.Version, row.Sequence, envelope.RecordedAt, envelope.ActorSubject, envelope.ActorInstitution),
-                    serializer.FromJson(type, new MemoryStream(row.BodyJson.ToArray()))));
+                    Read(serializer, type, row)));
             }
             frontier.Mark(row.Sequence);
         }, ct);

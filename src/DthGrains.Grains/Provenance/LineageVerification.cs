@@ -51,7 +51,7 @@ public sealed partial class LineageService
                 var envelope = EnvelopeOf(row, storedAt);
                 if (!memories.TryGetValue(row.Stream, out var memory)) memories[row.Stream] = memory = new LineageStreamMemory();
                 LineageRules.Apply(facts, memory, new LineageSource(row.Stream, row.Version, row.Sequence, envelope.RecordedAt, envelope.ActorSubject, envelope.ActorInstitution),
-                    serializer.FromJson(type, new MemoryStream(row.BodyJson.ToArray())));
+                    Read(serializer, type, row));
                 events++;
             }, ct);
             await using (var batch = new NpgsqlBatch(connection, tx))

@@ -1,3 +1,4 @@
+using System.Net;
 using DthGrains.Domain.Provenance;
 using DthGrains.Grains.Provenance;
 using DthGrains.Integration.Tests.Infrastructure;
@@ -125,6 +126,29 @@ public sealed class LineageStoreTests
 
         await held.RollbackAsync();
         (await waiting.LineageAsync("resource:stuck-model", 1)).Should().NotBeNull();
+    }
+
+    [Fact]
+    public async Task An_event_that_cannot_be_read_stops_the_lineage_loudly_naming_its_stream()
+    {
+        // No catch-up between queries: the damaged event is read first by the query below.
+        await using var host = await TestHost.StartAsync("charite", alsoHosts: [],
+            settings: new Dictionary<string, string?> { ["Dth:Ledger:LineageCatchUp"] = "00:00:00" });
+        var modeller = host.ClientAs("modeller", "charite");
+        (await modeller.PostAsync("/api/catalogue/resources", Draft("damaged-model", "model", ModelMetadata()))).EnsureSuccessStatusCode();
+        await using (var connection = new NpgsqlConnection(host.Host.ConnectionString))
+        {
+            await connection.OpenAsync();
+            // A string field becomes an array: the stored body no longer fits its type.
+            await using var edit = new NpgsqlCommand("update dth.mt_events set data = jsonb_set(data, '{id}', '[1,2]') where stream_id = 'resource:damaged-model'", connection);
+            (await edit.ExecuteNonQueryAsync()).Should().Be(1);
+        }
+
+        var lineage = await host.ClientAs("auditor", "dth-oversight").GetAsync("/api/audit/lineage?entity=resource:damaged-model");
+        lineage.StatusCode.Should().Be(HttpStatusCode.InternalServerError, "a lineage that skipped the event would silently miss what it states");
+        lineage.Content.Headers.ContentType!.MediaType.Should().Be("application/problem+json");
+        (await lineage.Content.ReadAsStringAsync()).Should().Contain("resource:damaged-model").And.Contain("cannot be read");
+        (await host.Client().GetAsync("/health/ready")).StatusCode.Should().Be(HttpStatusCode.ServiceUnavailable);
     }
 
     /// <summary>The same lineage: nodes, edges in the same order (ids, relations, events) and the same evidence.</summary>
