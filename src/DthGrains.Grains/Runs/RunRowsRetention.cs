@@ -2,6 +2,7 @@ using DthGrains.Contracts.Platform;
 using DthGrains.Contracts.Runs;
 using DthGrains.Grains.Platform;
 using Marten;
+using Npgsql;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -12,7 +13,8 @@ namespace DthGrains.Grains.Runs;
 /// The retention policy of per-subject rows (<see cref="RunOptions.RowsRetention"/>): every
 /// <see cref="RunOptions.RowsRetentionCheck"/>, the runs that ended longer ago than the retention and still have their
 /// rows are asked to release them, as the system and saying why. Each release is a decision of the run (recorded, and
-/// made once however many silos ask), so this service only finds candidates; it does nothing when no retention is set.
+/// made once however many silos ask), so this service only finds candidates; it does nothing when no retention is set,
+/// and one silo sweeps at a time (<see cref="SweepLockKey"/>).
 /// </summary>
 public sealed class RunRowsRetention(IOptions<RunOptions> options, IDocumentStore store, IGrainFactory grains, DomainClock clock, ILogger<RunRowsRetention> logger)
     : BackgroundService
@@ -45,9 +47,30 @@ public sealed class RunRowsRetention(IOptions<RunOptions> options, IDocumentStor
         while (await period.WaitForNextTickAsync(stoppingToken).ConfigureAwait(false));
     }
 
-    /// <summary>Releases the rows of the runs that ended before now minus <paramref name="retention"/>; returns how many were asked.</summary>
+    /// <summary>
+    /// The PostgreSQL advisory lock a sweep holds: one silo sweeps at a time and the others skip their turn (each
+    /// release is the run's own decision, recorded once however many ask, so this only saves repeated work).
+    /// </summary>
+    public const long SweepLockKey = 0x4454_4752_5254_4E31; // "DTGRRTN1"
+
+    /// <summary>
+    /// Releases the rows of the runs that ended before now minus <paramref name="retention"/>; returns how many were asked
+    /// (0 also when another silo is sweeping).
+    /// </summary>
     public async Task<int> SweepAsync(TimeSpan retention, CancellationToken ct)
     {
+        await using var connection = store.Storage.Database.CreateConnection();
+        await connection.OpenAsync(ct);
+        await using var tx = await connection.BeginTransactionAsync(ct);
+        await using (var take = new NpgsqlCommand("select pg_try_advisory_xact_lock(@key)", connection, tx))
+        {
+            take.Parameters.AddWithValue("key", SweepLockKey);
+            if (await take.ExecuteScalarAsync(ct) is not true)
+            {
+                logger.LogDebug("Run rows retention: another silo is sweeping; this one skips its turn");
+                return 0;
+            }
+        }
         var cutoff = clock.GetUtcNow() - retention;
         List<string> due;
         await using (var session = store.QuerySession())
@@ -64,6 +87,7 @@ public sealed class RunRowsRetention(IOptions<RunOptions> options, IDocumentStor
             if (released.Problem is { } problem) logger.LogWarning("Run rows retention: run {RunId} not released: {Detail}", id, problem.Detail);
         }
         if (due.Count > 0) logger.LogInformation("Run rows retention: asked {Count} runs that ended before {Cutoff:u} to release their per-subject rows", due.Count, cutoff);
+        await tx.CommitAsync(ct);
         return due.Count;
     }
 

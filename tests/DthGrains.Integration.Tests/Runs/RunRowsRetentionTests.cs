@@ -5,13 +5,15 @@ using DthGrains.Grains.Runs;
 using DthGrains.Integration.Tests.Infrastructure;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
+using Npgsql;
 using static DthGrains.Integration.Tests.Runs.RunTestData;
 
 namespace DthGrains.Integration.Tests.Runs;
 
 /// <summary>
 /// With a retention set, a silo releases the per-subject rows of runs that ended longer ago than it, as the system and
-/// saying why; a run that ended more recently keeps them. The domain clock is moved by hand, never waited for.
+/// saying why; a run that ended more recently keeps them; while another silo sweeps, this one skips its turn. The domain
+/// clock is moved by hand, never waited for.
 /// </summary>
 public sealed class RunRowsRetentionTests
 {
@@ -37,7 +39,20 @@ public sealed class RunRowsRetentionTests
         await retention.NextSweepAsync().WaitAsync(TimeSpan.FromSeconds(30));
         (await carla.GetAsync($"/api/runs/{old}/results")).StatusCode.Should().Be(HttpStatusCode.OK);
 
+        // Another silo is sweeping (it holds the sweep's lock): this one skips its turns, and nothing is released twice over.
+        await using var other = new NpgsqlConnection(host.Host.ConnectionString);
+        await other.OpenAsync();
+        await using (var take = new NpgsqlCommand("select pg_advisory_lock(@key)", other))
+        {
+            take.Parameters.AddWithValue("key", RunRowsRetention.SweepLockKey);
+            await take.ExecuteNonQueryAsync();
+        }
         clock.Advance(TimeSpan.FromDays(11));
+        await retention.NextSweepAsync().WaitAsync(TimeSpan.FromSeconds(30));
+        await retention.NextSweepAsync().WaitAsync(TimeSpan.FromSeconds(30));
+        (await carla.GetAsync($"/api/runs/{old}/results")).StatusCode.Should().Be(HttpStatusCode.OK, "the other silo's sweep is the one to release it");
+        await other.CloseAsync();
+
         var released = await Eventually.Until(() => carla.GetFromJsonAsync<JsonElement>($"/api/runs/{old}"),
             d => d.TryGetProperty("rowsReleased", out var r) && r.ValueKind == JsonValueKind.Object, TimeSpan.FromSeconds(30), "the old run's rows to be released");
         released.GetProperty("rowsReleased").GetProperty("by").GetString().Should().Be("system");
