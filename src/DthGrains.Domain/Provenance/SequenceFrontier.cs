@@ -11,8 +11,10 @@ namespace DthGrains.Domain.Provenance;
 /// </summary>
 public sealed class SequenceFrontier(TimeSpan minGapAge)
 {
-    private readonly HashSet<long> _seen = [];
+    // Everything up to Highest was seen but the gaps; what was read above Highest since the last settle is pending.
+    // So a frontier takes memory for its gaps only, however far a gap that stays open holds Low behind Highest.
     private readonly Dictionary<long, (DateTimeOffset Since, ulong Xmax)> _gaps = [];
+    private readonly HashSet<long> _pending = [];
 
     public TimeSpan MinGapAge { get; } = minGapAge;
 
@@ -22,7 +24,7 @@ public sealed class SequenceFrontier(TimeSpan minGapAge)
     /// <summary>Sequences below the highest read that have not been seen yet and may still come.</summary>
     public IReadOnlyCollection<long> Gaps => _gaps.Keys;
 
-    /// <summary>The highest sequence read or settled: the next read asks for what is above it, and for the gaps.</summary>
+    /// <summary>The highest sequence settled: the next read asks for what is above it, and for the gaps.</summary>
     public long Highest { get; private set; }
 
     /// <summary>
@@ -30,7 +32,7 @@ public sealed class SequenceFrontier(TimeSpan minGapAge)
     /// was seen or is a gap): small, whatever was read.
     /// </summary>
     public SequenceFrontierState State() =>
-        new(Low, Math.Max(Low, Highest), [.. _gaps.OrderBy(g => g.Key).Select(g => new SequenceGap(g.Key, g.Value.Since, g.Value.Xmax))]);
+        new(Low, Highest, [.. _gaps.OrderBy(g => g.Key).Select(g => new SequenceGap(g.Key, g.Value.Since, g.Value.Xmax))]);
 
     /// <summary>A frontier as <see cref="State"/> left it.</summary>
     public static SequenceFrontier Restore(TimeSpan minGapAge, SequenceFrontierState state)
@@ -39,21 +41,19 @@ public sealed class SequenceFrontier(TimeSpan minGapAge)
             throw new ArgumentException($"Gaps lie between the low ({state.Low}) and the highest ({state.Highest}) sequence.", nameof(state));
         var frontier = new SequenceFrontier(minGapAge) { Low = state.Low, Highest = state.Highest };
         foreach (var gap in state.Gaps) frontier._gaps[gap.Sequence] = (gap.Since, gap.Xmax);
-        for (var s = state.Low + 1; s <= state.Highest; s++)
-            if (!frontier._gaps.ContainsKey(s)) frontier._seen.Add(s);
         return frontier;
     }
 
     /// <summary>True when <paramref name="sequence"/> was read already (a read after a gap sees it again).</summary>
-    public bool Seen(long sequence) => sequence <= Low || _seen.Contains(sequence);
+    public bool Seen(long sequence) =>
+        sequence <= Low || (sequence <= Highest ? !_gaps.ContainsKey(sequence) : _pending.Contains(sequence));
 
     /// <summary>Records a sequence read (and taken into account by the reader).</summary>
     public void Mark(long sequence)
     {
         if (sequence <= Low) return;
-        Highest = Math.Max(Highest, sequence);
-        _seen.Add(sequence);
-        _gaps.Remove(sequence);
+        if (sequence <= Highest) _gaps.Remove(sequence);
+        else _pending.Add(sequence);
     }
 
     /// <summary>
@@ -64,22 +64,16 @@ public sealed class SequenceFrontier(TimeSpan minGapAge)
     public void Settle(long highest, ulong xmin, ulong xmax, DateTimeOffset now)
     {
         if (xmin > xmax) throw new ArgumentException($"A snapshot's xmin ({xmin}) is at most its xmax ({xmax}).", nameof(xmin));
-        Highest = Math.Max(Highest, highest);
-        Advance();
-        for (var s = Low + 1; s <= Highest; s++)
-            if (!_seen.Contains(s)) _gaps.TryAdd(s, (now, xmax));
+        var top = Math.Max(Highest, Math.Max(highest, _pending.Count == 0 ? 0 : _pending.Max()));
+        for (var s = Highest + 1; s <= top; s++)
+            if (!_pending.Remove(s)) _gaps.TryAdd(s, (now, xmax));
+        Highest = top;
         foreach (var (sequence, (since, firstXmax)) in _gaps.ToArray())
         {
             if (xmin < firstXmax || now - since < MinGapAge) continue;
             _gaps.Remove(sequence);
-            _seen.Add(sequence);
         }
-        Advance();
-    }
-
-    private void Advance()
-    {
-        while (_seen.Remove(Low + 1)) Low++;
+        Low = _gaps.Count == 0 ? Highest : _gaps.Keys.Min() - 1;
     }
 }
 

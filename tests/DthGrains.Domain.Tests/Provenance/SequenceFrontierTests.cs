@@ -109,4 +109,22 @@ public sealed class SequenceFrontierTests
         var backwards = () => SequenceFrontier.Restore(Margin, new SequenceFrontierState(5, 4, []));
         backwards.Should().Throw<ArgumentException>();
     }
+
+    [Fact]
+    public void A_gap_that_stays_open_costs_the_gap_only_however_far_the_reads_go_past_it()
+    {
+        var f = Read(new SequenceFrontier(Margin), 1);
+        foreach (var s in Enumerable.Range(3, 99_998)) f.Mark(s);
+        f.Settle(100_000, xmin: 5, xmax: 9, T0);
+        var state = f.State();
+        state.Should().BeEquivalentTo(new SequenceFrontierState(1, 100_000, [new SequenceGap(2, T0, 9)]));
+
+        var restored = SequenceFrontier.Restore(Margin, state);
+        restored.Seen(2).Should().BeFalse();
+        restored.Seen(50_000).Should().BeTrue();
+        restored.Seen(100_001).Should().BeFalse();
+        // The transaction that held 2 ends without it: given up after the margin, the frontier jumps to the top.
+        restored.Settle(100_000, xmin: 10, xmax: 10, T0 + Margin);
+        restored.Low.Should().Be(100_000);
+    }
 }
