@@ -68,6 +68,9 @@ public sealed partial class LineageService(LedgerReader reader, IDocumentStore s
             envelope.ActorRoles, envelope.Purpose, row.StoredHash);
     }
 
+    private static bool Unchanged(SequenceFrontierState now, SequenceFrontierState before) =>
+        now.Low == before.Low && now.Highest == before.Highest && now.Gaps.SequenceEqual(before.Gaps);
+
     /// <summary>
     /// The event's data. An event that cannot be read stops the lineage loudly, naming its stream (RELIABILITY row 8): it
     /// is never skipped, since every lineage after it would silently miss what it states.
@@ -142,6 +145,12 @@ public sealed partial class LineageService(LedgerReader reader, IDocumentStore s
         var changed = memories.Where(m => !m.Value.Equals(kept.GetValueOrDefault(m.Key) ?? new LineageStreamMemory()))
             .ToDictionary(m => m.Key, m => m.Value, StringComparer.Ordinal);
         var state = frontier.State();
+        if (events.Count == 0 && Unchanged(state, position.Frontier))
+        {
+            // Nothing new (the usual case between queries): no write, no new row version of the progress row.
+            await tx.RollbackAsync(ct);
+            return (state, read);
+        }
         await LineageStore.WriteAsync(connection, tx, facts, changed, state, position.NextOrder, ct);
         await tx.CommitAsync(ct);
         Interlocked.Add(ref _eventsRead, events.Count);
