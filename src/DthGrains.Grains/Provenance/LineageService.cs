@@ -87,6 +87,13 @@ public sealed partial class LineageService(LedgerReader reader, IDocumentStore s
         }
     }
 
+    /// <summary>Where the event sits and who recorded it, as the lineage rules take it.</summary>
+    private static LineageSource SourceOf(LedgerRow row, DateTimeOffset storedAt)
+    {
+        var envelope = EnvelopeOf(row, storedAt);
+        return new LineageSource(row.Stream, row.Version, row.Sequence, envelope.RecordedAt, envelope.ActorSubject, envelope.ActorInstitution);
+    }
+
     private static EventEnvelope EnvelopeOf(LedgerRow row, DateTimeOffset storedAt) =>
         EnvelopeHeaders.Read(StreamReplayer.Headers(row.HeadersJson), row.CorrelationId, row.CausationId, storedAt);
 
@@ -125,9 +132,7 @@ public sealed partial class LineageService(LedgerReader reader, IDocumentStore s
             if (frontier.Seen(row.Sequence)) return;
             if (Types.TryGetValue(row.EventType, out var type))
             {
-                var envelope = EnvelopeOf(row, storedAt);
-                events.Add((new LineageSource(row.Stream, row.Version, row.Sequence, envelope.RecordedAt, envelope.ActorSubject, envelope.ActorInstitution),
-                    Read(serializer, type, row)));
+                events.Add((SourceOf(row, storedAt), Read(serializer, type, row)));
             }
             frontier.Mark(row.Sequence);
         }, ct);

@@ -23,6 +23,21 @@ public static class LineageStore
     private const string Streams = Schema + ".lineage_streams";
     private const string Progress = Schema + ".lineage_progress";
 
+    /// <summary>The store's tables, schema-qualified.</summary>
+    public static readonly IReadOnlyList<string> TableNames = [Nodes, Edges, Streams, Progress];
+
+    /// <summary>
+    /// Empties the store: the facts are derived, so the next catch-up reads them again from the whole ledger (the repair
+    /// after <c>verify-lineage</c> found a difference; a rebuild).
+    /// </summary>
+    public static async Task EmptyAsync(Marten.IDocumentStore store, CancellationToken ct = default)
+    {
+        await using var connection = store.Storage.Database.CreateConnection();
+        await connection.OpenAsync(ct);
+        await using var truncate = new NpgsqlCommand($"truncate {string.Join(", ", TableNames)}", connection);
+        await truncate.ExecuteNonQueryAsync(ct);
+    }
+
     /// <summary>
     /// Edges read per node and direction, at most. A node with more edges one way has more than
     /// <see cref="LineageGraph.MaxNodes"/> distinct neighbours (edges are unique by their ends and relation, and there are

@@ -48,10 +48,8 @@ public sealed partial class LineageService
                 rows++;
                 last = row.Sequence;
                 if (row.Sequence > frontier.Highest || open.Contains(row.Sequence) || !Types.TryGetValue(row.EventType, out var type)) return;
-                var envelope = EnvelopeOf(row, storedAt);
                 if (!memories.TryGetValue(row.Stream, out var memory)) memories[row.Stream] = memory = new LineageStreamMemory();
-                LineageRules.Apply(facts, memory, new LineageSource(row.Stream, row.Version, row.Sequence, envelope.RecordedAt, envelope.ActorSubject, envelope.ActorInstitution),
-                    Read(serializer, type, row));
+                LineageRules.Apply(facts, memory, SourceOf(row, storedAt), Read(serializer, type, row));
                 events++;
             }, ct);
             await using (var batch = new NpgsqlBatch(connection, tx))

@@ -63,7 +63,7 @@ internal static class LineageBenchmark
             long keptBytes = 0;
             for (var r = 0; r < 3; r++)
             {
-                await EmptyStoreAsync(store);
+                await LineageStore.EmptyAsync(store);
                 var heapBefore = r == 2 ? LiveHeapBytes() : 0;
                 var clock = Stopwatch.StartNew();
                 var service = new LineageService(reader, store);
@@ -87,7 +87,7 @@ internal static class LineageBenchmark
                 last = await warm.LineageAsync(root, 2);
                 incremental = Math.Min(incremental, clock.Elapsed.TotalSeconds);
             }
-            await EmptyStoreAsync(store);
+            await LineageStore.EmptyAsync(store);
             var fresh = (await new LineageService(reader, store).LineageAsync(root, 2))!;
             if (last!.Graph.Nodes.Count != fresh.Graph.Nodes.Count || last.Graph.Edges.Count != fresh.Graph.Edges.Count || last.Evidence.Count != fresh.Evidence.Count)
                 throw new InvalidOperationException($"The warm service's lineage ({last.Graph.Nodes.Count} nodes, {last.Graph.Edges.Count} edges) differs from a whole read's ({fresh.Graph.Nodes.Count}, {fresh.Graph.Edges.Count}).");
@@ -115,26 +115,15 @@ internal static class LineageBenchmark
         }
     }
 
-    private static readonly string[] StoreTables = ["lineage_nodes", "lineage_edges", "lineage_streams", "lineage_progress"];
-
     private static async Task<long> StoreBytesAsync(IDocumentStore store)
     {
         await using var connection = store.Storage.Database.CreateConnection();
         await connection.OpenAsync();
-        await using var vacuum = new Npgsql.NpgsqlCommand($"vacuum {string.Join(", ", StoreTables.Select(t => $"{EventStoreSetup.SchemaName}.{t}"))}", connection);
+        await using var vacuum = new Npgsql.NpgsqlCommand($"vacuum {string.Join(", ", LineageStore.TableNames)}", connection);
         await vacuum.ExecuteNonQueryAsync();
-        await using var size = new Npgsql.NpgsqlCommand(
-            $"select sum(pg_total_relation_size(('{EventStoreSetup.SchemaName}.' || t)::regclass))::bigint from unnest(@tables) t", connection);
-        size.Parameters.AddWithValue("tables", StoreTables);
+        await using var size = new Npgsql.NpgsqlCommand("select sum(pg_total_relation_size(t::regclass))::bigint from unnest(@tables) t", connection);
+        size.Parameters.AddWithValue("tables", LineageStore.TableNames.ToArray());
         return (long)(await size.ExecuteScalarAsync())!;
-    }
-
-    private static async Task EmptyStoreAsync(IDocumentStore store)
-    {
-        await using var connection = store.Storage.Database.CreateConnection();
-        await connection.OpenAsync();
-        await using var truncate = new Npgsql.NpgsqlCommand($"truncate {string.Join(", ", StoreTables.Select(t => $"{EventStoreSetup.SchemaName}.{t}"))}", connection);
-        await truncate.ExecuteNonQueryAsync();
     }
 
     /// <summary>Bytes of live objects: the heap after a full, blocking, compacting collection, less its fragmentation.</summary>

@@ -67,7 +67,7 @@ public sealed class LineageStoreTests
         // several, so its memory is kept from one to the next), to the same lineage.
         var everything = total();
         var hostedBefore = hosted.EventsRead;
-        await TruncateAsync(store);
+        await LineageStore.EmptyAsync(store);
         var rebuilt = new LineageService(reader, store, chunkSize: 2);
         Same(await rebuilt.LineageAsync("resource:store-model-0@1.1.0", 2), original);
         (rebuilt.EventsRead + hosted.EventsRead - hostedBefore).Should().Be(everything, "every event read once more, whatever the chunks");
@@ -159,14 +159,5 @@ public sealed class LineageStoreTests
         actual.Graph.Edges.Select(e => (e.From, e.Relation, e.To, e.Stream, e.Version, e.At))
             .Should().Equal(expected.Graph.Edges.Select(e => (e.From, e.Relation, e.To, e.Stream, e.Version, e.At)));
         actual.Evidence.Should().BeEquivalentTo(expected.Evidence, o => o.WithStrictOrdering());
-    }
-
-    private static async Task TruncateAsync(IDocumentStore store)
-    {
-        await using var connection = store.Storage.Database.CreateConnection();
-        await connection.OpenAsync();
-        await using var command = new NpgsqlCommand(
-            "truncate dth.lineage_nodes, dth.lineage_edges, dth.lineage_streams, dth.lineage_progress", connection);
-        await command.ExecuteNonQueryAsync();
     }
 }

@@ -1,6 +1,7 @@
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
+using DthGrains.Grains.Provenance;
 using DthGrains.Integration.Tests.Infrastructure;
 using Marten;
 using Microsoft.Extensions.DependencyInjection;
@@ -60,7 +61,7 @@ public sealed class LineageVerificationTests
         output.Should().Contain("DIFFERS").And.Contain("run:forged");
 
         // The ledger is the truth: the store emptied is read again from it, and matches.
-        await SqlAsync(store, "truncate dth.lineage_nodes, dth.lineage_edges, dth.lineage_streams, dth.lineage_progress");
+        await LineageStore.EmptyAsync(store);
         var rebuilt = await VerifyAsync(auditor);
         rebuilt.GetProperty("ok").GetBoolean().Should().BeTrue(rebuilt.ToString());
         rebuilt.GetProperty("edges").GetInt64().Should().Be(clean.GetProperty("edges").GetInt64());
