@@ -22,4 +22,11 @@ public sealed class LedgerOptions
     /// asked). A query always reads what is new first; this keeps that little when no one has asked for a while.
     /// </summary>
     public TimeSpan LineageCatchUp { get; set; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>
+    /// Ledger events a lineage query reads into the store at most before it answers. A store further behind (the first
+    /// reading of a long ledger after an upgrade or a rebuild) answers 503 with how far the reading has come, while the
+    /// silos read on in the background, instead of holding the caller for minutes.
+    /// </summary>
+    public int LineageQueryBudget { get; set; } = LineageService.DefaultQueryBudget;
 }

@@ -37,6 +37,14 @@ public sealed class LedgerReader(IDocumentStore store)
         return connection;
     }
 
+    /// <summary>The highest global sequence in the ledger (0 when it is empty): one step down the primary key's index.</summary>
+    public async Task<long> HighestSequenceAsync(CancellationToken ct = default)
+    {
+        await using var connection = await OpenAsync(ct);
+        await using var command = new NpgsqlCommand($"select coalesce(max(seq_id), 0) from {Schema}.mt_events", connection);
+        return (long)(await command.ExecuteScalarAsync(ct))!;
+    }
+
     /// <summary>Every stream's head with its stored hash, and the event count and highest sequence, in one snapshot.</summary>
     public async Task<LedgerSnapshot> SnapshotAsync(CancellationToken ct = default)
     {

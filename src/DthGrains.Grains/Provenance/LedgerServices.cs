@@ -1,6 +1,7 @@
 using DthGrains.Contracts.Ecosystem;
 using DthGrains.Domain.Ecosystem;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
 
 namespace DthGrains.Grains.Provenance;
 
@@ -16,7 +17,8 @@ public static class LedgerServices
         services.AddSingleton<LedgerAudit>();
         services.AddSingleton<ReplayFolders>();
         services.AddSingleton<StreamReplayer>();
-        services.AddSingleton<LineageService>();
+        services.AddSingleton(sp => new LineageService(sp.GetRequiredService<LedgerReader>(), sp.GetRequiredService<Marten.IDocumentStore>(),
+            unreadable: sp.GetService<Platform.UnreadableEvents>(), queryBudget: sp.GetRequiredService<IOptions<LedgerOptions>>().Value.LineageQueryBudget));
         services.AddHostedService<LineageCatchUp>();
         services.AddSingleton<SubjectAccessLog>();
         services.AddSingleton<DecisionContexts>();

@@ -11,6 +11,8 @@ namespace DthGrains.Grains.Provenance;
 /// </summary>
 public sealed class LineageCatchUp(LineageService lineage, IOptions<LedgerOptions> options, ILogger<LineageCatchUp> logger) : BackgroundService
 {
+    private static readonly TimeSpan ProgressEvery = TimeSpan.FromSeconds(10);
+
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         if (options.Value.LineageCatchUp <= TimeSpan.Zero) return;
@@ -19,7 +21,7 @@ public sealed class LineageCatchUp(LineageService lineage, IOptions<LedgerOption
         {
             try
             {
-                await lineage.CatchUpAsync(stoppingToken);
+                await CatchUpAsync(stoppingToken);
             }
             catch (Exception ex) when (!stoppingToken.IsCancellationRequested)
             {
@@ -27,5 +29,23 @@ public sealed class LineageCatchUp(LineageService lineage, IOptions<LedgerOption
                 logger.LogWarning(ex, "Lineage: reading the ledger into the lineage store failed; the next catch-up tries again");
             }
         }
+    }
+
+    /// <summary>A catch-up; a long one (the first reading of a long ledger) says how far it has come every 10 s, and when it is done.</summary>
+    private async Task CatchUpAsync(CancellationToken ct)
+    {
+        var started = TimeProvider.System.GetTimestamp();
+        var (lastSaid, chunks) = (started, 0);
+        var reached = await lineage.CatchUpAsync(frontier =>
+        {
+            chunks++;
+            if (TimeProvider.System.GetElapsedTime(lastSaid) < ProgressEvery) return;
+            lastSaid = TimeProvider.System.GetTimestamp();
+            logger.LogInformation("Lineage: reading the ledger into the lineage store, up to sequence {Sequence} after {Elapsed:0} s", frontier.Low,
+                TimeProvider.System.GetElapsedTime(started).TotalSeconds);
+        }, ct);
+        if (chunks > 0)
+            logger.LogInformation("Lineage: the lineage store has read the ledger up to sequence {Sequence} in {Elapsed:0.0} s", reached.Low,
+                TimeProvider.System.GetElapsedTime(started).TotalSeconds);
     }
 }

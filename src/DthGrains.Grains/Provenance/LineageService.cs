@@ -19,20 +19,28 @@ namespace DthGrains.Grains.Provenance;
 /// <param name="chunkSize">Events read per catch-up transaction at most (a first catch-up of a long ledger takes many).</param>
 /// <param name="lockTimeout">How long a catch-up waits for another's to end (default <see cref="LineageStore.DefaultLockTimeout"/>).</param>
 /// <param name="unreadable">Where a stream with an event that cannot be read is reported (readiness turns unhealthy).</param>
+/// <param name="queryBudget">
+/// Ledger events a query reads at most before it answers; a store further behind (the first reading of a long ledger)
+/// makes it throw <see cref="LineageCatchingUpException"/> (503) instead of holding the caller for minutes.
+/// </param>
 public sealed partial class LineageService(LedgerReader reader, IDocumentStore store, int chunkSize = LineageService.DefaultChunkSize, TimeSpan? lockTimeout = null,
-    UnreadableEvents? unreadable = null)
+    UnreadableEvents? unreadable = null, int queryBudget = LineageService.DefaultQueryBudget)
 {
     /// <summary>A gap in the sequence is given up only this long after it was first seen, and once every transaction then running has ended.</summary>
     public static readonly TimeSpan GapMargin = TimeSpan.FromSeconds(2);
 
     public const int DefaultChunkSize = 5000;
 
+    /// <summary>About 5 s of reading at 47 µs per recorded read on two cores.</summary>
+    public const int DefaultQueryBudget = 100_000;
+
     private static readonly Dictionary<string, Type> Types =
         LineageRules.EventTypes.ToDictionary(EventTypeRegistry.NameOf, t => t, StringComparer.Ordinal);
 
     private static readonly string[] TypeNames = [.. Types.Keys];
 
-    // One catch-up of this silo at a time: the others would only wait on the store's lock, each holding a connection.
+    // One chunk of this silo at a time: the others would only wait on the store's lock, each holding a connection. Per
+    // chunk, not per catch-up, so a query takes turns with a long background reading instead of waiting for its end.
     private readonly SemaphoreSlim _gate = new(1, 1);
     private long _eventsRead;
 
@@ -40,9 +48,10 @@ public sealed partial class LineageService(LedgerReader reader, IDocumentStore s
     public long EventsRead => Interlocked.Read(ref _eventsRead);
 
     /// <summary>Null when <paramref name="root"/> names nothing the ledger knows.</summary>
+    /// <exception cref="LineageCatchingUpException">the store is more than the query budget behind the ledger.</exception>
     public async Task<Lineage?> LineageAsync(string root, int depth, CancellationToken ct = default)
     {
-        await CatchUpAsync(ct);
+        await CatchUpForQueryAsync(ct);
         LineageGraph? graph;
         await using (var connection = store.Storage.Database.CreateConnection())
         {
@@ -97,17 +106,47 @@ public sealed partial class LineageService(LedgerReader reader, IDocumentStore s
     private static EventEnvelope EnvelopeOf(LedgerRow row, DateTimeOffset storedAt) =>
         EnvelopeHeaders.Read(StreamReplayer.Headers(row.HeadersJson), row.CorrelationId, row.CausationId, storedAt);
 
-    /// <summary>Reads what was stored after the frontier (and what came late into its gaps) into the store, chunk by chunk; returns the frontier reached.</summary>
-    public async Task<SequenceFrontierState> CatchUpAsync(CancellationToken ct = default)
+    /// <summary>
+    /// Reads what was stored after the frontier (and what came late into its gaps) into the store, chunk by chunk, to the
+    /// end of the ledger; returns the frontier reached.
+    /// </summary>
+    public Task<SequenceFrontierState> CatchUpAsync(CancellationToken ct = default) => CatchUpAsync(null, ct);
+
+    /// <summary>As <see cref="CatchUpAsync(CancellationToken)"/>; <paramref name="chunkRead"/> hears of every full chunk (a long reading).</summary>
+    public async Task<SequenceFrontierState> CatchUpAsync(Action<SequenceFrontierState>? chunkRead, CancellationToken ct)
+    {
+        while (true)
+        {
+            var (frontier, read) = await CatchUpChunkAsync(chunkSize, ct);
+            if (read < chunkSize) return frontier;
+            chunkRead?.Invoke(frontier);
+        }
+    }
+
+    /// <summary>A query's catch-up: at most <c>queryBudget</c> events, then either the ledger's end or a 503.</summary>
+    private async Task CatchUpForQueryAsync(CancellationToken ct)
+    {
+        var left = Math.Max(1, queryBudget);
+        while (true)
+        {
+            var size = Math.Min(chunkSize, left);
+            var (frontier, read) = await CatchUpChunkAsync(size, ct);
+            if (read < size) return;
+            left -= read;
+            if (left > 0) continue;
+            // The budget ended on a full chunk: more may follow, or the ledger may end just there.
+            var ledger = await reader.HighestSequenceAsync(ct);
+            if (ledger > frontier.Highest) throw new LineageCatchingUpException(frontier.Low, ledger);
+            return;
+        }
+    }
+
+    private async Task<(SequenceFrontierState Frontier, int Read)> CatchUpChunkAsync(int size, CancellationToken ct)
     {
         await _gate.WaitAsync(ct);
         try
         {
-            while (true)
-            {
-                var (frontier, read) = await CatchUpChunkAsync(ct);
-                if (read < chunkSize) return frontier;
-            }
+            return await ReadChunkAsync(size, ct);
         }
         finally
         {
@@ -115,7 +154,7 @@ public sealed partial class LineageService(LedgerReader reader, IDocumentStore s
         }
     }
 
-    private async Task<(SequenceFrontierState Frontier, int Read)> CatchUpChunkAsync(CancellationToken ct)
+    private async Task<(SequenceFrontierState Frontier, int Read)> ReadChunkAsync(int size, CancellationToken ct)
     {
         var serializer = store.Options.Serializer();
         await using var connection = store.Storage.Database.CreateConnection();
@@ -125,7 +164,7 @@ public sealed partial class LineageService(LedgerReader reader, IDocumentStore s
         var frontier = SequenceFrontier.Restore(GapMargin, position.Frontier);
         var events = new List<(LineageSource Source, object Data)>();
         var (highest, read) = (frontier.Highest, 0);
-        var (xmin, xmax) = await reader.ReadSinceAsync(frontier.Highest, [.. frontier.Gaps], chunkSize, TypeNames, (row, storedAt) =>
+        var (xmin, xmax) = await reader.ReadSinceAsync(frontier.Highest, [.. frontier.Gaps], size, TypeNames, (row, storedAt) =>
         {
             read++;
             highest = Math.Max(highest, row.Sequence);

@@ -19,6 +19,9 @@ public static partial class LineageEndpoints
 {
     public const int DefaultDepth = 4;
 
+    /// <summary>Retry-After while the lineage store reads a long ledger: a query reads a budget's worth too, so retries help.</summary>
+    private const string RetryWhileCatchingUp = "5";
+
     [GeneratedRegex(@"^[A-Za-z0-9][A-Za-z0-9._@:/-]*$", RegexOptions.CultureInvariant, matchTimeoutMilliseconds: 50)]
     private static partial Regex EntityPattern();
 
@@ -31,13 +34,14 @@ public static partial class LineageEndpoints
 
         group.MapGet("/lineage", Graph).WithName("GetLineage")
             .WithSummary("What an entity used and what used it, from the ledger: nodes, PROV edges (each naming its event) and the events (?entity=access-request:r1&depth=4)")
-            .Produces<Lineage>().ProducesProblem(400).ProducesProblem(404);
+            .Produces<Lineage>().ProducesProblem(400).ProducesProblem(404).ProducesProblem(503);
         group.MapGet("/lineage/prov", Prov).WithName("GetLineageProvJson")
             .WithSummary("The lineage as W3C PROV-JSON")
-            .Produces(200, contentType: "application/json").ProducesProblem(400).ProducesProblem(404);
+            .Produces(200, contentType: "application/json").ProducesProblem(400).ProducesProblem(404).ProducesProblem(503);
         group.MapGet("/lineage/fhir", Fhir).WithName("GetLineageFhirBundle")
             .WithSummary("The lineage as a FHIR R4 Bundle of AuditEvent (IHE BALP shape) and Provenance; errors are OperationOutcomes")
-            .Produces(200, contentType: FhirMediaTypes.FhirJson).Produces(400, contentType: FhirMediaTypes.FhirJson).Produces(404, contentType: FhirMediaTypes.FhirJson);
+            .Produces(200, contentType: FhirMediaTypes.FhirJson).Produces(400, contentType: FhirMediaTypes.FhirJson).Produces(404, contentType: FhirMediaTypes.FhirJson)
+            .Produces(503, contentType: FhirMediaTypes.FhirJson);
         group.MapGet("/lineage/verify", async (LineageService lineage, TimeProvider time, HttpContext http) =>
                 TypedResults.Json(await lineage.VerifyAsync(time, http.RequestAborted), JsonDefaults.Options))
             .WithName("VerifyLineage")
@@ -78,7 +82,16 @@ public static partial class LineageEndpoints
         var levels = DefaultDepth;
         if (depth is not null && (!int.TryParse(depth, NumberStyles.None, CultureInfo.InvariantCulture, out levels) || levels < 1 || levels > LineageGraph.MaxDepth))
             return (null, Problem.Invalid("depth", $"'depth' must be a whole number from 1 to {LineageGraph.MaxDepth}."));
-        var found = await lineage.LineageAsync(entity, levels, http.RequestAborted);
+        Lineage? found;
+        try
+        {
+            found = await lineage.LineageAsync(entity, levels, http.RequestAborted);
+        }
+        catch (LineageCatchingUpException behind)
+        {
+            http.Response.Headers.RetryAfter = RetryWhileCatchingUp;
+            return (null, Problem.Unavailable(behind.Message));
+        }
         return found is null ? (null, Problem.NotFound($"Entity '{entity}' in the ledger's lineage")) : (found, null);
     }
 

@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Net;
 using DthGrains.Domain.Provenance;
 using DthGrains.Grains.Provenance;
@@ -126,6 +127,74 @@ public sealed class LineageStoreTests
 
         await held.RollbackAsync();
         (await waiting.LineageAsync("resource:stuck-model", 1)).Should().NotBeNull();
+    }
+
+    [Fact]
+    public async Task A_query_far_behind_the_ledger_answers_503_with_how_far_the_reading_has_come_and_each_retry_reads_on()
+    {
+        // A query may read 3 events; no background catch-up, so only the queries read.
+        await using var host = await TestHost.StartAsync("charite", alsoHosts: [],
+            settings: new Dictionary<string, string?> { ["Dth:Ledger:LineageCatchUp"] = "00:00:00", ["Dth:Ledger:LineageQueryBudget"] = "3" });
+        var (reader, store) = (host.Services.GetRequiredService<LedgerReader>(), host.Services.GetRequiredService<IDocumentStore>());
+        var modeller = host.ClientAs("modeller", "charite");
+        for (var i = 0; i < 6; i++)
+            (await modeller.PostAsync("/api/catalogue/resources", Draft($"behind-model-{i}", "model", ModelMetadata()))).EnsureSuccessStatusCode();
+        await LineageStore.EmptyAsync(store);
+        var events = await CountAboveAsync(store, 0);
+        events.Should().BeGreaterThan(6);
+
+        var auditor = host.ClientAs("auditor", "dth-oversight");
+        var behind = await auditor.GetAsync("/api/audit/lineage?entity=resource:behind-model-0");
+        behind.StatusCode.Should().Be(HttpStatusCode.ServiceUnavailable);
+        behind.Headers.RetryAfter!.Delta.Should().BePositive();
+        behind.Content.Headers.ContentType!.MediaType.Should().Be("application/problem+json");
+        var ledger = await reader.HighestSequenceAsync();
+        (await behind.Content.ReadAsStringAsync()).Should().Contain("still reading the ledger")
+            .And.Contain(string.Create(CultureInfo.InvariantCulture, $"of {ledger:N0}"));
+        var fhir = await auditor.GetAsync("/api/audit/lineage/fhir?entity=resource:behind-model-0");
+        fhir.StatusCode.Should().Be(HttpStatusCode.ServiceUnavailable);
+        fhir.Content.Headers.ContentType!.MediaType.Should().Be("application/fhir+json");
+        (await fhir.Content.ReadAsStringAsync()).Should().Contain("transient").And.Contain("still reading the ledger");
+        (await CountAboveAsync(store, await StoreHighestAsync(store))).Should().Be(events - 6, "each of the two queries read its budget of 3 into the store");
+
+        // Every retry reads its budget on, so retries alone get there: in as many as the events left need, and no more.
+        var retries = 0;
+        HttpResponseMessage answer;
+        do
+        {
+            answer = await auditor.GetAsync("/api/audit/lineage?entity=resource:behind-model-0");
+            retries++;
+        }
+        while (answer.StatusCode == HttpStatusCode.ServiceUnavailable && retries <= events);
+        answer.StatusCode.Should().Be(HttpStatusCode.OK);
+        retries.Should().Be((int)Math.Max(1, Math.Ceiling((events - 6) / 3.0)));
+
+        // A budget that ends exactly at the ledger's end answers; one event short of it does not.
+        foreach (var id in new[] { "behind-model-last", "behind-model-after-last" })
+            (await modeller.PostAsync("/api/catalogue/resources", Draft(id, "model", ModelMetadata()))).EnsureSuccessStatusCode();
+        var left = (int)await CountAboveAsync(store, await StoreHighestAsync(store));
+        left.Should().BeGreaterThanOrEqualTo(2);
+        await new LineageService(reader, store, queryBudget: left - 1).Awaiting(s => s.LineageAsync("resource:behind-model-last", 1))
+            .Should().ThrowAsync<LineageCatchingUpException>();
+        (await new LineageService(reader, store, queryBudget: 1).LineageAsync("resource:behind-model-after-last", 1)).Should().NotBeNull(
+            "the one event left fills the budget exactly, and the ledger ends there");
+    }
+
+    private static async Task<long> StoreHighestAsync(IDocumentStore store)
+    {
+        await using var connection = store.Storage.Database.CreateConnection();
+        await connection.OpenAsync();
+        await using var command = new NpgsqlCommand("select coalesce((frontier::jsonb ->> 'highest')::bigint, 0) from dth.lineage_progress where id = 1", connection);
+        return (long)((await command.ExecuteScalarAsync()) ?? 0L);
+    }
+
+    private static async Task<long> CountAboveAsync(IDocumentStore store, long sequence)
+    {
+        await using var connection = store.Storage.Database.CreateConnection();
+        await connection.OpenAsync();
+        await using var command = new NpgsqlCommand("select count(*) from dth.mt_events where seq_id > @after", connection);
+        command.Parameters.AddWithValue("after", sequence);
+        return (long)(await command.ExecuteScalarAsync())!;
     }
 
     [Fact]
