@@ -1,43 +1,40 @@
-using DthGrains.Grains.Platform;
 using DthGrains.Integration.Tests.Provenance;
 using Marten;
 using Npgsql;
 
 namespace DthGrains.Integration.Tests.Platform;
 
-/// <summary>The event store's connections prepare the statements they repeat, unless the connection string says otherwise.</summary>
+/// <summary>
+/// A statement that fails leaves its pooled connection fit for the next caller. Npgsql 10.0.3's automatic preparation
+/// breaks this (npgsql/npgsql#6391): when the execution that prepares a statement fails (a unique violation of a
+/// concurrent append, a division by zero, a NUL in a parameter), the next execution of that statement on that
+/// connection reads a row it has no description for and throws "Received unexpected backend message DataRow", a 500
+/// for an innocent caller. So the event store's connections do not prepare statements automatically.
+/// </summary>
 public sealed class StatementPreparationTests
 {
-    [Fact]
-    public async Task The_event_store_prepares_a_statement_it_repeats_and_keeps_it_across_the_pool()
+    [Theory]
+    [InlineData("select 1 / $1", 0)]
+    [InlineData("select count(*) from dth.mt_events where stream_id = $1", "a\0b")]
+    public async Task A_statement_that_fails_on_its_second_execution_leaves_the_connection_fit_for_the_next(string sql, object failing)
     {
         await using var ledger = await LedgerStore.CreateAsync();
         var store = ledger.Get<IDocumentStore>();
-        for (int round = 0; round < 2; round++)
-        {
-            // Back to the pool in between: the prepared statement must survive the connection's reset.
-            await using var connection = store.Storage.Database.CreateConnection();
-            await connection.OpenAsync();
-            for (int i = 0; i < 3; i++)
-            {
-                await using var command = new NpgsqlCommand("select $1::int + 1", connection);
-                command.Parameters.Add(new NpgsqlParameter { Value = i });
-                (await command.ExecuteScalarAsync()).Should().Be(i + 1);
-            }
-            await using var prepared = new NpgsqlCommand("select count(*) from pg_prepared_statements where statement like 'select $1::int + 1%'", connection);
-            ((long)(await prepared.ExecuteScalarAsync())!).Should().Be(1, $"round {round}: the repeated statement is prepared once on this connection");
-        }
+        var fine = failing is int ? (object)1 : "resource:fine";
+        await using var connection = store.Storage.Database.CreateConnection();
+        await connection.OpenAsync();
+
+        await ExecuteAsync(connection, sql, fine);
+        // The second execution is the one Npgsql's automatic preparation (from the second use) would prepare.
+        await FluentActions.Awaiting(() => ExecuteAsync(connection, sql, failing)).Should().ThrowAsync<PostgresException>();
+        for (var i = 0; i < 3; i++)
+            await FluentActions.Awaiting(() => ExecuteAsync(connection, sql, fine)).Should().NotThrowAsync("execution {0} after the failure", i + 1);
     }
 
-    [Theory]
-    [InlineData("Host=h;Database=d", 64, 2)]
-    [InlineData("Host=h;Database=d;Max Auto Prepare=0", 0, 5)]
-    [InlineData("Host=h;Database=d;MaxAutoPrepare=10;Auto Prepare Min Usages=7", 10, 7)]
-    public void A_connection_string_that_sets_preparation_itself_keeps_its_setting(string given, int maxAutoPrepare, int minUsages)
+    private static async Task ExecuteAsync(NpgsqlConnection connection, string sql, object value)
     {
-        var result = new NpgsqlConnectionStringBuilder(EventStoreSetup.WithAutoPreparedStatements(given));
-        result.MaxAutoPrepare.Should().Be(maxAutoPrepare);
-        result.AutoPrepareMinUsages.Should().Be(minUsages);
-        result.Host.Should().Be("h");
+        await using var command = new NpgsqlCommand(sql, connection);
+        command.Parameters.Add(new NpgsqlParameter { Value = value });
+        await command.ExecuteScalarAsync();
     }
 }
