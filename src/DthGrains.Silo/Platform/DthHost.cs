@@ -120,6 +120,7 @@ public sealed class DthHost : IAsyncDisposable
     {
         app.UseExceptionHandler();
         app.UseStatusCodePages();
+        app.RefuseNulInUrls();
         app.UseAuthentication();
         app.UseRateLimiter();   // after authentication: the bucket is the token's, not the address's
         app.UseAuthorization();

@@ -70,6 +70,8 @@ public static class JsonBody
         var message = ex.Message;
         if (message.Contains("could not be mapped", StringComparison.Ordinal))
             return $"'{path}' is not a member of this request; remove it (unknown members are rejected).";
+        if (message.StartsWith(StorableText.NulMessage, StringComparison.Ordinal))
+            return $"'{path}' {StorableText.NulMessage}.";
         if (message.Contains("maximum configured depth", StringComparison.Ordinal))
             return "The JSON is nested too deeply (at most 32 levels).";
         if (ex.Path is null || ex.LineNumber is null)

@@ -15,6 +15,7 @@ public static class JsonDefaults
         // Dictionary keys are data (FHIR resource types, facet values, field paths), never renamed.
         o.DictionaryKeyPolicy = null;
         o.Converters.Add(new JsonStringEnumConverter(JsonNamingPolicy.KebabCaseLower, allowIntegerValues: false));
+        o.Converters.Add(new StorableText.Converter());
         o.UnmappedMemberHandling = JsonUnmappedMemberHandling.Disallow;
         o.MaxDepth = 32;
         o.DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull;

@@ -1,0 +1,71 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Text;
+using System.Text.Json;
+using System.Text.RegularExpressions;
+using DthGrains.Cli.Identity;
+using DthGrains.Integration.Tests.Infrastructure;
+using static DthGrains.Integration.Tests.Catalogue.CatalogueTestData;
+
+namespace DthGrains.Integration.Tests.Platform;
+
+/// <summary>
+/// PostgreSQL cannot store the NUL character in text or jsonb. A NUL in a query string or a JSON body is the caller's
+/// mistake: 400 naming where it is, nothing stored, never a 500 (RELIABILITY rows 15-17).
+/// </summary>
+[Collection(HostCollection.Name)]
+public sealed class StorableTextTests(HostFixture fixture)
+{
+    private TestHost Host => fixture.Host;
+
+    [Fact]
+    public async Task A_nul_in_any_query_parameter_of_any_route_gets_400_naming_the_parameter()
+    {
+        var document = await Host.Client().GetFromJsonAsync<JsonElement>("/openapi/v1.json");
+        var probes = (
+            from path in document.GetProperty("paths").EnumerateObject()
+            from operation in path.Value.EnumerateObject()
+            where operation.Value.TryGetProperty("parameters", out _)
+            from parameter in operation.Value.GetProperty("parameters").EnumerateArray()
+            where parameter.GetProperty("in").GetString() == "query"
+            select (Method: operation.Name.ToUpperInvariant(), Path: path.Name, Parameter: parameter.GetProperty("name").GetString()!)).ToList();
+        probes.Should().Contain(("GET", "/api/catalogue/resources", "q")).And.Contain(("GET", "/api/audit/lineage/fhir", "entity"));
+
+        // Every role but the auditor's (which refuses every write before reading it), so each probe reaches its route.
+        var roles = new[] { "researcher", "steward", "modeller", "clinician", "institution-admin", "platform-admin", "data-protection-officer" };
+        var client = Host.Client(StandaloneTokens.Mint(Host.KeyPath, new StandaloneTokens.Request("nul-prober", "Nul Prober", "charite", roles, TimeSpan.FromMinutes(10))));
+        foreach (var (method, path, parameter) in probes)
+        {
+            var url = Regex.Replace(path, "{[^}]+}", "nul-probe") + $"?{parameter}=a%00b";
+            using var request = new HttpRequestMessage(new HttpMethod(method), url);
+            if (method is "POST" or "PUT") request.Content = new StringContent("{}", Encoding.UTF8, "application/json");
+            var response = await client.SendAsync(request);
+
+            response.StatusCode.Should().Be(HttpStatusCode.BadRequest, "{0} {1} with a NUL in '{2}'", method, path, parameter);
+            var body = await response.Content.ReadAsStringAsync();
+            body.Should().Contain($"'{parameter}' must not contain the NUL character");
+            response.Content.Headers.ContentType!.MediaType.Should().Be(path.EndsWith("/fhir", StringComparison.Ordinal) ? "application/fhir+json" : "application/problem+json");
+        }
+
+        // The platform answers the same queries without the NUL.
+        (await client.GetAsync("/api/catalogue/resources?q=glucose")).StatusCode.Should().Be(HttpStatusCode.OK);
+        (await client.GetAsync("/api/ecosystem/organisations?q=char")).StatusCode.Should().Be(HttpStatusCode.OK);
+    }
+
+    [Fact]
+    public async Task A_nul_in_a_json_body_gets_400_naming_the_member_and_nothing_is_recorded()
+    {
+        var modeller = Host.ClientAs("modeller", "charite");
+        var id = $"nul-{Guid.NewGuid():N}"[..20];
+        var response = await modeller.PostAsync("/api/catalogue/resources", Draft(id, "model", ModelMetadata(title: "Glucose\0model")));
+
+        response.StatusCode.Should().Be(HttpStatusCode.BadRequest);
+        response.Content.Headers.ContentType!.MediaType.Should().Be("application/problem+json");
+        var errors = (await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("errors");
+        errors.GetProperty("$.metadata.title")[0].GetString().Should().Be("'$.metadata.title' must not contain the NUL character (\\u0000 or %00).");
+        (await modeller.GetAsync($"/api/catalogue/resources/{id}")).StatusCode.Should().Be(HttpStatusCode.NotFound);
+
+        // The same draft without the NUL is taken.
+        (await modeller.PostAsync("/api/catalogue/resources", Draft(id, "model", ModelMetadata(title: "Glucose model")))).StatusCode.Should().Be(HttpStatusCode.Created);
+    }
+}
