@@ -6,10 +6,11 @@ namespace DthGrains.Integration.Tests.Platform;
 
 /// <summary>
 /// A statement that fails leaves its pooled connection fit for the next caller. Npgsql 10.0.3's automatic preparation
-/// breaks this (npgsql/npgsql#6391): when the execution that prepares a statement fails (a unique violation of a
-/// concurrent append, a division by zero, a NUL in a parameter), the next execution of that statement on that
-/// connection reads a row it has no description for and throws "Received unexpected backend message DataRow", a 500
-/// for an innocent caller. So the event store's connections do not prepare statements automatically.
+/// breaks this (npgsql/npgsql#6391): when the execution that prepares a statement returning rows fails (a division by
+/// zero, a NUL in a parameter; Marten's append function, which returns rows, fails on a concurrent append), the next
+/// execution of that statement on that connection reads a row it has no description for and throws "Received
+/// unexpected backend message DataRow", a 500 for an innocent caller. So the event store's connections do not prepare
+/// statements automatically.
 /// </summary>
 public sealed class StatementPreparationTests
 {
