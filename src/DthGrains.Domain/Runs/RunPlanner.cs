@@ -193,6 +193,8 @@ public static class RunPlanner
                 break;
         }
 
+        CheckFixedParameters(r, info, errors);
+
         var percentiles = r.Percentiles ?? DefaultPercentiles;
         errors.Require(percentiles.Length is >= 1 and <= 20 && percentiles.All(p => p is > 0 and < 100), "percentiles", "'percentiles' are 1 to 20 numbers between 0 and 100.");
         int shardSize = r.Kind == RunKind.Sensitivity ? (int)Math.Min(subjects, int.MaxValue) : r.ShardSize ?? DefaultShardSize(subjects);
@@ -275,6 +277,30 @@ public static class RunPlanner
 
     /// <summary>Kebab names of the solver kinds: auto, dormand-prince45, rodas4.</summary>
     private static bool TryMethod(string name, out SolverKind kind) => AccessPolicy.TryParse(name, out kind);
+
+    /// <summary>
+    /// A value in 'parameters' that the run would replace for every subject is refused rather than silently ignored: a
+    /// cohort trial draws every parameter with an inter-individual distribution, a sweep or a sensitivity study over
+    /// ranges draws the ranged ones. (A Monte-Carlo or a sensitivity study over uncertain parameters takes the value as
+    /// the median of its draws: that is what it is for.)
+    /// </summary>
+    private static void CheckFixedParameters(RunRequest r, ModelInfo info, FieldErrors errors)
+    {
+        foreach (var name in (r.Parameters ?? new Dictionary<string, double>()).Keys.Where(n => info.Parameters.Any(p => p.Name == n)))
+        {
+            if (r.Kind == RunKind.CohortTrial && info.Parameters[info.ParameterIndex(name)].Variability is not null)
+            {
+                var fixable = info.Parameters.Where(p => p.Variability is null).Select(p => p.Name).ToList();
+                errors.Add("parameters", $"'{name}' varies across a virtual cohort (each patient draws it), so a fixed value would be ignored. " +
+                    (fixable.Count > 0 ? $"Fix only parameters that do not vary ({string.Join(", ", fixable)}), or" : "Instead,") +
+                    $" run a monte-carlo study with '{name}' in 'uncertain' to draw it around your value.");
+            }
+            else if (r.Kind is RunKind.Sweep or RunKind.Sensitivity && r.Uncertain is not { Length: > 0 } && r.Ranges?.Any(g => g.Parameter == name) == true)
+            {
+                errors.Add("parameters", $"'{name}' is drawn from its range in 'ranges', so a fixed value would be ignored; give it in one of the two.");
+            }
+        }
+    }
 
     private static void CheckRanges(ParameterRange[]? ranges, ModelInfo info, FieldErrors errors)
     {
