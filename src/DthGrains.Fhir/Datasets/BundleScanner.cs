@@ -6,8 +6,9 @@ namespace DthGrains.Fhir.Datasets;
 
 /// <summary>
 /// The cheap first pass over an upload: streams the bytes through <see cref="Utf8JsonReader"/> in small chunks,
-/// checking size, nesting depth, entry count, JSON syntax (truncation included) and the root resourceType, before
-/// anything builds a FHIR object tree. A seekable stream is scanned without keeping its bytes, then re-read once when
+/// checking size, nesting depth, entry count, JSON syntax (truncation included), the root resourceType and that every
+/// string is text PostgreSQL can store (valid UTF-8, no unpaired surrogate escape, no NUL), before anything builds a
+/// FHIR object tree. A seekable stream is scanned without keeping its bytes, then re-read once when
 /// it passed; other streams are kept chunk by chunk as they are scanned, so either way memory stays within the limits.
 /// </summary>
 internal static class BundleScanner
@@ -30,7 +31,7 @@ internal static class BundleScanner
         {
             var readerState = new JsonReaderState(new JsonReaderOptions { MaxDepth = limits.MaxDepth + 1, CommentHandling = JsonCommentHandling.Disallow });
             int filled = 0, bom = 0;
-            long total = 0;
+            long total = 0, scanned = 0;
             bool first = true;
             while (true)
             {
@@ -58,11 +59,12 @@ internal static class BundleScanner
                 var reader = new Utf8JsonReader(buffer.AsSpan(0, filled), final, readerState);
                 while (reader.Read())
                 {
-                    var failure = state.Accept(ref reader, limits);
+                    var failure = state.Accept(ref reader, limits, scanned + bom);
                     if (failure is not null) return new ScanResult(null, state.Entries, failure);
                 }
                 readerState = reader.CurrentState;
                 int consumed = (int)reader.BytesConsumed;
+                scanned += consumed;
                 if (final) break;
                 Buffer.BlockCopy(buffer, consumed, buffer, 0, filled - consumed);
                 filled -= consumed;
@@ -127,6 +129,25 @@ internal static class BundleScanner
     private static ScanResult Fail(int status, string code, string diagnostics, string expression) =>
         new(null, 0, DatasetBundleResult.Fail(status, code, diagnostics, expression));
 
+    /// <summary>
+    /// Why a string cannot be stored, or null. The reader checks the UTF-8 of a string only when it is decoded, which
+    /// the FHIR parser does later and answers with an exception (a 500); PostgreSQL refuses NUL in text and jsonb.
+    /// </summary>
+    private static string? Unstorable(ref Utf8JsonReader r)
+    {
+        if (!r.ValueIsEscaped) return System.Text.Unicode.Utf8.IsValid(r.ValueSpan) ? null : "is not valid UTF-8; send the bundle encoded as UTF-8";
+        string text;
+        try
+        {
+            text = r.GetString()!;
+        }
+        catch (InvalidOperationException)
+        {
+            return "holds an escaped surrogate without its pair (\\uD800 to \\uDFFF must come in pairs) or invalid UTF-8";
+        }
+        return text.Contains('\0', StringComparison.Ordinal) ? "holds the NUL character (\\u0000), which cannot be stored; remove it" : null;
+    }
+
     /// <summary>What the token walk has seen so far; a class so that it survives across chunks.</summary>
     private sealed class Walk
     {
@@ -135,8 +156,11 @@ internal static class BundleScanner
         public string? RootType { get; private set; }
         public int Entries { get; private set; }
 
-        public DatasetBundleResult? Accept(ref Utf8JsonReader r, DatasetBundleLimits limits)
+        /// <param name="bufferStart">Where the reader's buffer starts in the body, in bytes (for the position of a refusal).</param>
+        public DatasetBundleResult? Accept(ref Utf8JsonReader r, DatasetBundleLimits limits, long bufferStart)
         {
+            if (r.TokenType is JsonTokenType.String or JsonTokenType.PropertyName && Unstorable(ref r) is { } why)
+                return DatasetBundleResult.Fail(400, IssueCodes.Invalid, $"The string at byte {bufferStart + r.TokenStartIndex + 1:N0} {why}.", "Bundle");
             int depth = r.CurrentDepth;
             switch (r.TokenType)
             {

@@ -78,6 +78,41 @@ public sealed class DatasetBundleReaderTests
     [InlineData("{\"type\":\"collection\"}")]
     public void Unreadable_bodies_are_400(string body) => Refused(Read(body), 400);
 
+    [Theory]
+    [InlineData("\\u0000", "NUL")]
+    [InlineData("a\\u0000b", "NUL")]
+    [InlineData("\\ud800", "surrogate")]
+    [InlineData("\\udc00x", "surrogate")]
+    public void A_string_that_cannot_be_stored_is_400_at_its_byte(string escaped, string named)
+    {
+        // Far into a real bundle (past the scanner's first 64 KB chunk): the position counts from the body's start.
+        var json = SmallCohort.Patients[0].BundleJson;
+        int at = json.LastIndexOf("\"final\"", StringComparison.Ordinal);
+        at.Should().BeGreaterThan(64 * 1024);
+        json = json[..at] + $"\"{escaped}\"" + json[(at + "\"final\"".Length)..];
+
+        var issue = Refused(Read(json), 400).Issues.Should().ContainSingle().Subject;
+        issue.Diagnostics.Should().Contain(named).And.Contain($"at byte {at + 1:N0}");
+    }
+
+    [Fact]
+    public void A_string_of_invalid_utf8_is_400_and_valid_non_ascii_text_is_taken()
+    {
+        var json = Bundle("collection", Entry(Patient("p1"))).ToJsonString().Replace("\"p1\"", "\"p1\",\"language\":\"LANG\"", StringComparison.Ordinal);
+        var bytes = System.Text.Encoding.UTF8.GetBytes(json);
+        int at = json.IndexOf("LANG", StringComparison.Ordinal);
+        bytes[at] = 0xFF;
+        var failure = Refused(DatasetBundleReader.Read(new MemoryStream(bytes), DatasetBundleLimits.Default), 400);
+        failure.Issues.Single().Diagnostics.Should().Contain("not valid UTF-8");
+
+        // Text beyond ASCII, and an escaped surrogate pair, are fine.
+        var named = Patient("p1");
+        named["name"] = new JsonArray(new JsonObject { ["family"] = "Müller-Łukasiewicz \ud83d\ude00" });
+        Read(Bundle("collection", Entry(named)).ToJsonString()).IsSuccess.Should().BeTrue();
+        Read(Bundle("collection", Entry(Patient("p1"))).ToJsonString().Replace("\"p1\"", "\"p1\",\"name\":[{\"family\":\"\\ud83d\\ude00\"}]", StringComparison.Ordinal))
+            .IsSuccess.Should().BeTrue();
+    }
+
     [Fact]
     public void A_wrong_resource_type_at_the_root_is_400()
     {
