@@ -37,7 +37,14 @@ public static class JsonBody
         try
         {
             var document = await JsonDocument.ParseAsync(request.Body, new JsonDocumentOptions { MaxDepth = 32 }, request.HttpContext.RequestAborted);
-            return document.RootElement.ValueKind == JsonValueKind.Object ? (document, null) : (null, Problem.Invalid("body", "A JSON object is required."));
+            if (document.RootElement.ValueKind != JsonValueKind.Object) return (null, Problem.Invalid("body", "A JSON object is required."));
+            // The document keeps its strings undecoded: one the schema validator or the store could not take is refused here.
+            if (StorableText.FirstUnstorable(document.RootElement) is { } bad)
+            {
+                document.Dispose();
+                return (null, Problem.Invalid(bad.Path, $"'{bad.Path}' {bad.Why}."));
+            }
+            return (document, null);
         }
         catch (JsonException ex)
         {
@@ -72,6 +79,8 @@ public static class JsonBody
             return $"'{path}' is not a member of this request; remove it (unknown members are rejected).";
         if (message.StartsWith(StorableText.NulMessage, StringComparison.Ordinal))
             return $"'{path}' {StorableText.NulMessage}.";
+        if (message.StartsWith(StorableText.InvalidTextMessage, StringComparison.Ordinal))
+            return $"'{path}' {StorableText.InvalidTextMessage}.";
         if (message.Contains("maximum configured depth", StringComparison.Ordinal))
             return "The JSON is nested too deeply (at most 32 levels).";
         if (ex.Path is null || ex.LineNumber is null)

@@ -16,6 +16,8 @@ public static class StorableText
 {
     public const string NulMessage = "must not contain the NUL character (\\u0000 or %00)";
 
+    public const string InvalidTextMessage = "is not valid text: send UTF-8, with escaped surrogates (\\uD800 to \\uDFFF) only in pairs";
+
     /// <summary>Refuses a path or query value with a NUL: 400 ProblemDetails (an OperationOutcome on FHIR routes).</summary>
     public static IApplicationBuilder RefuseNulInUrls(this IApplicationBuilder app) => app.Use(async (http, next) =>
     {
@@ -36,18 +38,66 @@ public static class StorableText
     public sealed class Converter : JsonConverter<string>
     {
         public override string? Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options) =>
-            reader.TokenType == JsonTokenType.Null ? null : Checked(reader.GetString()!);
+            reader.TokenType == JsonTokenType.Null ? null : Checked(ref reader);
 
         public override void Write(Utf8JsonWriter writer, string value, JsonSerializerOptions options) => writer.WriteStringValue(value);
 
         public override string ReadAsPropertyName(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options) =>
-            Checked(reader.GetString()!);
+            Checked(ref reader);
 
         public override void WriteAsPropertyName(Utf8JsonWriter writer, string value, JsonSerializerOptions options) => writer.WritePropertyName(value);
 
         public override bool HandleNull => false;
 
-        private static string Checked(string value) =>
-            value.Contains('\0', StringComparison.Ordinal) ? throw new JsonException(NulMessage) : value;
+        private static string Checked(ref Utf8JsonReader reader)
+        {
+            string value;
+            try
+            {
+                value = reader.GetString()!;
+            }
+            catch (InvalidOperationException)
+            {
+                throw new JsonException(InvalidTextMessage);
+            }
+            return value.Contains('\0', StringComparison.Ordinal) ? throw new JsonException(NulMessage) : value;
+        }
+    }
+
+    /// <summary>The JSON path of the first string (value or member name) in <paramref name="element"/> that cannot be stored, with why; null when all can.</summary>
+    public static (string Path, string Why)? FirstUnstorable(JsonElement element, string path = "$")
+    {
+        switch (element.ValueKind)
+        {
+            case JsonValueKind.String:
+                return Why(() => element.GetString()!) is { } text ? (path, text) : null;
+            case JsonValueKind.Array:
+                var i = 0;
+                foreach (var item in element.EnumerateArray())
+                    if (FirstUnstorable(item, $"{path}[{i++}]") is { } found) return found;
+                return null;
+            case JsonValueKind.Object:
+                foreach (var property in element.EnumerateObject())
+                {
+                    if (Why(() => property.Name) is { } name)
+                        return (path, "has a member whose name " + (name == NulMessage ? "holds the NUL character (\\u0000)" : "is not valid text (UTF-8, surrogates in pairs)"));
+                    if (FirstUnstorable(property.Value, $"{path}.{property.Name}") is { } found) return found;
+                }
+                return null;
+            default:
+                return null;
+        }
+    }
+
+    private static string? Why(Func<string> text)
+    {
+        try
+        {
+            return text().Contains('\0', StringComparison.Ordinal) ? NulMessage : null;
+        }
+        catch (InvalidOperationException)
+        {
+            return InvalidTextMessage;
+        }
     }
 }

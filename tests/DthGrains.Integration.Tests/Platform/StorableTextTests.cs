@@ -65,6 +65,27 @@ public sealed class StorableTextTests(HostFixture fixture)
         errors.GetProperty("$.metadata.title")[0].GetString().Should().Be("'$.metadata.title' must not contain the NUL character (\\u0000 or %00).");
         (await modeller.GetAsync($"/api/catalogue/resources/{id}")).StatusCode.Should().Be(HttpStatusCode.NotFound);
 
+        // Text that is not text: bytes that are not UTF-8, an escaped surrogate without its pair.
+        foreach (var (bad, label) in new[] { (new byte[] { 0xFF, 0xFE }, "invalid UTF-8"), ("\\ud800"u8.ToArray(), "unpaired surrogate") })
+        {
+            var json = Encoding.UTF8.GetBytes(await Draft(id, "model", ModelMetadata(title: "TITLE")).ReadAsStringAsync());
+            var at = json.AsSpan().IndexOf("TITLE"u8);
+            var body = new ByteArrayContent([.. json[..at], .. bad, .. json[(at + 5)..]]);
+            body.Headers.ContentType = new System.Net.Http.Headers.MediaTypeHeaderValue("application/json");
+            var refused = await modeller.PostAsync("/api/catalogue/resources", body);
+            refused.StatusCode.Should().Be(HttpStatusCode.BadRequest, label);
+            (await refused.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("errors").GetProperty("$.metadata.title")[0].GetString()
+                .Should().Contain("is not valid text", label);
+
+            // The same through a route that binds its body directly.
+            var organisation = new ByteArrayContent([.. "{\"name\":\"X"u8, .. bad, .. "\",\"country\":\"DE\",\"type\":\"hospital\"}"u8]);
+            organisation.Headers.ContentType = new System.Net.Http.Headers.MediaTypeHeaderValue("application/json");
+            var direct = await Host.ClientAs("platform-admin", "charite").PostAsync("/api/ecosystem/organisations", organisation);
+            direct.StatusCode.Should().Be(HttpStatusCode.BadRequest, label);
+            (await direct.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("errors").GetProperty("$.name")[0].GetString().Should().Contain("is not valid text", label);
+        }
+        (await modeller.GetAsync($"/api/catalogue/resources/{id}")).StatusCode.Should().Be(HttpStatusCode.NotFound);
+
         // The same draft without the NUL is taken.
         (await modeller.PostAsync("/api/catalogue/resources", Draft(id, "model", ModelMetadata(title: "Glucose model")))).StatusCode.Should().Be(HttpStatusCode.Created);
     }
