@@ -232,6 +232,9 @@ public static class RunCommands
         Row("seed", run.GetProperty("seed").ToString());
         Row("request hash", Text(run, "requestHash"));
         if (Text(run, "resultHash") is { Length: > 0 } rh) Row("result hash", rh);
+        if (run.TryGetProperty("failedBy", out var fb) && fb.ValueKind == JsonValueKind.Object)
+            foreach (var reason in fb.EnumerateObject())
+                Row("failed", $"{reason.Value} subjects, {reason.Name}: {DthGrains.Simulation.Cohorts.SolveFailures.Hint(reason.Name)}");
         if (run.TryGetProperty("datasets", out var ds) && ds.GetArrayLength() > 0)
             Row("datasets", string.Join(", ", ds.EnumerateArray().Select(d => $"{Text(d, "id")}@{Text(d, "version")}")));
         if (run.TryGetProperty("grants", out var gs) && gs.GetArrayLength() > 0) Row("grants", string.Join(", ", gs.EnumerateArray().Select(g => g.GetString())));

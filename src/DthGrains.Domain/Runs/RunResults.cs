@@ -20,7 +20,13 @@ public sealed record ShardStatistics(long Individuals, long Failed, string Forma
 {
     public const string CurrentFormat = "dth.partial/2";
 
-    public static ShardStatistics From(ShardPartial p) => new(p.Individuals, p.Failed, CurrentFormat, Encode(p));
+    /// <summary>
+    /// Why the <see cref="Failed"/> subjects failed, by the solver's reason (<see cref="SolveFailures.Reasons"/>); null
+    /// when none did, and in shards recorded before 2026-12 (their failures have no reason).
+    /// </summary>
+    public IReadOnlyDictionary<string, long>? FailedBy { get; init; }
+
+    public static ShardStatistics From(ShardPartial p) => new(p.Individuals, p.Failed, CurrentFormat, Encode(p)) { FailedBy = p.Failures.ToDictionary() };
 
     /// <summary>The binary form (what <see cref="Data"/> holds in base64).</summary>
     public static byte[] Encode(ShardPartial p)
@@ -79,7 +85,7 @@ public sealed record ShardStatistics(long Individuals, long Failed, string Forma
             var (no, nc) = Bins();
             histograms[k] = LogHistogram.FromParts(accuracy, level, zero, po, pc, no, nc);
         }
-        return new ShardPartial(Individuals, Failed, accuracy, moments, histograms);
+        return new ShardPartial(Individuals, Failed, accuracy, moments, histograms) { Failures = SolveFailures.From(FailedBy) };
 
         (int, int[]) Bins()
         {
@@ -178,11 +184,14 @@ public sealed record RunSummary(
     double?[] StandardDeviation,
     double?[] Bands)
 {
+    /// <summary>Why the <see cref="Failed"/> subjects failed, by reason (<see cref="SolveFailures.Reasons"/>); null when none did (or the reasons were not recorded).</summary>
+    public IReadOnlyDictionary<string, long>? FailedBy { get; init; }
+
     public static RunSummary From(ShardPartial merged, double[] times, string[] outputs, IReadOnlyList<double> percentiles, string[] units)
     {
         var s = merged.Summarise(times, outputs, percentiles);
         return new RunSummary(s.Individuals, s.Failed, s.Times, s.OutputNames, units, s.Percentiles,
-            Finite(s.Mean), Finite(s.StandardDeviation), Finite(s.Bands));
+            Finite(s.Mean), Finite(s.StandardDeviation), Finite(s.Bands)) { FailedBy = merged.Failures.ToDictionary() };
     }
 
     public static double?[] Finite(IEnumerable<double> values) => values.Select(v => double.IsFinite(v) ? v : (double?)null).ToArray();

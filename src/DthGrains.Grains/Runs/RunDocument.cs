@@ -28,6 +28,9 @@ public sealed class RunDocument
     public long SubjectsTotal { get; set; }
     public long SubjectsDone { get; set; }
     public long Failed { get; set; }
+
+    /// <summary>Why the failed subjects failed, by reason (step-size-too-small, too-many-steps, non-finite, other); null while none has.</summary>
+    public Dictionary<string, long>? FailedBy { get; set; }
     public RunSummary? Summary { get; set; }
     public SensitivityResult? Sensitivity { get; set; }
     public string? ResultHash { get; set; }

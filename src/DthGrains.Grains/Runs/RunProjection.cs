@@ -56,6 +56,8 @@ public sealed class RunProjection : IInlineProjection
                 d.ShardsDone = d.ShardsCompleted.Length;
                 d.SubjectsDone += s.To - s.From;
                 d.Failed += s.Statistics?.Failed ?? 0;
+                foreach (var (reason, count) in s.Statistics?.FailedBy ?? new Dictionary<string, long>())
+                    (d.FailedBy ??= new Dictionary<string, long>(StringComparer.Ordinal))[reason] = d.FailedBy.GetValueOrDefault(reason) + count;
                 d.UpdatedAt = s.CompletedAt;
                 break;
             case RunSuspended s: d.Status = RunStatus.Suspended; d.StatusReason = s.Reason; d.UpdatedAt = s.SuspendedAt; break;

@@ -11,6 +11,9 @@ namespace DthGrains.Simulation.Cohorts;
 /// </summary>
 public sealed record ShardPartial(long Individuals, long Failed, double RelativeAccuracy, RunningMoments[] Moments, LogHistogram[] Histograms)
 {
+    /// <summary>Why the failed subjects failed (their count is <see cref="Failed"/>).</summary>
+    public SolveFailures Failures { get; init; }
+
     /// <summary>Merges partials in the order given.</summary>
     public static ShardPartial Merge(IEnumerable<ShardPartial> partials)
     {
@@ -59,6 +62,16 @@ public sealed class ShardAccumulator
 
     public long Individuals;
     public long Failed;
+
+    /// <summary>Why the <see cref="Failed"/> subjects failed.</summary>
+    public SolveFailures Failures;
+
+    /// <summary>Counts a subject that did not reach its horizon, and why.</summary>
+    public void AddFailure(Solvers.IntegrationStatus status)
+    {
+        Failed++;
+        Failures.Add(status);
+    }
 
     /// <summary>Adds one individual's outputs, row-major [time, output]: a block of one row.</summary>
     public void Add(ReadOnlySpan<double> values, int times, int outputs) => AddBlock(values, 1, times * outputs, times, outputs);
@@ -120,6 +133,7 @@ public sealed class ShardAccumulator
         if (other._histograms.Length != _histograms.Length) throw new ArgumentException("Only accumulators over the same cells merge.");
         Individuals += other.Individuals;
         Failed += other.Failed;
+        Failures.Add(other.Failures);
         for (int i = 0; i < _histograms.Length; i++) _histograms[i].Merge(other._histograms[i]);
     }
 
@@ -128,6 +142,7 @@ public sealed class ShardAccumulator
         if (p.Moments.Length != _moments.Length) throw new ArgumentException("Only partials over the same grid merge.");
         Individuals += p.Individuals;
         Failed += p.Failed;
+        Failures.Add(p.Failures);
         for (int i = 0; i < _moments.Length; i++)
         {
             _moments[i].Merge(p.Moments[i]);
@@ -140,6 +155,7 @@ public sealed class ShardAccumulator
     {
         Individuals = 0;
         Failed = 0;
+        Failures = default;
         Array.Clear(_moments);
         foreach (var h in _histograms) h.Reset();
     }
@@ -152,5 +168,5 @@ public sealed class ShardAccumulator
         _moments[cell].Count > 0 ? _histograms[cell].Quantile(q, _moments[cell].Min, _moments[cell].Max) : double.NaN;
 
     /// <summary>The accumulated statistics (the accumulator must not be used afterwards: the histograms are handed over).</summary>
-    public ShardPartial ToPartial() => new(Individuals, Failed, _accuracy, (RunningMoments[])_moments.Clone(), _histograms);
+    public ShardPartial ToPartial() => new(Individuals, Failed, _accuracy, (RunningMoments[])_moments.Clone(), _histograms) { Failures = Failures };
 }

@@ -119,8 +119,9 @@ public sealed class SubjectShardRunner
                 for (long i = a; i < b; i++)
                 {
                     cancellationToken.ThrowIfCancellationRequested();
-                    if (w.Solve(i, completed, summaries is null ? default : summaries.AsSpan((int)((i - from) * SummaryWidth), SummaryWidth))) completed++;
-                    else w.Statistics.Failed++;
+                    var status = w.Solve(i, completed, summaries is null ? default : summaries.AsSpan((int)((i - from) * SummaryWidth), SummaryWidth));
+                    if (status == IntegrationStatus.Completed) completed++;
+                    else w.Statistics.AddFailure(status);
                     if (completed < w.Rows) continue;
                     // A fine output grid fills a block before the chunk ends: blocks follow one another in subject order.
                     w.AddTo(chunk, completed);
@@ -186,12 +187,14 @@ public sealed class SubjectShardRunner
         private double[] Block => _block ??= Blocks.Rent(Rows * _cells);
 
         /// <summary>Solves subject <paramref name="index"/> into row <paramref name="row"/> of the chunk; false when the solve failed (the row is free again).</summary>
-        public bool Solve(long index, int row, Span<double> summary)
+        /// <summary>Solves subject <paramref name="index"/> into the block's row; how the solve ended (only <see cref="IntegrationStatus.Completed"/> counts).</summary>
+        public IntegrationStatus Solve(long index, int row, Span<double> summary)
         {
             var y = Block.AsSpan(row * _cells, _cells);
             run._subjects.Parameters(index, _p);
-            var completed = _ws.Solve(run._subjects.ScenarioOf(index), _p, y) == IntegrationStatus.Completed;
-            if (summary.IsEmpty) return completed;
+            var status = _ws.Solve(run._subjects.ScenarioOf(index), _p, y);
+            var completed = status == IntegrationStatus.Completed;
+            if (summary.IsEmpty) return status;
             int ny = run._model.Info.Outputs.Count, nt = run._times.Length;
             for (int k = 0; k < ny; k++)
             {
@@ -213,7 +216,7 @@ public sealed class SubjectShardRunner
                 summary[k * SummaryPerOutput + 2] = max;
                 summary[k * SummaryPerOutput + 3] = y[(nt - 1) * ny + k];
             }
-            return completed;
+            return status;
         }
 
         /// <summary>Adds the block's first <paramref name="rows"/> rows to the chunk's moments and the thread's sketches.</summary>

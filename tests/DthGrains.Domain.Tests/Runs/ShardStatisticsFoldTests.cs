@@ -26,6 +26,31 @@ public sealed class ShardStatisticsFoldTests
     private static byte[] AllInShardOrder() => ShardStatistics.Encode(ShardPartial.Merge(Shards.Select(s => s.Statistics!.ToPartial(Cells))));
 
     [Fact]
+    public void Why_subjects_failed_travels_with_each_shard_through_the_ledger_into_the_runs_summary()
+    {
+        var plan = RunPlanner.Plan(new RunRequest(RunKind.CohortTrial, "hovorka", Size: 40, Seed: 11, Duration: 60, OutputStep: 10, ShardSize: 20,
+            Solver: new RunSolverSettings("dormand-prince45", MaxSteps: 2))).Plan!;
+        var fold = new ShardStatisticsFold(Cells);
+        foreach (var i in new[] { 1, 0 })
+        {
+            var statistics = RunPlanner.ExecuteShard(plan, i).Statistics!;
+            statistics.FailedBy.Should().BeEquivalentTo(new Dictionary<string, long> { ["too-many-steps"] = 20 });
+            // As the event stores it (camelCase JSON) and reads it back.
+            var stored = System.Text.Json.JsonSerializer.Deserialize<ShardStatistics>(
+                System.Text.Json.JsonSerializer.Serialize(statistics, System.Text.Json.JsonSerializerOptions.Web), System.Text.Json.JsonSerializerOptions.Web)!;
+            stored.FailedBy.Should().BeEquivalentTo(statistics.FailedBy);
+            var (from, to) = plan.ShardRange(i);
+            fold.Record(new ShardCompleted("r1", i, from, to, stored, null, null, "test", 1, At));
+        }
+
+        var summary = RunSummary.From(fold.MergedWith([])!, plan.Times, plan.Outputs, [50], plan.Outputs);
+        summary.Failed.Should().Be(40);
+        summary.FailedBy.Should().BeEquivalentTo(new Dictionary<string, long> { ["too-many-steps"] = 40 });
+        RunSummary.From(ShardPartial.Merge(Shards.Select(s => s.Statistics!.ToPartial(Cells))), Plan.Times, Plan.Outputs, [50], Plan.Outputs)
+            .FailedBy.Should().BeNull("no subject of the default run fails");
+    }
+
+    [Fact]
     public void Shards_recorded_in_any_order_merge_to_the_bits_of_all_shards_merged_in_order_keeping_only_those_ahead_of_a_gap()
     {
         Plan.Shards.Should().Be(7);

@@ -63,6 +63,28 @@ public sealed class RunApiTests(HostFixture fixture)
         (await _host.ClientAs("researcher", "tum", subject: "someone-else").GetAsync($"/api/runs/{id}")).StatusCode.Should().Be(HttpStatusCode.NotFound);
     }
 
+    [Fact]
+    public async Task Subjects_that_fail_to_solve_are_counted_by_why_and_the_cli_says_what_to_change()
+    {
+        var carla = _host.ClientAs("researcher", "tum", subject: "carla-failures");
+        // Two steps are not enough for anyone: every subject runs out of them.
+        var id = await SubmitAsync(carla, new
+        {
+            kind = "cohort-trial", model = "hovorka", size = 30, seed = 5, duration = 60, outputStep = 10, shardSize = 10,
+            solver = new { method = "dormand-prince45", maxSteps = 2 },
+        });
+        var run = await WaitForStatusAsync(carla, id, "completed");
+
+        run.GetProperty("failed").GetInt64().Should().Be(30);
+        run.GetProperty("failedBy").GetProperty("too-many-steps").GetInt64().Should().Be(30);
+        run.GetProperty("summary").GetProperty("failedBy").GetProperty("too-many-steps").GetInt64().Should().Be(30);
+
+        var token = _host.Token("researcher", "tum", "carla-failures");
+        var (code, output) = await CliRunner.RunAsync(_host.BaseAddress, token, "run", "show", id);
+        code.Should().Be(0, output);
+        output.Should().Contain("30 subjects, too-many-steps").And.Contain("raise it");
+    }
+
     /// <summary>
     /// The owner releases an ended run's per-subject rows: downloads of them answer 410 saying what stays and how to have
     /// them again, the summary and an RO-Crate without them stay, the release is in the run's history once.

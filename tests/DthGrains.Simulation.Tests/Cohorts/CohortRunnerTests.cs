@@ -69,6 +69,44 @@ public class CohortRunnerTests
         }
     }
 
+    [Theory]
+    [InlineData(1e-300, 1e-300, 1_000_000, nameof(SolveFailures.StepSizeTooSmall))]
+    [InlineData(1e-6, 1e-9, 3, nameof(SolveFailures.TooManySteps))]
+    public void A_shard_runner_counts_each_failed_subject_by_why_it_failed(double rtol, double atol, int maxSteps, string reason)
+    {
+        var model = new HovorkaModel();
+        var scenario = CompiledScenario.Compile(model.Info, model.ReferenceScenario);
+        var times = Enumerable.Range(0, 10).Select(i => i * 30.0).ToArray();
+        var subjects = new SampledSubjects(new CohortSampler(model.Info, model.DefaultParameters()), 3, 100, scenario);
+        var solver = new SolverOptions(SolverKind.DormandPrince45, rtol, atol, MaxSteps: maxSteps);
+
+        var partial = new SubjectShardRunner(model, solver, times, subjects).Run(0, 100, null, 3);
+
+        partial.Failed.Should().Be(100);
+        partial.Individuals.Should().Be(0);
+        partial.Failures.Total.Should().Be(100);
+        // Each subject is counted once, under how its solve ended (an impossible tolerance can also exhaust the steps first).
+        var counts = partial.Failures.ToDictionary()!;
+        ((long)typeof(SolveFailures).GetProperty(reason)!.GetValue(partial.Failures)!).Should().BeGreaterThan(90, string.Join(", ", counts.Select(p => $"{p.Key}={p.Value}")));
+        counts.Values.Sum().Should().Be(100);
+
+        // Merged shards add their reasons; a shard without failures has none to show.
+        var merged = ShardPartial.Merge([partial, new SubjectShardRunner(model, new SolverOptions(), times, subjects).Run(0, 10)]);
+        merged.Failures.Total.Should().Be(100);
+        merged.Failed.Should().Be(100);
+        new SubjectShardRunner(model, new SolverOptions(), times, subjects).Run(0, 10).Failures.ToDictionary().Should().BeNull();
+    }
+
+    [Fact]
+    public void Failure_reasons_keep_their_counts_through_their_api_names()
+    {
+        var failures = new SolveFailures(StepSizeTooSmall: 2, TooManySteps: 0, NonFinite: 5, Other: 1);
+        failures.ToDictionary().Should().BeEquivalentTo(new Dictionary<string, long> { ["step-size-too-small"] = 2, ["non-finite"] = 5, ["other"] = 1 });
+        SolveFailures.From(failures.ToDictionary()).Should().Be(failures);
+        SolveFailures.From(new Dictionary<string, long> { ["a-reason-from-later"] = 3 }).Other.Should().Be(3);
+        SolveFailures.Reasons.Should().OnlyContain(r => !SolveFailures.Hint(r).StartsWith("the solve stopped short", StringComparison.Ordinal) || r == "other");
+    }
+
     [Fact]
     public void Shards_merge_into_the_statistics_of_the_whole_cohort()
     {
