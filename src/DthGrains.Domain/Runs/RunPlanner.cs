@@ -61,6 +61,9 @@ public static class RunPlanner
     public const int MaxSubjects = 1_000_000;
     public const int MaxShards = 10_000;
     public const int MaxTimes = 2_000;
+
+    /// <summary>Statistics cells (shards × output times × outputs) a run may record: about 800 MB in the ledger at most.</summary>
+    public const long MaxStatisticsCells = 10_000_000;
     /// <summary>Relative accuracy of the percentile bands (the quantile histograms of every shard).</summary>
     public const double BandAccuracy = LogHistogram.DefaultRelativeAccuracy;
     public static readonly double[] DefaultPercentiles = [5, 25, 50, 75, 95];
@@ -197,9 +200,19 @@ public static class RunPlanner
 
         var percentiles = r.Percentiles ?? DefaultPercentiles;
         errors.Require(percentiles.Length is >= 1 and <= 20 && percentiles.All(p => p is > 0 and < 100), "percentiles", "'percentiles' are 1 to 20 numbers between 0 and 100.");
-        int shardSize = r.Kind == RunKind.Sensitivity ? (int)Math.Min(subjects, int.MaxValue) : r.ShardSize ?? DefaultShardSize(subjects);
+        // The output grid's size, for the statistics budget (validated above; a broken one stops below before it is used).
+        var times = step > 0 && duration / step <= MaxTimes ? new OutputGrid(0, duration, step).Times() : [];
+        long cells = Math.Max(1L, (long)times.Length * info.Outputs.Count);
+        int shardSize = r.Kind == RunKind.Sensitivity ? (int)Math.Min(subjects, int.MaxValue) : r.ShardSize ?? DefaultShardSize(subjects, cells);
         errors.Require(shardSize >= 1 && (subjects + shardSize - 1) / shardSize <= MaxShards, "shardSize", $"'shardSize' is at least 1 and gives at most {MaxShards} shards.");
         if (errors.ToProblem() is { } invalid) return (null, invalid);
+
+        // Each shard records statistics for every output at every time point (about 80 bytes a cell) in the ledger, so
+        // tiny shards on a fine grid would write far more than the subjects themselves: a run stays within a budget of
+        // cells (the default shard size keeps to it), and a shard size that does not is refused, saying which fits.
+        if (r.Kind != RunKind.Sensitivity && r.ShardSize is { } asked && asked < SmallestShardSize(subjects, cells))
+            return (null, Problem.Invalid("shardSize", string.Create(CultureInfo.InvariantCulture,
+                $"Shards of {asked} subjects record {(subjects + asked - 1) / asked:N0} × {cells:N0} statistics cells (output times × outputs), more than the {MaxStatisticsCells:N0} a run may: use a shardSize of at least {SmallestShardSize(subjects, cells):N0}, a coarser outputStep, or leave shardSize out.")));
 
         var normalised = r with
         {
@@ -209,7 +222,6 @@ public static class RunPlanner
             Size = size, Datasets = datasets, Percentiles = percentiles, ShardSize = r.Kind == RunKind.Sensitivity ? null : shardSize,
             CohortFrom = r.CohortFrom is { } named ? CohortSeeding.Normalise(named) : null,
         };
-        var times = new OutputGrid(0, duration, step).Times();
         int shards = (int)((subjects + shardSize - 1) / shardSize);
         var hash = Hash(normalised, info, scenarios[0], solver, new OutputGrid(0, duration, step));
         return (new RunPlan(normalised, model, scenarios[0], scenarios, solver, times, subjects, shardSize, shards, hash), null);
@@ -257,7 +269,16 @@ public static class RunPlanner
     /// at most 2000. Measured by hand with the runs benchmark and an explicit shardSize (1,000 Hovorka patient-days, 2 cores): 8 shards of 125 took 88 ms,
     /// 4 of 250 took 70 ms, 2 of 500 74 ms.
     /// </summary>
-    public static int DefaultShardSize(long subjects) => (int)Math.Clamp((subjects + 7) / 8, Math.Min(MinDefaultShard, Math.Max(1, subjects)), 2000);
+    /// <remarks>Larger where <paramref name="cells"/> (output times × outputs) would otherwise exceed <see cref="MaxStatisticsCells"/> over the run.</remarks>
+    public static int DefaultShardSize(long subjects, long cells) =>
+        (int)Math.Max(Math.Clamp((subjects + 7) / 8, Math.Min(MinDefaultShard, Math.Max(1, subjects)), 2000), SmallestShardSize(subjects, cells));
+
+    /// <summary>The smallest shard size whose shards' statistics stay within <see cref="MaxStatisticsCells"/>.</summary>
+    public static long SmallestShardSize(long subjects, long cells)
+    {
+        long shards = Math.Max(1, MaxStatisticsCells / Math.Max(1, cells));
+        return Math.Max(1, (subjects + shards - 1) / shards);
+    }
 
     private const int MinDefaultShard = 250;
 
