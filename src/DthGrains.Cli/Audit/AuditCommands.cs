@@ -34,18 +34,19 @@ public static class AuditCommands
             var run = await CliJson.Run(async () =>
             {
                 using var api = ApiClient.From(parse, Timeout.InfiniteTimeSpan);
-                RawResponse response;
+                StringContent? content = null;
                 if (parse.GetValue(file) is { } f)
                 {
                     if (!f.Exists) throw new ApiException(400, $"No checkpoint file at {f.FullName}.");
-                    var content = new StringContent(await File.ReadAllTextAsync(f.FullName, ct), Encoding.UTF8);
+                    content = new StringContent(await File.ReadAllTextAsync(f.FullName, ct), Encoding.UTF8);
                     content.Headers.ContentType = new MediaTypeHeaderValue("application/json");
-                    response = await api.SendRawAsync(HttpMethod.Post, "api/audit/verify", content, ct: ct);
                 }
-                else
-                {
-                    response = await api.SendRawAsync(HttpMethod.Get, "api/audit/verify", ct: ct);
-                }
+                // A long ledger takes minutes: a spinner says the work goes on (not in --json, which scripts read).
+                Task<RawResponse> Call() => content is null
+                    ? api.SendRawAsync(HttpMethod.Get, "api/audit/verify", ct: ct)
+                    : api.SendRawAsync(HttpMethod.Post, "api/audit/verify", content, ct: ct);
+                var response = parse.GetValue(CliSettings.Json) ? await Call()
+                    : await AnsiConsole.Status().Spinner(Spinner.Known.Dots).StartAsync("Recomputing every hash chain of the ledger...", _ => Call());
                 if (!response.IsSuccess) throw ApiClient.ErrorOf(response);
                 using var doc = JsonDocument.Parse(response.Body);
                 var report = doc.RootElement;
