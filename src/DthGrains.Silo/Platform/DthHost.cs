@@ -92,7 +92,7 @@ public sealed class DthHost : IAsyncDisposable
         services.AddProblemDetails();
         services.AddExceptionHandler<OutageExceptionHandler>();
         services.ConfigureHttpJsonOptions(o => JsonDefaults.Configure(o.SerializerOptions));
-        services.AddOpenApi();
+        services.AddDthOpenApi();
         services.AddDthIdentity(options);
         services.AddDthRateLimits(options.RateLimit);
         services.AddDthLedger(options);
@@ -125,7 +125,7 @@ public sealed class DthHost : IAsyncDisposable
         app.UseRateLimiter();   // after authentication: the bucket is the token's, not the address's
         app.UseAuthorization();
         app.MapOpenApi().AllowAnonymous();
-        app.MapScalarApiReference("/reference", o => o.WithTitle("DthGrains API")).AllowAnonymous();
+        app.MapScalarApiReference("/reference", o => o.WithTitle("DthGrains API").AddPreferredSecuritySchemes([OpenApiSetup.BearerScheme])).AllowAnonymous();
         app.MapGet("/", () => Results.Redirect("/reference")).ExcludeFromDescription().AllowAnonymous();
         app.MapDthHealth();
         app.MapEcosystemEndpoints();

@@ -25,4 +25,26 @@ public sealed class OpenApiTests(HostFixture fixture)
         routes.Should().NotBeEmpty();
         documented.Should().Contain(routes);
     }
+
+    [Fact]
+    public async Task The_document_names_the_bearer_scheme_and_every_operation_that_needs_a_token_says_so_with_its_common_answers()
+    {
+        var document = await fixture.Host.Client().GetFromJsonAsync<JsonElement>("/openapi/v1.json");
+        document.GetProperty("info").GetProperty("title").GetString().Should().Be("DthGrains API");
+        var bearer = document.GetProperty("components").GetProperty("securitySchemes").GetProperty("Bearer");
+        (bearer.GetProperty("type").GetString(), bearer.GetProperty("scheme").GetString(), bearer.GetProperty("bearerFormat").GetString()).Should().Be(("http", "bearer", "JWT"));
+
+        var operations = document.GetProperty("paths").EnumerateObject()
+            .SelectMany(p => p.Value.EnumerateObject().Select(m => (Route: $"{m.Name.ToUpperInvariant()} {p.Name}", Operation: m.Value))).ToList();
+        foreach (var (route, operation) in operations.Where(o => o.Route.Contains(" /api/", StringComparison.Ordinal)))
+        {
+            operation.TryGetProperty("security", out var security).Should().BeTrue($"{route} needs a token");
+            security.EnumerateArray().Select(r => r.TryGetProperty("Bearer", out var scheme)).Should().Contain(true, route);
+            operation.GetProperty("responses").EnumerateObject().Select(r => r.Name).Should().Contain(["401", "429", "503"], route);
+            if (!route.StartsWith("GET ", StringComparison.Ordinal))
+                operation.GetProperty("responses").TryGetProperty("403", out _).Should().BeTrue($"{route} is refused to an auditor");
+        }
+        // What needs no token says so by having no requirement.
+        operations.Single(o => o.Route == "GET /.well-known/dthgrains-ledger-key").Operation.TryGetProperty("security", out _).Should().BeFalse();
+    }
 }
