@@ -223,6 +223,7 @@ public static class LineageStore
         {
             await using var command = new NpgsqlCommand($"select id, kind, type, label, at, attributes, defined from {Nodes} where id = any(@ids)", connection);
             command.Parameters.AddWithValue("ids", ids.ToArray());
+            await command.PrepareAsync(ct);
             await using var reader = await command.ExecuteReaderAsync(ct);
             var nodes = new Dictionary<string, LineageNode>(StringComparer.Ordinal);
             while (await reader.ReadAsync(ct))
@@ -251,6 +252,7 @@ public static class LineageStore
                 """, connection);
             command.Parameters.AddWithValue("ids", ids.ToArray());
             command.Parameters.AddWithValue("limit", EdgesPerNode);
+            await command.PrepareAsync(ct);
             await using var reader = await command.ExecuteReaderAsync(ct);
             var edges = new List<LineageEdge>();
             while (await reader.ReadAsync(ct))
