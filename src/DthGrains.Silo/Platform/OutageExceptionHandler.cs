@@ -8,8 +8,8 @@ namespace DthGrains.Silo.Platform;
 /// <summary>
 /// A store or silo that is briefly out of reach (PostgreSQL restarting, a silo just died) is not the caller's
 /// mistake and not a bug: the answer is a retryable 503 with Retry-After, never a 500 (RELIABILITY rows 2 and 6).
-/// Only transient faults qualify (Npgsql's own <see cref="NpgsqlException.IsTransient"/>, sockets, timeouts, an
-/// unreachable silo); anything else stays a 500 so real bugs are not disguised. Nothing is half written either
+/// Only transient faults qualify (Npgsql's own <see cref="NpgsqlException.IsTransient"/>, a connection that lost
+/// protocol sync and was discarded, sockets, timeouts, an unreachable silo); anything else stays a 500 so real bugs are not disguised. Nothing is half written either
 /// way: an append and its projections share one transaction.
 /// </summary>
 public sealed class OutageExceptionHandler(ILogger<OutageExceptionHandler> logger) : IExceptionHandler
@@ -37,7 +37,7 @@ public sealed class OutageExceptionHandler(ILogger<OutageExceptionHandler> logge
 
     /// <summary>Whether the exception, or any exception inside it, is a transient infrastructure fault.</summary>
     public static bool IsTransient(Exception? exception) =>
-        Grains.Platform.ExceptionChain.Of(exception).Any(e => e is NpgsqlException { IsTransient: true }
+        Grains.Platform.ExceptionChain.Of(exception).Any(e => Grains.Platform.NpgsqlFaults.IsProtocolDesync(e) || e is NpgsqlException { IsTransient: true }
             or SocketException or TimeoutException or Grains.Platform.StoreUnavailableException
             or SiloUnavailableException or OrleansMessageRejectionException);
 }

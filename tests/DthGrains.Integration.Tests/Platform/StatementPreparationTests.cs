@@ -1,44 +1,98 @@
+using DthGrains.Grains.Platform;
 using DthGrains.Integration.Tests.Provenance;
+using DthGrains.Silo.Platform;
 using Marten;
 using Npgsql;
 
 namespace DthGrains.Integration.Tests.Platform;
 
 /// <summary>
-/// A statement that fails leaves its pooled connection fit for the next caller. Npgsql 10.0.3's automatic preparation
-/// breaks this (npgsql/npgsql#6391): when the execution that prepares a statement returning rows fails (a division by
-/// zero, a NUL in a parameter; Marten's append function, which returns rows, fails on a concurrent append), the next
-/// execution of that statement on that connection reads a row it has no description for and throws "Received
-/// unexpected backend message DataRow", a 500 for an innocent caller. So the event store's connections do not prepare
-/// statements automatically; the lineage walk prepares its few statements explicitly, which takes their description
-/// before any execution and is not affected.
+/// The event store's connections prepare the statements they repeat (unless the connection string says otherwise)
+/// and run without JIT. Npgsql 10.0.3's automatic preparation has a bug (npgsql/npgsql#6391): when the execution that
+/// prepares a statement returning rows fails, the next execution of that statement on that connection loses protocol
+/// sync. Npgsql then discards the connection; the one command that failed is answered as a retryable 503, never a 500.
 /// </summary>
 public sealed class StatementPreparationTests
 {
-    [Theory]
-    [InlineData("select 1 / $1", 0, false)]
-    [InlineData("select count(*) from dth.mt_events where stream_id = $1", "a\0b", false)]
-    [InlineData("select 1 / $1", 0, true)]
-    public async Task A_statement_that_fails_on_its_second_execution_leaves_the_connection_fit_for_the_next(string sql, object failing, bool prepared)
+    [Fact]
+    public async Task The_event_store_prepares_a_statement_it_repeats_and_keeps_it_across_the_pool()
     {
         await using var ledger = await LedgerStore.CreateAsync();
         var store = ledger.Get<IDocumentStore>();
-        var fine = failing is int ? (object)1 : "resource:fine";
+        for (int round = 0; round < 2; round++)
+        {
+            // Back to the pool in between: the prepared statement must survive the connection's reset.
+            await using var connection = store.Storage.Database.CreateConnection();
+            await connection.OpenAsync();
+            for (int i = 0; i < 3; i++)
+            {
+                await using var command = new NpgsqlCommand("select $1::int + 1", connection);
+                command.Parameters.Add(new NpgsqlParameter { Value = i });
+                (await command.ExecuteScalarAsync()).Should().Be(i + 1);
+            }
+            await using var prepared = new NpgsqlCommand("select count(*) from pg_prepared_statements where statement like 'select $1::int + 1%'", connection);
+            ((long)(await prepared.ExecuteScalarAsync())!).Should().Be(1, $"round {round}: the repeated statement is prepared once on this connection");
+        }
+    }
+
+    [Theory]
+    [InlineData("Host=h;Database=d", 64, 2)]
+    [InlineData("Host=h;Database=d;Max Auto Prepare=0", 0, 5)]
+    [InlineData("Host=h;Database=d;MaxAutoPrepare=10;Auto Prepare Min Usages=7", 10, 7)]
+    public void A_connection_string_that_sets_preparation_itself_keeps_its_setting(string given, int maxAutoPrepare, int minUsages)
+    {
+        var result = new NpgsqlConnectionStringBuilder(EventStoreSetup.WithAutoPreparedStatements(given));
+        result.MaxAutoPrepare.Should().Be(maxAutoPrepare);
+        result.AutoPrepareMinUsages.Should().Be(minUsages);
+        result.Host.Should().Be("h");
+    }
+
+    /// <summary>
+    /// A statement fails on its second execution, the one that prepares it (a division by zero here; a conflict in
+    /// Marten's append function, a cancelled query or a lock timeout in the platform). The next execution may fail (the
+    /// bug); if it does, the API counts it as a transient fault, and the executions after it run on a fresh connection.
+    /// A statement prepared explicitly takes its description before any execution and is not affected.
+    /// </summary>
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task A_statement_that_fails_on_the_execution_that_prepares_it_costs_at_most_one_retryable_command(bool explicitly)
+    {
+        await using var ledger = await LedgerStore.CreateAsync();
+        var store = ledger.Get<IDocumentStore>();
         await using var connection = store.Storage.Database.CreateConnection();
         await connection.OpenAsync();
 
-        await ExecuteAsync(connection, sql, fine, prepared);
-        // The second execution is the one Npgsql's automatic preparation (from the second use) would prepare.
-        await FluentActions.Awaiting(() => ExecuteAsync(connection, sql, failing, prepared)).Should().ThrowAsync<PostgresException>();
+        await ExecuteAsync(connection, 1, explicitly);
+        await FluentActions.Awaiting(() => ExecuteAsync(connection, 0, explicitly)).Should().ThrowAsync<PostgresException>();
+        Exception? next = null;
+        try
+        {
+            await ExecuteAsync(connection, 1, explicitly);
+        }
+        catch (Exception ex)
+        {
+            next = ex;
+        }
+        if (!explicitly)
+            next.Should().NotBeNull("Npgsql 10.0.3 loses protocol sync here (npgsql/npgsql#6391); once an upgrade fixes it, NpgsqlFaults.IsProtocolDesync can go");
+        if (next is not null)
+        {
+            explicitly.Should().BeFalse("explicit preparation is not affected");
+            OutageExceptionHandler.IsTransient(next).Should().BeTrue($"the API answers it with a retryable 503: {next.GetType().Name}: {next.Message}");
+        }
+
+        await using var fresh = store.Storage.Database.CreateConnection();
+        await fresh.OpenAsync();
         for (var i = 0; i < 3; i++)
-            await FluentActions.Awaiting(() => ExecuteAsync(connection, sql, fine, prepared)).Should().NotThrowAsync("execution {0} after the failure", i + 1);
+            await FluentActions.Awaiting(() => ExecuteAsync(fresh, 1, explicitly)).Should().NotThrowAsync("execution {0} after the failure", i + 1);
     }
 
-    private static async Task ExecuteAsync(NpgsqlConnection connection, string sql, object value, bool prepared)
+    private static async Task ExecuteAsync(NpgsqlConnection connection, int divisor, bool explicitly)
     {
-        await using var command = new NpgsqlCommand(sql, connection);
-        command.Parameters.Add(new NpgsqlParameter { Value = value });
-        if (prepared) await command.PrepareAsync();
+        await using var command = new NpgsqlCommand("select 1 / $1", connection);
+        command.Parameters.Add(new NpgsqlParameter { Value = divisor });
+        if (explicitly) await command.PrepareAsync();
         await command.ExecuteScalarAsync();
     }
 
@@ -51,7 +105,7 @@ public sealed class StatementPreparationTests
         await using var show = new NpgsqlCommand("show jit", connection);
         (await show.ExecuteScalarAsync()).Should().Be("off");
 
-        new NpgsqlConnectionStringBuilder(DthGrains.Grains.Platform.EventStoreSetup.WithoutJit("Host=h;Options=-c jit=on")).Options.Should().Be("-c jit=on");
-        new NpgsqlConnectionStringBuilder(DthGrains.Grains.Platform.EventStoreSetup.WithoutJit("Host=h;Options=-c work_mem=8MB")).Options.Should().Be("-c work_mem=8MB -c jit=off");
+        new NpgsqlConnectionStringBuilder(EventStoreSetup.WithoutJit("Host=h;Options=-c jit=on")).Options.Should().Be("-c jit=on");
+        new NpgsqlConnectionStringBuilder(EventStoreSetup.WithoutJit("Host=h;Options=-c work_mem=8MB")).Options.Should().Be("-c work_mem=8MB -c jit=off");
     }
 }
