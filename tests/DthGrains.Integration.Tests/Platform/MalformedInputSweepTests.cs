@@ -40,12 +40,14 @@ public sealed class MalformedInputSweepTests(HostFixture fixture)
             select (Method: operation.Name.ToUpperInvariant(), Path: path.Name, Body: operation.Value.TryGetProperty("requestBody", out _))).ToList();
         operations.Should().HaveCountGreaterThan(60);
 
-        // Every role but the auditor's (which refuses every write before reading it), so each probe reaches its route.
+        // Every role but the auditor's (which refuses every write before reading it), so each probe reaches its route;
+        // a client of its own per operation, so the sweep stays inside each client's rate limit.
         var roles = new[] { "researcher", "steward", "modeller", "clinician", "institution-admin", "platform-admin", "data-protection-officer" };
-        var client = fixture.Host.Client(StandaloneTokens.Mint(fixture.Host.KeyPath, new StandaloneTokens.Request("sweeper", "Sweeper", "charite", roles, TimeSpan.FromMinutes(10))));
         var probes = 0;
         foreach (var (method, path, body) in operations)
         {
+            using var client = fixture.Host.Client(StandaloneTokens.Mint(fixture.Host.KeyPath,
+                new StandaloneTokens.Request($"sweeper-{probes}", "Sweeper", "charite", roles, TimeSpan.FromMinutes(10))));
             var names = Regex.Matches(path, "{([^}]+)}").Select(m => m.Groups[1].Value).ToList();
             foreach (var name in names)
                 foreach (var bad in BadIds)
