@@ -129,7 +129,8 @@ public static class RunPlanner
         double duration = r.Duration ?? referenceDuration;
         if (!(duration > 0 && duration <= 1e7)) errors.Add("duration", $"'duration' is the simulated period in {info.TimeUnit.Symbol}, greater than 0.");
         double step = r.OutputStep ?? DefaultStep(info, duration);
-        if (!(step > 0) || duration / step > MaxTimes) errors.Add("outputStep", $"'outputStep' is greater than 0 and gives at most {MaxTimes} output times.");
+        var gridFits = step > 0 && duration / step <= MaxTimes;
+        if (!gridFits) errors.Add("outputStep", $"'outputStep' is greater than 0 and gives at most {MaxTimes} output times.");
         // A shorter period keeps the events inside it.
         scenarios = scenarios.Select(s =>
         {
@@ -200,8 +201,8 @@ public static class RunPlanner
 
         var percentiles = r.Percentiles ?? DefaultPercentiles;
         errors.Require(percentiles.Length is >= 1 and <= 20 && percentiles.All(p => p is > 0 and < 100), "percentiles", "'percentiles' are 1 to 20 numbers between 0 and 100.");
-        // The output grid's size, for the statistics budget (validated above; a broken one stops below before it is used).
-        var times = step > 0 && duration / step <= MaxTimes ? new OutputGrid(0, duration, step).Times() : [];
+        // The output grid's size, for the statistics budget (a grid that does not fit stops below before it is used).
+        var times = gridFits ? new OutputGrid(0, duration, step).Times() : [];
         long cells = Math.Max(1L, (long)times.Length * info.Outputs.Count);
         int shardSize = r.Kind == RunKind.Sensitivity ? (int)Math.Min(subjects, int.MaxValue) : r.ShardSize ?? DefaultShardSize(subjects, cells);
         errors.Require(shardSize >= 1 && (subjects + shardSize - 1) / shardSize <= MaxShards, "shardSize", $"'shardSize' is at least 1 and gives at most {MaxShards} shards.");
@@ -210,9 +211,9 @@ public static class RunPlanner
         // Each shard records statistics for every output at every time point (about 80 bytes a cell) in the ledger, so
         // tiny shards on a fine grid would write far more than the subjects themselves: a run stays within a budget of
         // cells (the default shard size keeps to it), and a shard size that does not is refused, saying which fits.
-        if (r.Kind != RunKind.Sensitivity && r.ShardSize is { } asked && asked < SmallestShardSize(subjects, cells))
+        if (r.Kind != RunKind.Sensitivity && r.ShardSize is { } asked && SmallestShardSize(subjects, cells) is var fits && asked < fits)
             return (null, Problem.Invalid("shardSize", string.Create(CultureInfo.InvariantCulture,
-                $"Shards of {asked} subjects record {(subjects + asked - 1) / asked:N0} × {cells:N0} statistics cells (output times × outputs), more than the {MaxStatisticsCells:N0} a run may: use a shardSize of at least {SmallestShardSize(subjects, cells):N0}, a coarser outputStep, or leave shardSize out.")));
+                $"Shards of {asked} subjects record {(subjects + asked - 1) / asked:N0} × {cells:N0} statistics cells (output times × outputs), more than the {MaxStatisticsCells:N0} a run may: use a shardSize of at least {fits:N0}, a coarser outputStep, or leave shardSize out.")));
 
         var normalised = r with
         {

@@ -11,12 +11,6 @@ namespace DthGrains.Grains.Provenance;
 public sealed class LineageCatchingUpException(long readUpTo, long ledgerSequence)
     : Exception(MessageFor(readUpTo, ledgerSequence))
 {
-    /// <summary>The sequence up to which the store has read the ledger.</summary>
-    public long ReadUpTo { get; } = readUpTo;
-
-    /// <summary>The ledger's highest sequence when the query gave up.</summary>
-    public long LedgerSequence { get; } = ledgerSequence;
-
     private static string MessageFor(long readUpTo, long ledgerSequence) => string.Create(CultureInfo.InvariantCulture,
         $"The lineage store is still reading the ledger: up to sequence {readUpTo:N0} of {ledgerSequence:N0} ({Percent(readUpTo, ledgerSequence)}). The silos go on reading it in the background; try again in a few seconds.");
 

@@ -113,31 +113,30 @@ public sealed partial class LineageService(LedgerReader reader, IDocumentStore s
     public Task<SequenceFrontierState> CatchUpAsync(CancellationToken ct = default) => CatchUpAsync(null, ct);
 
     /// <summary>As <see cref="CatchUpAsync(CancellationToken)"/>; <paramref name="chunkRead"/> hears of every full chunk (a long reading).</summary>
-    public async Task<SequenceFrontierState> CatchUpAsync(Action<SequenceFrontierState>? chunkRead, CancellationToken ct)
-    {
-        while (true)
-        {
-            var (frontier, read) = await CatchUpChunkAsync(chunkSize, ct);
-            if (read < chunkSize) return frontier;
-            chunkRead?.Invoke(frontier);
-        }
-    }
+    public async Task<SequenceFrontierState> CatchUpAsync(Action<SequenceFrontierState>? chunkRead, CancellationToken ct) =>
+        (await ReadAsync(long.MaxValue, chunkRead, ct)).Frontier;
 
     /// <summary>A query's catch-up: at most <c>queryBudget</c> events, then either the ledger's end or a 503.</summary>
     private async Task CatchUpForQueryAsync(CancellationToken ct)
     {
-        var left = Math.Max(1, queryBudget);
-        while (true)
+        var (frontier, atEnd) = await ReadAsync(Math.Max(1, queryBudget), null, ct);
+        if (atEnd) return;
+        // The budget ended on a full chunk: more may follow, or the ledger may end just there.
+        var ledger = await reader.HighestSequenceAsync(ct);
+        if (ledger > frontier.Highest) throw new LineageCatchingUpException(frontier.Low, ledger);
+    }
+
+    /// <summary>Reads chunk after chunk until one is not full (the ledger's end) or <paramref name="budget"/> events are read.</summary>
+    private async Task<(SequenceFrontierState Frontier, bool AtEnd)> ReadAsync(long budget, Action<SequenceFrontierState>? chunkRead, CancellationToken ct)
+    {
+        for (var left = budget; ;)
         {
-            var size = Math.Min(chunkSize, left);
+            var size = (int)Math.Min(chunkSize, left);
             var (frontier, read) = await CatchUpChunkAsync(size, ct);
-            if (read < size) return;
+            if (read < size) return (frontier, true);
+            chunkRead?.Invoke(frontier);
             left -= read;
-            if (left > 0) continue;
-            // The budget ended on a full chunk: more may follow, or the ledger may end just there.
-            var ledger = await reader.HighestSequenceAsync(ct);
-            if (ledger > frontier.Highest) throw new LineageCatchingUpException(frontier.Low, ledger);
-            return;
+            if (left <= 0) return (frontier, false);
         }
     }
 

@@ -38,7 +38,7 @@ public static class StorableText
     public sealed class Converter : JsonConverter<string>
     {
         public override string? Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options) =>
-            reader.TokenType == JsonTokenType.Null ? null : Checked(ref reader);
+            Checked(ref reader);
 
         public override void Write(Utf8JsonWriter writer, string value, JsonSerializerOptions options) => writer.WriteStringValue(value);
 
@@ -47,7 +47,7 @@ public static class StorableText
 
         public override void WriteAsPropertyName(Utf8JsonWriter writer, string value, JsonSerializerOptions options) => writer.WritePropertyName(value);
 
-        public override bool HandleNull => false;
+        // Nulls never reach Read (HandleNull stays false): a null string member stays null.
 
         private static string Checked(ref Utf8JsonReader reader)
         {

@@ -1,9 +1,6 @@
 using System.Net;
-using System.Net.Http.Json;
 using System.Text;
-using System.Text.Json;
 using System.Text.RegularExpressions;
-using DthGrains.Cli.Identity;
 using DthGrains.Integration.Tests.Infrastructure;
 
 namespace DthGrains.Integration.Tests.Platform;
@@ -32,22 +29,17 @@ public sealed class MalformedInputSweepTests(HostFixture fixture)
     [Fact]
     public async Task Every_operation_answers_bad_ids_and_bad_bodies_with_a_4xx_never_a_5xx()
     {
-        var document = await fixture.Host.Client().GetFromJsonAsync<JsonElement>("/openapi/v1.json");
         var operations = (
-            from path in document.GetProperty("paths").EnumerateObject()
-            from operation in path.Value.EnumerateObject()
-            where !path.Name.EndsWith("/events", StringComparison.Ordinal) // a stream: followed by RunStreamTests
-            select (Method: operation.Name.ToUpperInvariant(), Path: path.Name, Body: operation.Value.TryGetProperty("requestBody", out _))).ToList();
+            from o in await OpenApiOperations.ListAsync(fixture.Host)
+            where !o.Path.EndsWith("/events", StringComparison.Ordinal) // a stream: followed by RunStreamTests
+            select (o.Method, o.Path, Body: o.Operation.TryGetProperty("requestBody", out _))).ToList();
         operations.Should().HaveCountGreaterThan(60);
 
-        // Every role but the auditor's (which refuses every write before reading it), so each probe reaches its route;
-        // a client of its own per operation, so the sweep stays inside each client's rate limit.
-        var roles = new[] { "researcher", "steward", "modeller", "clinician", "institution-admin", "platform-admin", "data-protection-officer" };
         var probes = 0;
         foreach (var (method, path, body) in operations)
         {
-            using var client = fixture.Host.Client(StandaloneTokens.Mint(fixture.Host.KeyPath,
-                new StandaloneTokens.Request($"sweeper-{probes}", "Sweeper", "charite", roles, TimeSpan.FromMinutes(10))));
+            // A client of its own per operation, so the sweep stays inside each client's rate limit.
+            using var client = OpenApiOperations.ProbingClient(fixture.Host, $"sweeper-{probes}");
             var names = Regex.Matches(path, "{([^}]+)}").Select(m => m.Groups[1].Value).ToList();
             foreach (var name in names)
                 foreach (var bad in BadIds)

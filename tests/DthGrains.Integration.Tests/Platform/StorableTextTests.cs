@@ -3,7 +3,6 @@ using System.Net.Http.Json;
 using System.Text;
 using System.Text.Json;
 using System.Text.RegularExpressions;
-using DthGrains.Cli.Identity;
 using DthGrains.Integration.Tests.Infrastructure;
 using static DthGrains.Integration.Tests.Catalogue.CatalogueTestData;
 
@@ -21,19 +20,15 @@ public sealed class StorableTextTests(HostFixture fixture)
     [Fact]
     public async Task A_nul_in_any_query_parameter_of_any_route_gets_400_naming_the_parameter()
     {
-        var document = await Host.Client().GetFromJsonAsync<JsonElement>("/openapi/v1.json");
         var probes = (
-            from path in document.GetProperty("paths").EnumerateObject()
-            from operation in path.Value.EnumerateObject()
-            where operation.Value.TryGetProperty("parameters", out _)
-            from parameter in operation.Value.GetProperty("parameters").EnumerateArray()
+            from o in await OpenApiOperations.ListAsync(Host)
+            where o.Operation.TryGetProperty("parameters", out _)
+            from parameter in o.Operation.GetProperty("parameters").EnumerateArray()
             where parameter.GetProperty("in").GetString() == "query"
-            select (Method: operation.Name.ToUpperInvariant(), Path: path.Name, Parameter: parameter.GetProperty("name").GetString()!)).ToList();
+            select (o.Method, o.Path, Parameter: parameter.GetProperty("name").GetString()!)).ToList();
         probes.Should().Contain(("GET", "/api/catalogue/resources", "q")).And.Contain(("GET", "/api/audit/lineage/fhir", "entity"));
 
-        // Every role but the auditor's (which refuses every write before reading it), so each probe reaches its route.
-        var roles = new[] { "researcher", "steward", "modeller", "clinician", "institution-admin", "platform-admin", "data-protection-officer" };
-        var client = Host.Client(StandaloneTokens.Mint(Host.KeyPath, new StandaloneTokens.Request("nul-prober", "Nul Prober", "charite", roles, TimeSpan.FromMinutes(10))));
+        using var client = OpenApiOperations.ProbingClient(Host, "nul-prober");
         foreach (var (method, path, parameter) in probes)
         {
             var url = Regex.Replace(path, "{[^}]+}", "nul-probe") + $"?{parameter}=a%00b";
