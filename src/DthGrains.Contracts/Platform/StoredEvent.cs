@@ -12,7 +12,8 @@ public sealed record EventEnvelope(
     [property: Id(6)] string? TraceId,
     [property: Id(7)] string? Purpose,
     [property: Id(8)] DateTimeOffset RecordedAt,
-    [property: Id(9)] string? IdempotencyKey);
+    [property: Id(9)] string? IdempotencyKey,
+    [property: Id(10)] string? IdempotencyFingerprint = null);
 
 /// <summary>One event as read back from a stream: its place, its stable type name, its body as JSON and its envelope.</summary>
 [GenerateSerializer, Immutable, Alias("dth.stored-event")]

@@ -72,6 +72,7 @@ public sealed class AccessRequestGrain : EventSourcedGrain<AccessRequestState>, 
     private async Task<Outcome<AccessRequestView>> RunDecision(CommandContext context, Func<AccessRequestState, Decision> decide)
     {
         if (State.Exists && !MaySee(context.Actor)) return Problem.NotFound($"Access request '{Id}'");
+        if (ReusedKey(context) is { } reused) return reused;
         if (!IsRepeat(context) && decide(State).Problem is { } refused) return refused;
         return await Run(context, decide);
     }

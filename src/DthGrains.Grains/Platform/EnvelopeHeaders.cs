@@ -20,6 +20,7 @@ public static class EnvelopeHeaders
     public const string Purpose = "purpose";
     public const string RecordedAt = "recorded_at";
     public const string IdempotencyKey = "idempotency_key";
+    public const string IdempotencyFingerprint = "idempotency_fingerprint";
     public const string Hash = LedgerHash.HashHeader;
     public const string PreviousHash = LedgerHash.PreviousHashHeader;
 
@@ -33,7 +34,8 @@ public static class EnvelopeHeaders
         context.TraceId,
         context.Purpose,
         now,
-        context.IdempotencyKey);
+        context.IdempotencyKey,
+        context.IdempotencyKey is null ? null : context.IdempotencyFingerprint);
 
     public static void Write(IEvent e, EventEnvelope envelope)
     {
@@ -45,6 +47,7 @@ public static class EnvelopeHeaders
         if (envelope.TraceId is not null) e.SetHeader(TraceId, envelope.TraceId);
         if (envelope.Purpose is not null) e.SetHeader(Purpose, envelope.Purpose);
         if (envelope.IdempotencyKey is not null) e.SetHeader(IdempotencyKey, envelope.IdempotencyKey);
+        if (envelope.IdempotencyFingerprint is not null) e.SetHeader(IdempotencyFingerprint, envelope.IdempotencyFingerprint);
         e.CorrelationId = envelope.CorrelationId;
         e.CausationId = envelope.CausationId;
     }
@@ -70,6 +73,7 @@ public static class EnvelopeHeaders
             Get(TraceId),
             Get(Purpose),
             recordedAt is null ? timestamp : DateTimeOffset.Parse(recordedAt, CultureInfo.InvariantCulture, DateTimeStyles.RoundtripKind),
-            Get(IdempotencyKey));
+            Get(IdempotencyKey),
+            Get(IdempotencyFingerprint));
     }
 }

@@ -11,7 +11,9 @@ namespace DthGrains.Grains.Platform;
 /// </summary>
 public abstract class EventSourcedGrain<TState> : Grain where TState : class
 {
-    private readonly Dictionary<string, long> _idempotencyKeys = new(StringComparer.Ordinal);
+    // Each idempotency key recorded on this stream: the version its command reached and the fingerprint of the request
+    // that carried it (null when recorded without one, or before fingerprints were recorded).
+    private readonly Dictionary<string, (long Version, string? Fingerprint)> _idempotencyKeys = new(StringComparer.Ordinal);
 
     // The head's hash, passed to the next append so that the ledger need not look it up.
     private string? _headHash;
@@ -62,7 +64,7 @@ public abstract class EventSourcedGrain<TState> : Grain where TState : class
             state = Evolve(state, e.Data);
             Recorded(e.Data);
             if (e.Headers?.TryGetValue(EnvelopeHeaders.IdempotencyKey, out var key) == true && key?.ToString() is { } k)
-                _idempotencyKeys[k] = e.Version;
+                _idempotencyKeys[k] = (e.Version, e.Headers.TryGetValue(EnvelopeHeaders.IdempotencyFingerprint, out var f) ? f?.ToString() : null);
         }
         State = state;
         Version = events.Count == 0 ? 0 : events[^1].Version;
@@ -73,13 +75,27 @@ public abstract class EventSourcedGrain<TState> : Grain where TState : class
     protected bool IsRepeat(CommandContext context) => context.IdempotencyKey is { } key && _idempotencyKeys.ContainsKey(key);
 
     /// <summary>
+    /// 422 when this idempotency key was recorded for a different request (another method, path or body): answering the
+    /// first request's result would tell the caller that a command it never sent succeeded. Null otherwise, also when
+    /// either side has no fingerprint (a grain-to-grain command) or the key is new.
+    /// </summary>
+    protected Problem? ReusedKey(CommandContext context) =>
+        context is { IdempotencyKey: { } key, IdempotencyFingerprint: { } fingerprint }
+        && _idempotencyKeys.TryGetValue(key, out var seen) && seen.Fingerprint is { } recorded && recorded != fingerprint
+            ? new Problem(ProblemKind.Unprocessable, "Idempotency key reused",
+                $"Idempotency-Key '{key}' was already used for a different request (recorded at version {seen.Version}). A repeat must send the same " +
+                "method, path and body; send a new key for a new request.", null, Version)
+            : null;
+
+    /// <summary>
     /// Runs one command: honours the idempotency key and the caller's expected version, decides, appends.
     /// Returns the new version, or the problem that refused the command.
     /// </summary>
     protected async Task<(long Version, Problem? Problem)> ExecuteAsync(CommandContext context, Func<TState, Decision> decide)
     {
-        if (context.IdempotencyKey is { } key && _idempotencyKeys.TryGetValue(key, out var seenAt))
-            return (seenAt, null);
+        if (ReusedKey(context) is { } reused) return (Version, reused);
+        if (context.IdempotencyKey is { } key && _idempotencyKeys.TryGetValue(key, out var seen))
+            return (seen.Version, null);
         if (context.ExpectedVersion is { } expected && expected != Version)
             return (Version, new Problem(ProblemKind.PreconditionFailed, "Precondition failed",
                 $"The resource is at version {Version}, not {expected}; read it again and retry with If-Match: \"{Version}\".", null, Version));
@@ -94,7 +110,7 @@ public abstract class EventSourcedGrain<TState> : Grain where TState : class
             foreach (var e in decision.Events) Recorded(e);
             Version = newVersion;
             _headHash = headHash;
-            if (context.IdempotencyKey is { } k) _idempotencyKeys[k] = newVersion;
+            if (context.IdempotencyKey is { } k) _idempotencyKeys[k] = (newVersion, context.IdempotencyFingerprint);
             return (newVersion, null);
         }
         catch (StreamConflictException)

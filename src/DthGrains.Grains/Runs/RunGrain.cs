@@ -83,6 +83,7 @@ public sealed class RunGrain(IDatasetAccessPolicy policy, IDocumentStore store, 
 
     public async Task<Outcome<RunView>> SubmitAsync(RunRequest request, CommandContext context)
     {
+        if (ReusedKey(context) is { } reused) return reused;
         if (State.Exists)
             return IsRepeat(context) && RunDecisions.MaySee(State, context.Actor) ? Outcome<RunView>.Ok(State.ToView(), Version) : Problem.Conflict($"Run '{Id}' exists.");
         if (!context.Actor.HasRole(Roles.Researcher)) return Problem.Forbidden("Runs are submitted by researchers.");

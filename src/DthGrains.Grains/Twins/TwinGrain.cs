@@ -44,6 +44,7 @@ public sealed class TwinGrain(IDocumentStore store, IScenarioRunner runner, IOpt
 
     public async Task<Outcome<TwinView>> DesignAsync(TwinDesign design, CommandContext context)
     {
+        if (ReusedKey(context) is { } reused) return reused;
         if (State.Exists) return IsRepeat(context) ? Outcome<TwinView>.Ok(State.ToView(), Version) : Problem.Conflict($"Twin '{Id}' already exists.", Version);
         var now = Clock.GetUtcNow();
         if (TwinDecisions.Design(State, design, context.Actor, "0.0.0", EngineVersion, null, now).Problem is { } invalid) return invalid;

@@ -22,7 +22,7 @@ public static class GovernanceEndpoints
     public static IEndpointRouteBuilder MapGovernanceEndpoints(this IEndpointRouteBuilder app)
     {
         var group = app.MapGroup("/api/access").WithTags("Governance");
-        group.MapPost("/requests", Submit).WithName("SubmitAccessRequest").WithSummary("Apply for access to datasets for a declared EHDS purpose")
+        group.MapPost("/requests", Submit).WithName("SubmitAccessRequest").WithMetadata(IdempotentCreation.Instance).WithSummary("Apply for access to datasets for a declared EHDS purpose")
             .Accepts<AccessApplication>("application/json").Produces<AccessRequestView>(201).ProducesProblem(400).ProducesProblem(403)
             .RequireAuthorization(IdentitySetup.Researchers);
         group.MapPut("/requests/{id}", Resubmit).WithName("ResubmitAccessRequest").WithSummary("Resubmit an application returned for changes")
@@ -56,7 +56,7 @@ public static class GovernanceEndpoints
         if (invalid is not null) return invalid.ToProblem();
         var (context, badHeader) = HttpCommandContext.For(http);
         if (badHeader is not null) return badHeader.ToProblem();
-        var id = Guid.NewGuid().ToString("D");
+        var id = HttpCommandContext.CreatedId(context!, "access-requests");
         var outcome = await grains.GetGrain<IAccessRequestGrain>(id).SubmitAsync(Normalise(application!), context!);
         return ApiResults.Ok(http, outcome, StatusCodes.Status201Created, $"/api/access/requests/{id}");
     }

@@ -16,7 +16,9 @@ public static class JsonBody
         try
         {
             var value = await JsonSerializer.DeserializeAsync<T>(request.Body, JsonDefaults.Options, request.HttpContext.RequestAborted);
-            return value is null ? (null, Problem.Invalid("body", "A JSON object is required.")) : (value, null);
+            if (value is null) return (null, Problem.Invalid("body", "A JSON object is required."));
+            HttpCommandContext.RememberBody(request.HttpContext, () => JsonSerializer.SerializeToUtf8Bytes(value, JsonDefaults.Options));
+            return (value, null);
         }
         catch (JsonException ex)
         {
@@ -44,6 +46,7 @@ public static class JsonBody
                 document.Dispose();
                 return (null, Problem.Invalid(bad.Path, $"'{bad.Path}' {bad.Why}."));
             }
+            HttpCommandContext.RememberBody(request.HttpContext, () => System.Text.Encoding.UTF8.GetBytes(document.RootElement.GetRawText()));
             return (document, null);
         }
         catch (JsonException ex)

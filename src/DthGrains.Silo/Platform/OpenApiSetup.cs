@@ -47,6 +47,19 @@ public static class OpenApiSetup
                 Add(operation.Responses, "403", "The token's roles or institution do not allow this; the refusal is recorded in the ledger.");
             if (operation.Parameters?.Count > 0)
                 Add(operation.Responses, "400", "A parameter is not valid (a bad number, an id outside the allowed form, a NUL character): the problem names it.");
+            if (metadata.OfType<IdempotentCreation>().Any())
+            {
+                operation.Parameters ??= [];
+                operation.Parameters.Add(new OpenApiParameter
+                {
+                    Name = "Idempotency-Key",
+                    In = ParameterLocation.Header,
+                    Description = "Makes the creation safe to repeat (after a timeout or a 503): the same key with the same body from the same caller " +
+                        "answers with the resource the first request created, and creates nothing. 1 to 100 letters, digits and . _ : -",
+                    Schema = new OpenApiSchema { Type = JsonSchemaType.String, Pattern = "^[A-Za-z0-9._:-]{1,100}$" },
+                });
+                Add(operation.Responses, "422", "The Idempotency-Key was already used by this caller for a different request; nothing was created. Send a new key.");
+            }
             Add(operation.Responses, "429", "Too many requests from this client: Retry-After says when to try again.");
             Add(operation.Responses, "503", "The platform's store or a silo is briefly out of reach: Retry-After says when to try again.");
             return Task.CompletedTask;
@@ -55,4 +68,14 @@ public static class OpenApiSetup
 
     private static void Add(OpenApiResponses responses, string status, string description) =>
         responses.TryAdd(status, new OpenApiResponse { Description = description });
+}
+
+/// <summary>Endpoint metadata: a creation route whose server-named resource is derived from the caller's Idempotency-Key.</summary>
+public sealed class IdempotentCreation
+{
+    public static readonly IdempotentCreation Instance = new();
+
+    private IdempotentCreation()
+    {
+    }
 }

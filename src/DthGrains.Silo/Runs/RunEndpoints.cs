@@ -34,7 +34,7 @@ public static class RunEndpoints
     public static IEndpointRouteBuilder MapRunEndpoints(this IEndpointRouteBuilder app)
     {
         var group = app.MapGroup("/api").WithTags("Runs");
-        group.MapPost("/runs", Submit).WithName("SubmitRun")
+        group.MapPost("/runs", Submit).WithName("SubmitRun").WithMetadata(IdempotentCreation.Instance)
             .WithSummary("Submit a run (single, scenario-set, sweep, monte-carlo, cohort-trial, sensitivity); the policy is checked for every dataset (action simulate). 202 with the run's URL; a cohort seeded from a dataset stays 'submitted' until its seed is fitted at the data, then starts")
             .Accepts<RunRequest>("application/json").Produces<RunView>(202).ProducesProblem(400).ProducesProblem(403).ProducesProblem(409)
             .RequireAuthorization(IdentitySetup.Researchers);
@@ -66,7 +66,7 @@ public static class RunEndpoints
         if (invalid is not null) return invalid.ToProblem();
         var (context, badHeader) = HttpCommandContext.For(http);
         if (badHeader is not null) return badHeader.ToProblem();
-        var id = Guid.NewGuid().ToString("D");
+        var id = HttpCommandContext.CreatedId(context!, "runs");
         var outcome = await grains.GetGrain<IRunGrain>(id).SubmitAsync(request!, context!);
         if (outcome.Problem is not null) return outcome.Problem.ToProblem(http);
         http.Response.Headers.ETag = ApiResults.ETag(outcome.Version);

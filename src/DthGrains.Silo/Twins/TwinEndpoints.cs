@@ -26,7 +26,7 @@ public static class TwinEndpoints
         // Grouped at /api so that the collection route is "/api/twins" itself, not "/api/twins/".
         var group = app.MapGroup("/api").WithTags("Twins");
         static RouteHandlerBuilder Builders(RouteHandlerBuilder b) => b.RequireAuthorization(p => p.RequireRole(Roles.Researcher, Roles.Modeller));
-        Builders(group.MapPost("/twins", Create).WithName("CreateTwin").WithSummary("Design a twin: model version, context of use, acceptance criteria, purpose")
+        Builders(group.MapPost("/twins", Create).WithName("CreateTwin").WithMetadata(IdempotentCreation.Instance).WithSummary("Design a twin: model version, context of use, acceptance criteria, purpose")
             .Accepts<TwinDesign>("application/json").Produces<TwinView>(201).ProducesProblem(400).ProducesProblem(422));
         Builders(group.MapPost("/twins/{id}/link", Link).WithName("LinkTwinData")
             .WithSummary("Link one dataset subject's data (pseudonym) under a live grant with action simulate; the read or refusal is recorded")
@@ -57,7 +57,7 @@ public static class TwinEndpoints
         if (invalid is not null) return invalid.ToProblem();
         var (context, badHeader) = HttpCommandContext.For(http);
         if (badHeader is not null) return badHeader.ToProblem();
-        var id = Guid.NewGuid().ToString("D");
+        var id = HttpCommandContext.CreatedId(context!, "twins");
         return ApiResults.Ok(http, await grains.GetGrain<ITwinGrain>(id).DesignAsync(design!, context!), StatusCodes.Status201Created, $"/api/twins/{id}");
     }
 

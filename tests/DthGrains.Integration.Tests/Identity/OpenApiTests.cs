@@ -44,6 +44,13 @@ public sealed class OpenApiTests(HostFixture fixture)
             if (!route.StartsWith("GET ", StringComparison.Ordinal))
                 operation.GetProperty("responses").TryGetProperty("403", out _).Should().BeTrue($"{route} is refused to an auditor");
         }
+        // The creations whose repeat is safe with an Idempotency-Key say so, with the 422 of a key reused for another body.
+        foreach (var route in new[] { "POST /api/runs", "POST /api/access/requests", "POST /api/twins" })
+        {
+            var operation = operations.Single(o => o.Route == route).Operation;
+            operation.GetProperty("parameters").EnumerateArray().Should().Contain(p => p.GetProperty("name").GetString() == "Idempotency-Key" && p.GetProperty("in").GetString() == "header", route);
+            operation.GetProperty("responses").TryGetProperty("422", out _).Should().BeTrue(route);
+        }
         // What needs no token says so by having no requirement.
         operations.Single(o => o.Route == "GET /.well-known/dthgrains-ledger-key").Operation.TryGetProperty("security", out _).Should().BeFalse();
     }
