@@ -19,17 +19,53 @@ public sealed class ApiClient(HttpClient http) : IDisposable
         return new ApiClient(client);
     }
 
+    /// <summary>Tries of one request that the platform answers 503, or 429 with a short Retry-After.</summary>
+    public const int MaxAttempts = 3;
+
+    /// <summary>The longest Retry-After that is waited for; a longer one (or a 429 without one, a quota) is shown instead.</summary>
+    private static readonly TimeSpan MaxRetryAfter = TimeSpan.FromSeconds(10);
+
+    /// <summary>
+    /// Sends a JSON request and reads the answer. A command (anything but GET) carries an Idempotency-Key, one for all its
+    /// tries, so that a try the platform did record before it answered 503 (or before the connection dropped) is not
+    /// recorded twice: the platform answers the repeat as the first, creations included. A 503, or a 429 with a short
+    /// Retry-After, is tried again after the wait it names, up to <see cref="MaxAttempts"/> times.
+    /// </summary>
     public async Task<JsonElement> SendAsync(HttpMethod method, string path, object? body = null, string? accept = null, CancellationToken ct = default)
     {
-        using var request = new HttpRequestMessage(method, path.TrimStart('/'));
-        if (body is not null) request.Content = new StringContent(JsonSerializer.Serialize(body, CliJson.Options), Encoding.UTF8, "application/json");
-        if (accept is not null) request.Headers.Accept.ParseAdd(accept);
-        using var response = await http.SendAsync(request, ct);
-        var text = await response.Content.ReadAsStringAsync(ct);
-        if (!response.IsSuccessStatusCode) throw new ApiException((int)response.StatusCode, Describe(text, response));
-        if (string.IsNullOrWhiteSpace(text)) return default;
-        if (accept is not null && !accept.Contains("json", StringComparison.Ordinal)) return JsonSerializer.SerializeToElement(text);
-        return JsonDocument.Parse(text).RootElement.Clone();
+        var key = method == HttpMethod.Get ? null : Guid.NewGuid().ToString("N");
+        var json = body is null ? null : JsonSerializer.Serialize(body, CliJson.Options);
+        for (var attempt = 1; ; attempt++)
+        {
+            using var request = new HttpRequestMessage(method, path.TrimStart('/'));
+            if (json is not null) request.Content = new StringContent(json, Encoding.UTF8, "application/json");
+            if (accept is not null) request.Headers.Accept.ParseAdd(accept);
+            if (key is not null) request.Headers.Add("Idempotency-Key", key);
+            using var response = await http.SendAsync(request, ct);
+            var text = await response.Content.ReadAsStringAsync(ct);
+            if (attempt < MaxAttempts && RetryDelay(response) is { } wait)
+            {
+                Console.Error.WriteLine($"{(int)response.StatusCode} {Describe(text, response)}; trying again in {wait.TotalSeconds:0} s ({attempt + 1} of {MaxAttempts})");
+                await Task.Delay(wait, ct);
+                continue;
+            }
+            if (!response.IsSuccessStatusCode) throw new ApiException((int)response.StatusCode, Describe(text, response));
+            if (string.IsNullOrWhiteSpace(text)) return default;
+            if (accept is not null && !accept.Contains("json", StringComparison.Ordinal)) return JsonSerializer.SerializeToElement(text);
+            return JsonDocument.Parse(text).RootElement.Clone();
+        }
+    }
+
+    /// <summary>How long to wait before trying again, or null when the answer is final.</summary>
+    private static TimeSpan? RetryDelay(HttpResponseMessage response)
+    {
+        var after = response.Headers.RetryAfter?.Delta ?? (response.Headers.RetryAfter?.Date is { } date ? date - DateTimeOffset.UtcNow : null);
+        return (int)response.StatusCode switch
+        {
+            503 when after is null => TimeSpan.FromSeconds(1),
+            503 or 429 when after is { } a && a <= MaxRetryAfter => a < TimeSpan.Zero ? TimeSpan.Zero : a,
+            _ => null,
+        };
     }
 
     public Task<JsonElement> GetAsync(string path, CancellationToken ct = default) => SendAsync(HttpMethod.Get, path, ct: ct);
