@@ -81,3 +81,13 @@ public interface IRunObserver : IGrainObserver
     [OneWay]
     Task OnProgressAsync(RunProgress progress);
 }
+
+/// <summary>
+/// Admits one researcher's run submissions one at a time (key: the researcher's subject), so that the cap on their
+/// unfinished runs holds when they submit many at once.
+/// </summary>
+public interface IRunAdmissionGrain : IGrainWithStringKey
+{
+    /// <summary>Submits the run <paramref name="runId"/> through <see cref="IRunGrain.SubmitAsync"/> unless the researcher is at the cap (429).</summary>
+    Task<Outcome<RunView>> SubmitAsync(string runId, RunRequest request, CommandContext context);
+}

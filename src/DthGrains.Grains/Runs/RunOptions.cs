@@ -14,6 +14,12 @@ public sealed class RunOptions
     /// </summary>
     public int MaxShardsAhead { get; set; } = 64;
 
+    /// <summary>
+    /// Runs one researcher may have unfinished (submitted, running or suspended) at once; a submission past it is a 429
+    /// naming them (<see cref="Domain.Runs.RunAdmission"/>). 0: no cap.
+    /// </summary>
+    public int MaxActiveRunsPerResearcher { get; set; } = 8;
+
     /// <summary>Shards solved at once on this silo (about one per core).</summary>
     public int WorkersPerSilo { get; set; } = Environment.ProcessorCount;
 

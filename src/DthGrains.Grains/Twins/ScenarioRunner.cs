@@ -73,7 +73,9 @@ public sealed class RunPlatformScenarioRunner(IGrainFactory grains, IDocumentSto
         var context = request.Context ?? throw new ArgumentException("A run on the platform needs the twin's command context.", nameof(request));
         var id = Guid.NewGuid().ToString("D");
         var run = grains.GetGrain<IRunGrain>(id);
-        var submitted = await run.SubmitAsync(RunRequestOf(request), context with { Purpose = request.Purpose, IdempotencyKey = null, ExpectedVersion = null });
+        // Through the researcher's admission, as every run: a twin's scenario counts against their unfinished runs.
+        var submitted = await grains.GetGrain<IRunAdmissionGrain>(context.Actor.Subject)
+            .SubmitAsync(id, RunRequestOf(request), context with { Purpose = request.Purpose, IdempotencyKey = null, ExpectedVersion = null });
         if (!submitted.IsSuccess) return submitted.Problem!;
 
         var deadline = DateTime.UtcNow + options.Value.ScenarioRunTimeout;

@@ -35,8 +35,8 @@ public static class RunEndpoints
     {
         var group = app.MapGroup("/api").WithTags("Runs");
         group.MapPost("/runs", Submit).WithName("SubmitRun").WithMetadata(IdempotentCreation.Instance)
-            .WithSummary("Submit a run (single, scenario-set, sweep, monte-carlo, cohort-trial, sensitivity); the policy is checked for every dataset (action simulate). 202 with the run's URL; a cohort seeded from a dataset stays 'submitted' until its seed is fitted at the data, then starts")
-            .Accepts<RunRequest>("application/json").Produces<RunView>(202).ProducesProblem(400).ProducesProblem(403).ProducesProblem(409)
+            .WithSummary("Submit a run (single, scenario-set, sweep, monte-carlo, cohort-trial, sensitivity); the policy is checked for every dataset (action simulate). 202 with the run's URL; 429 past a researcher's cap on unfinished runs (Dth:Runs:MaxActiveRunsPerResearcher, 8); an Idempotency-Key makes a repeat safe; a cohort seeded from a dataset stays 'submitted' until its seed is fitted at the data, then starts")
+            .Accepts<RunRequest>("application/json").Produces<RunView>(202).ProducesProblem(400).ProducesProblem(403).ProducesProblem(409).ProducesProblem(429)
             .RequireAuthorization(IdentitySetup.Researchers);
         group.MapGet("/runs", List).WithName("ListRuns").WithSummary("Your runs (everyone's for auditors and platform admins), newest first")
             .Produces<RunPage>().ProducesProblem(400);
@@ -67,7 +67,7 @@ public static class RunEndpoints
         var (context, badHeader) = HttpCommandContext.For(http);
         if (badHeader is not null) return badHeader.ToProblem();
         var id = HttpCommandContext.CreatedId(context!, "runs");
-        var outcome = await grains.GetGrain<IRunGrain>(id).SubmitAsync(request!, context!);
+        var outcome = await grains.GetGrain<IRunAdmissionGrain>(context!.Actor.Subject).SubmitAsync(id, request!, context!);
         if (outcome.Problem is not null) return outcome.Problem.ToProblem(http);
         http.Response.Headers.ETag = ApiResults.ETag(outcome.Version);
         return new AcceptedAt(TypedResults.Json(outcome.Value, JsonDefaults.Options, statusCode: StatusCodes.Status202Accepted), $"/api/runs/{id}");

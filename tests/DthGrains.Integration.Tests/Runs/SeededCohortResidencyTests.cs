@@ -290,7 +290,11 @@ public sealed class SeededCohortResidencyTests
             services: s =>
             {
                 s.AddSingleton<ISeedFitGate>(gate);
-                s.Configure<RunOptions>(o => o.SupervisePeriod = TimeSpan.FromMilliseconds(200));
+                s.Configure<RunOptions>(o =>
+                {
+                    o.SupervisePeriod = TimeSpan.FromMilliseconds(200);
+                    o.MaxActiveRunsPerResearcher = 0; // one researcher's 12 runs wait at once
+                });
             });
         var carla = pair.Researcher;
         var ids = new List<string>();

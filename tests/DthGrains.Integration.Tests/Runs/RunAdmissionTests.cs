@@ -1,0 +1,105 @@
+using System.Net;
+using System.Text.Json;
+using DthGrains.Contracts.Runs;
+using DthGrains.Grains.Runs;
+using DthGrains.Integration.Tests.Infrastructure;
+using Microsoft.Extensions.DependencyInjection;
+using static DthGrains.Integration.Tests.Governance.GovernanceTestData;
+using static DthGrains.Integration.Tests.Runs.RunTestData;
+
+namespace DthGrains.Integration.Tests.Runs;
+
+/// <summary>A host whose researchers may have 2 unfinished runs each, and whose shards wait at a gate (so runs stay unfinished).</summary>
+public sealed class AdmissionHostFixture : IAsyncLifetime
+{
+    public const int Cap = 2;
+
+    public TestShardGate Gate { get; } = new(_ => true);
+
+    public TestHost Host { get; private set; } = null!;
+
+    public async Task InitializeAsync() => Host = await TestHost.StartAsync("charite", alsoHosts: [],
+        services: s =>
+        {
+            s.AddSingleton<IShardGate>(Gate);
+            s.Configure<RunOptions>(o => o.MaxActiveRunsPerResearcher = Cap);
+        });
+
+    public async Task DisposeAsync()
+    {
+        Gate.Open();
+        await Host.DisposeAsync();
+    }
+}
+
+/// <summary>The cap on one researcher's unfinished runs: a 429 that names them, exact under concurrent submissions, per researcher.</summary>
+[Collection(PostgresCollection.Name)]
+public sealed class RunAdmissionTests(AdmissionHostFixture fixture) : IClassFixture<AdmissionHostFixture>
+{
+    private const int Cap = AdmissionHostFixture.Cap;
+    private readonly TestHost _host = fixture.Host;
+
+    private HttpClient Researcher(string name) => _host.ClientAs("researcher", "tum", subject: $"{name}-{Guid.NewGuid():N}"[..20]);
+
+    private static object Small(ulong seed) => new { kind = "cohort-trial", model = "hovorka", size = 10, seed, duration = 60 };
+
+    private static async Task<int> TotalAsync(HttpClient client) =>
+        (await JsonOf(await client.GetAsync("/api/runs?limit=100"))).GetProperty("total").GetInt32();
+
+    [Fact]
+    public async Task Past_the_cap_a_submission_is_a_429_naming_the_unfinished_runs_and_records_nothing()
+    {
+        var carla = Researcher("carla");
+        var held = new List<string>();
+        for (var i = 0; i < Cap; i++) held.Add(await SubmitAsync(carla, Small((ulong)i)));
+
+        var refused = await carla.PostAsync("/api/runs", Body(Small(99)));
+        refused.StatusCode.Should().Be(HttpStatusCode.TooManyRequests);
+        refused.Headers.RetryAfter.Should().BeNull("a slot frees when a run ends, not after a time the platform could name");
+        var detail = (await JsonOf(refused)).GetProperty("detail").GetString();
+        detail.Should().Contain($"You have {Cap} unfinished runs").And.Contain(held[0]).And.Contain(held[1]).And.Contain("dth run cancel");
+        (await TotalAsync(carla)).Should().Be(Cap, "the refused submission recorded no run");
+
+        // A request that is wrong in itself says so, even at the cap.
+        (await carla.PostAsync("/api/runs", Body(new { kind = "cohort-trial", model = "nope", size = 10 }))).StatusCode.Should().Be(HttpStatusCode.BadRequest);
+
+        // Another researcher is not affected.
+        await SubmitAsync(Researcher("dora"), Small(1));
+
+        // Cancelling one frees its slot.
+        (await carla.PostAsync($"/api/runs/{held[0]}/cancel", null)).StatusCode.Should().Be(HttpStatusCode.OK);
+        await SubmitAsync(carla, Small(100));
+        (await carla.PostAsync("/api/runs", Body(Small(101)))).StatusCode.Should().Be(HttpStatusCode.TooManyRequests);
+    }
+
+    [Fact]
+    public async Task Submissions_sent_at_once_are_admitted_up_to_the_cap_exactly()
+    {
+        var erin = Researcher("erin");
+        var answers = await Task.WhenAll(Enumerable.Range(0, Cap + 4).Select(i => erin.PostAsync("/api/runs", Body(Small((ulong)i)))));
+
+        answers.Count(a => a.StatusCode == HttpStatusCode.Accepted).Should().Be(Cap);
+        answers.Count(a => a.StatusCode == HttpStatusCode.TooManyRequests).Should().Be(4);
+        (await TotalAsync(erin)).Should().Be(Cap);
+    }
+
+    [Fact]
+    public async Task A_repeated_submission_of_an_admitted_run_is_answered_as_the_first_at_the_cap()
+    {
+        var fay = Researcher("fay");
+        HttpRequestMessage Keyed(ulong seed)
+        {
+            var request = new HttpRequestMessage(HttpMethod.Post, "/api/runs") { Content = Body(Small(seed)) };
+            request.Headers.Add("Idempotency-Key", $"fay-{seed}");
+            return request;
+        }
+        var first = await fay.SendAsync(Keyed(1));
+        first.StatusCode.Should().Be(HttpStatusCode.Accepted);
+        await SubmitAsync(fay, Small(2));
+
+        var repeat = await fay.SendAsync(Keyed(1));
+        repeat.StatusCode.Should().Be(HttpStatusCode.Accepted, "the repeat is the run already counted, not a new one");
+        repeat.Headers.Location.Should().Be(first.Headers.Location);
+        (await fay.SendAsync(Keyed(3))).StatusCode.Should().Be(HttpStatusCode.TooManyRequests);
+    }
+}
