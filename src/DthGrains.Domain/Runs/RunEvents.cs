@@ -85,6 +85,19 @@ public sealed record ShardCompleted(
     public double?[] SubjectValues() => (Rows ?? DetachedRows)?.Values() ?? Subjects ?? [];
 
     /// <summary>
+    /// Why each subject's solve failed, in subject order (null where it completed), from whichever form the shard carries;
+    /// rows recorded as JSON numbers (before session 9) or before the reason was kept say "unknown".
+    /// </summary>
+    public string?[] SubjectFailures(int width)
+    {
+        if ((Rows ?? DetachedRows) is { } rows) return rows.Failures();
+        var values = Subjects ?? [];
+        var failures = new string?[width == 0 ? 0 : values.Length / width];
+        for (int r = 0; r < failures.Length; r++) failures[r] = values[r * width] is null ? Simulation.Cohorts.SolveFailures.UnknownReason : null;
+        return failures;
+    }
+
+    /// <summary>
     /// SHA-256 of the rows as the result hash takes them: <see cref="RowsDigest"/> when recorded, else computed from the
     /// binary rows, else from the JSON numbers of a shard recorded before the binary rows (as their text, as before).
     /// </summary>

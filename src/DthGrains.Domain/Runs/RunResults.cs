@@ -126,6 +126,17 @@ public sealed record ShardRows(string Format, int Width, byte[] Data)
         return Data;
     }
 
+    /// <summary>Why each row's subject failed to solve (null where it completed): see <see cref="Simulation.Cohorts.SolveFailures.ReasonOf"/>.</summary>
+    public string?[] Failures()
+    {
+        var bytes = Bytes();
+        var rows = Width == 0 ? 0 : bytes.Length / 8 / Width;
+        var failures = new string?[rows];
+        for (int r = 0; r < rows; r++)
+            failures[r] = Simulation.Cohorts.SolveFailures.ReasonOf(BinaryPrimitives.ReadDoubleLittleEndian(bytes.AsSpan(r * Width * 8)));
+        return failures;
+    }
+
     /// <summary>The values, null where a solve failed.</summary>
     public double?[] Values()
     {

@@ -154,7 +154,7 @@ public static class RunEndpoints
     /// time as the rows are consumed, so a download holds a few shards' rows at once, not a million subjects'.
     /// </summary>
     /// <param name="withoutRows">the caller can do without the rows: a run whose rows were released is not refused (its rows are null).</param>
-    private static async Task<(RunDocument? Document, string[] Outputs, IAsyncEnumerable<(long Index, double?[] Values)>? Rows, IResult? Refused)> CompletedAsync(
+    private static async Task<(RunDocument? Document, string[] Outputs, IAsyncEnumerable<SubjectRow>? Rows, IResult? Refused)> CompletedAsync(
         string id, HttpContext http, IDocumentStore store, EventLog log, bool withoutRows = false)
     {
         var (doc, refused) = await VisibleAsync(id, http, store);
@@ -223,11 +223,12 @@ public static class RunEndpoints
         }, JsonDefaults.Options);
     }
 
-    private sealed record SubjectJson(long Subject, double?[] Values);
+    /// <param name="Failure">why the subject's solve failed (step-size-too-small, too-many-steps, non-finite, other; unknown for rows recorded before the reason was kept); absent when it completed.</param>
+    private sealed record SubjectJson(long Subject, double?[] Values, [property: System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)] string? Failure);
 
-    private static async IAsyncEnumerable<SubjectJson> SubjectsJson(IAsyncEnumerable<(long Index, double?[] Values)> rows)
+    private static async IAsyncEnumerable<SubjectJson> SubjectsJson(IAsyncEnumerable<SubjectRow> rows)
     {
-        await foreach (var (index, values) in rows) yield return new SubjectJson(index, values);
+        await foreach (var (index, values, failure) in rows) yield return new SubjectJson(index, values, failure);
     }
 
     private static async Task<IResult> RoCrate(string id, HttpContext http, IDocumentStore store, EventLog log)

@@ -38,31 +38,36 @@ public static class RunExports
     /// Subject rows in subject order: index, then per output min, mean, max, final (null where the solve failed), from
     /// shards given in shard order (one at a time: a shard's rows are let go before the next is read).
     /// </summary>
-    public static async IAsyncEnumerable<(long Index, double?[] Values)> Subjects(IAsyncEnumerable<ShardCompleted> shardsInOrder, int width)
+    public static async IAsyncEnumerable<SubjectRow> Subjects(IAsyncEnumerable<ShardCompleted> shardsInOrder, int width)
     {
         if (width == 0) yield break;
         await foreach (var shard in shardsInOrder)
         {
             var values = shard.SubjectValues();
+            var failures = shard.SubjectFailures(width);
             for (long i = shard.From; i < shard.To && (i - shard.From + 1) * width <= values.Length; i++)
-                yield return (i, values.AsSpan((int)((i - shard.From) * width), width).ToArray());
+                yield return new SubjectRow(i, values.AsSpan((int)((i - shard.From) * width), width).ToArray(), failures[i - shard.From]);
         }
     }
 
+    /// <summary>The value columns of a subject row (the table adds <c>subject</c> before and <see cref="FailureColumn"/> after them).</summary>
     public static string[] Columns(string[] outputs) =>
         outputs.SelectMany(o => SubjectSummaryColumns.Split(',').Select(c => $"{o}_{c}")).ToArray();
+
+    /// <summary>The last column of the subjects table: empty where the subject completed, else why its solve failed.</summary>
+    public const string FailureColumn = "failure";
 
     /// <summary>
     /// Writes the per-subject CSV row by row: a million-subject run's table (some 200 MB of text) goes out as it is
     /// written, never held whole. Asynchronous, since a response body refuses synchronous writes.
     /// </summary>
-    public static async Task WriteSubjectsCsvAsync(TextWriter writer, string[] outputs, IAsyncEnumerable<(long Index, double?[] Values)> rows, CancellationToken ct = default)
+    public static async Task WriteSubjectsCsvAsync(TextWriter writer, string[] outputs, IAsyncEnumerable<SubjectRow> rows, CancellationToken ct = default)
     {
-        await writer.WriteAsync(new StringBuilder("subject,").AppendJoin(',', Columns(outputs)).Append('\n'), ct);
+        await writer.WriteAsync(new StringBuilder("subject,").AppendJoin(',', Columns(outputs)).Append(',').Append(FailureColumn).Append('\n'), ct);
         var line = new StringBuilder();
-        await foreach (var (index, values) in rows.WithCancellation(ct))
+        await foreach (var (index, values, failure) in rows.WithCancellation(ct))
         {
-            line.Clear().Append(index.ToString(CultureInfo.InvariantCulture)).Append(',').AppendJoin(',', values.Select(Num)).Append('\n');
+            line.Clear().Append(index.ToString(CultureInfo.InvariantCulture)).Append(',').AppendJoin(',', values.Select(Num)).Append(',').Append(failure).Append('\n');
             await writer.WriteAsync(line, ct);
         }
     }
@@ -182,3 +187,6 @@ public static class RunExports
         }
     }
 }
+
+/// <summary>One subject's row of a run's results: its index, its summary values (null where its solve failed) and why it failed (null when it completed).</summary>
+public readonly record struct SubjectRow(long Index, double?[] Values, string? Failure);

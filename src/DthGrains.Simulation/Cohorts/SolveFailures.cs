@@ -25,13 +25,46 @@ public record struct SolveFailures(long StepSizeTooSmall, long TooManySteps, lon
     /// <summary>Counts one subject that ended with <paramref name="status"/> short of its horizon.</summary>
     public void Add(IntegrationStatus status)
     {
-        switch (status)
+        switch (ReasonIndex(status))
         {
-            case IntegrationStatus.StepSizeTooSmall: StepSizeTooSmall++; break;
-            case IntegrationStatus.TooManySteps: TooManySteps++; break;
-            case IntegrationStatus.NonFinite: NonFinite++; break;
+            case 0: StepSizeTooSmall++; break;
+            case 1: TooManySteps++; break;
+            case 2: NonFinite++; break;
             default: Other++; break;
         }
+    }
+
+    /// <summary>The place in <see cref="Reasons"/> of a solve that ended with <paramref name="status"/> short of its horizon.</summary>
+    public static int ReasonIndex(IntegrationStatus status) => status switch
+    {
+        IntegrationStatus.StepSizeTooSmall => 0,
+        IntegrationStatus.TooManySteps => 1,
+        IntegrationStatus.NonFinite => 2,
+        _ => 3,
+    };
+
+    /// <summary>What a failed subject's row says when it does not say why (rows recorded before the reason was kept).</summary>
+    public const string UnknownReason = "unknown";
+
+    // A failed subject's summary row is NaN throughout, and its first value carries the reason in the NaN's payload: a
+    // quiet NaN tagged "DT", then the reason's place + 1. Every reader already takes any NaN for "no value", so the
+    // rows' binary format (and the size and digest of a completed subject's row) stays as it was; bits are copied,
+    // never computed on, between the runner and the reader, so the payload survives.
+    private const long MarkerTag = 0x7FF8_4454_0000_0000;
+
+    /// <summary>The NaN a failed subject's row starts with: it says <paramref name="status"/>.</summary>
+    public static double Marker(IntegrationStatus status) => BitConverter.Int64BitsToDouble(MarkerTag | (long)(ReasonIndex(status) + 1));
+
+    /// <summary>
+    /// Null when <paramref name="firstValue"/> (a row's first value) is a number, the subject completed; else the reason
+    /// its solve failed (one of <see cref="Reasons"/>), or <see cref="UnknownReason"/> for a NaN without one.
+    /// </summary>
+    public static string? ReasonOf(double firstValue)
+    {
+        if (!double.IsNaN(firstValue)) return null;
+        var bits = BitConverter.DoubleToInt64Bits(firstValue);
+        var code = (int)(bits & 0xFFFF);
+        return (bits & ~0xFFFFL) == MarkerTag && code >= 1 && code <= Reasons.Length ? Reasons[code - 1] : UnknownReason;
     }
 
     public void Add(SolveFailures other)

@@ -59,7 +59,8 @@ public sealed class ScenarioSubjects(double[] parameters, IReadOnlyList<Compiled
 
 /// <summary>
 /// Runs subjects [from, to) of any <see cref="ISubjectSource"/> into mergeable partial statistics (<see cref="ShardPartial"/>), and optionally a
-/// per-subject summary (per output: min, mean over the grid, max, final value; NaN when the solve failed). As in
+/// per-subject summary (per output: min, mean over the grid, max, final value; NaN when the solve failed, the first
+/// one saying why: <see cref="SolveFailures.Marker"/>). As in
 /// <see cref="CohortRunner"/>, chunks are merged in chunk order: the result does not depend on threads or scheduling.
 /// </summary>
 public sealed class SubjectShardRunner
@@ -216,6 +217,7 @@ public sealed class SubjectShardRunner
                 summary[k * SummaryPerOutput + 2] = max;
                 summary[k * SummaryPerOutput + 3] = y[(nt - 1) * ny + k];
             }
+            if (!completed && ny > 0) summary[0] = SolveFailures.Marker(status);
             return status;
         }
 

@@ -46,7 +46,8 @@ public sealed class RunApiTests(HostFixture fixture)
             subjects[i].GetProperty("subject").GetInt64().Should().Be(i);
             var expected = subjects[i].GetProperty("values").EnumerateArray()
                 .Select(v => v.ValueKind == JsonValueKind.Null ? "" : v.GetDouble().ToString("R", System.Globalization.CultureInfo.InvariantCulture));
-            lines[i + 1].Should().Be($"{i},{string.Join(',', expected)}");
+            lines[i + 1].Should().Be($"{i},{string.Join(',', expected)},", "every subject completed: its failure column is empty");
+            subjects[i].TryGetProperty("failure", out _).Should().BeFalse();
         }
 
         var zip = new ZipArchive(new MemoryStream(await carla.GetByteArrayAsync($"/api/runs/{id}/ro-crate")));
@@ -78,6 +79,13 @@ public sealed class RunApiTests(HostFixture fixture)
         run.GetProperty("failed").GetInt64().Should().Be(30);
         run.GetProperty("failedBy").GetProperty("too-many-steps").GetInt64().Should().Be(30);
         run.GetProperty("summary").GetProperty("failedBy").GetProperty("too-many-steps").GetInt64().Should().Be(30);
+
+        // Each subject's row says why, in the JSON and in the table's last column.
+        var results = await carla.GetFromJsonAsync<JsonElement>($"/api/runs/{id}/results");
+        results.GetProperty("subjects").EnumerateArray().Select(r => r.GetProperty("failure").GetString()).Should().HaveCount(30).And.AllBe("too-many-steps");
+        var csv = (await carla.GetStringAsync($"/api/runs/{id}/results?format=csv")).Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        csv[0].Should().EndWith(",failure");
+        csv.Skip(1).Should().HaveCount(30).And.AllSatisfy(line => line.Should().EndWith(",too-many-steps"));
 
         var token = _host.Token("researcher", "tum", "carla-failures");
         var (code, output) = await CliRunner.RunAsync(_host.BaseAddress, token, "run", "show", id);

@@ -80,7 +80,9 @@ public class CohortRunnerTests
         var subjects = new SampledSubjects(new CohortSampler(model.Info, model.DefaultParameters()), 3, 100, scenario);
         var solver = new SolverOptions(SolverKind.DormandPrince45, rtol, atol, MaxSteps: maxSteps);
 
-        var partial = new SubjectShardRunner(model, solver, times, subjects).Run(0, 100, null, 3);
+        var width = model.Info.Outputs.Count * SubjectShardRunner.SummaryPerOutput;
+        var rows = new double[100 * width];
+        var partial = new SubjectShardRunner(model, solver, times, subjects).Run(0, 100, rows, 3);
 
         partial.Failed.Should().Be(100);
         partial.Individuals.Should().Be(0);
@@ -89,12 +91,35 @@ public class CohortRunnerTests
         var counts = partial.Failures.ToDictionary()!;
         ((long)typeof(SolveFailures).GetProperty(reason)!.GetValue(partial.Failures)!).Should().BeGreaterThan(90, string.Join(", ", counts.Select(p => $"{p.Key}={p.Value}")));
         counts.Values.Sum().Should().Be(100);
+        // Each subject's row says the same: NaN throughout, the first value carrying the reason the counts give.
+        var perRow = Enumerable.Range(0, 100).Select(r => SolveFailures.ReasonOf(rows[r * width])).ToList();
+        perRow.GroupBy(r => r!).ToDictionary(g => g.Key, g => (long)g.Count()).Should().Equal(counts);
+        rows.Should().AllSatisfy(v => double.IsNaN(v).Should().BeTrue());
 
         // Merged shards add their reasons; a shard without failures has none to show.
         var merged = ShardPartial.Merge([partial, new SubjectShardRunner(model, new SolverOptions(), times, subjects).Run(0, 10)]);
         merged.Failures.Total.Should().Be(100);
         merged.Failed.Should().Be(100);
-        new SubjectShardRunner(model, new SolverOptions(), times, subjects).Run(0, 10).Failures.ToDictionary().Should().BeNull();
+        var completed = new double[10 * width];
+        new SubjectShardRunner(model, new SolverOptions(), times, subjects).Run(0, 10, completed).Failures.ToDictionary().Should().BeNull();
+        Enumerable.Range(0, 10).Select(r => SolveFailures.ReasonOf(completed[r * width])).Should().AllBeEquivalentTo((string?)null);
+    }
+
+    [Fact]
+    public void A_failure_marker_names_its_reason_and_any_other_nan_is_unknown()
+    {
+        foreach (var status in new[] { IntegrationStatus.StepSizeTooSmall, IntegrationStatus.TooManySteps, IntegrationStatus.NonFinite, IntegrationStatus.StoppedAtEvent })
+        {
+            var marker = SolveFailures.Marker(status);
+            double.IsNaN(marker).Should().BeTrue();
+            double.IsFinite(marker).Should().BeFalse("every reader takes it for 'no value'");
+            SolveFailures.ReasonOf(marker).Should().Be(SolveFailures.Reasons[SolveFailures.ReasonIndex(status)]);
+        }
+        SolveFailures.ReasonOf(double.NaN).Should().Be(SolveFailures.UnknownReason);
+        SolveFailures.ReasonOf(-double.NaN).Should().Be(SolveFailures.UnknownReason);
+        SolveFailures.ReasonOf(BitConverter.Int64BitsToDouble(BitConverter.DoubleToInt64Bits(SolveFailures.Marker(IntegrationStatus.NonFinite)) + 10)).Should().Be(SolveFailures.UnknownReason);
+        SolveFailures.ReasonOf(0.0).Should().BeNull();
+        SolveFailures.ReasonOf(double.PositiveInfinity).Should().BeNull("not NaN: a number, if not a finite one");
     }
 
     [Fact]
