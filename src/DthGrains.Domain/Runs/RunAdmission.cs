@@ -1,10 +1,12 @@
 using DthGrains.Contracts.Platform;
+using DthGrains.Contracts.Runs;
 
 namespace DthGrains.Domain.Runs;
 
 /// <summary>
-/// How many runs one researcher may have unfinished at once (submitted, running or suspended), so that one client's
-/// burst of submissions cannot hold every worker of the cluster while everyone else's runs queue behind it.
+/// What one researcher may hold at once: runs unfinished (submitted, running or suspended), so that one client's burst
+/// of submissions cannot hold every worker of the cluster while everyone else's runs queue behind it; and bytes of
+/// per-subject rows kept in the federation's database, so that one client cannot fill it.
 /// </summary>
 public static class RunAdmission
 {
@@ -25,4 +27,31 @@ public static class RunAdmission
             "Submit again once one has ended ('dth run watch <id>'), or cancel one ('dth run cancel <id>'). Suspended runs count until they resume " +
             "and end, or are cancelled.");
     }
+
+    /// <summary>Bytes of per-subject rows a subject of a run of <paramref name="kind"/> stores (sensitivity runs keep indices, not rows).</summary>
+    public static long RowBytesPerSubject(RunKind kind, int outputs) =>
+        kind == RunKind.Sensitivity ? 0 : (long)outputs * Simulation.Cohorts.SubjectShardRunner.SummaryPerOutput * sizeof(double);
+
+    /// <summary>
+    /// Null when the researcher's rows (<paramref name="kept"/> stored, <paramref name="coming"/> still to be written by
+    /// their unfinished runs) leave room for <paramref name="adding"/> under <paramref name="quota"/> (0: no quota); else a
+    /// 403 saying how much is used and how to make room.
+    /// </summary>
+    public static Problem? CheckStorage(long quota, long kept, long coming, long adding)
+    {
+        if (quota <= 0 || kept + coming + adding <= quota) return null;
+        return new Problem(ProblemKind.Forbidden, "Storage quota for per-subject rows reached",
+            $"This run would store {Size(adding)} of per-subject rows; you keep {Size(kept)}" + (coming > 0 ? $" and your unfinished runs will add {Size(coming)}" : "") +
+            $", against a quota of {Size(quota)} per researcher (Dth:Runs:RowsQuotaPerResearcher). Release the rows of runs you have read " +
+            "('dth run release-rows <id>' or POST /api/runs/{id}/rows/release: their summaries, bands and digests stay, and the same request and seed give " +
+            "the rows again), or submit fewer subjects.");
+    }
+
+    private static string Size(long bytes) => bytes switch
+    {
+        >= 1L << 30 => $"{bytes / (double)(1L << 30):0.0} GiB",
+        >= 1L << 20 => $"{bytes / (double)(1L << 20):0.0} MiB",
+        >= 1L << 10 => $"{bytes / 1024.0:0.0} KiB",
+        _ => $"{bytes} bytes",
+    };
 }

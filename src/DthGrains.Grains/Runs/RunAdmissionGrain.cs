@@ -7,31 +7,38 @@ using Microsoft.Extensions.Options;
 namespace DthGrains.Grains.Runs;
 
 /// <summary>
-/// One per researcher: counts their unfinished runs in the read model and submits the new one only below the cap.
-/// Its turns do not interleave, so two submissions at once are counted one after the other: the run projection is
-/// written in the submission's own transaction, so the second count sees the first run.
+/// One per researcher: counts their unfinished runs and the per-subject rows they keep in the read model, and submits
+/// the new run only within their caps (<see cref="RunAdmission"/>). Its turns do not interleave, so submissions sent at
+/// once are counted one after the other: the run projection is written in the submission's own transaction, so the
+/// second count sees the first run.
 /// </summary>
 public sealed class RunAdmissionGrain(IDocumentStore store, IOptions<RunOptions> options) : Grain, IRunAdmissionGrain
 {
     public async Task<Outcome<RunView>> SubmitAsync(string runId, RunRequest request, CommandContext context)
     {
         var run = GrainFactory.GetGrain<IRunGrain>(runId);
-        var cap = options.Value.MaxActiveRunsPerResearcher;
-        if (cap > 0 && RunAdmission.Check(cap, await UnfinishedAsync(context.Actor.Subject, runId)) is { } full)
+        var (cap, quota) = (options.Value.MaxActiveRunsPerResearcher, options.Value.RowsQuotaPerResearcher);
+        if (cap <= 0 && quota <= 0) return await run.SubmitAsync(request, context);
+        var (plan, invalid) = RunPlanner.Plan(request);
+        if (invalid is not null) return await run.SubmitAsync(request, context); // the run says what is wrong with it
+
+        await using var session = store.QuerySession();
+        var owner = context.Actor.Subject;
+        var unfinished = await session.Query<RunDocument>()
+            .Where(r => r.Owner == owner && r.Id != runId && (r.Status == RunStatus.Submitted || r.Status == RunStatus.Running || r.Status == RunStatus.Suspended))
+            .OrderBy(r => r.SubmittedAt).Select(r => new Unfinished(r.Id, r.SubjectsTotal, r.SubjectsDone, r.RowBytesPerSubject)).ToListAsync();
+        var refused = RunAdmission.Check(cap, [.. unfinished.Select(u => u.Id)]);
+        if (refused is null && quota > 0)
         {
-            // A request that would be refused anyway says why it is wrong rather than that the researcher is busy.
-            if (!context.Actor.HasRole(Roles.Researcher)) return Problem.Forbidden("Runs are submitted by researchers.");
-            return RunPlanner.Plan(request).Problem ?? full;
+            var kept = await session.Query<RunDocument>().Where(r => r.Owner == owner && r.Id != runId).SumAsync(r => r.RowBytes);
+            var adding = plan!.Subjects * RunAdmission.RowBytesPerSubject(plan.Request.Kind, plan.Model.Info.Outputs.Count);
+            refused = RunAdmission.CheckStorage(quota, kept, unfinished.Sum(u => (u.SubjectsTotal - u.SubjectsDone) * u.RowBytesPerSubject), adding);
         }
-        return await run.SubmitAsync(request, context);
+        if (refused is null) return await run.SubmitAsync(request, context);
+        // A request refused anyway says why; a repeated submission (same Idempotency-Key) is the recorded run's to answer.
+        if (!context.Actor.HasRole(Roles.Researcher)) return Problem.Forbidden("Runs are submitted by researchers.");
+        return await session.LoadAsync<RunDocument>(runId) is not null ? await run.SubmitAsync(request, context) : refused;
     }
 
-    /// <summary>The owner's unfinished runs, oldest first, but <paramref name="runId"/> (a repeated submission is the run's to answer).</summary>
-    private async Task<IReadOnlyList<string>> UnfinishedAsync(string owner, string runId)
-    {
-        await using var session = store.QuerySession();
-        return await session.Query<RunDocument>()
-            .Where(r => r.Owner == owner && r.Id != runId && (r.Status == RunStatus.Submitted || r.Status == RunStatus.Running || r.Status == RunStatus.Suspended))
-            .OrderBy(r => r.SubmittedAt).Select(r => r.Id).ToListAsync();
-    }
+    private sealed record Unfinished(string Id, long SubjectsTotal, long SubjectsDone, long RowBytesPerSubject);
 }

@@ -39,6 +39,12 @@ public sealed class RunDocument
     public DateTimeOffset UpdatedAt { get; set; }
     public DateTimeOffset? CompletedAt { get; set; }
 
+    /// <summary>Bytes of per-subject rows one subject of this run stores (0 for kinds without rows, and for runs recorded before this was kept).</summary>
+    public long RowBytesPerSubject { get; set; }
+
+    /// <summary>Bytes of per-subject rows this run keeps in <c>dth.run_rows</c> (0 once released): what counts against its owner's storage quota.</summary>
+    public long RowBytes { get; set; }
+
     /// <summary>When the per-subject rows were released (deleted), by whom and why; null while they are kept.</summary>
     public RunRowsRelease? RowsReleased { get; set; }
 }

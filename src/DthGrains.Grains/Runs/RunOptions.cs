@@ -20,6 +20,13 @@ public sealed class RunOptions
     /// </summary>
     public int MaxActiveRunsPerResearcher { get; set; } = 8;
 
+    /// <summary>
+    /// Bytes of per-subject rows one researcher may keep in the federation's database, counting what their unfinished
+    /// runs will still write; a submission that would pass it is a 403 saying how to make room. 0: no quota. 8 GiB: some
+    /// 67 million Hovorka subjects' rows.
+    /// </summary>
+    public long RowsQuotaPerResearcher { get; set; } = 8L << 30;
+
     /// <summary>Shards solved at once on this silo (about one per core).</summary>
     public int WorkersPerSilo { get; set; } = Environment.ProcessorCount;
 

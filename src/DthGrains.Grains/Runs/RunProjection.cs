@@ -48,6 +48,7 @@ public sealed class RunProjection : IInlineProjection
                 d.ModelVersion = s.ModelVersion; d.EngineVersion = s.EngineVersion; d.RequestHash = s.RequestHash; d.Seed = s.Seed; d.Purpose = s.Purpose;
                 d.Solver = s.Solver; d.Request = s.Request; d.Datasets = s.Datasets; d.Grants = s.Grants; d.ShardsTotal = s.Shards; d.SubjectsTotal = s.Subjects;
                 d.SubmittedAt = s.SubmittedAt; d.UpdatedAt = s.SubmittedAt;
+                d.RowBytesPerSubject = RunAdmission.RowBytesPerSubject(s.Kind, s.Outputs.Length);
                 break;
             case RunStarted s: d.Status = RunStatus.Running; d.UpdatedAt = s.StartedAt; break;
             case CohortSeeded s: d.Request = d.Request is { } submitted ? submitted with { CohortFrom = s.Seed } : null; d.RequestHash = s.RequestHash; d.UpdatedAt = s.SeededAt; break;
@@ -55,6 +56,7 @@ public sealed class RunProjection : IInlineProjection
                 d.ShardsCompleted = [.. d.ShardsCompleted, s.Shard];
                 d.ShardsDone = d.ShardsCompleted.Length;
                 d.SubjectsDone += s.To - s.From;
+                d.RowBytes += (s.To - s.From) * d.RowBytesPerSubject;
                 d.Failed += s.Statistics?.Failed ?? 0;
                 foreach (var (reason, count) in s.Statistics?.FailedBy ?? new Dictionary<string, long>())
                     (d.FailedBy ??= new Dictionary<string, long>(StringComparer.Ordinal))[reason] = d.FailedBy.GetValueOrDefault(reason) + count;
@@ -69,7 +71,7 @@ public sealed class RunProjection : IInlineProjection
                 d.Grants = s.Grants; d.Failed = s.Failed; d.CompletedAt = s.CompletedAt; d.UpdatedAt = s.CompletedAt;
                 break;
             // Not UpdatedAt: that stays the time the run ended, which the retention policy counts from.
-            case RunRowsReleased s: d.RowsReleased = new RunRowsRelease(s.By, s.Reason, s.ReleasedAt); break;
+            case RunRowsReleased s: d.RowsReleased = new RunRowsRelease(s.By, s.Reason, s.ReleasedAt); d.RowBytes = 0; break;
         }
         d.Version = version;
     }

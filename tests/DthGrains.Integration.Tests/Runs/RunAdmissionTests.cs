@@ -1,20 +1,29 @@
 using System.Net;
 using System.Text.Json;
 using DthGrains.Contracts.Runs;
+using DthGrains.Domain.Runs;
 using DthGrains.Grains.Runs;
 using DthGrains.Integration.Tests.Infrastructure;
+using DthGrains.Simulation.Models;
 using Microsoft.Extensions.DependencyInjection;
 using static DthGrains.Integration.Tests.Governance.GovernanceTestData;
 using static DthGrains.Integration.Tests.Runs.RunTestData;
 
 namespace DthGrains.Integration.Tests.Runs;
 
-/// <summary>A host whose researchers may have 2 unfinished runs each, and whose shards wait at a gate (so runs stay unfinished).</summary>
+/// <summary>
+/// A host whose researchers may have 2 unfinished runs each and keep 25 Hovorka subjects' rows, and whose shards wait at
+/// a gate (so runs stay unfinished), but those of runs with seed <see cref="PassingSeed"/>.
+/// </summary>
 public sealed class AdmissionHostFixture : IAsyncLifetime
 {
     public const int Cap = 2;
+    public const ulong PassingSeed = 777;
 
-    public TestShardGate Gate { get; } = new(_ => true);
+    public static readonly long RowBytesPerSubject = RunAdmission.RowBytesPerSubject(RunKind.CohortTrial, ModelLibrary.Get("hovorka").Info.Outputs.Count);
+    public static readonly long Quota = 25 * RowBytesPerSubject;
+
+    public TestShardGate Gate { get; } = new(w => w.Request.Seed != PassingSeed);
 
     public TestHost Host { get; private set; } = null!;
 
@@ -22,7 +31,11 @@ public sealed class AdmissionHostFixture : IAsyncLifetime
         services: s =>
         {
             s.AddSingleton<IShardGate>(Gate);
-            s.Configure<RunOptions>(o => o.MaxActiveRunsPerResearcher = Cap);
+            s.Configure<RunOptions>(o =>
+            {
+                o.MaxActiveRunsPerResearcher = Cap;
+                o.RowsQuotaPerResearcher = Quota;
+            });
         });
 
     public async Task DisposeAsync()
@@ -32,7 +45,10 @@ public sealed class AdmissionHostFixture : IAsyncLifetime
     }
 }
 
-/// <summary>The cap on one researcher's unfinished runs: a 429 that names them, exact under concurrent submissions, per researcher.</summary>
+/// <summary>
+/// The cap on one researcher's unfinished runs (a 429 that names them, exact under concurrent submissions, per researcher)
+/// and the quota on the per-subject rows they keep (a 403 that says how to make room).
+/// </summary>
 [Collection(PostgresCollection.Name)]
 public sealed class RunAdmissionTests(AdmissionHostFixture fixture) : IClassFixture<AdmissionHostFixture>
 {
@@ -101,5 +117,25 @@ public sealed class RunAdmissionTests(AdmissionHostFixture fixture) : IClassFixt
         repeat.StatusCode.Should().Be(HttpStatusCode.Accepted, "the repeat is the run already counted, not a new one");
         repeat.Headers.Location.Should().Be(first.Headers.Location);
         (await fay.SendAsync(Keyed(3))).StatusCode.Should().Be(HttpStatusCode.TooManyRequests);
+    }
+
+    [Fact]
+    public async Task A_run_whose_rows_would_pass_the_storage_quota_is_refused_until_rows_are_released()
+    {
+        var gus = Researcher("gus");
+        var kept = await SubmitAsync(gus, new { kind = "cohort-trial", model = "hovorka", size = 12, seed = AdmissionHostFixture.PassingSeed, duration = 60 });
+        var done = await WaitForStatusAsync(gus, kept, "completed");
+        done.GetProperty("rowBytes").GetInt64().Should().Be(12 * AdmissionHostFixture.RowBytesPerSubject, "what the run keeps in dth.run_rows");
+        await SubmitAsync(gus, Small(1)); // held: 10 subjects' rows still to come; 22 of 25 in all
+
+        var refused = await gus.PostAsync("/api/runs", Body(new { kind = "cohort-trial", model = "hovorka", size = 5, seed = 2, duration = 60 }));
+        refused.StatusCode.Should().Be(HttpStatusCode.Forbidden);
+        var detail = (await JsonOf(refused)).GetProperty("detail").GetString();
+        detail.Should().Contain("you keep 1.5 KiB").And.Contain("your unfinished runs will add 1.3 KiB").And.Contain("dth run release-rows");
+        (await TotalAsync(gus)).Should().Be(2, "the refused submission recorded no run");
+
+        (await gus.PostAsync($"/api/runs/{kept}/rows/release", Body(new { reason = "read them" }))).StatusCode.Should().Be(HttpStatusCode.OK);
+        (await JsonOf(await gus.GetAsync($"/api/runs/{kept}"))).GetProperty("rowBytes").GetInt64().Should().Be(0);
+        await SubmitAsync(gus, new { kind = "cohort-trial", model = "hovorka", size = 5, seed = 2, duration = 60 });
     }
 }
