@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Net.Http.Headers;
 using System.Text.Json;
 using DthGrains.Cli.Platform;
+using DthGrains.Contracts.Platform;
 using Spectre.Console;
 
 namespace DthGrains.Cli.Catalogue;
@@ -30,7 +31,7 @@ public static partial class CatalogueCommands
             var json = parse.GetValue(CliSettings.Json);
             var response = json
                 ? await api.SendRawAsync(HttpMethod.Post, path, content, "application/json", ct)
-                : await AnsiConsole.Status().StartAsync($"Uploading {file.Name} ({Size(file.Length)}) as version {v}...",
+                : await AnsiConsole.Status().StartAsync($"Uploading {file.Name} ({ByteSize.Format(file.Length)}) as version {v}...",
                     _ => api.SendRawAsync(HttpMethod.Post, path, content, "application/json", ct));
             if (!response.IsSuccess) throw Refusal(parse, response, "The bundle was refused; nothing was stored");
             var view = JsonDocument.Parse(response.Body).RootElement;
@@ -106,13 +107,6 @@ public static partial class CatalogueCommands
         }));
         return command;
     }
-
-    private static string Size(long bytes) => bytes switch
-    {
-        < 1024 => $"{bytes} bytes",
-        < 1024 * 1024 => $"{bytes / 1024.0:N1} KiB",
-        _ => $"{bytes / (1024.0 * 1024):N1} MiB",
-    };
 
     /// <summary>Prints a failed FHIR answer's OperationOutcome (a table, or the JSON with --json) and returns the error to end the command with.</summary>
     private static ApiException Refusal(ParseResult parse, RawResponse response, string what)

@@ -3,12 +3,13 @@ using System.Globalization;
 using System.Text.Json;
 using DthGrains.Cli.Catalogue;
 using DthGrains.Cli.Platform;
+using DthGrains.Contracts.Platform;
 using Spectre.Console;
 using static DthGrains.Cli.Catalogue.CatalogueCommands;
 
 namespace DthGrains.Cli.Runs;
 
-/// <summary><c>dth run submit|watch|list|show|cancel|results</c>: simulation runs on the platform, under <c>/api/runs</c>.</summary>
+/// <summary><c>dth run submit|watch|list|usage|show|cancel|release-rows|results</c>: simulation runs on the platform, under <c>/api/runs</c>.</summary>
 public static class RunCommands
 {
     internal const string RunsPath = "api/runs";
@@ -19,6 +20,7 @@ public static class RunCommands
         command.Subcommands.Add(Submit());
         command.Subcommands.Add(Watch());
         command.Subcommands.Add(List());
+        command.Subcommands.Add(Usage());
         command.Subcommands.Add(Show());
         command.Subcommands.Add(Cancel());
         command.Subcommands.Add(ReleaseRows());
@@ -126,6 +128,29 @@ public static class RunCommands
                 table.AddRow(Markup.Escape(Text(r, "id")), Text(r, "kind"), Markup.Escape($"{Text(r, "modelId")} {Text(r, "modelVersion")}"), Text(r, "status"),
                     $"{r.GetProperty("shardsDone")}/{r.GetProperty("shardsTotal")}", $"{r.GetProperty("subjectsDone")}/{r.GetProperty("subjectsTotal")}", Text(r, "submittedAt"));
             AnsiConsole.Write(table);
+        }));
+        return command;
+    }
+
+    private static Command Usage()
+    {
+        var command = new Command("usage", "What you hold against your caps: unfinished runs and per-subject rows kept");
+        command.SetAction((parse, ct) => RunAsync(async () =>
+        {
+            using var api = ApiClient.From(parse);
+            var usage = await api.GetAsync(RunsPath + "/usage", ct);
+            if (parse.GetValue(CliSettings.Json)) { CliJson.Print(usage); return; }
+            var runs = usage.GetProperty("unfinishedRuns").EnumerateArray().Select(r => r.GetString()!).ToList();
+            var cap = usage.GetProperty("maxUnfinishedRuns").GetInt32();
+            var (kept, coming, quota) = (usage.GetProperty("rowBytesKept").GetInt64(), usage.GetProperty("rowBytesComing").GetInt64(), usage.GetProperty("rowsQuota").GetInt64());
+            var table = new Table().Border(TableBorder.Rounded).AddColumns("", "Used", "Cap", "Free");
+            table.AddRow("unfinished runs", runs.Count.ToString(CultureInfo.InvariantCulture), cap > 0 ? cap.ToString(CultureInfo.InvariantCulture) : "none",
+                cap > 0 ? Math.Max(0, cap - runs.Count).ToString(CultureInfo.InvariantCulture) : "-");
+            table.AddRow("per-subject rows", $"{ByteSize.Format(kept)} kept" + (coming > 0 ? $" + {ByteSize.Format(coming)} coming" : ""), quota > 0 ? ByteSize.Format(quota) : "none",
+                quota > 0 ? ByteSize.Format(Math.Max(0, quota - kept - coming)) : "-");
+            AnsiConsole.Write(table);
+            foreach (var id in runs) AnsiConsole.MarkupLineInterpolated($"[grey]unfinished:[/] {id}");
+            if (cap > 0 && runs.Count >= cap) AnsiConsole.MarkupLine("[yellow]At the cap:[/] a new run waits until one of these ends ('dth run watch <id>') or is cancelled ('dth run cancel <id>').");
         }));
         return command;
     }

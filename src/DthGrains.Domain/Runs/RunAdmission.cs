@@ -41,17 +41,9 @@ public static class RunAdmission
     {
         if (quota <= 0 || kept + coming + adding <= quota) return null;
         return new Problem(ProblemKind.Forbidden, "Storage quota for per-subject rows reached",
-            $"This run would store {Size(adding)} of per-subject rows; you keep {Size(kept)}" + (coming > 0 ? $" and your unfinished runs will add {Size(coming)}" : "") +
-            $", against a quota of {Size(quota)} per researcher (Dth:Runs:RowsQuotaPerResearcher). Release the rows of runs you have read " +
+            $"This run would store {ByteSize.Format(adding)} of per-subject rows; you keep {ByteSize.Format(kept)}" + (coming > 0 ? $" and your unfinished runs will add {ByteSize.Format(coming)}" : "") +
+            $", against a quota of {ByteSize.Format(quota)} per researcher (Dth:Runs:RowsQuotaPerResearcher). Release the rows of runs you have read " +
             "('dth run release-rows <id>' or POST /api/runs/{id}/rows/release: their summaries, bands and digests stay, and the same request and seed give " +
             "the rows again), or submit fewer subjects.");
     }
-
-    private static string Size(long bytes) => bytes switch
-    {
-        >= 1L << 30 => $"{bytes / (double)(1L << 30):0.0} GiB",
-        >= 1L << 20 => $"{bytes / (double)(1L << 20):0.0} MiB",
-        >= 1L << 10 => $"{bytes / 1024.0:0.0} KiB",
-        _ => $"{bytes} bytes",
-    };
 }

@@ -23,22 +23,13 @@ public sealed class RunAdmissionGrain(IDocumentStore store, IOptions<RunOptions>
         if (invalid is not null) return await run.SubmitAsync(request, context); // the run says what is wrong with it
 
         await using var session = store.QuerySession();
-        var owner = context.Actor.Subject;
-        var unfinished = await session.Query<RunDocument>()
-            .Where(r => r.Owner == owner && r.Id != runId && (r.Status == RunStatus.Submitted || r.Status == RunStatus.Running || r.Status == RunStatus.Suspended))
-            .OrderBy(r => r.SubmittedAt).Select(r => new Unfinished(r.Id, r.SubjectsTotal, r.SubjectsDone, r.RowBytesPerSubject)).ToListAsync();
-        var refused = RunAdmission.Check(cap, [.. unfinished.Select(u => u.Id)]);
-        if (refused is null && quota > 0)
-        {
-            var kept = await session.Query<RunDocument>().Where(r => r.Owner == owner && r.Id != runId).SumAsync(r => r.RowBytes);
-            var adding = plan!.Subjects * RunAdmission.RowBytesPerSubject(plan.Request.Kind, plan.Model.Info.Outputs.Count);
-            refused = RunAdmission.CheckStorage(quota, kept, unfinished.Sum(u => (u.SubjectsTotal - u.SubjectsDone) * u.RowBytesPerSubject), adding);
-        }
+        var held = await ResearcherRuns.ReadAsync(session, context.Actor.Subject, exceptRun: runId, withRows: quota > 0);
+        var refused = RunAdmission.Check(cap, [.. held.UnfinishedRuns.Select(u => u.Id)])
+            ?? RunAdmission.CheckStorage(quota, held.RowBytesKept, held.RowBytesComing,
+                plan!.Subjects * RunAdmission.RowBytesPerSubject(plan.Request.Kind, plan.Model.Info.Outputs.Count));
         if (refused is null) return await run.SubmitAsync(request, context);
         // A request refused anyway says why; a repeated submission (same Idempotency-Key) is the recorded run's to answer.
         if (!context.Actor.HasRole(Roles.Researcher)) return Problem.Forbidden("Runs are submitted by researchers.");
         return await session.LoadAsync<RunDocument>(runId) is not null ? await run.SubmitAsync(request, context) : refused;
     }
-
-    private sealed record Unfinished(string Id, long SubjectsTotal, long SubjectsDone, long RowBytesPerSubject);
 }

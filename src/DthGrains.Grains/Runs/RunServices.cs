@@ -22,8 +22,11 @@ public static class RunServices
         services.TryAddSingleton<ISeedFitGate, OpenSeedFitGate>();
         services.AddPlacementFilter<HpcPreferenceStrategy, HpcPreferenceDirector>(ServiceLifetime.Singleton);
         services.AddSingleton<IInlineProjection, RunProjection>();
-        // By owner for the run list; by last change for the rows retention sweep (runs that ended before a cut-off).
-        services.ConfigureMarten(o => o.Schema.For<RunDocument>().Index(d => d.Owner).Index(d => d.UpdatedAt));
+        // Owner, status and rows kept in columns of their own (indexed): the run list and every submission's admission
+        // (ResearcherRuns) filter and sum by them, and reading them from the JSON body would detoast every run's document,
+        // bands and all (tens of KB each), per submission. By last change for the rows retention sweep (runs that ended
+        // before a cut-off). Marten fills a newly added column from the existing documents when it adds it.
+        services.ConfigureMarten(o => o.Schema.For<RunDocument>().Duplicate(d => d.Owner).Duplicate(d => d.Status).Duplicate(d => d.RowBytes).Index(d => d.UpdatedAt));
         services.AddReplayFolder(Domain.Runs.RunEventTypes.StreamPrefix, key => Domain.Runs.RunState.Initial(key[Domain.Runs.RunEventTypes.StreamPrefix.Length..]),
             Domain.Runs.RunState.Evolve, s => s.Exists ? s.ToView() : null);
         return services;

@@ -18,6 +18,9 @@ public sealed record CancelRunRequest(string? Reason);
 
 public sealed record RunPage(IReadOnlyList<RunDocument> Items, int Total);
 
+/// <summary>What the caller holds against the caps on runs (0: no cap).</summary>
+public sealed record RunUsage(string[] UnfinishedRuns, int MaxUnfinishedRuns, long RowBytesKept, long RowBytesComing, long RowsQuota);
+
 /// <summary>Simulation runs: submit (202), list, show, cancel, results (JSON, CSV, RO-Crate), live events (SSE).</summary>
 public static class RunEndpoints
 {
@@ -40,6 +43,9 @@ public static class RunEndpoints
             .RequireAuthorization(IdentitySetup.Researchers);
         group.MapGet("/runs", List).WithName("ListRuns").WithSummary("Your runs (everyone's for auditors and platform admins), newest first")
             .Produces<RunPage>().ProducesProblem(400);
+        group.MapGet("/runs/usage", Usage).WithName("GetRunUsage")
+            .WithSummary("What you hold against your caps: your unfinished runs and the most you may have at once, the bytes of per-subject rows your runs keep and will still write, and your quota (0: none)")
+            .Produces<RunUsage>();
         group.MapGet("/runs/{id}", Get).WithName("GetRun").WithSummary("A run: status, progress, summary statistics and percentile bands, provenance; the ETag is its version")
             .Produces<RunDocument>().ProducesProblem(404);
         group.MapPost("/runs/{id}/cancel", Cancel).WithName("CancelRun").WithSummary("Cancel a run: no shard is dispatched or counted after this")
@@ -71,6 +77,15 @@ public static class RunEndpoints
         if (outcome.Problem is not null) return outcome.Problem.ToProblem(http);
         http.Response.Headers.ETag = ApiResults.ETag(outcome.Version);
         return new AcceptedAt(TypedResults.Json(outcome.Value, JsonDefaults.Options, statusCode: StatusCodes.Status202Accepted), $"/api/runs/{id}");
+    }
+
+    private static async Task<IResult> Usage(HttpContext http, IDocumentStore store, IOptions<RunOptions> options)
+    {
+        await using var session = store.QuerySession();
+        var held = await ResearcherRuns.ReadAsync(session, http.User.ToActor().Subject, ct: http.RequestAborted);
+        var o = options.Value;
+        return TypedResults.Json(new RunUsage([.. held.UnfinishedRuns.Select(u => u.Id)], o.MaxActiveRunsPerResearcher, held.RowBytesKept, held.RowBytesComing,
+            o.RowsQuotaPerResearcher), JsonDefaults.Options);
     }
 
     /// <summary>202 with a Location header and a JSON body.</summary>

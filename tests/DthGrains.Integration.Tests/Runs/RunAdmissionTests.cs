@@ -138,4 +138,24 @@ public sealed class RunAdmissionTests(AdmissionHostFixture fixture) : IClassFixt
         (await JsonOf(await gus.GetAsync($"/api/runs/{kept}"))).GetProperty("rowBytes").GetInt64().Should().Be(0);
         await SubmitAsync(gus, new { kind = "cohort-trial", model = "hovorka", size = 5, seed = 2, duration = 60 });
     }
+
+    [Fact]
+    public async Task Usage_shows_what_a_researcher_holds_against_the_caps_and_the_cli_tables_it()
+    {
+        var subject = $"hal-{Guid.NewGuid():N}"[..16];
+        var hal = _host.ClientAs("researcher", "tum", subject: subject);
+        var first = await SubmitAsync(hal, Small(1));
+        var second = await SubmitAsync(hal, Small(2));
+
+        var usage = await JsonOf(await hal.GetAsync("/api/runs/usage"));
+        usage.GetProperty("unfinishedRuns").EnumerateArray().Select(r => r.GetString()).Should().Equal(first, second);
+        usage.GetProperty("maxUnfinishedRuns").GetInt32().Should().Be(Cap);
+        usage.GetProperty("rowBytesKept").GetInt64().Should().Be(0);
+        usage.GetProperty("rowBytesComing").GetInt64().Should().Be(20 * AdmissionHostFixture.RowBytesPerSubject);
+        usage.GetProperty("rowsQuota").GetInt64().Should().Be(AdmissionHostFixture.Quota);
+
+        var (code, output) = await CliRunner.RunAsync(_host.BaseAddress, _host.Token("researcher", "tum", subject), "run", "usage");
+        code.Should().Be(0, output);
+        output.Should().Contain("unfinished runs").And.Contain("2.5 KiB coming").And.Contain("3.1 KiB").And.Contain(first).And.Contain("At the cap");
+    }
 }
