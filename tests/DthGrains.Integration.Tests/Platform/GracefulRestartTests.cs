@@ -1,7 +1,10 @@
 using System.Collections.Concurrent;
 using System.Net;
 using System.Text;
+using System.Text.Json;
+using DthGrains.Domain.Runs;
 using DthGrains.Grains.Ecosystem;
+using DthGrains.Grains.Runs;
 using DthGrains.Integration.Tests.Infrastructure;
 using Marten;
 using Microsoft.Extensions.DependencyInjection;
@@ -22,8 +25,10 @@ public sealed class GracefulRestartTests(ITestOutputHelper output)
     {
         var connectionString = await TestPostgres.CreateDatabaseAsync("graceful", orleansSchema: true);
         var clusterId = $"graceful-{Guid.NewGuid():N}";
-        await using var stable = await TestHost.StartAsync("charite", "data", connectionString: connectionString, clusterId: clusterId);
-        var leaving = await TestHost.StartAsync("bsc", "hpc", connectionString: connectionString, clusterId: clusterId);
+        // One researcher submits runs back to back: the cap on their unfinished runs is lifted, this test is not about it.
+        static void Uncapped(IServiceCollection services) => services.Configure<RunOptions>(o => o.MaxActiveRunsPerResearcher = 0);
+        await using var stable = await TestHost.StartAsync("charite", "data", connectionString: connectionString, clusterId: clusterId, services: Uncapped);
+        var leaving = await TestHost.StartAsync("bsc", "hpc", connectionString: connectionString, clusterId: clusterId, services: Uncapped);
 
         var outcomes = new ConcurrentDictionary<string, HttpStatusCode>();
         using var stop = new CancellationTokenSource();
@@ -42,7 +47,35 @@ public sealed class GracefulRestartTests(ITestOutputHelper output)
         }
         int Created() => outcomes.Values.Count(s => s == HttpStatusCode.Created);
 
-        var writers = Enumerable.Range(0, 2).Select(w => Task.Run(() => Writer(w))).ToArray();
+        // A client that tries its run submissions again after a 503 with the same Idempotency-Key, as the CLI does: a try
+        // the platform recorded before the silo left is answered as the first, never recorded twice.
+        var subject = $"graceful-{Guid.NewGuid():N}"[..20];
+        var researcher = stable.ClientAs("researcher", "tum", subject: subject);
+        var submissions = new ConcurrentDictionary<string, (HttpStatusCode Status, int Tries, string? RunId)>();
+        async Task Submitter()
+        {
+            while (!stop.IsCancellationRequested)
+            {
+                var key = $"run-{submissions.Count}";
+                HttpResponseMessage response;
+                var tries = 0;
+                do
+                {
+                    tries++;
+                    using var request = new HttpRequestMessage(HttpMethod.Post, "/api/runs")
+                    {
+                        Content = new StringContent("""{"kind":"cohort-trial","model":"hovorka","size":8,"seed":1,"duration":60}""", Encoding.UTF8, "application/json"),
+                    };
+                    request.Headers.Add("Idempotency-Key", key);
+                    response = await researcher.SendAsync(request);
+                }
+                while (response.StatusCode == HttpStatusCode.ServiceUnavailable && tries < 20);
+                var runId = response.IsSuccessStatusCode ? JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement.GetProperty("id").GetString() : null;
+                submissions[key] = (response.StatusCode, tries, runId);
+            }
+        }
+
+        var writers = Enumerable.Range(0, 2).Select(w => Task.Run(() => Writer(w))).Append(Task.Run(Submitter)).ToArray();
         try
         {
             await Eventually.Until(() => Task.FromResult(Created()), n => n >= 15, TimeSpan.FromSeconds(60), "appends on two silos");
@@ -66,6 +99,14 @@ public sealed class GracefulRestartTests(ITestOutputHelper output)
 
         var store = stable.Services.GetRequiredService<IDocumentStore>();
         await using var session = store.QuerySession();
+
+        output.WriteLine($"{submissions.Count} run submissions, {submissions.Values.Count(v => v.Tries > 1)} of them tried again after a 503");
+        submissions.Should().NotBeEmpty();
+        submissions.Values.Should().AllSatisfy(v => v.Status.Should().Be(HttpStatusCode.Accepted, "a submission tried again ends accepted"));
+        submissions.Values.Select(v => v.RunId).Distinct().Should().HaveCount(submissions.Count, "one run per key");
+        foreach (var (key, (_, _, runId)) in submissions)
+            (await session.Events.FetchStreamAsync(RunEventTypes.StreamOf(runId!))).Count(e => e.Data is RunSubmitted).Should().Be(1, $"{key} was recorded once");
+        (await session.Query<RunDocument>().CountAsync(r => r.Owner == subject)).Should().Be(submissions.Count, "no try made a run of its own");
         foreach (var (id, status) in outcomes)
         {
             var stream = $"organisation:{id}";
