@@ -180,6 +180,54 @@ public sealed class LineageStoreTests
             "the one event left fills the budget exactly, and the ledger ends there");
     }
 
+    [Fact]
+    public async Task A_query_takes_its_turn_between_the_chunks_of_a_long_background_reading_instead_of_waiting_for_its_end()
+    {
+        await using var host = await TestHost.StartAsync("charite", alsoHosts: [],
+            settings: new Dictionary<string, string?> { ["Dth:Ledger:LineageCatchUp"] = "00:00:00" });
+        var (reader, store) = (host.Services.GetRequiredService<LedgerReader>(), host.Services.GetRequiredService<IDocumentStore>());
+        var modeller = host.ClientAs("modeller", "charite");
+        for (var i = 0; i < 6; i++)
+            (await modeller.PostAsync("/api/catalogue/resources", Draft($"turns-model-{i}", "model", ModelMetadata()))).EnsureSuccessStatusCode();
+        await LineageStore.EmptyAsync(store);
+        (await CountAboveAsync(store, 0)).Should().BeGreaterThanOrEqualTo(5, "more than the background's first chunk and the query's budget");
+
+        // One silo's service: chunks of 2 events, queries may read 2. The background reading stops after its first chunk
+        // (outside the per-chunk gate) until the query has answered.
+        var silo = new LineageService(reader, store, chunkSize: 2, queryBudget: 2);
+        using var midway = new SemaphoreSlim(0);
+        using var answered = new SemaphoreSlim(0);
+        var chunks = 0;
+        var background = Task.Run(() => silo.CatchUpAsync(_ =>
+        {
+            if (Interlocked.Increment(ref chunks) != 1) return;
+            midway.Release();
+            answered.Wait(TimeSpan.FromMinutes(2));
+        }, CancellationToken.None));
+        (await midway.WaitAsync(TimeSpan.FromMinutes(1))).Should().BeTrue("the background reading has read its first chunk");
+
+        // A gate held for a whole catch-up would keep the query waiting for the reading that waits for the query.
+        async Task<Exception?> Query()
+        {
+            try
+            {
+                await silo.LineageAsync("resource:turns-model-0", 1);
+                return null;
+            }
+            catch (Exception ex)
+            {
+                return ex;
+            }
+        }
+        // It takes its turn between two chunks (a TimeoutException here: it waited for the reading's end, which waits for it).
+        (await Query().WaitAsync(TimeSpan.FromMinutes(1))).Should().BeOfType<LineageCatchingUpException>("its budget of 2 ends before the ledger does: a 503 at once");
+        background.IsCompleted.Should().BeFalse("the background reading is still mid-way");
+
+        answered.Release();
+        await background;
+        (await silo.LineageAsync("resource:turns-model-0", 1)).Should().NotBeNull("the background reading has reached the end of the ledger");
+    }
+
     private static async Task<long> StoreHighestAsync(IDocumentStore store)
     {
         await using var connection = store.Storage.Database.CreateConnection();
