@@ -146,7 +146,8 @@ public sealed record ShardWork(
     [property: Id(1)] int Shard,
     [property: Id(2)] long From,
     [property: Id(3)] long To,
-    [property: Id(4)] RunRequest Request);
+    [property: Id(4)] RunRequest Request,
+    [property: Id(5)] string? Owner = null);
 
 /// <summary>
 /// A worker's answer, or the error: the shard's output as a JSON document (<see cref="Payload"/>) whose binary parts, the

@@ -41,6 +41,9 @@ public sealed class RunGrain(IDatasetAccessPolicy policy, IDocumentStore store, 
     private readonly HashSet<int> _inPartial = [];
     private int _cells;
     private RunPlan? _plan;
+
+    // Who is submitting, for the shards started while the submission is being recorded (before State knows).
+    private string? _submitter;
     private IGrainTimer? _supervisor;
     private DateTime _lastProgress;
     private TaskCompletionSource? _ended;
@@ -125,6 +128,7 @@ public sealed class RunGrain(IDatasetAccessPolicy policy, IDocumentStore store, 
         // earlier waits for this turn to end; one for a run whose append was refused finds no run and is dropped), and a
         // refused append stops them at once. The cohort is re-planned by the workers from the normalised request alone.
         _plan = awaitsSeed ? null : plan;
+        _submitter = context.Actor.Subject;
         var started = awaitsSeed ? Task.CompletedTask : StartShardsAsync(plan);
         var submitted = plan;
         var recorded = false;
@@ -578,7 +582,8 @@ public sealed class RunGrain(IDatasetAccessPolicy policy, IDocumentStore store, 
     private ShardWork WorkOf(RunPlan plan, int shard)
     {
         var (from, to) = plan.ShardRange(shard);
-        return new ShardWork(Id, shard, from, to, plan.Request);
+        // The owner: the silos' worker slots take turns between researchers (RunWorkerSlots).
+        return new ShardWork(Id, shard, from, to, plan.Request, State.Submitted?.Owner ?? _submitter);
     }
 
     private IRunWorkerGrain Worker(int shard) => GrainFactory.GetGrain<IRunWorkerGrain>($"{Id}/{shard}");

@@ -70,12 +70,6 @@ public sealed class RunOptions
     public TimeSpan NumericsWarmUp { get; set; }
 }
 
-/// <summary>Bounds the shards solved at once on one silo.</summary>
-public sealed class RunWorkerSlots(Microsoft.Extensions.Options.IOptions<RunOptions> options)
-{
-    public SemaphoreSlim Slots { get; } = new(Math.Max(1, options.Value.WorkersPerSilo));
-}
-
 /// <summary>A point every shard passes before it is solved. Production lets everything through; fault tests hold shards there.</summary>
 public interface IShardGate
 {

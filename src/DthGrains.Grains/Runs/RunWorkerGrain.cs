@@ -46,8 +46,7 @@ public sealed class RunWorkerGrain(RunWorkerSlots slots, IShardGate gate, ILocal
         try
         {
             await gate.WaitAsync(work, ct);
-            await slots.Slots.WaitAsync(ct);
-            try
+            using (await slots.EnterAsync(work.Owner ?? work.RunId, ct))
             {
                 var clock = Stopwatch.StartNew();
                 var done = new StrongBox<long>();
@@ -61,10 +60,6 @@ public sealed class RunWorkerGrain(RunWorkerSlots slots, IShardGate gate, ILocal
                 var (payload, statistics, rows) = await job;
                 _unreported = new ShardResult(work.RunId, work.Shard, payload, silo.SiloAddress.ToParsableString(), clock.Elapsed.TotalMilliseconds,
                     Statistics: statistics, Rows: rows);
-            }
-            finally
-            {
-                slots.Slots.Release();
             }
         }
         catch (OperationCanceledException) when (ct.IsCancellationRequested)
