@@ -38,7 +38,7 @@ public static class RunEndpoints
     {
         var group = app.MapGroup("/api").WithTags("Runs");
         group.MapPost("/runs", Submit).WithName("SubmitRun").WithMetadata(IdempotentCreation.Instance)
-            .WithSummary("Submit a run (single, scenario-set, sweep, monte-carlo, cohort-trial, sensitivity); the policy is checked for every dataset (action simulate). 202 with the run's URL; 429 past a researcher's cap on unfinished runs (Dth:Runs:MaxActiveRunsPerResearcher, 8); an Idempotency-Key makes a repeat safe; a cohort seeded from a dataset stays 'submitted' until its seed is fitted at the data, then starts")
+            .WithSummary("Submit a run (single, scenario-set, sweep, monte-carlo, cohort-trial, sensitivity); the policy is checked for every dataset (action simulate). 202 with the run's URL; 429 past a researcher's cap on unfinished runs (Dth:Runs:MaxActiveRunsPerResearcher, 8), 403 past their quota of per-subject rows (GET /api/runs/usage shows both); an Idempotency-Key makes a repeat safe; a cohort seeded from a dataset stays 'submitted' until its seed is fitted at the data, then starts")
             .Accepts<RunRequest>("application/json").Produces<RunView>(202).ProducesProblem(400).ProducesProblem(403).ProducesProblem(409).ProducesProblem(429)
             .RequireAuthorization(IdentitySetup.Researchers);
         group.MapGet("/runs", List).WithName("ListRuns").WithSummary("Your runs (everyone's for auditors and platform admins), newest first")
