@@ -7,13 +7,19 @@ using Microsoft.Extensions.Options;
 namespace DthGrains.Grains.Runs;
 
 /// <summary>
-/// One per researcher: counts their unfinished runs and the per-subject rows they keep in the read model, and submits
-/// the new run only within their caps (<see cref="RunAdmission"/>). Its turns do not interleave, so submissions sent at
-/// once are counted one after the other: the run projection is written in the submission's own transaction, so the
-/// second count sees the first run.
+/// One per researcher: submits their runs one at a time, within their caps (<see cref="RunAdmission"/>). Its turns do
+/// not interleave, so submissions sent at once are counted one after the other.
 /// </summary>
+/// <remarks>
+/// Counting in the read model takes a scan of the researcher's runs, so the grain keeps upper bounds instead: what the
+/// last count found plus what it has admitted since (runs only end, and rows are only released, behind its back, which
+/// lowers the truth, never raises it). Every run is submitted through this grain, so while the bounds are under the caps
+/// a submission needs no count; when they would refuse, it counts exactly, and only an exact count refuses.
+/// </remarks>
 public sealed class RunAdmissionGrain(IDocumentStore store, IOptions<RunOptions> options) : Grain, IRunAdmissionGrain
 {
+    private (int Unfinished, long RowBytes)? _bounds;
+
     public async Task<Outcome<RunView>> SubmitAsync(string runId, RunRequest request, CommandContext context)
     {
         var run = GrainFactory.GetGrain<IRunGrain>(runId);
@@ -21,15 +27,25 @@ public sealed class RunAdmissionGrain(IDocumentStore store, IOptions<RunOptions>
         if (cap <= 0 && quota <= 0) return await run.SubmitAsync(request, context);
         var (plan, invalid) = RunPlanner.Plan(request);
         if (invalid is not null) return await run.SubmitAsync(request, context); // the run says what is wrong with it
+        var adding = plan!.Subjects * RunAdmission.RowBytesPerSubject(plan.Request.Kind, plan.Model.Info.Outputs.Count);
 
-        await using var session = store.QuerySession();
-        var held = await ResearcherRuns.ReadAsync(session, context.Actor.Subject, exceptRun: runId, withRows: quota > 0);
-        var refused = RunAdmission.Check(cap, [.. held.UnfinishedRuns.Select(u => u.Id)])
-            ?? RunAdmission.CheckStorage(quota, held.RowBytesKept, held.RowBytesComing,
-                plan!.Subjects * RunAdmission.RowBytesPerSubject(plan.Request.Kind, plan.Model.Info.Outputs.Count));
-        if (refused is null) return await run.SubmitAsync(request, context);
-        // A request refused anyway says why; a repeated submission (same Idempotency-Key) is the recorded run's to answer.
-        if (!context.Actor.HasRole(Roles.Researcher)) return Problem.Forbidden("Runs are submitted by researchers.");
-        return await session.LoadAsync<RunDocument>(runId) is not null ? await run.SubmitAsync(request, context) : refused;
+        if (_bounds is not { } bounds || (cap > 0 && bounds.Unfinished >= cap) || (quota > 0 && bounds.RowBytes + adding > quota))
+        {
+            await using var session = store.QuerySession();
+            var held = await ResearcherRuns.ReadAsync(session, context.Actor.Subject, exceptRun: runId, withRows: quota > 0);
+            _bounds = (held.UnfinishedRuns.Count, held.RowBytesKept + held.RowBytesComing);
+            var refused = RunAdmission.Check(cap, [.. held.UnfinishedRuns.Select(u => u.Id)])
+                ?? RunAdmission.CheckStorage(quota, held.RowBytesKept, held.RowBytesComing, adding);
+            if (refused is not null)
+            {
+                // A request refused anyway says why; a repeated submission (same Idempotency-Key) is the recorded run's to answer.
+                if (!context.Actor.HasRole(Roles.Researcher)) return Problem.Forbidden("Runs are submitted by researchers.");
+                return await session.LoadAsync<RunDocument>(runId) is not null ? await run.SubmitAsync(request, context) : refused;
+            }
+        }
+
+        var outcome = await run.SubmitAsync(request, context);
+        if (outcome.IsSuccess && _bounds is { } before) _bounds = (before.Unfinished + 1, before.RowBytes + adding);
+        return outcome;
     }
 }
