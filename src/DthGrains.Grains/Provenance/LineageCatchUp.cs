@@ -9,7 +9,7 @@ namespace DthGrains.Grains.Provenance;
 /// after a quiet month does not read a month of events first. Every silo does it; the store's lock makes them take
 /// turns, and what one read the others skip.
 /// </summary>
-public sealed class LineageCatchUp(LineageService lineage, IOptions<LedgerOptions> options, ILogger<LineageCatchUp> logger) : BackgroundService
+public sealed class LineageCatchUp(LineageService lineage, IOptions<LedgerOptions> options, ILogger<LineageCatchUp> logger, TimeProvider clock) : BackgroundService
 {
     private static readonly TimeSpan ProgressEvery = TimeSpan.FromSeconds(10);
 
@@ -31,21 +31,21 @@ public sealed class LineageCatchUp(LineageService lineage, IOptions<LedgerOption
         }
     }
 
-    /// <summary>A catch-up; a long one (the first reading of a long ledger) says how far it has come every 10 s, and when it is done.</summary>
-    private async Task CatchUpAsync(CancellationToken ct)
+    /// <summary>One catch-up (a tick of the timer); a long one (the first reading of a long ledger) says how far it has come every 10 s, and when it is done.</summary>
+    public async Task CatchUpAsync(CancellationToken ct)
     {
-        var started = TimeProvider.System.GetTimestamp();
+        var started = clock.GetTimestamp();
         var (lastSaid, chunks) = (started, 0);
         var reached = await lineage.CatchUpAsync(frontier =>
         {
             chunks++;
-            if (TimeProvider.System.GetElapsedTime(lastSaid) < ProgressEvery) return;
-            lastSaid = TimeProvider.System.GetTimestamp();
+            if (clock.GetElapsedTime(lastSaid) < ProgressEvery) return;
+            lastSaid = clock.GetTimestamp();
             logger.LogInformation("Lineage: reading the ledger into the lineage store, up to sequence {Sequence} after {Elapsed:0} s", frontier.Low,
-                TimeProvider.System.GetElapsedTime(started).TotalSeconds);
+                clock.GetElapsedTime(started).TotalSeconds);
         }, ct);
         if (chunks > 0)
             logger.LogInformation("Lineage: the lineage store has read the ledger up to sequence {Sequence} in {Elapsed:0.0} s", reached.Low,
-                TimeProvider.System.GetElapsedTime(started).TotalSeconds);
+                clock.GetElapsedTime(started).TotalSeconds);
     }
 }
