@@ -17,7 +17,7 @@ public static class RunAdmission
     /// Null when one more run fits under <paramref name="cap"/> (0: no cap); else a 429 that names the unfinished runs
     /// and what to do. No Retry-After goes with it: when a slot frees depends on runs, not on time.
     /// </summary>
-    /// <param name="unfinished">the researcher's unfinished runs, oldest first (at most cap of them are needed).</param>
+    /// <param name="unfinished">the researcher's unfinished runs, oldest first.</param>
     public static Problem? Check(int cap, IReadOnlyList<string> unfinished)
     {
         if (cap <= 0 || unfinished.Count < cap) return null;

@@ -164,6 +164,8 @@ public static class CatalogueEndpoints
         {
             var (release, invalid) = await JsonBody.ReadAsync<VersionRelease>(http.Request);
             if (invalid is not null) return invalid.ToProblem();
+            // The context again, now that the body is read: an Idempotency-Key's fingerprint covers the body.
+            (context, _) = HttpCommandContext.For(http);
             return ApiResults.Ok(http, await grains.GetGrain<IResourceGrain>(id).ReleaseAsync(release!, context!), StatusCodes.Status201Created, $"/api/catalogue/resources/{id}");
         }
 

@@ -108,4 +108,30 @@ public sealed class IdempotentCreationTests(HostFixture fixture)
         again.StatusCode.Should().Be(HttpStatusCode.Accepted, await again.Content.ReadAsStringAsync());
         again.Headers.Location.Should().Be(first.Headers.Location);
     }
+
+    [Fact]
+    public async Task A_command_repeated_with_its_key_appends_nothing_and_the_key_sent_with_another_body_is_refused()
+    {
+        var modeller = Host.ClientAs("modeller", "charite");
+        var id = $"idem-model-{Guid.NewGuid():N}"[..24];
+        (await modeller.PostAsync("/api/catalogue/resources", Catalogue.CatalogueTestData.Draft(id, "model", Catalogue.CatalogueTestData.ModelMetadata())))
+            .EnsureSuccessStatusCode();
+        HttpRequestMessage Release(string version)
+        {
+            var request = new HttpRequestMessage(HttpMethod.Post, $"/api/catalogue/resources/{id}/versions")
+            {
+                Content = Catalogue.CatalogueTestData.AsJson(new { version, releaseNotes = "r", checksum = "sha256:abc" }),
+            };
+            request.Headers.Add("Idempotency-Key", $"release-{id}");
+            return request;
+        }
+        var stream = Domain.Catalogue.CatalogueEventTypes.StreamOf(id);
+
+        (await modeller.SendAsync(Release("1.0.0"))).StatusCode.Should().Be(HttpStatusCode.Created);
+        var recorded = (await Host.Services.GetRequiredService<EventLog>().ReadAsync(stream)).Count;
+        (await modeller.SendAsync(Release("1.0.0"))).StatusCode.Should().Be(HttpStatusCode.Created, "the repeat is answered as the first");
+        var reused = await modeller.SendAsync(Release("2.0.0"));
+        reused.StatusCode.Should().Be(HttpStatusCode.UnprocessableEntity, "the key came with another version: not a repeat");
+        (await Host.Services.GetRequiredService<EventLog>().ReadAsync(stream)).Count.Should().Be(recorded);
+    }
 }
