@@ -24,7 +24,7 @@ public sealed class RunAdmissionGrain(IDocumentStore store, IOptions<RunOptions>
     {
         var run = GrainFactory.GetGrain<IRunGrain>(runId);
         var (cap, quota) = (options.Value.MaxActiveRunsPerResearcher, options.Value.RowsQuotaPerResearcher);
-        if (cap <= 0 && quota <= 0) return await run.SubmitAsync(request, context);
+        if (cap <= 0 && quota <= 0) return Counted(await run.SubmitAsync(request, context));
         var (plan, invalid) = RunPlanner.Plan(request);
         if (invalid is not null) return await run.SubmitAsync(request, context); // the run says what is wrong with it
         var adding = plan!.Subjects * RunAdmission.RowBytesPerSubject(plan.Request.Kind, plan.Model.Info.Outputs.Count);
@@ -34,18 +34,27 @@ public sealed class RunAdmissionGrain(IDocumentStore store, IOptions<RunOptions>
             await using var session = store.QuerySession();
             var held = await ResearcherRuns.ReadAsync(session, context.Actor.Subject, exceptRun: runId, withRows: quota > 0);
             _bounds = (held.UnfinishedRuns.Count, held.RowBytesKept + held.RowBytesComing);
-            var refused = RunAdmission.Check(cap, [.. held.UnfinishedRuns.Select(u => u.Id)])
-                ?? RunAdmission.CheckStorage(quota, held.RowBytesKept, held.RowBytesComing, adding);
+            var (refused, reason) = RunAdmission.Check(cap, [.. held.UnfinishedRuns.Select(u => u.Id)]) is { } full ? (full, "unfinished-runs")
+                : RunAdmission.CheckStorage(quota, held.RowBytesKept, held.RowBytesComing, adding) is { } over ? (over, "rows-quota") : (null, null);
             if (refused is not null)
             {
                 // A request refused anyway says why; a repeated submission (same Idempotency-Key) is the recorded run's to answer.
                 if (!context.Actor.HasRole(Roles.Researcher)) return Problem.Forbidden("Runs are submitted by researchers.");
-                return await session.LoadAsync<RunDocument>(runId) is not null ? await run.SubmitAsync(request, context) : refused;
+                if (await session.LoadAsync<RunDocument>(runId) is not null) return await run.SubmitAsync(request, context);
+                RunMetrics.Refused.Add(1, new KeyValuePair<string, object?>("reason", reason));
+                return refused;
             }
         }
 
-        var outcome = await run.SubmitAsync(request, context);
-        if (outcome.IsSuccess && _bounds is { } before) _bounds = (before.Unfinished + 1, before.RowBytes + adding);
+        var outcome = Counted(await run.SubmitAsync(request, context));
+        if (!outcome.IsSuccess) return outcome;
+        if (_bounds is { } before) _bounds = (before.Unfinished + 1, before.RowBytes + adding);
+        return outcome;
+    }
+
+    private static Outcome<RunView> Counted(Outcome<RunView> outcome)
+    {
+        if (outcome.IsSuccess) RunMetrics.Admitted.Add(1);
         return outcome;
     }
 }

@@ -46,8 +46,10 @@ public sealed class RunWorkerGrain(RunWorkerSlots slots, IShardGate gate, ILocal
         try
         {
             await gate.WaitAsync(work, ct);
+            var waiting = Stopwatch.GetTimestamp();
             using (await slots.EnterAsync(work.Owner ?? work.RunId, ct))
             {
+                RunMetrics.SlotWait.Record(Stopwatch.GetElapsedTime(waiting).TotalSeconds);
                 var clock = Stopwatch.StartNew();
                 var done = new StrongBox<long>();
                 // The numerics run on a thread of their own, never on this grain's turn nor on a thread-pool thread: a
@@ -58,6 +60,7 @@ public sealed class RunWorkerGrain(RunWorkerSlots slots, IShardGate gate, ILocal
                 while (await Task.WhenAny(job, Task.Delay(TimeSpan.FromMilliseconds(100), ct)) != job)
                     await run.ReportProgressAsync(work.Shard, Interlocked.Read(ref done.Value));
                 var (payload, statistics, rows) = await job;
+                RunMetrics.Subjects.Add(work.To - work.From);
                 _unreported = new ShardResult(work.RunId, work.Shard, payload, silo.SiloAddress.ToParsableString(), clock.Elapsed.TotalMilliseconds,
                     Statistics: statistics, Rows: rows);
             }

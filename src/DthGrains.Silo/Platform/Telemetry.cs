@@ -6,7 +6,7 @@ using OpenTelemetry.Trace;
 
 namespace DthGrains.Silo.Platform;
 
-/// <summary>Telemetry in one place: ASP.NET Core, HttpClient, runtime, Orleans, Marten and Npgsql; OTLP only when configured.</summary>
+/// <summary>Telemetry in one place: ASP.NET Core, HttpClient, runtime, Orleans, Marten, Npgsql and our runs' metrics (<see cref="Grains.Runs.RunMetrics"/>); OTLP only when configured.</summary>
 public static class Telemetry
 {
     public static IServiceCollection AddDthTelemetry(this IServiceCollection services, IConfiguration configuration, string institution)
@@ -22,7 +22,7 @@ public static class Telemetry
                 .AddAspNetCoreInstrumentation()
                 .AddHttpClientInstrumentation()
                 .AddRuntimeInstrumentation()
-                .AddMeter("Microsoft.Orleans", "Marten", "Npgsql"));
+                .AddMeter("Microsoft.Orleans", "Marten", "Npgsql", Grains.Runs.RunMetrics.MeterName));
         if (!string.IsNullOrWhiteSpace(configuration["OTEL_EXPORTER_OTLP_ENDPOINT"])) otel.UseOtlpExporter();
         return services;
     }

@@ -158,4 +158,47 @@ public sealed class RunAdmissionTests(AdmissionHostFixture fixture) : IClassFixt
         code.Should().Be(0, output);
         output.Should().Contain("unfinished runs").And.Contain("2.5 KiB coming").And.Contain("3.1 KiB").And.Contain(first).And.Contain("At the cap");
     }
+
+    [Fact]
+    public async Task Admissions_and_refusals_are_counted_for_the_silos_operators_by_reason()
+    {
+        using var metrics = new RunMetricsRecorder();
+        var ivo = Researcher("ivo");
+        for (var i = 0; i < Cap; i++) await SubmitAsync(ivo, Small((ulong)i));
+        (await ivo.PostAsync("/api/runs", Body(Small(9)))).StatusCode.Should().Be(HttpStatusCode.TooManyRequests);
+
+        metrics.Total("dth.runs.admitted").Should().BeGreaterThanOrEqualTo(Cap);
+        metrics.Total("dth.runs.refused", reason: "unfinished-runs").Should().Be(1);
+        metrics.Total("dth.runs.refused", reason: "rows-quota").Should().Be(0);
+    }
+
+    /// <summary>Adds up what the runs' meter reports while it lives.</summary>
+    private sealed class RunMetricsRecorder : IDisposable
+    {
+        private readonly System.Diagnostics.Metrics.MeterListener _listener = new();
+        private readonly List<(string Name, string? Reason, long Value)> _seen = [];
+
+        public RunMetricsRecorder()
+        {
+            _listener.InstrumentPublished = (instrument, listener) =>
+            {
+                if (instrument.Meter.Name == RunMetrics.MeterName) listener.EnableMeasurementEvents(instrument);
+            };
+            _listener.SetMeasurementEventCallback<long>((instrument, value, tags, _) =>
+            {
+                string? reason = null;
+                foreach (var tag in tags)
+                    if (tag.Key == "reason") reason = tag.Value as string;
+                lock (_seen) _seen.Add((instrument.Name, reason, value));
+            });
+            _listener.Start();
+        }
+
+        public long Total(string name, string? reason = null)
+        {
+            lock (_seen) return _seen.Where(m => m.Name == name && (reason is null || m.Reason == reason)).Sum(m => m.Value);
+        }
+
+        public void Dispose() => _listener.Dispose();
+    }
 }
