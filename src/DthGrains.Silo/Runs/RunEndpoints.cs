@@ -44,8 +44,8 @@ public static class RunEndpoints
         group.MapGet("/runs", List).WithName("ListRuns").WithSummary("Your runs (everyone's for auditors and platform admins), newest first")
             .Produces<RunPage>().ProducesProblem(400);
         group.MapGet("/runs/usage", Usage).WithName("GetRunUsage")
-            .WithSummary("What you hold against your caps: your unfinished runs and the most you may have at once, the bytes of per-subject rows your runs keep and will still write, and your quota (0: none)")
-            .Produces<RunUsage>();
+            .WithSummary("What you hold against your caps: your unfinished runs and the most you may have at once, the bytes of per-subject rows your runs keep and will still write, and your quota (0: none); platform admins and auditors may ask for another researcher's with ?owner=")
+            .Produces<RunUsage>().ProducesProblem(403);
         group.MapGet("/runs/{id}", Get).WithName("GetRun").WithSummary("A run: status, progress, summary statistics and percentile bands, provenance; the ETag is its version")
             .Produces<RunDocument>().ProducesProblem(404);
         group.MapPost("/runs/{id}/cancel", Cancel).WithName("CancelRun").WithSummary("Cancel a run: no shard is dispatched or counted after this")
@@ -79,10 +79,15 @@ public static class RunEndpoints
         return new AcceptedAt(TypedResults.Json(outcome.Value, JsonDefaults.Options, statusCode: StatusCodes.Status202Accepted), $"/api/runs/{id}");
     }
 
-    private static async Task<IResult> Usage(HttpContext http, IDocumentStore store, IOptions<RunOptions> options)
+    private static async Task<IResult> Usage(HttpContext http, IDocumentStore store, IOptions<RunOptions> options, string? owner)
     {
+        var actor = http.User.ToActor();
+        if (owner is { Length: 0 or > 200 }) return Problem.Invalid("owner", "'owner' is the subject of a researcher's token, 1 to 200 characters.").ToProblem();
+        // Another researcher's holdings are for the operators and the auditors, as their runs are.
+        if (owner is not null && owner != actor.Subject && !actor.HasRole(Roles.PlatformAdmin) && !actor.HasRole(Roles.Auditor))
+            return Problem.Forbidden("Only platform admins and auditors see another researcher's usage; leave out 'owner' for your own.").ToProblem();
         await using var session = store.QuerySession();
-        var held = await ResearcherRuns.ReadAsync(session, http.User.ToActor().Subject, ct: http.RequestAborted);
+        var held = await ResearcherRuns.ReadAsync(session, owner ?? actor.Subject, ct: http.RequestAborted);
         var o = options.Value;
         return TypedResults.Json(new RunUsage([.. held.UnfinishedRuns.Select(u => u.Id)], o.MaxActiveRunsPerResearcher, held.RowBytesKept, held.RowBytesComing,
             o.RowsQuotaPerResearcher), JsonDefaults.Options);

@@ -154,6 +154,11 @@ public sealed class RunAdmissionTests(AdmissionHostFixture fixture) : IClassFixt
         usage.GetProperty("rowBytesComing").GetInt64().Should().Be(20 * AdmissionHostFixture.RowBytesPerSubject);
         usage.GetProperty("rowsQuota").GetInt64().Should().Be(AdmissionHostFixture.Quota);
 
+        // An operator sees the same for the researcher; another researcher may not.
+        var seen = await JsonOf(await _host.ClientAs("platform-admin", "bsc").GetAsync($"/api/runs/usage?owner={subject}"));
+        seen.GetProperty("unfinishedRuns").EnumerateArray().Select(r => r.GetString()).Should().Equal(first, second);
+        (await Researcher("jan").GetAsync($"/api/runs/usage?owner={subject}")).StatusCode.Should().Be(HttpStatusCode.Forbidden);
+
         var (code, output) = await CliRunner.RunAsync(_host.BaseAddress, _host.Token("researcher", "tum", subject), "run", "usage");
         code.Should().Be(0, output);
         output.Should().Contain("unfinished runs").And.Contain("2.5 KiB coming").And.Contain("3.1 KiB").And.Contain(first).And.Contain("At the cap");
