@@ -49,7 +49,8 @@ public static class RunCommands
         var vary = new Option<string[]>("--vary") { Description = "monte-carlo/sensitivity: PARAM=CV (lognormal around the value); sweep: PARAM=LOW:HIGH", AllowMultipleArgumentsPerToken = true };
         var points = new Option<int?>("--points") { Description = "sweep: points per axis of a full grid (otherwise a Latin hypercube of --cohort points)" };
         var follow = new Option<bool>("--follow", "-f") { Description = "Follow the run live (progress bar), then print the results" };
-        var command = new Command("submit", "Submit a run (202: it runs on the cluster); --follow to watch it") { kind, model, cohort, seed, scenario, duration, days, step, datasets, purpose, cohortFrom, shardSize, vary, points, follow };
+        var wait = new Option<bool>("--wait") { Description = "At your cap on unfinished runs, wait for one of them to end, then submit (instead of stopping at the 429)" };
+        var command = new Command("submit", "Submit a run (202: it runs on the cluster); --follow to watch it") { kind, model, cohort, seed, scenario, duration, days, step, datasets, purpose, cohortFrom, shardSize, vary, points, follow, wait };
         command.SetAction((parse, ct) => RunAsync(async () =>
         {
             var size = parse.GetValue(cohort);
@@ -69,7 +70,7 @@ public static class RunCommands
             if (uncertain.Count > 0) body["uncertain"] = uncertain;
             if (parse.GetValue(cohortFrom) is { } from) body["cohortFrom"] = new Dictionary<string, object?> { ["dataset"] = from };
             using var api = ApiClient.From(parse);
-            var run = await api.SendAsync(HttpMethod.Post, RunsPath, body.Where(p => p.Value is not null).ToDictionary(), ct: ct);
+            var run = await SubmitAsync(api, body.Where(p => p.Value is not null).ToDictionary(), parse.GetValue(wait), ct);
             var id = run.GetProperty("id").GetString()!;
             if (!parse.GetValue(follow))
             {
@@ -81,6 +82,40 @@ public static class RunCommands
             await RunWatch.FollowAsync(parse, api, id, ct);
         }));
         return command;
+    }
+
+    /// <summary>How often a submission waiting at the cap looks at the caller's unfinished runs.</summary>
+    private static readonly TimeSpan PollEvery = TimeSpan.FromSeconds(1);
+
+    /// <summary>
+    /// Submits the run. With <paramref name="wait"/>, a refusal at the cap on unfinished runs (a 429 without Retry-After:
+    /// a slot frees when a run ends, not after a time) waits, looking at the caller's usage, until one has ended, then
+    /// submits again; nothing was recorded by the refusal, so the new try is a new command.
+    /// </summary>
+    private static async Task<JsonElement> SubmitAsync(ApiClient api, object body, bool wait, CancellationToken ct)
+    {
+        while (true)
+        {
+            try
+            {
+                return await api.SendAsync(HttpMethod.Post, RunsPath, body, ct: ct);
+            }
+            catch (ApiException ex) when (wait && ex.Status == 429 && ex.Message.StartsWith("Too many unfinished runs", StringComparison.Ordinal))
+            {
+                await AnsiConsole.Status().StartAsync("At your cap on unfinished runs: waiting for one to end...", async status =>
+                {
+                    while (true)
+                    {
+                        var usage = await api.GetAsync(RunsPath + "/usage", ct);
+                        var (unfinished, cap) = (usage.GetProperty("unfinishedRuns").GetArrayLength(), usage.GetProperty("maxUnfinishedRuns").GetInt32());
+                        if (cap <= 0 || unfinished < cap) return;
+                        status.Status($"{unfinished} unfinished runs of {cap} at once: waiting for one to end...");
+                        await Task.Delay(PollEvery, ct);
+                    }
+                });
+                AnsiConsole.MarkupLine("One of your runs has ended: submitting.");
+            }
+        }
     }
 
     private static (List<object> Ranges, List<object> Uncertain) ParseVary(string[] items, string kind)

@@ -177,6 +177,27 @@ public sealed class RunAdmissionTests(AdmissionHostFixture fixture) : IClassFixt
         metrics.Total("dth.runs.refused", reason: "rows-quota").Should().Be(0);
     }
 
+    [Fact]
+    public async Task The_cli_told_to_wait_at_the_cap_submits_once_one_of_the_runs_has_ended()
+    {
+        var subject = $"kim-{Guid.NewGuid():N}"[..16];
+        var kim = _host.ClientAs("researcher", "tum", subject: subject);
+        var held = new List<string>();
+        for (var i = 0; i < Cap; i++) held.Add(await SubmitAsync(kim, Small((ulong)i)));
+        using var metrics = new RunMetricsRecorder();
+
+        var cli = CliRunner.RunAsync(_host.BaseAddress, _host.Token("researcher", "tum", subject),
+            "run", "submit", "--model", "hovorka", "--cohort", "10", "--seed", "5", "--duration", "60", "--wait");
+        // Once the CLI has met the cap (its refusal is counted), one run ends.
+        await Eventually.Until(() => Task.FromResult(metrics.Total("dth.runs.refused", reason: "unfinished-runs")), n => n >= 1, TimeSpan.FromSeconds(60), "the CLI to meet the cap");
+        (await kim.PostAsync($"/api/runs/{held[0]}/cancel", null)).StatusCode.Should().Be(HttpStatusCode.OK);
+
+        var (code, output) = await cli.WaitAsync(TimeSpan.FromMinutes(2));
+        code.Should().Be(0, output);
+        output.Should().Contain("One of your runs has ended: submitting").And.Contain("Submitted run");
+        (await TotalAsync(kim)).Should().Be(Cap + 1);
+    }
+
     /// <summary>Adds up what the runs' meter reports while it lives.</summary>
     private sealed class RunMetricsRecorder : IDisposable
     {
