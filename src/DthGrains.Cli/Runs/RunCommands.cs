@@ -104,12 +104,9 @@ public static class RunCommands
             {
                 await AnsiConsole.Status().StartAsync("At your cap on unfinished runs: waiting for one to end...", async status =>
                 {
-                    while (true)
+                    while (UsageOf(await api.GetAsync(RunsPath + "/usage", ct)) is { AtCap: true } usage)
                     {
-                        var usage = await api.GetAsync(RunsPath + "/usage", ct);
-                        var (unfinished, cap) = (usage.GetProperty("unfinishedRuns").GetArrayLength(), usage.GetProperty("maxUnfinishedRuns").GetInt32());
-                        if (cap <= 0 || unfinished < cap) return;
-                        status.Status($"{unfinished} unfinished runs of {cap} at once: waiting for one to end...");
+                        status.Status($"{usage.Unfinished.Length} unfinished runs of {usage.Cap} at once: waiting for one to end...");
                         await Task.Delay(PollEvery, ct);
                     }
                 });
@@ -173,22 +170,31 @@ public static class RunCommands
         command.SetAction((parse, ct) => RunAsync(async () =>
         {
             using var api = ApiClient.From(parse);
-            var usage = await api.GetAsync(RunsPath + "/usage", ct);
-            if (parse.GetValue(CliSettings.Json)) { CliJson.Print(usage); return; }
-            var runs = usage.GetProperty("unfinishedRuns").EnumerateArray().Select(r => r.GetString()!).ToList();
-            var cap = usage.GetProperty("maxUnfinishedRuns").GetInt32();
-            var (kept, coming, quota) = (usage.GetProperty("rowBytesKept").GetInt64(), usage.GetProperty("rowBytesComing").GetInt64(), usage.GetProperty("rowsQuota").GetInt64());
+            var answer = await api.GetAsync(RunsPath + "/usage", ct);
+            if (parse.GetValue(CliSettings.Json)) { CliJson.Print(answer); return; }
+            var usage = UsageOf(answer);
+            var (runs, cap, kept, coming, quota) = usage;
             var table = new Table().Border(TableBorder.Rounded).AddColumns("", "Used", "Cap", "Free");
-            table.AddRow("unfinished runs", runs.Count.ToString(CultureInfo.InvariantCulture), cap > 0 ? cap.ToString(CultureInfo.InvariantCulture) : "none",
-                cap > 0 ? Math.Max(0, cap - runs.Count).ToString(CultureInfo.InvariantCulture) : "-");
+            table.AddRow("unfinished runs", runs.Length.ToString(CultureInfo.InvariantCulture), cap > 0 ? cap.ToString(CultureInfo.InvariantCulture) : "none",
+                cap > 0 ? Math.Max(0, cap - runs.Length).ToString(CultureInfo.InvariantCulture) : "-");
             table.AddRow("per-subject rows", $"{ByteSize.Format(kept)} kept" + (coming > 0 ? $" + {ByteSize.Format(coming)} coming" : ""), quota > 0 ? ByteSize.Format(quota) : "none",
                 quota > 0 ? ByteSize.Format(Math.Max(0, quota - kept - coming)) : "-");
             AnsiConsole.Write(table);
             foreach (var id in runs) AnsiConsole.MarkupLineInterpolated($"[grey]unfinished:[/] {id}");
-            if (cap > 0 && runs.Count >= cap) AnsiConsole.MarkupLine("[yellow]At the cap:[/] a new run waits until one of these ends ('dth run watch <id>') or is cancelled ('dth run cancel <id>').");
+            if (usage.AtCap) AnsiConsole.MarkupLine("[yellow]At the cap:[/] a new run waits until one of these ends ('dth run watch <id>') or is cancelled ('dth run cancel <id>').");
         }));
         return command;
     }
+
+    /// <summary>The answer of <c>GET /api/runs/usage</c>.</summary>
+    private sealed record RunUsage(string[] Unfinished, int Cap, long RowBytesKept, long RowBytesComing, long RowsQuota)
+    {
+        public bool AtCap => Cap > 0 && Unfinished.Length >= Cap;
+    }
+
+    private static RunUsage UsageOf(JsonElement usage) => new(
+        [.. usage.GetProperty("unfinishedRuns").EnumerateArray().Select(r => r.GetString()!)], usage.GetProperty("maxUnfinishedRuns").GetInt32(),
+        usage.GetProperty("rowBytesKept").GetInt64(), usage.GetProperty("rowBytesComing").GetInt64(), usage.GetProperty("rowsQuota").GetInt64());
 
     private static Command Show()
     {

@@ -15,13 +15,16 @@ public static class RunDecisions
     public static bool MaySee(RunState s, Actor viewer) =>
         s.Exists && (viewer.Subject == s.Submitted!.Owner || viewer.HasRole(Roles.Auditor) || viewer.HasRole(Roles.PlatformAdmin) || viewer.HasRole(Roles.System));
 
+    /// <summary>Null when <paramref name="actor"/> may submit runs (researchers), else the 403.</summary>
+    public static Problem? MaySubmit(Actor actor) => actor.HasRole(Roles.Researcher) ? null : Problem.Forbidden("Runs are submitted by researchers.");
+
     /// <summary>
     /// Records the submission and the start. The grants are those the policy decision point named for each dataset. A
     /// cohort still to be seeded from a dataset is only submitted: it starts with its seed (<see cref="Seed"/>).
     /// </summary>
     public static Decision Submit(RunState s, RunPlan plan, Actor actor, RunDataset[] datasets, string[] grants, DateTimeOffset now)
     {
-        if (!actor.HasRole(Roles.Researcher)) return Problem.Forbidden("Runs are submitted by researchers.");
+        if (MaySubmit(actor) is { } notResearcher) return notResearcher;
         if (s.Exists) return Problem.Conflict($"Run '{s.Id}' exists.", s.Version);
         var r = plan.Request;
         var info = plan.Model.Info;

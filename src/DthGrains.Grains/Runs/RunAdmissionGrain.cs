@@ -39,7 +39,7 @@ public sealed class RunAdmissionGrain(IDocumentStore store, IOptions<RunOptions>
             if (refused is not null)
             {
                 // A request refused anyway says why; a repeated submission (same Idempotency-Key) is the recorded run's to answer.
-                if (!context.Actor.HasRole(Roles.Researcher)) return Problem.Forbidden("Runs are submitted by researchers.");
+                if (RunDecisions.MaySubmit(context.Actor) is { } notResearcher) return notResearcher;
                 if (await session.LoadAsync<RunDocument>(runId) is not null) return await run.SubmitAsync(request, context);
                 RunMetrics.Refused.Add(1, new KeyValuePair<string, object?>("reason", reason));
                 return refused;

@@ -41,9 +41,6 @@ public sealed class RunGrain(IDatasetAccessPolicy policy, IDocumentStore store, 
     private readonly HashSet<int> _inPartial = [];
     private int _cells;
     private RunPlan? _plan;
-
-    // Who is submitting, for the shards started while the submission is being recorded (before State knows).
-    private string? _submitter;
     private IGrainTimer? _supervisor;
     private DateTime _lastProgress;
     private TaskCompletionSource? _ended;
@@ -89,7 +86,7 @@ public sealed class RunGrain(IDatasetAccessPolicy policy, IDocumentStore store, 
         if (ReusedKey(context) is { } reused) return reused;
         if (State.Exists)
             return IsRepeat(context) && RunDecisions.MaySee(State, context.Actor) ? Outcome<RunView>.Ok(State.ToView(), Version) : Problem.Conflict($"Run '{Id}' exists.");
-        if (!context.Actor.HasRole(Roles.Researcher)) return Problem.Forbidden("Runs are submitted by researchers.");
+        if (RunDecisions.MaySubmit(context.Actor) is { } notResearcher) return notResearcher;
         if (CohortSeeding.CheckRequested(request.CohortFrom) is { } untrusted) return untrusted;
         var (plan, invalid) = RunPlanner.Plan(request);
         if (invalid is not null) return invalid;
@@ -128,8 +125,7 @@ public sealed class RunGrain(IDatasetAccessPolicy policy, IDocumentStore store, 
         // earlier waits for this turn to end; one for a run whose append was refused finds no run and is dropped), and a
         // refused append stops them at once. The cohort is re-planned by the workers from the normalised request alone.
         _plan = awaitsSeed ? null : plan;
-        _submitter = context.Actor.Subject;
-        var started = awaitsSeed ? Task.CompletedTask : StartShardsAsync(plan);
+        var started = awaitsSeed ? Task.CompletedTask : StartShardsAsync(plan, context.Actor.Subject);
         var submitted = plan;
         var recorded = false;
         try
@@ -579,11 +575,11 @@ public sealed class RunGrain(IDatasetAccessPolicy policy, IDocumentStore store, 
         new(Actor.System(State.Submitted?.OwnerInstitution), $"run-{Id}", Purpose: State.Submitted?.Purpose);
 
     /// <summary>A shard's work: its range and the normalised request (the one recorded in RunSubmitted), from which the worker re-plans.</summary>
-    private ShardWork WorkOf(RunPlan plan, int shard)
+    /// <param name="owner">the run's owner (the silos' worker slots take turns between researchers: RunWorkerSlots); the recorded one when not given.</param>
+    private ShardWork WorkOf(RunPlan plan, int shard, string? owner = null)
     {
         var (from, to) = plan.ShardRange(shard);
-        // The owner: the silos' worker slots take turns between researchers (RunWorkerSlots).
-        return new ShardWork(Id, shard, from, to, plan.Request, State.Submitted?.Owner ?? _submitter);
+        return new ShardWork(Id, shard, from, to, plan.Request, owner ?? State.Submitted?.Owner);
     }
 
     private IRunWorkerGrain Worker(int shard) => GrainFactory.GetGrain<IRunWorkerGrain>($"{Id}/{shard}");
@@ -599,11 +595,12 @@ public sealed class RunGrain(IDatasetAccessPolicy policy, IDocumentStore store, 
     }
 
     /// <summary>Hands out the first shards of a run whose submission is being recorded (see <see cref="SubmitAsync"/>).</summary>
-    private Task StartShardsAsync(RunPlan plan)
+    /// <param name="owner">who is submitting: the submission is not recorded yet.</param>
+    private Task StartShardsAsync(RunPlan plan, string owner)
     {
         var first = Enumerable.Range(0, Math.Min(plan.Shards, options.Value.MaxShardsInFlight)).ToList();
         foreach (var i in first) _dispatched.Add(i);
-        return Task.WhenAll(first.Select(i => EnsureRunningAsync(i, WorkOf(plan, i))));
+        return Task.WhenAll(first.Select(i => EnsureRunningAsync(i, WorkOf(plan, i, owner))));
     }
 
     /// <summary>

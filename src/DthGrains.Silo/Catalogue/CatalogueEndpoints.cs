@@ -158,18 +158,21 @@ public static class CatalogueEndpoints
     private static async Task<IResult> Release(string id, HttpContext http, IGrainFactory grains, InstitutionSilos silos, string? version, string? notes)
     {
         if (!Ids.IsValid(id)) return ApiResults.InvalidId("id");
-        var (context, badHeader) = HttpCommandContext.For(http);
-        if (badHeader is not null) return badHeader.ToProblem();
+        CommandContext? context;
+        Problem? badHeader;
         if (!FhirMediaTypes.IsFhirJson(http.Request.ContentType))
         {
+            // The body before the context, as on every route: an Idempotency-Key's fingerprint covers the body.
             var (release, invalid) = await JsonBody.ReadAsync<VersionRelease>(http.Request);
             if (invalid is not null) return invalid.ToProblem();
-            // The context again, now that the body is read: an Idempotency-Key's fingerprint covers the body.
-            (context, _) = HttpCommandContext.For(http);
+            (context, badHeader) = HttpCommandContext.For(http);
+            if (badHeader is not null) return badHeader.ToProblem();
             return ApiResults.Ok(http, await grains.GetGrain<IResourceGrain>(id).ReleaseAsync(release!, context!), StatusCodes.Status201Created, $"/api/catalogue/resources/{id}");
         }
 
         // A dataset version: the FHIR Bundle goes to the dataset's grain on a silo of its institution.
+        (context, badHeader) = HttpCommandContext.For(http);
+        if (badHeader is not null) return badHeader.ToProblem();
         var resource = await grains.GetGrain<IResourceGrain>(id).GetAsync(context!.Actor);
         if (!resource.IsSuccess) return FhirResults.Outcome(resource.Problem!);
         if (string.IsNullOrWhiteSpace(version)) return FhirResults.Outcome(Problem.Invalid("version", "Give the new version as ?version=1.0.0 (and release notes as &notes=...)."));
