@@ -2,13 +2,17 @@ namespace DthGrains.Simulation.Statistics;
 
 /// <summary>
 /// A small, mergeable quantile sketch with a relative-error guarantee: DDSketch (Masson et al. 2019) with a bounded
-/// number of bins kept by uniform collapse (UDDSketch, Epicoco et al. 2020). Values fall into logarithmic bins of ratio
-/// γ = (1 + α) / (1 − α); when the values of one sign span more than <see cref="MaxBins"/> bins, neighbouring bins are
-/// merged pairwise (γ becomes γ², the level rises by one), for every quantile alike. Any quantile is returned within the
-/// relative error of the current level (α at level 0: 1% by default, which holds while the values span less than a
-/// factor of about 3.6). Adding is one logarithm and one increment; merging adds integer counts at the coarser level of
-/// the two, so a merged sketch depends only on the values, never on the merge order. Negative values have their own
-/// bins, zero its own count; non-finite values are not counted.
+/// number of bins. Values fall into logarithmic bins of ratio γ = (1 + α) / (1 − α). When the values of one sign span
+/// more than <see cref="MaxBins"/> bins, neighbouring bins are first merged pairwise (γ becomes γ², the level rises by
+/// one; UDDSketch, Epicoco et al. 2020), up to <see cref="MaxLevel"/>; past that, the bins of the smallest magnitudes are
+/// folded into the lowest bin kept (DDSketch's "collapsing lowest" store), so the largest magnitudes keep the level's
+/// accuracy. A quantile is therefore within the relative error of the current level (α at level 0: 1% by default, while
+/// a sign's values span less than a factor of about 3.6; 2% at level 1 up to about 12.9; 4% at level 2 up to about
+/// 160), or, when it falls among the folded magnitudes, within about 1/155 of the largest magnitude of its sign: values
+/// that are numerically zero (a decayed concentration of 1e-40, round-off of −1e-16) cannot make the rest coarse.
+/// Adding is one logarithm and one increment; merging adds integer counts, so a merged sketch depends only on the
+/// values, never on the merge order. Negative values have their own bins, zero its own count; non-finite values are
+/// not counted.
 /// </summary>
 public sealed class LogHistogram
 {
@@ -17,6 +21,13 @@ public sealed class LogHistogram
 
     /// <summary>Bins per sign: at most this many counts are kept (and stored) for positive values, and as many for negative ones.</summary>
     public const int MaxBins = 64;
+
+    /// <summary>
+    /// The coarsest level uniform collapse reaches (2: four times the nominal α). Beyond it the smallest magnitudes are
+    /// folded instead, so a value that is numerically zero costs the rest no accuracy. Sketches recorded before this rule
+    /// (uniform collapse to any level) are read and merged at their own level.
+    /// </summary>
+    public const int MaxLevel = 2;
 
     private readonly double _inverseLogGamma;
     private readonly double _logGamma;
@@ -101,6 +112,11 @@ public sealed class LogHistogram
             // ScaleB by 0 is the identity, and the common case: skip its cost.
             int index = (int)Math.Ceiling(Level == 0 ? x : Math.ScaleB(x, -Level));
             if (store.TryIncrement(index, 1)) return;
+            if (Level >= MaxLevel)
+            {
+                store.IncrementFolding(index, 1);
+                return;
+            }
             Collapse();
         }
     }
@@ -131,12 +147,15 @@ public sealed class LogHistogram
         var negative = other._negative.Copy();
         for (int l = other.Level; l < Level; l++) { positive.Collapse(); negative.Collapse(); }
         while (Level < other.Level) Collapse();
-        while (!_positive.Fits(positive) || !_negative.Fits(negative))
+        while (Level < MaxLevel && (!_positive.Fits(positive) || !_negative.Fits(negative)))
         {
             Collapse();
             positive.Collapse();
             negative.Collapse();
         }
+        // At the coarsest level, both sides fold what lies below the union's lowest bin kept.
+        Store.FoldToFit(ref _positive, ref positive);
+        Store.FoldToFit(ref _negative, ref negative);
         _positive.Add(positive);
         _negative.Add(negative);
         Zero += other.Zero;
@@ -251,6 +270,56 @@ public sealed class LogHistogram
             }
             _counts[index - Offset] += by;
             return true;
+        }
+
+        /// <summary>
+        /// Counts a value whose bin would make the range wider than <see cref="MaxBins"/> (at the coarsest level): the
+        /// range keeps its top <see cref="MaxBins"/> bins, and every count below goes to the lowest of them.
+        /// </summary>
+        public void IncrementFolding(int index, int by)
+        {
+            Used(out _, out int last);
+            int floor = Math.Max(index, Offset + last) - MaxBins + 1;
+            FoldBelow(floor);
+            _counts![Math.Max(index, floor) - Offset] += by;
+        }
+
+        /// <summary>When the union of two ranges is wider than <see cref="MaxBins"/>, folds both below the union's lowest bin kept.</summary>
+        public static void FoldToFit(ref Store a, ref Store b)
+        {
+            if (a.Fits(b)) return;
+            a.Used(out _, out int aLast);
+            b.Used(out _, out int bLast);
+            int floor = Math.Max(a.Offset + aLast, b.Offset + bLast) - MaxBins + 1;
+            a.FoldBelow(floor);
+            b.FoldBelow(floor);
+        }
+
+        /// <summary>
+        /// Adds the counts of every bin below <paramref name="floor"/> to bin <paramref name="floor"/>, and frames the array
+        /// from it (the used bins must lie below floor + <see cref="MaxBins"/>).
+        /// </summary>
+        private void FoldBelow(int floor)
+        {
+            if (!Used(out int first, out int last))
+            {
+                if (_counts is null || _counts.Length < MaxBins) _counts = new int[MaxBins];
+                Offset = floor;
+                return;
+            }
+            int folded = 0;
+            for (int i = first; i <= last && Offset + i < floor; i++)
+            {
+                folded += _counts![i];
+                _counts[i] = 0;
+            }
+            if (Used(out first, out last)) Reframe(floor, first, last);
+            else
+            {
+                if (_counts!.Length < MaxBins) _counts = new int[MaxBins];
+                Offset = floor;
+            }
+            _counts![0] += folded;
         }
 
         /// <summary>The first and last non-zero positions; false when there are none.</summary>
