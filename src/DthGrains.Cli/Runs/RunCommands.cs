@@ -9,7 +9,7 @@ using static DthGrains.Cli.Catalogue.CatalogueCommands;
 
 namespace DthGrains.Cli.Runs;
 
-/// <summary><c>dth run submit|watch|list|usage|show|cancel|release-rows|results</c>: simulation runs on the platform, under <c>/api/runs</c>.</summary>
+/// <summary><c>dth run submit|watch|list|usage|models|show|cancel|release-rows|results</c>: simulation runs on the platform, under <c>/api/runs</c>.</summary>
 public static class RunCommands
 {
     internal const string RunsPath = "api/runs";
@@ -21,6 +21,7 @@ public static class RunCommands
         command.Subcommands.Add(Watch());
         command.Subcommands.Add(List());
         command.Subcommands.Add(Usage());
+        command.Subcommands.Add(RunModelsCommand.Build());
         command.Subcommands.Add(Show());
         command.Subcommands.Add(Cancel());
         command.Subcommands.Add(ReleaseRows());
@@ -46,7 +47,7 @@ public static class RunCommands
             Description = "cohort-trial: seed the virtual patients from this dataset's subjects (fitted at the data owner's silos; needs a grant with action simulate and --purpose)",
         };
         var shardSize = new Option<int?>("--shard-size") { Description = "Subjects per shard (default: about 8 shards)" };
-        var vary = new Option<string[]>("--vary") { Description = "monte-carlo/sensitivity: PARAM=CV (lognormal around the value); sweep: PARAM=LOW:HIGH", AllowMultipleArgumentsPerToken = true };
+        var vary = new Option<string[]>("--vary") { Description = "monte-carlo/sensitivity: PARAM=CV (lognormal around the value); sweep: PARAM=LOW:HIGH (a model's parameters: dth run models <model>)", AllowMultipleArgumentsPerToken = true };
         var points = new Option<int?>("--points") { Description = "sweep: points per axis of a full grid (otherwise a Latin hypercube of --cohort points)" };
         var follow = new Option<bool>("--follow", "-f") { Description = "Follow the run live (progress bar), then print the results" };
         var wait = new Option<bool>("--wait") { Description = "At your cap on unfinished runs, wait for one of them to end, then submit (instead of stopping at the 429)" };

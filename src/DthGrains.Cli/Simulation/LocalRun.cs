@@ -37,12 +37,8 @@ internal static class LocalRun
         }
     }
 
-    private static Scenario ResolveScenario(ModelDefinition model, string name) => name.ToLowerInvariant() switch
-    {
-        "reference" => model.ReferenceScenario,
-        "day" when model is BergmanMinimalModel => BergmanMinimalModel.MixedMealDay,
-        _ => throw new ArgumentException($"Unknown scenario '{name}' for model '{model.Info.Id}'. Known: reference{(model is BergmanMinimalModel ? ", day" : "")}."),
-    };
+    private static Scenario ResolveScenario(ModelDefinition model, string name) => model.FindScenario(name.ToLowerInvariant())
+        ?? throw new ArgumentException($"Unknown scenario '{name}' for model '{model.Info.Id}'. Known: {string.Join(", ", model.NamedScenarios.Select(s => s.Name))}.");
 
     private static double DefaultStep(ModelDefinition model) => model.Info.TimeUnit.Symbol switch
     {

@@ -97,7 +97,7 @@ public static class RunPlanner
         double[] baseParameters = model.DefaultParameters();
         foreach (var (name, value) in r.Parameters ?? new Dictionary<string, double>())
         {
-            if (!info.Parameters.Any(p => p.Name == name)) errors.Add("parameters", $"Model '{info.Id}' has no parameter '{name}'.");
+            if (!info.Parameters.Any(p => p.Name == name)) errors.Add("parameters", UnknownParameter(info, name));
             else if (!double.IsFinite(value)) errors.Add("parameters", $"'{name}' must be a finite number.");
             else baseParameters[info.ParameterIndex(name)] = value;
         }
@@ -121,8 +121,8 @@ public static class RunPlanner
         {
             foreach (var name in scenarioNames)
             {
-                if (ResolveScenario(model, name) is { } s) scenarios.Add(s);
-                else errors.Add(r.Kind == RunKind.ScenarioSet ? "scenarios" : "scenario", $"Unknown scenario '{name}' for model '{info.Id}'. Known: {string.Join(", ", KnownScenarios(model))}.");
+                if (model.FindScenario(name) is { } s) scenarios.Add(s);
+                else errors.Add(r.Kind == RunKind.ScenarioSet ? "scenarios" : "scenario", $"Unknown scenario '{name}' for model '{info.Id}'. Known: {string.Join(", ", model.NamedScenarios.Select(x => x.Name))}.");
             }
         }
         double referenceDuration = scenarios.Count > 0 ? scenarios.Max(s => s.TimeUnit.ConvertTo(s.Duration, info.TimeUnit)) : 1;
@@ -285,7 +285,7 @@ public static class RunPlanner
 
     /// <summary>The unit's usual step, or 1,000 outputs over a period too long for it (the reference windkessel beats
     /// lasted longer than 2,000 steps of 10 ms, so that model's default run was refused).</summary>
-    private static double DefaultStep(ModelInfo info, double duration)
+    public static double DefaultStep(ModelInfo info, double duration)
     {
         double usual = info.TimeUnit.Symbol switch
         {
@@ -329,7 +329,7 @@ public static class RunPlanner
         if (ranges is not { Length: >= 1 and <= 10 }) { errors.Add("ranges", "Give 1 to 10 parameter ranges {parameter, lower, upper}."); return; }
         foreach (var g in ranges)
         {
-            if (!info.Parameters.Any(p => p.Name == g.Parameter)) errors.Add("ranges", $"Model '{info.Id}' has no parameter '{g.Parameter}'.");
+            if (!info.Parameters.Any(p => p.Name == g.Parameter)) errors.Add("ranges", UnknownParameter(info, g.Parameter));
             else if (!(double.IsFinite(g.Lower) && double.IsFinite(g.Upper) && g.Lower < g.Upper)) errors.Add("ranges", $"The range of '{g.Parameter}' needs lower < upper.");
         }
     }
@@ -339,24 +339,18 @@ public static class RunPlanner
         if (uncertain is not { Length: >= 1 and <= 20 }) { errors.Add("uncertain", "Give 1 to 20 uncertain parameters {parameter, cv}."); return; }
         foreach (var u in uncertain)
         {
-            if (!info.Parameters.Any(p => p.Name == u.Parameter)) errors.Add("uncertain", $"Model '{info.Id}' has no parameter '{u.Parameter}'.");
+            if (!info.Parameters.Any(p => p.Name == u.Parameter)) errors.Add("uncertain", UnknownParameter(info, u.Parameter));
             else if (!(u.Cv is > 0 and <= 5)) errors.Add("uncertain", $"The CV of '{u.Parameter}' is between 0 and 5.");
         }
         if (uncertain.Select(u => u.Parameter).Distinct().Count() != uncertain.Length) errors.Add("uncertain", "Name each uncertain parameter once.");
     }
 
+    /// <summary>The fix comes with the refusal: the model's parameters, and where they are described.</summary>
+    private static string UnknownParameter(ModelInfo info, string name) =>
+        $"Model '{info.Id}' has no parameter '{name}'. Its parameters: {string.Join(", ", info.Parameters.Select(p => p.Name))} (units, defaults and ranges: GET /api/runs/models/{info.Id}, or dth run models {info.Id}).";
+
     private static string[] InputsOf(RunRequest r) =>
         r.Uncertain is { Length: > 0 } u ? u.Select(x => x.Parameter).ToArray() : (r.Ranges ?? []).Select(x => x.Parameter).ToArray();
-
-    public static IEnumerable<string> KnownScenarios(ModelDefinition model) =>
-        model is BergmanMinimalModel ? ["reference", "day"] : ["reference"];
-
-    private static Scenario? ResolveScenario(ModelDefinition model, string name) => name switch
-    {
-        "reference" => model.ReferenceScenario,
-        "day" when model is BergmanMinimalModel => BergmanMinimalModel.MixedMealDay,
-        _ => null,
-    };
 
     /// <summary>SHA-256 over the engine's canonical request (RequestHasher) and the run's own fields in a fixed order.</summary>
     private static string Hash(RunRequest r, ModelInfo info, Scenario scenario, SolverOptions solver, OutputGrid grid)

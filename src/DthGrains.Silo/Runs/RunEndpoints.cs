@@ -46,6 +46,12 @@ public static class RunEndpoints
         group.MapGet("/runs/usage", Usage).WithName("GetRunUsage")
             .WithSummary("What you hold against your caps: your unfinished runs and the most you may have at once, the bytes of per-subject rows your runs keep and will still write, and your quota (0: none); platform admins and auditors may ask for another researcher's with ?owner=")
             .Produces<RunUsage>().ProducesProblem(403);
+        group.MapGet("/runs/models", () => TypedResults.Json(EngineModels.List(), JsonDefaults.Options)).WithName("ListRunModels")
+            .WithSummary("The models runs can use, with their outputs and named scenarios (the engine's library, the same on every silo of one engine version)")
+            .Produces<IReadOnlyList<EngineModelSummary>>();
+        group.MapGet("/runs/models/{model}", Model).WithName("GetRunModel")
+            .WithSummary("A model by id or alias: the parameters a request may set, sweep or vary (units, defaults, plausible ranges, sources, inter-individual distributions), its outputs, inputs and named scenarios with their default output steps")
+            .Produces<EngineModelView>().ProducesProblem(400).ProducesProblem(404);
         group.MapGet("/runs/{id}", Get).WithName("GetRun").WithSummary("A run: status, progress, summary statistics and percentile bands, provenance; the ETag is its version")
             .Produces<RunDocument>().ProducesProblem(404);
         group.MapPost("/runs/{id}/cancel", Cancel).WithName("CancelRun").WithSummary("Cancel a run: no shard is dispatched or counted after this")
@@ -91,6 +97,15 @@ public static class RunEndpoints
         var o = options.Value;
         return TypedResults.Json(new RunUsage([.. held.UnfinishedRuns.Select(u => u.Id)], o.MaxActiveRunsPerResearcher, held.RowBytesKept, held.RowBytesComing,
             o.RowsQuotaPerResearcher), JsonDefaults.Options);
+    }
+
+    private static IResult Model(string model)
+    {
+        if (!Ids.IsValid(model)) return ApiResults.InvalidId("model");
+        return EngineModels.Describe(model) is { } view
+            ? TypedResults.Json(view, JsonDefaults.Options)
+            : new Problem(ProblemKind.NotFound, "Not found",
+                $"Model '{model}' does not exist. The engine's models: {string.Join(", ", EngineModels.List().Select(m => m.Alias is null ? m.Id : $"{m.Id} ({m.Alias})"))}.").ToProblem();
     }
 
     /// <summary>202 with a Location header and a JSON body.</summary>

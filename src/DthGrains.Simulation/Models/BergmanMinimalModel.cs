@@ -91,6 +91,9 @@ public sealed class BergmanMinimalModel : ModelDefinition
         .Build();
 
     /// <inheritdoc />
+    public override IReadOnlyList<Scenario> NamedScenarios => [ReferenceScenario, MixedMealDay];
+
+    /// <inheritdoc />
     public override bool HasJacobian => true;
 
     /// <inheritdoc />

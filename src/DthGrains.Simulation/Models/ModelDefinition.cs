@@ -16,6 +16,12 @@ public abstract class ModelDefinition
     /// <summary>The reference scenario of the model's publication.</summary>
     public abstract Scenario ReferenceScenario { get; }
 
+    /// <summary>The scenarios a request may name, the reference first.</summary>
+    public virtual IReadOnlyList<Scenario> NamedScenarios => [ReferenceScenario];
+
+    /// <summary>A named scenario, or null: <see cref="NamedScenarios"/> lists the known ones.</summary>
+    public Scenario? FindScenario(string name) => NamedScenarios.FirstOrDefault(s => string.Equals(s.Name, name, StringComparison.Ordinal));
+
     /// <summary>dx/dt for states x, parameters p and the current (piecewise-constant) rate inputs u.</summary>
     public abstract void Derivatives(double t, ReadOnlySpan<double> x, ReadOnlySpan<double> p, ReadOnlySpan<double> u, Span<double> dxdt);
 

@@ -11,8 +11,20 @@ public static class ModelLibrary
         new PkPdModel(),
     ];
 
+    /// <summary>Short names a request may use for a model id.</summary>
+    private static readonly Dictionary<string, string> AliasToId = new(StringComparer.Ordinal)
+    {
+        ["bergman"] = BergmanMinimalModel.Id,
+        ["hovorka"] = HovorkaModel.Id,
+        ["windkessel"] = WindkesselModel.Id,
+        ["pkpd"] = PkPdModel.Id,
+    };
+
     /// <summary>All models.</summary>
     public static IReadOnlyList<ModelDefinition> All => Models;
+
+    /// <summary>The short name of a model id (null when it has none).</summary>
+    public static string? AliasOf(string id) => AliasToId.FirstOrDefault(a => a.Value == id).Key;
 
     /// <summary>
     /// Finds a model by id (or a short alias: bergman, hovorka, windkessel, pkpd) and, when given, checks the version:
@@ -20,14 +32,8 @@ public static class ModelLibrary
     /// </summary>
     public static ModelDefinition Get(string idOrAlias, string? version = null)
     {
-        var id = idOrAlias.ToLowerInvariant() switch
-        {
-            "bergman" => BergmanMinimalModel.Id,
-            "hovorka" => HovorkaModel.Id,
-            "windkessel" => WindkesselModel.Id,
-            "pkpd" => PkPdModel.Id,
-            var other => other,
-        };
+        var lower = idOrAlias.ToLowerInvariant();
+        var id = AliasToId.GetValueOrDefault(lower, lower);
         var model = Models.FirstOrDefault(m => m.Info.Id == id)
             ?? throw new ArgumentException($"Unknown model '{idOrAlias}'. Known: {string.Join(", ", Models.Select(m => m.Info.Id))}.");
         if (version is not null && version != model.Info.Version)

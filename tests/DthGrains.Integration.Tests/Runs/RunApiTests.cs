@@ -252,4 +252,45 @@ public sealed class RunApiTests(HostFixture fixture)
         var page = await carla.GetFromJsonAsync<JsonElement>("/api/runs");
         page.GetProperty("total").GetInt32().Should().Be(0);
     }
+
+    [Fact]
+    public async Task A_client_reads_the_models_parameters_then_varies_them_and_an_unknown_name_is_told_where_to_look()
+    {
+        var carla = _host.ClientAs("researcher", "tum", subject: "carla-runs-models");
+        var models = await carla.GetFromJsonAsync<JsonElement>("/api/runs/models");
+        models.EnumerateArray().Select(m => m.GetProperty("alias").GetString()).Should().BeEquivalentTo(["bergman", "hovorka", "windkessel", "pkpd"]);
+
+        var pkpd = await carla.GetFromJsonAsync<JsonElement>("/api/runs/models/pkpd");
+        pkpd.GetProperty("id").GetString().Should().Be("pkpd-2cmt-emax");
+        var parameters = pkpd.GetProperty("parameters").EnumerateArray().ToList();
+        parameters.Should().NotBeEmpty().And.OnlyContain(p => p.GetProperty("unit").GetString()!.Length > 0 && p.GetProperty("source").GetString()!.Length > 0);
+        (await carla.GetFromJsonAsync<JsonElement>("/api/runs/models/pkpd-2cmt-emax")).GetProperty("parameters").GetArrayLength().Should().Be(parameters.Count);
+
+        // The first two parameters the description names, varied by a Monte-Carlo study: accepted and completed.
+        var names = parameters.Take(2).Select(p => p.GetProperty("name").GetString()!).ToArray();
+        var id = await SubmitAsync(carla, new { kind = "monte-carlo", model = "pkpd", size = 20, seed = 5UL, uncertain = names.Select(n => new { parameter = n, cv = 0.2 }).ToArray() });
+        (await WaitForStatusAsync(carla, id, "completed")).GetProperty("subjectsDone").GetInt64().Should().Be(20);
+
+        var unknown = await carla.PostAsync("/api/runs", Body(new { kind = "monte-carlo", model = "pkpd", size = 20, uncertain = new[] { new { parameter = "V", cv = 0.2 } } }));
+        unknown.StatusCode.Should().Be(HttpStatusCode.BadRequest);
+        (await unknown.Content.ReadAsStringAsync()).Should().Contain("has no parameter 'V'").And.Contain(string.Join(", ", parameters.Select(p => p.GetProperty("name").GetString())));
+
+        var missing = await carla.GetAsync("/api/runs/models/no-such-model");
+        missing.StatusCode.Should().Be(HttpStatusCode.NotFound);
+        (await missing.Content.ReadAsStringAsync()).Should().Contain("hovorka-2004 (hovorka)");
+        (await carla.GetAsync("/api/runs/models/..%2f..")).StatusCode.Should().Be(HttpStatusCode.BadRequest);
+        (await _host.Client().GetAsync("/api/runs/models")).StatusCode.Should().Be(HttpStatusCode.Unauthorized);
+
+        // The CLI prints the same as tables.
+        var token = _host.Token("researcher", "tum", subject: "carla-runs-models");
+        var list = await CliRunner.RunAsync(_host.BaseAddress, token, "run", "models");
+        list.Code.Should().Be(0, list.Output);
+        list.Output.Should().Contain("pkpd-2cmt-emax").And.Contain("windkessel");
+        var one = await CliRunner.RunAsync(_host.BaseAddress, token, "run", "models", "pkpd");
+        one.Code.Should().Be(0, one.Output);
+        one.Output.Should().Contain("Parameters (--vary").And.Contain(names[0]).And.Contain("Outputs").And.Contain("reference");
+        var none = await CliRunner.RunAsync(_host.BaseAddress, token, "run", "models", "no-such-model");
+        none.Code.Should().NotBe(0);
+        none.Output.Should().Contain("hovorka-2004 (hovorka)");
+    }
 }

@@ -1,0 +1,60 @@
+using DthGrains.Domain.Governance;
+using DthGrains.Simulation.Models;
+
+namespace DthGrains.Domain.Runs;
+
+/// <summary>A model the engine runs, in brief: what <c>GET /api/runs/models</c> lists.</summary>
+public sealed record EngineModelSummary(
+    string Id, string? Alias, string Version, string Title, string TimeUnit, string[] Outputs, string[] Scenarios, int Parameters, int VaryingInCohorts);
+
+/// <summary>A parameter as a run request may name it (parameters, ranges, uncertain), with its provenance.</summary>
+/// <param name="Variability">The inter-individual distribution a cohort trial draws it from; null when it is the same for everyone.</param>
+public sealed record EngineParameterView(
+    string Name, string Unit, string Description, double Value, double Lower, double Upper, string Source, string? Variability);
+
+/// <summary>A state or an output of a model.</summary>
+public sealed record EngineVariableView(string Name, string Unit, string Description);
+
+/// <summary>A scenario input (rate or bolus) with its unit.</summary>
+public sealed record EngineInputView(string Name, string Unit, string Kind, string Description, double Default);
+
+/// <summary>A named scenario with the period it simulates and the output step a run takes when none is given.</summary>
+public sealed record EngineScenarioView(string Name, string Description, double Duration, double DefaultOutputStep, int Events);
+
+/// <summary>
+/// What a simulation client needs to write a run request for a model: its parameters (names for 'parameters', 'ranges'
+/// and 'uncertain', with units, defaults, plausible ranges and sources), its outputs, inputs and named scenarios.
+/// </summary>
+public sealed record EngineModelView(
+    string Id, string? Alias, string Version, string Title, string Reference, string TimeUnit, string PreferredSolver, string EngineVersion,
+    EngineScenarioView[] Scenarios, EngineParameterView[] Parameters, EngineVariableView[] Outputs, EngineInputView[] Inputs, EngineVariableView[] States);
+
+/// <summary>The engine's models described from their definitions (pure: the same answer on every silo of one engine version).</summary>
+public static class EngineModels
+{
+    public static IReadOnlyList<EngineModelSummary> List() =>
+        ModelLibrary.All.Select(m => m.Info).Select(i => new EngineModelSummary(
+            i.Id, ModelLibrary.AliasOf(i.Id), i.Version, i.Title, i.TimeUnit.Symbol, [.. i.Outputs.Select(o => o.Name)],
+            [.. ModelLibrary.Get(i.Id).NamedScenarios.Select(s => s.Name)], i.Parameters.Count, i.Parameters.Count(p => p.Variability is not null))).ToList();
+
+    /// <summary>The model of this id or alias; null when there is none.</summary>
+    public static EngineModelView? Describe(string idOrAlias)
+    {
+        var model = ModelLibrary.All.FirstOrDefault(m => m.Info.Id == idOrAlias || ModelLibrary.AliasOf(m.Info.Id) == idOrAlias);
+        if (model is null) return null;
+        var i = model.Info;
+        return new EngineModelView(
+            i.Id, ModelLibrary.AliasOf(i.Id), i.Version, i.Title, i.Reference, i.TimeUnit.Symbol, AccessPolicy.Kebab(i.PreferredSolver), RunPlanner.EngineVersion,
+            [.. model.NamedScenarios.Select(s =>
+            {
+                var duration = s.TimeUnit.ConvertTo(s.Duration, i.TimeUnit);
+                return new EngineScenarioView(s.Name, s.Description, duration, RunPlanner.DefaultStep(i, duration), s.Events.Count);
+            })],
+            [.. i.Parameters.Select(p => new EngineParameterView(p.Name, p.Unit.Symbol, p.Description, p.Value, p.Lower, p.Upper, p.Source, p.Variability?.Describe()))],
+            [.. i.Outputs.Select(Variable)],
+            [.. i.Inputs.Select(n => new EngineInputView(n.Name, n.Unit.Symbol, n.Kind == InputKind.Rate ? "rate" : "bolus", n.Description, n.DefaultValue))],
+            [.. i.States.Select(Variable)]);
+    }
+
+    private static EngineVariableView Variable(VariableInfo v) => new(v.Name, v.Unit.Symbol, v.Description);
+}
