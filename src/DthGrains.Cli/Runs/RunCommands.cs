@@ -318,6 +318,9 @@ public static class RunCommands
             var inputs = sens.GetProperty("inputs").EnumerateArray().ToList();
             for (var i = 0; i < inputs.Count; i++)
                 table.AddRow(inputs[i].GetString()!, Num(sens.GetProperty("firstOrder")[i]), Num(sens.GetProperty("total")[i]));
+            int dropped = sens.TryGetProperty("dropped", out var d) ? d.GetInt32() : 0;
+            table.Caption($"{sens.GetProperty("baseSamples")} base samples, {sens.GetProperty("evaluations")} evaluations"
+                + (dropped > 0 ? $"; {dropped} samples left out: an evaluation failed to solve" : ""));
             AnsiConsole.Write(table);
         }
     }

@@ -115,7 +115,10 @@ public static class RunDecisions
             hash.AppendData(ShardStatistics.Encode(merged));
         }
         foreach (var shard in ordered) hash.AppendData(shard.RowsSha256());
-        var sensitivity = ordered.Select(x => x.Sensitivity).FirstOrDefault(x => x is not null);
+        // A sensitivity run's shards carry sums, merged here in shard order; one recorded before 2026-12-06 had one
+        // shard carrying the whole study's indices.
+        var sensitivity = ordered.Select(x => x.Sensitivity).FirstOrDefault(x => x is not null)
+            ?? (ordered.Count > 0 && ordered.All(x => x.SensitivitySums is not null) ? RunPlanner.SensitivityOf(plan, ordered.Select(x => x.SensitivitySums!)) : null);
         if (sensitivity is not null) hash.AppendData(Encoding.UTF8.GetBytes(string.Join(',', sensitivity.FirstOrder.Concat(sensitivity.Total).Select(v => v?.ToString("R", CultureInfo.InvariantCulture)))));
         var resultHash = Convert.ToHexStringLower(hash.GetHashAndReset());
         return new RunCompleted(s.Id, sub.ModelId, sub.ModelVersion, sub.EngineVersion, s.RequestHash, sub.Seed, sub.Solver, sub.Datasets, [.. s.Grants],

@@ -72,7 +72,8 @@ public sealed record ShardCompleted(
     double ElapsedMs,
     DateTimeOffset CompletedAt,
     ShardRows? Rows = null,
-    string? RowsDigest = null)
+    string? RowsDigest = null,
+    SensitivitySums? SensitivitySums = null)
 {
     /// <summary>
     /// The rows of a new shard, to be stored beside the stream (by the run rows store, in the appending transaction) and

@@ -48,7 +48,13 @@ public sealed class RunPlan
 }
 
 /// <summary>What one shard produced (before it becomes a <see cref="ShardCompleted"/>).</summary>
-public sealed record ShardOutput(ShardStatistics? Statistics, ShardRows? Rows, SensitivityResult? Sensitivity);
+/// <remarks><see cref="Sensitivity"/> (a whole study's indices from its one shard) is what shards of sensitivity runs recorded before 2026-12-06 carry; they now carry <see cref="SensitivitySums"/>.</remarks>
+public sealed record ShardOutput(ShardStatistics? Statistics, ShardRows? Rows, SensitivityResult? Sensitivity, SensitivitySums? SensitivitySums = null)
+{
+    /// <summary>The event recording this output as shard <paramref name="shard"/> of the run, covering subjects [from, to).</summary>
+    public ShardCompleted ToShard(string runId, int shard, (long From, long To) range, string silo, double elapsedMs, DateTimeOffset at) =>
+        new(runId, shard, range.From, range.To, Statistics, null, Sensitivity, silo, elapsedMs, at, Rows) { SensitivitySums = SensitivitySums };
+}
 
 /// <summary>Validates and normalises run requests, hashes them canonically, and executes shards with the engine.</summary>
 public static class RunPlanner
@@ -204,7 +210,11 @@ public static class RunPlanner
         // The output grid's size, for the statistics budget (a grid that does not fit stops below before it is used).
         var times = gridFits ? new OutputGrid(0, duration, step).Times() : [];
         long cells = Math.Max(1L, (long)times.Length * info.Outputs.Count);
-        int shardSize = r.Kind == RunKind.Sensitivity ? (int)Math.Min(subjects, int.MaxValue) : r.ShardSize ?? DefaultShardSize(subjects, cells);
+        // A sensitivity shard is whole base samples, d + 2 evaluations each (its 'subjects').
+        int sampleWidth = r.Kind == RunKind.Sensitivity ? InputsOf(r).Length + 2 : 1;
+        int shardSize = r.ShardSize ?? (int)Math.Min(int.MaxValue, (DefaultShardSize(subjects, cells) + sampleWidth - 1) / sampleWidth * sampleWidth);
+        if (r.ShardSize is { } perShard && perShard % sampleWidth != 0)
+            errors.Add("shardSize", $"A sensitivity study over {sampleWidth - 2} inputs evaluates each base sample {sampleWidth} times, in one shard: 'shardSize' (evaluations) is a multiple of {sampleWidth}, or leave it out.");
         errors.Require(shardSize >= 1 && (subjects + shardSize - 1) / shardSize <= MaxShards, "shardSize", $"'shardSize' is at least 1 and gives at most {MaxShards} shards.");
         if (errors.ToProblem() is { } invalid) return (null, invalid);
 
@@ -220,7 +230,7 @@ public static class RunPlanner
             Model = info.Id, ModelVersion = info.Version, Scenario = r.Kind == RunKind.ScenarioSet || plan is not null ? null : scenarioNames[0], Plan = plan,
             Scenarios = r.Kind == RunKind.ScenarioSet ? scenarioNames : null, Duration = duration, OutputStep = step,
             Solver = new RunSolverSettings(AccessPolicy.Kebab(kind), solver.RelativeTolerance, solver.AbsoluteTolerance, settings.MaxStep, solver.MaxSteps),
-            Size = size, Datasets = datasets, Percentiles = percentiles, ShardSize = r.Kind == RunKind.Sensitivity ? null : shardSize,
+            Size = size, Datasets = datasets, Percentiles = percentiles, ShardSize = shardSize,
             CohortFrom = r.CohortFrom is { } named ? CohortSeeding.Normalise(named) : null,
         };
         int shards = (int)((subjects + shardSize - 1) / shardSize);
@@ -457,7 +467,7 @@ public static class RunPlanner
     /// <summary>Executes one shard on the calling thread (callers run it off any grain turn).</summary>
     public static ShardOutput ExecuteShard(RunPlan plan, int shard, int maxDegreeOfParallelism = 1, Action<long>? progress = null, CancellationToken ct = default)
     {
-        if (plan.Request.Kind == RunKind.Sensitivity) return new ShardOutput(null, null, Sensitivity(plan, ct));
+        if (plan.Request.Kind == RunKind.Sensitivity) return new ShardOutput(null, null, null, SensitivityShard(plan, shard, maxDegreeOfParallelism, progress, ct));
         var (from, to) = plan.ShardRange(shard);
         var runner = new SubjectShardRunner(plan.Model, plan.Solver, plan.Times, SubjectsOf(plan), BandAccuracy);
         var rows = new double[(to - from) * runner.SummaryWidth];
@@ -465,33 +475,46 @@ public static class RunPlanner
         return new ShardOutput(ShardStatistics.From(partial), ShardRows.From(rows, runner.SummaryWidth), null);
     }
 
-    private static SensitivityResult Sensitivity(RunPlan plan, CancellationToken ct)
+    /// <summary>
+    /// A sensitivity shard: base samples [from, to) / (d + 2) of the study (each takes d + 2 evaluations), their
+    /// contributions to the Sobol estimators of the mean of the model's first output over the time grid.
+    /// </summary>
+    private static SensitivitySums SensitivityShard(RunPlan plan, int shard, int maxDegreeOfParallelism, Action<long>? progress, CancellationToken ct)
     {
         var r = plan.Request;
         var info = plan.Model.Info;
         var p = plan.Model.Parameters(r.Parameters);
         var names = InputsOf(r);
+        int width = names.Length + 2;
         var inputs = r.Uncertain is { Length: > 0 } u
             ? u.Select(x => (Distribution)LogNormalDistribution.FromMedianCv(p[info.ParameterIndex(x.Parameter)], x.Cv)).ToArray()
             : r.Ranges!.Select(g => (Distribution)new UniformDistribution(g.Lower, g.Upper)).ToArray();
         var indices = names.Select(info.ParameterIndex).ToArray();
         var scenario = CompiledScenario.Compile(info, plan.Scenario);
-        var ws = new Simulation.Engine.SimulationWorkspace(plan.Model, plan.Solver, plan.Times);
-        var x = (double[])p.Clone();
-        var y = new double[plan.Times.Length * info.Outputs.Count];
-        int ny = info.Outputs.Count;
+        int ny = info.Outputs.Count, nt = plan.Times.Length;
+        // A workspace per thread: a solve writes into it.
+        using var workspaces = new ThreadLocal<(Simulation.Engine.SimulationWorkspace Ws, double[] X, double[] Y)>(() =>
+            (new Simulation.Engine.SimulationWorkspace(plan.Model, plan.Solver, plan.Times), (double[])p.Clone(), new double[nt * ny]));
         double F(double[] v)
         {
-            ct.ThrowIfCancellationRequested();
+            var (ws, x, y) = workspaces.Value;
             p.CopyTo(x, 0);
             for (int i = 0; i < indices.Length; i++) x[indices[i]] = v[i];
             if (ws.Solve(scenario, x, y) != IntegrationStatus.Completed) return double.NaN;
             double sum = 0;
-            for (int t = 0; t < plan.Times.Length; t++) sum += y[t * ny];
-            return sum / plan.Times.Length;
+            for (int t = 0; t < nt; t++) sum += y[t * ny];
+            return sum / nt;
         }
-        var s = Simulation.Statistics.SobolAnalysis.Compute(names, inputs, F, r.Size!.Value, r.Seed);
-        return new SensitivityResult(info.Outputs[0].Name, s.Inputs, RunSummary.Finite(s.FirstOrder), RunSummary.Finite(s.Total),
-            double.IsFinite(s.Variance) ? s.Variance : null, s.BaseSamples, s.Evaluations);
+        var (from, to) = plan.ShardRange(shard);
+        return SensitivitySums.From(SobolAnalysis.Evaluate(inputs, F, r.Seed, from / width, to / width, maxDegreeOfParallelism, progress, ct));
+    }
+
+    /// <summary>The indices of a sensitivity run from its shards' sums, merged in shard order.</summary>
+    public static SensitivityResult SensitivityOf(RunPlan plan, IEnumerable<SensitivitySums> inShardOrder)
+    {
+        var names = InputsOf(plan.Request);
+        var merged = new SobolPartial(names.Length);
+        foreach (var sums in inShardOrder) merged.Merge(sums.ToPartial());
+        return SensitivityResult.From(plan.Model.Info.Outputs[0].Name, merged.Indices(names, plan.Request.Size!.Value));
     }
 }

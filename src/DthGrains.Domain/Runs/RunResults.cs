@@ -209,4 +209,34 @@ public sealed record RunSummary(
 }
 
 /// <summary>Sobol indices of a sensitivity run (output: the mean of the model's first output over the time grid).</summary>
-public sealed record SensitivityResult(string Output, string[] Inputs, double?[] FirstOrder, double?[] Total, double? Variance, int BaseSamples, int Evaluations);
+/// <param name="Dropped">Base samples left out because one of their evaluations failed to solve (0 in runs recorded before 2026-12-06).</param>
+public sealed record SensitivityResult(string Output, string[] Inputs, double?[] FirstOrder, double?[] Total, double? Variance, int BaseSamples, int Evaluations, int Dropped = 0)
+{
+    public static SensitivityResult From(string output, SobolIndices s) =>
+        new(output, s.Inputs, RunSummary.Finite(s.FirstOrder), RunSummary.Finite(s.Total), double.IsFinite(s.Variance) ? s.Variance : null, s.BaseSamples, s.Evaluations, s.Dropped);
+}
+
+/// <summary>
+/// A sensitivity shard's contribution to the Sobol estimators (<see cref="SobolPartial"/>, exact): base samples kept
+/// and dropped, the moments of f(A) and f(B), and the two sums per input. Null stands for a value that is not finite
+/// (JSON has no NaN), which the merged indices then report as null.
+/// </summary>
+public sealed record SensitivitySums(long Samples, long Dropped, long Count, double? Mean, double? M2, double?[] First, double?[] Total)
+{
+    public static SensitivitySums From(SobolPartial p) =>
+        new(p.Samples, p.Dropped, p.Outputs.Count, Finite(p.Outputs.Mean), Finite(p.Outputs.M2), RunSummary.Finite(p.SumFirst), RunSummary.Finite(p.SumTotal));
+
+    public SobolPartial ToPartial()
+    {
+        var p = new SobolPartial(First.Length) { Samples = Samples, Dropped = Dropped };
+        p.Outputs = new RunningMoments { Count = Count, Mean = Mean ?? double.NaN, M2 = M2 ?? double.NaN };
+        for (int i = 0; i < First.Length; i++)
+        {
+            p.SumFirst[i] = First[i] ?? double.NaN;
+            p.SumTotal[i] = Total[i] ?? double.NaN;
+        }
+        return p;
+    }
+
+    private static double? Finite(double v) => double.IsFinite(v) ? v : null;
+}

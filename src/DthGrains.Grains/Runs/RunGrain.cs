@@ -405,8 +405,7 @@ public sealed class RunGrain(IDatasetAccessPolicy policy, IDocumentStore store, 
             // The binary parts travel beside the JSON (ShardResult); put them back.
             var statistics = output.Statistics is { } s && r.Statistics is { } sb ? s with { Data = sb } : output.Statistics;
             var rows = output.Rows is { } w && r.Rows is { } rb ? w with { Data = rb } : output.Rows;
-            var (from, to) = Plan.ShardRange(r.Shard);
-            return new ShardCompleted(Id, r.Shard, from, to, statistics, null, output.Sensitivity, r.Silo, r.ElapsedMs, now, rows);
+            return (output with { Statistics = statistics, Rows = rows }).ToShard(Id, r.Shard, Plan.ShardRange(r.Shard), r.Silo, r.ElapsedMs, now);
         }).ToList();
         var (_, problem) = await AppendAsync(context, s => RunDecisions.CompleteShards(s, shards, Plan, Statistics));
         if (problem is not null)

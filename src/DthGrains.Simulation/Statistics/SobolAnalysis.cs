@@ -3,73 +3,151 @@ using DthGrains.Simulation.Cohorts;
 namespace DthGrains.Simulation.Statistics;
 
 /// <summary>First-order and total Sobol indices per input, with the output variance used.</summary>
-public sealed record SobolIndices(string[] Inputs, double[] FirstOrder, double[] Total, double Variance, int BaseSamples, int Evaluations);
+/// <param name="Dropped">Base samples left out because one of their d + 2 evaluations failed (no finite value).</param>
+public sealed record SobolIndices(string[] Inputs, double[] FirstOrder, double[] Total, double Variance, int BaseSamples, int Evaluations, int Dropped = 0);
+
+/// <summary>
+/// What a range of base samples contributes to the Sobol estimators: the moments of f(A) and f(B), and per input the
+/// sums Σ f(B)·(f(A_B^i) − f(A)) and Σ (f(A) − f(A_B^i))². Sums and moments merge, so a study runs in shards; merged in
+/// shard order they give the same bits on any number of machines. A base sample with a failed evaluation is dropped
+/// from every sum (the estimators stay consistent over the rest) and counted in <see cref="Dropped"/>.
+/// </summary>
+public sealed class SobolPartial
+{
+    public SobolPartial(int inputs)
+    {
+        SumFirst = new double[inputs];
+        SumTotal = new double[inputs];
+    }
+
+    /// <summary>f(A) and f(B) of the base samples kept (2 per sample).</summary>
+    public RunningMoments Outputs;
+
+    /// <summary>Base samples kept.</summary>
+    public long Samples;
+
+    /// <summary>Base samples dropped (a failed evaluation).</summary>
+    public long Dropped;
+
+    /// <summary>Σ f(B)·(f(A_B^i) − f(A)) per input, over the samples kept.</summary>
+    public double[] SumFirst { get; }
+
+    /// <summary>Σ (f(A) − f(A_B^i))² per input, over the samples kept.</summary>
+    public double[] SumTotal { get; }
+
+    /// <summary>Adds another range's contributions (call in the order of the ranges for bit-identical results).</summary>
+    public void Merge(SobolPartial other)
+    {
+        if (other.SumFirst.Length != SumFirst.Length) throw new ArgumentException("Partials of studies over different inputs do not merge.", nameof(other));
+        Outputs.Merge(other.Outputs);
+        Samples += other.Samples;
+        Dropped += other.Dropped;
+        for (int i = 0; i < SumFirst.Length; i++)
+        {
+            SumFirst[i] += other.SumFirst[i];
+            SumTotal[i] += other.SumTotal[i];
+        }
+    }
+
+    /// <summary>The indices of a study of <paramref name="baseSamples"/> samples, from all its ranges merged.</summary>
+    public SobolIndices Indices(string[] names, int baseSamples)
+    {
+        int d = SumFirst.Length;
+        double v = Outputs.Variance, n = Samples;
+        var s = new double[d];
+        var st = new double[d];
+        for (int i = 0; i < d; i++)
+        {
+            s[i] = SumFirst[i] / n / v;
+            st[i] = SumTotal[i] / (2.0 * n) / v;
+        }
+        return new SobolIndices(names, s, st, v, baseSamples, baseSamples * (d + 2), (int)Dropped);
+    }
+}
 
 /// <summary>
 /// Variance-based global sensitivity: Saltelli's sampling scheme (matrices A, B and A_B^(i), N·(d + 2) evaluations)
 /// with Saltelli et al. 2010's first-order estimator S_i = mean(f(B)·(f(A_B^i) − f(A)))/V and Jansen's total-effect
-/// estimator S_Ti = mean((f(A) − f(A_B^i))²)/(2V). Inputs are sampled from distributions with a seeded generator.
+/// estimator S_Ti = mean((f(A) − f(A_B^i))²)/(2V). Inputs are sampled from distributions with a seeded generator: base
+/// sample r is the same whichever range of samples is evaluated, so a study splits into ranges (<see cref="Evaluate"/>)
+/// whose partials merge (<see cref="SobolPartial"/>).
 /// </summary>
 public static class SobolAnalysis
 {
-    /// <summary>Computes the indices of <paramref name="model"/> over independent inputs.</summary>
+    /// <summary>Computes the indices of <paramref name="model"/> over independent inputs, in one range.</summary>
     /// <param name="names">Input names (for the report).</param>
     /// <param name="inputs">Input distributions.</param>
     /// <param name="model">The function f(x); must be thread-safe when <paramref name="parallel"/> is true.</param>
     /// <param name="baseSamples">N.</param>
     /// <param name="seed">Seed of the sample matrices.</param>
     /// <param name="parallel">Evaluate in parallel (results do not depend on it).</param>
-    public static SobolIndices Compute(IReadOnlyList<string> names, IReadOnlyList<Distribution> inputs, Func<double[], double> model, int baseSamples, ulong seed, bool parallel = false)
-    {
-        int d = inputs.Count, n = baseSamples;
-        var rng = new Xoshiro256StarStar(seed);
-        var a = new double[n][];
-        var b = new double[n][];
-        for (int r = 0; r < n; r++)
-        {
-            a[r] = new double[d];
-            b[r] = new double[d];
-            for (int j = 0; j < d; j++) a[r][j] = inputs[j].FromStandardNormal(rng.NextNormal());
-            for (int j = 0; j < d; j++) b[r][j] = inputs[j].FromStandardNormal(rng.NextNormal());
-        }
-        var fa = new double[n];
-        var fb = new double[n];
-        var fab = new double[d][];
-        for (int i = 0; i < d; i++) fab[i] = new double[n];
+    public static SobolIndices Compute(IReadOnlyList<string> names, IReadOnlyList<Distribution> inputs, Func<double[], double> model, int baseSamples, ulong seed, bool parallel = false) =>
+        Evaluate(inputs, model, seed, 0, baseSamples, parallel ? Environment.ProcessorCount : 1).Indices([.. names], baseSamples);
 
+    /// <summary>
+    /// Evaluates base samples [<paramref name="from"/>, <paramref name="to"/>): 2 + d evaluations each, on up to
+    /// <paramref name="maxDegreeOfParallelism"/> threads; the sums are taken in sample order whatever the threads did.
+    /// </summary>
+    /// <param name="progress">Called with the evaluations done so far in this range (from any thread).</param>
+    public static SobolPartial Evaluate(IReadOnlyList<Distribution> inputs, Func<double[], double> model, ulong seed, long from, long to,
+        int maxDegreeOfParallelism = 1, Action<long>? progress = null, CancellationToken ct = default)
+    {
+        int d = inputs.Count, rows = checked((int)(to - from));
+        var rng = new Xoshiro256StarStar(seed);
+        // Base sample r takes 2d normal draws (its row of A, then of B): skip those before the range.
+        for (long skip = 2L * d * from; skip > 0; skip--) rng.NextNormal();
+        var a = new double[rows * d];
+        var b = new double[rows * d];
+        for (int r = 0; r < rows; r++)
+        {
+            for (int j = 0; j < d; j++) a[r * d + j] = inputs[j].FromStandardNormal(rng.NextNormal());
+            for (int j = 0; j < d; j++) b[r * d + j] = inputs[j].FromStandardNormal(rng.NextNormal());
+        }
+        // Per sample: f(A), f(B), f(A_B^1..d).
+        int width = d + 2;
+        var f = new double[rows * width];
+        long done = 0;
         void Row(int r)
         {
-            fa[r] = model(a[r]);
-            fb[r] = model(b[r]);
+            ct.ThrowIfCancellationRequested();
             var x = new double[d];
+            a.AsSpan(r * d, d).CopyTo(x);
+            f[r * width] = model(x);
+            b.AsSpan(r * d, d).CopyTo(x);
+            f[r * width + 1] = model(x);
             for (int i = 0; i < d; i++)
             {
-                a[r].CopyTo(x, 0);
-                x[i] = b[r][i];
-                fab[i][r] = model(x);
+                a.AsSpan(r * d, d).CopyTo(x);
+                x[i] = b[r * d + i];
+                f[r * width + 2 + i] = model(x);
             }
+            progress?.Invoke(Interlocked.Add(ref done, width));
         }
+        if (maxDegreeOfParallelism > 1) Parallel.For(0, rows, new ParallelOptions { MaxDegreeOfParallelism = maxDegreeOfParallelism, CancellationToken = ct }, Row);
+        else for (int r = 0; r < rows; r++) Row(r);
 
-        if (parallel) Parallel.For(0, n, Row);
-        else for (int r = 0; r < n; r++) Row(r);
-
-        var m = new RunningMoments();
-        for (int r = 0; r < n; r++) { m.Add(fa[r]); m.Add(fb[r]); }
-        double v = m.Variance;
-        var s = new double[d];
-        var st = new double[d];
-        for (int i = 0; i < d; i++)
+        var partial = new SobolPartial(d);
+        for (int r = 0; r < rows; r++)
         {
-            double sumS = 0, sumT = 0;
-            for (int r = 0; r < n; r++)
+            var row = f.AsSpan(r * width, width);
+            if (!AllFinite(row)) { partial.Dropped++; continue; }
+            double fa = row[0], fb = row[1];
+            partial.Outputs.Add(fa);
+            partial.Outputs.Add(fb);
+            partial.Samples++;
+            for (int i = 0; i < d; i++)
             {
-                sumS += fb[r] * (fab[i][r] - fa[r]);
-                double diff = fa[r] - fab[i][r];
-                sumT += diff * diff;
+                partial.SumFirst[i] += fb * (row[2 + i] - fa);
+                double diff = fa - row[2 + i];
+                partial.SumTotal[i] += diff * diff;
             }
-            s[i] = sumS / n / v;
-            st[i] = sumT / (2.0 * n) / v;
         }
-        return new SobolIndices(names.ToArray(), s, st, v, n, n * (d + 2));
+        return partial;
+    }
+
+    private static bool AllFinite(ReadOnlySpan<double> values)
+    {
+        foreach (var v in values) if (!double.IsFinite(v)) return false;
+        return true;
     }
 }

@@ -32,9 +32,7 @@ public sealed class RunDecisionsTests
 
     private static ShardCompleted Shard(RunPlan plan, int i)
     {
-        var output = RunPlanner.ExecuteShard(plan, i);
-        var (from, to) = plan.ShardRange(i);
-        return new ShardCompleted("r1", i, from, to, output.Statistics, null, output.Sensitivity, "test", 1, At, output.Rows);
+        return RunPlanner.ExecuteShard(plan, i).ToShard("r1", i, plan.ShardRange(i), "test", 1, At);
     }
 
     private static RunState Submitted(RunPlan plan) =>
@@ -234,6 +232,52 @@ public sealed class RunDecisionsTests
         s.Status.Should().Be(RunStatus.Completed);
         if (kind == RunKind.Sensitivity) s.Completed!.Sensitivity!.Inputs.Should().Equal("p2", "p3");
         else s.Completed!.Summary!.Individuals.Should().Be(plan.Subjects);
+    }
+
+    private static RunRequest Sobol(int? shardSize = null) =>
+        new(RunKind.Sensitivity, "bergman", Duration: 60, Size: 200, Seed: 3, ShardSize: shardSize,
+            Uncertain: [new ParameterUncertainty("p2", 0.3), new ParameterUncertainty("p3", 0.3)]);
+
+    [Fact]
+    public void A_sensitivity_study_runs_in_shards_of_whole_base_samples_merged_in_shard_order()
+    {
+        var plan = PlanOf(Sobol());
+        plan.Subjects.Should().Be(200 * 4, "each base sample takes d + 2 = 4 evaluations");
+        plan.Shards.Should().BeGreaterThan(1);
+        plan.ShardSize.Should().Be(plan.Request.ShardSize).And.Match(size => size % 4 == 0);
+
+        var inOrder = RunAll(plan, Enumerable.Range(0, plan.Shards)).Completed!;
+        var scrambled = RunAll(plan, Enumerable.Range(0, plan.Shards).Reverse()).Completed!;
+        scrambled.Sensitivity.Should().BeEquivalentTo(inOrder.Sensitivity);
+        scrambled.ResultHash.Should().Be(inOrder.ResultHash);
+        var result = inOrder.Sensitivity!;
+        (result.BaseSamples, result.Evaluations, result.Dropped).Should().Be((200, 800, 0));
+        result.FirstOrder.Concat(result.Total).Should().OnlyContain(v => v.HasValue);
+
+        // The whole study in one shard: the same samples, summed in one group, so the same indices up to round-off.
+        var whole = RunAll(PlanOf(Sobol(shardSize: 800)), [0]).Completed!.Sensitivity!;
+        for (int i = 0; i < 2; i++)
+        {
+            whole.FirstOrder[i]!.Value.Should().BeApproximately(result.FirstOrder[i]!.Value, 1e-12);
+            whole.Total[i]!.Value.Should().BeApproximately(result.Total[i]!.Value, 1e-12);
+        }
+    }
+
+    [Fact]
+    public void A_sensitivity_shard_size_that_would_split_a_base_sample_is_refused_with_the_sizes_that_fit()
+    {
+        var (_, problem) = RunPlanner.Plan(Sobol(shardSize: 50));
+        problem!.Errors!["shardSize"].Single().Should().Contain("multiple of 4");
+    }
+
+    [Fact]
+    public void A_sensitivity_run_recorded_before_shards_carried_sums_completes_with_its_one_shards_indices()
+    {
+        var plan = PlanOf(Sobol(shardSize: 800));
+        var legacy = new SensitivityResult("G", ["p2", "p3"], [0.5, 0.25], [0.6, 0.3], 2.0, 200, 800);
+        var shard = new ShardCompleted("r1", 0, 0, 800, null, null, legacy, "old-silo", 1, At);
+        var s = Fold(Submitted(plan), RunDecisions.CompleteShard(Submitted(plan), shard, plan, StatisticsOf(plan)));
+        s.Completed!.Sensitivity.Should().Be(legacy);
     }
 
     [Fact]

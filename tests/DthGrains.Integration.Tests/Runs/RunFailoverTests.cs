@@ -30,9 +30,7 @@ public sealed class RunFailoverTests
         var statistics = new ShardStatisticsFold(plan.Times.Length * plan.Outputs.Length);
         for (var i = 0; i < plan.Shards; i++)
         {
-            var (from, to) = plan.ShardRange(i);
-            var output = RunPlanner.ExecuteShard(plan, i);
-            var shard = new ShardCompleted("expected", i, from, to, output.Statistics, null, output.Sensitivity, "here", 0, DateTimeOffset.UnixEpoch, output.Rows);
+            var shard = RunPlanner.ExecuteShard(plan, i).ToShard("expected", i, plan.ShardRange(i), "here", 0, DateTimeOffset.UnixEpoch);
             var events = RunDecisions.CompleteShard(state, shard, plan, statistics).Events;
             foreach (var recorded in events.OfType<ShardCompleted>()) statistics.Record(recorded);
             state = events.Aggregate(state, RunState.Evolve);
@@ -142,22 +140,34 @@ public sealed class RunFailoverTests
         }
     }
 
+    /// <summary>A Sobol study in shards of whole base samples (4 shards of 60 evaluations).</summary>
+    private static readonly RunRequest Sensitivity = new(RunKind.Sensitivity, "bergman", Size: 60, Seed: 4, Duration: 60,
+        Uncertain: [new ParameterUncertainty("p2", 0.3), new ParameterUncertainty("p3", 0.3)], ShardSize: 60);
+
     [Fact]
     public async Task The_same_request_gives_bit_identical_results_on_one_silo_and_on_two()
     {
         var hashes = new List<string>();
         var bands = new List<double?[]>();
+        var sobol = new List<RunCompleted>();
         foreach (var silos in new[] { new[] { ("inst-a", "data") }, new[] { ("inst-a", "data"), ("inst-b", "hpc") } })
         {
             var (cluster, _) = await PlatformCluster.StartAsync(silos);
             try
             {
-                var id = Guid.NewGuid().ToString("D");
-                (await cluster.Client.GetGrain<IRunGrain>(id).SubmitAsync(Request, Carla)).Problem.Should().BeNull();
-                await Eventually.Until(() => TryGet(cluster.Client, id), v => v?.Status == RunStatus.Completed, TimeSpan.FromSeconds(60), $"the run on {silos.Length} silo(s)");
-                var completed = (await cluster.Silos[0].ServiceProvider.GetRequiredService<EventLog>().ReadAsync(RunEventTypes.StreamOf(id))).Select(e => e.Data).OfType<RunCompleted>().Single();
+                async Task<RunCompleted> RunAsync(RunRequest request)
+                {
+                    var id = Guid.NewGuid().ToString("D");
+                    (await cluster.Client.GetGrain<IRunGrain>(id).SubmitAsync(request, Carla)).Problem.Should().BeNull();
+                    await Eventually.Until(() => TryGet(cluster.Client, id), v => v?.Status == RunStatus.Completed, TimeSpan.FromSeconds(60), $"the {request.Kind} run on {silos.Length} silo(s)");
+                    var events = (await cluster.Silos[0].ServiceProvider.GetRequiredService<EventLog>().ReadAsync(RunEventTypes.StreamOf(id))).Select(e => e.Data).ToList();
+                    events.OfType<ShardCompleted>().Select(x => x.Shard).Should().OnlyHaveUniqueItems();
+                    return events.OfType<RunCompleted>().Single();
+                }
+                var completed = await RunAsync(Request);
                 hashes.Add(completed.ResultHash);
                 bands.Add(completed.Summary!.Bands);
+                sobol.Add(await RunAsync(Sensitivity));
             }
             finally
             {
@@ -167,5 +177,11 @@ public sealed class RunFailoverTests
         }
         hashes[1].Should().Be(hashes[0]).And.Be(UndisturbedResultHash(Request));
         bands[1].Should().Equal(bands[0]);
+        // The study's shards merge in shard order wherever they ran: the same indices, bit for bit.
+        RunPlanner.Plan(Sensitivity).Plan!.Shards.Should().Be(4);
+        sobol[1].Sensitivity.Should().BeEquivalentTo(sobol[0].Sensitivity);
+        sobol[1].ResultHash.Should().Be(sobol[0].ResultHash).And.Be(UndisturbedResultHash(Sensitivity));
+        sobol[0].Shards.Should().Be(4);
+        sobol[0].Sensitivity!.FirstOrder.Should().OnlyContain(v => v.HasValue);
     }
 }

@@ -31,4 +31,55 @@ public class SobolTests
         result.Variance.Should().BeApproximately(v, 0.05 * v);
         result.Evaluations.Should().Be((1 << 15) * 5);
     }
+
+    private static double Ishigami(double[] x) => Math.Sin(x[0]) + 7 * Math.Pow(Math.Sin(x[1]), 2) + 0.1 * Math.Pow(x[2], 4) * Math.Sin(x[0]);
+
+    private static readonly Distribution[] Cube = [.. Enumerable.Repeat<Distribution>(new UniformDistribution(-Math.PI, Math.PI), 3)];
+
+    [Fact]
+    public void A_study_split_into_ranges_merges_to_the_indices_of_one_range_and_the_same_bits_however_its_ranges_were_run()
+    {
+        const int n = 3000;
+        var whole = SobolAnalysis.Evaluate(Cube, Ishigami, 9, 0, n).Indices(["x1", "x2", "x3"], n);
+        SobolAnalysis.Compute(["x1", "x2", "x3"], Cube, Ishigami, n, 9).Should().BeEquivalentTo(whole, "Compute is one range");
+
+        SobolIndices Split(int threads)
+        {
+            var merged = new SobolPartial(3);
+            foreach (var (from, to) in new[] { (0, 1000), (1000, 2200), (2200, n) })
+                merged.Merge(SobolAnalysis.Evaluate(Cube, Ishigami, 9, from, to, threads));
+            return merged.Indices(["x1", "x2", "x3"], n);
+        }
+        var split = Split(1);
+        // The same samples, summed in three groups: equal up to round-off.
+        for (int i = 0; i < 3; i++)
+        {
+            split.FirstOrder[i].Should().BeApproximately(whole.FirstOrder[i], 1e-12);
+            split.Total[i].Should().BeApproximately(whole.Total[i], 1e-12);
+        }
+        split.Variance.Should().BeApproximately(whole.Variance, 1e-12 * whole.Variance);
+        split.Evaluations.Should().Be(n * 5);
+        // The same ranges on four threads: the same bits.
+        var parallel = Split(4);
+        parallel.FirstOrder.Should().Equal(split.FirstOrder);
+        parallel.Total.Should().Equal(split.Total);
+        parallel.Variance.Should().Be(split.Variance);
+    }
+
+    [Fact]
+    public void A_base_sample_with_a_failed_evaluation_is_dropped_and_counted_and_the_rest_still_give_the_indices()
+    {
+        const int n = 4000;
+        long calls = 0;
+        // Every 97th evaluation fails: the samples it belongs to leave every sum.
+        double Failing(double[] x) => Interlocked.Increment(ref calls) % 97 == 0 ? double.NaN : Ishigami(x);
+        var partial = SobolAnalysis.Evaluate(Cube, Failing, 3, 0, n);
+        partial.Dropped.Should().BeInRange(n * 5 / 97 - n / 50, n * 5 / 97);
+        partial.Samples.Should().Be(n - partial.Dropped);
+        var indices = partial.Indices(["x1", "x2", "x3"], n);
+        indices.Dropped.Should().Be((int)partial.Dropped);
+        indices.FirstOrder.Concat(indices.Total).Should().OnlyContain(v => double.IsFinite(v));
+        indices.FirstOrder[1].Should().BeApproximately(0.4424, 0.06);
+        indices.Total[0].Should().BeApproximately(0.5576, 0.06);
+    }
 }
