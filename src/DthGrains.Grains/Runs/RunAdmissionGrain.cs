@@ -3,6 +3,7 @@ using DthGrains.Contracts.Runs;
 using DthGrains.Domain.Runs;
 using Marten;
 using Microsoft.Extensions.Options;
+using Orleans.Placement;
 
 namespace DthGrains.Grains.Runs;
 
@@ -15,7 +16,14 @@ namespace DthGrains.Grains.Runs;
 /// last count found plus what it has admitted since (runs only end, and rows are only released, behind its back, which
 /// lowers the truth, never raises it). Every run is submitted through this grain, so while the bounds are under the caps
 /// a submission needs no count; when they would refuse, it counts exactly, and only an exact count refuses.
+/// <para>
+/// Placed on the silo that first asks for it, as the runs it submits are placed beside it: a run lives on a silo of
+/// the institution whose API received it, and decides with that silo's policy and clock. With the default placement
+/// the admission (and so the run) of a TUM researcher could land on Charité's silo (a test saw Charité's clock refuse
+/// a submission that TUM's permitted).
+/// </para>
 /// </remarks>
+[PreferLocalPlacement]
 public sealed class RunAdmissionGrain(IDocumentStore store, IOptions<RunOptions> options) : Grain, IRunAdmissionGrain
 {
     private (int Unfinished, long RowBytes)? _bounds;

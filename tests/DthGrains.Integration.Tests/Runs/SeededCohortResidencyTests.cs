@@ -87,8 +87,10 @@ public sealed class SeededCohortResidencyTests
         ManualClock charité = new(start), tum = new(start);
         // TUM's policy decisions are counted: each refusal there is a supervision round that found the grant not permitting.
         var atTum = new CountedPolicy();
+        // Where the fit at the data begins, TUM's permits so far: how many supervision rounds passed before a try.
+        var fitStarts = new FitStarts(() => atTum.Permitted);
         await using var pair = await OwnerAndGuest.StartAsync("seed-expiry", ownerClock: charité, guestClock: tum,
-            services: s => s.Configure<RunOptions>(o => o.SupervisePeriod = TimeSpan.FromMilliseconds(200)),
+            services: s => s.Configure<RunOptions>(o => o.SupervisePeriod = TimeSpan.FromMilliseconds(200)).AddSingleton<ISeedFitGate>(fitStarts),
             guestServices: s => s.AddSingleton<IDatasetAccessPolicy>(sp => atTum.Around(ActivatorUtilities.CreateInstance<PolicyDecisionPoint>(sp))));
         var carla = pair.Researcher;
         async Task<List<AccessDenied>> Refusals() =>
@@ -124,12 +126,14 @@ public sealed class SeededCohortResidencyTests
 
         // A renewed grant (issued on the clocks' new day): the seed is fitted at Charité and the run completes with it.
         var permittedBefore = atTum.Permitted;
+        fitStarts.Arm();
         var (_, renewed) = await GrantAsync(pair.Guest, carla);
         var done = await WaitForStatusAsync(carla, id, "completed");
-        // The back-off of the first phase does not delay it: a grant permitting again sends the next try at once. TUM decides
-        // the round's check, the resumption's and each shard boundary's: 5 here; 14 when the wait left from the first
-        // phase still runs (checked by mutation).
-        (atTum.Permitted - permittedBefore).Should().BeLessThanOrEqualTo(9, "the try after the renewal waits no back-off");
+        // The back-off of the first phase does not delay it: a grant permitting again sends the next try at once, in the
+        // first round that TUM permits (1; a round or two more while the fit reaches the data on a loaded machine); 10 or
+        // more when the wait left from the first phase still runs (checked by mutation). Counted where the fit begins, not
+        // at completion: the rounds while the seeded run solves depend on the machine's speed (16 seen under load).
+        (fitStarts.PermittedAtFirst!.Value - permittedBefore).Should().BeInRange(1, 4, "the try after the renewal waits no back-off");
         done.GetProperty("grants").EnumerateArray().Select(g => g.GetString()).Should().HaveCount(2, "the submission's grant and the renewed one")
             .And.EndWith(renewed);
         done.GetProperty("request").GetProperty("cohortFrom").GetProperty("subjects").GetInt32().Should().Be(5);
@@ -368,6 +372,19 @@ public sealed class SeededCohortResidencyTests
             }
             Interlocked.Increment(ref _calibrated);
         }
+    }
+
+    /// <summary>Once armed, notes a count (TUM's permits) when the next fit at the data reaches its first subject; never holds a fit.</summary>
+    private sealed class FitStarts(Func<int> count) : ISeedFitGate
+    {
+        private const int NotArmed = -2, Armed = -1;
+        private int _atFirst = NotArmed;
+
+        public void Arm() => Volatile.Write(ref _atFirst, Armed);
+
+        public int? PermittedAtFirst => Volatile.Read(ref _atFirst) is >= 0 and var n ? n : null;
+
+        public void Enter(CancellationToken ct) => Interlocked.CompareExchange(ref _atFirst, count(), Armed);
     }
 
     /// <summary>Counts the refusals of the policy it wraps, so a test waits for supervision rounds, not for time.</summary>
