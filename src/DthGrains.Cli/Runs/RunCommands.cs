@@ -49,9 +49,13 @@ public static class RunCommands
         var shardSize = new Option<int?>("--shard-size") { Description = "Subjects per shard (default: about 8 shards)" };
         var vary = new Option<string[]>("--vary") { Description = "monte-carlo/sensitivity: PARAM=CV (lognormal around the value); sweep: PARAM=LOW:HIGH (a model's parameters: dth run models <model>)", AllowMultipleArgumentsPerToken = true };
         var points = new Option<int?>("--points") { Description = "sweep: points per axis of a full grid (otherwise a Latin hypercube of --cohort points)" };
+        var of = new Option<string?>("--of")
+        {
+            Description = "sensitivity: what to analyse, OUTPUT[:STATISTIC] with mean, final, min, max or auc over the grid (default: the model's first output, mean)",
+        };
         var follow = new Option<bool>("--follow", "-f") { Description = "Follow the run live (progress bar), then print the results" };
         var wait = new Option<bool>("--wait") { Description = "At your cap on unfinished runs, wait for one of them to end, then submit (instead of stopping at the 429)" };
-        var command = new Command("submit", "Submit a run (202: it runs on the cluster); --follow to watch it") { kind, model, cohort, seed, scenario, duration, days, step, datasets, purpose, cohortFrom, shardSize, vary, points, follow, wait };
+        var command = new Command("submit", "Submit a run (202: it runs on the cluster); --follow to watch it") { kind, model, cohort, seed, scenario, duration, days, step, datasets, purpose, cohortFrom, shardSize, vary, points, of, follow, wait };
         command.SetAction((parse, ct) => RunAsync(async () =>
         {
             var size = parse.GetValue(cohort);
@@ -70,6 +74,12 @@ public static class RunCommands
             if (ranges.Count > 0) body["ranges"] = ranges;
             if (uncertain.Count > 0) body["uncertain"] = uncertain;
             if (parse.GetValue(cohortFrom) is { } from) body["cohortFrom"] = new Dictionary<string, object?> { ["dataset"] = from };
+            if (parse.GetValue(of) is { } target)
+            {
+                var parts = target.Split(':', 2, StringSplitOptions.TrimEntries);
+                body["sensitivityOf"] = new Dictionary<string, object?> { ["output"] = parts[0], ["statistic"] = parts.Length > 1 ? parts[1] : null }
+                    .Where(p => p.Value is not null).ToDictionary();
+            }
             using var api = ApiClient.From(parse);
             var run = await SubmitAsync(api, body.Where(p => p.Value is not null).ToDictionary(), parse.GetValue(wait), ct);
             var id = run.GetProperty("id").GetString()!;
@@ -314,7 +324,7 @@ public static class RunCommands
             AnsiConsole.Write(BandsTable(summary, AnsiConsole.Profile.Width, TimeUnitOf(Text(run, "modelId"), Text(run, "modelVersion"))));
         if (run.TryGetProperty("sensitivity", out var sens) && sens.ValueKind == JsonValueKind.Object)
         {
-            var table = new Table().Border(TableBorder.Rounded).Title($"Sobol indices of mean {Text(sens, "output")}").AddColumns("input", "first order", "total");
+            var table = new Table().Border(TableBorder.Rounded).Title($"Sobol indices of {Text(sens, "statistic", "mean")} {Text(sens, "output")}").AddColumns("input", "first order", "total");
             var inputs = sens.GetProperty("inputs").EnumerateArray().ToList();
             for (var i = 0; i < inputs.Count; i++)
                 table.AddRow(inputs[i].GetString()!, Num(sens.GetProperty("firstOrder")[i]), Num(sens.GetProperty("total")[i]));

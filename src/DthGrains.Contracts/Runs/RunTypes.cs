@@ -80,7 +80,18 @@ public sealed record RunRequest(
     [property: Id(16)] int? ShardSize = null,
     [property: Id(17)] double[]? Percentiles = null,
     [property: Id(18)] RunWhatIfPlan? Plan = null,
-    [property: Id(19)] CohortSeed? CohortFrom = null);
+    [property: Id(19)] CohortSeed? CohortFrom = null,
+    [property: Id(20)] SensitivityTarget? SensitivityOf = null);
+
+/// <summary>
+/// What a sensitivity study analyses: one output of the model, reduced over the output grid by a statistic (mean,
+/// final, min, max, or auc: the trapezoidal area under the curve, in the output's unit × the model's time unit).
+/// Absent values take the model's first output and its mean.
+/// </summary>
+[GenerateSerializer, Immutable, Alias("dth.runs.sensitivity-target")]
+public sealed record SensitivityTarget(
+    [property: Id(0)] string? Output = null,
+    [property: Id(1)] string? Statistic = null);
 
 /// <summary>
 /// A cohort trial seeded from a dataset's subjects. The client names only <see cref="Dataset"/>; at submission the

@@ -198,11 +198,14 @@ public static class RunPlanner
             case RunKind.Sensitivity:
                 if (r.Uncertain is { Length: > 0 }) CheckUncertain(r.Uncertain, info, errors);
                 else CheckRanges(r.Ranges, info, errors);
+                CheckSensitivityTarget(r.SensitivityOf, info, errors);
                 errors.Require(size is >= 2 and <= 100_000, "size", "'size' is the number of Sobol base samples, 2 to 100000.");
                 subjects = (long)(size ?? 2) * (InputsOf(r).Length + 2);
                 break;
         }
 
+        if (r.Kind != RunKind.Sensitivity && r.SensitivityOf is not null)
+            errors.Add("sensitivityOf", "'sensitivityOf' names what a sensitivity study analyses; leave it out for a " + AccessPolicy.Kebab(r.Kind) + " run.");
         CheckFixedParameters(r, info, errors);
 
         var percentiles = r.Percentiles ?? DefaultPercentiles;
@@ -232,6 +235,9 @@ public static class RunPlanner
             Solver = new RunSolverSettings(AccessPolicy.Kebab(kind), solver.RelativeTolerance, solver.AbsoluteTolerance, settings.MaxStep, solver.MaxSteps),
             Size = size, Datasets = datasets, Percentiles = percentiles, ShardSize = shardSize,
             CohortFrom = r.CohortFrom is { } named ? CohortSeeding.Normalise(named) : null,
+            SensitivityOf = r.Kind == RunKind.Sensitivity
+                ? new SensitivityTarget(r.SensitivityOf?.Output ?? info.Outputs[0].Name, r.SensitivityOf?.Statistic ?? SeriesStatistic.Names[0])
+                : null,
         };
         int shards = (int)((subjects + shardSize - 1) / shardSize);
         var hash = Hash(normalised, info, scenarios[0], solver, new OutputGrid(0, duration, step));
@@ -355,6 +361,15 @@ public static class RunPlanner
         if (uncertain.Select(u => u.Parameter).Distinct().Count() != uncertain.Length) errors.Add("uncertain", "Name each uncertain parameter once.");
     }
 
+    private static void CheckSensitivityTarget(SensitivityTarget? target, ModelInfo info, FieldErrors errors)
+    {
+        if (target is null) return;
+        if (target.Output is { } output && !info.Outputs.Any(o => o.Name == output))
+            errors.Add("sensitivityOf.output", $"Model '{info.Id}' has no output '{output}'. Its outputs: {string.Join(", ", info.Outputs.Select(o => o.Name))}.");
+        if (target.Statistic is { } statistic && !SeriesStatistic.IsKnown(statistic))
+            errors.Add("sensitivityOf.statistic", $"'sensitivityOf.statistic' is one of {string.Join(", ", SeriesStatistic.Names)} (over the output grid; auc by the trapezoidal rule).");
+    }
+
     /// <summary>The fix comes with the refusal: the model's parameters, and where they are described.</summary>
     private static string UnknownParameter(ModelInfo info, string name) =>
         $"Model '{info.Id}' has no parameter '{name}'. Its parameters: {string.Join(", ", info.Parameters.Select(p => p.Name))} (units, defaults and ranges: GET /api/runs/models/{info.Id}, or dth run models {info.Id}).";
@@ -423,6 +438,14 @@ public static class RunPlanner
                 w.WriteEndArray();
                 w.WriteEndObject();
             }
+            // Likewise only when present: the output and statistic a sensitivity study analyses.
+            if (r.SensitivityOf is { } target)
+            {
+                w.WriteStartObject("sensitivityOf");
+                w.WriteString("output", target.Output);
+                w.WriteString("statistic", target.Statistic);
+                w.WriteEndObject();
+            }
             w.WriteEndObject();
         }
         return Convert.ToHexStringLower(SHA256.HashData(ms.ToArray()));
@@ -477,7 +500,7 @@ public static class RunPlanner
 
     /// <summary>
     /// A sensitivity shard: base samples [from, to) / (d + 2) of the study (each takes d + 2 evaluations), their
-    /// contributions to the Sobol estimators of the mean of the model's first output over the time grid.
+    /// contributions to the Sobol estimators of the request's target (an output's statistic over the time grid).
     /// </summary>
     private static SensitivitySums SensitivityShard(RunPlan plan, int shard, int maxDegreeOfParallelism, Action<long>? progress, CancellationToken ct)
     {
@@ -492,6 +515,9 @@ public static class RunPlanner
         var indices = names.Select(info.ParameterIndex).ToArray();
         var scenario = CompiledScenario.Compile(info, plan.Scenario);
         int ny = info.Outputs.Count, nt = plan.Times.Length;
+        var target = r.SensitivityOf!;
+        int output = info.OutputIndex(target.Output!);
+        var times = plan.Times;
         // A workspace per thread: a solve writes into it.
         using var workspaces = new ThreadLocal<(Simulation.Engine.SimulationWorkspace Ws, double[] X, double[] Y)>(() =>
             (new Simulation.Engine.SimulationWorkspace(plan.Model, plan.Solver, plan.Times), (double[])p.Clone(), new double[nt * ny]));
@@ -501,9 +527,7 @@ public static class RunPlanner
             p.CopyTo(x, 0);
             for (int i = 0; i < indices.Length; i++) x[indices[i]] = v[i];
             if (ws.Solve(scenario, x, y) != IntegrationStatus.Completed) return double.NaN;
-            double sum = 0;
-            for (int t = 0; t < nt; t++) sum += y[t * ny];
-            return sum / nt;
+            return SeriesStatistic.Of(target.Statistic!, y, ny, output, times);
         }
         var (from, to) = plan.ShardRange(shard);
         return SensitivitySums.From(SobolAnalysis.Evaluate(inputs, F, r.Seed, from / width, to / width, maxDegreeOfParallelism, progress, ct));
@@ -515,6 +539,7 @@ public static class RunPlanner
         var names = InputsOf(plan.Request);
         var merged = new SobolPartial(names.Length);
         foreach (var sums in inShardOrder) merged.Merge(sums.ToPartial());
-        return SensitivityResult.From(plan.Model.Info.Outputs[0].Name, merged.Indices(names, plan.Request.Size!.Value));
+        var target = plan.Request.SensitivityOf!;
+        return SensitivityResult.From(target.Output!, target.Statistic!, merged.Indices(names, plan.Request.Size!.Value));
     }
 }

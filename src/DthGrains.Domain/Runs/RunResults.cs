@@ -208,12 +208,15 @@ public sealed record RunSummary(
     public static double?[] Finite(IEnumerable<double> values) => values.Select(v => double.IsFinite(v) ? v : (double?)null).ToArray();
 }
 
-/// <summary>Sobol indices of a sensitivity run (output: the mean of the model's first output over the time grid).</summary>
+/// <summary>Sobol indices of a sensitivity run: of <see cref="Statistic"/> of <see cref="Output"/> over the time grid.</summary>
 /// <param name="Dropped">Base samples left out because one of their evaluations failed to solve (0 in runs recorded before 2026-12-06).</param>
-public sealed record SensitivityResult(string Output, string[] Inputs, double?[] FirstOrder, double?[] Total, double? Variance, int BaseSamples, int Evaluations, int Dropped = 0)
+/// <param name="Statistic">mean, final, min, max or auc (mean in runs recorded before 2026-12-06, the only one then).</param>
+public sealed record SensitivityResult(string Output, string[] Inputs, double?[] FirstOrder, double?[] Total, double? Variance, int BaseSamples, int Evaluations,
+    int Dropped = 0, string Statistic = "mean")
 {
-    public static SensitivityResult From(string output, SobolIndices s) =>
-        new(output, s.Inputs, RunSummary.Finite(s.FirstOrder), RunSummary.Finite(s.Total), double.IsFinite(s.Variance) ? s.Variance : null, s.BaseSamples, s.Evaluations, s.Dropped);
+    public static SensitivityResult From(string output, string statistic, SobolIndices s) =>
+        new(output, s.Inputs, RunSummary.Finite(s.FirstOrder), RunSummary.Finite(s.Total), double.IsFinite(s.Variance) ? s.Variance : null, s.BaseSamples, s.Evaluations,
+            s.Dropped, statistic);
 }
 
 /// <summary>

@@ -264,6 +264,37 @@ public sealed class RunDecisionsTests
     }
 
     [Fact]
+    public void A_sensitivity_study_analyses_the_output_and_statistic_it_names_and_says_so()
+    {
+        RunRequest Pkpd(SensitivityTarget? of) => new(RunKind.Sensitivity, "pkpd", Size: 64, Seed: 2, ShardSize: 64 * 4, SensitivityOf: of,
+            Uncertain: [new ParameterUncertainty("CL", 0.3), new ParameterUncertainty("EC50", 0.3)]);
+        var byDefault = PlanOf(Pkpd(null));
+        byDefault.Request.SensitivityOf.Should().Be(new SensitivityTarget("Cc", "mean"), "the model's first output and its mean, written into the request");
+        PlanOf(Pkpd(new SensitivityTarget("Cc"))).RequestHash.Should().Be(byDefault.RequestHash, "the defaults spelt out are the same request");
+
+        var peakEffect = PlanOf(Pkpd(new SensitivityTarget("E", "max")));
+        peakEffect.RequestHash.Should().NotBe(byDefault.RequestHash).And.NotBe(PlanOf(Pkpd(new SensitivityTarget("E", "auc"))).RequestHash);
+        var effect = RunAll(peakEffect, [0]).Completed!.Sensitivity!;
+        var concentration = RunAll(byDefault, [0]).Completed!.Sensitivity!;
+        (effect.Output, effect.Statistic).Should().Be(("E", "max"));
+        (concentration.Output, concentration.Statistic).Should().Be(("Cc", "mean"));
+        // The peak effect depends on the potency (EC50); the mean concentration does not at all.
+        effect.Total[1]!.Value.Should().BeGreaterThan(0.05);
+        concentration.Total[1]!.Value.Should().BeLessThan(1e-9);
+    }
+
+    [Theory]
+    [InlineData("sensitivity", "Ce2", null, "sensitivityOf.output", "Its outputs: Cc, Ce, E")]
+    [InlineData("sensitivity", "E", "median", "sensitivityOf.statistic", "mean, final, min, max, auc")]
+    [InlineData("monte-carlo", "E", null, "sensitivityOf", "leave it out for a monte-carlo run")]
+    public void A_sensitivity_target_that_cannot_be_analysed_is_refused_naming_what_can(string kind, string output, string? statistic, string field, string says)
+    {
+        var (_, problem) = RunPlanner.Plan(new RunRequest(kind == "sensitivity" ? RunKind.Sensitivity : RunKind.MonteCarlo, "pkpd", Size: 8,
+            Uncertain: [new ParameterUncertainty("CL", 0.3)], SensitivityOf: new SensitivityTarget(output, statistic)));
+        problem!.Errors![field].Single().Should().Contain(says);
+    }
+
+    [Fact]
     public void A_sensitivity_shard_size_that_would_split_a_base_sample_is_refused_with_the_sizes_that_fit()
     {
         var (_, problem) = RunPlanner.Plan(Sobol(shardSize: 50));

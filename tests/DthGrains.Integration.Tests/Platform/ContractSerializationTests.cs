@@ -44,7 +44,7 @@ public sealed class ContractSerializationTests
         var runRequest = new RunRequest(RunKind.Sweep, "hovorka", "1.0.0", "reference", null, 60, 10, new RunSolverSettings("auto"), 100, 42, ["ds"], "scientific-research",
             new Dictionary<string, double> { ["SIT"] = 0.005 }, [new ParameterRange("SIT", 0.001, 0.01)], 5, [new ParameterUncertainty("SID", 0.2)], 25, [5, 50, 95],
             new RunWhatIfPlan(24, 0.9, [new RunPlanMeal(420, 45, 4.5), new RunPlanMeal(720, 60)], "plan"),
-            new CohortSeed("ds", "1.0.0", 5, 1, "twin-calibration", [new SeedDistribution("SIT", 0.005, 0.3)]));
+            new CohortSeed("ds", "1.0.0", 5, 1, "twin-calibration", [new SeedDistribution("SIT", 0.005, 0.3)]), new SensitivityTarget("G", "auc"));
         var grant = new AccessGrant("grant-1", ["carla"], new Dictionary<string, string> { ["ds"] = "1.0.0" }, EhdsPurpose.ScientificResearch, [PermittedAction.Simulate], ["c"], At, At.AddMonths(1), GrantStatus.Active, null);
         var acceptance = new TwinAcceptance(12, 0.8, 0.85);
         var design = new TwinDesign("twin", "hovorka-2004", "1.0.0", "Q?", "CoU", "scientific-research", 2, 1, acceptance);
@@ -97,7 +97,7 @@ public sealed class ContractSerializationTests
             new RunSolverSettings("rodas4", 1e-6, 1e-9, 5, 1000),
             new ParameterRange("p2", 0.01, 0.03),
             new ParameterUncertainty("SIT", 0.3),
-            runRequest, runRequest.Plan!, runRequest.Plan!.Meals![0], runRequest.CohortFrom!, runRequest.CohortFrom!.Parameters![0],
+            runRequest, runRequest.Plan!, runRequest.Plan!.Meals![0], runRequest.CohortFrom!, runRequest.CohortFrom!.Parameters![0], runRequest.SensitivityOf!,
             new SubjectBatch("1.0.0", 7, [new SubjectData("1.0.0", "synth-00001", [new SubjectResource("Observation", "o1", "{}")], "grant-1")], "grant-1"),
             new RunView("run-1", "carla", RunKind.CohortTrial, RunStatus.Running, null, 8, 3, 1000, 375, new string('d', 64), 5, At, At),
             new ShardWork("run-1", 3, 375, 500, runRequest),

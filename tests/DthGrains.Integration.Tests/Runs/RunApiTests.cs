@@ -289,6 +289,11 @@ public sealed class RunApiTests(HostFixture fixture)
         var one = await CliRunner.RunAsync(_host.BaseAddress, token, "run", "models", "pkpd");
         one.Code.Should().Be(0, one.Output);
         one.Output.Should().Contain("Parameters (--vary").And.Contain(names[0]).And.Contain("Outputs").And.Contain("reference");
+        // A Sobol study of the peak effect over two of the parameters the description names, followed to its indices.
+        var sobol = await CliRunner.RunAsync(_host.BaseAddress, token, "run", "submit", "--kind", "sensitivity", "--model", "pkpd", "--cohort", "32",
+            "--vary", "CL=0.3", "--vary", "EC50=0.3", "--of", "E:max", "--follow");
+        sobol.Code.Should().Be(0, sobol.Output);
+        sobol.Output.Should().Contain("Sobol indices of max E").And.Contain("EC50").And.Contain("32 base samples, 128 evaluations");
         var none = await CliRunner.RunAsync(_host.BaseAddress, token, "run", "models", "no-such-model");
         none.Code.Should().NotBe(0);
         none.Output.Should().Contain("hovorka-2004 (hovorka)");
