@@ -112,7 +112,8 @@ public static class RunExports
             files["results/bands.csv"] = ("text/csv", BandsCsv(summary), "Mean, standard deviation and percentiles per output and time.");
         }
         if (d.Sensitivity is { } sensitivity)
-            files["results/sensitivity.json"] = ("application/json", JsonSerializer.Serialize(sensitivity, JsonDefaults.Options), "First-order and total Sobol indices.");
+            files["results/sensitivity.json"] = ("application/json", JsonSerializer.Serialize(sensitivity, JsonDefaults.Options),
+                $"First-order and total Sobol indices of the {sensitivity.Statistic} of {sensitivity.Output} over the output grid.");
 
         var results = files.Keys.Where(k => k.StartsWith("results/", StringComparison.Ordinal)).ToArray();
         var seed = d.Request?.CohortFrom is { DatasetVersion: not null } fitted ? fitted : null;
