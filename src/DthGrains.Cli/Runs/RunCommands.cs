@@ -378,9 +378,28 @@ public static class RunCommands
             .Title($"{s.GetProperty("individuals")} subjects ({s.GetProperty("failed")} failed) · at t = {times[^1].ToString("G6", CultureInfo.InvariantCulture)}{(timeUnit is null ? "" : " " + Markup.Escape(timeUnit))}");
         foreach (var c in shown) table.AddColumn(headers[c]);
         foreach (var row in rows) table.AddRow(shown.Select(c => Markup.Escape(row[c])).ToArray());
-        if (narrow)
-            table.Caption($"{string.Join(", ", headers.Skip(4).Where((_, i) => !shown.Contains(4 + i)))}: in a wider terminal, or in dth run show --json");
+        var captions = new List<string>();
+        if (narrow) captions.Add($"{string.Join(", ", headers.Skip(4).Where((_, i) => !shown.Contains(4 + i)))}: in a wider terminal, or in dth run show --json");
+        if (BandsAccuracy(s, outputs) is { } accuracy) captions.Add(accuracy);
+        if (captions.Count > 0) table.Caption(Markup.Escape(string.Join("\n", captions)));
         return table;
+    }
+
+    /// <summary>
+    /// How exact the percentiles are, per output (runs recorded since 2026-12-06 say): "percentiles within ±1% (G), ±4% (I);
+    /// I below 0.117: only that they are below".
+    /// </summary>
+    private static string? BandsAccuracy(JsonElement s, string[] outputs)
+    {
+        if (!s.TryGetProperty("bandAccuracy", out var accuracy) || accuracy.ValueKind != JsonValueKind.Array) return null;
+        var within = accuracy.EnumerateArray().Select((a, y) => (Output: outputs[y], Percent: Math.Round(a.GetDouble() * 100)))
+            .Where(x => x.Percent > 0).GroupBy(x => x.Percent).OrderBy(g => g.Key)
+            .Select(g => $"±{g.Key.ToString(CultureInfo.InvariantCulture)}% ({string.Join(", ", g.Select(x => x.Output))})").ToList();
+        if (within.Count == 0) return null;
+        var floors = s.TryGetProperty("bandFloor", out var f) && f.ValueKind == JsonValueKind.Array
+            ? f.EnumerateArray().Select((v, y) => v.ValueKind == JsonValueKind.Number ? $"{outputs[y]} below {Compact(v.GetDouble())}" : null).OfType<string>().ToList()
+            : [];
+        return "percentiles within " + string.Join(", ", within) + (floors.Count > 0 ? $"; {string.Join(", ", floors)}: only that they are below" : "");
     }
 
     /// <summary>Characters a rounded table of these columns takes: each column's widest cell plus its padding, and the borders.</summary>

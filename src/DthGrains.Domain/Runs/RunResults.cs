@@ -198,11 +198,36 @@ public sealed record RunSummary(
     /// <summary>Why the <see cref="Failed"/> subjects failed, by reason (<see cref="SolveFailures.Reasons"/>); null when none did (or the reasons were not recorded).</summary>
     public IReadOnlyDictionary<string, long>? FailedBy { get; init; }
 
+    /// <summary>
+    /// Per output, the relative accuracy of its bands (the coarsest of its time points: 1%, 2% or 4%); null in runs
+    /// recorded before 2026-12-06.
+    /// </summary>
+    public double[]? BandAccuracy { get; init; }
+
+    /// <summary>
+    /// Per output, the magnitude below which a band is only known to lie below it (values that small were folded
+    /// together, <see cref="LogHistogram.FoldThreshold"/>); null where nothing was, and in runs recorded before 2026-12-06.
+    /// </summary>
+    public double?[]? BandFloor { get; init; }
+
     public static RunSummary From(ShardPartial merged, double[] times, string[] outputs, IReadOnlyList<double> percentiles, string[] units)
     {
         var s = merged.Summarise(times, outputs, percentiles);
+        var accuracy = new double[outputs.Length];
+        var floor = new double?[outputs.Length];
+        for (int y = 0; y < outputs.Length; y++)
+            for (int t = 0; t < times.Length; t++)
+            {
+                var h = merged.Histograms[y * times.Length + t];
+                if (h.Count == 0) continue;
+                accuracy[y] = Math.Max(accuracy[y], h.CurrentRelativeAccuracy);
+                if (h.FoldThreshold is { } below) floor[y] = Math.Max(floor[y] ?? 0, below);
+            }
         return new RunSummary(s.Individuals, s.Failed, s.Times, s.OutputNames, units, s.Percentiles,
-            Finite(s.Mean), Finite(s.StandardDeviation), Finite(s.Bands)) { FailedBy = merged.Failures.ToDictionary() };
+            Finite(s.Mean), Finite(s.StandardDeviation), Finite(s.Bands))
+        {
+            FailedBy = merged.Failures.ToDictionary(), BandAccuracy = accuracy, BandFloor = floor,
+        };
     }
 
     public static double?[] Finite(IEnumerable<double> values) => values.Select(v => double.IsFinite(v) ? v : (double?)null).ToArray();

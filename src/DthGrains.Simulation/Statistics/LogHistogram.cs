@@ -57,6 +57,25 @@ public sealed class LogHistogram
         }
     }
 
+    /// <summary>
+    /// The magnitude below which values may have been folded into the lowest bin kept (the upper edge of that bin, for
+    /// the sign whose bins reach furthest), so a quantile there is only known to lie below it; null when no sign's bins
+    /// fill the whole width at the coarsest level (nothing was folded). A sketch whose bins fill the width exactly
+    /// without folding also gives one: the statement stays true, only less sharp.
+    /// </summary>
+    public double? FoldThreshold
+    {
+        get
+        {
+            if (Level < MaxLevel) return null;
+            double logGamma = Math.ScaleB(_logGamma, Level);
+            double? Edge(in Store store) =>
+                store.Trimmed() is { Counts.Length: MaxBins } used ? Math.Exp(used.Offset * logGamma) : null;
+            var (positive, negative) = (Edge(_positive), Edge(_negative));
+            return positive is null ? negative : negative is null ? positive : Math.Max(positive.Value, negative.Value);
+        }
+    }
+
     /// <summary>Number of (finite) values counted.</summary>
     public long Count { get; private set; }
 

@@ -163,7 +163,7 @@ public sealed class RunApiTests(HostFixture fixture)
         var (code, output) = await CliRunner.RunAsync(_host.BaseAddress, token, "run", "submit", "--model", "hovorka", "--cohort", "60", "--duration", "60", "--step", "10",
             "--shard-size", "20", "--seed", "5", "--follow");
         code.Should().Be(0, output);
-        output.Should().Contain("completed").And.Contain("p95").And.Contain("60 subjects").And.Contain("shards by silo");
+        output.Should().Contain("completed").And.Contain("p95").And.Contain("60 subjects").And.Contain("shards by silo").And.Contain("percentiles within ±");
 
         var list = await CliRunner.RunAsync(_host.BaseAddress, token, "run", "list", "--json");
         var id = JsonDocument.Parse(list.Output).RootElement.GetProperty("items")[0].GetProperty("id").GetString()!;

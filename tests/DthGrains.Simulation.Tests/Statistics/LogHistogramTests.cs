@@ -72,8 +72,14 @@ public class LogHistogramTests
             var exact = Exact(sorted, q);
             h.Quantile(q, sorted[0], sorted[^1]).Should().BeApproximately(exact, 0.0401 * exact, $"q = {q}");
         }
-        // The tiny ones: reported near zero against the bulk's scale.
+        // The tiny ones: reported near zero against the bulk's scale, below the threshold the sketch names.
         h.Quantile(0.05, sorted[0], sorted[^1]).Should().BeInRange(sorted[0], sorted[^1] / 150);
+        h.FoldThreshold!.Value.Should().BeInRange(sorted[^1] / 170, sorted[^1] / 140);
+        h.Quantile(0.05, sorted[0], sorted[^1]).Should().BeLessThanOrEqualTo(h.FoldThreshold.Value);
+
+        var narrow = new LogHistogram();
+        narrow.AddRange(LogNormals(1000, 4, 5, 0.5));
+        narrow.FoldThreshold.Should().BeNull("values within a factor of 160 fold nothing");
     }
 
     [Fact]
