@@ -326,8 +326,11 @@ public static class RunCommands
         {
             var table = new Table().Border(TableBorder.Rounded).Title($"Sobol indices of {Text(sens, "statistic", "mean")} {Text(sens, "output")}").AddColumns("input", "first order", "total");
             var inputs = sens.GetProperty("inputs").EnumerateArray().ToList();
+            // With its standard error where the run recorded one: an index within about 2 of them of 0 is not told apart from 0.
+            string WithError(string index, string error, int i) =>
+                Num(sens.GetProperty(index)[i]) + (sens.TryGetProperty(error, out var e) && e.ValueKind == JsonValueKind.Array ? " ± " + Num(e[i]) : "");
             for (var i = 0; i < inputs.Count; i++)
-                table.AddRow(inputs[i].GetString()!, Num(sens.GetProperty("firstOrder")[i]), Num(sens.GetProperty("total")[i]));
+                table.AddRow(inputs[i].GetString()!, WithError("firstOrder", "firstOrderError", i), WithError("total", "totalError", i));
             int dropped = sens.TryGetProperty("dropped", out var d) ? d.GetInt32() : 0;
             table.Caption($"{sens.GetProperty("baseSamples")} base samples, {sens.GetProperty("evaluations")} evaluations"
                 + (dropped > 0 ? $"; {dropped} samples left out: an evaluation failed to solve" : ""));

@@ -236,12 +236,14 @@ public sealed record RunSummary(
 /// <summary>Sobol indices of a sensitivity run: of <see cref="Statistic"/> of <see cref="Output"/> over the time grid.</summary>
 /// <param name="Dropped">Base samples left out because one of their evaluations failed to solve (0 in runs recorded before 2026-12-06).</param>
 /// <param name="Statistic">mean, final, min, max or auc (mean in runs recorded before 2026-12-06, the only one then).</param>
+/// <param name="FirstOrderError">Standard error of each first-order index (null in runs recorded before 2026-12-06).</param>
+/// <param name="TotalError">Standard error of each total index (likewise).</param>
 public sealed record SensitivityResult(string Output, string[] Inputs, double?[] FirstOrder, double?[] Total, double? Variance, int BaseSamples, int Evaluations,
-    int Dropped = 0, string Statistic = "mean")
+    int Dropped = 0, string Statistic = "mean", double?[]? FirstOrderError = null, double?[]? TotalError = null)
 {
     public static SensitivityResult From(string output, string statistic, SobolIndices s) =>
         new(output, s.Inputs, RunSummary.Finite(s.FirstOrder), RunSummary.Finite(s.Total), double.IsFinite(s.Variance) ? s.Variance : null, s.BaseSamples, s.Evaluations,
-            s.Dropped, statistic);
+            s.Dropped, statistic, s.FirstOrderError is { } fe ? RunSummary.Finite(fe) : null, s.TotalError is { } te ? RunSummary.Finite(te) : null);
 }
 
 /// <summary>
@@ -249,10 +251,12 @@ public sealed record SensitivityResult(string Output, string[] Inputs, double?[]
 /// and dropped, the moments of f(A) and f(B), and the two sums per input. Null stands for a value that is not finite
 /// (JSON has no NaN), which the merged indices then report as null.
 /// </summary>
-public sealed record SensitivitySums(long Samples, long Dropped, long Count, double? Mean, double? M2, double?[] First, double?[] Total)
+public sealed record SensitivitySums(long Samples, long Dropped, long Count, double? Mean, double? M2, double?[] First, double?[] Total,
+    double?[]? FirstSquares = null, double?[]? TotalSquares = null)
 {
     public static SensitivitySums From(SobolPartial p) =>
-        new(p.Samples, p.Dropped, p.Outputs.Count, Finite(p.Outputs.Mean), Finite(p.Outputs.M2), RunSummary.Finite(p.SumFirst), RunSummary.Finite(p.SumTotal));
+        new(p.Samples, p.Dropped, p.Outputs.Count, Finite(p.Outputs.Mean), Finite(p.Outputs.M2), RunSummary.Finite(p.SumFirst), RunSummary.Finite(p.SumTotal),
+            RunSummary.Finite(p.SumFirstSquares), RunSummary.Finite(p.SumTotalSquares));
 
     public SobolPartial ToPartial()
     {
@@ -262,6 +266,8 @@ public sealed record SensitivitySums(long Samples, long Dropped, long Count, dou
         {
             p.SumFirst[i] = First[i] ?? double.NaN;
             p.SumTotal[i] = Total[i] ?? double.NaN;
+            p.SumFirstSquares[i] = FirstSquares?[i] ?? double.NaN;
+            p.SumTotalSquares[i] = TotalSquares?[i] ?? double.NaN;
         }
         return p;
     }

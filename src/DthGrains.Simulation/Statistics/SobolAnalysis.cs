@@ -4,7 +4,10 @@ namespace DthGrains.Simulation.Statistics;
 
 /// <summary>First-order and total Sobol indices per input, with the output variance used.</summary>
 /// <param name="Dropped">Base samples left out because one of their d + 2 evaluations failed (no finite value).</param>
-public sealed record SobolIndices(string[] Inputs, double[] FirstOrder, double[] Total, double Variance, int BaseSamples, int Evaluations, int Dropped = 0);
+/// <param name="FirstOrderError">Standard error of each first-order index: the spread of its estimator's terms over the samples, √(var/n)/V.</param>
+/// <param name="TotalError">Standard error of each total index, likewise.</param>
+public sealed record SobolIndices(string[] Inputs, double[] FirstOrder, double[] Total, double Variance, int BaseSamples, int Evaluations, int Dropped = 0,
+    double[]? FirstOrderError = null, double[]? TotalError = null);
 
 /// <summary>
 /// What a range of base samples contributes to the Sobol estimators: the moments of f(A) and f(B), and per input the
@@ -18,6 +21,8 @@ public sealed class SobolPartial
     {
         SumFirst = new double[inputs];
         SumTotal = new double[inputs];
+        SumFirstSquares = new double[inputs];
+        SumTotalSquares = new double[inputs];
     }
 
     /// <summary>f(A) and f(B) of the base samples kept (2 per sample).</summary>
@@ -35,6 +40,12 @@ public sealed class SobolPartial
     /// <summary>Σ (f(A) − f(A_B^i))² per input, over the samples kept.</summary>
     public double[] SumTotal { get; }
 
+    /// <summary>Σ of the squares of <see cref="SumFirst"/>'s terms per input: their spread gives the index's standard error.</summary>
+    public double[] SumFirstSquares { get; }
+
+    /// <summary>Σ of the squares of <see cref="SumTotal"/>'s terms per input.</summary>
+    public double[] SumTotalSquares { get; }
+
     /// <summary>Adds another range's contributions (call in the order of the ranges for bit-identical results).</summary>
     public void Merge(SobolPartial other)
     {
@@ -46,6 +57,8 @@ public sealed class SobolPartial
         {
             SumFirst[i] += other.SumFirst[i];
             SumTotal[i] += other.SumTotal[i];
+            SumFirstSquares[i] += other.SumFirstSquares[i];
+            SumTotalSquares[i] += other.SumTotalSquares[i];
         }
     }
 
@@ -56,12 +69,27 @@ public sealed class SobolPartial
         double v = Outputs.Variance, n = Samples;
         var s = new double[d];
         var st = new double[d];
+        var se = new double[d];
+        var ste = new double[d];
         for (int i = 0; i < d; i++)
         {
             s[i] = SumFirst[i] / n / v;
             st[i] = SumTotal[i] / (2.0 * n) / v;
+            // The estimators are means of per-sample terms over V: their standard errors are the terms' (√(var/n)),
+            // over V; V's own error is left out (the usual first-order approximation).
+            se[i] = StandardError(SumFirst[i], SumFirstSquares[i], n) / v;
+            ste[i] = StandardError(SumTotal[i], SumTotalSquares[i], n) / (2.0 * v);
         }
-        return new SobolIndices(names, s, st, v, baseSamples, baseSamples * (d + 2), (int)Dropped);
+        return new SobolIndices(names, s, st, v, baseSamples, baseSamples * (d + 2), (int)Dropped, se, ste);
+    }
+
+    /// <summary>√(var/n) of terms with this sum and sum of squares (NaN for fewer than two).</summary>
+    private static double StandardError(double sum, double squares, double n)
+    {
+        if (n < 2) return double.NaN;
+        double mean = sum / n;
+        double variance = Math.Max(0, (squares - n * mean * mean) / (n - 1));
+        return Math.Sqrt(variance / n);
     }
 }
 
@@ -137,9 +165,11 @@ public static class SobolAnalysis
             partial.Samples++;
             for (int i = 0; i < d; i++)
             {
-                partial.SumFirst[i] += fb * (row[2 + i] - fa);
-                double diff = fa - row[2 + i];
-                partial.SumTotal[i] += diff * diff;
+                double first = fb * (row[2 + i] - fa), diff = fa - row[2 + i], total = diff * diff;
+                partial.SumFirst[i] += first;
+                partial.SumTotal[i] += total;
+                partial.SumFirstSquares[i] += first * first;
+                partial.SumTotalSquares[i] += total * total;
             }
         }
         return partial;

@@ -253,6 +253,7 @@ public sealed class RunDecisionsTests
         var result = inOrder.Sensitivity!;
         (result.BaseSamples, result.Evaluations, result.Dropped).Should().Be((200, 800, 0));
         result.FirstOrder.Concat(result.Total).Should().OnlyContain(v => v.HasValue);
+        result.FirstOrderError!.Concat(result.TotalError!).Should().OnlyContain(e => e > 0, "each index says how far to trust it");
 
         // The whole study in one shard: the same samples, summed in one group, so the same indices up to round-off.
         var whole = RunAll(PlanOf(Sobol(shardSize: 800)), [0]).Completed!.Sensitivity!;
@@ -260,6 +261,7 @@ public sealed class RunDecisionsTests
         {
             whole.FirstOrder[i]!.Value.Should().BeApproximately(result.FirstOrder[i]!.Value, 1e-12);
             whole.Total[i]!.Value.Should().BeApproximately(result.Total[i]!.Value, 1e-12);
+            whole.FirstOrderError![i]!.Value.Should().BeApproximately(result.FirstOrderError![i]!.Value, 1e-9);
         }
     }
 

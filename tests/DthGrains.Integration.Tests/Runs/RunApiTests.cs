@@ -293,7 +293,7 @@ public sealed class RunApiTests(HostFixture fixture)
         var sobol = await CliRunner.RunAsync(_host.BaseAddress, token, "run", "submit", "--kind", "sensitivity", "--model", "pkpd", "--cohort", "32",
             "--vary", "CL=0.3", "--vary", "EC50=0.3", "--of", "E:max", "--follow");
         sobol.Code.Should().Be(0, sobol.Output);
-        sobol.Output.Should().Contain("Sobol indices of max E").And.Contain("EC50").And.Contain("32 base samples, 128 evaluations");
+        sobol.Output.Should().Contain("Sobol indices of max E").And.Contain("EC50").And.Contain(" ± ").And.Contain("32 base samples, 128 evaluations");
         var none = await CliRunner.RunAsync(_host.BaseAddress, token, "run", "models", "no-such-model");
         none.Code.Should().NotBe(0);
         none.Output.Should().Contain("hovorka-2004 (hovorka)");

@@ -82,4 +82,27 @@ public class SobolTests
         indices.FirstOrder[1].Should().BeApproximately(0.4424, 0.06);
         indices.Total[0].Should().BeApproximately(0.5576, 0.06);
     }
+
+    [Fact]
+    public void Each_index_comes_with_a_standard_error_that_covers_its_analytic_value_and_shrinks_as_one_over_root_n()
+    {
+        const double a = 7, b = 0.1;
+        double pi4 = Math.Pow(Math.PI, 4), pi8 = pi4 * pi4;
+        double v = a * a / 8 + b * pi4 / 5 + b * b * pi8 / 18 + 0.5;
+        double v1 = 0.5 * Math.Pow(1 + b * pi4 / 5, 2), v2 = a * a / 8, v13 = 8 * b * b * pi8 / 225;
+        double[] s = [v1 / v, v2 / v, 0];
+        double[] st = [(v1 + v13) / v, v2 / v, v13 / v];
+
+        var small = SobolAnalysis.Compute(["x1", "x2", "x3"], Cube, Ishigami, 4000, 21);
+        var large = SobolAnalysis.Compute(["x1", "x2", "x3"], Cube, Ishigami, 16000, 21);
+        for (int i = 0; i < 3; i++)
+        {
+            small.FirstOrderError![i].Should().BeGreaterThan(0);
+            Math.Abs(small.FirstOrder[i] - s[i]).Should().BeLessThan(4 * small.FirstOrderError[i], $"S{i + 1}");
+            Math.Abs(small.Total[i] - st[i]).Should().BeLessThan(4 * small.TotalError![i], $"ST{i + 1}");
+            // Four times the samples, half the error.
+            (large.FirstOrderError![i] / small.FirstOrderError[i]).Should().BeInRange(0.35, 0.65, $"S{i + 1}");
+            (large.TotalError![i] / small.TotalError[i]).Should().BeInRange(0.35, 0.65, $"ST{i + 1}");
+        }
+    }
 }
