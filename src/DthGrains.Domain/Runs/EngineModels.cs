@@ -33,9 +33,9 @@ public sealed record EngineModelView(
 public static class EngineModels
 {
     public static IReadOnlyList<EngineModelSummary> List() =>
-        ModelLibrary.All.Select(m => m.Info).Select(i => new EngineModelSummary(
-            i.Id, ModelLibrary.AliasOf(i.Id), i.Version, i.Title, i.TimeUnit.Symbol, [.. i.Outputs.Select(o => o.Name)],
-            [.. ModelLibrary.Get(i.Id).NamedScenarios.Select(s => s.Name)], i.Parameters.Count, i.Parameters.Count(p => p.Variability is not null))).ToList();
+        ModelLibrary.All.Select(m => (Model: m, Info: m.Info)).Select(x => new EngineModelSummary(
+            x.Info.Id, ModelLibrary.AliasOf(x.Info.Id), x.Info.Version, x.Info.Title, x.Info.TimeUnit.Symbol, [.. x.Info.Outputs.Select(o => o.Name)],
+            [.. x.Model.NamedScenarios.Select(s => s.Name)], x.Info.Parameters.Count, x.Info.Parameters.Count(p => p.Variability is not null))).ToList();
 
     /// <summary>The model of this id or alias; null when there is none.</summary>
     public static EngineModelView? Describe(string idOrAlias)
