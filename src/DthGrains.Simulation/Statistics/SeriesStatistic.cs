@@ -18,39 +18,36 @@ public static class SeriesStatistic
     public static double Of(string statistic, ReadOnlySpan<double> values, int outputs, int output, ReadOnlySpan<double> times)
     {
         int n = times.Length;
-        // The output's column, one value a time point (a solve writes a row per time point).
-        Span<double> series = n <= 512 ? stackalloc double[n] : new double[n];
+        // The output's column is every outputs-th value from output (a solve writes a row per time point): read in
+        // place, since this runs once per evaluation of a study (a copy was an array per evaluation on long grids).
         for (int t = 0; t < n; t++)
-        {
-            series[t] = values[t * outputs + output];
-            if (!double.IsFinite(series[t])) return double.NaN;
-        }
+            if (!double.IsFinite(values[t * outputs + output])) return double.NaN;
         switch (statistic)
         {
             case "mean":
             {
                 double sum = 0;
-                for (int t = 0; t < n; t++) sum += series[t];
+                for (int t = 0; t < n; t++) sum += values[t * outputs + output];
                 return sum / n;
             }
             case "final":
-                return series[n - 1];
+                return values[(n - 1) * outputs + output];
             case "min":
             {
                 double min = double.PositiveInfinity;
-                for (int t = 0; t < n; t++) min = Math.Min(min, series[t]);
+                for (int t = 0; t < n; t++) min = Math.Min(min, values[t * outputs + output]);
                 return min;
             }
             case "max":
             {
                 double max = double.NegativeInfinity;
-                for (int t = 0; t < n; t++) max = Math.Max(max, series[t]);
+                for (int t = 0; t < n; t++) max = Math.Max(max, values[t * outputs + output]);
                 return max;
             }
             case "auc":
             {
                 double area = 0;
-                for (int t = 1; t < n; t++) area += 0.5 * (series[t] + series[t - 1]) * (times[t] - times[t - 1]);
+                for (int t = 1; t < n; t++) area += 0.5 * (values[t * outputs + output] + values[(t - 1) * outputs + output]) * (times[t] - times[t - 1]);
                 return area;
             }
             default:
