@@ -54,7 +54,7 @@ internal static class RunWatch
                             if (evt == "runs.run_suspended" && !json) AnsiConsole.MarkupLineInterpolated($"[yellow]suspended:[/] {d.GetProperty("reason").GetString()}");
                             if (evt == "runs.run_resumed" && !json) AnsiConsole.MarkupLine("[green]resumed[/]");
                             if (evt == "runs.cohort_seeded" && !json)
-                                AnsiConsole.MarkupLineInterpolated($"[grey]cohort seeded at the data: {d.GetProperty("dataset").GetString()}@{d.GetProperty("datasetVersion").GetString()}, {d.GetProperty("subjectsUsed")} subjects used[/]");
+                                AnsiConsole.MarkupLineInterpolated($"[grey]cohort seeded at the data: {d.GetProperty("dataset").GetString()}@{d.GetProperty("datasetVersion").GetString()}, {d.GetProperty("subjectsUsed")} subjects used; with its seed the request hashes to {d.GetProperty("requestHash").GetString()}, the hash its results point at[/]");
                             (frameId, evt, data) = (null, "", "");
                         }
                     }

@@ -2,6 +2,7 @@ using System.IO.Compression;
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
+using System.Text.RegularExpressions;
 using DthGrains.Domain.Catalogue;
 using DthGrains.Domain.Runs;
 using DthGrains.Grains.Platform;
@@ -180,6 +181,10 @@ public sealed class SeededCohortTests(HostFixture fixture)
             "--cohort-from", CharitéData, "--purpose", "scientific-research", "--follow");
         code.Should().Be(0, output);
         output.Should().Contain("completed").And.Contain("cohort seed").And.Contain($"{CharitéData}@1.0.0, 5 subjects");
+        // The hash printed at submission is the request's before its seed is fitted; the follower names the one the results point at.
+        var seeded = Regex.Match(output, "with its seed the request hashes to ([0-9a-f]{64})");
+        seeded.Success.Should().BeTrue(output);
+        Regex.Matches(output, @"request hash\s+([0-9a-f]{64})").Last().Groups[1].Value.Should().Be(seeded.Groups[1].Value);
     }
 
     private static double[] Bands(JsonElement run) =>
