@@ -363,11 +363,24 @@ public static class RunCommands
         var units = s.GetProperty("units").EnumerateArray().Select(o => o.GetString()!).ToArray();
         var percentiles = s.GetProperty("percentiles").EnumerateArray().Select(p => p.GetDouble()).ToArray();
         var headers = new[] { "output", "unit", "mean", "sd" }.Concat(percentiles.Select(p => "p" + p.ToString(CultureInfo.InvariantCulture))).ToArray();
+        // Runs recorded since 2026-12-07 give each cell's floor: a band at or below it is folded with smaller values, and
+        // printing its number (9.3e-21 over a mean of 7e-22, or a negative insulin) would present it as a value.
+        var floors = s.TryGetProperty("bandFloors", out var f) && f.ValueKind == JsonValueKind.Array ? f : (JsonElement?)null;
+        var folded = false;
+        string Band(JsonElement band, int k)
+        {
+            if (floors is { } fs && fs[k].ValueKind == JsonValueKind.Number && band.ValueKind == JsonValueKind.Number && Math.Abs(band.GetDouble()) <= fs[k].GetDouble())
+            {
+                folded = true;
+                return "<" + Compact(fs[k].GetDouble());
+            }
+            return Num(band);
+        }
         var rows = Enumerable.Range(0, outputs.Length).Select(y =>
         {
             var k = y * times.Length + times.Length - 1;
             return new[] { outputs[y], units[y], Num(s.GetProperty("mean")[k]), Num(s.GetProperty("standardDeviation")[k]) }
-                .Concat(percentiles.Select((_, q) => Num(s.GetProperty("bands")[k * percentiles.Length + q]))).ToArray();
+                .Concat(percentiles.Select((_, q) => Band(s.GetProperty("bands")[k * percentiles.Length + q], k))).ToArray();
         }).ToList();
 
         var shown = Enumerable.Range(0, headers.Length).ToList();
@@ -378,12 +391,13 @@ public static class RunCommands
             shown = [0, 1, 2, 3, 4, 4 + median, 4 + percentiles.Length - 1];
         }
         var table = new Table().Border(TableBorder.Rounded)
-            .Title($"{s.GetProperty("individuals")} subjects ({s.GetProperty("failed")} failed) · at t = {times[^1].ToString("G6", CultureInfo.InvariantCulture)}{(timeUnit is null ? "" : " " + Markup.Escape(timeUnit))}");
+            .Title($"{s.GetProperty("individuals")} subjects ({s.GetProperty("failed")} failed) · at t = {TimeText(times[^1], timeUnit)}");
         foreach (var c in shown) table.AddColumn(headers[c]);
         foreach (var row in rows) table.AddRow(shown.Select(c => Markup.Escape(row[c])).ToArray());
         var captions = new List<string>();
         if (narrow) captions.Add($"{string.Join(", ", headers.Skip(4).Where((_, i) => !shown.Contains(4 + i)))}: in a wider terminal, or in dth run show --json");
-        if (BandsAccuracy(s, outputs) is { } accuracy) captions.Add(accuracy);
+        if (BandsAccuracy(s, outputs, perCell: floors is not null) is { } accuracy) captions.Add(accuracy);
+        if (folded) captions.Add("<x: below x; values that small beside the rest are counted together, not told apart");
         if (captions.Count > 0) table.Caption(Markup.Escape(string.Join("\n", captions)));
         return table;
     }
@@ -392,17 +406,25 @@ public static class RunCommands
     /// How exact the percentiles are, per output (runs recorded since 2026-12-06 say): "percentiles within ±1% (G), ±4% (I);
     /// I below 0.117: only that they are below".
     /// </summary>
-    private static string? BandsAccuracy(JsonElement s, string[] outputs)
+    /// <param name="perCell">the summary gives each cell's floor, so the table marks the folded bands itself.</param>
+    private static string? BandsAccuracy(JsonElement s, string[] outputs, bool perCell)
     {
         if (!s.TryGetProperty("bandAccuracy", out var accuracy) || accuracy.ValueKind != JsonValueKind.Array) return null;
         var within = accuracy.EnumerateArray().Select((a, y) => (Output: outputs[y], Percent: Math.Round(a.GetDouble() * 100)))
             .Where(x => x.Percent > 0).GroupBy(x => x.Percent).OrderBy(g => g.Key)
             .Select(g => $"±{g.Key.ToString(CultureInfo.InvariantCulture)}% ({string.Join(", ", g.Select(x => x.Output))})").ToList();
         if (within.Count == 0) return null;
-        var floors = s.TryGetProperty("bandFloor", out var f) && f.ValueKind == JsonValueKind.Array
+        var floors = !perCell && s.TryGetProperty("bandFloor", out var f) && f.ValueKind == JsonValueKind.Array
             ? f.EnumerateArray().Select((v, y) => v.ValueKind == JsonValueKind.Number ? $"{outputs[y]} below {Compact(v.GetDouble())}" : null).OfType<string>().ToList()
             : [];
         return "percentiles within " + string.Join(", ", within) + (floors.Count > 0 ? $"; {string.Join(", ", floors)}: only that they are below" : "");
+    }
+
+    /// <summary>A time in the model's unit, with days beside minutes from a day on ("20160 min (14 d)").</summary>
+    private static string TimeText(double t, string? unit)
+    {
+        var text = t.ToString("G6", CultureInfo.InvariantCulture) + (unit is null ? "" : " " + Markup.Escape(unit));
+        return unit == "min" && t >= 1440 ? text + $" ({(t / 1440).ToString("0.##", CultureInfo.InvariantCulture)} d)" : text;
     }
 
     /// <summary>Characters a rounded table of these columns takes: each column's widest cell plus its padding, and the borders.</summary>

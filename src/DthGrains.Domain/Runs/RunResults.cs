@@ -210,23 +210,33 @@ public sealed record RunSummary(
     /// </summary>
     public double?[]? BandFloor { get; init; }
 
+    /// <summary>
+    /// The same per output and time point, indexed as <see cref="Mean"/>: a band whose magnitude is at most its cell's
+    /// floor is only known to lie below it (a decayed concentration's percentiles read at the folded bin are not values).
+    /// Null where nothing was folded, and in runs recorded before 2026-12-07.
+    /// </summary>
+    public double?[]? BandFloors { get; init; }
+
     public static RunSummary From(ShardPartial merged, double[] times, string[] outputs, IReadOnlyList<double> percentiles, string[] units)
     {
         var s = merged.Summarise(times, outputs, percentiles);
         var accuracy = new double[outputs.Length];
         var floor = new double?[outputs.Length];
+        var floors = new double?[outputs.Length * times.Length];
         for (int y = 0; y < outputs.Length; y++)
             for (int t = 0; t < times.Length; t++)
             {
                 var h = merged.Histograms[y * times.Length + t];
                 if (h.Count == 0) continue;
                 accuracy[y] = Math.Max(accuracy[y], h.CurrentRelativeAccuracy);
-                if (h.FoldThreshold is { } below) floor[y] = Math.Max(floor[y] ?? 0, below);
+                if (h.FoldThreshold is not { } below) continue;
+                floors[y * times.Length + t] = below;
+                floor[y] = Math.Max(floor[y] ?? 0, below);
             }
         return new RunSummary(s.Individuals, s.Failed, s.Times, s.OutputNames, units, s.Percentiles,
             Finite(s.Mean), Finite(s.StandardDeviation), Finite(s.Bands))
         {
-            FailedBy = merged.Failures.ToDictionary(), BandAccuracy = accuracy, BandFloor = floor,
+            FailedBy = merged.Failures.ToDictionary(), BandAccuracy = accuracy, BandFloor = floor, BandFloors = floors,
         };
     }
 

@@ -30,6 +30,9 @@ public sealed class RunApiTests(HostFixture fixture)
         summary.GetProperty("individuals").GetInt64().Should().Be(120);
         summary.GetProperty("percentiles").GetArrayLength().Should().Be(5);
         summary.GetProperty("bands").GetArrayLength().Should().Be(summary.GetProperty("times").GetArrayLength() * summary.GetProperty("outputs").GetArrayLength() * 5);
+        // How exact the bands are: per output, and per cell the floor at or below which a band only bounds the values.
+        summary.GetProperty("bandAccuracy").GetArrayLength().Should().Be(summary.GetProperty("outputs").GetArrayLength());
+        summary.GetProperty("bandFloors").GetArrayLength().Should().Be(summary.GetProperty("times").GetArrayLength() * summary.GetProperty("outputs").GetArrayLength());
 
         var results = await carla.GetFromJsonAsync<JsonElement>($"/api/runs/{id}/results");
         results.GetProperty("subjects").GetArrayLength().Should().Be(120);
@@ -56,7 +59,8 @@ public sealed class RunApiTests(HostFixture fixture)
         graph.Should().Contain(e => e.GetProperty("@id").GetString() == "#run" && e.GetProperty("@type").GetString() == "CreateAction");
         graph.Single(e => e.GetProperty("@id").GetString() == "./").GetProperty("conformsTo").EnumerateArray()
             .Select(c => c.GetProperty("@id").GetString()).Should().Contain("https://w3id.org/ro/wfrun/workflow/0.5");
-        zip.GetEntry("results/bands.csv").Should().NotBeNull();
+        using (var bands = new StreamReader(zip.GetEntry("results/bands.csv")!.Open()))
+            (await bands.ReadLineAsync()).Should().Be("output,time,mean,sd,p5,p25,p50,p75,p95,floor");
         using (var crateCsv = new StreamReader(zip.GetEntry("results/subjects.csv")!.Open()))
             (await crateCsv.ReadToEndAsync()).Should().Be(csv, "the crate holds the same table of subjects as the results");
 

@@ -75,4 +75,60 @@ public sealed class RunTableFormatTests
         lines.Should().NotContain(l => l.Contains("wider terminal"));
         lines.Count(l => l.StartsWith('│')).Should().Be(5);
     }
+
+    /// <summary>A summary recorded since 2026-12-07: UG decayed to round-off at the last time point, where its bands were folded.</summary>
+    private static JsonElement FoldedSummary(bool perCell)
+    {
+        var summary = JsonSerializer.SerializeToNode(Summary())!.AsObject();
+        var bands = summary["bands"]!.AsArray();
+        // UG's last cell (index 7): p5 a negative round-off, p10–p90 at the folded bin, p95 a value above the floor.
+        double[] ug = [-4e-10, 9.3e-21, 9.3e-21, 9.3e-21, 9.3e-21, 9.3e-21, 2e-3];
+        for (int q = 0; q < 7; q++) bands[7 * 7 + q] = ug[q];
+        summary["bandAccuracy"] = new System.Text.Json.Nodes.JsonArray(0.01, 0.01, 0.04, 0.04);
+        summary["bandFloor"] = new System.Text.Json.Nodes.JsonArray(null, null, null, 4.34e-3);
+        if (perCell) summary["bandFloors"] = new System.Text.Json.Nodes.JsonArray(null, null, null, null, null, null, 4.34e-3, 1.1e-3);
+        return JsonSerializer.SerializeToElement(summary);
+    }
+
+    [Fact]
+    public void A_band_at_or_below_its_cells_floor_reads_as_below_the_floor_not_as_a_value()
+    {
+        var lines = Render(RunCommands.BandsTable(FoldedSummary(perCell: true), 160, "min"), 160);
+        var ug = lines.Single(l => l.StartsWith("│ UG", StringComparison.Ordinal));
+        ug.Should().Contain("<1.1e-3").And.NotContain("9.3e-21").And.NotContain("-4e-10").And.Contain("2e-3");
+        lines.Single(l => l.StartsWith("│ G ", StringComparison.Ordinal)).Should().NotContain("<");
+        lines.Should().Contain(l => l.Contains("<x: below x"));
+        lines.Should().Contain(l => l.Contains("percentiles within ±1% (G, G_mgdl), ±4% (I, UG)")).And.NotContain(l => l.Contains("only that they are below"));
+    }
+
+    [Fact]
+    public void A_summary_with_floors_per_output_only_keeps_the_numbers_and_names_the_floor_in_the_caption()
+    {
+        var lines = Render(RunCommands.BandsTable(FoldedSummary(perCell: false), 160, "min"), 160);
+        lines.Single(l => l.StartsWith("│ UG", StringComparison.Ordinal)).Should().Contain("9.3e-21").And.NotContain("<");
+        lines.Should().Contain(l => l.Contains("UG below 4.34e-3: only that they are below")).And.NotContain(l => l.Contains("<x: below x"));
+    }
+
+    [Theory]
+    [InlineData(540, "at t = 540 min")]
+    [InlineData(20160, "at t = 20160 min (14 d)")]
+    [InlineData(2160, "at t = 2160 min (1.5 d)")]
+    public void Times_of_a_day_or_more_in_minutes_also_read_in_days(double end, string expected)
+    {
+        var summary = JsonSerializer.SerializeToNode(Summary())!.AsObject();
+        summary["times"] = new System.Text.Json.Nodes.JsonArray(0.0, end);
+        Render(RunCommands.BandsTable(JsonSerializer.SerializeToElement(summary), 160, "min"), 160).Should().Contain(l => l.Contains(expected));
+    }
+
+    [Fact]
+    public void The_bands_csv_gives_each_cells_floor_in_a_last_column()
+    {
+        var summary = new DthGrains.Domain.Runs.RunSummary(10, 0, [0, 60], ["G", "UG"], ["mmol/L", "mmol/min"], [5, 50],
+            [5.0, 5.1, 1e-3, 1e-20], [0.5, 0.5, 1e-4, 1e-21], [4.0, 5.0, 4.1, 5.1, 9e-4, 1e-3, 9e-21, 1e-20])
+        { BandFloors = [null, null, null, 2e-22] };
+        var lines = DthGrains.Silo.Runs.RunExports.BandsCsv(summary).Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        lines[0].Should().Be("output,time,mean,sd,p5,p50,floor");
+        lines[1].Should().EndWith(",4,5,");
+        lines[4].Should().Be("UG,60,1E-20,1E-21,9E-21,1E-20,2E-22");
+    }
 }
