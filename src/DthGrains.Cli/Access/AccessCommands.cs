@@ -7,6 +7,7 @@ using DthGrains.Cli.Platform;
 using DthGrains.Contracts.Governance;
 using Spectre.Console;
 using static DthGrains.Cli.Catalogue.CatalogueCommands;
+using static DthGrains.Cli.Platform.CliText;
 
 namespace DthGrains.Cli.Access;
 
@@ -184,12 +185,6 @@ public static partial class AccessCommands
         grant.TryGetProperty("datasetVersions", out var v) && v.ValueKind == JsonValueKind.Object
             ? string.Join(", ", v.EnumerateObject().Select(p => $"{p.Name}@{p.Value.GetString()}"))
             : Join(grant, "datasets");
-
-    /// <summary>A timestamp as people read it, in UTC to the second.</summary>
-    internal static string Time(JsonElement e, string name, string missing = "") =>
-        DateTimeOffset.TryParse(Text(e, name), CultureInfo.InvariantCulture, DateTimeStyles.None, out var t)
-            ? t.UtcDateTime.ToString("yyyy-MM-dd HH:mm:ss 'UTC'", CultureInfo.InvariantCulture)
-            : Text(e, name, missing);
 
     internal static JsonArray Array(IEnumerable<string> values) => [.. values.Select(v => (JsonNode)JsonValue.Create(v))];
 }

@@ -6,6 +6,7 @@ using DthGrains.Cli.Catalogue;
 using DthGrains.Cli.Platform;
 using Spectre.Console;
 using static DthGrains.Cli.Catalogue.CatalogueCommands;
+using static DthGrains.Cli.Platform.CliText;
 
 namespace DthGrains.Cli.Access;
 

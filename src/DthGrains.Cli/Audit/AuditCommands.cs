@@ -4,6 +4,7 @@ using System.Text;
 using System.Text.Json;
 using DthGrains.Cli.Platform;
 using Spectre.Console;
+using static DthGrains.Cli.Platform.CliText;
 
 namespace DthGrains.Cli.Audit;
 
@@ -106,7 +107,7 @@ public static class AuditCommands
         grid.AddRow("[bold]Current root[/]", report.GetProperty("currentRoot").GetString() ?? "");
         if (report.TryGetProperty("checkpoint", out var c) && c.ValueKind == JsonValueKind.Object)
         {
-            grid.AddRow("[bold]Checkpoint[/]", Markup.Escape($"#{c.GetProperty("number")} of {c.GetProperty("takenAt").GetString()}, {c.GetProperty("streams")} streams, {c.GetProperty("events")} events"));
+            grid.AddRow("[bold]Checkpoint[/]", Markup.Escape($"#{c.GetProperty("number")} of {Time(c, "takenAt")}, {c.GetProperty("streams")} streams, {c.GetProperty("events")} events"));
             grid.AddRow("[bold]Signed root[/]", c.GetProperty("root").GetString() ?? "");
             grid.AddRow("[bold]Recomputed[/]", (c.GetProperty("matches").GetBoolean() ? "[green]" : "[red]") + c.GetProperty("recomputedRoot").GetString() + "[/]");
         }
@@ -155,7 +156,7 @@ public static class AuditCommands
             if (parse.GetValue(CliSettings.Json)) { CliJson.Print(checkpoint); return; }
             var grid = new Grid().AddColumn().AddColumn();
             grid.AddRow("[bold]Checkpoint[/]", $"#{checkpoint.GetProperty("number")}");
-            grid.AddRow("[bold]Taken at[/]", checkpoint.GetProperty("takenAt").GetString() ?? "");
+            grid.AddRow("[bold]Taken at[/]", Time(checkpoint, "takenAt"));
             grid.AddRow("[bold]Root[/]", checkpoint.GetProperty("root").GetString() ?? "");
             grid.AddRow("[bold]Streams / events[/]", $"{checkpoint.GetProperty("streams")} / {checkpoint.GetProperty("events")}");
             grid.AddRow("[bold]Key id[/]", Markup.Escape(checkpoint.GetProperty("keyId").GetString() ?? ""));
@@ -188,7 +189,7 @@ public static class AuditCommands
                 var envelope = e.GetProperty("envelope");
                 var hash = e.TryGetProperty("hash", out var h) ? h.GetString() ?? "" : "";
                 table.AddRow(e.GetProperty("version").ToString(), e.GetProperty("sequence").ToString(), Markup.Escape(e.GetProperty("eventType").GetString() ?? ""),
-                    Markup.Escape(envelope.GetProperty("actorSubject").GetString() ?? ""), envelope.GetProperty("recordedAt").GetString() ?? "",
+                    Markup.Escape(envelope.GetProperty("actorSubject").GetString() ?? ""), Time(envelope, "recordedAt"),
                     hash.Length > 12 ? hash[..12] + "…" : hash);
             }
             AnsiConsole.Write(table);

@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Text.Json;
 using DthGrains.Cli.Platform;
 using Spectre.Console;
+using static DthGrains.Cli.Platform.CliText;
 
 namespace DthGrains.Cli.Audit;
 
@@ -69,7 +70,7 @@ public static class LineageCommands
             foreach (var d in decisions.EnumerateArray())
             {
                 var approve = d.GetProperty("approve").GetBoolean();
-                AnsiConsole.MarkupLine($"[bold]{Markup.Escape(Raw(d, "institution"))}[/] {(approve ? "[green]approved[/]" : "[red]refused[/]")} by {Markup.Escape(Raw(d, "by"))} at {Markup.Escape(Raw(d, "decidedAt"))}: {Markup.Escape(Raw(d, "reason"))}");
+                AnsiConsole.MarkupLine($"[bold]{Markup.Escape(Raw(d, "institution"))}[/] {(approve ? "[green]approved[/]" : "[red]refused[/]")} by {Markup.Escape(Raw(d, "by"))} at {Markup.Escape(Time(d, "decidedAt"))}: {Markup.Escape(Raw(d, "reason"))}");
                 if (!d.TryGetProperty("context", out var context) || context.ValueKind != JsonValueKind.Object)
                 {
                     AnsiConsole.MarkupLine("  [yellow]recorded before decision contexts were[/]");
@@ -101,7 +102,7 @@ public static class LineageCommands
             if (parse.GetValue(CliSettings.Json)) { CliJson.Print(log); return; }
             var table = new Table().Border(TableBorder.Rounded).Title(Markup.Escape($"Uses of {parse.GetValue(pseudonym)}'s data")).AddColumns("When", "Outcome", "Who", "Dataset", "Purpose", "Grant or reason");
             foreach (var e in log.EnumerateArray())
-                table.AddRow(Text(e, "at"), e.GetProperty("outcome").GetString() == "read" ? "read" : "[red]refused[/]", Text(e, "who"),
+                table.AddRow(Time(e, "at"), e.GetProperty("outcome").GetString() == "read" ? "read" : "[red]refused[/]", Text(e, "who"),
                     Markup.Escape($"{e.GetProperty("dataset").GetString()} {e.GetProperty("datasetVersion").GetString()}"), Text(e, "purpose"),
                     Markup.Escape(Raw(e, "grantId") is { Length: > 0 } grant ? grant : Raw(e, "reason")));
             AnsiConsole.Write(table);

@@ -4,6 +4,7 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using DthGrains.Cli.Platform;
 using Spectre.Console;
+using static DthGrains.Cli.Platform.CliText;
 
 namespace DthGrains.Cli.Catalogue;
 
@@ -234,12 +235,6 @@ public static partial class CatalogueCommands
             JsonValueKind.Null or JsonValueKind.Undefined => missing,
             _ => v.ToString(),
         } : missing;
-
-    /// <summary>A timestamp as people read it, in UTC to the second.</summary>
-    private static string Time(JsonElement e, string name) =>
-        DateTimeOffset.TryParse(Text(e, name), System.Globalization.CultureInfo.InvariantCulture, System.Globalization.DateTimeStyles.None, out var t)
-            ? t.UtcDateTime.ToString("yyyy-MM-dd HH:mm:ss 'UTC'", System.Globalization.CultureInfo.InvariantCulture)
-            : Text(e, name);
 
     private static string List(JsonElement e, string name) =>
         e.TryGetProperty(name, out var v) && v.ValueKind == JsonValueKind.Array ? string.Join(", ", v.EnumerateArray().Select(x => x.GetString())) : "";

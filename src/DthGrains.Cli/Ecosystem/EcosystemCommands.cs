@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Text.Json;
 using DthGrains.Cli.Platform;
 using Spectre.Console;
+using static DthGrains.Cli.Platform.CliText;
 
 namespace DthGrains.Cli.Ecosystem;
 
@@ -68,7 +69,7 @@ public static class EcosystemCommands
             {
                 var table = new Table().Border(TableBorder.Rounded).Title("History").AddColumns("Version", "Event", "Actor", "Recorded at");
                 foreach (var e in events.EnumerateArray())
-                    table.AddRow(e.GetProperty("version").ToString(), e.GetProperty("eventType").GetString() ?? "", Markup.Escape(e.GetProperty("envelope").GetProperty("actorSubject").GetString() ?? ""), e.GetProperty("envelope").GetProperty("recordedAt").GetString() ?? "");
+                    table.AddRow(e.GetProperty("version").ToString(), e.GetProperty("eventType").GetString() ?? "", Markup.Escape(e.GetProperty("envelope").GetProperty("actorSubject").GetString() ?? ""), Time(e.GetProperty("envelope"), "recordedAt"));
                 AnsiConsole.Write(table);
             }
         }));

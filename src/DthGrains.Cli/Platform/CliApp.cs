@@ -20,4 +20,16 @@ public static class CliApp
         foreach (var extra in CliExtensions.Commands()) root.Subcommands.Add(extra);
         return root;
     }
+
+    /// <summary>Columns written to a file or a pipe when COLUMNS does not say: wide enough that a table keeps a row per line.</summary>
+    public const int RedirectedWidth = 200;
+
+    /// <summary>
+    /// The width tables are laid out for: COLUMNS when set (Spectre.Console does not read it), else the terminal's; output
+    /// going to a file or a pipe has no terminal, and Spectre's 80 columns there cut ids and titles into 9-character
+    /// fragments over several lines (<c>dth run list | less</c>, <c>dth catalogue search &gt; found.txt</c>).
+    /// </summary>
+    public static int ConsoleWidth(bool redirected, string? columns, int detected) =>
+        int.TryParse(columns, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var set) && set > 0 ? set
+        : redirected ? RedirectedWidth : detected;
 }

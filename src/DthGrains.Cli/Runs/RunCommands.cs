@@ -6,6 +6,7 @@ using DthGrains.Cli.Platform;
 using DthGrains.Contracts.Platform;
 using Spectre.Console;
 using static DthGrains.Cli.Catalogue.CatalogueCommands;
+using static DthGrains.Cli.Platform.CliText;
 
 namespace DthGrains.Cli.Runs;
 
@@ -169,7 +170,7 @@ public static class RunCommands
             var table = new Table().Border(TableBorder.Rounded).AddColumns("Id", "Kind", "Model", "Status", "Shards", "Subjects", "Submitted");
             foreach (var r in page.GetProperty("items").EnumerateArray())
                 table.AddRow(Markup.Escape(Text(r, "id")), Text(r, "kind"), Markup.Escape($"{Text(r, "modelId")} {Text(r, "modelVersion")}"), Text(r, "status"),
-                    $"{r.GetProperty("shardsDone")}/{r.GetProperty("shardsTotal")}", $"{r.GetProperty("subjectsDone")}/{r.GetProperty("subjectsTotal")}", Text(r, "submittedAt"));
+                    $"{r.GetProperty("shardsDone")}/{r.GetProperty("shardsTotal")}", $"{r.GetProperty("subjectsDone")}/{r.GetProperty("subjectsTotal")}", Time(r, "submittedAt"));
             AnsiConsole.Write(table);
         }));
         return command;

@@ -1,0 +1,37 @@
+using System.Text.Json;
+using DthGrains.Cli.Platform;
+
+namespace DthGrains.Integration.Tests.Cli;
+
+/// <summary>How the CLI prints the API's machine forms, and how wide it lays tables out.</summary>
+public sealed class CliTextTests
+{
+    [Theory]
+    [InlineData("2026-12-06T09:26:56.763269+00:00", "2026-12-06 09:26:56 UTC")]
+    [InlineData("2026-12-06T10:26:56.7632691+01:00", "2026-12-06 09:26:56 UTC")]
+    [InlineData("not a time", "not a time")]
+    [InlineData("", "-")]
+    [InlineData(null, "-")]
+    public void Timestamps_read_in_utc_to_the_second_and_anything_else_as_it_came(string? value, string expected)
+    {
+        CliText.Time(value, missing: "-").Should().Be(expected);
+        CliText.Time(JsonSerializer.SerializeToElement(new { at = value }), "at", missing: "-").Should().Be(expected);
+    }
+
+    [Fact]
+    public void A_missing_or_non_text_property_reads_as_missing()
+    {
+        CliText.Time(JsonSerializer.SerializeToElement(new { other = 1 }), "at", "-").Should().Be("-");
+        CliText.Time(JsonSerializer.SerializeToElement(new { at = 1 }), "at", "-").Should().Be("-");
+    }
+
+    [Theory]
+    [InlineData(false, null, 132, 132)]
+    [InlineData(true, null, 80, CliApp.RedirectedWidth)]
+    [InlineData(true, "100", 80, 100)]
+    [InlineData(false, "100", 132, 100)]
+    [InlineData(true, "0", 80, CliApp.RedirectedWidth)]
+    [InlineData(true, "wide", 80, CliApp.RedirectedWidth)]
+    public void Tables_are_laid_out_for_columns_when_set_else_the_terminal_and_wide_into_files_and_pipes(bool redirected, string? columns, int detected, int expected) =>
+        CliApp.ConsoleWidth(redirected, columns, detected).Should().Be(expected);
+}
