@@ -73,12 +73,18 @@ public static partial class AccessCommands
             using var api = ApiClient.From(parse);
             var view = await api.SendAsync(HttpMethod.Post, RequestsPath, body, ct: ct);
             if (parse.GetValue(CliSettings.Json)) { CliJson.Print(view); return; }
-            var owners = view.TryGetProperty("reviews", out var reviews) && reviews.ValueKind == System.Text.Json.JsonValueKind.Array
-                ? string.Join(", ", reviews.EnumerateArray().Select(r => Text(r, "institution")))
-                : "";
             AnsiConsole.MarkupLineInterpolated($"Submitted access request [bold]{Text(view, "id")}[/]: status {Text(view, "status")}");
-            if (owners.Length > 0) AnsiConsole.MarkupLineInterpolated($"[grey]awaiting the stewards of {owners}[/]");
+            if (AwaitedOwners(view) is { Length: > 0 } owners) AnsiConsole.MarkupLineInterpolated($"[grey]awaiting the stewards of {owners}[/]");
         }));
         return command;
+    }
+
+    /// <summary>The institutions whose stewards have yet to decide, comma-separated ("" when none is awaited).</summary>
+    internal static string AwaitedOwners(System.Text.Json.JsonElement view)
+    {
+        if (Text(view, "status") is not ("submitted" or "under-review")) return "";
+        return view.TryGetProperty("reviews", out var reviews) && reviews.ValueKind == System.Text.Json.JsonValueKind.Array
+            ? string.Join(", ", reviews.EnumerateArray().Where(r => Text(r, "decision") is "pending" or "").Select(r => Text(r, "institution")))
+            : "";
     }
 }

@@ -101,7 +101,7 @@ public static partial class AccessCommands
             {
                 count++;
                 table.AddRow(Markup.Escape(Text(g, "id")), Markup.Escape(DatasetVersions(g)), Markup.Escape(Text(g, "purpose")), Markup.Escape(Join(g, "actions")),
-                    Markup.Escape(Time(g, "validUntil")), Markup.Escape(Text(g, "status") + (Text(g, "statusReason") is { Length: > 0 } why ? $": {why}" : "")));
+                    Markup.Escape(Time(g, "validUntil")), Markup.Escape(StatusWithReason(g)));
             }
             AnsiConsole.Write(table);
             AnsiConsole.MarkupLineInterpolated($"[grey]{count} grant(s)[/]");
@@ -155,7 +155,7 @@ public static partial class AccessCommands
             grant.HideHeaders();
             void GrantRow(string label, string value) => grant.AddRow($"[bold]{label}[/]", Markup.Escape(value));
             GrantRow("Id", Text(g, "id"));
-            GrantRow("Status", Text(g, "status") + (Text(g, "statusReason") is { Length: > 0 } why ? $": {why}" : ""));
+            GrantRow("Status", StatusWithReason(g));
             GrantRow("Valid from", Time(g, "validFrom"));
             GrantRow("Valid until", Time(g, "validUntil"));
             GrantRow("Principals", Join(g, "principals"));
@@ -179,6 +179,18 @@ public static partial class AccessCommands
         e.TryGetProperty(name, out var v) && v.ValueKind == JsonValueKind.Array && v.GetArrayLength() > 0
             ? string.Join(", ", v.EnumerateArray().Select(x => x.ValueKind == JsonValueKind.String ? x.GetString() : x.ToString()))
             : missing;
+
+    /// <summary>
+    /// The status with its reason: "expired", "revoked by charite: ethics approval withdrawn" (a reason that starts with
+    /// the status reads alone, not "revoked: revoked by …").
+    /// </summary>
+    internal static string StatusWithReason(JsonElement e) =>
+        (Text(e, "status"), Text(e, "statusReason")) switch
+        {
+            (var status, { Length: > 0 } why) when why.StartsWith(status, StringComparison.OrdinalIgnoreCase) => why,
+            (var status, { Length: > 0 } why) => $"{status}: {why}",
+            (var status, _) => status,
+        };
 
     /// <summary>"dataset@version" for each dataset a grant covers.</summary>
     private static string DatasetVersions(JsonElement grant) =>

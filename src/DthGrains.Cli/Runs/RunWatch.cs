@@ -51,7 +51,11 @@ internal static class RunWatch
                                 d.TryGetProperty("status", out var status) && status.ValueKind == JsonValueKind.String ? status.GetString() : null);
                             if (evt == "runs.shard_completed" && d.TryGetProperty("silo", out var silo)) silos[silo.GetString()!] = silos.GetValueOrDefault(silo.GetString()!) + 1;
                             if (evt is "runs.run_completed" or "runs.run_cancelled" or "runs.run_failed") terminal = evt;
-                            if (evt == "runs.run_suspended" && !json) AnsiConsole.MarkupLineInterpolated($"[yellow]suspended:[/] {d.GetProperty("reason").GetString()}");
+                            if (evt == "runs.run_suspended" && !json)
+                            {
+                                AnsiConsole.MarkupLineInterpolated($"[yellow]suspended:[/] {d.GetProperty("reason").GetString()}");
+                                AnsiConsole.MarkupLineInterpolated($"[grey]The run keeps the shards it completed and resumes by itself once a grant permits again (a new application approved: dth access apply). Still following; Ctrl-C stops following only ('dth run watch {id}' follows again, 'dth run cancel {id}' ends the run).[/]");
+                            }
                             if (evt == "runs.run_resumed" && !json) AnsiConsole.MarkupLine("[green]resumed[/]");
                             if (evt == "runs.cohort_seeded" && !json)
                                 AnsiConsole.MarkupLineInterpolated($"[grey]cohort seeded at the data: {d.GetProperty("dataset").GetString()}@{d.GetProperty("datasetVersion").GetString()}, {d.GetProperty("subjectsUsed")} subjects used; with its seed the request hashes to {d.GetProperty("requestHash").GetString()}, the hash its results point at[/]");
