@@ -74,6 +74,7 @@ internal static class RunWatch
         else
         {
             var clock = Stopwatch.StartNew();
+            var rates = new SubjectRate();
             await AnsiConsole.Progress().AutoClear(false)
                 .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new ElapsedTimeColumn(), new RemainingTimeColumn())
                 .StartAsync(async ctx =>
@@ -83,13 +84,14 @@ internal static class RunWatch
                     {
                         task.MaxValue = Math.Max(1, all);
                         task.Value = Math.Max(task.Value, done);
-                        var rate = done / Math.Max(clock.Elapsed.TotalSeconds, 1e-3);
+                        var state = status?.ToLowerInvariant();
+                        var rate = rates.Observe(done, running: state is null or "running", clock.Elapsed);
                         // Submitted and not started: a seeded cohort whose seed is being fitted at the data.
-                        task.Description = status?.ToLowerInvariant() switch
+                        task.Description = state switch
                         {
                             "submitted" => $"{all:N0} subjects · fitting the cohort seed at the data",
                             "suspended" => $"{done:N0}/{all:N0} subjects · suspended",
-                            _ => $"{done:N0}/{all:N0} subjects · {rate:N0}/s",
+                            _ => $"{done:N0}/{all:N0} subjects" + (rate is { } r ? $" · {r:N0}/s" : ""),
                         };
                     });
                 });
