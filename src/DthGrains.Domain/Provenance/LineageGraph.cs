@@ -35,6 +35,17 @@ public sealed record LineageGraph(string Root, int Depth, IReadOnlyList<LineageN
     public const int MaxDepth = 12;
     public const int MaxNodes = 2000;
 
+    /// <summary>The platform's own agent (<see cref="Contracts.Platform.Actor.System"/>): one for the whole federation.</summary>
+    public static readonly string PlatformAgent = $"person:{Contracts.Platform.Actor.System().Subject}";
+
+    /// <summary>
+    /// Whether a walk may reach a node through <paramref name="edge"/>. The platform's agent acts for every institution's
+    /// silo (seeding, releases, reminders), so its delegations say nothing about any one activity: a walk does not reach
+    /// organisations through them (the lineage of a run on TUM's model, using no data, named Charité and Inria). They
+    /// still show between nodes reached otherwise.
+    /// </summary>
+    public static bool Reaches(LineageEdge edge) => !(edge.Relation == ProvRelation.ActedOnBehalfOf && edge.From == PlatformAgent);
+
     /// <summary>Null when <paramref name="root"/> is not a node of <paramref name="facts"/> (facts in memory answer at once).</summary>
     public static LineageGraph? Of(LineageFacts facts, string root, int depth, int maxNodes = MaxNodes)
     {
@@ -94,7 +105,7 @@ public sealed record LineageGraph(string Root, int Depth, IReadOnlyList<LineageN
             }
         }
 
-        await Walk(Outgoing, _ => true, e => e.To);                                                  // what it rests on
+        await Walk(Outgoing, Reaches, e => e.To);                                                    // what it rests on
         await Walk(Incoming, e => !ProvRelation.IsResponsibility(e.Relation), e => e.From);          // what rests on it
         // Each node shown also shows its own direct dependencies, one hop (a decision reached downstream still shows
         // the policy and dataset versions it used, a grant its invalidation), and who acted (an agent is reached from
@@ -102,7 +113,7 @@ public sealed record LineageGraph(string Root, int Depth, IReadOnlyList<LineageN
         var shown = nodes.ToArray();
         var outgoing = await Outgoing(shown);
         foreach (var id in shown)
-        foreach (var edge in outgoing(id))
+        foreach (var edge in outgoing(id).Where(Reaches))
         {
             if (!nodes.Contains(edge.To))
             {
@@ -114,7 +125,7 @@ public sealed record LineageGraph(string Root, int Depth, IReadOnlyList<LineageN
         var people = nodes.Where(n => n.StartsWith("person:", StringComparison.Ordinal)).ToArray();
         outgoing = await Outgoing(people);
         foreach (var id in people)
-        foreach (var onBehalf in outgoing(id).Where(e => e.Relation == ProvRelation.ActedOnBehalfOf)) { nodes.Add(onBehalf.To); edges.Add(onBehalf); }
+        foreach (var onBehalf in outgoing(id).Where(e => e.Relation == ProvRelation.ActedOnBehalfOf && Reaches(e))) { nodes.Add(onBehalf.To); edges.Add(onBehalf); }
         // Edges between nodes already shown complete the picture (a decision and the grant it issued are both there).
         outgoing = await Outgoing(nodes);
         foreach (var id in nodes)

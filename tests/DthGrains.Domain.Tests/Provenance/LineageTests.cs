@@ -106,6 +106,40 @@ public sealed class LineageTests
         graph.Truncated.Should().BeFalse();
     }
 
+    [Theory]
+    [InlineData(2)]
+    [InlineData(6)]
+    public void The_platforms_agent_acting_for_every_institution_brings_none_into_a_lineage_it_does_not_otherwise_touch(int depth)
+    {
+        // TUM's model released by the platform (its seed) for TUM; the platform also published Charité's and Inria's
+        // datasets. A run uses the model and no data.
+        var facts = new LineageFacts();
+        LineageSource At(string stream, long version) => new(stream, version, version, Now, "system", null);
+        var release = facts.Node(new LineageNode("resource:m@1.0.0/release", ProvKind.Activity, "release", "released 1.0.0"));
+        var model = facts.Node(new LineageNode("resource:m@1.0.0", ProvKind.Entity, "model-version", "m 1.0.0"));
+        facts.Edge(model, ProvRelation.WasGeneratedBy, release, At("resource:m", 2));
+        facts.Edge(model, ProvRelation.WasAttributedTo, facts.Organisation("tum"), At("resource:m", 2));
+        facts.Edge(release, ProvRelation.WasAssociatedWith, facts.Person("system", "tum", At("resource:m", 2)), At("resource:m", 2));
+        foreach (var (dataset, owner) in new[] { ("ds-c", "charite"), ("ds-i", "inria") })
+        {
+            var published = facts.Node(new LineageNode($"resource:{dataset}@1.0.0/release", ProvKind.Activity, "release", "released 1.0.0"));
+            facts.Edge(published, ProvRelation.WasAssociatedWith, facts.Person("system", owner, At($"resource:{dataset}", 2)), At($"resource:{dataset}", 2));
+        }
+        var run = facts.Node(new LineageNode("run:r", ProvKind.Activity, "simulation-run", "run"));
+        facts.Edge(run, ProvRelation.Used, model, At("run:r", 1));
+        facts.Edge(run, ProvRelation.WasAssociatedWith, facts.Person("carla", "tum", At("run:r", 1)), At("run:r", 1));
+
+        var graph = LineageGraph.Of(facts, run, depth)!;
+        var ids = graph.Nodes.Select(n => n.Id).ToList();
+        ids.Should().Contain("organisation:tum").And.NotContain("organisation:charite").And.NotContain("organisation:inria");
+        graph.Edges.Select(e => (e.From, e.Relation, e.To)).Should().Contain(("person:carla", ProvRelation.ActedOnBehalfOf, "organisation:tum"));
+        if (ids.Contains(LineageGraph.PlatformAgent))
+            graph.Edges.Select(e => (e.From, e.Relation, e.To)).Should().Contain((LineageGraph.PlatformAgent, ProvRelation.ActedOnBehalfOf, "organisation:tum"),
+                "a delegation between nodes reached otherwise still shows");
+        // A person of one institution still brings theirs.
+        LineageGraph.Of(facts, "person:carla", 1)!.Nodes.Select(n => n.Id).Should().Contain("organisation:tum");
+    }
+
     [Fact]
     public void The_walk_stops_at_the_node_cap_and_says_so()
     {
