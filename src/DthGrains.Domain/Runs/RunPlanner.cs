@@ -68,6 +68,9 @@ public static class RunPlanner
     public const int MaxShards = 10_000;
     public const int MaxTimes = 2_000;
 
+    /// <summary>The longest simulated period, in the model's time unit (19 years of minutes).</summary>
+    public const double MaxDuration = 1e7;
+
     /// <summary>Statistics cells (shards × output times × outputs) a run may record: about 800 MB in the ledger at most.</summary>
     public const long MaxStatisticsCells = 10_000_000;
     /// <summary>Relative accuracy of the percentile bands (the quantile histograms of every shard).</summary>
@@ -133,17 +136,21 @@ public static class RunPlanner
         }
         double referenceDuration = scenarios.Count > 0 ? scenarios.Max(s => s.TimeUnit.ConvertTo(s.Duration, info.TimeUnit)) : 1;
         double duration = r.Duration ?? referenceDuration;
-        if (!(duration > 0 && duration <= 1e7)) errors.Add("duration", $"'duration' is the simulated period in {info.TimeUnit.Symbol}, greater than 0.");
-        double step = r.OutputStep ?? DefaultStep(info, duration);
-        var gridFits = step > 0 && duration / step <= MaxTimes;
-        if (!gridFits) errors.Add("outputStep", $"'outputStep' is greater than 0 and gives at most {MaxTimes} output times.");
+        bool durationValid = duration is > 0 and <= MaxDuration;
+        if (!durationValid) errors.Add("duration", $"'duration' is the simulated period in {info.TimeUnit.Symbol}, greater than 0 and at most {MaxDuration:0,0}.");
+        double step = r.OutputStep ?? (durationValid ? DefaultStep(info, duration) : 1);
+        // The grid is only framed over a valid period (a negative one made the output grid throw: a 500 for a caller's mistake).
+        bool stepValid = step is > 0 and < double.PositiveInfinity;
+        var gridFits = durationValid && stepValid && duration / step <= MaxTimes;
+        if (!stepValid || (durationValid && !gridFits)) errors.Add("outputStep", $"'outputStep' is greater than 0 and gives at most {MaxTimes} output times.");
         // A shorter period keeps the events inside it.
         scenarios = scenarios.Select(s =>
         {
             var d = info.TimeUnit.ConvertTo(duration, s.TimeUnit);
             return s with { Duration = d, Events = s.Events.Where(e => e.Time <= d).ToArray() };
         }).ToList();
-        foreach (var s in scenarios)
+        // Over a period that is already refused a scenario would only repeat the duration's error.
+        foreach (var s in durationValid ? scenarios : [])
         {
             try { CompiledScenario.Compile(info, s); }
             catch (ArgumentException e) { errors.Add("scenario", e.Message); }

@@ -253,6 +253,10 @@ public sealed class RunApiTests(HostFixture fixture)
         badPlan.StatusCode.Should().Be(HttpStatusCode.BadRequest);
         (await badPlan.Content.ReadAsStringAsync()).Should().Contain("plan.meals[0].atMinute");
         (await carla.GetAsync("/api/runs/..%2f..")).StatusCode.Should().Be(HttpStatusCode.BadRequest);
+        // A negative period was a 500 (the output grid threw before the request was checked), through the admission grain too.
+        var backwards = await carla.PostAsync("/api/runs", Body(new { kind = "cohort-trial", model = "hovorka", size = 10, duration = -1440 }));
+        backwards.StatusCode.Should().Be(HttpStatusCode.BadRequest);
+        (await backwards.Content.ReadAsStringAsync()).Should().Contain("duration").And.Contain("greater than 0");
         var page = await carla.GetFromJsonAsync<JsonElement>("/api/runs");
         page.GetProperty("total").GetInt32().Should().Be(0);
     }

@@ -1,0 +1,62 @@
+using DthGrains.Contracts.Runs;
+using DthGrains.Domain.Runs;
+
+namespace DthGrains.Domain.Tests.Runs;
+
+/// <summary>
+/// A caller's numbers at and past every edge get a problem naming the field, never an exception: the planner runs
+/// before anything is recorded, and an exception there was a 500 (a negative duration, found by hand).
+/// </summary>
+public sealed class RequestLimitsTests
+{
+    private static readonly double[] Edges = [-1, 0, 1e-300, double.NaN, double.PositiveInfinity, double.NegativeInfinity, 1e300, -1e300];
+
+    private static readonly RunRequest Cohort = new(RunKind.CohortTrial, "hovorka", Size: 10);
+
+    public static TheoryData<string, RunRequest> Requests()
+    {
+        var data = new TheoryData<string, RunRequest>();
+        foreach (var x in Edges)
+        {
+            data.Add("duration", Cohort with { Duration = x });
+            data.Add("outputStep", Cohort with { OutputStep = x });
+            data.Add("outputStep", Cohort with { Duration = 1440, OutputStep = x });
+            data.Add("duration", Cohort with { Duration = x, OutputStep = x });
+            data.Add("solver", Cohort with { Solver = new RunSolverSettings(RelativeTolerance: x) });
+            data.Add("solver", Cohort with { Solver = new RunSolverSettings(AbsoluteTolerance: x) });
+            data.Add("solver", Cohort with { Solver = new RunSolverSettings(MaxStep: x) });
+            data.Add("percentiles", Cohort with { Percentiles = [x] });
+            data.Add("ranges", new RunRequest(RunKind.Sweep, "hovorka", Size: 10, Ranges: [new ParameterRange("SIT", x, 1)]));
+            data.Add("ranges", new RunRequest(RunKind.Sweep, "hovorka", Size: 10, Ranges: [new ParameterRange("SIT", 0.001, x)]));
+            data.Add("uncertain", new RunRequest(RunKind.MonteCarlo, "hovorka", Size: 10, Uncertain: [new ParameterUncertainty("SIT", x)]));
+            data.Add("parameters", Cohort with { Kind = RunKind.Single, Size = null, Parameters = new Dictionary<string, double> { ["Gtarget"] = x } });
+        }
+        foreach (var n in new[] { int.MinValue, -1, 0, int.MaxValue })
+        {
+            data.Add("size", Cohort with { Size = n });
+            data.Add("shardSize", Cohort with { ShardSize = n });
+            data.Add("pointsPerAxis", new RunRequest(RunKind.Sweep, "hovorka", PointsPerAxis: n, Ranges: [new ParameterRange("SIT", 0.001, 0.01)]));
+            data.Add("solver", Cohort with { Solver = new RunSolverSettings(MaxSteps: n) });
+        }
+        return data;
+    }
+
+    [Theory]
+    [MemberData(nameof(Requests))]
+    public void Numbers_past_an_edge_are_a_problem_or_a_plan_never_an_exception(string field, RunRequest request)
+    {
+        var planned = () => RunPlanner.Plan(request);
+        var (plan, problem) = planned.Should().NotThrow().Subject;
+        (plan is null).Should().Be(problem is not null, "either a plan or a problem");
+        // Some edge values are valid (1e300 as an upper bound, 1e-300 as a tolerance); a refusal names the field.
+        if (problem is not null) problem.Errors!.Keys.Should().Contain(k => k.StartsWith(field, StringComparison.Ordinal), problem.Detail);
+    }
+
+    [Fact]
+    public void A_negative_duration_names_the_duration_alone()
+    {
+        var (_, problem) = RunPlanner.Plan(Cohort with { Duration = -1440 });
+        problem!.Errors!.Keys.Should().Equal("duration");
+        problem.Errors["duration"].Should().ContainSingle().Which.Should().Contain("greater than 0");
+    }
+}
