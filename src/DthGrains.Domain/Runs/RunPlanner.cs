@@ -163,6 +163,10 @@ public static class RunPlanner
         var solver = new SolverOptions(kind, settings.RelativeTolerance ?? 1e-6, settings.AbsoluteTolerance ?? 1e-9, settings.MaxStep ?? double.PositiveInfinity, settings.MaxSteps ?? 1_000_000);
         try { solver.Validate(); }
         catch (ArgumentOutOfRangeException e) { errors.Add("solver", e.Message.Split(Environment.NewLine)[0]); }
+        // The request is recorded as JSON, which has no infinity (an infinite tolerance passed the solver's checks and
+        // failed the append: a 500 for a caller's mistake).
+        if (new[] { settings.RelativeTolerance, settings.AbsoluteTolerance, settings.MaxStep }.Any(v => v is { } x && !double.IsFinite(x)))
+            errors.Add("solver", "'solver' tolerances and 'maxStep' are finite numbers; leave 'maxStep' out for no limit.");
 
         // Size per kind.
         long subjects = 1;

@@ -84,6 +84,8 @@ public static class JsonBody
             return $"'{path}' {StorableText.NulMessage}.";
         if (message.StartsWith(StorableText.InvalidTextMessage, StringComparison.Ordinal))
             return $"'{path}' {StorableText.InvalidTextMessage}.";
+        if (message.StartsWith(FiniteNumbers.Message, StringComparison.Ordinal))
+            return $"'{path}' {FiniteNumbers.Message}.";
         if (message.Contains("maximum configured depth", StringComparison.Ordinal))
             return "The JSON is nested too deeply (at most 32 levels).";
         if (ex.Path is null || ex.LineNumber is null)

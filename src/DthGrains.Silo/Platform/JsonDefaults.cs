@@ -16,6 +16,7 @@ public static class JsonDefaults
         o.DictionaryKeyPolicy = null;
         o.Converters.Add(new JsonStringEnumConverter(JsonNamingPolicy.KebabCaseLower, allowIntegerValues: false));
         o.Converters.Add(new StorableText.Converter());
+        o.Converters.Add(new FiniteNumbers());
         o.UnmappedMemberHandling = JsonUnmappedMemberHandling.Disallow;
         o.MaxDepth = 32;
         o.DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull;

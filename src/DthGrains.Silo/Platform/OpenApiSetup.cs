@@ -33,6 +33,26 @@ public static class OpenApiSetup
             };
             return Task.CompletedTask;
         });
+        // The body converters that refuse NUL text and infinite numbers (StorableText, FiniteNumbers) hide their types from
+        // the schema exporter, which then describes every string and number as anything ({}): name them again.
+        o.AddSchemaTransformer((schema, context, _) =>
+        {
+            var type = context.JsonTypeInfo.Type;
+            if (schema.Type is null && Scalar(type) is { } scalar)
+            {
+                var nullable = context.JsonPropertyInfo is { IsSetNullable: true } || Nullable.GetUnderlyingType(type) is not null;
+                schema.Type = nullable ? scalar.Type | JsonSchemaType.Null : scalar.Type;
+                schema.Format ??= scalar.Format;
+            }
+            // Their arrays and maps lost their items' schema the same way (a list of dataset ids read as an array of anything).
+            if (context.JsonTypeInfo.ElementType is { } element && Scalar(element) is { } item)
+            {
+                var described = new OpenApiSchema { Type = item.Type, Format = item.Format };
+                if (context.JsonTypeInfo.Kind == System.Text.Json.Serialization.Metadata.JsonTypeInfoKind.Enumerable) schema.Items ??= described;
+                else if (context.JsonTypeInfo.Kind == System.Text.Json.Serialization.Metadata.JsonTypeInfoKind.Dictionary) schema.AdditionalProperties ??= described;
+            }
+            return Task.CompletedTask;
+        });
         o.AddOperationTransformer((operation, context, _) =>
         {
             var metadata = context.Description.ActionDescriptor.EndpointMetadata;
@@ -65,6 +85,12 @@ public static class OpenApiSetup
             return Task.CompletedTask;
         });
     });
+
+    /// <summary>The JSON type of the scalars whose converters hide it (strings and doubles, nullable or not).</summary>
+    private static (JsonSchemaType Type, string? Format)? Scalar(Type type) =>
+        (Nullable.GetUnderlyingType(type) ?? type) is var t && t == typeof(string) ? (JsonSchemaType.String, null)
+        : t == typeof(double) ? (JsonSchemaType.Number, "double")
+        : null;
 
     private static void Add(OpenApiResponses responses, string status, string description) =>
         responses.TryAdd(status, new OpenApiResponse { Description = description });

@@ -50,6 +50,8 @@ public sealed class RequestLimitsTests
         (plan is null).Should().Be(problem is not null, "either a plan or a problem");
         // Some edge values are valid (1e300 as an upper bound, 1e-300 as a tolerance); a refusal names the field.
         if (problem is not null) problem.Errors!.Keys.Should().Contain(k => k.StartsWith(field, StringComparison.Ordinal), problem.Detail);
+        // A plan is recorded: its normalised request must be storable as JSON (an infinite tolerance was a 500 at the append).
+        else FluentActions.Invoking(() => System.Text.Json.JsonSerializer.Serialize(plan!.Request)).Should().NotThrow();
     }
 
     [Fact]

@@ -257,6 +257,13 @@ public sealed class RunApiTests(HostFixture fixture)
         var backwards = await carla.PostAsync("/api/runs", Body(new { kind = "cohort-trial", model = "hovorka", size = 10, duration = -1440 }));
         backwards.StatusCode.Should().Be(HttpStatusCode.BadRequest);
         (await backwards.Content.ReadAsStringAsync()).Should().Contain("duration").And.Contain("greater than 0");
+        // A number too large for a double reads as infinity, which passed the checks and failed the append (a 500): refused where it is read.
+        foreach (var infinite in new[] { "\"outputStep\": 1e400", "\"solver\": {\"maxStep\": 1e400}", "\"solver\": {\"absoluteTolerance\": \"1e400\"}", "\"percentiles\": [-1e400]" })
+        {
+            var huge = await carla.PostAsync("/api/runs", new StringContent($"{{\"kind\": \"cohort-trial\", \"model\": \"hovorka\", \"size\": 10, {infinite}}}", System.Text.Encoding.UTF8, "application/json"));
+            huge.StatusCode.Should().Be(HttpStatusCode.BadRequest, infinite);
+            (await huge.Content.ReadAsStringAsync()).Should().Contain("out of range", infinite);
+        }
         var page = await carla.GetFromJsonAsync<JsonElement>("/api/runs");
         page.GetProperty("total").GetInt32().Should().Be(0);
     }
