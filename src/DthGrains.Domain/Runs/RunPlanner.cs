@@ -108,6 +108,7 @@ public static class RunPlanner
         {
             if (!info.Parameters.Any(p => p.Name == name)) errors.Add("parameters", UnknownParameter(info, name));
             else if (!double.IsFinite(value)) errors.Add("parameters", $"'{name}' must be a finite number.");
+            else if (OutsideSign(info, name, value) is { } wrongSign) errors.Add("parameters", wrongSign);
             else baseParameters[info.ParameterIndex(name)] = value;
         }
 
@@ -358,6 +359,7 @@ public static class RunPlanner
         {
             if (!info.Parameters.Any(p => p.Name == g.Parameter)) errors.Add("ranges", UnknownParameter(info, g.Parameter));
             else if (!(double.IsFinite(g.Lower) && double.IsFinite(g.Upper) && g.Lower < g.Upper)) errors.Add("ranges", $"The range of '{g.Parameter}' needs lower < upper.");
+            else if (OutsideSign(info, g.Parameter, g.Lower) is { } wrongSign) errors.Add("ranges", wrongSign);
         }
     }
 
@@ -382,6 +384,20 @@ public static class RunPlanner
     }
 
     /// <summary>The fix comes with the refusal: the model's parameters, and where they are described.</summary>
+    /// <summary>
+    /// Null when <paramref name="value"/> has the sign the parameter can have: a parameter whose plausible range is
+    /// positive (a rate, a volume, a weight) is positive, one from 0 is not negative. A negative insulin sensitivity or a
+    /// zero body weight solved to numbers (or NaN) that no model statement covers; the plausible range itself is only
+    /// advice (a study may explore past it).
+    /// </summary>
+    private static string? OutsideSign(ModelInfo info, string name, double value)
+    {
+        var p = info.Parameters[info.ParameterIndex(name)];
+        if (p.Lower > 0 && !(value > 0)) return $"'{name}' ({p.Description}) is positive; its plausible range is {p.Lower:G4} to {p.Upper:G4} {p.Unit.Symbol}.";
+        if (p.Lower >= 0 && value < 0) return $"'{name}' ({p.Description}) is not negative; its plausible range is {p.Lower:G4} to {p.Upper:G4} {p.Unit.Symbol}.";
+        return null;
+    }
+
     private static string UnknownParameter(ModelInfo info, string name) =>
         $"Model '{info.Id}' has no parameter '{name}'. Its parameters: {string.Join(", ", info.Parameters.Select(p => p.Name))} (units, defaults and ranges: GET /api/runs/models/{info.Id}, or dth run models {info.Id}).";
 

@@ -61,4 +61,30 @@ public sealed class RequestLimitsTests
         problem!.Errors!.Keys.Should().Equal("duration");
         problem.Errors["duration"].Should().ContainSingle().Which.Should().Contain("greater than 0");
     }
+
+    public static TheoryData<string, string> EveryParameter()
+    {
+        var data = new TheoryData<string, string>();
+        foreach (var model in Simulation.Models.ModelLibrary.All)
+            foreach (var p in model.Info.Parameters) data.Add(model.Info.Id, p.Name);
+        return data;
+    }
+
+    [Theory]
+    [MemberData(nameof(EveryParameter))]
+    public void A_parameter_takes_the_sign_of_its_plausible_range_as_a_fixed_value_and_as_a_sweeps_bound(string model, string parameter)
+    {
+        var p = Simulation.Models.ModelLibrary.Get(model).Info.Parameters.Single(x => x.Name == parameter);
+        RunRequest Fixed(double v) => new(RunKind.Single, model, Parameters: new Dictionary<string, double> { [parameter] = v });
+        RunRequest Swept(double lower) => new(RunKind.Sweep, model, Size: 4, Ranges: [new ParameterRange(parameter, lower, p.Upper)]);
+
+        RunPlanner.Plan(Fixed(p.Value)).Problem.Should().BeNull("the default is a value the parameter takes");
+        RunPlanner.Plan(Swept(p.Lower)).Problem.Should().BeNull("so is the plausible range");
+        RunPlanner.Plan(Fixed(10 * p.Upper)).Problem.Should().BeNull("past the plausible range is a study's choice, not an error");
+        if (p.Lower < 0) return;
+        var (_, negative) = RunPlanner.Plan(Fixed(-(p.Value > 0 ? p.Value : p.Upper)));
+        negative!.Errors!["parameters"].Should().ContainSingle().Which.Should().Contain($"'{parameter}'").And.Contain("plausible range");
+        RunPlanner.Plan(Swept(-p.Upper)).Problem!.Errors!.Keys.Should().Contain("ranges");
+        if (p.Lower > 0) RunPlanner.Plan(Fixed(0)).Problem!.Errors!["parameters"].Should().ContainSingle().Which.Should().Contain("is positive");
+    }
 }
