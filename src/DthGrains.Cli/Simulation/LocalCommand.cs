@@ -17,15 +17,19 @@ internal static class LocalCommand
         var atol = new Option<double>("--atol") { Description = "Absolute tolerance.", DefaultValueFactory = _ => 1e-9 };
         var solver = new Option<SolverKind>("--solver") { Description = "Auto, DormandPrince45 or Rodas4.", DefaultValueFactory = _ => SolverKind.Auto };
         var output = new Option<string?>("--out", "-o") { Description = "CSV file to write (default: sim-<model>-<scenario>[-cohort].csv in the current directory)." };
-        var json = new Option<bool>("--json") { Description = "Print machine-readable JSON instead of tables." };
+        // Checked here, so a wrong value is told as the option's mistake, not as the engine's exception about its field.
+        cohort.Validators.Add(r => { if (r.GetValueOrDefault<int>() is < 0 or > 1_000_000) r.AddError("--cohort is 0 (the default individual) to 1000000 virtual patients."); });
+        step.Validators.Add(r => { if (r.GetValueOrDefault<double?>() is { } v && !(v > 0 && double.IsFinite(v))) r.AddError("--step is a positive number of the model's time units."); });
+        rtol.Validators.Add(r => { if (r.GetValueOrDefault<double>() is not (> 0 and < 1)) r.AddError("--rtol is between 0 and 1 (exclusive), e.g. 1e-6."); });
+        atol.Validators.Add(r => { if (!(r.GetValueOrDefault<double>() is > 0 and < double.PositiveInfinity)) r.AddError("--atol is a positive number, e.g. 1e-9."); });
 
         var cmd = new Command("local", "Run a simulation on this machine and print a summary (and percentile bands for a cohort).");
-        foreach (var o in new Option[] { model, scenario, cohort, seed, step, rtol, atol, solver, output, json }) cmd.Options.Add(o);
+        foreach (var o in new Option[] { model, scenario, cohort, seed, step, rtol, atol, solver, output }) cmd.Options.Add(o);
         cmd.SetAction(parse =>
         {
             var args = new LocalRunArguments(
                 parse.GetValue(model)!, parse.GetValue(scenario)!, parse.GetValue(cohort), parse.GetValue(seed), parse.GetValue(step),
-                new SolverOptions(parse.GetValue(solver), parse.GetValue(rtol), parse.GetValue(atol)), parse.GetValue(output), parse.GetValue(json));
+                new SolverOptions(parse.GetValue(solver), parse.GetValue(rtol), parse.GetValue(atol)), parse.GetValue(output), parse.GetValue(Platform.CliSettings.Json));
             return LocalRun.Execute(args);
         });
         return cmd;
