@@ -310,6 +310,11 @@ public static class RunCommands
         Row("seed", run.GetProperty("seed").ToString());
         Row("request hash", Text(run, "requestHash"));
         if (Text(run, "resultHash") is { Length: > 0 } rh) Row("result hash", rh);
+        // Released rows: the results and the crate's subjects table are gone (410), the summary and bands below stay.
+        if (run.TryGetProperty("rowsReleased", out var released) && released.ValueKind == JsonValueKind.Object)
+            Row("rows", $"released {Time(released, "at")} by {Text(released, "by")} ({Text(released, "reason")}); the same request and seed give them again");
+        else if (Text(run, "status") == "completed" && run.TryGetProperty("rowBytes", out var kept) && kept.GetInt64() > 0)
+            Row("rows", $"{ByteSize.Format(kept.GetInt64())} kept: dth run results {Text(run, "id")}; dth run release-rows {Text(run, "id")} gives the storage back");
         if (run.TryGetProperty("failedBy", out var fb) && fb.ValueKind == JsonValueKind.Object)
             foreach (var reason in fb.EnumerateObject())
                 Row("failed", $"{reason.Value} subjects, {reason.Name}: {DthGrains.Simulation.Cohorts.SolveFailures.Hint(reason.Name)}");

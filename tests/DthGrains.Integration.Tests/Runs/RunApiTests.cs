@@ -168,6 +168,7 @@ public sealed class RunApiTests(HostFixture fixture)
             "--shard-size", "20", "--seed", "5", "--follow");
         code.Should().Be(0, output);
         output.Should().Contain("completed").And.Contain("p95").And.Contain("60 subjects").And.Contain("shards by silo").And.Contain("percentiles within ±");
+        output.Should().MatchRegex(@"rows\s+\d+(\.\d+)? (B|KiB) kept: dth run results ", "the rows kept, and how to read or release them");
 
         var list = await CliRunner.RunAsync(_host.BaseAddress, token, "run", "list", "--json");
         var id = JsonDocument.Parse(list.Output).RootElement.GetProperty("items")[0].GetProperty("id").GetString()!;
@@ -207,6 +208,7 @@ public sealed class RunApiTests(HostFixture fixture)
         var gone = await CliRunner.RunAsync(_host.BaseAddress, token, "run", "results", id);
         gone.Code.Should().NotBe(0);
         gone.Output.Should().Contain("bands are enough").And.Contain("same seed");
+        (await CliRunner.RunAsync(_host.BaseAddress, token, "run", "show", id)).Output.Should().MatchRegex(@"rows\s+released \d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC by carla-runs-cli \(bands are enough\)");
         // The crate is still saved, without the rows.
         var crateOnly = Path.Combine(Path.GetTempPath(), $"dth-released-{Guid.NewGuid():N}.zip");
         try
