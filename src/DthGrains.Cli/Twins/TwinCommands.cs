@@ -5,6 +5,7 @@ using DthGrains.Cli.Catalogue;
 using DthGrains.Cli.Platform;
 using Spectre.Console;
 using static DthGrains.Cli.Catalogue.CatalogueCommands;
+using static DthGrains.Cli.Platform.CliText;
 
 namespace DthGrains.Cli.Twins;
 
@@ -231,7 +232,7 @@ public static class TwinCommands
         {
             var g = d.GetProperty("glucose");
             Row("Data", $"{Text(d, "datasetId")}@{Text(d, "datasetVersion")} ({Text(d, "datasetInstitution")}), subject {Text(d, "subjectPseudonym")}, grant {Text(d, "grantId", "(owner's member)")}");
-            Row("Observations", $"{Text(g, "count")} glucose, {Text(g, "from")} to {Text(g, "to")}; {Text(d, "meals")} meals, {Text(d, "boluses")} boluses");
+            Row("Observations", $"{Text(g, "count")} glucose, {Time(g, "from")} to {Time(g, "to")}; {Text(d, "meals")} meals, {Text(d, "boluses")} boluses");
         }
         AnsiConsole.Write(grid);
 

@@ -127,7 +127,8 @@ public static class TwinDecisions
         for (int i = 0; i < (scenario.Meals?.Length ?? 0); i++)
         {
             var m = scenario.Meals![i];
-            errors.Require(m is not null && m.AtMinute >= 0 && m.AtMinute <= scenario.Hours * 60, $"meals[{i}].atMinute", "'atMinute' is within the scenario.")
+            errors.Require(m is not null && m.AtMinute >= 0 && m.AtMinute <= scenario.Hours * 60, $"meals[{i}].atMinute",
+                    $"'atMinute' is a minute within the scenario's {scenario.Hours:0.##} h: 0 to {scenario.Hours * 60:0.##}.")
                 .Require(m is not null && m.Carbohydrate is >= 0 and <= 300, $"meals[{i}].carbohydrate", "'carbohydrate' is 0 to 300 g.")
                 .Require(m is not null && m.BolusUnits is >= 0 and <= 50, $"meals[{i}].bolusUnits", "'bolusUnits' is 0 to 50 U.");
         }

@@ -99,6 +99,9 @@ public sealed class TwinDecisionsTests
         bad.Errors!.Keys.Should().Contain(["name", "modelId", "purpose", "modelInfluence"]);
         var scenario = TwinDecisions.CanTestScenario(Validated(), new TwinScenario("", -1, [new TwinMeal(-5, 1000)]))!;
         scenario.Errors!.Keys.Should().Contain(["name", "hours", "meals[0].atMinute", "meals[0].carbohydrate"]);
+        // A meal past the end names the minutes the scenario has.
+        TwinDecisions.CanTestScenario(Validated(), new TwinScenario("late", 24, [new TwinMeal(99_999, 25)]))!.Errors!["meals[0].atMinute"]
+            .Should().ContainSingle().Which.Should().Contain("within the scenario's 24 h: 0 to 1440");
         TwinDecisions.CanLink(Designed(), new TwinDataLink("charite-t1d-synthetic", null, "Jane Doe 1970-01-01"))!.Errors!.Keys.Should().Contain("subject");
     }
 
