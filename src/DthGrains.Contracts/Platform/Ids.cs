@@ -17,16 +17,39 @@ public static partial class Ids
     public static bool IsValid(string? id) =>
         id is not null && id.Length <= 64 && (SlugPattern().IsMatch(id) || Guid.TryParseExact(id, "D", out _));
 
-    /// <summary>Turns a display name into a slug candidate (ASCII letters and digits, hyphens between words).</summary>
+    /// <summary>
+    /// Turns a display name into a slug candidate (ASCII letters and digits, hyphens between words). Accented letters
+    /// keep their base letter ("Charité" is "charite", not "charit-"); the few Latin letters without one are spelt out.
+    /// </summary>
     public static string Slugify(string name)
     {
         var chars = new List<char>(name.Length);
-        foreach (var c in name.ToLowerInvariant())
+        foreach (var c in Transliterated(name.ToLowerInvariant()))
         {
             if (c is >= 'a' and <= 'z' or >= '0' and <= '9') chars.Add(c);
             else if (chars.Count > 0 && chars[^1] != '-') chars.Add('-');
         }
         var slug = new string(chars.ToArray()).Trim('-');
         return slug.Length > 64 ? slug[..64].TrimEnd('-') : slug;
+    }
+
+    /// <summary>
+    /// The base letters of the Latin-1 and Latin Extended-A letters (lower case). A table, not Unicode decomposition:
+    /// the build runs with invariant globalization, where <see cref="string.Normalize()"/> decomposes nothing.
+    /// </summary>
+    private static readonly Dictionary<char, string> Latin = new[]
+    {
+        ("àáâãäåāăą", "a"), ("çćĉċč", "c"), ("ďđð", "d"), ("èéêëēĕėęě", "e"), ("ĝğġģ", "g"), ("ĥħ", "h"), ("ìíîïĩīĭįı", "i"),
+        ("ĵ", "j"), ("ķ", "k"), ("ĺļľŀł", "l"), ("ñńņňŉ", "n"), ("òóôõöøōŏő", "o"), ("ŕŗř", "r"), ("śŝşšſ", "s"), ("ţťŧ", "t"),
+        ("ùúûüũūŭůűų", "u"), ("ŵ", "w"), ("ýÿŷ", "y"), ("źżž", "z"), ("ß", "ss"), ("æ", "ae"), ("œ", "oe"), ("þ", "th"), ("ĳ", "ij"),
+    }.SelectMany(p => p.Item1.Select(c => (c, p.Item2))).ToDictionary(p => p.c, p => p.Item2);
+
+    private static IEnumerable<char> Transliterated(string lower)
+    {
+        foreach (var c in lower)
+        {
+            if (Latin.TryGetValue(c, out var spelt)) foreach (var s in spelt) yield return s;
+            else yield return c;
+        }
     }
 }

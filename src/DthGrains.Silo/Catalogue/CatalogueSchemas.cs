@@ -30,7 +30,7 @@ public static partial class CatalogueSchemas
     private static Problem? Validate(JsonElement instance)
     {
         var result = Resource.Value.Evaluate(instance, new EvaluationOptions { OutputFormat = OutputFormat.List });
-        if (result.IsValid) return null;
+        if (result.IsValid) return Consistent(instance);
         var errors = new SortedDictionary<string, List<string>>(StringComparer.Ordinal);
         // A failing "if" only selects a branch; its failures are not the instance's errors.
         foreach (var detail in (result.Details ?? []).Prepend(result)
@@ -53,6 +53,22 @@ public static partial class CatalogueSchemas
         if (errors.Count == 0) Add(errors, "/", "The document does not match the catalogue schema.");
         return Problem.Invalid($"The catalogue entry does not meet its schema (schemas/catalogue/resource.schema.json): {errors.Count} problem(s); see 'errors', keyed by JSON pointer.",
             errors.ToDictionary(e => e.Key, e => e.Value.Distinct().ToArray()));
+    }
+
+    /// <summary>
+    /// What the schema cannot say, across members: a population's typical ages run from the minimum to the maximum (a
+    /// dataset drafted with 90 to 18 was published as such, and a search by age would never find it).
+    /// </summary>
+    private static Problem? Consistent(JsonElement instance)
+    {
+        if (instance.TryGetProperty("metadata", out var metadata) && metadata.TryGetProperty("population", out var population)
+            && population.TryGetProperty("minTypicalAge", out var min) && population.TryGetProperty("maxTypicalAge", out var max)
+            && min.GetInt32() > max.GetInt32())
+            return Problem.Invalid("The catalogue entry is not consistent: see 'errors', keyed by JSON pointer.", new Dictionary<string, string[]>
+            {
+                ["/metadata/population/maxTypicalAge"] = [$"'maxTypicalAge' ({max.GetInt32()}) is at least 'minTypicalAge' ({min.GetInt32()})."],
+            });
+        return null;
     }
 
     private static void Add(SortedDictionary<string, List<string>> errors, string pointer, string message)

@@ -31,7 +31,10 @@ public sealed class IdsTests
     public void Over_long_ids_are_refused() => Ids.IsValid(new string('a', 65)).Should().BeFalse();
 
     [Theory]
-    [InlineData("Charité – Universitätsmedizin Berlin", "charit-universit-tsmedizin-berlin")]
+    [InlineData("Charité – Universitätsmedizin Berlin", "charite-universitatsmedizin-berlin")]
+    [InlineData("Charité ICU glucose 2026", "charite-icu-glucose-2026")]
+    [InlineData("Straße Ørsted Łódź Æther", "strasse-orsted-lodz-aether")]
+    [InlineData("Hôpital Européen Georges-Pompidou", "hopital-europeen-georges-pompidou")]
     [InlineData("  MedTwin Labs!! ", "medtwin-labs")]
     public void Slugify_makes_valid_ids(string name, string slug)
     {
