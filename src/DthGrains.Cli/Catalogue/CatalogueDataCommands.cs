@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Net.Http.Headers;
 using System.Text.Json;
+using System.Text.Json.Nodes;
 using DthGrains.Cli.Platform;
 using DthGrains.Contracts.Platform;
 using Spectre.Console;
@@ -13,25 +14,46 @@ public static partial class CatalogueCommands
     private static Command Upload()
     {
         var id = new Argument<string>("id") { Description = "Dataset id (of your institution)" };
-        var bundle = new Option<FileInfo>("--bundle") { Description = "FHIR R4 Bundle (JSON) holding the version's content", Required = true };
+        var bundle = new Option<FileSystemInfo[]>("--bundle")
+        {
+            Description = "FHIR R4 Bundle (JSON) holding the version's content; repeat it, or give a folder (its Bundle files, e.g. from 'dth synth'), to send several as one version",
+            Required = true,
+        };
         bundle.AcceptExistingOnly();
         var version = new Option<string>("--version") { Description = "Semantic version of the new dataset version", Required = true };
         var notes = new Option<string?>("--notes") { Description = "Release notes (default: Version <v>)" };
         var command = new Command("upload", "Upload a FHIR Bundle as a new dataset version (all or nothing)") { id, bundle, version, notes };
         command.SetAction((parse, ct) => RunAsync(async () =>
         {
-            var file = parse.GetValue(bundle)!;
+            var files = BundleFiles.Expand(parse.GetValue(bundle)!);
             var v = parse.GetValue(version)!;
             var path = $"{ResourcePath(parse.GetValue(id)!)}/versions?version={Uri.EscapeDataString(v)}"
                        + (parse.GetValue(notes) is { } n ? "&notes=" + Uri.EscapeDataString(n) : "");
             using var api = ApiClient.From(parse);
-            await using var stream = file.OpenRead();
-            var content = new StreamContent(stream);
+            // One file goes as it is (streamed); several are merged into one bundle first.
+            HttpContent content;
+            string what;
+            if (files.Count == 1)
+            {
+                content = new StreamContent(files[0].OpenRead());
+                what = $"{files[0].Name} ({ByteSize.Format(files[0].Length)})";
+            }
+            else
+            {
+                var read = new List<(string, JsonNode?)>();
+                foreach (var f in files) read.Add((f.Name, JsonNode.Parse(await File.ReadAllBytesAsync(f.FullName, ct))));
+                var (merged, error) = BundleFiles.Merge(read);
+                if (merged is null) throw new UsageException(error!);
+                var bytes = JsonSerializer.SerializeToUtf8Bytes(merged);
+                content = new ByteArrayContent(bytes);
+                what = $"{files.Count} bundles as one ({merged["entry"]!.AsArray().Count:N0} entries, {ByteSize.Format(bytes.Length)})";
+            }
+            using var _ = content;
             content.Headers.ContentType = new MediaTypeHeaderValue(FhirJson);
             var json = parse.GetValue(CliSettings.Json);
             var response = json
                 ? await api.SendRawAsync(HttpMethod.Post, path, content, "application/json", ct)
-                : await AnsiConsole.Status().StartAsync($"Uploading {file.Name} ({ByteSize.Format(file.Length)}) as version {v}...",
+                : await AnsiConsole.Status().StartAsync($"Uploading {what} as version {v}...",
                     _ => api.SendRawAsync(HttpMethod.Post, path, content, "application/json", ct));
             if (!response.IsSuccess) throw Refusal(parse, response, "The bundle was refused; nothing was stored");
             var view = JsonDocument.Parse(response.Body).RootElement;

@@ -177,6 +177,34 @@ public sealed class CatalogueCliTests(HostFixture fixture) : IDisposable
     }
 
     [Fact]
+    public async Task A_folder_of_bundles_is_uploaded_as_one_version_leaving_out_files_that_are_not_bundles()
+    {
+        await SeededAsync();
+        var id = $"cli-folder-{Guid.NewGuid():N}"[..24];
+        using (var steward = Host.ClientAs("steward", "charite"))
+            (await steward.PostAsync("/api/catalogue/resources", CatalogueTestData.Draft(id, "dataset", CatalogueTestData.RestrictedDatasetMetadata()))).EnsureSuccessStatusCode();
+        // As 'dth synth' writes them: a bundle per patient, and truth.json beside them.
+        var folder = Directory.CreateDirectory(Path.Combine(_folder, "synth")).FullName;
+        await File.WriteAllTextAsync(Path.Combine(folder, "synth-00001.json"), CatalogueTestData.Bundle("p1"));
+        await File.WriteAllTextAsync(Path.Combine(folder, "synth-00002.json"), CatalogueTestData.Bundle("p2", "p3"));
+        await File.WriteAllTextAsync(Path.Combine(folder, "truth.json"), """{"patients":[{"id":"p1","SIT":0.005}]}""");
+
+        var (code, output) = await Dth(Host.Token("steward", "charite"), "catalogue", "upload", id, "--bundle", folder, "--version", "1.0.0");
+
+        code.Should().Be(0, output);
+        output.Should().Contain($"Uploaded {id} 1.0.0: 3 subjects");
+        // Two files naming the same entry are refused before anything is sent.
+        var copy = Path.Combine(_folder, "again.json");
+        File.Copy(Path.Combine(folder, "synth-00001.json"), copy);
+        var (twice, refusal) = await Dth(Host.Token("steward", "charite"), "catalogue", "upload", id, "--bundle", Path.Combine(folder, "synth-00001.json"), "--bundle", copy, "--version", "1.1.0");
+        twice.Should().NotBe(0);
+        refusal.Should().Contain("both have an entry with fullUrl");
+        using var reader = Host.ClientAs("steward", "charite");
+        (await reader.GetFromJsonAsync<JsonElement>($"/api/catalogue/resources/{id}")).GetProperty("versions").EnumerateArray()
+            .Select(v => v.GetProperty("version").GetString()).Should().Equal("1.0.0");
+    }
+
+    [Fact]
     public async Task Export_writes_json_ld_with_a_context_and_every_seeded_resource()
     {
         await SeededAsync();
