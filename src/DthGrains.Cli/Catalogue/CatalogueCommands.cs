@@ -198,7 +198,7 @@ public static partial class CatalogueCommands
     {
         if (!version.TryGetProperty("dataset", out var d) || d.ValueKind != JsonValueKind.Object) return "";
         var counts = d.GetProperty("resourcesByType").EnumerateObject().Select(p => $"{p.Value} {p.Name}");
-        return $"{Text(d, "subjects")} subjects; {string.Join(", ", counts)}";
+        return $"{Text(d, "subjects")} {(Text(d, "subjects") == "1" ? "subject" : "subjects")}; {string.Join(", ", counts)}";
     }
 
     private static void WriteFacets(JsonElement facets)
