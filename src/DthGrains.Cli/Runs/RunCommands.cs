@@ -369,19 +369,13 @@ public static class RunCommands
         var units = s.GetProperty("units").EnumerateArray().Select(o => o.GetString()!).ToArray();
         var percentiles = s.GetProperty("percentiles").EnumerateArray().Select(p => p.GetDouble()).ToArray();
         var headers = new[] { "output", "unit", "mean", "sd" }.Concat(percentiles.Select(p => "p" + p.ToString(CultureInfo.InvariantCulture))).ToArray();
-        // Runs recorded since 2026-12-07 give each cell's floor: a band at or below it is folded with smaller values, and
+        // Runs recorded since session 15 give each cell's floor: a band at or below it is folded with smaller values, and
         // printing its number (9.3e-21 over a mean of 7e-22, or a negative insulin) would present it as a value.
         var floors = s.TryGetProperty("bandFloors", out var f) && f.ValueKind == JsonValueKind.Array ? f : (JsonElement?)null;
-        var folded = false;
-        string Band(JsonElement band, int k)
-        {
-            if (floors is { } fs && fs[k].ValueKind == JsonValueKind.Number && band.ValueKind == JsonValueKind.Number && Math.Abs(band.GetDouble()) <= fs[k].GetDouble())
-            {
-                folded = true;
-                return "<" + Compact(fs[k].GetDouble());
-            }
-            return Num(band);
-        }
+        string Band(JsonElement band, int k) =>
+            floors is { } fs && fs[k].ValueKind == JsonValueKind.Number && band.ValueKind == JsonValueKind.Number && Math.Abs(band.GetDouble()) <= fs[k].GetDouble()
+                ? "<" + Compact(fs[k].GetDouble())
+                : Num(band);
         var rows = Enumerable.Range(0, outputs.Length).Select(y =>
         {
             var k = y * times.Length + times.Length - 1;
@@ -403,7 +397,9 @@ public static class RunCommands
         var captions = new List<string>();
         if (narrow) captions.Add($"{string.Join(", ", headers.Skip(4).Where((_, i) => !shown.Contains(4 + i)))}: in a wider terminal, or in dth run show --json");
         if (BandsAccuracy(s, outputs, perCell: floors is not null) is { } accuracy) captions.Add(accuracy);
-        if (folded) captions.Add("<x: below x; values that small beside the rest are counted together, not told apart");
+        // Only when a band shown is marked (a narrow terminal leaves some out).
+        if (rows.Any(r => shown.Skip(4).Any(c => r[c].StartsWith('<'))))
+            captions.Add("<x: below x; values that small beside the rest are counted together, not told apart");
         if (captions.Count > 0) table.Caption(Markup.Escape(string.Join("\n", captions)));
         return table;
     }

@@ -213,7 +213,7 @@ public sealed record RunSummary(
     /// <summary>
     /// The same per output and time point, indexed as <see cref="Mean"/>: a band whose magnitude is at most its cell's
     /// floor is only known to lie below it (a decayed concentration's percentiles read at the folded bin are not values).
-    /// Null where nothing was folded, and in runs recorded before 2026-12-07.
+    /// Null where nothing was folded, and in runs recorded before session 15 (2026-12-06).
     /// </summary>
     public double?[]? BandFloors { get; init; }
 

@@ -76,7 +76,7 @@ public sealed class RunTableFormatTests
         lines.Count(l => l.StartsWith('│')).Should().Be(5);
     }
 
-    /// <summary>A summary recorded since 2026-12-07: UG decayed to round-off at the last time point, where its bands were folded.</summary>
+    /// <summary>A summary recorded since session 15: UG decayed to round-off at the last time point, where its bands were folded.</summary>
     private static JsonElement FoldedSummary(bool perCell)
     {
         var summary = JsonSerializer.SerializeToNode(Summary())!.AsObject();
@@ -99,6 +99,20 @@ public sealed class RunTableFormatTests
         lines.Single(l => l.StartsWith("│ G ", StringComparison.Ordinal)).Should().NotContain("<");
         lines.Should().Contain(l => l.Contains("<x: below x"));
         lines.Should().Contain(l => l.Contains("percentiles within ±1% (G, G_mgdl), ±4% (I, UG)")).And.NotContain(l => l.Contains("only that they are below"));
+    }
+
+    [Fact]
+    public void A_narrow_table_explains_the_mark_only_when_a_band_it_shows_carries_it()
+    {
+        // Only p10 to p90 folded: the 80-column table shows p5, p50 and p95.
+        var summary = JsonSerializer.SerializeToNode(FoldedSummary(perCell: true))!.AsObject();
+        var bands = summary["bands"]!.AsArray();
+        bands[7 * 7 + 0] = 3e-3;
+        bands[7 * 7 + 3] = 3e-3;
+        var narrow = Render(RunCommands.BandsTable(JsonSerializer.SerializeToElement(summary), 80, "min"), 80);
+        narrow.Single(l => l.StartsWith("│ UG", StringComparison.Ordinal)).Should().NotContain("<");
+        narrow.Should().NotContain(l => l.Contains("<x: below x"));
+        Render(RunCommands.BandsTable(JsonSerializer.SerializeToElement(summary), 160, "min"), 160).Should().Contain(l => l.Contains("<x: below x"));
     }
 
     [Fact]
