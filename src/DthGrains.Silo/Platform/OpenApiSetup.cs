@@ -53,6 +53,27 @@ public static class OpenApiSetup
             }
             return Task.CompletedTask;
         });
+        // A few schemas the exporter builds without calling the schema transformers (StreamHead, reached only inside a
+        // checkpoint's list of heads): their strings are named from the type of the same name, once the document is whole.
+        o.AddDocumentTransformer((document, _, _) =>
+        {
+            foreach (var (name, component) in document.Components?.Schemas ?? new Dictionary<string, IOpenApiSchema>())
+            {
+                if (component is not OpenApiSchema { Properties: { Count: > 0 } properties } || OurType(name) is not { } type) continue;
+                foreach (var (member, property) in properties)
+                {
+                    if (property is not OpenApiSchema { Type: null, AllOf: null, OneOf: null, AnyOf: null, Enum: null } untyped) continue;
+                    var clr = type.GetProperty(member, System.Reflection.BindingFlags.Public | System.Reflection.BindingFlags.Instance | System.Reflection.BindingFlags.IgnoreCase);
+                    if (clr is not null && Scalar(clr.PropertyType) is { } scalar)
+                    {
+                        var nullable = new System.Reflection.NullabilityInfoContext().Create(clr).WriteState == System.Reflection.NullabilityState.Nullable;
+                        untyped.Type = nullable ? scalar.Type | JsonSchemaType.Null : scalar.Type;
+                        untyped.Format ??= scalar.Format;
+                    }
+                }
+            }
+            return Task.CompletedTask;
+        });
         o.AddOperationTransformer((operation, context, _) =>
         {
             var metadata = context.Description.ActionDescriptor.EndpointMetadata;
@@ -85,6 +106,15 @@ public static class OpenApiSetup
             return Task.CompletedTask;
         });
     });
+
+    /// <summary>The one type of ours named <paramref name="name"/> (a schema's name is its type's), or null.</summary>
+    private static Type? OurType(string name)
+    {
+        var found = AppDomain.CurrentDomain.GetAssemblies()
+            .Where(a => a.GetName().Name?.StartsWith("DthGrains.", StringComparison.Ordinal) == true)
+            .SelectMany(a => a.GetExportedTypes()).Where(t => t.Name == name).Take(2).ToList();
+        return found.Count == 1 ? found[0] : null;
+    }
 
     /// <summary>The JSON type of the scalars whose converters hide it (strings and doubles, nullable or not).</summary>
     private static (JsonSchemaType Type, string? Format)? Scalar(Type type) =>
