@@ -239,7 +239,9 @@ public sealed class RunControlTests(GatedHostFixture fixture) : IClassFixture<Ga
         bands.Should().Contain(b => b.GetProperty("p50").ValueKind == JsonValueKind.Number, "the completed shards' subjects have values");
         _gate.Open();
         var rest = await ReadEventsAsync(carla, id, lastEventId: first[^1].Id);
-        rest.Where(f => f.Id is null).Should().OnlyContain(f => f.Event == "progress");
+        // Frames without an id are progress, never a durable event; there may be none (the run can end before a tick:
+        // OnlyContain failed on that empty set once in CI).
+        rest.Where(f => f.Id is null).Select(f => f.Event).Distinct().Should().BeSubsetOf(["progress"]);
         var ids = first.Concat(rest.Where(f => f.Id is not null)).Select(f => f.Id!.Value).ToList();
         ids.Should().Equal(Enumerable.Range(1, ids.Count).Select(i => (long)i));
         rest[^1].Event.Should().Be("runs.run_completed");
