@@ -64,14 +64,14 @@ public static partial class AccessCommands
         if (parse.GetValue(CliSettings.Json)) { CliJson.Print(view); return; }
         var because = Text(view, "statusReason") is { Length: > 0 } why ? $" ({why})" : "";
         AnsiConsole.MarkupLineInterpolated($"{verb} [bold]{Text(view, "id")}[/] (version {Text(view, "version")}): status {Text(view, "status")}{because}");
-        if (AccessCommands.AwaitedOwners(view) is { Length: > 0 } awaited) AnsiConsole.MarkupLineInterpolated($"[grey]awaiting the stewards of {awaited}[/]");
+        if (AwaitedOwners(view) is { Length: > 0 } awaited) AnsiConsole.MarkupLineInterpolated($"[grey]awaiting the stewards of {awaited}[/]");
         if (view.TryGetProperty("grant", out var grant) && grant.ValueKind == JsonValueKind.Object)
             AnsiConsole.MarkupLineInterpolated($"grant [bold]{Text(grant, "id")}[/]: {GrantState(grant)}");
     }
 
     /// <summary>"active until …" for a live grant; a revoked or expired one says so, with why, and not an end it will never reach.</summary>
     internal static string GrantState(JsonElement grant) =>
-        Text(grant, "status") is "active" ? $"active until {Time(grant, "validUntil")}" : AccessCommands.StatusWithReason(grant);
+        Text(grant, "status") is "active" ? $"active until {Time(grant, "validUntil")}" : StatusWithReason(grant);
 
     /// <summary>An API client like <see cref="ApiClient.From"/> whose every request carries <c>If-Match</c>.</summary>
     private static ApiClient WithIfMatch(ParseResult parse, string etag)

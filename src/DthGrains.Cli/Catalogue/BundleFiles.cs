@@ -25,6 +25,7 @@ public static class BundleFiles
     /// <summary>
     /// One bundle holding every entry of <paramref name="bundles"/> in order, of their common type; or why not (a file that
     /// is not a Bundle, types that differ, a fullUrl two files both use: references between entries would be ambiguous).
+    /// The given bundles give up their entries to it.
     /// </summary>
     public static (JsonObject? Bundle, string? Error) Merge(IReadOnlyList<(string Name, JsonNode? Content)> bundles)
     {
@@ -39,11 +40,14 @@ public static class BundleFiles
             var its = bundle["type"]?.GetValue<string>();
             if (type is not null && its != type) return (null, $"{name} is a '{its}' bundle, the ones before it '{type}': send bundles of one type.");
             type = its;
-            foreach (var entry in bundle["entry"]?.AsArray() ?? [])
+            // The entries move from their file's bundle to the merged one (detached, not copied: a version can be large).
+            var theirs = bundle["entry"]?.AsArray() is { } array ? array.ToList() : [];
+            bundle["entry"]?.AsArray().Clear();
+            foreach (var entry in theirs)
             {
                 if (entry?["fullUrl"]?.GetValue<string>() is { } url && !firstUse.TryAdd(url, name))
                     return (null, $"{name} and {firstUse[url]} both have an entry with fullUrl {url}: one version cannot hold both.");
-                entries.Add(entry?.DeepClone());
+                entries.Add(entry);
             }
         }
         return (new JsonObject { ["resourceType"] = "Bundle", ["type"] = type, ["entry"] = entries }, null);

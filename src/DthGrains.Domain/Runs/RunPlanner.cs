@@ -383,7 +383,6 @@ public static class RunPlanner
             errors.Add("sensitivityOf.statistic", $"'sensitivityOf.statistic' is one of {string.Join(", ", SeriesStatistic.Names)} (over the output grid; auc by the trapezoidal rule).");
     }
 
-    /// <summary>The fix comes with the refusal: the model's parameters, and where they are described.</summary>
     /// <summary>
     /// Null when <paramref name="value"/> has the sign the parameter can have: a parameter whose plausible range is
     /// positive (a rate, a volume, a weight) is positive, one from 0 is not negative. A negative insulin sensitivity or a
@@ -398,6 +397,7 @@ public static class RunPlanner
         return null;
     }
 
+    /// <summary>The fix comes with the refusal: the model's parameters, and where they are described.</summary>
     private static string UnknownParameter(ModelInfo info, string name) =>
         $"Model '{info.Id}' has no parameter '{name}'. Its parameters: {string.Join(", ", info.Parameters.Select(p => p.Name))} (units, defaults and ranges: GET /api/runs/models/{info.Id}, or dth run models {info.Id}).";
 

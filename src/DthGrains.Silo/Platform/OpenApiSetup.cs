@@ -59,10 +59,11 @@ public static class OpenApiSetup
         {
             foreach (var (name, component) in document.Components?.Schemas ?? new Dictionary<string, IOpenApiSchema>())
             {
-                if (component is not OpenApiSchema { Properties: { Count: > 0 } properties } || OurType(name) is not { } type) continue;
+                if (component is not OpenApiSchema { Properties: { Count: > 0 } properties }) continue;
                 foreach (var (member, property) in properties)
                 {
-                    if (property is not OpenApiSchema { Type: null, AllOf: null, OneOf: null, AnyOf: null, Enum: null } untyped) continue;
+                    if (property is not OpenApiSchema { Type: null, AllOf: null, OneOf: null, AnyOf: null, Enum: null } untyped
+                        || !OurTypes.Value.TryGetValue(name, out var type)) continue;
                     var clr = type.GetProperty(member, System.Reflection.BindingFlags.Public | System.Reflection.BindingFlags.Instance | System.Reflection.BindingFlags.IgnoreCase);
                     if (clr is not null && Scalar(clr.PropertyType) is { } scalar)
                     {
@@ -107,14 +108,14 @@ public static class OpenApiSetup
         });
     });
 
-    /// <summary>The one type of ours named <paramref name="name"/> (a schema's name is its type's), or null.</summary>
-    private static Type? OurType(string name)
-    {
-        var found = AppDomain.CurrentDomain.GetAssemblies()
-            .Where(a => a.GetName().Name?.StartsWith("DthGrains.", StringComparison.Ordinal) == true)
-            .SelectMany(a => a.GetExportedTypes()).Where(t => t.Name == name).Take(2).ToList();
-        return found.Count == 1 ? found[0] : null;
-    }
+    /// <summary>
+    /// Our public types by name, those whose name is theirs alone (a schema's name is its type's): read once, on the
+    /// first untyped property, instead of scanning every assembly for every schema of every document.
+    /// </summary>
+    private static readonly Lazy<Dictionary<string, Type>> OurTypes = new(() => AppDomain.CurrentDomain.GetAssemblies()
+        .Where(a => a.GetName().Name?.StartsWith("DthGrains.", StringComparison.Ordinal) == true)
+        .SelectMany(a => a.GetExportedTypes()).GroupBy(t => t.Name).Where(g => g.Count() == 1)
+        .ToDictionary(g => g.Key, g => g.Single(), StringComparer.Ordinal));
 
     /// <summary>The JSON type of the scalars whose converters hide it (strings and doubles, nullable or not).</summary>
     private static (JsonSchemaType Type, string? Format)? Scalar(Type type) =>
