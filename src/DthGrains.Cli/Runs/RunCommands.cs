@@ -10,7 +10,7 @@ using static DthGrains.Cli.Platform.CliText;
 
 namespace DthGrains.Cli.Runs;
 
-/// <summary><c>dth run submit|watch|list|usage|models|show|cancel|release-rows|results</c>: simulation runs on the platform, under <c>/api/runs</c>.</summary>
+/// <summary><c>dth run submit|watch|list|usage|models|show|cancel|release-rows|results|verify</c>: simulation runs on the platform, under <c>/api/runs</c>.</summary>
 public static class RunCommands
 {
     internal const string RunsPath = "api/runs";
@@ -27,6 +27,7 @@ public static class RunCommands
         command.Subcommands.Add(Cancel());
         command.Subcommands.Add(ReleaseRows());
         command.Subcommands.Add(Results());
+        command.Subcommands.Add(RunVerifyCommand.Build());
         return command;
     }
 

@@ -22,21 +22,7 @@ public sealed class RunFailoverTests
     private static readonly CommandContext Carla = new(new Actor("carla", "Carla", "tum", [Roles.Researcher]), "failover-test");
 
     /// <summary>The result computed by the engine alone, in this process: what an undisturbed run gives.</summary>
-    private static string UndisturbedResultHash(RunRequest request)
-    {
-        var plan = RunPlanner.Plan(request).Plan!;
-        var state = RunState.Initial("expected");
-        state = RunDecisions.Submit(state, plan, Carla.Actor, [], [], DateTimeOffset.UnixEpoch).Events.Aggregate(state, RunState.Evolve);
-        var statistics = new ShardStatisticsFold(plan.Times.Length * plan.Outputs.Length);
-        for (var i = 0; i < plan.Shards; i++)
-        {
-            var shard = RunPlanner.ExecuteShard(plan, i).ToShard("expected", i, plan.ShardRange(i), "here", 0, DateTimeOffset.UnixEpoch);
-            var events = RunDecisions.CompleteShard(state, shard, plan, statistics).Events;
-            foreach (var recorded in events.OfType<ShardCompleted>()) statistics.Record(recorded);
-            state = events.Aggregate(state, RunState.Evolve);
-        }
-        return state.Completed!.ResultHash;
-    }
+    private static string UndisturbedResultHash(RunRequest request) => RunReproduction.Reproduce(request).Run!.ResultHash;
 
     private static Task<(InProcessTestCluster Cluster, string ConnectionString)> StartAsync(TestShardGate hpcGate) =>
         PlatformCluster.StartAsync((i, silo) =>

@@ -87,6 +87,11 @@ public sealed class SeededCohortTests(HostFixture fixture)
         graph.Single(e => e.GetProperty("@id").GetString() == "#cohort-seed").GetProperty("isBasedOn").GetProperty("@id").GetString().Should().Be($"#dataset-{CharitéData}");
         graph.Single(e => e.GetProperty("@id").GetString() == "#run").GetProperty("object").EnumerateArray().Select(o => o.GetProperty("@id").GetString()).Should().Contain("#cohort-seed");
 
+        // Re-run in the CLI's process from the recorded request alone (it carries the fitted seed; no data is read): the run's results.
+        var verified = await CliRunner.RunAsync(Host.BaseAddress, Host.Token("researcher", "tum", subject), "run", "verify", id);
+        verified.Code.Should().Be(0, verified.Output);
+        verified.Output.Should().Contain("Reproduced:").And.Contain(run.GetProperty("resultHash").GetString()!);
+
         // Same request, same seed: the same seed distributions, hash and results. Without the seed (same datasets and seed): other bands.
         var again = await WaitForStatusAsync(carla, await SubmitAsync(carla, Without(Trial(CharitéData))), "completed");
         again.GetProperty("requestHash").GetString().Should().Be(run.GetProperty("requestHash").GetString());

@@ -1,0 +1,192 @@
+using System.CommandLine;
+using System.Globalization;
+using System.IO.Compression;
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using DthGrains.Cli.Catalogue;
+using DthGrains.Cli.Platform;
+using DthGrains.Contracts.Runs;
+using DthGrains.Domain.Runs;
+using Spectre.Console;
+using static DthGrains.Cli.Catalogue.CatalogueCommands;
+
+namespace DthGrains.Cli.Runs;
+
+/// <summary>
+/// <c>dth run verify</c>: executes a completed run's recorded request on this machine and compares what it gives with what
+/// the run recorded: the request's hash (the request is the one that was hashed) and the result hash (the results were
+/// made from it by this engine). From the platform by run id, or offline from the run's RO-Crate.
+/// </summary>
+internal static class RunVerifyCommand
+{
+    /// <summary>The exit code when the results are not reproduced (as <c>dth audit verify</c> when something is broken).</summary>
+    public const int NotReproduced = 1;
+
+    // As the platform writes a request (camelCase, enums in kebab case); anything it does not know is refused, as the platform does.
+    private static readonly JsonSerializerOptions RequestJson = new(JsonSerializerDefaults.Web)
+    {
+        Converters = { new JsonStringEnumConverter(JsonNamingPolicy.KebabCaseLower, allowIntegerValues: false) },
+        UnmappedMemberHandling = JsonUnmappedMemberHandling.Disallow,
+    };
+
+    public static Command Build()
+    {
+        var run = new Argument<string>("run") { Description = "A completed run's id, or the path of its RO-Crate (.zip, from 'dth run results --ro-crate') to verify offline" };
+        var command = new Command("verify",
+            "Re-run a completed run's recorded request on this machine and check that it gives the recorded result hash; exit code 1 when it does not") { run };
+        command.SetAction(async (parse, ct) =>
+        {
+            var code = 0;
+            var exit = await CatalogueCommands.RunAsync(async () =>
+            {
+                var json = parse.GetValue(CliSettings.Json);
+                var recorded = await RecordedAsync(parse, parse.GetValue(run)!, ct);
+                var reproduced = Reproduce(recorded, json, ct);
+                var verdict = Verdict.Of(recorded, reproduced);
+                code = verdict.Reproduced ? 0 : NotReproduced;
+                if (json) CliJson.Print(JsonSerializer.SerializeToElement(verdict.ToJson(recorded, reproduced)));
+                else Print(recorded, reproduced, verdict);
+            });
+            return exit != 0 ? exit : code;
+        });
+        return command;
+    }
+
+    /// <summary>What the run recorded: its normalised request and the hashes and figures it gave.</summary>
+    internal sealed record Recorded(string Source, RunRequest Request, string RequestHash, string? EngineVersion, string ResultHash, long? Subjects, long? Failed);
+
+    private static async Task<Recorded> RecordedAsync(ParseResult parse, string run, CancellationToken ct)
+    {
+        if (run.EndsWith(".zip", StringComparison.OrdinalIgnoreCase) || File.Exists(run)) return FromCrate(run);
+        using var api = ApiClient.From(parse);
+        var document = await api.GetAsync($"{RunCommands.RunsPath}/{Uri.EscapeDataString(run)}", ct);
+        var status = Text(document, "status");
+        if (status != "completed")
+            throw new UsageException($"Run {run} is {status}: only a completed run has results to verify (dth run watch {run} follows it to its end).");
+        if (!document.TryGetProperty("request", out var request) || request.ValueKind != JsonValueKind.Object)
+            throw new UsageException($"Run {run} was recorded without its request, so it cannot be re-run.");
+        return new Recorded($"run {run}", RequestOf(request, "the run's request"), Text(document, "requestHash"), Text(document, "engineVersion"),
+            Text(document, "resultHash"), Long(document, "subjectsTotal"), Long(document, "failed"));
+    }
+
+    /// <summary>A run's RO-Crate holds its normalised request (<c>request.json</c>) and its provenance (<c>provenance.json</c>).</summary>
+    private static Recorded FromCrate(string path)
+    {
+        if (!File.Exists(path)) throw new UsageException($"No RO-Crate at {Path.GetFullPath(path)}.");
+        try
+        {
+            using var zip = ZipFile.OpenRead(path);
+            JsonElement Entry(string name)
+            {
+                var entry = zip.GetEntry(name) ?? throw new UsageException($"{Path.GetFileName(path)} has no {name}: is it a run's RO-Crate (dth run results <id> --ro-crate)?");
+                using var stream = entry.Open();
+                try
+                {
+                    return JsonDocument.Parse(stream).RootElement.Clone();
+                }
+                catch (JsonException ex)
+                {
+                    throw new UsageException($"{name} in {Path.GetFileName(path)} is not valid JSON: {ex.Message}");
+                }
+            }
+            var provenance = Entry("provenance.json");
+            if (Text(provenance, "resultHash") is not { Length: > 0 } resultHash)
+                throw new UsageException($"{Path.GetFileName(path)} records no result hash: the run had not completed when the crate was exported.");
+            return new Recorded(Path.GetFileName(path), RequestOf(Entry("request.json"), "request.json"), Text(provenance, "requestHash"),
+                Text(provenance, "engineVersion"), resultHash, null, null);
+        }
+        catch (InvalidDataException ex)
+        {
+            throw new UsageException($"{Path.GetFileName(path)} is not a zip archive ({ex.Message}).");
+        }
+    }
+
+    private static RunRequest RequestOf(JsonElement request, string what)
+    {
+        try
+        {
+            return request.Deserialize<RunRequest>(RequestJson) ?? throw new UsageException($"{what} is empty.");
+        }
+        catch (JsonException ex)
+        {
+            throw new UsageException($"{what} is not a run request this CLI can read ({ex.Message}).");
+        }
+    }
+
+    private static long? Long(JsonElement e, string name) => e.TryGetProperty(name, out var v) && v.ValueKind == JsonValueKind.Number ? v.GetInt64() : null;
+
+    private static ReproducedRun Reproduce(Recorded recorded, bool json, CancellationToken ct)
+    {
+        (ReproducedRun? Run, DthGrains.Contracts.Platform.Problem? Problem) outcome = default;
+        if (json)
+        {
+            outcome = RunReproduction.Reproduce(recorded.Request, ct: ct);
+        }
+        else
+        {
+            var subjects = RunPlanner.Plan(recorded.Request).Plan?.Subjects ?? 1;
+            AnsiConsole.Progress()
+                .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new ElapsedTimeColumn(), new RemainingTimeColumn())
+                .Start(progress =>
+                {
+                    var task = progress.AddTask($"re-running {subjects:N0} subjects of {recorded.Source}", maxValue: subjects);
+                    outcome = RunReproduction.Reproduce(recorded.Request, progress: done => task.Value = Math.Max(task.Value, done), ct: ct);
+                    task.Value = subjects;
+                });
+        }
+        if (outcome.Problem is { } problem)
+            throw new UsageException($"The recorded request does not plan with this CLI's engine ({RunPlanner.EngineVersion}): {problem.Detail} "
+                + string.Join(" ", problem.Errors?.SelectMany(e => e.Value) ?? []));
+        return outcome.Run!;
+    }
+
+    /// <summary>Whether the results were reproduced, and if not, the likeliest reasons, most telling first.</summary>
+    internal sealed record Verdict(bool Reproduced, string[] Reasons)
+    {
+        public static Verdict Of(Recorded recorded, ReproducedRun local)
+        {
+            var reasons = new List<string>();
+            if (local.RequestHash != recorded.RequestHash)
+                reasons.Add("The request does not hash to the recorded request hash: it was changed after the run, or made by another planner.");
+            if (recorded.EngineVersion is { Length: > 0 } engine && engine != local.EngineVersion)
+                reasons.Add($"The run was computed by engine {engine}, this CLI has {local.EngineVersion}: verify with a CLI of the run's engine.");
+            if (recorded.Subjects is { } subjects && subjects != local.Subjects)
+                reasons.Add($"The run recorded {subjects:N0} subjects, its request gives {local.Subjects:N0}.");
+            if (recorded.Failed is { } failed && failed != local.Failed)
+                reasons.Add($"The run recorded {failed:N0} failed subjects, the re-run {local.Failed:N0}.");
+            var same = local.ResultHash == recorded.ResultHash;
+            if (!same && reasons.Count == 0)
+                reasons.Add("Same request and engine, other results: the recorded results were not made from this request, or this machine's floating point differs.");
+            return new Verdict(same, [.. reasons]);
+        }
+
+        public object ToJson(Recorded recorded, ReproducedRun local) => new
+        {
+            reproduced = Reproduced,
+            source = recorded.Source,
+            recorded = new { requestHash = recorded.RequestHash, engineVersion = recorded.EngineVersion, resultHash = recorded.ResultHash, subjects = recorded.Subjects, failed = recorded.Failed },
+            local = new { requestHash = local.RequestHash, engineVersion = local.EngineVersion, resultHash = local.ResultHash, subjects = local.Subjects, failed = local.Failed, shards = local.Shards },
+            reasons = Reasons,
+        };
+    }
+
+    private static void Print(Recorded recorded, ReproducedRun local, Verdict verdict)
+    {
+        var table = new Table().Border(TableBorder.Rounded).AddColumns("", "recorded", "re-run here", "");
+        void Row(string what, string? then, string now) =>
+            table.AddRow(new Markup($"[grey]{what}[/]"), new Text(then ?? "–"), new Text(now), then is null ? new Text("") : new Markup(then == now ? "[green]same[/]" : "[red]differs[/]"));
+        Row("request hash", recorded.RequestHash, local.RequestHash);
+        Row("engine", recorded.EngineVersion, local.EngineVersion);
+        Row("subjects", recorded.Subjects?.ToString("N0", CultureInfo.InvariantCulture), local.Subjects.ToString("N0", CultureInfo.InvariantCulture));
+        Row("failed", recorded.Failed?.ToString("N0", CultureInfo.InvariantCulture), local.Failed.ToString("N0", CultureInfo.InvariantCulture));
+        Row("result hash", recorded.ResultHash, local.ResultHash);
+        AnsiConsole.Write(table);
+        if (verdict.Reproduced)
+            AnsiConsole.MarkupLineInterpolated($"[green]Reproduced:[/] {recorded.Source}'s request, re-run here in {local.Shards} shards, gives its recorded results bit for bit.");
+        else
+        {
+            AnsiConsole.MarkupLineInterpolated($"[red]Not reproduced:[/] {recorded.Source}'s recorded results are not what its request gives here.");
+            foreach (var reason in verdict.Reasons) AnsiConsole.MarkupLineInterpolated($"  · {reason}");
+        }
+    }
+}

@@ -1,0 +1,74 @@
+using DthGrains.Contracts.Platform;
+using DthGrains.Contracts.Runs;
+using DthGrains.Domain.Platform;
+
+namespace DthGrains.Domain.Runs;
+
+/// <summary>What executing a run's request off the platform gave: the figures a completed run records, to compare with them.</summary>
+public sealed record ReproducedRun(string RequestHash, string EngineVersion, int Shards, long Subjects, long Failed, RunSummary? Summary,
+    SensitivityResult? Sensitivity, string ResultHash);
+
+/// <summary>
+/// Executes a run's recorded (normalised) request on this machine, shard by shard as the workers do, and completes it with
+/// the run's own decisions (<see cref="RunDecisions.CompleteShard"/>), so the result hash is computed by the same code as
+/// on the platform. A run's results depend on its request alone (seed, model and engine version, the shards' cut), never
+/// on where or in which order its shards ran: anyone holding the request (an auditor with the run's RO-Crate, a
+/// researcher checking a published figure) gets the recorded result hash back, or learns that the results were not made
+/// from this request by this engine.
+/// </summary>
+public static class RunReproduction
+{
+    private static readonly Actor Reproducer = new("reproduction", "Reproduction", "local", [Roles.Researcher]);
+
+    /// <summary>
+    /// Executes <paramref name="request"/>: up to <paramref name="maxParallelShards"/> shards at a time (each on one thread,
+    /// like a worker), folded in shard order; a shard's statistics and rows are let go once folded, so memory holds a few
+    /// shards whatever the run's size. <paramref name="progress"/> gets the subjects done so far, from any thread.
+    /// </summary>
+    /// <returns>the reproduction, or the problem that keeps the request from planning (it was not made by this engine's planner).</returns>
+    public static (ReproducedRun? Run, Problem? Problem) Reproduce(RunRequest request, int maxParallelShards = -1, Action<long>? progress = null, CancellationToken ct = default)
+    {
+        var (plan, problem) = RunPlanner.Plan(request);
+        if (plan is null) return (null, problem);
+        // A cohort still waiting for its seed has no subjects to draw: only a seeded request (its parameters fitted) reproduces.
+        if (plan.Request.CohortFrom is { Parameters: null })
+            return (null, Problem.Invalid("cohortFrom", "The request's cohort seed was never fitted: only a run that started (its seed recorded) can be reproduced."));
+        var at = DateTimeOffset.UnixEpoch;
+        var state = RunState.Initial("reproduction");
+        state = Apply(state, RunDecisions.Submit(state, plan, Reproducer, [], [], at));
+        var statistics = new ShardStatisticsFold(plan.Times.Length * plan.Outputs.Length);
+        var parallel = maxParallelShards > 0 ? maxParallelShards : Environment.ProcessorCount;
+        var done = new long[plan.Shards];
+        for (var first = 0; first < plan.Shards; first += parallel)
+        {
+            var batch = new ShardOutput[Math.Min(parallel, plan.Shards - first)];
+            var start = first;
+            Parallel.For(0, batch.Length, new ParallelOptions { MaxDegreeOfParallelism = parallel, CancellationToken = ct }, i =>
+            {
+                batch[i] = RunPlanner.ExecuteShard(plan, start + i, 1, n =>
+                {
+                    Interlocked.Exchange(ref done[start + i], n);
+                    progress?.Invoke(done.Sum());
+                }, ct);
+            });
+            for (var i = 0; i < batch.Length; i++)
+            {
+                var shard = start + i;
+                var decided = RunDecisions.CompleteShard(state, batch[i].ToShard(state.Id, shard, plan.ShardRange(shard), "local", 0, at), plan, statistics);
+                if (decided.Problem is { } refused) throw new InvalidOperationException($"Shard {shard} was refused by the run's decisions: {refused.Detail}");
+                foreach (var recorded in decided.Events.OfType<ShardCompleted>()) statistics.Record(recorded);
+                state = Apply(state, decided);
+                batch[i] = null!;
+            }
+        }
+        var completed = state.Completed ?? throw new InvalidOperationException("Every shard was folded, yet the run did not complete.");
+        return (new ReproducedRun(plan.RequestHash, RunPlanner.EngineVersion, plan.Shards, plan.Subjects, completed.Failed, completed.Summary,
+            completed.Sensitivity, completed.ResultHash), null);
+    }
+
+    private static RunState Apply(RunState state, Decision decision)
+    {
+        if (decision.Problem is { } problem) throw new InvalidOperationException($"The run's decisions refused a step of the reproduction: {problem.Detail}");
+        return decision.Events.Aggregate(state, RunState.Evolve);
+    }
+}

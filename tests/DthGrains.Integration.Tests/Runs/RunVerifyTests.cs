@@ -1,0 +1,114 @@
+using System.IO.Compression;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using DthGrains.Integration.Tests.Infrastructure;
+using static DthGrains.Integration.Tests.Runs.RunTestData;
+
+namespace DthGrains.Integration.Tests.Runs;
+
+/// <summary>`dth run verify`: a completed run's recorded request re-run in the CLI's process gives the run's result hash, from the platform and offline from its RO-Crate.</summary>
+[Collection(HostCollection.Name)]
+public sealed class RunVerifyTests(HostFixture fixture)
+{
+    private readonly TestHost _host = fixture.Host;
+
+    private static async Task<(int Code, string Output)> Verify(TestHost host, string token, params string[] args) =>
+        await CliRunner.RunAsync(host.BaseAddress, token, ["run", "verify", .. args]);
+
+    /// <summary>Rewrites one JSON entry of a crate copy.</summary>
+    private static string Tampered(string crate, string folder, string entry, Action<JsonObject> change)
+    {
+        var copy = Path.Combine(folder, $"tampered-{Guid.NewGuid():N}.zip");
+        File.Copy(crate, copy);
+        using var zip = ZipFile.Open(copy, ZipArchiveMode.Update);
+        JsonObject json;
+        using (var reader = zip.GetEntry(entry)!.Open()) json = JsonNode.Parse(reader)!.AsObject();
+        change(json);
+        zip.GetEntry(entry)!.Delete();
+        using var writer = new StreamWriter(zip.CreateEntry(entry).Open());
+        writer.Write(json.ToJsonString());
+        return copy;
+    }
+
+    [Fact]
+    public async Task A_completed_run_is_reproduced_from_the_platform_and_offline_from_its_crate_and_a_tampered_crate_is_not()
+    {
+        var subject = $"carla-verify-{Guid.NewGuid():N}"[..20];
+        var (client, token) = (_host.ClientAs("researcher", "tum", subject), _host.Token("researcher", "tum", subject));
+        // Six shards of 20, so the re-run folds several batches of shards in order.
+        var id = await SubmitAsync(client, Cohort(size: 120, shardSize: 20, seed: 9));
+        var run = await WaitForStatusAsync(client, id, "completed");
+        var resultHash = run.GetProperty("resultHash").GetString()!;
+
+        var (code, output) = await Verify(_host, token, id);
+        code.Should().Be(0, output);
+        output.Should().Contain("Reproduced:").And.Contain(resultHash).And.Contain(run.GetProperty("requestHash").GetString()!).And.NotContain("differs");
+
+        var json = await Verify(_host, token, id, "--json");
+        json.Code.Should().Be(0, json.Output);
+        var verdict = JsonDocument.Parse(json.Output).RootElement;
+        verdict.GetProperty("reproduced").GetBoolean().Should().BeTrue();
+        verdict.GetProperty("local").GetProperty("resultHash").GetString().Should().Be(resultHash);
+        verdict.GetProperty("local").GetProperty("shards").GetInt32().Should().Be(6);
+
+        var folder = Directory.CreateTempSubdirectory("dth-run-verify-");
+        try
+        {
+            var crate = Path.Combine(folder.FullName, "run.zip");
+            (await CliRunner.RunAsync(_host.BaseAddress, token, "run", "results", id, "--out", Path.Combine(folder.FullName, "s.csv"), "--ro-crate", crate)).Code.Should().Be(0);
+            // Offline: no platform is asked (a token of nobody known to it would not read the run).
+            var offline = await Verify(_host, "not-a-token", crate);
+            offline.Code.Should().Be(0, offline.Output);
+            offline.Output.Should().Contain("Reproduced:").And.Contain(resultHash);
+
+            // Another seed in the request: it no longer hashes to the recorded request hash, and gives other results.
+            var otherSeed = await Verify(_host, "not-a-token", Tampered(crate, folder.FullName, "request.json", r => r["seed"] = 10));
+            otherSeed.Code.Should().Be(1, otherSeed.Output);
+            otherSeed.Output.Should().Contain("Not reproduced:").And.Contain("does not hash to the recorded request hash").And.Contain("differs");
+            // A result hash that is not the request's: same request and engine, other results.
+            var otherResult = await Verify(_host, "not-a-token", Tampered(crate, folder.FullName, "provenance.json", p => p["resultHash"] = new string('0', 64)));
+            otherResult.Code.Should().Be(1, otherResult.Output);
+            otherResult.Output.Should().Contain("Not reproduced:").And.Contain("Same request and engine, other results");
+            // Another engine recorded: said, since a different engine may legitimately give other numbers.
+            var otherEngine = await Verify(_host, "not-a-token", "--json", Tampered(crate, folder.FullName, "provenance.json", p =>
+            {
+                p["engineVersion"] = "dthgrains-simulation/0.0.1";
+                p["resultHash"] = new string('1', 64);
+            }));
+            otherEngine.Code.Should().Be(1, otherEngine.Output);
+            JsonDocument.Parse(otherEngine.Output).RootElement.GetProperty("reasons")[0].GetString().Should().Contain("engine dthgrains-simulation/0.0.1");
+
+            // Not a crate, or a crate without the request: told what it is and how to get one; exit code not 0.
+            var notZip = Path.Combine(folder.FullName, "notes.zip");
+            await File.WriteAllTextAsync(notZip, "not a zip");
+            var refused = await Verify(_host, "not-a-token", notZip);
+            refused.Code.Should().NotBe(0);
+            refused.Output.Should().Contain("is not a zip archive");
+            var noRequest = Path.Combine(folder.FullName, "empty.zip");
+            using (ZipFile.Open(noRequest, ZipArchiveMode.Create)) { }
+            (await Verify(_host, "not-a-token", noRequest)).Output.Should().Contain("has no provenance.json").And.Contain("dth run results <id> --ro-crate");
+        }
+        finally
+        {
+            folder.Delete(recursive: true);
+        }
+    }
+
+    [Fact]
+    public async Task Only_a_completed_run_is_verified_and_an_unknown_one_is_the_apis_not_found()
+    {
+        var subject = $"carla-verify-{Guid.NewGuid():N}"[..20];
+        var token = _host.Token("researcher", "tum", subject);
+        var unknown = await Verify(_host, token, "no-such-run");
+        unknown.Code.Should().NotBe(0);
+        unknown.Output.Should().Contain("404");
+
+        // A run cancelled before its end has no results to verify.
+        var client = _host.ClientAs("researcher", "tum", subject);
+        var id = await SubmitAsync(client, Cohort(size: 20_000, shardSize: 500));
+        (await client.PostAsync($"/api/runs/{id}/cancel", Governance.GovernanceTestData.Body(new { reason = "Verify test." }))).EnsureSuccessStatusCode();
+        var cancelled = await Verify(_host, token, id);
+        cancelled.Code.Should().NotBe(0);
+        cancelled.Output.Should().Contain($"Run {id} is cancelled: only a completed run has results to verify");
+    }
+}
