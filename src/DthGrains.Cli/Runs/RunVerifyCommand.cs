@@ -182,7 +182,7 @@ internal static class RunVerifyCommand
         Row("result hash", recorded.ResultHash, local.ResultHash);
         AnsiConsole.Write(table);
         if (verdict.Reproduced)
-            AnsiConsole.MarkupLineInterpolated($"[green]Reproduced:[/] {recorded.Source}'s request, re-run here in {local.Shards} shards, gives its recorded results bit for bit.");
+            AnsiConsole.MarkupLineInterpolated($"[green]Reproduced:[/] {recorded.Source}'s request, re-run here in {local.Shards} {(local.Shards == 1 ? "shard" : "shards")}, gives its recorded results bit for bit.");
         else
         {
             AnsiConsole.MarkupLineInterpolated($"[red]Not reproduced:[/] {recorded.Source}'s recorded results are not what its request gives here.");
