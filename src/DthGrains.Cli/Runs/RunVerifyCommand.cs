@@ -93,7 +93,7 @@ internal static class RunVerifyCommand
             if (Text(provenance, "resultHash") is not { Length: > 0 } resultHash)
                 throw new UsageException($"{Path.GetFileName(path)} records no result hash: the run had not completed when the crate was exported.");
             return new Recorded(Path.GetFileName(path), RequestOf(Entry("request.json"), "request.json"), Text(provenance, "requestHash"),
-                Text(provenance, "engineVersion"), resultHash, null, null);
+                Text(provenance, "engineVersion"), resultHash, Long(provenance, "subjects"), Long(provenance, "failed"));
         }
         catch (InvalidDataException ex)
         {
@@ -140,7 +140,7 @@ internal static class RunVerifyCommand
         return outcome.Run!;
     }
 
-    /// <summary>Whether the results were reproduced, and if not, the likeliest reasons, most telling first.</summary>
+    /// <summary>Whether every recorded figure was reproduced, and if not, the likeliest reasons, most telling first.</summary>
     internal sealed record Verdict(bool Reproduced, string[] Reasons)
     {
         public static Verdict Of(Recorded recorded, ReproducedRun local)
@@ -154,10 +154,10 @@ internal static class RunVerifyCommand
                 reasons.Add($"The run recorded {subjects:N0} subjects, its request gives {local.Subjects:N0}.");
             if (recorded.Failed is { } failed && failed != local.Failed)
                 reasons.Add($"The run recorded {failed:N0} failed subjects, the re-run {local.Failed:N0}.");
-            var same = local.ResultHash == recorded.ResultHash;
-            if (!same && reasons.Count == 0)
+            if (local.ResultHash != recorded.ResultHash && reasons.Count == 0)
                 reasons.Add("Same request and engine, other results: the recorded results were not made from this request, or this machine's floating point differs.");
-            return new Verdict(same, [.. reasons]);
+            // Every recorded figure must be what the request gives: a matching result hash beside a wrong subject count is a false record too.
+            return new Verdict(local.ResultHash == recorded.ResultHash && reasons.Count == 0, [.. reasons]);
         }
 
         public object ToJson(Recorded recorded, ReproducedRun local) => new

@@ -25,6 +25,9 @@ public static class RunExports
         ["seed"] = d.Seed,
         ["requestHash"] = d.RequestHash,
         ["resultHash"] = d.ResultHash,
+        // With the result hash, what 'dth run verify' compares offline: how many subjects the run had, and how many failed.
+        ["subjects"] = d.SubjectsTotal,
+        ["failed"] = d.Failed,
         ["datasets"] = JsonSerializer.SerializeToNode(d.Datasets, JsonDefaults.Options),
         ["cohortFrom"] = JsonSerializer.SerializeToNode(d.Request?.CohortFrom, JsonDefaults.Options),
         ["grants"] = JsonSerializer.SerializeToNode(d.Grants, JsonDefaults.Options),

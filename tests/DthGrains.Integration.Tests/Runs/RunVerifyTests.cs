@@ -59,7 +59,12 @@ public sealed class RunVerifyTests(HostFixture fixture)
             // Offline: no platform is asked (a token of nobody known to it would not read the run).
             var offline = await Verify(_host, "not-a-token", crate);
             offline.Code.Should().Be(0, offline.Output);
-            offline.Output.Should().Contain("Reproduced:").And.Contain(resultHash);
+            offline.Output.Should().Contain("Reproduced:").And.Contain(resultHash).And.NotContain("differs");
+            offline.Output.Should().MatchRegex(@"subjects\s*│\s*120\s*│\s*120\s*│\s*same", "the crate's provenance names the run's subjects");
+            // A crate claiming other subjects than its request gives: said.
+            var otherSubjects = await Verify(_host, "not-a-token", "--json", Tampered(crate, folder.FullName, "provenance.json", p => p["subjects"] = 121));
+            otherSubjects.Code.Should().Be(1, otherSubjects.Output);
+            JsonDocument.Parse(otherSubjects.Output).RootElement.GetProperty("reasons")[0].GetString().Should().Be("The run recorded 121 subjects, its request gives 120.");
 
             // Another seed in the request: it no longer hashes to the recorded request hash, and gives other results.
             var otherSeed = await Verify(_host, "not-a-token", Tampered(crate, folder.FullName, "request.json", r => r["seed"] = 10));
