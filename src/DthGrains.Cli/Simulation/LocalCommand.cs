@@ -12,7 +12,7 @@ internal static class LocalCommand
         var scenario = new Option<string>("--scenario", "-s") { Description = "Scenario: reference (the model's publication scenario); bergman also has 'day'.", DefaultValueFactory = _ => "reference" };
         var cohort = new Option<int>("--cohort", "-n") { Description = "Virtual cohort size; 0 runs the default individual.", DefaultValueFactory = _ => 0 };
         var seed = new Option<ulong>("--seed") { Description = "Seed of the cohort sampling (same seed, same cohort).", DefaultValueFactory = _ => 1UL };
-        var step = new Option<double?>("--step") { Description = "Output step in model time units (default: 5 min, 1 h for pkpd, 0.01 s for windkessel)." };
+        var step = new Option<double?>("--step") { Description = "Output step in model time units (one individual: 5 min, 1 h for pkpd, 0.01 s for windkessel; a cohort: the platform's default, as dth run submit)." };
         var rtol = new Option<double>("--rtol") { Description = "Relative tolerance.", DefaultValueFactory = _ => 1e-6 };
         var atol = new Option<double>("--atol") { Description = "Absolute tolerance.", DefaultValueFactory = _ => 1e-9 };
         var solver = new Option<SolverKind>("--solver") { Description = "Auto, DormandPrince45 or Rodas4.", DefaultValueFactory = _ => SolverKind.Auto };

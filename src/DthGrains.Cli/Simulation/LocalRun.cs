@@ -2,7 +2,9 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Text;
 using System.Text.Json;
-using DthGrains.Simulation.Cohorts;
+using DthGrains.Cli.Runs;
+using DthGrains.Contracts.Runs;
+using DthGrains.Domain.Runs;
 using DthGrains.Simulation.Engine;
 using DthGrains.Simulation.Models;
 using DthGrains.Simulation.Reproducibility;
@@ -22,11 +24,11 @@ internal static class LocalRun
         {
             var model = ModelLibrary.Get(a.Model);
             var scenario = ResolveScenario(model, a.Scenario);
+            if (a.Cohort > 0) return RunCohort(model, scenario.Name, a);
             double duration = scenario.TimeUnit.ConvertTo(scenario.Duration, model.Info.TimeUnit);
             double step = a.Step ?? DefaultStep(model);
-            var request = new SimulationRequest(model.Info.Id, model.Info.Version, scenario, a.Solver, new OutputGrid(0, duration, step),
-                Seed: a.Seed, Cohort: a.Cohort > 0 ? new CohortSpec(a.Cohort) : null);
-            return a.Cohort > 0 ? RunCohort(model, request, a) : RunSingle(model, request, a);
+            var request = new SimulationRequest(model.Info.Id, model.Info.Version, scenario, a.Solver, new OutputGrid(0, duration, step), Seed: a.Seed);
+            return RunSingle(model, request, a);
         }
         catch (ArgumentException e)
         {
@@ -88,75 +90,94 @@ internal static class LocalRun
         return result.Status == DthGrains.Simulation.Solvers.IntegrationStatus.Completed ? 0 : 1;
     }
 
-    private static int RunCohort(ModelDefinition model, SimulationRequest request, LocalRunArguments a)
+    /// <summary>
+    /// A cohort goes through the platform's own planner and shard path (<see cref="RunReproduction"/>): the same options
+    /// give the request, the bands and the result hash that <c>dth run submit</c> with them records on the platform.
+    /// </summary>
+    private static int RunCohort(ModelDefinition model, string scenario, LocalRunArguments a)
     {
-        var scenario = CompiledScenario.Compile(model.Info, request.Scenario);
-        var times = request.Output.Times();
-        var sampler = new CohortSampler(model.Info, model.DefaultParameters());
-        var runner = new CohortRunner(model, scenario, request.Solver, times, sampler, request.Seed);
-        int size = request.Cohort!.Size;
+        var request = new RunRequest(RunKind.CohortTrial, model.Info.Id, Scenario: scenario, OutputStep: a.Step, Size: a.Cohort, Seed: a.Seed,
+            Solver: new RunSolverSettings(JsonNamingPolicy.KebabCaseLower.ConvertName(a.Solver.Kind.ToString()), a.Solver.RelativeTolerance, a.Solver.AbsoluteTolerance));
+        var (plan, problem) = RunPlanner.Plan(request);
+        if (plan is null) throw new ArgumentException(string.Join(" ", problem!.Errors?.SelectMany(e => e.Value) ?? [problem.Detail ?? "The cohort does not plan."]));
         var sw = Stopwatch.StartNew();
-        CohortPartial partial;
+        ReproducedRun? run = null;
         if (a.Json)
         {
-            partial = runner.RunShard(0, size);
+            run = RunReproduction.Reproduce(request).Run;
         }
         else
         {
-            CohortPartial? result = null;
             AnsiConsole.Progress()
                 .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new ElapsedTimeColumn(), new RemainingTimeColumn())
                 .Start(ctx =>
                 {
-                    var task = ctx.AddTask($"{size:N0} virtual patients", maxValue: size);
-                    result = runner.RunShard(0, size, progress: done => task.Value = Math.Max(task.Value, done));
-                    task.Value = size;
+                    var task = ctx.AddTask($"{a.Cohort:N0} virtual patients", maxValue: a.Cohort);
+                    run = RunReproduction.Reproduce(request, progress: done => task.Value = Math.Max(task.Value, done)).Run;
+                    task.Value = a.Cohort;
                 });
-            partial = result!;
         }
         sw.Stop();
-        var percentiles = CohortSpec.DefaultPercentiles;
-        var summary = CohortSummary.From(partial, percentiles);
+        var summary = run!.Summary!;
         var path = OutPath(a, model, "-cohort");
-        File.WriteAllText(path, BandsCsv(summary));
-        string hash = RequestHasher.Hash(request);
+        File.WriteAllText(path, RunSummaryCsv.Of(summary));
+        int nt = summary.Times.Length;
 
         if (a.Json)
         {
             Console.WriteLine(JsonSerializer.Serialize(new
             {
-                requestHash = hash, model = model.Info.Id, version = model.Info.Version, scenario = request.Scenario.Name, seed = request.Seed,
-                individuals = summary.Individuals, failed = summary.Failed, elapsedMs = sw.Elapsed.TotalMilliseconds, csv = path,
-                timeUnit = model.Info.TimeUnit.Symbol, times = summary.Times, percentiles = summary.Percentiles,
-                outputs = summary.OutputNames.Select((name, k) => new
+                requestHash = run.RequestHash, resultHash = run.ResultHash, engineVersion = run.EngineVersion, model = model.Info.Id, version = model.Info.Version,
+                scenario = plan.Scenario.Name, seed = a.Seed, individuals = summary.Individuals, failed = summary.Failed, shards = run.Shards,
+                elapsedMs = sw.Elapsed.TotalMilliseconds, csv = path, timeUnit = model.Info.TimeUnit.Symbol, times = summary.Times, percentiles = summary.Percentiles,
+                outputs = summary.Outputs.Select((name, k) => new
                 {
                     output = name,
-                    mean = Enumerable.Range(0, summary.Times.Length).Select(t => summary.MeanOf(k, t)).ToArray(),
-                    bands = summary.Percentiles.Select((p, j) => Enumerable.Range(0, summary.Times.Length).Select(t => summary.Band(k, t, j)).ToArray()).ToArray(),
+                    unit = summary.Units[k],
+                    mean = summary.Mean.Skip(k * nt).Take(nt).ToArray(),
+                    bands = summary.Percentiles.Select((_, j) => Enumerable.Range(0, nt).Select(t => summary.Bands[(k * nt + t) * summary.Percentiles.Length + j]).ToArray()).ToArray(),
+                    // A band at or below its time point's floor only says "below it" (null where nothing was folded).
+                    floors = summary.BandFloors?.Skip(k * nt).Take(nt).ToArray(),
                 }).ToArray(),
             }, JsonOptions));
             return 0;
         }
 
-        var output = model.Info.Outputs[0];
-        AnsiConsole.MarkupLineInterpolated($"[bold]{model.Info.Title}[/] · scenario [bold]{request.Scenario.Name}[/] · cohort {summary.Individuals:N0} (failed {summary.Failed}) · seed {request.Seed} · {sw.Elapsed.TotalSeconds:F2} s");
-        var table = new Table().Border(TableBorder.Rounded).Title(Markup.Escape($"{output.Name} [{output.Unit.Symbol}] percentile bands"));
-        table.AddColumn($"t ({model.Info.TimeUnit.Symbol})");
-        foreach (var p in percentiles) table.AddColumn($"p{p:G}");
+        AnsiConsole.MarkupLineInterpolated($"[bold]{model.Info.Title}[/] · scenario [bold]{plan.Scenario.Name}[/] · cohort {summary.Individuals:N0} (failed {summary.Failed}) · seed {a.Seed} · {sw.Elapsed.TotalSeconds:F2} s");
+        AnsiConsole.Write(TimeCourse(summary, 0, model.Info.TimeUnit.Symbol));
+        AnsiConsole.MarkupLineInterpolated($"request hash [grey]{run.RequestHash}[/]");
+        AnsiConsole.MarkupLineInterpolated($"result hash  [grey]{run.ResultHash}[/] (a platform run of this request records the same)");
+        AnsiConsole.MarkupLineInterpolated($"wrote bands of {summary.Outputs.Length} outputs × {nt} times to [link]{path}[/]");
+        return 0;
+    }
+
+    /// <summary>One output's bands over time (at most 13 rows, spread over the grid); a band at or below its cell's floor reads "&lt;floor".</summary>
+    private static Table TimeCourse(RunSummary s, int output, string timeUnit)
+    {
+        int nt = s.Times.Length, np = s.Percentiles.Length;
+        var table = new Table().Border(TableBorder.Rounded).Title(Markup.Escape($"{s.Outputs[output]} [{s.Units[output]}] percentile bands"));
+        table.AddColumn($"t ({timeUnit})");
+        foreach (var p in s.Percentiles) table.AddColumn($"p{p.ToString(CultureInfo.InvariantCulture)}");
         table.AddColumn("mean");
-        int rows = Math.Min(13, summary.Times.Length);
+        int rows = Math.Min(13, nt);
+        var marked = false;
         for (int r = 0; r < rows; r++)
         {
-            int t = rows == 1 ? 0 : (int)Math.Round((double)r * (summary.Times.Length - 1) / (rows - 1));
-            var cells = new List<string> { F(summary.Times[t]) };
-            for (int j = 0; j < percentiles.Count; j++) cells.Add(F(summary.Band(0, t, j)));
-            cells.Add(F(summary.MeanOf(0, t)));
-            table.AddRow(cells.ToArray());
+            int t = rows == 1 ? 0 : (int)Math.Round((double)r * (nt - 1) / (rows - 1));
+            int k = output * nt + t;
+            var cells = new List<string> { F(s.Times[t]) };
+            for (int j = 0; j < np; j++)
+            {
+                var band = s.Bands[k * np + j];
+                var folded = band is { } b && s.BandFloors?[k] is { } floor && Math.Abs(b) <= floor;
+                marked |= folded;
+                cells.Add(folded ? "<" + RunCommands.Compact(s.BandFloors![k]!.Value) : F(band));
+            }
+            cells.Add(F(s.Mean[k]));
+            table.AddRow(cells.Select(Markup.Escape).ToArray());
         }
-        AnsiConsole.Write(table);
-        AnsiConsole.MarkupLineInterpolated($"request hash [grey]{hash}[/]");
-        AnsiConsole.MarkupLineInterpolated($"wrote bands of {summary.OutputNames.Length} outputs × {summary.Times.Length} times to [link]{path}[/]");
-        return 0;
+        if (marked) table.Caption("<x: below x; values that small beside the rest are counted together, not told apart");
+        return table;
     }
 
     private static string TrajectoryCsv(SimulationResult r)
@@ -172,22 +193,7 @@ internal static class LocalRun
         return sb.ToString();
     }
 
-    private static string BandsCsv(CohortSummary s)
-    {
-        var sb = new StringBuilder("output,time,mean,sd");
-        foreach (var p in s.Percentiles) sb.Append(",p").Append(p.ToString(CultureInfo.InvariantCulture));
-        sb.Append('\n');
-        for (int k = 0; k < s.OutputNames.Length; k++)
-            for (int t = 0; t < s.Times.Length; t++)
-            {
-                sb.Append(s.OutputNames[k]).Append(',').Append(s.Times[t].ToString("R", CultureInfo.InvariantCulture))
-                  .Append(',').Append(s.MeanOf(k, t).ToString("R", CultureInfo.InvariantCulture))
-                  .Append(',').Append(s.StandardDeviation[k * s.Times.Length + t].ToString("R", CultureInfo.InvariantCulture));
-                for (int j = 0; j < s.Percentiles.Length; j++) sb.Append(',').Append(s.Band(k, t, j).ToString("R", CultureInfo.InvariantCulture));
-                sb.Append('\n');
-            }
-        return sb.ToString();
-    }
+    private static string F(double? v) => v is { } x ? F(x) : "-";
 
     private static string F(double v) => v.ToString(Math.Abs(v) >= 1000 || (Math.Abs(v) < 0.01 && v != 0) ? "G4" : "F2", CultureInfo.InvariantCulture);
 }

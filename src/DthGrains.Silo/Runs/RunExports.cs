@@ -75,22 +75,6 @@ public static class RunExports
         }
     }
 
-    public static string BandsCsv(RunSummary s)
-    {
-        // floor: the cell's magnitude at or below which a band only says "below this" (empty where nothing was folded).
-        var sb = new StringBuilder("output,time,mean,sd,").AppendJoin(',', s.Percentiles.Select(p => "p" + Num(p))).Append(",floor\n");
-        int nt = s.Times.Length, np = s.Percentiles.Length;
-        for (int y = 0; y < s.Outputs.Length; y++)
-            for (int t = 0; t < nt; t++)
-            {
-                int k = y * nt + t;
-                sb.Append(s.Outputs[y]).Append(',').Append(Num(s.Times[t])).Append(',').Append(Num(s.Mean[k])).Append(',').Append(Num(s.StandardDeviation[k]));
-                for (int q = 0; q < np; q++) sb.Append(',').Append(Num(s.Bands[k * np + q]));
-                sb.Append(',').Append(Num(s.BandFloors?[k])).Append('\n');
-            }
-        return sb.ToString();
-    }
-
     private static string Num(double? v) => v is { } x ? x.ToString("R", CultureInfo.InvariantCulture) : "";
 
     /// <summary>
@@ -113,7 +97,7 @@ public static class RunExports
         if (d.Summary is { } summary)
         {
             files["results/summary.json"] = ("application/json", JsonSerializer.Serialize(summary, JsonDefaults.Options), "Summary statistics and percentile bands over time.");
-            files["results/bands.csv"] = ("text/csv", BandsCsv(summary), "Mean, standard deviation and percentiles per output and time; floor: a percentile at or below it only bounds the values (they were too small beside the rest to tell apart).");
+            files["results/bands.csv"] = ("text/csv", RunSummaryCsv.Of(summary), "Mean, standard deviation and percentiles per output and time; floor: a percentile at or below it only bounds the values (they were too small beside the rest to tell apart).");
         }
         if (d.Sensitivity is { } sensitivity)
             files["results/sensitivity.json"] = ("application/json", JsonSerializer.Serialize(sensitivity, JsonDefaults.Options),

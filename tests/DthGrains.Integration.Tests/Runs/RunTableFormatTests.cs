@@ -140,7 +140,7 @@ public sealed class RunTableFormatTests
         var summary = new DthGrains.Domain.Runs.RunSummary(10, 0, [0, 60], ["G", "UG"], ["mmol/L", "mmol/min"], [5, 50],
             [5.0, 5.1, 1e-3, 1e-20], [0.5, 0.5, 1e-4, 1e-21], [4.0, 5.0, 4.1, 5.1, 9e-4, 1e-3, 9e-21, 1e-20])
         { BandFloors = [null, null, null, 2e-22] };
-        var lines = DthGrains.Silo.Runs.RunExports.BandsCsv(summary).Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        var lines = DthGrains.Domain.Runs.RunSummaryCsv.Of(summary).Split('\n', StringSplitOptions.RemoveEmptyEntries);
         lines[0].Should().Be("output,time,mean,sd,p5,p50,floor");
         lines[1].Should().EndWith(",4,5,");
         lines[4].Should().Be("UG,60,1E-20,1E-21,9E-21,1E-20,2E-22");

@@ -100,6 +100,35 @@ public sealed class RunVerifyTests(HostFixture fixture)
     }
 
     [Fact]
+    public async Task A_cohort_run_locally_gives_the_request_hash_result_hash_and_bands_file_of_the_same_options_submitted_to_the_platform()
+    {
+        var subject = $"carla-local-{Guid.NewGuid():N}"[..20];
+        var (client, token) = (_host.ClientAs("researcher", "tum", subject), _host.Token("researcher", "tum", subject));
+        var folder = Directory.CreateTempSubdirectory("dth-sim-local-vs-run-");
+        try
+        {
+            var local = await CliRunner.RunAsync(_host.BaseAddress, token, "sim", "local", "--model", "hovorka", "--cohort", "300", "--seed", "12", "--json",
+                "--out", Path.Combine(folder.FullName, "local.csv"));
+            local.Code.Should().Be(0, local.Output);
+            var there = JsonDocument.Parse(local.Output).RootElement;
+
+            var submitted = await CliRunner.RunAsync(_host.BaseAddress, token, "run", "submit", "--model", "hovorka", "--cohort", "300", "--seed", "12", "--json");
+            submitted.Code.Should().Be(0, submitted.Output);
+            var run = await WaitForStatusAsync(client, JsonDocument.Parse(submitted.Output).RootElement.GetProperty("id").GetString()!, "completed");
+            run.GetProperty("requestHash").GetString().Should().Be(there.GetProperty("requestHash").GetString(), "the same options make the same request");
+            run.GetProperty("resultHash").GetString().Should().Be(there.GetProperty("resultHash").GetString(), "the same request gives the same results here and there");
+
+            var crate = new ZipArchive(new MemoryStream(await client.GetByteArrayAsync($"/api/runs/{run.GetProperty("id").GetString()}/ro-crate")));
+            using var bands = new StreamReader(crate.GetEntry("results/bands.csv")!.Open());
+            (await File.ReadAllTextAsync(Path.Combine(folder.FullName, "local.csv"))).Should().Be(await bands.ReadToEndAsync(), "the same bands file, floors included");
+        }
+        finally
+        {
+            folder.Delete(recursive: true);
+        }
+    }
+
+    [Fact]
     public async Task Only_a_completed_run_is_verified_and_an_unknown_one_is_the_apis_not_found()
     {
         var subject = $"carla-verify-{Guid.NewGuid():N}"[..20];
