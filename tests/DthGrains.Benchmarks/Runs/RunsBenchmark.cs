@@ -207,10 +207,11 @@ internal static class RunsBenchmark
         if (double.TryParse(Environment.GetEnvironmentVariable("DTH_BENCH_PROFILE_SECONDS"), CultureInfo.InvariantCulture, out var profile))
         {
             Console.WriteLine($"# PROFILE START pid {Environment.ProcessId}");
+            var (methods0, jit0) = (JitInfo.GetCompiledMethodCount(), JitInfo.GetCompilationTime());
             var until = Stopwatch.StartNew();
             var n = 0;
             while (until.Elapsed.TotalSeconds < profile) await PlatformAsync(client, CohortRequest((ulong)(5000 + n++)));
-            Console.WriteLine($"# PROFILE END: {n} runs");
+            Console.WriteLine($"# PROFILE END: {n} runs; {JitInfo.GetCompiledMethodCount() - methods0} methods compiled meanwhile, {(JitInfo.GetCompilationTime() - jit0).TotalMilliseconds:F0} ms of JIT");
         }
         repetitions = Math.Max(repetitions, 10);
         var bare = new List<double>();
