@@ -48,7 +48,10 @@ internal static class RunsBenchmark
     public static int Run(string[] args) => RunAsync(args).GetAwaiter().GetResult();
 #pragma warning restore VSTHRD002
 
-    private static object CohortRequest(ulong seed, int size = 1000) => new { kind = "cohort-trial", model = "hovorka", size, seed, duration = 1440 };
+    // For measuring by hand: DTH_BENCH_SHARD sets the shard size of the 1,000-patient runs (default: the planner's, 4 of 250).
+    private static object CohortRequest(ulong seed, int size = 1000) => Environment.GetEnvironmentVariable("DTH_BENCH_SHARD") is { } shard && size == 1000
+        ? new { kind = "cohort-trial", model = "hovorka", size, seed, duration = 1440, shardSize = (int?)int.Parse(shard, CultureInfo.InvariantCulture) }
+        : new { kind = "cohort-trial", model = "hovorka", size, seed, duration = 1440, shardSize = (int?)null };
 
     /// <summary>The baseline: a bare Parallel.For of sampling and solving over the plan's subjects (no statistics, nothing kept).</summary>
     private static double BareSeconds(RunPlan plan, DthGrains.Simulation.Cohorts.ISubjectSource subjects)
@@ -105,7 +108,8 @@ internal static class RunsBenchmark
             // membership update that says so, not for a guessed time.
             await BothSilosActiveAsync(data);
 
-            await ThroughputAsync(client, repetitions, postgres.ServerProcessId);
+            var bare = await ThroughputAsync(client, repetitions, postgres.ServerProcessId);
+            await FixedCostAsync(client, bare);
             // For measuring by hand: the throughput figures alone.
             if (Environment.GetEnvironmentVariable("DTH_BENCH_THROUGHPUT_ONLY") == "1") return 0;
             await ScaleAsync(client, 10_000, 3);
@@ -147,8 +151,23 @@ internal static class RunsBenchmark
 
     private static string Address(DthHost host) => host.App.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
 
-    /// <summary>(a) submit to completed, against Parallel.For over the same patients (best of the repetitions on each side).</summary>
-    private static async Task ThroughputAsync(HttpClient client, int repetitions, int? postmaster)
+    /// <summary>
+    /// (a2) information: what a run costs whatever its size: one patient × 1 day (one shard; its solve takes well under a
+    /// millisecond), POST to run_completed at the SSE client. At 1,000 patients the numerics take about as long as this,
+    /// so this alone bounds the ratio: bare / (bare + fixed), whatever the platform does while the shards solve.
+    /// </summary>
+    private static async Task FixedCostAsync(HttpClient client, double bestBare)
+    {
+        var times = new List<double>();
+        for (var r = 0; r < 30; r++) times.Add(await PlatformAsync(client, CohortRequest((ulong)(9000 + r), size: 1)));
+        Print("platform 1 patient-day (POST to run_completed at the SSE client), best", times.Min(), "s");
+        Print("platform 1 patient-day, median", P50(times), "s");
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"bound on the throughput ratio from the fixed cost of a run alone: {bestBare / (bestBare + times.Min()):F2} (information)"));
+    }
+
+    /// <summary>(a) submit to completed, against Parallel.For over the same patients (best of the repetitions on each side); returns the bare loop's best time.</summary>
+    private static async Task<double> ThroughputAsync(HttpClient client, int repetitions, int? postmaster)
     {
         var plan = RunPlanner.Plan(new RunRequest(RunKind.CohortTrial, "hovorka", Size: 1000, Seed: 1, Duration: 1440)).Plan!;
         Console.WriteLine($"# (a) cohort trial: 1,000 virtual patients × 1 day of {plan.Model.Info.Id}, outputs every {plan.Request.OutputStep} min, {plan.Shards} shards of {plan.ShardSize}");
@@ -236,6 +255,7 @@ internal static class RunsBenchmark
         Ratio("platform vs engine with the same statistics (information)", bestEngine / bestPlatform, ">=", 0.8);
         Ratio("platform vs bare Parallel.For (throughput)", bestBare / bestPlatform, ">=", 0.8);
         if (postmaster is { } pid) await CpuBudgetAsync(client, plan, Baseline, bestBare, pid);
+        return bestBare;
     }
 
     /// <summary>

@@ -64,8 +64,13 @@ public sealed class RunApiTests(HostFixture fixture)
         using (var crateCsv = new StreamReader(zip.GetEntry("results/subjects.csv")!.Open()))
             (await crateCsv.ReadToEndAsync()).Should().Be(csv, "the crate holds the same table of subjects as the results");
 
-        // Someone else's run does not exist for them.
-        (await _host.ClientAs("researcher", "tum", subject: "someone-else").GetAsync($"/api/runs/{id}")).StatusCode.Should().Be(HttpStatusCode.NotFound);
+        // Someone else's run does not exist for them, nor its history or stream; an auditor sees both.
+        var stranger = _host.ClientAs("researcher", "tum", subject: "someone-else");
+        foreach (var path in new[] { "", "/history", "/events" })
+            (await stranger.GetAsync($"/api/runs/{id}{path}")).StatusCode.Should().Be(HttpStatusCode.NotFound, path);
+        var auditor = _host.ClientAs("auditor", "dth-oversight");
+        (await auditor.GetAsync($"/api/runs/{id}/history")).StatusCode.Should().Be(HttpStatusCode.OK);
+        (await ReadEventsAsync(auditor, id)).Should().Contain(f => f.Event == "runs.run_completed");
     }
 
     [Fact]
