@@ -14,5 +14,6 @@ public static class CliExtensions
         yield return Access.AccessCommands.Build();
         yield return Audit.AuditCommands.Build();
         yield return Runs.RunCommands.Build();
+        yield return Federation.ClusterCommands.Build();
     }
 }

@@ -13,6 +13,7 @@ public static class IdentitySetup
     public const string CatalogueWriters = "catalogue-writers";
     public const string Researchers = "researchers";
     public const string Stewards = "stewards";
+    public const string Operators = "cluster-operators";
 
     public static IServiceCollection AddDthIdentity(this IServiceCollection services, DthOptions options)
     {
@@ -75,6 +76,8 @@ public static class IdentitySetup
             // Which kinds each role may change is decided per resource (CatalogueAccess); auditors and researchers never write.
             .AddPolicy(Researchers, p => p.RequireRole(Roles.Researcher))
             .AddPolicy(Stewards, p => p.RequireRole(Roles.Steward))
+            // Who runs the federation's silos (platform and institution admins) and who oversees it (auditors).
+            .AddPolicy(Operators, p => p.RequireRole(Roles.PlatformAdmin, Roles.InstitutionAdmin, Roles.Auditor))
             .AddPolicy(CatalogueWriters, p => p.RequireRole(Roles.InstitutionAdmin, Roles.PlatformAdmin, Roles.Steward, Roles.Modeller));
         return services;
     }

@@ -1,6 +1,7 @@
 using System.Net;
 using DthGrains.Silo.Catalogue;
 using DthGrains.Silo.Ecosystem;
+using DthGrains.Silo.Federation;
 using DthGrains.Silo.Governance;
 using DthGrains.Silo.Identity;
 using DthGrains.Silo.Provenance;
@@ -135,6 +136,7 @@ public sealed class DthHost : IAsyncDisposable
         app.MapGovernanceEndpoints();
         app.MapTwinEndpoints();
         app.MapRunEndpoints();
+        app.MapClusterEndpoints();
     }
 
     public Task StartAsync(CancellationToken ct = default) => App.StartAsync(ct);
