@@ -2,7 +2,6 @@ using System.CommandLine;
 using System.Globalization;
 using System.IO.Compression;
 using System.Text.Json;
-using System.Text.Json.Serialization;
 using DthGrains.Cli.Catalogue;
 using DthGrains.Cli.Platform;
 using DthGrains.Contracts.Runs;
@@ -21,13 +20,6 @@ internal static class RunVerifyCommand
 {
     /// <summary>The exit code when the results are not reproduced (as <c>dth audit verify</c> when something is broken).</summary>
     public const int NotReproduced = 1;
-
-    // As the platform writes a request (camelCase, enums in kebab case); anything it does not know is refused, as the platform does.
-    private static readonly JsonSerializerOptions RequestJson = new(JsonSerializerDefaults.Web)
-    {
-        Converters = { new JsonStringEnumConverter(JsonNamingPolicy.KebabCaseLower, allowIntegerValues: false) },
-        UnmappedMemberHandling = JsonUnmappedMemberHandling.Disallow,
-    };
 
     public static Command Build()
     {
@@ -65,7 +57,7 @@ internal static class RunVerifyCommand
             throw new UsageException($"Run {run} is {status}: only a completed run has results to verify (dth run watch {run} follows it to its end).");
         if (!document.TryGetProperty("request", out var request) || request.ValueKind != JsonValueKind.Object)
             throw new UsageException($"Run {run} was recorded without its request, so it cannot be re-run.");
-        return new Recorded($"run {run}", RequestOf(request, "the run's request"), Text(document, "requestHash"), Text(document, "engineVersion"),
+        return new Recorded($"run {run}", RunJson.RequestOf(request, "the run's request"), Text(document, "requestHash"), Text(document, "engineVersion"),
             Text(document, "resultHash"), Long(document, "subjectsTotal"), Long(document, "failed"));
     }
 
@@ -92,24 +84,12 @@ internal static class RunVerifyCommand
             var provenance = Entry("provenance.json");
             if (Text(provenance, "resultHash") is not { Length: > 0 } resultHash)
                 throw new UsageException($"{Path.GetFileName(path)} records no result hash: the run had not completed when the crate was exported.");
-            return new Recorded(Path.GetFileName(path), RequestOf(Entry("request.json"), "request.json"), Text(provenance, "requestHash"),
+            return new Recorded(Path.GetFileName(path), RunJson.RequestOf(Entry("request.json"), "request.json"), Text(provenance, "requestHash"),
                 Text(provenance, "engineVersion"), resultHash, Long(provenance, "subjects"), Long(provenance, "failed"));
         }
         catch (InvalidDataException ex)
         {
             throw new UsageException($"{Path.GetFileName(path)} is not a zip archive ({ex.Message}).");
-        }
-    }
-
-    private static RunRequest RequestOf(JsonElement request, string what)
-    {
-        try
-        {
-            return request.Deserialize<RunRequest>(RequestJson) ?? throw new UsageException($"{what} is empty.");
-        }
-        catch (JsonException ex)
-        {
-            throw new UsageException($"{what} is not a run request this CLI can read ({ex.Message}).");
         }
     }
 

@@ -17,6 +17,11 @@ internal static class LocalCommand
         var atol = new Option<double>("--atol") { Description = "Absolute tolerance.", DefaultValueFactory = _ => 1e-9 };
         var solver = new Option<SolverKind>("--solver") { Description = "Auto, DormandPrince45 or Rodas4.", DefaultValueFactory = _ => SolverKind.Auto };
         var output = new Option<string?>("--out", "-o") { Description = "CSV file to write (default: sim-<model>-<scenario>[-cohort].csv in the current directory)." };
+        var request = new Option<FileInfo?>("--request", "-r")
+        {
+            Description = "A run request as JSON (the body of POST /api/runs, or request.json of a run's RO-Crate), of any kind: run here as the platform runs it, "
+                + "with the same request hash, results and result hash (--out: its bands as CSV).",
+        };
         // Checked here, so a wrong value is told as the option's mistake, not as the engine's exception about its field.
         cohort.Validators.Add(r => { if (r.GetValueOrDefault<int>() is < 0 or > 1_000_000) r.AddError("--cohort is 0 (the default individual) to 1000000 virtual patients."); });
         step.Validators.Add(r => { if (r.GetValueOrDefault<double?>() is { } v && !(v > 0 && double.IsFinite(v))) r.AddError("--step is a positive number of the model's time units."); });
@@ -24,9 +29,29 @@ internal static class LocalCommand
         atol.Validators.Add(r => { if (!(r.GetValueOrDefault<double>() is > 0 and < double.PositiveInfinity)) r.AddError("--atol is a positive number, e.g. 1e-9."); });
 
         var cmd = new Command("local", "Run a simulation on this machine and print a summary (and percentile bands for a cohort).");
-        foreach (var o in new Option[] { model, scenario, cohort, seed, step, rtol, atol, solver, output }) cmd.Options.Add(o);
+        var shaping = new Option[] { model, scenario, cohort, seed, step, rtol, atol, solver };
+        foreach (var o in shaping.Append(output).Append(request)) cmd.Options.Add(o);
+        // A request file is the whole request: an option that would shape another one is a mistake, not a default to mix in.
+        cmd.Validators.Add(r =>
+        {
+            if (r.GetResult(request) is null) return;
+            var mixed = shaping.Where(o => r.GetResult(o) is { Implicit: false }).Select(o => o.Name).ToList();
+            if (mixed.Count > 0) r.AddError($"--request carries the whole request: leave out {string.Join(", ", mixed)} and set it in the request file instead.");
+        });
         cmd.SetAction(parse =>
         {
+            if (parse.GetValue(request) is { } file)
+            {
+                try
+                {
+                    return LocalRequestRun.Execute(file, parse.GetValue(output), parse.GetValue(Platform.CliSettings.Json));
+                }
+                catch (Catalogue.UsageException e)
+                {
+                    Spectre.Console.AnsiConsole.MarkupLineInterpolated($"[red]error:[/] {e.Message}");
+                    return 2;
+                }
+            }
             var args = new LocalRunArguments(
                 parse.GetValue(model)!, parse.GetValue(scenario)!, parse.GetValue(cohort), parse.GetValue(seed), parse.GetValue(step),
                 new SolverOptions(parse.GetValue(solver), parse.GetValue(rtol), parse.GetValue(atol)), parse.GetValue(output), parse.GetValue(Platform.CliSettings.Json));

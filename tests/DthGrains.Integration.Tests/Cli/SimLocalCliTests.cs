@@ -33,6 +33,58 @@ public sealed class SimLocalCliTests : IDisposable
         (await File.ReadAllTextAsync(second)).Should().Be(await File.ReadAllTextAsync(first), "same request, same seed: the same bands");
     }
 
+    private string RequestFile(string json)
+    {
+        var path = Path.Combine(_dir, $"request-{Guid.NewGuid():N}.json");
+        File.WriteAllText(path, json);
+        return path;
+    }
+
+    [Fact]
+    public async Task A_request_file_of_any_kind_runs_here_as_a_run_shows_with_its_hashes_and_bands()
+    {
+        var csv = Path.Combine(_dir, "mc.csv");
+        var file = RequestFile("""{"kind": "monte-carlo", "model": "pkpd", "size": 60, "seed": 5, "uncertain": [{"parameter": "CL", "cv": 0.3}]}""");
+        var (code, output) = await Dth("--request", file, "--json", "--out", csv);
+        code.Should().Be(0, output);
+        var run = JsonDocument.Parse(output).RootElement;
+        (run.GetProperty("kind").GetString(), run.GetProperty("subjectsTotal").GetInt64()).Should().Be(("monte-carlo", 60L));
+        run.GetProperty("requestHash").GetString().Should().MatchRegex("^[0-9a-f]{64}$");
+        run.GetProperty("resultHash").GetString().Should().MatchRegex("^[0-9a-f]{64}$");
+        run.GetProperty("summary").GetProperty("individuals").GetInt64().Should().Be(60);
+        (await File.ReadAllLinesAsync(csv))[0].Should().Be("output,time,mean,sd,p5,p25,p50,p75,p95,floor");
+
+        var table = await Dth("--request", file);
+        table.Code.Should().Be(0, table.Output);
+        table.Output.Should().Contain(run.GetProperty("resultHash").GetString()!).And.Contain("p95").And.Contain("60 subjects");
+
+        var sobol = await Dth("--request", RequestFile("""{"kind": "sensitivity", "model": "bergman", "size": 40, "seed": 3, "duration": 60, "uncertain": [{"parameter": "p2", "cv": 0.3}, {"parameter": "p3", "cv": 0.3}]}"""));
+        sobol.Code.Should().Be(0, sobol.Output);
+        sobol.Output.Should().Contain("Sobol indices of mean G").And.Contain("40 base samples");
+    }
+
+    [Theory]
+    [InlineData("""{"kind": "cohort-trial", "model": "hovorka", "colour": 1}""", "'$.colour' is not a member of a run request")]
+    [InlineData("""{"kind": "cohort trial", "model": "hovorka"}""", "'$.kind' has a value of the wrong type or an unknown name")]
+    [InlineData("""{"kind": "cohort-trial", "model": "hovorka", "size": -3}""", "not a request the platform would run: size:")]
+    [InlineData("""{"kind": "cohort-trial", "model": "hovorka", "size": 10, "purpose": "scientific-research", "cohortFrom": {"dataset": "charite-t1d-synthetic"}}""",
+        "the seed is fitted at the data holder's silos")]
+    [InlineData("""not json""", "is not valid JSON")]
+    public async Task A_request_file_the_platform_would_refuse_is_refused_here_saying_what_is_wrong(string json, string told)
+    {
+        var (code, output) = await Dth("--request", RequestFile(json));
+        code.Should().Be(2, output);
+        output.Should().Contain(told).And.NotContain("DthGrains.Contracts").And.NotContain("Exception");
+    }
+
+    [Fact]
+    public async Task A_request_file_with_an_option_that_shapes_another_request_is_refused()
+    {
+        var (code, output) = await Dth("--request", RequestFile("""{"kind": "single", "model": "bergman"}"""), "--cohort", "5", "--seed", "2");
+        code.Should().NotBe(0);
+        output.Should().Contain("--request carries the whole request: leave out --cohort, --seed");
+    }
+
     [Theory]
     [InlineData("--step", "0", "--step is a positive number")]
     [InlineData("--cohort", "-5", "--cohort is 0")]

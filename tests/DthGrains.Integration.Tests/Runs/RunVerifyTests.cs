@@ -129,6 +129,31 @@ public sealed class RunVerifyTests(HostFixture fixture)
     }
 
     [Fact]
+    public async Task A_request_file_run_locally_gives_what_the_platform_records_for_the_same_body()
+    {
+        var subject = $"carla-reqfile-{Guid.NewGuid():N}"[..20];
+        var (client, token) = (_host.ClientAs("researcher", "tum", subject), _host.Token("researcher", "tum", subject));
+        const string body = """{"kind": "sensitivity", "model": "bergman", "size": 60, "seed": 8, "duration": 60, "shardSize": 80, "uncertain": [{"parameter": "p2", "cv": 0.3}, {"parameter": "p3", "cv": 0.3}]}""";
+        var file = Path.Combine(Path.GetTempPath(), $"dth-request-{Guid.NewGuid():N}.json");
+        await File.WriteAllTextAsync(file, body);
+        try
+        {
+            var local = await CliRunner.RunAsync(_host.BaseAddress, token, "sim", "local", "--request", file, "--json");
+            local.Code.Should().Be(0, local.Output);
+            var here = JsonDocument.Parse(local.Output).RootElement;
+            var run = await WaitForStatusAsync(client, await SubmitAsync(client, JsonDocument.Parse(body).RootElement), "completed");
+            run.GetProperty("requestHash").GetString().Should().Be(here.GetProperty("requestHash").GetString());
+            run.GetProperty("resultHash").GetString().Should().Be(here.GetProperty("resultHash").GetString());
+            static double[] FirstOrder(JsonElement r) => [.. r.GetProperty("sensitivity").GetProperty("firstOrder").EnumerateArray().Select(v => v.GetDouble())];
+            FirstOrder(run).Should().Equal(FirstOrder(here));
+        }
+        finally
+        {
+            File.Delete(file);
+        }
+    }
+
+    [Fact]
     public async Task Only_a_completed_run_is_verified_and_an_unknown_one_is_the_apis_not_found()
     {
         var subject = $"carla-verify-{Guid.NewGuid():N}"[..20];
