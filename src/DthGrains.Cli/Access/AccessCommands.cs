@@ -60,7 +60,7 @@ public static partial class AccessCommands
 
             var items = page.GetProperty("items").EnumerateArray().ToList();
             var table = new Table().Border(TableBorder.Rounded)
-                .AddColumns("Id", "Title", "Applicant", "Purpose", "Datasets", "Pending owners", "Status", "Submitted");
+                .AddColumns("Id", "Title", "Applicant", "Purpose", "Datasets", "Pending owners", "Status", "Submitted").KeepingIds();
             if (parse.GetValue(pending)) table.Title("Awaiting your institution's decision");
             foreach (var r in items)
                 table.AddRow(Markup.Escape(Text(r, "id")), Markup.Escape(Text(r, "title")),
@@ -95,7 +95,7 @@ public static partial class AccessCommands
             using var api = ApiClient.From(parse);
             var grants = await api.GetAsync("api/access/grants", ct);
             if (parse.GetValue(CliSettings.Json)) { CliJson.Print(grants); return; }
-            var table = new Table().Border(TableBorder.Rounded).AddColumns("Id", "Datasets", "Purpose", "Actions", "Valid until", "Status");
+            var table = new Table().Border(TableBorder.Rounded).AddColumns("Id", "Datasets", "Purpose", "Actions", "Valid until", "Status").KeepingIds();
             var count = 0;
             foreach (var g in grants.EnumerateArray())
             {

@@ -100,7 +100,7 @@ public static partial class CatalogueCommands
                     : first);
                 return;
             }
-            var table = new Table().Border(TableBorder.Rounded).AddColumns("Id", "Kind", "Title", "Publisher", "Access rights", "Latest", "Credibility");
+            var table = new Table().Border(TableBorder.Rounded).AddColumns("Id", "Kind", "Title", "Publisher", "Access rights", "Latest", "Credibility").KeepingIds();
             foreach (var item in items)
             {
                 var itemStatus = Text(item, "status");

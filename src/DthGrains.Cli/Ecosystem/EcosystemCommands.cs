@@ -35,7 +35,7 @@ public static class EcosystemCommands
             var q = parse.GetValue(query);
             var page = await api.GetAsync($"api/ecosystem/{parse.GetValue(kind)}?limit=200{(q is null ? "" : "&q=" + Uri.EscapeDataString(q))}", ct);
             if (parse.GetValue(CliSettings.Json)) { CliJson.Print(page); return; }
-            var table = new Table().Border(TableBorder.Rounded).AddColumns("Id", "Name", "Details", "Version");
+            var table = new Table().Border(TableBorder.Rounded).AddColumns("Id", "Name", "Details", "Version").KeepingIds();
             foreach (var item in page.GetProperty("items").EnumerateArray())
                 table.AddRow(Markup.Escape(item.GetProperty("entityId").GetString() ?? ""), Markup.Escape(item.GetProperty("name").GetString() ?? ""), Markup.Escape(Summary(item)), item.GetProperty("version").ToString());
             AnsiConsole.Write(table);
@@ -148,7 +148,7 @@ public static class EcosystemCommands
             }
             var graph = await api.GetAsync("api/ecosystem/graph", ct);
             if (parse.GetValue(CliSettings.Json)) { CliJson.Print(graph); return; }
-            var nodes = new Table().Border(TableBorder.Rounded).Title("Nodes").AddColumns("Id", "Kind", "Name");
+            var nodes = new Table().Border(TableBorder.Rounded).Title("Nodes").AddColumns("Id", "Kind", "Name").KeepingIds();
             foreach (var n in graph.GetProperty("nodes").EnumerateArray())
                 nodes.AddRow(Markup.Escape(n.GetProperty("id").GetString() ?? ""), n.GetProperty("kind").GetString() ?? "", Markup.Escape(n.GetProperty("name").GetString() ?? ""));
             var edges = new Table().Border(TableBorder.Rounded).Title("Edges").AddColumns("From", "Relation", "To", "Evidence");

@@ -30,7 +30,7 @@ public static class ClusterCommands
 
     internal static Table SilosTable(JsonElement silos, bool all)
     {
-        var table = new Table().Border(TableBorder.Rounded).AddColumns("silo", "institutions", "role", "status", "since", "CPU", "memory", "activations", "runs", "shards");
+        var table = new Table().Border(TableBorder.Rounded).AddColumns("silo", "institutions", "role", "status", "since", "CPU", "memory", "activations", "runs", "shards").KeepingIds();
         var (live, hidden) = (0, 0);
         foreach (var s in silos.EnumerateArray())
         {

@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text.Json;
+using Spectre.Console;
 
 namespace DthGrains.Cli.Platform;
 
@@ -16,4 +17,14 @@ public static class CliText
     /// <summary>The timestamp in property <paramref name="name"/>, as <see cref="Time(string?, string)"/>.</summary>
     public static string Time(JsonElement e, string name, string missing = "") =>
         Time(e.ValueKind == JsonValueKind.Object && e.TryGetProperty(name, out var v) && v.ValueKind == JsonValueKind.String ? v.GetString() : null, missing);
+
+    /// <summary>
+    /// Ids are copied from a table into the next command: their column never wraps (the others wrap instead). A grant id
+    /// of 42 characters came out in two pieces in a 170-column terminal.
+    /// </summary>
+    public static Table KeepingIds(this Table table, int column = 0)
+    {
+        table.Columns[column].NoWrap = true;
+        return table;
+    }
 }

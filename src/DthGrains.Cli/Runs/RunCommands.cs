@@ -168,7 +168,7 @@ public static class RunCommands
             using var api = ApiClient.From(parse);
             var page = await api.GetAsync(RunsPath + (parse.GetValue(status) is { } s ? $"?status={Uri.EscapeDataString(s)}" : ""), ct);
             if (parse.GetValue(CliSettings.Json)) { CliJson.Print(page); return; }
-            var table = new Table().Border(TableBorder.Rounded).AddColumns("Id", "Kind", "Model", "Status", "Shards", "Subjects", "Submitted");
+            var table = new Table().Border(TableBorder.Rounded).AddColumns("Id", "Kind", "Model", "Status", "Shards", "Subjects", "Submitted").KeepingIds();
             foreach (var r in page.GetProperty("items").EnumerateArray())
                 table.AddRow(Markup.Escape(Text(r, "id")), Text(r, "kind"), Markup.Escape($"{Text(r, "modelId")} {Text(r, "modelVersion")}"), Text(r, "status"),
                     $"{r.GetProperty("shardsDone")}/{r.GetProperty("shardsTotal")}", $"{r.GetProperty("subjectsDone")}/{r.GetProperty("subjectsTotal")}", Time(r, "submittedAt"));

@@ -171,7 +171,7 @@ public static class TwinCommands
             using var api = ApiClient.From(parse);
             var page = await api.GetAsync($"{TwinsPath}?limit=100", ct);
             if (parse.GetValue(CliSettings.Json)) { CliJson.Print(page); return; }
-            var table = new Table().Border(TableBorder.Rounded).AddColumns("Id", "Name", "Model", "Data", "Status", "Scenarios");
+            var table = new Table().Border(TableBorder.Rounded).AddColumns("Id", "Name", "Model", "Data", "Status", "Scenarios").KeepingIds();
             foreach (var t in page.GetProperty("items").EnumerateArray())
                 table.AddRow(Markup.Escape(Text(t, "id")), Markup.Escape(Text(t, "name")), Markup.Escape($"{Text(t, "modelId")}@{Text(t, "modelVersion")}"),
                     Markup.Escape(Text(t, "datasetId") is { Length: > 0 } d ? $"{d}@{Text(t, "datasetVersion")} {Text(t, "subjectPseudonym")}" : "-"),
@@ -256,7 +256,7 @@ public static class TwinCommands
         }
         if (twin.TryGetProperty("scenarios", out var scenarios) && scenarios.GetArrayLength() > 0)
         {
-            var table = new Table().Border(TableBorder.Rounded).Title("Scenario tests").AddColumns("Id", "Name", "Mean", "In range %", "Below %", "Request");
+            var table = new Table().Border(TableBorder.Rounded).Title("Scenario tests").AddColumns("Id", "Name", "Mean", "In range %", "Below %", "Request").KeepingIds();
             foreach (var s in scenarios.EnumerateArray())
             {
                 var sum = s.GetProperty("summary");

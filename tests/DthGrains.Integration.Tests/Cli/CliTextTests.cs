@@ -1,5 +1,6 @@
 using System.Text.Json;
 using DthGrains.Cli.Platform;
+using Spectre.Console;
 
 namespace DthGrains.Integration.Tests.Cli;
 
@@ -16,6 +17,30 @@ public sealed class CliTextTests
     {
         CliText.Time(value, missing: "-").Should().Be(expected);
         CliText.Time(JsonSerializer.SerializeToElement(new { at = value }), "at", missing: "-").Should().Be(expected);
+    }
+
+    [Fact]
+    public void An_id_column_never_wraps_in_a_table_too_wide_for_the_terminal_the_others_wrap_instead()
+    {
+        const string id = "grant-addb47c1-97de-87f3-a23b-e5e58f522860";
+        string Render(Table table)
+        {
+            using var writer = new StringWriter();
+            var console = AnsiConsole.Create(new AnsiConsoleSettings
+            {
+                Out = new AnsiConsoleOutput(writer), Ansi = AnsiSupport.No, ColorSystem = ColorSystemSupport.NoColors,
+            });
+            console.Profile.Width = 100;
+            console.Write(table);
+            return writer.ToString();
+        }
+        Table Grants() => new Table().AddColumns("Id", "Datasets", "Status")
+            .AddRow(id, "charite-t1d-synthetic@1.0.0, inria-t1d-synthetic@1.0.0", "revoked by charite: Ethics approval withdrawn after the audit of the consent forms");
+
+        Render(Grants()).Should().NotContain(id, "without it the id is cut where the terminal needs room");
+        var kept = Render(Grants().KeepingIds());
+        kept.Should().Contain(id);
+        kept.Split('\n').Should().Contain(l => l.Contains("Ethics")).And.Contain(l => l.Contains("consent"), "the other columns wrap");
     }
 
     [Fact]
