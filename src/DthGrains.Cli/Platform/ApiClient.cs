@@ -141,7 +141,11 @@ public sealed class ApiException(int status, string message) : Exception(message
 
 public static class CliJson
 {
-    public static readonly JsonSerializerOptions Options = new(JsonSerializerDefaults.Web) { WriteIndented = true };
+    // Printed for people and scripts, never embedded in HTML: "Charité" and "Carla's" as they are, not \u00E9 and \u0027.
+    public static readonly JsonSerializerOptions Options = new(JsonSerializerDefaults.Web)
+    {
+        WriteIndented = true, Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
+    };
 
     public static void Print(JsonElement value) => Console.Out.WriteLine(JsonSerializer.Serialize(value, Options));
 

@@ -44,6 +44,15 @@ public sealed class CliTextTests
     }
 
     [Fact]
+    public void Json_for_people_and_scripts_keeps_accents_and_apostrophes_as_they_are()
+    {
+        var element = JsonDocument.Parse("""{"publisher": "Charit\u00e9", "name": "Carla\u0027s twin"}""").RootElement;
+        var printed = JsonSerializer.Serialize(element, CliJson.Options);
+        printed.Should().Contain("Charité").And.Contain("Carla's twin").And.NotContain("\\u");
+        JsonDocument.Parse(printed).RootElement.GetProperty("publisher").GetString().Should().Be("Charité");
+    }
+
+    [Fact]
     public void A_missing_or_non_text_property_reads_as_missing()
     {
         CliText.Time(JsonSerializer.SerializeToElement(new { other = 1 }), "at", "-").Should().Be("-");
