@@ -152,9 +152,13 @@ internal static class RunVerifyCommand
 
     private static void Print(Recorded recorded, ReproducedRun local, Verdict verdict)
     {
-        var table = new Table().Border(TableBorder.Rounded).AddColumns("", "recorded", "re-run here", "");
-        void Row(string what, string? then, string now) =>
-            table.AddRow(new Markup($"[grey]{what}[/]"), new Text(then ?? "–"), new Text(now), then is null ? new Text("") : new Markup(then == now ? "[green]same[/]" : "[red]differs[/]"));
+        // One value where both agree, the two on their own lines where they differ: a row never holds two 64-digit hashes
+        // side by side, which no terminal of usual width fits without cutting them.
+        var table = new Table().Border(TableBorder.Rounded).AddColumns("", "", "recorded / re-run here").KeepingIds(2);
+        void Row(string what, string? then, string now) => table.AddRow(
+            new Markup($"[grey]{what}[/]"),
+            new Markup(then is null ? "[grey]not recorded[/]" : then == now ? "[green]same[/]" : "[red]differs[/]"),
+            new Text(then is null || then == now ? now : $"{then}\n{now}"));
         Row("request hash", recorded.RequestHash, local.RequestHash);
         Row("engine", recorded.EngineVersion, local.EngineVersion);
         Row("subjects", recorded.Subjects?.ToString("N0", CultureInfo.InvariantCulture), local.Subjects.ToString("N0", CultureInfo.InvariantCulture));

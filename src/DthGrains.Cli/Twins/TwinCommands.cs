@@ -242,7 +242,9 @@ public static class TwinCommands
             var table = new Table().Border(TableBorder.Rounded).Title("Calibration").AddColumns("Parameter", "Estimate", "Std. error", "Unit");
             foreach (var p in c.GetProperty("parameters").EnumerateArray())
                 table.AddRow(Markup.Escape(Text(p, "name")), Num(p, "estimate", "G4"), Num(p, "standardError", "G2"), Markup.Escape(Text(p, "unit")));
-            table.Caption($"converged {Text(fit, "converged")}, residual variance {Num(fit, "residualVariance")}, RMSE {Num(fit, "rmse")} mmol/L");
+            var converged = fit.TryGetProperty("converged", out var cv) && cv.ValueKind == JsonValueKind.True;
+            // Short enough for the table's width (a caption wraps at it): σ² is the residual variance.
+            table.Caption($"{(converged ? "converged" : "not converged (its last step)")} · RMSE {Num(fit, "rmse")} mmol/L · σ² {Num(fit, "residualVariance")}");
             AnsiConsole.Write(table);
         }
         if (twin.TryGetProperty("validation", out var v) && v.ValueKind == JsonValueKind.Object)

@@ -28,7 +28,7 @@ public sealed class TwinCliTests(HostFixture fixture)
             "--context-of-use", "Research only.")).RootElement;
         var id = created.GetProperty("id").GetString()!;
         (await Dth("twin", "link", id, "--dataset", CharitéData, "--subject", "synth-00004")).Should().Contain("data-linked").And.Contain("synth-00004");
-        (await Dth("twin", "calibrate", id)).Should().Contain("Calibration").And.Contain("SIT").And.Contain("converged True");
+        (await Dth("twin", "calibrate", id)).Should().Contain("Calibration").And.Contain("SIT").And.Contain("converged · RMSE").And.NotContain("True");
         (await Dth("twin", "validate", id)).Should().Contain("Validation on held-out data").And.Contain("pass");
         (await Dth("twin", "test", id, "--name", "lighter breakfast", "--meal", "420:25:2", "--meal", "720:65:5.5", "--meal", "1110:75:6.5"))
             .Should().Contain("lighter breakfast").And.Contain("In range");
