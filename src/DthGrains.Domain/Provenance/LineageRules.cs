@@ -12,6 +12,14 @@ namespace DthGrains.Domain.Provenance;
 /// </summary>
 public static class LineageRules
 {
+    /// <summary>
+    /// The version of these rules. Raise it with any change to what they state (a node's id or label, an edge): the
+    /// lineage store keeps facts stated by one version, and a store of another is emptied and read again from the whole
+    /// ledger at its next catch-up, instead of mixing both (which verify-lineage would then report as differences).
+    /// 1: until session 16; 2: one engine node for both spellings of the engine, and "1 subject".
+    /// </summary>
+    public const int Version = 2;
+
     /// <summary>The event types these rules read; the lineage loader reads only these from the store.</summary>
     public static readonly IReadOnlySet<Type> EventTypes = new HashSet<Type>
     {
@@ -151,7 +159,7 @@ public static class LineageRules
             case DataAccessed a:
             {
                 var read = f.Node(new LineageNode($"{s.Stream}/{s.Version}", ProvKind.Activity, "data-read",
-                    $"{a.Actor} read {a.DatasetId} {a.Version} ({a.Subjects} subjects)", a.AccessedAt, Attrs(("purpose", a.Purpose ?? ""))));
+                    $"{a.Actor} read {a.DatasetId} {a.Version} ({Subjects(a.Subjects)})", a.AccessedAt, Attrs(("purpose", a.Purpose ?? ""))));
                 f.Edge(read, ProvRelation.Used, DatasetVersion(f, a.DatasetId, a.Version), s);
                 if (a.GrantId is not null) f.Edge(read, ProvRelation.Used, $"grant:{a.GrantId}", s);
                 f.Edge(read, ProvRelation.WasAssociatedWith, f.Person(a.Actor, a.ActorInstitution, s), s);
@@ -266,7 +274,7 @@ public static class LineageRules
         {
             case RunSubmitted r:
             {
-                f.Node(new LineageNode(run, ProvKind.Activity, "simulation-run", $"{AccessPolicy.Kebab(r.Kind)} run of {r.ModelId} {r.ModelVersion} ({r.Subjects} subjects)",
+                f.Node(new LineageNode(run, ProvKind.Activity, "simulation-run", $"{AccessPolicy.Kebab(r.Kind)} run of {r.ModelId} {r.ModelVersion} ({Subjects(r.Subjects)})",
                     r.SubmittedAt, Attrs(("requestHash", r.RequestHash), ("seed", r.Seed.ToString(System.Globalization.CultureInfo.InvariantCulture)),
                         ("solver", r.Solver.Method ?? "auto"), ("purpose", r.Purpose ?? ""))));
                 f.Edge(run, ProvRelation.Used, ModelVersion(f, r.ModelId, r.ModelVersion), s);
@@ -300,7 +308,7 @@ public static class LineageRules
                 break;
             case RunCompleted c:
             {
-                var results = f.Node(new LineageNode($"{run}/results", ProvKind.Entity, "run-results", $"results of {c.Subjects} subjects ({c.Failed} failed)", c.CompletedAt,
+                var results = f.Node(new LineageNode($"{run}/results", ProvKind.Entity, "run-results", $"results of {Subjects(c.Subjects)} ({c.Failed} failed)", c.CompletedAt,
                     Attrs(("resultHash", c.ResultHash), ("requestHash", c.RequestHash))));
                 f.Edge(results, ProvRelation.WasGeneratedBy, run, s);
                 foreach (var g in c.Grants) f.Edge(run, ProvRelation.Used, $"grant:{g}", s);
@@ -345,8 +353,23 @@ public static class LineageRules
     private static string ModelVersion(LineageFacts f, string model, string version) =>
         f.Node(new LineageNode($"resource:{model}@{version}", ProvKind.Entity, "model-version", $"{model} {version}", Defined: false));
 
-    private static string Engine(LineageFacts f, string version) =>
-        f.Node(new LineageNode($"engine:{version}", ProvKind.Entity, "engine-version", version));
+    private static string Engine(LineageFacts f, string version)
+    {
+        var engine = EngineName(version);
+        return f.Node(new LineageNode($"engine:{engine}", ProvKind.Entity, "engine-version", engine));
+    }
+
+    /// <summary>
+    /// Twins record the simulation library as <c>DthGrains.Simulation/1.1.0</c> (its assembly name), runs as
+    /// <c>dthgrains-simulation/1.1.0</c>: one engine, one node, so "what did engine 1.1.0 compute" finds both. The recorded
+    /// strings stay as they are (a twin compares its own to tell whether the engine changed under it).
+    /// </summary>
+    public static string EngineName(string version) =>
+        version.StartsWith(AssemblySpelling, StringComparison.Ordinal) ? "dthgrains-simulation/" + version[AssemblySpelling.Length..] : version;
+
+    private const string AssemblySpelling = "DthGrains.Simulation/";
+
+    private static string Subjects(long n) => n == 1 ? "1 subject" : $"{n} subjects";
 
     /// <summary>A dataset version as referred to by other streams (its release defines it).</summary>
     private static string DatasetVersion(LineageFacts f, string dataset, string version) =>

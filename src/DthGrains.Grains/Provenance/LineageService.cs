@@ -160,6 +160,9 @@ public sealed partial class LineageService(LedgerReader reader, IDocumentStore s
         await connection.OpenAsync(ct);
         await using var tx = await connection.BeginTransactionAsync(ct);
         var position = await LineageStore.LockAsync(connection, tx, lockTimeout ?? LineageStore.DefaultLockTimeout, ct);
+        // Facts stated by other rules are not mixed with this version's: the store starts again from the ledger's start.
+        var restarted = position.Rules != LineageRules.Version;
+        if (restarted) position = await LineageStore.RestartAsync(connection, tx, ct);
         var frontier = SequenceFrontier.Restore(GapMargin, position.Frontier);
         var events = new List<(LineageSource Source, object Data)>();
         var (highest, read) = (frontier.Highest, 0);
@@ -188,7 +191,7 @@ public sealed partial class LineageService(LedgerReader reader, IDocumentStore s
         var changed = memories.Where(m => !m.Value.Equals(kept.GetValueOrDefault(m.Key) ?? new LineageStreamMemory()))
             .ToDictionary(m => m.Key, m => m.Value, StringComparer.Ordinal);
         var state = frontier.State();
-        if (events.Count == 0 && Unchanged(state, position.Frontier))
+        if (events.Count == 0 && Unchanged(state, position.Frontier) && !restarted)
         {
             // Nothing new (the usual case between queries): no write, no new row version of the progress row.
             await tx.RollbackAsync(ct);

@@ -89,11 +89,16 @@ public static class LineageStore
         progress.AddColumn<int>("id").AsPrimaryKey();
         progress.AddColumn<string>("frontier").NotNull();
         progress.AddColumn<long>("next_order").NotNull();
+        // The LineageRules.Version that stated the facts (null: version 1, before the column was added).
+        progress.AddColumn<int>("rules");
         yield return progress;
     }
 
-    /// <summary>How far the facts have read the ledger, and the order the next edge takes.</summary>
-    public sealed record Position(SequenceFrontierState Frontier, long NextOrder);
+    /// <summary>How far the facts have read the ledger, the order the next edge takes, and the rules that stated them.</summary>
+    public sealed record Position(SequenceFrontierState Frontier, long NextOrder, int Rules);
+
+    /// <summary>Where a store starts: nothing read, stated by the current rules.</summary>
+    public static Position Start => new(new SequenceFrontierState(0, 0, []), 0, LineageRules.Version);
 
     /// <summary>Locks the progress row for the rest of <paramref name="tx"/> (one catch-up at a time, across silos) and reads it.</summary>
     /// <exception cref="PostgresException">the lock was not had within <paramref name="lockTimeout"/> (SQL state 55P03).</exception>
@@ -105,15 +110,32 @@ public static class LineageStore
         await using (var timeout = new NpgsqlCommand($"set local lock_timeout = '{(long)lockTimeout.TotalMilliseconds}ms'", connection, tx))
             await timeout.ExecuteNonQueryAsync(ct);
         await using (var create = new NpgsqlCommand(
-            $"insert into {Progress} (id, frontier, next_order) values (1, @frontier, 0) on conflict (id) do nothing", connection, tx))
+            $"insert into {Progress} (id, frontier, next_order, rules) values (1, @frontier, 0, @rules) on conflict (id) do nothing", connection, tx))
         {
-            create.Parameters.AddWithValue("frontier", JsonSerializer.Serialize(new SequenceFrontierState(0, 0, []), Json));
+            create.Parameters.AddWithValue("frontier", JsonSerializer.Serialize(Start.Frontier, Json));
+            create.Parameters.AddWithValue("rules", LineageRules.Version);
             await create.ExecuteNonQueryAsync(ct);
         }
-        await using var command = new NpgsqlCommand($"select frontier, next_order from {Progress} where id = 1 for update", connection, tx);
+        await using var command = new NpgsqlCommand($"select frontier, next_order, coalesce(rules, 1) from {Progress} where id = 1 for update", connection, tx);
         await using var reader = await command.ExecuteReaderAsync(ct);
         await reader.ReadAsync(ct);
-        return new Position(JsonSerializer.Deserialize<SequenceFrontierState>(reader.GetString(0), Json)!, reader.GetInt64(1));
+        return new Position(JsonSerializer.Deserialize<SequenceFrontierState>(reader.GetString(0), Json)!, reader.GetInt64(1), reader.GetInt32(2));
+    }
+
+    /// <summary>
+    /// Empties the facts and stream memories in <paramref name="tx"/> (the progress row stays locked) and sets the
+    /// position back to the start under the current rules: what a store stated by other rules gets before it is read again.
+    /// </summary>
+    public static async Task<Position> RestartAsync(NpgsqlConnection connection, NpgsqlTransaction tx, CancellationToken ct)
+    {
+        await using var batch = new NpgsqlBatch(connection, tx);
+        batch.BatchCommands.Add(new NpgsqlBatchCommand($"truncate {Nodes}, {Edges}, {Streams}"));
+        var progress = new NpgsqlBatchCommand($"update {Progress} set frontier = @frontier, next_order = 0, rules = @rules where id = 1");
+        progress.Parameters.Add(new NpgsqlParameter("frontier", JsonSerializer.Serialize(Start.Frontier, Json)));
+        progress.Parameters.Add(new NpgsqlParameter("rules", LineageRules.Version));
+        batch.BatchCommands.Add(progress);
+        await batch.ExecuteNonQueryAsync(ct);
+        return Start;
     }
 
     /// <summary>The kept memories of <paramref name="streams"/> (a stream with none kept starts from a fresh one).</summary>

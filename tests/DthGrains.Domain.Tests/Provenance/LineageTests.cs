@@ -1,6 +1,7 @@
 using DthGrains.Contracts.Governance;
 using DthGrains.Domain.Governance;
 using DthGrains.Domain.Provenance;
+using DthGrains.Domain.Runs;
 using static DthGrains.Domain.Tests.Governance.Access;
 
 namespace DthGrains.Domain.Tests.Provenance;
@@ -42,6 +43,27 @@ public sealed class LineageTests
             [(new LineageSource("dataset-access:charite/ds-a", 1, 200, Now.AddDays(1), "alice", "inria"),
                 new DthGrains.Domain.Catalogue.DataAccessed("ds-a", "charite", "1.0.0", "alice", "inria", "scientific-research", granted.GrantId, 3, Now.AddDays(1), ["p1", "p2", "p3"]))],
         ];
+    }
+
+    [Fact]
+    public void Both_spellings_of_the_engine_are_one_engine_node_and_one_subject_is_said_in_the_singular()
+    {
+        var actor = new DthGrains.Contracts.Platform.Actor("carla", "Carla", "tum", [DthGrains.Contracts.Platform.Roles.Researcher]);
+        RunSubmitted Submitted(string id) => DthGrains.Domain.Runs.RunDecisions.Submit(RunState.Initial(id),
+            DthGrains.Domain.Runs.RunPlanner.Plan(new DthGrains.Contracts.Runs.RunRequest(DthGrains.Contracts.Runs.RunKind.Single, "bergman", Duration: 60)).Plan!,
+            actor, [], [], Now).Events.OfType<RunSubmitted>().Single();
+        var asRuns = Submitted("r1");
+        // As twins record the same library (its assembly name).
+        var asTwins = Submitted("r2") with { EngineVersion = "DthGrains.Simulation/" + asRuns.EngineVersion.Split('/')[1] };
+        var facts = new LineageFacts();
+        LineageRules.Apply(facts, new LineageStreamMemory(), new LineageSource("run:r1", 1, 1, Now, "carla", "tum"), asRuns);
+        LineageRules.Apply(facts, new LineageStreamMemory(), new LineageSource("run:r2", 1, 2, Now, "carla", "tum"), asTwins);
+
+        facts.Nodes.Values.Where(n => n.Type == "engine-version").Select(n => n.Id).Should().Equal($"engine:{asRuns.EngineVersion}");
+        facts.Edges.Where(e => e.To.StartsWith("engine:", StringComparison.Ordinal)).Select(e => e.From).Should().BeEquivalentTo("run:r1", "run:r2");
+        facts.Nodes["run:r1"].Label.Should().EndWith("(1 subject)");
+        LineageRules.EngineName("DthGrains.Simulation/1.1.0").Should().Be("dthgrains-simulation/1.1.0");
+        LineageRules.EngineName("dthgrains-simulation/1.1.0").Should().Be("dthgrains-simulation/1.1.0");
     }
 
     [Fact]

@@ -70,6 +70,37 @@ public sealed class LineageVerificationTests
         (await modeller.GetAsync("/api/audit/lineage/verify")).StatusCode.Should().Be(HttpStatusCode.Forbidden);
     }
 
+    [Fact]
+    public async Task A_store_stated_by_other_rules_is_read_again_from_the_ledger_at_its_next_catch_up()
+    {
+        await using var host = await TestHost.StartAsync("charite", alsoHosts: []);
+        var store = host.Services.GetRequiredService<IDocumentStore>();
+        var modeller = host.ClientAs("modeller", "charite");
+        (await modeller.PostAsync("/api/catalogue/resources", Draft("restated-model", "model", ModelMetadata()))).EnsureSuccessStatusCode();
+        (await modeller.PostAsync("/api/catalogue/resources/restated-model/versions", AsJson(new { version = "1.0.0", releaseNotes = "r", checksum = "sha256:abc" })))
+            .EnsureSuccessStatusCode();
+        var auditor = host.ClientAs("auditor", "dth-oversight");
+        async Task<string> ReleaseLabel() => (await auditor.GetFromJsonAsync<JsonElement>("/api/audit/lineage?entity=resource:restated-model@1.0.0&depth=1"))
+            .GetProperty("graph").GetProperty("nodes").EnumerateArray().Single(n => n.GetProperty("id").GetString() == "resource:restated-model@1.0.0/release")
+            .GetProperty("label").GetString()!;
+        var stated = await ReleaseLabel();
+
+        // A store as the rules before this version left it: its facts in their wording, and no rules version written.
+        (await SqlAsync(store, "update dth.lineage_nodes set label = 'as older rules said it' where id = 'resource:restated-model@1.0.0/release'")).Should().Be(1);
+        (await SqlAsync(store, "update dth.lineage_progress set rules = null")).Should().Be(1);
+
+        // The next query's catch-up empties it and reads the whole ledger again with the current rules.
+        (await ReleaseLabel()).Should().Be(stated);
+        await using (var connection = store.Storage.Database.CreateConnection())
+        {
+            await connection.OpenAsync();
+            await using var command = new NpgsqlCommand("select rules from dth.lineage_progress", connection);
+            (await command.ExecuteScalarAsync()).Should().Be(DthGrains.Domain.Provenance.LineageRules.Version);
+        }
+        var verified = await VerifyAsync(auditor);
+        verified.GetProperty("ok").GetBoolean().Should().BeTrue(verified.ToString());
+    }
+
     private static async Task<JsonElement> VerifyAsync(HttpClient auditor)
     {
         var response = await auditor.GetAsync("/api/audit/lineage/verify");

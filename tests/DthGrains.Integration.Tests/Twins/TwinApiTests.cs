@@ -99,7 +99,7 @@ public sealed class TwinApiTests(HostFixture fixture)
         var edges = lineage.GetProperty("graph").GetProperty("edges").EnumerateArray()
             .Select(e => (From: e.GetProperty("from").GetString()!, Relation: e.GetProperty("relation").GetString()!, To: e.GetProperty("to").GetString()!)).ToList();
         nodes.Should().Contain(["resource:hovorka-2004@1.0.0", $"resource:{CharitéData}@1.0.0", $"resource:{CharitéData}@1.0.0/subject/synth-00002", $"grant:{grantId}"]);
-        nodes.Should().Contain(n => n.StartsWith("engine:DthGrains.Simulation/", StringComparison.Ordinal));
+        nodes.Should().Contain(n => n.StartsWith("engine:dthgrains-simulation/", StringComparison.Ordinal));
         nodes.Should().Contain(n => n.StartsWith("access-request:", StringComparison.Ordinal) && n.Contains("/decision/charite/", StringComparison.Ordinal), "the steward's decision that issued the grant");
         edges.Should().Contain(e => e.From == $"twin:{id}" && e.Relation == "wasDerivedFrom" && e.To.StartsWith($"twin:{id}/calibration/", StringComparison.Ordinal));
         edges.Should().Contain(e => e.From.StartsWith($"twin:{id}/scenario/", StringComparison.Ordinal) && e.Relation == "wasGeneratedBy");
