@@ -45,7 +45,7 @@ public static class LineageCommands
             var lineage = await api.GetAsync($"api/audit/lineage{query}", ct);
             if (parse.GetValue(CliSettings.Json)) { CliJson.Print(lineage); return; }
             var graph = lineage.GetProperty("graph");
-            var nodes = new Table().Border(TableBorder.Rounded).Title(Markup.Escape($"Lineage of {graph.GetProperty("root").GetString()}")).AddColumns("Kind", "Id", "Type", "What");
+            var nodes = new Table().Border(TableBorder.Rounded).Title(Markup.Escape($"Lineage of {graph.GetProperty("root").GetString()}")).AddColumns("Kind", "Id", "Type", "What").KeepingIds(1);
             foreach (var n in graph.GetProperty("nodes").EnumerateArray())
                 nodes.AddRow(Text(n, "kind"), Text(n, "id"), Text(n, "type"), Text(n, "label"));
             AnsiConsole.Write(nodes);
