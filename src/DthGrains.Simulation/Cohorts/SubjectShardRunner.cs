@@ -60,8 +60,8 @@ public sealed class ScenarioSubjects(double[] parameters, IReadOnlyList<Compiled
 /// <summary>
 /// Runs subjects [from, to) of any <see cref="ISubjectSource"/> into mergeable partial statistics (<see cref="ShardPartial"/>), and optionally a
 /// per-subject summary (per output: min, mean over the grid, max, final value; NaN when the solve failed, the first
-/// one saying why: <see cref="SolveFailures.Marker"/>). As in
-/// <see cref="CohortRunner"/>, chunks are merged in chunk order: the result does not depend on threads or scheduling.
+/// one saying why: <see cref="SolveFailures.Marker"/>). Chunks are merged in chunk order: the result does not depend on
+/// threads or scheduling. The one cohort path: the platform's workers, <c>dth sim local</c> and a run's reproduction.
 /// </summary>
 public sealed class SubjectShardRunner
 {

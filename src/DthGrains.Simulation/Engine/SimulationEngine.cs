@@ -12,7 +12,7 @@ namespace DthGrains.Simulation.Engine;
 /// </summary>
 public static class SimulationEngine
 {
-    /// <summary>Runs a single-individual simulation (the request's cohort, if any, is ignored here: see CohortRunner).</summary>
+    /// <summary>Runs a single-individual simulation (the request's cohort, if any, is ignored here: see SubjectShardRunner).</summary>
     public static SimulationResult Run(SimulationRequest request, IRootFunction? roots = null)
     {
         var model = ModelLibrary.Get(request.ModelId, request.ModelVersion);

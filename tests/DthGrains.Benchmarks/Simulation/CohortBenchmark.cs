@@ -57,10 +57,10 @@ internal static class CohortBenchmark
         Console.WriteLine($"failed {first.Failed}, switched to stiff {first.Stiff}");
         Console.WriteLine($"output hash {first.Hash:x16}");
 
-        // The whole cohort path (CohortRunner: sampling, solves, streaming statistics and sketches) on one thread, in
-        // process CPU time (the runner's loop may run on a pool thread; ~10 ms resolution is enough for a whole cohort).
-        var runner = new CohortRunner(model, scenario, new SolverOptions(SolverKind.Auto, 1e-6, 1e-9), times, sampler, seed);
-        runner.RunShard(0, Math.Min(patients, 1024), maxDegreeOfParallelism: 1);
+        // The whole cohort path (SubjectShardRunner, as the platform's workers and dth sim local run it: sampling, solves,
+        // moments and histograms) on one thread, in process CPU time (~10 ms resolution is enough for a whole cohort).
+        var runner = new SubjectShardRunner(model, new SolverOptions(SolverKind.Auto, 1e-6, 1e-9), times, new SampledSubjects(sampler, seed, patients, scenario));
+        runner.Run(0, Math.Min(patients, 1024), maxDegreeOfParallelism: 1);
         var process = Process.GetCurrentProcess();
         var runnerSamples = new Samples(patients);
         for (int r = 0; r < repeats; r++)
@@ -68,12 +68,12 @@ internal static class CohortBenchmark
             process.Refresh();
             var cpu0 = process.TotalProcessorTime;
             long wall0 = Stopwatch.GetTimestamp();
-            runner.RunShard(0, patients, maxDegreeOfParallelism: 1);
+            runner.Run(0, patients, maxDegreeOfParallelism: 1);
             process.Refresh();
             runnerSamples.Add(Stopwatch.GetElapsedTime(wall0).TotalSeconds, (process.TotalProcessorTime - cpu0).TotalSeconds);
         }
-        Print("CohortRunner patients per process CPU second, best", runnerSamples.BestCpu);
-        Print("CohortRunner patients per process CPU second, median", runnerSamples.MedianCpu);
+        Print("cohort path (SubjectShardRunner) patients per process CPU second, best", runnerSamples.BestCpu);
+        Print("cohort path (SubjectShardRunner) patients per process CPU second, median", runnerSamples.MedianCpu);
         return 0;
 
         PassResult Pass(long from, long to)
