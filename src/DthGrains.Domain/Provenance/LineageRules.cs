@@ -1,3 +1,4 @@
+using DthGrains.Simulation.Engine;
 using DthGrains.Domain.Catalogue;
 using DthGrains.Domain.Governance;
 using DthGrains.Domain.Runs;
@@ -353,21 +354,12 @@ public static class LineageRules
     private static string ModelVersion(LineageFacts f, string model, string version) =>
         f.Node(new LineageNode($"resource:{model}@{version}", ProvKind.Entity, "model-version", $"{model} {version}", Defined: false));
 
+    /// <summary>One engine node for both spellings of the engine (<see cref="EngineIdentity"/>).</summary>
     private static string Engine(LineageFacts f, string version)
     {
-        var engine = EngineName(version);
+        var engine = EngineIdentity.Canonical(version);
         return f.Node(new LineageNode($"engine:{engine}", ProvKind.Entity, "engine-version", engine));
     }
-
-    /// <summary>
-    /// Twins record the simulation library as <c>DthGrains.Simulation/1.1.0</c> (its assembly name), runs as
-    /// <c>dthgrains-simulation/1.1.0</c>: one engine, one node, so "what did engine 1.1.0 compute" finds both. The recorded
-    /// strings stay as they are (a twin compares its own to tell whether the engine changed under it).
-    /// </summary>
-    public static string EngineName(string version) =>
-        version.StartsWith(AssemblySpelling, StringComparison.Ordinal) ? "dthgrains-simulation/" + version[AssemblySpelling.Length..] : version;
-
-    private const string AssemblySpelling = "DthGrains.Simulation/";
 
     private static string Subjects(long n) => n == 1 ? "1 subject" : $"{n} subjects";
 

@@ -60,8 +60,7 @@ public sealed record ShardOutput(ShardStatistics? Statistics, ShardRows? Rows, S
 public static class RunPlanner
 {
     /// <summary>The engine that computes results: named in every run's provenance.</summary>
-    public static readonly string EngineVersion =
-        "dthgrains-simulation/" + (typeof(SubjectShardRunner).Assembly.GetName().Version?.ToString(3) ?? "0.0.0");
+    public static readonly string EngineVersion = Simulation.Engine.EngineIdentity.Current;
 
     public const string HashSchema = "dth.runs.request/2";
     public const int MaxSubjects = 1_000_000;

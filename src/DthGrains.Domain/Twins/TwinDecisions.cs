@@ -1,3 +1,4 @@
+using DthGrains.Simulation.Engine;
 using DthGrains.Contracts.Governance;
 using DthGrains.Contracts.Platform;
 using DthGrains.Contracts.Twins;
@@ -175,7 +176,7 @@ public static class TwinDecisions
         if (f.ModelLatestVersion is { } model && model != s.ModelVersion && !s.IsStaleFor(StaleCauses.ModelVersion))
             events.Add(new TwinMarkedStale(s.Id, StaleCauses.ModelVersion,
                 $"model {d.ModelId} released version {model}; the twin rests on {s.ModelVersion}", model, null, null, null, now));
-        if (f.EngineVersion != s.EngineVersion && s.Calibration is not null && !s.IsStaleFor(StaleCauses.EngineVersion))
+        if (!EngineIdentity.Same(f.EngineVersion, s.EngineVersion) && s.Calibration is not null && !s.IsStaleFor(StaleCauses.EngineVersion))
             events.Add(new TwinMarkedStale(s.Id, StaleCauses.EngineVersion,
                 $"the simulation engine is now {f.EngineVersion}; the twin was calibrated with {s.EngineVersion}", null, f.EngineVersion, null, null, now));
         if (s.Data is { } data)

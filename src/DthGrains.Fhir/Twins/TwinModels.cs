@@ -22,9 +22,8 @@ public static class TwinModels
     public static IReadOnlyList<string> Supported { get; } = [HovorkaModel.Id];
 
     /// <summary>
-    /// The engine's version as twins record it: the simulation library's assembly version. A change marks calibrated
-    /// twins stale (their credibility rests on the engine's verification at that version).
+    /// The engine's version as twins record it (<see cref="EngineIdentity"/>, as runs do). A change marks calibrated twins
+    /// stale (their credibility rests on the engine's verification at that version).
     /// </summary>
-    public static string EngineVersion { get; } =
-        $"DthGrains.Simulation/{typeof(SimulationEngine).Assembly.GetName().Version?.ToString(3) ?? "0.0.0"}";
+    public static string EngineVersion { get; } = EngineIdentity.Current;
 }

@@ -1,3 +1,4 @@
+using DthGrains.Simulation.Engine;
 using System.Threading.Channels;
 using DthGrains.Contracts.Twins;
 using DthGrains.Domain.Catalogue;
@@ -72,10 +73,11 @@ public sealed partial class TwinDependencyWatcher(IDocumentStore store, IGrainFa
     {
         try
         {
-            var engine = options.Value.EngineVersion;
+            // Twins recorded under either spelling of this engine are on it (EngineIdentity).
+            var engine = EngineIdentity.Spellings(options.Value.EngineVersion);
             await using var session = store.QuerySession();
             var twins = await session.Query<TwinDocument>()
-                .Where(t => t.EngineVersion != engine && t.Status != TwinStatus.Retired && t.Status != TwinStatus.Designed && t.Status != TwinStatus.DataLinked)
+                .Where(t => !engine.Contains(t.EngineVersion) && t.Status != TwinStatus.Retired && t.Status != TwinStatus.Designed && t.Status != TwinStatus.DataLinked)
                 .Select(t => t.Id).ToListAsync(ct);
             foreach (var id in twins) await grains.GetGrain<ITwinGrain>(id).CheckDependenciesAsync();
         }

@@ -62,8 +62,6 @@ public sealed class LineageTests
         facts.Nodes.Values.Where(n => n.Type == "engine-version").Select(n => n.Id).Should().Equal($"engine:{asRuns.EngineVersion}");
         facts.Edges.Where(e => e.To.StartsWith("engine:", StringComparison.Ordinal)).Select(e => e.From).Should().BeEquivalentTo("run:r1", "run:r2");
         facts.Nodes["run:r1"].Label.Should().EndWith("(1 subject)");
-        LineageRules.EngineName("DthGrains.Simulation/1.1.0").Should().Be("dthgrains-simulation/1.1.0");
-        LineageRules.EngineName("dthgrains-simulation/1.1.0").Should().Be("dthgrains-simulation/1.1.0");
     }
 
     [Fact]

@@ -105,6 +105,17 @@ public sealed class TwinDecisionsTests
         TwinDecisions.CanLink(Designed(), new TwinDataLink("charite-t1d-synthetic", null, "Jane Doe 1970-01-01"))!.Errors!.Keys.Should().Contain("subject");
     }
 
+    [Fact]
+    public void A_twin_calibrated_under_the_engines_older_spelling_is_on_the_same_engine_and_not_stale()
+    {
+        // Twins recorded the library by its assembly name until session 16; runs and new twins as dthgrains-simulation.
+        var validated = Validated(s: Calibrated(engine: "DthGrains.Simulation/1.1.0"));
+        var older = Apply(validated, TwinDecisions.Activate(validated, Carla, T0));
+        TwinDecisions.CheckDependencies(older, Fresh with { EngineVersion = "dthgrains-simulation/1.1.0" }, T0).Events.Should().BeEmpty();
+        TwinDecisions.CheckDependencies(older, Fresh with { EngineVersion = "dthgrains-simulation/1.2.0" }, T0).Events
+            .Should().ContainSingle().Which.Should().BeOfType<TwinMarkedStale>().Which.Cause.Should().Be(StaleCauses.EngineVersion);
+    }
+
     [Theory]
     [InlineData(StaleCauses.ModelVersion)]
     [InlineData(StaleCauses.EngineVersion)]

@@ -84,7 +84,7 @@ public sealed class TwinApiTests(HostFixture fixture)
         var calibratedBody = JsonDocument.Parse(history[2].GetProperty("bodyJson").GetString()!).RootElement;
         foreach (var (name, expected) in new[] { ("modelId", "hovorka-2004"), ("modelVersion", "1.0.0"), ("datasetId", CharitéData), ("datasetVersion", "1.0.0"), ("subjectPseudonym", "synth-00002"), ("grantId", grantId) })
             calibratedBody.GetProperty(name).GetString().Should().Be(expected, name);
-        calibratedBody.GetProperty("engineVersion").GetString().Should().StartWith("DthGrains.Simulation/");
+        calibratedBody.GetProperty("engineVersion").GetString().Should().StartWith("dthgrains-simulation/", "as runs name the engine");
         calibratedBody.GetProperty("requestHash").GetString().Should().HaveLength(64);
         calibratedBody.GetProperty("observations").GetProperty("count").GetInt32().Should().Be(2 * 288);
         var scenarioBody = JsonDocument.Parse(history[4].GetProperty("bodyJson").GetString()!).RootElement;
