@@ -21,6 +21,9 @@ internal static class RunVerifyCommand
     /// <summary>The exit code when the results are not reproduced (as <c>dth audit verify</c> when something is broken).</summary>
     public const int NotReproduced = 1;
 
+    /// <summary>The exit code when stopped by Ctrl-C (as shells report SIGINT).</summary>
+    public const int Cancelled = 130;
+
     public static Command Build()
     {
         var run = new Argument<string>("run") { Description = "A completed run's id, or the path of its RO-Crate (.zip, from 'dth run results --ro-crate') to verify offline" };
@@ -29,17 +32,27 @@ internal static class RunVerifyCommand
         command.SetAction(async (parse, ct) =>
         {
             var code = 0;
-            var exit = await CatalogueCommands.RunAsync(async () =>
+            try
             {
-                var json = parse.GetValue(CliSettings.Json);
-                var recorded = await RecordedAsync(parse, parse.GetValue(run)!, ct);
-                var reproduced = Reproduce(recorded, json, ct);
-                var verdict = Verdict.Of(recorded, reproduced);
-                code = verdict.Reproduced ? 0 : NotReproduced;
-                if (json) CliJson.Print(JsonSerializer.SerializeToElement(verdict.ToJson(recorded, reproduced)));
-                else Print(recorded, reproduced, verdict);
-            });
-            return exit != 0 ? exit : code;
+                var exit = await CatalogueCommands.RunAsync(async () =>
+                {
+                    var json = parse.GetValue(CliSettings.Json);
+                    var recorded = await RecordedAsync(parse, parse.GetValue(run)!, ct);
+                    // Off the invoking thread: a verification of a crate never awaits before it, and Ctrl-C must reach it mid-way.
+                    var reproduced = await Task.Run(() => Reproduce(recorded, json, ct), ct);
+                    var verdict = Verdict.Of(recorded, reproduced);
+                    code = verdict.Reproduced ? 0 : NotReproduced;
+                    if (json) CliJson.Print(JsonSerializer.SerializeToElement(verdict.ToJson(recorded, reproduced)));
+                    else Print(recorded, reproduced, verdict);
+                });
+                return exit != 0 ? exit : code;
+            }
+            catch (OperationCanceledException) when (ct.IsCancellationRequested)
+            {
+                // Ctrl-C: a verification stopped half way says nothing either way.
+                AnsiConsole.MarkupLine("[yellow]Stopped before the end: nothing was verified.[/]");
+                return Cancelled;
+            }
         });
         return command;
     }

@@ -22,8 +22,8 @@ public static class RunReproduction
 
     /// <summary>
     /// Executes <paramref name="request"/>: up to <paramref name="maxParallelShards"/> shards at a time (each on one thread,
-    /// like a worker), folded in shard order; a shard's statistics and rows are let go once folded, so memory holds a few
-    /// shards whatever the run's size. <paramref name="progress"/> gets the subjects done so far, from any thread.
+    /// like a worker), folded in shard order as they come; a shard's statistics and rows are let go once folded, so memory
+    /// holds a few shards per thread whatever the run's size. <paramref name="progress"/> gets the subjects done so far, from any thread.
     /// </summary>
     /// <returns>the reproduction, or the problem that keeps the request from planning (it was not made by this engine's planner).</returns>
     public static (ReproducedRun? Run, Problem? Problem) Reproduce(RunRequest request, int maxParallelShards = -1, Action<long>? progress = null, CancellationToken ct = default)
@@ -37,28 +37,67 @@ public static class RunReproduction
         var state = RunState.Initial("reproduction");
         state = Apply(state, RunDecisions.Submit(state, plan, Reproducer, [], [], at));
         var statistics = new ShardStatisticsFold(plan.Times.Length * plan.Outputs.Length);
-        var parallel = maxParallelShards > 0 ? maxParallelShards : Environment.ProcessorCount;
+        var parallel = Math.Min(plan.Shards, maxParallelShards > 0 ? maxParallelShards : Environment.ProcessorCount);
         var done = new long[plan.Shards];
-        for (var first = 0; first < plan.Shards; first += parallel)
+        // Each thread takes a permit, then the next shard, so the lowest shard not folded yet always holds a permit and
+        // ends: shards finished ahead of it wait at most 2 per thread, and no core idles while another finishes a batch.
+        using var permits = new SemaphoreSlim(2 * parallel);
+        var waiting = new SortedDictionary<int, ShardOutput>();
+        var (next, folded) = (-1, 0);
+        // A shard that throws stops the others too: they would wait for permits its fold was to give back.
+        using var failed = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        try
         {
-            var batch = new ShardOutput[Math.Min(parallel, plan.Shards - first)];
-            var start = first;
-            Parallel.For(0, batch.Length, new ParallelOptions { MaxDegreeOfParallelism = parallel, CancellationToken = ct }, i =>
+            Parallel.For(0, parallel, new ParallelOptions { MaxDegreeOfParallelism = parallel }, _ =>
             {
-                batch[i] = RunPlanner.ExecuteShard(plan, start + i, 1, n =>
+                try
                 {
-                    Interlocked.Exchange(ref done[start + i], n);
-                    progress?.Invoke(done.Sum());
-                }, ct);
+                    Work(failed.Token);
+                }
+                catch
+                {
+                    failed.Cancel();
+                    throw;
+                }
             });
-            for (var i = 0; i < batch.Length; i++)
+        }
+        catch (AggregateException ex)
+        {
+            // The caller's cancellation as such; otherwise the shard's own failure, not the others it stopped.
+            ct.ThrowIfCancellationRequested();
+            System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(ex.Flatten().InnerExceptions.FirstOrDefault(e => e is not OperationCanceledException) ?? ex);
+        }
+
+        void Work(CancellationToken stop)
+        {
+            while (true)
             {
-                var shard = start + i;
-                var decided = RunDecisions.CompleteShard(state, batch[i].ToShard(state.Id, shard, plan.ShardRange(shard), "local", 0, at), plan, statistics);
-                if (decided.Problem is { } refused) throw new InvalidOperationException($"Shard {shard} was refused by the run's decisions: {refused.Detail}");
-                foreach (var recorded in decided.Events.OfType<ShardCompleted>()) statistics.Record(recorded);
-                state = Apply(state, decided);
-                batch[i] = null!;
+                permits.Wait(stop);
+                var shard = Interlocked.Increment(ref next);
+                if (shard >= plan.Shards)
+                {
+                    permits.Release();
+                    return;
+                }
+                var output = RunPlanner.ExecuteShard(plan, shard, 1, n =>
+                {
+                    Interlocked.Exchange(ref done[shard], n);
+                    progress?.Invoke(done.Sum());
+                }, stop);
+                lock (waiting)
+                {
+                    waiting.Add(shard, output);
+                    // In shard order, whatever order they finish in: the run's decisions and the fold see what the platform's run sees.
+                    while (waiting.Remove(folded, out var first))
+                    {
+                        var decided = RunDecisions.CompleteShard(state, first.ToShard(state.Id, folded, plan.ShardRange(folded), "local", 0, at), plan, statistics);
+                        if (decided.Problem is { } refused) throw new InvalidOperationException($"Shard {folded} was refused by the run's decisions: {refused.Detail}");
+                        foreach (var recorded in decided.Events.OfType<ShardCompleted>()) statistics.Record(recorded);
+                        state = Apply(state, decided);
+                        folded++;
+                        permits.Release();
+                    }
+                }
             }
         }
         var completed = state.Completed ?? throw new InvalidOperationException("Every shard was folded, yet the run did not complete.");

@@ -104,6 +104,14 @@ public sealed class RunReproductionTests
     }
 
     [Fact]
+    public void A_cancelled_reproduction_stops_with_the_cancellation()
+    {
+        using var cancelled = new CancellationTokenSource();
+        cancelled.Cancel();
+        FluentActions.Invoking(() => RunReproduction.Reproduce(Cohort(), 2, ct: cancelled.Token)).Should().Throw<OperationCanceledException>();
+    }
+
+    [Fact]
     public void A_request_the_planner_refuses_or_a_cohort_never_seeded_is_not_reproduced()
     {
         RunReproduction.Reproduce(Cohort() with { Size = -1 }).Problem!.Errors!.Keys.Should().Contain("size");
