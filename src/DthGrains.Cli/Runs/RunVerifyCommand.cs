@@ -26,18 +26,23 @@ internal static class RunVerifyCommand
 
     public static Command Build()
     {
-        var run = new Argument<string>("run") { Description = "A completed run's id, or the path of its RO-Crate (.zip, from 'dth run results --ro-crate') to verify offline" };
+        var run = new Argument<string[]>("run")
+        {
+            Description = "A completed run's id, or the path of its RO-Crate (.zip, from 'dth run results --ro-crate') to verify offline; several for a table of verdicts",
+            Arity = ArgumentArity.OneOrMore,
+        };
         var command = new Command("verify",
-            "Re-run a completed run's recorded request on this machine and check that it gives the recorded result hash; exit code 1 when it does not") { run };
+            "Re-run completed runs' recorded requests on this machine and check that they give the recorded result hashes; exit code 1 when one does not") { run };
         command.SetAction(async (parse, ct) =>
         {
             var code = 0;
             try
             {
+                var json = parse.GetValue(CliSettings.Json);
+                if (parse.GetValue(run)! is { Length: > 1 } several) return await VerifySeveralAsync(parse, several, json, ct);
                 var exit = await CatalogueCommands.RunAsync(async () =>
                 {
-                    var json = parse.GetValue(CliSettings.Json);
-                    var recorded = await RecordedAsync(parse, parse.GetValue(run)!, ct);
+                    var recorded = await RecordedAsync(parse, parse.GetValue(run)![0], ct);
                     // Off the invoking thread: a verification of a crate never awaits before it, and Ctrl-C must reach it mid-way.
                     var reproduced = await Task.Run(() => Reproduce(recorded, json, ct), ct);
                     var verdict = Verdict.Of(recorded, reproduced);
@@ -55,6 +60,45 @@ internal static class RunVerifyCommand
             }
         });
         return command;
+    }
+
+    /// <summary>
+    /// Several runs (an auditor checking a study's): each verified in turn, one that cannot be (not completed, not found,
+    /// not a crate) said so without stopping the others; then one table of verdicts, or a JSON array.
+    /// </summary>
+    private static async Task<int> VerifySeveralAsync(ParseResult parse, string[] sources, bool json, CancellationToken ct)
+    {
+        var results = new List<(string Source, Recorded? Recorded, ReproducedRun? Local, Verdict? Verdict, string? Error)>();
+        foreach (var source in sources)
+        {
+            try
+            {
+                var recorded = await RecordedAsync(parse, source, ct);
+                var local = await Task.Run(() => Reproduce(recorded, json, ct), ct);
+                results.Add((source, recorded, local, Verdict.Of(recorded, local), null));
+            }
+            catch (Exception ex) when (ex is UsageException or ApiException or HttpRequestException or IOException)
+            {
+                results.Add((source, null, null, null, ex is ApiException api ? $"{api.Status} {api.Message}" : ex.Message));
+            }
+        }
+        if (json)
+        {
+            CliJson.Print(JsonSerializer.SerializeToElement(results.Select(r => r.Verdict is { } v
+                ? v.ToJson(r.Recorded!, r.Local!)
+                : new { reproduced = false, source = r.Source, error = r.Error }).ToList<object>()));
+        }
+        else
+        {
+            var table = new Table().Border(TableBorder.Rounded).AddColumns("run", "verdict", "result hash", "why").KeepingIds().KeepingIds(2);
+            foreach (var (source, recorded, _, verdict, error) in results)
+                table.AddRow(new Text(source),
+                    new Markup(verdict is null ? "[yellow]not verified[/]" : verdict.Reproduced ? "[green]reproduced[/]" : "[red]not reproduced[/]"),
+                    new Text(recorded?.ResultHash ?? "-"), new Text(error ?? string.Join(" ", verdict!.Reasons)));
+            var good = results.Count(r => r.Verdict?.Reproduced == true);
+            AnsiConsole.Write(table.Caption($"{good} of {results.Count} reproduced bit for bit"));
+        }
+        return results.All(r => r.Verdict?.Reproduced == true) ? 0 : NotReproduced;
     }
 
     /// <summary>What the run recorded: its normalised request and the hashes and figures it gave.</summary>

@@ -61,6 +61,15 @@ public sealed class RunVerifyTests(HostFixture fixture)
             offline.Code.Should().Be(0, offline.Output);
             offline.Output.Should().Contain("Reproduced:").And.Contain(resultHash).And.NotContain("differs");
             offline.Output.Should().MatchRegex(@"subjects\s*│\s*same\s*│\s*120\s", "the crate's provenance names the run's subjects");
+            // Several at once, as an auditor checks a study's runs: one table, each verdict, and 1 unless all reproduce.
+            var several = await Verify(_host, token, id, "no-such-run", Tampered(crate, folder.FullName, "request.json", r => r["seed"] = 10));
+            several.Code.Should().Be(1, several.Output);
+            several.Output.Should().Contain("1 of 3 reproduced bit for bit").And.Contain("not verified").And.Contain("404").And.Contain("not reproduced")
+                .And.Contain("does not hash to the recorded request hash");
+            var both = await Verify(_host, token, "--json", id, crate);
+            both.Code.Should().Be(0, both.Output);
+            JsonDocument.Parse(both.Output).RootElement.EnumerateArray().Select(v => v.GetProperty("reproduced").GetBoolean()).Should().Equal(true, true);
+
             // A crate claiming other subjects than its request gives: said.
             var otherSubjects = await Verify(_host, "not-a-token", "--json", Tampered(crate, folder.FullName, "provenance.json", p => p["subjects"] = 121));
             otherSubjects.Code.Should().Be(1, otherSubjects.Output);
