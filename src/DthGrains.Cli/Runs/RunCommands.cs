@@ -374,8 +374,8 @@ public static class RunCommands
         // printing its number (9.3e-21 over a mean of 7e-22, or a negative insulin) would present it as a value.
         var floors = s.TryGetProperty("bandFloors", out var f) && f.ValueKind == JsonValueKind.Array ? f : (JsonElement?)null;
         string Band(JsonElement band, int k) =>
-            floors is { } fs && fs[k].ValueKind == JsonValueKind.Number && band.ValueKind == JsonValueKind.Number && Math.Abs(band.GetDouble()) <= fs[k].GetDouble()
-                ? "<" + Compact(fs[k].GetDouble())
+            band.ValueKind == JsonValueKind.Number && Folded(band.GetDouble(), floors is { } fs && fs[k].ValueKind == JsonValueKind.Number ? fs[k].GetDouble() : null) is { } folded
+                ? folded
                 : Num(band);
         var rows = Enumerable.Range(0, outputs.Length).Select(y =>
         {
@@ -400,10 +400,16 @@ public static class RunCommands
         if (BandsAccuracy(s, outputs, perCell: floors is not null) is { } accuracy) captions.Add(accuracy);
         // Only when a band shown is marked (a narrow terminal leaves some out).
         if (rows.Any(r => shown.Skip(4).Any(c => r[c].StartsWith('<'))))
-            captions.Add("<x: below x; values that small beside the rest are counted together, not told apart");
+            captions.Add(FoldedCaption);
         if (captions.Count > 0) table.Caption(Markup.Escape(string.Join("\n", captions)));
         return table;
     }
+
+    /// <summary>"&lt;floor" for a band at or below its cell's floor (folded with smaller values: not a value); null for any other band.</summary>
+    internal static string? Folded(double band, double? floor) => floor is { } f && Math.Abs(band) <= f ? "<" + Compact(f) : null;
+
+    /// <summary>What a table that marks folded bands says under it.</summary>
+    internal const string FoldedCaption = "<x: below x; values that small beside the rest are counted together, not told apart";
 
     /// <summary>
     /// How exact the percentiles are, per output (runs recorded since 2026-12-06 say): "percentiles within ±1% (G), ±4% (I);

@@ -6,6 +6,7 @@ using DthGrains.Cli.Catalogue;
 using DthGrains.Cli.Platform;
 using DthGrains.Contracts.Runs;
 using DthGrains.Domain.Runs;
+using DthGrains.Simulation.Engine;
 using Spectre.Console;
 using static DthGrains.Cli.Catalogue.CatalogueCommands;
 
@@ -152,30 +153,8 @@ internal static class RunVerifyCommand
 
     private static long? Long(JsonElement e, string name) => e.TryGetProperty(name, out var v) && v.ValueKind == JsonValueKind.Number ? v.GetInt64() : null;
 
-    private static ReproducedRun Reproduce(Recorded recorded, bool json, CancellationToken ct)
-    {
-        (ReproducedRun? Run, DthGrains.Contracts.Platform.Problem? Problem) outcome = default;
-        if (json)
-        {
-            outcome = RunReproduction.Reproduce(recorded.Request, ct: ct);
-        }
-        else
-        {
-            var subjects = RunPlanner.Plan(recorded.Request).Plan?.Subjects ?? 1;
-            AnsiConsole.Progress()
-                .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new ElapsedTimeColumn(), new RemainingTimeColumn())
-                .Start(progress =>
-                {
-                    var task = progress.AddTask($"re-running {subjects:N0} subjects of {recorded.Source}", maxValue: subjects);
-                    outcome = RunReproduction.Reproduce(recorded.Request, progress: done => task.Value = Math.Max(task.Value, done), ct: ct);
-                    task.Value = subjects;
-                });
-        }
-        if (outcome.Problem is { } problem)
-            throw new UsageException($"The recorded request does not plan with this CLI's engine ({RunPlanner.EngineVersion}): {problem.Detail} "
-                + string.Join(" ", problem.Errors?.SelectMany(e => e.Value) ?? []));
-        return outcome.Run!;
-    }
+    private static ReproducedRun Reproduce(Recorded recorded, bool json, CancellationToken ct) =>
+        LocalReproduction.Run(recorded.Request, recorded.Source, quiet: json, ct).Run;
 
     /// <summary>Whether every recorded figure was reproduced, and if not, the likeliest reasons, most telling first.</summary>
     internal sealed record Verdict(bool Reproduced, string[] Reasons)
@@ -185,7 +164,7 @@ internal static class RunVerifyCommand
             var reasons = new List<string>();
             if (local.RequestHash != recorded.RequestHash)
                 reasons.Add("The request does not hash to the recorded request hash: it was changed after the run, or made by another planner.");
-            if (recorded.EngineVersion is { Length: > 0 } engine && engine != local.EngineVersion)
+            if (recorded.EngineVersion is { Length: > 0 } engine && !EngineIdentity.Same(engine, local.EngineVersion))
                 reasons.Add($"The run was computed by engine {engine}, this CLI has {local.EngineVersion}: verify with a CLI of the run's engine.");
             if (recorded.Subjects is { } subjects && subjects != local.Subjects)
                 reasons.Add($"The run recorded {subjects:N0} subjects, its request gives {local.Subjects:N0}.");

@@ -3,7 +3,6 @@ using System.Text.Json.Nodes;
 using DthGrains.Cli.Catalogue;
 using DthGrains.Cli.Platform;
 using DthGrains.Cli.Runs;
-using DthGrains.Contracts.Runs;
 using DthGrains.Domain.Runs;
 using Spectre.Console;
 
@@ -29,32 +28,9 @@ internal static class LocalRequestRun
         {
             throw new UsageException($"{file.Name} is not valid JSON: {ex.Message}");
         }
-        var request = RunJson.RequestOf(body, file.Name);
-        var (plan, problem) = RunPlanner.Plan(request);
-        if (plan is null)
-            throw new UsageException($"{file.Name} is not a request the platform would run: " + string.Join(" ", problem!.Errors?.SelectMany(e => e.Value.Select(m => $"{e.Key}: {m}")) ?? [problem.Detail ?? ""]));
-        if (plan.Request.CohortFrom is { Parameters: null })
-            throw new UsageException($"{file.Name} seeds its cohort from '{plan.Request.CohortFrom.Dataset}': the seed is fitted at the data holder's silos, under a grant. "
-                + "Submit it to the platform (dth run submit --cohort-from), or run the request.json of the run's crate, which carries the fitted seed.");
-
-        ReproducedRun? run = null;
-        if (json)
-        {
-            run = RunReproduction.Reproduce(request).Run;
-        }
-        else
-        {
-            AnsiConsole.Progress()
-                .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new ElapsedTimeColumn(), new RemainingTimeColumn())
-                .Start(ctx =>
-                {
-                    var task = ctx.AddTask($"{plan.Subjects:N0} {(plan.Request.Kind == RunKind.Sensitivity ? "evaluations" : "subjects")} of {file.Name}", maxValue: plan.Subjects);
-                    run = RunReproduction.Reproduce(request, progress: done => task.Value = Math.Max(task.Value, done)).Run;
-                    task.Value = plan.Subjects;
-                });
-        }
-        var shown = AsRun(plan, run!);
-        if (output is not null && run!.Summary is { } summary)
+        var (plan, run) = LocalReproduction.Run(RunJson.RequestOf(body, file.Name), file.Name, quiet: json);
+        var shown = AsRun(plan, run);
+        if (output is not null && run.Summary is { } summary)
         {
             File.WriteAllText(output, RunSummaryCsv.Of(summary));
             shown["bandsCsv"] = Path.GetFullPath(output);
@@ -64,7 +40,7 @@ internal static class LocalRequestRun
         else
         {
             RunCommands.PrintRun(element);
-            if (output is not null && run!.Summary is not null) AnsiConsole.MarkupLineInterpolated($"wrote the bands to [link]{Path.GetFullPath(output)}[/]");
+            if (output is not null && run.Summary is not null) AnsiConsole.MarkupLineInterpolated($"wrote the bands to [link]{Path.GetFullPath(output)}[/]");
         }
         return 0;
     }

@@ -30,7 +30,7 @@ internal static class LocalRun
             var request = new SimulationRequest(model.Info.Id, model.Info.Version, scenario, a.Solver, new OutputGrid(0, duration, step), Seed: a.Seed);
             return RunSingle(model, request, a);
         }
-        catch (ArgumentException e)
+        catch (Exception e) when (e is ArgumentException or Catalogue.UsageException)
         {
             // Bad input (unknown model, wrong unit, bad tolerance) is the user's to fix: say what, without a stack trace.
             if (a.Json) Console.WriteLine(JsonSerializer.Serialize(new { error = e.Message }, JsonOptions));
@@ -98,27 +98,10 @@ internal static class LocalRun
     {
         var request = new RunRequest(RunKind.CohortTrial, model.Info.Id, Scenario: scenario, OutputStep: a.Step, Size: a.Cohort, Seed: a.Seed,
             Solver: new RunSolverSettings(JsonNamingPolicy.KebabCaseLower.ConvertName(a.Solver.Kind.ToString()), a.Solver.RelativeTolerance, a.Solver.AbsoluteTolerance));
-        var (plan, problem) = RunPlanner.Plan(request);
-        if (plan is null) throw new ArgumentException(string.Join(" ", problem!.Errors?.SelectMany(e => e.Value) ?? [problem.Detail ?? "The cohort does not plan."]));
         var sw = Stopwatch.StartNew();
-        ReproducedRun? run = null;
-        if (a.Json)
-        {
-            run = RunReproduction.Reproduce(request).Run;
-        }
-        else
-        {
-            AnsiConsole.Progress()
-                .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new ElapsedTimeColumn(), new RemainingTimeColumn())
-                .Start(ctx =>
-                {
-                    var task = ctx.AddTask($"{a.Cohort:N0} virtual patients", maxValue: a.Cohort);
-                    run = RunReproduction.Reproduce(request, progress: done => task.Value = Math.Max(task.Value, done)).Run;
-                    task.Value = a.Cohort;
-                });
-        }
+        var (plan, run) = LocalReproduction.Run(request, $"a {model.Info.Id} cohort", quiet: a.Json);
         sw.Stop();
-        var summary = run!.Summary!;
+        var summary = run.Summary!;
         var path = OutPath(a, model, "-cohort");
         File.WriteAllText(path, RunSummaryCsv.Of(summary));
         int nt = summary.Times.Length;
@@ -169,14 +152,14 @@ internal static class LocalRun
             for (int j = 0; j < np; j++)
             {
                 var band = s.Bands[k * np + j];
-                var folded = band is { } b && s.BandFloors?[k] is { } floor && Math.Abs(b) <= floor;
-                marked |= folded;
-                cells.Add(folded ? "<" + RunCommands.Compact(s.BandFloors![k]!.Value) : F(band));
+                var folded = band is { } b ? RunCommands.Folded(b, s.BandFloors?[k]) : null;
+                marked |= folded is not null;
+                cells.Add(folded ?? F(band));
             }
             cells.Add(F(s.Mean[k]));
             table.AddRow(cells.Select(Markup.Escape).ToArray());
         }
-        if (marked) table.Caption("<x: below x; values that small beside the rest are counted together, not told apart");
+        if (marked) table.Caption(RunCommands.FoldedCaption);
         return table;
     }
 

@@ -29,10 +29,16 @@ public static class RunReproduction
     public static (ReproducedRun? Run, Problem? Problem) Reproduce(RunRequest request, int maxParallelShards = -1, Action<long>? progress = null, CancellationToken ct = default)
     {
         var (plan, problem) = RunPlanner.Plan(request);
-        if (plan is null) return (null, problem);
+        return plan is null ? (null, problem) : Reproduce(plan, maxParallelShards, progress, ct);
+    }
+
+    /// <summary>The same, for a request planned already.</summary>
+    public static (ReproducedRun? Run, Problem? Problem) Reproduce(RunPlan plan, int maxParallelShards = -1, Action<long>? progress = null, CancellationToken ct = default)
+    {
         // A cohort still waiting for its seed has no subjects to draw: only a seeded request (its parameters fitted) reproduces.
-        if (plan.Request.CohortFrom is { Parameters: null })
-            return (null, Problem.Invalid("cohortFrom", "The request's cohort seed was never fitted: only a run that started (its seed recorded) can be reproduced."));
+        if (plan.Request.CohortFrom is { Parameters: null } unseeded)
+            return (null, Problem.Invalid("cohortFrom", $"'{unseeded.Dataset}' seeds this cohort: the seed is fitted at the data holder's silos, under a grant, so the " +
+                "request runs on the platform (dth run submit --cohort-from). A completed run's request.json carries the fitted seed and runs anywhere."));
         var at = DateTimeOffset.UnixEpoch;
         var state = RunState.Initial("reproduction");
         state = Apply(state, RunDecisions.Submit(state, plan, Reproducer, [], [], at));

@@ -24,11 +24,7 @@ public sealed class LineageVerificationTests
     {
         await using var host = await TestHost.StartAsync("charite", alsoHosts: []);
         var store = host.Services.GetRequiredService<IDocumentStore>();
-        var modeller = host.ClientAs("modeller", "charite");
-        (await modeller.PostAsync("/api/catalogue/resources", Draft("verified-model", "model", ModelMetadata()))).EnsureSuccessStatusCode();
-        foreach (var version in new[] { "1.0.0", "1.1.0" })
-            (await modeller.PostAsync("/api/catalogue/resources/verified-model/versions", AsJson(new { version, releaseNotes = "r", checksum = "sha256:abc" })))
-                .EnsureSuccessStatusCode();
+        var modeller = await ModelReleasedAsync(host, "verified-model", "1.0.0", "1.1.0");
         var auditor = host.ClientAs("auditor", "dth-oversight");
 
         var clean = await VerifyAsync(auditor);
@@ -75,10 +71,7 @@ public sealed class LineageVerificationTests
     {
         await using var host = await TestHost.StartAsync("charite", alsoHosts: []);
         var store = host.Services.GetRequiredService<IDocumentStore>();
-        var modeller = host.ClientAs("modeller", "charite");
-        (await modeller.PostAsync("/api/catalogue/resources", Draft("restated-model", "model", ModelMetadata()))).EnsureSuccessStatusCode();
-        (await modeller.PostAsync("/api/catalogue/resources/restated-model/versions", AsJson(new { version = "1.0.0", releaseNotes = "r", checksum = "sha256:abc" })))
-            .EnsureSuccessStatusCode();
+        await ModelReleasedAsync(host, "restated-model", "1.0.0");
         var auditor = host.ClientAs("auditor", "dth-oversight");
         async Task<string> ReleaseLabel() => (await auditor.GetFromJsonAsync<JsonElement>("/api/audit/lineage?entity=resource:restated-model@1.0.0&depth=1"))
             .GetProperty("graph").GetProperty("nodes").EnumerateArray().Single(n => n.GetProperty("id").GetString() == "resource:restated-model@1.0.0/release")
@@ -99,6 +92,17 @@ public sealed class LineageVerificationTests
         }
         var verified = await VerifyAsync(auditor);
         verified.GetProperty("ok").GetBoolean().Should().BeTrue(verified.ToString());
+    }
+
+    /// <summary>A model drafted by Charité's modeller and released at <paramref name="versions"/>; the modeller's client.</summary>
+    private static async Task<HttpClient> ModelReleasedAsync(TestHost host, string id, params string[] versions)
+    {
+        var modeller = host.ClientAs("modeller", "charite");
+        (await modeller.PostAsync("/api/catalogue/resources", Draft(id, "model", ModelMetadata()))).EnsureSuccessStatusCode();
+        foreach (var version in versions)
+            (await modeller.PostAsync($"/api/catalogue/resources/{id}/versions", AsJson(new { version, releaseNotes = "r", checksum = "sha256:abc" })))
+                .EnsureSuccessStatusCode();
+        return modeller;
     }
 
     private static async Task<JsonElement> VerifyAsync(HttpClient auditor)
