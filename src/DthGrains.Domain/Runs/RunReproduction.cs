@@ -36,10 +36,7 @@ public static class RunReproduction
     /// <summary>The same, for a request planned already.</summary>
     public static (ReproducedRun? Run, Problem? Problem) Reproduce(RunPlan plan, int maxParallelShards = -1, Action<long>? progress = null, CancellationToken ct = default)
     {
-        // A cohort still waiting for its seed has no subjects to draw: only a seeded request (its parameters fitted) reproduces.
-        if (plan.Request.CohortFrom is { Parameters: null } unseeded)
-            return (null, Problem.Invalid("cohortFrom", $"'{unseeded.Dataset}' seeds this cohort: the seed is fitted at the data holder's silos, under a grant, so the " +
-                "request runs on the platform (dth run submit --cohort-from). A completed run's request.json carries the fitted seed and runs anywhere."));
+        if (Unrunnable(plan) is { } unrunnable) return (null, unrunnable);
         var folder = new ShardFolder(plan);
         var parallel = Math.Min(plan.Shards, maxParallelShards > 0 ? maxParallelShards : Environment.ProcessorCount);
         var done = new long[plan.Shards];
@@ -86,10 +83,11 @@ public static class RunReproduction
     /// at a time) and gives their fingerprints, to compare with the recorded shards': a sample checks a large run for a
     /// fraction of its CPU, and the shards a silo computed can be checked alone.
     /// </summary>
-    public static IReadOnlyList<(int Shard, string Fingerprint)> ReproduceShards(RunPlan plan, IReadOnlyList<int> shards, int maxParallelShards = -1,
-        Action<long>? progress = null, CancellationToken ct = default)
+    /// <returns>the fingerprints in the order of <paramref name="shards"/>, or why the request cannot run here.</returns>
+    public static (IReadOnlyList<(int Shard, string Fingerprint)>? Fingerprints, Problem? Problem) ReproduceShards(RunPlan plan, IReadOnlyList<int> shards,
+        int maxParallelShards = -1, Action<long>? progress = null, CancellationToken ct = default)
     {
-        if (plan.Request.CohortFrom is { Parameters: null }) throw new ArgumentException("An unseeded cohort has no subjects to draw.", nameof(plan));
+        if (Unrunnable(plan) is { } unrunnable) return (null, unrunnable);
         foreach (var shard in shards)
             if (shard < 0 || shard >= plan.Shards) throw new ArgumentOutOfRangeException(nameof(shards), $"The run has shards 0 to {plan.Shards - 1}.");
         var fingerprints = new string[shards.Count];
@@ -109,8 +107,14 @@ public static class RunReproduction
                 fingerprints[at] = ShardFingerprint.Of(output.ToShard(ShardFolder.RunId, shards[at], plan.ShardRange(shards[at]), "local", 0, ShardFolder.At));
             }
         });
-        return [.. shards.Select((shard, i) => (shard, fingerprints[i]))];
+        return ([.. shards.Select((shard, i) => (shard, fingerprints[i]))], null);
     }
+
+    /// <summary>A cohort still waiting for its seed has no subjects to draw: only a seeded request (its parameters fitted) reproduces.</summary>
+    private static Problem? Unrunnable(RunPlan plan) => plan.Request.CohortFrom is { Parameters: null } unseeded
+        ? Problem.Invalid("cohortFrom", $"'{unseeded.Dataset}' seeds this cohort: the seed is fitted at the data holder's silos, under a grant, so the " +
+            "request runs on the platform (dth run submit --cohort-from). A completed run's request.json carries the fitted seed and runs anywhere.")
+        : null;
 
     /// <summary>
     /// Folds a run's recorded shards (in shard order, with the run's own decisions) without executing anything: the

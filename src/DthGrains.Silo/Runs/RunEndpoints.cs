@@ -64,6 +64,9 @@ public static class RunEndpoints
             .Produces(200, contentType: "application/json").Produces(200, contentType: "text/csv").ProducesProblem(404).ProducesProblem(409).ProducesProblem(410);
         group.MapGet("/runs/{id}/ro-crate", RoCrate).WithName("ExportRunRoCrate").WithSummary("The run as a Workflow Run RO-Crate (zip with ro-crate-metadata.json)")
             .Produces(200, contentType: "application/zip").ProducesProblem(404).ProducesProblem(409);
+        group.MapGet("/runs/{id}/shards", Shards).WithName("GetRunShards")
+            .WithSummary("The run's shards as recorded so far, in shard order: subjects, silo, time, statistics (binary, base64), rows digest and fingerprint; what 'dth run verify --sample' checks a few shards against and folds again into the result hash")
+            .Produces<IReadOnlyList<RecordedShard>>().ProducesProblem(404);
         group.MapGet("/runs/{id}/history", History).WithName("GetRunHistory").WithSummary("The run's events with their envelopes")
             .Produces<IReadOnlyList<StoredEvent>>().ProducesProblem(404);
         group.MapGet("/runs/{id}/events", Events).WithName("FollowRun")
@@ -248,6 +251,28 @@ public static class RunEndpoints
         }
     }
 
+    /// <summary>
+    /// A run's recorded shards (the first of each index, as the run counted it), in shard order, read a batch at a time:
+    /// their statistics are some tens of kilobytes each.
+    /// </summary>
+    internal static async IAsyncEnumerable<RecordedShard> RecordedShardsAsync(EventLog log, string runId,
+        [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken ct)
+    {
+        var stream = RunEventTypes.StreamOf(runId);
+        var light = await log.ReadWithoutAsync(stream, RunEventJson.ResultFields, ct);
+        var versions = light.Where(e => e.Data is ShardCompleted).GroupBy(e => ((ShardCompleted)e.Data).Shard)
+            .OrderBy(g => g.Key).Select(g => g.Min(e => e.Version)).ToList();
+        foreach (var batch in versions.Chunk(ShardBatch))
+            foreach (var (_, data) in await log.ReadVersionsAsync(stream, batch, ct))
+                yield return RecordedShard.Of((ShardCompleted)data);
+    }
+
+    private static async Task<IResult> Shards(string id, HttpContext http, IDocumentStore store, EventLog log)
+    {
+        var refused = await RefusedAsync(id, http, store);
+        return refused ?? TypedResults.Json(RecordedShardsAsync(log, id, http.RequestAborted), JsonDefaults.Options);
+    }
+
     private static async Task<IResult> Results(string id, HttpContext http, IDocumentStore store, EventLog log, string? format)
     {
         if (format is not (null or "json" or "csv")) return Problem.Invalid("format", "'format' is json or csv.").ToProblem();
@@ -293,7 +318,7 @@ public static class RunEndpoints
         try
         {
             await RunExports.WriteRoCrateAsync(file, doc!, rows is null ? null : w => RunExports.WriteSubjectsCsvAsync(w, outputs, rows, http.RequestAborted),
-                $"{http.Request.Scheme}://{http.Request.Host}");
+                RecordedShardsAsync(log, id, http.RequestAborted), $"{http.Request.Scheme}://{http.Request.Host}");
             file.Position = 0;
             return TypedResults.File(file, "application/zip", $"run-{id}-ro-crate.zip");
         }

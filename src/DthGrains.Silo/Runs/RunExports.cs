@@ -81,9 +81,10 @@ public static class RunExports
     /// A Workflow Run RO-Crate (https://w3id.org/ro/wfrun/workflow/0.5): the model as the workflow (mainEntity), the run
     /// as a CreateAction with the request, datasets and grants as objects and the result files as results. Written as a zip
     /// to <paramref name="output"/>; the per-subject table is written into its entry by <paramref name="writeSubjects"/>
-    /// (row by row), every other file is small.
+    /// (row by row), and the recorded shards (<c>shards.json</c>, tens of kilobytes of statistics each) from
+    /// <paramref name="shards"/>, one by one; every other file is small.
     /// </summary>
-    public static async Task WriteRoCrateAsync(Stream output, RunDocument d, Func<TextWriter, Task>? writeSubjects, string baseUrl)
+    public static async Task WriteRoCrateAsync(Stream output, RunDocument d, Func<TextWriter, Task>? writeSubjects, IAsyncEnumerable<RecordedShard> shards, string baseUrl)
     {
         const string subjectsCsv = "results/subjects.csv";
         var files = new Dictionary<string, (string Type, string? Text, string Description)>
@@ -92,8 +93,16 @@ public static class RunExports
             ["provenance.json"] = ("application/json", Provenance(d).ToJsonString(new JsonSerializerOptions { WriteIndented = true }), "Model, engine, solver, seed, request hash, datasets and grants."),
             ["model.json"] = ("application/json", new JsonObject { ["id"] = d.ModelId, ["version"] = d.ModelVersion, ["engine"] = d.EngineVersion }.ToJsonString(), "The model run (engine library model)."),
         };
+        // Files written as they are read, rather than held whole.
+        var streamed = new Dictionary<string, Func<TextWriter, Task>> { ["shards.json"] = w => WriteShardsAsync(w, shards) };
+        files["shards.json"] = ("application/json", null,
+            "The shards as recorded, in shard order: subjects, silo, statistics (binary, base64), rows digest and fingerprint. Folded again they give the result hash; 'dth run verify --sample' re-runs a few and compares their fingerprints.");
         // Released rows are not in the crate; its provenance says when, by whom and why.
-        if (writeSubjects is not null) files[subjectsCsv] = ("text/csv", null, "Per-subject outputs: min, mean, max and final value of each output.");
+        if (writeSubjects is not null)
+        {
+            files[subjectsCsv] = ("text/csv", null, "Per-subject outputs: min, mean, max and final value of each output.");
+            streamed[subjectsCsv] = writeSubjects;
+        }
         if (d.Summary is { } summary)
         {
             files["results/summary.json"] = ("application/json", JsonSerializer.Serialize(summary, JsonDefaults.Options), "Summary statistics and percentile bands over time.");
@@ -163,8 +172,20 @@ public static class RunExports
         var metadata = new JsonObject { ["@context"] = "https://w3id.org/ro/crate/1.1/context", ["@graph"] = graph };
         await using var zip = new ZipArchive(output, ZipArchiveMode.Create, leaveOpen: true);
         await AddAsync(zip, "ro-crate-metadata.json", w => w.WriteAsync(metadata.ToJsonString(new JsonSerializerOptions { WriteIndented = true })));
-        foreach (var (name, (_, text, _)) in files) await AddAsync(zip, name, text is null ? writeSubjects! : w => w.WriteAsync(text));
+        foreach (var (name, (_, text, _)) in files) await AddAsync(zip, name, text is null ? streamed[name] : w => w.WriteAsync(text));
 
+        static async Task WriteShardsAsync(TextWriter w, IAsyncEnumerable<RecordedShard> shards)
+        {
+            await w.WriteAsync('[');
+            var first = true;
+            await foreach (var shard in shards)
+            {
+                await w.WriteAsync(first ? "\n" : ",\n");
+                await w.WriteAsync(JsonSerializer.Serialize(shard, JsonDefaults.Options));
+                first = false;
+            }
+            await w.WriteAsync("\n]\n");
+        }
         static JsonObject Ref(string id) => new() { ["@id"] = id };
         static JsonObject Profile(string id, string name) => new() { ["@id"] = id, ["@type"] = "CreativeWork", ["name"] = name, ["version"] = id[(id.LastIndexOf('/') + 1)..] };
         static async Task AddAsync(ZipArchive zip, string name, Func<TextWriter, Task> write)

@@ -119,5 +119,8 @@ public sealed class RunReproductionTests
         var (run, problem) = RunReproduction.Reproduce(unseeded);
         run.Should().BeNull();
         problem!.Errors!.Keys.Should().Contain("cohortFrom");
+        var (shards, shardsProblem) = RunReproduction.ReproduceShards(RunPlanner.Plan(unseeded).Plan!, [0]);
+        shards.Should().BeNull("a sample of shards draws subjects as the whole run does");
+        shardsProblem!.Errors!.Keys.Should().Contain("cohortFrom");
     }
 }

@@ -16,13 +16,13 @@ public sealed class RunVerifyTests(HostFixture fixture)
         await CliRunner.RunAsync(host.BaseAddress, token, ["run", "verify", .. args]);
 
     /// <summary>Rewrites one JSON entry of a crate copy.</summary>
-    private static string Tampered(string crate, string folder, string entry, Action<JsonObject> change)
+    private static string Tampered(string crate, string folder, string entry, Action<JsonNode> change)
     {
         var copy = Path.Combine(folder, $"tampered-{Guid.NewGuid():N}.zip");
         File.Copy(crate, copy);
         using var zip = ZipFile.Open(copy, ZipArchiveMode.Update);
-        JsonObject json;
-        using (var reader = zip.GetEntry(entry)!.Open()) json = JsonNode.Parse(reader)!.AsObject();
+        JsonNode json;
+        using (var reader = zip.GetEntry(entry)!.Open()) json = JsonNode.Parse(reader)!;
         change(json);
         zip.GetEntry(entry)!.Delete();
         using var writer = new StreamWriter(zip.CreateEntry(entry).Open());
@@ -81,10 +81,14 @@ public sealed class RunVerifyTests(HostFixture fixture)
             otherSeed.Output.Should().Contain("Not reproduced:").And.Contain("does not hash to the recorded request hash").And.Contain("differs");
             System.Text.RegularExpressions.Regex.Matches(otherSeed.Output, "[0-9a-f]{64}").Select(m => m.Value).Distinct().Should()
                 .HaveCount(4, "both request hashes and both result hashes, each whole").And.Contain(resultHash);
-            // A result hash that is not the request's: same request and engine, other results.
+            // A result hash that is not the request's, while every recorded shard re-runs to its record: the results were changed.
             var otherResult = await Verify(_host, "not-a-token", Tampered(crate, folder.FullName, "provenance.json", p => p["resultHash"] = new string('0', 64)));
             otherResult.Code.Should().Be(1, otherResult.Output);
-            otherResult.Output.Should().Contain("Not reproduced:").And.Contain("Same request and engine, other results");
+            otherResult.Output.Should().Contain("Not reproduced:").And.Contain("Every shard re-runs to its record, yet the recorded result hash is not what they make");
+            // Without the shards to compare (a crate from before shards.json): same request and engine, other results.
+            var withoutShards = Tampered(crate, folder.FullName, "provenance.json", p => p["resultHash"] = new string('0', 64));
+            using (var zip = ZipFile.Open(withoutShards, ZipArchiveMode.Update)) zip.GetEntry("shards.json")!.Delete();
+            (await Verify(_host, "not-a-token", withoutShards)).Output.Should().Contain("Same request and engine, other results");
             // Another engine recorded: said, since a different engine may legitimately give other numbers.
             var otherEngine = await Verify(_host, "not-a-token", "--json", Tampered(crate, folder.FullName, "provenance.json", p =>
             {
@@ -103,6 +107,90 @@ public sealed class RunVerifyTests(HostFixture fixture)
             var noRequest = Path.Combine(folder.FullName, "empty.zip");
             using (ZipFile.Open(noRequest, ZipArchiveMode.Create)) { }
             (await Verify(_host, "not-a-token", noRequest)).Output.Should().Contain("has no provenance.json").And.Contain("dth run results <id> --ro-crate");
+        }
+        finally
+        {
+            folder.Delete(recursive: true);
+        }
+    }
+
+    [Fact]
+    public async Task A_run_is_checked_by_a_sample_of_its_shards_from_the_platform_and_its_crate_and_a_forged_shard_is_named_with_its_silo()
+    {
+        var subject = $"carla-sample-{Guid.NewGuid():N}"[..20];
+        var (client, token) = (_host.ClientAs("researcher", "tum", subject), _host.Token("researcher", "tum", subject));
+        var id = await SubmitAsync(client, Cohort(size: 200, shardSize: 20, seed: 4));
+        var run = await WaitForStatusAsync(client, id, "completed");
+        var resultHash = run.GetProperty("resultHash").GetString()!;
+
+        // The recorded shards, in shard order, for the owner (and auditors); nobody else learns the run exists.
+        var shards = JsonDocument.Parse(await client.GetStringAsync($"/api/runs/{id}/shards")).RootElement.EnumerateArray().ToList();
+        shards.Select(s => s.GetProperty("shard").GetInt32()).Should().Equal(Enumerable.Range(0, 10));
+        shards.Select(s => s.GetProperty("from").GetInt64()).Should().Equal(Enumerable.Range(0, 10).Select(i => 20L * i));
+        shards.Should().AllSatisfy(s =>
+        {
+            s.GetProperty("fingerprint").GetString().Should().MatchRegex("^[0-9a-f]{64}$");
+            s.GetProperty("rowsDigest").GetString().Should().MatchRegex("^[0-9a-f]{64}$");
+            s.GetProperty("statistics").GetProperty("data").GetString().Should().NotBeNullOrEmpty();
+            s.GetProperty("silo").GetString().Should().NotBeNullOrEmpty();
+        });
+        shards.Select(s => s.GetProperty("fingerprint").GetString()).Should().OnlyHaveUniqueItems();
+        (await _host.ClientAs("researcher", "tum", "someone-else").GetAsync($"/api/runs/{id}/shards")).StatusCode.Should().Be(System.Net.HttpStatusCode.NotFound);
+        (await _host.ClientAs("auditor", "dth-oversight", "dan-auditor").GetAsync($"/api/runs/{id}/shards")).StatusCode.Should().Be(System.Net.HttpStatusCode.OK);
+
+        var sampled = await Verify(_host, token, id, "--sample", "3");
+        sampled.Code.Should().Be(0, sampled.Output);
+        sampled.Output.Should().Contain("Reproduced (sample):").And.Contain("3 shards of 10").And.Contain(resultHash)
+            .And.Contain("with probability 30%", "3 of 10 shards catch one false shard 3 times in 10").And.NotContain("differs");
+        var json = JsonDocument.Parse((await Verify(_host, token, id, "--sample", "3", "--json")).Output).RootElement;
+        json.GetProperty("reproduced").GetBoolean().Should().BeTrue();
+        json.GetProperty("shards").GetProperty("checked").GetArrayLength().Should().Be(3);
+        json.GetProperty("shards").GetProperty("detection").GetProperty("oneFalse").GetDouble().Should().BeApproximately(0.3, 1e-9);
+        json.GetProperty("local").GetProperty("resultHash").GetString().Should().Be(resultHash, "the recorded shards fold to the recorded results");
+        // The shards of one silo, all of them.
+        var silo = shards[0].GetProperty("silo").GetString()!;
+        var ofSilo = JsonDocument.Parse((await Verify(_host, token, id, "--silo", silo, "--json")).Output).RootElement;
+        ofSilo.GetProperty("shards").GetProperty("checked").EnumerateArray().Select(c => c.GetProperty("shard").GetInt32()).Should()
+            .Equal(shards.Where(s => s.GetProperty("silo").GetString() == silo).Select(s => s.GetProperty("shard").GetInt32()));
+
+        var folder = Directory.CreateTempSubdirectory("dth-run-sample-");
+        try
+        {
+            var crate = Path.Combine(folder.FullName, "run.zip");
+            await File.WriteAllBytesAsync(crate, await client.GetByteArrayAsync($"/api/runs/{id}/ro-crate"));
+            var offline = await Verify(_host, "not-a-token", crate, "--sample", "2");
+            offline.Code.Should().Be(0, offline.Output);
+            offline.Output.Should().Contain("Reproduced (sample):");
+
+            // Shard 4's statistics forged (its first cell's mean some percent off), and its fingerprint written to match:
+            // re-running shard 4 says so, names it and the silo it was recorded on; folding the shards no longer gives the result hash.
+            var forged = Tampered(crate, folder.FullName, "shards.json", a =>
+            {
+                var statistics = a[4]!["statistics"]!;
+                var data = Convert.FromBase64String(statistics["data"]!.GetValue<string>());
+                data[16] ^= 1;
+                statistics["data"] = Convert.ToBase64String(data);
+                a[4]!["fingerprint"] = new string('a', 64);
+            });
+            var whole = await Verify(_host, "not-a-token", forged, "--json");
+            whole.Code.Should().Be(1, whole.Output);
+            var reasons = JsonDocument.Parse(whole.Output).RootElement.GetProperty("reasons").EnumerateArray().Select(r => r.GetString()).ToList();
+            reasons.Should().ContainSingle().Which.Should().Be($"1 shard of 10 re-run here differs from its record: 4, computed on {shards[4].GetProperty("silo").GetString()}.",
+                "the re-run gives the recorded result hash, so only the shard's record is false");
+            var all = await Verify(_host, "not-a-token", forged, "--sample", "10");
+            all.Code.Should().Be(1, all.Output);
+            all.Output.Should().Contain("Not reproduced:").And.Contain("do not fold to the recorded result hash").And.MatchRegex(@"│\s*4\s*│\s*80 to 99\s*│.*│\s*differs");
+
+            // Asked of what cannot be: no such silo (its silos listed), no sample, a crate from before shards.json.
+            (await Verify(_host, token, id, "--silo", "no-such-silo")).Output.Should().Contain("No shard of run").And.Contain(silo);
+            (await Verify(_host, token, id, "--sample", "0")).Output.Should().Contain("--sample is the number of shards to re-run");
+            var older = Path.Combine(folder.FullName, "older.zip");
+            File.Copy(crate, older);
+            using (var zip = ZipFile.Open(older, ZipArchiveMode.Update)) zip.GetEntry("shards.json")!.Delete();
+            var refused = await Verify(_host, "not-a-token", older, "--sample", "2");
+            refused.Code.Should().NotBe(0);
+            refused.Output.Should().Contain("has no recorded shards").And.Contain("verify it whole");
+            (await Verify(_host, "not-a-token", older)).Code.Should().Be(0, "a crate without its shards still verifies whole");
         }
         finally
         {
