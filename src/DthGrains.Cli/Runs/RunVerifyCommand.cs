@@ -37,7 +37,10 @@ internal static class RunVerifyCommand
             Description = "Re-run only this many shards, chosen at random here, compare each with its recorded fingerprint, and fold every recorded shard again " +
                 "into the result hash: a large run checked for a fraction of its CPU",
         };
-        var silo = new Option<string?>("--silo") { Description = "Re-run only the shards recorded as computed on silos whose address contains this (with --sample, a sample of them)" };
+        var silo = new Option<string?>("--silo")
+        {
+            Description = "Re-run only the shards recorded as computed on silos whose address, institution or role contains this, e.g. bsc, hpc or :11112 (with --sample, a sample of them)",
+        };
         var command = new Command("verify",
             "Re-run completed runs' recorded requests on this machine and check that they give the recorded result hashes, shard by shard; exit code 1 when one does not")
             { run, sample, silo };
@@ -230,7 +233,7 @@ internal static class RunVerifyCommand
         {
             var (wholePlan, rerun) = LocalReproduction.Run(recorded.Request, recorded.Source, quiet: json, ct);
             var compared = fingerprints is null ? [] : rerun.ShardFingerprints.Select((f, i) => fingerprints.TryGetValue(i, out var r)
-                ? new ShardCheck(i, r.Shard.From, r.Shard.To, r.Shard.Silo, r.Fingerprint == f)
+                ? new ShardCheck(i, r.Shard.From, r.Shard.To, r.Shard.SiloLabel, r.Fingerprint == f)
                 : new ShardCheck(i, wholePlan.ShardRange(i).From, wholePlan.ShardRange(i).To, "no silo: not recorded", false)).ToList();
             return new Checked(rerun, compared, rerun.Shards, true, Verdict.Of(recorded, rerun, compared, whole: true));
         }
@@ -238,11 +241,11 @@ internal static class RunVerifyCommand
             throw new UsageException($"{recorded.Source} has no recorded shards (a crate exported before its shards were added as shards.json): verify it whole, without --sample or --silo.");
         var plan = LocalReproduction.Plan(recorded.Request, recorded.Source);
         var (refolded, problem) = RunReproduction.Refold(plan, recorded.Shards!);
-        var candidates = fingerprints.Values.Where(r => scope.Silo is null || r.Shard.Silo.Contains(scope.Silo, StringComparison.OrdinalIgnoreCase))
+        var candidates = fingerprints.Values.Where(r => scope.Silo is null || r.Shard.SiloLabel.Contains(scope.Silo, StringComparison.OrdinalIgnoreCase))
             .Select(r => r.Shard.Shard).Where(i => i >= 0 && i < plan.Shards).Order().ToArray();
         if (candidates.Length == 0)
             throw new UsageException($"No shard of {recorded.Source} was computed on a silo matching '{scope.Silo}'; its silos: " +
-                string.Join(", ", fingerprints.Values.Select(r => r.Shard.Silo).Distinct().Order(StringComparer.Ordinal)) + ".");
+                string.Join(", ", fingerprints.Values.Select(r => r.Shard.SiloLabel).Distinct().Order(StringComparer.Ordinal)) + ".");
         var chosen = scope.Sample is { } size && size < candidates.Length
             ? [.. ShardSample.Choose(candidates.Length, size, Random.Shared).Select(i => candidates[i])]
             : candidates;
@@ -250,7 +253,7 @@ internal static class RunVerifyCommand
         var checks = reRun.Select(r =>
         {
             var (shard, fingerprint) = fingerprints[r.Shard];
-            return new ShardCheck(r.Shard, shard.From, shard.To, shard.Silo, fingerprint == r.Fingerprint);
+            return new ShardCheck(r.Shard, shard.From, shard.To, shard.SiloLabel, fingerprint == r.Fingerprint);
         }).ToList();
         // A set of shards that does not make a run of this request still has the request's figures to compare.
         var local = refolded ?? new ReproducedRun(plan.RequestHash, RunPlanner.EngineVersion, plan.Shards, plan.Subjects, -1, null, null, "", []);

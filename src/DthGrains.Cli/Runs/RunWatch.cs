@@ -49,7 +49,7 @@ internal static class RunWatch
                             if (frameId is { } fid) lastId = fid;
                             progress(d.GetProperty("subjectsDone").GetInt64(), d.GetProperty("subjectsTotal").GetInt64(),
                                 d.TryGetProperty("status", out var status) && status.ValueKind == JsonValueKind.String ? status.GetString() : null);
-                            if (evt == "runs.shard_completed" && d.TryGetProperty("silo", out var silo)) silos[silo.GetString()!] = silos.GetValueOrDefault(silo.GetString()!) + 1;
+                            if (evt == "runs.shard_completed" && SiloOf(d) is { } silo) silos[silo] = silos.GetValueOrDefault(silo) + 1;
                             if (evt is "runs.run_completed" or "runs.run_cancelled" or "runs.run_failed") terminal = evt;
                             if (evt == "runs.run_suspended" && !json)
                             {
@@ -101,5 +101,15 @@ internal static class RunWatch
         if (json) { CliJson.Print(run); return; }
         if (silos.Count > 0) AnsiConsole.MarkupLineInterpolated($"[grey]shards by silo: {string.Join(", ", silos.Select(s => $"{s.Key} × {s.Value}"))}[/]");
         RunCommands.PrintRun(run);
+    }
+
+    /// <summary>A shard event's silo as people name it: its address, then its institutions and role where the silo told them.</summary>
+    private static string? SiloOf(JsonElement shard)
+    {
+        if (!shard.TryGetProperty("silo", out var address) || address.GetString() is not { } silo) return null;
+        var role = shard.TryGetProperty("siloRole", out var r) ? r.GetString() : null;
+        string[]? institutions = shard.TryGetProperty("siloInstitutions", out var i) && i.ValueKind == JsonValueKind.Array
+            ? [.. i.EnumerateArray().Select(x => x.GetString() ?? "")] : null;
+        return Domain.Runs.ShardSilo.Label(silo, role, institutions);
     }
 }

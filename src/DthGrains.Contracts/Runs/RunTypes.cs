@@ -174,7 +174,14 @@ public sealed record ShardResult(
     [property: Id(4)] double ElapsedMs,
     [property: Id(5)] string? Error = null,
     [property: Id(6)] byte[]? Statistics = null,
-    [property: Id(7)] byte[]? Rows = null);
+    [property: Id(7)] byte[]? Rows = null)
+{
+    /// <summary>The role of the silo that ran the shard (its metadata: hpc, data, ...); null from silos without one.</summary>
+    [Id(8)] public string? SiloRole { get; init; }
+
+    /// <summary>The institutions hosting that silo (its metadata); null from silos without any.</summary>
+    [Id(9)] public string[]? SiloInstitutions { get; init; }
+}
 
 /// <summary>
 /// Ephemeral progress for followers: not stored, coalesced per follower. <see cref="Bands"/> are coarse partial

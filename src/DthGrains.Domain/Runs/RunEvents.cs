@@ -82,6 +82,20 @@ public sealed record ShardCompleted(
     [JsonIgnore]
     public ShardRows? DetachedRows { get; init; }
 
+    /// <summary>
+    /// The role of the silo that computed the shard (hpc, data, ...), from its metadata: with <see cref="SiloInstitutions"/>,
+    /// whose hardware made these numbers, which an address alone does not tell once the silo is gone. Null in shards
+    /// recorded before 2026-12-06 and from silos without metadata.
+    /// </summary>
+    public string? SiloRole { get; init; }
+
+    /// <summary>The institutions hosting that silo, from its metadata (null as <see cref="SiloRole"/>).</summary>
+    public string[]? SiloInstitutions { get; init; }
+
+    /// <summary>The silo as people name it: its address, then its institutions and role where known.</summary>
+    [JsonIgnore]
+    public string SiloLabel => ShardSilo.Label(Silo, SiloRole, SiloInstitutions);
+
     /// <summary>The per-subject rows, flat (null where a solve failed), from whichever form the shard carries.</summary>
     public double?[] SubjectValues() => (Rows ?? DetachedRows)?.Values() ?? Subjects ?? [];
 

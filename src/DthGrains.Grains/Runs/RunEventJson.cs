@@ -36,7 +36,11 @@ public static class RunEventJson
                 o["at"] = s.SeededAt; o["requestHash"] = s.RequestHash; o["dataset"] = s.Seed.Dataset; o["datasetVersion"] = s.Seed.DatasetVersion;
                 o["subjectsUsed"] = s.Seed.Subjects;
                 break;
-            case ShardCompleted s: o["at"] = s.CompletedAt; o["shard"] = s.Shard; o["from"] = s.From; o["to"] = s.To; o["silo"] = s.Silo; o["elapsedMs"] = s.ElapsedMs; break;
+            case ShardCompleted s:
+                o["at"] = s.CompletedAt; o["shard"] = s.Shard; o["from"] = s.From; o["to"] = s.To; o["silo"] = s.Silo; o["elapsedMs"] = s.ElapsedMs;
+                if (s.SiloRole is { } role) o["siloRole"] = role;
+                if (s.SiloInstitutions is { } institutions) o["siloInstitutions"] = new JsonArray([.. institutions.Select(i => (JsonNode)i)]);
+                break;
             case RunSuspended s: o["at"] = s.SuspendedAt; o["reason"] = s.Reason; o["dataset"] = s.Dataset; break;
             case RunResumed s: o["at"] = s.ResumedAt; break;
             case RunCancelled s: o["at"] = s.CancelledAt; o["reason"] = s.Reason; o["by"] = s.By; break;

@@ -405,7 +405,8 @@ public sealed class RunGrain(IDatasetAccessPolicy policy, IDocumentStore store, 
             // The binary parts travel beside the JSON (ShardResult); put them back.
             var statistics = output.Statistics is { } s && r.Statistics is { } sb ? s with { Data = sb } : output.Statistics;
             var rows = output.Rows is { } w && r.Rows is { } rb ? w with { Data = rb } : output.Rows;
-            return (output with { Statistics = statistics, Rows = rows }).ToShard(Id, r.Shard, Plan.ShardRange(r.Shard), r.Silo, r.ElapsedMs, now);
+            return (output with { Statistics = statistics, Rows = rows }).ToShard(Id, r.Shard, Plan.ShardRange(r.Shard), r.Silo, r.ElapsedMs, now)
+                with { SiloRole = r.SiloRole, SiloInstitutions = r.SiloInstitutions };
         }).ToList();
         var (_, problem) = await AppendAsync(context, s => RunDecisions.CompleteShards(s, shards, Plan, Statistics));
         if (problem is not null)

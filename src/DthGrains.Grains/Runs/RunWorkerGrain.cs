@@ -3,6 +3,7 @@ using System.Text.Json;
 using DthGrains.Contracts.Runs;
 using DthGrains.Domain.Runs;
 using Microsoft.Extensions.Logging;
+using Orleans.Runtime.MembershipService.SiloMetadata;
 
 namespace DthGrains.Grains.Runs;
 
@@ -12,7 +13,8 @@ namespace DthGrains.Grains.Runs;
 /// a result the run did not acknowledge. If its silo dies, the next ask activates it afresh on a live silo.
 /// </summary>
 [HpcPreferred]
-public sealed class RunWorkerGrain(RunWorkerSlots slots, IShardGate gate, ILocalSiloDetails silo, ILogger<RunWorkerGrain> logger) : Grain, IRunWorkerGrain
+public sealed class RunWorkerGrain(RunWorkerSlots slots, IShardGate gate, ILocalSiloDetails silo, ISiloMetadataCache metadata, ILogger<RunWorkerGrain> logger)
+    : Grain, IRunWorkerGrain
 {
     private Task? _work;
     private CancellationTokenSource? _cancel;
@@ -61,8 +63,8 @@ public sealed class RunWorkerGrain(RunWorkerSlots slots, IShardGate gate, ILocal
                     await run.ReportProgressAsync(work.Shard, Interlocked.Read(ref done.Value));
                 var (payload, statistics, rows) = await job;
                 RunMetrics.Subjects.Add(work.To - work.From);
-                _unreported = new ShardResult(work.RunId, work.Shard, payload, silo.SiloAddress.ToParsableString(), clock.Elapsed.TotalMilliseconds,
-                    Statistics: statistics, Rows: rows);
+                _unreported = Attributed(new ShardResult(work.RunId, work.Shard, payload, silo.SiloAddress.ToParsableString(), clock.Elapsed.TotalMilliseconds,
+                    Statistics: statistics, Rows: rows));
             }
         }
         catch (OperationCanceledException) when (ct.IsCancellationRequested)
@@ -75,6 +77,18 @@ public sealed class RunWorkerGrain(RunWorkerSlots slots, IShardGate gate, ILocal
             _unreported = new ShardResult(work.RunId, work.Shard, null, silo.SiloAddress.ToParsableString(), 0, ex.Message);
         }
         await ReportAsync(work.RunId);
+    }
+
+    /// <summary>The result with this silo's role and institutions (its metadata), so the run records whose hardware computed it.</summary>
+    private ShardResult Attributed(ShardResult result)
+    {
+        var data = metadata.GetSiloMetadata(silo.SiloAddress).Metadata;
+        return result with
+        {
+            SiloRole = data.TryGetValue(HpcPreferenceDirector.RoleKey, out var role) && role.Length > 0 ? role : null,
+            SiloInstitutions = data.TryGetValue(Federation.InstitutionResidencyDirector.InstitutionsKey, out var list) &&
+                list.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries) is { Length: > 0 } institutions ? institutions : null,
+        };
     }
 
     /// <summary>Solves the shard: its output as JSON without its binary parts, and those parts (see <see cref="ShardResult"/>).</summary>

@@ -172,7 +172,8 @@ public sealed class RunApiTests(HostFixture fixture)
         var (code, output) = await CliRunner.RunAsync(_host.BaseAddress, token, "run", "submit", "--model", "hovorka", "--cohort", "60", "--duration", "60", "--step", "10",
             "--shard-size", "20", "--seed", "5", "--follow");
         code.Should().Be(0, output);
-        output.Should().Contain("completed").And.Contain("p95").And.Contain("60 subjects").And.Contain("shards by silo").And.Contain("percentiles within ±");
+        output.Should().Contain("completed").And.Contain("p95").And.Contain("60 subjects").And.Contain("percentiles within ±");
+        output.Should().MatchRegex(@"shards by silo: 127\.0\.0\.1:\d+@\d+ \(charite, [a-z-]+(, [a-z-]+)*, data\) × 3", "each shard's silo named with its institutions and role");
         output.Should().MatchRegex(@"rows\s+\d+(\.\d+)? (B|KiB) kept: dth run results ", "the rows kept, and how to read or release them");
 
         var list = await CliRunner.RunAsync(_host.BaseAddress, token, "run", "list", "--json");

@@ -83,6 +83,10 @@ public sealed class RunFailoverTests
             shards.Select(s => s.Shard).Should().BeEquivalentTo(Enumerable.Range(0, 8), "every shard counted exactly once");
             shards.Where(s => s.Shard < 2).Should().OnlyContain(s => s.Silo == siloB, "workers go to the hpc silo first");
             shards.Where(s => s.Shard >= 2).Should().OnlyContain(s => s.Silo == siloA, "with no hpc silo left, any silo works");
+            // Each shard names whose hardware computed it, from its silo's metadata: still known once that silo is dead.
+            shards.Where(s => s.Shard < 2).Should().OnlyContain(s => s.SiloRole == "hpc" && s.SiloInstitutions!.SequenceEqual(new[] { "inst-b" }));
+            shards.Where(s => s.Shard >= 2).Should().OnlyContain(s => s.SiloRole == "data" && s.SiloInstitutions!.SequenceEqual(new[] { "inst-a" }));
+            shards.First(s => s.Shard == 0).SiloLabel.Should().Be($"{siloB} (inst-b, hpc)");
             events.OfType<RunCompleted>().Single().ResultHash.Should().Be(UndisturbedResultHash(Request));
         }
         finally

@@ -133,6 +133,8 @@ public sealed class RunVerifyTests(HostFixture fixture)
             s.GetProperty("rowsDigest").GetString().Should().MatchRegex("^[0-9a-f]{64}$");
             s.GetProperty("statistics").GetProperty("data").GetString().Should().NotBeNullOrEmpty();
             s.GetProperty("silo").GetString().Should().NotBeNullOrEmpty();
+            s.GetProperty("siloRole").GetString().Should().Be("data", "the shard names its silo's role and institutions");
+            s.GetProperty("siloInstitutions").GetArrayLength().Should().BePositive();
         });
         shards.Select(s => s.GetProperty("fingerprint").GetString()).Should().OnlyHaveUniqueItems();
         (await _host.ClientAs("researcher", "tum", "someone-else").GetAsync($"/api/runs/{id}/shards")).StatusCode.Should().Be(System.Net.HttpStatusCode.NotFound);
@@ -147,8 +149,11 @@ public sealed class RunVerifyTests(HostFixture fixture)
         json.GetProperty("shards").GetProperty("checked").GetArrayLength().Should().Be(3);
         json.GetProperty("shards").GetProperty("detection").GetProperty("oneFalse").GetDouble().Should().BeApproximately(0.3, 1e-9);
         json.GetProperty("local").GetProperty("resultHash").GetString().Should().Be(resultHash, "the recorded shards fold to the recorded results");
-        // The shards of one silo, all of them.
+        // The shards of one silo, all of them: by its address, or by its role.
         var silo = shards[0].GetProperty("silo").GetString()!;
+        var ofRole = JsonDocument.Parse((await Verify(_host, token, id, "--silo", "data", "--json")).Output).RootElement;
+        ofRole.GetProperty("shards").GetProperty("checked").GetArrayLength().Should().Be(10);
+        ofRole.GetProperty("shards").GetProperty("checked")[0].GetProperty("silo").GetString().Should().Be(Label(shards[0]));
         var ofSilo = JsonDocument.Parse((await Verify(_host, token, id, "--silo", silo, "--json")).Output).RootElement;
         ofSilo.GetProperty("shards").GetProperty("checked").EnumerateArray().Select(c => c.GetProperty("shard").GetInt32()).Should()
             .Equal(shards.Where(s => s.GetProperty("silo").GetString() == silo).Select(s => s.GetProperty("shard").GetInt32()));
@@ -175,7 +180,7 @@ public sealed class RunVerifyTests(HostFixture fixture)
             var whole = await Verify(_host, "not-a-token", forged, "--json");
             whole.Code.Should().Be(1, whole.Output);
             var reasons = JsonDocument.Parse(whole.Output).RootElement.GetProperty("reasons").EnumerateArray().Select(r => r.GetString()).ToList();
-            reasons.Should().ContainSingle().Which.Should().Be($"1 shard of 10 re-run here differs from its record: 4, computed on {shards[4].GetProperty("silo").GetString()}.",
+            reasons.Should().ContainSingle().Which.Should().Be($"1 shard of 10 re-run here differs from its record: 4, computed on {Label(shards[4])}.",
                 "the re-run gives the recorded result hash, so only the shard's record is false");
             var all = await Verify(_host, "not-a-token", forged, "--sample", "10");
             all.Code.Should().Be(1, all.Output);
@@ -197,6 +202,10 @@ public sealed class RunVerifyTests(HostFixture fixture)
             folder.Delete(recursive: true);
         }
     }
+
+    /// <summary>A recorded shard's silo as the CLI names it.</summary>
+    private static string Label(JsonElement shard) => DthGrains.Domain.Runs.ShardSilo.Label(shard.GetProperty("silo").GetString()!,
+        shard.GetProperty("siloRole").GetString(), [.. shard.GetProperty("siloInstitutions").EnumerateArray().Select(i => i.GetString()!)]);
 
     [Fact]
     public async Task A_cohort_run_locally_gives_the_request_hash_result_hash_and_bands_file_of_the_same_options_submitted_to_the_platform()
