@@ -97,7 +97,7 @@ public sealed class SobolPartial
 /// Variance-based global sensitivity: Saltelli's sampling scheme (matrices A, B and A_B^(i), N·(d + 2) evaluations)
 /// with Saltelli et al. 2010's first-order estimator S_i = mean(f(B)·(f(A_B^i) − f(A)))/V and Jansen's total-effect
 /// estimator S_Ti = mean((f(A) − f(A_B^i))²)/(2V). Inputs are sampled from distributions with a seeded generator: base
-/// sample r is the same whichever range of samples is evaluated, so a study splits into ranges (<see cref="Evaluate"/>)
+/// sample r is the same whichever range of samples is evaluated, so a study splits into ranges (Evaluate)
 /// whose partials merge (<see cref="SobolPartial"/>).
 /// </summary>
 public static class SobolAnalysis
@@ -118,8 +118,19 @@ public static class SobolAnalysis
     /// </summary>
     /// <param name="progress">Called with the evaluations done so far in this range (from any thread).</param>
     public static SobolPartial Evaluate(IReadOnlyList<Distribution> inputs, Func<double[], double> model, ulong seed, long from, long to,
+        int maxDegreeOfParallelism = 1, Action<long>? progress = null, CancellationToken ct = default) =>
+        Evaluate(inputs, 1, (x, y) => y[0] = model(x), seed, from, to, maxDegreeOfParallelism, progress, ct)[0];
+
+    /// <summary>
+    /// The same for a model of <paramref name="outputs"/> values (several statistics of one solve): one set of
+    /// evaluations, a partial per output, each what the scalar overload gives for that output alone, bit for bit. A base sample is dropped from an output's sums when one of its values
+    /// of that output is not finite.
+    /// </summary>
+    /// <param name="model">writes f(x)'s <paramref name="outputs"/> values into its second argument.</param>
+    public static SobolPartial[] Evaluate(IReadOnlyList<Distribution> inputs, int outputs, Action<double[], double[]> model, ulong seed, long from, long to,
         int maxDegreeOfParallelism = 1, Action<long>? progress = null, CancellationToken ct = default)
     {
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(outputs);
         int d = inputs.Count, rows = checked((int)(to - from));
         var rng = new Xoshiro256StarStar(seed);
         // Base sample r takes 2d normal draws (its row of A, then of B): skip those before the range.
@@ -131,48 +142,58 @@ public static class SobolAnalysis
             for (int j = 0; j < d; j++) a[r * d + j] = inputs[j].FromStandardNormal(rng.NextNormal());
             for (int j = 0; j < d; j++) b[r * d + j] = inputs[j].FromStandardNormal(rng.NextNormal());
         }
-        // Per sample: f(A), f(B), f(A_B^1..d).
+        // Per output, per sample: f(A), f(B), f(A_B^1..d).
         int width = d + 2;
-        var f = new double[rows * width];
+        var f = new double[outputs * rows * width];
         long done = 0;
         void Row(int r)
         {
             ct.ThrowIfCancellationRequested();
             var x = new double[d];
+            var y = new double[outputs];
+            void At(int column)
+            {
+                model(x, y);
+                for (int k = 0; k < outputs; k++) f[(k * rows + r) * width + column] = y[k];
+            }
             a.AsSpan(r * d, d).CopyTo(x);
-            f[r * width] = model(x);
+            At(0);
             b.AsSpan(r * d, d).CopyTo(x);
-            f[r * width + 1] = model(x);
+            At(1);
             for (int i = 0; i < d; i++)
             {
                 a.AsSpan(r * d, d).CopyTo(x);
                 x[i] = b[r * d + i];
-                f[r * width + 2 + i] = model(x);
+                At(2 + i);
             }
             progress?.Invoke(Interlocked.Add(ref done, width));
         }
         if (maxDegreeOfParallelism > 1) Parallel.For(0, rows, new ParallelOptions { MaxDegreeOfParallelism = maxDegreeOfParallelism, CancellationToken = ct }, Row);
         else for (int r = 0; r < rows; r++) Row(r);
 
-        var partial = new SobolPartial(d);
-        for (int r = 0; r < rows; r++)
+        var partials = new SobolPartial[outputs];
+        for (int k = 0; k < outputs; k++)
         {
-            var row = f.AsSpan(r * width, width);
-            if (!AllFinite(row)) { partial.Dropped++; continue; }
-            double fa = row[0], fb = row[1];
-            partial.Outputs.Add(fa);
-            partial.Outputs.Add(fb);
-            partial.Samples++;
-            for (int i = 0; i < d; i++)
+            var partial = partials[k] = new SobolPartial(d);
+            for (int r = 0; r < rows; r++)
             {
-                double first = fb * (row[2 + i] - fa), diff = fa - row[2 + i], total = diff * diff;
-                partial.SumFirst[i] += first;
-                partial.SumTotal[i] += total;
-                partial.SumFirstSquares[i] += first * first;
-                partial.SumTotalSquares[i] += total * total;
+                var row = f.AsSpan((k * rows + r) * width, width);
+                if (!AllFinite(row)) { partial.Dropped++; continue; }
+                double fa = row[0], fb = row[1];
+                partial.Outputs.Add(fa);
+                partial.Outputs.Add(fb);
+                partial.Samples++;
+                for (int i = 0; i < d; i++)
+                {
+                    double first = fb * (row[2 + i] - fa), diff = fa - row[2 + i], total = diff * diff;
+                    partial.SumFirst[i] += first;
+                    partial.SumTotal[i] += total;
+                    partial.SumFirstSquares[i] += first * first;
+                    partial.SumTotalSquares[i] += total * total;
+                }
             }
         }
-        return partial;
+        return partials;
     }
 
     private static bool AllFinite(ReadOnlySpan<double> values)

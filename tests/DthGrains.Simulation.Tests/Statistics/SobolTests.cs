@@ -71,6 +71,36 @@ public class SobolTests
     }
 
     [Fact]
+    public void Several_outputs_of_one_set_of_evaluations_give_each_output_s_own_study_bit_for_bit()
+    {
+        const int n = 800;
+        // Three statistics of one "solve": the Ishigami function, its square, and one that fails where x1 > 2.
+        static double Fails(double[] x) => x[0] > 2 ? double.NaN : x[1] + x[2];
+        long evaluations = 0;
+        var partials = SobolAnalysis.Evaluate(Cube, 3, (x, y) =>
+        {
+            Interlocked.Increment(ref evaluations);
+            y[0] = Ishigami(x);
+            y[1] = Ishigami(x) * Ishigami(x);
+            y[2] = Fails(x);
+        }, 5, 100, 100 + n, maxDegreeOfParallelism: 3);
+
+        evaluations.Should().Be(n * 5, "one evaluation of the model per point gives all three outputs");
+        var alone = new[] { SobolAnalysis.Evaluate(Cube, Ishigami, 5, 100, 100 + n), SobolAnalysis.Evaluate(Cube, x => Ishigami(x) * Ishigami(x), 5, 100, 100 + n),
+            SobolAnalysis.Evaluate(Cube, Fails, 5, 100, 100 + n) };
+        for (int k = 0; k < 3; k++)
+        {
+            var (many, one) = (partials[k].Indices(["x1", "x2", "x3"], n), alone[k].Indices(["x1", "x2", "x3"], n));
+            many.FirstOrder.Should().Equal(one.FirstOrder, $"output {k}");
+            many.Total.Should().Equal(one.Total, $"output {k}");
+            many.Variance.Should().Be(one.Variance);
+            partials[k].Dropped.Should().Be(alone[k].Dropped);
+        }
+        partials[2].Dropped.Should().BePositive("a sample is dropped from the output that failed");
+        partials[0].Dropped.Should().Be(0, "and only from that output");
+    }
+
+    [Fact]
     public void A_base_sample_with_a_failed_evaluation_is_dropped_and_counted_and_the_rest_still_give_the_indices()
     {
         const int n = 4000;
