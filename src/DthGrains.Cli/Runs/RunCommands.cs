@@ -53,7 +53,8 @@ public static class RunCommands
         var points = new Option<int?>("--points") { Description = "sweep: points per axis of a full grid (otherwise a Latin hypercube of --cohort points)" };
         var of = new Option<string?>("--of")
         {
-            Description = "sensitivity: what to analyse, OUTPUT[:STATISTIC] with mean, final, min, max or auc over the grid (default: the model's first output, mean)",
+            Description = "sensitivity: what to analyse, OUTPUT[:STATISTIC] with mean, final, min, max or auc over the grid (default: the model's first output, mean); " +
+                "several, comma-separated (G:mean,G:min), come from the same evaluations at no further cost",
         };
         var follow = new Option<bool>("--follow", "-f") { Description = "Follow the run live (progress bar), then print the results" };
         var wait = new Option<bool>("--wait") { Description = "At your cap on unfinished runs, wait for one of them to end, then submit (instead of stopping at the 429)" };
@@ -76,11 +77,18 @@ public static class RunCommands
             if (ranges.Count > 0) body["ranges"] = ranges;
             if (uncertain.Count > 0) body["uncertain"] = uncertain;
             if (parse.GetValue(cohortFrom) is { } from) body["cohortFrom"] = new Dictionary<string, object?> { ["dataset"] = from };
-            if (parse.GetValue(of) is { } target)
+            if (parse.GetValue(of) is { } targets)
             {
-                var parts = target.Split(':', 2, StringSplitOptions.TrimEntries);
-                body["sensitivityOf"] = new Dictionary<string, object?> { ["output"] = parts[0], ["statistic"] = parts.Length > 1 ? parts[1] : null }
-                    .Where(p => p.Value is not null).ToDictionary();
+                static Dictionary<string, object?> Target(string target)
+                {
+                    var parts = target.Split(':', 2, StringSplitOptions.TrimEntries);
+                    return new Dictionary<string, object?> { ["output"] = parts[0], ["statistic"] = parts.Length > 1 ? parts[1] : null }
+                        .Where(p => p.Value is not null).ToDictionary();
+                }
+                var named = targets.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries);
+                if (named.Length == 0) throw new UsageException("--of names at least one OUTPUT[:STATISTIC], e.g. --of G:mean,G:min.");
+                body["sensitivityOf"] = Target(named[0]);
+                if (named.Length > 1) body["sensitivityAlso"] = named[1..].Select(Target).ToList();
             }
             using var api = ApiClient.From(parse);
             var run = await SubmitAsync(api, body.Where(p => p.Value is not null).ToDictionary(), parse.GetValue(wait), ct);
@@ -329,7 +337,10 @@ public static class RunCommands
         AnsiConsole.Write(grid);
         if (run.TryGetProperty("summary", out var summary) && summary.ValueKind == JsonValueKind.Object)
             AnsiConsole.Write(BandsTable(summary, AnsiConsole.Profile.Width, TimeUnitOf(Text(run, "modelId"), Text(run, "modelVersion"))));
-        if (run.TryGetProperty("sensitivity", out var sens) && sens.ValueKind == JsonValueKind.Object)
+        var studies = new List<JsonElement>();
+        if (run.TryGetProperty("sensitivity", out var first) && first.ValueKind == JsonValueKind.Object) studies.Add(first);
+        if (run.TryGetProperty("sensitivityAlso", out var also) && also.ValueKind == JsonValueKind.Array) studies.AddRange(also.EnumerateArray());
+        foreach (var sens in studies)
         {
             var table = new Table().Border(TableBorder.Rounded).Title($"Sobol indices of {Text(sens, "statistic", "mean")} {Text(sens, "output")}").AddColumns("input", "first order", "total");
             var inputs = sens.GetProperty("inputs").EnumerateArray().ToList();

@@ -66,5 +66,6 @@ internal static class LocalRequestRun
         ["request"] = JsonSerializer.SerializeToNode(plan.Request, RunJson.Options),
         ["summary"] = run.Summary is { } s ? JsonSerializer.SerializeToNode(s, RunJson.Options) : null,
         ["sensitivity"] = run.Sensitivity is { } x ? JsonSerializer.SerializeToNode(x, RunJson.Options) : null,
+        ["sensitivityAlso"] = run.SensitivityAlso is { } more ? JsonSerializer.SerializeToNode(more, RunJson.Options) : null,
     };
 }

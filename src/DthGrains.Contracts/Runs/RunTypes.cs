@@ -81,12 +81,15 @@ public sealed record RunRequest(
     [property: Id(17)] double[]? Percentiles = null,
     [property: Id(18)] RunWhatIfPlan? Plan = null,
     [property: Id(19)] CohortSeed? CohortFrom = null,
-    [property: Id(20)] SensitivityTarget? SensitivityOf = null);
+    [property: Id(20)] SensitivityTarget? SensitivityOf = null,
+    [property: Id(21)] SensitivityTarget[]? SensitivityAlso = null);
 
 /// <summary>
 /// What a sensitivity study analyses: one output of the model, reduced over the output grid by a statistic (mean,
 /// final, min, max, or auc: the trapezoidal area under the curve, in the output's unit × the model's time unit).
-/// Absent values take the model's first output and its mean.
+/// Absent values take the model's first output and its mean. A study analyses further targets from the same
+/// evaluations when the request names them in <c>SensitivityAlso</c> (each solve gives every output): no more model
+/// evaluations, one set of indices per target.
 /// </summary>
 [GenerateSerializer, Immutable, Alias("dth.runs.sensitivity-target")]
 public sealed record SensitivityTarget(

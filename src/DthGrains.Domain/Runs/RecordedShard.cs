@@ -14,16 +14,16 @@ namespace DthGrains.Domain.Runs;
 /// <param name="SiloRole">the computing silo's role and institutions (its metadata), when recorded (<see cref="ShardCompleted.SiloRole"/>).</param>
 public sealed record RecordedShard(int Shard, long From, long To, string Silo, double ElapsedMs, DateTimeOffset CompletedAt, string Fingerprint,
     ShardStatistics? Statistics, string RowsDigest, SensitivitySums? SensitivitySums, SensitivityResult? Sensitivity, string? SiloRole = null,
-    string[]? SiloInstitutions = null)
+    string[]? SiloInstitutions = null, SensitivitySums[]? SensitivityAlso = null)
 {
     public static RecordedShard Of(ShardCompleted s) =>
         new(s.Shard, s.From, s.To, s.Silo, s.ElapsedMs, s.CompletedAt, ShardFingerprint.Of(s), s.Statistics, Convert.ToHexStringLower(s.RowsSha256()),
-            s.SensitivitySums, s.Sensitivity, s.SiloRole, s.SiloInstitutions);
+            s.SensitivitySums, s.Sensitivity, s.SiloRole, s.SiloInstitutions, s.SensitivityAlso);
 
     /// <summary>The shard event this stands for, as far as the run's results go (its rows by their digest only).</summary>
     public ShardCompleted ToShardCompleted(string runId) =>
         new(runId, Shard, From, To, Statistics, null, Sensitivity, Silo, ElapsedMs, CompletedAt, null, RowsDigest, SensitivitySums)
-            { SiloRole = SiloRole, SiloInstitutions = SiloInstitutions };
+            { SiloRole = SiloRole, SiloInstitutions = SiloInstitutions, SensitivityAlso = SensitivityAlso };
 
     /// <inheritdoc cref="ShardCompleted.SiloLabel"/>
     [System.Text.Json.Serialization.JsonIgnore]
@@ -66,12 +66,13 @@ public static class ShardFingerprint
         }
         else Long(0);
         hash.AppendData(s.RowsSha256());
-        if (s.SensitivitySums is { } sums)
+        Sums(s.SensitivitySums);
+        // The further targets' sums, only when present: a shard of one target keeps its fingerprint.
+        if (s.SensitivityAlso is { } also)
         {
-            Long(1); Long(sums.Samples); Long(sums.Dropped); Long(sums.Count); Number(sums.Mean); Number(sums.M2);
-            Numbers(sums.First); Numbers(sums.Total); Numbers(sums.FirstSquares); Numbers(sums.TotalSquares);
+            Long(also.Length);
+            foreach (var more in also) Sums(more);
         }
-        else Long(0);
         if (s.Sensitivity is { } legacy)
         {
             Long(1); Text(legacy.Output); Text(legacy.Statistic); Long(legacy.Inputs.Length);
@@ -81,6 +82,16 @@ public static class ShardFingerprint
         else Long(0);
         return Convert.ToHexStringLower(hash.GetHashAndReset());
 
+        void Sums(SensitivitySums? sums)
+        {
+            if (sums is null)
+            {
+                Long(0);
+                return;
+            }
+            Long(1); Long(sums.Samples); Long(sums.Dropped); Long(sums.Count); Number(sums.Mean); Number(sums.M2);
+            Numbers(sums.First); Numbers(sums.Total); Numbers(sums.FirstSquares); Numbers(sums.TotalSquares);
+        }
         void Long(long v)
         {
             Span<byte> b = stackalloc byte[8];

@@ -119,10 +119,16 @@ public static class RunDecisions
         // shard carrying the whole study's indices.
         var sensitivity = ordered.Select(x => x.Sensitivity).FirstOrDefault(x => x is not null)
             ?? (ordered.Count > 0 && ordered.All(x => x.SensitivitySums is not null) ? RunPlanner.SensitivityOf(plan, ordered.Select(x => x.SensitivitySums!)) : null);
-        if (sensitivity is not null) hash.AppendData(Encoding.UTF8.GetBytes(string.Join(',', sensitivity.FirstOrder.Concat(sensitivity.Total).Select(v => v?.ToString("R", CultureInfo.InvariantCulture)))));
+        // The further targets' indices (a study that names them), each merged over the shards likewise; only when present,
+        // so a study of one target keeps its hash.
+        var also = plan.Request.SensitivityAlso is { Length: > 0 } further && ordered.Count > 0 && ordered.All(x => x.SensitivityAlso?.Length == further.Length)
+            ? Enumerable.Range(0, further.Length).Select(k => RunPlanner.SensitivityOf(plan, ordered.Select(x => x.SensitivityAlso![k]), k + 1)).ToArray()
+            : null;
+        foreach (var result in new[] { sensitivity }.Concat(also ?? []))
+            if (result is not null) hash.AppendData(Encoding.UTF8.GetBytes(string.Join(',', result.FirstOrder.Concat(result.Total).Select(v => v?.ToString("R", CultureInfo.InvariantCulture)))));
         var resultHash = Convert.ToHexStringLower(hash.GetHashAndReset());
         return new RunCompleted(s.Id, sub.ModelId, sub.ModelVersion, sub.EngineVersion, s.RequestHash, sub.Seed, sub.Solver, sub.Datasets, [.. s.Grants],
-            sub.Shards, sub.Subjects, ordered.Sum(x => x.Statistics?.Failed ?? 0), summary, sensitivity, resultHash, now);
+            sub.Shards, sub.Subjects, ordered.Sum(x => x.Statistics?.Failed ?? 0), summary, sensitivity, resultHash, now) { SensitivityAlso = also };
     }
 
     /// <summary>

@@ -92,6 +92,9 @@ public sealed record ShardCompleted(
     /// <summary>The institutions hosting that silo, from its metadata (null as <see cref="SiloRole"/>).</summary>
     public string[]? SiloInstitutions { get; init; }
 
+    /// <summary>A sensitivity shard's sums of the study's further targets (<see cref="RunRequest.SensitivityAlso"/>), in their order; null when it has none.</summary>
+    public SensitivitySums[]? SensitivityAlso { get; init; }
+
     /// <summary>The silo as people name it: its address, then its institutions and role where known.</summary>
     [JsonIgnore]
     public string SiloLabel => ShardSilo.Label(Silo, SiloRole, SiloInstitutions);
@@ -176,7 +179,11 @@ public sealed record RunCompleted(
     RunSummary? Summary,
     SensitivityResult? Sensitivity,
     string ResultHash,
-    DateTimeOffset CompletedAt);
+    DateTimeOffset CompletedAt)
+{
+    /// <summary>The indices of a sensitivity study's further targets (<see cref="RunRequest.SensitivityAlso"/>), in their order; null when it has none.</summary>
+    public SensitivityResult[]? SensitivityAlso { get; init; }
+}
 
 public static class RunEventTypes
 {

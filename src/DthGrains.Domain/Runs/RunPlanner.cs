@@ -51,9 +51,12 @@ public sealed class RunPlan
 /// <remarks><see cref="Sensitivity"/> (a whole study's indices from its one shard) is what shards of sensitivity runs recorded before 2026-12-06 carry; they now carry <see cref="SensitivitySums"/>.</remarks>
 public sealed record ShardOutput(ShardStatistics? Statistics, ShardRows? Rows, SensitivityResult? Sensitivity, SensitivitySums? SensitivitySums = null)
 {
+    /// <summary>The sums of a sensitivity study's further targets (<see cref="RunRequest.SensitivityAlso"/>), in their order.</summary>
+    public SensitivitySums[]? SensitivityAlso { get; init; }
+
     /// <summary>The event recording this output as shard <paramref name="shard"/> of the run, covering subjects [from, to).</summary>
     public ShardCompleted ToShard(string runId, int shard, (long From, long To) range, string silo, double elapsedMs, DateTimeOffset at) =>
-        new(runId, shard, range.From, range.To, Statistics, null, Sensitivity, silo, elapsedMs, at, Rows) { SensitivitySums = SensitivitySums };
+        new(runId, shard, range.From, range.To, Statistics, null, Sensitivity, silo, elapsedMs, at, Rows) { SensitivitySums = SensitivitySums, SensitivityAlso = SensitivityAlso };
 }
 
 /// <summary>Validates and normalises run requests, hashes them canonically, and executes shards with the engine.</summary>
@@ -209,7 +212,8 @@ public static class RunPlanner
             case RunKind.Sensitivity:
                 if (r.Uncertain is { Length: > 0 }) CheckUncertain(r.Uncertain, info, errors);
                 else CheckRanges(r.Ranges, info, errors);
-                CheckSensitivityTarget(r.SensitivityOf, info, errors);
+                CheckSensitivityTarget(r.SensitivityOf, "sensitivityOf", info, errors);
+                CheckSensitivityAlso(r, info, errors);
                 errors.Require(size is >= 2 and <= 100_000, "size", "'size' is the number of Sobol base samples, 2 to 100000.");
                 subjects = (long)(size ?? 2) * (InputsOf(r).Length + 2);
                 break;
@@ -217,6 +221,8 @@ public static class RunPlanner
 
         if (r.Kind != RunKind.Sensitivity && r.SensitivityOf is not null)
             errors.Add("sensitivityOf", "'sensitivityOf' names what a sensitivity study analyses; leave it out for a " + AccessPolicy.Kebab(r.Kind) + " run.");
+        if (r.Kind != RunKind.Sensitivity && r.SensitivityAlso is not null)
+            errors.Add("sensitivityAlso", "'sensitivityAlso' names what else a sensitivity study analyses; leave it out for a " + AccessPolicy.Kebab(r.Kind) + " run.");
         CheckFixedParameters(r, info, errors);
 
         var percentiles = r.Percentiles ?? DefaultPercentiles;
@@ -246,9 +252,8 @@ public static class RunPlanner
             Solver = new RunSolverSettings(AccessPolicy.Kebab(kind), solver.RelativeTolerance, solver.AbsoluteTolerance, settings.MaxStep, solver.MaxSteps),
             Size = size, Datasets = datasets, Percentiles = percentiles, ShardSize = shardSize,
             CohortFrom = r.CohortFrom is { } named ? CohortSeeding.Normalise(named) : null,
-            SensitivityOf = r.Kind == RunKind.Sensitivity
-                ? new SensitivityTarget(r.SensitivityOf?.Output ?? info.Outputs[0].Name, r.SensitivityOf?.Statistic ?? SeriesStatistic.Names[0])
-                : null,
+            SensitivityOf = r.Kind == RunKind.Sensitivity ? Normalised(r.SensitivityOf, info) : null,
+            SensitivityAlso = r.Kind == RunKind.Sensitivity && r.SensitivityAlso is { Length: > 0 } also ? [.. also.Select(t => Normalised(t, info))] : null,
         };
         int shards = (int)((subjects + shardSize - 1) / shardSize);
         var hash = Hash(normalised, info, scenarios[0], solver, new OutputGrid(0, duration, step));
@@ -373,14 +378,47 @@ public static class RunPlanner
         if (uncertain.Select(u => u.Parameter).Distinct().Count() != uncertain.Length) errors.Add("uncertain", "Name each uncertain parameter once.");
     }
 
-    private static void CheckSensitivityTarget(SensitivityTarget? target, ModelInfo info, FieldErrors errors)
+    private static void CheckSensitivityTarget(SensitivityTarget? target, string field, ModelInfo info, FieldErrors errors)
     {
         if (target is null) return;
         if (target.Output is { } output && !info.Outputs.Any(o => o.Name == output))
-            errors.Add("sensitivityOf.output", $"Model '{info.Id}' has no output '{output}'. Its outputs: {string.Join(", ", info.Outputs.Select(o => o.Name))}.");
+            errors.Add($"{field}.output", $"Model '{info.Id}' has no output '{output}'. Its outputs: {string.Join(", ", info.Outputs.Select(o => o.Name))}.");
         if (target.Statistic is { } statistic && !SeriesStatistic.IsKnown(statistic))
-            errors.Add("sensitivityOf.statistic", $"'sensitivityOf.statistic' is one of {string.Join(", ", SeriesStatistic.Names)} (over the output grid; auc by the trapezoidal rule).");
+            errors.Add($"{field}.statistic", $"'{field}.statistic' is one of {string.Join(", ", SeriesStatistic.Names)} (over the output grid; auc by the trapezoidal rule).");
     }
+
+    /// <summary>At most this many further targets of one study: each keeps its own sums in every shard.</summary>
+    public const int MaxSensitivityAlso = 15;
+
+    private static void CheckSensitivityAlso(RunRequest r, ModelInfo info, FieldErrors errors)
+    {
+        if (r.SensitivityAlso is not { } also) return;
+        if (also.Length is 0 or > MaxSensitivityAlso)
+        {
+            errors.Add("sensitivityAlso", $"'sensitivityAlso' lists 1 to {MaxSensitivityAlso} further outputs or statistics to analyse from the same evaluations, or is left out.");
+            return;
+        }
+        for (int i = 0; i < also.Length; i++)
+        {
+            if (also[i] is null) errors.Add($"sensitivityAlso[{i}]", "Each further target names an output, a statistic or both.");
+            else CheckSensitivityTarget(also[i], $"sensitivityAlso[{i}]", info, errors);
+        }
+        // Duplicates are told apart only among targets that name what the model has.
+        if (also.Any(t => t is null) || !new[] { r.SensitivityOf }.Concat(also).All(t => t is null || Known(t, info))) return;
+        var seen = new HashSet<SensitivityTarget>();
+        foreach (var target in new[] { r.SensitivityOf }.Concat(also).Select(t => Normalised(t, info)))
+            if (!seen.Add(target)) errors.Add("sensitivityAlso", $"'{target.Output}:{target.Statistic}' is analysed twice: name each output and statistic once.");
+    }
+
+    private static bool Known(SensitivityTarget t, ModelInfo info) =>
+        (t.Output is null || info.Outputs.Any(o => o.Name == t.Output)) && (t.Statistic is null || SeriesStatistic.IsKnown(t.Statistic));
+
+    /// <summary>A target with the model's first output and the mean where it names none.</summary>
+    private static SensitivityTarget Normalised(SensitivityTarget? target, ModelInfo info) =>
+        new(target?.Output ?? info.Outputs[0].Name, target?.Statistic ?? SeriesStatistic.Names[0]);
+
+    /// <summary>What a (normalised) sensitivity request analyses, in order: its target, then the further ones.</summary>
+    public static SensitivityTarget[] SensitivityTargets(RunRequest r) => r.SensitivityOf is { } first ? [first, .. r.SensitivityAlso ?? []] : [];
 
     /// <summary>
     /// Null when <paramref name="value"/> has the sign the parameter can have: a parameter whose plausible range is
@@ -464,13 +502,19 @@ public static class RunPlanner
                 w.WriteEndArray();
                 w.WriteEndObject();
             }
-            // Likewise only when present: the output and statistic a sensitivity study analyses.
+            // Likewise only when present: the output and statistic a sensitivity study analyses, and the further ones.
             if (r.SensitivityOf is { } target)
             {
                 w.WriteStartObject("sensitivityOf");
                 w.WriteString("output", target.Output);
                 w.WriteString("statistic", target.Statistic);
                 w.WriteEndObject();
+            }
+            if (r.SensitivityAlso is { } also)
+            {
+                w.WriteStartArray("sensitivityAlso");
+                foreach (var t in also) { w.WriteStartArray(); w.WriteStringValue(t.Output); w.WriteStringValue(t.Statistic); w.WriteEndArray(); }
+                w.WriteEndArray();
             }
             w.WriteEndObject();
         }
@@ -516,7 +560,11 @@ public static class RunPlanner
     /// <summary>Executes one shard on the calling thread (callers run it off any grain turn).</summary>
     public static ShardOutput ExecuteShard(RunPlan plan, int shard, int maxDegreeOfParallelism = 1, Action<long>? progress = null, CancellationToken ct = default)
     {
-        if (plan.Request.Kind == RunKind.Sensitivity) return new ShardOutput(null, null, null, SensitivityShard(plan, shard, maxDegreeOfParallelism, progress, ct));
+        if (plan.Request.Kind == RunKind.Sensitivity)
+        {
+            var sums = SensitivityShard(plan, shard, maxDegreeOfParallelism, progress, ct);
+            return new ShardOutput(null, null, null, sums[0]) { SensitivityAlso = sums.Length > 1 ? sums[1..] : null };
+        }
         var (from, to) = plan.ShardRange(shard);
         var runner = new SubjectShardRunner(plan.Model, plan.Solver, plan.Times, SubjectsOf(plan), BandAccuracy);
         var rows = new double[(to - from) * runner.SummaryWidth];
@@ -526,9 +574,10 @@ public static class RunPlanner
 
     /// <summary>
     /// A sensitivity shard: base samples [from, to) / (d + 2) of the study (each takes d + 2 evaluations), their
-    /// contributions to the Sobol estimators of the request's target (an output's statistic over the time grid).
+    /// contributions to the Sobol estimators of each of the request's targets (an output's statistic over the time grid),
+    /// from one solve per evaluation.
     /// </summary>
-    private static SensitivitySums SensitivityShard(RunPlan plan, int shard, int maxDegreeOfParallelism, Action<long>? progress, CancellationToken ct)
+    private static SensitivitySums[] SensitivityShard(RunPlan plan, int shard, int maxDegreeOfParallelism, Action<long>? progress, CancellationToken ct)
     {
         var r = plan.Request;
         var info = plan.Model.Info;
@@ -541,31 +590,32 @@ public static class RunPlanner
         var indices = names.Select(info.ParameterIndex).ToArray();
         var scenario = CompiledScenario.Compile(info, plan.Scenario);
         int ny = info.Outputs.Count, nt = plan.Times.Length;
-        var target = r.SensitivityOf!;
-        int output = info.OutputIndex(target.Output!);
+        var targets = SensitivityTargets(r);
+        var outputs = targets.Select(t => info.OutputIndex(t.Output!)).ToArray();
         var times = plan.Times;
         // A workspace per thread: a solve writes into it.
         using var workspaces = new ThreadLocal<(Simulation.Engine.SimulationWorkspace Ws, double[] X, double[] Y)>(() =>
             (new Simulation.Engine.SimulationWorkspace(plan.Model, plan.Solver, plan.Times), (double[])p.Clone(), new double[nt * ny]));
-        double F(double[] v)
+        void F(double[] v, double[] f)
         {
             var (ws, x, y) = workspaces.Value;
             p.CopyTo(x, 0);
             for (int i = 0; i < indices.Length; i++) x[indices[i]] = v[i];
-            if (ws.Solve(scenario, x, y) != IntegrationStatus.Completed) return double.NaN;
-            return SeriesStatistic.Of(target.Statistic!, y, ny, output, times);
+            var solved = ws.Solve(scenario, x, y) == IntegrationStatus.Completed;
+            for (int k = 0; k < targets.Length; k++) f[k] = solved ? SeriesStatistic.Of(targets[k].Statistic!, y, ny, outputs[k], times) : double.NaN;
         }
         var (from, to) = plan.ShardRange(shard);
-        return SensitivitySums.From(SobolAnalysis.Evaluate(inputs, F, r.Seed, from / width, to / width, maxDegreeOfParallelism, progress, ct));
+        return [.. SobolAnalysis.Evaluate(inputs, targets.Length, F, r.Seed, from / width, to / width, maxDegreeOfParallelism, progress, ct).Select(SensitivitySums.From)];
     }
 
     /// <summary>The indices of a sensitivity run from its shards' sums, merged in shard order.</summary>
-    public static SensitivityResult SensitivityOf(RunPlan plan, IEnumerable<SensitivitySums> inShardOrder)
+    /// <param name="target">which of the request's targets (<see cref="SensitivityTargets"/>) the sums are of: 0 for its own.</param>
+    public static SensitivityResult SensitivityOf(RunPlan plan, IEnumerable<SensitivitySums> inShardOrder, int target = 0)
     {
         var names = InputsOf(plan.Request);
         var merged = new SobolPartial(names.Length);
         foreach (var sums in inShardOrder) merged.Merge(sums.ToPartial());
-        var target = plan.Request.SensitivityOf!;
-        return SensitivityResult.From(target.Output!, target.Statistic!, merged.Indices(names, plan.Request.Size!.Value));
+        var of = SensitivityTargets(plan.Request)[target];
+        return SensitivityResult.From(of.Output!, of.Statistic!, merged.Indices(names, plan.Request.Size!.Value));
     }
 }

@@ -7,7 +7,11 @@ namespace DthGrains.Domain.Runs;
 /// <summary>What executing a run's request off the platform gave: the figures a completed run records, to compare with them.</summary>
 /// <param name="ShardFingerprints">each shard's <see cref="ShardFingerprint"/>, in shard order: which shards differ when the result hash does.</param>
 public sealed record ReproducedRun(string RequestHash, string EngineVersion, int Shards, long Subjects, long Failed, RunSummary? Summary,
-    SensitivityResult? Sensitivity, string ResultHash, IReadOnlyList<string> ShardFingerprints);
+    SensitivityResult? Sensitivity, string ResultHash, IReadOnlyList<string> ShardFingerprints)
+{
+    /// <summary>The indices of a sensitivity study's further targets, in their order (null when it has none).</summary>
+    public SensitivityResult[]? SensitivityAlso { get; init; }
+}
 
 /// <summary>
 /// Executes a run's recorded (normalised) request on this machine, shard by shard as the workers do, and completes it with
@@ -214,7 +218,7 @@ public static class RunReproduction
         {
             var completed = _state.Completed ?? throw new InvalidOperationException("Every shard was folded, yet the run did not complete.");
             return new ReproducedRun(_plan.RequestHash, RunPlanner.EngineVersion, _plan.Shards, _plan.Subjects, completed.Failed, completed.Summary,
-                completed.Sensitivity, completed.ResultHash, [.. _fingerprints]);
+                completed.Sensitivity, completed.ResultHash, [.. _fingerprints]) { SensitivityAlso = completed.SensitivityAlso };
         }
     }
 

@@ -33,6 +33,9 @@ public sealed class RunDocument
     public Dictionary<string, long>? FailedBy { get; set; }
     public RunSummary? Summary { get; set; }
     public SensitivityResult? Sensitivity { get; set; }
+
+    /// <summary>The indices of a sensitivity study's further targets (its request's sensitivityAlso), in their order.</summary>
+    public SensitivityResult[]? SensitivityAlso { get; set; }
     public string? ResultHash { get; set; }
     public long Version { get; set; }
     public DateTimeOffset SubmittedAt { get; set; }

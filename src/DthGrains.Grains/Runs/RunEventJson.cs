@@ -55,8 +55,8 @@ public static class RunEventJson
     /// <summary>The fields of run events (stored names, per event type) that <see cref="Describe"/> never uses: the results.</summary>
     public static readonly IReadOnlyDictionary<string, string[]> ResultFields = new Dictionary<string, string[]>
     {
-        [RunEventTypes.Names[typeof(ShardCompleted)]] = ["statistics", "rows", "subjects", "sensitivity"],
-        [RunEventTypes.Names[typeof(RunCompleted)]] = ["summary", "sensitivity"],
+        [RunEventTypes.Names[typeof(ShardCompleted)]] = ["statistics", "rows", "subjects", "sensitivity", "sensitivitySums", "sensitivityAlso"],
+        [RunEventTypes.Names[typeof(RunCompleted)]] = ["summary", "sensitivity", "sensitivityAlso"],
     };
 
     public static bool IsTerminal(string type) => type is "runs.run_completed" or "runs.run_cancelled" or "runs.run_failed";

@@ -295,6 +295,7 @@ public static class RunEndpoints
             subjects = SubjectsJson(rows!),
             summary = doc.Summary,
             sensitivity = doc.Sensitivity,
+            sensitivityAlso = doc.SensitivityAlso,
         }, JsonDefaults.Options);
     }
 

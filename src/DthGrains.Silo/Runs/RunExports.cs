@@ -111,6 +111,10 @@ public static class RunExports
         if (d.Sensitivity is { } sensitivity)
             files["results/sensitivity.json"] = ("application/json", JsonSerializer.Serialize(sensitivity, JsonDefaults.Options),
                 $"First-order and total Sobol indices of the {sensitivity.Statistic} of {sensitivity.Output} over the output grid.");
+        // A study's further targets, a file each beside it (sensitivity.json keeps its shape for readers of one target).
+        foreach (var more in d.SensitivityAlso ?? [])
+            files[$"results/sensitivity-{more.Output}-{more.Statistic}.json"] = ("application/json", JsonSerializer.Serialize(more, JsonDefaults.Options),
+                $"First-order and total Sobol indices of the {more.Statistic} of {more.Output} over the output grid, from the same evaluations.");
 
         var results = files.Keys.Where(k => k.StartsWith("results/", StringComparison.Ordinal)).ToArray();
         var seed = d.Request?.CohortFrom is { DatasetVersion: not null } fitted ? fitted : null;

@@ -285,6 +285,51 @@ public sealed class RunDecisionsTests
         concentration.Total[1]!.Value.Should().BeLessThan(1e-9);
     }
 
+    [Fact]
+    public void A_study_of_several_targets_gives_each_the_indices_of_its_own_study_from_the_same_evaluations()
+    {
+        RunRequest Pkpd(SensitivityTarget of, SensitivityTarget[]? also = null, int shardSize = 64 * 4) => new(RunKind.Sensitivity, "pkpd", Size: 64, Seed: 2,
+            ShardSize: shardSize, SensitivityOf: of, SensitivityAlso: also, Uncertain: [new ParameterUncertainty("CL", 0.3), new ParameterUncertainty("EC50", 0.3)]);
+        // Spelt with defaults left out: normalised as the first target is.
+        var several = PlanOf(Pkpd(new SensitivityTarget("Cc"), [new SensitivityTarget("E", "max"), new SensitivityTarget(Statistic: "auc")], shardSize: 16 * 4));
+        several.Request.SensitivityAlso.Should().Equal(new SensitivityTarget("E", "max"), new SensitivityTarget("Cc", "auc"));
+        several.Subjects.Should().Be(PlanOf(Pkpd(new SensitivityTarget("Cc"))).Subjects, "further targets cost no further evaluations");
+        several.RequestHash.Should().NotBe(PlanOf(Pkpd(new SensitivityTarget("Cc"), shardSize: 16 * 4)).RequestHash);
+
+        var completed = RunAll(several, Enumerable.Range(0, several.Shards).Reverse()).Completed!;
+        var studies = new[] { completed.Sensitivity! }.Concat(completed.SensitivityAlso!).ToList();
+        studies.Select(x => (x.Output, x.Statistic)).Should().Equal(("Cc", "mean"), ("E", "max"), ("Cc", "auc"));
+        // Each target's indices are those of a study of that target alone, in the same shards, bit for bit.
+        foreach (var study in studies)
+        {
+            var alone = RunAll(PlanOf(Pkpd(new SensitivityTarget(study.Output, study.Statistic), shardSize: 16 * 4)), Enumerable.Range(0, several.Shards)).Completed!.Sensitivity!;
+            study.FirstOrder.Should().Equal(alone.FirstOrder, study.Output + ":" + study.Statistic);
+            study.Total.Should().Equal(alone.Total);
+            study.FirstOrderError.Should().Equal(alone.FirstOrderError);
+        }
+        completed.ResultHash.Should().NotBe(RunAll(PlanOf(Pkpd(new SensitivityTarget("Cc"), shardSize: 16 * 4)), Enumerable.Range(0, several.Shards)).Completed!.ResultHash,
+            "the further indices are part of the results");
+        // One target: no further indices, and the recorded request and hash as before further targets existed.
+        var one = PlanOf(Pkpd(new SensitivityTarget("Cc")));
+        one.Request.SensitivityAlso.Should().BeNull();
+        RunAll(one, [0]).Completed!.SensitivityAlso.Should().BeNull();
+    }
+
+    [Theory]
+    [InlineData("[]", "sensitivityAlso", "1 to 15 further")]
+    [InlineData("[{\"output\": \"Ce2\"}]", "sensitivityAlso[0].output", "Its outputs: Cc, Ce, E")]
+    [InlineData("[{\"output\": \"E\"}, {\"statistic\": \"median\"}]", "sensitivityAlso[1].statistic", "mean, final, min, max, auc")]
+    [InlineData("[{\"output\": \"Cc\"}]", "sensitivityAlso", "'Cc:mean' is analysed twice")]
+    [InlineData("[{\"output\": \"E\", \"statistic\": \"max\"}, {\"output\": \"E\", \"statistic\": \"max\"}]", "sensitivityAlso", "'E:max' is analysed twice")]
+    public void Further_targets_that_cannot_be_analysed_are_refused_naming_which(string also, string field, string says)
+    {
+        var targets = System.Text.Json.JsonSerializer.Deserialize<SensitivityTarget[]>(also, new System.Text.Json.JsonSerializerOptions(System.Text.Json.JsonSerializerDefaults.Web));
+        var (_, problem) = RunPlanner.Plan(new RunRequest(RunKind.Sensitivity, "pkpd", Size: 8, Uncertain: [new ParameterUncertainty("CL", 0.3)], SensitivityAlso: targets));
+        problem!.Errors![field].Should().Contain(m => m.Contains(says));
+        RunPlanner.Plan(new RunRequest(RunKind.MonteCarlo, "pkpd", Size: 8, Uncertain: [new ParameterUncertainty("CL", 0.3)], SensitivityAlso: [new SensitivityTarget("E")]))
+            .Problem!.Errors!["sensitivityAlso"].Single().Should().Contain("leave it out for a monte-carlo run");
+    }
+
     [Theory]
     [InlineData("sensitivity", "Ce2", null, "sensitivityOf.output", "Its outputs: Cc, Ce, E")]
     [InlineData("sensitivity", "E", "median", "sensitivityOf.statistic", "mean, final, min, max, auc")]

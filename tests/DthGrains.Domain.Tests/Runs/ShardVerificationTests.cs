@@ -12,6 +12,13 @@ public sealed class ShardVerificationTests
     private static readonly RunRequest Sensitivity = new(RunKind.Sensitivity, "bergman", Duration: 60, Size: 40, Seed: 3, ShardSize: 12,
         Uncertain: [new ParameterUncertainty("p2", 0.3), new ParameterUncertainty("p3", 0.3)]);
 
+    private static readonly RunRequest SeveralTargets = Sensitivity with
+    {
+        SensitivityOf = new SensitivityTarget("G", "mean"), SensitivityAlso = [new SensitivityTarget("G", "min"), new SensitivityTarget("I", "final")],
+    };
+
+    private static RunRequest Named(string kind) => kind switch { "cohort" => Cohort, "sensitivity" => Sensitivity, _ => SeveralTargets };
+
     /// <summary>Every shard executed as a worker does, as the run records it (rows detached, their digest kept), on "silo-{shard % 2}".</summary>
     private static List<RecordedShard> Record(RunPlan plan) =>
         [.. Enumerable.Range(0, plan.Shards).Select(i => RecordedShard.Of(RunPlanner.ExecuteShard(plan, i)
@@ -20,9 +27,12 @@ public sealed class ShardVerificationTests
     [Theory]
     [InlineData("cohort")]
     [InlineData("sensitivity")]
+    [InlineData("sensitivity of several targets")]
     public void The_recorded_shards_fold_to_the_results_and_each_re_run_shard_gives_its_recorded_fingerprint(string kind)
     {
-        var plan = RunPlanner.Plan(kind == "cohort" ? Cohort : Sensitivity).Plan!;
+        var planned = RunPlanner.Plan(Named(kind));
+        planned.Problem.Should().BeNull();
+        var plan = planned.Plan!;
         var recorded = Record(plan);
         var whole = RunReproduction.Reproduce(plan, 2).Run!;
 
@@ -95,7 +105,7 @@ public sealed class ShardVerificationTests
     {
         var plan = RunPlanner.Plan(Sensitivity).Plan!;
         var web = new JsonSerializerOptions(JsonSerializerDefaults.Web);
-        foreach (var shard in Record(plan).Concat(Record(RunPlanner.Plan(Cohort).Plan!)))
+        foreach (var shard in Record(plan).Concat(Record(RunPlanner.Plan(Cohort).Plan!)).Concat(Record(RunPlanner.Plan(SeveralTargets).Plan!)))
         {
             var read = JsonSerializer.Deserialize<RecordedShard>(JsonSerializer.Serialize(shard, web), web)!;
             ShardFingerprint.Of(read.ToShardCompleted("any")).Should().Be(shard.Fingerprint);
