@@ -321,4 +321,42 @@ public sealed class RunApiTests(HostFixture fixture)
         none.Code.Should().NotBe(0);
         none.Output.Should().Contain("hovorka-2004 (hovorka)");
     }
+
+    [Fact]
+    public async Task A_sensitivity_study_of_several_targets_gives_each_its_indices_in_the_run_the_cli_the_crate_and_a_verification()
+    {
+        var token = _host.Token("researcher", "tum", subject: "carla-runs-targets");
+        var carla = _host.ClientAs("researcher", "tum", "carla-runs-targets");
+        var submitted = await CliRunner.RunAsync(_host.BaseAddress, token, "run", "submit", "--kind", "sensitivity", "--model", "pkpd", "--cohort", "32",
+            "--vary", "CL=0.3", "--vary", "EC50=0.3", "--of", "E:max, Cc:auc ,E", "--shard-size", "32", "--follow");
+        submitted.Code.Should().Be(0, submitted.Output);
+        submitted.Output.Should().Contain("Sobol indices of max E").And.Contain("Sobol indices of auc Cc").And.Contain("Sobol indices of mean E")
+            .And.Contain("32 base samples, 128 evaluations", "three targets from the same 128 evaluations");
+
+        var runs = JsonDocument.Parse((await CliRunner.RunAsync(_host.BaseAddress, token, "run", "list", "--json")).Output).RootElement;
+        var id = runs.GetProperty("items")[0].GetProperty("id").GetString()!;
+        var run = JsonDocument.Parse(await carla.GetStringAsync($"/api/runs/{id}")).RootElement;
+        run.GetProperty("request").GetProperty("sensitivityAlso").EnumerateArray().Select(t => $"{t.GetProperty("output")}:{t.GetProperty("statistic")}")
+            .Should().Equal("Cc:auc", "E:mean");
+        var also = run.GetProperty("sensitivityAlso").EnumerateArray().ToList();
+        also.Select(x => $"{x.GetProperty("output")}:{x.GetProperty("statistic")}").Should().Equal("Cc:auc", "E:mean");
+        also.Should().AllSatisfy(x => x.GetProperty("firstOrder").GetArrayLength().Should().Be(2));
+        // The mean effect depends on the potency; the exposure (auc of the concentration) does not at all.
+        also[1].GetProperty("total")[1].GetDouble().Should().BeGreaterThan(0.01);
+        also[0].GetProperty("total")[1].GetDouble().Should().BeLessThan(1e-9);
+
+        var crate = new System.IO.Compression.ZipArchive(new MemoryStream(await carla.GetByteArrayAsync($"/api/runs/{id}/ro-crate")));
+        crate.Entries.Select(e => e.FullName).Should().Contain(["results/sensitivity.json", "results/sensitivity-Cc-auc.json", "results/sensitivity-E-mean.json"]);
+        var verified = await CliRunner.RunAsync(_host.BaseAddress, token, "run", "verify", id, "--sample", "1");
+        verified.Code.Should().Be(0, verified.Output);
+        (await CliRunner.RunAsync(_host.BaseAddress, token, "run", "verify", id)).Code.Should().Be(0);
+
+        var twice = await carla.PostAsync("/api/runs", Governance.GovernanceTestData.Body(new
+        {
+            kind = "sensitivity", model = "pkpd", size = 8, uncertain = new[] { new { parameter = "CL", cv = 0.3 } },
+            sensitivityOf = new { output = "E" }, sensitivityAlso = new[] { new { output = "E", statistic = "mean" } },
+        }));
+        twice.StatusCode.Should().Be(HttpStatusCode.BadRequest);
+        (await twice.Content.ReadAsStringAsync()).Should().Contain("'E:mean' is analysed twice");
+    }
 }
