@@ -27,6 +27,7 @@ public static class RunCommands
         command.Subcommands.Add(Cancel());
         command.Subcommands.Add(ReleaseRows());
         command.Subcommands.Add(Results());
+        command.Subcommands.Add(RunShardsCommand.Build());
         command.Subcommands.Add(RunVerifyCommand.Build());
         return command;
     }

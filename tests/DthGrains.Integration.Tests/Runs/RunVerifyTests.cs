@@ -140,6 +140,12 @@ public sealed class RunVerifyTests(HostFixture fixture)
         (await _host.ClientAs("researcher", "tum", "someone-else").GetAsync($"/api/runs/{id}/shards")).StatusCode.Should().Be(System.Net.HttpStatusCode.NotFound);
         (await _host.ClientAs("auditor", "dth-oversight", "dan-auditor").GetAsync($"/api/runs/{id}/shards")).StatusCode.Should().Be(System.Net.HttpStatusCode.OK);
 
+        // Who computed what, as a table: each shard's subjects, silo (institutions, role) and fingerprint, then the count per silo.
+        var table = await CliRunner.RunAsync(_host.BaseAddress, token, "run", "shards", id);
+        table.Code.Should().Be(0, table.Output);
+        table.Output.Should().MatchRegex(@"│\s*4\s*│\s*80 to 99\s*│").And.Contain(shards[4].GetProperty("fingerprint").GetString()![..16])
+            .And.Contain($"10 shards: {Label(shards[0])} × 10");
+
         var sampled = await Verify(_host, token, id, "--sample", "3");
         sampled.Code.Should().Be(0, sampled.Output);
         sampled.Output.Should().Contain("Reproduced (sample):").And.Contain("3 shards of 10").And.Contain(resultHash)
