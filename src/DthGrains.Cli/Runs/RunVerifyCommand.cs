@@ -197,7 +197,8 @@ internal static class RunVerifyCommand
     /// One run checked: <see cref="Local"/> the figures the check gives (the whole run re-run; or, for a sample, the
     /// recorded shards folded again), the shards compared with their re-run, and the verdict.
     /// </summary>
-    internal sealed record Checked(ReproducedRun Local, IReadOnlyList<ShardCheck> Shards, int ShardsTotal, bool Whole, Verdict Verdict)
+    /// <param name="Random">whether the shards re-run were a random sample (not all, not a silo's): only then does a detection chance mean anything.</param>
+    internal sealed record Checked(ReproducedRun Local, IReadOnlyList<ShardCheck> Shards, int ShardsTotal, bool Whole, Verdict Verdict, bool Random = false)
     {
         public object ToJson(Recorded recorded) => new
         {
@@ -208,9 +209,9 @@ internal static class RunVerifyCommand
             shards = new
             {
                 total = ShardsTotal,
-                rerun = Whole ? "all" : "sample",
+                rerun = Whole ? "all" : Random ? "sample" : "chosen",
                 @checked = Shards.Select(s => new { shard = s.Shard, from = s.From, to = s.To, silo = s.Silo, same = s.Same }),
-                detection = Whole ? null : new { oneFalse = Detection(1), tenthFalse = Detection(TenthOf(ShardsTotal)) },
+                detection = Random ? new { oneFalse = Detection(1), tenthFalse = Detection(TenthOf(ShardsTotal)) } : null,
             },
             reasons = Verdict.Reasons,
         };
@@ -246,9 +247,8 @@ internal static class RunVerifyCommand
         if (candidates.Length == 0)
             throw new UsageException($"No shard of {recorded.Source} was computed on a silo matching '{scope.Silo}'; its silos: " +
                 string.Join(", ", fingerprints.Values.Select(r => r.Shard.SiloLabel).Distinct().Order(StringComparer.Ordinal)) + ".");
-        var chosen = scope.Sample is { } size && size < candidates.Length
-            ? [.. ShardSample.Choose(candidates.Length, size, Random.Shared).Select(i => candidates[i])]
-            : candidates;
+        var random = scope.Sample is { } size && size < candidates.Length;
+        var chosen = random ? [.. ShardSample.Choose(candidates.Length, scope.Sample!.Value, Random.Shared).Select(i => candidates[i])] : candidates;
         var reRun = LocalReproduction.Shards(plan, chosen, recorded.Source, quiet: json, ct);
         var checks = reRun.Select(r =>
         {
@@ -257,7 +257,7 @@ internal static class RunVerifyCommand
         }).ToList();
         // A set of shards that does not make a run of this request still has the request's figures to compare.
         var local = refolded ?? new ReproducedRun(plan.RequestHash, RunPlanner.EngineVersion, plan.Shards, plan.Subjects, -1, null, null, "", []);
-        return new Checked(local, checks, plan.Shards, false, Verdict.Of(recorded, local, checks, whole: false, problem?.Detail));
+        return new Checked(local, checks, plan.Shards, false, Verdict.Of(recorded, local, checks, whole: false, problem?.Detail), random);
     }
 
     /// <summary>Whether every recorded figure was reproduced, and if not, the likeliest reasons, most telling first.</summary>
@@ -342,10 +342,15 @@ internal static class RunVerifyCommand
             AnsiConsole.MarkupLineInterpolated($"[green]Reproduced:[/] {recorded.Source}'s request, re-run here in {local.Shards} {(local.Shards == 1 ? "shard" : "shards")}, gives its recorded results bit for bit.");
         else if (verdict.Reproduced)
         {
-            AnsiConsole.MarkupLineInterpolated($"[green]Reproduced (sample):[/] {Count(check.Shards.Count, "shard")} of {check.ShardsTotal:N0} re-run here give their recorded statistics and rows bit for bit, and the recorded shards fold to the recorded results.");
-            var tenth = TenthOf(check.ShardsTotal);
-            var many = tenth > 1 ? $", one with {tenth:N0} false shards (a tenth) with probability {Percent(check.Detection(tenth))}" : "";
-            AnsiConsole.MarkupLineInterpolated($"  A sample like this catches a run with one false shard with probability {Percent(check.Detection(1))}{many}; 'dth run verify' without --sample re-runs every shard.");
+            var which = check.Shards.Count == check.ShardsTotal ? $"All {Count(check.ShardsTotal, "shard")}"
+                : check.Random ? $"A sample of {Count(check.Shards.Count, "shard")} of {check.ShardsTotal:N0}" : $"{Count(check.Shards.Count, "shard")} of {check.ShardsTotal:N0}, those of the silos asked for,";
+            AnsiConsole.MarkupLineInterpolated($"[green]Reproduced ({(check.Random ? "sample" : "shards re-run")}):[/] {which} re-run here give their recorded statistics and rows bit for bit, and the recorded shards fold to the recorded results.");
+            if (check.Random)
+            {
+                var tenth = TenthOf(check.ShardsTotal);
+                var many = tenth > 1 ? $", one with {tenth:N0} false shards (a tenth) with probability {Percent(check.Detection(tenth))}" : "";
+                AnsiConsole.MarkupLineInterpolated($"  A sample like this catches a run with one false shard with probability {Percent(check.Detection(1))}{many}; 'dth run verify' without --sample re-runs every shard.");
+            }
         }
         else
         {

@@ -160,6 +160,9 @@ public sealed class RunVerifyTests(HostFixture fixture)
         var ofRole = JsonDocument.Parse((await Verify(_host, token, id, "--silo", "data", "--json")).Output).RootElement;
         ofRole.GetProperty("shards").GetProperty("checked").GetArrayLength().Should().Be(10);
         ofRole.GetProperty("shards").GetProperty("checked")[0].GetProperty("silo").GetString().Should().Be(Label(shards[0]));
+        ofRole.GetProperty("shards").GetProperty("rerun").GetString().Should().Be("chosen", "a silo's shards are no random sample");
+        ofRole.GetProperty("shards").GetProperty("detection").ValueKind.Should().Be(JsonValueKind.Null);
+        (await Verify(_host, token, id, "--silo", "data")).Output.Should().Contain("Reproduced (shards re-run): All 10 shards re-run here").And.NotContain("probability");
         var ofSilo = JsonDocument.Parse((await Verify(_host, token, id, "--silo", silo, "--json")).Output).RootElement;
         ofSilo.GetProperty("shards").GetProperty("checked").EnumerateArray().Select(c => c.GetProperty("shard").GetInt32()).Should()
             .Equal(shards.Where(s => s.GetProperty("silo").GetString() == silo).Select(s => s.GetProperty("shard").GetInt32()));
