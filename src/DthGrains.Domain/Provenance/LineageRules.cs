@@ -17,9 +17,10 @@ public static class LineageRules
     /// The version of these rules. Raise it with any change to what they state (a node's id or label, an edge): the
     /// lineage store keeps facts stated by one version, and a store of another is emptied and read again from the whole
     /// ledger at its next catch-up, instead of mixing both (which verify-lineage would then report as differences).
-    /// 1: until session 16; 2: one engine node for both spellings of the engine, and "1 subject".
+    /// 1: until session 16; 2: one engine node for both spellings of the engine, and "1 subject"; 3: a completed run is
+    /// associated with the institutions whose silos computed its shards.
     /// </summary>
-    public const int Version = 2;
+    public const int Version = 3;
 
     /// <summary>The event types these rules read; the lineage loader reads only these from the store.</summary>
     public static readonly IReadOnlySet<Type> EventTypes = new HashSet<Type>
@@ -313,6 +314,11 @@ public static class LineageRules
                     Attrs(("resultHash", c.ResultHash), ("requestHash", c.RequestHash))));
                 f.Edge(results, ProvRelation.WasGeneratedBy, run, s);
                 foreach (var g in c.Grants) f.Edge(run, ProvRelation.Used, $"grant:{g}", s);
+                // The institutions whose silos computed the shards took part in the run, in the role of their silos.
+                foreach (var site in c.ComputedAt ?? [])
+                    foreach (var institution in site.Institutions)
+                        f.Edge(run, ProvRelation.WasAssociatedWith, f.Organisation(institution), s,
+                            Attrs(("role", site.Role is { } role ? $"computing silo ({role})" : "computing silo"), ("shards", site.Shards.ToString(System.Globalization.CultureInfo.InvariantCulture))));
                 break;
             }
         }

@@ -128,7 +128,8 @@ public static class RunDecisions
             if (result is not null) hash.AppendData(Encoding.UTF8.GetBytes(string.Join(',', result.FirstOrder.Concat(result.Total).Select(v => v?.ToString("R", CultureInfo.InvariantCulture)))));
         var resultHash = Convert.ToHexStringLower(hash.GetHashAndReset());
         return new RunCompleted(s.Id, sub.ModelId, sub.ModelVersion, sub.EngineVersion, s.RequestHash, sub.Seed, sub.Solver, sub.Datasets, [.. s.Grants],
-            sub.Shards, sub.Subjects, ordered.Sum(x => x.Statistics?.Failed ?? 0), summary, sensitivity, resultHash, now) { SensitivityAlso = also };
+            sub.Shards, sub.Subjects, ordered.Sum(x => x.Statistics?.Failed ?? 0), summary, sensitivity, resultHash, now)
+        { SensitivityAlso = also, ComputedAt = ComputeSite.Of(ordered) };
     }
 
     /// <summary>

@@ -183,6 +183,31 @@ public sealed record RunCompleted(
 {
     /// <summary>The indices of a sensitivity study's further targets (<see cref="RunRequest.SensitivityAlso"/>), in their order; null when it has none.</summary>
     public SensitivityResult[]? SensitivityAlso { get; init; }
+
+    /// <summary>
+    /// Where the shards were computed: per institutions and role of the computing silos, how many shards and subjects
+    /// (from the shards' <see cref="ShardCompleted.SiloInstitutions"/> and <see cref="ShardCompleted.SiloRole"/>); null
+    /// when no shard named its silo's (runs completed before 2026-12-06).
+    /// </summary>
+    public ComputeSite[]? ComputedAt { get; init; }
+}
+
+/// <summary>Institutions whose silos, of one role, computed shards of a run; a silo without metadata has none and no role.</summary>
+public sealed record ComputeSite(string[] Institutions, string? Role, int Shards, long Subjects)
+{
+    /// <summary>Per institutions and role, in order of the first shard each computed.</summary>
+    public static ComputeSite[]? Of(IEnumerable<ShardCompleted> inShardOrder)
+    {
+        var shards = inShardOrder.ToList();
+        if (!shards.Any(s => s.SiloRole is not null || s.SiloInstitutions is not null)) return null;
+        return [.. shards.GroupBy(s => (Institutions: string.Join(',', s.SiloInstitutions ?? []), s.SiloRole))
+            .Select(g => new ComputeSite(g.First().SiloInstitutions ?? [], g.Key.SiloRole, g.Count(), g.Sum(s => s.To - s.From)))];
+    }
+
+    /// <summary>"bsc (hpc): 8 shards, 5,000 subjects".</summary>
+    public override string ToString() =>
+        $"{(Institutions.Length == 0 ? "silos without metadata" : string.Join(", ", Institutions))}{(Role is null ? "" : $" ({Role})")}: " +
+        string.Create(System.Globalization.CultureInfo.InvariantCulture, $"{Shards} {(Shards == 1 ? "shard" : "shards")}, {Subjects:N0} {(Subjects == 1 ? "subject" : "subjects")}");
 }
 
 public static class RunEventTypes

@@ -36,6 +36,9 @@ public sealed class RunDocument
 
     /// <summary>The indices of a sensitivity study's further targets (its request's sensitivityAlso), in their order.</summary>
     public SensitivityResult[]? SensitivityAlso { get; set; }
+
+    /// <summary>Where the shards were computed: institutions and role of the silos, shards and subjects each (null for runs completed before 2026-12-06).</summary>
+    public ComputeSite[]? ComputedAt { get; set; }
     public string? ResultHash { get; set; }
     public long Version { get; set; }
     public DateTimeOffset SubmittedAt { get; set; }

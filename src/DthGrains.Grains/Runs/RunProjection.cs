@@ -67,7 +67,7 @@ public sealed class RunProjection : IInlineProjection
             case RunCancelled s: d.Status = RunStatus.Cancelled; d.StatusReason = $"cancelled by {s.By}: {s.Reason}"; d.UpdatedAt = s.CancelledAt; break;
             case RunFailed s: d.Status = RunStatus.Failed; d.StatusReason = s.Reason; d.UpdatedAt = s.FailedAt; break;
             case RunCompleted s:
-                d.Status = RunStatus.Completed; d.StatusReason = null; d.Summary = s.Summary; d.Sensitivity = s.Sensitivity; d.SensitivityAlso = s.SensitivityAlso; d.ResultHash = s.ResultHash;
+                d.Status = RunStatus.Completed; d.StatusReason = null; d.Summary = s.Summary; d.Sensitivity = s.Sensitivity; d.SensitivityAlso = s.SensitivityAlso; d.ComputedAt = s.ComputedAt; d.ResultHash = s.ResultHash;
                 d.Grants = s.Grants; d.Failed = s.Failed; d.CompletedAt = s.CompletedAt; d.UpdatedAt = s.CompletedAt;
                 break;
             // Not UpdatedAt: that stays the time the run ended, which the retention policy counts from.

@@ -34,6 +34,8 @@ public static class RunExports
         ["purpose"] = d.Purpose,
         ["owner"] = d.Owner,
         ["completedAt"] = d.CompletedAt,
+        // Whose hardware computed the shards (institutions and role of the silos), as the run recorded it.
+        ["computedAt"] = d.ComputedAt is { } sites ? JsonSerializer.SerializeToNode(sites, JsonDefaults.Options) : null,
         ["rowsReleased"] = d.RowsReleased is { } released ? new JsonObject { ["at"] = released.At, ["by"] = released.By, ["reason"] = released.Reason } : null,
     };
 

@@ -65,6 +65,42 @@ public sealed class LineageTests
     }
 
     [Fact]
+    public void A_completed_run_is_associated_with_the_institutions_whose_silos_computed_its_shards()
+    {
+        var actor = new DthGrains.Contracts.Platform.Actor("carla", "Carla", "tum", [DthGrains.Contracts.Platform.Roles.Researcher]);
+        var plan = RunPlanner.Plan(new DthGrains.Contracts.Runs.RunRequest(DthGrains.Contracts.Runs.RunKind.CohortTrial, "bergman", Duration: 30, Size: 30, ShardSize: 10)).Plan!;
+        var state = RunState.Initial("r1");
+        var events = new List<object>(RunDecisions.Submit(state, plan, actor, [], [], Now).Events);
+        state = events.Aggregate(state, RunState.Evolve);
+        var statistics = new ShardStatisticsFold(plan.Times.Length * plan.Outputs.Length);
+        foreach (var (i, institutions, role) in new[] { (0, new[] { "bsc" }, "hpc"), (1, ["charite", "inria"], "data"), (2, ["bsc"], "hpc") })
+        {
+            var shard = RunPlanner.ExecuteShard(plan, i).ToShard("r1", i, plan.ShardRange(i), $"silo-{i}", 1, Now) with { SiloInstitutions = institutions, SiloRole = role };
+            var decided = RunDecisions.CompleteShard(state, shard, plan, statistics);
+            foreach (var recorded in decided.Events.OfType<ShardCompleted>()) statistics.Record(recorded);
+            state = decided.Events.Aggregate(state, RunState.Evolve);
+            events.AddRange(decided.Events);
+        }
+        var completed = events.OfType<RunCompleted>().Single();
+        completed.ComputedAt.Should().BeEquivalentTo(new[] { new ComputeSite(["bsc"], "hpc", 2, 20), new ComputeSite(["charite", "inria"], "data", 1, 10) },
+            o => o.WithStrictOrdering());
+        completed.ComputedAt![0].ToString().Should().Be("bsc (hpc): 2 shards, 20 subjects");
+
+        var facts = new LineageFacts();
+        var memory = new LineageStreamMemory();
+        foreach (var (e, version) in events.Select((e, i) => (e, i + 1))) LineageRules.Apply(facts, memory, new LineageSource("run:r1", version, version, Now, "carla", "tum"), e);
+        var computing = facts.Edges.Where(e => e.From == "run:r1" && e.To.StartsWith("organisation:", StringComparison.Ordinal)).ToList();
+        computing.Select(e => (e.To, e.Relation, e.Attributes!["role"])).Should().BeEquivalentTo(new[]
+        {
+            ("organisation:bsc", ProvRelation.WasAssociatedWith, "computing silo (hpc)"),
+            ("organisation:charite", ProvRelation.WasAssociatedWith, "computing silo (data)"),
+            ("organisation:inria", ProvRelation.WasAssociatedWith, "computing silo (data)"),
+        });
+        // Shards that named no silo metadata (recorded before it was) give no sites.
+        ComputeSite.Of([RunPlanner.ExecuteShard(plan, 0).ToShard("r1", 0, plan.ShardRange(0), "old", 1, Now)]).Should().BeNull();
+    }
+
+    [Fact]
     public void Streams_read_interleaved_event_by_event_state_the_same_lineage_as_streams_read_whole()
     {
         var (governance, access) = (Streams()[0], Streams()[1]);

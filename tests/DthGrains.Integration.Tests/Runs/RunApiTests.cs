@@ -173,6 +173,7 @@ public sealed class RunApiTests(HostFixture fixture)
             "--shard-size", "20", "--seed", "5", "--follow");
         code.Should().Be(0, output);
         output.Should().Contain("completed").And.Contain("p95").And.Contain("60 subjects").And.Contain("percentiles within ±");
+        output.Should().MatchRegex(@"computed at\s+charite[a-z, -]*\(data\): 3 shards, 60 subjects", "the run names whose silos computed it");
         output.Should().MatchRegex(@"shards by silo: 127\.0\.0\.1:\d+@\d+ \(charite, [a-z-]+(, [a-z-]+)*, data\) × 3", "each shard's silo named with its institutions and role");
         output.Should().MatchRegex(@"rows\s+\d+(\.\d+)? (B|KiB) kept: dth run results ", "the rows kept, and how to read or release them");
 

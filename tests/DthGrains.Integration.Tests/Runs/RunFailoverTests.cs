@@ -87,6 +87,11 @@ public sealed class RunFailoverTests
             shards.Where(s => s.Shard < 2).Should().OnlyContain(s => s.SiloRole == "hpc" && s.SiloInstitutions!.SequenceEqual(new[] { "inst-b" }));
             shards.Where(s => s.Shard >= 2).Should().OnlyContain(s => s.SiloRole == "data" && s.SiloInstitutions!.SequenceEqual(new[] { "inst-a" }));
             shards.First(s => s.Shard == 0).SiloLabel.Should().Be($"{siloB} (inst-b, hpc)");
+            events.OfType<RunCompleted>().Single().ComputedAt.Should().BeEquivalentTo(new[]
+            {
+                new ComputeSite(["inst-b"], "hpc", 2, shards.Where(s => s.Shard < 2).Sum(s => s.To - s.From)),
+                new ComputeSite(["inst-a"], "data", shards.Count(s => s.Shard >= 2), shards.Where(s => s.Shard >= 2).Sum(s => s.To - s.From)),
+            }, o => o.WithStrictOrdering(), "the run says whose silos computed it, the dead one included");
             events.OfType<RunCompleted>().Single().ResultHash.Should().Be(UndisturbedResultHash(Request));
         }
         finally
