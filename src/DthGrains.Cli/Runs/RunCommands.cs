@@ -332,7 +332,7 @@ public static class RunCommands
             Row("datasets", string.Join(", ", ds.EnumerateArray().Select(d => $"{Text(d, "id")}@{Text(d, "version")}")));
         if (run.TryGetProperty("grants", out var gs) && gs.GetArrayLength() > 0) Row("grants", string.Join(", ", gs.EnumerateArray().Select(g => g.GetString())));
         if (run.TryGetProperty("computedAt", out var sites) && sites.ValueKind == JsonValueKind.Array)
-            Row("computed at", string.Join("; ", sites.Deserialize<List<Domain.Runs.ComputeSite>>(new JsonSerializerOptions(JsonSerializerDefaults.Web))!));
+            Row("computed at", string.Join("; ", sites.Deserialize<List<Domain.Runs.ComputeSite>>(RunJson.Recorded)!));
         if (run.TryGetProperty("request", out var rq) && rq.ValueKind == JsonValueKind.Object && rq.TryGetProperty("cohortFrom", out var cf) && cf.ValueKind == JsonValueKind.Object
             && cf.TryGetProperty("parameters", out var sp) && sp.ValueKind == JsonValueKind.Array)
             Row("cohort seed", $"{Text(cf, "dataset")}@{Text(cf, "datasetVersion")}, {cf.GetProperty("subjects")} subjects: "

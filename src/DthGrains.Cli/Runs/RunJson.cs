@@ -16,6 +16,12 @@ internal static class RunJson
         DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
     };
 
+    /// <summary>
+    /// What the platform wrote (recorded shards, compute sites), read as written: members a later platform adds are no
+    /// reason to refuse them, unlike a request's (<see cref="Options"/>).
+    /// </summary>
+    public static readonly JsonSerializerOptions Recorded = new(JsonSerializerDefaults.Web);
+
     /// <summary>A run request read from JSON; <paramref name="what"/> names it in the error (a file, "the run's request").</summary>
     public static RunRequest RequestOf(JsonElement request, string what)
     {

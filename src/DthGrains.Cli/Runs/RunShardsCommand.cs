@@ -16,9 +16,6 @@ namespace DthGrains.Cli.Runs;
 /// </summary>
 internal static class RunShardsCommand
 {
-    // The platform's shards are read as written; members added later are no reason to refuse them.
-    private static readonly JsonSerializerOptions ShardJson = new(JsonSerializerDefaults.Web);
-
     public static Command Build()
     {
         var id = new Argument<string>("id") { Description = "Run id" };
@@ -29,7 +26,7 @@ internal static class RunShardsCommand
             var run = parse.GetValue(id)!;
             var body = await api.GetAsync($"{RunCommands.RunsPath}/{Uri.EscapeDataString(run)}/shards", ct);
             if (parse.GetValue(CliSettings.Json)) { CliJson.Print(body); return; }
-            var shards = body.Deserialize<List<RecordedShard>>(ShardJson) ?? [];
+            var shards = body.Deserialize<List<RecordedShard>>(RunJson.Recorded) ?? [];
             if (shards.Count == 0)
             {
                 AnsiConsole.MarkupLineInterpolated($"Run {run} has no shard recorded yet (dth run watch {run} follows it).");

@@ -125,14 +125,11 @@ internal static class RunVerifyCommand
         public bool Whole => Sample is null && Silo is null;
     }
 
-    // The platform's shards are read as written; members added later are no reason to refuse them.
-    private static readonly JsonSerializerOptions ShardJson = new(JsonSerializerDefaults.Web);
-
     private static IReadOnlyList<RecordedShard> ShardsOf(JsonElement shards, string what)
     {
         try
         {
-            return shards.Deserialize<List<RecordedShard>>(ShardJson) ?? throw new UsageException($"{what} is empty.");
+            return shards.Deserialize<List<RecordedShard>>(RunJson.Recorded) ?? throw new UsageException($"{what} is empty.");
         }
         catch (JsonException ex)
         {
