@@ -24,7 +24,8 @@ internal static class RunShardsCommand
         {
             using var api = ApiClient.From(parse);
             var run = parse.GetValue(id)!;
-            var body = await api.GetAsync($"{RunCommands.RunsPath}/{Uri.EscapeDataString(run)}/shards", ct);
+            // The table needs no statistics: without them a large run's answer is kilobytes, not tens of megabytes.
+            var body = await api.GetAsync($"{RunCommands.RunsPath}/{Uri.EscapeDataString(run)}/shards?statistics=false", ct);
             if (parse.GetValue(CliSettings.Json)) { CliJson.Print(body); return; }
             var shards = body.Deserialize<List<RecordedShard>>(RunJson.Recorded) ?? [];
             if (shards.Count == 0)

@@ -65,7 +65,7 @@ public static class RunEndpoints
         group.MapGet("/runs/{id}/ro-crate", RoCrate).WithName("ExportRunRoCrate").WithSummary("The run as a Workflow Run RO-Crate (zip with ro-crate-metadata.json)")
             .Produces(200, contentType: "application/zip").ProducesProblem(404).ProducesProblem(409);
         group.MapGet("/runs/{id}/shards", Shards).WithName("GetRunShards")
-            .WithSummary("The run's shards as recorded so far, in shard order: subjects, silo, time, statistics (binary, base64), rows digest and fingerprint; what 'dth run verify --sample' checks a few shards against and folds again into the result hash")
+            .WithSummary("The run's shards as recorded so far, in shard order: subjects, silo, time, statistics (binary, base64), rows digest and fingerprint; what 'dth run verify --sample' checks a few shards against and folds again into the result hash. ?statistics=false leaves out the statistics' data and the sensitivity sums (tens of kilobytes a shard; the fingerprints still cover them)")
             .Produces<IReadOnlyList<RecordedShard>>().ProducesProblem(404);
         group.MapGet("/runs/{id}/history", History).WithName("GetRunHistory").WithSummary("The run's events with their envelopes")
             .Produces<IReadOnlyList<StoredEvent>>().ProducesProblem(404);
@@ -267,10 +267,19 @@ public static class RunEndpoints
                 yield return RecordedShard.Of((ShardCompleted)data);
     }
 
-    private static async Task<IResult> Shards(string id, HttpContext http, IDocumentStore store, EventLog log)
+    private static async Task<IResult> Shards(string id, HttpContext http, IDocumentStore store, EventLog log, bool? statistics)
     {
         var refused = await RefusedAsync(id, http, store);
-        return refused ?? TypedResults.Json(RecordedShardsAsync(log, id, http.RequestAborted), JsonDefaults.Options);
+        if (refused is not null) return refused;
+        var shards = RecordedShardsAsync(log, id, http.RequestAborted);
+        return TypedResults.Json(statistics == false ? WithoutStatistics(shards) : shards, JsonDefaults.Options);
+
+        // Who computed what, without what: the counts stay, the data and the sums go.
+        static async IAsyncEnumerable<RecordedShard> WithoutStatistics(IAsyncEnumerable<RecordedShard> shards)
+        {
+            await foreach (var s in shards)
+                yield return s with { Statistics = s.Statistics is { } st ? st with { Data = [] } : null, SensitivitySums = null, SensitivityAlso = null, Sensitivity = null };
+        }
     }
 
     private static async Task<IResult> Results(string id, HttpContext http, IDocumentStore store, EventLog log, string? format)

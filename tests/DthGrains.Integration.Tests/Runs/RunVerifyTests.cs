@@ -137,6 +137,10 @@ public sealed class RunVerifyTests(HostFixture fixture)
             s.GetProperty("siloInstitutions").GetArrayLength().Should().BePositive();
         });
         shards.Select(s => s.GetProperty("fingerprint").GetString()).Should().OnlyHaveUniqueItems();
+        var light = JsonDocument.Parse(await client.GetStringAsync($"/api/runs/{id}/shards?statistics=false")).RootElement.EnumerateArray().ToList();
+        light.Select(s => s.GetProperty("fingerprint").GetString()).Should().Equal(shards.Select(s => s.GetProperty("fingerprint").GetString()), "fingerprints cover what is left out");
+        light.Should().AllSatisfy(s => s.GetProperty("statistics").GetProperty("data").GetString().Should().BeEmpty());
+        light.Select(s => s.GetProperty("statistics").GetProperty("individuals").GetInt64()).Should().AllBeEquivalentTo(20);
         (await _host.ClientAs("researcher", "tum", "someone-else").GetAsync($"/api/runs/{id}/shards")).StatusCode.Should().Be(System.Net.HttpStatusCode.NotFound);
         (await _host.ClientAs("auditor", "dth-oversight", "dan-auditor").GetAsync($"/api/runs/{id}/shards")).StatusCode.Should().Be(System.Net.HttpStatusCode.OK);
 
