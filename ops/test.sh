@@ -18,7 +18,9 @@ log="$(mktemp "${TMPDIR:-/tmp}/dthgrains-test.XXXXXX.log")"
 # Test hosts keep the errors they log here; printed below when a test fails.
 DTH_TEST_LOG_DIR="$(mktemp -d "${TMPDIR:-/tmp}/dthgrains-test-hosts.XXXXXX")"
 export DTH_TEST_LOG_DIR
-trap 'rm -f "$log"; rm -rf "$DTH_TEST_LOG_DIR"' EXIT
+# Kept when a test failed (keep_logs=1 below), so the exceptions behind it can be read whole afterwards.
+keep_logs=0
+trap 'rm -f "$log"; [ "$keep_logs" = 1 ] || rm -rf "$DTH_TEST_LOG_DIR"' EXIT
 
 # -tl:off keeps the classic per-project summary lines that are summed below. A test that hangs is
 # stopped after 15 minutes (no dump), so one hang cannot eat the whole CI budget.
@@ -32,8 +34,11 @@ totals="$(sed -nE 's/.*(Passed|Failed)! +- +Failed: +([0-9]+), +Passed: +([0-9]+
 read -r passed failed skipped projects <<<"$totals"
 
 if [ "$failed" -ne 0 ] && compgen -G "$DTH_TEST_LOG_DIR/*.log" >/dev/null; then
-  echo "ops/test.sh: errors the test hosts logged, each with its exception (a failed test's cause is often among them):"
-  cat "$DTH_TEST_LOG_DIR"/*.log | tail -n 200
+  # One line per error of every host, in time order: a failed test's cause is often among them, and a tail of the
+  # files one after the other could cut it off. The files, with each exception whole, stay for reading.
+  keep_logs=1
+  echo "ops/test.sh: errors the test hosts logged, in time order, one line each (whole, with their exceptions, in $DTH_TEST_LOG_DIR):"
+  grep -h -E '^[0-9]{2}:[0-9]{2}:[0-9]{2}\.[0-9]{3} (ERR|FTL|WRN)' "$DTH_TEST_LOG_DIR"/*.log | sort | cut -c1-300 | tail -n 150
 fi
 if [ "$status" -ne 0 ] && [ "$failed" -eq 0 ]; then
   echo "ops/test.sh: dotnet test exited with $status although no test failed (a build error, or a test host that crashed or hung); see above." >&2
