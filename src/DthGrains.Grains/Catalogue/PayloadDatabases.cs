@@ -24,14 +24,17 @@ public sealed class PayloadDatabaseOptions
 /// </summary>
 public sealed class PayloadDatabases(IOptions<PayloadDatabaseOptions> options, IOptions<FederationOptions> federation)
 {
-    // Preparation is idempotent, so a rare double start under a race costs nothing; a failure is not cached.
+    // One preparation per institution in this process: the caller whose promise GetOrAdd keeps runs it (a factory may
+    // run twice under contention); a failure is not cached.
     private readonly ConcurrentDictionary<string, Task<string>> _ready = new(StringComparer.Ordinal);
 
     public async Task<string> ConnectionStringFor(string institution, CancellationToken ct = default)
     {
         if (!federation.Value.Institutions.Contains(institution, StringComparer.Ordinal))
             throw new InvalidOperationException($"This silo does not host institution '{institution}'; its payloads are out of reach here by design.");
-        var ready = _ready.GetOrAdd(institution, i => PrepareAsync(i, CancellationToken.None));
+        var promise = new TaskCompletionSource<string>(TaskCreationOptions.RunContinuationsAsynchronously);
+        var ready = _ready.GetOrAdd(institution, promise.Task);
+        if (ready == promise.Task) _ = KeepAsync(promise, institution);
         try
         {
             return await ready.WaitAsync(ct);
@@ -40,6 +43,18 @@ public sealed class PayloadDatabases(IOptions<PayloadDatabaseOptions> options, I
         {
             _ready.TryRemove(KeyValuePair.Create(institution, ready));
             throw;
+        }
+    }
+
+    private async Task KeepAsync(TaskCompletionSource<string> promise, string institution)
+    {
+        try
+        {
+            promise.SetResult(await PrepareAsync(institution, CancellationToken.None));
+        }
+        catch (Exception ex)
+        {
+            promise.SetException(ex);
         }
     }
 
@@ -57,8 +72,18 @@ public sealed class PayloadDatabases(IOptions<PayloadDatabaseOptions> options, I
         }
         await using var connection = new NpgsqlConnection(connectionString);
         await connection.OpenAsync(ct);
-        await using var command = new NpgsqlCommand(PayloadSchema.Sql, connection);
-        await command.ExecuteNonQueryAsync(ct);
+        // CREATE TABLE IF NOT EXISTS is not safe against itself: two sessions creating one table at once can fail one of
+        // them (a duplicate key in pg_type). Silos of one institution share its database, so they take turns, under a
+        // lock held until the transaction ends.
+        await using var transaction = await connection.BeginTransactionAsync(ct);
+        await using (var turn = new NpgsqlCommand("select pg_advisory_xact_lock(@key)", connection, transaction))
+        {
+            turn.Parameters.AddWithValue("key", PayloadSchema.LockKey);
+            await turn.ExecuteNonQueryAsync(ct);
+        }
+        await using (var command = new NpgsqlCommand(PayloadSchema.Sql, connection, transaction))
+            await command.ExecuteNonQueryAsync(ct);
+        await transaction.CommitAsync(ct);
         return connectionString;
     }
 
@@ -85,6 +110,9 @@ public sealed class PayloadDatabases(IOptions<PayloadDatabaseOptions> options, I
 /// <summary>The payload tables of one institution's database (idempotent).</summary>
 public static class PayloadSchema
 {
+    /// <summary>The advisory lock under which the tables are created ("dthpaylo" in ASCII): one creation at a time per database.</summary>
+    public const long LockKey = 0x647468_7061796C6F;
+
     public const string Sql = """
         create table if not exists dataset_versions (
           dataset_id text not null,
