@@ -157,6 +157,19 @@ public static class RunExports
             },
             new JsonObject { ["@id"] = $"#person-{d.Owner}", ["@type"] = "Person", ["name"] = d.Owner, ["affiliation"] = d.OwnerInstitution },
         };
+        // The institutions whose silos computed the shards took part in the run (schema.org: its co-agents, participant).
+        var computing = (d.ComputedAt ?? []).SelectMany(c => c.Institutions).Distinct(StringComparer.Ordinal).ToList();
+        if (computing.Count > 0)
+            graph.OfType<JsonObject>().Single(n => (string?)n["@id"] == "#run")["participant"] = new JsonArray([.. computing.Select(i => (JsonNode)Ref($"#organisation-{i}"))]);
+        foreach (var institution in computing)
+        {
+            var sites = d.ComputedAt!.Where(c => c.Institutions.Contains(institution)).ToList();
+            graph.Add(new JsonObject
+            {
+                ["@id"] = $"#organisation-{institution}", ["@type"] = "Organization", ["name"] = institution,
+                ["description"] = $"Computed {string.Join("; ", sites.Select(c => $"{c.Shards} {(c.Shards == 1 ? "shard" : "shards")} ({c.Subjects} subjects) on its {c.Role ?? "unnamed"} silos"))} of this run.",
+            });
+        }
         foreach (var x in d.Datasets)
             graph.Add(new JsonObject { ["@id"] = $"#dataset-{x.Id}", ["@type"] = "Dataset", ["identifier"] = x.Id, ["version"] = x.Version, ["publisher"] = x.Institution, ["url"] = $"{baseUrl}/api/catalogue/resources/{x.Id}" });
         if (seed is not null)

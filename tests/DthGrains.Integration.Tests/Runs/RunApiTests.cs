@@ -57,6 +57,13 @@ public sealed class RunApiTests(HostFixture fixture)
         var metadata = JsonDocument.Parse(zip.GetEntry("ro-crate-metadata.json")!.Open()).RootElement;
         var graph = metadata.GetProperty("@graph").EnumerateArray().ToList();
         graph.Should().Contain(e => e.GetProperty("@id").GetString() == "#run" && e.GetProperty("@type").GetString() == "CreateAction");
+        // The institutions whose silos computed the shards are the run's participants, each saying what it computed.
+        var participants = graph.Single(e => e.GetProperty("@id").GetString() == "#run").GetProperty("participant").EnumerateArray()
+            .Select(p => p.GetProperty("@id").GetString()).ToList();
+        participants.Should().Contain("#organisation-charite");
+        graph.Single(e => e.GetProperty("@id").GetString() == "#organisation-charite").GetProperty("description").GetString()
+            .Should().MatchRegex(@"^Computed \d+ shards? \(\d+ subjects\) on its data silos of this run\.$");
+        participants.Should().OnlyContain(p => graph.Any(e => e.GetProperty("@id").GetString() == p && e.GetProperty("@type").GetString() == "Organization"));
         graph.Single(e => e.GetProperty("@id").GetString() == "./").GetProperty("conformsTo").EnumerateArray()
             .Select(c => c.GetProperty("@id").GetString()).Should().Contain("https://w3id.org/ro/wfrun/workflow/0.5");
         using (var bands = new StreamReader(zip.GetEntry("results/bands.csv")!.Open()))
