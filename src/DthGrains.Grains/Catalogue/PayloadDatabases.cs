@@ -24,17 +24,15 @@ public sealed class PayloadDatabaseOptions
 /// </summary>
 public sealed class PayloadDatabases(IOptions<PayloadDatabaseOptions> options, IOptions<FederationOptions> federation)
 {
-    // One preparation per institution in this process: the caller whose promise GetOrAdd keeps runs it (a factory may
-    // run twice under contention); a failure is not cached.
+    // Preparation is idempotent and takes turns under a lock (PrepareAsync), so a rare double start under a race costs
+    // nothing; a failure is not cached.
     private readonly ConcurrentDictionary<string, Task<string>> _ready = new(StringComparer.Ordinal);
 
     public async Task<string> ConnectionStringFor(string institution, CancellationToken ct = default)
     {
         if (!federation.Value.Institutions.Contains(institution, StringComparer.Ordinal))
             throw new InvalidOperationException($"This silo does not host institution '{institution}'; its payloads are out of reach here by design.");
-        var promise = new TaskCompletionSource<string>(TaskCreationOptions.RunContinuationsAsynchronously);
-        var ready = _ready.GetOrAdd(institution, promise.Task);
-        if (ready == promise.Task) _ = KeepAsync(promise, institution);
+        var ready = _ready.GetOrAdd(institution, i => PrepareAsync(i, CancellationToken.None));
         try
         {
             return await ready.WaitAsync(ct);
@@ -43,18 +41,6 @@ public sealed class PayloadDatabases(IOptions<PayloadDatabaseOptions> options, I
         {
             _ready.TryRemove(KeyValuePair.Create(institution, ready));
             throw;
-        }
-    }
-
-    private async Task KeepAsync(TaskCompletionSource<string> promise, string institution)
-    {
-        try
-        {
-            promise.SetResult(await PrepareAsync(institution, CancellationToken.None));
-        }
-        catch (Exception ex)
-        {
-            promise.SetException(ex);
         }
     }
 
@@ -73,8 +59,8 @@ public sealed class PayloadDatabases(IOptions<PayloadDatabaseOptions> options, I
         await using var connection = new NpgsqlConnection(connectionString);
         await connection.OpenAsync(ct);
         // CREATE TABLE IF NOT EXISTS is not safe against itself: two sessions creating one table at once can fail one of
-        // them (a duplicate key in pg_type). Silos of one institution share its database, so they take turns, under a
-        // lock held until the transaction ends.
+        // them (a duplicate key in pg_type). Silos of one institution share its database, and two callers of one silo may
+        // both start here: they take turns, under a lock held until the transaction ends.
         await using var transaction = await connection.BeginTransactionAsync(ct);
         await using (var turn = new NpgsqlCommand("select pg_advisory_xact_lock(@key)", connection, transaction))
         {

@@ -44,8 +44,7 @@ public sealed class ClusterView(IGrainFactory grains, ISiloMetadataCache metadat
             .Select(m =>
             {
                 var data = metadata.GetSiloMetadata(m.SiloAddress).Metadata;
-                var institutions = data.TryGetValue(InstitutionResidencyDirector.InstitutionsKey, out var list)
-                    ? list.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries) : [];
+                var institutions = InstitutionResidencyDirector.InstitutionsOf(data);
                 var role = data.TryGetValue(HpcPreferenceDirector.RoleKey, out var r) ? r : "";
                 SiloLoad? load = statistics.TryGetValue(m.SiloAddress, out var s)
                     ? new SiloLoad(Math.Round(s.EnvironmentStatistics.FilteredCpuUsagePercentage, 1), s.EnvironmentStatistics.FilteredMemoryUsageBytes,

@@ -27,9 +27,11 @@ public sealed class InstitutionResidencyDirector(ISiloMetadataCache metadata) : 
     }
 
     public static bool Hosts(IReadOnlyDictionary<string, string> siloMetadata, string institution) =>
-        institution.Length > 0
-        && siloMetadata.TryGetValue(InstitutionsKey, out var list)
-        && list.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries).Contains(institution, StringComparer.Ordinal);
+        institution.Length > 0 && InstitutionsOf(siloMetadata).Contains(institution, StringComparer.Ordinal);
+
+    /// <summary>The institutions a silo's metadata names (none when it names none).</summary>
+    public static string[] InstitutionsOf(IReadOnlyDictionary<string, string> siloMetadata) =>
+        siloMetadata.TryGetValue(InstitutionsKey, out var list) ? list.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries) : [];
 }
 
 /// <summary>What a resident grain answers when asked where it runs (residency checks): <c>inst,…@silo</c>.</summary>

@@ -86,8 +86,7 @@ public sealed class RunWorkerGrain(RunWorkerSlots slots, IShardGate gate, ILocal
         return result with
         {
             SiloRole = data.TryGetValue(HpcPreferenceDirector.RoleKey, out var role) && role.Length > 0 ? role : null,
-            SiloInstitutions = data.TryGetValue(Federation.InstitutionResidencyDirector.InstitutionsKey, out var list) &&
-                list.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries) is { Length: > 0 } institutions ? institutions : null,
+            SiloInstitutions = Federation.InstitutionResidencyDirector.InstitutionsOf(data) is { Length: > 0 } institutions ? institutions : null,
         };
     }
 

@@ -207,24 +207,33 @@ public static class RunEndpoints
     /// time as the rows are consumed, so a download holds a few shards' rows at once, not a million subjects'.
     /// </summary>
     /// <param name="withoutRows">the caller can do without the rows: a run whose rows were released is not refused (its rows are null).</param>
-    private static async Task<(RunDocument? Document, string[] Outputs, IAsyncEnumerable<SubjectRow>? Rows, IResult? Refused)> CompletedAsync(
+    /// <returns>with the document, the stream versions of its shards (<see cref="ShardVersionsAsync"/>), for callers that read the shards too.</returns>
+    private static async Task<(RunDocument? Document, string[] Outputs, List<long> ShardVersions, IAsyncEnumerable<SubjectRow>? Rows, IResult? Refused)> CompletedAsync(
         string id, HttpContext http, IDocumentStore store, EventLog log, bool withoutRows = false)
     {
         var (doc, refused) = await VisibleAsync(id, http, store);
-        if (refused is not null) return (null, [], null, refused);
+        if (refused is not null) return (null, [], [], null, refused);
         if (doc!.Status != RunStatus.Completed)
-            return (null, [], null, Problem.Conflict($"The run is {AccessPolicy.Kebab(doc.Status)}; results are available once it completes.", doc.Version).ToProblem(http));
+            return (null, [], [], null, Problem.Conflict($"The run is {AccessPolicy.Kebab(doc.Status)}; results are available once it completes.", doc.Version).ToProblem(http));
         if (doc.RowsReleased is { } released && !withoutRows)
-            return (null, [], null, RowsReleased(doc, released));
+            return (null, [], [], null, RowsReleased(doc, released));
         var outputs = doc.Summary?.Outputs ?? [];
-        if (doc.RowsReleased is not null) return (doc, outputs, null, null);
         var stream = RunEventTypes.StreamOf(id);
-        var light = await log.ReadWithoutAsync(stream, RunEventJson.ResultFields, http.RequestAborted);
-        // One event per shard index (the first recorded, as the run counted it), in shard order.
-        var versions = light.Where(e => e.Data is ShardCompleted).GroupBy(e => ((ShardCompleted)e.Data).Shard)
-            .OrderBy(g => g.Key).Select(g => g.Min(e => e.Version)).ToList();
+        var versions = await ShardVersionsAsync(log, stream, http.RequestAborted);
+        if (doc.RowsReleased is not null) return (doc, outputs, versions, null, null);
         var width = outputs.Length * Simulation.Cohorts.SubjectShardRunner.SummaryPerOutput;
-        return (doc, outputs, RunExports.Subjects(ShardsInOrderAsync(store, log, stream, versions, http.RequestAborted), width), null);
+        return (doc, outputs, versions, RunExports.Subjects(ShardsInOrderAsync(store, log, stream, versions, http.RequestAborted), width), null);
+    }
+
+    /// <summary>
+    /// The stream versions of a run's shard events, one per shard index (the first recorded, as the run counted it), in
+    /// shard order: from the stream read without the shards' heavy fields.
+    /// </summary>
+    private static async Task<List<long>> ShardVersionsAsync(EventLog log, string stream, CancellationToken ct)
+    {
+        var light = await log.ReadWithoutAsync(stream, RunEventJson.ResultFields, ct);
+        return [.. light.Where(e => e.Data is ShardCompleted).GroupBy(e => ((ShardCompleted)e.Data).Shard)
+            .OrderBy(g => g.Key).Select(g => g.Min(e => e.Version))];
     }
 
     /// <summary>410: the rows are gone on purpose, and the answer says what stays and how to get them back.</summary>
@@ -241,37 +250,35 @@ public static class RunEndpoints
     /// <summary>Shard events (and their rows) read at most this many at a time.</summary>
     private const int ShardBatch = 8;
 
+    /// <summary>The shard events at <paramref name="versions"/>, in their order, a batch at a time.</summary>
+    private static async IAsyncEnumerable<List<ShardCompleted>> ShardBatchesAsync(EventLog log, string stream, List<long> versions,
+        [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken ct)
+    {
+        foreach (var batch in versions.Chunk(ShardBatch))
+            yield return [.. (await log.ReadVersionsAsync(stream, batch, ct)).Select(e => (ShardCompleted)e.Data)];
+    }
+
     private static async IAsyncEnumerable<ShardCompleted> ShardsInOrderAsync(IDocumentStore store, EventLog log, string stream, List<long> versions,
         [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken ct)
     {
-        foreach (var batch in versions.Chunk(ShardBatch))
-        {
-            var shards = (await log.ReadVersionsAsync(stream, batch, ct)).Select(e => (ShardCompleted)e.Data).ToList();
+        await foreach (var shards in ShardBatchesAsync(log, stream, versions, ct))
             foreach (var shard in await RunRowsStore.WithRowsAsync(store, shards, ct)) yield return shard;
-        }
     }
 
-    /// <summary>
-    /// A run's recorded shards (the first of each index, as the run counted it), in shard order, read a batch at a time:
-    /// their statistics are some tens of kilobytes each.
-    /// </summary>
-    internal static async IAsyncEnumerable<RecordedShard> RecordedShardsAsync(EventLog log, string runId,
+    /// <summary>A run's recorded shards at <paramref name="versions"/> (<see cref="ShardVersionsAsync"/>), read a batch at a time: their statistics are some tens of kilobytes each.</summary>
+    private static async IAsyncEnumerable<RecordedShard> RecordedShardsAsync(EventLog log, string stream, List<long> versions,
         [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken ct)
     {
-        var stream = RunEventTypes.StreamOf(runId);
-        var light = await log.ReadWithoutAsync(stream, RunEventJson.ResultFields, ct);
-        var versions = light.Where(e => e.Data is ShardCompleted).GroupBy(e => ((ShardCompleted)e.Data).Shard)
-            .OrderBy(g => g.Key).Select(g => g.Min(e => e.Version)).ToList();
-        foreach (var batch in versions.Chunk(ShardBatch))
-            foreach (var (_, data) in await log.ReadVersionsAsync(stream, batch, ct))
-                yield return RecordedShard.Of((ShardCompleted)data);
+        await foreach (var shards in ShardBatchesAsync(log, stream, versions, ct))
+            foreach (var shard in shards) yield return RecordedShard.Of(shard);
     }
 
     private static async Task<IResult> Shards(string id, HttpContext http, IDocumentStore store, EventLog log, bool? statistics)
     {
         var refused = await RefusedAsync(id, http, store);
         if (refused is not null) return refused;
-        var shards = RecordedShardsAsync(log, id, http.RequestAborted);
+        var stream = RunEventTypes.StreamOf(id);
+        var shards = RecordedShardsAsync(log, stream, await ShardVersionsAsync(log, stream, http.RequestAborted), http.RequestAborted);
         return TypedResults.Json(statistics == false ? WithoutStatistics(shards) : shards, JsonDefaults.Options);
 
         // Who computed what, without what: the counts stay, the data and the sums go.
@@ -285,7 +292,7 @@ public static class RunEndpoints
     private static async Task<IResult> Results(string id, HttpContext http, IDocumentStore store, EventLog log, string? format)
     {
         if (format is not (null or "json" or "csv")) return Problem.Invalid("format", "'format' is json or csv.").ToProblem();
-        var (doc, outputs, rows, refused) = await CompletedAsync(id, http, store, log);
+        var (doc, outputs, _, rows, refused) = await CompletedAsync(id, http, store, log);
         if (refused is not null) return refused;
         // Rows are produced as they are written (CSV row by row, JSON by the serializer's streaming of the sequence).
         http.Response.Headers["X-Dth-Request-Hash"] = doc!.RequestHash;
@@ -318,7 +325,7 @@ public static class RunEndpoints
 
     private static async Task<IResult> RoCrate(string id, HttpContext http, IDocumentStore store, EventLog log)
     {
-        var (doc, outputs, rows, refused) = await CompletedAsync(id, http, store, log, withoutRows: true);
+        var (doc, outputs, versions, rows, refused) = await CompletedAsync(id, http, store, log, withoutRows: true);
         if (refused is not null) return refused;
         // Built in a temporary file (deleted when the response is done), not in memory: a large cohort's table of subjects
         // is hundreds of megabytes of text. Not straight to the response either: built whole first, a failure while
@@ -328,7 +335,7 @@ public static class RunEndpoints
         try
         {
             await RunExports.WriteRoCrateAsync(file, doc!, rows is null ? null : w => RunExports.WriteSubjectsCsvAsync(w, outputs, rows, http.RequestAborted),
-                RecordedShardsAsync(log, id, http.RequestAborted), $"{http.Request.Scheme}://{http.Request.Host}");
+                RecordedShardsAsync(log, RunEventTypes.StreamOf(id), versions, http.RequestAborted), $"{http.Request.Scheme}://{http.Request.Host}");
             file.Position = 0;
             return TypedResults.File(file, "application/zip", $"run-{id}-ro-crate.zip");
         }
