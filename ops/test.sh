@@ -40,6 +40,14 @@ if [ "$failed" -ne 0 ] && compgen -G "$DTH_TEST_LOG_DIR/*.log" >/dev/null; then
   echo "ops/test.sh: errors the test hosts logged, in time order, one line each (whole, with their exceptions, in $DTH_TEST_LOG_DIR):"
   grep -h -E '^[0-9]{2}:[0-9]{2}:[0-9]{2}\.[0-9]{3} (ERR|FTL|WRN)' "$DTH_TEST_LOG_DIR"/*.log | sort | cut -c1-300 | tail -n 150
 fi
+if [ "$failed" -ne 0 ]; then
+  # Last, just above the totals: a CI that shows only the end of the output still names the failed tests and why.
+  echo "ops/test.sh: the failed tests, each with the start of its message (stack traces above):"
+  awk '/^ +Failed [A-Za-z_]/ { show = 1; n = 0; print; next }
+       show && /^ +(Stack Trace|Standard Output Messages):/ { show = 0; next }
+       show && /^ +(Passed|Skipped|Failed)!? / { show = 0; next }
+       show && n < 12 { print substr($0, 1, 300); n++ }' "$log"
+fi
 if [ "$status" -ne 0 ] && [ "$failed" -eq 0 ]; then
   echo "ops/test.sh: dotnet test exited with $status although no test failed (a build error, or a test host that crashed or hung); see above." >&2
 fi
