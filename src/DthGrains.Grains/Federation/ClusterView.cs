@@ -1,4 +1,5 @@
 using DthGrains.Grains.Runs;
+using Microsoft.Extensions.Logging;
 using Orleans.Runtime.MembershipService.SiloMetadata;
 
 namespace DthGrains.Grains.Federation;
@@ -20,24 +21,26 @@ public sealed record SiloLoad(double CpuPercent, long MemoryBytes, long TotalMem
 /// status), silo metadata (institutions and role, written by each host at start), and the management grain's runtime
 /// and per-type activation statistics of the live silos.
 /// </summary>
-public sealed class ClusterView(IGrainFactory grains, ISiloMetadataCache metadata, ILocalSiloDetails local)
+public sealed class ClusterView(IGrainFactory grains, ISiloMetadataCache metadata, ILocalSiloDetails local, ILogger<ClusterView> logger)
 {
+    /// <summary>
+    /// How long one silo's statistics may take. A silo still listed active may already be gone (killed, or stopped a
+    /// moment ago and not yet known as dead here): a call to it would wait for the messaging timeout (30 s), and one
+    /// failing silo would fail the whole view. Each silo is asked on its own, within this bound, and shows without load when
+    /// it does not answer.
+    /// </summary>
+    public static readonly TimeSpan StatisticsBound = TimeSpan.FromSeconds(3);
+
     private static readonly string WorkerType = typeof(RunWorkerGrain).FullName!;
     private static readonly string RunType = typeof(RunGrain).FullName!;
 
     public async Task<IReadOnlyList<SiloView>> SilosAsync()
     {
         var management = grains.GetGrain<IManagementGrain>(0);
-        var members = await management.GetDetailedHosts(onlyActive: false);
+        var members = await MembersAsync(management);
         var live = members.Where(m => m.Status == SiloStatus.Active).Select(m => m.SiloAddress).ToArray();
-        Dictionary<SiloAddress, SiloRuntimeStatistics> statistics = [];
-        ILookup<SiloAddress, SimpleGrainStatistic> activations = Array.Empty<SimpleGrainStatistic>().ToLookup(s => s.SiloAddress);
-        if (live.Length > 0)
-        {
-            var runtime = await management.GetRuntimeStatistics(live);
-            statistics = live.Zip(runtime).ToDictionary(p => p.First, p => p.Second);
-            activations = (await management.GetSimpleGrainStatistics(live)).ToLookup(s => s.SiloAddress);
-        }
+        var loads = live.Zip(await Task.WhenAll(live.Select(silo => LoadOfAsync(management, silo))))
+            .Where(p => p.Second is not null).ToDictionary(p => p.First, p => p.Second!);
         return members
             .OrderBy(m => m.Status == SiloStatus.Active ? 0 : m.Status is SiloStatus.Joining or SiloStatus.Created ? 1 : m.Status == SiloStatus.ShuttingDown || m.Status == SiloStatus.Stopping ? 2 : 3)
             .ThenByDescending(m => m.StartTime)
@@ -46,15 +49,50 @@ public sealed class ClusterView(IGrainFactory grains, ISiloMetadataCache metadat
                 var data = metadata.GetSiloMetadata(m.SiloAddress).Metadata;
                 var institutions = InstitutionResidencyDirector.InstitutionsOf(data);
                 var role = data.TryGetValue(HpcPreferenceDirector.RoleKey, out var r) ? r : "";
-                SiloLoad? load = statistics.TryGetValue(m.SiloAddress, out var s)
-                    ? new SiloLoad(Math.Round(s.EnvironmentStatistics.FilteredCpuUsagePercentage, 1), s.EnvironmentStatistics.FilteredMemoryUsageBytes,
-                        s.EnvironmentStatistics.MaximumAvailableMemoryBytes, s.ActivationCount, s.IsOverloaded,
-                        Count(activations[m.SiloAddress], RunType), Count(activations[m.SiloAddress], WorkerType))
-                    : null;
+                var load = loads.GetValueOrDefault(m.SiloAddress);
                 return new SiloView(SiloIdentity.IdFor(m.SiloAddress), m.SiloAddress.ToParsableString(), m.SiloName, institutions, role,
                     StatusName(m.Status), new DateTimeOffset(DateTime.SpecifyKind(m.StartTime, DateTimeKind.Utc)), m.SiloAddress.Equals(local.SiloAddress), load);
             })
             .ToList();
+    }
+
+    /// <summary>
+    /// The membership table, read by the management grain. That grain lives on one silo; when that silo has just left, the
+    /// call can fail or wait for the messaging timeout, and the next one activates the grain afresh on a live silo.
+    /// </summary>
+    private async Task<MembershipEntry[]> MembersAsync(IManagementGrain management)
+    {
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                return await management.GetDetailedHosts(onlyActive: false).WaitAsync(StatisticsBound);
+            }
+            catch (Exception ex) when (attempt < 3 && ex is TimeoutException or OrleansException)
+            {
+                logger.LogInformation("The membership was not read (attempt {Attempt}): {Error}; asked again", attempt, ex.Message);
+            }
+        }
+    }
+
+    /// <summary>One live silo's load, or null when it did not answer within <see cref="StatisticsBound"/> (or refused: it is going).</summary>
+    private async Task<SiloLoad?> LoadOfAsync(IManagementGrain management, SiloAddress silo)
+    {
+        try
+        {
+            var runtime = management.GetRuntimeStatistics([silo]);
+            var activations = management.GetSimpleGrainStatistics([silo]);
+            await Task.WhenAll(runtime, activations).WaitAsync(StatisticsBound);
+            var s = (await runtime)[0];
+            var types = await activations;
+            return new SiloLoad(Math.Round(s.EnvironmentStatistics.FilteredCpuUsagePercentage, 1), s.EnvironmentStatistics.FilteredMemoryUsageBytes,
+                s.EnvironmentStatistics.MaximumAvailableMemoryBytes, s.ActivationCount, s.IsOverloaded, Count(types, RunType), Count(types, WorkerType));
+        }
+        catch (Exception ex) when (ex is TimeoutException or OrleansException)
+        {
+            logger.LogInformation("Silo {Silo} gave no statistics within {Bound}: shown without load ({Error})", silo, StatisticsBound, ex.Message);
+            return null;
+        }
     }
 
     // The statistic names the grain class (with its assembly in some versions): matched by the class's full name.
