@@ -32,13 +32,10 @@ public interface IRunGrain : IGrainWithStringKey
     /// <summary>
     /// A worker's result for one shard; idempotent by shard index (a repeat is ignored). Completes once the result is
     /// durable (or was refused). Interleaves, but only queues: results that arrive while an append is in flight are
-    /// recorded together, in one append after one policy check, by <see cref="FlushShardsAsync"/>.
+    /// recorded together, in one append after one policy check, in a turn of the run's own.
     /// </summary>
     [AlwaysInterleave]
     Task ReportShardAsync(ShardResult result);
-
-    /// <summary>Records the queued shard results (the run calls this on itself; an ordinary, non-interleaved turn).</summary>
-    Task FlushShardsAsync();
 
     /// <summary>
     /// The outcome of fitting a seeded cohort at the data holder's silos (the run calls this on itself when the fit,

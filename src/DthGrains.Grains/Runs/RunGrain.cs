@@ -34,7 +34,8 @@ public sealed class RunGrain(IDatasetAccessPolicy policy, IDocumentStore store, 
     private readonly Dictionary<int, long> _inShard = [];
     private readonly Dictionary<IRunObserver, DateTime> _followers = [];
     private readonly List<(ShardResult Result, TaskCompletionSource Done)> _reports = [];
-    private bool _flushScheduled;
+    // The one-shot timer that records the queued results in a turn of its own (ScheduleFlush); null when none is due.
+    private IGrainTimer? _flush;
     // Both fed once per recorded shard (Recorded): the results merged in shard order, and the partial bands in any order.
     private ShardStatisticsFold? _statistics;
     private ShardAccumulator? _partial;
@@ -314,17 +315,14 @@ public sealed class RunGrain(IDatasetAccessPolicy policy, IDocumentStore store, 
         // its own, which Orleans queues behind the one in flight: every result that came meanwhile goes into one append.
         var done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         _reports.Add((result, done));
-        if (!_flushScheduled)
-        {
-            _flushScheduled = true;
-            ScheduleFlushAsync().Ignore();
-        }
+        if (_flush is null) ScheduleFlush();
         return done.Task;
     }
 
-    public async Task FlushShardsAsync()
+    private async Task FlushShardsAsync(CancellationToken cancellation)
     {
-        _flushScheduled = false;
+        _flush?.Dispose();
+        _flush = null;
         if (_reports.Count == 0) return;
         var batch = _reports.ToArray();
         _reports.Clear();
@@ -341,19 +339,14 @@ public sealed class RunGrain(IDatasetAccessPolicy policy, IDocumentStore store, 
         }
     }
 
-    private async Task ScheduleFlushAsync()
-    {
-        try
-        {
-            await this.AsReference<IRunGrain>().FlushShardsAsync();
-        }
-        catch (Exception ex)
-        {
-            // The flush never ran (the activation is going away): nothing queued is acknowledged.
-            _flushScheduled = false;
-            FailQueuedReports(ex);
-        }
-    }
+    /// <summary>
+    /// A turn of its own for <see cref="FlushShardsAsync"/>, queued behind the one in flight as a message would be (a grain
+    /// timer does not interleave), but local to the activation. It used to be a call of the run to itself, which goes
+    /// through messaging and the grain directory: while a silo holding the run's directory entry stopped, that call was
+    /// forwarded and waited for the response timeout (30 s) with the queued results unacknowledged. Should the activation
+    /// go first, its timers go with it, and <see cref="OnDeactivateAsync"/> fails what was queued.
+    /// </summary>
+    private void ScheduleFlush() => _flush = this.RegisterGrainTimer(FlushShardsAsync, TimeSpan.Zero, Timeout.InfiniteTimeSpan);
 
     private void FailQueuedReports(Exception ex)
     {
