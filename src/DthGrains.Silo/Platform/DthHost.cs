@@ -9,6 +9,8 @@ using DthGrains.Silo.Runs;
 using DthGrains.Silo.Platform.Postgres;
 using DthGrains.Silo.Seed;
 using DthGrains.Silo.Twins;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
 using Orleans.Configuration;
 using Scalar.AspNetCore;
 
@@ -69,6 +71,7 @@ public sealed class DthHost : IAsyncDisposable
             services?.Invoke(builder.Services);
             var app = builder.Build();
             ConfigurePipeline(app);
+            if (postgres is not null) AnnounceForJoining(app, options, connectionString);
             return new DthHost(app, postgres, options, connectionString);
         }
         catch
@@ -76,6 +79,37 @@ public sealed class DthHost : IAsyncDisposable
             if (postgres is not null) await postgres.StopAsync();
             throw;
         }
+    }
+
+    /// <summary>A standalone platform tells ops/join.sh how to join its cluster (<see cref="JoinFile"/>), from its start to its stop.</summary>
+    private static void AnnounceForJoining(WebApplication app, DthOptions options, string connectionString)
+    {
+        var data = options.ResolveDataDirectory();
+        var key = string.IsNullOrWhiteSpace(options.Identity.SigningKeyPath) ? StandaloneSigningKey.DefaultPath(data) : options.Identity.SigningKeyPath;
+        var logger = app.Services.GetRequiredService<ILogger<DthHost>>();
+        app.Lifetime.ApplicationStarted.Register(() =>
+        {
+            var url = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()?.Addresses.FirstOrDefault() ?? "";
+            try
+            {
+                JoinFile.Write(data, JoinFile.Render(JoinFile.ValuesOf(options, connectionString, key, url)));
+            }
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+            {
+                logger.LogWarning(ex, "{File} was not written: ops/join.sh cannot join this platform", JoinFile.PathIn(data));
+            }
+        });
+        app.Lifetime.ApplicationStopping.Register(() =>
+        {
+            try
+            {
+                JoinFile.Delete(data);
+            }
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+            {
+                logger.LogWarning(ex, "{File} was not removed", JoinFile.PathIn(data));
+            }
+        });
     }
 
     private static void Validate(DthOptions options)

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Net;
 using System.Net.Http.Headers;
+using System.Net.Http.Json;
 using System.Text.Json;
 using System.Text.RegularExpressions;
 using DthGrains.Integration.Tests.Infrastructure;
@@ -9,8 +10,9 @@ using Xunit.Abstractions;
 namespace DthGrains.Integration.Tests.Platform;
 
 /// <summary>
-/// ops/run.sh as a newcomer runs it: it starts, turns ready, prints tokens that read the seeded graph, and on
-/// Ctrl-C stops the silo and its embedded PostgreSQL with nothing left behind.
+/// ops/run.sh as a newcomer runs it: it starts, turns ready, prints tokens that read the seeded graph; ops/join.sh adds
+/// a partner's hpc silo to it, whose shards a run then uses; on Ctrl-C each stops its silo, and run.sh the embedded
+/// PostgreSQL, with nothing left behind.
 /// </summary>
 [Collection(PostgresCollection.Name)]
 public sealed partial class RunScriptSmokeTests(ITestOutputHelper output) : IDisposable
@@ -20,6 +22,9 @@ public sealed partial class RunScriptSmokeTests(ITestOutputHelper output) : IDis
 
     [GeneratedRegex(@"^\s+researcher \(tum\)\s+(\S+)$")]
     private static partial Regex ResearcherToken();
+
+    [GeneratedRegex(@"^\s+platform-admin\s+(\S+)$")]
+    private static partial Regex AdminToken();
 
     private static string RepositoryRoot()
     {
@@ -44,13 +49,14 @@ public sealed partial class RunScriptSmokeTests(ITestOutputHelper output) : IDis
         start.Environment["DTH_NO_BUILD"] = "1";
 
         var ready = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        string? token = null;
+        string? token = null, admin = null;
         using var script = new Process { StartInfo = start };
         script.OutputDataReceived += (_, e) =>
         {
             if (e.Data is null) return;
             lock (_lines) _lines.Add(e.Data);
             if (ResearcherToken().Match(e.Data) is { Success: true } m) token = m.Groups[1].Value;
+            if (AdminToken().Match(e.Data) is { Success: true } a) admin = a.Groups[1].Value;
             if (e.Data.Contains("Ctrl-C stops the platform", StringComparison.Ordinal)) ready.TrySetResult();
         };
         script.ErrorDataReceived += (_, e) => { if (e.Data is not null) lock (_lines) _lines.Add(e.Data); };
@@ -67,6 +73,8 @@ public sealed partial class RunScriptSmokeTests(ITestOutputHelper output) : IDis
             http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", token);
             var graph = JsonDocument.Parse(await http.GetStringAsync("/api/ecosystem/graph")).RootElement;
             graph.GetProperty("nodes").EnumerateArray().Select(n => n.GetProperty("id").GetString()).Should().Contain(["organisation:charite", "organisation:bsc", "initiative:dth-federation"]);
+
+            await JoinAnHpcSiloAsync(http, admin!);
 
             // Ctrl-C: SIGINT to the script, which stops the silo, which stops PostgreSQL. A terminal's Ctrl-C reaches the
             // whole foreground group; this one reaches the script alone, and when it lands while the script's last `cat`
@@ -87,10 +95,82 @@ public sealed partial class RunScriptSmokeTests(ITestOutputHelper output) : IDis
             await script.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(60));
             script.ExitCode.Should().Be(0);
             ProcessesUsing(_data).Should().BeEmpty("no silo or PostgreSQL process may outlive ops/run.sh");
+            File.Exists(Path.Combine(_data, "join.env")).Should().BeFalse("a stopped platform cannot be joined");
         }
         finally
         {
             if (!script.HasExited) script.Kill(entireProcessTree: true);
+        }
+    }
+
+    /// <summary>
+    /// ops/join.sh with its defaults but the ports (bsc, role hpc) joins the platform's cluster from the join.env it
+    /// wrote; the platform then lists two silos, and a cohort's shards run on the joined one. Ctrl-C stops that silo only.
+    /// </summary>
+    private async Task JoinAnHpcSiloAsync(HttpClient researcher, string adminToken)
+    {
+        File.Exists(Path.Combine(_data, "join.env")).Should().BeTrue("the running platform says how to join it");
+        var port = FreePorts.Next();
+        var start = new ProcessStartInfo("env") { WorkingDirectory = RepositoryRoot(), RedirectStandardOutput = true, RedirectStandardError = true };
+        foreach (var a in new[] { "--default-signal=INT", "bash", "ops/join.sh" }) start.ArgumentList.Add(a);
+        start.Environment["DTH_DATA_DIR"] = _data;
+        start.Environment["DTH_JOIN_HTTP_PORT"] = port.ToString();
+        start.Environment["DTH_JOIN_SILO_PORT"] = FreePorts.Next().ToString();
+        start.Environment["DTH_JOIN_GATEWAY_PORT"] = FreePorts.Next().ToString();
+        start.Environment["DTH_NO_BUILD"] = "1";
+        var joined = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        using var join = new Process { StartInfo = start };
+        join.OutputDataReceived += (_, e) =>
+        {
+            if (e.Data is null) return;
+            lock (_lines) _lines.Add("join: " + e.Data);
+            if (e.Data.Contains("Ctrl-C stops this silo", StringComparison.Ordinal)) joined.TrySetResult();
+        };
+        join.ErrorDataReceived += (_, e) => { if (e.Data is not null) lock (_lines) _lines.Add("join: " + e.Data); };
+        join.Start();
+        join.BeginOutputReadLine();
+        join.BeginErrorReadLine();
+        try
+        {
+            await joined.Task.WaitAsync(TimeSpan.FromSeconds(180));
+            Said("join: ops/join.sh: a silo of bsc (role hpc) joined cluster runsh-").Should().BeTrue();
+
+            using var operators = new HttpClient { BaseAddress = researcher.BaseAddress };
+            operators.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", adminToken);
+            var silos = await Eventually.Until(() => operators.GetFromJsonAsync<JsonElement[]>("/api/cluster/silos"),
+                s => s!.Count(x => x.GetProperty("status").GetString() == "active") == 2, TimeSpan.FromSeconds(60), "the platform to see both silos");
+            silos!.Should().Contain(x => x.GetProperty("role").GetString() == "hpc" && x.GetProperty("institutions").EnumerateArray().Single().GetString() == "bsc");
+
+            // The hpc silo takes the shards (the joined silo validates the platform's tokens too: it shares the key).
+            var submitted = await researcher.PostAsJsonAsync("/api/runs", new { kind = "cohort-trial", model = "bergman", size = 40, seed = 5, duration = 60, shardSize = 10 });
+            submitted.StatusCode.Should().Be(HttpStatusCode.Accepted, await submitted.Content.ReadAsStringAsync());
+            var run = (await submitted.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("id").GetString();
+            await Eventually.Until(() => researcher.GetFromJsonAsync<JsonElement>($"/api/runs/{run}"), r => r.GetProperty("status").GetString() == "completed",
+                TimeSpan.FromSeconds(60), "the run to complete");
+            var shards = await researcher.GetFromJsonAsync<JsonElement>($"/api/runs/{run}/shards?statistics=false");
+            shards.EnumerateArray().Should().HaveCount(4).And.OnlyContain(x => x.GetProperty("siloRole").GetString() == "hpc");
+            using var direct = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}") };
+            direct.DefaultRequestHeaders.Authorization = researcher.DefaultRequestHeaders.Authorization;
+            (await direct.GetAsync($"/api/runs/{run}")).StatusCode.Should().Be(HttpStatusCode.OK, "either silo serves the API");
+
+            for (var attempt = 0; attempt < 10 && !Said("join: ops/join.sh: stopping"); attempt++)
+            {
+                Process.Start("kill", ["-INT", join.Id.ToString()])!.WaitForExit();
+                try
+                {
+                    await Eventually.Until(() => Task.FromResult(Said("join: ops/join.sh: stopping")), said => said, TimeSpan.FromSeconds(5), "join.sh to say it stops");
+                }
+                catch (TimeoutException)
+                {
+                }
+            }
+            await join.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(60));
+            join.ExitCode.Should().Be(0);
+            (await researcher.GetAsync("/health/ready")).StatusCode.Should().Be(HttpStatusCode.OK, "the platform goes on without the joined silo");
+        }
+        finally
+        {
+            if (!join.HasExited) join.Kill(entireProcessTree: true);
         }
     }
 
@@ -99,18 +179,25 @@ public sealed partial class RunScriptSmokeTests(ITestOutputHelper output) : IDis
         lock (_lines) return _lines.Any(l => l.Contains(text, StringComparison.Ordinal));
     }
 
-    /// <summary>Command lines of live processes that mention the data folder (the silo's and postgres's do).</summary>
+    /// <summary>Live processes whose command lines mention the data folder (the silos' and postgres's do): "pid: command line".</summary>
     private static List<string> ProcessesUsing(string folder) =>
         Directory.EnumerateDirectories("/proc")
-            .Select(d => Path.Combine(d, "cmdline"))
-            .Select(f => { try { return File.ReadAllText(f).Replace('\0', ' '); } catch (IOException) { return ""; } catch (UnauthorizedAccessException) { return ""; } })
-            .Where(cmd => cmd.Contains(folder, StringComparison.Ordinal))
+            .Where(d => int.TryParse(Path.GetFileName(d), out _))
+            .Select(d => (Pid: Path.GetFileName(d), File: Path.Combine(d, "cmdline")))
+            .Select(p => { try { return $"{p.Pid}: {File.ReadAllText(p.File).Replace('\0', ' ')}"; } catch (IOException) { return ""; } catch (UnauthorizedAccessException) { return ""; } })
+            .Where(line => line.Contains(folder, StringComparison.Ordinal))
             .ToList();
 
     public void Dispose()
     {
         lock (_lines) output.WriteLine(string.Join('\n', _lines.TakeLast(40)));
-        foreach (var pid in ProcessesUsing(_data)) output.WriteLine($"left behind: {pid}");
+        // After a failure the script was killed, but the PostgreSQL it started runs on as a daemon: stopped here, so a
+        // failed run leaves no server behind for the next tests.
+        foreach (var left in ProcessesUsing(_data))
+        {
+            output.WriteLine($"left behind, killed: {left}");
+            try { Process.GetProcessById(int.Parse(left[..left.IndexOf(':')])).Kill(); } catch (ArgumentException) { } catch (InvalidOperationException) { }
+        }
         TestPostgres.DeleteFolder(_data);
     }
 }

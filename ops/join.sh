@@ -1,0 +1,106 @@
+#!/usr/bin/env bash
+# Joins one more silo to the standalone platform that ops/run.sh runs on this machine: a partner institution's silo
+# (by default bsc, role hpc) in the same cluster, on the same database, validating the same tokens. How to reach the
+# platform is read from join.env in its data folder, which the platform writes at start and removes at stop.
+# Ctrl-C stops this silo; the platform goes on.
+#
+#   ops/join.sh [--institution ID] [--role data|hpc] [extra silo arguments, e.g. --Dth:Runs:MaxShardsInFlight=4]
+#
+# Environment (all optional):
+#   DTH_DATA_DIR           the platform's data folder, as for ops/run.sh
+#   DTH_JOIN_HTTP_PORT     this silo's HTTP port on 127.0.0.1; default 5081
+#   DTH_JOIN_SILO_PORT     its silo-to-silo port; default 11112
+#   DTH_JOIN_GATEWAY_PORT  its gateway port; default 30001
+#   DTH_NO_BUILD           set to 1 to skip the build (the binaries must exist)
+set -euo pipefail
+
+repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$repo"
+# shellcheck source=lib/prerequisites.sh
+source ops/lib/prerequisites.sh
+ensure_dotnet ops/join.sh
+
+institution=bsc
+role=hpc
+extra=()
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --institution) institution="${2:?--institution needs an id, e.g. --institution bsc}"; shift 2 ;;
+    --role) role="${2:?--role needs data or hpc}"; shift 2 ;;
+    -h|--help) sed -n '2,15p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    *) extra+=("$1"); shift ;;
+  esac
+done
+case "$role" in
+  data|hpc) ;;
+  *) echo "ops/join.sh: --role must be data or hpc, not '$role'." >&2; exit 2 ;;
+esac
+
+# The same default as ops/run.sh's.
+if [ "$(id -u)" -eq 0 ]; then default_data=/var/lib/dthgrains; else default_data="${XDG_DATA_HOME:-$HOME/.local/share}/dthgrains"; fi
+data="${DTH_DATA_DIR:-$default_data}"
+file="$data/join.env"
+if [ ! -f "$file" ]; then
+  echo "ops/join.sh: $file is missing: start the platform first with ops/run.sh (with the same DTH_DATA_DIR, if you set one)." >&2
+  exit 2
+fi
+# shellcheck disable=SC1090
+source "$file"
+if ! curl -fsS "$DTH_URL/health/ready" >/dev/null 2>&1; then
+  echo "ops/join.sh: the platform at $DTH_URL does not answer ready (stopped, or still starting?); start or wait for ops/run.sh, then try again." >&2
+  exit 2
+fi
+
+if [ "${DTH_NO_BUILD:-0}" != "1" ]; then
+  echo "ops/join.sh: building (Release)..."
+  dotnet build src/DthGrains.Silo/DthGrains.Silo.csproj -c Release -v q -nologo -tl:off >/dev/null
+fi
+
+url="http://127.0.0.1:${DTH_JOIN_HTTP_PORT:-5081}"
+silo_bin="src/DthGrains.Silo/bin/Release/net10.0/DthGrains.Silo.dll"
+dotnet "$silo_bin" --profile institution \
+  --ConnectionStrings:Federation="$DTH_CONNECTION_STRING" \
+  --Dth:ClusterId="$DTH_CLUSTER_ID" --Dth:ServiceId="$DTH_SERVICE_ID" \
+  --Dth:Institution="$institution" --Dth:Role="$role" --Dth:Membership=local \
+  --Dth:SiloPort="${DTH_JOIN_SILO_PORT:-11112}" --Dth:GatewayPort="${DTH_JOIN_GATEWAY_PORT:-30001}" \
+  --Dth:DataDirectory="$data/silos/$institution-$role" --Dth:Identity:SigningKeyPath="$DTH_SIGNING_KEY" \
+  --Urls="$url" ${extra[@]+"${extra[@]}"} &
+silo=$!
+
+stop() {
+  trap - INT TERM
+  echo
+  echo "ops/join.sh: stopping the $institution silo (the platform goes on)..."
+  # SIGTERM: a background job of a script starts with SIGINT ignored. .NET stops gracefully on TERM.
+  kill -TERM "$silo" 2>/dev/null || true
+  wait "$silo" 2>/dev/null || true
+  exit 0
+}
+trap stop INT TERM
+
+echo "ops/join.sh: waiting for $url/health/ready ..."
+for _ in $(seq 1 240); do
+  if ! kill -0 "$silo" 2>/dev/null; then
+    wait "$silo" || true
+    echo "ops/join.sh: the silo exited before it became ready; see its log above (a port in use? set DTH_JOIN_*_PORT)." >&2
+    exit 1
+  fi
+  if curl -fsS "$url/health/ready" >/dev/null 2>&1; then ready=1; break; fi
+  sleep 0.5
+done
+if [ -z "${ready:-}" ]; then
+  echo "ops/join.sh: the silo did not become ready within 120 s." >&2
+  kill -TERM "$silo" 2>/dev/null || true
+  wait "$silo" 2>/dev/null || true
+  exit 1
+fi
+
+cat <<TXT
+
+ops/join.sh: a silo of $institution (role $role) joined cluster $DTH_CLUSTER_ID at $url.
+  Its silos:  dotnet src/DthGrains.Cli/bin/Release/net10.0/dth.dll cluster silos --url $DTH_URL   (platform-admin token)
+  Runs now prefer it for their shards when its role is hpc.
+
+Ctrl-C stops this silo; the platform goes on.
+TXT
+wait "$silo"
