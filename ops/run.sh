@@ -88,6 +88,7 @@ Try:
   export DTH_TOKEN=\$(dotnet src/DthGrains.Cli/bin/Release/net10.0/dth.dll token --key $key --role researcher --institution tum)
   curl -H "Authorization: Bearer \$DTH_TOKEN" $url/api/ecosystem/graph
   dotnet src/DthGrains.Cli/bin/Release/net10.0/dth.dll ecosystem graph --url $url
+  ops/join.sh    (in another terminal: adds a partner's hpc silo, bsc, to this platform's cluster)
 
 Ctrl-C stops the platform.
 TXT
