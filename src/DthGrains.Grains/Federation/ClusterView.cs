@@ -24,10 +24,10 @@ public sealed record SiloLoad(double CpuPercent, long MemoryBytes, long TotalMem
 public sealed class ClusterView(IGrainFactory grains, ISiloMetadataCache metadata, ILocalSiloDetails local, ILogger<ClusterView> logger)
 {
     /// <summary>
-    /// How long one silo's statistics may take. A silo still listed active may already be gone (killed, or stopped a
-    /// moment ago and not yet known as dead here): a call to it would wait for the messaging timeout (30 s), and one
-    /// failing silo would fail the whole view. Each silo is asked on its own, within this bound, and shows without load when
-    /// it does not answer.
+    /// How long one silo's statistics may take. A silo listed active may be frozen or killed: membership declares it
+    /// dead only after its missed probes, and until then a call to it waits for the messaging timeout (30 s); asked
+    /// together, one such silo failed the whole view. Each silo is asked on its own, within this bound, and shows without
+    /// load when it does not answer.
     /// </summary>
     public static readonly TimeSpan StatisticsBound = TimeSpan.FromSeconds(3);
 
@@ -37,7 +37,8 @@ public sealed class ClusterView(IGrainFactory grains, ISiloMetadataCache metadat
     public async Task<IReadOnlyList<SiloView>> SilosAsync()
     {
         var management = grains.GetGrain<IManagementGrain>(0);
-        var members = await MembersAsync(management);
+        // The management grain is a stateless worker: always this silo's, so this read never waits for another silo.
+        var members = await management.GetDetailedHosts(onlyActive: false);
         var live = members.Where(m => m.Status == SiloStatus.Active).Select(m => m.SiloAddress).ToArray();
         var loads = live.Zip(await Task.WhenAll(live.Select(silo => LoadOfAsync(management, silo))))
             .Where(p => p.Second is not null).ToDictionary(p => p.First, p => p.Second!);
@@ -54,25 +55,6 @@ public sealed class ClusterView(IGrainFactory grains, ISiloMetadataCache metadat
                     StatusName(m.Status), new DateTimeOffset(DateTime.SpecifyKind(m.StartTime, DateTimeKind.Utc)), m.SiloAddress.Equals(local.SiloAddress), load);
             })
             .ToList();
-    }
-
-    /// <summary>
-    /// The membership table, read by the management grain. That grain lives on one silo; when that silo has just left, the
-    /// call can fail or wait for the messaging timeout, and the next one activates the grain afresh on a live silo.
-    /// </summary>
-    private async Task<MembershipEntry[]> MembersAsync(IManagementGrain management)
-    {
-        for (var attempt = 1; ; attempt++)
-        {
-            try
-            {
-                return await management.GetDetailedHosts(onlyActive: false).WaitAsync(StatisticsBound);
-            }
-            catch (Exception ex) when (attempt < 3 && ex is TimeoutException or OrleansException)
-            {
-                logger.LogInformation("The membership was not read (attempt {Attempt}): {Error}; asked again", attempt, ex.Message);
-            }
-        }
     }
 
     /// <summary>One live silo's load, or null when it did not answer within <see cref="StatisticsBound"/> (or refused: it is going).</summary>
