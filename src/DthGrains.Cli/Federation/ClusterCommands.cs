@@ -31,7 +31,7 @@ public static class ClusterCommands
     internal static Table SilosTable(JsonElement silos, bool all)
     {
         var table = new Table().Border(TableBorder.Rounded).AddColumns("silo", "institutions", "role", "status", "since", "CPU", "memory", "activations", "runs", "shards").KeepingIds();
-        var (live, hidden) = (0, 0);
+        var (live, hidden, silent) = (0, 0, 0);
         foreach (var s in silos.EnumerateArray())
         {
             if (!all && Text(s, "status") == "dead")
@@ -43,12 +43,21 @@ public static class ClusterCommands
             string Of(string name, Func<JsonElement, string> format) => load is { } x && x.TryGetProperty(name, out var v) && v.ValueKind != JsonValueKind.Null ? format(v) : "-";
             var status = Text(s, "status");
             if (status == "active") live++;
+            // Listed as active but gave no statistics in time: frozen or leaving, until membership declares it dead.
+            var answering = status != "active" || load is not null;
+            if (!answering) silent++;
             var name = Text(s, "address") + (s.TryGetProperty("thisSilo", out var self) && self.GetBoolean() ? " (this)" : "");
             table.AddRow(
                 new Text(name),
                 new Text(string.Join(", ", s.GetProperty("institutions").EnumerateArray().Select(i => i.GetString()))),
                 new Text(Text(s, "role", "-")),
-                new Markup(status switch { "active" => "[green]active[/]", "dead" => "[grey]dead[/]", _ => $"[yellow]{Markup.Escape(status)}[/]" }),
+                new Markup(status switch
+                {
+                    "active" when !answering => "[yellow]active, not answering[/]",
+                    "active" => "[green]active[/]",
+                    "dead" => "[grey]dead[/]",
+                    _ => $"[yellow]{Markup.Escape(status)}[/]",
+                }),
                 new Text(Time(s, "startedAt")),
                 new Text(Of("cpuPercent", v => v.GetDouble().ToString("0.#", CultureInfo.InvariantCulture) + "%")
                     + (load is { } o && o.GetProperty("overloaded").GetBoolean() ? " overloaded" : "")),
@@ -58,6 +67,7 @@ public static class ClusterCommands
                 new Text(Of("shards", v => v.GetInt32().ToString(CultureInfo.InvariantCulture))));
         }
         var dead = hidden > 0 ? $"; {hidden} stopped or dead not shown (--all)" : "";
-        return table.Caption($"{live} live{dead}; runs: run grains active on the silo; shards: shards solving or waiting for a worker slot there");
+        var quiet = silent > 0 ? $"; {silent} not answering (frozen or leaving; membership declares such a silo dead after missed probes)" : "";
+        return table.Caption($"{live} live{quiet}{dead}; runs: run grains active on the silo; shards: shards solving or waiting for a worker slot there");
     }
 }

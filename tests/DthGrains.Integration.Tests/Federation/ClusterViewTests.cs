@@ -99,6 +99,9 @@ public sealed class ClusterViewTests
             At(frozen, "inst-a").GetProperty("load").GetProperty("activations").GetInt32().Should().BePositive("the live silo answers");
             At(frozen, "inst-b").GetProperty("status").GetString().Should().Be("active", "membership has not declared it dead yet (several missed probes)");
             HasLoad(At(frozen, "inst-b")).Should().BeFalse("a frozen silo gives no statistics");
+            var (code, table) = await CliRunner.RunAsync(new Uri(a.Url), admin.DefaultRequestHeaders.Authorization!.Parameter!, "cluster", "silos");
+            code.Should().Be(0, table);
+            table.Should().Contain("active, not answering").And.Contain("1 not answering (frozen or leaving");
 
             var declared = await Eventually.Until(Silos, s => At(s, "inst-b").GetProperty("status").GetString() == "dead", TimeSpan.FromSeconds(60), "the frozen silo to be declared dead");
             HasLoad(At(declared, "inst-a")).Should().BeTrue();
