@@ -37,21 +37,27 @@ internal static class RunVerifyCommand
             Description = "Re-run only this many shards, chosen at random here, compare each with its recorded fingerprint, and fold every recorded shard again " +
                 "into the result hash: a large run checked for a fraction of its CPU",
         };
+        var catchShare = new Option<string?>("--catch")
+        {
+            Description = "Instead of --sample N: re-run the smallest random sample that catches a run with this share of its shards false with this " +
+                "confidence (95% when left out), e.g. 5% or 10%@99%; the size follows from the number of shards",
+        };
         var silo = new Option<string?>("--silo")
         {
             Description = "Re-run only the shards recorded as computed on silos whose address, institution or role contains this, e.g. bsc, hpc or :11112 (with --sample, a sample of them)",
         };
         var command = new Command("verify",
             "Re-run completed runs' recorded requests on this machine and check that they give the recorded result hashes, shard by shard; exit code 1 when one does not")
-            { run, sample, silo };
+            { run, sample, catchShare, silo };
         command.SetAction(async (parse, ct) =>
         {
             var code = 0;
             try
             {
                 var json = parse.GetValue(CliSettings.Json);
-                var scope = new Scope(parse.GetValue(sample), parse.GetValue(silo));
+                var scope = new Scope(parse.GetValue(sample), parse.GetValue(silo), CatchOf(parse.GetValue(catchShare)));
                 if (scope.Sample is <= 0) throw new UsageException("--sample is the number of shards to re-run, 1 or more.");
+                if (scope.Sample is not null && scope.Catch is not null) throw new UsageException("--sample and --catch both set the sample's size: give one of them.");
                 if (parse.GetValue(run)! is { Length: > 1 } several) return await VerifySeveralAsync(parse, several, scope, json, ct);
                 var exit = await CatalogueCommands.RunAsync(async () =>
                 {
@@ -119,11 +125,22 @@ internal static class RunVerifyCommand
     internal sealed record Recorded(string Source, RunRequest Request, string RequestHash, string? EngineVersion, string ResultHash, long? Subjects, long? Failed,
         IReadOnlyList<RecordedShard>? Shards);
 
-    /// <summary>What to re-run: every shard, or a sample of them, or those of some silos.</summary>
-    internal sealed record Scope(int? Sample, string? Silo)
+    /// <summary>What to re-run: every shard, or a sample of them (of a size, or sized to catch a share of false shards), or those of some silos.</summary>
+    internal sealed record Scope(int? Sample, string? Silo, (double Fraction, double Confidence)? Catch = null)
     {
-        public bool Whole => Sample is null && Silo is null;
+        public bool Whole => Sample is null && Silo is null && Catch is null;
     }
+
+    private static (double Fraction, double Confidence)? CatchOf(string? text)
+    {
+        if (text is null) return null;
+        var (fraction, confidence, error) = ShardSample.ParseTarget(text);
+        if (error is not null) throw new UsageException($"--catch: {error}");
+        return (fraction, confidence);
+    }
+
+    /// <summary>What a sample was sized for (--catch): a run with <paramref name="FalseShards"/> false shards caught with at least <paramref name="Confidence"/>.</summary>
+    internal sealed record CatchTarget(double Share, double Confidence, int FalseShards);
 
     private static IReadOnlyList<RecordedShard> ShardsOf(JsonElement shards, string what)
     {
@@ -195,7 +212,9 @@ internal static class RunVerifyCommand
     /// recorded shards folded again), the shards compared with their re-run, and the verdict.
     /// </summary>
     /// <param name="Random">whether the shards re-run were a random sample (not all, not a silo's): only then does a detection chance mean anything.</param>
-    internal sealed record Checked(ReproducedRun Local, IReadOnlyList<ShardCheck> Shards, int ShardsTotal, bool Whole, Verdict Verdict, bool Random = false)
+    /// <param name="Population">the shards the sample was drawn from: all recorded ones, or those of the silos asked for.</param>
+    internal sealed record Checked(ReproducedRun Local, IReadOnlyList<ShardCheck> Shards, int ShardsTotal, bool Whole, Verdict Verdict, bool Random = false,
+        int Population = 0, CatchTarget? Target = null)
     {
         public object ToJson(Recorded recorded) => new
         {
@@ -208,13 +227,14 @@ internal static class RunVerifyCommand
                 total = ShardsTotal,
                 rerun = Whole ? "all" : Random ? "sample" : "chosen",
                 @checked = Shards.Select(s => new { shard = s.Shard, from = s.From, to = s.To, silo = s.Silo, same = s.Same }),
-                detection = Random ? new { oneFalse = Detection(1), tenthFalse = Detection(TenthOf(ShardsTotal)) } : null,
+                detection = Random ? new { oneFalse = Detection(1), tenthFalse = Detection(TenthOf(Population)) } : null,
+                target = Target is { } t ? new { share = t.Share, confidence = t.Confidence, falseShards = t.FalseShards, of = Population, chance = Detection(t.FalseShards) } : null,
             },
             reasons = Verdict.Reasons,
         };
 
-        /// <summary>The chance that a sample like this one catches a run with <paramref name="falseShards"/> false shards.</summary>
-        public double Detection(int falseShards) => ShardSample.Detection(ShardsTotal, Shards.Count, falseShards);
+        /// <summary>The chance that a sample like this one catches a run with <paramref name="falseShards"/> false shards among those it was drawn from.</summary>
+        public double Detection(int falseShards) => ShardSample.Detection(Population, Shards.Count, falseShards);
     }
 
     private static int TenthOf(int shards) => Math.Max(1, (shards + 9) / 10);
@@ -244,8 +264,15 @@ internal static class RunVerifyCommand
         if (candidates.Length == 0)
             throw new UsageException($"No shard of {recorded.Source} was computed on a silo matching '{scope.Silo}'; its silos: " +
                 string.Join(", ", fingerprints.Values.Select(r => r.Shard.SiloLabel).Distinct().Order(StringComparer.Ordinal)) + ".");
-        var random = scope.Sample is { } size && size < candidates.Length;
-        var chosen = random ? [.. ShardSample.Choose(candidates.Length, scope.Sample!.Value, Random.Shared).Select(i => candidates[i])] : candidates;
+        var (size, target) = (scope.Sample, (CatchTarget?)null);
+        if (scope.Catch is { } wanted)
+        {
+            var falseShards = ShardSample.FalseShardsIn(candidates.Length, wanted.Fraction);
+            target = new CatchTarget(wanted.Fraction, wanted.Confidence, falseShards);
+            size = ShardSample.SizeToCatch(candidates.Length, falseShards, wanted.Confidence);
+        }
+        var random = size is { } n && n < candidates.Length;
+        var chosen = random ? [.. ShardSample.Choose(candidates.Length, size!.Value, Random.Shared).Select(i => candidates[i])] : candidates;
         var reRun = LocalReproduction.Shards(plan, chosen, recorded.Source, quiet: json, ct);
         var checks = reRun.Select(r =>
         {
@@ -254,7 +281,7 @@ internal static class RunVerifyCommand
         }).ToList();
         // A set of shards that does not make a run of this request still has the request's figures to compare.
         var local = refolded ?? new ReproducedRun(plan.RequestHash, RunPlanner.EngineVersion, plan.Shards, plan.Subjects, -1, null, null, "", []);
-        return new Checked(local, checks, plan.Shards, false, Verdict.Of(recorded, local, checks, whole: false, problem?.Detail), random);
+        return new Checked(local, checks, plan.Shards, false, Verdict.Of(recorded, local, checks, whole: false, problem?.Detail), random, candidates.Length, target);
     }
 
     /// <summary>Whether every recorded figure was reproduced, and if not, the likeliest reasons, most telling first.</summary>
@@ -342,9 +369,14 @@ internal static class RunVerifyCommand
             var which = check.Shards.Count == check.ShardsTotal ? $"All {Count(check.ShardsTotal, "shard")}"
                 : check.Random ? $"A sample of {Count(check.Shards.Count, "shard")} of {check.ShardsTotal:N0}" : $"{Count(check.Shards.Count, "shard")} of {check.ShardsTotal:N0}, those of the silos asked for,";
             AnsiConsole.MarkupLineInterpolated($"[green]Reproduced ({(check.Random ? "sample" : "shards re-run")}):[/] {which} re-run here give their recorded statistics and rows bit for bit, and the recorded shards fold to the recorded results.");
+            if (check.Target is { } t)
+            {
+                var outcome = check.Random ? $"this sample does with {Percent(check.Detection(t.FalseShards))}." : "only all of them do.";
+                AnsiConsole.MarkupLineInterpolated($"  Sized to catch a run with {Count(t.FalseShards, "false shard")} of {check.Population:N0} ({Percent(t.Share)}) with probability {Percent(t.Confidence)} or more: {outcome}");
+            }
             if (check.Random)
             {
-                var tenth = TenthOf(check.ShardsTotal);
+                var tenth = TenthOf(check.Population);
                 var many = tenth > 1 ? $", one with {tenth:N0} false shards (a tenth) with probability {Percent(check.Detection(tenth))}" : "";
                 AnsiConsole.MarkupLineInterpolated($"  A sample like this catches a run with one false shard with probability {Percent(check.Detection(1))}{many}; 'dth run verify' without --sample re-runs every shard.");
             }

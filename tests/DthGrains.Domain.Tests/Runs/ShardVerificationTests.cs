@@ -152,4 +152,55 @@ public sealed class ShardVerificationTests
         ShardSample.Detection(10, 9, 2).Should().Be(1);
         ShardSample.Detection(10, 3, 0).Should().Be(0);
     }
+
+    [Fact]
+    public void The_sample_to_catch_a_share_of_false_shards_is_the_smallest_whose_chance_reaches_the_confidence()
+    {
+        // 10 shards, 3 false: 5 drawn catch one with 1 − C(7,5)/C(10,5) = 1 − 21/252 = 0.917; 6 with 1 − 7/210 = 0.967.
+        ShardSample.SizeToCatch(10, 3, 0.95).Should().Be(6);
+        ShardSample.Detection(10, 6, 3).Should().BeGreaterThanOrEqualTo(0.95);
+        ShardSample.Detection(10, 5, 3).Should().BeLessThan(0.95);
+        ShardSample.SizeToCatch(10, 3, 0.9).Should().Be(5);
+        // One false shard in 40 is caught with 95% only by 38 shards; certainty needs all but none fewer than every shard.
+        ShardSample.SizeToCatch(40, 1, 0.95).Should().Be(38);
+        ShardSample.SizeToCatch(40, 1, 1).Should().Be(40);
+        ShardSample.SizeToCatch(1, 1, 0.95).Should().Be(1);
+        foreach (var (n, r, c) in new[] { (100, 5, 0.95), (100, 10, 0.99), (400, 4, 0.5), (7, 2, 0.8) })
+        {
+            var k = ShardSample.SizeToCatch(n, r, c);
+            ShardSample.Detection(n, k, r).Should().BeGreaterThanOrEqualTo(c, $"{k} of {n} with {r} false");
+            ShardSample.Detection(n, k - 1, r).Should().BeLessThan(c, $"{k - 1} of {n} with {r} false is not enough");
+        }
+
+        ShardSample.FalseShardsIn(40, 0.05).Should().Be(2);
+        ShardSample.FalseShardsIn(40, 0.051).Should().Be(3, "a share is rounded up: fewer would not be that share");
+        ShardSample.FalseShardsIn(10, 0.3).Should().Be(3, "0.3 × 10 is 3 even in binary floating point");
+        ShardSample.FalseShardsIn(10, 0.01).Should().Be(1);
+    }
+
+    [Theory]
+    [InlineData("5%", 0.05, 0.95)]
+    [InlineData("5%@99%", 0.05, 0.99)]
+    [InlineData("0.1@0.9", 0.1, 0.9)]
+    [InlineData(" 2.5% @ 80% ", 0.025, 0.8)]
+    [InlineData("100%@100%", 1.0, 1.0)]
+    public void A_catch_target_reads_as_percentages_or_fractions(string text, double fraction, double confidence)
+    {
+        var (f, c, error) = ShardSample.ParseTarget(text);
+        error.Should().BeNull();
+        f.Should().BeApproximately(fraction, 1e-12);
+        c.Should().BeApproximately(confidence, 1e-12);
+    }
+
+    [Theory]
+    [InlineData("")]
+    [InlineData("5")]
+    [InlineData("0%")]
+    [InlineData("150%")]
+    [InlineData("5%@0")]
+    [InlineData("5%@95%@99%")]
+    [InlineData("NaN")]
+    [InlineData("five percent")]
+    public void A_catch_target_that_is_no_share_is_refused_saying_what_is_expected(string text) =>
+        ShardSample.ParseTarget(text).Error.Should().Contain("e.g. 5% or 5%@99%");
 }

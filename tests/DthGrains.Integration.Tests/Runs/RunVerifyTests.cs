@@ -159,6 +159,21 @@ public sealed class RunVerifyTests(HostFixture fixture)
         json.GetProperty("shards").GetProperty("checked").GetArrayLength().Should().Be(3);
         json.GetProperty("shards").GetProperty("detection").GetProperty("oneFalse").GetDouble().Should().BeApproximately(0.3, 1e-9);
         json.GetProperty("local").GetProperty("resultHash").GetString().Should().Be(resultHash, "the recorded shards fold to the recorded results");
+        // Sized by what must not be missed: 3 false shards of 10 (30%) are caught with 95% by 6 shards (1 − 7/210), not by 5 (1 − 21/252).
+        var caught = JsonDocument.Parse((await Verify(_host, token, id, "--catch", "30%", "--json")).Output).RootElement;
+        caught.GetProperty("reproduced").GetBoolean().Should().BeTrue();
+        caught.GetProperty("shards").GetProperty("checked").GetArrayLength().Should().Be(6);
+        caught.GetProperty("shards").GetProperty("rerun").GetString().Should().Be("sample");
+        var target = caught.GetProperty("shards").GetProperty("target");
+        target.GetProperty("falseShards").GetInt32().Should().Be(3);
+        target.GetProperty("confidence").GetDouble().Should().Be(0.95);
+        target.GetProperty("chance").GetDouble().Should().BeApproximately(1 - 7.0 / 210, 1e-12);
+        (await Verify(_host, token, id, "--catch", "30%")).Output.Should()
+            .Contain("Sized to catch a run with 3 false shards of 10 (30%) with probability 95% or more: this sample does with 96.7%.");
+        (await Verify(_host, token, id, "--catch", "10%@99%")).Output.Should().Contain("Reproduced (shards re-run): All 10 shards")
+            .And.Contain("with probability 99% or more: only all of them do.", "one false shard in 10 is caught with 99% by no fewer than all");
+        (await Verify(_host, token, id, "--catch", "5")).Output.Should().Contain("--catch: '5' is not a share of false shards to catch");
+        (await Verify(_host, token, id, "--catch", "5%", "--sample", "2")).Output.Should().Contain("give one of them");
         // The shards of one silo, all of them: by its address, or by its role.
         var silo = shards[0].GetProperty("silo").GetString()!;
         var ofRole = JsonDocument.Parse((await Verify(_host, token, id, "--silo", "data", "--json")).Output).RootElement;
