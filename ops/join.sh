@@ -18,6 +18,8 @@ repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$repo"
 # shellcheck source=lib/prerequisites.sh
 source ops/lib/prerequisites.sh
+# shellcheck source=lib/silo.sh
+source ops/lib/silo.sh
 ensure_dotnet ops/join.sh
 
 institution=bsc
@@ -71,29 +73,12 @@ stop() {
   trap - INT TERM
   echo
   echo "ops/join.sh: stopping the $institution silo (the platform goes on)..."
-  # SIGTERM: a background job of a script starts with SIGINT ignored. .NET stops gracefully on TERM.
-  kill -TERM "$silo" 2>/dev/null || true
-  wait "$silo" 2>/dev/null || true
+  stop_silo "$silo"
   exit 0
 }
 trap stop INT TERM
 
-echo "ops/join.sh: waiting for $url/health/ready ..."
-for _ in $(seq 1 240); do
-  if ! kill -0 "$silo" 2>/dev/null; then
-    wait "$silo" || true
-    echo "ops/join.sh: the silo exited before it became ready; see its log above (a port in use? set DTH_JOIN_*_PORT)." >&2
-    exit 1
-  fi
-  if curl -fsS "$url/health/ready" >/dev/null 2>&1; then ready=1; break; fi
-  sleep 0.5
-done
-if [ -z "${ready:-}" ]; then
-  echo "ops/join.sh: the silo did not become ready within 120 s." >&2
-  kill -TERM "$silo" 2>/dev/null || true
-  wait "$silo" 2>/dev/null || true
-  exit 1
-fi
+wait_ready ops/join.sh "$silo" "$url" " (a port in use? set DTH_JOIN_*_PORT)" || exit 1
 
 cat <<TXT
 
