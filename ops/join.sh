@@ -8,9 +8,9 @@
 #
 # Environment (all optional):
 #   DTH_DATA_DIR           the platform's data folder, as for ops/run.sh
-#   DTH_JOIN_HTTP_PORT     this silo's HTTP port on 127.0.0.1; default 5081
-#   DTH_JOIN_SILO_PORT     its silo-to-silo port; default 11112
-#   DTH_JOIN_GATEWAY_PORT  its gateway port; default 30001
+#   DTH_JOIN_HTTP_PORT     this silo's HTTP port on 127.0.0.1; default 5081, or the next free one
+#   DTH_JOIN_SILO_PORT     its silo-to-silo port; default 11112, or the next free one
+#   DTH_JOIN_GATEWAY_PORT  its gateway port; default 30001, or the next free one
 #   DTH_NO_BUILD           set to 1 to skip the build (the binaries must exist)
 set -euo pipefail
 
@@ -58,13 +58,17 @@ if [ "${DTH_NO_BUILD:-0}" != "1" ]; then
   dotnet build src/DthGrains.Silo/DthGrains.Silo.csproj -c Release -v q -nologo -tl:off >/dev/null
 fi
 
-url="http://127.0.0.1:${DTH_JOIN_HTTP_PORT:-5081}"
+# Ports given are used as they are; defaults move up past ports in use, so a second partner's silo can join too.
+http_port="${DTH_JOIN_HTTP_PORT:-$(free_port 5081)}"
+silo_port="${DTH_JOIN_SILO_PORT:-$(free_port 11112)}"
+gateway_port="${DTH_JOIN_GATEWAY_PORT:-$(free_port 30001)}"
+url="http://127.0.0.1:$http_port"
 silo_bin="src/DthGrains.Silo/bin/Release/net10.0/DthGrains.Silo.dll"
 dotnet "$silo_bin" --profile institution \
   --ConnectionStrings:Federation="$DTH_CONNECTION_STRING" \
   --Dth:ClusterId="$DTH_CLUSTER_ID" --Dth:ServiceId="$DTH_SERVICE_ID" \
   --Dth:Institution="$institution" --Dth:Role="$role" --Dth:Membership=local \
-  --Dth:SiloPort="${DTH_JOIN_SILO_PORT:-11112}" --Dth:GatewayPort="${DTH_JOIN_GATEWAY_PORT:-30001}" \
+  --Dth:SiloPort="$silo_port" --Dth:GatewayPort="$gateway_port" \
   --Dth:DataDirectory="$data/silos/$institution-$role" --Dth:Identity:SigningKeyPath="$DTH_SIGNING_KEY" \
   --Urls="$url" ${extra[@]+"${extra[@]}"} &
 silo=$!

@@ -27,3 +27,11 @@ wait_ready() {
   stop_silo "$pid"
   return 1
 }
+
+# free_port PORT: PORT, or the first port above it on 127.0.0.1 that nothing listens on (a second ops/join.sh finds the
+# first one's ports taken). Checked by connecting, so a port could still be taken between this and the silo's start.
+free_port() {
+  local port="$1"
+  while (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; do port=$((port + 1)); done
+  echo "$port"
+}

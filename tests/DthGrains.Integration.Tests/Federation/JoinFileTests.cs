@@ -1,10 +1,13 @@
 using System.Diagnostics;
+using System.Globalization;
+using System.Net;
+using System.Net.Sockets;
 using DthGrains.Integration.Tests.Infrastructure;
 using DthGrains.Silo.Federation;
 
 namespace DthGrains.Integration.Tests.Federation;
 
-/// <summary>join.env as ops/join.sh reads it: sourced by bash, every value comes back as written, whatever it holds.</summary>
+/// <summary>What ops/join.sh relies on: join.env sourced by bash gives back every value as written, whatever it holds; free ports found past those in use.</summary>
 public sealed class JoinFileTests
 {
     [Fact]
@@ -40,5 +43,22 @@ public sealed class JoinFileTests
         {
             TestPostgres.DeleteFolder(folder);
         }
+    }
+
+    /// <summary>ops/join.sh's default ports move up past ports in use (ops/lib/silo.sh free_port), so a second partner can join too.</summary>
+    [Fact]
+    public async Task The_ports_of_a_joining_silo_skip_those_in_use()
+    {
+        using var taken = new TcpListener(IPAddress.Loopback, 0);
+        taken.Start();
+        var port = ((IPEndPoint)taken.LocalEndpoint).Port;
+        var bash = new ProcessStartInfo("bash") { RedirectStandardOutput = true, WorkingDirectory = Repository.Root() };
+        foreach (var a in new[] { "-c", "source ops/lib/silo.sh; free_port \"$1\"", "bash", port.ToString(CultureInfo.InvariantCulture) }) bash.ArgumentList.Add(a);
+        using var process = Process.Start(bash)!;
+        var chosen = int.Parse(await process.StandardOutput.ReadToEndAsync(), CultureInfo.InvariantCulture);
+        await process.WaitForExitAsync();
+        chosen.Should().BeGreaterThan(port, "the port given is in use");
+        using var bound = new TcpListener(IPAddress.Loopback, chosen);
+        bound.Invoking(l => l.Start()).Should().NotThrow("the port chosen was free");
     }
 }

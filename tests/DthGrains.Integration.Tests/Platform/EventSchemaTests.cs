@@ -3,6 +3,7 @@ using System.Text.Json.Nodes;
 using System.Text.Json.Schema;
 using System.Text.Json.Serialization;
 using DthGrains.Grains.Platform;
+using DthGrains.Integration.Tests.Infrastructure;
 
 namespace DthGrains.Integration.Tests.Platform;
 
@@ -19,12 +20,7 @@ public sealed class EventSchemaTests
         TypeInfoResolver = new System.Text.Json.Serialization.Metadata.DefaultJsonTypeInfoResolver(),
     };
 
-    private static string SchemaFolder()
-    {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-            if (File.Exists(Path.Combine(dir.FullName, "DthGrains.sln"))) return Path.Combine(dir.FullName, "schemas", "events");
-        throw new InvalidOperationException("DthGrains.sln not found.");
-    }
+    private static string SchemaFolder() => Path.Combine(Repository.Root(), "schemas", "events");
 
     private static string SchemaOf(Type type, string name)
     {

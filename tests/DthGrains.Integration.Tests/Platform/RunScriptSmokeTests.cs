@@ -26,13 +26,6 @@ public sealed partial class RunScriptSmokeTests(ITestOutputHelper output) : IDis
     [GeneratedRegex(@"^\s+platform-admin\s+(\S+)$")]
     private static partial Regex AdminToken();
 
-    private static string RepositoryRoot()
-    {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-            if (File.Exists(Path.Combine(dir.FullName, "DthGrains.sln"))) return dir.FullName;
-        throw new InvalidOperationException("DthGrains.sln not found above the test binaries.");
-    }
-
     [Fact]
     public async Task Run_script_starts_the_seeded_platform_and_ctrl_c_leaves_no_process_behind()
     {
@@ -40,7 +33,7 @@ public sealed partial class RunScriptSmokeTests(ITestOutputHelper output) : IDis
         // Through `env --default-signal=INT`: a shell that starts with SIGINT ignored cannot trap it (POSIX), and the test run
         // may well have it ignored: a non-interactive shell starts its background jobs so (`ops/test.sh &` in a script), and
         // every process below inherits that. A terminal's Ctrl-C reaches a shell whose SIGINT is at its default, as here.
-        var start = new ProcessStartInfo("env") { WorkingDirectory = RepositoryRoot(), RedirectStandardOutput = true, RedirectStandardError = true };
+        var start = new ProcessStartInfo("env") { WorkingDirectory = Repository.Root(), RedirectStandardOutput = true, RedirectStandardError = true };
         foreach (var a in new[] { "--default-signal=INT", "bash", "ops/run.sh", $"--Dth:SiloPort={FreePorts.Next()}", $"--Dth:GatewayPort={FreePorts.Next()}", $"--Dth:ClusterId=runsh-{Guid.NewGuid():N}" })
             start.ArgumentList.Add(a);
         start.Environment["DTH_DATA_DIR"] = _data;
@@ -111,7 +104,7 @@ public sealed partial class RunScriptSmokeTests(ITestOutputHelper output) : IDis
     {
         File.Exists(Path.Combine(_data, "join.env")).Should().BeTrue("the running platform says how to join it");
         var port = FreePorts.Next();
-        var start = new ProcessStartInfo("env") { WorkingDirectory = RepositoryRoot(), RedirectStandardOutput = true, RedirectStandardError = true };
+        var start = new ProcessStartInfo("env") { WorkingDirectory = Repository.Root(), RedirectStandardOutput = true, RedirectStandardError = true };
         foreach (var a in new[] { "--default-signal=INT", "bash", "ops/join.sh" }) start.ArgumentList.Add(a);
         start.Environment["DTH_DATA_DIR"] = _data;
         start.Environment["DTH_JOIN_HTTP_PORT"] = port.ToString();
