@@ -60,10 +60,10 @@ public sealed class ClusterView(IGrainFactory grains, ISiloMetadataCache metadat
     /// <summary>One live silo's load, or null when it did not answer within <see cref="StatisticsBound"/> (or refused: it is going).</summary>
     private async Task<SiloLoad?> LoadOfAsync(IManagementGrain management, SiloAddress silo)
     {
+        var runtime = management.GetRuntimeStatistics([silo]);
+        var activations = management.GetSimpleGrainStatistics([silo]);
         try
         {
-            var runtime = management.GetRuntimeStatistics([silo]);
-            var activations = management.GetSimpleGrainStatistics([silo]);
             await Task.WhenAll(runtime, activations).WaitAsync(StatisticsBound);
             var s = (await runtime)[0];
             var types = await activations;
@@ -72,6 +72,9 @@ public sealed class ClusterView(IGrainFactory grains, ISiloMetadataCache metadat
         }
         catch (Exception ex) when (ex is TimeoutException or OrleansException)
         {
+            // Left to finish or fail on their own, observed, so a late failure is not an unobserved task exception.
+            runtime.Ignore();
+            activations.Ignore();
             logger.LogInformation("Silo {Silo} gave no statistics within {Bound}: shown without load ({Error})", silo, StatisticsBound, ex.Message);
             return null;
         }
