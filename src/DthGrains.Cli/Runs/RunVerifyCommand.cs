@@ -213,8 +213,8 @@ internal static class RunVerifyCommand
     /// </summary>
     /// <param name="Random">whether the shards re-run were a random sample (not all, not a silo's): only then does a detection chance mean anything.</param>
     /// <param name="Population">the shards the sample was drawn from: all recorded ones, or those of the silos asked for.</param>
-    internal sealed record Checked(ReproducedRun Local, IReadOnlyList<ShardCheck> Shards, int ShardsTotal, bool Whole, Verdict Verdict, bool Random = false,
-        int Population = 0, CatchTarget? Target = null)
+    internal sealed record Checked(ReproducedRun Local, IReadOnlyList<ShardCheck> Shards, int ShardsTotal, bool Whole, Verdict Verdict, bool Random,
+        int Population, CatchTarget? Target = null)
     {
         public object ToJson(Recorded recorded) => new
         {
@@ -253,7 +253,7 @@ internal static class RunVerifyCommand
             var compared = fingerprints is null ? [] : rerun.ShardFingerprints.Select((f, i) => fingerprints.TryGetValue(i, out var r)
                 ? new ShardCheck(i, r.Shard.From, r.Shard.To, r.Shard.SiloLabel, r.Fingerprint == f)
                 : new ShardCheck(i, wholePlan.ShardRange(i).From, wholePlan.ShardRange(i).To, "no silo: not recorded", false)).ToList();
-            return new Checked(rerun, compared, rerun.Shards, true, Verdict.Of(recorded, rerun, compared, whole: true));
+            return new Checked(rerun, compared, rerun.Shards, true, Verdict.Of(recorded, rerun, compared, whole: true), Random: false, Population: rerun.Shards);
         }
         if (fingerprints is null)
             throw new UsageException($"{recorded.Source} has no recorded shards (a crate exported before its shards were added as shards.json): verify it whole, without --sample or --silo.");

@@ -30,32 +30,15 @@ public sealed partial class RunScriptSmokeTests(ITestOutputHelper output) : IDis
     public async Task Run_script_starts_the_seeded_platform_and_ctrl_c_leaves_no_process_behind()
     {
         var port = FreePorts.Next();
-        // Through `env --default-signal=INT`: a shell that starts with SIGINT ignored cannot trap it (POSIX), and the test run
-        // may well have it ignored: a non-interactive shell starts its background jobs so (`ops/test.sh &` in a script), and
-        // every process below inherits that. A terminal's Ctrl-C reaches a shell whose SIGINT is at its default, as here.
-        var start = new ProcessStartInfo("env") { WorkingDirectory = Repository.Root(), RedirectStandardOutput = true, RedirectStandardError = true };
-        foreach (var a in new[] { "--default-signal=INT", "bash", "ops/run.sh", $"--Dth:SiloPort={FreePorts.Next()}", $"--Dth:GatewayPort={FreePorts.Next()}", $"--Dth:ClusterId=runsh-{Guid.NewGuid():N}" })
-            start.ArgumentList.Add(a);
-        start.Environment["DTH_DATA_DIR"] = _data;
-        start.Environment["DTH_HTTP_PORT"] = port.ToString();
-        // The test run has built the Release binaries already; a second build here would race the test host.
-        start.Environment["DTH_NO_BUILD"] = "1";
-
         var ready = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         string? token = null, admin = null;
-        using var script = new Process { StartInfo = start };
-        script.OutputDataReceived += (_, e) =>
+        using var script = StartScript("", line =>
         {
-            if (e.Data is null) return;
-            lock (_lines) _lines.Add(e.Data);
-            if (ResearcherToken().Match(e.Data) is { Success: true } m) token = m.Groups[1].Value;
-            if (AdminToken().Match(e.Data) is { Success: true } a) admin = a.Groups[1].Value;
-            if (e.Data.Contains("Ctrl-C stops the platform", StringComparison.Ordinal)) ready.TrySetResult();
-        };
-        script.ErrorDataReceived += (_, e) => { if (e.Data is not null) lock (_lines) _lines.Add(e.Data); };
-        script.Start();
-        script.BeginOutputReadLine();
-        script.BeginErrorReadLine();
+            if (ResearcherToken().Match(line) is { Success: true } m) token = m.Groups[1].Value;
+            if (AdminToken().Match(line) is { Success: true } a) admin = a.Groups[1].Value;
+            if (line.Contains("Ctrl-C stops the platform", StringComparison.Ordinal)) ready.TrySetResult();
+        }, new() { ["DTH_HTTP_PORT"] = port.ToString() },
+            "ops/run.sh", $"--Dth:SiloPort={FreePorts.Next()}", $"--Dth:GatewayPort={FreePorts.Next()}", $"--Dth:ClusterId=runsh-{Guid.NewGuid():N}");
         try
         {
             await ready.Task.WaitAsync(TimeSpan.FromSeconds(180));
@@ -69,24 +52,8 @@ public sealed partial class RunScriptSmokeTests(ITestOutputHelper output) : IDis
 
             await JoinAnHpcSiloAsync(http, admin!);
 
-            // Ctrl-C: SIGINT to the script, which stops the silo, which stops PostgreSQL. A terminal's Ctrl-C reaches the
-            // whole foreground group; this one reaches the script alone, and when it lands while the script's last `cat`
-            // is still running, bash may take it as handled by that child and never run its trap (seen once, under the
-            // load of the full suite: no "stopping" line in 60 s). So it is sent again until the script says it stops.
-            for (var attempt = 0; attempt < 10 && !Said("ops/run.sh: stopping"); attempt++)
-            {
-                Process.Start("kill", ["-INT", script.Id.ToString()])!.WaitForExit();
-                try
-                {
-                    await Eventually.Until(() => Task.FromResult(Said("ops/run.sh: stopping")), said => said, TimeSpan.FromSeconds(5), "the script to say it stops");
-                }
-                catch (TimeoutException)
-                {
-                }
-            }
-            Said("ops/run.sh: stopping").Should().BeTrue("run.sh traps SIGINT and says it stops");
-            await script.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(60));
-            script.ExitCode.Should().Be(0);
+            // Ctrl-C: SIGINT to the script, which stops the silo, which stops PostgreSQL.
+            await CtrlCAsync(script, "ops/run.sh: stopping");
             ProcessesUsing(_data).Should().BeEmpty("no silo or PostgreSQL process may outlive ops/run.sh");
             File.Exists(Path.Combine(_data, "join.env")).Should().BeFalse("a stopped platform cannot be joined");
         }
@@ -104,25 +71,14 @@ public sealed partial class RunScriptSmokeTests(ITestOutputHelper output) : IDis
     {
         File.Exists(Path.Combine(_data, "join.env")).Should().BeTrue("the running platform says how to join it");
         var port = FreePorts.Next();
-        var start = new ProcessStartInfo("env") { WorkingDirectory = Repository.Root(), RedirectStandardOutput = true, RedirectStandardError = true };
-        foreach (var a in new[] { "--default-signal=INT", "bash", "ops/join.sh" }) start.ArgumentList.Add(a);
-        start.Environment["DTH_DATA_DIR"] = _data;
-        start.Environment["DTH_JOIN_HTTP_PORT"] = port.ToString();
-        start.Environment["DTH_JOIN_SILO_PORT"] = FreePorts.Next().ToString();
-        start.Environment["DTH_JOIN_GATEWAY_PORT"] = FreePorts.Next().ToString();
-        start.Environment["DTH_NO_BUILD"] = "1";
         var joined = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        using var join = new Process { StartInfo = start };
-        join.OutputDataReceived += (_, e) =>
+        using var join = StartScript("join: ", line =>
         {
-            if (e.Data is null) return;
-            lock (_lines) _lines.Add("join: " + e.Data);
-            if (e.Data.Contains("Ctrl-C stops this silo", StringComparison.Ordinal)) joined.TrySetResult();
-        };
-        join.ErrorDataReceived += (_, e) => { if (e.Data is not null) lock (_lines) _lines.Add("join: " + e.Data); };
-        join.Start();
-        join.BeginOutputReadLine();
-        join.BeginErrorReadLine();
+            if (line.Contains("Ctrl-C stops this silo", StringComparison.Ordinal)) joined.TrySetResult();
+        }, new()
+        {
+            ["DTH_JOIN_HTTP_PORT"] = port.ToString(), ["DTH_JOIN_SILO_PORT"] = FreePorts.Next().ToString(), ["DTH_JOIN_GATEWAY_PORT"] = FreePorts.Next().ToString(),
+        }, "ops/join.sh");
         try
         {
             await joined.Task.WaitAsync(TimeSpan.FromSeconds(180));
@@ -146,19 +102,7 @@ public sealed partial class RunScriptSmokeTests(ITestOutputHelper output) : IDis
             direct.DefaultRequestHeaders.Authorization = researcher.DefaultRequestHeaders.Authorization;
             (await direct.GetAsync($"/api/runs/{run}")).StatusCode.Should().Be(HttpStatusCode.OK, "either silo serves the API");
 
-            for (var attempt = 0; attempt < 10 && !Said("join: ops/join.sh: stopping"); attempt++)
-            {
-                Process.Start("kill", ["-INT", join.Id.ToString()])!.WaitForExit();
-                try
-                {
-                    await Eventually.Until(() => Task.FromResult(Said("join: ops/join.sh: stopping")), said => said, TimeSpan.FromSeconds(5), "join.sh to say it stops");
-                }
-                catch (TimeoutException)
-                {
-                }
-            }
-            await join.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(60));
-            join.ExitCode.Should().Be(0);
+            await CtrlCAsync(join, "join: ops/join.sh: stopping");
             (await researcher.GetAsync("/health/ready")).StatusCode.Should().Be(HttpStatusCode.OK, "the platform goes on without the joined silo");
         }
         finally
@@ -167,29 +111,87 @@ public sealed partial class RunScriptSmokeTests(ITestOutputHelper output) : IDis
         }
     }
 
+    /// <summary>
+    /// Starts `bash SCRIPT ARGS` in the checkout on this test's data folder, its lines kept (prefixed) and each line of its
+    /// output passed to <paramref name="onLine"/>. Through `env --default-signal=INT`: a shell that starts with SIGINT
+    /// ignored cannot trap it (POSIX), and the test run may well have it ignored: a non-interactive shell starts its
+    /// background jobs so (`ops/test.sh &` in a script), and every process below inherits that. A terminal's Ctrl-C
+    /// reaches a shell whose SIGINT is at its default, as here.
+    /// </summary>
+    private Process StartScript(string prefix, Action<string> onLine, Dictionary<string, string> environment, params string[] args)
+    {
+        var start = new ProcessStartInfo("env") { WorkingDirectory = Repository.Root(), RedirectStandardOutput = true, RedirectStandardError = true };
+        foreach (var a in new[] { "--default-signal=INT", "bash" }.Concat(args)) start.ArgumentList.Add(a);
+        start.Environment["DTH_DATA_DIR"] = _data;
+        // The test run has built the Release binaries already; a second build here would race the test host.
+        start.Environment["DTH_NO_BUILD"] = "1";
+        foreach (var (key, value) in environment) start.Environment[key] = value;
+        var script = new Process { StartInfo = start };
+        script.OutputDataReceived += (_, e) =>
+        {
+            if (e.Data is null) return;
+            lock (_lines) _lines.Add(prefix + e.Data);
+            onLine(e.Data);
+        };
+        script.ErrorDataReceived += (_, e) => { if (e.Data is not null) lock (_lines) _lines.Add(prefix + e.Data); };
+        script.Start();
+        script.BeginOutputReadLine();
+        script.BeginErrorReadLine();
+        return script;
+    }
+
+    /// <summary>
+    /// Ctrl-C to a script until it says <paramref name="stopping"/>, then its exit, with code 0. A terminal's Ctrl-C reaches
+    /// the whole foreground group; this one reaches the script alone, and when it lands while the script's last `cat` is
+    /// still running, bash may take it as handled by that child and never run its trap (seen once, under the load of the
+    /// full suite: no "stopping" line in 60 s). So it is sent again until the script says it stops.
+    /// </summary>
+    private async Task CtrlCAsync(Process script, string stopping)
+    {
+        for (var attempt = 0; attempt < 10 && !Said(stopping); attempt++)
+        {
+            Process.Start("kill", ["-INT", script.Id.ToString()])!.WaitForExit();
+            try
+            {
+                await Eventually.Until(() => Task.FromResult(Said(stopping)), said => said, TimeSpan.FromSeconds(5), $"'{stopping}'");
+            }
+            catch (TimeoutException)
+            {
+            }
+        }
+        Said(stopping).Should().BeTrue("the script traps SIGINT and says it stops");
+        await script.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(60));
+        script.ExitCode.Should().Be(0);
+    }
+
     private bool Said(string text)
     {
         lock (_lines) return _lines.Any(l => l.Contains(text, StringComparison.Ordinal));
     }
 
-    /// <summary>Live processes whose command lines mention the data folder (the silos' and postgres's do): "pid: command line".</summary>
-    private static List<string> ProcessesUsing(string folder) =>
-        Directory.EnumerateDirectories("/proc")
-            .Where(d => int.TryParse(Path.GetFileName(d), out _))
-            .Select(d => (Pid: Path.GetFileName(d), File: Path.Combine(d, "cmdline")))
-            .Select(p => { try { return $"{p.Pid}: {File.ReadAllText(p.File).Replace('\0', ' ')}"; } catch (IOException) { return ""; } catch (UnauthorizedAccessException) { return ""; } })
-            .Where(line => line.Contains(folder, StringComparison.Ordinal))
-            .ToList();
+    /// <summary>Live processes whose command lines mention the data folder (the silos' and postgres's do).</summary>
+    private static List<(int Pid, string CommandLine)> ProcessesUsing(string folder) =>
+        [.. Directory.EnumerateDirectories("/proc")
+            .Select(d => (Pid: int.TryParse(Path.GetFileName(d), out var pid) ? pid : 0, File: Path.Combine(d, "cmdline")))
+            .Where(p => p.Pid > 0)
+            .Select(p => (p.Pid, CommandLine: CommandLineOf(p.File)))
+            .Where(p => p.CommandLine.Contains(folder, StringComparison.Ordinal))];
+
+    private static string CommandLineOf(string file)
+    {
+        try { return File.ReadAllText(file).Replace('\0', ' '); }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException) { return ""; } // gone meanwhile, or not ours to read
+    }
 
     public void Dispose()
     {
         lock (_lines) output.WriteLine(string.Join('\n', _lines.TakeLast(40)));
         // After a failure the script was killed, but the PostgreSQL it started runs on as a daemon: stopped here, so a
         // failed run leaves no server behind for the next tests.
-        foreach (var left in ProcessesUsing(_data))
+        foreach (var (pid, commandLine) in ProcessesUsing(_data))
         {
-            output.WriteLine($"left behind, killed: {left}");
-            try { Process.GetProcessById(int.Parse(left[..left.IndexOf(':')])).Kill(); } catch (ArgumentException) { } catch (InvalidOperationException) { }
+            output.WriteLine($"left behind, killed: {pid}: {commandLine}");
+            try { Process.GetProcessById(pid).Kill(); } catch (ArgumentException) { } catch (InvalidOperationException) { }
         }
         TestPostgres.DeleteFolder(_data);
     }
