@@ -31,6 +31,8 @@ public sealed class RunGrain(IDatasetAccessPolicy policy, IDocumentStore store, 
     internal static readonly JsonSerializerOptions PayloadJson = new(JsonSerializerDefaults.Web);
 
     private readonly HashSet<int> _dispatched = [];
+    // The ask to each dispatched shard's worker that is still unanswered (Ask): never awaited on a turn.
+    private readonly Dictionary<int, Task> _asks = [];
     private readonly Dictionary<int, long> _inShard = [];
     private readonly Dictionary<IRunObserver, DateTime> _followers = [];
     private readonly List<(ShardResult Result, TaskCompletionSource Done)> _reports = [];
@@ -126,7 +128,7 @@ public sealed class RunGrain(IDatasetAccessPolicy policy, IDocumentStore store, 
         // earlier waits for this turn to end; one for a run whose append was refused finds no run and is dropped), and a
         // refused append stops them at once. The cohort is re-planned by the workers from the normalised request alone.
         _plan = awaitsSeed ? null : plan;
-        var started = awaitsSeed ? Task.CompletedTask : StartShardsAsync(plan, context.Actor.Subject);
+        if (!awaitsSeed) StartShards(plan, context.Actor.Subject);
         var submitted = plan;
         var recorded = false;
         try
@@ -137,7 +139,6 @@ public sealed class RunGrain(IDatasetAccessPolicy policy, IDocumentStore store, 
         }
         finally
         {
-            await started;
             if (!recorded) StopStartedShards(keepAlive);
         }
         await keepAlive;
@@ -246,14 +247,14 @@ public sealed class RunGrain(IDatasetAccessPolicy policy, IDocumentStore store, 
             await AppendAsync(SystemContext(), s => problem.Kind is ProblemKind.Unavailable or ProblemKind.Forbidden
                 ? RunDecisions.Suspend(s, reason, dataset, now)
                 : RunDecisions.Fail(s, $"The cohort could not be seeded from '{dataset}': {problem.Detail}", now));
-            if (State.IsTerminal) await StopAsync();
+            if (State.IsTerminal) Stop();
             return;
         }
         var (seeded, invalid) = RunPlanner.Plan(State.Submitted!.Request with { CohortFrom = fitted.Value });
         if (invalid is not null)
         {
             await AppendAsync(SystemContext(), s => RunDecisions.Fail(s, $"The seeded cohort does not plan: {invalid.Detail}", now));
-            await StopAsync();
+            Stop();
             return;
         }
         // A run suspended while it waited resumes under the grants that permit it now (a renewed one, say).
@@ -265,7 +266,7 @@ public sealed class RunGrain(IDatasetAccessPolicy policy, IDocumentStore store, 
             return;
         }
         _plan = seeded;
-        await DispatchAsync();
+        Dispatch();
     }
 
     /// <summary>
@@ -298,7 +299,7 @@ public sealed class RunGrain(IDatasetAccessPolicy policy, IDocumentStore store, 
     {
         var (_, problem) = await AppendAsync(context, s => RunDecisions.Cancel(s, context.Actor, reason, Clock.GetUtcNow()));
         if (problem is not null) return problem;
-        await StopAsync();
+        Stop();
         return Outcome<RunView>.Ok(State.ToView(), Version);
     }
 
@@ -376,6 +377,7 @@ public sealed class RunGrain(IDatasetAccessPolicy policy, IDocumentStore store, 
         foreach (var r in results)
         {
             _dispatched.Remove(r.Shard);
+            _asks.Remove(r.Shard);
             _inShard.Remove(r.Shard);
         }
         if (!State.Exists || State.IsTerminal) return;
@@ -385,7 +387,7 @@ public sealed class RunGrain(IDatasetAccessPolicy policy, IDocumentStore store, 
         if (fresh.FirstOrDefault(r => r.Error is not null || r.Payload is null) is { } failed)
         {
             await AppendAsync(context, s => RunDecisions.Fail(s, $"Shard {failed.Shard} failed on {failed.Silo}: {failed.Error}", Clock.GetUtcNow()));
-            await StopAsync();
+            Stop();
             return;
         }
         // A shard boundary: results that arrive after the grant stopped permitting the run are not counted, and no
@@ -409,10 +411,10 @@ public sealed class RunGrain(IDatasetAccessPolicy policy, IDocumentStore store, 
         }
         if (State.IsTerminal)
         {
-            await StopAsync();
+            Stop();
             return;
         }
-        await DispatchAsync();
+        Dispatch();
     }
 
     public Task ReportProgressAsync(int shard, long subjectsDone)
@@ -578,22 +580,27 @@ public sealed class RunGrain(IDatasetAccessPolicy policy, IDocumentStore store, 
     private IRunWorkerGrain Worker(int shard) => GrainFactory.GetGrain<IRunWorkerGrain>($"{Id}/{shard}");
 
     /// <summary>Hands out shards in index order while fewer than the limit are in flight.</summary>
-    private async Task DispatchAsync()
+    private void Dispatch()
     {
         if (State.Status != RunStatus.Running) return;
         var next = State.NextShards(_dispatched, options.Value.MaxShardsInFlight - _dispatched.Count,
             Math.Max(options.Value.MaxShardsAhead, options.Value.MaxShardsInFlight));
-        foreach (var i in next) _dispatched.Add(i);
-        await Task.WhenAll(next.Select(EnsureRunningAsync));
+        foreach (var i in next)
+        {
+            _dispatched.Add(i);
+            Ask(i, WorkOf(Plan, i));
+        }
     }
 
     /// <summary>Hands out the first shards of a run whose submission is being recorded (see <see cref="SubmitAsync"/>).</summary>
     /// <param name="owner">who is submitting: the submission is not recorded yet.</param>
-    private Task StartShardsAsync(RunPlan plan, string owner)
+    private void StartShards(RunPlan plan, string owner)
     {
-        var first = Enumerable.Range(0, Math.Min(plan.Shards, options.Value.MaxShardsInFlight)).ToList();
-        foreach (var i in first) _dispatched.Add(i);
-        return Task.WhenAll(first.Select(i => EnsureRunningAsync(i, WorkOf(plan, i, owner))));
+        for (var i = 0; i < Math.Min(plan.Shards, options.Value.MaxShardsInFlight); i++)
+        {
+            _dispatched.Add(i);
+            Ask(i, WorkOf(plan, i, owner));
+        }
     }
 
     /// <summary>
@@ -603,14 +610,24 @@ public sealed class RunGrain(IDatasetAccessPolicy policy, IDocumentStore store, 
     private void StopStartedShards(Task keepAlive)
     {
         _plan = null;
-        foreach (var shard in _dispatched) Worker(shard).CancelAsync().Ignore();
-        _dispatched.Clear();
+        StopDispatched();
         keepAlive.Ignore();
     }
 
-    private Task EnsureRunningAsync(int shard) => EnsureRunningAsync(shard, WorkOf(Plan, shard));
+    /// <summary>
+    /// Asks a shard's worker to be running without waiting for the answer on this grain's turn. A frozen silo (a paused
+    /// VM, a stalled node) keeps its sockets open and answers nothing until membership declares it dead or the call times
+    /// out (30 s), and a turn waiting for it held everything else of the run meanwhile: its status, its followers, its
+    /// cancellation, and the results of the shards on live silos. A shard whose ask is unanswered is not asked again; one
+    /// that failed (its silo is gone) is asked again by the supervisor, and its worker is placed on a live silo.
+    /// </summary>
+    private void Ask(int shard, ShardWork work)
+    {
+        if (_asks.TryGetValue(shard, out var pending) && !pending.IsCompleted) return;
+        _asks[shard] = AskAsync(shard, work);
+    }
 
-    private async Task EnsureRunningAsync(int shard, ShardWork work)
+    private async Task AskAsync(int shard, ShardWork work)
     {
         try
         {
@@ -618,9 +635,16 @@ public sealed class RunGrain(IDatasetAccessPolicy policy, IDocumentStore store, 
         }
         catch (Exception ex)
         {
-            // Its silo is gone or going: the supervisor asks again, and the worker is placed on a live silo.
             logger.LogInformation(ex, "Run {RunId}: shard {Shard} could not be handed out; will retry", Id, shard);
         }
+    }
+
+    /// <summary>Stops the shards in flight: each stops at its next chunk and is not counted.</summary>
+    private void StopDispatched()
+    {
+        foreach (var shard in _dispatched) Worker(shard).CancelAsync().Ignore();
+        _dispatched.Clear();
+        _asks.Clear();
     }
 
     /// <param name="justDispatched">the shards were handed out a moment ago: the first check can wait a period.</param>
@@ -635,7 +659,7 @@ public sealed class RunGrain(IDatasetAccessPolicy policy, IDocumentStore store, 
         foreach (var f in expired) _followers.Remove(f);
         if (!State.Exists || State.IsTerminal)
         {
-            await StopAsync();
+            Stop();
             return;
         }
         if (State.AwaitsSeed)
@@ -654,24 +678,40 @@ public sealed class RunGrain(IDatasetAccessPolicy policy, IDocumentStore store, 
             var (permit, _, _, grants) = await CheckGrantsAsync(record: false);
             if (!permit) return;
             await AppendAsync(SystemContext(), s => RunDecisions.Resume(s, grants, Clock.GetUtcNow()));
-            await DispatchAsync();
+            Dispatch();
             return;
         }
         // Ask every worker in flight to be running (a new activation after a silo loss starts the shard again), then fill free slots.
-        await Task.WhenAll(_dispatched.Where(i => !State.Shards.ContainsKey(i)).ToList().Select(EnsureRunningAsync));
+        foreach (var shard in _dispatched.Where(i => !State.Shards.ContainsKey(i))) Ask(shard, WorkOf(Plan, shard));
         _dispatched.RemoveWhere(State.Shards.ContainsKey);
-        await DispatchAsync();
+        Dispatch();
     }
 
-    private async Task StopAsync()
+    private void Stop()
     {
         _seedFit?.Cancel();
-        foreach (var shard in _dispatched) Worker(shard).CancelAsync().Ignore();
-        _dispatched.Clear();
+        StopDispatched();
         _inShard.Clear();
         _supervisor?.Dispose();
         _supervisor = null;
-        if (await this.GetReminder(KeepAliveReminder) is { } reminder) await this.UnregisterReminder(reminder);
+        RemoveKeepAliveAsync().Ignore();
+    }
+
+    /// <summary>
+    /// Not waited for on the turn that ends the run: reminders are kept by the silos in shares of a hash ring, and the
+    /// share of this run may be on a frozen silo, which answers nothing until it is declared dead. A reminder left behind
+    /// finds the run ended when it fires, and removes itself (<see cref="ReceiveReminder"/>).
+    /// </summary>
+    private async Task RemoveKeepAliveAsync()
+    {
+        try
+        {
+            if (await this.GetReminder(KeepAliveReminder) is { } reminder) await this.UnregisterReminder(reminder);
+        }
+        catch (Exception ex)
+        {
+            logger.LogInformation(ex, "Run {RunId}: its keep-alive reminder was not removed now; it removes itself when it next fires", Id);
+        }
     }
 
     /// <summary>At a shard boundary: every dataset must still be permitted; otherwise the run is suspended with the reason, and the refusal recorded.</summary>
@@ -681,8 +721,7 @@ public sealed class RunGrain(IDatasetAccessPolicy policy, IDocumentStore store, 
         if (permit) return true;
         await AppendAsync(SystemContext(), s => RunDecisions.Suspend(s, reason!, refused!.Id, Clock.GetUtcNow()));
         // Shards in flight stop at their next chunk and are not counted; they run again after a resumption.
-        foreach (var shard in _dispatched) Worker(shard).CancelAsync().Ignore();
-        _dispatched.Clear();
+        StopDispatched();
         _inShard.Clear();
         return false;
     }

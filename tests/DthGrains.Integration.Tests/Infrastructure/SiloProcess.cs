@@ -11,6 +11,9 @@ namespace DthGrains.Integration.Tests.Infrastructure;
 internal sealed record SiloSettings(string Institution, string ClusterId, string ConnectionString, string DataFolder, int SiloPort, int GatewayPort, int HttpPort,
     string Role = "data", string? SigningKeyPath = null)
 {
+    /// <summary>Further command-line settings, after the ones above (a later one wins).</summary>
+    public IReadOnlyList<string> Extra { get; init; } = [];
+
     public string Url => $"http://127.0.0.1:{HttpPort}";
 
     public static SiloSettings Fresh(string institution, string clusterId, string connectionString, string dataFolder, string role = "data",
@@ -33,6 +36,7 @@ internal sealed record SiloSettings(string Institution, string ClusterId, string
         $"--Urls={Url}",
         "--Logging:LogLevel:Microsoft.Hosting.Lifetime=Information",
         .. SigningKeyPath is null ? Array.Empty<string>() : [$"--Dth:Identity:SigningKeyPath={SigningKeyPath}"],
+        .. Extra,
     ];
 }
 
