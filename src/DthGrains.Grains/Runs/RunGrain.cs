@@ -45,6 +45,9 @@ public sealed class RunGrain(IDatasetAccessPolicy policy, IDocumentStore store, 
     private int _cells;
     private RunPlan? _plan;
     private IGrainTimer? _supervisor;
+    // The keep-alive reminder's registration (EnsureKeepAlive): in flight or ended; true once this activation has it.
+    private Task? _keepAlive;
+    private bool _keptAlive;
     private DateTime _lastProgress;
     private TaskCompletionSource? _ended;
     private Task? _seeding;
@@ -121,8 +124,8 @@ public sealed class RunGrain(IDatasetAccessPolicy policy, IDocumentStore store, 
         var awaitsSeed = plan.Request.CohortFrom is { Parameters: null };
         var now = Clock.GetUtcNow();
         // The keep-alive reminder (a write to the reminder table) is registered while the submission is appended, not
-        // after it: the 202 waits for both, so an accepted run always has it.
-        var keepAlive = this.RegisterOrUpdateReminder(KeepAliveReminder, options.Value.KeepAlivePeriod, options.Value.KeepAlivePeriod);
+        // after it (see below for what the 202 waits for).
+        var keepAlive = EnsureKeepAlive();
         // The first shards start meanwhile too: the policy has permitted the run, and the append takes several ms that the
         // numerics need not wait for. Nothing they compute counts before the submission is recorded (a result that comes
         // earlier waits for this turn to end; one for a run whose append was refused finds no run and is dropped), and a
@@ -139,11 +142,24 @@ public sealed class RunGrain(IDatasetAccessPolicy policy, IDocumentStore store, 
         }
         finally
         {
-            if (!recorded) StopStartedShards(keepAlive);
+            if (!recorded) StopStartedShards();
         }
-        await keepAlive;
         StartSupervising(justDispatched: true);
         if (awaitsSeed) StartSeeding();
+        // The run is accepted once its submission is recorded, whatever becomes of the reminder. The 202 waits for it too,
+        // so that an accepted run normally has it, but only for a bound: the reminder's share of the ring may be kept by
+        // a frozen silo, or the reminder table be locked. It used to wait for ever, and a failed registration failed the
+        // answer of a run that was recorded and running. Past the bound, the registration goes on, and the supervisor
+        // registers the reminder again if it failed.
+        try
+        {
+            await keepAlive.WaitAsync(options.Value.KeepAliveWait);
+        }
+        catch (TimeoutException)
+        {
+            logger.LogWarning("Run {RunId}: accepted before its keep-alive reminder was registered (not within {Bound}); the registration goes on", Id,
+                options.Value.KeepAliveWait);
+        }
         return Outcome<RunView>.Ok(State.ToView(), Version);
     }
 
@@ -607,11 +623,33 @@ public sealed class RunGrain(IDatasetAccessPolicy policy, IDocumentStore store, 
     /// The submission was not recorded: the shards started with it stop. The keep-alive reminder is not waited for (a
     /// reminder left behind finds no run when it fires and removes itself).
     /// </summary>
-    private void StopStartedShards(Task keepAlive)
+    private void StopStartedShards()
     {
         _plan = null;
         StopDispatched();
-        keepAlive.Ignore();
+    }
+
+    /// <summary>
+    /// Registers the keep-alive reminder unless this activation has it or is registering it. The returned task never
+    /// fails: a failed registration is logged and left to the supervisor, which calls this at every period.
+    /// </summary>
+    private Task EnsureKeepAlive()
+    {
+        if (!_keptAlive && _keepAlive is not { IsCompleted: false }) _keepAlive = RegisterKeepAliveAsync();
+        return _keepAlive ?? Task.CompletedTask;
+    }
+
+    private async Task RegisterKeepAliveAsync()
+    {
+        try
+        {
+            await this.RegisterOrUpdateReminder(KeepAliveReminder, options.Value.KeepAlivePeriod, options.Value.KeepAlivePeriod);
+            _keptAlive = true;
+        }
+        catch (Exception ex)
+        {
+            logger.LogWarning(ex, "Run {RunId}: its keep-alive reminder was not registered; the supervisor tries again", Id);
+        }
     }
 
     /// <summary>
@@ -662,6 +700,7 @@ public sealed class RunGrain(IDatasetAccessPolicy policy, IDocumentStore store, 
             Stop();
             return;
         }
+        EnsureKeepAlive().Ignore();
         if (State.AwaitsSeed)
         {
             if (State.Status == RunStatus.Suspended && !await SeedingPermittedAsync()) return;
@@ -706,6 +745,8 @@ public sealed class RunGrain(IDatasetAccessPolicy policy, IDocumentStore store, 
     {
         try
         {
+            // After a registration still in flight, which would otherwise land after the removal.
+            if (_keepAlive is { } registering) await registering;
             if (await this.GetReminder(KeepAliveReminder) is { } reminder) await this.UnregisterReminder(reminder);
         }
         catch (Exception ex)

@@ -47,6 +47,12 @@ public sealed class RunOptions
     public TimeSpan KeepAlivePeriod { get; set; } = TimeSpan.FromMinutes(1);
 
     /// <summary>
+    /// The longest a submission's answer waits for the run's keep-alive reminder to be registered (normally a
+    /// millisecond: one write). Past it the run is accepted all the same, and the registration goes on.
+    /// </summary>
+    public TimeSpan KeepAliveWait { get; set; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>
     /// How long a cohort seed's fit at the data may take before the run gives up on it (the fit stops at the data holder)
     /// and waits, suspended, to try again. The largest seed (40 subjects) takes seconds of CPU; this leaves room for a busy
     /// silo. Below the fit's response timeout of 10 minutes.
