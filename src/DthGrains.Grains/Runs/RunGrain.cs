@@ -484,8 +484,10 @@ public sealed class RunGrain(IDatasetAccessPolicy policy, IDocumentStore store, 
                 state = RunState.Evolve(state, e);
                 Publish(RunEventJson.Describe(Id, ++version, e, state, TimeProvider.System.GetUtcNow()));
             }
-            PublishProgress();
+            // The end of a run is its last word: a follower stops at it, and its observer may be gone when more arrives
+            // (Orleans logs a message to a deleted observer as an error).
             if (State.IsTerminal) _ended?.TrySetResult();
+            else PublishProgress();
         }
         return result;
     }
