@@ -77,7 +77,7 @@ stop() {
   trap - INT TERM
   echo
   echo "ops/join.sh: stopping the $institution silo (the platform goes on)..."
-  stop_silo "$silo"
+  stop_silo "$silo" ops/join.sh
   exit 0
 }
 trap stop INT TERM

@@ -41,7 +41,7 @@ stop() {
   trap - INT TERM
   echo
   echo "ops/run.sh: stopping the silo and its PostgreSQL..."
-  stop_silo "$silo"
+  stop_silo "$silo" ops/run.sh
   exit 0
 }
 trap stop INT TERM

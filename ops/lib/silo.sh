@@ -1,11 +1,27 @@
 # shellcheck shell=bash
 # A silo host started in the background by ops/run.sh or ops/join.sh: waiting for it to be ready, and stopping it.
 
-# Stops the silo process $1 gracefully and waits for it. SIGTERM, not SIGINT: a background job of a script starts with
-# SIGINT ignored. .NET stops gracefully on TERM.
+# stop_silo PID [SCRIPT]: stops the silo process PID gracefully and waits for it, at most DTH_STOP_TIMEOUT seconds (45 by
+# default), then kills it (SIGKILL), saying so, as a service manager would. SIGTERM, not SIGINT: a background job of a
+# script starts with SIGINT ignored. .NET stops gracefully on TERM, within 20 s, except when the silo's database went
+# away first (the platform stopped before a joined silo): Orleans then retries writing its status to the membership
+# table for a minute per stage, over two minutes in all. A killed silo is declared dead by the others' missed probes.
 stop_silo() {
-  kill -TERM "$1" 2>/dev/null || true
-  wait "$1" 2>/dev/null || true
+  local pid="$1" script="${2:-ops}" bound="${DTH_STOP_TIMEOUT:-45}"
+  kill -TERM "$pid" 2>/dev/null || true
+  # A watcher kills the silo when the bound passes; it is stopped as soon as the silo has ended.
+  (
+    # Without the script's output: a sleep left behind must not hold it open.
+    sleep "$bound" </dev/null >/dev/null 2>&1
+    if kill -0 "$pid" 2>/dev/null; then
+      echo "$script: the silo did not stop within $bound s (is its database gone?); killing it (SIGKILL). The other silos declare it dead after missed probes." >&2
+      kill -KILL "$pid" 2>/dev/null || true
+    fi
+  ) &
+  local watcher=$!
+  wait "$pid" 2>/dev/null || true
+  kill "$watcher" 2>/dev/null || true
+  wait "$watcher" 2>/dev/null || true
 }
 
 # wait_ready SCRIPT PID URL [HINT]: waits up to 120 s for URL/health/ready while the silo PID runs. When the silo exits
@@ -24,7 +40,7 @@ wait_ready() {
     sleep 0.5
   done
   echo "$script: the silo did not become ready within 120 s." >&2
-  stop_silo "$pid"
+  stop_silo "$pid" "$script"
   return 1
 }
 

@@ -7,7 +7,10 @@ using DthGrains.Silo.Federation;
 
 namespace DthGrains.Integration.Tests.Federation;
 
-/// <summary>What ops/join.sh relies on: join.env sourced by bash gives back every value as written, whatever it holds; free ports found past those in use.</summary>
+/// <summary>
+/// What ops/join.sh relies on: join.env sourced by bash gives back every value as written, whatever it holds; free ports
+/// found past those in use; a silo that does not stop within the bound killed.
+/// </summary>
 public sealed class JoinFileTests
 {
     [Fact]
@@ -60,5 +63,42 @@ public sealed class JoinFileTests
         chosen.Should().BeGreaterThan(port, "the port given is in use");
         using var bound = new TcpListener(IPAddress.Loopback, chosen);
         bound.Invoking(l => l.Start()).Should().NotThrow("the port chosen was free");
+    }
+
+    /// <summary>
+    /// ops/lib/silo.sh stop_silo, as ops/run.sh and ops/join.sh stop their silo on Ctrl-C: a silo that ignores SIGTERM (as
+    /// one whose database went away first does for over two minutes) is killed once DTH_STOP_TIMEOUT passes, saying so;
+    /// one that stops on SIGTERM is only waited for.
+    /// </summary>
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public async Task Stopping_a_silo_kills_it_when_it_does_not_stop_within_the_bound(bool ignoresTerm)
+    {
+        var silo = ignoresTerm ? "trap '' TERM; while true; do sleep 0.1; done" : "while true; do sleep 0.1; done";
+        var script = $"source ops/lib/silo.sh; bash -c \"{silo}\" & pid=$!; sleep 0.5; stop_silo $pid test-script; " +
+            "if kill -0 $pid 2>/dev/null; then echo running; else echo ended; fi";
+        var bash = new ProcessStartInfo("bash") { RedirectStandardOutput = true, RedirectStandardError = true, WorkingDirectory = Repository.Root() };
+        bash.ArgumentList.Add("-c");
+        bash.ArgumentList.Add(script);
+        bash.Environment["DTH_STOP_TIMEOUT"] = "2";
+        using var process = Process.Start(bash)!;
+        var (output, errors) = (process.StandardOutput.ReadToEndAsync(), process.StandardError.ReadToEndAsync());
+        // Without the bound, stop_silo would wait for ever: fail instead of hanging the test run.
+        using (var stuck = new CancellationTokenSource(TimeSpan.FromMinutes(1)))
+        {
+            try
+            {
+                await process.WaitForExitAsync(stuck.Token);
+            }
+            catch (OperationCanceledException)
+            {
+                process.Kill(entireProcessTree: true);
+                throw new Xunit.Sdk.XunitException("stop_silo did not return: the silo was not killed");
+            }
+        }
+        (await output).Trim().Should().Be("ended");
+        if (ignoresTerm) (await errors).Should().Contain("test-script: the silo did not stop within 2 s").And.Contain("killing it (SIGKILL)");
+        else (await errors).Should().NotContain("did not stop", "it stopped on SIGTERM");
     }
 }
