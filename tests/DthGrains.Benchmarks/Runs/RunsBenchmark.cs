@@ -109,7 +109,7 @@ internal static class RunsBenchmark
             await BothSilosActiveAsync(data);
 
             var bare = await ThroughputAsync(client, repetitions, postgres.ServerProcessId);
-            await FixedCostAsync(client, bare);
+            await FixedCostAsync(client, bare, postgres.ServerProcessId);
             // For measuring by hand: the throughput figures alone.
             if (Environment.GetEnvironmentVariable("DTH_BENCH_THROUGHPUT_ONLY") == "1") return 0;
             await ScaleAsync(client, 10_000, 3);
@@ -156,12 +156,17 @@ internal static class RunsBenchmark
     /// millisecond), POST to run_completed at the SSE client. At 1,000 patients the numerics take about as long as this,
     /// so this alone bounds the ratio: bare / (bare + fixed), whatever the platform does while the shards solve.
     /// </summary>
-    private static async Task FixedCostAsync(HttpClient client, double bestBare)
+    private static async Task FixedCostAsync(HttpClient client, double bestBare, int? postmaster)
     {
         var times = new List<double>();
-        for (var r = 0; r < 30; r++) times.Add(await PlatformAsync(client, CohortRequest((ulong)(9000 + r), size: 1)));
+        for (var r = 0; r < 10; r++) times.Add(await PlatformAsync(client, CohortRequest((ulong)(9000 + r), size: 1)));
+        // The CPU of the last 20: what a run costs whatever its size, to set against a 1,000-patient run's.
+        var (process, server) = (CpuClock.ProcessSeconds(), postmaster is { } pid ? PostgresCpu.Seconds(pid) : 0);
+        for (var r = 10; r < 30; r++) times.Add(await PlatformAsync(client, CohortRequest((ulong)(9000 + r), size: 1)));
         Print("platform 1 patient-day (POST to run_completed at the SSE client), best", times.Min(), "s");
         Print("platform 1 patient-day, median", P50(times), "s");
+        Print("CPU of a 1-patient run, this process (both silos and the SSE client)", (CpuClock.ProcessSeconds() - process) / 20 * 1000, "ms");
+        if (postmaster is { } p) Print("CPU of a 1-patient run, PostgreSQL", (PostgresCpu.Seconds(p) - server) / 20 * 1000, "ms");
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"bound on the throughput ratio from the fixed cost of a run alone: {bestBare / (bestBare + times.Min()):F2} (information)"));
     }
