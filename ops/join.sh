@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Joins one more silo to the standalone platform that ops/run.sh runs on this machine: a partner institution's silo
-# (by default bsc, role hpc) in the same cluster, on the same database, validating the same tokens. How to reach the
-# platform is read from join.env in its data folder, which the platform writes at start and removes at stop.
+# (by default bsc, role hpc) in the same cluster, on the same database, validating the same tokens (the platform's OIDC
+# authority or signing key) with the same membership timings. How to reach the platform is read from join.env in its
+# data folder, which the platform writes at start and removes at stop.
 # Ctrl-C stops this silo; the platform goes on.
 #
 #   ops/join.sh [--institution ID] [--role data|hpc] [extra silo arguments, e.g. --Dth:Runs:MaxShardsInFlight=4]
@@ -12,6 +13,7 @@
 #   DTH_JOIN_SILO_PORT     its silo-to-silo port; default 11112, or the next free one
 #   DTH_JOIN_GATEWAY_PORT  its gateway port; default 30001, or the next free one
 #   DTH_NO_BUILD           set to 1 to skip the build (the binaries must exist)
+#   DTH_STOP_TIMEOUT       seconds Ctrl-C waits for the silo to stop before it kills it; default 45
 set -euo pipefail
 
 repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -29,7 +31,7 @@ while [ $# -gt 0 ]; do
   case "$1" in
     --institution) institution="${2:?--institution needs an id, e.g. --institution bsc}"; shift 2 ;;
     --role) role="${2:?--role needs data or hpc}"; shift 2 ;;
-    -h|--help) sed -n '2,15p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,16p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) extra+=("$1"); shift ;;
   esac
 done
@@ -64,12 +66,14 @@ silo_port="${DTH_JOIN_SILO_PORT:-$(free_port 11112)}"
 gateway_port="${DTH_JOIN_GATEWAY_PORT:-$(free_port 30001)}"
 url="http://127.0.0.1:$http_port"
 silo_bin="src/DthGrains.Silo/bin/Release/net10.0/DthGrains.Silo.dll"
+# The platform's token validation (its OIDC authority or its signing key) and membership timings.
+mapfile -t platform < <(platform_args)
 dotnet "$silo_bin" --profile institution \
   --ConnectionStrings:Federation="$DTH_CONNECTION_STRING" \
   --Dth:ClusterId="$DTH_CLUSTER_ID" --Dth:ServiceId="$DTH_SERVICE_ID" \
-  --Dth:Institution="$institution" --Dth:Role="$role" --Dth:Membership=local \
+  --Dth:Institution="$institution" --Dth:Role="$role" \
   --Dth:SiloPort="$silo_port" --Dth:GatewayPort="$gateway_port" \
-  --Dth:DataDirectory="$data/silos/$institution-$role" --Dth:Identity:SigningKeyPath="$DTH_SIGNING_KEY" \
+  --Dth:DataDirectory="$data/silos/$institution-$role" "${platform[@]}" \
   --Urls="$url" ${extra[@]+"${extra[@]}"} &
 silo=$!
 

@@ -8,6 +8,7 @@
 #                  else ~/.local/share/dthgrains
 #   DTH_HTTP_PORT  HTTP port on 127.0.0.1; default 5080
 #   DTH_NO_BUILD   set to 1 to skip the build (the binaries must exist)
+#   DTH_STOP_TIMEOUT  seconds Ctrl-C waits for the silo to stop before it kills it; default 45
 # Extra arguments go to the silo, e.g. --Dth:SiloPort=11112.
 set -euo pipefail
 

@@ -51,3 +51,18 @@ free_port() {
   while (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; do port=$((port + 1)); done
   echo "$port"
 }
+
+# platform_args: the silo arguments that make a joined silo validate the tokens the platform validates and use its
+# membership timings, one per line, from the values of join.env (sourced before). An OIDC authority when the platform
+# has one (its keys come from the authority's discovery document), otherwise the platform's signing key. A join.env
+# written before these values existed gives the signing key and the standalone defaults.
+platform_args() {
+  if [ -n "${DTH_IDENTITY_AUTHORITY:-}" ]; then
+    echo "--Dth:Identity:Authority=$DTH_IDENTITY_AUTHORITY"
+  else
+    echo "--Dth:Identity:SigningKeyPath=$DTH_SIGNING_KEY"
+  fi
+  [ -z "${DTH_IDENTITY_ISSUER:-}" ] || echo "--Dth:Identity:Issuer=$DTH_IDENTITY_ISSUER"
+  [ -z "${DTH_IDENTITY_AUDIENCE:-}" ] || echo "--Dth:Identity:Audience=$DTH_IDENTITY_AUDIENCE"
+  echo "--Dth:Membership=${DTH_MEMBERSHIP:-local}"
+}

@@ -24,12 +24,21 @@ public static class JoinFile
         return text.ToString();
     }
 
+    /// <summary>
+    /// The values: besides the cluster, how the platform validates tokens (a joined silo must accept the same ones: its
+    /// OIDC authority when it has one, otherwise its signing key; issuer and audience either way) and its membership
+    /// timings (silos of one cluster must judge each other alike).
+    /// </summary>
     public static IEnumerable<KeyValuePair<string, string>> ValuesOf(DthOptions options, string connectionString, string signingKeyPath, string url) =>
     [
         new("DTH_CLUSTER_ID", options.ClusterId),
         new("DTH_SERVICE_ID", options.ServiceId),
         new("DTH_CONNECTION_STRING", connectionString),
         new("DTH_SIGNING_KEY", signingKeyPath),
+        new("DTH_IDENTITY_AUTHORITY", options.Identity.Authority ?? ""),
+        new("DTH_IDENTITY_ISSUER", options.Identity.Issuer),
+        new("DTH_IDENTITY_AUDIENCE", options.Identity.Audience),
+        new("DTH_MEMBERSHIP", options.Membership),
         new("DTH_URL", url),
     ];
 

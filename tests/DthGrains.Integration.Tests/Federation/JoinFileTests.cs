@@ -4,12 +4,14 @@ using System.Net;
 using System.Net.Sockets;
 using DthGrains.Integration.Tests.Infrastructure;
 using DthGrains.Silo.Federation;
+using DthGrains.Silo.Platform;
 
 namespace DthGrains.Integration.Tests.Federation;
 
 /// <summary>
-/// What ops/join.sh relies on: join.env sourced by bash gives back every value as written, whatever it holds; free ports
-/// found past those in use; a silo that does not stop within the bound killed.
+/// What ops/join.sh relies on: join.env sourced by bash gives back every value as written, whatever it holds; the joined
+/// silo validates the platform's tokens with its membership timings; free ports found past those in use; a silo that does
+/// not stop within the bound killed.
 /// </summary>
 public sealed class JoinFileTests
 {
@@ -41,6 +43,41 @@ public sealed class JoinFileTests
                 process.ExitCode.Should().Be(0);
                 read.Should().Be(value, $"{key} comes back as written");
             }
+        }
+        finally
+        {
+            TestPostgres.DeleteFolder(folder);
+        }
+    }
+
+    /// <summary>
+    /// join.env carries how the platform validates tokens and its membership timings, and ops/lib/silo.sh platform_args
+    /// turns them into the joined silo's arguments: the platform's OIDC authority when it has one (before session 19 a
+    /// platform with an authority had to have it passed to join.sh by hand), otherwise its signing key.
+    /// </summary>
+    [Theory]
+    [InlineData(null, "local")]
+    [InlineData("https://login.example.eu/realms/dth", "federated")]
+    public async Task A_joined_silo_gets_the_platforms_token_validation_and_membership_timings(string? authority, string membership)
+    {
+        var folder = Directory.CreateDirectory(TestPostgres.NewTemporaryFolder("join-identity")).FullName;
+        try
+        {
+            var options = new DthOptions
+            {
+                ClusterId = "dth-standalone", Membership = membership,
+                Identity = new IdentityOptions { Authority = authority, Issuer = "https://issuer.example.eu", Audience = "dthgrains-eu" },
+            };
+            JoinFile.Write(folder, JoinFile.Render(JoinFile.ValuesOf(options, "Host=127.0.0.1;Port=41909", "/var/lib/dthgrains/identity/signing-key.pem", "http://127.0.0.1:5080")));
+            var bash = new ProcessStartInfo("bash") { RedirectStandardOutput = true, WorkingDirectory = Repository.Root() };
+            foreach (var a in new[] { "-c", "set -eu; source ops/lib/silo.sh; source \"$1\"; platform_args", "bash", JoinFile.PathIn(folder) }) bash.ArgumentList.Add(a);
+            using var process = Process.Start(bash)!;
+            var lines = (await process.StandardOutput.ReadToEndAsync()).Split('\n', StringSplitOptions.RemoveEmptyEntries);
+            await process.WaitForExitAsync();
+            process.ExitCode.Should().Be(0);
+            lines.Should().Equal(
+                authority is null ? "--Dth:Identity:SigningKeyPath=/var/lib/dthgrains/identity/signing-key.pem" : $"--Dth:Identity:Authority={authority}",
+                "--Dth:Identity:Issuer=https://issuer.example.eu", "--Dth:Identity:Audience=dthgrains-eu", $"--Dth:Membership={membership}");
         }
         finally
         {
