@@ -96,4 +96,6 @@ ops/join.sh: a silo of $institution (role $role) joined cluster $DTH_CLUSTER_ID 
 
 Ctrl-C stops this silo; the platform goes on.
 TXT
-wait "$silo"
+status=0
+wait "$silo" || status=$?
+silo_ended ops/join.sh "$status"

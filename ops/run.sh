@@ -78,4 +78,6 @@ Try:
 
 Ctrl-C stops the platform.
 TXT
-wait "$silo"
+status=0
+wait "$silo" || status=$?
+silo_ended ops/run.sh "$status"

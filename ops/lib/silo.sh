@@ -66,3 +66,17 @@ platform_args() {
   [ -z "${DTH_IDENTITY_AUDIENCE:-}" ] || echo "--Dth:Identity:Audience=$DTH_IDENTITY_AUDIENCE"
   echo "--Dth:Membership=${DTH_MEMBERSHIP:-local}"
 }
+
+# silo_ended SCRIPT STATUS: says why a silo ended by itself, from its exit status, and returns that status. 134 is
+# SIGABRT: Orleans stops a silo that way when the cluster has declared it dead (after a freeze, a pause or a network cut
+# longer than the missed probes allow), and .NET on a fatal error; the log above says which.
+silo_ended() {
+  local script="$1" status="$2"
+  case "$status" in
+    0) ;;
+    134) echo "$script: the silo aborted itself (SIGABRT). Orleans does that when the cluster has declared the silo dead (it was frozen, paused or cut off for longer than the missed probes allow: its log above then says 'I have been told I am dead'), and .NET on a fatal error. Start it again: it joins as a new silo." >&2 ;;
+    137) echo "$script: the silo was killed (SIGKILL): out of memory, or by hand." >&2 ;;
+    *) echo "$script: the silo exited with status $status; see its log above." >&2 ;;
+  esac
+  return "$status"
+}

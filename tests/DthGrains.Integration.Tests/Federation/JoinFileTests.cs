@@ -138,4 +138,26 @@ public sealed class JoinFileTests
         if (ignoresTerm) (await errors).Should().Contain("test-script: the silo did not stop within 2 s").And.Contain("killing it (SIGKILL)");
         else (await errors).Should().NotContain("did not stop", "it stopped on SIGTERM");
     }
+
+    /// <summary>
+    /// ops/lib/silo.sh silo_ended, after ops/run.sh or ops/join.sh waited for its silo: a silo that aborted itself
+    /// (SIGABRT, as Orleans stops a silo the cluster declared dead) is explained, and the script ends with its status.
+    /// </summary>
+    [Theory]
+    [InlineData("kill -ABRT $$", 134, "the silo aborted itself (SIGABRT)")]
+    [InlineData("exit 3", 3, "the silo exited with status 3")]
+    [InlineData("exit 0", 0, null)]
+    public async Task A_silo_that_ended_by_itself_is_explained_by_its_exit_status(string silo, int status, string? said)
+    {
+        var script = $"set -eu; source ops/lib/silo.sh; bash -c '{silo}' & pid=$!; status=0; wait $pid || status=$?; silo_ended test-script \"$status\"";
+        var bash = new ProcessStartInfo("bash") { RedirectStandardError = true, WorkingDirectory = Repository.Root() };
+        bash.ArgumentList.Add("-c");
+        bash.ArgumentList.Add(script);
+        using var process = Process.Start(bash)!;
+        var errors = await process.StandardError.ReadToEndAsync();
+        await process.WaitForExitAsync();
+        process.ExitCode.Should().Be(status, "the script ends with the silo's status");
+        if (said is null) errors.Should().BeEmpty();
+        else errors.Should().Contain($"test-script: {said}");
+    }
 }
