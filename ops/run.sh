@@ -43,6 +43,7 @@ stop() {
   echo
   echo "ops/run.sh: stopping the silo and its PostgreSQL..."
   stop_silo "$silo" ops/run.sh
+  stop_embedded_postgres ops/run.sh "$data"
   exit 0
 }
 trap stop INT TERM
@@ -80,4 +81,5 @@ Ctrl-C stops the platform.
 TXT
 status=0
 wait "$silo" || status=$?
+stop_embedded_postgres ops/run.sh "$data"
 silo_ended ops/run.sh "$status"

@@ -80,3 +80,21 @@ silo_ended() {
   esac
   return "$status"
 }
+
+# stop_embedded_postgres SCRIPT DATA: stops the standalone platform's embedded PostgreSQL (DATA/postgres/pgdata) if it
+# still runs: the silo stops it as it ends, but not when it was killed for not stopping in time. SIGINT is PostgreSQL's
+# fast shutdown (open transactions roll back). Checked by name, since the pid in postmaster.pid may have been reused.
+stop_embedded_postgres() {
+  local script="$1" pidfile="$2/postgres/pgdata/postmaster.pid" pid
+  [ -f "$pidfile" ] || return 0
+  pid="$(head -n 1 "$pidfile")"
+  case "$pid" in ''|*[!0-9]*) return 0 ;; esac
+  [ "$(cat "/proc/$pid/comm" 2>/dev/null)" = postgres ] || return 0
+  echo "$script: the silo left its embedded PostgreSQL running (pid $pid); stopping it."
+  kill -INT "$pid" 2>/dev/null || return 0
+  for _ in $(seq 1 60); do
+    kill -0 "$pid" 2>/dev/null || return 0
+    sleep 0.5
+  done
+  echo "$script: PostgreSQL (pid $pid) did not stop within 30 s; it is left running." >&2
+}

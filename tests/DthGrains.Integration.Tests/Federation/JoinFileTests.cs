@@ -160,4 +160,48 @@ public sealed class JoinFileTests
         if (said is null) errors.Should().BeEmpty();
         else errors.Should().Contain($"test-script: {said}");
     }
+
+    /// <summary>
+    /// ops/lib/silo.sh stop_embedded_postgres, after ops/run.sh's silo ended: a PostgreSQL the silo left running (it was
+    /// killed for not stopping in time, or aborted) is stopped; a pid in postmaster.pid that is no longer PostgreSQL's
+    /// (reused by another process after a crash) is left alone.
+    /// </summary>
+    [Theory]
+    [InlineData("postgres", true)]
+    [InlineData("not-postgres", false)]
+    public async Task The_platform_script_stops_the_postgresql_its_silo_left_running_and_nothing_else(string name, bool stopped)
+    {
+        var folder = Directory.CreateDirectory(TestPostgres.NewTemporaryFolder("left-postgres")).FullName;
+        // A stand-in named like the server: a copy of sleep, whose process name is its file name.
+        var server = Path.Combine(Directory.CreateDirectory(Path.Combine(folder, "bin")).FullName, name);
+        File.Copy("/bin/sleep", server);
+        if (!OperatingSystem.IsWindows()) File.SetUnixFileMode(server, UnixFileMode.UserRead | UnixFileMode.UserExecute);
+        using var running = Process.Start(new ProcessStartInfo(server, "300") { UseShellExecute = false })!;
+        try
+        {
+            var cluster = Directory.CreateDirectory(Path.Combine(folder, "postgres", "pgdata")).FullName;
+            await File.WriteAllTextAsync(Path.Combine(cluster, "postmaster.pid"), $"{running.Id}\n{cluster}\n1700000000\n41909\n");
+            var bash = new ProcessStartInfo("bash") { RedirectStandardOutput = true, WorkingDirectory = Repository.Root() };
+            foreach (var a in new[] { "-c", "set -eu; source ops/lib/silo.sh; stop_embedded_postgres test-script \"$1\"", "bash", folder }) bash.ArgumentList.Add(a);
+            using var process = Process.Start(bash)!;
+            var said = await process.StandardOutput.ReadToEndAsync();
+            await process.WaitForExitAsync();
+            process.ExitCode.Should().Be(0);
+            if (stopped)
+            {
+                said.Should().Contain($"test-script: the silo left its embedded PostgreSQL running (pid {running.Id}); stopping it.");
+                running.HasExited.Should().BeTrue("it was told to stop and waited for");
+            }
+            else
+            {
+                said.Should().BeEmpty();
+                running.HasExited.Should().BeFalse("that pid is another process now");
+            }
+        }
+        finally
+        {
+            if (!running.HasExited) running.Kill();
+            TestPostgres.DeleteFolder(folder);
+        }
+    }
 }
