@@ -176,7 +176,9 @@ public sealed class JoinFileTests
         var server = Path.Combine(Directory.CreateDirectory(Path.Combine(folder, "bin")).FullName, name);
         File.Copy("/bin/sleep", server);
         if (!OperatingSystem.IsWindows()) File.SetUnixFileMode(server, UnixFileMode.UserRead | UnixFileMode.UserExecute);
-        using var running = Process.Start(new ProcessStartInfo(server, "300") { UseShellExecute = false })!;
+        // PostgreSQL sets its own SIGINT handler; sleep takes SIGINT as it inherits it, and a test run started in the
+        // background inherits it ignored: env resets it first.
+        using var running = Process.Start(new ProcessStartInfo("env", ["--default-signal=INT", server, "300"]) { UseShellExecute = false })!;
         try
         {
             var cluster = Directory.CreateDirectory(Path.Combine(folder, "postgres", "pgdata")).FullName;
