@@ -31,8 +31,8 @@ public sealed class RunGrain(IDatasetAccessPolicy policy, IDocumentStore store, 
     internal static readonly JsonSerializerOptions PayloadJson = new(JsonSerializerDefaults.Web);
 
     private readonly HashSet<int> _dispatched = [];
-    // The ask to each dispatched shard's worker that is still unanswered (Ask): never awaited on a turn.
-    private readonly Dictionary<int, Task> _asks = [];
+    // The last ask to each dispatched shard's worker (Ask): never awaited on a turn.
+    private readonly Dictionary<int, Asking> _asks = [];
     private readonly Dictionary<int, long> _inShard = [];
     private readonly Dictionary<IRunObserver, DateTime> _followers = [];
     private readonly List<(ShardResult Result, TaskCompletionSource Done)> _reports = [];
@@ -663,8 +663,26 @@ public sealed class RunGrain(IDatasetAccessPolicy policy, IDocumentStore store, 
     /// </summary>
     private void Ask(int shard, ShardWork work)
     {
-        if (_asks.TryGetValue(shard, out var pending) && !pending.IsCompleted) return;
-        _asks[shard] = AskAsync(shard, work);
+        if (_asks.TryGetValue(shard, out var pending) && !pending.Call.IsCompleted)
+        {
+            // Said once per ask, when a supervision period finds it unanswered.
+            if (!pending.Reported)
+            {
+                pending.Reported = true;
+                logger.LogWarning("Run {RunId}: the worker of shard {Shard} has not answered for a supervision period (its silo frozen, stalled or overloaded?); " +
+                    "the run goes on answering, and asks again once that call ends", Id, shard);
+            }
+            return;
+        }
+        _asks[shard] = new Asking(AskAsync(shard, work));
+    }
+
+    /// <summary>An ask in flight or ended, and whether it was reported as unanswered.</summary>
+    private sealed class Asking(Task call)
+    {
+        public Task Call { get; } = call;
+
+        public bool Reported { get; set; }
     }
 
     private async Task AskAsync(int shard, ShardWork work)

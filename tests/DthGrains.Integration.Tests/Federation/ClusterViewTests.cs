@@ -1,6 +1,5 @@
 using System.Net.Http.Json;
 using System.Text.Json;
-using DthGrains.Cli.Identity;
 using DthGrains.Contracts.Platform;
 using DthGrains.Contracts.Runs;
 using DthGrains.Grains.Federation;
@@ -67,49 +66,30 @@ public sealed class ClusterViewTests
     [Fact]
     public async Task A_frozen_silo_shows_without_load_and_the_view_of_the_others_answers_meanwhile()
     {
-        var folder = TestPostgres.NewTemporaryFolder("frozen-silo");
-        var connectionString = await TestPostgres.CreateDatabaseAsync("frozen_silo", orleansSchema: true);
-        var clusterId = $"frozen-{Guid.NewGuid():N}";
-        var key = Path.Combine(folder, "signing-key.pem");
-        var a = SiloSettings.Fresh("inst-a", clusterId, connectionString, Path.Combine(folder, "a"), "data", key);
-        var b = SiloSettings.Fresh("inst-b", clusterId, connectionString, Path.Combine(folder, "b"), "hpc", key);
-        using var first = SiloProcess.Start(a);
-        // The first host creates the signing key; the second reads it.
-        await first.WaitStartedAsync(TimeSpan.FromMinutes(2));
-        using var second = SiloProcess.Start(b);
-        try
-        {
-            await second.WaitStartedAsync(TimeSpan.FromMinutes(2));
-            using var admin = new HttpClient { BaseAddress = new Uri(a.Url), Timeout = TimeSpan.FromMinutes(2) };
-            admin.DefaultRequestHeaders.Authorization = new("Bearer", StandaloneTokens.Mint(key, new("ops-admin", "Ops", "inst-a", [Roles.PlatformAdmin], TimeSpan.FromHours(1))));
-            async Task<JsonElement[]> Silos() => (await admin.GetFromJsonAsync<JsonElement[]>("/api/cluster/silos"))!;
-            // The API leaves out what is null.
-            static bool HasLoad(JsonElement silo) => silo.TryGetProperty("load", out var load) && load.ValueKind == JsonValueKind.Object;
-            var both = await Eventually.Until(Silos, s => s.Count(x => x.GetProperty("status").GetString() == "active" && HasLoad(x)) == 2,
-                TimeSpan.FromSeconds(60), "both silos active with their load");
-            // Known by address from here on: a dead silo's metadata (its institutions) is gone with it.
-            string AddressOf(string institution) =>
-                both.Single(s => s.GetProperty("institutions").EnumerateArray().Any(i => i.GetString() == institution)).GetProperty("address").GetString()!;
-            var (addressA, addressB) = (AddressOf("inst-a"), AddressOf("inst-b"));
-            JsonElement At(JsonElement[] silos, string institution) =>
-                silos.Single(s => s.GetProperty("address").GetString() == (institution == "inst-a" ? addressA : addressB));
+        using var pair = await SiloPair.StartAsync("frozen-silo");
+        using var admin = pair.ClientOfData(new("ops-admin", "Ops", "inst-a", [Roles.PlatformAdmin], TimeSpan.FromHours(1)), TimeSpan.FromMinutes(2));
+        async Task<JsonElement[]> Silos() => (await admin.GetFromJsonAsync<JsonElement[]>("/api/cluster/silos"))!;
+        // The API leaves out what is null.
+        static bool HasLoad(JsonElement silo) => silo.TryGetProperty("load", out var load) && load.ValueKind == JsonValueKind.Object;
+        var both = await Eventually.Until(Silos, s => s.Count(x => x.GetProperty("status").GetString() == "active" && HasLoad(x)) == 2,
+            TimeSpan.FromSeconds(60), "both silos active with their load");
+        // Known by address from here on: a dead silo's metadata (its institutions) is gone with it.
+        string AddressOf(string institution) =>
+            both.Single(s => s.GetProperty("institutions").EnumerateArray().Any(i => i.GetString() == institution)).GetProperty("address").GetString()!;
+        var (addressA, addressB) = (AddressOf("inst-a"), AddressOf("inst-b"));
+        JsonElement At(JsonElement[] silos, string institution) =>
+            silos.Single(s => s.GetProperty("address").GetString() == (institution == "inst-a" ? addressA : addressB));
 
-            second.Freeze();
-            var frozen = await Silos();
-            At(frozen, "inst-a").GetProperty("load").GetProperty("activations").GetInt32().Should().BePositive("the live silo answers");
-            At(frozen, "inst-b").GetProperty("status").GetString().Should().Be("active", "membership has not declared it dead yet (several missed probes)");
-            HasLoad(At(frozen, "inst-b")).Should().BeFalse("a frozen silo gives no statistics");
-            var (code, table) = await CliRunner.RunAsync(new Uri(a.Url), admin.DefaultRequestHeaders.Authorization!.Parameter!, "cluster", "silos");
-            code.Should().Be(0, table);
-            table.Should().Contain("active, not answering").And.Contain("1 not answering (frozen or leaving");
+        pair.HpcSilo.Freeze();
+        var frozen = await Silos();
+        At(frozen, "inst-a").GetProperty("load").GetProperty("activations").GetInt32().Should().BePositive("the live silo answers");
+        At(frozen, "inst-b").GetProperty("status").GetString().Should().Be("active", "membership has not declared it dead yet (several missed probes)");
+        HasLoad(At(frozen, "inst-b")).Should().BeFalse("a frozen silo gives no statistics");
+        var (code, table) = await CliRunner.RunAsync(new Uri(pair.Data.Url), admin.DefaultRequestHeaders.Authorization!.Parameter!, "cluster", "silos");
+        code.Should().Be(0, table);
+        table.Should().Contain("active, not answering").And.Contain("1 not answering (frozen or leaving");
 
-            var declared = await Eventually.Until(Silos, s => At(s, "inst-b").GetProperty("status").GetString() == "dead", TimeSpan.FromSeconds(60), "the frozen silo to be declared dead");
-            HasLoad(At(declared, "inst-a")).Should().BeTrue();
-        }
-        finally
-        {
-            second.Thaw();
-            TestPostgres.DeleteFolder(folder);
-        }
+        var declared = await Eventually.Until(Silos, s => At(s, "inst-b").GetProperty("status").GetString() == "dead", TimeSpan.FromSeconds(60), "the frozen silo to be declared dead");
+        HasLoad(At(declared, "inst-a")).Should().BeTrue();
     }
 }

@@ -47,6 +47,7 @@ internal sealed class SiloProcess : IDisposable
     private readonly Queue<string> _lines = new();
     private readonly TaskCompletionSource _started = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly TaskCompletionSource _exited = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly List<(string Fragment, TaskCompletionSource<string> Seen)> _awaited = [];
 
     private SiloProcess(string name, Process process)
     {
@@ -59,6 +60,17 @@ internal sealed class SiloProcess : IDisposable
     public Task WaitStartedAsync(TimeSpan timeout) => _started.Task.WaitAsync(timeout);
 
     public Task WaitExitedAsync(TimeSpan timeout) => _exited.Task.WaitAsync(timeout);
+
+    /// <summary>The first line of its output from now on that contains <paramref name="fragment"/>.</summary>
+    public Task<string> WaitForLineAsync(string fragment, TimeSpan timeout)
+    {
+        var seen = new TaskCompletionSource<string>(TaskCreationOptions.RunContinuationsAsynchronously);
+        lock (_lines)
+        {
+            _awaited.Add((fragment, seen));
+        }
+        return seen.Task.WaitAsync(timeout);
+    }
 
     public static SiloProcess Start(SiloSettings settings)
     {
@@ -151,6 +163,12 @@ internal sealed class SiloProcess : IDisposable
             while (_lines.Count > 40)
             {
                 _lines.Dequeue();
+            }
+
+            foreach (var awaited in _awaited.Where(a => line.Contains(a.Fragment, StringComparison.Ordinal)).ToList())
+            {
+                _awaited.Remove(awaited);
+                awaited.Seen.TrySetResult(line);
             }
         }
 

@@ -1,7 +1,6 @@
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
-using DthGrains.Cli.Identity;
 using DthGrains.Contracts.Platform;
 using DthGrains.Integration.Tests.Infrastructure;
 
@@ -21,69 +20,44 @@ public sealed class FrozenSiloRunTests
     [Fact]
     public async Task A_run_whose_hpc_silo_froze_with_its_shards_is_cancelled_at_once_before_that_silo_is_declared_dead()
     {
-        var folder = TestPostgres.NewTemporaryFolder("frozen-run");
-        var connectionString = await TestPostgres.CreateDatabaseAsync("frozen_run", orleansSchema: true);
-        var clusterId = $"frozen-run-{Guid.NewGuid():N}";
-        var key = Path.Combine(folder, "signing-key.pem");
         // Wide-area membership timings: a frozen silo is declared dead only after three missed probes of at least 5 s each,
         // so "before it is declared dead" is a span of 15 s or more, and checked below. The run's supervisor looks at its
-        // workers every half second, so it has asked the frozen ones several times by the time the run is cancelled.
-        string[] extra = ["--Dth:Membership=federated", "--Dth:Runs:SupervisePeriod=00:00:00.500"];
-        var a = SiloSettings.Fresh("inst-a", clusterId, connectionString, Path.Combine(folder, "a"), "data", key) with { Extra = extra };
-        var b = SiloSettings.Fresh("inst-b", clusterId, connectionString, Path.Combine(folder, "b"), "hpc", key) with { Extra = extra };
-        using var first = SiloProcess.Start(a);
-        // The first host creates the signing key; the second reads it.
-        await first.WaitStartedAsync(TimeSpan.FromMinutes(2));
-        using var second = SiloProcess.Start(b);
-        try
-        {
-            await second.WaitStartedAsync(TimeSpan.FromMinutes(2));
-            // The bound of a call that answers at once; a call waiting for the frozen silo waits 15 s or more.
-            using var admin = Client(a, key, new("ops-admin", "Ops", "inst-a", [Roles.PlatformAdmin], TimeSpan.FromHours(1)));
-            using var carla = Client(a, key, new("carla", "Carla", "tum", [Roles.Researcher], TimeSpan.FromHours(1)));
-            async Task<JsonElement[]> Silos() => (await admin.GetFromJsonAsync<JsonElement[]>("/api/cluster/silos"))!;
-            static string Role(JsonElement silo) => silo.GetProperty("role").GetString()!;
-            static int Shards(JsonElement silo) => silo.TryGetProperty("load", out var load) && load.ValueKind == JsonValueKind.Object ? load.GetProperty("shards").GetInt32() : 0;
-            await Eventually.Until(Silos, s => s.Count(x => x.GetProperty("status").GetString() == "active") == 2, TimeSpan.FromSeconds(90), "both silos active");
+        // workers every half second.
+        using var pair = await SiloPair.StartAsync("frozen-run", "--Dth:Membership=federated", "--Dth:Runs:SupervisePeriod=00:00:00.500");
+        // Longer than any call that answers, shorter than a wait for the frozen silo (15 s or more): such a wait fails here.
+        var bound = TimeSpan.FromSeconds(12);
+        using var admin = pair.ClientOfData(new("ops-admin", "Ops", "inst-a", [Roles.PlatformAdmin], TimeSpan.FromHours(1)), bound);
+        using var carla = pair.ClientOfData(new("carla", "Carla", "tum", [Roles.Researcher], TimeSpan.FromHours(1)), bound);
+        async Task<JsonElement[]> Silos() => (await admin.GetFromJsonAsync<JsonElement[]>("/api/cluster/silos"))!;
+        static string Role(JsonElement silo) => silo.GetProperty("role").GetString()!;
+        static int Shards(JsonElement silo) => silo.TryGetProperty("load", out var load) && load.ValueKind == JsonValueKind.Object ? load.GetProperty("shards").GetInt32() : 0;
+        await Eventually.Until(Silos, s => s.Count(x => x.GetProperty("status").GetString() == "active") == 2, TimeSpan.FromSeconds(90), "both silos active");
 
-            // 200 shards, some 20 s of solving on the hpc silo's cores here: it is frozen long before the end, also on a
-            // faster machine. Nothing is solved after the cancellation.
-            const int shards = 200;
-            var submitted = await carla.PostAsJsonAsync("/api/runs", new { kind = "cohort-trial", model = "hovorka", size = shards * 500, seed = 17, duration = 10_080, shardSize = 500 });
-            submitted.StatusCode.Should().Be(HttpStatusCode.Accepted, await submitted.Content.ReadAsStringAsync());
-            var run = submitted.Headers.Location!.ToString();
-            async Task<JsonElement> Run() => await carla.GetFromJsonAsync<JsonElement>(run);
-            await Eventually.Until(Run, r => r.GetProperty("shardsDone").GetInt32() >= 1, TimeSpan.FromSeconds(60), "a first shard recorded");
-            var held = await Eventually.Until(Silos, s => Shards(s.Single(x => Role(x) == "hpc")) > 0, TimeSpan.FromSeconds(30), "shards in flight on the hpc silo");
-            var hpc = held.Single(x => Role(x) == "hpc").GetProperty("address").GetString();
+        // 200 shards, some 20 s of solving on the hpc silo's cores here: it is frozen long before the end, also on a
+        // faster machine. Nothing is solved after the cancellation.
+        const int shards = 200;
+        var submitted = await carla.PostAsJsonAsync("/api/runs", new { kind = "cohort-trial", model = "hovorka", size = shards * 500, seed = 17, duration = 10_080, shardSize = 500 });
+        submitted.StatusCode.Should().Be(HttpStatusCode.Accepted, await submitted.Content.ReadAsStringAsync());
+        var run = submitted.Headers.Location!.ToString();
+        async Task<JsonElement> Run() => await carla.GetFromJsonAsync<JsonElement>(run);
+        await Eventually.Until(Run, r => r.GetProperty("shardsDone").GetInt32() >= 1, TimeSpan.FromSeconds(60), "a first shard recorded");
+        var held = await Eventually.Until(Silos, s => Shards(s.Single(x => Role(x) == "hpc")) > 0, TimeSpan.FromSeconds(30), "shards in flight on the hpc silo");
+        var hpc = held.Single(x => Role(x) == "hpc").GetProperty("address").GetString();
 
-            second.Freeze();
-            var frozenAt = (await Run()).GetProperty("shardsDone").GetInt32();
-            // Long enough for the supervisor to have asked the frozen workers (every 0.5 s); an assertion on nothing.
-            await Task.Delay(TimeSpan.FromSeconds(2));
-            var cancelled = await carla.PostAsJsonAsync($"{run}/cancel", new { reason = "the hpc node stalled" });
-            cancelled.StatusCode.Should().Be(HttpStatusCode.OK, await cancelled.Content.ReadAsStringAsync());
-            var view = await cancelled.Content.ReadFromJsonAsync<JsonElement>();
-            view.GetProperty("status").GetString().Should().Be("cancelled");
-            view.GetProperty("shardsDone").GetInt32().Should().BeLessThan(shards).And.BeGreaterThanOrEqualTo(frozenAt);
+        // The run's silo says when a supervision period found a frozen worker's ask unanswered: before the change, that
+        // period's turn waited for the frozen silo, and the cancellation behind it.
+        var unanswered = pair.DataSilo.WaitForLineAsync("has not answered for a supervision period", TimeSpan.FromSeconds(30));
+        pair.HpcSilo.Freeze();
+        var frozenAt = (await Run()).GetProperty("shardsDone").GetInt32();
+        await unanswered;
+        var cancelled = await carla.PostAsJsonAsync($"{run}/cancel", new { reason = "the hpc node stalled" });
+        cancelled.StatusCode.Should().Be(HttpStatusCode.OK, await cancelled.Content.ReadAsStringAsync());
+        var view = await cancelled.Content.ReadFromJsonAsync<JsonElement>();
+        view.GetProperty("status").GetString().Should().Be("cancelled");
+        view.GetProperty("shardsDone").GetInt32().Should().BeLessThan(shards).And.BeGreaterThanOrEqualTo(frozenAt);
 
-            var silos = await Silos();
-            silos.Single(s => s.GetProperty("address").GetString() == hpc).GetProperty("status").GetString()
-                .Should().Be("active", "the cancellation answered while the frozen silo still counted as a member, not once it was declared dead");
-            (await Run()).GetProperty("status").GetString().Should().Be("cancelled", "the read model says so too");
-        }
-        finally
-        {
-            second.Thaw();
-            TestPostgres.DeleteFolder(folder);
-        }
-    }
-
-    private static HttpClient Client(SiloSettings silo, string key, StandaloneTokens.Request who)
-    {
-        // Longer than any call that answers, shorter than a wait for the frozen silo: such a wait fails the test here.
-        var client = new HttpClient { BaseAddress = new Uri(silo.Url), Timeout = TimeSpan.FromSeconds(12) };
-        client.DefaultRequestHeaders.Authorization = new("Bearer", StandaloneTokens.Mint(key, who));
-        return client;
+        (await Silos()).Single(s => s.GetProperty("address").GetString() == hpc).GetProperty("status").GetString()
+            .Should().Be("active", "the cancellation answered while the frozen silo still counted as a member, not once it was declared dead");
+        (await Run()).GetProperty("status").GetString().Should().Be("cancelled", "the read model says so too");
     }
 }
