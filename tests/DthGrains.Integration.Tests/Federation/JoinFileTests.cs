@@ -112,8 +112,10 @@ public sealed class JoinFileTests
     [InlineData(false)]
     public async Task Stopping_a_silo_kills_it_when_it_does_not_stop_within_the_bound(bool ignoresTerm)
     {
-        var silo = ignoresTerm ? "trap '' TERM; while true; do sleep 0.1; done" : "while true; do sleep 0.1; done";
-        var script = $"source ops/lib/silo.sh; bash -c \"{silo}\" & pid=$!; sleep 0.5; stop_silo $pid test-script; " +
+        // The stand-in says it is ready (its trap set) in a file, and is stopped only then.
+        var silo = (ignoresTerm ? "trap '' TERM; " : "") + "echo ready > $READY; while true; do sleep 0.1; done";
+        var script = $"source ops/lib/silo.sh; READY=$(mktemp); bash -c \"{silo}\" & pid=$!; " +
+            "until [ -s \"$READY\" ]; do sleep 0.05; done; rm -f \"$READY\"; stop_silo $pid test-script; " +
             "if kill -0 $pid 2>/dev/null; then echo running; else echo ended; fi";
         var bash = new ProcessStartInfo("bash") { RedirectStandardOutput = true, RedirectStandardError = true, WorkingDirectory = Repository.Root() };
         bash.ArgumentList.Add("-c");
