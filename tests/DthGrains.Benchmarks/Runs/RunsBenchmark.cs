@@ -234,7 +234,9 @@ internal static class RunsBenchmark
             var (methods0, jit0) = (JitInfo.GetCompiledMethodCount(), JitInfo.GetCompilationTime());
             var until = Stopwatch.StartNew();
             var n = 0;
-            while (until.Elapsed.TotalSeconds < profile) await PlatformAsync(client, CohortRequest((ulong)(5000 + n++)));
+            // DTH_BENCH_PROFILE_SIZE=1 profiles one-patient runs: what any run costs, whatever its size.
+            var size = int.TryParse(Environment.GetEnvironmentVariable("DTH_BENCH_PROFILE_SIZE"), out var profiled) ? profiled : 1000;
+            while (until.Elapsed.TotalSeconds < profile) await PlatformAsync(client, CohortRequest((ulong)(5000 + n++), size));
             Console.WriteLine($"# PROFILE END: {n} runs; {JitInfo.GetCompiledMethodCount() - methods0} methods compiled meanwhile, {(JitInfo.GetCompilationTime() - jit0).TotalMilliseconds:F0} ms of JIT");
         }
         repetitions = Math.Max(repetitions, 10);
