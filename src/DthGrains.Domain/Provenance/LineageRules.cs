@@ -36,6 +36,15 @@ public static class LineageRules
     };
 
     /// <summary>
+    /// Properties of the events above that these rules never read, so the loader may leave them in the store: a run's
+    /// summary and sensitivity indices (up to a megabyte of bands per run).
+    /// </summary>
+    public static readonly IReadOnlyDictionary<Type, string[]> UnreadProperties = new Dictionary<Type, string[]>
+    {
+        [typeof(RunCompleted)] = [nameof(RunCompleted.Summary), nameof(RunCompleted.Sensitivity), nameof(RunCompleted.SensitivityAlso)],
+    };
+
+    /// <summary>
     /// Adds what one event states, given what its stream's earlier events left in <paramref name="m"/> (one memory
     /// per stream, fed that stream's events in version order). Streams may interleave: the nodes and edges are those of
     /// each stream read whole.

@@ -122,11 +122,15 @@ public sealed class LedgerReader(IDocumentStore store)
     /// not seen yet), in sequence order, at most <paramref name="limit"/>, from one snapshot, whose bounds it returns
     /// (<c>xmin</c>: the oldest transaction still running; <c>xmax</c>: the first not yet begun) for a
     /// <see cref="SequenceFrontier"/>. Only rows of the types in <paramref name="withBodies"/> carry their data and headers;
-    /// the others (shard results, Marten's fillers) come as sequence, stream, version and type.
+    /// the others (shard results, Marten's fillers) come as sequence, stream, version and type. A type in
+    /// <paramref name="unread"/> comes without those top-level properties of its data (PostgreSQL leaves them out: a run's
+    /// results, up to a megabyte of bands, cost more to turn into text, send and parse than all the rest of the event).
+    /// Such a body is not the recorded one: hash nothing with it.
     /// </summary>
     public async Task<(ulong Xmin, ulong Xmax)> ReadSinceAsync(long after, long[] gaps, int limit, string[] withBodies, Action<LedgerRow, DateTimeOffset> each,
-        CancellationToken ct = default)
+        IReadOnlyDictionary<string, string[]>? unread = null, CancellationToken ct = default)
     {
+        var trimmed = (unread ?? new Dictionary<string, string[]>()).ToArray();
         await using var connection = await OpenAsync(ct);
         await using var tx = await connection.BeginTransactionAsync(IsolationLevel.RepeatableRead, ct);
         ulong xmin, xmax;
@@ -139,7 +143,10 @@ public sealed class LedgerReader(IDocumentStore store)
             xmax = ulong.Parse(reader.GetString(1), System.Globalization.CultureInfo.InvariantCulture);
         }
         await using (var command = new NpgsqlCommand(
-            "select seq_id, stream_id, version, type, case when w then data::text end, case when w then headers::text end, correlation_id, causation_id, " +
+            "select seq_id, stream_id, version, type, " +
+            (trimmed.Length == 0 ? "case when w then data::text end, "
+                : $"case when w then (case {string.Concat(trimmed.Select((_, i) => $"when type = @unread_type{i} then data - @unread_keys{i} "))}else data end)::text end, ") +
+            "case when w then headers::text end, correlation_id, causation_id, " +
             $"headers ->> '{LedgerHash.HashHeader}', headers ->> '{LedgerHash.PreviousHashHeader}', timestamp " +
             // Two index scans, not one condition with "or" (which the planner answers with a scan of the whole table).
             $"from (select *, type = any(@types) as w from ((select * from {Schema}.mt_events where seq_id = any(@gaps)) " +
@@ -150,6 +157,11 @@ public sealed class LedgerReader(IDocumentStore store)
             command.Parameters.AddWithValue("after", after);
             command.Parameters.AddWithValue("gaps", gaps);
             command.Parameters.AddWithValue("limit", limit);
+            for (var i = 0; i < trimmed.Length; i++)
+            {
+                command.Parameters.AddWithValue($"unread_type{i}", trimmed[i].Key);
+                command.Parameters.AddWithValue($"unread_keys{i}", trimmed[i].Value);
+            }
             await using var reader = await command.ExecuteReaderAsync(CommandBehavior.SequentialAccess, ct);
             while (await reader.ReadAsync(ct))
             {

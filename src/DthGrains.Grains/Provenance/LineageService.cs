@@ -39,6 +39,13 @@ public sealed partial class LineageService(LedgerReader reader, IDocumentStore s
 
     private static readonly string[] TypeNames = [.. Types.Keys];
 
+    /// <summary>
+    /// <see cref="LineageRules.UnreadProperties"/> by stored type name and property name (the event store writes
+    /// properties in camel case: <see cref="Platform.EventStoreSetup"/>).
+    /// </summary>
+    public static readonly IReadOnlyDictionary<string, string[]> UnreadProperties = LineageRules.UnreadProperties.ToDictionary(
+        p => EventTypeRegistry.NameOf(p.Key), p => p.Value.Select(System.Text.Json.JsonNamingPolicy.CamelCase.ConvertName).ToArray(), StringComparer.Ordinal);
+
     // One chunk of this silo at a time: the others would only wait on the store's lock, each holding a connection. Per
     // chunk, not per catch-up, so a query takes turns with a long background reading instead of waiting for its end.
     private readonly SemaphoreSlim _gate = new(1, 1);
@@ -176,7 +183,7 @@ public sealed partial class LineageService(LedgerReader reader, IDocumentStore s
                 events.Add((SourceOf(row, storedAt), Read(serializer, type, row)));
             }
             frontier.Mark(row.Sequence);
-        }, ct);
+        }, UnreadProperties, ct);
         // Real time, not the domain clock (which tests move by hand): the margin is about transactions in flight.
         frontier.Settle(highest, xmin, xmax, TimeProvider.System.GetUtcNow());
 

@@ -51,7 +51,7 @@ public sealed partial class LineageService
                 if (!memories.TryGetValue(row.Stream, out var memory)) memories[row.Stream] = memory = new LineageStreamMemory();
                 LineageRules.Apply(facts, memory, SourceOf(row, storedAt), Read(serializer, type, row));
                 events++;
-            }, ct);
+            }, UnreadProperties, ct);
             await using (var batch = new NpgsqlBatch(connection, tx))
             {
                 LineageStore.AddFacts(batch, scratch, facts, order);
