@@ -41,7 +41,7 @@ public static class LineageRules
     /// </summary>
     public static readonly IReadOnlyDictionary<Type, string[]> UnreadProperties = new Dictionary<Type, string[]>
     {
-        [typeof(RunCompleted)] = [nameof(RunCompleted.Summary), nameof(RunCompleted.Sensitivity), nameof(RunCompleted.SensitivityAlso)],
+        [typeof(RunCompleted)] = [.. RunCompleted.ResultProperties],
     };
 
     /// <summary>

@@ -181,6 +181,12 @@ public sealed record RunCompleted(
     string ResultHash,
     DateTimeOffset CompletedAt)
 {
+    /// <summary>
+    /// The properties that hold the results themselves (up to a megabyte of bands and indices), which readers of the
+    /// run's history that need only its provenance (followers, the lineage) leave in the store.
+    /// </summary>
+    public static readonly IReadOnlyList<string> ResultProperties = [nameof(Summary), nameof(Sensitivity), nameof(SensitivityAlso)];
+
     /// <summary>The indices of a sensitivity study's further targets (<see cref="RunRequest.SensitivityAlso"/>), in their order; null when it has none.</summary>
     public SensitivityResult[]? SensitivityAlso { get; init; }
 

@@ -56,7 +56,7 @@ public static class RunEventJson
     public static readonly IReadOnlyDictionary<string, string[]> ResultFields = new Dictionary<string, string[]>
     {
         [RunEventTypes.Names[typeof(ShardCompleted)]] = ["statistics", "rows", "subjects", "sensitivity", "sensitivitySums", "sensitivityAlso"],
-        [RunEventTypes.Names[typeof(RunCompleted)]] = ["summary", "sensitivity", "sensitivityAlso"],
+        [RunEventTypes.Names[typeof(RunCompleted)]] = [.. RunCompleted.ResultProperties.Select(System.Text.Json.JsonNamingPolicy.CamelCase.ConvertName)],
     };
 
     public static bool IsTerminal(string type) => type is "runs.run_completed" or "runs.run_cancelled" or "runs.run_failed";
