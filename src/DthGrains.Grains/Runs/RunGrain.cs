@@ -225,17 +225,25 @@ public sealed class RunGrain(IDatasetAccessPolicy policy, IDocumentStore store, 
             await AppendAsync(SystemContext(), s => RunDecisions.Suspend(s, NoLiveSilo(dataset), dataset.Id, Clock.GetUtcNow()));
             return false;
         }
-        var (permit, reason, refused, _) = await CheckGrantsAsync(record: false);
-        if (permit) return true;
-        // Nothing is asked of the data while the run's own check refuses; once a grant permits (a renewed one, say), the
-        // first try goes at once.
+        return (await SeedGrantsAsync()).Permit;
+    }
+
+    /// <summary>
+    /// Whether every grant of a run waiting for its seed permits now, and which. When one does not, the run is suspended
+    /// with the policy's reason and the refusal recorded, once per reason. Nothing is asked of the data meanwhile; once a
+    /// grant permits (a renewed one, say), the first try goes at once.
+    /// </summary>
+    private async Task<(bool Permit, string[] Grants)> SeedGrantsAsync()
+    {
+        var (permit, reason, refused, grants) = await CheckGrantsAsync(record: false);
+        if (permit) return (true, grants);
         ResetSeedRetry();
         if (reason != State.StatusReason)
         {
             await RecordDenialAsync(refused!, State.Owner, State.Submitted!.Purpose, reason!, SystemContext());
             await AppendAsync(SystemContext(), s => RunDecisions.Suspend(s, reason!, refused!.Id, Clock.GetUtcNow()));
         }
-        return false;
+        return (false, []);
     }
 
     private void ResetSeedRetry() => (_seedFailures, _seedRoundsToWait) = (0, 0);
@@ -273,9 +281,14 @@ public sealed class RunGrain(IDatasetAccessPolicy policy, IDocumentStore store, 
             Stop();
             return;
         }
-        // A run suspended while it waited resumes under the grants that permit it now (a renewed one, say).
-        var grants = State.Status == RunStatus.Suspended ? (await CheckGrantsAsync(record: false)).Grants : [];
-        var (_, refused) = await AppendAsync(SystemContext(), s => RunDecisions.Seed(s, fitted.Value!, seeded!, grants, now));
+        // The grants again: a fit takes up to SeedFitTimeout, and one may have been revoked or have expired meanwhile. Then
+        // the run does not start (nor resume under no grant): it waits suspended with the reason, the fit is not recorded,
+        // and the seed is fitted again once a grant permits. A run suspended while it waited resumes under the grants that
+        // permit it now (a renewed one, say).
+        var (permitted, grants) = await SeedGrantsAsync();
+        if (!permitted) return;
+        var resumedUnder = State.Status == RunStatus.Suspended ? grants : [];
+        var (_, refused) = await AppendAsync(SystemContext(), s => RunDecisions.Seed(s, fitted.Value!, seeded!, resumedUnder, now));
         if (refused is not null)
         {
             logger.LogWarning("Run {RunId}: the fitted seed was not recorded ({Detail}); the supervisor tries again", Id, refused.Detail);
@@ -463,7 +476,7 @@ public sealed class RunGrain(IDatasetAccessPolicy policy, IDocumentStore store, 
         if (reminderName != KeepAliveReminder) return;
         if (!State.Exists || State.IsTerminal)
         {
-            if (await this.GetReminder(KeepAliveReminder) is { } reminder) await this.UnregisterReminder(reminder);
+            await UnregisterKeepAliveAsync();
             return;
         }
         // Being called is the point: the activation (re)starts supervising in OnActivateAsync.
@@ -757,6 +770,17 @@ public sealed class RunGrain(IDatasetAccessPolicy policy, IDocumentStore store, 
     }
 
     /// <summary>
+    /// Removes the keep-alive reminder, and forgets that this activation has it: a submission whose append failed after
+    /// its registration leaves a reminder that removes itself when it fires, and a retry of that submission (same
+    /// Idempotency-Key, so the same run and often the same activation) must register it again, not take it for kept.
+    /// </summary>
+    private async Task UnregisterKeepAliveAsync()
+    {
+        _keptAlive = false;
+        if (await this.GetReminder(KeepAliveReminder) is { } reminder) await this.UnregisterReminder(reminder);
+    }
+
+    /// <summary>
     /// Not waited for on the turn that ends the run: reminders are kept by the silos in shares of a hash ring, and the
     /// share of this run may be on a frozen silo, which answers nothing until it is declared dead. A reminder left behind
     /// finds the run ended when it fires, and removes itself (<see cref="ReceiveReminder"/>).
@@ -767,7 +791,7 @@ public sealed class RunGrain(IDatasetAccessPolicy policy, IDocumentStore store, 
         {
             // After a registration still in flight, which would otherwise land after the removal.
             if (_keepAlive is { } registering) await registering;
-            if (await this.GetReminder(KeepAliveReminder) is { } reminder) await this.UnregisterReminder(reminder);
+            await UnregisterKeepAliveAsync();
         }
         catch (Exception ex)
         {

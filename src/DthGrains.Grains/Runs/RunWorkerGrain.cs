@@ -16,6 +16,8 @@ namespace DthGrains.Grains.Runs;
 public sealed class RunWorkerGrain(RunWorkerSlots slots, IShardGate gate, ILocalSiloDetails silo, ISiloMetadataCache metadata, ILogger<RunWorkerGrain> logger)
     : Grain, IRunWorkerGrain
 {
+    private static readonly TimeSpan ProgressEvery = TimeSpan.FromMilliseconds(100);
+
     private Task? _work;
     private CancellationTokenSource? _cancel;
     private ShardResult? _unreported;
@@ -59,8 +61,7 @@ public sealed class RunWorkerGrain(RunWorkerSlots slots, IShardGate gate, ILocal
                 // (on a 2-core silo two shards took both pool threads), while the OS shares the cores fairly between
                 // dedicated threads and the pool. Only the counter is shared.
                 var job = Task.Factory.StartNew(() => Solve(work, done, ct), ct, TaskCreationOptions.LongRunning, TaskScheduler.Default);
-                while (await Task.WhenAny(job, Task.Delay(TimeSpan.FromMilliseconds(100), ct)) != job)
-                    await run.ReportProgressAsync(work.Shard, Interlocked.Read(ref done.Value));
+                await ShardProgress.ReportWhileSolvingAsync(job, () => run.ReportProgressAsync(work.Shard, Interlocked.Read(ref done.Value)), ProgressEvery, ct);
                 var (payload, statistics, rows) = await job;
                 RunMetrics.Subjects.Add(work.To - work.From);
                 _unreported = Attributed(new ShardResult(work.RunId, work.Shard, payload, silo.SiloAddress.ToParsableString(), clock.Elapsed.TotalMilliseconds,

@@ -190,6 +190,41 @@ public sealed class SeededCohortResidencyTests
         (await carla.GetFromJsonAsync<JsonElement>($"/api/runs/{id}")).GetProperty("status").GetString().Should().Be("cancelled");
     }
 
+    [Fact]
+    public async Task A_grant_revoked_while_the_seed_is_fitted_keeps_the_run_from_starting_and_the_fit_is_not_recorded()
+    {
+        var gate = new HeldSeedFit();
+        // The supervisor stays out of the way (its first period is an hour off): what the fit's outcome does is seen alone.
+        var host = await TestHost.StartAsync("charite", seed: true,
+            services: s => s.AddSingleton<ISeedFitGate>(gate).Configure<RunOptions>(o => o.SupervisePeriod = TimeSpan.FromHours(1)));
+        await using var _ = host;
+        using var opened = new Disposable(gate.Open);
+        await SeedReady(host);
+        var carla = host.ClientAs("researcher", "tum", $"carla-{Guid.NewGuid():N}"[..16]);
+        var (request, _) = await GrantAsync(host, carla);
+
+        // The fit has read the subjects under the grant and holds them at the gate; the grant is revoked meanwhile.
+        var id = await SubmitAsync(carla, Seeded);
+        await Eventually.Until(() => Task.FromResult(gate.Entered), n => n >= 1, TimeSpan.FromSeconds(60), "the fit to reach its first subject");
+        var steward = host.ClientAs("steward", "charite", subject: "alice-steward");
+        var grant = await steward.GetAsync($"/api/access/requests/{request}");
+        (await steward.SendAsync(WithIfMatch(HttpMethod.Post, $"/api/access/requests/{request}/revoke", new { reason = "Consent withdrawn." }, grant.Headers.ETag!.Tag)))
+            .EnsureSuccessStatusCode();
+        gate.Open();
+
+        // The fit comes back done, but the grant no longer permits: the run waits, saying so, and has neither started nor
+        // recorded the seed (before, it started, and was suspended only at its first shard boundary).
+        var held = await Eventually.Until(() => carla.GetFromJsonAsync<JsonElement>($"/api/runs/{id}"),
+            r => r.TryGetProperty("statusReason", out var reason) && reason.GetString()!.Contains("revoked"), TimeSpan.FromSeconds(60), "the run to name the revoked grant");
+        held.GetProperty("status").GetString().Should().Be("suspended");
+        held.GetProperty("subjectsDone").GetInt64().Should().Be(0);
+        // The history, not the event stream: a suspended run's stream stays open.
+        var history = await carla.GetFromJsonAsync<JsonElement>($"/api/runs/{id}/history");
+        history.EnumerateArray().Select(e => e.GetProperty("eventType").GetString()).Should().Equal(["runs.run_submitted", "runs.run_suspended"], $"(gate: {gate})");
+        var log = await host.AccessLogAsync("charite", CharitéData);
+        log.OfType<AccessDenied>().Where(d => d.Reason.Contains(id)).Should().ContainSingle("the refusal to start is recorded at the data, once");
+    }
+
     /// <summary>Charité's seeded silo with <paramref name="services"/>, and a TUM researcher holding a grant for its demo dataset.</summary>
     private static async Task<(TestHost Host, HttpClient Carla)> CharitéAndGrantedResearcherAsync(Action<IServiceCollection> services)
     {
