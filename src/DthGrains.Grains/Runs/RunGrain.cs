@@ -47,6 +47,7 @@ public sealed class RunGrain(IDatasetAccessPolicy policy, IDocumentStore store, 
     private IGrainTimer? _supervisor;
     // The keep-alive reminder's registration (EnsureKeepAlive): in flight or ended; true once this activation has it.
     private Task? _keepAlive;
+    private bool _seedAbandoned;
     private bool _keptAlive;
     private DateTime _lastProgress;
     private TaskCompletionSource? _ended;
@@ -197,6 +198,9 @@ public sealed class RunGrain(IDatasetAccessPolicy policy, IDocumentStore store, 
                 fitted = Problem.Unavailable($"The cohort seed from '{dataset.Id}' could not be fitted at the silos of '{dataset.Institution}' " +
                     "(an unexpected error there, in the platform's logs); it is tried again.");
             }
+            // This activation was deactivated meanwhile (and the fit stopped): the next one fits again, and this outcome
+            // (a stopped fit) would reach it as a failure while its own fit runs.
+            if (Volatile.Read(ref _seedAbandoned)) return;
             try
             {
                 await self.SeedFittedAsync(fitted);
@@ -388,6 +392,13 @@ public sealed class RunGrain(IDatasetAccessPolicy policy, IDocumentStore store, 
     public override async Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
     {
         FailQueuedReports(new InvalidOperationException($"Run {Id} deactivated ({reason.ReasonCode}) before recording the shard result."));
+        // A seed's fit in flight stops at the data holder instead of running to its bound for nobody; the next
+        // activation's supervisor fits again.
+        if (_seeding is { IsCompleted: false })
+        {
+            Volatile.Write(ref _seedAbandoned, true);
+            _seedFit?.Cancel();
+        }
         // An unfinished run deactivated because a silo left (its own, or the one holding its grain directory entry) is
         // called again from the survivors (RunRevival), not from here: a stopping silo's messaging may be closing.
         if (State.Exists && !State.IsTerminal && reason.ReasonCode is DeactivationReasonCode.DirectoryFailure or DeactivationReasonCode.ShuttingDown)

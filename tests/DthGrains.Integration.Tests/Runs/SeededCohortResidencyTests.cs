@@ -2,6 +2,7 @@ using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
 using DthGrains.Contracts.Catalogue;
+using DthGrains.Contracts.Platform;
 using DthGrains.Contracts.Runs;
 using DthGrains.Domain.Catalogue;
 using DthGrains.Grains.Catalogue;
@@ -223,6 +224,31 @@ public sealed class SeededCohortResidencyTests
         history.EnumerateArray().Select(e => e.GetProperty("eventType").GetString()).Should().Equal(["runs.run_submitted", "runs.run_suspended"], $"(gate: {gate})");
         var log = await host.AccessLogAsync("charite", CharitéData);
         log.OfType<AccessDenied>().Where(d => d.Reason.Contains(id)).Should().ContainSingle("the refusal to start is recorded at the data, once");
+    }
+
+    [Fact]
+    public async Task A_run_deactivated_while_its_seed_is_fitted_stops_that_fit_and_the_next_activation_seeds_it_once()
+    {
+        var gate = new HeldSeedFit();
+        var (host, carla) = await CharitéAndGrantedResearcherAsync(s => s.AddSingleton<ISeedFitGate>(gate));
+        await using var _ = host;
+        using var opened = new Disposable(gate.Open);
+
+        var id = await SubmitAsync(carla, Seeded);
+        await Eventually.Until(() => Task.FromResult(gate.Entered), n => n >= 1, TimeSpan.FromSeconds(60), "the fit to reach its first subject");
+        // The run's activation goes (a silo stopping, a migration): its fit stops at the data holder, not at its bound.
+        var run = host.Services.GetRequiredService<IGrainFactory>().GetGrain<IRunGrain>(id);
+        await run.AsReference<Orleans.Core.Internal.IGrainManagementExtension>().DeactivateOnIdle();
+        await Eventually.Until(() => Task.FromResult(gate.Stopped), n => n >= 1, TimeSpan.FromSeconds(30), $"the fit at the data to be stopped (gate: {gate})");
+
+        // The next activation fits the seed again and the run completes, seeded once; the stopped fit did not come back
+        // to it as a failure (a suspension, a back-off).
+        gate.Open();
+        (await run.GetAsync(Actor.System())).IsSuccess.Should().BeTrue();
+        await WaitForStatusAsync(carla, id, "completed");
+        var history = await carla.GetFromJsonAsync<JsonElement>($"/api/runs/{id}/history");
+        history.EnumerateArray().Select(e => e.GetProperty("eventType").GetString()).Where(t => t != "runs.shard_completed")
+            .Should().Equal(["runs.run_submitted", "runs.cohort_seeded", "runs.run_started", "runs.run_completed"], $"(gate: {gate})");
     }
 
     /// <summary>Charité's seeded silo with <paramref name="services"/>, and a TUM researcher holding a grant for its demo dataset.</summary>
