@@ -130,7 +130,7 @@ public sealed class LedgerReader(IDocumentStore store)
     public async Task<(ulong Xmin, ulong Xmax)> ReadSinceAsync(long after, long[] gaps, int limit, string[] withBodies, Action<LedgerRow, DateTimeOffset> each,
         IReadOnlyDictionary<string, string[]>? unread = null, CancellationToken ct = default)
     {
-        var trimmed = (unread ?? new Dictionary<string, string[]>()).ToArray();
+        var trimmed = unread?.ToArray() ?? [];
         await using var connection = await OpenAsync(ct);
         await using var tx = await connection.BeginTransactionAsync(IsolationLevel.RepeatableRead, ct);
         ulong xmin, xmax;

@@ -45,10 +45,10 @@ public sealed class RunGrain(IDatasetAccessPolicy policy, IDocumentStore store, 
     private int _cells;
     private RunPlan? _plan;
     private IGrainTimer? _supervisor;
-    // The keep-alive reminder's registration (EnsureKeepAlive): in flight or ended; true once this activation has it.
-    private Task? _keepAlive;
+    // The keep-alive reminder's registration (EnsureKeepAlive): in flight or ended, true once this activation has it;
+    // null before any, and once removed.
+    private Task<bool>? _keepAlive;
     private bool _seedAbandoned;
-    private bool _keptAlive;
     private DateTime _lastProgress;
     private TaskCompletionSource? _ended;
     private Task? _seeding;
@@ -661,20 +661,22 @@ public sealed class RunGrain(IDatasetAccessPolicy policy, IDocumentStore store, 
     /// </summary>
     private Task EnsureKeepAlive()
     {
-        if (!_keptAlive && _keepAlive is not { IsCompleted: false }) _keepAlive = RegisterKeepAliveAsync();
+        var kept = _keepAlive is { IsCompletedSuccessfully: true, Result: true };
+        if (!kept && _keepAlive is not { IsCompleted: false }) _keepAlive = RegisterKeepAliveAsync();
         return _keepAlive ?? Task.CompletedTask;
     }
 
-    private async Task RegisterKeepAliveAsync()
+    private async Task<bool> RegisterKeepAliveAsync()
     {
         try
         {
             await this.RegisterOrUpdateReminder(KeepAliveReminder, options.Value.KeepAlivePeriod, options.Value.KeepAlivePeriod);
-            _keptAlive = true;
+            return true;
         }
         catch (Exception ex)
         {
             logger.LogWarning(ex, "Run {RunId}: its keep-alive reminder was not registered; the supervisor tries again", Id);
+            return false;
         }
     }
 
@@ -787,7 +789,7 @@ public sealed class RunGrain(IDatasetAccessPolicy policy, IDocumentStore store, 
     /// </summary>
     private async Task UnregisterKeepAliveAsync()
     {
-        _keptAlive = false;
+        _keepAlive = null;
         if (await this.GetReminder(KeepAliveReminder) is { } reminder) await this.UnregisterReminder(reminder);
     }
 

@@ -169,15 +169,9 @@ public sealed class SeededCohortResidencyTests
     [Fact]
     public async Task Cancelling_a_run_while_its_seed_is_fitted_stops_the_fit_at_the_data_before_its_subjects_are_calibrated()
     {
-        var gate = new HeldSeedFit();
-        var (host, carla) = await CharitéAndGrantedResearcherAsync(s => s.AddSingleton<ISeedFitGate>(gate));
-        await using var _ = host;
-        // Whatever happens, no calibration thread is left waiting when the host stops.
-        using var opened = new Disposable(gate.Open);
-
         // The fit has read the subjects and holds them at the gate, before calibrating any.
-        var id = await SubmitAsync(carla, Seeded);
-        await Eventually.Until(() => Task.FromResult(gate.Entered), n => n >= 1, TimeSpan.FromSeconds(60), "the fit to reach its first subject");
+        await using var held = await SubmittedWithFitHeldAsync();
+        var (carla, id, gate) = (held.Carla, held.Run, held.Gate);
         var cancelled = await carla.PostAsync($"/api/runs/{id}/cancel", Body(new { reason = "wrong dataset" }));
         cancelled.StatusCode.Should().Be(HttpStatusCode.OK, await cancelled.Content.ReadAsStringAsync());
 
@@ -194,19 +188,10 @@ public sealed class SeededCohortResidencyTests
     [Fact]
     public async Task A_grant_revoked_while_the_seed_is_fitted_keeps_the_run_from_starting_and_the_fit_is_not_recorded()
     {
-        var gate = new HeldSeedFit();
-        // The supervisor stays out of the way (its first period is an hour off): what the fit's outcome does is seen alone.
-        var host = await TestHost.StartAsync("charite", seed: true,
-            services: s => s.AddSingleton<ISeedFitGate>(gate).Configure<RunOptions>(o => o.SupervisePeriod = TimeSpan.FromHours(1)));
-        await using var _ = host;
-        using var opened = new Disposable(gate.Open);
-        await SeedReady(host);
-        var carla = host.ClientAs("researcher", "tum", $"carla-{Guid.NewGuid():N}"[..16]);
-        var (request, _) = await GrantAsync(host, carla);
-
-        // The fit has read the subjects under the grant and holds them at the gate; the grant is revoked meanwhile.
-        var id = await SubmitAsync(carla, Seeded);
-        await Eventually.Until(() => Task.FromResult(gate.Entered), n => n >= 1, TimeSpan.FromSeconds(60), "the fit to reach its first subject");
+        // The fit has read the subjects under the grant and holds them at the gate; the grant is revoked meanwhile. The
+        // supervisor stays out of the way (its first period is an hour off): what the fit's outcome does is seen alone.
+        await using var held = await SubmittedWithFitHeldAsync(s => s.Configure<RunOptions>(o => o.SupervisePeriod = TimeSpan.FromHours(1)));
+        var (host, carla, id, gate, request) = (held.Host, held.Carla, held.Run, held.Gate, held.GrantRequest);
         var steward = host.ClientAs("steward", "charite", subject: "alice-steward");
         var grant = await steward.GetAsync($"/api/access/requests/{request}");
         (await steward.SendAsync(WithIfMatch(HttpMethod.Post, $"/api/access/requests/{request}/revoke", new { reason = "Consent withdrawn." }, grant.Headers.ETag!.Tag)))
@@ -215,10 +200,10 @@ public sealed class SeededCohortResidencyTests
 
         // The fit comes back done, but the grant no longer permits: the run waits, saying so, and has neither started nor
         // recorded the seed (before, it started, and was suspended only at its first shard boundary).
-        var held = await Eventually.Until(() => carla.GetFromJsonAsync<JsonElement>($"/api/runs/{id}"),
+        var waiting = await Eventually.Until(() => carla.GetFromJsonAsync<JsonElement>($"/api/runs/{id}"),
             r => r.TryGetProperty("statusReason", out var reason) && reason.GetString()!.Contains("revoked"), TimeSpan.FromSeconds(60), "the run to name the revoked grant");
-        held.GetProperty("status").GetString().Should().Be("suspended");
-        held.GetProperty("subjectsDone").GetInt64().Should().Be(0);
+        waiting.GetProperty("status").GetString().Should().Be("suspended");
+        waiting.GetProperty("subjectsDone").GetInt64().Should().Be(0);
         // The history, not the event stream: a suspended run's stream stays open.
         var history = await carla.GetFromJsonAsync<JsonElement>($"/api/runs/{id}/history");
         history.EnumerateArray().Select(e => e.GetProperty("eventType").GetString()).Should().Equal(["runs.run_submitted", "runs.run_suspended"], $"(gate: {gate})");
@@ -229,13 +214,8 @@ public sealed class SeededCohortResidencyTests
     [Fact]
     public async Task A_run_deactivated_while_its_seed_is_fitted_stops_that_fit_and_the_next_activation_seeds_it_once()
     {
-        var gate = new HeldSeedFit();
-        var (host, carla) = await CharitéAndGrantedResearcherAsync(s => s.AddSingleton<ISeedFitGate>(gate));
-        await using var _ = host;
-        using var opened = new Disposable(gate.Open);
-
-        var id = await SubmitAsync(carla, Seeded);
-        await Eventually.Until(() => Task.FromResult(gate.Entered), n => n >= 1, TimeSpan.FromSeconds(60), "the fit to reach its first subject");
+        await using var held = await SubmittedWithFitHeldAsync();
+        var (host, carla, id, gate) = (held.Host, held.Carla, held.Run, held.Gate);
         // The run's activation goes (a silo stopping, a migration): its fit stops at the data holder, not at its bound.
         var run = host.Services.GetRequiredService<IGrainFactory>().GetGrain<IRunGrain>(id);
         await run.AsReference<Orleans.Core.Internal.IGrainManagementExtension>().DeactivateOnIdle();
@@ -254,13 +234,20 @@ public sealed class SeededCohortResidencyTests
     /// <summary>Charité's seeded silo with <paramref name="services"/>, and a TUM researcher holding a grant for its demo dataset.</summary>
     private static async Task<(TestHost Host, HttpClient Carla)> CharitéAndGrantedResearcherAsync(Action<IServiceCollection> services)
     {
+        var (host, carla, _) = await CharitéAndGrantAsync(services);
+        return (host, carla);
+    }
+
+    /// <summary>The same, with the id of the access request whose grant the researcher holds.</summary>
+    private static async Task<(TestHost Host, HttpClient Carla, string GrantRequest)> CharitéAndGrantAsync(Action<IServiceCollection> services)
+    {
         var host = await TestHost.StartAsync("charite", seed: true, services: services);
         try
         {
             await SeedReady(host);
             var carla = host.ClientAs("researcher", "tum", $"carla-{Guid.NewGuid():N}"[..16]);
-            await GrantAsync(host, carla);
-            return (host, carla);
+            var (request, _) = await GrantAsync(host, carla);
+            return (host, carla, request);
         }
         catch
         {
@@ -269,9 +256,47 @@ public sealed class SeededCohortResidencyTests
         }
     }
 
-    private sealed class Disposable(Action dispose) : IDisposable
+    /// <summary>A seeded run submitted by the granted researcher, its seed's fit held at the data (at its first subject).</summary>
+    private static async Task<HeldFit> SubmittedWithFitHeldAsync(Action<IServiceCollection>? services = null)
     {
-        public void Dispose() => dispose();
+        var gate = new HeldSeedFit();
+        var (host, carla, request) = await CharitéAndGrantAsync(s =>
+        {
+            s.AddSingleton<ISeedFitGate>(gate);
+            services?.Invoke(s);
+        });
+        var held = new HeldFit(host, carla, request, gate);
+        try
+        {
+            held.Run = await SubmitAsync(carla, Seeded);
+            await Eventually.Until(() => Task.FromResult(gate.Entered), n => n >= 1, TimeSpan.FromSeconds(60), "the fit to reach its first subject");
+            return held;
+        }
+        catch
+        {
+            await held.DisposeAsync();
+            throw;
+        }
+    }
+
+    /// <summary>Disposing opens the gate first, so no calibration thread is left waiting when the host stops.</summary>
+    private sealed class HeldFit(TestHost host, HttpClient carla, string grantRequest, HeldSeedFit gate) : IAsyncDisposable
+    {
+        public TestHost Host => host;
+
+        public HttpClient Carla => carla;
+
+        public string GrantRequest => grantRequest;
+
+        public HeldSeedFit Gate => gate;
+
+        public string Run { get; set; } = "";
+
+        public async ValueTask DisposeAsync()
+        {
+            gate.Open();
+            await host.DisposeAsync();
+        }
     }
 
     [Fact]
