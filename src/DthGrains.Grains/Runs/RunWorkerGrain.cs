@@ -102,6 +102,13 @@ public sealed class RunWorkerGrain(RunWorkerSlots slots, IShardGate gate, ILocal
 
     private async Task ReportAsync(string runId)
     {
+        // Never call the run from within the turn that received its ask: Orleans 10.4.2 holds an activation's lock while
+        // it starts a request's turn, and delivering a call to a grain on the same silo takes that grain's lock. A run
+        // asking this worker (holding the run's lock) while this worker, in the ask's first synchronous steps, reported
+        // to the run (holding this worker's lock) deadlocked both for good: seen in a memory dump of a hung test, where
+        // a shard failed before its first wait (its silo's worker slots already disposed) and reported at once. A yield
+        // moves the report to a later work item of this activation, which holds no lock.
+        await Task.Yield();
         if (_unreported is not { } result) return;
         try
         {

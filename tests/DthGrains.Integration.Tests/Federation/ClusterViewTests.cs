@@ -35,8 +35,8 @@ public sealed class ClusterViewTests
             silos.Single(s => s.Address == b).Should().Match<SiloView>(s => s.Role == "hpc" && s.Institutions.SequenceEqual(new[] { "inst-b" }) && !s.ThisSilo && s.Load != null);
 
             var id = Guid.NewGuid().ToString("D");
-            (await cluster.Silos[0].ServiceProvider.GetRequiredService<IGrainFactory>().GetGrain<IRunGrain>(id)
-                .SubmitAsync(new RunRequest(RunKind.CohortTrial, "bergman", Size: 40, Seed: 3, Duration: 30, ShardSize: 5), Carla)).Problem.Should().BeNull();
+            var run = cluster.Silos[0].ServiceProvider.GetRequiredService<IGrainFactory>().GetGrain<IRunGrain>(id);
+            (await run.SubmitAsync(new RunRequest(RunKind.CohortTrial, "bergman", Size: 40, Seed: 3, Duration: 30, ShardSize: 5), Carla)).Problem.Should().BeNull();
             await Eventually.Until(() => Task.FromResult(gate.Waiting), n => n == 3, TimeSpan.FromSeconds(30), "three shards held at the hpc silo");
             var busy = await Eventually.Until(view.SilosAsync, s => s.Single(x => x.Address == b).Load?.Shards == 3, TimeSpan.FromSeconds(30), "the view to count them");
             busy.Single(s => s.Address == a).Load!.Shards.Should().Be(0, "workers go to the hpc silo");
@@ -47,6 +47,10 @@ public sealed class ClusterViewTests
             var after = await Eventually.Until(view.SilosAsync, s => s.Single(x => x.Address == b).Status == "dead", TimeSpan.FromSeconds(60), "the stopped silo to be dead");
             after[0].Address.Should().Be(a, "live silos first");
             after.Single(s => s.Address == b).Load.Should().BeNull("a silo that is not live has no statistics");
+            // With no hpc silo left, the rest of the run falls back to the data silo. Waited for, too, so that the cluster is
+            // not torn down while the run and its workers still call each other.
+            await Eventually.Until(async () => (await run.GetAsync(Carla.Actor)).Value!.Status, s => s == RunStatus.Completed,
+                TimeSpan.FromSeconds(60), "the run to complete on the data silo");
         }
         finally
         {
