@@ -271,41 +271,96 @@ public sealed class EventLog : IAsyncDisposable
     /// <param name="precise">flush each append on its own, so that a failure names its append (after a batch failed).</param>
     private async Task CommitAsync(IReadOnlyList<PendingAppend> batch, bool precise = false)
     {
+        Exception? failure = null;
         try
         {
             await ResolvePreviousHashesAsync(batch);
             await SaveAsync(batch, precise);
         }
-        catch (AppendFailedException failed)
+        catch (Exception ex)
         {
-            // That append alone is answered (a conflict as StreamConflictException); the rest go again in a new transaction.
-            var p = failed.Append;
-            p.Fail(IsVersionConflict(failed.InnerException!) ? new StreamConflictException(p.StreamKey, p.ExpectedVersion, failed.InnerException!) : failed.InnerException!);
-            var rest = batch.Where(x => !ReferenceEquals(x, p)).ToList();
-            if (rest.Count > 0) await CommitAsync(rest);
-            return;
+            failure = ex;
         }
-        catch (Exception ex) when (batch.Count == 1)
+        if (failure is CommitOutcomeUnknownException unknown)
         {
-            batch[0].Fail(IsVersionConflict(ex) ? new StreamConflictException(batch[0].StreamKey, batch[0].ExpectedVersion, ex) : ex);
-            return;
+            // The COMMIT went out and the connection broke before its answer came back: PostgreSQL may have committed.
+            // Answering that as a failure told the caller "not committed" about events that were stored, and the
+            // caller's retry then met its own events as a rival's (a 409 for its own command).
+            failure = await CommittedAsync(batch) switch
+            {
+                true => null,
+                false => new StoreUnavailableException(unknown.InnerException!),
+                null => StoreUnavailableException.OutcomeUnknown(unknown.InnerException!),
+            };
         }
-        catch (Exception) when (!precise)
+        if (failure is not null)
         {
-            // Several appends were flushed together: run the batch again one flush per append to find the one to blame.
-            await CommitAsync(batch, precise: true);
-            return;
-        }
-        catch (Exception)
-        {
-            // The transaction itself failed (connection, commit): let each append meet its own fate.
-            foreach (var p in batch) await CommitAsync([p]);
+            await AnswerFailureAsync(batch, precise, failure);
             return;
         }
         foreach (var p in batch)
         {
             p.Succeed();
             foreach (var observer in _observers) observer.Committed(p.StreamKey, p.Events);
+        }
+    }
+
+    private async Task AnswerFailureAsync(IReadOnlyList<PendingAppend> batch, bool precise, Exception failure)
+    {
+        switch (failure)
+        {
+            case AppendFailedException failed:
+            {
+                // That append alone is answered (a conflict as StreamConflictException); the rest go again in a new transaction.
+                var p = failed.Append;
+                p.Fail(IsVersionConflict(failed.InnerException!) ? new StreamConflictException(p.StreamKey, p.ExpectedVersion, failed.InnerException!) : failed.InnerException!);
+                var rest = batch.Where(x => !ReferenceEquals(x, p)).ToList();
+                if (rest.Count > 0) await CommitAsync(rest);
+                return;
+            }
+            case var ex when batch.Count == 1:
+                batch[0].Fail(IsVersionConflict(ex) ? new StreamConflictException(batch[0].StreamKey, batch[0].ExpectedVersion, ex) : ex);
+                return;
+            case var _ when !precise:
+                // Several appends were flushed together: run the batch again one flush per append to find the one to blame.
+                await CommitAsync(batch, precise: true);
+                return;
+            default:
+                // The transaction itself failed (connection, commit): let each append meet its own fate.
+                foreach (var p in batch) await CommitAsync([p]);
+                return;
+        }
+    }
+
+    /// <summary>
+    /// Whether PostgreSQL committed a batch whose COMMIT got no answer: true when every append's last event is stored
+    /// with the hash this batch gave it (the hash covers the event's body, its envelope and its predecessor, so no other
+    /// writer's event has it), false when none is, null when the store cannot be read or the answer is not that clear.
+    /// </summary>
+    private async Task<bool?> CommittedAsync(IReadOnlyList<PendingAppend> batch)
+    {
+        if (!ChainEnabled || batch.Any(p => p.HeadHash is null)) return null;
+        try
+        {
+            await using var connection = _store.Storage.Database.CreateConnection();
+            await connection.OpenAsync();
+            await using var command = connection.CreateCommand();
+            command.CommandText =
+                $"select e.stream_id, e.headers ->> '{LedgerHash.HashHeader}' from {Schema}.mt_events e " +
+                "join unnest(@streams, @versions) as k(stream_id, version) on e.stream_id = k.stream_id and e.version = k.version";
+            command.Parameters.AddWithValue("streams", batch.Select(p => p.StreamKey).ToArray());
+            command.Parameters.AddWithValue("versions", batch.Select(p => p.ExpectedVersion + p.Events.Count).ToArray());
+            var stored = new Dictionary<string, string?>(StringComparer.Ordinal);
+            await using (var reader = await command.ExecuteReaderAsync())
+            {
+                while (await reader.ReadAsync()) stored[reader.GetString(0)] = reader.IsDBNull(1) ? null : reader.GetString(1);
+            }
+            var ours = batch.Count(p => stored.GetValueOrDefault(p.StreamKey) == p.HeadHash);
+            return ours == batch.Count ? true : ours == 0 ? false : null;
+        }
+        catch (Exception)
+        {
+            return null;
         }
     }
 
@@ -319,22 +374,33 @@ public sealed class EventLog : IAsyncDisposable
     {
         await using var connection = _store.Storage.Database.CreateConnection();
         await connection.OpenAsync();
+        var commit = new CommitAttempt();
         try
         {
-            await SaveInAsync(connection, batch, precise);
+            await SaveInAsync(connection, batch, precise, commit);
         }
         catch (Exception ex) when (ex is not StoreUnavailableException && Broken(connection))
         {
             // The connection died under the batch (a server restart): no append is to blame, and whatever failed
-            // after that (Marten retrying in a completed transaction, say) is a symptom. Say so, retryably.
-            throw new StoreUnavailableException(ex);
+            // after that (Marten retrying in a completed transaction, say) is a symptom. Say so, retryably; and if the
+            // COMMIT was already sent, say that its outcome is unknown, for CommitAsync to look it up.
+            throw commit.Sent ? new CommitOutcomeUnknownException(ex) : new StoreUnavailableException(ex);
         }
     }
+
+    /// <summary>Whether the batch's COMMIT was sent (a failure after it leaves the outcome unknown).</summary>
+    private sealed class CommitAttempt
+    {
+        public bool Sent;
+    }
+
+    /// <summary>The connection broke after the COMMIT was sent: PostgreSQL may or may not have committed.</summary>
+    private sealed class CommitOutcomeUnknownException(Exception inner) : Exception("The connection broke after the COMMIT was sent.", inner);
 
     private static bool Broken(NpgsqlConnection connection) =>
         connection.FullState.HasFlag(System.Data.ConnectionState.Broken) || connection.FullState == System.Data.ConnectionState.Closed;
 
-    private async Task SaveInAsync(NpgsqlConnection connection, IReadOnlyList<PendingAppend> batch, bool precise)
+    private async Task SaveInAsync(NpgsqlConnection connection, IReadOnlyList<PendingAppend> batch, bool precise, CommitAttempt commit)
     {
         await using var tx = await connection.BeginTransactionAsync();
         await using var session = _store.LightweightSession(SessionOptions.ForTransaction(tx, false));
@@ -362,6 +428,7 @@ public sealed class EventLog : IAsyncDisposable
             staged = session.PendingChanges.Operations().Any();
         }
         await FlushAsync(session, unflushed);
+        commit.Sent = true;
         await tx.CommitAsync();
     }
 

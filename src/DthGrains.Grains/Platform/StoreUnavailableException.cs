@@ -21,4 +21,13 @@ public sealed class StoreUnavailableException : Exception
         : base(message, inner)
     {
     }
+
+    /// <summary>
+    /// The connection broke after the COMMIT was sent and the store could not be read back to learn whether it
+    /// committed: a retry with the same Idempotency-Key answers the first outcome, a retry without one may meet the
+    /// caller's own change as a conflict.
+    /// </summary>
+    public static StoreUnavailableException OutcomeUnknown(Exception inner) =>
+        new("The event store connection broke while the append was committed, and whether it was is not known yet; " +
+            "read the resource again, or repeat the request with the same Idempotency-Key.", inner);
 }

@@ -43,6 +43,8 @@ public sealed class RunGrain(IDatasetAccessPolicy policy, IDocumentStore store, 
     private ShardAccumulator? _partial;
     private readonly HashSet<int> _inPartial = [];
     private int _cells;
+    // Times the stream was replayed into this activation (Replaying): AppendAsync publishes only what it appended itself.
+    private int _replays;
     private RunPlan? _plan;
     private IGrainTimer? _supervisor;
     // The keep-alive reminder's registration (EnsureKeepAlive): in flight or ended, true once this activation has it;
@@ -498,9 +500,11 @@ public sealed class RunGrain(IDatasetAccessPolicy policy, IDocumentStore store, 
     private async Task<(long Version, Problem? Problem)> AppendAsync(CommandContext context, Func<RunState, Decision> decide)
     {
         Decision decided = default;
-        var (before, prior) = (Version, State);
+        var (before, prior, replays) = (Version, State, _replays);
         var result = await ExecuteAsync(context, s => decided = decide(s));
-        if (result.Problem is null && Version > before && decided.Events is { Count: > 0 } events)
+        // A replay during the command (a conflict reloaded the stream) means the events now stored are not the ones
+        // decided here, even when they are the command's own (a repeat): followers read those from the stream.
+        if (result.Problem is null && Version > before && _replays == replays && decided.Events is { Count: > 0 } events)
         {
             var (state, version) = (prior, before);
             foreach (var e in events)
@@ -547,6 +551,7 @@ public sealed class RunGrain(IDatasetAccessPolicy policy, IDocumentStore store, 
 
     protected override void Replaying()
     {
+        _replays++;
         _statistics = null;
         _partial = null;
         _inPartial.Clear();

@@ -44,12 +44,14 @@ public sealed class LedgerStore : IAsyncDisposable
 
     public static readonly CommandContext Context = CommandContext.ForSystem("charite", "ledger-test");
 
-    public static async Task<LedgerStore> CreateAsync(Action<IServiceCollection>? configure = null)
+    /// <param name="route">the connection string the event store uses, given the database's (a relay in front of it, say);
+    /// <see cref="ConnectionString"/> stays the direct one.</param>
+    public static async Task<LedgerStore> CreateAsync(Action<IServiceCollection>? configure = null, Func<string, string>? route = null)
     {
         var connectionString = await TestPostgres.CreateDatabaseAsync("ledger");
         var folder = TestPostgres.NewTemporaryFolder("ledger");
         var services = new ServiceCollection().AddLogging();
-        services.AddDthEventStore(connectionString);
+        services.AddDthEventStore(route?.Invoke(connectionString) ?? connectionString);
         services.AddDthLedgerCore(o => o.KeyPath = Path.Combine(folder, "ledger-key.pem"));
         configure?.Invoke(services);
         var provider = services.BuildServiceProvider();

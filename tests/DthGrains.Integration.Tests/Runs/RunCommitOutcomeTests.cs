@@ -1,0 +1,55 @@
+using System.Net;
+using System.Text.Json;
+using DthGrains.Domain.Runs;
+using DthGrains.Grains.Platform;
+using DthGrains.Integration.Tests.Infrastructure;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace DthGrains.Integration.Tests.Runs;
+
+/// <summary>
+/// A submission whose COMMIT reached PostgreSQL just as the store went away (the connection cut after PostgreSQL
+/// committed, and every other connection with it, so the silo cannot even read back what happened): the researcher gets a
+/// retryable 503, and the retry with the same Idempotency-Key gets the run that was recorded, which then runs to its end.
+/// Before, the run grain's activation had not seen its own submission: the retry was decided again, met the stored
+/// submission as a rival's and answered 409, and the run waited for its keep-alive reminder to start.
+/// </summary>
+[Collection(PostgresCollection.Name)]
+public sealed class RunCommitOutcomeTests
+{
+    [Fact]
+    public async Task A_submission_committed_as_the_store_went_away_is_answered_503_and_its_retry_gets_the_recorded_run_which_completes()
+    {
+        await using var cutter = PostgresWireCutter.Start();
+        var database = await TestPostgres.CreateDatabaseAsync("cut", orleansSchema: true);
+        await using var host = await TestHost.StartAsync(institution: "tum", connectionString: cutter.Route(database));
+        var carla = host.ClientAs("researcher", "tum", subject: $"cut-{Guid.NewGuid():N}"[..16]);
+        var key = $"cut-submission-{Guid.NewGuid():N}";
+        HttpRequestMessage Submission()
+        {
+            var request = new HttpRequestMessage(HttpMethod.Post, "/api/runs") { Content = Governance.GovernanceTestData.Body(RunTestData.Cohort(size: 40, shardSize: 10)) };
+            request.Headers.Add("Idempotency-Key", key);
+            return request;
+        }
+
+        // The key is in the submission's envelope, so the relay knows the transaction that records it.
+        cutter.Arm(key, PostgresWireCutter.Moment.AfterCommitAcknowledged, thenDown: true);
+        var first = await carla.SendAsync(Submission());
+        cutter.Cuts.Should().Be(1);
+        first.StatusCode.Should().Be(HttpStatusCode.ServiceUnavailable, await first.Content.ReadAsStringAsync());
+        first.Headers.RetryAfter.Should().NotBeNull();
+
+        cutter.Restore();
+        // A client retries a 503; the first tries after the store is back may still meet a connection the cut broke.
+        var retried = await Eventually.Until(() => carla.SendAsync(Submission()), r => r.StatusCode != HttpStatusCode.ServiceUnavailable,
+            TimeSpan.FromSeconds(60), "a retry past the outage");
+        var text = await retried.Content.ReadAsStringAsync();
+        retried.StatusCode.Should().Be(HttpStatusCode.Accepted, text);
+        var id = JsonDocument.Parse(text).RootElement.GetProperty("id").GetString()!;
+
+        var submitted = (await host.Services.GetRequiredService<EventLog>().ReadAsync(RunEventTypes.StreamOf(id))).Select(e => e.Data).OfType<RunSubmitted>();
+        submitted.Should().ContainSingle("the first attempt recorded the run, and the retry is its repeat");
+        var done = await RunTestData.WaitForStatusAsync(carla, id, "completed", seconds: 120);
+        done.GetProperty("shardsDone").GetInt32().Should().Be(4);
+    }
+}
