@@ -342,19 +342,7 @@ public sealed class EventLog : IAsyncDisposable
         if (!ChainEnabled || batch.Any(p => p.HeadHash is null)) return null;
         try
         {
-            await using var connection = _store.Storage.Database.CreateConnection();
-            await connection.OpenAsync();
-            await using var command = connection.CreateCommand();
-            command.CommandText =
-                $"select e.stream_id, e.headers ->> '{LedgerHash.HashHeader}' from {Schema}.mt_events e " +
-                "join unnest(@streams, @versions) as k(stream_id, version) on e.stream_id = k.stream_id and e.version = k.version";
-            command.Parameters.AddWithValue("streams", batch.Select(p => p.StreamKey).ToArray());
-            command.Parameters.AddWithValue("versions", batch.Select(p => p.ExpectedVersion + p.Events.Count).ToArray());
-            var stored = new Dictionary<string, string?>(StringComparer.Ordinal);
-            await using (var reader = await command.ExecuteReaderAsync())
-            {
-                while (await reader.ReadAsync()) stored[reader.GetString(0)] = reader.IsDBNull(1) ? null : reader.GetString(1);
-            }
+            var stored = await HashesAtAsync(batch.Select(p => (p.StreamKey, p.ExpectedVersion + p.Events.Count)).ToList());
             var ours = batch.Count(p => stored.GetValueOrDefault(p.StreamKey) == p.HeadHash);
             return ours == batch.Count ? true : ours == 0 ? false : null;
         }
@@ -510,21 +498,26 @@ public sealed class EventLog : IAsyncDisposable
     {
         var missing = batch.Where(p => p.PreviousHash is null).ToList();
         if (missing.Count == 0 || !ChainEnabled) return;
+        var hashes = await HashesAtAsync(missing.Select(p => (p.StreamKey, p.ExpectedVersion)).ToList());
+        // No head at the expected version: the append will meet a version conflict; an unhashed head is the verifier's to report.
+        foreach (var p in missing) p.PreviousHash = hashes.GetValueOrDefault(p.StreamKey) ?? LedgerHash.Genesis;
+    }
+
+    /// <summary>The hash header of each stream's event at the given version, by stream (absent when no event is there): one indexed query.</summary>
+    private async Task<Dictionary<string, string?>> HashesAtAsync(IReadOnlyList<(string Stream, long Version)> at)
+    {
         await using var connection = _store.Storage.Database.CreateConnection();
         await connection.OpenAsync();
         await using var command = connection.CreateCommand();
         command.CommandText =
             $"select e.stream_id, e.headers ->> '{LedgerHash.HashHeader}' from {Schema}.mt_events e " +
             "join unnest(@streams, @versions) as k(stream_id, version) on e.stream_id = k.stream_id and e.version = k.version";
-        command.Parameters.AddWithValue("streams", missing.Select(p => p.StreamKey).ToArray());
-        command.Parameters.AddWithValue("versions", missing.Select(p => p.ExpectedVersion).ToArray());
+        command.Parameters.AddWithValue("streams", at.Select(a => a.Stream).ToArray());
+        command.Parameters.AddWithValue("versions", at.Select(a => a.Version).ToArray());
         var hashes = new Dictionary<string, string?>(StringComparer.Ordinal);
-        await using (var reader = await command.ExecuteReaderAsync())
-        {
-            while (await reader.ReadAsync()) hashes[reader.GetString(0)] = reader.IsDBNull(1) ? null : reader.GetString(1);
-        }
-        // No head at the expected version: the append will meet a version conflict; an unhashed head is the verifier's to report.
-        foreach (var p in missing) p.PreviousHash = hashes.GetValueOrDefault(p.StreamKey) ?? LedgerHash.Genesis;
+        await using var reader = await command.ExecuteReaderAsync();
+        while (await reader.ReadAsync()) hashes[reader.GetString(0)] = reader.IsDBNull(1) ? null : reader.GetString(1);
+        return hashes;
     }
 
     private string Schema => _store.Options.Events.DatabaseSchemaName;
