@@ -118,8 +118,10 @@ public abstract class EventSourcedGrain<TState> : Grain where TState : class
             await ReloadAsync();
             // The rival may be this very command: an earlier attempt whose COMMIT went out just before the connection
             // broke was answered 503 (outcome unknown) while its events were stored, and this activation never saw them.
-            // With its key and the same request, the retry gets the first answer, as any repeat does.
-            if (context.IdempotencyKey is { } retried && ReusedKey(context) is null && _idempotencyKeys.TryGetValue(retried, out var first))
+            // With its key and the same request, the retry gets the first answer, as any repeat does (and the key sent
+            // with another request the 422 it gets anywhere else).
+            if (ReusedKey(context) is { } reusedElsewhere) return (Version, reusedElsewhere);
+            if (context.IdempotencyKey is { } retried && _idempotencyKeys.TryGetValue(retried, out var first))
                 return (first.Version, null);
             return (Version, Problem.Conflict($"Another change was recorded first; the resource is now at version {Version}. Read it again and retry.", Version));
         }

@@ -184,13 +184,17 @@ public sealed class RunGrain(IDatasetAccessPolicy policy, IDocumentStore store, 
         var id = Id;
         // Bounded, and stopped at the data holder when the bound passes or the run ends meanwhile (StopAsync).
         _seedFit?.Dispose();
-        var fit = _seedFit = new CancellationTokenSource(options.Value.SeedFitTimeout);
+        // The bound this fit has, named in its failure: the option may change meanwhile (an operator giving fits more time),
+        // and a fit stopped at 50 ms was reported as not fitted within the new 3 minutes, a second suspension whose reason
+        // was false (seen under load in SeededCohortResidencyTests).
+        var within = options.Value.SeedFitTimeout;
+        var fit = _seedFit = new CancellationTokenSource(within);
         _seeding = Task.Run(async () =>
         {
             Outcome<CohortSeed> fitted;
             try
             {
-                fitted = await FitSeedAsync(grains, dataset, submitted.ModelId, submitted.ModelVersion, context, fit.Token);
+                fitted = await FitSeedAsync(grains, dataset, submitted.ModelId, submitted.ModelVersion, context, within, fit.Token);
             }
             catch (Exception ex)
             {
@@ -310,7 +314,7 @@ public sealed class RunGrain(IDatasetAccessPolicy policy, IDocumentStore store, 
     /// (<see cref="RunOptions.SeedFitTimeout"/>), with its own reason (the holder is there, but busy), since a later try may well succeed.
     /// </summary>
     private async Task<Outcome<CohortSeed>> FitSeedAsync(IGrainFactory grains, RunDataset dataset, string modelId, string modelVersion, CommandContext context,
-        CancellationToken bound)
+        TimeSpan within, CancellationToken bound)
     {
         var noSilo = Problem.Unavailable(NoLiveSilo(dataset));
         if (silos.LiveSilosOf(dataset.Institution).Count == 0) return noSilo;
@@ -321,7 +325,7 @@ public sealed class RunGrain(IDatasetAccessPolicy policy, IDocumentStore store, 
         }
         catch (Exception ex) when (ex is TimeoutException || (ex is OperationCanceledException && bound.IsCancellationRequested))
         {
-            return Problem.Unavailable($"The cohort seed from '{dataset.Id}' was not fitted within {options.Value.SeedFitTimeout} at the silos of '{dataset.Institution}' " +
+            return Problem.Unavailable($"The cohort seed from '{dataset.Id}' was not fitted within {within} at the silos of '{dataset.Institution}' " +
                 "(a busy silo, or a dataset slow to read); the fit was stopped there, and it is tried again.");
         }
         catch (Exception ex) when (ex is OrleansException or SiloUnavailableException)
@@ -502,6 +506,9 @@ public sealed class RunGrain(IDatasetAccessPolicy policy, IDocumentStore store, 
         Decision decided = default;
         var (before, prior, replays) = (Version, State, _replays);
         var result = await ExecuteAsync(context, s => decided = decide(s));
+        // A reload found the run further on than this activation knew (its own submission, recorded although its answer
+        // said the outcome was unknown, or another activation's doing): supervise it from here, as an activation would.
+        if (_replays != replays && State.Exists && !State.IsTerminal) StartSupervising();
         // A replay during the command (a conflict reloaded the stream) means the events now stored are not the ones
         // decided here, even when they are the command's own (a repeat): followers read those from the stream.
         if (result.Problem is null && Version > before && _replays == replays && decided.Events is { Count: > 0 } events)
@@ -805,15 +812,27 @@ public sealed class RunGrain(IDatasetAccessPolicy policy, IDocumentStore store, 
     /// </summary>
     private async Task RemoveKeepAliveAsync()
     {
-        try
+        // After a registration still in flight, which would otherwise land after the removal.
+        if (_keepAlive is { } registering) await registering;
+        // Up to three times: after PostgreSQL restarted or the connections were cut, the first use of each pooled
+        // connection fails, and the reminder table's store meets the stale ones one by one (seen after a test's cut that
+        // took the store away: the removal failed, and the reminder was left to remove itself an hour later).
+        for (var attempt = 1; ; attempt++)
         {
-            // After a registration still in flight, which would otherwise land after the removal.
-            if (_keepAlive is { } registering) await registering;
-            await UnregisterKeepAliveAsync();
-        }
-        catch (Exception ex)
-        {
-            logger.LogInformation(ex, "Run {RunId}: its keep-alive reminder was not removed now; it removes itself when it next fires", Id);
+            try
+            {
+                await UnregisterKeepAliveAsync();
+                return;
+            }
+            catch (Exception ex) when (attempt < 3)
+            {
+                logger.LogInformation(ex, "Run {RunId}: its keep-alive reminder was not removed at attempt {Attempt}; trying again", Id, attempt);
+            }
+            catch (Exception ex)
+            {
+                logger.LogInformation(ex, "Run {RunId}: its keep-alive reminder was not removed now; it removes itself when it next fires", Id);
+                return;
+            }
         }
     }
 

@@ -106,7 +106,16 @@ public sealed class PostgresWireCutter : IAsyncDisposable
                 continue;
             }
             var relay = new Relay(this, client, server);
-            lock (_relays) _relays.Add(relay);
+            lock (_relays)
+            {
+                // Accepted while the server went away: a connection that Fired did not see must not survive it.
+                if (_down)
+                {
+                    relay.Close();
+                    continue;
+                }
+                _relays.Add(relay);
+            }
             relay.Start();
         }
     }
@@ -119,9 +128,12 @@ public sealed class PostgresWireCutter : IAsyncDisposable
         relay.Close();
         if (armed.ThenDown)
         {
-            _down = true;
             Relay[] all;
-            lock (_relays) all = [.. _relays];
+            lock (_relays)
+            {
+                _down = true;
+                all = [.. _relays];
+            }
             foreach (var r in all) r.Close();
         }
         Interlocked.Increment(ref _cuts);

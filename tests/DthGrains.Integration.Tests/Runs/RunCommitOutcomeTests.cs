@@ -19,20 +19,27 @@ namespace DthGrains.Integration.Tests.Runs;
 [Collection(PostgresCollection.Name)]
 public sealed class RunCommitOutcomeTests
 {
-    [Fact]
-    public async Task A_submission_committed_as_the_store_went_away_is_answered_503_and_its_retry_gets_the_recorded_run_which_completes()
+    /// <param name="anotherRequestFirst">the key is first sent again with another request, which is refused (422) and, in
+    /// reloading the run, sets it going (before, the activation then knew the run but did not supervise it: its retry
+    /// answered 202 and nothing ran until the keep-alive reminder fired).</param>
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task A_submission_committed_as_the_store_went_away_is_answered_503_and_its_retry_gets_the_recorded_run_which_completes(bool anotherRequestFirst)
     {
         await using var cutter = PostgresWireCutter.Start();
         var database = await TestPostgres.CreateDatabaseAsync("cut", orleansSchema: true);
         // Shards wait at the gate until the test has seen the retried run's keep-alive reminder.
         var gate = new TestShardGate(_ => true);
+        // The keep-alive reminder fires too late to set the run going in this test: only the activation can.
         await using var host = await TestHost.StartAsync(institution: "tum", connectionString: cutter.Route(database),
+            settings: new Dictionary<string, string?> { ["Dth:Runs:KeepAlivePeriod"] = "01:00:00" },
             services: s => s.AddSingleton<IShardGate>(gate));
         var carla = host.ClientAs("researcher", "tum", subject: $"cut-{Guid.NewGuid():N}"[..16]);
         var key = $"cut-submission-{Guid.NewGuid():N}";
-        HttpRequestMessage Submission()
+        HttpRequestMessage Submission(int size = 40)
         {
-            var request = new HttpRequestMessage(HttpMethod.Post, "/api/runs") { Content = Governance.GovernanceTestData.Body(RunTestData.Cohort(size: 40, shardSize: 10)) };
+            var request = new HttpRequestMessage(HttpMethod.Post, "/api/runs") { Content = Governance.GovernanceTestData.Body(RunTestData.Cohort(size: size, shardSize: 10)) };
             request.Headers.Add("Idempotency-Key", key);
             return request;
         }
@@ -45,6 +52,12 @@ public sealed class RunCommitOutcomeTests
         first.Headers.RetryAfter.Should().NotBeNull();
 
         cutter.Restore();
+        if (anotherRequestFirst)
+        {
+            var other = await Eventually.Until(() => carla.SendAsync(Submission(size: 41)), r => r.StatusCode != HttpStatusCode.ServiceUnavailable,
+                TimeSpan.FromSeconds(60), "a request past the outage");
+            other.StatusCode.Should().Be(HttpStatusCode.UnprocessableEntity, await other.Content.ReadAsStringAsync());
+        }
         // A client retries a 503; the first tries after the store is back may still meet a connection the cut broke.
         var retried = await Eventually.Until(() => carla.SendAsync(Submission()), r => r.StatusCode != HttpStatusCode.ServiceUnavailable,
             TimeSpan.FromSeconds(60), "a retry past the outage");
@@ -57,7 +70,7 @@ public sealed class RunCommitOutcomeTests
         // The retry set the run going in this activation, its keep-alive reminder included.
         await Eventually.Until(() => KeepAlivesOf(database, id), n => n == 1, TimeSpan.FromSeconds(30), "the retried run's keep-alive reminder");
         gate.Open();
-        var done = await RunTestData.WaitForStatusAsync(carla, id, "completed", seconds: 120);
+        var done = await RunTestData.WaitForStatusAsync(carla, id, "completed", seconds: 60);
         done.GetProperty("shardsDone").GetInt32().Should().Be(4);
         await Eventually.Until(() => KeepAlivesOf(database, id), n => n == 0, TimeSpan.FromSeconds(30), "the reminder removed once the run ended");
     }
