@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.Diagnostics;
+using System.Runtime.CompilerServices;
 using System.Threading.Channels;
 using DthGrains.Contracts.Platform;
 using DthGrains.Domain.Provenance;
@@ -362,24 +363,19 @@ public sealed class EventLog : IAsyncDisposable
     {
         await using var connection = _store.Storage.Database.CreateConnection();
         await connection.OpenAsync();
-        var commit = new CommitAttempt();
+        // Whether the COMMIT was sent: a failure after it leaves the outcome unknown.
+        var commitSent = new StrongBox<bool>();
         try
         {
-            await SaveInAsync(connection, batch, precise, commit);
+            await SaveInAsync(connection, batch, precise, commitSent);
         }
         catch (Exception ex) when (ex is not StoreUnavailableException && Broken(connection))
         {
             // The connection died under the batch (a server restart): no append is to blame, and whatever failed
             // after that (Marten retrying in a completed transaction, say) is a symptom. Say so, retryably; and if the
             // COMMIT was already sent, say that its outcome is unknown, for CommitAsync to look it up.
-            throw commit.Sent ? new CommitOutcomeUnknownException(ex) : new StoreUnavailableException(ex);
+            throw commitSent.Value ? new CommitOutcomeUnknownException(ex) : new StoreUnavailableException(ex);
         }
-    }
-
-    /// <summary>Whether the batch's COMMIT was sent (a failure after it leaves the outcome unknown).</summary>
-    private sealed class CommitAttempt
-    {
-        public bool Sent;
     }
 
     /// <summary>The connection broke after the COMMIT was sent: PostgreSQL may or may not have committed.</summary>
@@ -388,7 +384,7 @@ public sealed class EventLog : IAsyncDisposable
     private static bool Broken(NpgsqlConnection connection) =>
         connection.FullState.HasFlag(System.Data.ConnectionState.Broken) || connection.FullState == System.Data.ConnectionState.Closed;
 
-    private async Task SaveInAsync(NpgsqlConnection connection, IReadOnlyList<PendingAppend> batch, bool precise, CommitAttempt commit)
+    private async Task SaveInAsync(NpgsqlConnection connection, IReadOnlyList<PendingAppend> batch, bool precise, StrongBox<bool> commitSent)
     {
         await using var tx = await connection.BeginTransactionAsync();
         await using var session = _store.LightweightSession(SessionOptions.ForTransaction(tx, false));
@@ -416,7 +412,7 @@ public sealed class EventLog : IAsyncDisposable
             staged = session.PendingChanges.Operations().Any();
         }
         await FlushAsync(session, unflushed);
-        commit.Sent = true;
+        commitSent.Value = true;
         await tx.CommitAsync();
     }
 

@@ -47,6 +47,14 @@ public abstract class EventSourcedGrain<TState> : Grain where TState : class
     {
     }
 
+    /// <summary>
+    /// The state was replayed from the stream: at activation, or after a conflict showed this activation was behind (another
+    /// writer's events, or its own command's, recorded although their append was answered with an unknown outcome).
+    /// </summary>
+    protected virtual void Reloaded()
+    {
+    }
+
     public override async Task OnActivateAsync(CancellationToken cancellationToken)
     {
         await ReloadAsync(cancellationToken);
@@ -69,6 +77,7 @@ public abstract class EventSourcedGrain<TState> : Grain where TState : class
         State = state;
         Version = events.Count == 0 ? 0 : events[^1].Version;
         _headHash = events.Count == 0 ? null : EventLog.HashOf(events[^1]);
+        Reloaded();
     }
 
     /// <summary>True when a command with this idempotency key was already recorded: its repeat appends nothing.</summary>
@@ -93,9 +102,7 @@ public abstract class EventSourcedGrain<TState> : Grain where TState : class
     /// </summary>
     protected async Task<(long Version, Problem? Problem)> ExecuteAsync(CommandContext context, Func<TState, Decision> decide)
     {
-        if (ReusedKey(context) is { } reused) return (Version, reused);
-        if (context.IdempotencyKey is { } key && _idempotencyKeys.TryGetValue(key, out var seen))
-            return (seen.Version, null);
+        if (AnsweredBefore(context) is { } answered) return answered;
         if (context.ExpectedVersion is { } expected && expected != Version)
             return (Version, new Problem(ProblemKind.PreconditionFailed, "Precondition failed",
                 $"The resource is at version {Version}, not {expected}; read it again and retry with If-Match: \"{Version}\".", null, Version));
@@ -118,12 +125,18 @@ public abstract class EventSourcedGrain<TState> : Grain where TState : class
             await ReloadAsync();
             // The rival may be this very command: an earlier attempt whose COMMIT went out just before the connection
             // broke was answered 503 (outcome unknown) while its events were stored, and this activation never saw them.
-            // With its key and the same request, the retry gets the first answer, as any repeat does (and the key sent
-            // with another request the 422 it gets anywhere else).
-            if (ReusedKey(context) is { } reusedElsewhere) return (Version, reusedElsewhere);
-            if (context.IdempotencyKey is { } retried && _idempotencyKeys.TryGetValue(retried, out var first))
-                return (first.Version, null);
-            return (Version, Problem.Conflict($"Another change was recorded first; the resource is now at version {Version}. Read it again and retry.", Version));
+            // With its key, the retry gets the answer any repeat gets.
+            return AnsweredBefore(context) ?? (Version, Problem.Conflict($"Another change was recorded first; the resource is now at version {Version}. Read it again and retry.", Version));
         }
+    }
+
+    /// <summary>
+    /// The answer to a command whose Idempotency-Key was recorded: the first answer when it carries the same request, the
+    /// 422 of <see cref="ReusedKey"/> when another; null for a key not recorded (or none).
+    /// </summary>
+    private (long Version, Problem? Problem)? AnsweredBefore(CommandContext context)
+    {
+        if (ReusedKey(context) is { } reused) return (Version, reused);
+        return context.IdempotencyKey is { } key && _idempotencyKeys.TryGetValue(key, out var seen) ? (seen.Version, null) : null;
     }
 }

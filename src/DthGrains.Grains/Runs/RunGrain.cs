@@ -70,9 +70,13 @@ public sealed class RunGrain(IDatasetAccessPolicy policy, IDocumentStore store, 
     private RunPlan Plan => _plan ??= RunPlanner.Plan(State.Request).Plan
         ?? throw new InvalidOperationException($"The stored request of run {Id} no longer plans.");
 
-    public override async Task OnActivateAsync(CancellationToken cancellationToken)
+    /// <summary>
+    /// An unfinished run is supervised from whichever activation loaded it: at activation, and after a reload that found it
+    /// further on than this activation knew (its own submission, recorded although its answer said the outcome was
+    /// unknown: before, the run then waited for its keep-alive reminder).
+    /// </summary>
+    protected override void Reloaded()
     {
-        await base.OnActivateAsync(cancellationToken);
         if (State.Exists && !State.IsTerminal) StartSupervising();
     }
 
@@ -496,7 +500,7 @@ public sealed class RunGrain(IDatasetAccessPolicy policy, IDocumentStore store, 
             await UnregisterKeepAliveAsync();
             return;
         }
-        // Being called is the point: the activation (re)starts supervising in OnActivateAsync.
+        // Being called is the point: the activation (re)starts supervising when it loads the run (Reloaded).
         StartSupervising();
     }
 
@@ -506,9 +510,6 @@ public sealed class RunGrain(IDatasetAccessPolicy policy, IDocumentStore store, 
         Decision decided = default;
         var (before, prior, replays) = (Version, State, _replays);
         var result = await ExecuteAsync(context, s => decided = decide(s));
-        // A reload found the run further on than this activation knew (its own submission, recorded although its answer
-        // said the outcome was unknown, or another activation's doing): supervise it from here, as an activation would.
-        if (_replays != replays && State.Exists && !State.IsTerminal) StartSupervising();
         // A replay during the command (a conflict reloaded the stream) means the events now stored are not the ones
         // decided here, even when they are the command's own (a repeat): followers read those from the stream.
         if (result.Problem is null && Version > before && _replays == replays && decided.Events is { Count: > 0 } events)
@@ -817,21 +818,18 @@ public sealed class RunGrain(IDatasetAccessPolicy policy, IDocumentStore store, 
         // Up to three times: after PostgreSQL restarted or the connections were cut, the first use of each pooled
         // connection fails, and the reminder table's store meets the stale ones one by one (seen after a test's cut that
         // took the store away: the removal failed, and the reminder was left to remove itself an hour later).
-        for (var attempt = 1; ; attempt++)
+        const int Attempts = 3;
+        for (var attempt = 1; attempt <= Attempts; attempt++)
         {
             try
             {
                 await UnregisterKeepAliveAsync();
                 return;
             }
-            catch (Exception ex) when (attempt < 3)
-            {
-                logger.LogInformation(ex, "Run {RunId}: its keep-alive reminder was not removed at attempt {Attempt}; trying again", Id, attempt);
-            }
             catch (Exception ex)
             {
-                logger.LogInformation(ex, "Run {RunId}: its keep-alive reminder was not removed now; it removes itself when it next fires", Id);
-                return;
+                logger.LogInformation(ex, "Run {RunId}: its keep-alive reminder was not removed at attempt {Attempt} of {Attempts}{Then}", Id, attempt, Attempts,
+                    attempt < Attempts ? "; trying again" : "; it removes itself when it next fires");
             }
         }
     }

@@ -5,7 +5,6 @@ using DthGrains.Grains.Platform;
 using DthGrains.Grains.Runs;
 using DthGrains.Integration.Tests.Infrastructure;
 using Microsoft.Extensions.DependencyInjection;
-using Npgsql;
 
 namespace DthGrains.Integration.Tests.Runs;
 
@@ -68,19 +67,10 @@ public sealed class RunCommitOutcomeTests
         var submitted = (await host.Services.GetRequiredService<EventLog>().ReadAsync(RunEventTypes.StreamOf(id))).Select(e => e.Data).OfType<RunSubmitted>();
         submitted.Should().ContainSingle("the first attempt recorded the run, and the retry is its repeat");
         // The retry set the run going in this activation, its keep-alive reminder included.
-        await Eventually.Until(() => KeepAlivesOf(database, id), n => n == 1, TimeSpan.FromSeconds(30), "the retried run's keep-alive reminder");
+        await Eventually.Until(() => RunTestData.KeepAlivesOfAsync(database, id), n => n == 1, TimeSpan.FromSeconds(30), "the retried run's keep-alive reminder");
         gate.Open();
         var done = await RunTestData.WaitForStatusAsync(carla, id, "completed", seconds: 60);
         done.GetProperty("shardsDone").GetInt32().Should().Be(4);
-        await Eventually.Until(() => KeepAlivesOf(database, id), n => n == 0, TimeSpan.FromSeconds(30), "the reminder removed once the run ended");
-    }
-
-    private static async Task<long> KeepAlivesOf(string connectionString, string runId)
-    {
-        await using var connection = new NpgsqlConnection(connectionString);
-        await connection.OpenAsync();
-        await using var command = new NpgsqlCommand("select count(*) from orleans_reminders where reminder_name = 'run-keepalive' and grain_id like '%' || @id", connection);
-        command.Parameters.AddWithValue("id", runId);
-        return (long)(await command.ExecuteScalarAsync())!;
+        await Eventually.Until(() => RunTestData.KeepAlivesOfAsync(database, id), n => n == 0, TimeSpan.FromSeconds(30), "the reminder removed once the run ended");
     }
 }

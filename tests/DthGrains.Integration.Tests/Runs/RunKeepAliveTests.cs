@@ -17,21 +17,6 @@ public sealed class RunKeepAliveTests
 {
     private static readonly CommandContext Carla = new(new Actor("carla", "Carla", "tum", [Roles.Researcher]), "keep-alive-test");
 
-    private static async Task<long> KeepAlivesOf(NpgsqlConnection connection, string runId, NpgsqlTransaction? transaction = null)
-    {
-        await using var command = new NpgsqlCommand("select count(*) from orleans_reminders where reminder_name = 'run-keepalive' and grain_id like '%' || @id",
-            connection, transaction);
-        command.Parameters.AddWithValue("id", runId);
-        return (long)(await command.ExecuteScalarAsync())!;
-    }
-
-    private static async Task<long> KeepAlivesOf(string connectionString, string runId)
-    {
-        await using var connection = new NpgsqlConnection(connectionString);
-        await connection.OpenAsync();
-        return await KeepAlivesOf(connection, runId);
-    }
-
     [Fact]
     public async Task A_run_is_accepted_while_its_reminder_cannot_be_written_gets_it_once_it_can_and_loses_it_when_it_ends()
     {
@@ -61,16 +46,16 @@ public sealed class RunKeepAliveTests
                 var submitted = await run.SubmitAsync(new RunRequest(RunKind.CohortTrial, "bergman", Size: 40, Seed: 3, Duration: 30, ShardSize: 5), Carla);
                 submitted.Problem.Should().BeNull("the recorded submission accepts the run, not the reminder");
                 submitted.Value!.Status.Should().Be(RunStatus.Running);
-                (await KeepAlivesOf(locker, id, transaction)).Should().Be(0, "the table is still locked");
+                (await RunTestData.KeepAlivesOfAsync(locker, id, transaction)).Should().Be(0, "the table is still locked");
                 await Eventually.Until(() => Task.FromResult(gate.Waiting), n => n > 0, TimeSpan.FromSeconds(30), "its shards started meanwhile");
                 await transaction.RollbackAsync();
             }
 
-            await Eventually.Until(() => KeepAlivesOf(connectionString, id), n => n == 1, TimeSpan.FromSeconds(60), "the reminder registered once the table is free");
+            await Eventually.Until(() => RunTestData.KeepAlivesOfAsync(connectionString, id), n => n == 1, TimeSpan.FromSeconds(60), "the reminder registered once the table is free");
             gate.Open();
             var done = await Eventually.Until(async () => (await run.GetAsync(Carla.Actor)).Value!, v => v.Status == RunStatus.Completed, TimeSpan.FromSeconds(60), "the run to complete");
             done.ShardsDone.Should().Be(8);
-            await Eventually.Until(() => KeepAlivesOf(connectionString, id), n => n == 0, TimeSpan.FromSeconds(30), "the reminder removed once the run ended");
+            await Eventually.Until(() => RunTestData.KeepAlivesOfAsync(connectionString, id), n => n == 0, TimeSpan.FromSeconds(30), "the reminder removed once the run ended");
         }
         finally
         {

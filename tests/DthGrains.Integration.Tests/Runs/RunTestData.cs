@@ -2,6 +2,7 @@ using System.Net.Http.Json;
 using System.Text;
 using System.Text.Json;
 using DthGrains.Integration.Tests.Infrastructure;
+using Npgsql;
 
 namespace DthGrains.Integration.Tests.Runs;
 
@@ -20,6 +21,22 @@ public static class RunTestData
         response.StatusCode.Should().Be(System.Net.HttpStatusCode.Accepted, text);
         response.Headers.Location!.ToString().Should().StartWith("/api/runs/");
         return JsonDocument.Parse(text).RootElement.GetProperty("id").GetString()!;
+    }
+
+    /// <summary>The run's keep-alive reminders in the reminder table (0 or 1), in <paramref name="transaction"/> when given.</summary>
+    public static async Task<long> KeepAlivesOfAsync(NpgsqlConnection connection, string runId, NpgsqlTransaction? transaction = null)
+    {
+        await using var command = new NpgsqlCommand("select count(*) from orleans_reminders where reminder_name = 'run-keepalive' and grain_id like '%' || @id",
+            connection, transaction);
+        command.Parameters.AddWithValue("id", runId);
+        return (long)(await command.ExecuteScalarAsync())!;
+    }
+
+    public static async Task<long> KeepAlivesOfAsync(string connectionString, string runId)
+    {
+        await using var connection = new NpgsqlConnection(connectionString);
+        await connection.OpenAsync();
+        return await KeepAlivesOfAsync(connection, runId);
     }
 
     public static async Task<JsonElement> WaitForStatusAsync(HttpClient client, string id, string status, int seconds = 60) =>
