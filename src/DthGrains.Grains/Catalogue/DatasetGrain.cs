@@ -4,7 +4,6 @@ using DthGrains.Domain.Catalogue;
 using DthGrains.Fhir.Datasets;
 using DthGrains.Grains.Federation;
 using DthGrains.Grains.Platform;
-using Marten;
 using Microsoft.Extensions.Options;
 
 namespace DthGrains.Grains.Catalogue;
@@ -16,7 +15,6 @@ namespace DthGrains.Grains.Catalogue;
 [InstitutionResidency]
 public sealed class DatasetGrain(
     PayloadStore payloads,
-    IDocumentStore store,
     EventLog log,
     IDatasetAccessPolicy policy,
     IOptions<FederationOptions> federation,
@@ -130,25 +128,7 @@ public sealed class DatasetGrain(
         return null;
     }
 
-    /// <summary>
-    /// Appends to the dataset's access log. Reads of one dataset are serialised by this grain, so the head version
-    /// read here is current unless a second activation races; then the append is retried on the new head.
-    /// </summary>
-    private async Task RecordAsync(object accessEvent, CommandContext context)
-    {
-        var stream = CatalogueEventTypes.AccessLogOf(Institution, DatasetId);
-        for (var attempt = 0; ; attempt++)
-        {
-            await using var session = store.QuerySession();
-            var head = (await session.Events.FetchStreamStateAsync(stream))?.Version ?? 0;
-            try
-            {
-                await log.AppendAsync(stream, head, [accessEvent], context);
-                return;
-            }
-            catch (StreamConflictException) when (attempt < 3)
-            {
-            }
-        }
-    }
+    /// <summary>Appends to the dataset's access log, after whatever a racing second activation appended meanwhile.</summary>
+    private Task RecordAsync(object accessEvent, CommandContext context) =>
+        log.AppendAtHeadAsync(CatalogueEventTypes.AccessLogOf(Institution, DatasetId), [accessEvent], context);
 }

@@ -69,6 +69,28 @@ public sealed partial class EventLog : IAsyncDisposable
     public async Task<long> AppendAsync(string streamKey, long expectedVersion, IReadOnlyList<object> events, CommandContext context, CancellationToken ct = default, string? previousHash = null) =>
         (await AppendChainedAsync(streamKey, expectedVersion, events, context, previousHash, ct)).Version;
 
+    /// <summary>
+    /// Appends to the head of a log-like stream (a dataset's access log, an actor's denials), whose writers record what
+    /// happened rather than decide on the stream's state: reads the head's version and appends after it, and again after
+    /// the new head when another writer came first (up to <paramref name="retries"/> times). Returns the new version.
+    /// </summary>
+    public async Task<long> AppendAtHeadAsync(string streamKey, IReadOnlyList<object> events, CommandContext context, int retries = 3, CancellationToken ct = default)
+    {
+        for (var attempt = 0; ; attempt++)
+        {
+            long head;
+            await using (var session = _store.QuerySession())
+                head = (await session.Events.FetchStreamStateAsync(streamKey, ct))?.Version ?? 0;
+            try
+            {
+                return await AppendAsync(streamKey, head, events, context, ct);
+            }
+            catch (StreamConflictException) when (attempt < retries)
+            {
+            }
+        }
+    }
+
     /// <summary>As <see cref="AppendAsync"/>, also returning the new head's hash (to pass as the next append's <c>previousHash</c>).</summary>
     public Task<AppendResult> AppendChainedAsync(string streamKey, long expectedVersion, IReadOnlyList<object> events, CommandContext context, string? previousHash = null, CancellationToken ct = default)
     {

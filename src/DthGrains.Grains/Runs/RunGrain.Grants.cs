@@ -2,8 +2,6 @@ using DthGrains.Contracts.Platform;
 using DthGrains.Domain.Catalogue;
 using DthGrains.Domain.Runs;
 using DthGrains.Grains.Catalogue;
-using DthGrains.Grains.Platform;
-using Marten;
 
 namespace DthGrains.Grains.Runs;
 
@@ -43,24 +41,9 @@ public sealed partial class RunGrain
     private Task<DatasetAccessDecision> DecideAsync(RunDataset dataset, Actor actor, string? purpose) =>
         policy.DecideAsync(new DatasetAccessRequest(dataset.Institution, dataset.Id, dataset.Version, actor, purpose, "simulate"), Clock.GetUtcNow());
 
-    /// <summary>Records the refusal in the dataset's access log, as the payload read path does (the append retries on a concurrent head).</summary>
-    private async Task RecordDenialAsync(RunDataset dataset, Actor actor, string? purpose, string reason, CommandContext context)
-    {
-        var denied = new AccessDenied(dataset.Id, dataset.Institution, dataset.Version, actor.Subject, actor.Institution, purpose,
-            $"simulate (run {Id}): {reason}", Clock.GetUtcNow());
-        var stream = CatalogueEventTypes.AccessLogOf(dataset.Institution, dataset.Id);
-        for (var attempt = 0; ; attempt++)
-        {
-            await using var session = store.QuerySession();
-            var head = (await session.Events.FetchStreamStateAsync(stream))?.Version ?? 0;
-            try
-            {
-                await Log.AppendAsync(stream, head, [denied], context);
-                return;
-            }
-            catch (StreamConflictException) when (attempt < 3)
-            {
-            }
-        }
-    }
+    /// <summary>Records the refusal in the dataset's access log, as the payload read path does.</summary>
+    private Task RecordDenialAsync(RunDataset dataset, Actor actor, string? purpose, string reason, CommandContext context) =>
+        Log.AppendAtHeadAsync(CatalogueEventTypes.AccessLogOf(dataset.Institution, dataset.Id),
+            [new AccessDenied(dataset.Id, dataset.Institution, dataset.Version, actor.Subject, actor.Institution, purpose, $"simulate (run {Id}): {reason}", Clock.GetUtcNow())],
+            context);
 }

@@ -8,7 +8,6 @@ using DthGrains.Grains.Catalogue;
 using DthGrains.Grains.Federation;
 using DthGrains.Grains.Platform;
 using DthGrains.Simulation.Cohorts;
-using Marten;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Orleans.Placement;
@@ -24,7 +23,7 @@ namespace DthGrains.Grains.Runs;
 /// Its parts: commands, appends and followers here; RunGrain.Seeding, .Shards, .Supervision, .KeepAlive and .Grants.
 /// </summary>
 [PreferLocalPlacement]
-public sealed partial class RunGrain(IDatasetAccessPolicy policy, IDocumentStore store, IOptions<RunOptions> options, ILogger<RunGrain> logger, InstitutionSilos silos)
+public sealed partial class RunGrain(IDatasetAccessPolicy policy, IOptions<RunOptions> options, ILogger<RunGrain> logger, InstitutionSilos silos)
     : EventSourcedGrain<RunState>, IRunGrain, IRemindable
 {
     private const string KeepAliveReminder = "run-keepalive";

@@ -3,7 +3,6 @@ using System.Text;
 using DthGrains.Contracts.Platform;
 using DthGrains.Domain.Provenance;
 using DthGrains.Grains.Platform;
-using DthGrains.Grains.Provenance;
 using DthGrains.Silo.Identity;
 using DthGrains.Silo.Platform;
 
@@ -14,7 +13,7 @@ namespace DthGrains.Silo.Provenance;
 /// actor and day (<c>audit:denials:{yyyy-MM-dd}:{first 16 hex of SHA-256(subject)}</c>): bounded contention, and the
 /// checkpoint's head count grows with actors, not with requests.
 /// </summary>
-public sealed class DenialRecorder(EventLog log, LedgerReader reader, TimeProvider clock, ILogger<DenialRecorder> logger)
+public sealed class DenialRecorder(EventLog log, TimeProvider clock, ILogger<DenialRecorder> logger)
 {
     public const string StreamPrefix = "audit:denials:";
 
@@ -33,19 +32,8 @@ public sealed class DenialRecorder(EventLog log, LedgerReader reader, TimeProvid
         var stream = StreamFor(actor.Subject, now);
         try
         {
-            for (var attempt = 0; ; attempt++)
-            {
-                var version = await reader.LastVersionAsync(stream, CancellationToken.None);
-                try
-                {
-                    await log.AppendAsync(stream, version, [denied], context, CancellationToken.None);
-                    return;
-                }
-                catch (StreamConflictException) when (attempt < 10)
-                {
-                    // A concurrent denial of the same actor: read the new version and append after it.
-                }
-            }
+            // A concurrent denial of the same actor: appended after it.
+            await log.AppendAtHeadAsync(stream, [denied], context, retries: 10, CancellationToken.None);
         }
         catch (Exception ex)
         {

@@ -122,4 +122,23 @@ public sealed class GroupCommitTests
             return false;
         }
     }
+
+    /// <summary>
+    /// Log-like streams (access logs, denials) are appended at their head by writers racing each other: every append lands,
+    /// each at its own version, and the chain stays whole. Without the retry on a new head, all but one would conflict.
+    /// </summary>
+    [Fact]
+    public async Task Racing_appends_at_the_head_of_one_stream_all_land_in_turn_and_keep_the_chain()
+    {
+        await using var store = await LedgerStore.CreateAsync();
+        const int Writers = 6;
+        var stream = $"organisation:head-{Guid.NewGuid():N}"[..40];
+        var versions = await Task.WhenAll(Enumerable.Range(0, Writers).Select(i =>
+            store.Log.AppendAtHeadAsync(stream, [new OrganisationUpdated($"w{i}", Details, DateTimeOffset.UtcNow)], LedgerStore.Context, retries: Writers)));
+
+        versions.Should().BeEquivalentTo(Enumerable.Range(1, Writers).Select(v => (long)v), "each append took the next version");
+        (await store.Log.ReadAsync(stream)).Select(e => ((OrganisationUpdated)e.Data).Id).Should().BeEquivalentTo(Enumerable.Range(0, Writers).Select(i => $"w{i}"));
+        var (result, _) = await store.Audit.VerifyAsync(null);
+        result!.Ok.Should().BeTrue(string.Join("; ", result.Findings.Select(f => $"{f.Kind} {f.Stream}@{f.Version}: {f.Detail}")));
+    }
 }
