@@ -50,7 +50,7 @@ public static partial class RunCommands
             Description = "cohort-trial: seed the virtual patients from this dataset's subjects (fitted at the data owner's silos; needs a grant with action simulate and --purpose)",
         };
         var shardSize = new Option<int?>("--shard-size") { Description = "Subjects per shard (default: about 8 shards)" };
-        var vary = new Option<string[]>("--vary") { Description = "monte-carlo/sensitivity: PARAM=CV (lognormal around the value); sweep: PARAM=LOW:HIGH (a model's parameters: dth run models <model>)", AllowMultipleArgumentsPerToken = true };
+        var vary = new Option<string[]>("--vary") { Description = "monte-carlo/sensitivity: PARAM=CV (lognormal around the value); sweep: PARAM=LOW:HIGH; several comma-separated or repeated (a model's parameters: dth run models <model>)", AllowMultipleArgumentsPerToken = true };
         var points = new Option<int?>("--points") { Description = "sweep: points per axis of a full grid (otherwise a Latin hypercube of --cohort points)" };
         var of = new Option<string?>("--of")
         {
@@ -137,22 +137,35 @@ public static partial class RunCommands
         }
     }
 
-    private static (List<object> Ranges, List<object> Uncertain) ParseVary(string[] items, string kind)
+    /// <summary>
+    /// The <c>--vary</c> values as the request's <c>ranges</c> (PARAM=LOW:HIGH) and <c>uncertain</c> (PARAM=CV) entries.
+    /// Several may come in one value, comma-separated, as <c>--of</c> and <c>--scenario</c> take them: a comma is in no
+    /// parameter name and in no invariant-culture number.
+    /// </summary>
+    public static (List<object> Ranges, List<object> Uncertain) ParseVary(string[] items, string kind)
     {
+        ArgumentNullException.ThrowIfNull(items);
         var ranges = new List<object>();
         var uncertain = new List<object>();
-        foreach (var item in items)
+        foreach (var item in items.SelectMany(i => i.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)))
         {
-            var parts = item.Split('=', 2);
-            if (parts.Length != 2) throw new UsageException($"--vary {item}: use PARAM=CV or PARAM=LOW:HIGH.");
-            var bounds = parts[1].Split(':');
-            if (bounds.Length == 2 && double.TryParse(bounds[0], CultureInfo.InvariantCulture, out var low) && double.TryParse(bounds[1], CultureInfo.InvariantCulture, out var high))
+            var parts = item.Split('=', 2, StringSplitOptions.TrimEntries);
+            var bounds = parts.Length == 2 ? parts[1].Split(':') : [];
+            if (parts.Length == 2 && parts[0].Length > 0 && bounds.Length == 2
+                && double.TryParse(bounds[0], CultureInfo.InvariantCulture, out var low) && double.TryParse(bounds[1], CultureInfo.InvariantCulture, out var high))
                 ranges.Add(new { parameter = parts[0], lower = low, upper = high });
-            else if (bounds.Length == 1 && double.TryParse(bounds[0], CultureInfo.InvariantCulture, out var cv))
+            else if (parts.Length == 2 && parts[0].Length > 0 && bounds.Length == 1 && double.TryParse(bounds[0], CultureInfo.InvariantCulture, out var cv))
                 uncertain.Add(new { parameter = parts[0], cv });
-            else throw new UsageException($"--vary {item}: use PARAM=CV or PARAM=LOW:HIGH.");
+            else throw new UsageException($"--vary {item}: use PARAM=CV or PARAM=LOW:HIGH, several comma-separated or each with its own --vary (a model's parameters: dth run models <model>).");
         }
-        if (kind == "sweep" && uncertain.Count > 0) throw new UsageException("A sweep varies parameters over ranges: --vary PARAM=LOW:HIGH.");
+        // The API refuses these too, in the request's terms ({parameter, cv}); here the answer names the option to give.
+        if (kind == "sweep" && (uncertain.Count > 0 || ranges.Count == 0))
+            throw new UsageException("A sweep varies parameters over ranges: --vary PARAM=LOW:HIGH (e.g. --vary SIT=0.0005:0.002,EGP0=0.01:0.02; a model's parameters: dth run models <model>).");
+        if (kind == "monte-carlo" && (ranges.Count > 0 || uncertain.Count == 0))
+            throw new UsageException("A monte-carlo run draws parameters around their values: --vary PARAM=CV, a coefficient of variation (e.g. --vary SIT=0.2,EGP0=0.1; a model's parameters: dth run models <model>).");
+        // A sensitivity study takes its inputs either as CVs or as ranges; given both, the ranges would go unused.
+        if (kind == "sensitivity" && (ranges.Count > 0) == (uncertain.Count > 0))
+            throw new UsageException("A sensitivity study varies its inputs either around their values (--vary PARAM=CV) or over ranges (--vary PARAM=LOW:HIGH), all of one form (e.g. --vary CL=0.3,EC50=0.3).");
         return (ranges, uncertain);
     }
 
