@@ -24,6 +24,8 @@ public sealed class AccessRequestGrain : EventSourcedGrain<AccessRequestState>, 
 
     protected override AccessRequestState Evolve(AccessRequestState state, object @event) => AccessRequestState.Evolve(state, @event);
 
+    protected override void Appended(object @event) => GovernanceMetrics.Observe(@event);
+
     public Task<Outcome<AccessRequestView>> GetAsync(Actor viewer) =>
         Task.FromResult(State.Exists && MaySee(viewer) ? Outcome<AccessRequestView>.Ok(State.ToView(), Version) : Problem.NotFound($"Access request '{Id}'"));
 

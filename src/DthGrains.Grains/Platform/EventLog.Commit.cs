@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Diagnostics;
 using System.Runtime.CompilerServices;
 using System.Threading.Channels;
 using DthGrains.Domain.Provenance;
@@ -103,6 +104,7 @@ public sealed partial class EventLog
     private async Task CommitAsync(IReadOnlyList<PendingAppend> batch, bool precise = false)
     {
         Exception? failure = null;
+        var started = Stopwatch.GetTimestamp();
         try
         {
             await ResolvePreviousHashesAsync(batch);
@@ -126,9 +128,11 @@ public sealed partial class EventLog
         }
         if (failure is not null)
         {
+            LedgerMetrics.Failed(Stopwatch.GetElapsedTime(started));
             await AnswerFailureAsync(batch, precise, failure);
             return;
         }
+        LedgerMetrics.Committed(batch.Select(p => (p.StreamKey, p.Events.Count)), batch.Count, Stopwatch.GetElapsedTime(started));
         foreach (var p in batch)
         {
             p.Succeed();
@@ -144,13 +148,13 @@ public sealed partial class EventLog
             {
                 // That append alone is answered (a conflict as StreamConflictException); the rest go again in a new transaction.
                 var p = failed.Append;
-                p.Fail(IsVersionConflict(failed.InnerException!) ? new StreamConflictException(p.StreamKey, p.ExpectedVersion, failed.InnerException!) : failed.InnerException!);
+                p.Fail(Refusal(p, failed.InnerException!));
                 var rest = batch.Where(x => !ReferenceEquals(x, p)).ToList();
                 if (rest.Count > 0) await CommitAsync(rest);
                 return;
             }
             case var ex when batch.Count == 1:
-                batch[0].Fail(IsVersionConflict(ex) ? new StreamConflictException(batch[0].StreamKey, batch[0].ExpectedVersion, ex) : ex);
+                batch[0].Fail(Refusal(batch[0], ex));
                 return;
             case var _ when !precise:
                 // Several appends were flushed together: run the batch again one flush per append to find the one to blame.
@@ -161,6 +165,14 @@ public sealed partial class EventLog
                 foreach (var p in batch) await CommitAsync([p]);
                 return;
         }
+    }
+
+    /// <summary>What an append that failed alone is answered with: a version conflict as <see cref="StreamConflictException"/> (and counted), else the failure.</summary>
+    private static Exception Refusal(PendingAppend p, Exception ex)
+    {
+        if (!IsVersionConflict(ex)) return ex;
+        LedgerMetrics.Conflict();
+        return new StreamConflictException(p.StreamKey, p.ExpectedVersion, ex);
     }
 
     /// <summary>

@@ -42,6 +42,16 @@ public abstract class EventSourcedGrain<TState> : Grain where TState : class
     {
     }
 
+    /// <summary>
+    /// Called once for each event this activation appended itself, in order, after its commit and after
+    /// <see cref="Recorded"/>, when the state already holds every event of the append; never on replay. What counts
+    /// events as they happen (metrics) goes here: a replay, a conflict lost to a rival or a grain moved to another silo
+    /// counts nothing twice.
+    /// </summary>
+    protected virtual void Appended(object @event)
+    {
+    }
+
     /// <summary>The state is about to be replayed from the start: forget what <see cref="Recorded"/> kept.</summary>
     protected virtual void Replaying()
     {
@@ -115,6 +125,7 @@ public abstract class EventSourcedGrain<TState> : Grain where TState : class
             var (newVersion, headHash) = await Log.AppendChainedAsync(StreamKey, Version, decision.Events, context, _headHash);
             State = decision.Events.Aggregate(State, Evolve);
             foreach (var e in decision.Events) Recorded(e);
+            foreach (var e in decision.Events) Appended(e);
             Version = newVersion;
             _headHash = headHash;
             if (context.IdempotencyKey is { } k) _idempotencyKeys[k] = (newVersion, context.IdempotencyFingerprint);

@@ -218,6 +218,8 @@ public sealed partial class RunGrain(IDatasetAccessPolicy policy, IOptions<RunOp
         return Task.CompletedTask;
     }
 
+    protected override void Appended(object @event) => RunMetrics.Observe(@event, State);
+
     /// <summary>Appends through the one append path and pushes the new events to the followers.</summary>
     private async Task<(long Version, Problem? Problem)> AppendAsync(CommandContext context, Func<RunState, Decision> decide)
     {

@@ -1,11 +1,15 @@
 using System.Diagnostics.Metrics;
+using System.Text.Json;
+using DthGrains.Contracts.Runs;
+using DthGrains.Domain.Runs;
 
 namespace DthGrains.Grains.Runs;
 
 /// <summary>
-/// What a silo's operators watch about runs (exported with the silo's other OpenTelemetry metrics): submissions admitted
-/// and refused by the researchers' caps, and how the silo's worker slots are used. No researcher is named in a tag: the
-/// ledger says who; the metrics say how much.
+/// What a silo's operators watch about runs (exported with the silo's other OpenTelemetry metrics, and scraped at
+/// <c>/metrics</c>): submissions admitted and refused by the researchers' caps, how the silo's worker slots are used, and
+/// runs' lives as their grains record them. No researcher, run or dataset is named in a tag: the ledger says who and
+/// what; the metrics say how much and how fast, with tags of a few values each (kind, status, silo role).
 /// </summary>
 public static class RunMetrics
 {
@@ -25,4 +29,77 @@ public static class RunMetrics
 
     public static readonly Histogram<double> SlotWait = Meter.CreateHistogram<double>("dth.runs.worker_slot_wait", "s",
         "How long a shard waited for one of this silo's worker slots (taken in turns between researchers)");
+
+    private static readonly Counter<long> Submitted = Meter.CreateCounter<long>("dth.runs.submitted", "{run}",
+        "Runs recorded as submitted (tag kind)");
+
+    private static readonly Counter<long> Ended = Meter.CreateCounter<long>("dth.runs.ended", "{run}",
+        "Runs ended (tags kind; status: completed, failed, cancelled)");
+
+    private static readonly Histogram<double> Duration = Meter.CreateHistogram<double>("dth.runs.duration", "s",
+        "From a run's submission to its end, as recorded (tags kind, status)");
+
+    private static readonly Counter<long> Suspended = Meter.CreateCounter<long>("dth.runs.suspended", "{run}",
+        "Runs suspended: a grant they use expired or was revoked, or no silo of a data holder was live (tag kind)");
+
+    private static readonly Counter<long> Resumed = Meter.CreateCounter<long>("dth.runs.resumed", "{run}",
+        "Suspended runs resumed under a grant that permits again (tag kind)");
+
+    private static readonly Counter<long> Shards = Meter.CreateCounter<long>("dth.runs.shards", "{shard}",
+        "Shards recorded by the runs of this silo (tag role: of the silo that computed each, unknown when it had none)");
+
+    private static readonly Histogram<double> ShardDuration = Meter.CreateHistogram<double>("dth.runs.shard_duration", "s",
+        "How long a shard took on its worker, as the worker reported it (tag role of the computing silo)");
+
+    private static readonly Counter<long> FailedSubjects = Meter.CreateCounter<long>("dth.runs.failed_subjects", "{subject}",
+        "Subjects whose solve failed, counted when their run completes (tag kind)");
+
+    /// <summary>
+    /// Counts what one event a run grain appended says. Called once per event, by the activation that appended it and
+    /// only after its commit, so a replay, a retried command or a run moved to another silo counts nothing twice.
+    /// </summary>
+    /// <param name="run">the run's state with the event applied (it gives the run's kind and submission time).</param>
+    public static void Observe(object e, RunState run)
+    {
+        ArgumentNullException.ThrowIfNull(run);
+        if (run.Submitted is not { } submitted) return;
+        var kind = new KeyValuePair<string, object?>("kind", Tag(submitted.Kind));
+        switch (e)
+        {
+            case RunSubmitted:
+                Submitted.Add(1, kind);
+                break;
+            case ShardCompleted shard:
+                var role = new KeyValuePair<string, object?>("role", shard.SiloRole ?? "unknown");
+                Shards.Add(1, role);
+                ShardDuration.Record(shard.ElapsedMs / 1000, role);
+                break;
+            case RunSuspended:
+                Suspended.Add(1, kind);
+                break;
+            case RunResumed:
+                Resumed.Add(1, kind);
+                break;
+            case RunCompleted completed:
+                End(kind, RunStatus.Completed, submitted.SubmittedAt, completed.CompletedAt);
+                if (completed.Failed > 0) FailedSubjects.Add(completed.Failed, kind);
+                break;
+            case RunFailed failed:
+                End(kind, RunStatus.Failed, submitted.SubmittedAt, failed.FailedAt);
+                break;
+            case RunCancelled cancelled:
+                End(kind, RunStatus.Cancelled, submitted.SubmittedAt, cancelled.CancelledAt);
+                break;
+        }
+    }
+
+    private static void End(KeyValuePair<string, object?> kind, RunStatus status, DateTimeOffset submittedAt, DateTimeOffset endedAt)
+    {
+        var statusTag = new KeyValuePair<string, object?>("status", Tag(status));
+        Ended.Add(1, kind, statusTag);
+        Duration.Record(Math.Max(0, (endedAt - submittedAt).TotalSeconds), kind, statusTag);
+    }
+
+    /// <summary>An enum value as the API writes it (cohort-trial, scenario-set, completed).</summary>
+    public static string Tag<TEnum>(TEnum value) where TEnum : struct, Enum => JsonNamingPolicy.KebabCaseLower.ConvertName(value.ToString());
 }

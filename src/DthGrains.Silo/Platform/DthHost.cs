@@ -163,6 +163,7 @@ public sealed class DthHost : IAsyncDisposable
         app.MapScalarApiReference("/reference", o => o.WithTitle("DthGrains API").AddPreferredSecuritySchemes([OpenApiSetup.BearerScheme])).AllowAnonymous();
         app.MapGet("/", () => Results.Redirect("/reference")).ExcludeFromDescription().AllowAnonymous();
         app.MapDthHealth();
+        app.MapDthMetrics();
         app.MapEcosystemEndpoints();
         app.MapAuditEndpoints();
         app.MapLineageEndpoints();
