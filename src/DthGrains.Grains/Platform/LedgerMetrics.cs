@@ -18,10 +18,12 @@ public static class LedgerMetrics
         "Events committed to the hash-chained log (tag category: the stream key's prefix, e.g. run, access-request)");
 
     private static readonly Histogram<double> CommitDuration = Meter.CreateHistogram<double>("dth.ledger.commit_duration", "s",
-        "One transaction of appends, from resolving the previous hashes to the COMMIT's answer (tag outcome: committed, failed)");
+        "One transaction of appends, from resolving the previous hashes to the COMMIT's answer (tag outcome: committed, failed)",
+        tags: null, advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10] });
 
     private static readonly Histogram<long> BatchAppends = Meter.CreateHistogram<long>("dth.ledger.batch_appends", "{append}",
-        "Appends committed together in one transaction (group commit)");
+        "Appends committed together in one transaction (group commit)",
+        tags: null, advice: new InstrumentAdvice<long> { HistogramBucketBoundaries = [1, 2, 4, 8, 16, 32, 64, 128, 256] });
 
     private static readonly Counter<long> Conflicts = Meter.CreateCounter<long>("dth.ledger.conflicts", "{append}",
         "Appends refused because their stream was no longer at the version they expected (a rival writer won)");

@@ -28,7 +28,8 @@ public static class RunMetrics
         "Subjects solved by this silo's workers");
 
     public static readonly Histogram<double> SlotWait = Meter.CreateHistogram<double>("dth.runs.worker_slot_wait", "s",
-        "How long a shard waited for one of this silo's worker slots (taken in turns between researchers)");
+        "How long a shard waited for one of this silo's worker slots (taken in turns between researchers)",
+        tags: null, advice: Seconds(0.001, 0.01, 0.1, 0.5, 1, 5, 10, 30, 60, 300));
 
     private static readonly Counter<long> Submitted = Meter.CreateCounter<long>("dth.runs.submitted", "{run}",
         "Runs recorded as submitted (tag kind)");
@@ -37,7 +38,8 @@ public static class RunMetrics
         "Runs ended (tags kind; status: completed, failed, cancelled)");
 
     private static readonly Histogram<double> Duration = Meter.CreateHistogram<double>("dth.runs.duration", "s",
-        "From a run's submission to its end, as recorded (tags kind, status)");
+        "From a run's submission to its end, as recorded (tags kind, status)",
+        tags: null, advice: Seconds(0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 900, 3600, 14400, 86400));
 
     private static readonly Counter<long> Suspended = Meter.CreateCounter<long>("dth.runs.suspended", "{run}",
         "Runs suspended: a grant they use expired or was revoked, or no silo of a data holder was live (tag kind)");
@@ -49,7 +51,8 @@ public static class RunMetrics
         "Shards recorded by the runs of this silo (tag role: of the silo that computed each, unknown when it had none)");
 
     private static readonly Histogram<double> ShardDuration = Meter.CreateHistogram<double>("dth.runs.shard_duration", "s",
-        "How long a shard took on its worker, as the worker reported it (tag role of the computing silo)");
+        "How long a shard took on its worker, as the worker reported it (tag role of the computing silo)",
+        tags: null, advice: Seconds(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300));
 
     private static readonly Counter<long> FailedSubjects = Meter.CreateCounter<long>("dth.runs.failed_subjects", "{subject}",
         "Subjects whose solve failed, counted when their run completes (tag kind)");
@@ -99,6 +102,12 @@ public static class RunMetrics
         Ended.Add(1, kind, statusTag);
         Duration.Record(Math.Max(0, (endedAt - submittedAt).TotalSeconds), kind, statusTag);
     }
+
+    /// <summary>
+    /// Bucket bounds in seconds. Without them a histogram gets OpenTelemetry's default bounds (0 to 10,000, meant for
+    /// milliseconds), and every run and shard would fall in its first bucket or two.
+    /// </summary>
+    internal static InstrumentAdvice<double> Seconds(params double[] bounds) => new() { HistogramBucketBoundaries = bounds };
 
     /// <summary>An enum value as the API writes it (cohort-trial, scenario-set, completed).</summary>
     public static string Tag<TEnum>(TEnum value) where TEnum : struct, Enum => JsonNamingPolicy.KebabCaseLower.ConvertName(value.ToString());

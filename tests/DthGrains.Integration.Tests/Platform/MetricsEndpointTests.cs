@@ -71,6 +71,10 @@ public sealed partial class MetricsEndpointTests(HostFixture fixture)
         Increase("dth_access_decisions_total", "decision=approved").Should().BeGreaterThanOrEqualTo(1);
         Increase("dth_access_grants_total", "change=granted").Should().BeGreaterThanOrEqualTo(1);
 
+        // Durations in seconds have buckets in seconds (OpenTelemetry's default bounds are for milliseconds: 0, 5, 10, ...).
+        foreach (var (histogram, bound) in new[] { ("dth_runs_shard_duration_seconds", "0.005"), ("dth_runs_duration_seconds", "0.05"), ("dth_ledger_commit_duration_seconds", "0.0005"), ("dth_ledger_batch_appends", "2") })
+            after.Split('\n').Should().Contain(l => l.StartsWith(histogram + "_bucket{", StringComparison.Ordinal) && l.Contains($"le=\"{bound}\"", StringComparison.Ordinal), histogram);
+
         // No tag names a run, a researcher or a dataset.
         after.Should().NotContain(completed).And.NotContain(cancelled).And.NotContain(id).And.NotContain("metrics-");
     }
