@@ -75,6 +75,11 @@ public sealed partial class MetricsEndpointTests(HostFixture fixture)
         foreach (var (histogram, bound) in new[] { ("dth_runs_shard_duration_seconds", "0.005"), ("dth_runs_duration_seconds", "0.05"), ("dth_ledger_commit_duration_seconds", "0.0005"), ("dth_ledger_batch_appends", "2") })
             after.Split('\n').Should().Contain(l => l.StartsWith(histogram + "_bucket{", StringComparison.Ordinal) && l.Contains($"le=\"{bound}\"", StringComparison.Ordinal), histogram);
 
+        // Every family of ours on the page is one our meters declare, under the name the monitoring files use.
+        var declared = DthMetricFamilies.Declared();
+        var scraped = after.Split('\n').Where(l => l.StartsWith("# TYPE dth_", StringComparison.Ordinal)).Select(l => l.Split(' ')[2]).ToList();
+        scraped.Should().Contain("dth_runs_ended_total").And.OnlyContain(f => declared.ContainsKey(f));
+
         // No tag names a run, a researcher or a dataset.
         after.Should().NotContain(completed).And.NotContain(cancelled).And.NotContain(id).And.NotContain("metrics-");
     }
