@@ -31,6 +31,15 @@ public static class RunMetrics
         "How long a shard waited for one of this silo's worker slots (taken in turns between researchers)",
         tags: null, advice: Seconds(0.001, 0.01, 0.1, 0.5, 1, 5, 10, 30, 60, 300));
 
+    public static readonly UpDownCounter<long> Streams = Meter.CreateUpDownCounter<long>("dth.runs.streams", "{stream}",
+        "Run event streams (SSE) open on this silo");
+
+    public static readonly Counter<long> StreamsRefused = Meter.CreateCounter<long>("dth.runs.streams_refused", "{stream}",
+        "Run event streams refused (429) because their client had as many open as its cap allows");
+
+    public static readonly Counter<long> FollowersDropped = Meter.CreateCounter<long>("dth.runs.followers_dropped", "{stream}",
+        "Run event streams closed because their reader fell a whole buffer behind (it resumes with Last-Event-ID)");
+
     private static readonly Counter<long> Submitted = Meter.CreateCounter<long>("dth.runs.submitted", "{run}",
         "Runs recorded as submitted (tag kind)");
 

@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using System.Threading.Channels;
 using DthGrains.Contracts.Runs;
+using DthGrains.Grains.Runs;
 
 namespace DthGrains.Silo.Runs;
 
@@ -37,12 +38,25 @@ public sealed class RunFollowers
         while (true)
         {
             var current = _open.GetOrAdd(client, 0);
-            if (current >= max) return false;
-            if (_open.TryUpdate(client, current + 1, current)) return true;
+            if (current >= max)
+            {
+                RunMetrics.StreamsRefused.Add(1);
+                return false;
+            }
+            if (_open.TryUpdate(client, current + 1, current))
+            {
+                RunMetrics.Streams.Add(1);
+                return true;
+            }
         }
     }
 
-    public void Exit(string client) => _open.AddOrUpdate(client, 0, (_, n) => Math.Max(0, n - 1));
+    /// <summary>A stream <see cref="TryEnter"/> let in has ended (called once for each).</summary>
+    public void Exit(string client)
+    {
+        _open.AddOrUpdate(client, 0, (_, n) => Math.Max(0, n - 1));
+        RunMetrics.Streams.Add(-1);
+    }
 
     public int OpenFor(string client) => _open.GetValueOrDefault(client);
 
@@ -52,7 +66,11 @@ public sealed class RunFollowers
     /// <summary>The most durable events any follower ever had waiting (never above the buffer capacity).</summary>
     public int BufferHighWater => Volatile.Read(ref _highWater);
 
-    internal void RecordDropped() => Interlocked.Increment(ref _dropped);
+    internal void RecordDropped()
+    {
+        Interlocked.Increment(ref _dropped);
+        RunMetrics.FollowersDropped.Add(1);
+    }
 
     internal void RecordBuffered(int count)
     {

@@ -6,7 +6,7 @@ namespace DthGrains.Integration.Tests.Platform;
 
 /// <summary>
 /// The Prometheus metric families our own meters declare, named as OpenTelemetry's Prometheus exporter names them: dots
-/// to underscores, the unit's suffix for seconds, <c>_total</c> for counters; a histogram family also answers to its
+/// to underscores, the unit's suffix for seconds, <c>_total</c> for counters (not for up-down counters, which are gauges); a histogram family also answers to its
 /// <c>_bucket</c>, <c>_sum</c> and <c>_count</c> series. Read from the instruments themselves (a listener sees every
 /// instrument a meter created, recorded or not), so a family counts before anything was measured.
 /// </summary>
@@ -24,8 +24,10 @@ internal static class DthMetricFamilies
             {
                 if (!Telemetry.DthMeters.Contains(instrument.Meter.Name)) return;
                 var name = instrument.Name.Replace('.', '_') + (instrument.Unit == "s" ? "_seconds" : "");
-                var histogram = instrument.GetType().IsGenericType && instrument.GetType().GetGenericTypeDefinition() == typeof(Histogram<>);
-                families[histogram ? name : name + "_total"] = histogram;
+                var kind = instrument.GetType().IsGenericType ? instrument.GetType().GetGenericTypeDefinition() : null;
+                var histogram = kind == typeof(Histogram<>);
+                // Counters are exported with _total; an up-down counter is a gauge, exported as it is named.
+                families[histogram || kind == typeof(UpDownCounter<>) ? name : name + "_total"] = histogram;
             },
         };
         listener.Start();

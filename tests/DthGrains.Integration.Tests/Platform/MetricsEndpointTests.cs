@@ -42,6 +42,7 @@ public sealed partial class MetricsEndpointTests(HostFixture fixture)
 
         var completed = await SubmitAsync(researcher, Cohort(size: 40, shardSize: 10, seed: 7));
         await WaitForStatusAsync(researcher, completed, "completed");
+        (await ReadEventsAsync(researcher, completed)).Should().Contain(e => e.Event == "runs.run_completed", "followed over SSE to its end");
         var cancelled = await SubmitAsync(researcher, Cohort(size: 200_000, shardSize: 1_000, seed: 8));
         (await researcher.PostAsync($"/api/runs/{cancelled}/cancel", Body(new { reason = "metrics test" }))).StatusCode.Should().Be(HttpStatusCode.OK);
         await WaitForStatusAsync(researcher, cancelled, "cancelled");
@@ -70,6 +71,7 @@ public sealed partial class MetricsEndpointTests(HostFixture fixture)
         Increase("dth_access_applications_total").Should().BeGreaterThanOrEqualTo(1);
         Increase("dth_access_decisions_total", "decision=approved").Should().BeGreaterThanOrEqualTo(1);
         Increase("dth_access_grants_total", "change=granted").Should().BeGreaterThanOrEqualTo(1);
+        after.Should().Contain("# TYPE dth_runs_streams gauge", "open SSE streams are a gauge: up when one opens, down when it ends");
 
         // Durations in seconds have buckets in seconds (OpenTelemetry's default bounds are for milliseconds: 0, 5, 10, ...).
         foreach (var (histogram, bound) in new[] { ("dth_runs_shard_duration_seconds", "0.005"), ("dth_runs_duration_seconds", "0.05"), ("dth_ledger_commit_duration_seconds", "0.0005"), ("dth_ledger_batch_appends", "2") })
