@@ -25,26 +25,18 @@ public static class GovernanceMetrics
     /// <summary>Counts what one event an access request grain appended says (once, after its commit; never on replay).</summary>
     public static void Observe(object e)
     {
-        switch (e)
+        var (counter, tag, value) = e switch
         {
-            case ApplicationSubmitted:
-                Applications.Add(1);
-                break;
-            case DecisionRecorded d:
-                Decisions.Add(1, new KeyValuePair<string, object?>("decision", d.Approve ? "approved" : "refused"));
-                break;
-            case ApplicationReturned:
-                Decisions.Add(1, new KeyValuePair<string, object?>("decision", "returned"));
-                break;
-            case AccessGranted:
-                Grants.Add(1, new KeyValuePair<string, object?>("change", "granted"));
-                break;
-            case AccessRevoked:
-                Grants.Add(1, new KeyValuePair<string, object?>("change", "revoked"));
-                break;
-            case AccessExpired:
-                Grants.Add(1, new KeyValuePair<string, object?>("change", "expired"));
-                break;
-        }
+            ApplicationSubmitted => (Applications, null, null),
+            DecisionRecorded d => (Decisions, "decision", d.Approve ? "approved" : "refused"),
+            ApplicationReturned => (Decisions, "decision", "returned"),
+            AccessGranted => (Grants, "change", "granted"),
+            AccessRevoked => (Grants, "change", "revoked"),
+            AccessExpired => (Grants, "change", "expired"),
+            _ => ((Counter<long>?)null, (string?)null, (string?)null),
+        };
+        if (counter is null) return;
+        if (tag is null) counter.Add(1);
+        else counter.Add(1, new KeyValuePair<string, object?>(tag, value));
     }
 }
