@@ -29,6 +29,17 @@ public sealed partial class MonitoringFilesTests
     }
 
     [Fact]
+    public void Every_alert_expression_names_metric_families_the_silos_declare()
+    {
+        var declared = DthMetricFamilies.Declared();
+        var rules = File.ReadAllLines(Monitoring("alerts.yml")).Where(l => l.TrimStart().StartsWith("expr:", StringComparison.Ordinal)).ToList();
+        rules.Should().HaveCountGreaterThan(3);
+        var series = rules.SelectMany(r => Series().Matches(r).Select(m => m.Value)).Distinct().ToList();
+        series.Should().NotBeEmpty();
+        series.Where(s => DthMetricFamilies.FamilyOf(s, declared) is null).Should().BeEmpty("an alert on a series nobody exports never fires");
+    }
+
+    [Fact]
     public void The_prometheus_configuration_scrapes_the_served_path_with_a_bearer_token()
     {
         var configuration = File.ReadAllText(Monitoring("prometheus.yml"));
