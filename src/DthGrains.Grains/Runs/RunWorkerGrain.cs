@@ -47,6 +47,7 @@ public sealed class RunWorkerGrain(RunWorkerSlots slots, IShardGate gate, ILocal
     private async Task RunAsync(ShardWork work, CancellationToken ct)
     {
         var run = GrainFactory.GetGrain<IRunGrain>(work.RunId);
+        using var span = RunTracing.StartShard(work.RunId, work.Shard, work.To - work.From, silo.SiloAddress.ToParsableString());
         try
         {
             await gate.WaitAsync(work, ct);
@@ -54,6 +55,7 @@ public sealed class RunWorkerGrain(RunWorkerSlots slots, IShardGate gate, ILocal
             using (await slots.EnterAsync(work.Owner ?? work.RunId, ct))
             {
                 RunMetrics.SlotWait.Record(Stopwatch.GetElapsedTime(waiting).TotalSeconds);
+                span?.AddEvent(new ActivityEvent("worker slot taken"));
                 var clock = Stopwatch.StartNew();
                 var done = new StrongBox<long>();
                 // The numerics run on a thread of their own, never on this grain's turn nor on a thread-pool thread: a
@@ -70,10 +72,12 @@ public sealed class RunWorkerGrain(RunWorkerSlots slots, IShardGate gate, ILocal
         }
         catch (OperationCanceledException) when (ct.IsCancellationRequested)
         {
+            span?.SetTag("dth.run.shard.stopped", true);
             return;
         }
         catch (Exception ex)
         {
+            span?.SetStatus(ActivityStatusCode.Error, ex.Message);
             logger.LogError(ex, "Run {RunId}: shard {Shard} failed", work.RunId, work.Shard);
             _unreported = new ShardResult(work.RunId, work.Shard, null, silo.SiloAddress.ToParsableString(), 0, ex.Message);
         }

@@ -27,7 +27,7 @@ public static class Telemetry
             .WithTracing(t => t
                 .AddAspNetCoreInstrumentation(o => o.Filter = http => !http.Request.Path.StartsWithSegments("/health") && !http.Request.Path.StartsWithSegments(MetricsPath))
                 .AddHttpClientInstrumentation()
-                .AddSource("Microsoft.Orleans.Runtime", "Microsoft.Orleans.Application", "Marten")
+                .AddSource("Microsoft.Orleans.Runtime", "Microsoft.Orleans.Application", "Marten", Grains.Runs.RunTracing.SourceName)
                 .AddNpgsql())
             .WithMetrics(m => m
                 .AddAspNetCoreInstrumentation()
