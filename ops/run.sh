@@ -60,6 +60,7 @@ DthGrains is running (standalone, institution charite, data in $data).
   API reference (interactive)  $url/reference
   OpenAPI document             $url/openapi/v1.json
   Health                       $url/health/ready
+  Metrics (Prometheus)         $url/metrics  (an admin's or the auditor's token; ops/monitoring has a dashboard)
 
 Tokens for the demo roles (valid 8 hours; 'dth token --help' mints others):
 TXT
