@@ -14,7 +14,7 @@ public static class ClusterCommands
 {
     public static Command Build()
     {
-        var command = new Command("cluster", "The federation's silos: who hosts them, their role, whether they are live, their load and the simulation work on them");
+        var command = new Command("cluster", "The federation's silos: who hosts them, their role, whether they are live, their load and the simulation work on them; what one silo counted (metrics)");
         var all = new Option<bool>("--all") { Description = "Also the silos that stopped or died (the membership keeps them for a while)" };
         var silos = new Command("silos", "The live silos: institutions, role, status, since, CPU, memory, runs and shards (--all: the stopped and dead ones too)") { all };
         silos.SetAction((parse, ct) => RunAsync(async () =>
@@ -25,6 +25,7 @@ public static class ClusterCommands
             AnsiConsole.Write(SilosTable(list, parse.GetValue(all)));
         }));
         command.Subcommands.Add(silos);
+        command.Subcommands.Add(ClusterMetricsCommand.Build());
         return command;
     }
 

@@ -86,6 +86,28 @@ public sealed partial class MetricsEndpointTests(HostFixture fixture)
         after.Should().NotContain(completed).And.NotContain(cancelled).And.NotContain(id).And.NotContain("metrics-");
     }
 
+    [Fact]
+    public async Task Dth_cluster_metrics_prints_the_silos_counts_as_tables_for_operators_only()
+    {
+        var researcher = Host.ClientAs("researcher", "tum", subject: $"metrics-cli-{Guid.NewGuid():N}"[..24]);
+        await WaitForStatusAsync(researcher, await SubmitAsync(researcher, Cohort(size: 20, shardSize: 10, seed: 9)), "completed");
+
+        var (code, output) = await CliRunner.RunAsync(Host.BaseAddress, Host.Token("institution-admin", "charite"), "cluster", "metrics");
+        code.Should().Be(0, output);
+        output.Should().Contain("Runs (recorded by this silo's run grains)").And.Contain("Ledger commits").And.Contain("Data access");
+        output.Split('\n').Should().Contain(l => l.Contains("│ cohort-trial", StringComparison.Ordinal) && l.Contains(" ms", StringComparison.Ordinal),
+            "a row per kind, with its completed runs' times");
+
+        var (json, machine) = await CliRunner.RunAsync(Host.BaseAddress, Host.Token("auditor", "dth-oversight"), "cluster", "metrics", "--json");
+        json.Should().Be(0, machine);
+        System.Text.Json.JsonDocument.Parse(machine).RootElement.EnumerateArray()
+            .Should().Contain(s => s.GetProperty("name").GetString() == "dth_runs_ended_total" && s.GetProperty("labels").GetProperty("kind").GetString() == "cohort-trial");
+
+        var (refused, message) = await CliRunner.RunAsync(Host.BaseAddress, Host.Token("researcher", "tum"), "cluster", "metrics");
+        refused.Should().NotBe(0);
+        message.Should().Contain("403").And.Contain("institution-admin");
+    }
+
     private async Task<string> ScrapeAsync()
     {
         var response = await Host.ClientAs("platform-admin", "bsc").GetAsync("/metrics");
