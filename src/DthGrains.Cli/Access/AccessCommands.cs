@@ -12,7 +12,7 @@ using static DthGrains.Cli.Platform.CliText;
 namespace DthGrains.Cli.Access;
 
 /// <summary>
-/// <c>dth access apply|list|show|approve|refuse|return|revoke|grants</c>: EHDS data access applications, the
+/// <c>dth access apply|list|watch|show|approve|refuse|return|revoke|grants</c>: EHDS data access applications, the
 /// stewards' decisions and the grants, under <c>/api/access</c>.
 /// </summary>
 public static partial class AccessCommands
@@ -28,6 +28,7 @@ public static partial class AccessCommands
         var command = new Command("access", "Data access applications, steward decisions and grants (EHDS Art. 67-69)");
         command.Subcommands.Add(Apply());
         command.Subcommands.Add(List());
+        command.Subcommands.Add(Watch());
         command.Subcommands.Add(Show());
         command.Subcommands.Add(Approve());
         command.Subcommands.Add(Refuse());

@@ -53,6 +53,36 @@ public sealed class AccessCliTests(HostFixture fixture)
     }
 
     [Fact]
+    public async Task A_steward_watching_the_inbox_with_next_gets_an_application_that_arrives_and_not_one_already_there()
+    {
+        await SeedReady(Host);
+        var researcher = Host.ClientAs("researcher", "tum", $"cli-watch-{Guid.NewGuid():N}"[..20]);
+        async Task<string> ApplyAsync()
+        {
+            var response = await researcher.PostAsync("/api/access/requests", GovernanceTestData.Body(GovernanceTestData.Application([CharitéData])));
+            response.EnsureSuccessStatusCode();
+            return (await GovernanceTestData.JsonOf(response)).GetProperty("id").GetString()!;
+        }
+        var before = await ApplyAsync();
+
+        var watching = CliRunner.RunAsync(Host.BaseAddress, Host.Token("steward", "charite", "alice-steward"), "access", "watch", "--next", "--every", "1", "--json");
+        // The watch reads the inbox as it stands first (when exactly is its own business): applications keep arriving until
+        // it reports one, and the one it reports is among them.
+        var arrived = new List<string>();
+        var deadline = DateTime.UtcNow.AddSeconds(60);
+        while (!watching.IsCompleted && DateTime.UtcNow < deadline)
+        {
+            arrived.Add(await ApplyAsync());
+            await Task.WhenAny(watching, Task.Delay(TimeSpan.FromSeconds(2)));
+        }
+        var (code, output) = await watching.WaitAsync(TimeSpan.FromSeconds(10));
+
+        code.Should().Be(0, output);
+        var printed = JsonDocument.Parse(output).RootElement.GetProperty("id").GetString();
+        printed.Should().NotBe(before, "it was in the inbox before the watch began").And.BeOneOf(arrived);
+    }
+
+    [Fact]
     public async Task A_steward_of_another_institution_gets_the_apis_not_found_and_a_failing_exit_code_and_nothing_changes()
     {
         await SeedReady(Host);
