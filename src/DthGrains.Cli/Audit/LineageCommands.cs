@@ -100,11 +100,17 @@ public static class LineageCommands
             var path = $"api/audit/subjects/{Uri.EscapeDataString(parse.GetValue(pseudonym)!)}/accesses" + (parse.GetValue(dataset) is { } d ? "?dataset=" + Uri.EscapeDataString(d) : "");
             var log = await api.GetAsync(path, ct);
             if (parse.GetValue(CliSettings.Json)) { CliJson.Print(log); return; }
-            var table = new Table().Border(TableBorder.Rounded).Title(Markup.Escape($"Uses of {parse.GetValue(pseudonym)}'s data")).AddColumns("When", "Outcome", "Who", "Dataset", "Purpose", "Grant or reason");
+            var table = new Table().Border(TableBorder.Rounded).Title(Markup.Escape($"Uses of {parse.GetValue(pseudonym)}'s data")).AddColumns("When", "Outcome", "Who", "Dataset", "Purpose", "Grant").KeepingIds(5);
+            // The grant id is copied into the next command, so its column never wraps; refusals' reasons get a column of their own only when there are any.
+            var refusals = log.EnumerateArray().Any(e => Raw(e, "grantId").Length == 0);
+            if (refusals) table.AddColumn("Why refused");
             foreach (var e in log.EnumerateArray())
-                table.AddRow(Time(e, "at"), e.GetProperty("outcome").GetString() == "read" ? "read" : "[red]refused[/]", Text(e, "who"),
+            {
+                string[] cells = [Time(e, "at"), e.GetProperty("outcome").GetString() == "read" ? "read" : "[red]refused[/]", Text(e, "who"),
                     Markup.Escape($"{e.GetProperty("dataset").GetString()} {e.GetProperty("datasetVersion").GetString()}"), Text(e, "purpose"),
-                    Markup.Escape(Raw(e, "grantId") is { Length: > 0 } grant ? grant : Raw(e, "reason")));
+                    Raw(e, "grantId") is { Length: > 0 } grant ? Markup.Escape(grant) : "-"];
+                table.AddRow(refusals ? [.. cells, Raw(e, "grantId").Length > 0 ? "" : Text(e, "reason")] : cells);
+            }
             AnsiConsole.Write(table);
         }));
         return command;
