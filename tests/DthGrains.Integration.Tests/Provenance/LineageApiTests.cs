@@ -214,7 +214,7 @@ public sealed class LineageApiTests(HostFixture fixture)
 
             (code, output) = await CliRunner.RunAsync(Host.BaseAddress, token, ["audit", "subject", pseudonym, "--dataset", CharitéData]);
             code.Should().Be(0, output);
-            output.Should().Contain(researcher).And.Contain("refused");
+            output.Should().Contain(researcher).And.Contain("refused").And.Contain("│ Grant").And.Contain("Why refused", "a refusal's reason has its own column");
 
             (code, output) = await CliRunner.RunAsync(Host.BaseAddress, token, ["audit", "lineage", "access-request:never-was"]);
             code.Should().NotBe(0);
