@@ -27,9 +27,9 @@ public sealed class AccessCliTests(HostFixture fixture)
         var researcher = Host.Token("researcher", "tum", applicant);
         var (charité, inria) = (Host.Token("steward", "charite", "alice-steward"), Host.Token("steward", "inria", "bruno-steward"));
 
-        var applied = JsonDocument.Parse(await Dth(researcher, "access", "apply", "--json", "--title", "CLI cohort study", "--purpose", "scientific-research",
+        var applied = CliRunner.JsonIn(await Dth(researcher, "access", "apply", "--json", "--title", "CLI cohort study", "--purpose", "scientific-research",
             "--dataset", CharitéData, "--dataset", InriaData, "--action", "simulate", "--months", "6", "--intended-use", "Seed virtual cohorts.",
-            "--benefit", "Safer dosing.", "--safeguards", "Aggregates only.")).RootElement;
+            "--benefit", "Safer dosing.", "--safeguards", "Aggregates only."));
         var id = applied.GetProperty("id").GetString()!;
 
         // Each steward finds it in their institution's inbox.
@@ -78,7 +78,7 @@ public sealed class AccessCliTests(HostFixture fixture)
         var (code, output) = await watching.WaitAsync(TimeSpan.FromSeconds(10));
 
         code.Should().Be(0, output);
-        var printed = JsonDocument.Parse(output).RootElement.GetProperty("id").GetString();
+        var printed = CliRunner.JsonIn(output).GetProperty("id").GetString();
         printed.Should().NotBe(before, "it was in the inbox before the watch began").And.BeOneOf(arrived);
     }
 
@@ -87,9 +87,9 @@ public sealed class AccessCliTests(HostFixture fixture)
     {
         await SeedReady(Host);
         var researcher = Host.Token("researcher", "tum", $"cli-access-{Guid.NewGuid():N}"[..20]);
-        var id = JsonDocument.Parse(await Dth(researcher, "access", "apply", "--json", "--title", "Charité only", "--purpose", "scientific-research",
+        var id = CliRunner.JsonIn(await Dth(researcher, "access", "apply", "--json", "--title", "Charité only", "--purpose", "scientific-research",
             "--dataset", CharitéData, "--action", "read", "--months", "3", "--intended-use", "Read CGM traces.", "--benefit", "Insight.",
-            "--safeguards", "Aggregates only.")).RootElement.GetProperty("id").GetString()!;
+            "--safeguards", "Aggregates only.")).GetProperty("id").GetString()!;
 
         var (code, output) = await CliRunner.RunAsync(Host.BaseAddress, Host.Token("steward", "inria", "bruno-steward"), "access", "approve", id, "--reason", "Looks fine.");
         code.Should().NotBe(0);

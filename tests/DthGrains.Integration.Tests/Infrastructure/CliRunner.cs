@@ -37,4 +37,19 @@ public static class CliRunner
             OneAtATime.Release();
         }
     }
+
+    /// <summary>
+    /// The JSON a command printed with <c>--json</c>: from its first line that opens an object or array ("{" or "[" alone)
+    /// to the line that closes it. The console is the process's while a command runs, so a test host of another
+    /// collection may log a line into the same output; the JSON itself is written in one piece.
+    /// </summary>
+    public static System.Text.Json.JsonElement JsonIn(string output)
+    {
+        var lines = output.Split('\n').Select(l => l.TrimEnd('\r')).ToList();
+        var start = lines.FindIndex(l => l is "{" or "[");
+        if (start < 0) throw new FormatException($"No JSON object or array in the output:\n{output}");
+        var end = lines.IndexOf(lines[start] == "{" ? "}" : "]", start);
+        if (end < 0) throw new FormatException($"The JSON in the output does not end:\n{output}");
+        return System.Text.Json.JsonDocument.Parse(string.Join('\n', lines.Skip(start).Take(end - start + 1))).RootElement.Clone();
+    }
 }

@@ -100,7 +100,7 @@ public sealed partial class MetricsEndpointTests(HostFixture fixture)
 
         var (json, machine) = await CliRunner.RunAsync(Host.BaseAddress, Host.Token("auditor", "dth-oversight"), "cluster", "metrics", "--json");
         json.Should().Be(0, machine);
-        System.Text.Json.JsonDocument.Parse(machine).RootElement.EnumerateArray()
+        CliRunner.JsonIn(machine).EnumerateArray()
             .Should().Contain(s => s.GetProperty("name").GetString() == "dth_runs_ended_total" && s.GetProperty("labels").GetProperty("kind").GetString() == "cohort-trial");
 
         var (refused, message) = await CliRunner.RunAsync(Host.BaseAddress, Host.Token("researcher", "tum"), "cluster", "metrics");

@@ -24,8 +24,8 @@ public sealed class TwinCliTests(HostFixture fixture)
             return output;
         }
 
-        var created = JsonDocument.Parse(await Dth("twin", "create", "--json", "--name", "CLI twin", "--question", "Does a lighter breakfast help?",
-            "--context-of-use", "Research only.")).RootElement;
+        var created = CliRunner.JsonIn(await Dth("twin", "create", "--json", "--name", "CLI twin", "--question", "Does a lighter breakfast help?",
+            "--context-of-use", "Research only."));
         var id = created.GetProperty("id").GetString()!;
         (await Dth("twin", "link", id, "--dataset", CharitéData, "--subject", "synth-00004")).Should().Contain("data-linked").And.Contain("synth-00004");
         (await Dth("twin", "calibrate", id)).Should().Contain("Calibration").And.Contain("SIT").And.Contain("converged · RMSE").And.NotContain("True");
