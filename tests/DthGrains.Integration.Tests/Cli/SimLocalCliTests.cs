@@ -19,7 +19,7 @@ public sealed class SimLocalCliTests : IDisposable
         var (first, second) = (Path.Combine(_dir, "a.csv"), Path.Combine(_dir, "b.csv"));
         var (code, output) = await Dth("--model", "hovorka", "--cohort", "24", "--seed", "7", "--json", "--out", first);
         code.Should().Be(0, output);
-        var result = JsonDocument.Parse(output).RootElement;
+        var result = CliRunner.JsonIn(output);
         (result.GetProperty("model").GetString(), result.GetProperty("individuals").GetInt64(), result.GetProperty("failed").GetInt64()).Should().Be(("hovorka-2004", 24L, 0L));
         result.GetProperty("requestHash").GetString().Should().MatchRegex("^[0-9a-f]{64}$");
         var glucose = result.GetProperty("outputs").EnumerateArray().Single(o => o.GetProperty("output").GetString() == "G");
@@ -29,7 +29,7 @@ public sealed class SimLocalCliTests : IDisposable
 
         var (again, repeat) = await Dth("--model", "hovorka", "--cohort", "24", "--seed", "7", "--json", "--out", second);
         again.Should().Be(0, repeat);
-        JsonDocument.Parse(repeat).RootElement.GetProperty("requestHash").GetString().Should().Be(result.GetProperty("requestHash").GetString());
+        CliRunner.JsonIn(repeat).GetProperty("requestHash").GetString().Should().Be(result.GetProperty("requestHash").GetString());
         (await File.ReadAllTextAsync(second)).Should().Be(await File.ReadAllTextAsync(first), "same request, same seed: the same bands");
     }
 
@@ -47,7 +47,7 @@ public sealed class SimLocalCliTests : IDisposable
         var file = RequestFile("""{"kind": "monte-carlo", "model": "pkpd", "size": 60, "seed": 5, "uncertain": [{"parameter": "CL", "cv": 0.3}]}""");
         var (code, output) = await Dth("--request", file, "--json", "--out", csv);
         code.Should().Be(0, output);
-        var run = JsonDocument.Parse(output).RootElement;
+        var run = CliRunner.JsonIn(output);
         (run.GetProperty("kind").GetString(), run.GetProperty("subjectsTotal").GetInt64()).Should().Be(("monte-carlo", 60L));
         run.GetProperty("requestHash").GetString().Should().MatchRegex("^[0-9a-f]{64}$");
         run.GetProperty("resultHash").GetString().Should().MatchRegex("^[0-9a-f]{64}$");
