@@ -65,7 +65,7 @@ public static partial class AccessCommands
             if (parse.GetValue(pending)) table.Title("Awaiting your institution's decision");
             foreach (var r in items)
                 table.AddRow(Markup.Escape(Text(r, "id")), Markup.Escape(Text(r, "title")),
-                    Markup.Escape(Text(r, "applicant") + (Text(r, "applicantInstitution") is { Length: > 0 } i ? $" ({i})" : "")),
+                    Markup.Escape(Applicant(r)),
                     Markup.Escape(Text(r, "purpose")), Markup.Escape(Join(r, "datasets")), Markup.Escape(Join(r, "pendingOwners", "-")),
                     Markup.Escape(Text(r, "status")), Markup.Escape(Time(r, "submittedAt")));
             AnsiConsole.Write(table);
@@ -120,7 +120,7 @@ public static partial class AccessCommands
         }
         Row("Id", Text(view, "id"));
         Row("Title", Text(a, "title"));
-        Row("Applicant", Text(view, "applicant") + (Text(view, "applicantInstitution") is { Length: > 0 } i ? $" ({i})" : ""));
+        Row("Applicant", Applicant(view));
         Row("Status", Text(view, "status") + (Text(view, "statusReason") is { Length: > 0 } reason ? $": {reason}" : ""));
         Row("Purpose", Text(a, "purpose"));
         Row("Intended use", Text(a, "intendedUse"));

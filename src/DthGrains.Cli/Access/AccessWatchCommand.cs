@@ -30,15 +30,18 @@ public static partial class AccessCommands
             using var api = ApiClient.From(parse);
             var json = parse.GetValue(CliSettings.Json);
             var pending = await InboxAsync(api, ct);
-            if (!parse.GetValue(next))
+            if (!parse.GetValue(next) && !json)
             {
-                var table = new Table().Border(TableBorder.Rounded).Title("Awaiting your institution's decision")
-                    .AddColumns("Id", "Title", "Applicant", "Purpose", "Datasets", "Submitted").KeepingIds();
-                foreach (var r in pending.Values) table.AddRow(Markup.Escape(Text(r, "id")), Markup.Escape(Text(r, "title")), Markup.Escape(Applicant(r)),
-                    Markup.Escape(Text(r, "purpose")), Markup.Escape(Join(r, "datasets")), Markup.Escape(Time(r, "submittedAt")));
-                if (!json && pending.Count > 0) AnsiConsole.Write(table);
-                else if (!json) AnsiConsole.MarkupLine("Nothing awaits your institution's decision now.");
-                if (!json) AnsiConsole.MarkupLine($"[grey]Watching for applications that need your decision (a look every {parse.GetValue(every)} s; Ctrl-C stops)...[/]");
+                if (pending.Count == 0) AnsiConsole.MarkupLine("Nothing awaits your institution's decision now.");
+                else
+                {
+                    var table = new Table().Border(TableBorder.Rounded).Title("Awaiting your institution's decision")
+                        .AddColumns("Id", "Title", "Applicant", "Purpose", "Datasets", "Submitted").KeepingIds();
+                    foreach (var r in pending.Values) table.AddRow(Markup.Escape(Text(r, "id")), Markup.Escape(Text(r, "title")), Markup.Escape(Applicant(r)),
+                        Markup.Escape(Text(r, "purpose")), Markup.Escape(Join(r, "datasets")), Markup.Escape(Time(r, "submittedAt")));
+                    AnsiConsole.Write(table);
+                }
+                AnsiConsole.MarkupLine($"[grey]Watching for applications that need your decision (a look every {parse.GetValue(every)} s; Ctrl-C stops)...[/]");
             }
             using var timer = new PeriodicTimer(TimeSpan.FromSeconds(parse.GetValue(every)));
             while (await timer.WaitForNextTickAsync(ct))
@@ -60,8 +63,21 @@ public static partial class AccessCommands
         return command;
     }
 
+    /// <summary>
+    /// Raised in this process after each look at the inbox, with what it held: a signal for whoever runs the watch
+    /// in-process and must know when an application counts as new (the tests), instead of guessing with a delay.
+    /// </summary>
+    public static event Action<IReadOnlyCollection<string>>? InboxRead;
+
     /// <summary>Every application awaiting the caller's institution, by id (the inbox read page by page).</summary>
     private static async Task<Dictionary<string, JsonElement>> InboxAsync(ApiClient api, CancellationToken ct)
+    {
+        var inbox = await ReadInboxAsync(api, ct);
+        InboxRead?.Invoke(inbox.Keys);
+        return inbox;
+    }
+
+    private static async Task<Dictionary<string, JsonElement>> ReadInboxAsync(ApiClient api, CancellationToken ct)
     {
         var inbox = new Dictionary<string, JsonElement>(StringComparer.Ordinal);
         for (var offset = 0; ; offset += 100)
@@ -73,5 +89,5 @@ public static partial class AccessCommands
         }
     }
 
-    private static string Applicant(JsonElement r) => Text(r, "applicant") + (Text(r, "applicantInstitution") is { Length: > 0 } i ? $" ({i})" : "");
+    internal static string Applicant(JsonElement r) => Text(r, "applicant") + (Text(r, "applicantInstitution") is { Length: > 0 } i ? $" ({i})" : "");
 }

@@ -14,21 +14,29 @@ public sealed class RunTracingTests(HostFixture fixture)
     public async Task Every_shard_of_a_completed_run_is_one_span_with_its_subjects_and_the_slot_it_waited_for()
     {
         var spans = new ConcurrentBag<Activity>();
+        // A span stops once its shard's report was acknowledged, just after the run recorded it: the listener says when
+        // the run's third shard span has stopped.
+        string? id = null;
+        var allStopped = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        void Stopped(Activity activity)
+        {
+            spans.Add(activity);
+            if (Volatile.Read(ref id) is { } run && spans.Count(s => (string?)s.GetTagItem("dth.run.id") == run) >= 3) allStopped.TrySetResult();
+        }
         using var listener = new ActivityListener
         {
             ShouldListenTo = source => source.Name is RunTracing.SourceName or "Microsoft.Orleans.Application",
             Sample = (ref ActivityCreationOptions<ActivityContext> _) => ActivitySamplingResult.AllDataAndRecorded,
-            ActivityStopped = spans.Add,
+            ActivityStopped = Stopped,
         };
         ActivitySource.AddActivityListener(listener);
 
         var researcher = fixture.Host.ClientAs("researcher", "tum", subject: $"tracing-{Guid.NewGuid():N}"[..20]);
-        var id = await SubmitAsync(researcher, Cohort(size: 30, shardSize: 10, seed: 11));
-        await WaitForStatusAsync(researcher, id, "completed");
-
-        // A span stops once its shard's report was acknowledged, just after the run recorded it: wait for the last one.
-        await Eventually.Until(() => Task.FromResult(spans.Count(s => (string?)s.GetTagItem("dth.run.id") == id)), n => n >= 3,
-            TimeSpan.FromSeconds(10), "every shard's span to stop");
+        Volatile.Write(ref id, await SubmitAsync(researcher, Cohort(size: 30, shardSize: 10, seed: 11)));
+        await WaitForStatusAsync(researcher, id!, "completed");
+        // Shards may all have stopped before the id was known: look once more, then wait for the signal.
+        if (spans.Count(s => (string?)s.GetTagItem("dth.run.id") == id) >= 3) allStopped.TrySetResult();
+        await allStopped.Task.WaitAsync(TimeSpan.FromSeconds(30));
         var ours = spans.Where(s => (string?)s.GetTagItem("dth.run.id") == id).OrderBy(s => (int)s.GetTagItem("dth.run.shard")!).ToList();
         ours.Select(s => (int)s.GetTagItem("dth.run.shard")!).Should().Equal(0, 1, 2);
         ours.Should().OnlyContain(s => (long)s.GetTagItem("dth.run.subjects")! == 10 && s.Status != ActivityStatusCode.Error && s.Duration > TimeSpan.Zero);
