@@ -22,7 +22,7 @@ internal static class LocalRun
     {
         try
         {
-            var model = ModelLibrary.Get(a.Model);
+            var model = ModelLibrary.GetEngine(a.Model);
             var scenario = ResolveScenario(model, a.Scenario);
             if (a.Cohort > 0) return RunCohort(model, scenario.Name, a);
             double duration = scenario.TimeUnit.ConvertTo(scenario.Duration, model.Info.TimeUnit);

@@ -1,11 +1,15 @@
 using DthGrains.Domain.Governance;
 using DthGrains.Simulation.Models;
+using DthGrains.Simulation.Models.External;
 
 namespace DthGrains.Domain.Runs;
 
 /// <summary>A model the engine runs, in brief: what <c>GET /api/runs/models</c> lists.</summary>
+/// <param name="Executor">null for the engine's own models; <c>local-process</c> for an external code (see <see cref="Simulation.Models.External.ExternalModel"/>).</param>
+/// <param name="Installed">For an external code: whether this silo has it (the runs' shards go to silos that do); null for the engine's models.</param>
 public sealed record EngineModelSummary(
-    string Id, string? Alias, string Version, string Title, string TimeUnit, string[] Outputs, string[] Scenarios, int Parameters, int VaryingInCohorts);
+    string Id, string? Alias, string Version, string Title, string TimeUnit, string[] Outputs, string[] Scenarios, int Parameters, int VaryingInCohorts,
+    string? Executor = null, bool? Installed = null);
 
 /// <summary>A parameter as a run request may name it (parameters, ranges, uncertain), with its provenance.</summary>
 /// <param name="Variability">The inter-individual distribution a cohort trial draws it from; null when it is the same for everyone.</param>
@@ -25,9 +29,14 @@ public sealed record EngineScenarioView(string Name, string Description, double 
 /// What a simulation client needs to write a run request for a model: its parameters (names for 'parameters', 'ranges'
 /// and 'uncertain', with units, defaults, plausible ranges and sources), its outputs, inputs and named scenarios.
 /// </summary>
+/// <remarks>
+/// An external code (<see cref="Executor"/> <c>local-process</c>) names its <see cref="CodeDigest"/> (of its descriptor and
+/// code files: what its runs' provenance records) and what its process is sent and must answer (<see cref="Protocol"/>).
+/// </remarks>
 public sealed record EngineModelView(
     string Id, string? Alias, string Version, string Title, string Reference, string TimeUnit, string PreferredSolver, string EngineVersion,
-    EngineScenarioView[] Scenarios, EngineParameterView[] Parameters, EngineVariableView[] Outputs, EngineInputView[] Inputs, EngineVariableView[] States);
+    EngineScenarioView[] Scenarios, EngineParameterView[] Parameters, EngineVariableView[] Outputs, EngineInputView[] Inputs, EngineVariableView[] States,
+    string? Executor = null, string? CodeDigest = null, string? Protocol = null, bool? Installed = null);
 
 /// <summary>The engine's models described from their definitions (pure: the same answer on every silo of one engine version).</summary>
 public static class EngineModels
@@ -35,7 +44,11 @@ public static class EngineModels
     public static IReadOnlyList<EngineModelSummary> List() =>
         ModelLibrary.All.Select(m => (Model: m, Info: m.Info)).Select(x => new EngineModelSummary(
             x.Info.Id, ModelLibrary.AliasOf(x.Info.Id), x.Info.Version, x.Info.Title, x.Info.TimeUnit.Symbol, [.. x.Info.Outputs.Select(o => o.Name)],
-            [.. x.Model.NamedScenarios.Select(s => s.Name)], x.Info.Parameters.Count, x.Info.Parameters.Count(p => p.Variability is not null))).ToList();
+            [.. x.Model.NamedScenarios.Select(s => s.Name)], x.Info.Parameters.Count, x.Info.Parameters.Count(p => p.Variability is not null),
+            x.Model is ExternalModel ? LocalProcess : null, (x.Model as ExternalModel)?.IsInstalled)).ToList();
+
+    /// <summary>The executor of external codes: a process per subject on the silo that runs the shard.</summary>
+    public const string LocalProcess = "local-process";
 
     /// <summary>The model of this id or alias; null when there is none.</summary>
     public static EngineModelView? Describe(string idOrAlias)
@@ -53,7 +66,13 @@ public static class EngineModels
             [.. i.Parameters.Select(p => new EngineParameterView(p.Name, p.Unit.Symbol, p.Description, p.Value, p.Lower, p.Upper, p.Source, p.Variability?.Describe()))],
             [.. i.Outputs.Select(Variable)],
             [.. i.Inputs.Select(n => new EngineInputView(n.Name, n.Unit.Symbol, n.Kind == InputKind.Rate ? "rate" : "bolus", n.Description, n.DefaultValue))],
-            [.. i.States.Select(Variable)]);
+            [.. i.States.Select(Variable)])
+        {
+            Executor = model is ExternalModel ? LocalProcess : null,
+            CodeDigest = (model as ExternalModel)?.CodeDigest,
+            Protocol = model is ExternalModel ? ExternalProcessSimulator.Protocol : null,
+            Installed = (model as ExternalModel)?.IsInstalled,
+        };
     }
 
     private static EngineVariableView Variable(VariableInfo v) => new(v.Name, v.Unit.Symbol, v.Description);

@@ -24,7 +24,7 @@ public static class NumericsWarmUp
     /// <summary>Solves rounds of every model until <paramref name="budget"/> has passed (at least one round) or <paramref name="ct"/> stops it.</summary>
     public static NumericsWarmUpReport Run(TimeSpan budget, CancellationToken ct = default)
     {
-        var plans = ModelLibrary.All
+        var plans = ModelLibrary.Engine
             .Select(m => RunPlanner.Plan(new RunRequest(RunKind.CohortTrial, m.Info.Id, Size: SubjectsPerRound, Seed: 1)).Plan)
             .OfType<RunPlan>()
             .ToList();

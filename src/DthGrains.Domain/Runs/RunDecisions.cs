@@ -30,7 +30,10 @@ public static class RunDecisions
         var info = plan.Model.Info;
         var submitted = new RunSubmitted(s.Id, actor.Subject, actor.Name, actor.Institution, actor.Roles.IsDefault ? [] : [.. actor.Roles], r.Kind, r,
             info.Id, info.Version, RunPlanner.EngineVersion, plan.RequestHash, r.Seed, r.Solver!, datasets, grants.Distinct().Order(StringComparer.Ordinal).ToArray(),
-            datasets.Length > 0 ? r.Purpose : null, plan.Shards, plan.ShardSize, plan.Subjects, plan.Times, plan.Outputs, now);
+            datasets.Length > 0 ? r.Purpose : null, plan.Shards, plan.ShardSize, plan.Subjects, plan.Times, plan.Outputs, now)
+        {
+            ModelCodeDigest = (plan.Model as Simulation.Models.External.ExternalModel)?.CodeDigest,
+        };
         return r.CohortFrom is { Parameters: null } ? Decision.Of(submitted) : Decision.Of(submitted, new RunStarted(s.Id, now));
     }
 

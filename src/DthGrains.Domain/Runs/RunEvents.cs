@@ -36,7 +36,15 @@ public sealed record RunSubmitted(
     long Subjects,
     double[] Times,
     string[] Outputs,
-    DateTimeOffset SubmittedAt);
+    DateTimeOffset SubmittedAt)
+{
+    /// <summary>
+    /// For an external model (a code a silo runs as a process): the SHA-256 of its descriptor and code files on the silo
+    /// that accepted the run, so a result says exactly which code computed it. Null for the engine's own models (their
+    /// code is the engine version) and in runs submitted before 2026-12-07.
+    /// </summary>
+    public string? ModelCodeDigest { get; init; }
+}
 
 /// <summary>Shards are being handed to workers.</summary>
 public sealed record RunStarted(string Id, DateTimeOffset StartedAt);

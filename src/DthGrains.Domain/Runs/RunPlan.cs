@@ -11,7 +11,7 @@ namespace DthGrains.Domain.Runs;
 /// </summary>
 public sealed class RunPlan
 {
-    internal RunPlan(RunRequest request, ModelDefinition model, Scenario scenario, IReadOnlyList<Scenario> scenarios, SolverOptions solver,
+    internal RunPlan(RunRequest request, SimulationModel model, Scenario scenario, IReadOnlyList<Scenario> scenarios, SolverOptions solver,
         double[] times, long subjects, int shardSize, int shards, string requestHash)
     {
         Request = request; Model = model; Scenario = scenario; Scenarios = scenarios; Solver = solver; Times = times;
@@ -19,7 +19,7 @@ public sealed class RunPlan
     }
 
     public RunRequest Request { get; }
-    public ModelDefinition Model { get; }
+    public SimulationModel Model { get; }
     public Scenario Scenario { get; }
     public IReadOnlyList<Scenario> Scenarios { get; }
     public SolverOptions Solver { get; }

@@ -46,6 +46,7 @@ public static partial class RunPlanner
     /// <summary>Executes one shard on the calling thread (callers run it off any grain turn).</summary>
     public static ShardOutput ExecuteShard(RunPlan plan, int shard, int maxDegreeOfParallelism = 1, Action<long>? progress = null, CancellationToken ct = default)
     {
+        if (plan.Model.NotRunnableHere is { } why) throw new InvalidOperationException(why);
         if (plan.Request.Kind == RunKind.Sensitivity)
         {
             var sums = SensitivityShard(plan, shard, maxDegreeOfParallelism, progress, ct);
@@ -80,14 +81,14 @@ public static partial class RunPlanner
         var outputs = targets.Select(t => info.OutputIndex(t.Output!)).ToArray();
         var times = plan.Times;
         // A workspace per thread: a solve writes into it.
-        using var workspaces = new ThreadLocal<(Simulation.Engine.SimulationWorkspace Ws, double[] X, double[] Y)>(() =>
-            (new Simulation.Engine.SimulationWorkspace(plan.Model, plan.Solver, plan.Times), (double[])p.Clone(), new double[nt * ny]));
+        using var workspaces = new ThreadLocal<(Simulation.Engine.ISubjectSimulator Ws, double[] X, double[] Y)>(() =>
+            (plan.Model.CreateSimulator(plan.Solver, plan.Times), (double[])p.Clone(), new double[nt * ny]));
         void F(double[] v, double[] f)
         {
             var (ws, x, y) = workspaces.Value;
             p.CopyTo(x, 0);
             for (int i = 0; i < indices.Length; i++) x[indices[i]] = v[i];
-            var solved = ws.Solve(scenario, x, y) == IntegrationStatus.Completed;
+            var solved = ws.Solve(scenario, x, y, ct) == IntegrationStatus.Completed;
             for (int k = 0; k < targets.Length; k++) f[k] = solved ? SeriesStatistic.Of(targets[k].Statistic!, y, ny, outputs[k], times) : double.NaN;
         }
         var (from, to) = plan.ShardRange(shard);

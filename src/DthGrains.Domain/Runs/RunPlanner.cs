@@ -35,7 +35,7 @@ public static partial class RunPlanner
     public static (RunPlan? Plan, Problem? Problem) Plan(RunRequest r)
     {
         var errors = new FieldErrors();
-        ModelDefinition? model = null;
+        SimulationModel? model = null;
         try
         {
             if (string.IsNullOrWhiteSpace(r.Model)) errors.Add("model", "'model' is required (hovorka, bergman, windkessel, pkpd or a model id).");

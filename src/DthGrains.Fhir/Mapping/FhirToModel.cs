@@ -64,7 +64,7 @@ public static class FhirToModel
     {
         model = null;
         map = null;
-        try { model = ModelLibrary.Get(modelId); }
+        try { model = ModelLibrary.GetEngine(modelId); }
         catch (ArgumentException e)
         {
             var unknown = new TimelineBuilder(subject, modelId, "", null);

@@ -138,7 +138,7 @@ public static class TwinComputation
     /// </summary>
     public static WhatIfPrediction Predict(string modelId, string modelVersion, IReadOnlyDictionary<string, double> parameters, WhatIfPlan plan)
     {
-        var model = ModelLibrary.Get(modelId);
+        var model = ModelLibrary.GetEngine(modelId);
         var scenario = ScenarioOf(plan);
         var times = PredictionTimes(plan);
         var glucose = Simulate(model, scenario, parameters, times, "G");
@@ -189,7 +189,7 @@ public static class TwinComputation
     private static (ModelDefinition Model, IReadOnlyList<string> Names) Resolve(PatientTimeline timeline)
     {
         var names = TwinModels.PersonalParameters(timeline.ModelId) ?? throw new ArgumentException($"Twins of model '{timeline.ModelId}' are not supported.");
-        return (ModelLibrary.Get(timeline.ModelId), names);
+        return (ModelLibrary.GetEngine(timeline.ModelId), names);
     }
 
     private static string Hash(string modelId, string modelVersion, Scenario scenario, double end, IReadOnlyDictionary<string, double> parameters) =>

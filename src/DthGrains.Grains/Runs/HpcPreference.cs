@@ -22,6 +22,9 @@ public sealed class HpcPreferenceDirector(ISiloMetadataCache metadata) : IPlacem
 
     public IEnumerable<SiloAddress> Filter(PlacementFilterStrategy filterStrategy, PlacementTarget target, IEnumerable<SiloAddress> silos)
     {
+        // An external model's shard is placed by ExternalModelHostsDirector (its hosts, hpc first among them): preferring
+        // hpc silos here first could leave only silos without the code, whichever filter Orleans applies first.
+        if (ExternalModelHostsDirector.ModelOf(target) is not null) return silos;
         var all = silos.ToList();
         var hpc = all.Where(IsHpc).ToList();
         return hpc.Count > 0 ? hpc : all;

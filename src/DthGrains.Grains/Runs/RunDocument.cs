@@ -15,6 +15,9 @@ public sealed class RunDocument
     public string ModelId { get; set; } = "";
     public string ModelVersion { get; set; } = "";
     public string EngineVersion { get; set; } = "";
+
+    /// <summary>An external model's code digest (<see cref="Domain.Runs.RunSubmitted.ModelCodeDigest"/>); null for the engine's models.</summary>
+    public string? ModelCodeDigest { get; set; }
     public string RequestHash { get; set; } = "";
     public ulong Seed { get; set; }
     public string? Purpose { get; set; }

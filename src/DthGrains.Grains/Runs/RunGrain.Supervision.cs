@@ -89,6 +89,9 @@ public sealed partial class RunGrain
     {
         try
         {
+            // An external code runs only where it is installed: the placement of the worker reads this (ExternalModelHostsDirector).
+            if (Simulation.Models.ModelLibrary.Get(work.Request.Model) is Simulation.Models.External.ExternalModel external)
+                RequestContext.Set(ExternalModelHostsDirector.ContextKey, external.Info.Id);
             await Worker(shard).EnsureRunningAsync(work);
         }
         catch (Exception ex)

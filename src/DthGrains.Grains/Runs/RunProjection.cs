@@ -45,7 +45,7 @@ public sealed class RunProjection : IInlineProjection
         {
             case RunSubmitted s:
                 d.Owner = s.Owner; d.OwnerInstitution = s.OwnerInstitution; d.Kind = s.Kind; d.Status = RunStatus.Submitted; d.ModelId = s.ModelId;
-                d.ModelVersion = s.ModelVersion; d.EngineVersion = s.EngineVersion; d.RequestHash = s.RequestHash; d.Seed = s.Seed; d.Purpose = s.Purpose;
+                d.ModelVersion = s.ModelVersion; d.EngineVersion = s.EngineVersion; d.ModelCodeDigest = s.ModelCodeDigest; d.RequestHash = s.RequestHash; d.Seed = s.Seed; d.Purpose = s.Purpose;
                 d.Solver = s.Solver; d.Request = s.Request; d.Datasets = s.Datasets; d.Grants = s.Grants; d.ShardsTotal = s.Shards; d.SubjectsTotal = s.Subjects;
                 d.SubmittedAt = s.SubmittedAt; d.UpdatedAt = s.SubmittedAt;
                 d.RowBytesPerSubject = RunAdmission.RowBytesPerSubject(s.Kind, s.Outputs.Length);

@@ -21,6 +21,8 @@ public static class RunServices
         services.TryAddSingleton<IShardGate, OpenShardGate>();
         services.TryAddSingleton<ISeedFitGate, OpenSeedFitGate>();
         services.AddPlacementFilter<HpcPreferenceStrategy, HpcPreferenceDirector>(ServiceLifetime.Singleton);
+        services.TryAddSingleton(sp => new HpcPreferenceDirector(sp.GetRequiredService<Orleans.Runtime.MembershipService.SiloMetadata.ISiloMetadataCache>()));
+        services.AddPlacementFilter<ExternalModelHostsStrategy, ExternalModelHostsDirector>(ServiceLifetime.Singleton);
         services.AddSingleton<IInlineProjection, RunProjection>();
         // Owner, status and rows kept in columns of their own (indexed): the run list and every submission's admission
         // (ResearcherRuns) filter and sum by them, and reading them from the JSON body would detoast every run's document,

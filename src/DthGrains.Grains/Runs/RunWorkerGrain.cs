@@ -13,6 +13,7 @@ namespace DthGrains.Grains.Runs;
 /// a result the run did not acknowledge. If its silo dies, the next ask activates it afresh on a live silo.
 /// </summary>
 [HpcPreferred]
+[ExternalModelHosts]
 public sealed class RunWorkerGrain(RunWorkerSlots slots, IShardGate gate, ILocalSiloDetails silo, ISiloMetadataCache metadata, ILogger<RunWorkerGrain> logger)
     : Grain, IRunWorkerGrain
 {
@@ -98,7 +99,10 @@ public sealed class RunWorkerGrain(RunWorkerSlots slots, IShardGate gate, ILocal
     /// <summary>Solves the shard: its output as JSON without its binary parts, and those parts (see <see cref="ShardResult"/>).</summary>
     private static (byte[] Payload, byte[]? Statistics, byte[]? Rows) Solve(ShardWork work, StrongBox<long> done, CancellationToken ct)
     {
-        var plan = RunPlanner.Plan(work.Request).Plan ?? throw new InvalidOperationException("The run's request does not plan.");
+        var (plan, problem) = RunPlanner.Plan(work.Request);
+        if (plan is null)
+            throw new InvalidOperationException("The run's request does not plan on this silo (a model or version it does not know?): " +
+                string.Join(" ", problem?.Errors?.SelectMany(e => e.Value) ?? [problem?.Detail ?? ""]));
         var output = RunPlanner.ExecuteShard(plan, work.Shard, 1, n => Interlocked.Exchange(ref done.Value, n), ct);
         var light = output with { Statistics = output.Statistics is { } s ? s with { Data = [] } : null, Rows = output.Rows is { } r ? r with { Data = [] } : null };
         return (JsonSerializer.SerializeToUtf8Bytes(light, RunGrain.PayloadJson), output.Statistics?.Data, output.Rows?.Data);

@@ -53,6 +53,8 @@ public sealed class DthHost : IAsyncDisposable
         configure?.Invoke(builder.Configuration);
         var options = builder.Configuration.GetSection(DthOptions.Section).Get<DthOptions>() ?? new DthOptions();
         Validate(options);
+        // Before the database: a descriptor that does not check out stops the start at once, with its problems.
+        var externalModels = ExternalModelsSetup.Register(builder.Configuration);
 
         EmbeddedPostgres? postgres = null;
         var connectionString = builder.Configuration.GetConnectionString("Federation");
@@ -67,10 +69,11 @@ public sealed class DthHost : IAsyncDisposable
         try
         {
             await OrleansSchema.ApplyAsync(connectionString, ct);
-            ConfigureServices(builder, options, connectionString);
+            ConfigureServices(builder, options, connectionString, externalModels);
             services?.Invoke(builder.Services);
             var app = builder.Build();
             ConfigurePipeline(app);
+            app.LogExternalModels();
             if (postgres is not null) AnnounceForJoining(app, options, connectionString);
             return new DthHost(app, postgres, options, connectionString);
         }
@@ -120,7 +123,7 @@ public sealed class DthHost : IAsyncDisposable
             throw new InvalidOperationException("Dth:Role must be 'data' or 'hpc'.");
     }
 
-    private static void ConfigureServices(WebApplicationBuilder builder, DthOptions options, string connectionString)
+    private static void ConfigureServices(WebApplicationBuilder builder, DthOptions options, string connectionString, string[] externalModels)
     {
         var services = builder.Services;
         services.AddSingleton(options);
@@ -146,7 +149,7 @@ public sealed class DthHost : IAsyncDisposable
                 c.ServiceId = options.ServiceId;
             });
             silo.ConfigureEndpoints(IPAddress.Parse(options.AdvertisedAddress), options.SiloPort, options.GatewayPort, listenOnAnyHostAddress: false);
-            silo.AddDthSilo(connectionString, options);
+            silo.AddDthSilo(connectionString, options, externalModels);
         });
         if (options.Seed) services.AddHostedService<DemoSeed>();
     }

@@ -18,15 +18,17 @@ public static class SiloSetup
     public const string InstitutionKey = "institution";
     public const string RoleKey = "role";
 
-    public static ISiloBuilder AddDthSilo(this ISiloBuilder silo, string connectionString, DthOptions options)
+    /// <param name="externalModels">the external models whose code this silo has (<see cref="Runs.ExternalModelsSetup"/>): its runs' shards come here.</param>
+    public static ISiloBuilder AddDthSilo(this ISiloBuilder silo, string connectionString, DthOptions options, string[]? externalModels = null)
     {
         OrleansPostgresClustering.Configure(silo, connectionString, options.MembershipTimings());
-        return silo.AddDthServices(connectionString, options.Institution, options.Role, options.ApplySchemaOnStart, options.AlsoHosts, options.PayloadDatabases);
+        return silo.AddDthServices(connectionString, options.Institution, options.Role, options.ApplySchemaOnStart, options.AlsoHosts, options.PayloadDatabases,
+            externalModels);
     }
 
     /// <summary>Everything but clustering: for test clusters whose clustering the test harness configures.</summary>
     public static ISiloBuilder AddDthServices(this ISiloBuilder silo, string connectionString, string institution, string role, bool applySchema = true,
-        string[]? alsoHosts = null, IReadOnlyDictionary<string, string>? payloadDatabases = null)
+        string[]? alsoHosts = null, IReadOnlyDictionary<string, string>? payloadDatabases = null, string[]? externalModels = null)
     {
         var institutions = new[] { institution }.Concat(alsoHosts ?? []).Distinct().ToArray();
         silo.UseSiloMetadata(new Dictionary<string, string>
@@ -34,6 +36,7 @@ public static class SiloSetup
             [InstitutionKey] = institution,
             [RoleKey] = role,
             [InstitutionResidencyDirector.InstitutionsKey] = string.Join(',', institutions),
+            [ExternalModelHostsDirector.MetadataKey] = string.Join(',', externalModels ?? []),
         });
         silo.AddActivityPropagation();
         silo.Services.AddDthEventStore(connectionString, applySchema ? AutoCreate.CreateOrUpdate : AutoCreate.None);

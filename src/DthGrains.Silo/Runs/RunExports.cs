@@ -14,6 +14,13 @@ public static class RunExports
 {
     public const string SubjectSummaryColumns = "min,mean,max,final";
 
+    /// <summary>An external model's entity names the SHA-256 of its code (schema.org's <c>sha256</c>); the engine's models have none.</summary>
+    private static JsonObject CodeDigestOf(RunDocument d, JsonObject model)
+    {
+        if (d.ModelCodeDigest is { } digest) model["sha256"] = digest["sha256:".Length..];
+        return model;
+    }
+
     /// <summary>What every result points at.</summary>
     public static JsonObject Provenance(RunDocument d) => new()
     {
@@ -21,6 +28,7 @@ public static class RunExports
         ["modelId"] = d.ModelId,
         ["modelVersion"] = d.ModelVersion,
         ["engineVersion"] = d.EngineVersion,
+        ["modelCodeDigest"] = d.ModelCodeDigest,
         ["solver"] = JsonSerializer.SerializeToNode(d.Solver, JsonDefaults.Options),
         ["seed"] = d.Seed,
         ["requestHash"] = d.RequestHash,
@@ -93,7 +101,8 @@ public static class RunExports
         {
             ["request.json"] = ("application/json", JsonSerializer.Serialize(d.Request, JsonDefaults.Options), "The normalised run request (every default filled in)."),
             ["provenance.json"] = ("application/json", Provenance(d).ToJsonString(new JsonSerializerOptions { WriteIndented = true }), "Model, engine, solver, seed, request hash, datasets and grants."),
-            ["model.json"] = ("application/json", new JsonObject { ["id"] = d.ModelId, ["version"] = d.ModelVersion, ["engine"] = d.EngineVersion }.ToJsonString(), "The model run (engine library model)."),
+            ["model.json"] = ("application/json", new JsonObject { ["id"] = d.ModelId, ["version"] = d.ModelVersion, ["engine"] = d.EngineVersion, ["codeDigest"] = d.ModelCodeDigest }.ToJsonString(),
+                d.ModelCodeDigest is null ? "The model run (engine library model)." : "The model run (an external code, run by the engine as a local process; codeDigest pins its files)."),
         };
         // Files written as they are read, rather than held whole.
         var streamed = new Dictionary<string, Func<TextWriter, Task>> { ["shards.json"] = w => WriteShardsAsync(w, shards) };
@@ -136,12 +145,12 @@ public static class RunExports
             Profile("https://w3id.org/ro/wfrun/process/0.5", "Process Run Crate"),
             Profile("https://w3id.org/ro/wfrun/workflow/0.5", "Workflow Run Crate"),
             Profile("https://w3id.org/workflowhub/workflow-ro-crate/1.0", "Workflow RO-Crate"),
-            new JsonObject
+            CodeDigestOf(d, new JsonObject
             {
                 ["@id"] = "model.json", ["@type"] = new JsonArray("File", "SoftwareSourceCode", "ComputationalWorkflow"), ["name"] = $"{d.ModelId} {d.ModelVersion}",
                 ["identifier"] = d.ModelId, ["version"] = d.ModelVersion, ["programmingLanguage"] = Ref("#dthgrains-engine"),
                 ["input"] = new JsonArray(Ref("#param-request")), ["output"] = new JsonArray(Ref("#param-results")),
-            },
+            }),
             new JsonObject { ["@id"] = "#dthgrains-engine", ["@type"] = "ComputerLanguage", ["name"] = "DthGrains simulation engine", ["version"] = d.EngineVersion },
             new JsonObject { ["@id"] = "#param-request", ["@type"] = "FormalParameter", ["name"] = "request", ["additionalType"] = "File", ["conformsTo"] = Ref("https://bioschemas.org/profiles/FormalParameter/1.0-RELEASE") },
             new JsonObject { ["@id"] = "#param-results", ["@type"] = "FormalParameter", ["name"] = "results", ["additionalType"] = "File", ["conformsTo"] = Ref("https://bioschemas.org/profiles/FormalParameter/1.0-RELEASE") },

@@ -19,7 +19,7 @@ public record struct SolveFailures(long StepSizeTooSmall, long TooManySteps, lon
         "step-size-too-small" => "the solver's step fell below what the tolerances allow: loosen solver.relativeTolerance or absoluteTolerance, or use solver.method rodas4 if the model is stiff",
         "too-many-steps" => "the solver used up solver.maxSteps: raise it, or use solver.method rodas4 (a stiff model takes far fewer of its steps)",
         "non-finite" => "the model produced NaN or infinity: check the parameter values (a cohort draws extreme ones too) and the scenario's inputs",
-        _ => "the solve stopped short of the horizon",
+        _ => "the solve stopped short of the horizon (for an external model: its process exited with an error, ran past its timeout or wrote no usable outputs; the silo's log says which)",
     };
 
     /// <summary>Counts one subject that ended with <paramref name="status"/> short of its horizon.</summary>

@@ -71,13 +71,13 @@ public sealed class SubjectShardRunner
     /// <summary>Numbers per subject and output in the per-subject summary: min, mean, max, final.</summary>
     public const int SummaryPerOutput = 4;
 
-    private readonly ModelDefinition _model;
+    private readonly SimulationModel _model;
     private readonly SolverOptions _options;
     private readonly double[] _times;
     private readonly ISubjectSource _subjects;
     private readonly double _accuracy;
 
-    public SubjectShardRunner(ModelDefinition model, SolverOptions options, double[] times, ISubjectSource subjects, double relativeAccuracy = LogHistogram.DefaultRelativeAccuracy)
+    public SubjectShardRunner(SimulationModel model, SolverOptions options, double[] times, ISubjectSource subjects, double relativeAccuracy = LogHistogram.DefaultRelativeAccuracy)
     {
         _model = model; _options = options; _times = times; _subjects = subjects; _accuracy = relativeAccuracy;
     }
@@ -120,7 +120,7 @@ public sealed class SubjectShardRunner
                 for (long i = a; i < b; i++)
                 {
                     cancellationToken.ThrowIfCancellationRequested();
-                    var status = w.Solve(i, completed, summaries is null ? default : summaries.AsSpan((int)((i - from) * SummaryWidth), SummaryWidth));
+                    var status = w.Solve(i, completed, cancellationToken, summaries is null ? default : summaries.AsSpan((int)((i - from) * SummaryWidth), SummaryWidth));
                     if (status == IntegrationStatus.Completed) completed++;
                     else w.Statistics.AddFailure(status);
                     if (completed < w.Rows) continue;
@@ -172,7 +172,7 @@ public sealed class SubjectShardRunner
 
     private sealed class Worker(SubjectShardRunner run) : IDisposable
     {
-        private readonly SimulationWorkspace _ws = new(run._model, run._options, run._times);
+        private readonly ISubjectSimulator _ws = run._model.CreateSimulator(run._options, run._times);
         private readonly double[] _p = new double[run._model.Info.Parameters.Count];
         private readonly int _cells = run._times.Length * run._model.Info.Outputs.Count;
 
@@ -187,13 +187,12 @@ public sealed class SubjectShardRunner
 
         private double[] Block => _block ??= Blocks.Rent(Rows * _cells);
 
-        /// <summary>Solves subject <paramref name="index"/> into row <paramref name="row"/> of the chunk; false when the solve failed (the row is free again).</summary>
         /// <summary>Solves subject <paramref name="index"/> into the block's row; how the solve ended (only <see cref="IntegrationStatus.Completed"/> counts).</summary>
-        public IntegrationStatus Solve(long index, int row, Span<double> summary)
+        public IntegrationStatus Solve(long index, int row, CancellationToken ct, Span<double> summary)
         {
             var y = Block.AsSpan(row * _cells, _cells);
             run._subjects.Parameters(index, _p);
-            var status = _ws.Solve(run._subjects.ScenarioOf(index), _p, y);
+            var status = _ws.Solve(run._subjects.ScenarioOf(index), _p, y, ct);
             var completed = status == IntegrationStatus.Completed;
             if (summary.IsEmpty) return status;
             int ny = run._model.Info.Outputs.Count, nt = run._times.Length;

@@ -15,7 +15,7 @@ public static class SimulationEngine
     /// <summary>Runs a single-individual simulation (the request's cohort, if any, is ignored here: see SubjectShardRunner).</summary>
     public static SimulationResult Run(SimulationRequest request, IRootFunction? roots = null)
     {
-        var model = ModelLibrary.Get(request.ModelId, request.ModelVersion);
+        var model = ModelLibrary.GetEngine(request.ModelId, request.ModelVersion);
         var scenario = CompiledScenario.Compile(model.Info, request.Scenario);
         var p = model.Parameters(request.Parameters);
         var times = request.Output.Times();
@@ -34,7 +34,7 @@ public static class SimulationEngine
     /// <summary>A request for a model's reference scenario with default parameters, tolerances and a grid step.</summary>
     public static SimulationRequest ReferenceRequest(string modelIdOrAlias, double outputStep, SolverOptions? solver = null)
     {
-        var model = ModelLibrary.Get(modelIdOrAlias);
+        var model = ModelLibrary.GetEngine(modelIdOrAlias);
         var s = model.ReferenceScenario;
         double duration = s.TimeUnit.ConvertTo(s.Duration, model.Info.TimeUnit);
         return new SimulationRequest(model.Info.Id, model.Info.Version, s, solver ?? new SolverOptions(), new OutputGrid(0, duration, outputStep));

@@ -6,10 +6,10 @@ namespace DthGrains.Simulation.Engine;
 
 /// <summary>
 /// Everything one thread needs to simulate one model many times: solver workspaces, state and input buffers,
-/// the output grid. Allocated once; <see cref="Solve"/> then allocates nothing, which is what lets a cohort of a
+/// the output grid. Allocated once; <see cref="Solve(CompiledScenario, ReadOnlySpan{double}, Span{double})"/> then allocates nothing, which is what lets a cohort of a
 /// million patients run without garbage. Not thread-safe: one workspace per thread.
 /// </summary>
-public sealed class SimulationWorkspace
+public sealed class SimulationWorkspace : ISubjectSimulator
 {
     private readonly ModelDefinition _model;
     private readonly ModelIntegrator _integrator;
@@ -67,6 +67,10 @@ public sealed class SimulationWorkspace
     /// Writes outputs row-major [time, output] into <paramref name="outputs"/> (length = times × outputs).
     /// Returns the integration status of the first failing segment, or Completed.
     /// </summary>
+    public IntegrationStatus Solve(CompiledScenario scenario, ReadOnlySpan<double> parameters, Span<double> outputs, CancellationToken cancellationToken) =>
+        Solve(scenario, parameters, outputs);
+
+    /// <inheritdoc cref="Solve(CompiledScenario, ReadOnlySpan{double}, Span{double}, CancellationToken)"/>
     public IntegrationStatus Solve(CompiledScenario scenario, ReadOnlySpan<double> parameters, Span<double> outputs)
     {
         if (parameters.Length != _p.Length) throw new ArgumentException($"Expected {_p.Length} parameters.", nameof(parameters));

@@ -5,22 +5,13 @@ using DthGrains.Simulation.Solvers;
 namespace DthGrains.Simulation.Models;
 
 /// <summary>
-/// A physiological model: equations plus metadata. Implementations are stateless and thread-safe; all per-solve
+/// A physiological model of the engine: ODEs plus metadata. Implementations are stateless and thread-safe; all per-solve
 /// state lives in spans the engine owns, so one instance serves every thread of a cohort run.
 /// </summary>
-public abstract class ModelDefinition
+public abstract class ModelDefinition : SimulationModel
 {
-    /// <summary>Identity, version, states, parameters (with provenance), inputs and outputs.</summary>
-    public abstract ModelInfo Info { get; }
-
-    /// <summary>The reference scenario of the model's publication.</summary>
-    public abstract Scenario ReferenceScenario { get; }
-
-    /// <summary>The scenarios a request may name, the reference first.</summary>
-    public virtual IReadOnlyList<Scenario> NamedScenarios => [ReferenceScenario];
-
-    /// <summary>A named scenario, or null: <see cref="NamedScenarios"/> lists the known ones.</summary>
-    public Scenario? FindScenario(string name) => NamedScenarios.FirstOrDefault(s => string.Equals(s.Name, name, StringComparison.Ordinal));
+    /// <summary>The engine's allocation-free workspace for this model.</summary>
+    public override ISubjectSimulator CreateSimulator(SolverOptions options, ReadOnlySpan<double> outputTimes) => new SimulationWorkspace(this, options, outputTimes);
 
     /// <summary>dx/dt for states x, parameters p and the current (piecewise-constant) rate inputs u.</summary>
     public abstract void Derivatives(double t, ReadOnlySpan<double> x, ReadOnlySpan<double> p, ReadOnlySpan<double> u, Span<double> dxdt);
@@ -56,16 +47,4 @@ public abstract class ModelDefinition
     /// solve speed matters overrides this with a struct system (see <see cref="IModelSystem"/>) that the JIT inlines.
     /// </summary>
     internal virtual ModelIntegrator CreateIntegrator(SolverOptions options) => new ModelIntegrator<ModelSystem>(new ModelSystem(this), options);
-
-    /// <summary>Default parameter vector, in the order of <see cref="ModelInfo.Parameters"/>.</summary>
-    public double[] DefaultParameters() => Info.Parameters.Select(p => p.Value).ToArray();
-
-    /// <summary>Default parameters with named overrides; unknown names are an error.</summary>
-    public double[] Parameters(IReadOnlyDictionary<string, double>? overrides)
-    {
-        var p = DefaultParameters();
-        if (overrides is null) return p;
-        foreach (var (name, value) in overrides) p[Info.ParameterIndex(name)] = value;
-        return p;
-    }
 }

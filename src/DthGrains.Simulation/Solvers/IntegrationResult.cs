@@ -20,6 +20,9 @@ public enum IntegrationStatus
 
     /// <summary>The right-hand side produced NaN or infinity that step reduction could not cure.</summary>
     NonFinite = 5,
+
+    /// <summary>An external model's process failed (exit code, timeout, unreadable outputs): no solver of the engine ran.</summary>
+    ExternalCodeFailed = 6,
 }
 
 /// <summary>Outcome of <see cref="OdeSolver{TSystem}.Integrate"/>: status and the time reached (the state is in the caller's span).</summary>

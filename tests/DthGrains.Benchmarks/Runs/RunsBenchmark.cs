@@ -1,3 +1,4 @@
+using DthGrains.Simulation.Models;
 using System.Diagnostics;
 using System.Globalization;
 using System.Net.Http.Headers;
@@ -58,7 +59,7 @@ internal static class RunsBenchmark
     {
         var clock = Stopwatch.StartNew();
         var failed = 0;
-        Parallel.For(0, (int)plan.Subjects, () => (new SimulationWorkspace(plan.Model, plan.Solver, plan.Times), new double[plan.Model.Info.Parameters.Count], new double[plan.Times.Length * plan.Model.Info.Outputs.Count]),
+        Parallel.For(0, (int)plan.Subjects, () => (new SimulationWorkspace((ModelDefinition)plan.Model, plan.Solver, plan.Times), new double[plan.Model.Info.Parameters.Count], new double[plan.Times.Length * plan.Model.Info.Outputs.Count]),
             (i, _, w) =>
             {
                 subjects.Parameters(i, w.Item2);

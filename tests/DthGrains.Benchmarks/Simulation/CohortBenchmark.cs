@@ -23,7 +23,7 @@ internal static class CohortBenchmark
         ulong seed = args.Length > 2 ? ulong.Parse(args[2], CultureInfo.InvariantCulture) : 7;
         int repeats = args.Length > 3 ? int.Parse(args[3], CultureInfo.InvariantCulture) : 3;
 
-        var model = ModelLibrary.Get(name);
+        var model = ModelLibrary.GetEngine(name);
         var scenario = CompiledScenario.Compile(model.Info, model.ReferenceScenario);
         var times = Enumerable.Range(0, (int)(model.ReferenceScenario.Duration / 5) + 1).Select(i => i * 5.0).ToArray();
         var ws = new SimulationWorkspace(model, new SolverOptions(SolverKind.Auto, 1e-6, 1e-9), times);

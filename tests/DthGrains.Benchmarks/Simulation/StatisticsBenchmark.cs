@@ -1,3 +1,4 @@
+using DthGrains.Simulation.Models;
 using System.Globalization;
 using DthGrains.Contracts.Runs;
 using DthGrains.Domain.Runs;
@@ -26,7 +27,7 @@ internal static class StatisticsBenchmark
         var subjects = RunPlanner.SubjectsOf(plan);
         int nt = plan.Times.Length, ny = plan.Model.Info.Outputs.Count, cells = nt * ny;
         Console.WriteLine($"# statistics benchmark: {n} Hovorka patient-days, {nt} times x {ny} outputs = {cells} cells a subject, one thread, best of {rounds}");
-        var workspace = new SimulationWorkspace(plan.Model, plan.Solver, plan.Times);
+        var workspace = new SimulationWorkspace((ModelDefinition)plan.Model, plan.Solver, plan.Times);
         var p = new double[plan.Model.Info.Parameters.Count];
         var runner = new SubjectShardRunner(plan.Model, plan.Solver, plan.Times, subjects, RunPlanner.BandAccuracy);
         var rows = new double[n * runner.SummaryWidth];

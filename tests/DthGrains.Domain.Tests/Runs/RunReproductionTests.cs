@@ -1,3 +1,4 @@
+using DthGrains.Simulation.Models;
 using DthGrains.Contracts.Runs;
 using DthGrains.Domain.Runs;
 using DthGrains.Simulation.Engine;
@@ -68,7 +69,7 @@ public sealed class RunReproductionTests
         var subjects = RunPlanner.SubjectsOf(plan);
         int nt = plan.Times.Length, ny = plan.Outputs.Length;
         var sums = new double[nt * ny];
-        var workspace = new SimulationWorkspace(plan.Model, plan.Solver, plan.Times);
+        var workspace = new SimulationWorkspace((ModelDefinition)plan.Model, plan.Solver, plan.Times);
         var parameters = new double[plan.Model.Info.Parameters.Count];
         var outputs = new double[nt * ny];
         for (long i = 0; i < plan.Subjects; i++)

@@ -44,7 +44,7 @@ public sealed class FhirToModelTests
     {
         var patient = SyntheticPatients.GeneratePatient(new SyntheticCohortRequest(Patients: 2, Days: days, Seed: seed), index);
         var timeline = FhirToModel.Map(patient.BundleJson, patient.Pseudonym, "hovorka");
-        var model = ModelLibrary.Get("hovorka");
+        var model = ModelLibrary.GetEngine("hovorka");
         var observed = timeline.GlucoseObservations();
         var p = model.Info.Parameters.Select(x => patient.Truth.Parameters[x.Name]).ToArray();
         var ws = new SimulationWorkspace(model, new SolverOptions(), observed.Times);

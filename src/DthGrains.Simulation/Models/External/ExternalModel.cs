@@ -1,0 +1,146 @@
+using System.Security.Cryptography;
+using System.Text.Json;
+using DthGrains.Simulation.Cohorts;
+using DthGrains.Simulation.Engine;
+using DthGrains.Simulation.Scenarios;
+using DthGrains.Simulation.Solvers;
+using DthGrains.Simulation.Units;
+
+namespace DthGrains.Simulation.Models.External;
+
+/// <summary>
+/// A model whose numerics are someone else's code (a heavy simulator, a legacy Fortran program, a Python model) that a
+/// silo runs as a local process per subject, through the protocol of <see cref="ExternalProcessSimulator"/>. To runs it
+/// looks like any model: cohorts, sweeps, Monte-Carlo and sensitivity studies, statistics, bands, per-subject rows and
+/// provenance all work unchanged. It has no inputs: what a scenario does is the code's business, named by the scenario.
+/// </summary>
+public sealed class ExternalModel : SimulationModel
+{
+    private readonly ModelInfo _info;
+    private readonly Scenario[] _scenarios;
+
+    private ExternalModel(ModelInfo info, Scenario[] scenarios, string folder, string command, bool installed, string[] arguments, TimeSpan timeout, long maxOutputBytes, string digest)
+    {
+        _info = info; _scenarios = scenarios; Folder = folder; Command = command; IsInstalled = installed; Arguments = arguments; Timeout = timeout;
+        MaxOutputBytes = maxOutputBytes; CodeDigest = digest;
+    }
+
+    public override ModelInfo Info => _info;
+
+    public override Scenario ReferenceScenario => _scenarios[0];
+
+    public override IReadOnlyList<Scenario> NamedScenarios => _scenarios;
+
+    /// <summary>The descriptor's folder: the code's files, and what the process finds in <c>DTH_MODEL_DIR</c>.</summary>
+    public string Folder { get; }
+
+    /// <summary>The program started (a full path when it lies in <see cref="Folder"/>).</summary>
+    public string Command { get; }
+
+    /// <summary>
+    /// True when this process can start the code: the command is a file beside the descriptor or a program on the PATH.
+    /// A silo without it still plans runs of the model; its workers refuse the shards, which go to silos that have it.
+    /// </summary>
+    public bool IsInstalled { get; }
+
+    public IReadOnlyList<string> Arguments { get; }
+
+    /// <summary>How long one subject may take.</summary>
+    public TimeSpan Timeout { get; }
+
+    public long MaxOutputBytes { get; }
+
+    /// <summary>
+    /// <c>sha256:</c> of the descriptor and of every file in its folder that the command or the arguments name: what the
+    /// run's provenance records, so a result says exactly which code computed it.
+    /// </summary>
+    public string CodeDigest { get; }
+
+    /// <summary>Called when a subject's process fails, with the model id and what went wrong (its standard error's tail): the silo logs it.</summary>
+    public static event Action<string, string>? ProcessFailed;
+
+    internal static void ReportFailure(string modelId, string reason) => ProcessFailed?.Invoke(modelId, reason);
+
+    public override ISubjectSimulator CreateSimulator(SolverOptions options, ReadOnlySpan<double> outputTimes) => IsInstalled
+        ? new ExternalProcessSimulator(this, outputTimes)
+        : throw new InvalidOperationException(NotRunnableHere);
+
+    public override string? NotRunnableHere => IsInstalled ? null :
+        $"The code of external model '{Info.Id}' is not installed on this silo ('{Command}' is neither a file in {Folder} nor a program on the PATH): " +
+        "install it here, or start a silo that has it.";
+
+    /// <summary>Reads and checks a descriptor file; every problem is in the exception's message, with the file's path.</summary>
+    public static ExternalModel Load(string descriptorPath)
+    {
+        var path = Path.GetFullPath(descriptorPath);
+        byte[] bytes;
+        ExternalModelDescriptor? d;
+        try
+        {
+            bytes = File.ReadAllBytes(path);
+            d = JsonSerializer.Deserialize<ExternalModelDescriptor>(bytes, ExternalModelDescriptor.Json);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or JsonException)
+        {
+            throw new InvalidDataException($"External model '{path}': {e.Message}", e);
+        }
+        if (d is null) throw new InvalidDataException($"External model '{path}': the file holds no descriptor.");
+        var problems = d.Problems().ToList();
+        var folder = Path.GetDirectoryName(path)!;
+        if (problems.Count > 0) throw new InvalidDataException($"External model '{path}':{Environment.NewLine}- " + string.Join(Environment.NewLine + "- ", problems));
+
+        var timeUnit = UnitRegistry.Parse(d.TimeUnit!);
+        var parameters = d.Parameters!.Select(p => new ParameterInfo(p.Name!, UnitRegistry.Descriptive(p.Unit ?? "1"), p.Description ?? "", p.Value, p.Lower, p.Upper,
+            p.Source ?? "", p.CohortCv is { } cv ? LogNormalDistribution.FromMedianCv(p.Value, cv) : null)).ToArray();
+        var outputs = d.Outputs!.Select(o => new VariableInfo(o.Name!, UnitRegistry.Descriptive(o.Unit ?? "1"), o.Description ?? "")).ToArray();
+        // No states (an external code's are its own) and no inputs (its scenarios are named, not scheduled).
+        var info = new ModelInfo(d.Id!, d.Version!, d.Title!, d.Reference ?? "", timeUnit, [], parameters, [], outputs);
+        var scenarios = d.Scenarios!.Select(s => new Scenario(s.Name, s.Duration, timeUnit, [], s.Description ?? "")).ToArray();
+        var named = d.Executor!.Arguments ?? [];
+        // The process starts in a folder of its own: an argument naming a file beside the descriptor is passed as its full path.
+        var arguments = named.Select(a => InFolder(folder, a) ?? a).ToArray();
+        // A silo that has the descriptor but not the code still knows the model (it may accept and plan runs of it); its
+        // shards go to the silos that have the code (IsInstalled, published in the silo's metadata).
+        var command = ResolveCommand(folder, d.Executor.Command!);
+        return new ExternalModel(info, scenarios, folder, command ?? d.Executor.Command!, command is not null, arguments, TimeSpan.FromSeconds(d.Executor.TimeoutSeconds), d.Executor.MaxOutputBytes,
+            Digest(bytes, folder, [d.Executor.Command!, .. named]));
+    }
+
+    /// <summary>Every <c>*.json</c> descriptor in <paramref name="folder"/> and its sub-folders, in path order.</summary>
+    public static IReadOnlyList<ExternalModel> LoadFolder(string folder)
+    {
+        if (!Directory.Exists(folder)) throw new DirectoryNotFoundException($"The external models' folder '{Path.GetFullPath(folder)}' does not exist (Dth:Runs:ExternalModels).");
+        return Directory.EnumerateFiles(folder, "*.json", SearchOption.AllDirectories).Order(StringComparer.Ordinal).Select(Load).ToList();
+    }
+
+    /// <summary>The full path of <paramref name="name"/> when it is a file in <paramref name="folder"/> (or below it).</summary>
+    private static string? InFolder(string folder, string name)
+    {
+        var root = Path.GetFullPath(folder) + Path.DirectorySeparatorChar;
+        var file = Path.GetFullPath(Path.Combine(folder, name));
+        return file.StartsWith(root, StringComparison.Ordinal) && File.Exists(file) ? file : null;
+    }
+
+    private static string? ResolveCommand(string folder, string command)
+    {
+        if (InFolder(folder, command) is { } local) return local;
+        if (command.Contains('/') || command.Contains('\\')) return null;
+        foreach (var dir in (Environment.GetEnvironmentVariable("PATH") ?? "").Split(Path.PathSeparator, StringSplitOptions.RemoveEmptyEntries))
+            if (File.Exists(Path.Combine(dir, command))) return command;
+        return null;
+    }
+
+    private static string Digest(byte[] descriptor, string folder, IEnumerable<string> named)
+    {
+        using var sha = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+        sha.AppendData(descriptor);
+        foreach (var name in named)
+        {
+            if (InFolder(folder, name) is not { } file) continue;
+            // The name goes in with the bytes, so two files swapped between names change the digest.
+            sha.AppendData(System.Text.Encoding.UTF8.GetBytes(Path.GetRelativePath(folder, file) + "\n"));
+            sha.AppendData(File.ReadAllBytes(file));
+        }
+        return "sha256:" + Convert.ToHexStringLower(sha.GetHashAndReset());
+    }
+}

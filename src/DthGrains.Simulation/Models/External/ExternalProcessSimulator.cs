@@ -1,0 +1,208 @@
+using System.Buffers;
+using System.Diagnostics;
+using System.Text;
+using System.Text.Json;
+using DthGrains.Simulation.Engine;
+using DthGrains.Simulation.Scenarios;
+using DthGrains.Simulation.Solvers;
+
+namespace DthGrains.Simulation.Models.External;
+
+/// <summary>
+/// Runs an <see cref="ExternalModel"/>'s code once per subject, as a local process (the executor adapter; a batch
+/// scheduler would be another one). The protocol, <see cref="Protocol"/>:
+/// <list type="bullet">
+/// <item>standard input: one JSON object, <c>{"protocol", "model", "version", "scenario", "duration", "timeUnit", "times": [..], "parameters": {name: value}}</c>;</item>
+/// <item>standard output: one JSON object, <c>{"outputs": {name: [one number or null per time]}}</c>, every output of the descriptor;</item>
+/// <item>exit code 0. Anything else (an exit code, a timeout, output that does not parse or misses a value) fails that
+/// subject, as a solver failure does, and the run goes on; null is a missing value (NaN), as past a scenario's end.</item>
+/// </list>
+/// The process starts in an empty folder of its own (deleted after), with only PATH, HOME, LANG, TMPDIR and
+/// <c>DTH_MODEL_DIR</c> (the descriptor's folder) in its environment: the silo's settings, among them its database
+/// password, never reach a code the silo did not write. A cancelled run kills the process tree.
+/// </summary>
+public sealed class ExternalProcessSimulator(ExternalModel model, ReadOnlySpan<double> outputTimes) : ISubjectSimulator
+{
+    /// <summary>The protocol's name and version, sent with every input.</summary>
+    public const string Protocol = "dth.external-model/1";
+
+    private readonly double[] _times = outputTimes.ToArray();
+
+    /// <summary>Why the last subject failed (null when it completed).</summary>
+    public string? LastFailure { get; private set; }
+
+    public IntegrationStatus Solve(CompiledScenario scenario, ReadOnlySpan<double> parameters, Span<double> outputs, CancellationToken cancellationToken)
+    {
+        var info = model.Info;
+        if (parameters.Length != info.Parameters.Count) throw new ArgumentException($"Expected {info.Parameters.Count} parameters.", nameof(parameters));
+        if (outputs.Length < _times.Length * info.Outputs.Count) throw new ArgumentException("Output span too short.", nameof(outputs));
+        var input = Input(scenario, parameters);
+        var (stdout, failure) = Execute(input, cancellationToken);
+        failure ??= Read(stdout!, outputs);
+        LastFailure = failure;
+        if (failure is null) return IntegrationStatus.Completed;
+        ExternalModel.ReportFailure(info.Id, failure);
+        return IntegrationStatus.ExternalCodeFailed;
+    }
+
+    private byte[] Input(CompiledScenario scenario, ReadOnlySpan<double> parameters)
+    {
+        var info = model.Info;
+        var buffer = new ArrayBufferWriter<byte>();
+        using (var w = new Utf8JsonWriter(buffer))
+        {
+            w.WriteStartObject();
+            w.WriteString("protocol", Protocol);
+            w.WriteString("model", info.Id);
+            w.WriteString("version", info.Version);
+            w.WriteString("scenario", scenario.Source.Name);
+            w.WriteNumber("duration", scenario.Duration);
+            w.WriteString("timeUnit", info.TimeUnit.Symbol);
+            w.WriteStartArray("times");
+            foreach (var t in _times) w.WriteNumberValue(t);
+            w.WriteEndArray();
+            w.WriteStartObject("parameters");
+            for (int i = 0; i < parameters.Length; i++) w.WriteNumber(info.Parameters[i].Name, parameters[i]);
+            w.WriteEndObject();
+            w.WriteEndObject();
+        }
+        buffer.Write("\n"u8);
+        return buffer.WrittenSpan.ToArray();
+    }
+
+    /// <summary>Fills the outputs from the process's answer; null when it was complete, else what was wrong with it.</summary>
+    private string? Read(byte[] stdout, Span<double> outputs)
+    {
+        var names = model.Info.Outputs;
+        int ny = names.Count, nt = _times.Length;
+        try
+        {
+            using var doc = JsonDocument.Parse(stdout);
+            if (doc.RootElement.ValueKind != JsonValueKind.Object || !doc.RootElement.TryGetProperty("outputs", out var all) || all.ValueKind != JsonValueKind.Object)
+                return "its output is not a JSON object with an 'outputs' object";
+            for (int k = 0; k < ny; k++)
+            {
+                if (!all.TryGetProperty(names[k].Name, out var series) || series.ValueKind != JsonValueKind.Array)
+                    return $"its output has no array 'outputs.{names[k].Name}'";
+                if (series.GetArrayLength() != nt) return $"'outputs.{names[k].Name}' has {series.GetArrayLength()} values for {nt} output times";
+                int t = 0;
+                foreach (var v in series.EnumerateArray())
+                {
+                    if (v.ValueKind == JsonValueKind.Null) outputs[t * ny + k] = double.NaN;
+                    else if (v.ValueKind == JsonValueKind.Number) outputs[t * ny + k] = v.GetDouble();
+                    else return $"'outputs.{names[k].Name}[{t}]' is not a number or null";
+                    t++;
+                }
+            }
+            return null;
+        }
+        catch (JsonException e)
+        {
+            return "its output is not JSON: " + e.Message;
+        }
+    }
+
+    /// <summary>Starts the process, feeds it the input, and waits for it: its standard output, or why it failed.</summary>
+    private (byte[]? Stdout, string? Failure) Execute(byte[] input, CancellationToken ct)
+    {
+        var work = Directory.CreateTempSubdirectory("dth-external-");
+        var start = new ProcessStartInfo(model.Command)
+        {
+            WorkingDirectory = work.FullName,
+            RedirectStandardInput = true,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        foreach (var a in model.Arguments) start.ArgumentList.Add(a);
+        start.Environment.Clear();
+        foreach (var name in (string[])["PATH", "HOME", "LANG", "TMPDIR"])
+            if (Environment.GetEnvironmentVariable(name) is { } value) start.Environment[name] = value;
+        start.Environment["DTH_MODEL_DIR"] = model.Folder;
+        using var process = new Process { StartInfo = start };
+        try
+        {
+            process.Start();
+            // Solves are synchronous by design (the engine's take microseconds); this one runs on a shard's own thread, never
+            // on a grain turn or under a synchronisation context, so blocking it on the process is what it is for.
+#pragma warning disable VSTHRD002
+            return WaitAsync(process, input, ct).GetAwaiter().GetResult();
+#pragma warning restore VSTHRD002
+        }
+        catch (System.ComponentModel.Win32Exception e)
+        {
+            return (null, $"'{model.Command}' did not start: {e.Message}");
+        }
+        finally
+        {
+            if (!HasExited(process)) process.Kill(entireProcessTree: true);
+            try { work.Delete(recursive: true); } catch (IOException) { } catch (UnauthorizedAccessException) { }
+        }
+    }
+
+    private static bool HasExited(Process process)
+    {
+        try { return process.HasExited; }
+        catch (InvalidOperationException) { return true; } // never started
+    }
+
+    private async Task<(byte[]? Stdout, string? Failure)> WaitAsync(Process process, byte[] input, CancellationToken ct)
+    {
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        timeout.CancelAfter(model.Timeout);
+        // All three pipes at once: a code that writes before it has read all its input must not wait on us.
+        var stdout = ReadAsync(process.StandardOutput.BaseStream, model.MaxOutputBytes, timeout.Token);
+        var stderr = ReadAsync(process.StandardError.BaseStream, 1 << 20, timeout.Token);
+        try
+        {
+            try
+            {
+                await process.StandardInput.BaseStream.WriteAsync(input, timeout.Token);
+                process.StandardInput.Close();
+            }
+            catch (IOException)
+            {
+                // The code exited without reading its input: its exit code and standard error say why.
+            }
+            await process.WaitForExitAsync(timeout.Token);
+            var (output, overflow) = await stdout;
+            var (error, _) = await stderr;
+            if (process.ExitCode != 0) return (null, $"exit code {process.ExitCode}{Tail(error)}");
+            if (overflow) return (null, $"it wrote more than {model.MaxOutputBytes} bytes to its standard output");
+            return (output, null);
+        }
+        catch (OperationCanceledException) when (!ct.IsCancellationRequested)
+        {
+            process.Kill(entireProcessTree: true);
+            return (null, $"it ran longer than its timeout of {model.Timeout.TotalSeconds:0.###} s and was killed");
+        }
+        catch (OperationCanceledException)
+        {
+            process.Kill(entireProcessTree: true);
+            throw;
+        }
+    }
+
+    /// <summary>Reads a pipe to its end, keeping at most <paramref name="limit"/> bytes (the rest is drained, so the process never blocks on it).</summary>
+    private static async Task<(byte[] Bytes, bool Overflow)> ReadAsync(Stream pipe, long limit, CancellationToken ct)
+    {
+        var kept = new MemoryStream();
+        var buffer = new byte[64 * 1024];
+        bool overflow = false;
+        int n;
+        while ((n = await pipe.ReadAsync(buffer, ct)) > 0)
+        {
+            var room = (int)Math.Min(n, limit - kept.Length);
+            if (room < n) overflow = true;
+            if (room > 0) kept.Write(buffer, 0, room);
+        }
+        return (kept.ToArray(), overflow);
+    }
+
+    private static string Tail(byte[] stderr)
+    {
+        if (stderr.Length == 0) return "";
+        var text = Encoding.UTF8.GetString(stderr.AsSpan(Math.Max(0, stderr.Length - 2000))).Trim();
+        return text.Length == 0 ? "" : ": " + text;
+    }
+}

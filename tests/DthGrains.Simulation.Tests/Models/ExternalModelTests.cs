@@ -1,0 +1,310 @@
+using System.Diagnostics;
+using DthGrains.Simulation.Cohorts;
+using DthGrains.Simulation.Models;
+using DthGrains.Simulation.Models.External;
+using DthGrains.Simulation.Scenarios;
+using DthGrains.Simulation.Solvers;
+
+namespace DthGrains.Simulation.Tests.Models;
+
+/// <summary>
+/// External models: descriptors checked with every problem named, and the executor adapter running real processes (the
+/// repository's Python example, and shell scripts that fail, hang, overflow or look for secrets).
+/// </summary>
+public sealed class ExternalModelTests : IDisposable
+{
+    private readonly string _folder = Directory.CreateTempSubdirectory("dth-external-test-").FullName;
+
+    public void Dispose() => Directory.Delete(_folder, recursive: true);
+
+    /// <summary>The example external model shipped in silo-config/external-models.</summary>
+    public static string ExampleFolder()
+    {
+        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
+            if (File.Exists(Path.Combine(dir.FullName, "DthGrains.sln"))) return Path.Combine(dir.FullName, "silo-config", "external-models");
+        throw new InvalidOperationException("DthGrains.sln not found above the test binaries.");
+    }
+
+    private static ExternalModel Example() => ExternalModel.Load(Path.Combine(ExampleFolder(), "one-compartment", "one-compartment.json"));
+
+    /// <summary>A descriptor with one parameter and one output, run by a shell script with <paramref name="script"/> as its body.</summary>
+    private ExternalModel Scripted(string script, double timeoutSeconds = 60, long maxOutputBytes = 1 << 20, string name = "model")
+    {
+        var dir = Directory.CreateDirectory(Path.Combine(_folder, name)).FullName;
+        var path = Path.Combine(dir, "run.sh");
+        File.WriteAllText(path, "#!/bin/sh\n" + script + "\n");
+        if (!OperatingSystem.IsWindows()) File.SetUnixFileMode(path, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        File.WriteAllText(Path.Combine(dir, "model.json"), $$"""
+            {
+              "id": "scripted", "version": "1.0.0", "title": "a test script", "timeUnit": "min",
+              "parameters": [ { "name": "k", "value": 1, "lower": 0, "upper": 2, "source": "test" } ],
+              "outputs": [ { "name": "y", "unit": "1" } ],
+              "scenarios": [ { "name": "reference", "duration": 10 } ],
+              "executor": { "command": "run.sh", "timeoutSeconds": {{timeoutSeconds}}, "maxOutputBytes": {{maxOutputBytes}} }
+            }
+            """);
+        return ExternalModel.Load(Path.Combine(dir, "model.json"));
+    }
+
+    private static (IntegrationStatus Status, double[] Outputs, string? Failure) Solve(ExternalModel model, double[] times, double[]? parameters = null,
+        string? scenario = null, CancellationToken ct = default)
+    {
+        var simulator = (ExternalProcessSimulator)model.CreateSimulator(new SolverOptions(), times);
+        var compiled = CompiledScenario.Compile(model.Info, scenario is null ? model.ReferenceScenario : model.FindScenario(scenario)!);
+        var y = new double[times.Length * model.Info.Outputs.Count];
+        var status = simulator.Solve(compiled, parameters ?? model.DefaultParameters(), y, ct);
+        return (status, y, simulator.LastFailure);
+    }
+
+    [Fact]
+    public void The_example_descriptor_gives_the_models_interface_with_its_cohort_variability_and_a_digest_of_its_code()
+    {
+        var model = Example();
+        model.Info.Id.Should().Be("one-compartment-iv");
+        model.Info.TimeUnit.Symbol.Should().Be("h");
+        model.Info.Parameters.Select(p => p.Name).Should().Equal("CL", "V", "dose");
+        model.Info.Parameters.Select(p => p.Variability is not null).Should().Equal(true, true, false);
+        model.Info.Outputs.Select(o => o.Name).Should().Equal("C", "A");
+        model.NamedScenarios.Select(s => s.Name).Should().Equal("reference", "daily");
+        model.IsInstalled.Should().BeTrue("python3 is on the PATH");
+        model.NotRunnableHere.Should().BeNull();
+        model.CodeDigest.Should().MatchRegex("^sha256:[0-9a-f]{64}$");
+    }
+
+    [Fact]
+    public void The_code_digest_changes_with_the_code_and_not_with_where_it_lies()
+    {
+        var copy = Path.Combine(_folder, "copy");
+        Directory.CreateDirectory(copy);
+        foreach (var f in Directory.GetFiles(Path.Combine(ExampleFolder(), "one-compartment"))) File.Copy(f, Path.Combine(copy, Path.GetFileName(f)));
+        var original = Example().CodeDigest;
+        ExternalModel.Load(Path.Combine(copy, "one-compartment.json")).CodeDigest.Should().Be(original, "the same files elsewhere are the same code");
+        File.AppendAllText(Path.Combine(copy, "one_compartment.py"), "\n# changed\n");
+        ExternalModel.Load(Path.Combine(copy, "one-compartment.json")).CodeDigest.Should().NotBe(original, "a changed script is another code");
+    }
+
+    [Fact]
+    public void A_subject_of_the_example_is_the_closed_form_one_compartment_model_under_each_named_scenario()
+    {
+        var model = Example();
+        double[] times = [0, 6, 12, 24, 30, 48, 72];
+        double cl = 4, v = 40, dose = 120, k = cl / v;
+        var (status, y, failure) = Solve(model, times, [cl, v, dose], "daily");
+        status.Should().Be(IntegrationStatus.Completed, failure);
+        for (int i = 0; i < times.Length; i++)
+        {
+            var amount = Enumerable.Range(0, 4).Select(d => d * 24.0).Where(td => td <= times[i]).Sum(td => dose * Math.Exp(-k * (times[i] - td)));
+            y[i * 2].Should().BeApproximately(amount / v, 1e-12, "C at t = {0} h", times[i]);
+            y[i * 2 + 1].Should().BeApproximately(amount, 1e-10, "A at t = {0} h", times[i]);
+        }
+        var (_, reference, _) = Solve(model, [24], [cl, v, dose]);
+        reference[1].Should().BeApproximately(dose * Math.Exp(-k * 24), 1e-10, "the reference scenario gives one bolus");
+    }
+
+    [Fact]
+    public void A_cohort_of_an_external_model_runs_through_the_shard_runner_and_is_the_same_twice()
+    {
+        var model = Example();
+        double[] times = [0, 4, 8, 12, 24];
+        var scenario = CompiledScenario.Compile(model.Info, model.ReferenceScenario);
+        var subjects = new SampledSubjects(new CohortSampler(model.Info, model.DefaultParameters()), 5, 12, scenario);
+        var runner = new SubjectShardRunner(model, new SolverOptions(), times, subjects);
+        var rows = new double[12 * runner.SummaryWidth];
+        var partial = runner.Run(0, 12, rows, maxDegreeOfParallelism: 2);
+        partial.Individuals.Should().Be(12);
+        partial.Failed.Should().Be(0);
+        var again = new double[rows.Length];
+        runner.Run(0, 12, again).Moments.Select(m => m.Mean).Should().Equal(partial.Moments.Select(m => m.Mean));
+        again.Should().Equal(rows, "an external code that is deterministic gives the same rows however the shard is threaded");
+        // Each subject's final concentration is the closed form at its drawn CL and V.
+        var p = new double[3];
+        for (int i = 0; i < 12; i++)
+        {
+            subjects.Parameters(i, p);
+            var final = rows[i * runner.SummaryWidth + 3];
+            final.Should().BeApproximately(p[2] / p[1] * Math.Exp(-p[0] / p[1] * 24), 1e-12);
+        }
+        rows.Where((_, i) => i % runner.SummaryWidth == 3).Distinct().Should().HaveCount(12, "the subjects differ: CL and V vary between individuals");
+    }
+
+    [Fact]
+    public void A_failing_process_fails_its_subject_with_its_exit_code_and_standard_error()
+    {
+        var model = Scripted("echo 'no licence for the solver' >&2\nexit 3");
+        var (status, y, failure) = Solve(model, [0, 5, 10]);
+        status.Should().Be(IntegrationStatus.ExternalCodeFailed);
+        failure.Should().Be("exit code 3: no licence for the solver");
+        SolveFailures.ReasonOf(SolveFailures.Marker(status)).Should().Be("other");
+        SolveFailures.Hint("other").Should().Contain("external model");
+    }
+
+    [Theory]
+    [InlineData("echo 'not json'", "its output is not JSON*")]
+    [InlineData("echo '{\"result\": 1}'", "its output is not a JSON object with an 'outputs' object")]
+    [InlineData("echo '{\"outputs\": {\"z\": [1, 2, 3]}}'", "its output has no array 'outputs.y'")]
+    [InlineData("echo '{\"outputs\": {\"y\": [1, 2]}}'", "'outputs.y' has 2 values for 3 output times")]
+    [InlineData("echo '{\"outputs\": {\"y\": [1, \"2\", 3]}}'", "'outputs.y[1]' is not a number or null")]
+    public void An_answer_that_does_not_follow_the_protocol_fails_the_subject_saying_what_is_wrong(string script, string expected)
+    {
+        var (status, _, failure) = Solve(Scripted("cat > /dev/null\n" + script), [0, 5, 10]);
+        status.Should().Be(IntegrationStatus.ExternalCodeFailed);
+        failure.Should().Match(expected);
+    }
+
+    [Fact]
+    public void Null_is_a_missing_value_and_the_process_gets_the_protocol_request_on_standard_input()
+    {
+        // The script answers with what it was sent: its time grid and its parameter, so the request's shape is checked too.
+        var model = Scripted("""
+            input=$(cat)
+            case "$input" in *'"protocol":"dth.external-model/1"'*'"scenario":"reference"'*'"times":[0,5,10]'*'"parameters":{"k":1.5}'*) ;; *) echo "$input" >&2; exit 9;; esac
+            echo '{"outputs": {"y": [0, null, 1.5]}}'
+            """);
+        var (status, y, failure) = Solve(model, [0, 5, 10], [1.5]);
+        status.Should().Be(IntegrationStatus.Completed, failure);
+        y[0].Should().Be(0);
+        double.IsNaN(y[1]).Should().BeTrue();
+        y[2].Should().Be(1.5);
+    }
+
+    [Fact]
+    public void The_process_sees_only_a_minimal_environment_and_its_models_folder_and_runs_in_a_folder_of_its_own_that_is_removed()
+    {
+        Environment.SetEnvironmentVariable("DTH_TEST_SECRET", "postgres-password");
+        try
+        {
+            var model = Scripted("""
+                cat > /dev/null
+                [ -n "$DTH_TEST_SECRET" ] && { echo 'the silo environment leaked' >&2; exit 7; }
+                [ -f "$DTH_MODEL_DIR/model.json" ] || { echo "no DTH_MODEL_DIR: $DTH_MODEL_DIR" >&2; exit 8; }
+                [ -z "$(ls -A .)" ] || { echo 'working folder not empty' >&2; exit 6; }
+                echo "$PWD" > "$DTH_MODEL_DIR/../pwd"
+                touch scratch-file
+                echo '{"outputs": {"y": [1, 2, 3]}}'
+                """);
+            var (status, _, failure) = Solve(model, [0, 5, 10]);
+            status.Should().Be(IntegrationStatus.Completed, failure);
+            var workingFolder = File.ReadAllText(Path.Combine(_folder, "pwd")).Trim();
+            Path.GetFileName(workingFolder).Should().StartWith("dth-external-");
+            Directory.Exists(workingFolder).Should().BeFalse("the process's folder is removed with what it wrote");
+        }
+        finally
+        {
+            Environment.SetEnvironmentVariable("DTH_TEST_SECRET", null);
+        }
+    }
+
+    [Fact]
+    public void A_process_past_its_timeout_is_killed_and_its_subject_fails()
+    {
+        var pidFile = Path.Combine(_folder, "pid");
+        var model = Scripted($"echo $$ > {pidFile}\nexec sleep 600", timeoutSeconds: 1);
+        var (status, _, failure) = Solve(model, [0, 10]);
+        status.Should().Be(IntegrationStatus.ExternalCodeFailed);
+        failure.Should().Be("it ran longer than its timeout of 1 s and was killed");
+        ProcessIsGone(int.Parse(File.ReadAllText(pidFile).Trim())).Should().BeTrue();
+    }
+
+    [Fact]
+    public async Task A_cancelled_solve_kills_the_process_and_throws()
+    {
+        var pidFile = Path.Combine(_folder, "pid");
+        var model = Scripted($"echo $$ > {pidFile}\nexec sleep 600");
+        using var cancel = new CancellationTokenSource();
+        Func<Task> solve = () => Task.Run(() => Solve(model, [0, 10], ct: cancel.Token));
+        var thrown = solve.Should().ThrowAsync<OperationCanceledException>();
+        SpinWait.SpinUntil(() => File.Exists(pidFile) && File.ReadAllText(pidFile).Trim().Length > 0, TimeSpan.FromSeconds(30)).Should().BeTrue("the script starts");
+        cancel.Cancel();
+        await thrown;
+        ProcessIsGone(int.Parse(File.ReadAllText(pidFile).Trim())).Should().BeTrue();
+    }
+
+    [Fact]
+    public void An_answer_larger_than_its_bound_fails_the_subject_without_holding_it()
+    {
+        var model = Scripted("cat > /dev/null\nhead -c 200000 /dev/zero | tr '\\0' ' '\necho '{\"outputs\": {\"y\": [1, 2]}}'", maxOutputBytes: 1000);
+        var (status, _, failure) = Solve(model, [0, 10]);
+        status.Should().Be(IntegrationStatus.ExternalCodeFailed);
+        failure.Should().Be("it wrote more than 1000 bytes to its standard output");
+    }
+
+    [Fact]
+    public void A_descriptor_whose_code_is_missing_is_known_but_not_runnable_here_and_says_how_to_fix_it()
+    {
+        var dir = Directory.CreateDirectory(Path.Combine(_folder, "missing")).FullName;
+        File.WriteAllText(Path.Combine(dir, "m.json"), """
+            { "id": "elsewhere", "version": "2.0.0", "title": "t", "timeUnit": "s",
+              "parameters": [ { "name": "a", "value": 1, "lower": 0, "upper": 2 } ], "outputs": [ { "name": "b" } ],
+              "scenarios": [ { "name": "reference", "duration": 1 } ], "executor": { "command": "hpc-solver-not-here" } }
+            """);
+        var model = ExternalModel.Load(Path.Combine(dir, "m.json"));
+        model.IsInstalled.Should().BeFalse();
+        model.NotRunnableHere.Should().Contain("'elsewhere' is not installed on this silo").And.Contain("install it here, or start a silo that has it");
+        var act = () => model.CreateSimulator(new SolverOptions(), [0.0]);
+        act.Should().Throw<InvalidOperationException>().WithMessage("*not installed on this silo*");
+    }
+
+    [Fact]
+    public void A_descriptor_with_problems_is_refused_with_every_problem_and_its_path()
+    {
+        var path = Path.Combine(_folder, "bad.json");
+        File.WriteAllText(path, """
+            { "id": "Bad Id", "version": "", "title": "t", "timeUnit": "mmol",
+              "parameters": [ { "name": "a", "value": 5, "lower": 0, "upper": 2 }, { "name": "a", "value": 0, "lower": -1, "upper": 1, "cohortCv": 0.2 } ],
+              "outputs": [],
+              "scenarios": [ { "name": "reference", "duration": -1 } ],
+              "executor": { "command": "x", "timeoutSeconds": 0 } }
+            """);
+        var act = () => ExternalModel.Load(path);
+        var message = act.Should().Throw<InvalidDataException>().Which.Message;
+        message.Should().Contain(path)
+            .And.Contain("'id' is 3 to 64 characters")
+            .And.Contain("'version' is required")
+            .And.Contain("'timeUnit' is one of s, min, h, d")
+            .And.Contain("Parameter 'a': 'lower' < 'upper' and 'value' within them")
+            .And.Contain("'parameters': each name once")
+            .And.Contain("a parameter that varies between individuals (log-normal, 'cohortCv') has a positive 'value'")
+            .And.Contain("'outputs' lists at least one")
+            .And.Contain("Scenario 'reference': 'duration' is a positive number")
+            .And.Contain("'executor.timeoutSeconds' (per subject) is between 1 and 604800");
+    }
+
+    [Fact]
+    public void A_descriptor_with_an_unknown_field_or_broken_json_is_refused_naming_it()
+    {
+        var path = Path.Combine(_folder, "typo.json");
+        File.WriteAllText(path, """{ "id": "typo", "versoin": "1.0.0" }""");
+        var act = () => ExternalModel.Load(path);
+        act.Should().Throw<InvalidDataException>().WithMessage($"*{path}*versoin*");
+        File.WriteAllText(path, "{ \"id\": ");
+        act.Should().Throw<InvalidDataException>().WithMessage($"External model '{path}': *");
+    }
+
+    [Fact]
+    public void The_library_takes_an_external_model_once_refuses_another_code_under_its_id_and_keeps_the_engines_ids()
+    {
+        var model = Scripted("exit 0", name: "lib-a");
+        ModelLibrary.Register(model);
+        ModelLibrary.Register(Scripted("exit 0", name: "lib-a2"));
+        ModelLibrary.Get("scripted").Should().BeSameAs(model, "the same descriptor and code again is the same model");
+        ModelLibrary.Engine.Should().NotContain(m => m.Info.Id == "scripted");
+        var other = Scripted("exit 1", name: "lib-b");
+        var act = () => ModelLibrary.Register(other);
+        act.Should().Throw<ArgumentException>().WithMessage("*already registered at version 1.0.0*Give a changed code a new version*");
+        var engineGet = () => ModelLibrary.GetEngine("scripted");
+        engineGet.Should().Throw<ArgumentException>().WithMessage("*external code*");
+    }
+
+    private static bool ProcessIsGone(int pid) => SpinWait.SpinUntil(() =>
+    {
+        try
+        {
+            using var p = Process.GetProcessById(pid);
+            return p.HasExited;
+        }
+        catch (ArgumentException)
+        {
+            return true;
+        }
+    }, TimeSpan.FromSeconds(30));
+}
