@@ -149,6 +149,7 @@ public static class RunExports
             {
                 ["@id"] = "model.json", ["@type"] = new JsonArray("File", "SoftwareSourceCode", "ComputationalWorkflow"), ["name"] = $"{d.ModelId} {d.ModelVersion}",
                 ["identifier"] = d.ModelId, ["version"] = d.ModelVersion, ["programmingLanguage"] = Ref("#dthgrains-engine"),
+                ["encodingFormat"] = "application/json", ["description"] = files["model.json"].Description,
                 ["input"] = new JsonArray(Ref("#param-request")), ["output"] = new JsonArray(Ref("#param-results")),
             }),
             new JsonObject { ["@id"] = "#dthgrains-engine", ["@type"] = "ComputerLanguage", ["name"] = "DthGrains simulation engine", ["version"] = d.EngineVersion },
@@ -190,7 +191,8 @@ public static class RunExports
             });
         foreach (var g in d.Grants)
             graph.Add(new JsonObject { ["@id"] = $"#grant-{g}", ["@type"] = "CreativeWork", ["name"] = $"Access grant {g}", ["description"] = "The permit under which the datasets were used (action simulate)." });
-        foreach (var (name, (type, _, description)) in files)
+        // model.json is described once, as the workflow above (an entity per @id: RO-Crate merges none).
+        foreach (var (name, (type, _, description)) in files.Where(f => f.Key != "model.json"))
             graph.Add(new JsonObject
             {
                 ["@id"] = name, ["@type"] = "File", ["encodingFormat"] = type, ["description"] = description,

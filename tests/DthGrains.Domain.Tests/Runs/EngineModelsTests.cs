@@ -9,7 +9,8 @@ public sealed class EngineModelsTests
     [Fact]
     public void The_list_names_every_shipped_model_with_its_alias_outputs_and_scenarios()
     {
-        var models = EngineModels.List();
+        // The engine's own models: external ones (registered by other tests of this process) have an executor.
+        var models = EngineModels.List().Where(m => m.Executor is null).ToList();
         models.Select(m => m.Alias).Should().BeEquivalentTo(["bergman", "hovorka", "windkessel", "pkpd"]);
         models.Single(m => m.Alias == "bergman").Scenarios.Should().Equal("reference", "day");
         models.Single(m => m.Alias == "hovorka").Outputs.Should().Contain("G");

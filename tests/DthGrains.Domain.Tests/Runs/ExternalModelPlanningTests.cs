@@ -1,0 +1,86 @@
+using DthGrains.Contracts.Runs;
+using DthGrains.Domain.Runs;
+using DthGrains.Simulation.Models;
+using DthGrains.Simulation.Models.External;
+
+namespace DthGrains.Domain.Tests.Runs;
+
+/// <summary>
+/// Runs of external models plan and execute through the same path as the engine's (sweeps, sensitivity studies), and a
+/// silo without the code refuses its shards saying so. Models here are registered in this process's library once.
+/// </summary>
+public sealed class ExternalModelPlanningTests
+{
+    private static readonly Lazy<string> Folder = new(() =>
+    {
+        var root = Directory.CreateTempSubdirectory("dth-external-planning-").FullName;
+        // linear: y = k·t + c, by a shell script (sed and awk start in milliseconds; a sensitivity study starts a process per evaluation).
+        var linear = Directory.CreateDirectory(Path.Combine(root, "linear")).FullName;
+        var script = Path.Combine(linear, "linear.sh");
+        File.WriteAllText(script, """
+            #!/bin/sh
+            in=$(cat)
+            k=$(printf '%s' "$in" | sed 's/.*"k":\([^,}]*\).*/\1/')
+            c=$(printf '%s' "$in" | sed 's/.*"c":\([^,}]*\).*/\1/')
+            printf '%s' "$in" | sed 's/.*"times":\[\([^]]*\)\].*/\1/' |
+              awk -v k="$k" -v c="$c" -F, '{ printf "{\"outputs\":{\"y\":["; for (i = 1; i <= NF; i++) printf "%s%.17g", (i > 1 ? "," : ""), k * $i + c; printf "]}}" }'
+            """);
+        if (!OperatingSystem.IsWindows()) File.SetUnixFileMode(script, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        File.WriteAllText(Path.Combine(linear, "linear.json"), """
+            { "id": "linear-test", "version": "1.0.0", "title": "y = k t + c", "timeUnit": "min",
+              "parameters": [ { "name": "k", "value": 1, "lower": 0, "upper": 2, "cohortCv": 0.2 }, { "name": "c", "value": 0.5, "lower": 0, "upper": 1 } ],
+              "outputs": [ { "name": "y" } ], "scenarios": [ { "name": "reference", "duration": 10 } ],
+              "executor": { "command": "linear.sh" } }
+            """);
+        var absent = Directory.CreateDirectory(Path.Combine(root, "absent")).FullName;
+        File.WriteAllText(Path.Combine(absent, "absent.json"), """
+            { "id": "absent-test", "version": "1.0.0", "title": "code elsewhere", "timeUnit": "s",
+              "parameters": [ { "name": "a", "value": 1, "lower": 0, "upper": 2, "cohortCv": 0.1 } ], "outputs": [ { "name": "b" } ],
+              "scenarios": [ { "name": "reference", "duration": 1 } ], "executor": { "command": "solver-on-the-hpc-node-only" } }
+            """);
+        foreach (var model in ExternalModel.LoadFolder(root)) ModelLibrary.Register(model);
+        return root;
+    });
+
+    private static RunPlan PlanOf(RunRequest request)
+    {
+        _ = Folder.Value;
+        var (plan, problem) = RunPlanner.Plan(request);
+        plan.Should().NotBeNull(problem?.Detail + string.Join("; ", problem?.Errors?.SelectMany(e => e.Value) ?? []));
+        return plan!;
+    }
+
+    [Fact]
+    public void A_sweep_of_an_external_model_gives_each_design_points_rows()
+    {
+        var plan = PlanOf(new RunRequest(RunKind.Sweep, "linear-test", OutputStep: 5, Ranges: [new ParameterRange("k", 0, 2)], PointsPerAxis: 5));
+        plan.Times.Should().Equal(0, 5, 10);
+        var output = RunPlanner.ExecuteShard(plan, 0);
+        var rows = output.Rows!.Data;
+        var width = 4; // min, mean, max, final of y
+        var finals = Enumerable.Range(0, 5).Select(i => BitConverter.ToDouble(rows, (i * width + 3) * sizeof(double))).ToArray();
+        finals.Should().Equal(0.5, 5.5, 10.5, 15.5, 20.5);
+    }
+
+    [Fact]
+    public void A_sensitivity_study_of_an_external_model_finds_the_parameter_that_matters()
+    {
+        var plan = PlanOf(new RunRequest(RunKind.Sensitivity, "linear-test", OutputStep: 10, Size: 16, Seed: 3,
+            Ranges: [new ParameterRange("k", 0, 2), new ParameterRange("c", 0, 1)], SensitivityOf: new SensitivityTarget("y", "final")));
+        var sums = Enumerable.Range(0, plan.Shards).Select(i => RunPlanner.ExecuteShard(plan, i).SensitivitySums!).ToList();
+        var result = RunPlanner.SensitivityOf(plan, sums);
+        result.Inputs.Should().Equal("k", "c");
+        // final y = 10 k + c: Var(10 k) = 100/3 against Var(c) = 1/12, so k carries some 99.75% of the variance.
+        result.Total[0].Should().BeGreaterThan(0.9);
+        result.Total[1].Should().BeLessThan(0.1);
+    }
+
+    [Fact]
+    public void A_silo_without_the_code_plans_the_run_but_refuses_its_shards_saying_where_the_code_is_missing()
+    {
+        var plan = PlanOf(new RunRequest(RunKind.CohortTrial, "absent-test", Size: 4, Seed: 1));
+        plan.Subjects.Should().Be(4);
+        var act = () => RunPlanner.ExecuteShard(plan, 0);
+        act.Should().Throw<InvalidOperationException>().WithMessage("The code of external model 'absent-test' is not installed on this silo*start a silo that has it.");
+    }
+}

@@ -1,0 +1,86 @@
+using System.IO.Compression;
+using System.Net;
+using System.Net.Http.Json;
+using System.Text.Json;
+using DthGrains.Domain.Runs;
+using DthGrains.Integration.Tests.Infrastructure;
+using DthGrains.Simulation.Models;
+using DthGrains.Simulation.Models.External;
+using Microsoft.Extensions.DependencyInjection;
+using static DthGrains.Integration.Tests.Runs.RunTestData;
+
+namespace DthGrains.Integration.Tests.Runs;
+
+/// <summary>
+/// An external model (the repository's Python example) run through the platform on a two-silo cluster where only one silo
+/// has its code: the run goes through governance, planning, shards, statistics and provenance like any other, and every
+/// shard runs on the silo that has the code, although the other one is the hpc silo the engine's shards would prefer.
+/// </summary>
+[Collection(PostgresCollection.Name)]
+public sealed class ExternalModelRunTests
+{
+    private static readonly string Examples = Path.Combine(Repository.Root(), "silo-config", "external-models");
+
+    [Fact]
+    public async Task A_cohort_of_an_external_model_runs_only_on_the_silos_that_have_its_code_and_records_the_codes_digest()
+    {
+        var connectionString = await TestPostgres.CreateDatabaseAsync("external", orleansSchema: true);
+        var clusterId = $"external-{Guid.NewGuid():N}";
+        var key = Path.Combine(TestPostgres.NewTemporaryFolder("external-key"), "key.pem");
+        // inst-a: an hpc silo without the code (it serves the API); inst-b: a data silo with it.
+        await using var hpc = await TestHost.StartAsync("inst-a", role: "hpc", connectionString: connectionString, clusterId: clusterId, alsoHosts: [], signingKeyPath: key);
+        await using var withCode = await TestHost.StartAsync("inst-b", role: "data", connectionString: connectionString, clusterId: clusterId, alsoHosts: [],
+            signingKeyPath: key, settings: new Dictionary<string, string?> { ["Dth:Runs:ExternalModels"] = Examples });
+        await Eventually.Until(() => Task.FromResult(hpc.Services.GetRequiredService<Grains.Federation.InstitutionSilos>().LiveSilosOf("inst-b").Count), n => n == 1,
+            TimeSpan.FromSeconds(30), "inst-b's silo to be visible from inst-a");
+        var model = (ExternalModel)ModelLibrary.Get("one-compartment-iv");
+
+        var researcher = hpc.ClientAs("researcher", "inst-a", subject: "erin-external");
+        var listed = await researcher.GetFromJsonAsync<JsonElement>("/api/runs/models");
+        var summary = listed.EnumerateArray().Single(m => m.GetProperty("id").GetString() == "one-compartment-iv");
+        summary.GetProperty("executor").GetString().Should().Be("local-process");
+        var described = await researcher.GetFromJsonAsync<JsonElement>("/api/runs/models/one-compartment-iv");
+        described.GetProperty("codeDigest").GetString().Should().Be(model.CodeDigest);
+        described.GetProperty("protocol").GetString().Should().Be(ExternalProcessSimulator.Protocol);
+        described.GetProperty("scenarios").EnumerateArray().Select(s => s.GetProperty("name").GetString()).Should().Equal("reference", "daily");
+
+        // A what-if plan schedules glucose inputs, which an external model has none of; a scenario it does not name is unknown: 400s.
+        var refused = await researcher.PostAsync("/api/runs", Governance.GovernanceTestData.Body(new
+        {
+            kind = "single", model = "one-compartment-iv", plan = new { hours = 24, basalUnitsPerHour = 1 },
+        }));
+        refused.StatusCode.Should().Be(HttpStatusCode.BadRequest, await refused.Content.ReadAsStringAsync());
+        var unknownScenario = await researcher.PostAsync("/api/runs", Governance.GovernanceTestData.Body(new { kind = "single", model = "one-compartment-iv", scenario = "weekly" }));
+        unknownScenario.StatusCode.Should().Be(HttpStatusCode.BadRequest);
+        (await unknownScenario.Content.ReadAsStringAsync()).Should().Contain("daily", "the error lists the scenarios the model knows");
+
+        var id = await SubmitAsync(researcher, new { kind = "cohort-trial", model = "one-compartment-iv", size = 24, shardSize = 6, seed = 11, outputStep = 4 });
+        var run = await WaitForStatusAsync(researcher, id, "completed", seconds: 120);
+        run.GetProperty("subjectsDone").GetInt64().Should().Be(24);
+
+        // Every shard on inst-b's silo, the only one with the code.
+        var shards = (await hpc.Services.GetRequiredService<Grains.Platform.EventLog>().ReadAsync(RunEventTypes.StreamOf(id)))
+            .Select(e => e.Data).OfType<ShardCompleted>().ToList();
+        shards.Should().HaveCount(4);
+        shards.Should().OnlyContain(s => s.SiloInstitutions!.Contains("inst-b") && s.SiloRole == "data");
+
+        // The numbers are the code's: each subject's final concentration is the closed form at its drawn CL and V.
+        var results = await researcher.GetFromJsonAsync<JsonElement>($"/api/runs/{id}/results");
+        results.GetProperty("provenance").GetProperty("modelCodeDigest").GetString().Should().Be(model.CodeDigest);
+        var plan = RunPlanner.Plan(new Contracts.Runs.RunRequest(Contracts.Runs.RunKind.CohortTrial, "one-compartment-iv", Size: 24, Seed: 11, ShardSize: 6, OutputStep: 4)).Plan!;
+        var subjects = RunPlanner.SubjectsOf(plan);
+        var p = new double[3];
+        foreach (var subject in results.GetProperty("subjects").EnumerateArray())
+        {
+            var i = subject.GetProperty("subject").GetInt64();
+            subjects.Parameters(i, p);
+            subject.GetProperty("values")[3].GetDouble().Should().BeApproximately(p[2] / p[1] * Math.Exp(-p[0] / p[1] * 24), 1e-12, "C at 24 h of subject {0}", i);
+        }
+
+        // The RO-Crate names the code by its digest.
+        var zip = new ZipArchive(new MemoryStream(await researcher.GetByteArrayAsync($"/api/runs/{id}/ro-crate")));
+        var graph = JsonDocument.Parse(zip.GetEntry("ro-crate-metadata.json")!.Open()).RootElement.GetProperty("@graph").EnumerateArray().ToList();
+        graph.Select(e => e.GetProperty("@id").GetString()).Should().OnlyHaveUniqueItems("an RO-Crate describes each entity once");
+        graph.Single(e => e.GetProperty("@id").GetString() == "model.json").GetProperty("sha256").GetString().Should().Be(model.CodeDigest["sha256:".Length..]);
+    }
+}
