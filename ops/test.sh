@@ -13,6 +13,7 @@ cd "$repo" || exit 1
 source ops/lib/prerequisites.sh
 ensure_dotnet ops/test.sh
 ensure_postgres ops/test.sh
+ensure_python ops/test.sh
 
 log="$(mktemp "${TMPDIR:-/tmp}/dthgrains-test.XXXXXX.log")"
 # Test hosts keep the errors they log here; printed below when a test fails.

@@ -53,3 +53,14 @@ ensure_postgres() {
     exit 1
   fi
 }
+
+# ensure_python SCRIPT_NAME: installs python3 when it is absent. The example external model
+# (silo-config/external-models) is a Python program, and the tests run it as a real process.
+ensure_python() {
+  command -v python3 >/dev/null 2>&1 && return 0
+  echo "$1: python3 not found; installing the python3 package (the example external model runs on it)."
+  if ! { as_root apt-get update && as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y python3; }; then
+    echo "$1: could not install python3. Install it yourself (apt-get install -y python3) and run $1 again." >&2
+    exit 1
+  fi
+}
