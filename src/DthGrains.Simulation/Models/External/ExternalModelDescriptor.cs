@@ -17,7 +17,8 @@ public sealed record ExternalModelDescriptor(
     ExternalParameter[]? Parameters,
     ExternalOutput[]? Outputs,
     ExternalScenario[]? Scenarios,
-    ExternalExecutor? Executor)
+    ExternalExecutor? Executor,
+    [property: JsonPropertyName("$schema")] string? Schema = null)
 {
     /// <summary>How descriptor files are read: camelCase names, comments and trailing commas allowed, unknown names refused.</summary>
     public static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web)
