@@ -32,9 +32,9 @@ internal static class RunModelsCommand
     private static void PrintList(JsonElement models)
     {
         // The titles are long: they head each model's own page.
-        var table = new Table().Border(TableBorder.Rounded).AddColumns("Model", "Alias", "Version", "Time", "Outputs", "Scenarios", "Parameters");
+        var table = new Table().Border(TableBorder.Rounded).AddColumns("Model", "Alias", "Version", "Runs as", "Time", "Outputs", "Scenarios", "Parameters");
         foreach (var m in models.EnumerateArray())
-            table.AddRow(Markup.Escape(Text(m, "id")), Markup.Escape(Text(m, "alias", "-")), Text(m, "version"), Markup.Escape(Text(m, "timeUnit")),
+            table.AddRow(Markup.Escape(Text(m, "id")), Markup.Escape(Text(m, "alias", "-")), Text(m, "version"), RunsAs(m), Markup.Escape(Text(m, "timeUnit")),
                 Markup.Escape(Joined(m, "outputs")), Markup.Escape(Joined(m, "scenarios")),
                 $"{m.GetProperty("parameters").GetInt32()} ({m.GetProperty("varyingInCohorts").GetInt32()} vary)");
         AnsiConsole.Write(table);
@@ -46,6 +46,9 @@ internal static class RunModelsCommand
         var unit = Text(m, "timeUnit");
         AnsiConsole.MarkupLineInterpolated($"[bold]{Text(m, "title")}[/] ({Text(m, "id")} {Text(m, "version")}, engine {Text(m, "engineVersion")}); time in {unit}");
         AnsiConsole.MarkupLineInterpolated($"[grey]{Text(m, "reference")}[/]");
+        if (m.TryGetProperty("executor", out _))
+            AnsiConsole.MarkupLineInterpolated(
+                $"External code: a process per subject ({Text(m, "protocol")}) on the silos that have it{(m.TryGetProperty("installed", out var i) && !i.GetBoolean() ? " (not this one)" : "")}; code {Text(m, "codeDigest")}. Give --duration in {unit}.");
 
         var scenarios = new Table().Border(TableBorder.Rounded).Title("Scenarios (--scenario)").AddColumns("Name", "Period", "Default step", "Events", "Description");
         foreach (var s in m.GetProperty("scenarios").EnumerateArray())
@@ -66,6 +69,9 @@ internal static class RunModelsCommand
         AnsiConsole.Write(outputs);
         AnsiConsole.MarkupLine("[grey]Sources of the defaults, inputs and states: dth run models <model> --json.[/]");
     }
+
+    /// <summary>The engine's own ODE solvers, or an external code the silos start as processes (a server's answer may also predate the field).</summary>
+    private static string RunsAs(JsonElement m) => m.TryGetProperty("executor", out var e) && e.GetString() is { } executor ? $"external ({Markup.Escape(executor)})" : "engine";
 
     private static string Joined(JsonElement e, string name) => string.Join(", ", e.GetProperty(name).EnumerateArray().Select(x => x.GetString()));
 

@@ -82,5 +82,18 @@ public sealed class ExternalModelRunTests
         var graph = JsonDocument.Parse(zip.GetEntry("ro-crate-metadata.json")!.Open()).RootElement.GetProperty("@graph").EnumerateArray().ToList();
         graph.Select(e => e.GetProperty("@id").GetString()).Should().OnlyHaveUniqueItems("an RO-Crate describes each entity once");
         graph.Single(e => e.GetProperty("@id").GetString() == "model.json").GetProperty("sha256").GetString().Should().Be(model.CodeDigest["sha256:".Length..]);
+
+        // The CLI: the model listed as an external code, its page saying so, and a Monte-Carlo study of it followed to its table.
+        var token = hpc.Token("researcher", "inst-a", subject: "erin-external");
+        var list = await CliRunner.RunAsync(hpc.BaseAddress, token, "run", "models");
+        list.Code.Should().Be(0, list.Output);
+        list.Output.Should().Contain("one-compartment-iv").And.Contain("external (local-process)").And.Contain("engine");
+        var page = await CliRunner.RunAsync(hpc.BaseAddress, token, "run", "models", "one-compartment-iv");
+        page.Code.Should().Be(0, page.Output);
+        page.Output.Should().Contain("External code: a process per subject (dth.external-model/1)").And.Contain(model.CodeDigest);
+        var study = await CliRunner.RunAsync(hpc.BaseAddress, token, "run", "submit", "--kind", "monte-carlo", "--model", "one-compartment-iv", "--cohort", "8",
+            "--vary", "CL=0.3", "--duration", "24", "--step", "6", "--follow");
+        study.Code.Should().Be(0, study.Output);
+        study.Output.Should().Contain("completed").And.Contain("C").And.Contain("mg/L");
     }
 }
