@@ -185,7 +185,8 @@ public static partial class RunPlanner
         long cells = Math.Max(1L, (long)times.Length * info.Outputs.Count);
         // A sensitivity shard is whole base samples, d + 2 evaluations each (its 'subjects').
         int sampleWidth = r.Kind == RunKind.Sensitivity ? InputsOf(r).Length + 2 : 1;
-        int shardSize = r.ShardSize ?? (int)Math.Min(int.MaxValue, (DefaultShardSize(subjects, cells) + sampleWidth - 1) / sampleWidth * sampleWidth);
+        var defaultSize = model is Simulation.Models.External.ExternalModel ? ExternalShardSize(subjects, cells) : DefaultShardSize(subjects, cells);
+        int shardSize = r.ShardSize ?? (int)Math.Min(int.MaxValue, (defaultSize + sampleWidth - 1) / sampleWidth * sampleWidth);
         if (r.ShardSize is { } perShard && perShard % sampleWidth != 0)
             errors.Add("shardSize", $"A sensitivity study over {sampleWidth - 2} inputs evaluates each base sample {sampleWidth} times, in one shard: 'shardSize' (evaluations) is a multiple of {sampleWidth}, or leave it out.");
         errors.Require(shardSize >= 1 && (subjects + shardSize - 1) / shardSize <= MaxShards, "shardSize", $"'shardSize' is at least 1 and gives at most {MaxShards} shards.");
@@ -258,6 +259,14 @@ public static partial class RunPlanner
     /// <remarks>Larger where <paramref name="cells"/> (output times × outputs) would otherwise exceed <see cref="MaxStatisticsCells"/> over the run.</remarks>
     public static int DefaultShardSize(long subjects, long cells) =>
         (int)Math.Max(Math.Clamp((subjects + 7) / 8, Math.Min(MinDefaultShard, Math.Max(1, subjects)), 2000), SmallestShardSize(subjects, cells));
+
+    /// <summary>
+    /// Shards of an external model: a process per subject costs far more than a shard's messages and event, so shards are
+    /// small (about 64 a run, from one subject each): they spread over every worker slot of the silos that have the code,
+    /// a lost one costs little to redo, and progress moves shard by shard.
+    /// </summary>
+    public static int ExternalShardSize(long subjects, long cells) =>
+        (int)Math.Max(Math.Clamp((subjects + 63) / 64, 1, 2000), SmallestShardSize(subjects, cells));
 
     /// <summary>The smallest shard size whose shards' statistics stay within <see cref="MaxStatisticsCells"/>.</summary>
     public static long SmallestShardSize(long subjects, long cells)

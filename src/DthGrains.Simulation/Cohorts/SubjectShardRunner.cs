@@ -65,7 +65,7 @@ public sealed class ScenarioSubjects(double[] parameters, IReadOnlyList<Compiled
 /// </summary>
 public sealed class SubjectShardRunner
 {
-    /// <summary>Subjects per chunk.</summary>
+    /// <summary>Subjects per chunk of the engine's models (a model may take fewer: <see cref="SimulationModel.SubjectsPerChunk"/>).</summary>
     public const int ChunkSize = 64;
 
     /// <summary>Numbers per subject and output in the per-subject summary: min, mean, max, final.</summary>
@@ -95,7 +95,8 @@ public sealed class SubjectShardRunner
         ArgumentOutOfRangeException.ThrowIfGreaterThan(to, _subjects.Count);
         if (summaries is not null && summaries.Length < (to - from) * SummaryWidth) throw new ArgumentException("Summary buffer too short.", nameof(summaries));
         int ny = _model.Info.Outputs.Count;
-        long chunks = (to - from + ChunkSize - 1) / ChunkSize;
+        int chunkSize = _model.SubjectsPerChunk;
+        long chunks = (to - from + chunkSize - 1) / chunkSize;
         int cells = _times.Length * ny;
         // Moments depend on the order of their values, so each chunk keeps its own and they are merged in chunk order.
         // Sketches merge exactly in any order: each thread keeps one set for all its chunks, merged when it ends.
@@ -111,7 +112,7 @@ public sealed class SubjectShardRunner
             () => new Worker(this),
             (c, _, w) =>
             {
-                long a = from + c * ChunkSize, b = Math.Min(to, a + ChunkSize);
+                long a = from + c * chunkSize, b = Math.Min(to, a + chunkSize);
                 RunningMoments[]? chunk;
                 lock (gate) spare.TryPop(out chunk);
                 chunk ??= new RunningMoments[cells];
@@ -180,7 +181,7 @@ public sealed class SubjectShardRunner
         public ShardAccumulator Statistics { get; } = new(run._times.Length * run._model.Info.Outputs.Count, run._accuracy);
 
         /// <summary>Subjects' outputs one block holds: the chunk's, unless the grid is fine (<see cref="MaxBlockDoubles"/>).</summary>
-        public int Rows { get; } = Math.Clamp(MaxBlockDoubles / (run._times.Length * run._model.Info.Outputs.Count), 1, ChunkSize);
+        public int Rows { get; } = Math.Clamp(MaxBlockDoubles / (run._times.Length * run._model.Info.Outputs.Count), 1, run._model.SubjectsPerChunk);
 
         // A row per completed subject: some 200 KB (large-object heap), so rented rather than allocated per shard.
         private double[]? _block;

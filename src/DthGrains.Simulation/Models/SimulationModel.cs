@@ -29,6 +29,12 @@ public abstract class SimulationModel
     /// </summary>
     public abstract ISubjectSimulator CreateSimulator(SolverOptions options, ReadOnlySpan<double> outputTimes);
 
+    /// <summary>
+    /// Subjects a cohort shard solves between two progress reports (and merges as one block of statistics): the engine's
+    /// 64 take milliseconds; an external code's subject may take minutes, so it reports each.
+    /// </summary>
+    public virtual int SubjectsPerChunk => Cohorts.SubjectShardRunner.ChunkSize;
+
     /// <summary>Why this process cannot simulate the model (an external code not installed here), or null when it can.</summary>
     public virtual string? NotRunnableHere => null;
 

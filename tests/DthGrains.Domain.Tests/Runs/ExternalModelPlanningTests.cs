@@ -55,8 +55,8 @@ public sealed class ExternalModelPlanningTests
     {
         var plan = PlanOf(new RunRequest(RunKind.Sweep, "linear-test", OutputStep: 5, Ranges: [new ParameterRange("k", 0, 2)], PointsPerAxis: 5));
         plan.Times.Should().Equal(0, 5, 10);
-        var output = RunPlanner.ExecuteShard(plan, 0);
-        var rows = output.Rows!.Data;
+        plan.Shards.Should().Be(5, "an external model's subjects are costly: small shards spread them over the worker slots");
+        var rows = Enumerable.Range(0, plan.Shards).SelectMany(i => RunPlanner.ExecuteShard(plan, i).Rows!.Data).ToArray();
         var width = 4; // min, mean, max, final of y
         var finals = Enumerable.Range(0, 5).Select(i => BitConverter.ToDouble(rows, (i * width + 3) * sizeof(double))).ToArray();
         finals.Should().Equal(0.5, 5.5, 10.5, 15.5, 20.5);
@@ -73,6 +73,19 @@ public sealed class ExternalModelPlanningTests
         // final y = 10 k + c: Var(10 k) = 100/3 against Var(c) = 1/12, so k carries some 99.75% of the variance.
         result.Total[0].Should().BeGreaterThan(0.9);
         result.Total[1].Should().BeLessThan(0.1);
+    }
+
+    [Theory]
+    [InlineData(40, 1, 40)]
+    [InlineData(5000, 79, 64)]
+    [InlineData(1_000_000, 2000, 500)]
+    public void An_external_models_cohort_is_cut_into_small_shards_unless_the_request_says_otherwise(int size, int shardSize, int shards)
+    {
+        var plan = PlanOf(new RunRequest(RunKind.CohortTrial, "linear-test", Size: size, Seed: 1));
+        (plan.ShardSize, plan.Shards).Should().Be((shardSize, shards));
+        plan.Request.ShardSize.Should().Be(shardSize, "the normalised request records it");
+        PlanOf(new RunRequest(RunKind.CohortTrial, "linear-test", Size: size, Seed: 1, ShardSize: 500)).ShardSize.Should().Be(500);
+        PlanOf(new RunRequest(RunKind.CohortTrial, "hovorka", Size: 5000, Seed: 1)).ShardSize.Should().Be(625, "the engine's models keep their larger batches");
     }
 
     [Fact]

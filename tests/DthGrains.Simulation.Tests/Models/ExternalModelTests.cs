@@ -110,7 +110,9 @@ public sealed class ExternalModelTests : IDisposable
         var subjects = new SampledSubjects(new CohortSampler(model.Info, model.DefaultParameters()), 5, 12, scenario);
         var runner = new SubjectShardRunner(model, new SolverOptions(), times, subjects);
         var rows = new double[12 * runner.SummaryWidth];
-        var partial = runner.Run(0, 12, rows, maxDegreeOfParallelism: 2);
+        var reports = new System.Collections.Concurrent.ConcurrentBag<long>();
+        var partial = runner.Run(0, 12, rows, maxDegreeOfParallelism: 2, progress: reports.Add);
+        reports.Order().Should().Equal(Enumerable.Range(1, 12).Select(i => (long)i), "an external code's subjects are reported one by one (each may take minutes)");
         partial.Individuals.Should().Be(12);
         partial.Failed.Should().Be(0);
         var again = new double[rows.Length];

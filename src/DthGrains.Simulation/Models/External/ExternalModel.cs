@@ -61,6 +61,9 @@ public sealed class ExternalModel : SimulationModel
 
     internal static void ReportFailure(string modelId, string reason) => ProcessFailed?.Invoke(modelId, reason);
 
+    /// <summary>Progress after every subject: each is a process that may run for minutes.</summary>
+    public override int SubjectsPerChunk => 1;
+
     public override ISubjectSimulator CreateSimulator(SolverOptions options, ReadOnlySpan<double> outputTimes) => IsInstalled
         ? new ExternalProcessSimulator(this, outputTimes)
         : throw new InvalidOperationException(NotRunnableHere);
