@@ -22,7 +22,7 @@ bench=tests/DthGrains.Benchmarks/bin/Release/net10.0/DthGrains.Benchmarks.dll
 
 benchmarks=("$@")
 if [ ${#benchmarks[@]} -eq 0 ]; then
-  benchmarks=(solver statistics ledger runs catalogue lineage)
+  benchmarks=(solver statistics external ledger runs catalogue lineage)
 fi
 for b in "${benchmarks[@]}"; do
   echo "== $b"

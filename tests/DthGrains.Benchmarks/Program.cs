@@ -13,6 +13,7 @@ var benchmarks = new Dictionary<string, Func<string[], int>>(StringComparer.Ordi
     ["catalogue"] = CatalogueSearchBenchmark.Run,
     ["lineage"] = LineageBenchmark.Run,
     ["statistics"] = StatisticsBenchmark.Run,
+    ["external"] = ExternalExecutorBenchmark.Run,
 };
 
 if (args.Length == 0 || !benchmarks.TryGetValue(args[0], out var run))

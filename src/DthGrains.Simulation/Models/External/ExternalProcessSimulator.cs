@@ -103,6 +103,12 @@ public sealed class ExternalProcessSimulator(ExternalModel model, ReadOnlySpan<d
     }
 
     /// <summary>Starts the process, feeds it the input, and waits for it: its standard output, or why it failed.</summary>
+    /// <remarks>
+    /// Blocking, on purpose and on threads of its own: this thread reads the standard output, a helper thread writes the
+    /// input and reads the standard error. Asynchronous reads of a pipe hold a thread-pool thread each for as long as the
+    /// process runs (minutes, for a heavy code), and a silo's pool threads are its messaging, ledger and HTTP. A timer
+    /// and the cancellation kill the process tree, which ends the reads.
+    /// </remarks>
     private (byte[]? Stdout, string? Failure) Execute(byte[] input, CancellationToken ct)
     {
         var work = Directory.CreateTempSubdirectory("dth-external-");
@@ -122,16 +128,49 @@ public sealed class ExternalProcessSimulator(ExternalModel model, ReadOnlySpan<d
         using var process = new Process { StartInfo = start };
         try
         {
-            process.Start();
-            // Solves are synchronous by design (the engine's take microseconds); this one runs on a shard's own thread, never
-            // on a grain turn or under a synchronisation context, so blocking it on the process is what it is for.
-#pragma warning disable VSTHRD002
-            return WaitAsync(process, input, ct).GetAwaiter().GetResult();
-#pragma warning restore VSTHRD002
-        }
-        catch (System.ComponentModel.Win32Exception e)
-        {
-            return (null, $"'{model.Command}' did not start: {e.Message}");
+            ct.ThrowIfCancellationRequested();
+            try
+            {
+                process.Start();
+            }
+            catch (System.ComponentModel.Win32Exception e)
+            {
+                return (null, $"'{model.Command}' did not start: {e.Message}");
+            }
+            int ended = 0; // 1: timed out, 2: cancelled (whichever killed it first)
+            void Kill(int why)
+            {
+                if (Interlocked.CompareExchange(ref ended, why, 0) != 0) return;
+                try { process.Kill(entireProcessTree: true); } catch (InvalidOperationException) { } // exited meanwhile
+            }
+            using var timer = new Timer(_ => Kill(1), null, model.Timeout, Timeout.InfiniteTimeSpan);
+            using var cancelled = ct.Register(() => Kill(2));
+            byte[] error = [];
+            var helper = new Thread(() =>
+            {
+                try
+                {
+                    process.StandardInput.BaseStream.Write(input);
+                    process.StandardInput.Close();
+                }
+                catch (IOException)
+                {
+                    // The code exited without reading its input: its exit code and standard error say why.
+                }
+                error = Read(process.StandardError.BaseStream, 1 << 20).Bytes;
+            }) { IsBackground = true, Name = "dth external stdin/stderr" };
+            helper.Start();
+            var (output, overflow) = Read(process.StandardOutput.BaseStream, model.MaxOutputBytes);
+            helper.Join();
+            process.WaitForExit();
+            switch (Volatile.Read(ref ended))
+            {
+                case 2: throw new OperationCanceledException(ct);
+                case 1: return (null, $"it ran longer than its timeout of {model.Timeout.TotalSeconds:0.###} s and was killed");
+            }
+            if (process.ExitCode != 0) return (null, $"exit code {process.ExitCode}{Tail(error)}");
+            if (overflow) return (null, $"it wrote more than {model.MaxOutputBytes} bytes to its standard output");
+            return (output, null);
         }
         finally
         {
@@ -146,51 +185,14 @@ public sealed class ExternalProcessSimulator(ExternalModel model, ReadOnlySpan<d
         catch (InvalidOperationException) { return true; } // never started
     }
 
-    private async Task<(byte[]? Stdout, string? Failure)> WaitAsync(Process process, byte[] input, CancellationToken ct)
-    {
-        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct);
-        timeout.CancelAfter(model.Timeout);
-        // All three pipes at once: a code that writes before it has read all its input must not wait on us.
-        var stdout = ReadAsync(process.StandardOutput.BaseStream, model.MaxOutputBytes, timeout.Token);
-        var stderr = ReadAsync(process.StandardError.BaseStream, 1 << 20, timeout.Token);
-        try
-        {
-            try
-            {
-                await process.StandardInput.BaseStream.WriteAsync(input, timeout.Token);
-                process.StandardInput.Close();
-            }
-            catch (IOException)
-            {
-                // The code exited without reading its input: its exit code and standard error say why.
-            }
-            await process.WaitForExitAsync(timeout.Token);
-            var (output, overflow) = await stdout;
-            var (error, _) = await stderr;
-            if (process.ExitCode != 0) return (null, $"exit code {process.ExitCode}{Tail(error)}");
-            if (overflow) return (null, $"it wrote more than {model.MaxOutputBytes} bytes to its standard output");
-            return (output, null);
-        }
-        catch (OperationCanceledException) when (!ct.IsCancellationRequested)
-        {
-            process.Kill(entireProcessTree: true);
-            return (null, $"it ran longer than its timeout of {model.Timeout.TotalSeconds:0.###} s and was killed");
-        }
-        catch (OperationCanceledException)
-        {
-            process.Kill(entireProcessTree: true);
-            throw;
-        }
-    }
-
     /// <summary>Reads a pipe to its end, keeping at most <paramref name="limit"/> bytes (the rest is drained, so the process never blocks on it).</summary>
-    private static async Task<(byte[] Bytes, bool Overflow)> ReadAsync(Stream pipe, long limit, CancellationToken ct)
+    private static (byte[] Bytes, bool Overflow) Read(Stream pipe, long limit)
     {
         var kept = new MemoryStream();
         var buffer = new byte[64 * 1024];
         bool overflow = false;
         int n;
-        while ((n = await pipe.ReadAsync(buffer, ct)) > 0)
+        while ((n = pipe.Read(buffer)) > 0)
         {
             var room = (int)Math.Min(n, limit - kept.Length);
             if (room < n) overflow = true;

@@ -1,0 +1,100 @@
+using System.Diagnostics;
+using System.Globalization;
+using DthGrains.Simulation.Models.External;
+using DthGrains.Simulation.Scenarios;
+using DthGrains.Simulation.Solvers;
+
+namespace DthGrains.Benchmarks.Simulation;
+
+/// <summary>
+/// What the executor adapter adds to running an external code: subjects of a shell-script model solved through
+/// <see cref="ExternalProcessSimulator"/> (the protocol's JSON written and parsed, a working folder made and removed, a
+/// minimal environment, pipes read concurrently, timeout and cancellation armed) against a bare loop that starts the
+/// same script with the same input and reads its answer, nothing else. One thread each, rounds interleaved, best of
+/// each. Ratio bare / adapter: 1 means the adapter costs nothing beside the process start. Target: at most 2 ms a
+/// subject over the bare loop, which the codes the adapter is for (seconds a subject or more) do not notice. Measured by
+/// switching each off by hand (session 24): the working folder made and removed per subject and the standard-error pipe
+/// are most of it, some 0.04 of the ratio each; both stay, for isolation and for saying why a subject failed.
+/// Usage: <c>external [scale: rounds / 2, 3 by default] [subjects a round, 40 by default]</c>.
+/// </summary>
+internal static class ExternalExecutorBenchmark
+{
+    public static int Run(string[] args)
+    {
+        int rounds = Math.Max(3, args.Length > 0 ? (int)(double.Parse(args[0], CultureInfo.InvariantCulture) * 2) : 6);
+        int n = args.Length > 1 ? int.Parse(args[1], CultureInfo.InvariantCulture) : 40;
+        var folder = Directory.CreateTempSubdirectory("dth-bench-external-").FullName;
+        try
+        {
+            var times = Enumerable.Range(0, 97).Select(i => i * 15.0).ToArray();
+            var model = Scripted(folder, times.Length);
+            var simulator = (ExternalProcessSimulator)model.CreateSimulator(new SolverOptions(), times);
+            var scenario = CompiledScenario.Compile(model.Info, model.ReferenceScenario);
+            var y = new double[times.Length];
+            double[] p = [1.0];
+            // The bare loop sends the bytes the adapter sends for the same subject.
+            var input = System.Text.Encoding.UTF8.GetBytes(
+                "{\"protocol\":\"dth.external-model/1\",\"model\":\"bench\",\"version\":\"1.0.0\",\"scenario\":\"reference\",\"duration\":1440,\"timeUnit\":\"min\",\"times\":[" +
+                string.Join(',', times.Select(t => t.ToString("R", CultureInfo.InvariantCulture))) + "],\"parameters\":{\"k\":1}}\n");
+            Console.WriteLine($"# external executor benchmark: {n} subjects a round of a shell-script model ({times.Length} times), one thread, best of {rounds} rounds each, interleaved");
+
+            double Adapter()
+            {
+                var clock = Stopwatch.StartNew();
+                for (int i = 0; i < n; i++)
+                    if (simulator.Solve(scenario, p, y, CancellationToken.None) != IntegrationStatus.Completed) throw new InvalidOperationException(simulator.LastFailure);
+                return clock.Elapsed.TotalMilliseconds;
+            }
+
+            double Bare()
+            {
+                var clock = Stopwatch.StartNew();
+                for (int i = 0; i < n; i++)
+                {
+                    var start = new ProcessStartInfo(model.Command) { RedirectStandardInput = true, RedirectStandardOutput = true, UseShellExecute = false };
+                    start.Environment["DTH_MODEL_DIR"] = folder;
+                    using var process = Process.Start(start)!;
+                    process.StandardInput.BaseStream.Write(input);
+                    process.StandardInput.Close();
+                    var answer = process.StandardOutput.ReadToEnd();
+                    process.WaitForExit();
+                    if (process.ExitCode != 0 || answer.Length == 0) throw new InvalidOperationException("the script failed");
+                }
+                return clock.Elapsed.TotalMilliseconds;
+            }
+
+            Adapter(); Bare(); // warm-up: the JIT and the file cache
+            double bestAdapter = double.MaxValue, bestBare = double.MaxValue;
+            for (int r = 0; r < rounds; r++)
+            {
+                bestBare = Math.Min(bestBare, Bare());
+                bestAdapter = Math.Min(bestAdapter, Adapter());
+            }
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"bare loop: {bestBare / n:F2} ms a subject (best round {bestBare:F0} ms)"));
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"adapter:   {bestAdapter / n:F2} ms a subject (best round {bestAdapter:F0} ms)"));
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"ratio bare / adapter: {bestBare / bestAdapter:F2}; the adapter's own cost: {(bestAdapter - bestBare) / n:F2} ms a subject (target <= 2 ms)"));
+            return 0;
+        }
+        finally
+        {
+            Directory.Delete(folder, recursive: true);
+        }
+    }
+
+    /// <summary>A model whose code is a shell script that reads its input and answers with a prepared grid of values.</summary>
+    private static ExternalModel Scripted(string folder, int times)
+    {
+        File.WriteAllText(Path.Combine(folder, "answer.json"),
+            "{\"outputs\":{\"y\":[" + string.Join(',', Enumerable.Range(0, times).Select(i => (i * 0.5).ToString("R", CultureInfo.InvariantCulture))) + "]}}");
+        var script = Path.Combine(folder, "run.sh");
+        File.WriteAllText(script, "#!/bin/sh\ncat > /dev/null\ncat \"$DTH_MODEL_DIR/answer.json\"\n");
+        if (!OperatingSystem.IsWindows()) File.SetUnixFileMode(script, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        File.WriteAllText(Path.Combine(folder, "bench.json"), """
+            { "id": "bench", "version": "1.0.0", "title": "benchmark script", "timeUnit": "min",
+              "parameters": [ { "name": "k", "value": 1, "lower": 0, "upper": 2 } ], "outputs": [ { "name": "y" } ],
+              "scenarios": [ { "name": "reference", "duration": 1440 } ], "executor": { "command": "run.sh" } }
+            """);
+        return ExternalModel.Load(Path.Combine(folder, "bench.json"));
+    }
+}
