@@ -7,6 +7,8 @@ using DthGrains.Cli.Platform;
 using DthGrains.Contracts.Runs;
 using DthGrains.Domain.Runs;
 using DthGrains.Simulation.Engine;
+using DthGrains.Simulation.Models;
+using DthGrains.Simulation.Models.External;
 using Spectre.Console;
 using static DthGrains.Cli.Catalogue.CatalogueCommands;
 
@@ -46,9 +48,14 @@ internal static class RunVerifyCommand
         {
             Description = "Re-run only the shards recorded as computed on silos whose address, institution or role contains this, e.g. bsc, hpc or :11112 (with --sample, a sample of them)",
         };
+        var externalModels = new Option<string?>("--external-models")
+        {
+            Description = "A folder of external model descriptors with their code (as a silo's Dth:Runs:ExternalModels), to re-run a run of an external model here; " +
+                "the code's digest must be the one the run recorded",
+        };
         var command = new Command("verify",
             "Re-run completed runs' recorded requests on this machine and check that they give the recorded result hashes, shard by shard; exit code 1 when one does not")
-            { run, sample, catchShare, silo };
+            { run, sample, catchShare, silo, externalModels };
         command.SetAction(async (parse, ct) =>
         {
             var code = 0;
@@ -58,6 +65,7 @@ internal static class RunVerifyCommand
                 var scope = new Scope(parse.GetValue(sample), parse.GetValue(silo), CatchOf(parse.GetValue(catchShare)));
                 if (scope.Sample is <= 0) throw new UsageException("--sample is the number of shards to re-run, 1 or more.");
                 if (scope.Sample is not null && scope.Catch is not null) throw new UsageException("--sample and --catch both set the sample's size: give one of them.");
+                if (parse.GetValue(externalModels) is { } folder) RegisterExternalModels(folder);
                 if (parse.GetValue(run)! is { Length: > 1 } several) return await VerifySeveralAsync(parse, several, scope, json, ct);
                 var exit = await CatalogueCommands.RunAsync(async () =>
                 {
@@ -122,8 +130,45 @@ internal static class RunVerifyCommand
 
     /// <summary>What the run recorded: its normalised request and the hashes and figures it gave.</summary>
     /// <param name="Shards">the recorded shards, when known (the platform's, a crate's shards.json; crates exported before 2026-12-07 have none).</param>
+    /// <param name="ModelCodeDigest">an external model's code digest, as the run recorded it (null for the engine's models).</param>
     internal sealed record Recorded(string Source, RunRequest Request, string RequestHash, string? EngineVersion, string ResultHash, long? Subjects, long? Failed,
-        IReadOnlyList<RecordedShard>? Shards);
+        IReadOnlyList<RecordedShard>? Shards, string? ModelCodeDigest = null);
+
+    /// <summary>The descriptors of --external-models, registered as a silo registers them (a problem in one is a usage error naming it).</summary>
+    private static void RegisterExternalModels(string folder)
+    {
+        try
+        {
+            foreach (var model in ExternalModel.LoadFolder(folder)) ModelLibrary.Register(model);
+        }
+        catch (Exception ex) when (ex is InvalidDataException or DirectoryNotFoundException or ArgumentException)
+        {
+            throw new UsageException($"--external-models: {ex.Message}");
+        }
+    }
+
+    /// <summary>
+    /// A run of an external model re-runs only with the code that computed it: the model known here (from
+    /// --external-models) must have the digest the run recorded, or the comparison would say nothing about the run.
+    /// </summary>
+    private static void RequireSameCode(Recorded recorded)
+    {
+        if (recorded.ModelCodeDigest is not { } digest) return;
+        ExternalModel? local;
+        try
+        {
+            local = ModelLibrary.Get(recorded.Request.Model) as ExternalModel;
+        }
+        catch (ArgumentException)
+        {
+            local = null;
+        }
+        if (local is null)
+            throw new UsageException($"{recorded.Source} was computed by the external model '{recorded.Request.Model}' (code {digest}): give its descriptor and code " +
+                "with --external-models <folder>, as the silos' Dth:Runs:ExternalModels.");
+        if (local.CodeDigest != digest)
+            throw new UsageException($"{recorded.Source} was computed by code {digest}; the descriptor and code given here are {local.CodeDigest}: verify with the code that computed it.");
+    }
 
     /// <summary>What to re-run: every shard, or a sample of them (of a size, or sized to catch a share of false shards), or those of some silos.</summary>
     internal sealed record Scope(int? Sample, string? Silo, (double Fraction, double Confidence)? Catch = null)
@@ -166,7 +211,8 @@ internal static class RunVerifyCommand
             throw new UsageException($"Run {run} was recorded without its request, so it cannot be re-run.");
         var shards = ShardsOf(await api.GetAsync($"{RunCommands.RunsPath}/{Uri.EscapeDataString(run)}/shards", ct), $"the shards of run {run}");
         return new Recorded($"run {run}", RunJson.RequestOf(request, "the run's request"), Text(document, "requestHash"), Text(document, "engineVersion"),
-            Text(document, "resultHash"), Long(document, "subjectsTotal"), Long(document, "failed"), shards);
+            Text(document, "resultHash"), Long(document, "subjectsTotal"), Long(document, "failed"), shards,
+            document.TryGetProperty("modelCodeDigest", out var digest) ? digest.GetString() : null);
     }
 
     /// <summary>A run's RO-Crate holds its normalised request (<c>request.json</c>) and its provenance (<c>provenance.json</c>).</summary>
@@ -194,7 +240,8 @@ internal static class RunVerifyCommand
                 throw new UsageException($"{Path.GetFileName(path)} records no result hash: the run had not completed when the crate was exported.");
             var shards = zip.GetEntry("shards.json") is null ? null : ShardsOf(Entry("shards.json"), "shards.json");
             return new Recorded(Path.GetFileName(path), RunJson.RequestOf(Entry("request.json"), "request.json"), Text(provenance, "requestHash"),
-                Text(provenance, "engineVersion"), resultHash, Long(provenance, "subjects"), Long(provenance, "failed"), shards);
+                Text(provenance, "engineVersion"), resultHash, Long(provenance, "subjects"), Long(provenance, "failed"), shards,
+                provenance.TryGetProperty("modelCodeDigest", out var digest) && digest.ValueKind == JsonValueKind.String ? digest.GetString() : null);
         }
         catch (InvalidDataException ex)
         {
@@ -246,6 +293,7 @@ internal static class RunVerifyCommand
     /// </summary>
     private static Checked Check(Recorded recorded, Scope scope, bool json, CancellationToken ct)
     {
+        RequireSameCode(recorded);
         var fingerprints = recorded.Shards?.GroupBy(s => s.Shard).ToDictionary(g => g.Key, g => (Shard: g.First(), Fingerprint: ShardFingerprint.Of(g.First().ToShardCompleted("recorded"))));
         if (scope.Whole)
         {

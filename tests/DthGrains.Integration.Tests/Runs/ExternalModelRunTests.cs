@@ -95,5 +95,20 @@ public sealed class ExternalModelRunTests
             "--vary", "CL=0.3", "--duration", "24", "--step", "6", "--follow");
         study.Code.Should().Be(0, study.Output);
         study.Output.Should().Contain("completed").And.Contain("C").And.Contain("mg/L");
+
+        // An auditor's re-run with the same code reproduces the run; with another code it is refused, naming both digests.
+        var verified = await CliRunner.RunAsync(hpc.BaseAddress, token, "run", "verify", id, "--external-models", Examples);
+        verified.Code.Should().Be(0, verified.Output);
+        var crate = Path.Combine(TestPostgres.NewTemporaryFolder("external-crate"), "run.zip");
+        Directory.CreateDirectory(Path.GetDirectoryName(crate)!);
+        await File.WriteAllBytesAsync(crate, await researcher.GetByteArrayAsync($"/api/runs/{id}/ro-crate"));
+        var changed = Directory.CreateDirectory(Path.Combine(Path.GetDirectoryName(crate)!, "changed", "one-compartment")).FullName;
+        foreach (var f in Directory.GetFiles(Path.Combine(Examples, "one-compartment"))) File.Copy(f, Path.Combine(changed, Path.GetFileName(f)));
+        File.AppendAllText(Path.Combine(changed, "one_compartment.py"), "\n# a changed code\n");
+        var other = await CliRunner.RunAsync(hpc.BaseAddress, token, "run", "verify", crate, "--external-models", Path.GetDirectoryName(changed)!);
+        other.Code.Should().NotBe(0);
+        // This test's process has the recorded code registered already, so the change is refused at registration; a
+        // fresh CLI refuses it when it compares the digests. Either way the message names the recorded code.
+        other.Output.Should().Contain(model.CodeDigest).And.Contain("--external-models");
     }
 }
