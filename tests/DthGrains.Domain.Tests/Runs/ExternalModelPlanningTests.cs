@@ -26,14 +26,14 @@ public sealed class ExternalModelPlanningTests
               awk -v k="$k" -v c="$c" -F, '{ printf "{\"outputs\":{\"y\":["; for (i = 1; i <= NF; i++) printf "%s%.17g", (i > 1 ? "," : ""), k * $i + c; printf "]}}" }'
             """);
         if (!OperatingSystem.IsWindows()) File.SetUnixFileMode(script, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
-        File.WriteAllText(Path.Combine(linear, "linear.json"), """
+        File.WriteAllText(Path.Combine(linear, "linear.model.json"), """
             { "id": "linear-test", "version": "1.0.0", "title": "y = k t + c", "timeUnit": "min",
               "parameters": [ { "name": "k", "value": 1, "lower": 0, "upper": 2, "cohortCv": 0.2 }, { "name": "c", "value": 0.5, "lower": 0, "upper": 1 } ],
               "outputs": [ { "name": "y" } ], "scenarios": [ { "name": "reference", "duration": 10 } ],
               "executor": { "command": "linear.sh" } }
             """);
         var absent = Directory.CreateDirectory(Path.Combine(root, "absent")).FullName;
-        File.WriteAllText(Path.Combine(absent, "absent.json"), """
+        File.WriteAllText(Path.Combine(absent, "absent.model.json"), """
             { "id": "absent-test", "version": "1.0.0", "title": "code elsewhere", "timeUnit": "s",
               "parameters": [ { "name": "a", "value": 1, "lower": 0, "upper": 2, "cohortCv": 0.1 } ], "outputs": [ { "name": "b" } ],
               "scenarios": [ { "name": "reference", "duration": 1 } ], "executor": { "command": "solver-on-the-hpc-node-only" } }

@@ -16,14 +16,14 @@ public sealed class ExternalModelSchemaTests
     private static JsonElement Element(JsonNode node) => JsonDocument.Parse(node.ToJsonString()).RootElement;
 
     private static JsonNode Example() =>
-        Parse(File.ReadAllText(Path.Combine(Repository.Root(), "silo-config", "external-models", "one-compartment", "one-compartment.json")));
+        Parse(File.ReadAllText(Path.Combine(Repository.Root(), "silo-config", "external-models", "one-compartment", "one-compartment.model.json")));
 
     [Fact]
     public void The_example_descriptor_meets_the_schema_and_loads()
     {
         var result = Schema.Evaluate(Element(Example()), new EvaluationOptions { OutputFormat = OutputFormat.List });
         result.IsValid.Should().BeTrue(string.Join("; ", (result.Details ?? []).Where(d => d.Errors is not null).SelectMany(d => d.Errors!.Select(e => $"{d.InstanceLocation}: {e.Value}"))));
-        Simulation.Models.External.ExternalModel.Load(Path.Combine(Repository.Root(), "silo-config", "external-models", "one-compartment", "one-compartment.json"))
+        Simulation.Models.External.ExternalModel.Load(Path.Combine(Repository.Root(), "silo-config", "external-models", "one-compartment", "one-compartment.model.json"))
             .Info.Id.Should().Be(Example()["id"]!.GetValue<string>());
     }
 

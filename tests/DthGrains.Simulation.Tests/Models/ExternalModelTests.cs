@@ -25,7 +25,7 @@ public sealed class ExternalModelTests : IDisposable
         throw new InvalidOperationException("DthGrains.sln not found above the test binaries.");
     }
 
-    private static ExternalModel Example() => ExternalModel.Load(Path.Combine(ExampleFolder(), "one-compartment", "one-compartment.json"));
+    private static ExternalModel Example() => ExternalModel.Load(Path.Combine(ExampleFolder(), "one-compartment", "one-compartment.model.json"));
 
     /// <summary>A descriptor with one parameter and one output, run by a shell script with <paramref name="script"/> as its body.</summary>
     private ExternalModel Scripted(string script, double timeoutSeconds = 60, long maxOutputBytes = 1 << 20, string name = "model")
@@ -78,9 +78,20 @@ public sealed class ExternalModelTests : IDisposable
         Directory.CreateDirectory(copy);
         foreach (var f in Directory.GetFiles(Path.Combine(ExampleFolder(), "one-compartment"))) File.Copy(f, Path.Combine(copy, Path.GetFileName(f)));
         var original = Example().CodeDigest;
-        ExternalModel.Load(Path.Combine(copy, "one-compartment.json")).CodeDigest.Should().Be(original, "the same files elsewhere are the same code");
+        ExternalModel.Load(Path.Combine(copy, "one-compartment.model.json")).CodeDigest.Should().Be(original, "the same files elsewhere are the same code");
         File.AppendAllText(Path.Combine(copy, "one_compartment.py"), "\n# changed\n");
-        ExternalModel.Load(Path.Combine(copy, "one-compartment.json")).CodeDigest.Should().NotBe(original, "a changed script is another code");
+        ExternalModel.Load(Path.Combine(copy, "one-compartment.model.json")).CodeDigest.Should().NotBe(original, "a changed script is another code");
+    }
+
+    [Fact]
+    public void A_folder_gives_its_descriptors_and_leaves_a_codes_own_json_files_alone()
+    {
+        var copy = Directory.CreateDirectory(Path.Combine(_folder, "models", "one-compartment")).FullName;
+        foreach (var f in Directory.GetFiles(Path.Combine(ExampleFolder(), "one-compartment"))) File.Copy(f, Path.Combine(copy, Path.GetFileName(f)));
+        File.WriteAllText(Path.Combine(copy, "tables.json"), "[1, 2, 3]");
+        ExternalModel.LoadFolder(Path.Combine(_folder, "models")).Select(m => m.Info.Id).Should().Equal("one-compartment-iv");
+        var missing = () => ExternalModel.LoadFolder(Path.Combine(_folder, "nowhere"));
+        missing.Should().Throw<DirectoryNotFoundException>().WithMessage("*does not exist (Dth:Runs:ExternalModels)*");
     }
 
     [Fact]

@@ -109,11 +109,14 @@ public sealed class ExternalModel : SimulationModel
             Digest(bytes, folder, [d.Executor.Command!, .. named]));
     }
 
-    /// <summary>Every <c>*.json</c> descriptor in <paramref name="folder"/> and its sub-folders, in path order.</summary>
+    /// <summary>How descriptor files are named, so that a code's own JSON files beside them are left alone.</summary>
+    public const string DescriptorPattern = "*.model.json";
+
+    /// <summary>Every descriptor (<see cref="DescriptorPattern"/>) in <paramref name="folder"/> and its sub-folders, in path order.</summary>
     public static IReadOnlyList<ExternalModel> LoadFolder(string folder)
     {
         if (!Directory.Exists(folder)) throw new DirectoryNotFoundException($"The external models' folder '{Path.GetFullPath(folder)}' does not exist (Dth:Runs:ExternalModels).");
-        return Directory.EnumerateFiles(folder, "*.json", SearchOption.AllDirectories).Order(StringComparer.Ordinal).Select(Load).ToList();
+        return Directory.EnumerateFiles(folder, DescriptorPattern, SearchOption.AllDirectories).Order(StringComparer.Ordinal).Select(Load).ToList();
     }
 
     /// <summary>The full path of <paramref name="name"/> when it is a file in <paramref name="folder"/> (or below it).</summary>
