@@ -1,0 +1,54 @@
+using DthGrains.Integration.Tests.Infrastructure;
+
+namespace DthGrains.Integration.Tests.Cli;
+
+/// <summary>`dth sim external`, in-process: an operator's check of descriptors before a silo restart (no platform called).</summary>
+public sealed class SimExternalCliTests : IDisposable
+{
+    private static readonly Uri Nowhere = new("http://127.0.0.1:9/");
+    private readonly string _dir = Directory.CreateTempSubdirectory("dth-sim-external-").FullName;
+
+    public void Dispose() => Directory.Delete(_dir, recursive: true);
+
+    private static async Task<(int Code, string Output)> Dth(params string[] args) => await CliRunner.RunAsync(Nowhere, "no-token", ["sim", "external", .. args]);
+
+    private static string Examples => Path.Combine(Repository.Root(), "silo-config", "external-models");
+
+    [Fact]
+    public async Task The_example_checks_out_and_one_subject_runs_here_with_its_outputs()
+    {
+        var (code, output) = await Dth(Examples, "--try");
+        code.Should().Be(0, output);
+        output.Should().Contain("one-compartment-iv").And.Contain("yes (python3)").And.Contain("sha256:").And.Contain("Every descriptor checks out");
+        // C at t = 0 after a 100 mg bolus into 50 L, and the amount at 24 h: 100·exp(-0.1·24).
+        output.Should().Contain("one subject, default parameters, scenario reference").And.Contain("│ 2 ").And.Contain((100 * Math.Exp(-2.4)).ToString("G4", System.Globalization.CultureInfo.InvariantCulture));
+
+        var (jsonCode, json) = await Dth(Examples, "--try", "--json");
+        jsonCode.Should().Be(0, json);
+        var model = CliRunner.JsonIn(json).GetProperty("models")[0];
+        model.GetProperty("installed").GetBoolean().Should().BeTrue();
+        model.GetProperty("tried").GetProperty("completed").GetBoolean().Should().BeTrue();
+    }
+
+    [Fact]
+    public async Task A_descriptor_with_problems_is_what_a_silo_would_refuse_and_a_failing_code_fails_the_check()
+    {
+        File.WriteAllText(Path.Combine(_dir, "bad.model.json"), """{ "id": "x", "version": "1" }""");
+        var (code, output) = await Dth(_dir);
+        code.Should().Be(1, output);
+        output.Should().Contain("A silo would not start").And.Contain("'id' is 3 to 64 characters").And.Contain("'outputs' lists at least one");
+
+        File.Delete(Path.Combine(_dir, "bad.model.json"));
+        var script = Path.Combine(_dir, "fail.sh");
+        File.WriteAllText(script, "#!/bin/sh\necho 'licence server unreachable' >&2\nexit 4\n");
+        if (!OperatingSystem.IsWindows()) File.SetUnixFileMode(script, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        File.WriteAllText(Path.Combine(_dir, "fail.model.json"), """
+            { "id": "fails-here", "version": "1.0.0", "title": "t", "timeUnit": "s",
+              "parameters": [ { "name": "a", "value": 1, "lower": 0, "upper": 2 } ], "outputs": [ { "name": "b" } ],
+              "scenarios": [ { "name": "reference", "duration": 1 } ], "executor": { "command": "fail.sh" } }
+            """);
+        var (tried, triedOutput) = await Dth(_dir, "--try");
+        tried.Should().Be(1, triedOutput);
+        triedOutput.Should().Contain("fails-here: one subject failed").And.Contain("exit code 4: licence server unreachable");
+    }
+}
