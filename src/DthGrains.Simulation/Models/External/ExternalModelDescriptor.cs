@@ -45,7 +45,7 @@ public sealed record ExternalModelDescriptor(
         if (string.IsNullOrWhiteSpace(Version)) problems.Add("'version' is required (semantic: a changed code or interface is a new version).");
         if (string.IsNullOrWhiteSpace(Title)) problems.Add("'title' is required.");
         if (TimeUnit is null || !IsTimeUnit(TimeUnit)) problems.Add("'timeUnit' is one of s, min, h, d.");
-        Names(Parameters?.Select(p => p.Name), "parameters", problems, allowEmpty: false);
+        Names(Parameters?.Select(p => p.Name), "parameters", problems);
         foreach (var p in Parameters ?? [])
         {
             if (!(double.IsFinite(p.Value) && double.IsFinite(p.Lower) && double.IsFinite(p.Upper) && p.Lower <= p.Value && p.Value <= p.Upper && p.Lower < p.Upper))
@@ -53,7 +53,7 @@ public sealed record ExternalModelDescriptor(
             if (p.CohortCv is { } cv && !(cv > 0 && cv <= 2)) problems.Add($"Parameter '{p.Name}': 'cohortCv' (the coefficient of variation between individuals) is in (0, 2].");
             if (p.CohortCv is not null && p.Value <= 0) problems.Add($"Parameter '{p.Name}': a parameter that varies between individuals (log-normal, 'cohortCv') has a positive 'value'.");
         }
-        Names(Outputs?.Select(o => o.Name), "outputs", problems, allowEmpty: false);
+        Names(Outputs?.Select(o => o.Name), "outputs", problems);
         if (Scenarios is null || Scenarios.Length == 0) problems.Add("'scenarios' names at least one scenario (the first is the reference): { \"name\": \"reference\", \"duration\": 24 }.");
         else
         {
@@ -82,10 +82,10 @@ public sealed record ExternalModelDescriptor(
         }
     }
 
-    private static void Names(IEnumerable<string?>? names, string field, List<string> problems, bool allowEmpty)
+    private static void Names(IEnumerable<string?>? names, string field, List<string> problems)
     {
         var list = names?.ToList() ?? [];
-        if (list.Count == 0 && !allowEmpty) problems.Add($"'{field}' lists at least one.");
+        if (list.Count == 0) problems.Add($"'{field}' lists at least one.");
         foreach (var name in list)
             if (name is null || !NameRule.IsMatch(name)) problems.Add($"'{field}': '{name}' is not a name (letters, digits and '_', starting with a letter or '_', at most 64).");
         if (list.Distinct(StringComparer.Ordinal).Count() != list.Count) problems.Add($"'{field}': each name once.");
