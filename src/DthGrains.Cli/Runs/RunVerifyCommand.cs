@@ -139,7 +139,7 @@ internal static class RunVerifyCommand
     {
         try
         {
-            foreach (var model in ExternalModel.LoadFolder(folder)) ModelLibrary.Register(model);
+            ExternalModel.RegisterFolder(folder);
         }
         catch (Exception ex) when (ex is InvalidDataException or DirectoryNotFoundException or ArgumentException)
         {

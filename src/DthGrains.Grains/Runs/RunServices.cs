@@ -21,7 +21,7 @@ public static class RunServices
         services.TryAddSingleton<IShardGate, OpenShardGate>();
         services.TryAddSingleton<ISeedFitGate, OpenSeedFitGate>();
         services.AddPlacementFilter<HpcPreferenceStrategy, HpcPreferenceDirector>(ServiceLifetime.Singleton);
-        services.TryAddSingleton(sp => new HpcPreferenceDirector(sp.GetRequiredService<Orleans.Runtime.MembershipService.SiloMetadata.ISiloMetadataCache>()));
+        services.TryAddSingleton<HpcPreferenceDirector>(); // ExternalModelHostsDirector asks it which silos are hpc
         services.AddPlacementFilter<ExternalModelHostsStrategy, ExternalModelHostsDirector>(ServiceLifetime.Singleton);
         services.AddSingleton<IInlineProjection, RunProjection>();
         // Owner, status and rows kept in columns of their own (indexed): the run list and every submission's admission

@@ -20,9 +20,7 @@ public static class ExternalModelsSetup
     {
         var folder = configuration[ConfigKey];
         if (string.IsNullOrWhiteSpace(folder)) return [];
-        var models = ExternalModel.LoadFolder(folder);
-        foreach (var model in models) ModelLibrary.Register(model);
-        return [.. models.Where(m => m.IsInstalled).Select(m => m.Info.Id)];
+        return [.. ExternalModel.RegisterFolder(folder).Where(m => m.IsInstalled).Select(m => m.Info.Id)];
     }
 
     /// <summary>Logs what was registered when the host has started, and every failed subject's process while it runs.</summary>

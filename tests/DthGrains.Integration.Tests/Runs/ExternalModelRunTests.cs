@@ -39,6 +39,7 @@ public sealed class ExternalModelRunTests
         var listed = await researcher.GetFromJsonAsync<JsonElement>("/api/runs/models");
         var summary = listed.EnumerateArray().Single(m => m.GetProperty("id").GetString() == "one-compartment-iv");
         summary.GetProperty("executor").GetString().Should().Be("local-process");
+        summary.GetProperty("installed").GetBoolean().Should().BeTrue("the answering silo's process registered the code (inst-b's host shares it)");
         var described = await researcher.GetFromJsonAsync<JsonElement>("/api/runs/models/one-compartment-iv");
         described.GetProperty("codeDigest").GetString().Should().Be(model.CodeDigest);
         described.GetProperty("protocol").GetString().Should().Be(ExternalProcessSimulator.Protocol);

@@ -143,10 +143,23 @@ public sealed class ExternalModelTests : IDisposable
     [Fact]
     public void A_failing_process_fails_its_subject_with_its_exit_code_and_standard_error()
     {
-        var model = Scripted("echo 'no licence for the solver' >&2\nexit 3");
-        var (status, y, failure) = Solve(model, [0, 5, 10]);
+        var model = Scripted("echo 'no licence for the solver' >&2\nexit 3", name: "failing");
+        var reported = new System.Collections.Concurrent.ConcurrentBag<(string Model, string Reason)>();
+        void Report(string id, string reason) => reported.Add((id, reason));
+        ExternalModel.ProcessFailed += Report;
+        IntegrationStatus status;
+        string? failure;
+        try
+        {
+            (status, _, failure) = Solve(model, [0, 5, 10]);
+        }
+        finally
+        {
+            ExternalModel.ProcessFailed -= Report;
+        }
         status.Should().Be(IntegrationStatus.ExternalCodeFailed);
         failure.Should().Be("exit code 3: no licence for the solver");
+        reported.Should().Contain(("scripted", "exit code 3: no licence for the solver"), "what the silo logs (ExternalModelsSetup) is raised with the reason");
         SolveFailures.ReasonOf(SolveFailures.Marker(status)).Should().Be("other");
         SolveFailures.Hint("other").Should().Contain("external model");
     }

@@ -127,6 +127,14 @@ public sealed class ExternalModel : SimulationModel
         return file.StartsWith(root, StringComparison.Ordinal) && File.Exists(file) ? file : null;
     }
 
+    /// <summary>Loads every descriptor of <paramref name="folder"/> (<see cref="LoadFolder"/>) and registers each in the <see cref="ModelLibrary"/>: what a silo does at start, and an auditor's re-run.</summary>
+    public static IReadOnlyList<ExternalModel> RegisterFolder(string folder)
+    {
+        var models = LoadFolder(folder);
+        foreach (var model in models) ModelLibrary.Register(model);
+        return models;
+    }
+
     private static string? ResolveCommand(string folder, string command)
     {
         if (InFolder(folder, command) is { } local) return local;

@@ -38,7 +38,7 @@ public sealed class ExternalProcessSimulator(ExternalModel model, ReadOnlySpan<d
         if (outputs.Length < _times.Length * info.Outputs.Count) throw new ArgumentException("Output span too short.", nameof(outputs));
         var input = Input(scenario, parameters);
         var (stdout, failure) = Execute(input, cancellationToken);
-        failure ??= Read(stdout!, outputs);
+        failure ??= Fill(stdout!, outputs);
         LastFailure = failure;
         if (failure is null) return IntegrationStatus.Completed;
         ExternalModel.ReportFailure(info.Id, failure);
@@ -71,7 +71,7 @@ public sealed class ExternalProcessSimulator(ExternalModel model, ReadOnlySpan<d
     }
 
     /// <summary>Fills the outputs from the process's answer; null when it was complete, else what was wrong with it.</summary>
-    private string? Read(byte[] stdout, Span<double> outputs)
+    private string? Fill(byte[] stdout, Span<double> outputs)
     {
         var names = model.Info.Outputs;
         int ny = names.Count, nt = _times.Length;
