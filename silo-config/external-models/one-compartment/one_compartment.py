@@ -2,7 +2,8 @@
 
 Reads one JSON request on standard input (times, scenario, parameters) and writes one JSON answer on standard output:
 {"outputs": {"C": [...], "A": [...]}}, one value per requested time. Deterministic: the same parameters give the same
-numbers, as the platform's reproducibility needs. Errors go to standard error with a non-zero exit code.
+numbers, as the platform's reproducibility needs (a stochastic code would seed its generator with request["seed"], the
+same for a subject on every silo and in every re-run). Errors go to standard error with a non-zero exit code.
 """
 import json
 import math

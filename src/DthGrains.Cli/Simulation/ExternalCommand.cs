@@ -3,6 +3,7 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Text.Json;
 using DthGrains.Cli.Platform;
+using DthGrains.Simulation.Engine;
 using DthGrains.Simulation.Models.External;
 using DthGrains.Simulation.Scenarios;
 using DthGrains.Simulation.Solvers;
@@ -75,7 +76,7 @@ internal static class ExternalCommand
         var simulator = (ExternalProcessSimulator)model.CreateSimulator(new SolverOptions(), times);
         var outputs = new double[times.Length * model.Info.Outputs.Count];
         var clock = Stopwatch.StartNew();
-        var status = simulator.Solve(CompiledScenario.Compile(model.Info, scenario), model.DefaultParameters(), outputs, ct);
+        var status = simulator.Solve(CompiledScenario.Compile(model.Info, scenario), model.DefaultParameters(), outputs, SubjectIdentity.Of(0, 0), ct);
         return new Tried(status == IntegrationStatus.Completed ? null : simulator.LastFailure, clock.Elapsed, times, outputs);
     }
 

@@ -53,7 +53,7 @@ public static partial class RunPlanner
             return new ShardOutput(null, null, null, sums[0]) { SensitivityAlso = sums.Length > 1 ? sums[1..] : null };
         }
         var (from, to) = plan.ShardRange(shard);
-        var runner = new SubjectShardRunner(plan.Model, plan.Solver, plan.Times, SubjectsOf(plan), BandAccuracy);
+        var runner = new SubjectShardRunner(plan.Model, plan.Solver, plan.Times, SubjectsOf(plan), BandAccuracy, plan.Request.Seed);
         var rows = new double[(to - from) * runner.SummaryWidth];
         var partial = runner.Run(from, to, rows, maxDegreeOfParallelism, progress, ct);
         return new ShardOutput(ShardStatistics.From(partial), ShardRows.From(rows, runner.SummaryWidth), null);
@@ -83,12 +83,14 @@ public static partial class RunPlanner
         // A workspace per thread: a solve writes into it.
         using var workspaces = new ThreadLocal<(Simulation.Engine.ISubjectSimulator Ws, double[] X, double[] Y)>(() =>
             (plan.Model.CreateSimulator(plan.Solver, plan.Times), (double[])p.Clone(), new double[nt * ny]));
-        void F(double[] v, double[] f)
+        // The d + 2 evaluations of a base sample share its seed: a stochastic code's own noise then cancels in the
+        // estimators' differences (common random numbers) instead of inflating every index.
+        void F(long sample, double[] v, double[] f)
         {
             var (ws, x, y) = workspaces.Value;
             p.CopyTo(x, 0);
             for (int i = 0; i < indices.Length; i++) x[indices[i]] = v[i];
-            var solved = ws.Solve(scenario, x, y, ct) == IntegrationStatus.Completed;
+            var solved = ws.Solve(scenario, x, y, Simulation.Engine.SubjectIdentity.Of(r.Seed, sample), ct) == IntegrationStatus.Completed;
             for (int k = 0; k < targets.Length; k++) f[k] = solved ? SeriesStatistic.Of(targets[k].Statistic!, y, ny, outputs[k], times) : double.NaN;
         }
         var (from, to) = plan.ShardRange(shard);

@@ -76,10 +76,13 @@ public sealed class SubjectShardRunner
     private readonly double[] _times;
     private readonly ISubjectSource _subjects;
     private readonly double _accuracy;
+    private readonly ulong _runSeed;
 
-    public SubjectShardRunner(SimulationModel model, SolverOptions options, double[] times, ISubjectSource subjects, double relativeAccuracy = LogHistogram.DefaultRelativeAccuracy)
+    /// <param name="runSeed">the run's seed, from which each subject's <see cref="SubjectIdentity.Seed"/> is derived (for codes that draw random numbers).</param>
+    public SubjectShardRunner(SimulationModel model, SolverOptions options, double[] times, ISubjectSource subjects, double relativeAccuracy = LogHistogram.DefaultRelativeAccuracy,
+        ulong runSeed = 0)
     {
-        _model = model; _options = options; _times = times; _subjects = subjects; _accuracy = relativeAccuracy;
+        _model = model; _options = options; _times = times; _subjects = subjects; _accuracy = relativeAccuracy; _runSeed = runSeed;
     }
 
     /// <summary>Width of one subject's summary row.</summary>
@@ -193,7 +196,7 @@ public sealed class SubjectShardRunner
         {
             var y = Block.AsSpan(row * _cells, _cells);
             run._subjects.Parameters(index, _p);
-            var status = _ws.Solve(run._subjects.ScenarioOf(index), _p, y, ct);
+            var status = _ws.Solve(run._subjects.ScenarioOf(index), _p, y, SubjectIdentity.Of(run._runSeed, index), ct);
             var completed = status == IntegrationStatus.Completed;
             if (summary.IsEmpty) return status;
             int ny = run._model.Info.Outputs.Count, nt = run._times.Length;

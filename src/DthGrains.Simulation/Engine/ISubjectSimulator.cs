@@ -12,8 +12,9 @@ public interface ISubjectSimulator
     /// <summary>
     /// Simulates one subject: parameters <paramref name="parameters"/>, inputs from <paramref name="scenario"/>. Writes
     /// outputs row-major [time, output] into <paramref name="outputs"/>. Returns Completed or why the subject failed.
+    /// <paramref name="subject"/> says which subject of the run it is (what a stochastic code seeds itself from).
     /// <paramref name="cancellationToken"/> stops a long solve (an external process is killed); a solve of the engine
     /// takes milliseconds and is only checked between subjects.
     /// </summary>
-    IntegrationStatus Solve(CompiledScenario scenario, ReadOnlySpan<double> parameters, Span<double> outputs, CancellationToken cancellationToken);
+    IntegrationStatus Solve(CompiledScenario scenario, ReadOnlySpan<double> parameters, Span<double> outputs, SubjectIdentity subject, CancellationToken cancellationToken);
 }

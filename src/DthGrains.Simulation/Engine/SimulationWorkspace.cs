@@ -67,10 +67,10 @@ public sealed class SimulationWorkspace : ISubjectSimulator
     /// Writes outputs row-major [time, output] into <paramref name="outputs"/> (length = times × outputs).
     /// Returns the integration status of the first failing segment, or Completed.
     /// </summary>
-    public IntegrationStatus Solve(CompiledScenario scenario, ReadOnlySpan<double> parameters, Span<double> outputs, CancellationToken cancellationToken) =>
+    public IntegrationStatus Solve(CompiledScenario scenario, ReadOnlySpan<double> parameters, Span<double> outputs, SubjectIdentity subject, CancellationToken cancellationToken) =>
         Solve(scenario, parameters, outputs);
 
-    /// <inheritdoc cref="Solve(CompiledScenario, ReadOnlySpan{double}, Span{double}, CancellationToken)"/>
+    /// <inheritdoc cref="Solve(CompiledScenario, ReadOnlySpan{double}, Span{double}, SubjectIdentity, CancellationToken)"/>
     public IntegrationStatus Solve(CompiledScenario scenario, ReadOnlySpan<double> parameters, Span<double> outputs)
     {
         if (parameters.Length != _p.Length) throw new ArgumentException($"Expected {_p.Length} parameters.", nameof(parameters));

@@ -128,6 +128,11 @@ public static class SobolAnalysis
     /// </summary>
     /// <param name="model">writes f(x)'s <paramref name="outputs"/> values into its second argument.</param>
     public static SobolPartial[] Evaluate(IReadOnlyList<Distribution> inputs, int outputs, Action<double[], double[]> model, ulong seed, long from, long to,
+        int maxDegreeOfParallelism = 1, Action<long>? progress = null, CancellationToken ct = default) =>
+        Evaluate(inputs, outputs, (_, x, y) => model(x, y), seed, from, to, maxDegreeOfParallelism, progress, ct);
+
+    /// <summary>The same, with a model that is also told which base sample an evaluation belongs to (its first argument).</summary>
+    public static SobolPartial[] Evaluate(IReadOnlyList<Distribution> inputs, int outputs, Action<long, double[], double[]> model, ulong seed, long from, long to,
         int maxDegreeOfParallelism = 1, Action<long>? progress = null, CancellationToken ct = default)
     {
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(outputs);
@@ -153,7 +158,7 @@ public static class SobolAnalysis
             var y = new double[outputs];
             void At(int column)
             {
-                model(x, y);
+                model(from + r, x, y);
                 for (int k = 0; k < outputs; k++) f[(k * rows + r) * width + column] = y[k];
             }
             a.AsSpan(r * d, d).CopyTo(x);

@@ -1,5 +1,6 @@
 using DthGrains.Contracts.Runs;
 using DthGrains.Domain.Runs;
+using DthGrains.Simulation.Engine;
 using DthGrains.Simulation.Models;
 using DthGrains.Simulation.Models.External;
 
@@ -31,6 +32,21 @@ public sealed class ExternalModelPlanningTests
               "parameters": [ { "name": "k", "value": 1, "lower": 0, "upper": 2, "cohortCv": 0.2 }, { "name": "c", "value": 0.5, "lower": 0, "upper": 1 } ],
               "outputs": [ { "name": "y" } ], "scenarios": [ { "name": "reference", "duration": 10 } ],
               "executor": { "command": "linear.sh" } }
+            """);
+        // noise: y = seed / 2^53 at every time, whatever its parameters (a code whose output is all its own randomness).
+        var noise = Directory.CreateDirectory(Path.Combine(root, "noise")).FullName;
+        var noiseScript = Path.Combine(noise, "noise.sh");
+        File.WriteAllText(noiseScript, """
+            #!/bin/sh
+            seed=$(sed -n 's/.*"seed":\([0-9]*\).*/\1/p')
+            awk -v s="$seed" 'BEGIN { v = s / 9007199254740992; printf "{\"outputs\":{\"y\":[%.17g,%.17g]}}", v, v }'
+            """);
+        if (!OperatingSystem.IsWindows()) File.SetUnixFileMode(noiseScript, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        File.WriteAllText(Path.Combine(noise, "noise.model.json"), """
+            { "id": "noise-test", "version": "1.0.0", "title": "y = its seed, scaled", "timeUnit": "min",
+              "parameters": [ { "name": "k", "value": 1, "lower": 0, "upper": 2, "cohortCv": 0.2 }, { "name": "c", "value": 0.5, "lower": 0, "upper": 1 } ],
+              "outputs": [ { "name": "y" } ], "scenarios": [ { "name": "reference", "duration": 10 } ],
+              "executor": { "command": "noise.sh" } }
             """);
         var absent = Directory.CreateDirectory(Path.Combine(root, "absent")).FullName;
         File.WriteAllText(Path.Combine(absent, "absent.model.json"), """
@@ -73,6 +89,26 @@ public sealed class ExternalModelPlanningTests
         // final y = 10 k + c: Var(10 k) = 100/3 against Var(c) = 1/12, so k carries some 99.75% of the variance.
         result.Total[0].Should().BeGreaterThan(0.9);
         result.Total[1].Should().BeLessThan(0.1);
+    }
+
+    [Fact]
+    public void A_stochastic_codes_subjects_draw_their_own_seeds_and_a_sensitivity_studys_base_sample_shares_one()
+    {
+        var cohort = PlanOf(new RunRequest(RunKind.CohortTrial, "noise-test", OutputStep: 10, Size: 6, Seed: 11));
+        var finals = Enumerable.Range(0, cohort.Shards).SelectMany(i => RunPlanner.ExecuteShard(cohort, i).Rows!.Data.Chunk(sizeof(double)))
+            .Select(b => BitConverter.ToDouble(b)).Where((_, i) => i % 4 == 3).ToArray();
+        finals.Should().Equal(Enumerable.Range(0, 6).Select(i => SubjectIdentity.Of(11, i).Seed / (double)SubjectIdentity.SeedLimit),
+            "subject i of a run with seed 11 is sent SubjectIdentity.Of(11, i), whichever shard runs it");
+
+        // The d + 2 evaluations of a base sample get its seed: a code's own noise cancels in the estimators' differences
+        // (every f(A) − f(A_B^i) is 0 here), so it neither invents an influence nor hides one. The spread between base
+        // samples remains (the variance).
+        var study = PlanOf(new RunRequest(RunKind.Sensitivity, "noise-test", OutputStep: 10, Size: 8, Seed: 3,
+            Ranges: [new ParameterRange("k", 0, 2), new ParameterRange("c", 0, 1)], SensitivityOf: new SensitivityTarget("y", "final")));
+        var result = RunPlanner.SensitivityOf(study, Enumerable.Range(0, study.Shards).Select(i => RunPlanner.ExecuteShard(study, i).SensitivitySums!));
+        result.Total.Should().Equal(0, 0);
+        result.FirstOrder.Should().Equal(0, 0);
+        result.Variance.Should().BePositive();
     }
 
     [Theory]

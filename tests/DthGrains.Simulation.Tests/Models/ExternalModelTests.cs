@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using DthGrains.Simulation.Cohorts;
+using DthGrains.Simulation.Engine;
 using DthGrains.Simulation.Models;
 using DthGrains.Simulation.Models.External;
 using DthGrains.Simulation.Scenarios;
@@ -47,12 +48,12 @@ public sealed class ExternalModelTests : IDisposable
     }
 
     private static (IntegrationStatus Status, double[] Outputs, string? Failure) Solve(ExternalModel model, double[] times, double[]? parameters = null,
-        string? scenario = null, CancellationToken ct = default)
+        string? scenario = null, CancellationToken ct = default, SubjectIdentity subject = default)
     {
         var simulator = (ExternalProcessSimulator)model.CreateSimulator(new SolverOptions(), times);
         var compiled = CompiledScenario.Compile(model.Info, scenario is null ? model.ReferenceScenario : model.FindScenario(scenario)!);
         var y = new double[times.Length * model.Info.Outputs.Count];
-        var status = simulator.Solve(compiled, parameters ?? model.DefaultParameters(), y, ct);
+        var status = simulator.Solve(compiled, parameters ?? model.DefaultParameters(), y, subject, ct);
         return (status, y, simulator.LastFailure);
     }
 
@@ -243,6 +244,79 @@ public sealed class ExternalModelTests : IDisposable
         cancel.Cancel();
         await thrown;
         ProcessIsGone(int.Parse(File.ReadAllText(pidFile).Trim())).Should().BeTrue();
+    }
+
+    [Fact]
+    public async Task A_background_process_the_code_leaves_behind_is_killed_when_it_exits_and_does_not_hold_its_subject()
+    {
+        // The sleep inherits the standard output: without its own process group, the read would wait for it (10 minutes).
+        var pidFile = Path.Combine(_folder, "pid");
+        var model = Scripted($"cat > /dev/null\nsleep 600 &\necho $! > {pidFile}\necho '{{\"outputs\": {{\"y\": [1, 2]}}}}'");
+        // The subject ends when its code exits, not when what the code left behind does (a bound on a hang, not a timing).
+        var (status, y, failure) = await Task.Run(() => Solve(model, [0, 10])).WaitAsync(TimeSpan.FromMinutes(2));
+        status.Should().Be(IntegrationStatus.Completed, failure);
+        y.Should().Equal(1, 2);
+        ProcessIsGone(int.Parse(File.ReadAllText(pidFile).Trim())).Should().BeTrue("the code's process group goes with it");
+    }
+
+    [Fact]
+    public void A_code_file_that_is_not_executable_fails_its_subject_saying_how_to_fix_it()
+    {
+        var model = Scripted("echo '{\"outputs\": {\"y\": [1]}}'", name: "not-executable");
+        if (OperatingSystem.IsWindows()) return;
+        File.SetUnixFileMode(model.Command, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+        var (status, _, failure) = Solve(model, [0]);
+        status.Should().Be(IntegrationStatus.ExternalCodeFailed);
+        failure.Should().Be($"'{model.Command}' did not start: it is not executable (chmod +x it, or name its interpreter as the command)");
+    }
+
+    /// <summary>A code that answers with the subject index and seed it was sent: y = [subject, seed] at times 0 and 10.</summary>
+    private ExternalModel EchoingSubjects() => Scripted("""
+        input=$(cat)
+        subject=$(printf '%s' "$input" | sed -n 's/.*"subject":\([0-9]*\).*/\1/p')
+        seed=$(printf '%s' "$input" | sed -n 's/.*"seed":\([0-9]*\).*/\1/p')
+        echo "{\"outputs\": {\"y\": [$subject, $seed]}}"
+        """, name: "echoing");
+
+    [Fact]
+    public void A_stochastic_code_is_told_its_subject_and_a_seed_that_depends_only_on_the_runs_seed_and_the_subject()
+    {
+        var model = EchoingSubjects();
+        double[] times = [0, 10];
+        var subjects = new ScenarioSubjects(model.DefaultParameters(), Enumerable.Repeat(CompiledScenario.Compile(model.Info, model.ReferenceScenario), 12).ToArray());
+        double[] Rows(ulong runSeed, params (long From, long To, int Threads)[] shards)
+        {
+            var runner = new SubjectShardRunner(model, new SolverOptions(), times, subjects, runSeed: runSeed);
+            var rows = new double[12 * runner.SummaryWidth];
+            foreach (var (from, to, threads) in shards)
+            {
+                var part = new double[(to - from) * runner.SummaryWidth];
+                runner.Run(from, to, part, threads).Failed.Should().Be(0);
+                part.CopyTo(rows, from * runner.SummaryWidth);
+            }
+            return rows;
+        }
+        var whole = Rows(42, (0, 12, 1));
+        for (int i = 0; i < 12; i++)
+        {
+            whole[i * SubjectShardRunner.SummaryPerOutput].Should().Be(i, "min of [subject, seed] is the subject's index");
+            whole[i * SubjectShardRunner.SummaryPerOutput + 3].Should().Be(SubjectIdentity.Of(42, i).Seed, "the final value is the seed it was sent");
+        }
+        Rows(42, (0, 5, 2), (5, 12, 3)).Should().Equal(whole, "a subject gets the same seed in any shard on any thread");
+        var seeds = whole.Where((_, i) => i % SubjectShardRunner.SummaryPerOutput == 3).ToArray();
+        seeds.Should().OnlyHaveUniqueItems().And.OnlyContain(s => s >= 0 && s < SubjectIdentity.SeedLimit);
+        Rows(43, (0, 12, 1)).Where((_, i) => i % SubjectShardRunner.SummaryPerOutput == 3).Should().NotIntersectWith(seeds, "another run seed gives other seeds");
+    }
+
+    [Fact]
+    public void Subject_seeds_are_exact_json_integers_and_apart_from_the_stream_the_subjects_parameters_are_drawn_from()
+    {
+        var ids = Enumerable.Range(0, 10_000).Select(i => SubjectIdentity.Of(7, i)).ToArray();
+        ids.Select(s => s.Index).Should().Equal(Enumerable.Range(0, 10_000).Select(i => (long)i));
+        ids.Select(s => s.Seed).Should().OnlyHaveUniqueItems().And.OnlyContain(s => s >= 0 && s < SubjectIdentity.SeedLimit);
+        ids.Should().Equal(Enumerable.Range(0, 10_000).Select(i => SubjectIdentity.Of(7, i)), "a pure function of the run's seed and the index");
+        ids.Select(s => s.Seed).Should().NotIntersectWith(Enumerable.Range(0, 10_000).Select(i => (long)(Xoshiro256StarStar.ForStream(7, i).NextUInt64() >> 11)),
+            "a code's seeds are not the parameters' own stream, so its noise is not correlated with its subject's draw");
     }
 
     [Fact]

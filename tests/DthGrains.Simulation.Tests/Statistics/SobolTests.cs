@@ -101,6 +101,21 @@ public class SobolTests
     }
 
     [Fact]
+    public void A_model_told_its_base_sample_gets_each_sample_of_the_range_for_its_d_plus_2_evaluations_and_the_same_study()
+    {
+        var calls = new System.Collections.Concurrent.ConcurrentDictionary<long, int>();
+        var told = SobolAnalysis.Evaluate(Cube, 1, (sample, x, y) =>
+        {
+            calls.AddOrUpdate(sample, 1, (_, n) => n + 1);
+            y[0] = Ishigami(x);
+        }, 5, 40, 90, maxDegreeOfParallelism: 3)[0];
+        calls.Keys.Order().Should().Equal(Enumerable.Range(40, 50).Select(i => (long)i));
+        calls.Values.Should().OnlyContain(n => n == Cube.Length + 2);
+        var plain = SobolAnalysis.Evaluate(Cube, Ishigami, 5, 40, 90);
+        told.Indices(["x1", "x2", "x3"], 50).Total.Should().Equal(plain.Indices(["x1", "x2", "x3"], 50).Total);
+    }
+
+    [Fact]
     public void A_base_sample_with_a_failed_evaluation_is_dropped_and_counted_and_the_rest_still_give_the_indices()
     {
         const int n = 4000;

@@ -12,14 +12,18 @@ namespace DthGrains.Simulation.Models.External;
 /// Runs an <see cref="ExternalModel"/>'s code once per subject, as a local process (the executor adapter; a batch
 /// scheduler would be another one). The protocol, <see cref="Protocol"/>:
 /// <list type="bullet">
-/// <item>standard input: one JSON object, <c>{"protocol", "model", "version", "scenario", "duration", "timeUnit", "times": [..], "parameters": {name: value}}</c>;</item>
+/// <item>standard input: one JSON object, <c>{"protocol", "model", "version", "scenario", "duration", "timeUnit", "times": [..], "parameters": {name: value},
+/// "subject", "seed"}</c>: the last two say which subject of the run this is and the seed a code that draws random numbers
+/// must use (<see cref="SubjectIdentity"/>: the same on every silo and in every re-run);</item>
 /// <item>standard output: one JSON object, <c>{"outputs": {name: [one number or null per time]}}</c>, every output of the descriptor;</item>
 /// <item>exit code 0. Anything else (an exit code, a timeout, output that does not parse or misses a value) fails that
 /// subject, as a solver failure does, and the run goes on; null is a missing value (NaN), as past a scenario's end.</item>
 /// </list>
 /// The process starts in an empty folder of its own (deleted after), with only PATH, HOME, LANG, TMPDIR and
 /// <c>DTH_MODEL_DIR</c> (the descriptor's folder) in its environment: the silo's settings, among them its database
-/// password, never reach a code the silo did not write. A cancelled run kills the process tree.
+/// password, never reach a code the silo did not write. The code leads a process group of its own
+/// (<see cref="ProcessGroup"/>): a timeout or a cancelled run kills all of it, and whatever it leaves running when it
+/// exits is killed then, so a background process can neither hold a worker nor outlive its subject.
 /// </summary>
 public sealed class ExternalProcessSimulator(ExternalModel model, ReadOnlySpan<double> outputTimes) : ISubjectSimulator
 {
@@ -31,12 +35,12 @@ public sealed class ExternalProcessSimulator(ExternalModel model, ReadOnlySpan<d
     /// <summary>Why the last subject failed (null when it completed).</summary>
     public string? LastFailure { get; private set; }
 
-    public IntegrationStatus Solve(CompiledScenario scenario, ReadOnlySpan<double> parameters, Span<double> outputs, CancellationToken cancellationToken)
+    public IntegrationStatus Solve(CompiledScenario scenario, ReadOnlySpan<double> parameters, Span<double> outputs, SubjectIdentity subject, CancellationToken cancellationToken)
     {
         var info = model.Info;
         if (parameters.Length != info.Parameters.Count) throw new ArgumentException($"Expected {info.Parameters.Count} parameters.", nameof(parameters));
         if (outputs.Length < _times.Length * info.Outputs.Count) throw new ArgumentException("Output span too short.", nameof(outputs));
-        var input = Input(scenario, parameters);
+        var input = Input(scenario, parameters, subject);
         var (stdout, failure) = Execute(input, cancellationToken);
         failure ??= Fill(stdout!, outputs);
         LastFailure = failure;
@@ -45,7 +49,7 @@ public sealed class ExternalProcessSimulator(ExternalModel model, ReadOnlySpan<d
         return IntegrationStatus.ExternalCodeFailed;
     }
 
-    private byte[] Input(CompiledScenario scenario, ReadOnlySpan<double> parameters)
+    private byte[] Input(CompiledScenario scenario, ReadOnlySpan<double> parameters, SubjectIdentity subject)
     {
         var info = model.Info;
         var buffer = new ArrayBufferWriter<byte>();
@@ -64,6 +68,8 @@ public sealed class ExternalProcessSimulator(ExternalModel model, ReadOnlySpan<d
             w.WriteStartObject("parameters");
             for (int i = 0; i < parameters.Length; i++) w.WriteNumber(info.Parameters[i].Name, parameters[i]);
             w.WriteEndObject();
+            w.WriteNumber("subject", subject.Index);
+            w.WriteNumber("seed", subject.Seed);
             w.WriteEndObject();
         }
         buffer.Write("\n"u8);
@@ -111,21 +117,20 @@ public sealed class ExternalProcessSimulator(ExternalModel model, ReadOnlySpan<d
     /// </remarks>
     private (byte[]? Stdout, string? Failure) Execute(byte[] input, CancellationToken ct)
     {
+        if (NotExecutable() is { } why) return (null, why);
         var work = Directory.CreateTempSubdirectory("dth-external-");
-        var start = new ProcessStartInfo(model.Command)
-        {
-            WorkingDirectory = work.FullName,
-            RedirectStandardInput = true,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        };
-        foreach (var a in model.Arguments) start.ArgumentList.Add(a);
+        var start = ProcessGroup.StartInfo(model.Command, model.Arguments);
+        start.WorkingDirectory = work.FullName;
+        start.RedirectStandardInput = start.RedirectStandardOutput = start.RedirectStandardError = true;
+        start.UseShellExecute = false;
         start.Environment.Clear();
         foreach (var name in (string[])["PATH", "HOME", "LANG", "TMPDIR"])
             if (Environment.GetEnvironmentVariable(name) is { } value) start.Environment[name] = value;
         start.Environment["DTH_MODEL_DIR"] = model.Folder;
-        using var process = new Process { StartInfo = start };
+        using var process = new Process { StartInfo = start, EnableRaisingEvents = ProcessGroup.Setsid is not null };
+        // The answer is complete when the code exits: whatever it left running in its group goes with it, which also
+        // closes the pipes a background process inherited (the reads below end then instead of waiting for it).
+        if (process.EnableRaisingEvents) process.Exited += (_, _) => ProcessGroup.Kill(process);
         try
         {
             ct.ThrowIfCancellationRequested();
@@ -137,11 +142,15 @@ public sealed class ExternalProcessSimulator(ExternalModel model, ReadOnlySpan<d
             {
                 return (null, $"'{model.Command}' did not start: {e.Message}");
             }
+            catch (IOException e)
+            {
+                return (null, $"'{model.Command}' did not start: {e.Message}");
+            }
             int ended = 0; // 1: timed out, 2: cancelled (whichever killed it first)
             void Kill(int why)
             {
                 if (Interlocked.CompareExchange(ref ended, why, 0) != 0) return;
-                try { process.Kill(entireProcessTree: true); } catch (InvalidOperationException) { } // exited meanwhile
+                ProcessGroup.Kill(process);
             }
             using var timer = new Timer(_ => Kill(1), null, model.Timeout, Timeout.InfiniteTimeSpan);
             using var cancelled = ct.Register(() => Kill(2));
@@ -174,9 +183,18 @@ public sealed class ExternalProcessSimulator(ExternalModel model, ReadOnlySpan<d
         }
         finally
         {
-            if (!HasExited(process)) process.Kill(entireProcessTree: true);
+            if (!HasExited(process)) ProcessGroup.Kill(process);
             try { work.Delete(recursive: true); } catch (IOException) { } catch (UnauthorizedAccessException) { }
         }
+    }
+
+    /// <summary>Why the command, a file beside the descriptor, cannot be executed (null when it can, or is a program on the PATH).</summary>
+    private string? NotExecutable()
+    {
+        if (OperatingSystem.IsWindows() || !Path.IsPathRooted(model.Command)) return null;
+        const UnixFileMode anyExecute = UnixFileMode.UserExecute | UnixFileMode.GroupExecute | UnixFileMode.OtherExecute;
+        return (File.GetUnixFileMode(model.Command) & anyExecute) != 0 ? null
+            : $"'{model.Command}' did not start: it is not executable (chmod +x it, or name its interpreter as the command)";
     }
 
     private static bool HasExited(Process process)
