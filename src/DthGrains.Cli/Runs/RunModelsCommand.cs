@@ -47,8 +47,15 @@ internal static class RunModelsCommand
         AnsiConsole.MarkupLineInterpolated($"[bold]{Text(m, "title")}[/] ({Text(m, "id")} {Text(m, "version")}, engine {Text(m, "engineVersion")}); time in {unit}");
         AnsiConsole.MarkupLineInterpolated($"[grey]{Text(m, "reference")}[/]");
         if (m.TryGetProperty("executor", out _))
+        {
             AnsiConsole.MarkupLineInterpolated(
                 $"External code: a process per subject ({Text(m, "protocol")}) on the silos that have it{(m.TryGetProperty("installed", out var i) && !i.GetBoolean() ? " (not this one)" : "")}; code {Text(m, "codeDigest")}. Give --duration in {unit}.");
+            var hosts = m.TryGetProperty("hosts", out var h) && h.ValueKind == JsonValueKind.Array ? h.EnumerateArray().ToList() : [];
+            if (hosts.Count == 0)
+                AnsiConsole.MarkupLine("[yellow]No live silo has its code now: its runs are refused until a silo with it is started or back.[/]");
+            else
+                AnsiConsole.MarkupLineInterpolated($"Live silos with its code: {string.Join(", ", hosts.Select(x => $"{Text(x, "silo")} ({string.Join("/", x.GetProperty("institutions").EnumerateArray().Select(n => n.GetString()))}, {(Text(x, "role") is { Length: > 0 } role ? role : "no role")})"))}.");
+        }
 
         var scenarios = new Table().Border(TableBorder.Rounded).Title("Scenarios (--scenario)").AddColumns("Name", "Period", "Default step", "Events", "Description");
         foreach (var s in m.GetProperty("scenarios").EnumerateArray())
@@ -71,7 +78,15 @@ internal static class RunModelsCommand
     }
 
     /// <summary>The engine's own ODE solvers, or an external code the silos start as processes (a server's answer may also predate the field).</summary>
-    private static string RunsAs(JsonElement m) => m.TryGetProperty("executor", out var e) && e.GetString() is { } executor ? $"external ({Markup.Escape(executor)})" : "engine";
+    private static string RunsAs(JsonElement m) => m.TryGetProperty("executor", out var e) && e.GetString() is { } executor
+        ? $"external ({Markup.Escape(executor)}, {Hosting(m)})" : "engine";
+
+    /// <summary>How many live silos have an external model's code: none is said in yellow (its runs are refused until one is back).</summary>
+    private static string Hosting(JsonElement m)
+    {
+        var n = m.TryGetProperty("hosts", out var hosts) && hosts.ValueKind == JsonValueKind.Array ? hosts.GetArrayLength() : 0;
+        return n == 0 ? "[yellow]no live silo has it[/]" : n == 1 ? "1 live silo" : $"{n} live silos";
+    }
 
     private static string Joined(JsonElement e, string name) => string.Join(", ", e.GetProperty(name).EnumerateArray().Select(x => x.GetString()));
 

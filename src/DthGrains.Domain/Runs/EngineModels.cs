@@ -9,7 +9,14 @@ namespace DthGrains.Domain.Runs;
 /// <param name="Installed">For an external code: whether this silo has it (the runs' shards go to silos that do); null for the engine's models.</param>
 public sealed record EngineModelSummary(
     string Id, string? Alias, string Version, string Title, string TimeUnit, string[] Outputs, string[] Scenarios, int Parameters, int VaryingInCohorts,
-    string? Executor = null, bool? Installed = null);
+    string? Executor = null, bool? Installed = null)
+{
+    /// <summary>For an external code: the live silos of the cluster that have it (its runs are refused while there is none); null for the engine's models.</summary>
+    public ExternalModelHost[]? Hosts { get; init; }
+}
+
+/// <summary>A live silo that has an external model's code: its id (as in <c>GET /api/cluster/silos</c>), institutions and role.</summary>
+public sealed record ExternalModelHost(string Silo, string[] Institutions, string Role);
 
 /// <summary>A parameter as a run request may name it (parameters, ranges, uncertain), with its provenance.</summary>
 /// <param name="Variability">The inter-individual distribution a cohort trial draws it from; null when it is the same for everyone.</param>
@@ -36,7 +43,11 @@ public sealed record EngineScenarioView(string Name, string Description, double 
 public sealed record EngineModelView(
     string Id, string? Alias, string Version, string Title, string Reference, string TimeUnit, string PreferredSolver, string EngineVersion,
     EngineScenarioView[] Scenarios, EngineParameterView[] Parameters, EngineVariableView[] Outputs, EngineInputView[] Inputs, EngineVariableView[] States,
-    string? Executor = null, string? CodeDigest = null, string? Protocol = null, bool? Installed = null);
+    string? Executor = null, string? CodeDigest = null, string? Protocol = null, bool? Installed = null)
+{
+    /// <inheritdoc cref="EngineModelSummary.Hosts"/>
+    public ExternalModelHost[]? Hosts { get; init; }
+}
 
 /// <summary>The engine's models described from their definitions (pure: the same answer on every silo of one engine version).</summary>
 public static class EngineModels

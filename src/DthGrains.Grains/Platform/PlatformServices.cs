@@ -19,6 +19,7 @@ public static class PlatformServices
         services.AddHostedService<SiloMembershipWatcher>();
         services.AddPlacementFilter<InstitutionResidencyStrategy, InstitutionResidencyDirector>(ServiceLifetime.Singleton);
         services.AddSingleton<InstitutionSilos>();
+        services.AddSingleton<Runs.ExternalModelHosts>();
         services.AddSingleton<ClusterView>();
         return services;
     }

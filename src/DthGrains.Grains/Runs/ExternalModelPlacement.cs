@@ -38,6 +38,9 @@ public sealed class ExternalModelHostsDirector(ISiloMetadataCache metadata, HpcP
     public static string? ModelOf(PlacementTarget target) =>
         target.RequestContextData is { } data && data.TryGetValue(ContextKey, out var value) && value is string model ? model : null;
 
-    private bool Hosts(SiloAddress silo, string model) =>
-        metadata.GetSiloMetadata(silo).Metadata.TryGetValue(MetadataKey, out var list) && list.Split(',').Contains(model, StringComparer.Ordinal);
+    private bool Hosts(SiloAddress silo, string model) => Lists(metadata.GetSiloMetadata(silo).Metadata, model);
+
+    /// <summary>Whether a silo's metadata lists <paramref name="model"/> among the external models whose code it has.</summary>
+    public static bool Lists(IReadOnlyDictionary<string, string> siloMetadata, string model) =>
+        siloMetadata.TryGetValue(MetadataKey, out var list) && list.Split(',').Contains(model, StringComparer.Ordinal);
 }

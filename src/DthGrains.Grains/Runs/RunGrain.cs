@@ -23,7 +23,7 @@ namespace DthGrains.Grains.Runs;
 /// Its parts: commands, appends and followers here; RunGrain.Seeding, .Shards, .Supervision, .KeepAlive and .Grants.
 /// </summary>
 [PreferLocalPlacement]
-public sealed partial class RunGrain(IDatasetAccessPolicy policy, IOptions<RunOptions> options, ILogger<RunGrain> logger, InstitutionSilos silos)
+public sealed partial class RunGrain(IDatasetAccessPolicy policy, IOptions<RunOptions> options, ILogger<RunGrain> logger, InstitutionSilos silos, ExternalModelHosts codeHosts)
     : EventSourcedGrain<RunState>, IRunGrain, IRemindable
 {
     private const string KeepAliveReminder = "run-keepalive";
@@ -102,6 +102,7 @@ public sealed partial class RunGrain(IDatasetAccessPolicy policy, IOptions<RunOp
         if (CohortSeeding.CheckRequested(request.CohortFrom) is { } untrusted) return untrusted;
         var (plan, invalid) = RunPlanner.Plan(request);
         if (invalid is not null) return invalid;
+        if (codeHosts.NoHost(plan!.Model) is { } noHost) return Problem.Unavailable(noHost);
 
         // Policy first: no run on data without a live grant for 'simulate'; each refusal is recorded in the dataset's access log.
         var datasets = new List<RunDataset>();

@@ -45,8 +45,10 @@ public static partial class RunEndpoints
         group.MapGet("/runs/usage", Usage).WithName("GetRunUsage")
             .WithSummary("What you hold against your caps: your unfinished runs and the most you may have at once, the bytes of per-subject rows your runs keep and will still write, and your quota (0: none); platform admins and auditors may ask for another researcher's with ?owner=")
             .Produces<RunUsage>().ProducesProblem(403);
-        group.MapGet("/runs/models", () => TypedResults.Json(EngineModels.List(), JsonDefaults.Options)).WithName("ListRunModels")
-            .WithSummary("The models runs can use, with their outputs and named scenarios (the engine's library, the same on every silo of one engine version)")
+        group.MapGet("/runs/models", (ExternalModelHosts hosts) => TypedResults.Json(
+                EngineModels.List().Select(m => m.Executor is null ? m : m with { Hosts = [.. hosts.LiveHostsOf(m.Id)] }).ToList(), JsonDefaults.Options))
+            .WithName("ListRunModels")
+            .WithSummary("The models runs can use, with their outputs and named scenarios (the engine's library, the same on every silo of one engine version); an external code also with the live silos that have it")
             .Produces<IReadOnlyList<EngineModelSummary>>();
         group.MapGet("/runs/models/{model}", Model).WithName("GetRunModel")
             .WithSummary("A model by id or alias: the parameters a request may set, sweep or vary (units, defaults, plausible ranges, sources, inter-individual distributions), its outputs, inputs and named scenarios with their default output steps")
@@ -101,11 +103,11 @@ public static partial class RunEndpoints
             o.RowsQuotaPerResearcher), JsonDefaults.Options);
     }
 
-    private static IResult Model(string model)
+    private static IResult Model(string model, ExternalModelHosts hosts)
     {
         if (!Ids.IsValid(model)) return ApiResults.InvalidId("model");
         return EngineModels.Describe(model) is { } view
-            ? TypedResults.Json(view, JsonDefaults.Options)
+            ? TypedResults.Json(view.Executor is null ? view : view with { Hosts = [.. hosts.LiveHostsOf(view.Id)] }, JsonDefaults.Options)
             : new Problem(ProblemKind.NotFound, "Not found",
                 $"Model '{model}' does not exist. The engine's models: {string.Join(", ", EngineModels.List().Select(m => m.Alias is null ? m.Id : $"{m.Id} ({m.Alias})"))}.").ToProblem();
     }

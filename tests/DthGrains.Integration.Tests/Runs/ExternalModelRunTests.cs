@@ -40,7 +40,12 @@ public sealed class ExternalModelRunTests
         var summary = listed.EnumerateArray().Single(m => m.GetProperty("id").GetString() == "one-compartment-iv");
         summary.GetProperty("executor").GetString().Should().Be("local-process");
         summary.GetProperty("installed").GetBoolean().Should().BeTrue("the answering silo's process registered the code (inst-b's host shares it)");
+        // Which silos have the code comes from the cluster (their metadata), not from the answering process.
+        var host = summary.GetProperty("hosts").EnumerateArray().Should().ContainSingle().Subject;
+        host.GetProperty("institutions").EnumerateArray().Select(i => i.GetString()).Should().Equal("inst-b");
+        host.GetProperty("role").GetString().Should().Be("data");
         var described = await researcher.GetFromJsonAsync<JsonElement>("/api/runs/models/one-compartment-iv");
+        described.GetProperty("hosts").EnumerateArray().Select(h => h.GetProperty("silo").GetString()).Should().Equal(host.GetProperty("silo").GetString());
         described.GetProperty("codeDigest").GetString().Should().Be(model.CodeDigest);
         described.GetProperty("protocol").GetString().Should().Be(ExternalProcessSimulator.Protocol);
         described.GetProperty("scenarios").EnumerateArray().Select(s => s.GetProperty("name").GetString()).Should().Equal("reference", "daily");
@@ -54,6 +59,21 @@ public sealed class ExternalModelRunTests
         var unknownScenario = await researcher.PostAsync("/api/runs", Governance.GovernanceTestData.Body(new { kind = "single", model = "one-compartment-iv", scenario = "weekly" }));
         unknownScenario.StatusCode.Should().Be(HttpStatusCode.BadRequest);
         (await unknownScenario.Content.ReadAsStringAsync()).Should().Contain("daily", "the error lists the scenarios the model knows");
+
+        // A model whose code no live silo has: known (its descriptor is registered), refused with the fix, nothing recorded.
+        var nowhere = Directory.CreateDirectory(Path.Combine(TestPostgres.NewTemporaryFolder("external-nowhere"), "nowhere")).FullName;
+        File.WriteAllText(Path.Combine(nowhere, "nowhere.model.json"), """
+            { "id": "nowhere-code-test", "version": "1.0.0", "title": "a code on no silo", "timeUnit": "h",
+              "parameters": [ { "name": "a", "value": 1, "lower": 0, "upper": 2, "cohortCv": 0.1 } ], "outputs": [ { "name": "b" } ],
+              "scenarios": [ { "name": "reference", "duration": 24 } ], "executor": { "command": "a-solver-on-no-silo" } }
+            """);
+        ExternalModel.RegisterFolder(nowhere);
+        (await researcher.GetFromJsonAsync<JsonElement>("/api/runs/models/nowhere-code-test")).GetProperty("hosts").GetArrayLength().Should().Be(0);
+        var noHost = await researcher.PostAsync("/api/runs", Governance.GovernanceTestData.Body(new { kind = "cohort-trial", model = "nowhere-code-test", size = 4, seed = 1 }));
+        noHost.StatusCode.Should().Be(HttpStatusCode.ServiceUnavailable);
+        (await noHost.Content.ReadAsStringAsync()).Should().Contain("No live silo has the code of external model 'nowhere-code-test'")
+            .And.Contain("Dth:Runs:ExternalModels");
+        (await researcher.GetFromJsonAsync<JsonElement>("/api/runs")).GetProperty("total").GetInt32().Should().Be(0, "a refused submission records nothing");
 
         var id = await SubmitAsync(researcher, new { kind = "cohort-trial", model = "one-compartment-iv", size = 24, shardSize = 6, seed = 11, outputStep = 4 });
         var run = await WaitForStatusAsync(researcher, id, "completed", seconds: 120);
@@ -88,10 +108,12 @@ public sealed class ExternalModelRunTests
         var token = hpc.Token("researcher", "inst-a", subject: "erin-external");
         var list = await CliRunner.RunAsync(hpc.BaseAddress, token, "run", "models");
         list.Code.Should().Be(0, list.Output);
-        list.Output.Should().Contain("one-compartment-iv").And.Contain("external (local-process)").And.Contain("engine");
+        list.Output.Should().Contain("one-compartment-iv").And.Contain("external (local-process, 1 live silo)").And.Contain("engine")
+            .And.Contain("no live silo has it", "the code nobody hosts is flagged");
         var page = await CliRunner.RunAsync(hpc.BaseAddress, token, "run", "models", "one-compartment-iv");
         page.Code.Should().Be(0, page.Output);
-        page.Output.Should().Contain("External code: a process per subject (dth.external-model/1)").And.Contain(model.CodeDigest);
+        page.Output.Should().Contain("External code: a process per subject (dth.external-model/1)").And.Contain(model.CodeDigest)
+            .And.Contain("Live silos with its code: ").And.Contain("(inst-b, data)");
         var study = await CliRunner.RunAsync(hpc.BaseAddress, token, "run", "submit", "--kind", "monte-carlo", "--model", "one-compartment-iv", "--cohort", "8",
             "--vary", "CL=0.3", "--duration", "24", "--step", "6", "--follow");
         study.Code.Should().Be(0, study.Output);
