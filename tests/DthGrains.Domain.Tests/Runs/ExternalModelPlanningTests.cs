@@ -12,41 +12,28 @@ namespace DthGrains.Domain.Tests.Runs;
 /// </summary>
 public sealed class ExternalModelPlanningTests
 {
+    // Both scripts' models take the same interface: y over t in minutes, parameters k (varying between individuals) and c.
+    private const string LinearInterface = """
+        "timeUnit": "min",
+        "parameters": [ { "name": "k", "value": 1, "lower": 0, "upper": 2, "cohortCv": 0.2 }, { "name": "c", "value": 0.5, "lower": 0, "upper": 1 } ],
+        "outputs": [ { "name": "y" } ], "scenarios": [ { "name": "reference", "duration": 10 } ]
+        """;
+
     private static readonly Lazy<string> Folder = new(() =>
     {
         var root = Directory.CreateTempSubdirectory("dth-external-planning-").FullName;
         // linear: y = k·t + c, by a shell script (sed and awk start in milliseconds; a sensitivity study starts a process per evaluation).
-        var linear = Directory.CreateDirectory(Path.Combine(root, "linear")).FullName;
-        var script = Path.Combine(linear, "linear.sh");
-        File.WriteAllText(script, """
-            #!/bin/sh
+        Install(root, "linear", "y = k t + c", """
             in=$(cat)
             k=$(printf '%s' "$in" | sed 's/.*"k":\([^,}]*\).*/\1/')
             c=$(printf '%s' "$in" | sed 's/.*"c":\([^,}]*\).*/\1/')
             printf '%s' "$in" | sed 's/.*"times":\[\([^]]*\)\].*/\1/' |
               awk -v k="$k" -v c="$c" -F, '{ printf "{\"outputs\":{\"y\":["; for (i = 1; i <= NF; i++) printf "%s%.17g", (i > 1 ? "," : ""), k * $i + c; printf "]}}" }'
             """);
-        if (!OperatingSystem.IsWindows()) File.SetUnixFileMode(script, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
-        File.WriteAllText(Path.Combine(linear, "linear.model.json"), """
-            { "id": "linear-test", "version": "1.0.0", "title": "y = k t + c", "timeUnit": "min",
-              "parameters": [ { "name": "k", "value": 1, "lower": 0, "upper": 2, "cohortCv": 0.2 }, { "name": "c", "value": 0.5, "lower": 0, "upper": 1 } ],
-              "outputs": [ { "name": "y" } ], "scenarios": [ { "name": "reference", "duration": 10 } ],
-              "executor": { "command": "linear.sh" } }
-            """);
         // noise: y = seed / 2^53 at every time, whatever its parameters (a code whose output is all its own randomness).
-        var noise = Directory.CreateDirectory(Path.Combine(root, "noise")).FullName;
-        var noiseScript = Path.Combine(noise, "noise.sh");
-        File.WriteAllText(noiseScript, """
-            #!/bin/sh
+        Install(root, "noise", "y = its seed, scaled", """
             seed=$(sed -n 's/.*"seed":\([0-9]*\).*/\1/p')
             awk -v s="$seed" 'BEGIN { v = s / 9007199254740992; printf "{\"outputs\":{\"y\":[%.17g,%.17g]}}", v, v }'
-            """);
-        if (!OperatingSystem.IsWindows()) File.SetUnixFileMode(noiseScript, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
-        File.WriteAllText(Path.Combine(noise, "noise.model.json"), """
-            { "id": "noise-test", "version": "1.0.0", "title": "y = its seed, scaled", "timeUnit": "min",
-              "parameters": [ { "name": "k", "value": 1, "lower": 0, "upper": 2, "cohortCv": 0.2 }, { "name": "c", "value": 0.5, "lower": 0, "upper": 1 } ],
-              "outputs": [ { "name": "y" } ], "scenarios": [ { "name": "reference", "duration": 10 } ],
-              "executor": { "command": "noise.sh" } }
             """);
         var absent = Directory.CreateDirectory(Path.Combine(root, "absent")).FullName;
         File.WriteAllText(Path.Combine(absent, "absent.model.json"), """
@@ -57,6 +44,17 @@ public sealed class ExternalModelPlanningTests
         foreach (var model in ExternalModel.LoadFolder(root)) ModelLibrary.Register(model);
         return root;
     });
+
+    /// <summary>Model <c><paramref name="name"/>-test</c> of <see cref="LinearInterface"/>, run by a shell script with <paramref name="script"/> as its body.</summary>
+    private static void Install(string root, string name, string title, string script)
+    {
+        var folder = Directory.CreateDirectory(Path.Combine(root, name)).FullName;
+        var path = Path.Combine(folder, name + ".sh");
+        File.WriteAllText(path, "#!/bin/sh\n" + script + "\n");
+        if (!OperatingSystem.IsWindows()) File.SetUnixFileMode(path, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        File.WriteAllText(Path.Combine(folder, name + ".model.json"),
+            $$"""{ "id": "{{name}}-test", "version": "1.0.0", "title": "{{title}}", {{LinearInterface}}, "executor": { "command": "{{name}}.sh" } }""");
+    }
 
     private static RunPlan PlanOf(RunRequest request)
     {
