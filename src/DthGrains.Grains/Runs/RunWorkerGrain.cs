@@ -45,6 +45,18 @@ public sealed class RunWorkerGrain(RunWorkerSlots slots, IShardGate gate, ILocal
         return Task.CompletedTask;
     }
 
+    /// <summary>
+    /// The silo is stopping (or shedding activations): the shard stops too, instead of solving on, unseen, until the
+    /// process exits. An external code's processes are killed with it rather than left running past their silo. Nothing
+    /// is lost: the run's supervision asks again, and the shard starts afresh on a live silo. While the shard runs, that
+    /// supervision's asks keep this activation from being collected as idle.
+    /// </summary>
+    public override Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
+    {
+        _cancel?.Cancel();
+        return Task.CompletedTask;
+    }
+
     private async Task RunAsync(ShardWork work, CancellationToken ct)
     {
         var run = GrainFactory.GetGrain<IRunGrain>(work.RunId);

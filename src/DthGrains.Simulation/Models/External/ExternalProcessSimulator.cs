@@ -146,6 +146,7 @@ public sealed class ExternalProcessSimulator(ExternalModel model, ReadOnlySpan<d
             {
                 return (null, $"'{model.Command}' did not start: {e.Message}");
             }
+            ProcessGroup.Started(process);
             int ended = 0; // 1: timed out, 2: cancelled (whichever killed it first)
             void Kill(int why)
             {
@@ -184,6 +185,7 @@ public sealed class ExternalProcessSimulator(ExternalModel model, ReadOnlySpan<d
         finally
         {
             if (!HasExited(process)) ProcessGroup.Kill(process);
+            ProcessGroup.Ended(process);
             try { work.Delete(recursive: true); } catch (IOException) { } catch (UnauthorizedAccessException) { }
         }
     }

@@ -27,6 +27,48 @@ internal static class ProcessGroup
         return start;
     }
 
+    // The groups of codes running now, killed when this process exits (and, in a command-line process, when it is told to
+    // stop: KillAllOnSignals). Each subject adds and removes its own.
+    private static readonly System.Collections.Concurrent.ConcurrentDictionary<int, byte> Running = new();
+
+    static ProcessGroup() => AppDomain.CurrentDomain.ProcessExit += (_, _) => KillAll();
+
+    private static PosixSignalRegistration[]? _signals;
+
+    /// <summary>
+    /// Kills the running codes when this process gets SIGTERM, SIGINT, SIGHUP or SIGQUIT. A code in a session of its own
+    /// no longer gets the terminal's Ctrl-C or hang-up, and a process that a signal ends runs no exit handler. For command
+    /// line processes only: no registration cancels the signal's default action, and a silo must not kill its codes at
+    /// the signal, which would fail their subjects while its graceful stop is under way (its workers stop their shards,
+    /// and so their codes, as they deactivate; the shards run again elsewhere).
+    /// </summary>
+    public static void KillAllOnSignals()
+    {
+        if (Setsid is null) return;
+        lock (Running)
+            // Kept alive here: a registration that is collected stops handling its signal.
+            _signals ??= [.. ((PosixSignal[])[PosixSignal.SIGTERM, PosixSignal.SIGINT, PosixSignal.SIGHUP, PosixSignal.SIGQUIT])
+                .Select(signal => PosixSignalRegistration.Create(signal, _ => KillAll()))];
+    }
+
+    private static void KillAll()
+    {
+        foreach (var id in Running.Keys) _ = kill(-id, SigKill);
+    }
+
+    /// <summary>Counts <paramref name="process"/>'s group among those killed when this process exits, until <see cref="Ended"/>.</summary>
+    public static void Started(Process process)
+    {
+        if (Setsid is not null) Running.TryAdd(process.Id, 0);
+    }
+
+    /// <summary>The subject of <paramref name="process"/> has ended (its group was killed or is empty).</summary>
+    public static void Ended(Process process)
+    {
+        try { Running.TryRemove(process.Id, out _); }
+        catch (InvalidOperationException) { } // never started
+    }
+
     /// <summary>Kills the group <paramref name="process"/> leads (all of it, also what outlived the leader), else its tree.</summary>
     public static void Kill(Process process)
     {
