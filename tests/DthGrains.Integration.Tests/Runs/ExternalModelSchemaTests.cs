@@ -5,10 +5,19 @@ using Json.Schema;
 
 namespace DthGrains.Integration.Tests.Runs;
 
-/// <summary>schemas/models/external-model.schema.json: the example descriptor meets it, and what the loader refuses it refuses too.</summary>
+/// <summary>
+/// schemas/models/external-model.schema.json: the example descriptor meets it, and what the loader refuses it refuses too;
+/// external-model-request and -answer.schema.json: what the adapter sends a code meets the first, the example code's
+/// answer meets the second, and answers the adapter refuses it refuses.
+/// </summary>
 public sealed class ExternalModelSchemaTests
 {
     private static readonly JsonSchema Schema = JsonSchema.FromFile(Path.Combine(Repository.Root(), "schemas", "models", "external-model.schema.json"));
+    private static readonly JsonSchema RequestSchema = JsonSchema.FromFile(Path.Combine(Repository.Root(), "schemas", "models", "external-model-request.schema.json"));
+    private static readonly JsonSchema AnswerSchema = JsonSchema.FromFile(Path.Combine(Repository.Root(), "schemas", "models", "external-model-answer.schema.json"));
+
+    private static string Problems(EvaluationResults result) =>
+        string.Join("; ", (result.Details ?? []).Where(d => d.Errors is not null).SelectMany(d => d.Errors!.Select(e => $"{d.InstanceLocation}: {e.Value}")));
 
     private static JsonNode Parse(string text) =>
         JsonNode.Parse(text, documentOptions: new JsonDocumentOptions { CommentHandling = JsonCommentHandling.Skip, AllowTrailingCommas = true })!;
@@ -42,4 +51,50 @@ public sealed class ExternalModelSchemaTests
         var load = () => Simulation.Models.External.ExternalModel.Load(file);
         load.Should().Throw<InvalidDataException>();
     }
+
+    [Fact]
+    public void The_request_the_adapter_sends_meets_the_request_schema_and_the_example_codes_answer_meets_the_answer_schema()
+    {
+        // A code that keeps what it was sent beside its descriptor and answers.
+        var folder = Directory.CreateDirectory(Path.Combine(TestPostgres.NewTemporaryFolder("protocol"), "capture")).FullName;
+        var script = Path.Combine(folder, "capture.sh");
+        File.WriteAllText(script, "#!/bin/sh\ncat > \"$DTH_MODEL_DIR/request.json\"\necho '{\"outputs\": {\"C\": [1, null], \"A\": [2, 3]}}'\n");
+        if (OperatingSystem.IsWindows()) return;
+        File.SetUnixFileMode(script, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        var descriptor = Example().AsObject();
+        descriptor["id"] = "capture-protocol-test";
+        descriptor["executor"] = JsonNode.Parse("""{ "command": "capture.sh" }""");
+        File.WriteAllText(Path.Combine(folder, "capture.model.json"), descriptor.ToJsonString());
+        var model = Simulation.Models.External.ExternalModel.Load(Path.Combine(folder, "capture.model.json"));
+        var simulator = model.CreateSimulator(new Simulation.Solvers.SolverOptions(), [0.0, 12]);
+        var y = new double[4];
+        var subject = Simulation.Engine.SubjectIdentity.Of(5, 3);
+        simulator.Solve(Simulation.Scenarios.CompiledScenario.Compile(model.Info, model.FindScenario("daily")!), model.DefaultParameters(), y, subject, CancellationToken.None)
+            .Should().Be(Simulation.Solvers.IntegrationStatus.Completed);
+        var request = JsonDocument.Parse(File.ReadAllText(Path.Combine(folder, "request.json"))).RootElement;
+        var checkedRequest = RequestSchema.Evaluate(request, new EvaluationOptions { OutputFormat = OutputFormat.List });
+        checkedRequest.IsValid.Should().BeTrue(Problems(checkedRequest));
+        (request.GetProperty("subject").GetInt64(), request.GetProperty("seed").GetInt64()).Should().Be((3, subject.Seed));
+        request.GetProperty("parameters").EnumerateObject().Select(p => p.Name).Should().Equal("CL", "V", "dose");
+
+        // The example code's own answer to that request.
+        var start = new System.Diagnostics.ProcessStartInfo("python3") { RedirectStandardInput = true, RedirectStandardOutput = true, UseShellExecute = false };
+        start.ArgumentList.Add(Path.Combine(Repository.Root(), "silo-config", "external-models", "one-compartment", "one_compartment.py"));
+        using var python = System.Diagnostics.Process.Start(start)!;
+        python.StandardInput.Write(request.GetRawText());
+        python.StandardInput.Close();
+        var answer = python.StandardOutput.ReadToEnd();
+        python.WaitForExit();
+        python.ExitCode.Should().Be(0);
+        var checkedAnswer = AnswerSchema.Evaluate(JsonDocument.Parse(answer).RootElement, new EvaluationOptions { OutputFormat = OutputFormat.List });
+        checkedAnswer.IsValid.Should().BeTrue(Problems(checkedAnswer));
+    }
+
+    [Theory]
+    [InlineData("""{"result": 1}""")]
+    [InlineData("""{"outputs": {"y": [1, "2", 3]}}""")]
+    [InlineData("""{"outputs": {"y": 1}}""")]
+    [InlineData("""[1, 2]""")]
+    public void Answers_the_adapter_refuses_the_answer_schema_refuses(string answer) =>
+        AnswerSchema.Evaluate(JsonDocument.Parse(answer).RootElement).IsValid.Should().BeFalse();
 }
