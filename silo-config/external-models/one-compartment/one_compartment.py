@@ -1,7 +1,9 @@
-"""One-compartment IV-bolus pharmacokinetics: the example external model (protocol dth.external-model/1).
+"""One-compartment IV-bolus pharmacokinetics: the example external model (protocols dth.external-model/1 and
+dth.external-model-batch/1).
 
 Reads one JSON request on standard input (times, scenario, parameters) and writes one JSON answer on standard output:
-{"outputs": {"C": [...], "A": [...]}}, one value per requested time. Deterministic: the same parameters give the same
+{"outputs": {"C": [...], "A": [...]}}, one value per requested time; or, in the batch protocol, a request with many
+subjects and an answer {"answers": [...]} with one such answer each. Deterministic: the same parameters give the same
 numbers, as the platform's reproducibility needs (a stochastic code would seed its generator with request["seed"], the
 same for a subject on every silo and in every re-run). Errors go to standard error with a non-zero exit code.
 """
@@ -21,21 +23,38 @@ def doses(scenario, duration):
     raise ValueError(f"unknown scenario {scenario!r}")
 
 
-def main():
-    request = json.load(sys.stdin)
-    if request.get("protocol") != "dth.external-model/1":
-        raise ValueError(f"unsupported protocol {request.get('protocol')!r}")
-    p = request["parameters"]
+def simulate(subject, times):
+    """The outputs of one subject (its scenario, duration and parameters) at the requested times."""
+    p = subject["parameters"]
     cl, v, dose = p["CL"], p["V"], p["dose"]
     if cl <= 0 or v <= 0:
         raise ValueError("CL and V must be positive")
     k = cl / v
-    given = doses(request["scenario"], request["duration"])
+    given = doses(subject["scenario"], subject["duration"])
     amounts = []
-    for t in request["times"]:
+    for t in times:
         # Superposition of the boluses given up to t; a bolus at t counts (the value just after it).
         amounts.append(sum(dose * math.exp(-k * (t - td)) for td in given if td <= t))
-    json.dump({"outputs": {"C": [a / v for a in amounts], "A": amounts}}, sys.stdout)
+    return {"outputs": {"C": [a / v for a in amounts], "A": amounts}}
+
+
+def main():
+    request = json.load(sys.stdin)
+    protocol = request.get("protocol")
+    if protocol == "dth.external-model/1":
+        # One subject: its fields are the request's own.
+        json.dump(simulate(request, request["times"]), sys.stdout)
+    elif protocol == "dth.external-model-batch/1":
+        # Many subjects in one process (executor.batchSize > 1): one answer each, in order; an error fails only its subject.
+        answers = []
+        for subject in request["subjects"]:
+            try:
+                answers.append(simulate(subject, request["times"]))
+            except ValueError as e:
+                answers.append({"error": str(e)})
+        json.dump({"answers": answers}, sys.stdout)
+    else:
+        raise ValueError(f"unsupported protocol {protocol!r}")
 
 
 if __name__ == "__main__":

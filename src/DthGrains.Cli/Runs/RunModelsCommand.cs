@@ -49,7 +49,7 @@ internal static class RunModelsCommand
         if (m.TryGetProperty("executor", out _))
         {
             AnsiConsole.MarkupLineInterpolated(
-                $"External code: a process per subject ({Text(m, "protocol")}) on the silos that have it{(m.TryGetProperty("installed", out var i) && !i.GetBoolean() ? " (not this one)" : "")}; code {Text(m, "codeDigest")}. Give --duration in {unit}.");
+                $"External code: a process per {(Text(m, "protocol").Contains("batch", StringComparison.Ordinal) ? "batch of subjects" : "subject")} ({Text(m, "protocol")}) on the silos that have it{(m.TryGetProperty("installed", out var i) && !i.GetBoolean() ? " (not this one)" : "")}; code {Text(m, "codeDigest")}. Give --duration in {unit}.");
             var hosts = m.TryGetProperty("hosts", out var h) && h.ValueKind == JsonValueKind.Array ? h.EnumerateArray().ToList() : [];
             if (hosts.Count == 0)
                 AnsiConsole.MarkupLine("[yellow]No live silo has its code now: its runs are refused until a silo with it is started or back.[/]");

@@ -57,7 +57,7 @@ internal static class ExternalCommand
                 valid = true,
                 models = models.Select(m => new
                 {
-                    id = m.Info.Id, version = m.Info.Version, installed = m.IsInstalled, command = m.Command, codeDigest = m.CodeDigest,
+                    id = m.Info.Id, version = m.Info.Version, installed = m.IsInstalled, command = m.Command, codeDigest = m.CodeDigest, protocol = m.Protocol, batchSize = m.BatchSize,
                     tried = tries.TryGetValue(m.Info.Id, out var t) ? new { completed = t.Failure is null, failure = t.Failure, milliseconds = t.Elapsed.TotalMilliseconds } : null,
                 }),
             }));
@@ -82,10 +82,11 @@ internal static class ExternalCommand
 
     private static void Print(IReadOnlyList<ExternalModel> models, Dictionary<string, Tried> tries)
     {
-        var table = new Table().Border(TableBorder.Rounded).AddColumns("Model", "Version", "Code here", "Scenarios", "Parameters", "Outputs", "Digest");
+        var table = new Table().Border(TableBorder.Rounded).AddColumns("Model", "Version", "Code here", "Processes", "Scenarios", "Parameters", "Outputs", "Digest");
         foreach (var m in models)
             table.AddRow(Markup.Escape(m.Info.Id), Markup.Escape(m.Info.Version),
                 m.IsInstalled ? $"[green]yes[/] ({Markup.Escape(m.Command)})" : $"[yellow]no[/] ('{Markup.Escape(m.Command)}' not found: its shards go to silos that have it)",
+                m.BatchSize > 1 ? $"one per batch of up to {m.BatchSize} subjects" : "one per subject",
                 Markup.Escape(string.Join(", ", m.NamedScenarios.Select(s => s.Name))), m.Info.Parameters.Count.ToString(CultureInfo.InvariantCulture),
                 Markup.Escape(string.Join(", ", m.Info.Outputs.Select(o => $"{o.Name} ({o.Unit.Symbol})"))), Markup.Escape(m.CodeDigest));
         AnsiConsole.Write(table);

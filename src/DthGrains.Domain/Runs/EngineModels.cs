@@ -81,7 +81,7 @@ public static class EngineModels
         {
             Executor = model is ExternalModel ? LocalProcess : null,
             CodeDigest = (model as ExternalModel)?.CodeDigest,
-            Protocol = model is ExternalModel ? ExternalProcessSimulator.Protocol : null,
+            Protocol = (model as ExternalModel)?.Protocol,
             Installed = (model as ExternalModel)?.IsInstalled,
         };
     }

@@ -185,7 +185,7 @@ public static partial class RunPlanner
         long cells = Math.Max(1L, (long)times.Length * info.Outputs.Count);
         // A sensitivity shard is whole base samples, d + 2 evaluations each (its 'subjects').
         int sampleWidth = r.Kind == RunKind.Sensitivity ? InputsOf(r).Length + 2 : 1;
-        var defaultSize = model is Simulation.Models.External.ExternalModel ? ExternalShardSize(subjects, cells) : DefaultShardSize(subjects, cells);
+        var defaultSize = model is Simulation.Models.External.ExternalModel external ? ExternalShardSize(subjects, cells, external.BatchSize) : DefaultShardSize(subjects, cells);
         int shardSize = r.ShardSize ?? (int)Math.Min(int.MaxValue, (defaultSize + sampleWidth - 1) / sampleWidth * sampleWidth);
         if (r.ShardSize is { } perShard && perShard % sampleWidth != 0)
             errors.Add("shardSize", $"A sensitivity study over {sampleWidth - 2} inputs evaluates each base sample {sampleWidth} times, in one shard: 'shardSize' (evaluations) is a multiple of {sampleWidth}, or leave it out.");
@@ -263,10 +263,11 @@ public static partial class RunPlanner
     /// <summary>
     /// Shards of an external model: a process per subject costs far more than a shard's messages and event, so shards are
     /// small (about 64 a run, from one subject each): they spread over every worker slot of the silos that have the code,
-    /// a lost one costs little to redo, and progress moves shard by shard.
+    /// a lost one costs little to redo, and progress moves shard by shard. A code that takes subjects in batches gets
+    /// shards of at least one full batch (<paramref name="batchSize"/>), so its processes are not cut short by shards.
     /// </summary>
-    public static int ExternalShardSize(long subjects, long cells) =>
-        (int)Math.Max(Math.Clamp((subjects + 63) / 64, 1, 2000), SmallestShardSize(subjects, cells));
+    public static int ExternalShardSize(long subjects, long cells, int batchSize = 1) =>
+        (int)Math.Max(Math.Max(Math.Clamp((subjects + 63) / 64, 1, 2000), Math.Min(batchSize, Math.Max(1, subjects))), SmallestShardSize(subjects, cells));
 
     /// <summary>The smallest shard size whose shards' statistics stay within <see cref="MaxStatisticsCells"/>.</summary>
     public static long SmallestShardSize(long subjects, long cells)

@@ -121,6 +121,7 @@ public sealed class SubjectShardRunner
                 chunk ??= new RunningMoments[cells];
                 // The chunk's outputs are kept, then added to the statistics cell by cell (ShardAccumulator.AddBlock).
                 int completed = 0;
+                w.Announce(a, b, cancellationToken);
                 for (long i = a; i < b; i++)
                 {
                     cancellationToken.ThrowIfCancellationRequested();
@@ -190,6 +191,20 @@ public sealed class SubjectShardRunner
         private double[]? _block;
 
         private double[] Block => _block ??= Blocks.Rent(Rows * _cells);
+
+        /// <summary>Tells a simulator that takes subjects in batches (an external code) which ones come next; the rest need not know.</summary>
+        public void Announce(long from, long to, CancellationToken ct)
+        {
+            if (_ws is not IPrefetchingSimulator batches || to - from < 2) return;
+            var cases = new SubjectCase[to - from];
+            for (long i = from; i < to; i++)
+            {
+                var p = new double[_p.Length];
+                run._subjects.Parameters(i, p);
+                cases[i - from] = new SubjectCase(run._subjects.ScenarioOf(i), p, SubjectIdentity.Of(run._runSeed, i));
+            }
+            batches.Prefetch(cases, ct);
+        }
 
         /// <summary>Solves subject <paramref name="index"/> into the block's row; how the solve ended (only <see cref="IntegrationStatus.Completed"/> counts).</summary>
         public IntegrationStatus Solve(long index, int row, CancellationToken ct, Span<double> summary)

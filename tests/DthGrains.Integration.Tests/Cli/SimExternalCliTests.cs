@@ -19,7 +19,8 @@ public sealed class SimExternalCliTests : IDisposable
     {
         var (code, output) = await Dth(Examples, "--try");
         code.Should().Be(0, output);
-        output.Should().Contain("one-compartment-iv").And.Contain("yes (python3)").And.Contain("sha256:").And.Contain("Every descriptor checks out");
+        output.Should().Contain("one-compartment-iv").And.Contain("yes (python3)").And.Contain("sha256:").And.Contain("Every descriptor checks out")
+            .And.Contain("one per subject").And.Contain("one per batch of up to 64 subjects");
         // C at t = 0 after a 100 mg bolus into 50 L, and the amount at 24 h: 100·exp(-0.1·24).
         output.Should().Contain("one subject, default parameters, scenario reference").And.Contain("│ 2 ").And.Contain((100 * Math.Exp(-2.4)).ToString("G4", System.Globalization.CultureInfo.InvariantCulture));
 

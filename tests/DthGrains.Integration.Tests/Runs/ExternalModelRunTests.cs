@@ -47,7 +47,7 @@ public sealed class ExternalModelRunTests
         var described = await researcher.GetFromJsonAsync<JsonElement>("/api/runs/models/one-compartment-iv");
         described.GetProperty("hosts").EnumerateArray().Select(h => h.GetProperty("silo").GetString()).Should().Equal(host.GetProperty("silo").GetString());
         described.GetProperty("codeDigest").GetString().Should().Be(model.CodeDigest);
-        described.GetProperty("protocol").GetString().Should().Be(ExternalProcessSimulator.Protocol);
+        described.GetProperty("protocol").GetString().Should().Be(ExternalProcessSimulator.SubjectProtocol);
         described.GetProperty("scenarios").EnumerateArray().Select(s => s.GetProperty("name").GetString()).Should().Equal("reference", "daily");
 
         // A what-if plan schedules glucose inputs, which an external model has none of; a scenario it does not name is unknown: 400s.
@@ -98,6 +98,14 @@ public sealed class ExternalModelRunTests
             subject.GetProperty("values")[3].GetDouble().Should().BeApproximately(p[2] / p[1] * Math.Exp(-p[0] / p[1] * 24), 1e-12, "C at 24 h of subject {0}", i);
         }
 
+        // The same code in batches (one process for the run's one shard of 24): the same numbers, subject by subject.
+        var batchId = await SubmitAsync(researcher, new { kind = "cohort-trial", model = "one-compartment-iv-batch", size = 24, seed = 11, outputStep = 4 });
+        var batchRun = await WaitForStatusAsync(researcher, batchId, "completed", seconds: 120);
+        batchRun.GetProperty("subjectsDone").GetInt64().Should().Be(24);
+        var batchResults = await researcher.GetFromJsonAsync<JsonElement>($"/api/runs/{batchId}/results");
+        batchResults.GetProperty("subjects").EnumerateArray().Select(x => x.GetProperty("values").GetRawText())
+            .Should().Equal(results.GetProperty("subjects").EnumerateArray().Select(x => x.GetProperty("values").GetRawText()));
+
         // The RO-Crate names the code by its digest.
         var zip = new ZipArchive(new MemoryStream(await researcher.GetByteArrayAsync($"/api/runs/{id}/ro-crate")));
         var graph = JsonDocument.Parse(zip.GetEntry("ro-crate-metadata.json")!.Open()).RootElement.GetProperty("@graph").EnumerateArray().ToList();
@@ -126,7 +134,7 @@ public sealed class ExternalModelRunTests
         Directory.CreateDirectory(Path.GetDirectoryName(crate)!);
         await File.WriteAllBytesAsync(crate, await researcher.GetByteArrayAsync($"/api/runs/{id}/ro-crate"));
         var changed = Directory.CreateDirectory(Path.Combine(Path.GetDirectoryName(crate)!, "changed", "one-compartment")).FullName;
-        foreach (var f in Directory.GetFiles(Path.Combine(Examples, "one-compartment"))) File.Copy(f, Path.Combine(changed, Path.GetFileName(f)));
+        foreach (var f in (string[])["one-compartment.model.json", "one_compartment.py"]) File.Copy(Path.Combine(Examples, "one-compartment", f), Path.Combine(changed, f));
         File.AppendAllText(Path.Combine(changed, "one_compartment.py"), "\n# a changed code\n");
         var other = await CliRunner.RunAsync(hpc.BaseAddress, token, "run", "verify", crate, "--external-models", Path.GetDirectoryName(changed)!);
         other.Code.Should().NotBe(0);

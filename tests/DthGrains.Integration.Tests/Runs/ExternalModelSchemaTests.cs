@@ -15,6 +15,15 @@ public sealed class ExternalModelSchemaTests
     private static readonly JsonSchema Schema = JsonSchema.FromFile(Path.Combine(Repository.Root(), "schemas", "models", "external-model.schema.json"));
     private static readonly JsonSchema RequestSchema = JsonSchema.FromFile(Path.Combine(Repository.Root(), "schemas", "models", "external-model-request.schema.json"));
     private static readonly JsonSchema AnswerSchema = JsonSchema.FromFile(Path.Combine(Repository.Root(), "schemas", "models", "external-model-answer.schema.json"));
+    private static readonly JsonSchema BatchRequestSchema = JsonSchema.FromFile(Path.Combine(Repository.Root(), "schemas", "models", "external-model-batch-request.schema.json"));
+    private static readonly JsonSchema BatchAnswerSchema = Registered(JsonSchema.FromFile(Path.Combine(Repository.Root(), "schemas", "models", "external-model-batch-answer.schema.json")));
+
+    // The batch answer refers to the per-subject answer by its $id: known once registered.
+    private static JsonSchema Registered(JsonSchema batchAnswer)
+    {
+        SchemaRegistry.Global.Register(AnswerSchema);
+        return batchAnswer;
+    }
 
     private static string Problems(EvaluationResults result) =>
         string.Join("; ", (result.Details ?? []).Where(d => d.Errors is not null).SelectMany(d => d.Errors!.Select(e => $"{d.InstanceLocation}: {e.Value}")));
@@ -97,4 +106,42 @@ public sealed class ExternalModelSchemaTests
     [InlineData("""[1, 2]""")]
     public void Answers_the_adapter_refuses_the_answer_schema_refuses(string answer) =>
         AnswerSchema.Evaluate(JsonDocument.Parse(answer).RootElement).IsValid.Should().BeFalse();
+
+    [Fact]
+    public void The_batch_request_the_adapter_sends_meets_its_schema_and_answers_with_outputs_or_errors_meet_theirs()
+    {
+        var folder = Directory.CreateDirectory(Path.Combine(TestPostgres.NewTemporaryFolder("batch-protocol"), "capture")).FullName;
+        var script = Path.Combine(folder, "capture.py");
+        File.WriteAllText(script, """
+            #!/usr/bin/env python3
+            import json, os, sys
+            text = sys.stdin.read()
+            open(os.path.join(os.environ["DTH_MODEL_DIR"], "request.json"), "w").write(text)
+            request = json.loads(text)
+            json.dump({"answers": [{"outputs": {"C": [1] * len(request["times"]), "A": [2] * len(request["times"])}} for _ in request["subjects"]]}, sys.stdout)
+            """);
+        if (OperatingSystem.IsWindows()) return;
+        File.SetUnixFileMode(script, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        var descriptor = Example().AsObject();
+        descriptor["id"] = "capture-batch-test";
+        descriptor["executor"] = JsonNode.Parse("""{ "command": "capture.py", "batchSize": 16 }""");
+        File.WriteAllText(Path.Combine(folder, "capture.model.json"), descriptor.ToJsonString());
+        var model = Simulation.Models.External.ExternalModel.Load(Path.Combine(folder, "capture.model.json"));
+        var simulator = (Simulation.Models.External.ExternalProcessSimulator)model.CreateSimulator(new Simulation.Solvers.SolverOptions(), [0.0, 12]);
+        var scenario = Simulation.Scenarios.CompiledScenario.Compile(model.Info, model.FindScenario("daily")!);
+        simulator.Prefetch([.. Enumerable.Range(0, 3).Select(i => new Simulation.Engine.SubjectCase(scenario, model.DefaultParameters(), Simulation.Engine.SubjectIdentity.Of(9, i)))],
+            CancellationToken.None);
+
+        var request = JsonDocument.Parse(File.ReadAllText(Path.Combine(folder, "request.json"))).RootElement;
+        var checkedRequest = BatchRequestSchema.Evaluate(request, new EvaluationOptions { OutputFormat = OutputFormat.List });
+        checkedRequest.IsValid.Should().BeTrue(Problems(checkedRequest));
+        request.GetProperty("subjects").EnumerateArray().Select(x => x.GetProperty("seed").GetInt64())
+            .Should().Equal(Enumerable.Range(0, 3).Select(i => Simulation.Engine.SubjectIdentity.Of(9, i).Seed));
+
+        var answer = JsonDocument.Parse("""{"answers": [{"outputs": {"C": [1, null]}}, {"error": "did not converge"}]}""").RootElement;
+        var checkedAnswer = BatchAnswerSchema.Evaluate(answer, new EvaluationOptions { OutputFormat = OutputFormat.List });
+        checkedAnswer.IsValid.Should().BeTrue(Problems(checkedAnswer));
+        BatchAnswerSchema.Evaluate(JsonDocument.Parse("""{"answers": [{"outputs": {"C": ["1"]}}]}""").RootElement).IsValid.Should().BeFalse();
+        BatchAnswerSchema.Evaluate(JsonDocument.Parse("""{"outputs": {"C": [1]}}""").RootElement).IsValid.Should().BeFalse("a per-subject answer is not a batch answer");
+    }
 }

@@ -90,7 +90,7 @@ public sealed class ExternalModelTests : IDisposable
         var copy = Directory.CreateDirectory(Path.Combine(_folder, "models", "one-compartment")).FullName;
         foreach (var f in Directory.GetFiles(Path.Combine(ExampleFolder(), "one-compartment"))) File.Copy(f, Path.Combine(copy, Path.GetFileName(f)));
         File.WriteAllText(Path.Combine(copy, "tables.json"), "[1, 2, 3]");
-        ExternalModel.LoadFolder(Path.Combine(_folder, "models")).Select(m => m.Info.Id).Should().Equal("one-compartment-iv");
+        ExternalModel.LoadFolder(Path.Combine(_folder, "models")).Select(m => m.Info.Id).Should().BeEquivalentTo("one-compartment-iv", "one-compartment-iv-batch");
         var missing = () => ExternalModel.LoadFolder(Path.Combine(_folder, "nowhere"));
         missing.Should().Throw<DirectoryNotFoundException>().WithMessage("*does not exist (Dth:Runs:ExternalModels)*");
     }
@@ -317,6 +317,101 @@ public sealed class ExternalModelTests : IDisposable
         ids.Should().Equal(Enumerable.Range(0, 10_000).Select(i => SubjectIdentity.Of(7, i)), "a pure function of the run's seed and the index");
         ids.Select(s => s.Seed).Should().NotIntersectWith(Enumerable.Range(0, 10_000).Select(i => (long)(Xoshiro256StarStar.ForStream(7, i).NextUInt64() >> 11)),
             "a code's seeds are not the parameters' own stream, so its noise is not correlated with its subject's draw");
+    }
+
+    /// <summary>
+    /// A batch code (Python): y = k·t + subject for each subject it is sent; it notes how many subjects each of its processes
+    /// took in <c>starts</c>, answers <paramref name="failing"/> with an error, and drops its last answer when <paramref name="dropLast"/>.
+    /// </summary>
+    private ExternalModel Batched(int batchSize, long failing = -1, bool dropLast = false)
+    {
+        var dir = Directory.CreateDirectory(Path.Combine(_folder, "batched")).FullName;
+        var path = Path.Combine(dir, "batched.py");
+        File.WriteAllText(path, $$$"""
+            #!/usr/bin/env python3
+            import json, os, sys
+            request = json.load(sys.stdin)
+            assert request["protocol"] == "dth.external-model-batch/1", request["protocol"]
+            with open(os.path.join(os.environ["DTH_MODEL_DIR"], "starts"), "a") as f:
+                f.write(f"{len(request['subjects'])}\n")
+            answers = []
+            for s in request["subjects"]:
+                if s["subject"] == {{{failing}}}:
+                    answers.append({"error": "k out of this code's range"})
+                else:
+                    answers.append({"outputs": {"y": [s["parameters"]["k"] * t + s["subject"] for t in request["times"]]}})
+            if {{{(dropLast ? "True" : "False")}}}:
+                answers = answers[:-1]
+            json.dump({"answers": answers}, sys.stdout)
+            """);
+        if (!OperatingSystem.IsWindows()) File.SetUnixFileMode(path, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        File.WriteAllText(Path.Combine(dir, "model.json"), $$"""
+            {
+              "id": "batched", "version": "1.0.0", "title": "a batch code", "timeUnit": "min",
+              "parameters": [ { "name": "k", "value": 1, "lower": 0, "upper": 2 } ],
+              "outputs": [ { "name": "y" } ],
+              "scenarios": [ { "name": "reference", "duration": 10 } ],
+              "executor": { "command": "batched.py", "batchSize": {{batchSize}} }
+            }
+            """);
+        return ExternalModel.Load(Path.Combine(dir, "model.json"));
+    }
+
+    private int[] Starts() => File.ReadAllLines(Path.Combine(_folder, "batched", "starts")).Select(int.Parse).ToArray();
+
+    [Fact]
+    public void A_batch_code_takes_each_chunk_of_a_cohort_in_one_process_and_an_error_it_answers_fails_only_its_subject()
+    {
+        var model = Batched(batchSize: 4, failing: 5);
+        model.Protocol.Should().Be(ExternalProcessSimulator.BatchProtocol);
+        model.SubjectsPerChunk.Should().Be(4, "progress comes batch by batch");
+        double[] times = [0, 10];
+        var subjects = new ScenarioSubjects(model.DefaultParameters(), Enumerable.Repeat(CompiledScenario.Compile(model.Info, model.ReferenceScenario), 10).ToArray());
+        var runner = new SubjectShardRunner(model, new SolverOptions(), times, subjects);
+        var rows = new double[10 * runner.SummaryWidth];
+        var partial = runner.Run(0, 10, rows, maxDegreeOfParallelism: 2);
+
+        Starts().Order().Should().Equal([2, 4, 4], "three processes for ten subjects: two batches of four and one of two");
+        partial.Individuals.Should().Be(9);
+        partial.Failed.Should().Be(1);
+        for (int i = 0; i < 10; i++)
+        {
+            var final = rows[i * runner.SummaryWidth + 3];
+            if (i == 5) double.IsNaN(final).Should().BeTrue("subject 5 was answered with an error");
+            else final.Should().Be(10 + i, "y(10) = k·10 + subject");
+        }
+    }
+
+    [Fact]
+    public void A_batch_codes_subject_asked_for_alone_is_a_batch_of_one_and_a_wrong_number_of_answers_fails_the_whole_batch()
+    {
+        var alone = Solve(Batched(batchSize: 8), [0, 10], [1.5], subject: new SubjectIdentity(3, 99));
+        alone.Status.Should().Be(IntegrationStatus.Completed, alone.Failure);
+        alone.Outputs.Should().Equal(3, 18);
+        Starts().Should().Equal(1);
+
+        var dropping = Batched(batchSize: 3, dropLast: true);
+        var subjects = new ScenarioSubjects(dropping.DefaultParameters(), Enumerable.Repeat(CompiledScenario.Compile(dropping.Info, dropping.ReferenceScenario), 3).ToArray());
+        var partial = new SubjectShardRunner(dropping, new SolverOptions(), [0, 10], subjects).Run(0, 3);
+        partial.Failed.Should().Be(3, "an answer missing puts every answer of the batch in doubt");
+        var simulator = (ExternalProcessSimulator)dropping.CreateSimulator(new SolverOptions(), [0.0, 10]);
+        var scenario = CompiledScenario.Compile(dropping.Info, dropping.ReferenceScenario);
+        simulator.Prefetch([new SubjectCase(scenario, [1.0], new SubjectIdentity(0, 1)), new SubjectCase(scenario, [1.0], new SubjectIdentity(1, 2))], CancellationToken.None);
+        simulator.Solve(scenario, [1.0], new double[2], new SubjectIdentity(0, 1), CancellationToken.None).Should().Be(IntegrationStatus.ExternalCodeFailed);
+        simulator.LastFailure.Should().Be("it gave 1 answers for 2 subjects");
+    }
+
+    [Fact]
+    public void A_batch_size_out_of_range_is_a_descriptor_problem()
+    {
+        var path = Path.Combine(_folder, "batch.json");
+        File.WriteAllText(path, """
+            { "id": "batch-bad", "version": "1.0.0", "title": "t", "timeUnit": "s",
+              "parameters": [ { "name": "a", "value": 1, "lower": 0, "upper": 2 } ], "outputs": [ { "name": "b" } ],
+              "scenarios": [ { "name": "reference", "duration": 1 } ], "executor": { "command": "x", "batchSize": 0 } }
+            """);
+        var act = () => ExternalModel.Load(path);
+        act.Should().Throw<InvalidDataException>().WithMessage("*'executor.batchSize' is between 1 (a process per subject) and 10000*");
     }
 
     [Fact]

@@ -19,10 +19,11 @@ public sealed class ExternalModel : SimulationModel
     private readonly ModelInfo _info;
     private readonly Scenario[] _scenarios;
 
-    private ExternalModel(ModelInfo info, Scenario[] scenarios, string folder, string command, bool installed, string[] arguments, TimeSpan timeout, long maxOutputBytes, string digest)
+    private ExternalModel(ModelInfo info, Scenario[] scenarios, string folder, string command, bool installed, string[] arguments, TimeSpan timeout, long maxOutputBytes,
+        int batchSize, string digest)
     {
         _info = info; _scenarios = scenarios; Folder = folder; Command = command; IsInstalled = installed; Arguments = arguments; Timeout = timeout;
-        MaxOutputBytes = maxOutputBytes; CodeDigest = digest;
+        MaxOutputBytes = maxOutputBytes; BatchSize = batchSize; CodeDigest = digest;
     }
 
     public override ModelInfo Info => _info;
@@ -53,6 +54,12 @@ public sealed class ExternalModel : SimulationModel
 
     public long MaxOutputBytes { get; }
 
+    /// <summary>Subjects one process takes at most: 1, the per-subject protocol; more, the batch protocol (<see cref="Protocol"/>).</summary>
+    public int BatchSize { get; }
+
+    /// <summary>What its processes are sent and must answer: <see cref="ExternalProcessSimulator.SubjectProtocol"/> or <see cref="ExternalProcessSimulator.BatchProtocol"/>.</summary>
+    public string Protocol => BatchSize > 1 ? ExternalProcessSimulator.BatchProtocol : ExternalProcessSimulator.SubjectProtocol;
+
     /// <summary>
     /// <c>sha256:</c> of the descriptor and of every file in its folder that the command or the arguments name: what the
     /// run's provenance records, so a result says exactly which code computed it.
@@ -64,8 +71,8 @@ public sealed class ExternalModel : SimulationModel
 
     internal static void ReportFailure(string modelId, string reason) => ProcessFailed?.Invoke(modelId, reason);
 
-    /// <summary>Progress after every subject: each is a process that may run for minutes.</summary>
-    public override int SubjectsPerChunk => 1;
+    /// <summary>Progress after every process: a subject each (which may run for minutes), or a batch.</summary>
+    public override int SubjectsPerChunk => BatchSize;
 
     public override ISubjectSimulator CreateSimulator(SolverOptions options, ReadOnlySpan<double> outputTimes) => IsInstalled
         ? new ExternalProcessSimulator(this, outputTimes)
@@ -109,7 +116,7 @@ public sealed class ExternalModel : SimulationModel
         // shards go to the silos that have the code (IsInstalled, published in the silo's metadata).
         var command = ResolveCommand(folder, d.Executor.Command!);
         return new ExternalModel(info, scenarios, folder, command ?? d.Executor.Command!, command is not null, arguments, TimeSpan.FromSeconds(d.Executor.TimeoutSeconds), d.Executor.MaxOutputBytes,
-            Digest(bytes, folder, [d.Executor.Command!, .. named]));
+            d.Executor.BatchSize, Digest(bytes, folder, [d.Executor.Command!, .. named]));
     }
 
     /// <summary>How descriptor files are named, so that a code's own JSON files beside them are left alone.</summary>

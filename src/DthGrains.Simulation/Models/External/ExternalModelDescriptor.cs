@@ -20,6 +20,9 @@ public sealed record ExternalModelDescriptor(
     ExternalExecutor? Executor,
     [property: JsonPropertyName("$schema")] string? Schema = null)
 {
+    /// <summary>The most subjects one process of a batch code may take.</summary>
+    public const int MaxBatchSize = 10_000;
+
     /// <summary>How descriptor files are read: camelCase names, comments and trailing commas allowed, unknown names refused.</summary>
     public static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web)
     {
@@ -67,6 +70,7 @@ public sealed record ExternalModelDescriptor(
         if (Executor is null || string.IsNullOrWhiteSpace(Executor.Command)) problems.Add("'executor.command' is required: the program to start (a file beside the descriptor, or a program on the silo's PATH).");
         else if (!(Executor.TimeoutSeconds is > 0 and <= 7 * 24 * 3600)) problems.Add("'executor.timeoutSeconds' (per subject) is between 1 and 604800.");
         else if (Executor.MaxOutputBytes is <= 0 or > 1L << 30) problems.Add("'executor.maxOutputBytes' is between 1 and 1073741824.");
+        else if (Executor.BatchSize is < 1 or > MaxBatchSize) problems.Add($"'executor.batchSize' is between 1 (a process per subject) and {MaxBatchSize}.");
         return problems;
     }
 
@@ -107,4 +111,7 @@ public sealed record ExternalScenario(string Name, double Duration, string? Desc
 /// <param name="Arguments">Arguments, passed as they are (no shell), except that one naming a file in the descriptor's folder is passed as its full path (the process starts in a folder of its own) and hashed into the code digest.</param>
 /// <param name="TimeoutSeconds">How long one subject may run before its process is killed and the subject counted as failed.</param>
 /// <param name="MaxOutputBytes">The most a process may write to its standard output; more fails the subject (default 16 MB).</param>
-public sealed record ExternalExecutor(string? Command, string[]? Arguments, double TimeoutSeconds = 600, long MaxOutputBytes = 16L << 20);
+/// <param name="BatchSize">Subjects a process takes at most: 1 (the default) speaks the per-subject protocol; more speaks the
+/// batch protocol, one process for up to this many subjects (a code whose start costs more than a subject does: an
+/// interpreter, a licence check, tables to load). Timeout and output bound are per subject, so a batch gets them times its size.</param>
+public sealed record ExternalExecutor(string? Command, string[]? Arguments, double TimeoutSeconds = 600, long MaxOutputBytes = 16L << 20, int BatchSize = 1);

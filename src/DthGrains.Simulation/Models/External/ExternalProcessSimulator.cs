@@ -10,7 +10,8 @@ namespace DthGrains.Simulation.Models.External;
 
 /// <summary>
 /// Runs an <see cref="ExternalModel"/>'s code once per subject, as a local process (the executor adapter; a batch
-/// scheduler would be another one). The protocol, <see cref="Protocol"/>:
+/// scheduler would be another one), or once per batch of subjects for a code that speaks <see cref="BatchProtocol"/>
+/// (ExternalProcessSimulator.Batch.cs). The per-subject protocol, <see cref="SubjectProtocol"/>:
 /// <list type="bullet">
 /// <item>standard input: one JSON object, <c>{"protocol", "model", "version", "scenario", "duration", "timeUnit", "times": [..], "parameters": {name: value},
 /// "subject", "seed"}</c>: the last two say which subject of the run this is and the seed a code that draws random numbers
@@ -25,10 +26,10 @@ namespace DthGrains.Simulation.Models.External;
 /// (<see cref="ProcessGroup"/>): a timeout or a cancelled run kills all of it, and whatever it leaves running when it
 /// exits is killed then, so a background process can neither hold a worker nor outlive its subject.
 /// </summary>
-public sealed class ExternalProcessSimulator(ExternalModel model, ReadOnlySpan<double> outputTimes) : ISubjectSimulator
+public sealed partial class ExternalProcessSimulator(ExternalModel model, ReadOnlySpan<double> outputTimes) : IPrefetchingSimulator
 {
-    /// <summary>The protocol's name and version, sent with every input.</summary>
-    public const string Protocol = "dth.external-model/1";
+    /// <summary>The per-subject protocol's name and version, sent with every input.</summary>
+    public const string SubjectProtocol = "dth.external-model/1";
 
     private readonly double[] _times = outputTimes.ToArray();
 
@@ -40,9 +41,23 @@ public sealed class ExternalProcessSimulator(ExternalModel model, ReadOnlySpan<d
         var info = model.Info;
         if (parameters.Length != info.Parameters.Count) throw new ArgumentException($"Expected {info.Parameters.Count} parameters.", nameof(parameters));
         if (outputs.Length < _times.Length * info.Outputs.Count) throw new ArgumentException("Output span too short.", nameof(outputs));
-        var input = Input(scenario, parameters, subject);
-        var (stdout, failure) = Execute(input, cancellationToken);
-        failure ??= Fill(stdout!, outputs);
+        string? failure;
+        if (TakePrefetched(scenario, parameters, subject) is { } ahead)
+        {
+            failure = ahead.Failure;
+            ahead.Outputs?.CopyTo(outputs);
+        }
+        else if (model.BatchSize > 1)
+        {
+            var alone = RunBatch([new SubjectCase(scenario, parameters.ToArray(), subject)], cancellationToken)[0];
+            failure = alone.Failure;
+            alone.Outputs?.CopyTo(outputs);
+        }
+        else
+        {
+            var (stdout, failed) = Execute(Input(scenario, parameters, subject), 1, cancellationToken);
+            failure = failed ?? Fill(stdout!, outputs);
+        }
         LastFailure = failure;
         if (failure is null) return IntegrationStatus.Completed;
         ExternalModel.ReportFailure(info.Id, failure);
@@ -56,7 +71,7 @@ public sealed class ExternalProcessSimulator(ExternalModel model, ReadOnlySpan<d
         using (var w = new Utf8JsonWriter(buffer))
         {
             w.WriteStartObject();
-            w.WriteString("protocol", Protocol);
+            w.WriteString("protocol", SubjectProtocol);
             w.WriteString("model", info.Id);
             w.WriteString("version", info.Version);
             w.WriteString("scenario", scenario.Source.Name);
@@ -79,33 +94,39 @@ public sealed class ExternalProcessSimulator(ExternalModel model, ReadOnlySpan<d
     /// <summary>Fills the outputs from the process's answer; null when it was complete, else what was wrong with it.</summary>
     private string? Fill(byte[] stdout, Span<double> outputs)
     {
-        var names = model.Info.Outputs;
-        int ny = names.Count, nt = _times.Length;
         try
         {
             using var doc = JsonDocument.Parse(stdout);
-            if (doc.RootElement.ValueKind != JsonValueKind.Object || !doc.RootElement.TryGetProperty("outputs", out var all) || all.ValueKind != JsonValueKind.Object)
-                return "its output is not a JSON object with an 'outputs' object";
-            for (int k = 0; k < ny; k++)
-            {
-                if (!all.TryGetProperty(names[k].Name, out var series) || series.ValueKind != JsonValueKind.Array)
-                    return $"its output has no array 'outputs.{names[k].Name}'";
-                if (series.GetArrayLength() != nt) return $"'outputs.{names[k].Name}' has {series.GetArrayLength()} values for {nt} output times";
-                int t = 0;
-                foreach (var v in series.EnumerateArray())
-                {
-                    if (v.ValueKind == JsonValueKind.Null) outputs[t * ny + k] = double.NaN;
-                    else if (v.ValueKind == JsonValueKind.Number) outputs[t * ny + k] = v.GetDouble();
-                    else return $"'outputs.{names[k].Name}[{t}]' is not a number or null";
-                    t++;
-                }
-            }
-            return null;
+            return Fill(doc.RootElement, outputs);
         }
         catch (JsonException e)
         {
             return "its output is not JSON: " + e.Message;
         }
+    }
+
+    /// <summary>Fills the outputs from one answer (<c>{"outputs": {...}}</c>); null when it was complete, else what was wrong with it.</summary>
+    private string? Fill(JsonElement answer, Span<double> outputs)
+    {
+        var names = model.Info.Outputs;
+        int ny = names.Count, nt = _times.Length;
+        if (answer.ValueKind != JsonValueKind.Object || !answer.TryGetProperty("outputs", out var all) || all.ValueKind != JsonValueKind.Object)
+            return "its output is not a JSON object with an 'outputs' object";
+        for (int k = 0; k < ny; k++)
+        {
+            if (!all.TryGetProperty(names[k].Name, out var series) || series.ValueKind != JsonValueKind.Array)
+                return $"its output has no array 'outputs.{names[k].Name}'";
+            if (series.GetArrayLength() != nt) return $"'outputs.{names[k].Name}' has {series.GetArrayLength()} values for {nt} output times";
+            int t = 0;
+            foreach (var v in series.EnumerateArray())
+            {
+                if (v.ValueKind == JsonValueKind.Null) outputs[t * ny + k] = double.NaN;
+                else if (v.ValueKind == JsonValueKind.Number) outputs[t * ny + k] = v.GetDouble();
+                else return $"'outputs.{names[k].Name}[{t}]' is not a number or null";
+                t++;
+            }
+        }
+        return null;
     }
 
     /// <summary>Starts the process, feeds it the input, and waits for it: its standard output, or why it failed.</summary>
@@ -115,8 +136,11 @@ public sealed class ExternalProcessSimulator(ExternalModel model, ReadOnlySpan<d
     /// process runs (minutes, for a heavy code), and a silo's pool threads are its messaging, ledger and HTTP. A timer
     /// and the cancellation kill the process tree, which ends the reads.
     /// </remarks>
-    private (byte[]? Stdout, string? Failure) Execute(byte[] input, CancellationToken ct)
+    /// <param name="subjects">how many subjects the input holds: the timeout and the output bound are per subject.</param>
+    private (byte[]? Stdout, string? Failure) Execute(byte[] input, int subjects, CancellationToken ct)
     {
+        var timeout = model.Timeout * subjects;
+        var maxOutput = model.MaxOutputBytes * subjects;
         if (NotExecutable() is { } why) return (null, why);
         var work = Directory.CreateTempSubdirectory("dth-external-");
         var start = ProcessGroup.StartInfo(model.Command, model.Arguments);
@@ -153,7 +177,7 @@ public sealed class ExternalProcessSimulator(ExternalModel model, ReadOnlySpan<d
                 if (Interlocked.CompareExchange(ref ended, why, 0) != 0) return;
                 ProcessGroup.Kill(process);
             }
-            using var timer = new Timer(_ => Kill(1), null, model.Timeout, Timeout.InfiniteTimeSpan);
+            using var timer = new Timer(_ => Kill(1), null, timeout, Timeout.InfiniteTimeSpan);
             using var cancelled = ct.Register(() => Kill(2));
             byte[] error = [];
             var helper = new Thread(() =>
@@ -170,16 +194,16 @@ public sealed class ExternalProcessSimulator(ExternalModel model, ReadOnlySpan<d
                 error = Read(process.StandardError.BaseStream, 1 << 20).Bytes;
             }) { IsBackground = true, Name = "dth external stdin/stderr" };
             helper.Start();
-            var (output, overflow) = Read(process.StandardOutput.BaseStream, model.MaxOutputBytes);
+            var (output, overflow) = Read(process.StandardOutput.BaseStream, maxOutput);
             helper.Join();
             process.WaitForExit();
             switch (Volatile.Read(ref ended))
             {
                 case 2: throw new OperationCanceledException(ct);
-                case 1: return (null, $"it ran longer than its timeout of {model.Timeout.TotalSeconds:0.###} s and was killed");
+                case 1: return (null, $"it ran longer than its timeout of {timeout.TotalSeconds:0.###} s{(subjects > 1 ? $" ({subjects} subjects)" : "")} and was killed");
             }
             if (process.ExitCode != 0) return (null, $"exit code {process.ExitCode}{Tail(error)}");
-            if (overflow) return (null, $"it wrote more than {model.MaxOutputBytes} bytes to its standard output");
+            if (overflow) return (null, $"it wrote more than {maxOutput} bytes to its standard output");
             return (output, null);
         }
         finally

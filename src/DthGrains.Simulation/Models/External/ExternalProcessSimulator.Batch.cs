@@ -1,0 +1,132 @@
+using System.Buffers;
+using System.Text.Json;
+using DthGrains.Simulation.Engine;
+using DthGrains.Simulation.Scenarios;
+
+namespace DthGrains.Simulation.Models.External;
+
+/// <summary>
+/// The batch protocol, <see cref="BatchProtocol"/>, for a code whose start costs more than a subject (an interpreter, a
+/// licence check, tables to load): one process for up to <see cref="ExternalModel.BatchSize"/> subjects.
+/// <list type="bullet">
+/// <item>standard input: <c>{"protocol", "model", "version", "timeUnit", "times": [..], "subjects": [{"subject", "seed",
+/// "scenario", "duration", "parameters": {name: value}}, ..]}</c>;</item>
+/// <item>standard output: <c>{"answers": [..]}</c>, one per subject in order: <c>{"outputs": {...}}</c> as in the
+/// per-subject protocol, or <c>{"error": "why"}</c> for a subject the code could not simulate (that subject fails,
+/// the others count);</item>
+/// <item>exit code 0. A process that fails (an exit code, its timeout, an answer that does not parse or has another number
+/// of answers) fails every subject of its batch, with the reason.</item>
+/// </list>
+/// The cohort path announces each chunk's subjects (<see cref="Prefetch"/>); a subject asked for alone (a sensitivity
+/// study's evaluations, <c>dth sim external --try</c>) is a batch of one.
+/// </summary>
+public sealed partial class ExternalProcessSimulator
+{
+    /// <summary>The batch protocol's name and version, sent with every input.</summary>
+    public const string BatchProtocol = "dth.external-model-batch/1";
+
+    /// <summary>One subject's result from a batch: its outputs, or why it failed.</summary>
+    private sealed record Result(SubjectCase Case, double[]? Outputs, string? Failure);
+
+    private readonly Queue<Result> _ahead = new();
+
+    public void Prefetch(IReadOnlyList<SubjectCase> cases, CancellationToken cancellationToken)
+    {
+        _ahead.Clear();
+        if (model.BatchSize <= 1) return; // a process per subject: nothing to gain from knowing them first
+        for (int start = 0; start < cases.Count; start += model.BatchSize)
+            foreach (var result in RunBatch([.. cases.Skip(start).Take(model.BatchSize)], cancellationToken)) _ahead.Enqueue(result);
+    }
+
+    /// <summary>The next announced result when it is this subject's (same subject, scenario and parameters), else null (and the rest is dropped).</summary>
+    private Result? TakePrefetched(CompiledScenario scenario, ReadOnlySpan<double> parameters, SubjectIdentity subject)
+    {
+        if (!_ahead.TryPeek(out var next)) return null;
+        if (next.Case.Subject == subject && ReferenceEquals(next.Case.Scenario, scenario) && parameters.SequenceEqual(next.Case.Parameters))
+            return _ahead.Dequeue();
+        _ahead.Clear(); // asked for something else: what was announced is not what is being run
+        return null;
+    }
+
+    private Result[] RunBatch(SubjectCase[] cases, CancellationToken ct)
+    {
+        var (stdout, failure) = Execute(BatchInput(cases), cases.Length, ct);
+        if (failure is null)
+        {
+            try
+            {
+                using var doc = JsonDocument.Parse(stdout!);
+                return Answers(doc.RootElement, cases, out failure) ?? Failed(cases, failure!);
+            }
+            catch (JsonException e)
+            {
+                failure = "its output is not JSON: " + e.Message;
+            }
+        }
+        return Failed(cases, failure!);
+    }
+
+    private static Result[] Failed(SubjectCase[] cases, string failure) => [.. cases.Select(c => new Result(c, null, failure))];
+
+    /// <summary>Each subject's result from the answer; null (with <paramref name="failure"/>) when the answer as a whole is not one.</summary>
+    private Result[]? Answers(JsonElement root, SubjectCase[] cases, out string? failure)
+    {
+        failure = null;
+        if (root.ValueKind != JsonValueKind.Object || !root.TryGetProperty("answers", out var answers) || answers.ValueKind != JsonValueKind.Array)
+        {
+            failure = "its output is not a JSON object with an 'answers' array (protocol " + BatchProtocol + ")";
+            return null;
+        }
+        if (answers.GetArrayLength() != cases.Length)
+        {
+            failure = $"it gave {answers.GetArrayLength()} answers for {cases.Length} subjects";
+            return null;
+        }
+        var results = new Result[cases.Length];
+        int i = 0;
+        foreach (var answer in answers.EnumerateArray())
+        {
+            var outputs = new double[_times.Length * model.Info.Outputs.Count];
+            var why = answer.ValueKind == JsonValueKind.Object && answer.TryGetProperty("error", out var error)
+                ? "the code: " + (error.ValueKind == JsonValueKind.String ? error.GetString() : error.GetRawText())
+                : Fill(answer, outputs);
+            results[i] = new Result(cases[i], why is null ? outputs : null, why is null ? null : $"answer {i}: {why}");
+            i++;
+        }
+        return results;
+    }
+
+    private byte[] BatchInput(SubjectCase[] cases)
+    {
+        var info = model.Info;
+        var buffer = new ArrayBufferWriter<byte>();
+        using (var w = new Utf8JsonWriter(buffer))
+        {
+            w.WriteStartObject();
+            w.WriteString("protocol", BatchProtocol);
+            w.WriteString("model", info.Id);
+            w.WriteString("version", info.Version);
+            w.WriteString("timeUnit", info.TimeUnit.Symbol);
+            w.WriteStartArray("times");
+            foreach (var t in _times) w.WriteNumberValue(t);
+            w.WriteEndArray();
+            w.WriteStartArray("subjects");
+            foreach (var c in cases)
+            {
+                w.WriteStartObject();
+                w.WriteNumber("subject", c.Subject.Index);
+                w.WriteNumber("seed", c.Subject.Seed);
+                w.WriteString("scenario", c.Scenario.Source.Name);
+                w.WriteNumber("duration", c.Scenario.Duration);
+                w.WriteStartObject("parameters");
+                for (int k = 0; k < c.Parameters.Length; k++) w.WriteNumber(info.Parameters[k].Name, c.Parameters[k]);
+                w.WriteEndObject();
+                w.WriteEndObject();
+            }
+            w.WriteEndArray();
+            w.WriteEndObject();
+        }
+        buffer.Write("\n"u8);
+        return buffer.WrittenSpan.ToArray();
+    }
+}
