@@ -37,8 +37,9 @@ internal static class ExternalExecutorBenchmark
             double[] p = [1.0];
             // The bare loop sends the bytes the adapter sends for the same subject.
             var input = System.Text.Encoding.UTF8.GetBytes(
-                "{\"protocol\":\"dth.external-model/1\",\"model\":\"bench\",\"version\":\"1.0.0\",\"scenario\":\"reference\",\"duration\":1440,\"timeUnit\":\"min\",\"times\":[" +
-                string.Join(',', times.Select(t => t.ToString("R", CultureInfo.InvariantCulture))) + "],\"parameters\":{\"k\":1},\"subject\":0,\"seed\":1234567890123456}\n");
+                "{\"protocol\":\"dth.external-model/1\",\"model\":\"bench\",\"version\":\"1.0.0\",\"timeUnit\":\"min\",\"times\":[" +
+                string.Join(',', times.Select(t => t.ToString("R", CultureInfo.InvariantCulture))) +
+                "],\"scenario\":\"reference\",\"duration\":1440,\"parameters\":{\"k\":1},\"subject\":0,\"seed\":1234567890123456}\n");
             Console.WriteLine($"# external executor benchmark: {n} subjects a round of a shell-script model ({times.Length} times), one thread, best of {rounds} rounds each, interleaved");
 
             double Adapter()

@@ -184,7 +184,7 @@ public sealed class ExternalModelTests : IDisposable
         // The script answers with what it was sent: its time grid and its parameter, so the request's shape is checked too.
         var model = Scripted("""
             input=$(cat)
-            case "$input" in *'"protocol":"dth.external-model/1"'*'"scenario":"reference"'*'"times":[0,5,10]'*'"parameters":{"k":1.5}'*) ;; *) echo "$input" >&2; exit 9;; esac
+            case "$input" in *'"protocol":"dth.external-model/1"'*'"times":[0,5,10]'*'"scenario":"reference"'*'"parameters":{"k":1.5}'*) ;; *) echo "$input" >&2; exit 9;; esac
             echo '{"outputs": {"y": [0, null, 1.5]}}'
             """);
         var (status, y, failure) = Solve(model, [0, 5, 10], [1.5]);

@@ -98,29 +98,16 @@ public sealed partial class ExternalProcessSimulator
 
     private byte[] BatchInput(SubjectCase[] cases)
     {
-        var info = model.Info;
         var buffer = new ArrayBufferWriter<byte>();
         using (var w = new Utf8JsonWriter(buffer))
         {
             w.WriteStartObject();
-            w.WriteString("protocol", BatchProtocol);
-            w.WriteString("model", info.Id);
-            w.WriteString("version", info.Version);
-            w.WriteString("timeUnit", info.TimeUnit.Symbol);
-            w.WriteStartArray("times");
-            foreach (var t in _times) w.WriteNumberValue(t);
-            w.WriteEndArray();
+            WriteHeader(w, BatchProtocol);
             w.WriteStartArray("subjects");
             foreach (var c in cases)
             {
                 w.WriteStartObject();
-                w.WriteNumber("subject", c.Subject.Index);
-                w.WriteNumber("seed", c.Subject.Seed);
-                w.WriteString("scenario", c.Scenario.Source.Name);
-                w.WriteNumber("duration", c.Scenario.Duration);
-                w.WriteStartObject("parameters");
-                for (int k = 0; k < c.Parameters.Length; k++) w.WriteNumber(info.Parameters[k].Name, c.Parameters[k]);
-                w.WriteEndObject();
+                WriteSubject(w, c.Scenario, c.Parameters, c.Subject);
                 w.WriteEndObject();
             }
             w.WriteEndArray();

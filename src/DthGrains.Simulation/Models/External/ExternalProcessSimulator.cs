@@ -66,29 +66,41 @@ public sealed partial class ExternalProcessSimulator(ExternalModel model, ReadOn
 
     private byte[] Input(CompiledScenario scenario, ReadOnlySpan<double> parameters, SubjectIdentity subject)
     {
-        var info = model.Info;
         var buffer = new ArrayBufferWriter<byte>();
         using (var w = new Utf8JsonWriter(buffer))
         {
             w.WriteStartObject();
-            w.WriteString("protocol", SubjectProtocol);
-            w.WriteString("model", info.Id);
-            w.WriteString("version", info.Version);
-            w.WriteString("scenario", scenario.Source.Name);
-            w.WriteNumber("duration", scenario.Duration);
-            w.WriteString("timeUnit", info.TimeUnit.Symbol);
-            w.WriteStartArray("times");
-            foreach (var t in _times) w.WriteNumberValue(t);
-            w.WriteEndArray();
-            w.WriteStartObject("parameters");
-            for (int i = 0; i < parameters.Length; i++) w.WriteNumber(info.Parameters[i].Name, parameters[i]);
-            w.WriteEndObject();
-            w.WriteNumber("subject", subject.Index);
-            w.WriteNumber("seed", subject.Seed);
+            WriteHeader(w, SubjectProtocol);
+            WriteSubject(w, scenario, parameters, subject);
             w.WriteEndObject();
         }
         buffer.Write("\n"u8);
         return buffer.WrittenSpan.ToArray();
+    }
+
+    /// <summary>What every input starts with: the protocol, the model, its time unit and the output times.</summary>
+    private void WriteHeader(Utf8JsonWriter w, string protocol)
+    {
+        var info = model.Info;
+        w.WriteString("protocol", protocol);
+        w.WriteString("model", info.Id);
+        w.WriteString("version", info.Version);
+        w.WriteString("timeUnit", info.TimeUnit.Symbol);
+        w.WriteStartArray("times");
+        foreach (var t in _times) w.WriteNumberValue(t);
+        w.WriteEndArray();
+    }
+
+    /// <summary>One subject's fields: its scenario and period, its parameters by name, its index and seed.</summary>
+    private void WriteSubject(Utf8JsonWriter w, CompiledScenario scenario, ReadOnlySpan<double> parameters, SubjectIdentity subject)
+    {
+        w.WriteString("scenario", scenario.Source.Name);
+        w.WriteNumber("duration", scenario.Duration);
+        w.WriteStartObject("parameters");
+        for (int i = 0; i < parameters.Length; i++) w.WriteNumber(model.Info.Parameters[i].Name, parameters[i]);
+        w.WriteEndObject();
+        w.WriteNumber("subject", subject.Index);
+        w.WriteNumber("seed", subject.Seed);
     }
 
     /// <summary>Fills the outputs from the process's answer; null when it was complete, else what was wrong with it.</summary>
