@@ -93,8 +93,21 @@ public static partial class RunPlanner
             var solved = ws.Solve(scenario, x, y, Simulation.Engine.SubjectIdentity.Of(r.Seed, sample), ct) == IntegrationStatus.Completed;
             for (int k = 0; k < targets.Length; k++) f[k] = solved ? SeriesStatistic.Of(targets[k].Statistic!, y, ny, outputs[k], times) : double.NaN;
         }
+        // A code that takes subjects in batches gets a base sample's evaluations in one process.
+        void Announce(long sample, double[][] points)
+        {
+            if (workspaces.Value.Ws is not Simulation.Engine.IPrefetchingSimulator batches) return;
+            var subject = Simulation.Engine.SubjectIdentity.Of(r.Seed, sample);
+            batches.Prefetch([.. points.Select(v =>
+            {
+                var x = (double[])p.Clone();
+                for (int i = 0; i < indices.Length; i++) x[indices[i]] = v[i];
+                return new Simulation.Engine.SubjectCase(scenario, x, subject);
+            })], ct);
+        }
         var (from, to) = plan.ShardRange(shard);
-        return [.. SobolAnalysis.Evaluate(inputs, targets.Length, F, r.Seed, from / width, to / width, maxDegreeOfParallelism, progress, ct).Select(SensitivitySums.From)];
+        return [.. SobolAnalysis.Evaluate(inputs, targets.Length, F, r.Seed, from / width, to / width, maxDegreeOfParallelism, progress, ct,
+            plan.Model is Simulation.Models.External.ExternalModel { BatchSize: > 1 } ? Announce : null).Select(SensitivitySums.From)];
     }
 
     /// <summary>The indices of a sensitivity run from its shards' sums, merged in shard order.</summary>

@@ -7,8 +7,9 @@ public readonly record struct SubjectCase(CompiledScenario Scenario, double[] Pa
 
 /// <summary>
 /// A simulator that does better when told first which subjects it will be asked for: an external code that takes them in
-/// batches, one process for many. The cohort path announces each chunk's subjects, then asks for them one by one as
-/// usual; a subject asked for that was not announced (a sensitivity study's evaluations) is simulated on its own.
+/// batches, one process for many. The cohort path announces each chunk's subjects, and a sensitivity study each base
+/// sample's evaluations, then asks for them one by one as usual; a subject asked for that was not announced is
+/// simulated on its own.
 /// </summary>
 public interface IPrefetchingSimulator : ISubjectSimulator
 {

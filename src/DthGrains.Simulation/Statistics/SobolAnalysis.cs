@@ -132,8 +132,10 @@ public static class SobolAnalysis
         Evaluate(inputs, outputs, (_, x, y) => model(x, y), seed, from, to, maxDegreeOfParallelism, progress, ct);
 
     /// <summary>The same, with a model that is also told which base sample an evaluation belongs to (its first argument).</summary>
+    /// <param name="announce">when given, told each base sample's d + 2 points before they are evaluated, in the order
+    /// they will be (on the thread that evaluates them): a model that evaluates points in batches takes them at once.</param>
     public static SobolPartial[] Evaluate(IReadOnlyList<Distribution> inputs, int outputs, Action<long, double[], double[]> model, ulong seed, long from, long to,
-        int maxDegreeOfParallelism = 1, Action<long>? progress = null, CancellationToken ct = default)
+        int maxDegreeOfParallelism = 1, Action<long>? progress = null, CancellationToken ct = default, Action<long, double[][]>? announce = null)
     {
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(outputs);
         int d = inputs.Count, rows = checked((int)(to - from));
@@ -160,6 +162,18 @@ public static class SobolAnalysis
             {
                 model(from + r, x, y);
                 for (int k = 0; k < outputs; k++) f[(k * rows + r) * width + column] = y[k];
+            }
+            if (announce is not null)
+            {
+                var points = new double[d + 2][];
+                points[0] = a.AsSpan(r * d, d).ToArray();
+                points[1] = b.AsSpan(r * d, d).ToArray();
+                for (int i = 0; i < d; i++)
+                {
+                    points[2 + i] = a.AsSpan(r * d, d).ToArray();
+                    points[2 + i][i] = b[r * d + i];
+                }
+                announce(from + r, points);
             }
             a.AsSpan(r * d, d).CopyTo(x);
             At(0);

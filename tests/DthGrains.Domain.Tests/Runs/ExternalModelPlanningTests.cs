@@ -35,6 +35,21 @@ public sealed class ExternalModelPlanningTests
             seed=$(sed -n 's/.*"seed":\([0-9]*\).*/\1/p')
             awk -v s="$seed" 'BEGIN { v = s / 9007199254740992; printf "{\"outputs\":{\"y\":[%.17g,%.17g]}}", v, v }'
             """);
+        // batched: y = k·t + c as linear, by a Python code that takes subjects in batches and notes each process's size.
+        var batched = Directory.CreateDirectory(Path.Combine(root, "batched")).FullName;
+        var batchScript = Path.Combine(batched, "batched.py");
+        File.WriteAllText(batchScript, """
+            #!/usr/bin/env python3
+            import json, os, sys
+            request = json.load(sys.stdin)
+            with open(os.path.join(os.environ["DTH_MODEL_DIR"], "starts"), "a") as f:
+                f.write(str(len(request["subjects"])) + "\n")
+            answers = [{"outputs": {"y": [s["parameters"]["k"] * t + s["parameters"]["c"] for t in request["times"]]}} for s in request["subjects"]]
+            json.dump({"answers": answers}, sys.stdout)
+            """);
+        if (!OperatingSystem.IsWindows()) File.SetUnixFileMode(batchScript, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        File.WriteAllText(Path.Combine(batched, "batched.model.json"),
+            $$"""{ "id": "batched-test", "version": "1.0.0", "title": "y = k t + c, in batches", {{LinearInterface}}, "executor": { "command": "batched.py", "batchSize": 16 } }""");
         var absent = Directory.CreateDirectory(Path.Combine(root, "absent")).FullName;
         File.WriteAllText(Path.Combine(absent, "absent.model.json"), """
             { "id": "absent-test", "version": "1.0.0", "title": "code elsewhere", "timeUnit": "s",
@@ -107,6 +122,20 @@ public sealed class ExternalModelPlanningTests
         result.Total.Should().Equal(0, 0);
         result.FirstOrder.Should().Equal(0, 0);
         result.Variance.Should().BePositive();
+    }
+
+    [Fact]
+    public void A_sensitivity_study_of_a_batch_code_takes_each_base_samples_evaluations_in_one_process_and_finds_what_the_per_subject_code_finds()
+    {
+        RunRequest Study(string model) => new(RunKind.Sensitivity, model, OutputStep: 10, Size: 8, Seed: 3,
+            Ranges: [new ParameterRange("k", 0, 2), new ParameterRange("c", 0, 1)], SensitivityOf: new SensitivityTarget("y", "final"));
+        SensitivityResult Indices(RunPlan plan) => RunPlanner.SensitivityOf(plan, Enumerable.Range(0, plan.Shards).Select(i => RunPlanner.ExecuteShard(plan, i).SensitivitySums!));
+        var batched = Indices(PlanOf(Study("batched-test")));
+        File.ReadAllLines(Path.Combine(Folder.Value, "batched", "starts")).Should().Equal(Enumerable.Repeat("4", 8), "8 base samples, each of its d + 2 = 4 evaluations in one process");
+        var linear = Indices(PlanOf(Study("linear-test")));
+        // The same numbers to the last bits (one code is awk, the other Python).
+        batched.Total.Zip(linear.Total).Should().OnlyContain(x => Math.Abs(x.First!.Value - x.Second!.Value) < 1e-12);
+        batched.FirstOrder.Zip(linear.FirstOrder).Should().OnlyContain(x => Math.Abs(x.First!.Value - x.Second!.Value) < 1e-12);
     }
 
     [Theory]

@@ -116,6 +116,21 @@ public class SobolTests
     }
 
     [Fact]
+    public void The_points_announced_for_a_base_sample_are_the_ones_then_evaluated_in_that_order()
+    {
+        var announced = new System.Collections.Concurrent.ConcurrentDictionary<long, double[][]>();
+        var evaluated = new System.Collections.Concurrent.ConcurrentDictionary<long, List<double[]>>();
+        SobolAnalysis.Evaluate(Cube, 1, (sample, x, y) =>
+        {
+            evaluated.GetOrAdd(sample, _ => []).Add((double[])x.Clone());
+            y[0] = Ishigami(x);
+        }, 5, 10, 30, maxDegreeOfParallelism: 2, announce: (sample, points) => announced[sample] = points);
+        announced.Keys.Order().Should().Equal(Enumerable.Range(10, 20).Select(i => (long)i));
+        foreach (var (sample, points) in announced)
+            evaluated[sample].Should().BeEquivalentTo(points, o => o.WithStrictOrdering(), "base sample {0}", sample);
+    }
+
+    [Fact]
     public void A_base_sample_with_a_failed_evaluation_is_dropped_and_counted_and_the_rest_still_give_the_indices()
     {
         const int n = 4000;

@@ -17,8 +17,8 @@ namespace DthGrains.Simulation.Models.External;
 /// <item>exit code 0. A process that fails (an exit code, its timeout, an answer that does not parse or has another number
 /// of answers) fails every subject of its batch, with the reason.</item>
 /// </list>
-/// The cohort path announces each chunk's subjects (<see cref="Prefetch"/>); a subject asked for alone (a sensitivity
-/// study's evaluations, <c>dth sim external --try</c>) is a batch of one.
+/// The cohort path announces each chunk's subjects (<see cref="Prefetch"/>), a sensitivity study each base sample's
+/// evaluations; a subject asked for alone (<c>dth sim external --try</c>) is a batch of one.
 /// </summary>
 public sealed partial class ExternalProcessSimulator
 {
