@@ -264,10 +264,14 @@ public static partial class RunPlanner
     /// Shards of an external model: a process per subject costs far more than a shard's messages and event, so shards are
     /// small (about 64 a run, from one subject each): they spread over every worker slot of the silos that have the code,
     /// a lost one costs little to redo, and progress moves shard by shard. A code that takes subjects in batches gets
-    /// shards of at least one full batch (<paramref name="batchSize"/>), so its processes are not cut short by shards.
+    /// shards of whole batches (<paramref name="batchSize"/>), so no process is cut short by a shard's end.
     /// </summary>
-    public static int ExternalShardSize(long subjects, long cells, int batchSize = 1) =>
-        (int)Math.Max(Math.Max(Math.Clamp((subjects + 63) / 64, 1, 2000), Math.Min(batchSize, Math.Max(1, subjects))), SmallestShardSize(subjects, cells));
+    public static int ExternalShardSize(long subjects, long cells, int batchSize = 1)
+    {
+        long size = Math.Max(Math.Clamp((subjects + 63) / 64, 1, 2000), SmallestShardSize(subjects, cells));
+        if (batchSize > 1) size = (size + batchSize - 1) / batchSize * batchSize;
+        return (int)Math.Min(size, Math.Max(1, subjects));
+    }
 
     /// <summary>The smallest shard size whose shards' statistics stay within <see cref="MaxStatisticsCells"/>.</summary>
     public static long SmallestShardSize(long subjects, long cells)
