@@ -17,7 +17,9 @@ namespace DthGrains.Benchmarks.Simulation;
 /// running can be killed): the exec that costs is printed apart. Target: at most 2 ms a subject beside that exec, which
 /// the codes the adapter is for (seconds a subject or more) do not notice. Measured by switching each off by hand
 /// (session 24): the working folder made and removed per subject and the standard-error pipe are most of it, some 0.04
-/// of the ratio each; both stay, for isolation and for saying why a subject failed.
+/// of the ratio each; both stay, for isolation and for saying why a subject failed. A fourth loop runs the round's
+/// subjects through the batch protocol, one process for all of them (information: what batches save a code whose
+/// start is its cost).
 /// Usage: <c>external [scale: rounds / 2, 3 by default] [subjects a round, 40 by default]</c>.
 /// </summary>
 internal static class ExternalExecutorBenchmark
@@ -32,6 +34,7 @@ internal static class ExternalExecutorBenchmark
             var times = Enumerable.Range(0, 97).Select(i => i * 15.0).ToArray();
             var model = Scripted(folder, times.Length);
             var simulator = (ExternalProcessSimulator)model.CreateSimulator(new SolverOptions(), times);
+            var batched = (ExternalProcessSimulator)Scripted(folder, times.Length, batchSize: n).CreateSimulator(new SolverOptions(), times);
             var scenario = CompiledScenario.Compile(model.Info, model.ReferenceScenario);
             var y = new double[times.Length];
             double[] p = [1.0];
@@ -41,6 +44,16 @@ internal static class ExternalExecutorBenchmark
                 string.Join(',', times.Select(t => t.ToString("R", CultureInfo.InvariantCulture))) +
                 "],\"scenario\":\"reference\",\"duration\":1440,\"parameters\":{\"k\":1},\"subject\":0,\"seed\":1234567890123456}\n");
             Console.WriteLine($"# external executor benchmark: {n} subjects a round of a shell-script model ({times.Length} times), one thread, best of {rounds} rounds each, interleaved");
+
+            // The batch protocol: the round's subjects announced (one process), then asked for one by one, as the cohort path does.
+            double Batched()
+            {
+                var clock = Stopwatch.StartNew();
+                batched.Prefetch([.. Enumerable.Range(0, n).Select(i => new SubjectCase(scenario, p, new SubjectIdentity(i, 1234567890123456)))], CancellationToken.None);
+                for (int i = 0; i < n; i++)
+                    if (batched.Solve(scenario, p, y, new SubjectIdentity(i, 1234567890123456), CancellationToken.None) != IntegrationStatus.Completed) throw new InvalidOperationException(batched.LastFailure);
+                return clock.Elapsed.TotalMilliseconds;
+            }
 
             double Adapter()
             {
@@ -70,14 +83,15 @@ internal static class ExternalExecutorBenchmark
                 return clock.Elapsed.TotalMilliseconds;
             }
 
-            Adapter(); Bare(); // warm-up: the JIT and the file cache
+            Adapter(); Bare(); Batched(); // warm-up: the JIT and the file cache
             if (setsid is not null) Bare(grouped: true);
-            double bestAdapter = double.MaxValue, bestBare = double.MaxValue, bestGrouped = double.MaxValue;
+            double bestAdapter = double.MaxValue, bestBare = double.MaxValue, bestGrouped = double.MaxValue, bestBatched = double.MaxValue;
             for (int r = 0; r < rounds; r++)
             {
                 bestBare = Math.Min(bestBare, Bare());
                 if (setsid is not null) bestGrouped = Math.Min(bestGrouped, Bare(grouped: true));
                 bestAdapter = Math.Min(bestAdapter, Adapter());
+                bestBatched = Math.Min(bestBatched, Batched());
             }
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"bare loop: {bestBare / n:F2} ms a subject (best round {bestBare:F0} ms)"));
             if (setsid is null) bestGrouped = bestBare; // the adapter starts the code directly where there is no setsid
@@ -86,6 +100,9 @@ internal static class ExternalExecutorBenchmark
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
                 $"ratio bare / adapter: {bestBare / bestAdapter:F2}; the adapter's own cost: {(bestAdapter - bestBare) / n:F2} ms a subject, " +
                 $"of which the process group's exec {(bestGrouped - bestBare) / n:F2} ms and the rest {(bestAdapter - bestGrouped) / n:F2} ms (target for the rest <= 2 ms)"));
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"adapter in batches of {n} (one process a round): {bestBatched / n:F3} ms a subject (best round {bestBatched:F0} ms)"));
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"ratio adapter per subject / in batches: {bestAdapter / bestBatched:F1} (information: what a batch code saves when its start is the cost)"));
             return 0;
         }
         finally
@@ -94,18 +111,25 @@ internal static class ExternalExecutorBenchmark
         }
     }
 
-    /// <summary>A model whose code is a shell script that reads its input and answers with a prepared grid of values.</summary>
-    private static ExternalModel Scripted(string folder, int times)
+    /// <summary>
+    /// A model whose code is a shell script that reads its input and answers with a prepared grid of values: once, or,
+    /// with <paramref name="batchSize"/> above 1, once per subject of its input (the batch protocol), in a folder of its own.
+    /// </summary>
+    private static ExternalModel Scripted(string folder, int times, int batchSize = 1)
     {
+        if (batchSize > 1) folder = Directory.CreateDirectory(Path.Combine(folder, "batch")).FullName;
         File.WriteAllText(Path.Combine(folder, "answer.json"),
             "{\"outputs\":{\"y\":[" + string.Join(',', Enumerable.Range(0, times).Select(i => (i * 0.5).ToString("R", CultureInfo.InvariantCulture))) + "]}}");
         var script = Path.Combine(folder, "run.sh");
-        File.WriteAllText(script, "#!/bin/sh\ncat > /dev/null\ncat \"$DTH_MODEL_DIR/answer.json\"\n");
+        File.WriteAllText(script, batchSize > 1
+            ? "#!/bin/sh\nn=$(grep -o '\"subject\":' | wc -l)\nanswer=$(cat \"$DTH_MODEL_DIR/answer.json\")\nprintf '{\"answers\":['\n" +
+              "i=0\nwhile [ $i -lt $n ]; do [ $i -gt 0 ] && printf ','; printf '%s' \"$answer\"; i=$((i+1)); done\nprintf ']}'\n"
+            : "#!/bin/sh\ncat > /dev/null\ncat \"$DTH_MODEL_DIR/answer.json\"\n");
         if (!OperatingSystem.IsWindows()) File.SetUnixFileMode(script, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
-        File.WriteAllText(Path.Combine(folder, "bench.json"), """
+        File.WriteAllText(Path.Combine(folder, "bench.json"), $$"""
             { "id": "bench", "version": "1.0.0", "title": "benchmark script", "timeUnit": "min",
               "parameters": [ { "name": "k", "value": 1, "lower": 0, "upper": 2 } ], "outputs": [ { "name": "y" } ],
-              "scenarios": [ { "name": "reference", "duration": 1440 } ], "executor": { "command": "run.sh" } }
+              "scenarios": [ { "name": "reference", "duration": 1440 } ], "executor": { "command": "run.sh", "batchSize": {{batchSize}} } }
             """);
         return ExternalModel.Load(Path.Combine(folder, "bench.json"));
     }
