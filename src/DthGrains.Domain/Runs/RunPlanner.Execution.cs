@@ -85,11 +85,17 @@ public static partial class RunPlanner
             (plan.Model.CreateSimulator(plan.Solver, plan.Times), (double[])p.Clone(), new double[nt * ny]));
         // The d + 2 evaluations of a base sample share its seed: a stochastic code's own noise then cancels in the
         // estimators' differences (common random numbers) instead of inflating every index.
+        // The full parameter vector of a point v of the study's inputs.
+        double[] Place(double[] v, double[] x)
+        {
+            p.CopyTo(x, 0);
+            for (int i = 0; i < indices.Length; i++) x[indices[i]] = v[i];
+            return x;
+        }
         void F(long sample, double[] v, double[] f)
         {
             var (ws, x, y) = workspaces.Value;
-            p.CopyTo(x, 0);
-            for (int i = 0; i < indices.Length; i++) x[indices[i]] = v[i];
+            Place(v, x);
             var solved = ws.Solve(scenario, x, y, Simulation.Engine.SubjectIdentity.Of(r.Seed, sample), ct) == IntegrationStatus.Completed;
             for (int k = 0; k < targets.Length; k++) f[k] = solved ? SeriesStatistic.Of(targets[k].Statistic!, y, ny, outputs[k], times) : double.NaN;
         }
@@ -98,12 +104,7 @@ public static partial class RunPlanner
         {
             if (workspaces.Value.Ws is not Simulation.Engine.IPrefetchingSimulator batches) return;
             var subject = Simulation.Engine.SubjectIdentity.Of(r.Seed, sample);
-            batches.Prefetch([.. points.Select(v =>
-            {
-                var x = (double[])p.Clone();
-                for (int i = 0; i < indices.Length; i++) x[indices[i]] = v[i];
-                return new Simulation.Engine.SubjectCase(scenario, x, subject);
-            })], ct);
+            batches.Prefetch([.. points.Select(v => new Simulation.Engine.SubjectCase(scenario, Place(v, new double[p.Length]), subject))], ct);
         }
         var (from, to) = plan.ShardRange(shard);
         return [.. SobolAnalysis.Evaluate(inputs, targets.Length, F, r.Seed, from / width, to / width, maxDegreeOfParallelism, progress, ct,

@@ -40,9 +40,7 @@ public sealed class SimExternalCliTests : IDisposable
         output.Should().Contain("A silo would not start").And.Contain("'id' is 3 to 64 characters").And.Contain("'outputs' lists at least one");
 
         File.Delete(Path.Combine(_dir, "bad.model.json"));
-        var script = Path.Combine(_dir, "fail.sh");
-        File.WriteAllText(script, "#!/bin/sh\necho 'licence server unreachable' >&2\nexit 4\n");
-        if (!OperatingSystem.IsWindows()) File.SetUnixFileMode(script, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        ExternalCodes.Script(Path.Combine(_dir, "fail.sh"), "#!/bin/sh\necho 'licence server unreachable' >&2\nexit 4\n");
         File.WriteAllText(Path.Combine(_dir, "fail.model.json"), """
             { "id": "fails-here", "version": "1.0.0", "title": "t", "timeUnit": "s",
               "parameters": [ { "name": "a", "value": 1, "lower": 0, "upper": 2 } ], "outputs": [ { "name": "b" } ],
@@ -57,29 +55,21 @@ public sealed class SimExternalCliTests : IDisposable
     public async Task An_interrupted_try_leaves_no_code_running()
     {
         // A real dth process (Ctrl-C and SIGTERM reach a process, not a test's in-process run) trying a code that hangs.
-        var script = Path.Combine(_dir, "hang.sh");
-        File.WriteAllText(script, "#!/bin/sh\ncat > /dev/null\necho $$ > \"$DTH_MODEL_DIR/pid\"\nexec sleep 600\n");
         if (OperatingSystem.IsWindows()) return;
-        File.SetUnixFileMode(script, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
-        File.WriteAllText(Path.Combine(_dir, "hang.model.json"), """
-            { "id": "hangs-here", "version": "1.0.0", "title": "t", "timeUnit": "s",
-              "parameters": [ { "name": "a", "value": 1, "lower": 0, "upper": 2 } ], "outputs": [ { "name": "b" } ],
-              "scenarios": [ { "name": "reference", "duration": 1 } ], "executor": { "command": "hang.sh", "timeoutSeconds": 600 } }
-            """);
+        ExternalCodes.Hanging(_dir, "hangs-here");
         var dotnet = Environment.ProcessPath is { } path && Path.GetFileNameWithoutExtension(path) == "dotnet" ? path : "dotnet";
         var start = new System.Diagnostics.ProcessStartInfo(dotnet) { UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true };
         foreach (var a in (string[])[Path.Combine(AppContext.BaseDirectory, "dth.dll"), "sim", "external", _dir, "--try"]) start.ArgumentList.Add(a);
         using var dth = System.Diagnostics.Process.Start(start)!;
         var output = dth.StandardOutput.ReadToEndAsync();
         var errors = dth.StandardError.ReadToEndAsync();
-        var pidFile = Path.Combine(_dir, "pid");
-        var pid = await Eventually.Until(() => Task.FromResult(File.Exists(pidFile) && int.TryParse(File.ReadAllText(pidFile).Trim(), out var p) ? p : 0),
+        var pid = await Eventually.Until(() => Task.FromResult(ExternalCodes.Started(_dir) is [var first, ..] ? first : 0),
             p => p > 0 || dth.HasExited, TimeSpan.FromSeconds(60), "the code to start");
         pid.Should().BePositive("the code started (dth exited first: {0})", dth.HasExited ? await errors : "");
 
         using (var term = System.Diagnostics.Process.Start("kill", ["-TERM", dth.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)])) await term.WaitForExitAsync();
         await dth.WaitForExitAsync().WaitAsync(TimeSpan.FromMinutes(1)); // a bound on a hang, not a timing
         _ = await output;
-        await Eventually.Until(() => Task.FromResult(Processes.IsRunning(pid)), running => !running, TimeSpan.FromSeconds(30), "the interrupted try's code to be killed");
+        await Eventually.Until(() => Task.FromResult(ExternalCodes.IsRunning(pid)), running => !running, TimeSpan.FromSeconds(30), "the interrupted try's code to be killed");
     }
 }

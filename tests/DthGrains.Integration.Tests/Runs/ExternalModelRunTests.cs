@@ -149,18 +149,10 @@ public sealed class ExternalModelRunTests
         var connectionString = await TestPostgres.CreateDatabaseAsync("external_stop", orleansSchema: true);
         var clusterId = $"external-stop-{Guid.NewGuid():N}";
         var key = Path.Combine(TestPostgres.NewTemporaryFolder("external-stop-key"), "key.pem");
-        // A code that never answers: each start appends its process id (its group's) to a file beside it, then sleeps.
+        // A code that never answers: each start notes its process id (its group's) beside it, then sleeps.
         var folder = Directory.CreateDirectory(Path.Combine(TestPostgres.NewTemporaryFolder("external-stop"), "hang")).FullName;
-        var script = Path.Combine(folder, "hang.sh");
-        File.WriteAllText(script, "#!/bin/sh\ncat > /dev/null\necho $$ >> \"$DTH_MODEL_DIR/pids\"\nexec sleep 600\n");
-        if (!OperatingSystem.IsWindows()) File.SetUnixFileMode(script, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
-        File.WriteAllText(Path.Combine(folder, "hang.model.json"), """
-            { "id": "hang-test", "version": "1.0.0", "title": "a code that takes ten minutes", "timeUnit": "h",
-              "parameters": [ { "name": "a", "value": 1, "lower": 0, "upper": 2 } ], "outputs": [ { "name": "b" } ],
-              "scenarios": [ { "name": "reference", "duration": 1 } ], "executor": { "command": "hang.sh", "timeoutSeconds": 600 } }
-            """);
-        var pids = Path.Combine(folder, "pids");
-        int[] Started() => File.Exists(pids) ? [.. File.ReadAllLines(pids).Where(l => l.Length > 0).Select(int.Parse)] : [];
+        ExternalCodes.Hanging(folder, "hang-test");
+        int[] Started() => ExternalCodes.Started(folder);
 
         var api = await TestHost.StartAsync("inst-a", role: "hpc", connectionString: connectionString, clusterId: clusterId, alsoHosts: [], signingKeyPath: key);
         try
@@ -172,11 +164,11 @@ public sealed class ExternalModelRunTests
             var researcher = api.ClientAs("researcher", "inst-a", subject: "erin-stop");
             await SubmitAsync(researcher, new { kind = "single", model = "hang-test" });
             var first = (await Eventually.Until(() => Task.FromResult(Started()), p => p.Length > 0, TimeSpan.FromSeconds(60), "the code to start on inst-b"))[0];
-            Processes.IsRunning(first).Should().BeTrue();
+            ExternalCodes.IsRunning(first).Should().BeTrue();
 
             // A graceful stop: the worker's activation goes, and its code with it.
             await withCode.DisposeAsync();
-            await Eventually.Until(() => Task.FromResult(Processes.IsRunning(first)), running => !running, TimeSpan.FromSeconds(30), "the stopped silo's code to be killed");
+            await Eventually.Until(() => Task.FromResult(ExternalCodes.IsRunning(first)), running => !running, TimeSpan.FromSeconds(30), "the stopped silo's code to be killed");
         }
         finally
         {
@@ -184,6 +176,6 @@ public sealed class ExternalModelRunTests
         }
         // The run went on without inst-b (its shard asked of a silo without the code's metadata, which in this test's
         // one process can start it): that one went with its silo too.
-        Started().Should().OnlyContain(pid => !Processes.IsRunning(pid));
+        Started().Should().OnlyContain(pid => !ExternalCodes.IsRunning(pid));
     }
 }

@@ -66,10 +66,8 @@ public sealed class ExternalModelSchemaTests
     {
         // A code that keeps what it was sent beside its descriptor and answers.
         var folder = Directory.CreateDirectory(Path.Combine(TestPostgres.NewTemporaryFolder("protocol"), "capture")).FullName;
-        var script = Path.Combine(folder, "capture.sh");
-        File.WriteAllText(script, "#!/bin/sh\ncat > \"$DTH_MODEL_DIR/request.json\"\necho '{\"outputs\": {\"C\": [1, null], \"A\": [2, 3]}}'\n");
         if (OperatingSystem.IsWindows()) return;
-        File.SetUnixFileMode(script, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        ExternalCodes.Script(Path.Combine(folder, "capture.sh"), "#!/bin/sh\ncat > \"$DTH_MODEL_DIR/request.json\"\necho '{\"outputs\": {\"C\": [1, null], \"A\": [2, 3]}}'\n");
         var descriptor = Example().AsObject();
         descriptor["id"] = "capture-protocol-test";
         descriptor["executor"] = JsonNode.Parse("""{ "command": "capture.sh" }""");
@@ -111,8 +109,8 @@ public sealed class ExternalModelSchemaTests
     public void The_batch_request_the_adapter_sends_meets_its_schema_and_answers_with_outputs_or_errors_meet_theirs()
     {
         var folder = Directory.CreateDirectory(Path.Combine(TestPostgres.NewTemporaryFolder("batch-protocol"), "capture")).FullName;
-        var script = Path.Combine(folder, "capture.py");
-        File.WriteAllText(script, """
+        if (OperatingSystem.IsWindows()) return;
+        ExternalCodes.Script(Path.Combine(folder, "capture.py"), """
             #!/usr/bin/env python3
             import json, os, sys
             text = sys.stdin.read()
@@ -120,8 +118,6 @@ public sealed class ExternalModelSchemaTests
             request = json.loads(text)
             json.dump({"answers": [{"outputs": {"C": [1] * len(request["times"]), "A": [2] * len(request["times"])}} for _ in request["subjects"]]}, sys.stdout)
             """);
-        if (OperatingSystem.IsWindows()) return;
-        File.SetUnixFileMode(script, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
         var descriptor = Example().AsObject();
         descriptor["id"] = "capture-batch-test";
         descriptor["executor"] = JsonNode.Parse("""{ "command": "capture.py", "batchSize": 16 }""");

@@ -392,8 +392,23 @@ public sealed class ExternalModelTests : IDisposable
 
         var dropping = Batched(batchSize: 3, dropLast: true);
         var subjects = new ScenarioSubjects(dropping.DefaultParameters(), Enumerable.Repeat(CompiledScenario.Compile(dropping.Info, dropping.ReferenceScenario), 3).ToArray());
-        var partial = new SubjectShardRunner(dropping, new SolverOptions(), [0, 10], subjects).Run(0, 3);
+        var reported = new System.Collections.Concurrent.ConcurrentBag<string>();
+        void Report(string id, string reason)
+        {
+            if (id == "batched") reported.Add(reason);
+        }
+        ExternalModel.ProcessFailed += Report;
+        ShardPartial partial;
+        try
+        {
+            partial = new SubjectShardRunner(dropping, new SolverOptions(), [0, 10], subjects).Run(0, 3);
+        }
+        finally
+        {
+            ExternalModel.ProcessFailed -= Report;
+        }
         partial.Failed.Should().Be(3, "an answer missing puts every answer of the batch in doubt");
+        reported.Should().Equal(["it gave 2 answers for 3 subjects (3 subjects)"], "a failed process is reported (and logged) once, not once per subject");
         var simulator = (ExternalProcessSimulator)dropping.CreateSimulator(new SolverOptions(), [0.0, 10]);
         var scenario = CompiledScenario.Compile(dropping.Info, dropping.ReferenceScenario);
         simulator.Prefetch([new SubjectCase(scenario, [1.0], new SubjectIdentity(0, 1)), new SubjectCase(scenario, [1.0], new SubjectIdentity(1, 2))], CancellationToken.None);

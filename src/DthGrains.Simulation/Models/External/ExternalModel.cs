@@ -149,9 +149,7 @@ public sealed class ExternalModel : SimulationModel
     {
         if (InFolder(folder, command) is { } local) return local;
         if (command.Contains('/') || command.Contains('\\')) return null;
-        foreach (var dir in (Environment.GetEnvironmentVariable("PATH") ?? "").Split(Path.PathSeparator, StringSplitOptions.RemoveEmptyEntries))
-            if (File.Exists(Path.Combine(dir, command))) return command;
-        return null;
+        return ProcessGroup.FindOnPath(command) is not null ? command : null;
     }
 
     private static string Digest(byte[] descriptor, string folder, IEnumerable<string> named)

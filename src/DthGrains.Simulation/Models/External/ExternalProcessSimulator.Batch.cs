@@ -48,6 +48,7 @@ public sealed partial class ExternalProcessSimulator
         return null;
     }
 
+    /// <summary>One process for <paramref name="cases"/>; what failed is reported once (the process, or each answered error), not once per subject.</summary>
     private Result[] RunBatch(SubjectCase[] cases, CancellationToken ct)
     {
         var (stdout, failure) = Execute(BatchInput(cases), cases.Length, ct);
@@ -56,17 +57,21 @@ public sealed partial class ExternalProcessSimulator
             try
             {
                 using var doc = JsonDocument.Parse(stdout!);
-                return Answers(doc.RootElement, cases, out failure) ?? Failed(cases, failure!);
+                if (Answers(doc.RootElement, cases, out failure) is { } results)
+                {
+                    foreach (var r in results)
+                        if (r.Failure is not null) ExternalModel.ReportFailure(model.Info.Id, r.Failure);
+                    return results;
+                }
             }
             catch (JsonException e)
             {
                 failure = "its output is not JSON: " + e.Message;
             }
         }
-        return Failed(cases, failure!);
+        ExternalModel.ReportFailure(model.Info.Id, $"{failure} ({cases.Length} subjects)");
+        return [.. cases.Select(c => new Result(c, null, failure))];
     }
-
-    private static Result[] Failed(SubjectCase[] cases, string failure) => [.. cases.Select(c => new Result(c, null, failure))];
 
     /// <summary>Each subject's result from the answer; null (with <paramref name="failure"/>) when the answer as a whole is not one.</summary>
     private Result[]? Answers(JsonElement root, SubjectCase[] cases, out string? failure)

@@ -42,26 +42,22 @@ public sealed partial class ExternalProcessSimulator(ExternalModel model, ReadOn
         if (parameters.Length != info.Parameters.Count) throw new ArgumentException($"Expected {info.Parameters.Count} parameters.", nameof(parameters));
         if (outputs.Length < _times.Length * info.Outputs.Count) throw new ArgumentException("Output span too short.", nameof(outputs));
         string? failure;
-        if (TakePrefetched(scenario, parameters, subject) is { } ahead)
+        // A batch code's subject: announced ahead, or a batch of one (RunBatch reports its failures).
+        var batched = TakePrefetched(scenario, parameters, subject)
+            ?? (model.BatchSize > 1 ? RunBatch([new SubjectCase(scenario, parameters.ToArray(), subject)], cancellationToken)[0] : null);
+        if (batched is { } result)
         {
-            failure = ahead.Failure;
-            ahead.Outputs?.CopyTo(outputs);
-        }
-        else if (model.BatchSize > 1)
-        {
-            var alone = RunBatch([new SubjectCase(scenario, parameters.ToArray(), subject)], cancellationToken)[0];
-            failure = alone.Failure;
-            alone.Outputs?.CopyTo(outputs);
+            failure = result.Failure;
+            result.Outputs?.CopyTo(outputs);
         }
         else
         {
             var (stdout, failed) = Execute(Input(scenario, parameters, subject), 1, cancellationToken);
             failure = failed ?? Fill(stdout!, outputs);
+            if (failure is not null) ExternalModel.ReportFailure(info.Id, failure);
         }
         LastFailure = failure;
-        if (failure is null) return IntegrationStatus.Completed;
-        ExternalModel.ReportFailure(info.Id, failure);
-        return IntegrationStatus.ExternalCodeFailed;
+        return failure is null ? IntegrationStatus.Completed : IntegrationStatus.ExternalCodeFailed;
     }
 
     private byte[] Input(CompiledScenario scenario, ReadOnlySpan<double> parameters, SubjectIdentity subject)

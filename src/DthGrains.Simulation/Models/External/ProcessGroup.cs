@@ -8,8 +8,8 @@ namespace DthGrains.Simulation.Models.External;
 /// everything it starts can be killed with it: a code that leaves a background process behind would otherwise keep the
 /// standard output pipe open after it exits, and the worker reading it would wait for that process, perhaps for ever.
 /// Where there is no <c>setsid</c> (not Linux), the code starts directly and only its tree as .NET sees it is killed.
-/// The price is one more exec per subject: about 1.5 ms here (<c>ops/bench.sh external</c>), against codes whose subjects
-/// take seconds.
+/// The price is one more exec per process: 2.4–2.8 ms here (<c>ops/bench.sh external</c> times it apart), against codes
+/// whose subjects take seconds.
 /// </summary>
 internal static class ProcessGroup
 {
@@ -27,11 +27,9 @@ internal static class ProcessGroup
         return start;
     }
 
-    // The groups of codes running now, killed when this process exits (and, in a command-line process, when it is told to
-    // stop: KillAllOnSignals). Each subject adds and removes its own.
+    // The groups of codes running now, killed when a command-line process is told to stop (KillAllOnSignals). Each
+    // process adds and removes its own. (A silo stops its codes through its workers' deactivation.)
     private static readonly System.Collections.Concurrent.ConcurrentDictionary<int, byte> Running = new();
-
-    static ProcessGroup() => AppDomain.CurrentDomain.ProcessExit += (_, _) => KillAll();
 
     private static PosixSignalRegistration[]? _signals;
 
@@ -56,7 +54,7 @@ internal static class ProcessGroup
         foreach (var id in Running.Keys) _ = kill(-id, SigKill);
     }
 
-    /// <summary>Counts <paramref name="process"/>'s group among those killed when this process exits, until <see cref="Ended"/>.</summary>
+    /// <summary>Counts <paramref name="process"/>'s group among those <see cref="KillAllOnSignals"/> kills, until <see cref="Ended"/>.</summary>
     public static void Started(Process process)
     {
         if (Setsid is not null) Running.TryAdd(process.Id, 0);
@@ -90,7 +88,8 @@ internal static class ProcessGroup
     [DllImport("libc", SetLastError = true)]
     private static extern int kill(int pid, int sig);
 
-    private static string? FindOnPath(string name) =>
+    /// <summary>The full path of program <paramref name="name"/> in a folder of the PATH, or null.</summary>
+    internal static string? FindOnPath(string name) =>
         (Environment.GetEnvironmentVariable("PATH") ?? "").Split(Path.PathSeparator, StringSplitOptions.RemoveEmptyEntries)
             .Select(dir => Path.Combine(dir, name)).FirstOrDefault(File.Exists);
 }
