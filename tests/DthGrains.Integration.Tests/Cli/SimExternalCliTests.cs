@@ -51,10 +51,14 @@ public sealed class SimExternalCliTests : IDisposable
         triedOutput.Should().Contain("fails-here: one subject failed").And.Contain("exit code 4: licence server unreachable");
     }
 
-    [Fact]
-    public async Task An_interrupted_try_leaves_no_code_running()
+    [Theory]
+    [InlineData("TERM")]
+    [InlineData("INT")]
+    [InlineData("KILL")]
+    public async Task An_interrupted_or_killed_try_leaves_no_code_running(string signal)
     {
-        // A real dth process (Ctrl-C and SIGTERM reach a process, not a test's in-process run) trying a code that hangs.
+        // A real dth process (signals reach a process, not a test's in-process run) trying a code that hangs. Its code
+        // warden kills the code when dth ends, also at a SIGKILL, at which nothing in dth runs.
         if (OperatingSystem.IsWindows()) return;
         ExternalCodes.Hanging(_dir, "hangs-here");
         var dotnet = Environment.ProcessPath is { } path && Path.GetFileNameWithoutExtension(path) == "dotnet" ? path : "dotnet";
@@ -67,9 +71,9 @@ public sealed class SimExternalCliTests : IDisposable
             p => p > 0 || dth.HasExited, TimeSpan.FromSeconds(60), "the code to start");
         pid.Should().BePositive("the code started (dth exited first: {0})", dth.HasExited ? await errors : "");
 
-        using (var term = System.Diagnostics.Process.Start("kill", ["-TERM", dth.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)])) await term.WaitForExitAsync();
+        using (var term = System.Diagnostics.Process.Start("kill", ["-" + signal, dth.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)])) await term.WaitForExitAsync();
         await dth.WaitForExitAsync().WaitAsync(TimeSpan.FromMinutes(1)); // a bound on a hang, not a timing
         _ = await output;
-        await Eventually.Until(() => Task.FromResult(ExternalCodes.IsRunning(pid)), running => !running, TimeSpan.FromSeconds(30), "the interrupted try's code to be killed");
+        await Eventually.Until(() => Task.FromResult(ExternalCodes.IsRunning(pid)), running => !running, TimeSpan.FromSeconds(30), $"the code of the try that got SIG{signal} to be killed");
     }
 }

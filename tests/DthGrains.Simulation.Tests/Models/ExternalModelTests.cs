@@ -505,6 +505,73 @@ public sealed class ExternalModelTests : IDisposable
         engineGet.Should().Throw<ArgumentException>().WithMessage("*external code*");
     }
 
+    [Fact]
+    public void When_the_pipe_to_the_warden_closes_as_at_a_SIGKILL_of_this_process_it_kills_the_groups_it_still_watches()
+    {
+        if (!CodeWarden.IsAvailable) return;
+        var warden = new CodeWarden();
+        // A code whose group has a background member too, and one taken back before the end (it must live on).
+        using var watched = StartCode("sleep 600 & echo $!; exec sleep 600");
+        var background = int.Parse(watched.StandardOutput.ReadLine()!, System.Globalization.CultureInfo.InvariantCulture);
+        using var released = StartCode("exec sleep 600");
+        try
+        {
+            warden.Watch(watched.Id);
+            warden.Watch(released.Id);
+            warden.ProcessId.Should().BePositive("the first code's start started the warden");
+            warden.Release(released.Id);
+
+            warden.Dispose(); // returns when the warden has done its work
+            watched.WaitForExit(TimeSpan.FromSeconds(30)).Should().BeTrue("the warden kills the groups it watches when its pipe closes");
+            ProcessIsGone(background).Should().BeTrue("the whole group goes, also what the code started");
+            released.HasExited.Should().BeFalse("a group taken back is not the warden's to kill");
+        }
+        finally
+        {
+            warden.Dispose();
+            if (!released.HasExited) released.Kill(entireProcessTree: true);
+        }
+    }
+
+    [Fact]
+    public void A_warden_that_dies_is_replaced_at_the_next_start_and_the_new_one_takes_over_the_codes_still_running()
+    {
+        if (!CodeWarden.IsAvailable) return;
+        var warden = new CodeWarden();
+        using var first = StartCode("exec sleep 600");
+        using var second = StartCode("exec sleep 600");
+        try
+        {
+            warden.Watch(first.Id);
+            var dead = warden.ProcessId;
+            using (var old = Process.GetProcessById(dead))
+            {
+                old.Kill(); // SIGKILL: it cannot ignore that one
+                old.WaitForExit(TimeSpan.FromSeconds(30)).Should().BeTrue();
+            }
+            warden.Watch(second.Id);
+            warden.ProcessId.Should().BePositive().And.NotBe(dead);
+
+            warden.Dispose();
+            first.WaitForExit(TimeSpan.FromSeconds(30)).Should().BeTrue("the new warden was handed the group the dead one watched");
+            second.WaitForExit(TimeSpan.FromSeconds(30)).Should().BeTrue();
+        }
+        finally
+        {
+            warden.Dispose();
+            foreach (var code in (Process[])[first, second]) if (!code.HasExited) code.Kill(entireProcessTree: true);
+        }
+    }
+
+    /// <summary>A shell code started as a process group's leader, as the adapter starts codes; its standard output redirected.</summary>
+    private static Process StartCode(string script)
+    {
+        var start = ProcessGroup.StartInfo("/bin/sh", ["-c", script]);
+        start.UseShellExecute = false;
+        start.RedirectStandardOutput = true;
+        return Process.Start(start)!;
+    }
+
     private static bool ProcessIsGone(int pid) => SpinWait.SpinUntil(() =>
     {
         try

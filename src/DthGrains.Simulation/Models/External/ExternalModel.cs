@@ -44,9 +44,6 @@ public sealed class ExternalModel : SimulationModel
     /// </summary>
     public bool IsInstalled { get; }
 
-    /// <inheritdoc cref="ProcessGroup.KillAllOnSignals"/>
-    public static void KillCodesOnSignals() => ProcessGroup.KillAllOnSignals();
-
     public IReadOnlyList<string> Arguments { get; }
 
     /// <summary>How long one subject may take.</summary>

@@ -8,6 +8,7 @@ namespace DthGrains.Simulation.Models.External;
 /// everything it starts can be killed with it: a code that leaves a background process behind would otherwise keep the
 /// standard output pipe open after it exits, and the worker reading it would wait for that process, perhaps for ever.
 /// Where there is no <c>setsid</c> (not Linux), the code starts directly and only its tree as .NET sees it is killed.
+/// A <see cref="CodeWarden"/> kills the groups still running when this process ends, SIGKILL included.
 /// The price is one more exec per process: 2.4–2.8 ms here (<c>ops/bench.sh external</c> times it apart), against codes
 /// whose subjects take seconds.
 /// </summary>
@@ -27,44 +28,22 @@ internal static class ProcessGroup
         return start;
     }
 
-    // The groups of codes running now, killed when a command-line process is told to stop (KillAllOnSignals). Each
-    // process adds and removes its own. (A silo stops its codes through its workers' deactivation.)
-    private static readonly System.Collections.Concurrent.ConcurrentDictionary<int, byte> Running = new();
-
-    private static PosixSignalRegistration[]? _signals;
-
     /// <summary>
-    /// Kills the running codes when this process gets SIGTERM, SIGINT, SIGHUP or SIGQUIT. A code in a session of its own
-    /// no longer gets the terminal's Ctrl-C or hang-up, and a process that a signal ends runs no exit handler. For command
-    /// line processes only: no registration cancels the signal's default action, and a silo must not kill its codes at
-    /// the signal, which would fail their subjects while its graceful stop is under way (its workers stop their shards,
-    /// and so their codes, as they deactivate; the shards run again elsewhere).
+    /// Hands <paramref name="process"/>'s group to the <see cref="CodeWarden"/>, which kills it if this process ends
+    /// (by any signal, SIGKILL included) before <see cref="Ended"/>.
     /// </summary>
-    public static void KillAllOnSignals()
-    {
-        if (Setsid is null) return;
-        lock (Running)
-            // Kept alive here: a registration that is collected stops handling its signal.
-            _signals ??= [.. ((PosixSignal[])[PosixSignal.SIGTERM, PosixSignal.SIGINT, PosixSignal.SIGHUP, PosixSignal.SIGQUIT])
-                .Select(signal => PosixSignalRegistration.Create(signal, _ => KillAll()))];
-    }
-
-    private static void KillAll()
-    {
-        foreach (var id in Running.Keys) _ = kill(-id, SigKill);
-    }
-
-    /// <summary>Counts <paramref name="process"/>'s group among those <see cref="KillAllOnSignals"/> kills, until <see cref="Ended"/>.</summary>
     public static void Started(Process process)
     {
-        if (Setsid is not null) Running.TryAdd(process.Id, 0);
+        if (Setsid is not null) CodeWarden.Shared.Watch(process.Id);
     }
 
     /// <summary>The subject of <paramref name="process"/> has ended (its group was killed or is empty).</summary>
     public static void Ended(Process process)
     {
-        try { Running.TryRemove(process.Id, out _); }
-        catch (InvalidOperationException) { } // never started
+        int id;
+        try { id = process.Id; }
+        catch (InvalidOperationException) { return; } // never started
+        if (Setsid is not null) CodeWarden.Shared.Release(id);
     }
 
     /// <summary>Kills the group <paramref name="process"/> leads (all of it, also what outlived the leader), else its tree.</summary>
