@@ -50,6 +50,12 @@ internal static class RunModelsCommand
         {
             AnsiConsole.MarkupLineInterpolated(
                 $"External code: a process per {(Text(m, "protocol").Contains("batch", StringComparison.Ordinal) ? "batch of subjects" : "subject")} ({Text(m, "protocol")}) on the silos that have it{(m.TryGetProperty("installed", out var i) && !i.GetBoolean() ? " (not this one)" : "")}; code {Text(m, "codeDigest")}. Give --duration in {unit}.");
+            if (m.TryGetProperty("limits", out var limits) && limits.ValueKind == JsonValueKind.Object)
+            {
+                var memory = limits.TryGetProperty("memoryMiB", out var mib) && mib.ValueKind == JsonValueKind.Number ? $"{mib.GetInt32()} MiB of memory a process" : null;
+                var cpu = limits.TryGetProperty("cpuSeconds", out var sec) && sec.ValueKind == JsonValueKind.Number ? $"{sec.GetInt32()} s of CPU a subject" : null;
+                AnsiConsole.MarkupLineInterpolated($"Limits: at most {string.Join(", ", ((string?[])[memory, cpu]).OfType<string>())}; a process over them fails its subjects.");
+            }
             var hosts = m.TryGetProperty("hosts", out var h) && h.ValueKind == JsonValueKind.Array ? h.EnumerateArray().ToList() : [];
             if (hosts.Count == 0)
                 AnsiConsole.MarkupLine("[yellow]No live silo has its code now: its runs are refused until a silo with it is started or back.[/]");

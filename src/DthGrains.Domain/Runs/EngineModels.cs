@@ -47,6 +47,9 @@ public sealed record EngineModelView(
 {
     /// <inheritdoc cref="EngineModelSummary.Hosts"/>
     public ExternalModelHost[]? Hosts { get; init; }
+
+    /// <summary>For an external code with limits: what one of its processes may use (memory, CPU time a subject); otherwise null.</summary>
+    public ExternalLimits? Limits { get; init; }
 }
 
 /// <summary>The engine's models described from their definitions (pure: the same answer on every silo of one engine version).</summary>
@@ -83,6 +86,7 @@ public static class EngineModels
             CodeDigest = (model as ExternalModel)?.CodeDigest,
             Protocol = (model as ExternalModel)?.Protocol,
             Installed = (model as ExternalModel)?.IsInstalled,
+            Limits = model is ExternalModel { Limits.Any: true } external ? external.Limits : null,
         };
     }
 

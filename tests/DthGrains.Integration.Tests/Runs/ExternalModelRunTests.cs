@@ -98,7 +98,11 @@ public sealed class ExternalModelRunTests
             subject.GetProperty("values")[3].GetDouble().Should().BeApproximately(p[2] / p[1] * Math.Exp(-p[0] / p[1] * 24), 1e-12, "C at 24 h of subject {0}", i);
         }
 
-        // The same code in batches (one process for the run's one shard of 24): the same numbers, subject by subject.
+        // The same code in batches (one process for the run's one shard of 24), under the limits its descriptor sets: the
+        // same numbers, subject by subject.
+        var limits = (await researcher.GetFromJsonAsync<JsonElement>("/api/runs/models/one-compartment-iv-batch")).GetProperty("limits");
+        (limits.GetProperty("memoryMiB").GetInt32(), limits.GetProperty("cpuSeconds").GetInt32()).Should().Be((512, 10));
+        described.TryGetProperty("limits", out var none).Should().Be(false, "a model without limits shows none ({0})", none);
         var batchId = await SubmitAsync(researcher, new { kind = "cohort-trial", model = "one-compartment-iv-batch", size = 24, seed = 11, outputStep = 4 });
         var batchRun = await WaitForStatusAsync(researcher, batchId, "completed", seconds: 120);
         batchRun.GetProperty("subjectsDone").GetInt64().Should().Be(24);

@@ -36,13 +36,16 @@ public sealed class ExternalModelSchemaTests
     private static JsonNode Example() =>
         Parse(File.ReadAllText(Path.Combine(Repository.Root(), "silo-config", "external-models", "one-compartment", "one-compartment.model.json")));
 
-    [Fact]
-    public void The_example_descriptor_meets_the_schema_and_loads()
+    [Theory]
+    [InlineData("one-compartment.model.json")]
+    [InlineData("one-compartment-batch.model.json")] // with a batch size and limits
+    public void The_example_descriptors_meet_the_schema_and_load(string name)
     {
-        var result = Schema.Evaluate(Element(Example()), new EvaluationOptions { OutputFormat = OutputFormat.List });
-        result.IsValid.Should().BeTrue(string.Join("; ", (result.Details ?? []).Where(d => d.Errors is not null).SelectMany(d => d.Errors!.Select(e => $"{d.InstanceLocation}: {e.Value}"))));
-        Simulation.Models.External.ExternalModel.Load(Path.Combine(Repository.Root(), "silo-config", "external-models", "one-compartment", "one-compartment.model.json"))
-            .Info.Id.Should().Be(Example()["id"]!.GetValue<string>());
+        var path = Path.Combine(Repository.Root(), "silo-config", "external-models", "one-compartment", name);
+        var descriptor = Parse(File.ReadAllText(path));
+        var result = Schema.Evaluate(Element(descriptor), new EvaluationOptions { OutputFormat = OutputFormat.List });
+        result.IsValid.Should().BeTrue(Problems(result));
+        Simulation.Models.External.ExternalModel.Load(path).Info.Id.Should().Be(descriptor["id"]!.GetValue<string>());
     }
 
     [Theory]
@@ -50,6 +53,8 @@ public sealed class ExternalModelSchemaTests
     [InlineData("timeUnit", "\"mmol\"")]
     [InlineData("versoin", "\"1.0.0\"")]
     [InlineData("outputs", "[]")]
+    [InlineData("executor", """{ "command": "python3", "memoryMiB": 8 }""")]
+    [InlineData("executor", """{ "command": "python3", "cpuSeconds": 0 }""")]
     public void A_descriptor_the_loader_refuses_the_schema_refuses(string field, string value)
     {
         var descriptor = Example().AsObject();

@@ -29,7 +29,8 @@ public sealed class ExternalModelTests : IDisposable
     private static ExternalModel Example() => ExternalModel.Load(Path.Combine(ExampleFolder(), "one-compartment", "one-compartment.model.json"));
 
     /// <summary>A descriptor with one parameter and one output, run by a shell script with <paramref name="script"/> as its body.</summary>
-    private ExternalModel Scripted(string script, double timeoutSeconds = 60, long maxOutputBytes = 1 << 20, string name = "model")
+    /// <param name="limits">further executor fields, for example <c>"memoryMiB": 64</c></param>
+    private ExternalModel Scripted(string script, double timeoutSeconds = 60, long maxOutputBytes = 1 << 20, string name = "model", string? limits = null)
     {
         var dir = Directory.CreateDirectory(Path.Combine(_folder, name)).FullName;
         var path = Path.Combine(dir, "run.sh");
@@ -41,7 +42,7 @@ public sealed class ExternalModelTests : IDisposable
               "parameters": [ { "name": "k", "value": 1, "lower": 0, "upper": 2, "source": "test" } ],
               "outputs": [ { "name": "y", "unit": "1" } ],
               "scenarios": [ { "name": "reference", "duration": 10 } ],
-              "executor": { "command": "run.sh", "timeoutSeconds": {{timeoutSeconds}}, "maxOutputBytes": {{maxOutputBytes}} }
+              "executor": { "command": "run.sh", "timeoutSeconds": {{timeoutSeconds}}, "maxOutputBytes": {{maxOutputBytes}}{{(limits is null ? "" : ", " + limits)}} }
             }
             """);
         return ExternalModel.Load(Path.Combine(dir, "model.json"));
@@ -414,6 +415,65 @@ public sealed class ExternalModelTests : IDisposable
         simulator.Prefetch([new SubjectCase(scenario, [1.0], new SubjectIdentity(0, 1)), new SubjectCase(scenario, [1.0], new SubjectIdentity(1, 2))], CancellationToken.None);
         simulator.Solve(scenario, [1.0], new double[2], new SubjectIdentity(0, 1), CancellationToken.None).Should().Be(IntegrationStatus.ExternalCodeFailed);
         simulator.LastFailure.Should().Be("it gave 1 answers for 2 subjects");
+    }
+
+    [Fact]
+    public void A_code_over_its_memory_limit_fails_its_subject_naming_the_limit_and_the_same_code_without_it_runs()
+    {
+        if (ProcessGroup.Prlimit is null) return;
+        // 256 MiB at once: fine for the machine, four times the descriptor's limit.
+        const string script = "cat > /dev/null\nexec python3 -c 'b = bytearray(256 * 2**20); print(\"{\\\"outputs\\\": {\\\"y\\\": [1]}}\")'";
+        var unlimited = Scripted(script, name: "unlimited");
+        Solve(unlimited, [0]).Status.Should().Be(IntegrationStatus.Completed, Solve(unlimited, [0]).Failure);
+
+        var limited = Scripted(script, name: "limited", limits: "\"memoryMiB\": 64");
+        limited.Limits.Should().Be(new ExternalLimits(64, null));
+        var (status, _, failure) = Solve(limited, [0]);
+        status.Should().Be(IntegrationStatus.ExternalCodeFailed);
+        failure.Should().StartWith("exit code 1: ").And.Contain("MemoryError").And.EndWith("(its memory limit is 64 MiB: executor.memoryMiB)");
+    }
+
+    [Fact]
+    public async Task A_code_over_its_CPU_time_limit_is_killed_before_its_timeout_and_its_subject_fails_naming_the_limit()
+    {
+        if (ProcessGroup.Prlimit is null) return;
+        var model = Scripted("cat > /dev/null\nwhile :; do :; done", timeoutSeconds: 600, limits: "\"cpuSeconds\": 1");
+        // A bound on a hang (the wall-clock timeout is 10 minutes), not a timing.
+        var (status, _, failure) = await Task.Run(() => Solve(model, [0])).WaitAsync(TimeSpan.FromMinutes(2));
+        status.Should().Be(IntegrationStatus.ExternalCodeFailed);
+        failure.Should().Be("it used more than its CPU time limit of 1 s (executor.cpuSeconds) and was killed");
+    }
+
+    [Fact]
+    public void A_batch_process_gets_the_CPU_time_limit_times_its_subjects_and_the_memory_limit_as_it_is()
+    {
+        if (ProcessGroup.Prlimit is null) return;
+        var start = ProcessGroup.StartInfo("/models/code", ["--fast"], new ExternalLimits(512, 30), subjects: 4);
+        start.ArgumentList.Should().Equal(ProcessGroup.Prlimit!, "--data=536870912", "--cpu=120:121", "--", "/models/code", "--fast");
+        ProcessGroup.StartInfo("/models/code", [], new ExternalLimits(null, null)).ArgumentList.Should().Equal("/models/code");
+    }
+
+    [Fact]
+    public void A_code_a_signal_ends_fails_its_subject_naming_the_signal()
+    {
+        var (status, _, failure) = Solve(Scripted("cat > /dev/null\necho 'segmentation fault in solver' >&2\nkill -SEGV $$"), [0]);
+        status.Should().Be(IntegrationStatus.ExternalCodeFailed);
+        failure.Should().Be("killed by signal SIGSEGV (exit code 139): segmentation fault in solver");
+    }
+
+    [Theory]
+    [InlineData("\"memoryMiB\": 8", "'executor.memoryMiB' (what one process may allocate) is between 16 and 1048576")]
+    [InlineData("\"cpuSeconds\": 0", "'executor.cpuSeconds' (per subject) is between 1 and 604800")]
+    public void Limits_out_of_range_are_descriptor_problems(string field, string problem)
+    {
+        var path = Path.Combine(_folder, "limits.json");
+        File.WriteAllText(path, $$"""
+            { "id": "limits-bad", "version": "1.0.0", "title": "t", "timeUnit": "s",
+              "parameters": [ { "name": "a", "value": 1, "lower": 0, "upper": 2 } ], "outputs": [ { "name": "b" } ],
+              "scenarios": [ { "name": "reference", "duration": 1 } ], "executor": { "command": "x", {{field}} } }
+            """);
+        var act = () => ExternalModel.Load(path);
+        act.Should().Throw<InvalidDataException>().WithMessage($"*{problem}*");
     }
 
     [Fact]

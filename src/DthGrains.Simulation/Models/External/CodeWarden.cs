@@ -94,8 +94,10 @@ internal sealed class CodeWarden : IDisposable
 
     private bool Start()
     {
-        var start = ProcessGroup.StartInfo(Bash!, ["-c", Script, "dth-code-warden"]);
+        // The script comes through the environment, so that ps shows a short line: bash -c eval... dth-code-warden.
+        var start = ProcessGroup.StartInfo(Bash!, ["-c", "eval \"$DTH_CODE_WARDEN\"", "dth-code-warden"]);
         start.UseShellExecute = false;
+        start.Environment["DTH_CODE_WARDEN"] = Script;
         start.RedirectStandardInput = true; // .NET opens its end close-on-exec: no code inherits it and holds it open
         try
         {

@@ -20,10 +20,13 @@ public sealed class ExternalModel : SimulationModel
     private readonly Scenario[] _scenarios;
 
     private ExternalModel(ModelInfo info, Scenario[] scenarios, string folder, string command, bool installed, string[] arguments, TimeSpan timeout, long maxOutputBytes,
-        int batchSize, string digest)
+        int batchSize, ExternalLimits limits, string digest)
     {
-        _info = info; _scenarios = scenarios; Folder = folder; Command = command; IsInstalled = installed; Arguments = arguments; Timeout = timeout;
-        MaxOutputBytes = maxOutputBytes; BatchSize = batchSize; CodeDigest = digest;
+        _info = info; _scenarios = scenarios; Folder = folder; Command = command; Arguments = arguments; Timeout = timeout;
+        MaxOutputBytes = maxOutputBytes; BatchSize = batchSize; Limits = limits; CodeDigest = digest;
+        CommandFound = installed;
+        // A silo that cannot enforce the operator's limits does not run the code unlimited: it does not have it.
+        IsInstalled = installed && (!limits.Any || ProcessGroup.Prlimit is not null);
     }
 
     public override ModelInfo Info => _info;
@@ -43,6 +46,11 @@ public sealed class ExternalModel : SimulationModel
     /// A silo without it still plans runs of the model; its workers refuse the shards, which go to silos that have it.
     /// </summary>
     public bool IsInstalled { get; }
+
+    private bool CommandFound { get; }
+
+    /// <summary>What one process may use (memory, CPU time); enforced through util-linux <c>prlimit</c>.</summary>
+    public ExternalLimits Limits { get; }
 
     public IReadOnlyList<string> Arguments { get; }
 
@@ -75,9 +83,11 @@ public sealed class ExternalModel : SimulationModel
         ? new ExternalProcessSimulator(this, outputTimes)
         : throw new InvalidOperationException(NotRunnableHere);
 
-    public override string? NotRunnableHere => IsInstalled ? null :
-        $"The code of external model '{Info.Id}' is not installed on this silo ('{Command}' is neither a file in {Folder} nor a program on the PATH): " +
-        "install it here, or start a silo that has it.";
+    public override string? NotRunnableHere => IsInstalled ? null : !CommandFound
+        ? $"The code of external model '{Info.Id}' is not installed on this silo ('{Command}' is neither a file in {Folder} nor a program on the PATH): " +
+          "install it here, or start a silo that has it."
+        : $"External model '{Info.Id}' limits its processes ({Limits}) and this silo cannot enforce that: it needs Linux with util-linux's " +
+          "prlimit and setsid on the PATH (apt-get install util-linux), or start a silo that has them.";
 
     /// <summary>Reads and checks a descriptor file; every problem is in the exception's message, with the file's path.</summary>
     public static ExternalModel Load(string descriptorPath)
@@ -113,7 +123,7 @@ public sealed class ExternalModel : SimulationModel
         // shards go to the silos that have the code (IsInstalled, published in the silo's metadata).
         var command = ResolveCommand(folder, d.Executor.Command!);
         return new ExternalModel(info, scenarios, folder, command ?? d.Executor.Command!, command is not null, arguments, TimeSpan.FromSeconds(d.Executor.TimeoutSeconds), d.Executor.MaxOutputBytes,
-            d.Executor.BatchSize, Digest(bytes, folder, [d.Executor.Command!, .. named]));
+            d.Executor.BatchSize, new ExternalLimits(d.Executor.MemoryMiB, d.Executor.CpuSeconds), Digest(bytes, folder, [d.Executor.Command!, .. named]));
     }
 
     /// <summary>How descriptor files are named, so that a code's own JSON files beside them are left alone.</summary>
@@ -162,4 +172,17 @@ public sealed class ExternalModel : SimulationModel
         }
         return "sha256:" + Convert.ToHexStringLower(sha.GetHashAndReset());
     }
+}
+
+/// <summary>What one process of an external code may use; null: no limit.</summary>
+/// <param name="MemoryMiB">memory one process may allocate (RLIMIT_DATA)</param>
+/// <param name="CpuSeconds">CPU time per subject (RLIMIT_CPU; a batch's process gets it times its subjects)</param>
+public sealed record ExternalLimits(int? MemoryMiB, int? CpuSeconds)
+{
+    /// <summary>Whether any limit is set.</summary>
+    [System.Text.Json.Serialization.JsonIgnore]
+    public bool Any => MemoryMiB is not null || CpuSeconds is not null;
+
+    public override string ToString() => !Any ? "none" : string.Join(", ",
+        ((string?[])[MemoryMiB is { } m ? $"{m} MiB of memory" : null, CpuSeconds is { } c ? $"{c} s of CPU a subject" : null]).OfType<string>());
 }

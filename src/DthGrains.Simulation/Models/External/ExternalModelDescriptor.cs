@@ -71,6 +71,8 @@ public sealed record ExternalModelDescriptor(
         else if (!(Executor.TimeoutSeconds is > 0 and <= 7 * 24 * 3600)) problems.Add("'executor.timeoutSeconds' (per subject) is between 1 and 604800.");
         else if (Executor.MaxOutputBytes is <= 0 or > 1L << 30) problems.Add("'executor.maxOutputBytes' is between 1 and 1073741824.");
         else if (Executor.BatchSize is < 1 or > MaxBatchSize) problems.Add($"'executor.batchSize' is between 1 (a process per subject) and {MaxBatchSize}.");
+        else if (Executor.MemoryMiB is < 16 or > 1 << 20) problems.Add("'executor.memoryMiB' (what one process may allocate) is between 16 and 1048576.");
+        else if (Executor.CpuSeconds is < 1 or > 7 * 24 * 3600) problems.Add("'executor.cpuSeconds' (per subject) is between 1 and 604800.");
         return problems;
     }
 
@@ -114,4 +116,9 @@ public sealed record ExternalScenario(string Name, double Duration, string? Desc
 /// <param name="BatchSize">Subjects a process takes at most: 1 (the default) speaks the per-subject protocol; more speaks the
 /// batch protocol, one process for up to this many subjects (a code whose start costs more than a subject does: an
 /// interpreter, a licence check, tables to load). Timeout and output bound are per subject, so a batch gets them times its size.</param>
-public sealed record ExternalExecutor(string? Command, string[]? Arguments, double TimeoutSeconds = 600, long MaxOutputBytes = 16L << 20, int BatchSize = 1);
+/// <param name="MemoryMiB">The most memory one process may allocate (its data segment and private writable mappings:
+/// RLIMIT_DATA), so a runaway code fails its subject instead of starving the silo; null: no limit.</param>
+/// <param name="CpuSeconds">The most CPU time one subject's process may use (RLIMIT_CPU, times the batch's size), which a
+/// code busy on every core reaches before its wall-clock timeout; null: no limit.</param>
+public sealed record ExternalExecutor(string? Command, string[]? Arguments, double TimeoutSeconds = 600, long MaxOutputBytes = 16L << 20, int BatchSize = 1,
+    int? MemoryMiB = null, int? CpuSeconds = null);

@@ -151,7 +151,7 @@ public sealed partial class ExternalProcessSimulator(ExternalModel model, ReadOn
         var maxOutput = model.MaxOutputBytes * subjects;
         if (NotExecutable() is { } why) return (null, why);
         var work = Directory.CreateTempSubdirectory("dth-external-");
-        var start = ProcessGroup.StartInfo(model.Command, model.Arguments);
+        var start = ProcessGroup.StartInfo(model.Command, model.Arguments, model.Limits, subjects);
         start.WorkingDirectory = work.FullName;
         start.RedirectStandardInput = start.RedirectStandardOutput = start.RedirectStandardError = true;
         start.UseShellExecute = false;
@@ -210,7 +210,7 @@ public sealed partial class ExternalProcessSimulator(ExternalModel model, ReadOn
                 case 2: throw new OperationCanceledException(ct);
                 case 1: return (null, $"it ran longer than its timeout of {timeout.TotalSeconds:0.###} s{(subjects > 1 ? $" ({subjects} subjects)" : "")} and was killed");
             }
-            if (process.ExitCode != 0) return (null, $"exit code {process.ExitCode}{Tail(error)}");
+            if (process.ExitCode != 0) return (null, ExitFailure(process.ExitCode, Tail(error), subjects));
             if (overflow) return (null, $"it wrote more than {maxOutput} bytes to its standard output");
             return (output, null);
         }
@@ -221,6 +221,36 @@ public sealed partial class ExternalProcessSimulator(ExternalModel model, ReadOn
             try { work.Delete(recursive: true); } catch (IOException) { } catch (UnauthorizedAccessException) { }
         }
     }
+
+    /// <summary>
+    /// Why a process that exited with <paramref name="exitCode"/> failed: the signal that ended it by name (a shell
+    /// reports 128 + n for a child the signal ended, and .NET does for the process), and the limit it ran into when that
+    /// is what the signal or its standard error says.
+    /// </summary>
+    private string ExitFailure(int exitCode, string stderrTail, int subjects)
+    {
+        var limits = model.Limits;
+        if (exitCode == 128 + SigXcpu && limits.CpuSeconds is { } cpu)
+            return $"it used more than its CPU time limit of {(long)cpu * subjects} s{(subjects > 1 ? $" ({subjects} subjects)" : "")} (executor.cpuSeconds) and was killed{stderrTail}";
+        var how = exitCode is > 128 and <= 128 + 64 ? $"killed by signal {SignalName(exitCode - 128)} (exit code {exitCode})" : $"exit code {exitCode}";
+        var memory = limits.MemoryMiB is { } mib && OutOfMemory.IsMatch(stderrTail)
+            ? $" (its memory limit is {mib} MiB: executor.memoryMiB)" : "";
+        return how + stderrTail + memory;
+    }
+
+    private const int SigXcpu = 24;
+
+    // What interpreters and runtimes print when an allocation fails: Python, glibc's strerror, C++, Java, Fortran, R, Julia.
+    private static readonly System.Text.RegularExpressions.Regex OutOfMemory = new(
+        "MemoryError|Cannot allocate memory|out of memory|bad_alloc|OutOfMemory|allocate (array|vector|memory)",
+        System.Text.RegularExpressions.RegexOptions.IgnoreCase | System.Text.RegularExpressions.RegexOptions.CultureInvariant);
+
+    private static string SignalName(int signal) => signal switch
+    {
+        1 => "SIGHUP", 2 => "SIGINT", 3 => "SIGQUIT", 4 => "SIGILL", 6 => "SIGABRT", 7 => "SIGBUS", 8 => "SIGFPE", 9 => "SIGKILL",
+        11 => "SIGSEGV", 13 => "SIGPIPE", 14 => "SIGALRM", 15 => "SIGTERM", 24 => "SIGXCPU", 25 => "SIGXFSZ",
+        _ => signal.ToString(System.Globalization.CultureInfo.InvariantCulture),
+    };
 
     /// <summary>Why the command, a file beside the descriptor, cannot be executed (null when it can, or is a program on the PATH).</summary>
     private string? NotExecutable()

@@ -17,13 +17,32 @@ internal static class ProcessGroup
     /// <summary>The full path of <c>setsid</c>, or null when it is not on the PATH (or this is not Linux).</summary>
     public static string? Setsid { get; } = OperatingSystem.IsLinux() ? FindOnPath("setsid") : null;
 
-    /// <summary>A start of <paramref name="command"/> (full path) with <paramref name="arguments"/>, as a group leader when possible.</summary>
-    public static ProcessStartInfo StartInfo(string command, IEnumerable<string> arguments)
+    /// <summary>The full path of util-linux's <c>prlimit</c>, or null (where there is no setsid either, limits cannot be set).</summary>
+    public static string? Prlimit { get; } = Setsid is null ? null : FindOnPath("prlimit");
+
+    /// <summary>
+    /// A start of <paramref name="command"/> (full path) with <paramref name="arguments"/>, as a group leader when possible,
+    /// with <paramref name="limits"/> (for <paramref name="subjects"/> subjects) when set (the caller checked <see cref="Prlimit"/>).
+    /// </summary>
+    public static ProcessStartInfo StartInfo(string command, IEnumerable<string> arguments, ExternalLimits? limits = null, int subjects = 1)
     {
         // setsid execs the command in its own place (a child of .NET is never a group leader, so setsid need not fork):
-        // the process .NET waits for is the code itself, and its id is its group's.
+        // the process .NET waits for is the code itself, and its id is its group's. prlimit, when there are limits, sets
+        // them on itself and execs the command in turn: still the same process, one more exec.
         var start = Setsid is { } setsid ? new ProcessStartInfo(setsid) : new ProcessStartInfo(command);
-        if (Setsid is not null) start.ArgumentList.Add(command);
+        if (Setsid is not null)
+        {
+            if (limits is { Any: true })
+            {
+                start.ArgumentList.Add(Prlimit ?? throw new InvalidOperationException("Limits need util-linux's prlimit on the PATH."));
+                if (limits.MemoryMiB is { } mib) start.ArgumentList.Add($"--data={(long)mib << 20}");
+                // The soft limit sends SIGXCPU (the failure then names the limit); the hard one, a second later, SIGKILL
+                // for a code that catches SIGXCPU.
+                if (limits.CpuSeconds is { } cpu) start.ArgumentList.Add($"--cpu={(long)cpu * subjects}:{(long)cpu * subjects + 1}");
+                start.ArgumentList.Add("--");
+            }
+            start.ArgumentList.Add(command);
+        }
         foreach (var a in arguments) start.ArgumentList.Add(a);
         return start;
     }
