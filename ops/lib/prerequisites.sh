@@ -54,13 +54,17 @@ ensure_postgres() {
   fi
 }
 
-# ensure_python SCRIPT_NAME: installs python3 when it is absent. The example external model
-# (silo-config/external-models) is a Python program, and the tests run it as a real process.
+# ensure_python SCRIPT_NAME: installs what external models' codes need when it is absent: python3 (the example
+# external model, silo-config/external-models, is a Python program, and the tests run it as a real process) and
+# util-linux's setsid and prlimit (a code leads a process group of its own; a descriptor's limits are set with prlimit).
 ensure_python() {
-  command -v python3 >/dev/null 2>&1 && return 0
-  echo "$1: python3 not found; installing the python3 package (the example external model runs on it)."
-  if ! { as_root apt-get update && as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y python3; }; then
-    echo "$1: could not install python3. Install it yourself (apt-get install -y python3) and run $1 again." >&2
+  local missing=()
+  command -v python3 >/dev/null 2>&1 || missing+=(python3)
+  { command -v setsid >/dev/null 2>&1 && command -v prlimit >/dev/null 2>&1; } || missing+=(util-linux)
+  [ ${#missing[@]} -eq 0 ] && return 0
+  echo "$1: installing ${missing[*]} (external models' codes run on them)."
+  if ! { as_root apt-get update && as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y "${missing[@]}"; }; then
+    echo "$1: could not install ${missing[*]}. Install them yourself (apt-get install -y ${missing[*]}) and run $1 again." >&2
     exit 1
   fi
 }
