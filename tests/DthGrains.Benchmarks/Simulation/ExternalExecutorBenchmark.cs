@@ -19,7 +19,8 @@ namespace DthGrains.Benchmarks.Simulation;
 /// (session 24): the working folder made and removed per subject and the standard-error pipe are most of it, some 0.04
 /// of the ratio each; both stay, for isolation and for saying why a subject failed. A fourth loop runs the round's
 /// subjects through the batch protocol, one process for all of them (information: what batches save a code whose
-/// start is its cost).
+/// start is its cost). A fifth runs the adapter for a model with limits (memory and CPU time, set through util-linux
+/// <c>prlimit</c>, one more exec; information: what limits cost a subject).
 /// Usage: <c>external [scale: rounds / 2, 3 by default] [subjects a round, 40 by default]</c>.
 /// </summary>
 internal static class ExternalExecutorBenchmark
@@ -35,6 +36,8 @@ internal static class ExternalExecutorBenchmark
             var model = Scripted(folder, times.Length);
             var simulator = (ExternalProcessSimulator)model.CreateSimulator(new SolverOptions(), times);
             var batched = (ExternalProcessSimulator)Scripted(folder, times.Length, batchSize: n).CreateSimulator(new SolverOptions(), times);
+            var limitedModel = Scripted(folder, times.Length, limits: true);
+            var limited = limitedModel.IsInstalled ? (ExternalProcessSimulator)limitedModel.CreateSimulator(new SolverOptions(), times) : null;
             var scenario = CompiledScenario.Compile(model.Info, model.ReferenceScenario);
             var y = new double[times.Length];
             double[] p = [1.0];
@@ -55,11 +58,12 @@ internal static class ExternalExecutorBenchmark
                 return clock.Elapsed.TotalMilliseconds;
             }
 
-            double Adapter()
+            double Adapter(ExternalProcessSimulator? through = null)
             {
+                var code = through ?? simulator;
                 var clock = Stopwatch.StartNew();
                 for (int i = 0; i < n; i++)
-                    if (simulator.Solve(scenario, p, y, new SubjectIdentity(0, 1234567890123456), CancellationToken.None) != IntegrationStatus.Completed) throw new InvalidOperationException(simulator.LastFailure);
+                    if (code.Solve(scenario, p, y, new SubjectIdentity(0, 1234567890123456), CancellationToken.None) != IntegrationStatus.Completed) throw new InvalidOperationException(code.LastFailure);
                 return clock.Elapsed.TotalMilliseconds;
             }
 
@@ -85,13 +89,15 @@ internal static class ExternalExecutorBenchmark
 
             Adapter(); Bare(); Batched(); // warm-up: the JIT and the file cache
             if (setsid is not null) Bare(grouped: true);
-            double bestAdapter = double.MaxValue, bestBare = double.MaxValue, bestGrouped = double.MaxValue, bestBatched = double.MaxValue;
+            if (limited is not null) Adapter(limited);
+            double bestAdapter = double.MaxValue, bestBare = double.MaxValue, bestGrouped = double.MaxValue, bestBatched = double.MaxValue, bestLimited = double.MaxValue;
             for (int r = 0; r < rounds; r++)
             {
                 bestBare = Math.Min(bestBare, Bare());
                 if (setsid is not null) bestGrouped = Math.Min(bestGrouped, Bare(grouped: true));
                 bestAdapter = Math.Min(bestAdapter, Adapter());
                 bestBatched = Math.Min(bestBatched, Batched());
+                if (limited is not null) bestLimited = Math.Min(bestLimited, Adapter(limited));
             }
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"bare loop: {bestBare / n:F2} ms a subject (best round {bestBare:F0} ms)"));
             if (setsid is null) bestGrouped = bestBare; // the adapter starts the code directly where there is no setsid
@@ -103,6 +109,9 @@ internal static class ExternalExecutorBenchmark
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"adapter in batches of {n} (one process a round): {bestBatched / n:F3} ms a subject (best round {bestBatched:F0} ms)"));
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
                 $"ratio adapter per subject / in batches: {bestAdapter / bestBatched:F1} (information: what a batch code saves when its start is the cost)"));
+            if (limited is null) Console.WriteLine("adapter with limits: not measured (no prlimit here)");
+            else Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"adapter with limits (memory, CPU time: prlimit's exec): {bestLimited / n:F2} ms a subject, {(bestLimited - bestAdapter) / n:F2} ms more (information)"));
             return 0;
         }
         finally
@@ -115,9 +124,10 @@ internal static class ExternalExecutorBenchmark
     /// A model whose code is a shell script that reads its input and answers with a prepared grid of values: once, or,
     /// with <paramref name="batchSize"/> above 1, once per subject of its input (the batch protocol), in a folder of its own.
     /// </summary>
-    private static ExternalModel Scripted(string folder, int times, int batchSize = 1)
+    private static ExternalModel Scripted(string folder, int times, int batchSize = 1, bool limits = false)
     {
         if (batchSize > 1) folder = Directory.CreateDirectory(Path.Combine(folder, "batch")).FullName;
+        if (limits) folder = Directory.CreateDirectory(Path.Combine(folder, "limited")).FullName;
         File.WriteAllText(Path.Combine(folder, "answer.json"),
             "{\"outputs\":{\"y\":[" + string.Join(',', Enumerable.Range(0, times).Select(i => (i * 0.5).ToString("R", CultureInfo.InvariantCulture))) + "]}}");
         var script = Path.Combine(folder, "run.sh");
@@ -129,7 +139,7 @@ internal static class ExternalExecutorBenchmark
         File.WriteAllText(Path.Combine(folder, "bench.json"), $$"""
             { "id": "bench", "version": "1.0.0", "title": "benchmark script", "timeUnit": "min",
               "parameters": [ { "name": "k", "value": 1, "lower": 0, "upper": 2 } ], "outputs": [ { "name": "y" } ],
-              "scenarios": [ { "name": "reference", "duration": 1440 } ], "executor": { "command": "run.sh", "batchSize": {{batchSize}} } }
+              "scenarios": [ { "name": "reference", "duration": 1440 } ], "executor": { "command": "run.sh", "batchSize": {{batchSize}}{{(limits ? ", \"memoryMiB\": 256, \"cpuSeconds\": 60" : "")}} } }
             """);
         return ExternalModel.Load(Path.Combine(folder, "bench.json"));
     }
