@@ -56,6 +56,10 @@ internal static class RunModelsCommand
                 var cpu = limits.TryGetProperty("cpuSeconds", out var sec) && sec.ValueKind == JsonValueKind.Number ? $"{sec.GetInt32()} s of CPU a subject" : null;
                 AnsiConsole.MarkupLineInterpolated($"Limits: at most {string.Join(", ", ((string?[])[memory, cpu]).OfType<string>())}; a process over them fails its subjects.");
             }
+            if (m.TryGetProperty("network", out var network) && network.ValueKind == JsonValueKind.String)
+                AnsiConsole.MarkupLine(network.GetString() == "host"
+                    ? "Network: [yellow]the silo's[/] (its descriptor says so: the code may reach other machines)."
+                    : "Network: none (the code runs in a network namespace of its own: what it is sent cannot leave the silo through it).");
             var hosts = m.TryGetProperty("hosts", out var h) && h.ValueKind == JsonValueKind.Array ? h.EnumerateArray().ToList() : [];
             if (hosts.Count == 0)
                 AnsiConsole.MarkupLine("[yellow]No live silo has its code now: its runs are refused until a silo with it is started or back.[/]");

@@ -58,7 +58,8 @@ internal static class ExternalCommand
                 models = models.Select(m => new
                 {
                     id = m.Info.Id, version = m.Info.Version, installed = m.IsInstalled, command = m.Command, codeDigest = m.CodeDigest, protocol = m.Protocol, batchSize = m.BatchSize,
-                    limits = m.Limits.Any ? m.Limits : null,
+                    limits = m.Limits.Any ? m.Limits : null, network = m.NetworkIsolated ? ExternalExecutor.NoNetwork : ExternalExecutor.HostNetwork,
+                    notRunnableHere = m.NotRunnableHere,
                     tried = tries.TryGetValue(m.Info.Id, out var t) ? new { completed = t.Failure is null, failure = t.Failure, milliseconds = t.Elapsed.TotalMilliseconds } : null,
                 }),
             }));
@@ -86,8 +87,9 @@ internal static class ExternalCommand
         var table = new Table().Border(TableBorder.Rounded).AddColumns("Model", "Version", "Code here", "Processes", "Scenarios", "Parameters", "Outputs", "Digest");
         foreach (var m in models)
             table.AddRow(Markup.Escape(m.Info.Id), Markup.Escape(m.Info.Version),
-                m.IsInstalled ? $"[green]yes[/] ({Markup.Escape(m.Command)})" : $"[yellow]no[/] ('{Markup.Escape(m.Command)}' not found: its shards go to silos that have it)",
-                (m.BatchSize > 1 ? $"one per batch of up to {m.BatchSize} subjects" : "one per subject") + (m.Limits.Any ? $"; at most {Markup.Escape(m.Limits.ToString())}" : ""),
+                m.IsInstalled ? $"[green]yes[/] ({Markup.Escape(m.Command)})" : $"[yellow]no[/]: {Markup.Escape(m.NotRunnableHere ?? "")} (its shards go to silos that can run it)",
+                (m.BatchSize > 1 ? $"one per batch of up to {m.BatchSize} subjects" : "one per subject") + (m.Limits.Any ? $"; at most {Markup.Escape(m.Limits.ToString())}" : "")
+                    + (m.NetworkIsolated ? "; no network" : "; [yellow]the silo's network[/]"),
                 Markup.Escape(string.Join(", ", m.NamedScenarios.Select(s => s.Name))), m.Info.Parameters.Count.ToString(CultureInfo.InvariantCulture),
                 Markup.Escape(string.Join(", ", m.Info.Outputs.Select(o => $"{o.Name} ({o.Unit.Symbol})"))), Markup.Escape(m.CodeDigest));
         AnsiConsole.Write(table);

@@ -50,6 +50,9 @@ public sealed record EngineModelView(
 
     /// <summary>For an external code with limits: what one of its processes may use (memory, CPU time a subject); otherwise null.</summary>
     public ExternalLimits? Limits { get; init; }
+
+    /// <summary>For an external code: <c>none</c> when its processes run without a network (the default), <c>host</c> with the silo's; otherwise null.</summary>
+    public string? Network { get; init; }
 }
 
 /// <summary>The engine's models described from their definitions (pure: the same answer on every silo of one engine version).</summary>
@@ -87,6 +90,7 @@ public static class EngineModels
             Protocol = (model as ExternalModel)?.Protocol,
             Installed = (model as ExternalModel)?.IsInstalled,
             Limits = model is ExternalModel { Limits.Any: true } external ? external.Limits : null,
+            Network = model is ExternalModel code ? (code.NetworkIsolated ? ExternalExecutor.NoNetwork : ExternalExecutor.HostNetwork) : null,
         };
     }
 

@@ -13,8 +13,9 @@ namespace DthGrains.Benchmarks.Simulation;
 /// minimal environment, pipes read concurrently, timeout and cancellation armed) against a bare loop that starts the
 /// same script with the same input and reads its answer, nothing else. One thread each, rounds interleaved, best of
 /// each. Ratio bare / adapter: 1 means the adapter costs nothing beside the process start. A third loop starts the
-/// script through <c>setsid</c>, as the adapter does since session 25 (the code leads a process group, so what it leaves
-/// running can be killed): the exec that costs is printed apart. Target: at most 2 ms a subject beside that exec, which
+/// script confined as the adapter confines a code: through <c>setsid</c> (since session 25: the code leads a process
+/// group, so what it leaves running can be killed) and <c>unshare</c> (since session 26: no network): the execs that
+/// cost are printed apart. Target: at most 2 ms a subject beside that exec, which
 /// the codes the adapter is for (seconds a subject or more) do not notice. Measured by switching each off by hand
 /// (session 24): the working folder made and removed per subject and the standard-error pipe are most of it, some 0.04
 /// of the ratio each; both stay, for isolation and for saying why a subject failed. A fourth loop runs the round's
@@ -67,15 +68,17 @@ internal static class ExternalExecutorBenchmark
                 return clock.Elapsed.TotalMilliseconds;
             }
 
-            var setsid = (Environment.GetEnvironmentVariable("PATH") ?? "").Split(':').Select(d => Path.Combine(d, "setsid")).FirstOrDefault(File.Exists);
+            var setsid = ProcessGroup.Setsid;
 
             double Bare(bool grouped = false)
             {
                 var clock = Stopwatch.StartNew();
                 for (int i = 0; i < n; i++)
                 {
-                    var start = new ProcessStartInfo(grouped ? setsid! : model.Command) { RedirectStandardInput = true, RedirectStandardOutput = true, UseShellExecute = false };
-                    if (grouped) start.ArgumentList.Add(model.Command);
+                    // Confined: the same chain of execs as the adapter's (setsid, unshare), nothing else of it.
+                    var start = grouped ? ProcessGroup.StartInfo(model.Command, [], isolateNetwork: model.NetworkIsolated) : new ProcessStartInfo(model.Command);
+                    start.RedirectStandardInput = start.RedirectStandardOutput = true;
+                    start.UseShellExecute = false;
                     start.Environment["DTH_MODEL_DIR"] = folder;
                     using var process = Process.Start(start)!;
                     process.StandardInput.BaseStream.Write(input);
@@ -101,11 +104,12 @@ internal static class ExternalExecutorBenchmark
             }
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"bare loop: {bestBare / n:F2} ms a subject (best round {bestBare:F0} ms)"));
             if (setsid is null) bestGrouped = bestBare; // the adapter starts the code directly where there is no setsid
-            else Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"bare loop through setsid: {bestGrouped / n:F2} ms a subject (best round {bestGrouped:F0} ms)"));
+            else Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"bare loop confined as the adapter confines (setsid{(model.NetworkIsolated ? ", unshare: no network" : "")}): {bestGrouped / n:F2} ms a subject (best round {bestGrouped:F0} ms)"));
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"adapter:   {bestAdapter / n:F2} ms a subject (best round {bestAdapter:F0} ms)"));
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
                 $"ratio bare / adapter: {bestBare / bestAdapter:F2}; the adapter's own cost: {(bestAdapter - bestBare) / n:F2} ms a subject, " +
-                $"of which the process group's exec {(bestGrouped - bestBare) / n:F2} ms and the rest {(bestAdapter - bestGrouped) / n:F2} ms (target for the rest <= 2 ms)"));
+                $"of which the confinement's execs {(bestGrouped - bestBare) / n:F2} ms and the rest {(bestAdapter - bestGrouped) / n:F2} ms (target for the rest <= 2 ms)"));
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"adapter in batches of {n} (one process a round): {bestBatched / n:F3} ms a subject (best round {bestBatched:F0} ms)"));
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
                 $"ratio adapter per subject / in batches: {bestAdapter / bestBatched:F1} (information: what a batch code saves when its start is the cost)"));

@@ -47,6 +47,7 @@ public sealed class ExternalModelRunTests
         var described = await researcher.GetFromJsonAsync<JsonElement>("/api/runs/models/one-compartment-iv");
         described.GetProperty("hosts").EnumerateArray().Select(h => h.GetProperty("silo").GetString()).Should().Equal(host.GetProperty("silo").GetString());
         described.GetProperty("codeDigest").GetString().Should().Be(model.CodeDigest);
+        described.GetProperty("network").GetString().Should().Be("none", "its processes run without a network, the default (the runs below run so)");
         described.GetProperty("protocol").GetString().Should().Be(ExternalProcessSimulator.SubjectProtocol);
         described.GetProperty("scenarios").EnumerateArray().Select(s => s.GetProperty("name").GetString()).Should().Equal("reference", "daily");
 

@@ -55,6 +55,7 @@ public sealed class ExternalModelSchemaTests
     [InlineData("outputs", "[]")]
     [InlineData("executor", """{ "command": "python3", "memoryMiB": 8 }""")]
     [InlineData("executor", """{ "command": "python3", "cpuSeconds": 0 }""")]
+    [InlineData("executor", """{ "command": "python3", "network": "bridge" }""")]
     public void A_descriptor_the_loader_refuses_the_schema_refuses(string field, string value)
     {
         var descriptor = Example().AsObject();

@@ -29,8 +29,8 @@ public sealed class ExternalModelTests : IDisposable
     private static ExternalModel Example() => ExternalModel.Load(Path.Combine(ExampleFolder(), "one-compartment", "one-compartment.model.json"));
 
     /// <summary>A descriptor with one parameter and one output, run by a shell script with <paramref name="script"/> as its body.</summary>
-    /// <param name="limits">further executor fields, for example <c>"memoryMiB": 64</c></param>
-    private ExternalModel Scripted(string script, double timeoutSeconds = 60, long maxOutputBytes = 1 << 20, string name = "model", string? limits = null)
+    /// <param name="executor">further executor fields, for example <c>"memoryMiB": 64</c></param>
+    private ExternalModel Scripted(string script, double timeoutSeconds = 60, long maxOutputBytes = 1 << 20, string name = "model", string? executor = null)
     {
         var dir = Directory.CreateDirectory(Path.Combine(_folder, name)).FullName;
         var path = Path.Combine(dir, "run.sh");
@@ -42,7 +42,7 @@ public sealed class ExternalModelTests : IDisposable
               "parameters": [ { "name": "k", "value": 1, "lower": 0, "upper": 2, "source": "test" } ],
               "outputs": [ { "name": "y", "unit": "1" } ],
               "scenarios": [ { "name": "reference", "duration": 10 } ],
-              "executor": { "command": "run.sh", "timeoutSeconds": {{timeoutSeconds}}, "maxOutputBytes": {{maxOutputBytes}}{{(limits is null ? "" : ", " + limits)}} }
+              "executor": { "command": "run.sh", "timeoutSeconds": {{timeoutSeconds}}, "maxOutputBytes": {{maxOutputBytes}}{{(executor is null ? "" : ", " + executor)}} }
             }
             """);
         return ExternalModel.Load(Path.Combine(dir, "model.json"));
@@ -426,7 +426,7 @@ public sealed class ExternalModelTests : IDisposable
         var unlimited = Scripted(script, name: "unlimited");
         Solve(unlimited, [0]).Status.Should().Be(IntegrationStatus.Completed, Solve(unlimited, [0]).Failure);
 
-        var limited = Scripted(script, name: "limited", limits: "\"memoryMiB\": 64");
+        var limited = Scripted(script, name: "limited", executor: "\"memoryMiB\": 64");
         limited.Limits.Should().Be(new ExternalLimits(64, null));
         var (status, _, failure) = Solve(limited, [0]);
         status.Should().Be(IntegrationStatus.ExternalCodeFailed);
@@ -437,7 +437,7 @@ public sealed class ExternalModelTests : IDisposable
     public async Task A_code_over_its_CPU_time_limit_is_killed_before_its_timeout_and_its_subject_fails_naming_the_limit()
     {
         if (ProcessGroup.Prlimit is null) return;
-        var model = Scripted("cat > /dev/null\nwhile :; do :; done", timeoutSeconds: 600, limits: "\"cpuSeconds\": 1");
+        var model = Scripted("cat > /dev/null\nwhile :; do :; done", timeoutSeconds: 600, executor: "\"cpuSeconds\": 1");
         // A bound on a hang (the wall-clock timeout is 10 minutes), not a timing.
         var (status, _, failure) = await Task.Run(() => Solve(model, [0])).WaitAsync(TimeSpan.FromMinutes(2));
         status.Should().Be(IntegrationStatus.ExternalCodeFailed);
@@ -447,10 +447,38 @@ public sealed class ExternalModelTests : IDisposable
     [Fact]
     public void A_batch_process_gets_the_CPU_time_limit_times_its_subjects_and_the_memory_limit_as_it_is()
     {
-        if (ProcessGroup.Prlimit is null) return;
-        var start = ProcessGroup.StartInfo("/models/code", ["--fast"], new ExternalLimits(512, 30), subjects: 4);
-        start.ArgumentList.Should().Equal(ProcessGroup.Prlimit!, "--data=536870912", "--cpu=120:121", "--", "/models/code", "--fast");
+        if (ProcessGroup.Prlimit is null || ProcessGroup.Unshare is null) return;
+        // setsid, then prlimit, then unshare: each execs the next in its own place, so the code keeps the group's id.
+        var start = ProcessGroup.StartInfo("/models/code", ["--fast"], new ExternalLimits(512, 30), subjects: 4, isolateNetwork: true);
+        start.FileName.Should().Be(ProcessGroup.Setsid);
+        start.ArgumentList.Should().Equal(ProcessGroup.Prlimit!, "--data=536870912", "--cpu=120:121", "--",
+            ProcessGroup.Unshare!, "--user", "--map-current-user", "--net", "--", "/models/code", "--fast");
         ProcessGroup.StartInfo("/models/code", [], new ExternalLimits(null, null)).ArgumentList.Should().Equal("/models/code");
+    }
+
+    [Fact]
+    public void A_code_runs_without_a_network_unless_its_descriptor_says_host()
+    {
+        if (ProcessGroup.CannotIsolateNetwork is { } why) throw new InvalidOperationException($"This machine cannot isolate codes' networks: {why}.");
+        // A listener of the silo's on the loopback: y = 1 when the code's connection to it succeeds.
+        using var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        listener.Start();
+        var port = ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
+        var script = "cat > /dev/null\n" +
+            $"if python3 -c \"import socket; socket.create_connection(('127.0.0.1', {port}), timeout=10)\" 2>/dev/null; then r=1; else r=0; fi\n" +
+            "echo \"{\\\"outputs\\\": {\\\"y\\\": [$r]}}\"";
+
+        var isolated = Scripted(script, name: "isolated");
+        isolated.NetworkIsolated.Should().BeTrue("no network is the default");
+        var (status, y, failure) = Solve(isolated, [0]);
+        status.Should().Be(IntegrationStatus.Completed, failure);
+        y.Should().Equal([0.0], "a code without a network cannot reach even the silo's loopback");
+
+        var networked = Scripted(script, name: "networked", executor: "\"network\": \"host\"");
+        networked.NetworkIsolated.Should().BeFalse();
+        (status, y, failure) = Solve(networked, [0]);
+        status.Should().Be(IntegrationStatus.Completed, failure);
+        y.Should().Equal([1.0], "with the silo's network it reaches the listener");
     }
 
     [Fact]
@@ -464,7 +492,8 @@ public sealed class ExternalModelTests : IDisposable
     [Theory]
     [InlineData("\"memoryMiB\": 8", "'executor.memoryMiB' (what one process may allocate) is between 16 and 1048576")]
     [InlineData("\"cpuSeconds\": 0", "'executor.cpuSeconds' (per subject) is between 1 and 604800")]
-    public void Limits_out_of_range_are_descriptor_problems(string field, string problem)
+    [InlineData("\"network\": \"bridge\"", "'executor.network' is 'none' (the default: no network, not even a loopback) or 'host'")]
+    public void Limits_out_of_range_and_an_unknown_network_are_descriptor_problems(string field, string problem)
     {
         var path = Path.Combine(_folder, "limits.json");
         File.WriteAllText(path, $$"""

@@ -20,14 +20,21 @@ public sealed class ExternalModel : SimulationModel
     private readonly Scenario[] _scenarios;
 
     private ExternalModel(ModelInfo info, Scenario[] scenarios, string folder, string command, bool installed, string[] arguments, TimeSpan timeout, long maxOutputBytes,
-        int batchSize, ExternalLimits limits, string digest)
+        int batchSize, ExternalLimits limits, bool networkIsolated, string digest)
     {
         _info = info; _scenarios = scenarios; Folder = folder; Command = command; Arguments = arguments; Timeout = timeout;
-        MaxOutputBytes = maxOutputBytes; BatchSize = batchSize; Limits = limits; CodeDigest = digest;
+        MaxOutputBytes = maxOutputBytes; BatchSize = batchSize; Limits = limits; NetworkIsolated = networkIsolated; CodeDigest = digest;
         CommandFound = installed;
-        // A silo that cannot enforce the operator's limits does not run the code unlimited: it does not have it.
-        IsInstalled = installed && (!limits.Any || ProcessGroup.Prlimit is not null);
+        // A silo that cannot confine the code as its descriptor says (limits, no network) does not run it unconfined: it
+        // does not have it.
+        IsInstalled = installed && Confinement is null;
     }
+
+    /// <summary>Why this silo cannot confine the code as its descriptor says; null when it can.</summary>
+    private string? Confinement =>
+        Limits.Any && ProcessGroup.Prlimit is null ? "it limits its processes (" + Limits + ") and util-linux's prlimit is not on the PATH here"
+        : NetworkIsolated && ProcessGroup.CannotIsolateNetwork is { } why ? $"it runs without a network (executor.network '{ExternalExecutor.NoNetwork}', the default) and {why}"
+        : null;
 
     public override ModelInfo Info => _info;
 
@@ -51,6 +58,9 @@ public sealed class ExternalModel : SimulationModel
 
     /// <summary>What one process may use (memory, CPU time); enforced through util-linux <c>prlimit</c>.</summary>
     public ExternalLimits Limits { get; }
+
+    /// <summary>True (the default) when its processes run without a network, in a network namespace of their own.</summary>
+    public bool NetworkIsolated { get; }
 
     public IReadOnlyList<string> Arguments { get; }
 
@@ -86,8 +96,8 @@ public sealed class ExternalModel : SimulationModel
     public override string? NotRunnableHere => IsInstalled ? null : !CommandFound
         ? $"The code of external model '{Info.Id}' is not installed on this silo ('{Command}' is neither a file in {Folder} nor a program on the PATH): " +
           "install it here, or start a silo that has it."
-        : $"External model '{Info.Id}' limits its processes ({Limits}) and this silo cannot enforce that: it needs Linux with util-linux's " +
-          "prlimit and setsid on the PATH (apt-get install util-linux), or start a silo that has them.";
+        : $"External model '{Info.Id}' cannot be confined here as its descriptor says: {Confinement}. Install util-linux (apt-get install " +
+          "util-linux) and allow user namespaces on this silo, set 'executor.network' to 'host' if the code must reach the network, or start a silo that can.";
 
     /// <summary>Reads and checks a descriptor file; every problem is in the exception's message, with the file's path.</summary>
     public static ExternalModel Load(string descriptorPath)
@@ -123,7 +133,7 @@ public sealed class ExternalModel : SimulationModel
         // shards go to the silos that have the code (IsInstalled, published in the silo's metadata).
         var command = ResolveCommand(folder, d.Executor.Command!);
         return new ExternalModel(info, scenarios, folder, command ?? d.Executor.Command!, command is not null, arguments, TimeSpan.FromSeconds(d.Executor.TimeoutSeconds), d.Executor.MaxOutputBytes,
-            d.Executor.BatchSize, new ExternalLimits(d.Executor.MemoryMiB, d.Executor.CpuSeconds), Digest(bytes, folder, [d.Executor.Command!, .. named]));
+            d.Executor.BatchSize, new ExternalLimits(d.Executor.MemoryMiB, d.Executor.CpuSeconds), d.Executor.Network != ExternalExecutor.HostNetwork, Digest(bytes, folder, [d.Executor.Command!, .. named]));
     }
 
     /// <summary>How descriptor files are named, so that a code's own JSON files beside them are left alone.</summary>

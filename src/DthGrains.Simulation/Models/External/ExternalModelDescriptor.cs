@@ -73,6 +73,8 @@ public sealed record ExternalModelDescriptor(
         else if (Executor.BatchSize is < 1 or > MaxBatchSize) problems.Add($"'executor.batchSize' is between 1 (a process per subject) and {MaxBatchSize}.");
         else if (Executor.MemoryMiB is < 16 or > 1 << 20) problems.Add("'executor.memoryMiB' (what one process may allocate) is between 16 and 1048576.");
         else if (Executor.CpuSeconds is < 1 or > 7 * 24 * 3600) problems.Add("'executor.cpuSeconds' (per subject) is between 1 and 604800.");
+        else if (Executor.Network is not (null or ExternalExecutor.NoNetwork or ExternalExecutor.HostNetwork))
+            problems.Add($"'executor.network' is '{ExternalExecutor.NoNetwork}' (the default: no network, not even a loopback) or '{ExternalExecutor.HostNetwork}' (the silo's network: for a code that must reach a licence server, say).");
         return problems;
     }
 
@@ -120,5 +122,15 @@ public sealed record ExternalScenario(string Name, double Duration, string? Desc
 /// RLIMIT_DATA), so a runaway code fails its subject instead of starving the silo; null: no limit.</param>
 /// <param name="CpuSeconds">The most CPU time one subject's process may use (RLIMIT_CPU, times the batch's size), which a
 /// code busy on every core reaches before its wall-clock timeout; null: no limit.</param>
+/// <param name="Network"><see cref="NoNetwork"/> (null means it): the process runs in a network namespace of its own, so
+/// the parameters it is sent (from a dataset's subjects, in a seeded cohort) cannot leave the silo through it;
+/// <see cref="HostNetwork"/>: the silo's network, for a code that must reach a licence server or a service.</param>
 public sealed record ExternalExecutor(string? Command, string[]? Arguments, double TimeoutSeconds = 600, long MaxOutputBytes = 16L << 20, int BatchSize = 1,
-    int? MemoryMiB = null, int? CpuSeconds = null);
+    int? MemoryMiB = null, int? CpuSeconds = null, string? Network = null)
+{
+    /// <summary>No network at all, not even a loopback: the default.</summary>
+    public const string NoNetwork = "none";
+
+    /// <summary>The silo's network.</summary>
+    public const string HostNetwork = "host";
+}

@@ -22,7 +22,8 @@ namespace DthGrains.Simulation.Models.External;
 /// </list>
 /// The process starts in an empty folder of its own (deleted after), with only PATH, HOME, LANG, TMPDIR and
 /// <c>DTH_MODEL_DIR</c> (the descriptor's folder) in its environment: the silo's settings, among them its database
-/// password, never reach a code the silo did not write. The code leads a process group of its own
+/// password, never reach a code the silo did not write; unless its descriptor says otherwise it has no network (a network
+/// namespace of its own: <see cref="ProcessGroup.StartInfo"/>), and it runs under the descriptor's limits. The code leads a process group of its own
 /// (<see cref="ProcessGroup"/>): a timeout or a cancelled run kills all of it, and whatever it leaves running when it
 /// exits is killed then, so a background process can neither hold a worker nor outlive its subject.
 /// </summary>
@@ -151,7 +152,7 @@ public sealed partial class ExternalProcessSimulator(ExternalModel model, ReadOn
         var maxOutput = model.MaxOutputBytes * subjects;
         if (NotExecutable() is { } why) return (null, why);
         var work = Directory.CreateTempSubdirectory("dth-external-");
-        var start = ProcessGroup.StartInfo(model.Command, model.Arguments, model.Limits, subjects);
+        var start = ProcessGroup.StartInfo(model.Command, model.Arguments, model.Limits, subjects, model.NetworkIsolated);
         start.WorkingDirectory = work.FullName;
         start.RedirectStandardInput = start.RedirectStandardOutput = start.RedirectStandardError = true;
         start.UseShellExecute = false;
