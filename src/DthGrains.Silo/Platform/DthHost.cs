@@ -53,8 +53,19 @@ public sealed class DthHost : IAsyncDisposable
         configure?.Invoke(builder.Configuration);
         var options = builder.Configuration.GetSection(DthOptions.Section).Get<DthOptions>() ?? new DthOptions();
         Validate(options);
-        // Before the database: a descriptor that does not check out stops the start at once, with its problems.
-        var externalModels = ExternalModelsSetup.Register(builder.Configuration);
+        // Before the database: a descriptor that does not check out stops the start at once, with its problems. Before
+        // the descriptors: what the codes must not see, which decides how they are confined.
+        var hidden = ExternalModelsSetup.HideSecrets(builder.Configuration, options);
+        string[] externalModels;
+        try
+        {
+            externalModels = ExternalModelsSetup.Register(builder.Configuration);
+        }
+        catch
+        {
+            hidden.Dispose();
+            throw;
+        }
 
         EmbeddedPostgres? postgres = null;
         var connectionString = builder.Configuration.GetConnectionString("Federation");
@@ -74,11 +85,13 @@ public sealed class DthHost : IAsyncDisposable
             var app = builder.Build();
             ConfigurePipeline(app);
             app.LogExternalModels();
+            app.Lifetime.ApplicationStopped.Register(hidden.Dispose);
             if (postgres is not null) AnnounceForJoining(app, options, connectionString);
             return new DthHost(app, postgres, options, connectionString);
         }
         catch
         {
+            hidden.Dispose();
             if (postgres is not null) await postgres.StopAsync();
             throw;
         }

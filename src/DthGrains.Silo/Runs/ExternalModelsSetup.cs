@@ -1,3 +1,5 @@
+using DthGrains.Silo.Identity;
+using DthGrains.Silo.Platform;
 using DthGrains.Simulation.Models;
 using DthGrains.Simulation.Models.External;
 
@@ -23,6 +25,28 @@ public static class ExternalModelsSetup
         return [.. ExternalModel.RegisterFolder(folder).Where(m => m.IsInstalled).Select(m => m.Info.Id)];
     }
 
+    /// <summary>
+    /// Hides the silo's data folder (the embedded database with its socket, which trusts whoever reaches it; the ledger
+    /// files; join.env) and its token signing key from the codes it starts, for as long as the registration lasts: a code
+    /// runs as the silo's user, and could otherwise read the key and mint any token, or write to the database. Refuses,
+    /// with the fix, an external models' folder inside the data folder, where its codes could not see their own files.
+    /// </summary>
+    public static IDisposable HideSecrets(IConfiguration configuration, DthOptions options)
+    {
+        var data = options.ResolveDataDirectory();
+        var key = string.IsNullOrWhiteSpace(options.Identity.SigningKeyPath) ? StandaloneSigningKey.DefaultPath(data) : options.Identity.SigningKeyPath;
+        if (configuration[ConfigKey] is { Length: > 0 } models && IsWithin(Path.GetFullPath(models), data))
+            throw new InvalidOperationException($"The external models' folder '{Path.GetFullPath(models)}' ({ConfigKey}) lies inside the silo's data folder '{data}', " +
+                "which its codes cannot see (it holds the database and the signing key): move it out of the data folder.");
+        return ExternalModel.HideFromCodes([data, Path.GetFullPath(key)]);
+    }
+
+    private static bool IsWithin(string path, string folder)
+    {
+        var root = Path.TrimEndingDirectorySeparator(Path.GetFullPath(folder)) + Path.DirectorySeparatorChar;
+        return (Path.TrimEndingDirectorySeparator(path) + Path.DirectorySeparatorChar).StartsWith(root, StringComparison.Ordinal);
+    }
+
     /// <summary>Logs what was registered when the host has started, and every failed subject's process while it runs.</summary>
     public static void LogExternalModels(this WebApplication app)
     {
@@ -32,7 +56,7 @@ public static class ExternalModelsSetup
         {
             foreach (var m in ModelLibrary.All.OfType<ExternalModel>())
                 logger.LogInformation("External model {Model} {Version} ({Digest}): {State}", m.Info.Id, m.Info.Version, m.CodeDigest,
-                    m.IsInstalled ? $"runs here as '{m.Command}'" : $"not installed here ('{m.Command}' not found): its shards go to silos that have it");
+                    m.IsInstalled ? $"runs here as '{m.Command}'" : $"not runnable here: {m.NotRunnableHere} Its shards go to silos that can run it.");
             ExternalModel.ProcessFailed += Failed;
         });
         app.Lifetime.ApplicationStopping.Register(() => ExternalModel.ProcessFailed -= Failed);

@@ -183,4 +183,45 @@ public sealed class ExternalModelRunTests
         // one process can start it): that one went with its silo too.
         Started().Should().OnlyContain(pid => !ExternalCodes.IsRunning(pid));
     }
+
+    [Fact]
+    public async Task A_code_cannot_read_the_silos_signing_key_or_data_folder_but_reads_its_own_files()
+    {
+        // A code that reports what it can read: the silo's key (non-empty), a file in the silo's data folder, its own script.
+        var folder = TestPostgres.NewTemporaryFolder("external-secrets");
+        var key = Path.Combine(folder, "identity", "key.pem");
+        var data = Directory.CreateDirectory(Path.Combine(folder, "silo-data")).FullName;
+        File.WriteAllText(Path.Combine(data, "canary"), "a file of the silo's");
+        var models = Directory.CreateDirectory(Path.Combine(folder, "models")).FullName;
+        ExternalCodes.Script(Path.Combine(models, "peek.sh"), "#!/bin/sh\ncat > /dev/null\n" +
+            $"if [ -s '{key}' ] && cat '{key}' > /dev/null 2>&1; then k=1; else k=0; fi\n" +
+            $"if cat '{Path.Combine(data, "canary")}' > /dev/null 2>&1; then d=1; else d=0; fi\n" +
+            "if cat \"$DTH_MODEL_DIR/peek.sh\" > /dev/null 2>&1; then o=1; else o=0; fi\n" +
+            "echo \"{\\\"outputs\\\": {\\\"key\\\": [$k, $k], \\\"data\\\": [$d, $d], \\\"own\\\": [$o, $o]}}\"\n");
+        File.WriteAllText(Path.Combine(models, "peek.model.json"), """
+            { "id": "peek-secrets-test", "version": "1.0.0", "title": "a code that looks for the silo's secrets", "timeUnit": "h",
+              "parameters": [ { "name": "a", "value": 1, "lower": 0, "upper": 2 } ], "outputs": [ { "name": "key" }, { "name": "data" }, { "name": "own" } ],
+              "scenarios": [ { "name": "reference", "duration": 1 } ], "executor": { "command": "peek.sh", "network": "host" } }
+            """);
+        await using var host = await TestHost.StartAsync("inst-a", role: "hpc", signingKeyPath: key,
+            settings: new Dictionary<string, string?> { ["Dth:Runs:ExternalModels"] = models, ["Dth:DataDirectory"] = data });
+        new FileInfo(key).Length.Should().BePositive("the silo wrote its signing key there");
+
+        var researcher = host.ClientAs("researcher", "inst-a", subject: "erin-peek");
+        var id = await SubmitAsync(researcher, new { kind = "single", model = "peek-secrets-test", outputStep = 1 });
+        (await WaitForStatusAsync(researcher, id, "completed")).GetProperty("subjectsDone").GetInt64().Should().Be(1);
+        var values = (await researcher.GetFromJsonAsync<JsonElement>($"/api/runs/{id}/results")).GetProperty("subjects")[0].GetProperty("values")
+            .EnumerateArray().Select(v => v.GetDouble()).ToArray();
+        // min, mean, max and final of key, data and own: the code saw its own script and nothing of the silo's.
+        values.Should().Equal([0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1]);
+    }
+
+    [Fact]
+    public async Task A_silo_refuses_to_start_with_its_external_models_inside_its_data_folder()
+    {
+        var data = TestPostgres.NewTemporaryFolder("external-inside");
+        var models = Directory.CreateDirectory(Path.Combine(data, "models")).FullName;
+        var start = () => TestHost.StartAsync("inst-a", settings: new Dictionary<string, string?> { ["Dth:Runs:ExternalModels"] = models, ["Dth:DataDirectory"] = data });
+        (await start.Should().ThrowAsync<InvalidOperationException>()).Which.Message.Should().Contain("lies inside the silo's data folder").And.Contain("move it out");
+    }
 }

@@ -447,19 +447,19 @@ public sealed class ExternalModelTests : IDisposable
     [Fact]
     public void A_batch_process_gets_the_CPU_time_limit_times_its_subjects_and_the_memory_limit_as_it_is()
     {
-        if (ProcessGroup.Prlimit is null || ProcessGroup.Unshare is null) return;
+        if (ProcessGroup.Prlimit is null || CodeNamespaces.Unshare is null) return;
         // setsid, then prlimit, then unshare: each execs the next in its own place, so the code keeps the group's id.
         var start = ProcessGroup.StartInfo("/models/code", ["--fast"], new ExternalLimits(512, 30), subjects: 4, isolateNetwork: true);
         start.FileName.Should().Be(ProcessGroup.Setsid);
         start.ArgumentList.Should().Equal(ProcessGroup.Prlimit!, "--data=536870912", "--cpu=120:121", "--",
-            ProcessGroup.Unshare!, "--user", "--map-current-user", "--net", "--", "/models/code", "--fast");
+            CodeNamespaces.Unshare!, "--user", "--map-current-user", "--net", "--", "/models/code", "--fast");
         ProcessGroup.StartInfo("/models/code", [], new ExternalLimits(null, null)).ArgumentList.Should().Equal("/models/code");
     }
 
     [Fact]
     public void A_code_runs_without_a_network_unless_its_descriptor_says_host()
     {
-        if (ProcessGroup.CannotIsolateNetwork is { } why) throw new InvalidOperationException($"This machine cannot isolate codes' networks: {why}.");
+        if (CodeNamespaces.Problem(isolateNetwork: true, hide: false) is { } why) throw new InvalidOperationException($"This machine cannot isolate codes' networks: {why}.");
         // A listener of the silo's on the loopback: y = 1 when the code's connection to it succeeds.
         using var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
         listener.Start();
@@ -650,6 +650,37 @@ public sealed class ExternalModelTests : IDisposable
             warden.Dispose();
             foreach (var code in (Process[])[first, second]) if (!code.HasExited) code.Kill(entireProcessTree: true);
         }
+    }
+
+    [Fact]
+    public void A_code_cannot_see_a_folder_the_silo_hides_but_sees_its_own_and_runs_as_the_silos_user()
+    {
+        if (CodeNamespaces.Problem(isolateNetwork: true, hide: true) is { } why) throw new InvalidOperationException($"This machine cannot hide folders from codes: {why}.");
+        // A silo's data folder with its signing key, hidden while the registration lasts.
+        var data = Directory.CreateDirectory(Path.Combine(_folder, "silo-data", "identity")).FullName;
+        var key = Path.Combine(data, "signing-key.pem");
+        File.WriteAllText(key, "-----BEGIN PRIVATE KEY-----");
+        var uid = ProcessGroup.geteuid();
+        // y = [1 when the key is readable, 1 when a file beside the descriptor is, the code's user id], for both networks.
+        var script = "cat > /dev/null\n" +
+            $"if cat '{key}' > /dev/null 2>&1; then k=1; else k=0; fi\n" +
+            "if cat \"$DTH_MODEL_DIR/run.sh\" > /dev/null 2>&1; then m=1; else m=0; fi\n" +
+            "echo \"{\\\"outputs\\\": {\\\"y\\\": [$k, $m, $(id -u)]}}\"";
+        var isolated = Scripted(script, name: "hidden-none");
+        var networked = Scripted(script, name: "hidden-host", executor: "\"network\": \"host\"");
+        Solve(isolated, [0, 1, 2]).Outputs.Should().Equal([1.0, 1.0, uid], "nothing is hidden before the registration");
+
+        using (ExternalModel.HideFromCodes([Path.GetDirectoryName(data)!]))
+        {
+            foreach (var model in (ExternalModel[])[isolated, networked])
+            {
+                var (status, y, failure) = Solve(model, [0, 1, 2]);
+                status.Should().Be(IntegrationStatus.Completed, failure);
+                y.Should().Equal([0.0, 1.0, uid], "the hidden folder's key is out of sight (network {0}), the code's own files are not, and it runs as the silo's user",
+                    model.NetworkIsolated ? "none" : "host");
+            }
+        }
+        Solve(networked, [0, 1, 2]).Outputs.Should().Equal([1.0, 1.0, uid], "a registration disposed hides nothing more");
     }
 
     /// <summary>A shell code started as a process group's leader, as the adapter starts codes; its standard output redirected.</summary>

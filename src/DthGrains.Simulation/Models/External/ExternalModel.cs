@@ -33,8 +33,21 @@ public sealed class ExternalModel : SimulationModel
     /// <summary>Why this silo cannot confine the code as its descriptor says; null when it can.</summary>
     private string? Confinement =>
         Limits.Any && ProcessGroup.Prlimit is null ? "it limits its processes (" + Limits + ") and util-linux's prlimit is not on the PATH here"
-        : NetworkIsolated && ProcessGroup.CannotIsolateNetwork is { } why ? $"it runs without a network (executor.network '{ExternalExecutor.NoNetwork}', the default) and {why}"
+        : CodeNamespaces.Problem(NetworkIsolated, CodeNamespaces.Hidden.Count > 0) is { } why
+            ? $"it runs in namespaces of its own ({Namespaces}) and {why}"
         : null;
+
+    /// <summary>What the namespaces a code starts in keep from it, in words.</summary>
+    private string Namespaces => string.Join("; ", ((string?[])[
+        NetworkIsolated ? $"without a network: executor.network '{ExternalExecutor.NoNetwork}', the default" : null,
+        CodeNamespaces.Hidden.Count > 0 ? "without a sight of the silo's data folder and key" : null]).OfType<string>());
+
+    /// <summary>
+    /// Hides <paramref name="folders"/> (folders or files: a silo's data folder, with its database and socket, and its
+    /// signing key) from every external code this process starts, until the registration is disposed. Call it before
+    /// loading descriptors.
+    /// </summary>
+    public static IDisposable HideFromCodes(IEnumerable<string> folders) => CodeNamespaces.Hide(folders);
 
     public override ModelInfo Info => _info;
 

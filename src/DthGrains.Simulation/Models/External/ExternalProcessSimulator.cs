@@ -152,7 +152,7 @@ public sealed partial class ExternalProcessSimulator(ExternalModel model, ReadOn
         var maxOutput = model.MaxOutputBytes * subjects;
         if (NotExecutable() is { } why) return (null, why);
         var work = Directory.CreateTempSubdirectory("dth-external-");
-        var start = ProcessGroup.StartInfo(model.Command, model.Arguments, model.Limits, subjects, model.NetworkIsolated);
+        var start = ProcessGroup.StartInfo(model.Command, model.Arguments, model.Limits, subjects, model.NetworkIsolated, CodeNamespaces.Hidden);
         start.WorkingDirectory = work.FullName;
         start.RedirectStandardInput = start.RedirectStandardOutput = start.RedirectStandardError = true;
         start.UseShellExecute = false;

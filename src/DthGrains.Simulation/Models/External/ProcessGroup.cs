@@ -20,55 +20,22 @@ internal static class ProcessGroup
     /// <summary>The full path of util-linux's <c>prlimit</c>, or null (where there is no setsid either, limits cannot be set).</summary>
     public static string? Prlimit { get; } = Setsid is null ? null : FindOnPath("prlimit");
 
-    /// <summary>The full path of util-linux's <c>unshare</c>, or null.</summary>
-    public static string? Unshare { get; } = Setsid is null ? null : FindOnPath("unshare");
-
-    // What starts a code without a network: a network namespace of its own (only a loopback, down), inside a user
-    // namespace that maps the silo's user to itself, so that no privilege is needed and the code runs as that user.
-    private static readonly string[] NoNetwork = ["--user", "--map-current-user", "--net", "--"];
-
-    private static readonly Lazy<string?> NetworkIsolationProblem = new(ProbeNetworkIsolation);
-
-    /// <summary>
-    /// Null when this machine can start a code without a network (tried once: some kernels or container runtimes refuse
-    /// user namespaces to unprivileged processes); otherwise what is missing.
-    /// </summary>
-    public static string? CannotIsolateNetwork => NetworkIsolationProblem.Value;
-
-    private static string? ProbeNetworkIsolation()
-    {
-        if (Setsid is null) return "it is not Linux with util-linux's setsid";
-        if (Unshare is null) return "util-linux's unshare is not on the PATH";
-        if (FindOnPath("true") is not { } nothing) return "'true' is not on the PATH";
-        var start = new ProcessStartInfo(Unshare) { UseShellExecute = false, RedirectStandardError = true };
-        foreach (var a in NoNetwork) start.ArgumentList.Add(a);
-        start.ArgumentList.Add(nothing);
-        try
-        {
-            using var probe = Process.Start(start)!;
-            var error = probe.StandardError.ReadToEnd().Trim();
-            probe.WaitForExit();
-            return probe.ExitCode == 0 ? null : $"'unshare {string.Join(' ', NoNetwork[..^1])}' failed here ({(error.Length > 0 ? error : $"exit code {probe.ExitCode}")}): user namespaces are off for this user";
-        }
-        catch (System.ComponentModel.Win32Exception e)
-        {
-            return $"unshare did not start: {e.Message}";
-        }
-    }
-
     /// <summary>
     /// A start of <paramref name="command"/> (full path) with <paramref name="arguments"/>, as a group leader when possible,
     /// with <paramref name="limits"/> (for <paramref name="subjects"/> subjects) when set (the caller checked <see cref="Prlimit"/>),
-    /// and without a network when <paramref name="isolateNetwork"/> (the caller checked <see cref="CannotIsolateNetwork"/>).
+    /// without a network when <paramref name="isolateNetwork"/>, and without a sight of <paramref name="hidden"/> folders (the
+    /// caller checked <see cref="CodeNamespaces.Problem"/>).
     /// </summary>
-    public static ProcessStartInfo StartInfo(string command, IEnumerable<string> arguments, ExternalLimits? limits = null, int subjects = 1, bool isolateNetwork = false)
+    public static ProcessStartInfo StartInfo(string command, IEnumerable<string> arguments, ExternalLimits? limits = null, int subjects = 1, bool isolateNetwork = false,
+        IReadOnlyList<string>? hidden = null)
     {
         // setsid execs the command in its own place (a child of .NET is never a group leader, so setsid need not fork):
         // the process .NET waits for is the code itself, and its id is its group's. prlimit, when there are limits, sets
-        // them on itself and execs the command in turn, and so does unshare (a network namespace needs no fork, unlike a
-        // process namespace): still the same process, one more exec each.
+        // them on itself and execs the command in turn, and so do the namespaces' execs (CodeNamespaces): still the same
+        // process, one more exec each.
         var start = Setsid is { } setsid ? new ProcessStartInfo(setsid) : new ProcessStartInfo(command);
-        if (Setsid is null && isolateNetwork) throw new InvalidOperationException("A code without a network needs Linux with util-linux.");
+        hidden ??= [];
+        if (Setsid is null && (isolateNetwork || hidden.Count > 0)) throw new InvalidOperationException("Namespaces for a code need Linux with util-linux.");
         if (Setsid is not null)
         {
             if (limits is { Any: true })
@@ -80,11 +47,7 @@ internal static class ProcessGroup
                 if (limits.CpuSeconds is { } cpu) start.ArgumentList.Add($"--cpu={(long)cpu * subjects}:{(long)cpu * subjects + 1}");
                 start.ArgumentList.Add("--");
             }
-            if (isolateNetwork)
-            {
-                start.ArgumentList.Add(Unshare ?? throw new InvalidOperationException("A code without a network needs util-linux's unshare on the PATH."));
-                foreach (var a in NoNetwork) start.ArgumentList.Add(a);
-            }
+            CodeNamespaces.Add(start.ArgumentList, isolateNetwork, hidden);
             start.ArgumentList.Add(command);
         }
         foreach (var a in arguments) start.ArgumentList.Add(a);
@@ -129,6 +92,12 @@ internal static class ProcessGroup
 
     [DllImport("libc", SetLastError = true)]
     private static extern int kill(int pid, int sig);
+
+    [DllImport("libc")]
+    internal static extern uint geteuid();
+
+    [DllImport("libc")]
+    internal static extern uint getegid();
 
     /// <summary>The full path of program <paramref name="name"/> in a folder of the PATH, or null.</summary>
     internal static string? FindOnPath(string name) =>

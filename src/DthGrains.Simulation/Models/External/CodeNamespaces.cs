@@ -1,0 +1,125 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using System.Globalization;
+
+namespace DthGrains.Simulation.Models.External;
+
+/// <summary>
+/// The Linux namespaces a code starts in (util-linux <c>unshare</c>; no privilege needed, only user namespaces):
+/// <list type="bullet">
+/// <item>without a network: a network namespace of its own, with no interface but a loopback that is down;</item>
+/// <item>without a sight of what a silo hides (<see cref="Hide"/>: its data folder, with the embedded database and its
+/// socket, and its token signing key): a mount namespace in which an empty, read-only, inaccessible tmpfs lies over each
+/// folder and /dev/null over each file. The mounts are made by the root of an outer user namespace (the silo's user outside), and the code runs in an
+/// inner one that maps it back to the silo's user and group, so it sees its usual ids, holds no capability, and cannot
+/// unmount them.</item>
+/// </list>
+/// A code with neither starts without namespaces.
+/// </summary>
+internal static class CodeNamespaces
+{
+    /// <summary>The full path of util-linux's <c>unshare</c>, or null.</summary>
+    public static string? Unshare { get; } = ProcessGroup.Setsid is null ? null : ProcessGroup.FindOnPath("unshare");
+
+    private static readonly string? Shell = ProcessGroup.Setsid is null ? null : ProcessGroup.FindOnPath("sh");
+
+    // Mounts a tmpfs over each folder before "--" and /dev/null over each file, those that exist and are still in sight
+    // (a file in a folder hidden before it is not), then execs the inner user namespace's unshare with the rest.
+    private const string HideScript = """
+        u=$1 uid=$2 gid=$3; shift 3
+        while [ "$1" != -- ]; do
+          if [ -d "$1" ]; then mount -t tmpfs -o ro,size=0,mode=000 dth-hidden "$1" || exit 125
+          elif [ -f "$1" ]; then mount --bind /dev/null "$1" || exit 125
+          fi
+          shift
+        done
+        shift
+        exec "$u" --user --map-user="$uid" --map-group="$gid" -- "$@"
+        """;
+
+    private static readonly ConcurrentDictionary<string, int> HiddenFolders = new(StringComparer.Ordinal);
+
+    /// <summary>
+    /// Hides <paramref name="folders"/> (folders or files) from every code this process starts, until the registration is
+    /// disposed (a silo hides its data folder and key for as long as it runs; several silos in one process hide the union).
+    /// </summary>
+    public static IDisposable Hide(IEnumerable<string> folders)
+    {
+        var full = folders.Select(Path.GetFullPath).Select(f => Path.TrimEndingDirectorySeparator(f)).Distinct(StringComparer.Ordinal).ToArray();
+        foreach (var f in full) HiddenFolders.AddOrUpdate(f, 1, (_, n) => n + 1);
+        return new Registration(full);
+    }
+
+    /// <summary>What is hidden now, what exists (a silo's folder of a test may be gone), a folder before what lies in it.</summary>
+    public static IReadOnlyList<string> Hidden => [.. HiddenFolders.Keys.Where(p => Directory.Exists(p) || File.Exists(p)).Order(StringComparer.Ordinal)];
+
+    private sealed class Registration(string[] folders) : IDisposable
+    {
+        private int _disposed;
+
+        public void Dispose()
+        {
+            if (Interlocked.Exchange(ref _disposed, 1) != 0) return;
+            foreach (var f in folders)
+                if (HiddenFolders.AddOrUpdate(f, 0, (_, n) => n - 1) <= 0) HiddenFolders.TryRemove(new KeyValuePair<string, int>(f, 0));
+        }
+    }
+
+    private static readonly Lazy<string?> NetworkProblem = new(() => Probe(isolateNetwork: true, hide: false));
+    private static readonly Lazy<string?> HidingProblem = new(() => Probe(isolateNetwork: true, hide: true));
+
+    /// <summary>
+    /// Null when this machine can start a code in the namespaces asked for (tried once each: some kernels and container
+    /// runtimes refuse user namespaces to unprivileged processes); otherwise what is missing.
+    /// </summary>
+    public static string? Problem(bool isolateNetwork, bool hide) =>
+        hide ? HidingProblem.Value : isolateNetwork ? NetworkProblem.Value : null;
+
+    /// <summary>Adds to <paramref name="arguments"/> the execs that start the command in the namespaces asked for.</summary>
+    public static void Add(IList<string> arguments, bool isolateNetwork, IReadOnlyList<string> hidden)
+    {
+        if (!isolateNetwork && hidden.Count == 0) return;
+        var unshare = Unshare ?? throw new InvalidOperationException("Namespaces for a code need util-linux's unshare on the PATH.");
+        arguments.Add(unshare);
+        if (hidden.Count == 0)
+        {
+            foreach (var a in (string[])["--user", "--map-current-user", "--net", "--"]) arguments.Add(a);
+            return;
+        }
+        foreach (var a in (string[])["--user", "--map-root-user", "--mount", .. isolateNetwork ? (string[])["--net"] : [], "--",
+                     Shell ?? throw new InvalidOperationException("Hiding folders from a code needs sh on the PATH."), "-c", HideScript, "dth-confine", unshare,
+                     ProcessGroup.geteuid().ToString(CultureInfo.InvariantCulture), ProcessGroup.getegid().ToString(CultureInfo.InvariantCulture)])
+            arguments.Add(a);
+        foreach (var folder in hidden) arguments.Add(folder);
+        arguments.Add("--");
+    }
+
+    private static string? Probe(bool isolateNetwork, bool hide)
+    {
+        if (ProcessGroup.Setsid is null) return "it is not Linux with util-linux's setsid";
+        if (Unshare is null) return "util-linux's unshare is not on the PATH";
+        if (ProcessGroup.FindOnPath("true") is not { } nothing) return "'true' is not on the PATH";
+        var folder = hide ? Directory.CreateTempSubdirectory("dth-probe-").FullName : null;
+        try
+        {
+            var start = new ProcessStartInfo(Unshare) { UseShellExecute = false, RedirectStandardError = true };
+            var arguments = new List<string>();
+            Add(arguments, isolateNetwork, folder is null ? [] : [folder]);
+            foreach (var a in arguments.Skip(1)) start.ArgumentList.Add(a);
+            start.ArgumentList.Add(nothing);
+            using var probe = Process.Start(start)!;
+            var error = probe.StandardError.ReadToEnd().Trim();
+            probe.WaitForExit();
+            return probe.ExitCode == 0 ? null
+                : $"{(hide ? "a mount namespace hiding the silo's folders" : "a network namespace")} could not be made here ({(error.Length > 0 ? error : $"exit code {probe.ExitCode}")}): user namespaces are off for this user";
+        }
+        catch (System.ComponentModel.Win32Exception e)
+        {
+            return $"unshare did not start: {e.Message}";
+        }
+        finally
+        {
+            if (folder is not null) Directory.Delete(folder);
+        }
+    }
+}
