@@ -14,8 +14,8 @@ namespace DthGrains.Benchmarks.Simulation;
 /// same script with the same input and reads its answer, nothing else. One thread each, rounds interleaved, best of
 /// each. Ratio bare / adapter: 1 means the adapter costs nothing beside the process start. A third loop starts the
 /// script confined as the adapter confines a code: through <c>setsid</c> (since session 25: the code leads a process
-/// group, so what it leaves running can be killed) and <c>unshare</c> (since session 26: no network): the execs that
-/// cost are printed apart. Target: at most 2 ms a subject beside that exec, which
+/// group, so what it leaves running can be killed) and <c>unshare</c> (since session 26: no network, and, as in a silo,
+/// a folder hidden: a mount namespace between two user namespaces): the execs that cost are printed apart. Target: at most 2 ms a subject beside that exec, which
 /// the codes the adapter is for (seconds a subject or more) do not notice. Measured by switching each off by hand
 /// (session 24): the working folder made and removed per subject and the standard-error pipe are most of it, some 0.04
 /// of the ratio each; both stay, for isolation and for saying why a subject failed. A fourth loop runs the round's
@@ -31,6 +31,8 @@ internal static class ExternalExecutorBenchmark
         int rounds = Math.Max(3, args.Length > 0 ? (int)(double.Parse(args[0], CultureInfo.InvariantCulture) * 2) : 6);
         int n = args.Length > 1 ? int.Parse(args[1], CultureInfo.InvariantCulture) : 40;
         var folder = Directory.CreateTempSubdirectory("dth-bench-external-").FullName;
+        // As a silo hides its data folder and key from its codes (ExternalModelsSetup.HideSecrets).
+        using var hidden = ExternalModel.HideFromCodes([Directory.CreateDirectory(Path.Combine(folder, "silo-data")).FullName]);
         try
         {
             var times = Enumerable.Range(0, 97).Select(i => i * 15.0).ToArray();
@@ -76,7 +78,7 @@ internal static class ExternalExecutorBenchmark
                 for (int i = 0; i < n; i++)
                 {
                     // Confined: the same chain of execs as the adapter's (setsid, unshare), nothing else of it.
-                    var start = grouped ? ProcessGroup.StartInfo(model.Command, [], isolateNetwork: model.NetworkIsolated) : new ProcessStartInfo(model.Command);
+                    var start = grouped ? ProcessGroup.StartInfo(model.Command, [], isolateNetwork: model.NetworkIsolated, hidden: CodeNamespaces.Hidden) : new ProcessStartInfo(model.Command);
                     start.RedirectStandardInput = start.RedirectStandardOutput = true;
                     start.UseShellExecute = false;
                     start.Environment["DTH_MODEL_DIR"] = folder;
@@ -105,7 +107,7 @@ internal static class ExternalExecutorBenchmark
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"bare loop: {bestBare / n:F2} ms a subject (best round {bestBare:F0} ms)"));
             if (setsid is null) bestGrouped = bestBare; // the adapter starts the code directly where there is no setsid
             else Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"bare loop confined as the adapter confines (setsid{(model.NetworkIsolated ? ", unshare: no network" : "")}): {bestGrouped / n:F2} ms a subject (best round {bestGrouped:F0} ms)"));
+                $"bare loop confined as the adapter confines in a silo (setsid, unshare: no network, a folder hidden): {bestGrouped / n:F2} ms a subject (best round {bestGrouped:F0} ms)"));
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"adapter:   {bestAdapter / n:F2} ms a subject (best round {bestAdapter:F0} ms)"));
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
                 $"ratio bare / adapter: {bestBare / bestAdapter:F2}; the adapter's own cost: {(bestAdapter - bestBare) / n:F2} ms a subject, " +
