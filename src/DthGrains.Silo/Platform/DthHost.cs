@@ -56,29 +56,19 @@ public sealed class DthHost : IAsyncDisposable
         // Before the database: a descriptor that does not check out stops the start at once, with its problems. Before
         // the descriptors: what the codes must not see, which decides how they are confined.
         var hidden = ExternalModelsSetup.HideSecrets(builder.Configuration, options);
-        string[] externalModels;
-        try
-        {
-            externalModels = ExternalModelsSetup.Register(builder.Configuration);
-        }
-        catch
-        {
-            hidden.Dispose();
-            throw;
-        }
-
         EmbeddedPostgres? postgres = null;
-        var connectionString = builder.Configuration.GetConnectionString("Federation");
-        if (string.IsNullOrWhiteSpace(connectionString))
-        {
-            postgres = await EmbeddedPostgres.StartAsync(
-                new EmbeddedPostgresOptions { DataDirectory = Path.Combine(options.ResolveDataDirectory(), "postgres") },
-                BootstrapLoggers.CreateLogger<EmbeddedPostgres>(), ct);
-            await postgres.EnsureDatabaseAsync(options.DatabaseName, ct);
-            connectionString = postgres.ConnectionStringFor(options.DatabaseName);
-        }
         try
         {
+            var externalModels = ExternalModelsSetup.Register(builder.Configuration);
+            var connectionString = builder.Configuration.GetConnectionString("Federation");
+            if (string.IsNullOrWhiteSpace(connectionString))
+            {
+                postgres = await EmbeddedPostgres.StartAsync(
+                    new EmbeddedPostgresOptions { DataDirectory = Path.Combine(options.ResolveDataDirectory(), "postgres") },
+                    BootstrapLoggers.CreateLogger<EmbeddedPostgres>(), ct);
+                await postgres.EnsureDatabaseAsync(options.DatabaseName, ct);
+                connectionString = postgres.ConnectionStringFor(options.DatabaseName);
+            }
             await OrleansSchema.ApplyAsync(connectionString, ct);
             ConfigureServices(builder, options, connectionString, externalModels);
             services?.Invoke(builder.Services);

@@ -420,7 +420,7 @@ public sealed class ExternalModelTests : IDisposable
     [Fact]
     public void A_code_over_its_memory_limit_fails_its_subject_naming_the_limit_and_the_same_code_without_it_runs()
     {
-        if (ProcessGroup.Prlimit is null) return;
+        Require(ProcessGroup.Prlimit is not null, "prlimit");
         // 256 MiB at once: fine for the machine, four times the descriptor's limit.
         const string script = "cat > /dev/null\nexec python3 -c 'b = bytearray(256 * 2**20); print(\"{\\\"outputs\\\": {\\\"y\\\": [1]}}\")'";
         var unlimited = Scripted(script, name: "unlimited");
@@ -436,7 +436,7 @@ public sealed class ExternalModelTests : IDisposable
     [Fact]
     public async Task A_code_over_its_CPU_time_limit_is_killed_before_its_timeout_and_its_subject_fails_naming_the_limit()
     {
-        if (ProcessGroup.Prlimit is null) return;
+        Require(ProcessGroup.Prlimit is not null, "prlimit");
         var model = Scripted("cat > /dev/null\nwhile :; do :; done", timeoutSeconds: 600, executor: "\"cpuSeconds\": 1");
         // A bound on a hang (the wall-clock timeout is 10 minutes), not a timing.
         var (status, _, failure) = await Task.Run(() => Solve(model, [0])).WaitAsync(TimeSpan.FromMinutes(2));
@@ -447,7 +447,7 @@ public sealed class ExternalModelTests : IDisposable
     [Fact]
     public void A_batch_process_gets_the_CPU_time_limit_times_its_subjects_and_the_memory_limit_as_it_is()
     {
-        if (ProcessGroup.Prlimit is null || CodeNamespaces.Unshare is null) return;
+        Require(ProcessGroup.Prlimit is not null && CodeNamespaces.Unshare is not null, "prlimit or unshare");
         // setsid, then prlimit, then unshare: each execs the next in its own place, so the code keeps the group's id.
         var start = ProcessGroup.StartInfo("/models/code", ["--fast"], new ExternalLimits(512, 30), subjects: 4, isolateNetwork: true);
         start.FileName.Should().Be(ProcessGroup.Setsid);
@@ -597,7 +597,7 @@ public sealed class ExternalModelTests : IDisposable
     [Fact]
     public void When_the_pipe_to_the_warden_closes_as_at_a_SIGKILL_of_this_process_it_kills_the_groups_it_still_watches()
     {
-        if (!CodeWarden.IsAvailable) return;
+        Require(CodeWarden.IsAvailable, "setsid or bash");
         var warden = new CodeWarden();
         // A code whose group has a background member too, and one taken back before the end (it must live on).
         using var watched = StartCode("sleep 600 & echo $!; exec sleep 600");
@@ -625,7 +625,7 @@ public sealed class ExternalModelTests : IDisposable
     [Fact]
     public void A_warden_that_dies_is_replaced_at_the_next_start_and_the_new_one_takes_over_the_codes_still_running()
     {
-        if (!CodeWarden.IsAvailable) return;
+        Require(CodeWarden.IsAvailable, "setsid or bash");
         var warden = new CodeWarden();
         using var first = StartCode("exec sleep 600");
         using var second = StartCode("exec sleep 600");
@@ -681,6 +681,15 @@ public sealed class ExternalModelTests : IDisposable
             }
         }
         Solve(networked, [0, 1, 2]).Outputs.Should().Equal([1.0, 1.0, uid], "a registration disposed hides nothing more");
+    }
+
+    /// <summary>
+    /// The confinement tests need Linux with util-linux and bash (ops/test.sh installs them): without them they fail,
+    /// saying what is missing, rather than pass having tested nothing.
+    /// </summary>
+    private static void Require(bool present, string what)
+    {
+        if (!present) throw new InvalidOperationException($"{what} is missing here: ops/test.sh installs util-linux and bash (apt-get install -y util-linux bash).");
     }
 
     /// <summary>A shell code started as a process group's leader, as the adapter starts codes; its standard output redirected.</summary>

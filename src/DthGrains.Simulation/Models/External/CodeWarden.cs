@@ -56,6 +56,7 @@ internal sealed class CodeWarden : IDisposable
     /// <summary>Hands group <paramref name="group"/> (a code just started, its leader's id) to the warden.</summary>
     public void Watch(int group)
     {
+        if (!IsAvailable) return; // no groups to watch (not Linux, no setsid) or nothing to watch them with
         lock (_gate)
             if (_watched.Add(group)) Send('+', group);
     }
@@ -63,6 +64,7 @@ internal sealed class CodeWarden : IDisposable
     /// <summary>Takes group <paramref name="group"/> back: it has ended (or was killed).</summary>
     public void Release(int group)
     {
+        if (!IsAvailable) return;
         lock (_gate)
             if (_watched.Remove(group)) Send('-', group);
     }
@@ -82,7 +84,7 @@ internal sealed class CodeWarden : IDisposable
 
     private void Send(char op, int group)
     {
-        if (Bash is null || _disposed) return;
+        if (_disposed) return;
         if (_process is not null && Write($"{op} {group.ToString(CultureInfo.InvariantCulture)}\n")) return;
         // None yet, or it died (a write to a pipe nobody reads fails): a new one gets every group still running.
         Close();

@@ -24,23 +24,26 @@ public sealed class ExternalModel : SimulationModel
     {
         _info = info; _scenarios = scenarios; Folder = folder; Command = command; Arguments = arguments; Timeout = timeout;
         MaxOutputBytes = maxOutputBytes; BatchSize = batchSize; Limits = limits; NetworkIsolated = networkIsolated; CodeDigest = digest;
-        CommandFound = installed;
-        // A silo that cannot confine the code as its descriptor says (limits, no network) does not run it unconfined: it
-        // does not have it.
-        IsInstalled = installed && Confinement is null;
+        _commandFound = installed;
+        // A silo that cannot confine the code as its descriptor says (limits, no network, its folders hidden) does not
+        // run it unconfined: it does not have it. Decided once, so IsInstalled and NotRunnableHere always agree.
+        _confinementProblem = ConfinementProblem(limits, networkIsolated, hide: CodeNamespaces.Hidden.Count > 0);
+        IsInstalled = installed && _confinementProblem is null;
     }
 
-    /// <summary>Why this silo cannot confine the code as its descriptor says; null when it can.</summary>
-    private string? Confinement =>
-        Limits.Any && ProcessGroup.Prlimit is null ? "it limits its processes (" + Limits + ") and util-linux's prlimit is not on the PATH here"
-        : CodeNamespaces.Problem(NetworkIsolated, CodeNamespaces.Hidden.Count > 0) is { } why
-            ? $"it runs in namespaces of its own ({Namespaces}) and {why}"
-        : null;
+    private readonly bool _commandFound;
+    private readonly string? _confinementProblem;
 
-    /// <summary>What the namespaces a code starts in keep from it, in words.</summary>
-    private string Namespaces => string.Join("; ", ((string?[])[
-        NetworkIsolated ? $"without a network: executor.network '{ExternalExecutor.NoNetwork}', the default" : null,
-        CodeNamespaces.Hidden.Count > 0 ? "without a sight of the silo's data folder and key" : null]).OfType<string>());
+    /// <summary>Why this process cannot confine a code as asked; null when it can.</summary>
+    private static string? ConfinementProblem(ExternalLimits limits, bool networkIsolated, bool hide)
+    {
+        if (limits.Any && ProcessGroup.Prlimit is null) return "it limits its processes (" + limits + ") and util-linux's prlimit is not on the PATH here";
+        if (CodeNamespaces.Problem(networkIsolated, hide) is not { } why) return null;
+        var kept = string.Join("; ", ((string?[])[
+            networkIsolated ? $"without a network: executor.network '{ExternalExecutor.NoNetwork}', the default" : null,
+            hide ? "without a sight of the silo's data folder and key" : null]).OfType<string>());
+        return $"it runs in namespaces of its own ({kept}) and {why}";
+    }
 
     /// <summary>
     /// Hides <paramref name="folders"/> (folders or files: a silo's data folder, with its database and socket, and its
@@ -66,8 +69,6 @@ public sealed class ExternalModel : SimulationModel
     /// A silo without it still plans runs of the model; its workers refuse the shards, which go to silos that have it.
     /// </summary>
     public bool IsInstalled { get; }
-
-    private bool CommandFound { get; }
 
     /// <summary>What one process may use (memory, CPU time); enforced through util-linux <c>prlimit</c>.</summary>
     public ExternalLimits Limits { get; }
@@ -106,10 +107,10 @@ public sealed class ExternalModel : SimulationModel
         ? new ExternalProcessSimulator(this, outputTimes)
         : throw new InvalidOperationException(NotRunnableHere);
 
-    public override string? NotRunnableHere => IsInstalled ? null : !CommandFound
+    public override string? NotRunnableHere => IsInstalled ? null : !_commandFound
         ? $"The code of external model '{Info.Id}' is not installed on this silo ('{Command}' is neither a file in {Folder} nor a program on the PATH): " +
           "install it here, or start a silo that has it."
-        : $"External model '{Info.Id}' cannot be confined here as its descriptor says: {Confinement}. Install util-linux (apt-get install " +
+        : $"External model '{Info.Id}' cannot be confined here as its descriptor says: {_confinementProblem}. Install util-linux (apt-get install " +
           "util-linux) and allow user namespaces on this silo, set 'executor.network' to 'host' if the code must reach the network, or start a silo that can.";
 
     /// <summary>Reads and checks a descriptor file; every problem is in the exception's message, with the file's path.</summary>

@@ -209,7 +209,7 @@ public sealed partial class ExternalProcessSimulator(ExternalModel model, ReadOn
             switch (Volatile.Read(ref ended))
             {
                 case 2: throw new OperationCanceledException(ct);
-                case 1: return (null, $"it ran longer than its timeout of {timeout.TotalSeconds:0.###} s{(subjects > 1 ? $" ({subjects} subjects)" : "")} and was killed");
+                case 1: return (null, $"it ran longer than its timeout of {timeout.TotalSeconds:0.###} s{OfBatch(subjects)} and was killed");
             }
             if (process.ExitCode != 0) return (null, ExitFailure(process.ExitCode, Tail(error), subjects));
             if (overflow) return (null, $"it wrote more than {maxOutput} bytes to its standard output");
@@ -232,7 +232,7 @@ public sealed partial class ExternalProcessSimulator(ExternalModel model, ReadOn
     {
         var limits = model.Limits;
         if (exitCode == 128 + SigXcpu && limits.CpuSeconds is { } cpu)
-            return $"it used more than its CPU time limit of {(long)cpu * subjects} s{(subjects > 1 ? $" ({subjects} subjects)" : "")} (executor.cpuSeconds) and was killed{stderrTail}";
+            return $"it used more than its CPU time limit of {(long)cpu * subjects} s{OfBatch(subjects)} (executor.cpuSeconds) and was killed{stderrTail}";
         var how = exitCode is > 128 and <= 128 + 64 ? $"killed by signal {SignalName(exitCode - 128)} (exit code {exitCode})" : $"exit code {exitCode}";
         var memory = limits.MemoryMiB is { } mib && OutOfMemory.IsMatch(stderrTail)
             ? $" (its memory limit is {mib} MiB: executor.memoryMiB)" : "";
@@ -240,6 +240,9 @@ public sealed partial class ExternalProcessSimulator(ExternalModel model, ReadOn
     }
 
     private const int SigXcpu = 24;
+
+    /// <summary>Says how many subjects a per-subject bound was multiplied by, for a batch's process.</summary>
+    private static string OfBatch(int subjects) => subjects > 1 ? $" ({subjects} subjects)" : "";
 
     // What interpreters and runtimes print when an allocation fails: Python, glibc's strerror, C++, Java, Fortran, R, Julia.
     private static readonly System.Text.RegularExpressions.Regex OutOfMemory = new(

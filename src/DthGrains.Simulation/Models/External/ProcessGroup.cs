@@ -8,9 +8,10 @@ namespace DthGrains.Simulation.Models.External;
 /// everything it starts can be killed with it: a code that leaves a background process behind would otherwise keep the
 /// standard output pipe open after it exits, and the worker reading it would wait for that process, perhaps for ever.
 /// Where there is no <c>setsid</c> (not Linux), the code starts directly and only its tree as .NET sees it is killed.
-/// A <see cref="CodeWarden"/> kills the groups still running when this process ends, SIGKILL included.
-/// The price is one more exec per process: 2.4–2.8 ms here (<c>ops/bench.sh external</c> times it apart), against codes
-/// whose subjects take seconds.
+/// A <see cref="CodeWarden"/> kills the groups still running when this process ends, SIGKILL included. Limits
+/// (<c>prlimit</c>) and namespaces (<see cref="CodeNamespaces"/>) are further execs in the same chain. The price of
+/// <c>setsid</c> is one exec per process, 2.4–2.8 ms here; a silo's whole confinement, about 21 ms (<c>ops/bench.sh
+/// external</c> times it apart), against codes whose subjects take seconds.
 /// </summary>
 internal static class ProcessGroup
 {
@@ -58,10 +59,7 @@ internal static class ProcessGroup
     /// Hands <paramref name="process"/>'s group to the <see cref="CodeWarden"/>, which kills it if this process ends
     /// (by any signal, SIGKILL included) before <see cref="Ended"/>.
     /// </summary>
-    public static void Started(Process process)
-    {
-        if (Setsid is not null) CodeWarden.Shared.Watch(process.Id);
-    }
+    public static void Started(Process process) => CodeWarden.Shared.Watch(process.Id);
 
     /// <summary>The subject of <paramref name="process"/> has ended (its group was killed or is empty).</summary>
     public static void Ended(Process process)
@@ -69,7 +67,7 @@ internal static class ProcessGroup
         int id;
         try { id = process.Id; }
         catch (InvalidOperationException) { return; } // never started
-        if (Setsid is not null) CodeWarden.Shared.Release(id);
+        CodeWarden.Shared.Release(id);
     }
 
     /// <summary>Kills the group <paramref name="process"/> leads (all of it, also what outlived the leader), else its tree.</summary>
