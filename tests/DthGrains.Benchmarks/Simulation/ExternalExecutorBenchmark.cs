@@ -15,7 +15,8 @@ namespace DthGrains.Benchmarks.Simulation;
 /// each. Ratio bare / adapter: 1 means the adapter costs nothing beside the process start. A third loop starts the
 /// script confined as the adapter confines a code: through <c>setsid</c> (since session 25: the code leads a process
 /// group, so what it leaves running can be killed) and <c>unshare</c> (since session 26: no network, and, as in a silo,
-/// a folder hidden: a mount namespace between two user namespaces): the execs that cost are printed apart. Target: at most 2 ms a subject beside that exec, which
+/// a folder hidden: a mount namespace between two user namespaces; since session 27 also a PID namespace with a /proc of
+/// its own, whose first process, a shell, runs the code): the execs that cost are printed apart. Target: at most 2 ms a subject beside that exec, which
 /// the codes the adapter is for (seconds a subject or more) do not notice. Measured by switching each off by hand
 /// (session 24): the working folder made and removed per subject and the standard-error pipe are most of it, some 0.04
 /// of the ratio each; both stay, for isolation and for saying why a subject failed. A fourth loop runs the round's
@@ -107,7 +108,7 @@ internal static class ExternalExecutorBenchmark
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"bare loop: {bestBare / n:F2} ms a subject (best round {bestBare:F0} ms)"));
             if (setsid is null) bestGrouped = bestBare; // the adapter starts the code directly where there is no setsid
             else Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"bare loop confined as the adapter confines in a silo (setsid, unshare: no network, a folder hidden): {bestGrouped / n:F2} ms a subject (best round {bestGrouped:F0} ms)"));
+                $"bare loop confined as the adapter confines in a silo (setsid, unshare: no network, a folder hidden, PIDs of its own): {bestGrouped / n:F2} ms a subject (best round {bestGrouped:F0} ms)"));
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"adapter:   {bestAdapter / n:F2} ms a subject (best round {bestAdapter:F0} ms)"));
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
                 $"ratio bare / adapter: {bestBare / bestAdapter:F2}; the adapter's own cost: {(bestAdapter - bestBare) / n:F2} ms a subject, " +

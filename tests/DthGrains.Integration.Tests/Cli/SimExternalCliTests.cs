@@ -68,14 +68,14 @@ public sealed class SimExternalCliTests : IDisposable
         {
             var output = dth.StandardOutput.ReadToEndAsync();
             var errors = dth.StandardError.ReadToEndAsync();
-            var pid = await Eventually.Until(() => Task.FromResult(ExternalCodes.Started(_dir) is [var first, ..] ? first : 0),
-                p => p > 0 || dth.HasExited, TimeSpan.FromSeconds(60), "the code to start");
-            pid.Should().BePositive("the code started (dth exited first: {0})", dth.HasExited ? await errors : "");
+            var marker = await Eventually.Until(() => Task.FromResult(ExternalCodes.Started(_dir) is [var first, ..] ? first : ""),
+                m => m.Length > 0 || dth.HasExited, TimeSpan.FromSeconds(60), "the code to start");
+            marker.Should().NotBeEmpty("the code started (dth exited first: {0})", dth.HasExited ? await errors : "");
 
             using (var term = System.Diagnostics.Process.Start("kill", ["-" + signal, dth.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)])) await term.WaitForExitAsync();
             await dth.WaitForExitAsync().WaitAsync(TimeSpan.FromMinutes(1)); // a bound on a hang, not a timing
             _ = await output;
-            await Eventually.Until(() => Task.FromResult(ExternalCodes.IsRunning(pid)), running => !running, TimeSpan.FromSeconds(30), $"the code of the try that got SIG{signal} to be killed");
+            await Eventually.Until(() => Task.FromResult(ExternalCodes.IsRunning(marker)), running => !running, TimeSpan.FromSeconds(30), $"the code of the try that got SIG{signal} to be killed");
         }
         finally
         {

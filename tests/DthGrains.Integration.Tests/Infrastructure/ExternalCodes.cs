@@ -12,12 +12,16 @@ public static class ExternalCodes
     }
 
     /// <summary>
-    /// Model <paramref name="id"/> in <paramref name="folder"/> whose code never answers: each start appends its process
-    /// id (its group's) to <c>pids</c> beside it, then sleeps ten minutes (<see cref="Started"/>).
+    /// Model <paramref name="id"/> in <paramref name="folder"/> whose code never answers: each start appends a marker of its
+    /// own to <c>started</c> beside it (<see cref="Started"/>) from a shell that carries the marker in its command line,
+    /// then sleeps ten minutes. A marker, not a process id: a code runs in a PID namespace of its own, where its $$ means
+    /// nothing outside.
     /// </summary>
     public static void Hanging(string folder, string id)
     {
-        Script(Path.Combine(folder, "hang.sh"), "#!/bin/sh\ncat > /dev/null\necho $$ >> \"$DTH_MODEL_DIR/pids\"\nexec sleep 600\n");
+        // The shell that carries the marker writes it: once it is in the file, that process runs.
+        Script(Path.Combine(folder, "hang.sh"), "#!/bin/sh\ncat > /dev/null\n" +
+            "exec sh -c 'echo \"$0\" >> \"$DTH_MODEL_DIR/started\"; sleep 600; :' dth-hang-$(cat /proc/sys/kernel/random/uuid)\n");
         File.WriteAllText(Path.Combine(folder, "hang.model.json"), $$"""
             { "id": "{{id}}", "version": "1.0.0", "title": "a code that takes ten minutes", "timeUnit": "h",
               "parameters": [ { "name": "a", "value": 1, "lower": 0, "upper": 2 } ], "outputs": [ { "name": "b" } ],
@@ -25,21 +29,26 @@ public static class ExternalCodes
             """);
     }
 
-    /// <summary>The process ids a <see cref="Hanging"/> code in <paramref name="folder"/> was started with, in order.</summary>
-    public static int[] Started(string folder)
+    /// <summary>The markers of the starts of a <see cref="Hanging"/> code in <paramref name="folder"/>, in order.</summary>
+    public static string[] Started(string folder)
     {
-        var pids = Path.Combine(folder, "pids");
-        return File.Exists(pids) ? [.. File.ReadAllLines(pids).Where(l => l.Length > 0).Select(int.Parse)] : [];
+        var started = Path.Combine(folder, "started");
+        return File.Exists(started) ? [.. File.ReadAllLines(started).Where(l => l.Length > 0)] : [];
     }
 
-    /// <summary>Whether process <paramref name="pid"/> still runs (a zombie, killed and not yet reaped, does not). Linux.</summary>
-    public static bool IsRunning(int pid)
+    /// <summary>
+    /// Whether a process whose command line holds <paramref name="marker"/> runs on this machine (a zombie, killed and not
+    /// yet reaped, does not). Linux.
+    /// </summary>
+    public static bool IsRunning(string marker) => Directory.EnumerateDirectories("/proc").Any(d =>
     {
+        if (!int.TryParse(Path.GetFileName(d), out _)) return false;
         try
         {
-            var text = File.ReadAllText($"/proc/{pid}/stat");
-            return text[text.LastIndexOf(')') + 2] != 'Z';
+            var stat = File.ReadAllText(Path.Combine(d, "stat"));
+            return stat[stat.LastIndexOf(')') + 2] != 'Z' && File.ReadAllText(Path.Combine(d, "cmdline")).Contains(marker, StringComparison.Ordinal);
         }
-        catch (IOException) { return false; } // no such process (FileNotFound and DirectoryNotFound are IOExceptions)
-    }
+        catch (IOException) { return false; } // gone meanwhile (FileNotFound and DirectoryNotFound are IOExceptions)
+        catch (UnauthorizedAccessException) { return false; }
+    });
 }

@@ -154,10 +154,10 @@ public sealed class ExternalModelRunTests
         var connectionString = await TestPostgres.CreateDatabaseAsync("external_stop", orleansSchema: true);
         var clusterId = $"external-stop-{Guid.NewGuid():N}";
         var key = Path.Combine(TestPostgres.NewTemporaryFolder("external-stop-key"), "key.pem");
-        // A code that never answers: each start notes its process id (its group's) beside it, then sleeps.
+        // A code that never answers: each start notes a marker beside it, then sleeps in a process that carries it.
         var folder = Directory.CreateDirectory(Path.Combine(TestPostgres.NewTemporaryFolder("external-stop"), "hang")).FullName;
         ExternalCodes.Hanging(folder, "hang-test");
-        int[] Started() => ExternalCodes.Started(folder);
+        string[] Started() => ExternalCodes.Started(folder);
 
         var api = await TestHost.StartAsync("inst-a", role: "hpc", connectionString: connectionString, clusterId: clusterId, alsoHosts: [], signingKeyPath: key);
         try
@@ -181,13 +181,14 @@ public sealed class ExternalModelRunTests
         }
         // The run went on without inst-b (its shard asked of a silo without the code's metadata, which in this test's
         // one process can start it): that one went with its silo too.
-        Started().Should().OnlyContain(pid => !ExternalCodes.IsRunning(pid));
+        Started().Should().OnlyContain(marker => !ExternalCodes.IsRunning(marker));
     }
 
     [Fact]
-    public async Task A_code_cannot_read_the_silos_signing_key_or_data_folder_but_reads_its_own_files()
+    public async Task A_code_cannot_read_the_silos_signing_key_or_data_folder_nor_see_its_process_but_reads_its_own_files()
     {
-        // A code that reports what it can read: the silo's key (non-empty), a file in the silo's data folder, its own script.
+        // A code that reports what it can read: the silo's key (non-empty), a file in the silo's data folder, its own script;
+        // and how many processes it sees.
         var folder = TestPostgres.NewTemporaryFolder("external-secrets");
         var key = Path.Combine(folder, "identity", "key.pem");
         var data = Directory.CreateDirectory(Path.Combine(folder, "silo-data")).FullName;
@@ -197,10 +198,11 @@ public sealed class ExternalModelRunTests
             $"if [ -s '{key}' ] && cat '{key}' > /dev/null 2>&1; then k=1; else k=0; fi\n" +
             $"if cat '{Path.Combine(data, "canary")}' > /dev/null 2>&1; then d=1; else d=0; fi\n" +
             "if cat \"$DTH_MODEL_DIR/peek.sh\" > /dev/null 2>&1; then o=1; else o=0; fi\n" +
-            "echo \"{\\\"outputs\\\": {\\\"key\\\": [$k, $k], \\\"data\\\": [$d, $d], \\\"own\\\": [$o, $o]}}\"\n");
+            "n=0; for p in /proc/[0-9]*; do n=$((n+1)); done\n" +
+            "echo \"{\\\"outputs\\\": {\\\"key\\\": [$k, $k], \\\"data\\\": [$d, $d], \\\"own\\\": [$o, $o], \\\"processes\\\": [$n, $n]}}\"\n");
         File.WriteAllText(Path.Combine(models, "peek.model.json"), """
             { "id": "peek-secrets-test", "version": "1.0.0", "title": "a code that looks for the silo's secrets", "timeUnit": "h",
-              "parameters": [ { "name": "a", "value": 1, "lower": 0, "upper": 2 } ], "outputs": [ { "name": "key" }, { "name": "data" }, { "name": "own" } ],
+              "parameters": [ { "name": "a", "value": 1, "lower": 0, "upper": 2 } ], "outputs": [ { "name": "key" }, { "name": "data" }, { "name": "own" }, { "name": "processes" } ],
               "scenarios": [ { "name": "reference", "duration": 1 } ], "executor": { "command": "peek.sh", "network": "host" } }
             """);
         await using var host = await TestHost.StartAsync("inst-a", role: "hpc", signingKeyPath: key,
@@ -212,8 +214,9 @@ public sealed class ExternalModelRunTests
         (await WaitForStatusAsync(researcher, id, "completed")).GetProperty("subjectsDone").GetInt64().Should().Be(1);
         var values = (await researcher.GetFromJsonAsync<JsonElement>($"/api/runs/{id}/results")).GetProperty("subjects")[0].GetProperty("values")
             .EnumerateArray().Select(v => v.GetDouble()).ToArray();
-        // min, mean, max and final of key, data and own: the code saw its own script and nothing of the silo's.
-        values.Should().Equal([0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1]);
+        // min, mean, max and final of key, data, own and processes: the code saw its own script and nothing of the silo's,
+        // and no process but its PID namespace's first and itself.
+        values.Should().Equal([0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 2, 2, 2, 2]);
     }
 
     [Fact]

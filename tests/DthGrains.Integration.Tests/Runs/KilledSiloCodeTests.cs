@@ -35,14 +35,14 @@ public sealed class KilledSiloCodeTests : IDisposable
             StandaloneTokens.Mint(settings.SigningKeyPath!, new("carla", "Carla", "tum", [Roles.Researcher], TimeSpan.FromHours(1))));
         var submitted = await client.PostAsJsonAsync("/api/runs", new { kind = "single", model = "hang-when-killed" });
         submitted.StatusCode.Should().Be(HttpStatusCode.Accepted, await submitted.Content.ReadAsStringAsync());
-        var pids = await Eventually.Until(() => Task.FromResult(ExternalCodes.Started(models)), started => started.Length > 0,
+        var codes = await Eventually.Until(() => Task.FromResult(ExternalCodes.Started(models)), started => started.Length > 0,
             TimeSpan.FromSeconds(60), "the code to start");
-        pids.Should().OnlyContain(pid => ExternalCodes.IsRunning(pid));
+        codes.Should().OnlyContain(marker => ExternalCodes.IsRunning(marker));
 
         silo.KillNine();
         await silo.WaitExitedAsync(TimeSpan.FromSeconds(30));
-        foreach (var pid in pids)
-            await Eventually.Until(() => Task.FromResult(ExternalCodes.IsRunning(pid)), running => !running, TimeSpan.FromSeconds(30),
-                $"code {pid} of the killed silo to be killed by its warden");
+        foreach (var marker in codes)
+            await Eventually.Until(() => Task.FromResult(ExternalCodes.IsRunning(marker)), running => !running, TimeSpan.FromSeconds(30),
+                $"code {marker} of the killed silo to be killed by its warden");
     }
 }

@@ -225,39 +225,77 @@ public sealed class ExternalModelTests : IDisposable
     [Fact]
     public void A_process_past_its_timeout_is_killed_and_its_subject_fails()
     {
-        var pidFile = Path.Combine(_folder, "pid");
-        var model = Scripted($"echo $$ > {pidFile}\nexec sleep 600", timeoutSeconds: 1);
+        var (started, marker) = (Path.Combine(_folder, "started"), Marker());
+        var model = Scripted($"echo > {started}\nexec sh -c 'sleep 600; :' {marker}", timeoutSeconds: 1);
         var (status, _, failure) = Solve(model, [0, 10]);
         status.Should().Be(IntegrationStatus.ExternalCodeFailed);
         failure.Should().Be("it ran longer than its timeout of 1 s and was killed");
-        ProcessIsGone(int.Parse(File.ReadAllText(pidFile).Trim())).Should().BeTrue();
+        File.Exists(started).Should().BeTrue("the code ran");
+        MarkedProcessesAreGone(marker).Should().BeTrue();
     }
 
     [Fact]
     public async Task A_cancelled_solve_kills_the_process_and_throws()
     {
-        var pidFile = Path.Combine(_folder, "pid");
-        var model = Scripted($"echo $$ > {pidFile}\nexec sleep 600");
+        var marker = Marker();
+        var model = Scripted($"exec sh -c 'sleep 600; :' {marker}");
         using var cancel = new CancellationTokenSource();
         Func<Task> solve = () => Task.Run(() => Solve(model, [0, 10], ct: cancel.Token));
         var thrown = solve.Should().ThrowAsync<OperationCanceledException>();
-        SpinWait.SpinUntil(() => File.Exists(pidFile) && File.ReadAllText(pidFile).Trim().Length > 0, TimeSpan.FromSeconds(30)).Should().BeTrue("the script starts");
+        SpinWait.SpinUntil(() => MarkedProcesses(marker).Length > 0, TimeSpan.FromSeconds(30)).Should().BeTrue("the script starts");
         cancel.Cancel();
         await thrown;
-        ProcessIsGone(int.Parse(File.ReadAllText(pidFile).Trim())).Should().BeTrue();
+        MarkedProcessesAreGone(marker).Should().BeTrue();
     }
 
     [Fact]
     public async Task A_background_process_the_code_leaves_behind_is_killed_when_it_exits_and_does_not_hold_its_subject()
     {
         // The sleep inherits the standard output: without its own process group, the read would wait for it (10 minutes).
-        var pidFile = Path.Combine(_folder, "pid");
-        var model = Scripted($"cat > /dev/null\nsleep 600 &\necho $! > {pidFile}\necho '{{\"outputs\": {{\"y\": [1, 2]}}}}'");
+        var (started, marker) = (Path.Combine(_folder, "started"), Marker());
+        var model = Scripted($"cat > /dev/null\nsh -c 'echo > {started}; sleep 600; :' {marker} &\n" + WaitFor(started) + "echo '{\"outputs\": {\"y\": [1, 2]}}'");
         // The subject ends when its code exits, not when what the code left behind does (a bound on a hang, not a timing).
         var (status, y, failure) = await Task.Run(() => Solve(model, [0, 10])).WaitAsync(TimeSpan.FromMinutes(2));
         status.Should().Be(IntegrationStatus.Completed, failure);
         y.Should().Equal(1, 2);
-        ProcessIsGone(int.Parse(File.ReadAllText(pidFile).Trim())).Should().BeTrue("the code's process group goes with it");
+        MarkedProcessesAreGone(marker).Should().BeTrue("the code's process group goes with it");
+    }
+
+    [Fact]
+    public async Task A_daemon_the_code_starts_in_a_session_of_its_own_is_killed_when_the_code_exits()
+    {
+        // setsid takes the daemon out of the code's process group, which a kill of the group then misses; the code's PID
+        // namespace does not let it out: when the code ends, its namespace's first process ends, and the kernel kills the rest.
+        var (started, marker) = (Path.Combine(_folder, "started"), Marker());
+        var model = Scripted($"cat > /dev/null\nsetsid sh -c 'echo > {started}; sleep 600; :' {marker} < /dev/null > /dev/null 2>&1 &\n" + WaitFor(started) +
+            "echo '{\"outputs\": {\"y\": [1, 2]}}'");
+        var (status, y, failure) = await Task.Run(() => Solve(model, [0, 10])).WaitAsync(TimeSpan.FromMinutes(2));
+        status.Should().Be(IntegrationStatus.Completed, failure);
+        y.Should().Equal(1, 2);
+        File.Exists(started).Should().BeTrue("the daemon ran");
+        MarkedProcessesAreGone(marker).Should().BeTrue("a daemon does not outlive the code that started it");
+    }
+
+    [Fact]
+    public void A_code_sees_no_process_but_its_own_neither_the_silos_nor_other_codes()
+    {
+        if (CodeNamespaces.Problem(isolateNetwork: true, hide: true) is { } why) throw new InvalidOperationException($"This machine cannot confine codes: {why}.");
+        // y = how many processes the code finds in /proc: here, the namespace's first process and the code.
+        var script = "cat > /dev/null\nn=0; for p in /proc/[0-9]*; do n=$((n+1)); done\necho \"{\\\"outputs\\\": {\\\"y\\\": [$n]}}\"";
+        var isolated = Scripted(script, name: "isolated");
+        var hiding = Scripted(script, name: "hiding", executor: "\"network\": \"host\"");
+        var onThisMachine = Directory.EnumerateDirectories("/proc").Count(d => int.TryParse(Path.GetFileName(d), out _));
+        onThisMachine.Should().BeGreaterThan(4, "this test's own process and its parents run here");
+        var (status, y, failure) = Solve(isolated, [0]);
+        status.Should().Be(IntegrationStatus.Completed, failure);
+        y.Should().Equal([2.0], "a code's /proc shows its PID namespace alone (no network, nothing hidden)");
+        using var hidden = ExternalModel.HideFromCodes([Directory.CreateDirectory(Path.Combine(_folder, "silo-data")).FullName]);
+        foreach (var model in (ExternalModel[])[isolated, hiding])
+        {
+            (status, y, failure) = Solve(model, [0]);
+            status.Should().Be(IntegrationStatus.Completed, failure);
+            y.Should().Equal([2.0], "a code's /proc shows its PID namespace alone (network {0}, a folder hidden)", model.NetworkIsolated ? "none" : "host");
+        }
     }
 
     [Fact]
@@ -448,11 +486,13 @@ public sealed class ExternalModelTests : IDisposable
     public void A_batch_process_gets_the_CPU_time_limit_times_its_subjects_and_the_memory_limit_as_it_is()
     {
         Require(ProcessGroup.Prlimit is not null && CodeNamespaces.Unshare is not null, "prlimit or unshare");
-        // setsid, then prlimit, then unshare: each execs the next in its own place, so the code keeps the group's id.
+        // setsid, then prlimit, then unshare: each execs the next in its own place, and the group's leader is unshare, which
+        // forks the PID namespace's first process, a shell that runs the code.
         var start = ProcessGroup.StartInfo("/models/code", ["--fast"], new ExternalLimits(512, 30), subjects: 4, isolateNetwork: true);
         start.FileName.Should().Be(ProcessGroup.Setsid);
         start.ArgumentList.Should().Equal(ProcessGroup.Prlimit!, "--data=536870912", "--cpu=120:121", "--",
-            CodeNamespaces.Unshare!, "--user", "--map-current-user", "--net", "--", "/models/code", "--fast");
+            CodeNamespaces.Unshare!, "--user", "--map-current-user", "--net", "--pid", "--fork", "--kill-child", "--mount-proc", "--",
+            CodeNamespaces.Shell!, "-c", CodeNamespaces.RunAsChild, "dth-init", "/models/code", "--fast");
         ProcessGroup.StartInfo("/models/code", [], new ExternalLimits(null, null)).ArgumentList.Should().Equal("/models/code");
     }
 
@@ -700,6 +740,32 @@ public sealed class ExternalModelTests : IDisposable
         start.RedirectStandardOutput = true;
         return Process.Start(start)!;
     }
+
+    /// <summary>
+    /// A word for a code's process to carry in its command line, which the test finds it by from outside: in its PID
+    /// namespace its own id ($$) means nothing here.
+    /// </summary>
+    private static string Marker() => "dth-test-" + Guid.NewGuid().ToString("N");
+
+    /// <summary>A shell loop that waits until <paramref name="file"/> exists (the code's background process has started).</summary>
+    private static string WaitFor(string file) => $"while [ ! -e {file} ]; do sleep 0.05; done\n";
+
+    /// <summary>The processes of this machine, not zombies, whose command line holds <paramref name="marker"/>.</summary>
+    private static int[] MarkedProcesses(string marker) =>
+    [
+        .. Directory.EnumerateDirectories("/proc").Select(d => int.TryParse(Path.GetFileName(d), out var pid) ? pid : 0).Where(pid => pid > 0).Where(pid =>
+        {
+            try
+            {
+                var stat = File.ReadAllText($"/proc/{pid}/stat");
+                return stat[stat.LastIndexOf(')') + 2] != 'Z' && File.ReadAllText($"/proc/{pid}/cmdline").Contains(marker, StringComparison.Ordinal);
+            }
+            catch (IOException) { return false; } // gone meanwhile
+            catch (UnauthorizedAccessException) { return false; }
+        }),
+    ];
+
+    private static bool MarkedProcessesAreGone(string marker) => SpinWait.SpinUntil(() => MarkedProcesses(marker).Length == 0, TimeSpan.FromSeconds(30));
 
     private static bool ProcessIsGone(int pid) => SpinWait.SpinUntil(() =>
     {

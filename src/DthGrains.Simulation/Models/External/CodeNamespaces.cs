@@ -7,6 +7,10 @@ namespace DthGrains.Simulation.Models.External;
 /// <summary>
 /// The Linux namespaces a code starts in (util-linux <c>unshare</c>; no privilege needed, only user namespaces):
 /// <list type="bullet">
+/// <item>always, when it starts in any: a PID namespace of its own with a /proc of its own, so that the code sees no
+/// process but its own (not the silo's command lines, not other codes'), and everything it starts dies with it, also a
+/// daemon that left its process group (<c>setsid</c>), which a kill of the group misses: when the namespace's first
+/// process ends, the kernel kills the rest;</item>
 /// <item>without a network: a network namespace of its own, with no interface but a loopback that is down;</item>
 /// <item>without a sight of what a silo hides (<see cref="Hide"/>: its data folder, with the embedded database and its
 /// socket, and its token signing key): a mount namespace in which an empty, read-only, inaccessible tmpfs lies over each
@@ -14,17 +18,26 @@ namespace DthGrains.Simulation.Models.External;
 /// inner one that maps it back to the silo's user and group, so it sees its usual ids, holds no capability, and cannot
 /// unmount them.</item>
 /// </list>
-/// A code with neither starts without namespaces.
+/// A code with neither a network of its own nor anything hidden (a host-network code started where nothing is hidden, as
+/// by <c>dth sim external</c>) starts without namespaces.
 /// </summary>
 internal static class CodeNamespaces
 {
     /// <summary>The full path of util-linux's <c>unshare</c>, or null.</summary>
     public static string? Unshare { get; } = ProcessGroup.Setsid is null ? null : ProcessGroup.FindOnPath("unshare");
 
-    private static readonly string? Shell = ProcessGroup.Setsid is null ? null : ProcessGroup.FindOnPath("sh");
+    /// <summary>The full path of <c>sh</c>: the first process of a code's PID namespace.</summary>
+    internal static readonly string? Shell = ProcessGroup.Setsid is null ? null : ProcessGroup.FindOnPath("sh");
+
+    // The first process of the code's PID namespace: it runs the code as its child and exits with its status (128 + the
+    // signal's number when a signal ended it, as .NET reports a signalled child). It is not the code itself because the
+    // first process of a namespace ignores every signal it has no handler for: a code's SIGSEGV sent to itself, the
+    // kernel's SIGXCPU at its CPU limit. Its own standard error is /dev/null, so it does not add the shell's
+    // "Segmentation fault" to the code's; the subshell hands the code the real one (fd 3) and execs it.
+    internal const string RunAsChild = """exec 3>&2 2>/dev/null; ("$@") 2>&3 3>&-; exit $?""";
 
     // Mounts a tmpfs over each folder before "--" and /dev/null over each file, those that exist and are still in sight
-    // (a file in a folder hidden before it is not), then execs the inner user namespace's unshare with the rest.
+    // (a file in a folder hidden before it is not), then runs the inner user namespace's unshare with the rest, as a child.
     private const string HideScript = """
         u=$1 uid=$2 gid=$3; shift 3
         while [ "$1" != -- ]; do
@@ -34,8 +47,13 @@ internal static class CodeNamespaces
           shift
         done
         shift
-        exec "$u" --user --map-user="$uid" --map-group="$gid" -- "$@"
-        """;
+        set -- "$u" --user --map-user="$uid" --map-group="$gid" -- "$@"
+
+        """ + RunAsChild;
+
+    // A PID namespace needs a fork (the namespace's first process is unshare's child; unshare waits for it and exits as it
+    // did); --kill-child kills that child should unshare alone be killed; --mount-proc gives it a /proc of its own.
+    private static readonly string[] PidNamespace = ["--pid", "--fork", "--kill-child", "--mount-proc"];
 
     private static readonly ConcurrentDictionary<string, int> HiddenFolders = new(StringComparer.Ordinal);
 
@@ -81,13 +99,14 @@ internal static class CodeNamespaces
         if (!isolateNetwork && hidden.Count == 0) return;
         var unshare = Unshare ?? throw new InvalidOperationException("Namespaces for a code need util-linux's unshare on the PATH.");
         arguments.Add(unshare);
+        var shell = Shell ?? throw new InvalidOperationException("Namespaces for a code need sh on the PATH.");
         if (hidden.Count == 0)
         {
-            foreach (var a in (string[])["--user", "--map-current-user", "--net", "--"]) arguments.Add(a);
+            foreach (var a in (string[])["--user", "--map-current-user", "--net", .. PidNamespace, "--", shell, "-c", RunAsChild, "dth-init"]) arguments.Add(a);
             return;
         }
-        foreach (var a in (string[])["--user", "--map-root-user", "--mount", .. isolateNetwork ? (string[])["--net"] : [], "--",
-                     Shell ?? throw new InvalidOperationException("Hiding folders from a code needs sh on the PATH."), "-c", HideScript, "dth-confine", unshare,
+        foreach (var a in (string[])["--user", "--map-root-user", "--mount", .. isolateNetwork ? (string[])["--net"] : [], .. PidNamespace, "--",
+                     shell, "-c", HideScript, "dth-confine", unshare,
                      ProcessGroup.geteuid().ToString(CultureInfo.InvariantCulture), ProcessGroup.getegid().ToString(CultureInfo.InvariantCulture)])
             arguments.Add(a);
         foreach (var folder in hidden) arguments.Add(folder);
@@ -111,7 +130,8 @@ internal static class CodeNamespaces
             var error = probe.StandardError.ReadToEnd().Trim();
             probe.WaitForExit();
             return probe.ExitCode == 0 ? null
-                : $"{(hide ? "a mount namespace hiding the silo's folders" : "a network namespace")} could not be made here ({(error.Length > 0 ? error : $"exit code {probe.ExitCode}")}): user namespaces are off for this user";
+                : $"{(hide ? "a mount namespace hiding the silo's folders" : "a network namespace")} with a PID namespace and a /proc of its own could not be made here " +
+                  $"({(error.Length > 0 ? error : $"exit code {probe.ExitCode}")}): user namespaces are off for this user, or /proc is partly masked (as in a container)";
         }
         catch (System.ComponentModel.Win32Exception e)
         {

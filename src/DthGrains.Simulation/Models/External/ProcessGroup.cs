@@ -10,7 +10,7 @@ namespace DthGrains.Simulation.Models.External;
 /// Where there is no <c>setsid</c> (not Linux), the code starts directly and only its tree as .NET sees it is killed.
 /// A <see cref="CodeWarden"/> kills the groups still running when this process ends, SIGKILL included. Limits
 /// (<c>prlimit</c>) and namespaces (<see cref="CodeNamespaces"/>) are further execs in the same chain. The price of
-/// <c>setsid</c> is one exec per process, 2.4–2.8 ms here; a silo's whole confinement, about 21 ms (<c>ops/bench.sh
+/// <c>setsid</c> is one exec per process, 2.4–2.8 ms here; a silo's whole confinement, about 23 ms (<c>ops/bench.sh
 /// external</c> times it apart), against codes whose subjects take seconds.
 /// </summary>
 internal static class ProcessGroup
@@ -31,9 +31,10 @@ internal static class ProcessGroup
         IReadOnlyList<string>? hidden = null)
     {
         // setsid execs the command in its own place (a child of .NET is never a group leader, so setsid need not fork):
-        // the process .NET waits for is the code itself, and its id is its group's. prlimit, when there are limits, sets
-        // them on itself and execs the command in turn, and so do the namespaces' execs (CodeNamespaces): still the same
-        // process, one more exec each.
+        // the process .NET waits for has its group's id. prlimit, when there are limits, sets them on itself and execs the
+        // command in turn: still the same process. Without namespaces that process is the code itself. With them it is
+        // unshare, which forks the PID namespace's first process (a shell running the code as its child; CodeNamespaces),
+        // waits for it and exits as it did; all of them stay in the group, and inherit the limits.
         var start = Setsid is { } setsid ? new ProcessStartInfo(setsid) : new ProcessStartInfo(command);
         hidden ??= [];
         if (Setsid is null && (isolateNetwork || hidden.Count > 0)) throw new InvalidOperationException("Namespaces for a code need Linux with util-linux.");
