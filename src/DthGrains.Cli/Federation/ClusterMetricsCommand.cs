@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Globalization;
 using System.Text.Json;
 using DthGrains.Cli.Platform;
+using DthGrains.Simulation.Models.External;
 using Spectre.Console;
 using static DthGrains.Cli.Catalogue.CatalogueCommands;
 
@@ -67,6 +68,26 @@ public static class ClusterMetricsCommand
             shards.AddRow(role, Count(s, "dth_runs_shards_total", ("role", role)),
                 Time(PrometheusText.Quantile(s, "dth_runs_shard_duration_seconds", 0.5, ("role", role))), Time(PrometheusText.Quantile(s, "dth_runs_shard_duration_seconds", 0.95, ("role", role))));
         if (shards.Rows.Count > 0) yield return shards;
+
+        var codes = new Table().Border(TableBorder.Rounded).Title("External codes' processes, by model")
+            .AddColumns("model", "completed", "failed, by how", "cancelled", "time p50", "time p95");
+        foreach (var model in s.Where(x => x.Name == "dth_runs_external_processes_total").Select(x => x.Label("model")).Distinct().Order(StringComparer.Ordinal))
+        {
+            (string, string) M = ("model", model);
+            (string, string) Completed = ("outcome", ExternalOutcome.Completed);
+            var failed = ExternalOutcome.All.Except([ExternalOutcome.Completed, ExternalOutcome.Cancelled])
+                .Select(o => (Outcome: o, N: PrometheusText.Sum(s, "dth_runs_external_processes_total", M, ("outcome", o)))).Where(f => f.N > 0)
+                .Select(f => string.Create(CultureInfo.InvariantCulture, $"{f.Outcome} {f.N:#,0}")).ToList();
+            codes.AddRow(Markup.Escape(model), Count(s, "dth_runs_external_processes_total", M, Completed), failed.Count > 0 ? $"[red]{string.Join(", ", failed)}[/]" : "0",
+                Count(s, "dth_runs_external_processes_total", M, ("outcome", ExternalOutcome.Cancelled)),
+                Time(PrometheusText.Quantile(s, "dth_runs_external_process_duration_seconds", 0.5, M, Completed)),
+                Time(PrometheusText.Quantile(s, "dth_runs_external_process_duration_seconds", 0.95, M, Completed)));
+        }
+        if (codes.Rows.Count > 0)
+        {
+            codes.Caption("a process per subject, or per batch; times: completed processes, start to end");
+            yield return codes;
+        }
 
         yield return new Table().Border(TableBorder.Rounded).Title("Workers and run streams").AddColumns("", "").HideHeaders()
             .AddRow("subjects solved", Count(s, "dth_runs_subjects_total"))

@@ -2,6 +2,7 @@ using System.Diagnostics.Metrics;
 using System.Text.Json;
 using DthGrains.Contracts.Runs;
 using DthGrains.Domain.Runs;
+using DthGrains.Simulation.Models.External;
 
 namespace DthGrains.Grains.Runs;
 
@@ -13,7 +14,8 @@ namespace DthGrains.Grains.Runs;
 /// </summary>
 public static class RunMetrics
 {
-    public const string MeterName = "DthGrains.Runs";
+    /// <summary>The meter's name: external codes' processes are counted in it too, by the simulation library (<see cref="ExternalCodeMetrics"/>).</summary>
+    public const string MeterName = ExternalCodeMetrics.MeterName;
 
     private static readonly Meter Meter = new(MeterName);
 

@@ -15,7 +15,8 @@ internal static class DthMetricFamilies
     public static IReadOnlyDictionary<string, bool> Declared()
     {
         // The meters' instruments are static fields: make sure each class has created them.
-        foreach (var type in new[] { typeof(Grains.Runs.RunMetrics), typeof(Grains.Platform.LedgerMetrics), typeof(Grains.Governance.GovernanceMetrics) })
+        foreach (var type in new[] { typeof(Grains.Runs.RunMetrics), typeof(Grains.Platform.LedgerMetrics), typeof(Grains.Governance.GovernanceMetrics),
+                     typeof(Simulation.Models.External.ExternalCodeMetrics) })
             RuntimeHelpers.RunClassConstructor(type.TypeHandle);
         var families = new Dictionary<string, bool>();
         using var listener = new MeterListener

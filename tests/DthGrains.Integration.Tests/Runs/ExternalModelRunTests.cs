@@ -8,6 +8,7 @@ using DthGrains.Simulation.Models;
 using DthGrains.Simulation.Models.External;
 using Microsoft.Extensions.DependencyInjection;
 using static DthGrains.Integration.Tests.Runs.RunTestData;
+using PrometheusText = DthGrains.Cli.Federation.PrometheusText;
 
 namespace DthGrains.Integration.Tests.Runs;
 
@@ -217,6 +218,18 @@ public sealed class ExternalModelRunTests
         // min, mean, max and final of key, data, own and processes: the code saw its own script and nothing of the silo's,
         // and no process but its PID namespace's first and itself.
         values.Should().Equal([0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 2, 2, 2, 2]);
+
+        // Operators see the process in the silo's metrics, by model and how it ended, and in dth cluster metrics.
+        var scraped = await host.ClientAs("platform-admin", "bsc").GetAsync("/metrics");
+        scraped.StatusCode.Should().Be(HttpStatusCode.OK);
+        var samples = PrometheusText.Parse(await scraped.Content.ReadAsStringAsync());
+        (string, string) peek = ("model", "peek-secrets-test");
+        PrometheusText.Sum(samples, "dth_runs_external_processes_total", peek, ("outcome", "completed")).Should().Be(1);
+        PrometheusText.Sum(samples, "dth_runs_external_processes_total", peek).Should().Be(1, "one process, counted once");
+        PrometheusText.Sum(samples, "dth_runs_external_process_duration_seconds_count", peek, ("outcome", "completed")).Should().Be(1);
+        var (code, output) = await CliRunner.RunAsync(host.BaseAddress, host.Token("platform-admin", "bsc"), "cluster", "metrics");
+        code.Should().Be(0, output);
+        output.Should().Contain("External codes' processes, by model").And.Contain("peek-secrets-test");
     }
 
     [Fact]

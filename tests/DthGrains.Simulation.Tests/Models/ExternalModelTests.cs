@@ -30,7 +30,9 @@ public sealed class ExternalModelTests : IDisposable
 
     /// <summary>A descriptor with one parameter and one output, run by a shell script with <paramref name="script"/> as its body.</summary>
     /// <param name="executor">further executor fields, for example <c>"memoryMiB": 64</c></param>
-    private ExternalModel Scripted(string script, double timeoutSeconds = 60, long maxOutputBytes = 1 << 20, string name = "model", string? executor = null)
+    /// <param name="id">the model's id (a test that tells its processes from other tests' by their metrics' model tag sets its own)</param>
+    private ExternalModel Scripted(string script, double timeoutSeconds = 60, long maxOutputBytes = 1 << 20, string name = "model", string? executor = null,
+        string id = "scripted")
     {
         var dir = Directory.CreateDirectory(Path.Combine(_folder, name)).FullName;
         var path = Path.Combine(dir, "run.sh");
@@ -38,7 +40,7 @@ public sealed class ExternalModelTests : IDisposable
         if (!OperatingSystem.IsWindows()) File.SetUnixFileMode(path, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
         File.WriteAllText(Path.Combine(dir, "model.json"), $$"""
             {
-              "id": "scripted", "version": "1.0.0", "title": "a test script", "timeUnit": "min",
+              "id": "{{id}}", "version": "1.0.0", "title": "a test script", "timeUnit": "min",
               "parameters": [ { "name": "k", "value": 1, "lower": 0, "upper": 2, "source": "test" } ],
               "outputs": [ { "name": "y", "unit": "1" } ],
               "scenarios": [ { "name": "reference", "duration": 10 } ],
@@ -519,6 +521,58 @@ public sealed class ExternalModelTests : IDisposable
         (status, y, failure) = Solve(networked, [0]);
         status.Should().Be(IntegrationStatus.Completed, failure);
         y.Should().Equal([1.0], "with the silo's network it reaches the listener");
+    }
+
+    [Fact]
+    public async Task Each_process_is_counted_for_operators_with_its_model_and_how_it_ended()
+    {
+        var id = "metered-" + Guid.NewGuid().ToString("N")[..8];
+        var ended = new System.Collections.Concurrent.ConcurrentQueue<string>();
+        var timed = new System.Collections.Concurrent.ConcurrentQueue<string>();
+        using var listener = new System.Diagnostics.Metrics.MeterListener
+        {
+            InstrumentPublished = (instrument, l) =>
+            {
+                if (instrument.Meter.Name == ExternalCodeMetrics.MeterName && instrument.Name.StartsWith("dth.runs.external_process", StringComparison.Ordinal)) l.EnableMeasurementEvents(instrument);
+            },
+        };
+        string? Tag(ReadOnlySpan<KeyValuePair<string, object?>> tags, string name)
+        {
+            foreach (var t in tags) if (t.Key == name) return t.Value as string;
+            return null;
+        }
+        listener.SetMeasurementEventCallback<long>((instrument, value, tags, _) =>
+        {
+            if (Tag(tags, "model") == id) for (var i = 0; i < value; i++) ended.Enqueue(Tag(tags, "outcome")!);
+        });
+        listener.SetMeasurementEventCallback<double>((instrument, seconds, tags, _) =>
+        {
+            if (Tag(tags, "model") == id && seconds >= 0) timed.Enqueue(Tag(tags, "outcome")!);
+        });
+        listener.Start();
+
+        const string answer = "cat > /dev/null\necho '{\"outputs\": {\"y\": [1, 2]}}'";
+        Solve(Scripted(answer, name: "completed", id: id), [0, 10]).Status.Should().Be(IntegrationStatus.Completed);
+        Solve(Scripted("cat > /dev/null\necho '{\"outputs\": {}}'", name: "bad-answer", id: id), [0, 10]).Status.Should().Be(IntegrationStatus.ExternalCodeFailed);
+        Solve(Scripted("cat > /dev/null\nexit 3", name: "exit-code", id: id), [0, 10]).Status.Should().Be(IntegrationStatus.ExternalCodeFailed);
+        Solve(Scripted("cat > /dev/null\nkill -SEGV $$", name: "signal", id: id), [0, 10]).Status.Should().Be(IntegrationStatus.ExternalCodeFailed);
+        Solve(Scripted("cat > /dev/null\nhead -c 5000 /dev/zero", maxOutputBytes: 1000, name: "output-bound", id: id), [0, 10]).Status.Should().Be(IntegrationStatus.ExternalCodeFailed);
+        Solve(Scripted("exec sleep 600", timeoutSeconds: 0.5, name: "timeout", id: id), [0, 10]).Status.Should().Be(IntegrationStatus.ExternalCodeFailed);
+        var notExecutable = Scripted(answer, name: "not-started", id: id);
+        if (!OperatingSystem.IsWindows()) File.SetUnixFileMode(notExecutable.Command, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+        Solve(notExecutable, [0, 10]).Status.Should().Be(IntegrationStatus.ExternalCodeFailed);
+        var started = Path.Combine(_folder, "started");
+        using var cancel = new CancellationTokenSource();
+        var hanging = Scripted($"echo > {started}\nexec sleep 600", name: "cancelled", id: id);
+        Func<Task> solve = () => Task.Run(() => Solve(hanging, [0, 10], ct: cancel.Token));
+        var thrown = solve.Should().ThrowAsync<OperationCanceledException>();
+        SpinWait.SpinUntil(() => File.Exists(started), TimeSpan.FromSeconds(30)).Should().BeTrue("the code starts");
+        cancel.Cancel();
+        await thrown;
+
+        ended.Should().Equal([ExternalOutcome.Completed, ExternalOutcome.BadAnswer, ExternalOutcome.ExitCode, ExternalOutcome.Signal, ExternalOutcome.OutputBound,
+            ExternalOutcome.Timeout, ExternalOutcome.NotStarted, ExternalOutcome.Cancelled], "each process once, with how it ended");
+        timed.Should().Equal(ended, "each process's time is recorded with the same tags");
     }
 
     [Fact]

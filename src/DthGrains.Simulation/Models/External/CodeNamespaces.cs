@@ -83,15 +83,17 @@ internal static class CodeNamespaces
         }
     }
 
+    // Each chain is tried as it will run: a machine may refuse network namespaces and allow the rest.
     private static readonly Lazy<string?> NetworkProblem = new(() => Probe(isolateNetwork: true, hide: false));
     private static readonly Lazy<string?> HidingProblem = new(() => Probe(isolateNetwork: true, hide: true));
+    private static readonly Lazy<string?> HidingWithNetworkProblem = new(() => Probe(isolateNetwork: false, hide: true));
 
     /// <summary>
     /// Null when this machine can start a code in the namespaces asked for (tried once each: some kernels and container
     /// runtimes refuse user namespaces to unprivileged processes); otherwise what is missing.
     /// </summary>
     public static string? Problem(bool isolateNetwork, bool hide) =>
-        hide ? HidingProblem.Value : isolateNetwork ? NetworkProblem.Value : null;
+        hide ? (isolateNetwork ? HidingProblem : HidingWithNetworkProblem).Value : isolateNetwork ? NetworkProblem.Value : null;
 
     /// <summary>Adds to <paramref name="arguments"/> the execs that start the command in the namespaces asked for.</summary>
     public static void Add(IList<string> arguments, bool isolateNetwork, IReadOnlyList<string> hidden)
@@ -130,8 +132,8 @@ internal static class CodeNamespaces
             var error = probe.StandardError.ReadToEnd().Trim();
             probe.WaitForExit();
             return probe.ExitCode == 0 ? null
-                : $"{(hide ? "a mount namespace hiding the silo's folders" : "a network namespace")} with a PID namespace and a /proc of its own could not be made here " +
-                  $"({(error.Length > 0 ? error : $"exit code {probe.ExitCode}")}): user namespaces are off for this user, or /proc is partly masked (as in a container)";
+                : $"its namespaces ({string.Join(", ", ((string?[])[isolateNetwork ? "no network" : null, hide ? "the silo's folders hidden" : null, "PIDs and a /proc of its own"]).OfType<string>())}) " +
+                  $"could not be made here ({(error.Length > 0 ? error : $"exit code {probe.ExitCode}")}): user namespaces are off for this user, or /proc is partly masked (as in a container)";
         }
         catch (System.ComponentModel.Win32Exception e)
         {

@@ -38,11 +38,9 @@ public sealed class ExternalModel : SimulationModel
     private static string? ConfinementProblem(ExternalLimits limits, bool networkIsolated, bool hide)
     {
         if (limits.Any && ProcessGroup.Prlimit is null) return "it limits its processes (" + limits + ") and util-linux's prlimit is not on the PATH here";
-        if (CodeNamespaces.Problem(networkIsolated, hide) is not { } why) return null;
-        var kept = string.Join("; ", ((string?[])[
-            networkIsolated ? $"without a network: executor.network '{ExternalExecutor.NoNetwork}', the default" : null,
-            hide ? "without a sight of the silo's data folder and key" : null]).OfType<string>());
-        return $"it runs in namespaces of its own ({kept}) and {why}";
+        // The why names the namespaces (its network when executor.network is 'none', the default; the silo's data folder
+        // and key hidden; its PIDs) and what is missing.
+        return CodeNamespaces.Problem(networkIsolated, hide) is { } why ? $"it runs confined, and {why}" : null;
     }
 
     /// <summary>

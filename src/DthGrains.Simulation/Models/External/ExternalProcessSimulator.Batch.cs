@@ -51,14 +51,16 @@ public sealed partial class ExternalProcessSimulator
     /// <summary>One process for <paramref name="cases"/>; what failed is reported once (the process, or each answered error), not once per subject.</summary>
     private Result[] RunBatch(SubjectCase[] cases, CancellationToken ct)
     {
-        var (stdout, failure) = Execute(BatchInput(cases), cases.Length, ct);
+        var run = Execute(BatchInput(cases), cases.Length, ct);
+        var failure = run.Failure;
         if (failure is null)
         {
             try
             {
-                using var doc = JsonDocument.Parse(stdout!);
+                using var doc = JsonDocument.Parse(run.Stdout!);
                 if (Answers(doc.RootElement, cases, out failure) is { } results)
                 {
+                    Ended(run, answered: true);
                     foreach (var r in results)
                         if (r.Failure is not null) ExternalModel.ReportFailure(model.Info.Id, r.Failure);
                     return results;
@@ -69,6 +71,7 @@ public sealed partial class ExternalProcessSimulator
                 failure = "its output is not JSON: " + e.Message;
             }
         }
+        Ended(run, answered: false);
         ExternalModel.ReportFailure(model.Info.Id, $"{failure} ({cases.Length} subjects)");
         return [.. cases.Select(c => new Result(c, null, failure))];
     }

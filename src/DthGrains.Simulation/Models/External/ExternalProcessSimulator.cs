@@ -53,8 +53,9 @@ public sealed partial class ExternalProcessSimulator(ExternalModel model, ReadOn
         }
         else
         {
-            var (stdout, failed) = Execute(Input(scenario, parameters, subject), 1, cancellationToken);
-            failure = failed ?? Fill(stdout!, outputs);
+            var run = Execute(Input(scenario, parameters, subject), 1, cancellationToken);
+            failure = run.Failure ?? Fill(run.Stdout!, outputs);
+            Ended(run, answered: failure is null);
             if (failure is not null) ExternalModel.ReportFailure(info.Id, failure);
         }
         LastFailure = failure;
@@ -138,6 +139,13 @@ public sealed partial class ExternalProcessSimulator(ExternalModel model, ReadOn
         return null;
     }
 
+    /// <summary>A process's end: its standard output, or why it failed, with how it ended (an <see cref="ExternalOutcome"/>) and when.</summary>
+    private readonly record struct Execution(byte[]? Stdout, string? Failure, string Outcome, TimeSpan Elapsed);
+
+    /// <summary>Counts a process's end; <paramref name="answered"/> says whether the answer of a process that exited with 0 followed the protocol.</summary>
+    private void Ended(Execution run, bool answered) =>
+        ExternalCodeMetrics.Ended(model.Info.Id, run.Outcome == ExternalOutcome.Completed && !answered ? ExternalOutcome.BadAnswer : run.Outcome, run.Elapsed);
+
     /// <summary>Starts the process, feeds it the input, and waits for it: its standard output, or why it failed.</summary>
     /// <remarks>
     /// Blocking, on purpose and on threads of its own: this thread reads the standard output, a helper thread writes the
@@ -146,11 +154,11 @@ public sealed partial class ExternalProcessSimulator(ExternalModel model, ReadOn
     /// and the cancellation kill the process tree, which ends the reads.
     /// </remarks>
     /// <param name="subjects">how many subjects the input holds: the timeout and the output bound are per subject.</param>
-    private (byte[]? Stdout, string? Failure) Execute(byte[] input, int subjects, CancellationToken ct)
+    private Execution Execute(byte[] input, int subjects, CancellationToken ct)
     {
         var timeout = model.Timeout * subjects;
         var maxOutput = model.MaxOutputBytes * subjects;
-        if (NotExecutable() is { } why) return (null, why);
+        if (NotExecutable() is { } why) return new(null, why, ExternalOutcome.NotStarted, TimeSpan.Zero);
         var work = Directory.CreateTempSubdirectory("dth-external-");
         var start = ProcessGroup.StartInfo(model.Command, model.Arguments, model.Limits, subjects, model.NetworkIsolated, CodeNamespaces.Hidden);
         start.WorkingDirectory = work.FullName;
@@ -167,17 +175,18 @@ public sealed partial class ExternalProcessSimulator(ExternalModel model, ReadOn
         try
         {
             ct.ThrowIfCancellationRequested();
+            var clock = System.Diagnostics.Stopwatch.StartNew();
             try
             {
                 process.Start();
             }
             catch (System.ComponentModel.Win32Exception e)
             {
-                return (null, $"'{model.Command}' did not start: {e.Message}");
+                return new(null, $"'{model.Command}' did not start: {e.Message}", ExternalOutcome.NotStarted, clock.Elapsed);
             }
             catch (IOException e)
             {
-                return (null, $"'{model.Command}' did not start: {e.Message}");
+                return new(null, $"'{model.Command}' did not start: {e.Message}", ExternalOutcome.NotStarted, clock.Elapsed);
             }
             ProcessGroup.Started(process);
             int ended = 0; // 1: timed out, 2: cancelled (whichever killed it first)
@@ -206,14 +215,21 @@ public sealed partial class ExternalProcessSimulator(ExternalModel model, ReadOn
             var (output, overflow) = Read(process.StandardOutput.BaseStream, maxOutput);
             helper.Join();
             process.WaitForExit();
+            var elapsed = clock.Elapsed;
             switch (Volatile.Read(ref ended))
             {
-                case 2: throw new OperationCanceledException(ct);
-                case 1: return (null, $"it ran longer than its timeout of {timeout.TotalSeconds:0.###} s{OfBatch(subjects)} and was killed");
+                case 2:
+                    ExternalCodeMetrics.Ended(model.Info.Id, ExternalOutcome.Cancelled, elapsed);
+                    throw new OperationCanceledException(ct);
+                case 1: return new(null, $"it ran longer than its timeout of {timeout.TotalSeconds:0.###} s{OfBatch(subjects)} and was killed", ExternalOutcome.Timeout, elapsed);
             }
-            if (process.ExitCode != 0) return (null, ExitFailure(process.ExitCode, Tail(error), subjects));
-            if (overflow) return (null, $"it wrote more than {maxOutput} bytes to its standard output");
-            return (output, null);
+            if (process.ExitCode != 0)
+            {
+                var (failure, outcome) = ExitFailure(process.ExitCode, Tail(error), subjects);
+                return new(null, failure, outcome, elapsed);
+            }
+            if (overflow) return new(null, $"it wrote more than {maxOutput} bytes to its standard output", ExternalOutcome.OutputBound, elapsed);
+            return new(output, null, ExternalOutcome.Completed, elapsed);
         }
         finally
         {
@@ -228,15 +244,16 @@ public sealed partial class ExternalProcessSimulator(ExternalModel model, ReadOn
     /// reports 128 + n for a child the signal ended, and .NET does for the process), and the limit it ran into when that
     /// is what the signal or its standard error says.
     /// </summary>
-    private string ExitFailure(int exitCode, string stderrTail, int subjects)
+    private (string Failure, string Outcome) ExitFailure(int exitCode, string stderrTail, int subjects)
     {
         var limits = model.Limits;
         if (exitCode == 128 + SigXcpu && limits.CpuSeconds is { } cpu)
-            return $"it used more than its CPU time limit of {(long)cpu * subjects} s{OfBatch(subjects)} (executor.cpuSeconds) and was killed{stderrTail}";
-        var how = exitCode is > 128 and <= 128 + 64 ? $"killed by signal {SignalName(exitCode - 128)} (exit code {exitCode})" : $"exit code {exitCode}";
-        var memory = limits.MemoryMiB is { } mib && OutOfMemory.IsMatch(stderrTail)
-            ? $" (its memory limit is {mib} MiB: executor.memoryMiB)" : "";
-        return how + stderrTail + memory;
+            return ($"it used more than its CPU time limit of {(long)cpu * subjects} s{OfBatch(subjects)} (executor.cpuSeconds) and was killed{stderrTail}", ExternalOutcome.CpuLimit);
+        var signalled = exitCode is > 128 and <= 128 + 64;
+        var how = signalled ? $"killed by signal {SignalName(exitCode - 128)} (exit code {exitCode})" : $"exit code {exitCode}";
+        if (limits.MemoryMiB is { } mib && OutOfMemory.IsMatch(stderrTail))
+            return ($"{how}{stderrTail} (its memory limit is {mib} MiB: executor.memoryMiB)", ExternalOutcome.MemoryLimit);
+        return (how + stderrTail, signalled ? ExternalOutcome.Signal : ExternalOutcome.ExitCode);
     }
 
     private const int SigXcpu = 24;
