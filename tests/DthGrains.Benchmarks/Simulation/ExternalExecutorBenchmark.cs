@@ -84,6 +84,7 @@ internal static class ExternalExecutorBenchmark
                     start.UseShellExecute = false;
                     start.Environment["DTH_MODEL_DIR"] = folder;
                     using var process = Process.Start(start)!;
+                    CodeNamespaces.Open(process); // the confined code waits for it (the adapter sends it once the warden has the code)
                     process.StandardInput.BaseStream.Write(input);
                     process.StandardInput.Close();
                     var answer = process.StandardOutput.ReadToEnd();

@@ -279,6 +279,40 @@ public sealed class ExternalModelTests : IDisposable
     }
 
     [Fact]
+    public void A_confined_code_runs_only_once_the_warden_has_it_and_not_at_all_when_its_starter_dies_before()
+    {
+        if (CodeNamespaces.Problem(isolateNetwork: true, hide: false) is { } why) throw new InvalidOperationException($"This machine cannot confine codes: {why}.");
+        var ran = Path.Combine(_folder, "ran");
+        System.Diagnostics.ProcessStartInfo Start()
+        {
+            var start = ProcessGroup.StartInfo("/bin/sh", ["-c", $"echo > {ran}; cat"], isolateNetwork: true);
+            start.UseShellExecute = false;
+            start.RedirectStandardInput = start.RedirectStandardOutput = true;
+            return start;
+        }
+
+        // A starter that dies between the start and its message to the warden closes the code's input unopened (as here).
+        using (var orphan = System.Diagnostics.Process.Start(Start())!)
+        {
+            orphan.StandardInput.Close();
+            orphan.StandardOutput.ReadToEnd().Should().BeEmpty();
+            orphan.WaitForExit();
+            orphan.ExitCode.Should().Be(125);
+        }
+        File.Exists(ran).Should().BeFalse("a code nobody watches never runs");
+
+        using var watched = System.Diagnostics.Process.Start(Start())!;
+        ProcessGroup.Started(watched);
+        watched.StandardInput.BaseStream.Write("the protocol's request\n"u8);
+        watched.StandardInput.Close();
+        watched.StandardOutput.ReadToEnd().Should().Be("the protocol's request\n", "the code gets its input whole, after the line that let it run");
+        watched.WaitForExit();
+        ProcessGroup.Ended(watched);
+        watched.ExitCode.Should().Be(0);
+        File.Exists(ran).Should().BeTrue();
+    }
+
+    [Fact]
     public void A_code_sees_no_process_but_its_own_neither_the_silos_nor_other_codes()
     {
         if (CodeNamespaces.Problem(isolateNetwork: true, hide: true) is { } why) throw new InvalidOperationException($"This machine cannot confine codes: {why}.");

@@ -33,8 +33,30 @@ internal static class CodeNamespaces
     // signal's number when a signal ended it, as .NET reports a signalled child). It is not the code itself because the
     // first process of a namespace ignores every signal it has no handler for: a code's SIGSEGV sent to itself, the
     // kernel's SIGXCPU at its CPU limit. Its own standard error is /dev/null, so it does not add the shell's
-    // "Segmentation fault" to the code's; the subshell hands the code the real one (fd 3) and execs it.
-    internal const string RunAsChild = """exec 3>&2 2>/dev/null; ("$@") 2>&3 3>&-; exit $?""";
+    // "Segmentation fault" to the code's; the subshell hands the code the real one (fd 3) and execs it. Before, it waits
+    // for the line Open sends once the code warden has the group (dash's read takes a pipe byte by byte, so the code's
+    // input is left whole): a process killed between starting a code and telling its warden leaves nothing running, as
+    // the first process then reads the end of its input and exits without running the code.
+    internal const string RunAsChild = """exec 3>&2 2>/dev/null; read -r go || exit 125; ("$@") 2>&3 3>&-; exit $?""";
+
+    /// <summary>
+    /// Lets the code of <paramref name="process"/> run when it was started in namespaces (their first process waits for
+    /// this); call it once the warden has the code's group. Needs the standard input redirected.
+    /// </summary>
+    public static void Open(Process process)
+    {
+        if (!process.StartInfo.ArgumentList.Contains(RunAsChild) && !process.StartInfo.ArgumentList.Contains(HideScript)) return;
+        try
+        {
+            var input = process.StandardInput.BaseStream;
+            input.Write("go\n"u8);
+            input.Flush();
+        }
+        catch (IOException)
+        {
+            // It ended already (a mount refused): its exit code and standard error say why.
+        }
+    }
 
     // Mounts a tmpfs over each folder before "--" and /dev/null over each file, those that exist and are still in sight
     // (a file in a folder hidden before it is not), then runs the inner user namespace's unshare with the rest, as a child.
@@ -123,12 +145,14 @@ internal static class CodeNamespaces
         var folder = hide ? Directory.CreateTempSubdirectory("dth-probe-").FullName : null;
         try
         {
-            var start = new ProcessStartInfo(Unshare) { UseShellExecute = false, RedirectStandardError = true };
+            var start = new ProcessStartInfo(Unshare) { UseShellExecute = false, RedirectStandardError = true, RedirectStandardInput = true };
             var arguments = new List<string>();
             Add(arguments, isolateNetwork, folder is null ? [] : [folder]);
             foreach (var a in arguments.Skip(1)) start.ArgumentList.Add(a);
             start.ArgumentList.Add(nothing);
             using var probe = Process.Start(start)!;
+            Open(probe);
+            probe.StandardInput.Close();
             var error = probe.StandardError.ReadToEnd().Trim();
             probe.WaitForExit();
             return probe.ExitCode == 0 ? null

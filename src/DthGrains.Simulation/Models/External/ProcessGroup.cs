@@ -58,9 +58,14 @@ internal static class ProcessGroup
 
     /// <summary>
     /// Hands <paramref name="process"/>'s group to the <see cref="CodeWarden"/>, which kills it if this process ends
-    /// (by any signal, SIGKILL included) before <see cref="Ended"/>.
+    /// (by any signal, SIGKILL included) before <see cref="Ended"/>; then lets a code started in namespaces run (its
+    /// standard input redirected), so none runs unwatched.
     /// </summary>
-    public static void Started(Process process) => CodeWarden.Shared.Watch(process.Id);
+    public static void Started(Process process)
+    {
+        CodeWarden.Shared.Watch(process.Id);
+        CodeNamespaces.Open(process);
+    }
 
     /// <summary>The subject of <paramref name="process"/> has ended (its group was killed or is empty).</summary>
     public static void Ended(Process process)
