@@ -26,20 +26,50 @@ public static class ExternalModelsSetup
     }
 
     /// <summary>
-    /// Hides the silo's data folder (the embedded database with its socket, which trusts whoever reaches it; the ledger
-    /// files; join.env) and its token signing key from the codes it starts, for as long as the registration lasts: a code
-    /// runs as the silo's user, and could otherwise read the key and mint any token, or write to the database. Refuses,
-    /// with the fix, an external models' folder inside the data folder, where its codes could not see their own files.
+    /// More files and folders an operator hides from the codes (a home folder's credentials, a mounted share): a list,
+    /// as children of the key (<c>Dth:Runs:HideFromCodes:0</c>, ...) or one value separated by the PATH separator.
+    /// </summary>
+    public const string HideKey = "Dth:Runs:HideFromCodes";
+
+    /// <summary>
+    /// Hides from the codes it starts, for as long as the registration lasts: the silo's data folder (the embedded
+    /// database with its socket, which trusts whoever reaches it; the ledger files; join.env), its token signing key,
+    /// the configuration files it read (a federation's connection string may hold a password), and what the operator
+    /// lists under <see cref="HideKey"/>. A code runs as the silo's user, and could otherwise read the key and mint any
+    /// token, or write to the database. Refuses, with the fix, an external models' folder inside a hidden folder, where
+    /// its codes could not see their own files.
     /// </summary>
     public static IDisposable HideSecrets(IConfiguration configuration, DthOptions options)
     {
         var data = options.ResolveDataDirectory();
         var key = string.IsNullOrWhiteSpace(options.Identity.SigningKeyPath) ? StandaloneSigningKey.DefaultPath(data) : options.Identity.SigningKeyPath;
-        if (configuration[ConfigKey] is { Length: > 0 } models && IsWithin(Path.GetFullPath(models), data))
-            throw new InvalidOperationException($"The external models' folder '{Path.GetFullPath(models)}' ({ConfigKey}) lies inside the silo's data folder '{data}', " +
-                "which its codes cannot see (it holds the database and the signing key): move it out of the data folder.");
-        return ExternalModel.HideFromCodes([data, Path.GetFullPath(key)]);
+        var listed = Listed(configuration, HideKey).Select(Path.GetFullPath).ToArray();
+        if (configuration[ConfigKey] is { Length: > 0 } models)
+        {
+            var folder = Path.GetFullPath(models);
+            if (IsWithin(folder, data))
+                throw new InvalidOperationException($"The external models' folder '{folder}' ({ConfigKey}) lies inside the silo's data folder '{data}', " +
+                    "which its codes cannot see (it holds the database and the signing key): move it out of the data folder.");
+            if (listed.FirstOrDefault(hidden => IsWithin(folder, hidden)) is { } over)
+                throw new InvalidOperationException($"The external models' folder '{folder}' ({ConfigKey}) lies inside '{over}', which {HideKey} hides from the codes: " +
+                    $"move the models out of it, or hide less.");
+        }
+        return ExternalModel.HideFromCodes([data, Path.GetFullPath(key), .. ConfigurationFiles(configuration), .. listed]);
     }
+
+    /// <summary>A list setting: the values of the key's children, else its value split at the PATH separator.</summary>
+    private static IEnumerable<string> Listed(IConfiguration configuration, string key)
+    {
+        string[] children = [.. configuration.GetSection(key).GetChildren().Select(c => c.Value).OfType<string>()];
+        var values = children.Length > 0 ? children : (configuration[key] ?? "").Split(Path.PathSeparator);
+        return values.Select(v => v.Trim()).Where(v => v.Length > 0);
+    }
+
+    /// <summary>The files the configuration was read from (the profile's json).</summary>
+    private static IEnumerable<string> ConfigurationFiles(IConfiguration configuration) =>
+        configuration is IConfigurationRoot root
+            ? root.Providers.OfType<FileConfigurationProvider>().Select(p => p.Source.FileProvider?.GetFileInfo(p.Source.Path ?? "").PhysicalPath).OfType<string>()
+            : [];
 
     private static bool IsWithin(string path, string folder)
     {

@@ -233,6 +233,54 @@ public sealed class ExternalModelRunTests
     }
 
     [Fact]
+    public async Task A_code_cannot_read_the_silos_configuration_files_nor_what_the_operator_hides_but_reads_the_rest()
+    {
+        // What the operator lists under Dth:Runs:HideFromCodes (a folder, and a file elsewhere), and the profile's json the
+        // silo read its configuration from (a federation's may hold a database password); a file beside them stays in sight.
+        var folder = TestPostgres.NewTemporaryFolder("external-hide-more");
+        var secrets = Directory.CreateDirectory(Path.Combine(folder, "credentials")).FullName;
+        File.WriteAllText(Path.Combine(secrets, "token"), "a credential");
+        var share = Directory.CreateDirectory(Path.Combine(folder, "share")).FullName;
+        var secretFile = Path.Combine(share, "password.txt");
+        File.WriteAllText(secretFile, "a password");
+        File.WriteAllText(Path.Combine(share, "public.txt"), "anyone may read this");
+        var profile = Path.Combine(AppContext.BaseDirectory, "silo-config", "standalone.json");
+        File.Exists(profile).Should().BeTrue("the test hosts read the standalone profile");
+        var models = Directory.CreateDirectory(Path.Combine(folder, "models")).FullName;
+        // Readable with its content: a hidden file reads as empty (/dev/null lies over it), a hidden folder not at all.
+        static string Readable(string name, string path) => $"if [ -s '{path}' ] && cat '{path}' > /dev/null 2>&1; then {name}=1; else {name}=0; fi\n";
+        ExternalCodes.Script(Path.Combine(models, "peek.sh"), "#!/bin/sh\ncat > /dev/null\n" +
+            Readable("s", Path.Combine(secrets, "token")) + Readable("f", secretFile) + Readable("c", profile) + Readable("p", Path.Combine(share, "public.txt")) +
+            "echo \"{\\\"outputs\\\": {\\\"listed\\\": [$s, $s], \\\"file\\\": [$f, $f], \\\"profile\\\": [$c, $c], \\\"beside\\\": [$p, $p]}}\"\n");
+        File.WriteAllText(Path.Combine(models, "peek.model.json"), """
+            { "id": "peek-hidden-test", "version": "1.0.0", "title": "a code that looks for what the operator hides", "timeUnit": "h",
+              "parameters": [ { "name": "a", "value": 1, "lower": 0, "upper": 2 } ],
+              "outputs": [ { "name": "listed" }, { "name": "file" }, { "name": "profile" }, { "name": "beside" } ],
+              "scenarios": [ { "name": "reference", "duration": 1 } ], "executor": { "command": "peek.sh" } }
+            """);
+        // Both forms of the list: children of the key here, one value separated by ':' in the refusal below.
+        await using var host = await TestHost.StartAsync("inst-a", role: "hpc", settings: new Dictionary<string, string?>
+        {
+            ["Dth:Runs:ExternalModels"] = models, ["Dth:Runs:HideFromCodes:0"] = secrets, ["Dth:Runs:HideFromCodes:1"] = secretFile,
+        });
+
+        var researcher = host.ClientAs("researcher", "inst-a", subject: "erin-hidden");
+        var id = await SubmitAsync(researcher, new { kind = "single", model = "peek-hidden-test", outputStep = 1 });
+        (await WaitForStatusAsync(researcher, id, "completed")).GetProperty("subjectsDone").GetInt64().Should().Be(1);
+        var values = (await researcher.GetFromJsonAsync<JsonElement>($"/api/runs/{id}/results")).GetProperty("subjects")[0].GetProperty("values")
+            .EnumerateArray().Select(v => v.GetDouble()).ToArray();
+        // min, mean, max and final of listed, file, profile and beside.
+        values.Should().Equal([0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1]);
+
+        var inside = () => TestHost.StartAsync("inst-a", settings: new Dictionary<string, string?>
+        {
+            ["Dth:Runs:ExternalModels"] = models, ["Dth:Runs:HideFromCodes"] = secrets + Path.PathSeparator + folder,
+        });
+        (await inside.Should().ThrowAsync<InvalidOperationException>()).Which.Message.Should().Contain($"lies inside '{folder}', which Dth:Runs:HideFromCodes hides")
+            .And.Contain("move the models out of it");
+    }
+
+    [Fact]
     public async Task A_silo_refuses_to_start_with_its_external_models_inside_its_data_folder()
     {
         var data = TestPostgres.NewTemporaryFolder("external-inside");
