@@ -460,6 +460,7 @@ public sealed class ExternalModelTests : IDisposable
     [Fact]
     public void A_batch_codes_subject_asked_for_alone_is_a_batch_of_one_and_a_wrong_number_of_answers_fails_the_whole_batch()
     {
+        using var outcomes = new ProcessOutcomes("batched");
         var alone = Solve(Batched(batchSize: 8), [0, 10], [1.5], subject: new SubjectIdentity(3, 99));
         alone.Status.Should().Be(IntegrationStatus.Completed, alone.Failure);
         alone.Outputs.Should().Equal(3, 18);
@@ -489,6 +490,7 @@ public sealed class ExternalModelTests : IDisposable
         simulator.Prefetch([new SubjectCase(scenario, [1.0], new SubjectIdentity(0, 1)), new SubjectCase(scenario, [1.0], new SubjectIdentity(1, 2))], CancellationToken.None);
         simulator.Solve(scenario, [1.0], new double[2], new SubjectIdentity(0, 1), CancellationToken.None).Should().Be(IntegrationStatus.ExternalCodeFailed);
         simulator.LastFailure.Should().Be("it gave 1 answers for 2 subjects");
+        outcomes.Ended.Should().Equal([ExternalOutcome.Completed, ExternalOutcome.BadAnswer, ExternalOutcome.BadAnswer], "a batch is one process, counted once");
     }
 
     [Fact]
@@ -561,29 +563,7 @@ public sealed class ExternalModelTests : IDisposable
     public async Task Each_process_is_counted_for_operators_with_its_model_and_how_it_ended()
     {
         var id = "metered-" + Guid.NewGuid().ToString("N")[..8];
-        var ended = new System.Collections.Concurrent.ConcurrentQueue<string>();
-        var timed = new System.Collections.Concurrent.ConcurrentQueue<string>();
-        using var listener = new System.Diagnostics.Metrics.MeterListener
-        {
-            InstrumentPublished = (instrument, l) =>
-            {
-                if (instrument.Meter.Name == ExternalCodeMetrics.MeterName && instrument.Name.StartsWith("dth.runs.external_process", StringComparison.Ordinal)) l.EnableMeasurementEvents(instrument);
-            },
-        };
-        string? Tag(ReadOnlySpan<KeyValuePair<string, object?>> tags, string name)
-        {
-            foreach (var t in tags) if (t.Key == name) return t.Value as string;
-            return null;
-        }
-        listener.SetMeasurementEventCallback<long>((instrument, value, tags, _) =>
-        {
-            if (Tag(tags, "model") == id) for (var i = 0; i < value; i++) ended.Enqueue(Tag(tags, "outcome")!);
-        });
-        listener.SetMeasurementEventCallback<double>((instrument, seconds, tags, _) =>
-        {
-            if (Tag(tags, "model") == id && seconds >= 0) timed.Enqueue(Tag(tags, "outcome")!);
-        });
-        listener.Start();
+        using var outcomes = new ProcessOutcomes(id);
 
         const string answer = "cat > /dev/null\necho '{\"outputs\": {\"y\": [1, 2]}}'";
         Solve(Scripted(answer, name: "completed", id: id), [0, 10]).Status.Should().Be(IntegrationStatus.Completed);
@@ -604,9 +584,48 @@ public sealed class ExternalModelTests : IDisposable
         cancel.Cancel();
         await thrown;
 
-        ended.Should().Equal([ExternalOutcome.Completed, ExternalOutcome.BadAnswer, ExternalOutcome.ExitCode, ExternalOutcome.Signal, ExternalOutcome.OutputBound,
+        outcomes.Ended.Should().Equal([ExternalOutcome.Completed, ExternalOutcome.BadAnswer, ExternalOutcome.ExitCode, ExternalOutcome.Signal, ExternalOutcome.OutputBound,
             ExternalOutcome.Timeout, ExternalOutcome.NotStarted, ExternalOutcome.Cancelled], "each process once, with how it ended");
-        timed.Should().Equal(ended, "each process's time is recorded with the same tags");
+        outcomes.Timed.Should().Equal(outcomes.Ended, "each process's time is recorded with the same tags");
+    }
+
+    /// <summary>How the processes of model <paramref name="id"/> ended, as the metrics count them, while it is not disposed.</summary>
+    private sealed class ProcessOutcomes : IDisposable
+    {
+        private readonly System.Diagnostics.Metrics.MeterListener _listener = new();
+        private readonly System.Collections.Concurrent.ConcurrentQueue<string> _ended = new(), _timed = new();
+
+        public ProcessOutcomes(string id)
+        {
+            _listener.InstrumentPublished = (instrument, l) =>
+            {
+                if (instrument.Meter.Name == ExternalCodeMetrics.MeterName && instrument.Name.StartsWith("dth.runs.external_process", StringComparison.Ordinal))
+                    l.EnableMeasurementEvents(instrument);
+            };
+            _listener.SetMeasurementEventCallback<long>((_, value, tags, _) =>
+            {
+                if (Tag(tags, "model") == id) for (var i = 0; i < value; i++) _ended.Enqueue(Tag(tags, "outcome")!);
+            });
+            _listener.SetMeasurementEventCallback<double>((_, seconds, tags, _) =>
+            {
+                if (Tag(tags, "model") == id && seconds >= 0) _timed.Enqueue(Tag(tags, "outcome")!);
+            });
+            _listener.Start();
+        }
+
+        /// <summary>The outcome of each process counted, in order.</summary>
+        public string[] Ended => [.. _ended];
+
+        /// <summary>The outcome of each process whose time was recorded, in order.</summary>
+        public string[] Timed => [.. _timed];
+
+        private static string? Tag(ReadOnlySpan<KeyValuePair<string, object?>> tags, string name)
+        {
+            foreach (var t in tags) if (t.Key == name) return t.Value as string;
+            return null;
+        }
+
+        public void Dispose() => _listener.Dispose();
     }
 
     [Fact]
