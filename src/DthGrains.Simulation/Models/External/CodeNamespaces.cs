@@ -13,7 +13,7 @@ namespace DthGrains.Simulation.Models.External;
 /// process ends, the kernel kills the rest;</item>
 /// <item>without a network: a network namespace of its own, with no interface but a loopback that is down;</item>
 /// <item>without a sight of what a silo hides (<see cref="Hide"/>: its data folder, with the embedded database and its
-/// socket, and its token signing key): a mount namespace in which an empty, read-only, inaccessible tmpfs lies over each
+/// socket, its token signing key, its configuration files and what its operator lists): a mount namespace in which an empty, read-only, inaccessible tmpfs lies over each
 /// folder and /dev/null over each file. The mounts are made by the root of an outer user namespace (the silo's user outside), and the code runs in an
 /// inner one that maps it back to the silo's user and group, so it sees its usual ids, holds no capability, and cannot
 /// unmount them.</item>
@@ -108,14 +108,14 @@ internal static class CodeNamespaces
     // Each chain is tried as it will run: a machine may refuse network namespaces and allow the rest.
     private static readonly Lazy<string?> NetworkProblem = new(() => Probe(isolateNetwork: true, hide: false));
     private static readonly Lazy<string?> HidingProblem = new(() => Probe(isolateNetwork: true, hide: true));
-    private static readonly Lazy<string?> HidingWithNetworkProblem = new(() => Probe(isolateNetwork: false, hide: true));
+    private static readonly Lazy<string?> HidingOnHostNetworkProblem = new(() => Probe(isolateNetwork: false, hide: true));
 
     /// <summary>
     /// Null when this machine can start a code in the namespaces asked for (tried once each: some kernels and container
     /// runtimes refuse user namespaces to unprivileged processes); otherwise what is missing.
     /// </summary>
     public static string? Problem(bool isolateNetwork, bool hide) =>
-        hide ? (isolateNetwork ? HidingProblem : HidingWithNetworkProblem).Value : isolateNetwork ? NetworkProblem.Value : null;
+        hide ? (isolateNetwork ? HidingProblem : HidingOnHostNetworkProblem).Value : isolateNetwork ? NetworkProblem.Value : null;
 
     /// <summary>Adds to <paramref name="arguments"/> the execs that start the command in the namespaces asked for.</summary>
     public static void Add(IList<string> arguments, bool isolateNetwork, IReadOnlyList<string> hidden)
