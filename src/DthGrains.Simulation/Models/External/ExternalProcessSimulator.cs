@@ -175,7 +175,7 @@ public sealed partial class ExternalProcessSimulator(ExternalModel model, ReadOn
         try
         {
             ct.ThrowIfCancellationRequested();
-            var clock = System.Diagnostics.Stopwatch.StartNew();
+            var clock = Stopwatch.StartNew();
             try
             {
                 process.Start();
