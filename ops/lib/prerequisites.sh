@@ -56,11 +56,13 @@ ensure_postgres() {
 
 # ensure_python SCRIPT_NAME: installs what external models' codes need when it is absent: python3 (the example
 # external model, silo-config/external-models, is a Python program, and the tests run it as a real process) and
-# util-linux's setsid and prlimit (a code leads a process group of its own; a descriptor's limits are set with prlimit).
+# util-linux's setsid, prlimit and unshare and mount (a code leads a process group of its own, a descriptor's limits
+# are set with prlimit, and a code starts in namespaces of its own where mounts hide the silo's secrets).
 ensure_python() {
   local missing=()
   command -v python3 >/dev/null 2>&1 || missing+=(python3)
-  { command -v setsid >/dev/null 2>&1 && command -v prlimit >/dev/null 2>&1; } || missing+=(util-linux)
+  { command -v setsid >/dev/null 2>&1 && command -v prlimit >/dev/null 2>&1 && command -v unshare >/dev/null 2>&1; } || missing+=(util-linux)
+  command -v mount >/dev/null 2>&1 || missing+=(mount)
   [ ${#missing[@]} -eq 0 ] && return 0
   echo "$1: installing ${missing[*]} (external models' codes run on them)."
   if ! { as_root apt-get update && as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y "${missing[@]}"; }; then
