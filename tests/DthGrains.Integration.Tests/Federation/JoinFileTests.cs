@@ -89,8 +89,11 @@ public sealed class JoinFileTests
     [Fact]
     public async Task The_ports_of_a_joining_silo_skip_those_in_use()
     {
-        using var taken = new TcpListener(IPAddress.Loopback, 0);
-        taken.Start();
+        // Below the kernel's ephemeral range (32768 and up), where the other tests' connections and listeners on port 0
+        // cannot take the port chosen between its check and the bind below (as one did, in a full run).
+        var taken = Enumerable.Range(0, 200).Select(_ => TryListen(Random.Shared.Next(20000, 29000))).FirstOrDefault(l => l is not null)
+            ?? throw new InvalidOperationException("no port between 20000 and 29000 could be bound");
+        using var held = taken;
         var port = ((IPEndPoint)taken.LocalEndpoint).Port;
         var bash = new ProcessStartInfo("bash") { RedirectStandardOutput = true, WorkingDirectory = Repository.Root() };
         foreach (var a in new[] { "-c", "source ops/lib/silo.sh; free_port \"$1\"", "bash", port.ToString(CultureInfo.InvariantCulture) }) bash.ArgumentList.Add(a);
@@ -100,6 +103,21 @@ public sealed class JoinFileTests
         chosen.Should().BeGreaterThan(port, "the port given is in use");
         using var bound = new TcpListener(IPAddress.Loopback, chosen);
         bound.Invoking(l => l.Start()).Should().NotThrow("the port chosen was free");
+    }
+
+    private static TcpListener? TryListen(int port)
+    {
+        var listener = new TcpListener(IPAddress.Loopback, port);
+        try
+        {
+            listener.Start();
+            return listener;
+        }
+        catch (SocketException)
+        {
+            listener.Dispose();
+            return null;
+        }
     }
 
     /// <summary>
