@@ -58,7 +58,7 @@ internal static class ExternalCommand
                 models = models.Select(m => new
                 {
                     id = m.Info.Id, version = m.Info.Version, installed = m.IsInstalled, command = m.Command, codeDigest = m.CodeDigest, protocol = m.Protocol, batchSize = m.BatchSize,
-                    limits = m.Limits.Any ? m.Limits : null, network = m.NetworkIsolated ? ExternalExecutor.NoNetwork : ExternalExecutor.HostNetwork,
+                    limits = m.Limits.Any ? m.Limits : null, network = m.Network,
                     notRunnableHere = m.NotRunnableHere,
                     tried = tries.TryGetValue(m.Info.Id, out var t) ? new { completed = t.Failure is null, failure = t.Failure, milliseconds = t.Elapsed.TotalMilliseconds } : null,
                 }),

@@ -90,7 +90,7 @@ public static class EngineModels
             Protocol = (model as ExternalModel)?.Protocol,
             Installed = (model as ExternalModel)?.IsInstalled,
             Limits = model is ExternalModel { Limits.Any: true } external ? external.Limits : null,
-            Network = model is ExternalModel code ? (code.NetworkIsolated ? ExternalExecutor.NoNetwork : ExternalExecutor.HostNetwork) : null,
+            Network = (model as ExternalModel)?.Network,
         };
     }
 

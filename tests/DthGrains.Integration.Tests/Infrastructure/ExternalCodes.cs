@@ -29,6 +29,32 @@ public static class ExternalCodes
             """);
     }
 
+    /// <summary>
+    /// Model <paramref name="id"/> in <paramref name="folder"/> whose code (<c>probe.sh</c>) reports what it finds: one
+    /// output per probe, whose value, the same at every time, is what its shell snippet leaves in <c>$v</c> (run in the
+    /// code's own shell, not a subshell, so a count of processes sees the code alone).
+    /// </summary>
+    public static void Probing(string folder, string id, IReadOnlyList<(string Output, string Snippet)> probes, string? network = null)
+    {
+        var script = new System.Text.StringBuilder("#!/bin/sh\ncat > /dev/null\n");
+        for (var i = 0; i < probes.Count; i++) script.Append(probes[i].Snippet).Append($"\nv{i}=$v\n");
+        var outputs = string.Join(", ", probes.Select((p, i) => $"\\\"{p.Output}\\\": [$v{i}, $v{i}]"));
+        script.Append($"echo \"{{\\\"outputs\\\": {{{outputs}}}}}\"\n");
+        Script(Path.Combine(folder, "probe.sh"), script.ToString());
+        File.WriteAllText(Path.Combine(folder, "probe.model.json"), $$"""
+            { "id": "{{id}}", "version": "1.0.0", "title": "a code that reports what it finds", "timeUnit": "h",
+              "parameters": [ { "name": "a", "value": 1, "lower": 0, "upper": 2 } ],
+              "outputs": [ {{string.Join(", ", probes.Select(p => $"{{ \"name\": \"{p.Output}\" }}"))}} ],
+              "scenarios": [ { "name": "reference", "duration": 1 } ], "executor": { "command": "probe.sh"{{(network is null ? "" : $", \"network\": \"{network}\"")}} } }
+            """);
+    }
+
+    /// <summary>A probe: <c>v</c> is 1 when <paramref name="path"/> reads with content (a hidden file reads as empty, /dev/null lying over it; a hidden folder not at all), else 0.</summary>
+    public static string Readable(string path) => $"if [ -s '{path}' ] && cat '{path}' > /dev/null 2>&1; then v=1; else v=0; fi";
+
+    /// <summary>A probe: <c>v</c> is how many processes the code sees in /proc.</summary>
+    public const string ProcessesSeen = "v=0; for p in /proc/[0-9]*; do v=$((v+1)); done";
+
     /// <summary>The markers of the starts of a <see cref="Hanging"/> code in <paramref name="folder"/>, in order.</summary>
     public static string[] Started(string folder)
     {

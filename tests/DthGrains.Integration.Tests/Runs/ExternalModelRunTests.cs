@@ -195,26 +195,13 @@ public sealed class ExternalModelRunTests
         var data = Directory.CreateDirectory(Path.Combine(folder, "silo-data")).FullName;
         File.WriteAllText(Path.Combine(data, "canary"), "a file of the silo's");
         var models = Directory.CreateDirectory(Path.Combine(folder, "models")).FullName;
-        ExternalCodes.Script(Path.Combine(models, "peek.sh"), "#!/bin/sh\ncat > /dev/null\n" +
-            $"if [ -s '{key}' ] && cat '{key}' > /dev/null 2>&1; then k=1; else k=0; fi\n" +
-            $"if cat '{Path.Combine(data, "canary")}' > /dev/null 2>&1; then d=1; else d=0; fi\n" +
-            "if cat \"$DTH_MODEL_DIR/peek.sh\" > /dev/null 2>&1; then o=1; else o=0; fi\n" +
-            "n=0; for p in /proc/[0-9]*; do n=$((n+1)); done\n" +
-            "echo \"{\\\"outputs\\\": {\\\"key\\\": [$k, $k], \\\"data\\\": [$d, $d], \\\"own\\\": [$o, $o], \\\"processes\\\": [$n, $n]}}\"\n");
-        File.WriteAllText(Path.Combine(models, "peek.model.json"), """
-            { "id": "peek-secrets-test", "version": "1.0.0", "title": "a code that looks for the silo's secrets", "timeUnit": "h",
-              "parameters": [ { "name": "a", "value": 1, "lower": 0, "upper": 2 } ], "outputs": [ { "name": "key" }, { "name": "data" }, { "name": "own" }, { "name": "processes" } ],
-              "scenarios": [ { "name": "reference", "duration": 1 } ], "executor": { "command": "peek.sh", "network": "host" } }
-            """);
+        ExternalCodes.Probing(models, "peek-secrets-test", [("key", ExternalCodes.Readable(key)), ("data", ExternalCodes.Readable(Path.Combine(data, "canary"))),
+            ("own", ExternalCodes.Readable(Path.Combine(models, "probe.sh"))), ("processes", ExternalCodes.ProcessesSeen)], network: "host");
         await using var host = await TestHost.StartAsync("inst-a", role: "hpc", signingKeyPath: key,
             settings: new Dictionary<string, string?> { ["Dth:Runs:ExternalModels"] = models, ["Dth:DataDirectory"] = data });
         new FileInfo(key).Length.Should().BePositive("the silo wrote its signing key there");
 
-        var researcher = host.ClientAs("researcher", "inst-a", subject: "erin-peek");
-        var id = await SubmitAsync(researcher, new { kind = "single", model = "peek-secrets-test", outputStep = 1 });
-        (await WaitForStatusAsync(researcher, id, "completed")).GetProperty("subjectsDone").GetInt64().Should().Be(1);
-        var values = (await researcher.GetFromJsonAsync<JsonElement>($"/api/runs/{id}/results")).GetProperty("subjects")[0].GetProperty("values")
-            .EnumerateArray().Select(v => v.GetDouble()).ToArray();
+        var values = await ValuesOfASingleRunAsync(host.ClientAs("researcher", "inst-a", subject: "erin-peek"), "peek-secrets-test");
         // min, mean, max and final of key, data, own and processes: the code saw its own script and nothing of the silo's,
         // and no process but its PID namespace's first and itself.
         values.Should().Equal([0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 2, 2, 2, 2]);
@@ -247,28 +234,15 @@ public sealed class ExternalModelRunTests
         var profile = Path.Combine(AppContext.BaseDirectory, "silo-config", "standalone.json");
         File.Exists(profile).Should().BeTrue("the test hosts read the standalone profile");
         var models = Directory.CreateDirectory(Path.Combine(folder, "models")).FullName;
-        // Readable with its content: a hidden file reads as empty (/dev/null lies over it), a hidden folder not at all.
-        static string Readable(string name, string path) => $"if [ -s '{path}' ] && cat '{path}' > /dev/null 2>&1; then {name}=1; else {name}=0; fi\n";
-        ExternalCodes.Script(Path.Combine(models, "peek.sh"), "#!/bin/sh\ncat > /dev/null\n" +
-            Readable("s", Path.Combine(secrets, "token")) + Readable("f", secretFile) + Readable("c", profile) + Readable("p", Path.Combine(share, "public.txt")) +
-            "echo \"{\\\"outputs\\\": {\\\"listed\\\": [$s, $s], \\\"file\\\": [$f, $f], \\\"profile\\\": [$c, $c], \\\"beside\\\": [$p, $p]}}\"\n");
-        File.WriteAllText(Path.Combine(models, "peek.model.json"), """
-            { "id": "peek-hidden-test", "version": "1.0.0", "title": "a code that looks for what the operator hides", "timeUnit": "h",
-              "parameters": [ { "name": "a", "value": 1, "lower": 0, "upper": 2 } ],
-              "outputs": [ { "name": "listed" }, { "name": "file" }, { "name": "profile" }, { "name": "beside" } ],
-              "scenarios": [ { "name": "reference", "duration": 1 } ], "executor": { "command": "peek.sh" } }
-            """);
+        ExternalCodes.Probing(models, "peek-hidden-test", [("listed", ExternalCodes.Readable(Path.Combine(secrets, "token"))), ("file", ExternalCodes.Readable(secretFile)),
+            ("profile", ExternalCodes.Readable(profile)), ("beside", ExternalCodes.Readable(Path.Combine(share, "public.txt")))]);
         // Both forms of the list: children of the key here, one value separated by ':' in the refusal below.
         await using var host = await TestHost.StartAsync("inst-a", role: "hpc", settings: new Dictionary<string, string?>
         {
             ["Dth:Runs:ExternalModels"] = models, ["Dth:Runs:HideFromCodes:0"] = secrets, ["Dth:Runs:HideFromCodes:1"] = secretFile,
         });
 
-        var researcher = host.ClientAs("researcher", "inst-a", subject: "erin-hidden");
-        var id = await SubmitAsync(researcher, new { kind = "single", model = "peek-hidden-test", outputStep = 1 });
-        (await WaitForStatusAsync(researcher, id, "completed")).GetProperty("subjectsDone").GetInt64().Should().Be(1);
-        var values = (await researcher.GetFromJsonAsync<JsonElement>($"/api/runs/{id}/results")).GetProperty("subjects")[0].GetProperty("values")
-            .EnumerateArray().Select(v => v.GetDouble()).ToArray();
+        var values = await ValuesOfASingleRunAsync(host.ClientAs("researcher", "inst-a", subject: "erin-hidden"), "peek-hidden-test");
         // min, mean, max and final of listed, file, profile and beside.
         values.Should().Equal([0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1]);
 
@@ -278,6 +252,15 @@ public sealed class ExternalModelRunTests
         });
         (await inside.Should().ThrowAsync<InvalidOperationException>()).Which.Message.Should().Contain($"lies inside '{folder}', which Dth:Runs:HideFromCodes hides")
             .And.Contain("move the models out of it");
+    }
+
+    /// <summary>A single run of <paramref name="model"/>, completed: its one subject's values (min, mean, max and final of each output).</summary>
+    private static async Task<double[]> ValuesOfASingleRunAsync(HttpClient researcher, string model)
+    {
+        var id = await SubmitAsync(researcher, new { kind = "single", model, outputStep = 1 });
+        (await WaitForStatusAsync(researcher, id, "completed")).GetProperty("subjectsDone").GetInt64().Should().Be(1);
+        return [.. (await researcher.GetFromJsonAsync<JsonElement>($"/api/runs/{id}/results")).GetProperty("subjects")[0].GetProperty("values")
+            .EnumerateArray().Select(v => v.GetDouble())];
     }
 
     [Fact]

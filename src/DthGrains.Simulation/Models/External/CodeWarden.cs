@@ -15,8 +15,10 @@ namespace DthGrains.Simulation.Models.External;
 /// <remarks>
 /// The warden ignores SIGTERM, SIGINT, SIGHUP and SIGQUIT, so the signal that stops this process does not stop it
 /// first. One that dies anyway (a SIGKILL of its own) is replaced at the next message, and the groups still running are
-/// handed to the new one. Left uncovered: a group started in the instant between its fork and its message, and a group
-/// whose id is reused in the instant between its end and its message (group ids are not reused while a member lives).
+/// handed to the new one. A code started in namespaces does not run before its group's message (the namespace's first
+/// process waits for <see cref="CodeNamespaces.Open"/>); left uncovered: an unconfined code started in the instant
+/// between its fork and its message, and a group whose id is reused in the instant between its end and its message
+/// (group ids are not reused while a member lives).
 /// Where there is no bash (or no setsid, so no groups), there is no warden.
 /// </remarks>
 internal sealed class CodeWarden : IDisposable

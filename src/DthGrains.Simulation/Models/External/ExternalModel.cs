@@ -74,6 +74,9 @@ public sealed class ExternalModel : SimulationModel
     /// <summary>True (the default) when its processes run without a network, in a network namespace of their own.</summary>
     public bool NetworkIsolated { get; }
 
+    /// <summary>Its descriptor's <c>executor.network</c>, defaults filled in: <see cref="ExternalExecutor.NoNetwork"/> or <see cref="ExternalExecutor.HostNetwork"/>.</summary>
+    public string Network => NetworkIsolated ? ExternalExecutor.NoNetwork : ExternalExecutor.HostNetwork;
+
     public IReadOnlyList<string> Arguments { get; }
 
     /// <summary>How long one subject may take.</summary>

@@ -60,7 +60,7 @@ public sealed partial class ExternalProcessSimulator
                 using var doc = JsonDocument.Parse(run.Stdout!);
                 if (Answers(doc.RootElement, cases, out failure) is { } results)
                 {
-                    Ended(run, answered: true);
+                    Count(run, answered: true);
                     foreach (var r in results)
                         if (r.Failure is not null) ExternalModel.ReportFailure(model.Info.Id, r.Failure);
                     return results;
@@ -71,7 +71,7 @@ public sealed partial class ExternalProcessSimulator
                 failure = "its output is not JSON: " + e.Message;
             }
         }
-        Ended(run, answered: false);
+        Count(run, answered: false);
         ExternalModel.ReportFailure(model.Info.Id, $"{failure} ({cases.Length} subjects)");
         return [.. cases.Select(c => new Result(c, null, failure))];
     }

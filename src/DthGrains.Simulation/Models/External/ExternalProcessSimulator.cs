@@ -55,7 +55,7 @@ public sealed partial class ExternalProcessSimulator(ExternalModel model, ReadOn
         {
             var run = Execute(Input(scenario, parameters, subject), 1, cancellationToken);
             failure = run.Failure ?? Fill(run.Stdout!, outputs);
-            Ended(run, answered: failure is null);
+            Count(run, answered: failure is null);
             if (failure is not null) ExternalModel.ReportFailure(info.Id, failure);
         }
         LastFailure = failure;
@@ -142,8 +142,8 @@ public sealed partial class ExternalProcessSimulator(ExternalModel model, ReadOn
     /// <summary>A process's end: its standard output, or why it failed, with how it ended (an <see cref="ExternalOutcome"/>) and when.</summary>
     private readonly record struct Execution(byte[]? Stdout, string? Failure, string Outcome, TimeSpan Elapsed);
 
-    /// <summary>Counts a process's end; <paramref name="answered"/> says whether the answer of a process that exited with 0 followed the protocol.</summary>
-    private void Ended(Execution run, bool answered) =>
+    /// <summary>Counts a process's end in the metrics; <paramref name="answered"/> says whether the answer of a process that exited with 0 followed the protocol.</summary>
+    private void Count(Execution run, bool answered) =>
         ExternalCodeMetrics.Ended(model.Info.Id, run.Outcome == ExternalOutcome.Completed && !answered ? ExternalOutcome.BadAnswer : run.Outcome, run.Elapsed);
 
     /// <summary>Starts the process, feeds it the input, and waits for it: its standard output, or why it failed.</summary>
