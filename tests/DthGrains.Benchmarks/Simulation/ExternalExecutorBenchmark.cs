@@ -79,7 +79,9 @@ internal static class ExternalExecutorBenchmark
                 for (int i = 0; i < n; i++)
                 {
                     // Confined: the same chain of execs as the adapter's (setsid, unshare), nothing else of it.
-                    var start = grouped ? ProcessGroup.StartInfo(model.Command, [], isolateNetwork: model.NetworkIsolated, hidden: CodeNamespaces.Hidden) : new ProcessStartInfo(model.Command);
+                    // (and a working folder for the scratch the adapter mounts there, as the adapter makes one).
+                    var work = grouped ? Directory.CreateTempSubdirectory("dth-bench-") : null;
+                    var start = work is not null ? ProcessGroup.StartInfo(model.Command, [], isolateNetwork: model.NetworkIsolated, hidden: CodeNamespaces.Hidden, work: work.FullName) : new ProcessStartInfo(model.Command);
                     start.RedirectStandardInput = start.RedirectStandardOutput = true;
                     start.UseShellExecute = false;
                     start.Environment["DTH_MODEL_DIR"] = folder;
@@ -89,6 +91,7 @@ internal static class ExternalExecutorBenchmark
                     process.StandardInput.Close();
                     var answer = process.StandardOutput.ReadToEnd();
                     process.WaitForExit();
+                    work?.Delete(recursive: true);
                     if (process.ExitCode != 0 || answer.Length == 0) throw new InvalidOperationException("the script failed");
                 }
                 return clock.Elapsed.TotalMilliseconds;

@@ -12,22 +12,27 @@ public static class ExternalCodes
     }
 
     /// <summary>
-    /// Model <paramref name="id"/> in <paramref name="folder"/> whose code never answers: each start appends a marker of its
-    /// own to <c>started</c> beside it (<see cref="Started"/>) from a shell that carries the marker in its command line,
-    /// then sleeps ten minutes. A marker, not a process id: a code runs in a PID namespace of its own, where its $$ means
-    /// nothing outside.
+    /// Model <paramref name="id"/> in <paramref name="folder"/> whose code never answers: each start sleeps ten minutes in
+    /// a shell that carries a marker of its own in its command line, which names the folder (<see cref="Started"/> finds
+    /// them). A marker, not a process id: a code runs in a PID namespace of its own, where its $$ means nothing outside;
+    /// and found in /proc, not written down by the code: a silo's code can write nowhere but its scratch.
     /// </summary>
     public static void Hanging(string folder, string id)
     {
-        // The shell that carries the marker writes it: once it is in the file, that process runs.
         Script(Path.Combine(folder, "hang.sh"), "#!/bin/sh\ncat > /dev/null\n" +
-            "exec sh -c 'echo \"$0\" >> \"$DTH_MODEL_DIR/started\"; sleep 600; :' dth-hang-$(cat /proc/sys/kernel/random/uuid)\n");
+            $"exec sh -c 'sleep 600; :' {HangingPrefix(folder)}$(cat /proc/sys/kernel/random/uuid)\n");
         File.WriteAllText(Path.Combine(folder, "hang.model.json"), $$"""
             { "id": "{{id}}", "version": "1.0.0", "title": "a code that takes ten minutes", "timeUnit": "h",
               "parameters": [ { "name": "a", "value": 1, "lower": 0, "upper": 2 } ], "outputs": [ { "name": "b" } ],
               "scenarios": [ { "name": "reference", "duration": 1 } ], "executor": { "command": "hang.sh", "timeoutSeconds": 600 } }
             """);
     }
+
+    // The start of the markers of the Hanging code in a folder: a digest of the folder's path.
+    private static string HangingPrefix(string folder) =>
+        "dth-hang-" + Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(Path.GetFullPath(folder))))[..16] + "-";
+
+    private static readonly System.Collections.Concurrent.ConcurrentDictionary<string, List<string>> SeenStarts = new(StringComparer.Ordinal);
 
     /// <summary>
     /// Model <paramref name="id"/> in <paramref name="folder"/> whose code (<c>probe.sh</c>) reports what it finds: one
@@ -52,29 +57,44 @@ public static class ExternalCodes
     /// <summary>A probe: <c>v</c> is 1 when <paramref name="path"/> reads with content (a hidden file reads as empty, /dev/null lying over it; a hidden folder not at all), else 0.</summary>
     public static string Readable(string path) => $"if [ -s '{path}' ] && cat '{path}' > /dev/null 2>&1; then v=1; else v=0; fi";
 
+    /// <summary>A probe: <c>v</c> is 1 when the code can write a file at <paramref name="path"/>, else 0.</summary>
+    public static string Writable(string path) => $"if echo written > '{path}' 2> /dev/null; then v=1; else v=0; fi";
+
     /// <summary>A probe: <c>v</c> is how many processes the code sees in /proc.</summary>
     public const string ProcessesSeen = "v=0; for p in /proc/[0-9]*; do v=$((v+1)); done";
 
-    /// <summary>The markers of the starts of a <see cref="Hanging"/> code in <paramref name="folder"/>, in order.</summary>
+    /// <summary>
+    /// The markers of the starts of a <see cref="Hanging"/> code in <paramref name="folder"/> that this process has seen
+    /// running (in this call or an earlier one), in the order first seen.
+    /// </summary>
     public static string[] Started(string folder)
     {
-        var started = Path.Combine(folder, "started");
-        return File.Exists(started) ? [.. File.ReadAllLines(started).Where(l => l.Length > 0)] : [];
+        var prefix = HangingPrefix(folder);
+        var seen = SeenStarts.GetOrAdd(prefix, _ => []);
+        lock (seen)
+        {
+            foreach (var marker in Running(prefix)) if (!seen.Contains(marker)) seen.Add(marker);
+            return [.. seen];
+        }
     }
+
+    /// <summary>The words starting with <paramref name="prefix"/> in the command lines of this machine's processes (not zombies).</summary>
+    private static IEnumerable<string> Running(string prefix) => Directory.EnumerateDirectories("/proc").SelectMany(d =>
+    {
+        if (!int.TryParse(Path.GetFileName(d), out _)) return [];
+        try
+        {
+            var stat = File.ReadAllText(Path.Combine(d, "stat"));
+            if (stat[stat.LastIndexOf(')') + 2] == 'Z') return [];
+            return File.ReadAllText(Path.Combine(d, "cmdline")).Split('\0').Where(word => word.StartsWith(prefix, StringComparison.Ordinal));
+        }
+        catch (IOException) { return []; } // gone meanwhile (FileNotFound and DirectoryNotFound are IOExceptions)
+        catch (UnauthorizedAccessException) { return []; }
+    }).Distinct(StringComparer.Ordinal);
 
     /// <summary>
     /// Whether a process whose command line holds <paramref name="marker"/> runs on this machine (a zombie, killed and not
     /// yet reaped, does not). Linux.
     /// </summary>
-    public static bool IsRunning(string marker) => Directory.EnumerateDirectories("/proc").Any(d =>
-    {
-        if (!int.TryParse(Path.GetFileName(d), out _)) return false;
-        try
-        {
-            var stat = File.ReadAllText(Path.Combine(d, "stat"));
-            return stat[stat.LastIndexOf(')') + 2] != 'Z' && File.ReadAllText(Path.Combine(d, "cmdline")).Contains(marker, StringComparison.Ordinal);
-        }
-        catch (IOException) { return false; } // gone meanwhile (FileNotFound and DirectoryNotFound are IOExceptions)
-        catch (UnauthorizedAccessException) { return false; }
-    });
+    public static bool IsRunning(string marker) => Running(marker).Any();
 }

@@ -220,7 +220,7 @@ public sealed class ExternalModelRunTests
     }
 
     [Fact]
-    public async Task A_code_cannot_read_the_silos_configuration_files_nor_what_the_operator_hides_but_reads_the_rest()
+    public async Task A_code_cannot_read_the_silos_configuration_files_nor_what_the_operator_hides_but_reads_the_rest_and_writes_only_its_scratch()
     {
         // What the operator lists under Dth:Runs:HideFromCodes (a folder, and a file elsewhere), and the profile's json the
         // silo read its configuration from (a federation's may hold a database password); a file beside them stays in sight.
@@ -235,7 +235,9 @@ public sealed class ExternalModelRunTests
         File.Exists(profile).Should().BeTrue("the test hosts read the standalone profile");
         var models = Directory.CreateDirectory(Path.Combine(folder, "models")).FullName;
         ExternalCodes.Probing(models, "peek-hidden-test", [("listed", ExternalCodes.Readable(Path.Combine(secrets, "token"))), ("file", ExternalCodes.Readable(secretFile)),
-            ("profile", ExternalCodes.Readable(profile)), ("beside", ExternalCodes.Readable(Path.Combine(share, "public.txt")))]);
+            ("profile", ExternalCodes.Readable(profile)), ("beside", ExternalCodes.Readable(Path.Combine(share, "public.txt"))),
+            ("write_beside", ExternalCodes.Writable(Path.Combine(share, "written.txt"))), ("write_models", ExternalCodes.Writable(Path.Combine(models, "written.txt"))),
+            ("write_scratch", ExternalCodes.Writable("written.txt"))]);
         // Both forms of the list: children of the key here, one value separated by ':' in the refusal below.
         await using var host = await TestHost.StartAsync("inst-a", role: "hpc", settings: new Dictionary<string, string?>
         {
@@ -243,8 +245,11 @@ public sealed class ExternalModelRunTests
         });
 
         var values = await ValuesOfASingleRunAsync(host.ClientAs("researcher", "inst-a", subject: "erin-hidden"), "peek-hidden-test");
-        // min, mean, max and final of listed, file, profile and beside.
-        values.Should().Equal([0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1]);
+        // min, mean, max and final of listed, file, profile and beside; then of writing beside them, into the models'
+        // folder, and into its working folder: it reads what is not hidden, and writes its scratch alone.
+        values.Should().Equal([0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1]);
+        File.Exists(Path.Combine(share, "written.txt")).Should().BeFalse();
+        File.Exists(Path.Combine(models, "written.txt")).Should().BeFalse();
 
         var inside = () => TestHost.StartAsync("inst-a", settings: new Dictionary<string, string?>
         {

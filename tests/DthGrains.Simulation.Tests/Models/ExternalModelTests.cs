@@ -830,6 +830,82 @@ public sealed class ExternalModelTests : IDisposable
         Solve(networked, [0, 1, 2]).Outputs.Should().Equal([1.0, 1.0, uid], "a registration disposed hides nothing more");
     }
 
+    [Fact]
+    public void A_code_that_does_not_see_what_a_silo_hides_writes_only_its_scratch_which_goes_with_it()
+    {
+        if (CodeNamespaces.Problem(isolateNetwork: true, hide: true) is { } why) throw new InvalidOperationException($"This machine cannot hide folders from codes: {why}.");
+        var hidden = Directory.CreateDirectory(Path.Combine(_folder, "silo-data")).FullName;
+        var outside = Directory.CreateDirectory(Path.Combine(_folder, "beside")).FullName; // the silo user's, not hidden
+        var marker = Marker();
+        // y = [written beside the silo's data, into its own model's folder, into its working folder, TMPDIR is the working
+        // folder, written into TMPDIR, into /dev/shm, the working folder is a tmpfs], 1 for yes.
+        var script = "cat > /dev/null\n" +
+            $"w() {{ if echo {marker} > \"$1\" 2> /dev/null; then echo 1; else echo 0; fi; }}\n" +
+            $"a=$(w '{outside}/{marker}'); b=$(w \"$DTH_MODEL_DIR/{marker}\"); c=$(w ./{marker}); d=0; [ \"$TMPDIR\" = \"$(pwd)\" ] && d=1\n" +
+            $"e=$(w \"$TMPDIR/{marker}.tmp\"); f=$(w /dev/shm/{marker}); g=0; [ \"$(stat -f -c %T .)\" = tmpfs ] && g=1\n" +
+            "echo \"{\\\"outputs\\\": {\\\"y\\\": [$a, $b, $c, $d, $e, $f, $g]}}\"";
+        var isolated = Scripted(script, name: "writer-none");
+        var networked = Scripted(script, name: "writer-host", executor: "\"network\": \"host\"");
+        var times = new double[] { 0, 1, 2, 3, 4, 5, 6 };
+        Solve(isolated, times).Outputs.Take(3).Should().Equal([1.0, 1.0, 1.0], "nothing is read-only without a folder hidden (a workstation's dth sim external)");
+        File.Delete(Path.Combine(outside, marker));
+        File.Delete(Path.Combine(isolated.Folder, marker));
+        File.Delete("/dev/shm/" + marker);
+
+        using (ExternalModel.HideFromCodes([hidden]))
+        {
+            foreach (var model in (ExternalModel[])[isolated, networked])
+            {
+                var (status, y, failure) = Solve(model, times);
+                status.Should().Be(IntegrationStatus.Completed, failure);
+                y.Should().Equal([0.0, 0.0, 1.0, 1.0, 1.0, 1.0, 1.0],
+                    "a code that does not see the silo's data writes nowhere but its scratch (network {0})", model.NetworkIsolated ? "none" : "host");
+                Directory.EnumerateFileSystemEntries(outside).Should().BeEmpty();
+                Directory.EnumerateFileSystemEntries(model.Folder).Should().NotContain(f => f.Contains(marker, StringComparison.Ordinal));
+                File.Exists("/dev/shm/" + marker).Should().BeFalse("its /dev/shm is its own");
+                Directory.EnumerateFileSystemEntries(Path.GetTempPath(), "dth-external-*").SelectMany(d => Directory.EnumerateFileSystemEntries(d, "*" + marker + "*"))
+                    .Should().BeEmpty("its scratch is gone with it");
+            }
+        }
+    }
+
+    [Fact]
+    public void A_confined_codes_scratch_is_bounded_by_its_memory_limit()
+    {
+        if (CodeNamespaces.Problem(isolateNetwork: true, hide: true) is { } why) throw new InvalidOperationException($"This machine cannot hide folders from codes: {why}.");
+        var hidden = Directory.CreateDirectory(Path.Combine(_folder, "silo-data")).FullName;
+        // y = [1 when 8 MiB fit in the working folder, 1 when 40 MiB more do]
+        var script = "cat > /dev/null\n" +
+            "if head -c 8388608 /dev/zero > small 2> /dev/null; then s=1; else s=0; fi\n" +
+            "if head -c 41943040 /dev/zero > big 2> /dev/null; then b=1; else b=0; fi\n" +
+            "echo \"{\\\"outputs\\\": {\\\"y\\\": [$s, $b]}}\"";
+        var limited = Scripted(script, name: "filler", executor: "\"memoryMiB\": 32");
+        using (ExternalModel.HideFromCodes([hidden]))
+        {
+            var (status, y, failure) = Solve(limited, [0, 1]);
+            status.Should().Be(IntegrationStatus.Completed, failure);
+            y.Should().Equal([1.0, 0.0], "its scratch lives in memory, and its memory limit (32 MiB) bounds it");
+        }
+    }
+
+    [Fact]
+    public void A_codes_mount_table_hides_each_path_once_with_fstab_escapes_and_bounds_its_scratch()
+    {
+        var data = Directory.CreateDirectory(Path.Combine(_folder, "silo data")).FullName;
+        var key = Path.Combine(data, "key.pem");
+        File.WriteAllText(key, "k");
+        var settings = Path.Combine(_folder, "app\\settings.json");
+        File.WriteAllText(settings, "{}");
+        var table = CodeNamespaces.MountTable("/tmp/dth-external-1", [data, key, settings, Path.Combine(_folder, "gone")], scratchMiB: 64);
+        static string Escaped(string path) => path.Replace("\\", "\\134").Replace(" ", "\\040");
+        table.Split('\n', StringSplitOptions.RemoveEmptyEntries).Should().Equal(
+            $"dth-hidden {Escaped(data)} tmpfs ro,size=0,mode=000 0 0",
+            $"/dev/null {Escaped(settings)} none bind 0 0",
+            "dth-scratch /tmp/dth-external-1 tmpfs mode=700,size=64m 0 0",
+            "dth-shm /dev/shm tmpfs mode=1777,size=64m 0 0");
+        CodeNamespaces.MountTable("/w", [], scratchMiB: null).Should().Be("dth-scratch /w tmpfs mode=700 0 0\ndth-shm /dev/shm tmpfs mode=1777 0 0\n");
+    }
+
     /// <summary>
     /// The confinement tests need Linux with util-linux and bash (ops/test.sh installs them): without them they fail,
     /// saying what is missing, rather than pass having tested nothing.

@@ -13,10 +13,14 @@ namespace DthGrains.Simulation.Models.External;
 /// process ends, the kernel kills the rest;</item>
 /// <item>without a network: a network namespace of its own, with no interface but a loopback that is down;</item>
 /// <item>without a sight of what a silo hides (<see cref="Hide"/>: its data folder, with the embedded database and its
-/// socket, its token signing key, its configuration files and what its operator lists): a mount namespace in which an empty, read-only, inaccessible tmpfs lies over each
-/// folder and /dev/null over each file. The mounts are made by the root of an outer user namespace (the silo's user outside), and the code runs in an
-/// inner one that maps it back to the silo's user and group, so it sees its usual ids, holds no capability, and cannot
-/// unmount them.</item>
+/// socket, its token signing key, its configuration files and what its operator lists): a mount namespace in which an
+/// empty, read-only, inaccessible tmpfs lies over each folder and /dev/null over each file, every other mount but the
+/// kernel's own file systems is read-only (so a code cannot change the silo's programs, the models, or its user's files:
+/// no <c>~/.ssh/authorized_keys</c> to come back by), and the code's working folder (also its <c>TMPDIR</c>) and
+/// /dev/shm are tmpfs scratch of its own, gone with it. The mounts are made by the root of an outer user namespace (the
+/// silo's user outside), and the code runs in an inner one that maps it back to the silo's user and group, so it sees
+/// its usual ids and holds no capability over the outer namespace's mounts: it can neither unmount them nor make them
+/// writable again.</item>
 /// </list>
 /// A code with neither a network of its own nor anything hidden (a host-network code started where nothing is hidden, as
 /// by <c>dth sim external</c>) starts without namespaces.
@@ -45,7 +49,7 @@ internal static class CodeNamespaces
     /// </summary>
     public static void Open(Process process)
     {
-        if (!process.StartInfo.ArgumentList.Contains(RunAsChild) && !process.StartInfo.ArgumentList.Contains(HideScript)) return;
+        if (!process.StartInfo.ArgumentList.Contains(RunAsChild) && !process.StartInfo.ArgumentList.Contains(ConfineScript)) return;
         try
         {
             var input = process.StandardInput.BaseStream;
@@ -58,20 +62,51 @@ internal static class CodeNamespaces
         }
     }
 
-    // Mounts a tmpfs over each folder before "--" and /dev/null over each file, those that exist and are still in sight
-    // (a file in a folder hidden before it is not), then runs the inner user namespace's unshare with the rest, as a child.
-    private const string HideScript = """
-        u=$1 uid=$2 gid=$3; shift 3
-        while [ "$1" != -- ]; do
-          if [ -d "$1" ]; then mount -t tmpfs -o ro,size=0,mode=000 dth-hidden "$1" || exit 125
-          elif [ -f "$1" ]; then mount --bind /dev/null "$1" || exit 125
-          fi
-          shift
-        done
-        shift
+    // The mounts of a code that is not to see what a silo hides, made by the root of the outer user namespace: first every
+    // mount but the kernel's own file systems (whose files the kernel guards itself; /dev's devices stay writable on a
+    // read-only mount anyway) read-only, in one exec; then, in one exec too, the code's mount table: a tmpfs over each
+    // hidden folder, /dev/null over each hidden file, and writable tmpfs scratch over the code's working folder and over
+    // /dev/shm. The shell then enters the working folder again, now the scratch on it, and runs the inner user
+    // namespace's unshare with the rest, as a child. What cannot be mounted stops the start, with mount's reason.
+    private const string ConfineScript = """
+        t=$1 w=$2 u=$3 uid=$4 gid=$5; shift 5
+        mount --all -o remount,bind,ro -t noproc,sysfs,devtmpfs,devpts,cgroup,cgroup2,mqueue || exit 125
+        mount --all --fstab "$t" || exit 125
+        cd "$w" || exit 125
         set -- "$u" --user --map-user="$uid" --map-group="$gid" -- "$@"
 
         """ + RunAsChild;
+
+    /// <summary>The file in a code's working folder that holds its mount table (the scratch mounted over the folder hides it from the code).</summary>
+    public const string MountTableFile = ".dth-mounts";
+
+    /// <summary>
+    /// The mount table (fstab(5)) of a code working in <paramref name="work"/> that is not to see <paramref name="hidden"/>,
+    /// its scratch (working folder and /dev/shm) bounded by <paramref name="scratchMiB"/> each when set: a path inside a
+    /// folder hidden before it is left out (it is out of sight already, and could not be mounted on).
+    /// </summary>
+    internal static string MountTable(string work, IReadOnlyList<string> hidden, int? scratchMiB)
+    {
+        var table = new System.Text.StringBuilder();
+        var folders = new List<string>();
+        foreach (var path in hidden)
+        {
+            if (folders.Any(f => path.StartsWith(f + "/", StringComparison.Ordinal))) continue;
+            if (Directory.Exists(path))
+            {
+                folders.Add(path);
+                table.Append("dth-hidden ").Append(Escaped(path)).Append(" tmpfs ro,size=0,mode=000 0 0\n");
+            }
+            else if (File.Exists(path)) table.Append("/dev/null ").Append(Escaped(path)).Append(" none bind 0 0\n");
+        }
+        var size = scratchMiB is { } mib ? string.Create(CultureInfo.InvariantCulture, $",size={mib}m") : "";
+        table.Append("dth-scratch ").Append(Escaped(work)).Append(" tmpfs mode=700").Append(size).Append(" 0 0\n");
+        table.Append("dth-shm /dev/shm tmpfs mode=1777").Append(size).Append(" 0 0\n");
+        return table.ToString();
+    }
+
+    // fstab's fields are separated by blanks; a path's blanks, line breaks and backslashes are written as octal escapes.
+    private static string Escaped(string path) => path.Replace("\\", "\\134").Replace(" ", "\\040").Replace("\t", "\\011").Replace("\n", "\\012");
 
     // A PID namespace needs a fork (the namespace's first process is unshare's child; unshare waits for it and exits as it
     // did); --kill-child kills that child should unshare alone be killed; --mount-proc gives it a /proc of its own.
@@ -117,8 +152,12 @@ internal static class CodeNamespaces
     public static string? Problem(bool isolateNetwork, bool hide) =>
         hide ? (isolateNetwork ? HidingProblem : HidingOnHostNetworkProblem).Value : isolateNetwork ? NetworkProblem.Value : null;
 
-    /// <summary>Adds to <paramref name="arguments"/> the execs that start the command in the namespaces asked for.</summary>
-    public static void Add(IList<string> arguments, bool isolateNetwork, IReadOnlyList<string> hidden)
+    /// <summary>
+    /// Adds to <paramref name="arguments"/> the execs that start the command in the namespaces asked for; with something
+    /// <paramref name="hidden"/>, writes the code's mount table into its working folder <paramref name="work"/> (the
+    /// scratch over the folder, bounded by <paramref name="scratchMiB"/> when set, hides it from the code).
+    /// </summary>
+    public static void Add(IList<string> arguments, bool isolateNetwork, IReadOnlyList<string> hidden, string? work = null, int? scratchMiB = null)
     {
         if (!isolateNetwork && hidden.Count == 0) return;
         var unshare = Unshare ?? throw new InvalidOperationException("Namespaces for a code need util-linux's unshare on the PATH.");
@@ -129,12 +168,14 @@ internal static class CodeNamespaces
             foreach (var a in (string[])["--user", "--map-current-user", "--net", .. PidNamespace, "--", shell, "-c", RunAsChild, "dth-init"]) arguments.Add(a);
             return;
         }
+        if (work is null) throw new ArgumentNullException(nameof(work), "A code that is not to see what a silo hides needs a working folder for its scratch.");
+        work = Path.TrimEndingDirectorySeparator(Path.GetFullPath(work));
+        var table = Path.Combine(work, MountTableFile);
+        File.WriteAllText(table, MountTable(work, hidden, scratchMiB));
         foreach (var a in (string[])["--user", "--map-root-user", "--mount", .. isolateNetwork ? (string[])["--net"] : [], .. PidNamespace, "--",
-                     shell, "-c", HideScript, "dth-confine", unshare,
+                     shell, "-c", ConfineScript, "dth-confine", table, work, unshare,
                      ProcessGroup.geteuid().ToString(CultureInfo.InvariantCulture), ProcessGroup.getegid().ToString(CultureInfo.InvariantCulture)])
             arguments.Add(a);
-        foreach (var folder in hidden) arguments.Add(folder);
-        arguments.Add("--");
     }
 
     private static string? Probe(bool isolateNetwork, bool hide)
@@ -147,7 +188,8 @@ internal static class CodeNamespaces
         {
             var start = new ProcessStartInfo(Unshare) { UseShellExecute = false, RedirectStandardError = true, RedirectStandardInput = true };
             var arguments = new List<string>();
-            Add(arguments, isolateNetwork, folder is null ? [] : [folder]);
+            Add(arguments, isolateNetwork, folder is null ? [] : [Directory.CreateDirectory(Path.Combine(folder, "hidden")).FullName],
+                folder is null ? null : Directory.CreateDirectory(Path.Combine(folder, "work")).FullName);
             foreach (var a in arguments.Skip(1)) start.ArgumentList.Add(a);
             start.ArgumentList.Add(nothing);
             using var probe = Process.Start(start)!;
@@ -156,8 +198,9 @@ internal static class CodeNamespaces
             var error = probe.StandardError.ReadToEnd().Trim();
             probe.WaitForExit();
             return probe.ExitCode == 0 ? null
-                : $"its namespaces ({string.Join(", ", ((string?[])[isolateNetwork ? "no network" : null, hide ? "the silo's folders hidden" : null, "PIDs and a /proc of its own"]).OfType<string>())}) " +
-                  $"could not be made here ({(error.Length > 0 ? error : $"exit code {probe.ExitCode}")}): user namespaces are off for this user, or /proc is partly masked (as in a container)";
+                : $"its namespaces ({string.Join(", ", ((string?[])[isolateNetwork ? "no network" : null, hide ? "the silo's folders hidden and the rest read-only" : null, "PIDs and a /proc of its own"]).OfType<string>())}) " +
+                  $"could not be made here ({(error.Length > 0 ? error : $"exit code {probe.ExitCode}")}): user namespaces are off for this user, or /proc is partly masked (as in a container)" +
+                  (hide ? ", or a mount could not be made read-only (mount's message names it)" : "");
         }
         catch (System.ComponentModel.Win32Exception e)
         {
@@ -165,7 +208,7 @@ internal static class CodeNamespaces
         }
         finally
         {
-            if (folder is not null) Directory.Delete(folder);
+            if (folder is not null) Directory.Delete(folder, recursive: true);
         }
     }
 }

@@ -160,14 +160,15 @@ public sealed partial class ExternalProcessSimulator(ExternalModel model, ReadOn
         var maxOutput = model.MaxOutputBytes * subjects;
         if (NotExecutable() is { } why) return new(null, why, ExternalOutcome.NotStarted, TimeSpan.Zero);
         var work = Directory.CreateTempSubdirectory("dth-external-");
-        var start = ProcessGroup.StartInfo(model.Command, model.Arguments, model.Limits, subjects, model.NetworkIsolated, CodeNamespaces.Hidden);
-        start.WorkingDirectory = work.FullName;
+        var start = ProcessGroup.StartInfo(model.Command, model.Arguments, model.Limits, subjects, model.NetworkIsolated, CodeNamespaces.Hidden, work.FullName);
         start.RedirectStandardInput = start.RedirectStandardOutput = start.RedirectStandardError = true;
         start.UseShellExecute = false;
         start.Environment.Clear();
-        foreach (var name in (string[])["PATH", "HOME", "LANG", "TMPDIR"])
+        foreach (var name in (string[])["PATH", "HOME", "LANG"])
             if (Environment.GetEnvironmentVariable(name) is { } value) start.Environment[name] = value;
         start.Environment["DTH_MODEL_DIR"] = model.Folder;
+        // Its temporary files go with its working folder: on a silo the only place it can write besides /dev/shm.
+        start.Environment["TMPDIR"] = work.FullName;
         using var process = new Process { StartInfo = start, EnableRaisingEvents = ProcessGroup.Setsid is not null };
         // The answer is complete when the code exits: whatever it left running in its group goes with it, which also
         // closes the pipes a background process inherited (the reads below end then instead of waiting for it).

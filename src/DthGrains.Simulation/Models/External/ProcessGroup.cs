@@ -25,10 +25,11 @@ internal static class ProcessGroup
     /// A start of <paramref name="command"/> (full path) with <paramref name="arguments"/>, as a group leader when possible,
     /// with <paramref name="limits"/> (for <paramref name="subjects"/> subjects) when set (the caller checked <see cref="Prlimit"/>),
     /// without a network when <paramref name="isolateNetwork"/>, and without a sight of <paramref name="hidden"/> folders (the
-    /// caller checked <see cref="CodeNamespaces.Problem"/>).
+    /// caller checked <see cref="CodeNamespaces.Problem"/>), then on a read-only file system with scratch over its working
+    /// folder <paramref name="work"/>, which it then needs (its mount table is written there).
     /// </summary>
     public static ProcessStartInfo StartInfo(string command, IEnumerable<string> arguments, ExternalLimits? limits = null, int subjects = 1, bool isolateNetwork = false,
-        IReadOnlyList<string>? hidden = null)
+        IReadOnlyList<string>? hidden = null, string? work = null)
     {
         // setsid execs the command in its own place (a child of .NET is never a group leader, so setsid need not fork):
         // the process .NET waits for has its group's id. prlimit, when there are limits, sets them on itself and execs the
@@ -49,10 +50,12 @@ internal static class ProcessGroup
                 if (limits.CpuSeconds is { } cpu) start.ArgumentList.Add($"--cpu={(long)cpu * subjects}:{(long)cpu * subjects + 1}");
                 start.ArgumentList.Add("--");
             }
-            CodeNamespaces.Add(start.ArgumentList, isolateNetwork, hidden);
+            // The scratch lives in memory: the code's memory limit bounds it too.
+            CodeNamespaces.Add(start.ArgumentList, isolateNetwork, hidden, work, limits?.MemoryMiB);
             start.ArgumentList.Add(command);
         }
         foreach (var a in arguments) start.ArgumentList.Add(a);
+        if (work is not null) start.WorkingDirectory = work;
         return start;
     }
 
