@@ -104,7 +104,9 @@ public static class ClusterMetricsCommand
             .AddRow("commit time p50 / p99", $"{Time(PrometheusText.Quantile(s, "dth_ledger_commit_duration_seconds", 0.5, committed))} / {Time(PrometheusText.Quantile(s, "dth_ledger_commit_duration_seconds", 0.99, committed))}")
             .AddRow("appends per transaction (mean)", commits > 0 ? (PrometheusText.Sum(s, "dth_ledger_batch_appends_sum") / PrometheusText.Sum(s, "dth_ledger_batch_appends_count")).ToString("0.0", CultureInfo.InvariantCulture) : "-")
             .AddRow("transactions failed", Count(s, "dth_ledger_commit_duration_seconds_count", ("outcome", "failed")))
-            .AddRow("appends lost to a rival writer", Count(s, "dth_ledger_conflicts_total"));
+            .AddRow("appends lost to a rival writer", Count(s, "dth_ledger_conflicts_total"))
+            .AddRow("COMMIT answers lost: found committed / not / unknown",
+                string.Join(" / ", new[] { "committed", "not-committed", "unknown" }.Select(r => Count(s, "dth_ledger_lost_commit_answers_total", ("resolved", r)))));
         foreach (var category in s.Where(x => x.Name == "dth_ledger_events_total").Select(x => x.Label("category")).Distinct().Order(StringComparer.Ordinal))
             ledger.AddRow($"events: {category}", Count(s, "dth_ledger_events_total", ("category", category)));
         yield return ledger;

@@ -119,7 +119,9 @@ public sealed partial class EventLog
             // The COMMIT went out and the connection broke before its answer came back: PostgreSQL may have committed.
             // Answering that as a failure told the caller "not committed" about events that were stored, and the
             // caller's retry then met its own events as a rival's (a 409 for its own command).
-            failure = await CommittedAsync(batch) switch
+            var committed = await CommittedAsync(batch);
+            LedgerMetrics.CommitAnswerLost(batch.Select(p => p.StreamKey), committed);
+            failure = committed switch
             {
                 true => null,
                 false => new StoreUnavailableException(unknown.InnerException!),

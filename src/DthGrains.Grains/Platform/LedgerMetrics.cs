@@ -5,7 +5,7 @@ namespace DthGrains.Grains.Platform;
 /// <summary>
 /// What the event log's committer does, for a silo's operators (scraped at <c>/metrics</c> with the silo's other
 /// metrics): events committed per stream category, how long a transaction of appends takes and how many appends group
-/// commit puts in one, and appends refused because their stream had moved on. Tags name stream categories only (run,
+/// commit puts in one, appends refused because their stream had moved on, and appends whose COMMIT's answer was lost. Tags name stream categories only (run,
 /// access-request, resource, ...), never a stream.
 /// </summary>
 public static class LedgerMetrics
@@ -28,6 +28,10 @@ public static class LedgerMetrics
     private static readonly Counter<long> Conflicts = Meter.CreateCounter<long>("dth.ledger.conflicts", "{append}",
         "Appends refused because their stream was no longer at the version they expected (a rival writer won)");
 
+    private static readonly Counter<long> LostCommitAnswers = Meter.CreateCounter<long>("dth.ledger.lost_commit_answers", "{append}",
+        "Appends whose transaction's COMMIT went out and whose answer the broken connection lost, by what the store showed then " +
+        "(tag resolved: committed and not-committed, answered so; unknown, answered 503 saying so, when the store could not be read either)");
+
     internal static void Committed(IEnumerable<(string StreamKey, int Events)> appends, int count, TimeSpan elapsed)
     {
         CommitDuration.Record(elapsed.TotalSeconds, new KeyValuePair<string, object?>("outcome", "committed"));
@@ -39,6 +43,13 @@ public static class LedgerMetrics
         CommitDuration.Record(elapsed.TotalSeconds, new KeyValuePair<string, object?>("outcome", "failed"));
 
     internal static void Conflict() => Conflicts.Add(1);
+
+    /// <summary>The COMMIT of a transaction of <paramref name="streamKeys"/>' appends lost its answer; <paramref name="committed"/> is what the store showed, null when it could not tell.</summary>
+    internal static void CommitAnswerLost(IEnumerable<string> streamKeys, bool? committed)
+    {
+        var resolved = new KeyValuePair<string, object?>("resolved", committed switch { true => "committed", false => "not-committed", null => "unknown" });
+        foreach (var stream in streamKeys) LostCommitAnswers.Add(1, new KeyValuePair<string, object?>("category", CategoryOf(stream)), resolved);
+    }
 
     /// <summary>A stream key's category: what comes before its first colon (<c>run:42</c> is <c>run</c>), else <c>other</c>.</summary>
     public static string CategoryOf(string streamKey)

@@ -25,10 +25,12 @@ public sealed class CommitOutcomeTests
         await using var store = await LedgerStore.CreateAsync(route: cutter.Route);
         var stream = $"organisation:cut-{Guid.NewGuid():N}";
         cutter.Arm(stream, PostgresWireCutter.Moment.AfterCommitAcknowledged);
+        using var lost = new LostCommitAnswers();
 
         var appended = await store.Log.AppendChainedAsync(stream, 0, [Registered(stream)], LedgerStore.Context);
 
         cutter.Cuts.Should().Be(1, "the connection broke after PostgreSQL committed, before its answer came back");
+        lost.Of("organisation").Should().Equal(["committed"], "operators see the lost answer, and what the store showed");
         appended.Version.Should().Be(1);
         var stored = await store.Log.ReadAsync(stream);
         stored.Should().ContainSingle();
@@ -74,12 +76,45 @@ public sealed class CommitOutcomeTests
         await using var store = await LedgerStore.CreateAsync(route: cutter.Route);
         var stream = $"organisation:cutn-{Guid.NewGuid():N}";
         cutter.Arm(stream, PostgresWireCutter.Moment.BeforeCommit);
+        using var lost = new LostCommitAnswers();
 
         await FluentActions.Awaiting(() => store.Log.AppendChainedAsync(stream, 0, [Registered(stream)], LedgerStore.Context))
             .Should().ThrowAsync<StoreUnavailableException>().WithMessage("*not committed*");
+        lost.Of("organisation").Should().Equal(["not-committed"], "the COMMIT went out as far as the event log knows: its answer was lost");
 
         cutter.Cuts.Should().Be(1);
         (await store.Log.ReadAsync(stream)).Should().BeEmpty();
         (await store.Log.AppendChainedAsync(stream, 0, [Registered(stream)], LedgerStore.Context)).Version.Should().Be(1, "the retry writes it");
+    }
+
+    /// <summary>What the ledger's meter reports of lost COMMIT answers while it lives: the tag resolved, by category.</summary>
+    private sealed class LostCommitAnswers : IDisposable
+    {
+        private readonly System.Diagnostics.Metrics.MeterListener _listener = new();
+        private readonly List<(string? Category, string? Resolved)> _seen = [];
+
+        public LostCommitAnswers()
+        {
+            _listener.InstrumentPublished = (instrument, listener) =>
+            {
+                if (instrument.Meter.Name == LedgerMetrics.MeterName && instrument.Name == "dth.ledger.lost_commit_answers") listener.EnableMeasurementEvents(instrument);
+            };
+            _listener.SetMeasurementEventCallback<long>((_, value, tags, _) =>
+            {
+                string? category = null, resolved = null;
+                foreach (var tag in tags)
+                    if (tag.Key == "category") category = tag.Value as string;
+                    else if (tag.Key == "resolved") resolved = tag.Value as string;
+                lock (_seen) for (var i = 0; i < value; i++) _seen.Add((category, resolved));
+            });
+            _listener.Start();
+        }
+
+        public string?[] Of(string category)
+        {
+            lock (_seen) return [.. _seen.Where(m => m.Category == category).Select(m => m.Resolved)];
+        }
+
+        public void Dispose() => _listener.Dispose();
     }
 }
