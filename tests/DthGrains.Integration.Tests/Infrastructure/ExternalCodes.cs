@@ -57,6 +57,22 @@ public static class ExternalCodes
     /// <summary>A probe: <c>v</c> is 1 when <paramref name="path"/> reads with content (a hidden file reads as empty, /dev/null lying over it; a hidden folder not at all), else 0.</summary>
     public static string Readable(string path) => $"if [ -s '{path}' ] && cat '{path}' > /dev/null 2>&1; then v=1; else v=0; fi";
 
+    /// <summary>
+    /// What a code writes into <paramref name="path"/>, a named pipe made there: a silo's code writes nowhere but its
+    /// scratch, yet can still write into a pipe that exists (a read-only mount refuses changes to files, not the use of
+    /// pipes). The task ends when the code closes it, and never when no code opens it: wait for it with a timeout.
+    /// </summary>
+    public static Task<string> Capture(string path)
+    {
+        using (var mkfifo = System.Diagnostics.Process.Start(new System.Diagnostics.ProcessStartInfo("mkfifo", ["-m", "600", path]) { UseShellExecute = false })!)
+        {
+            mkfifo.WaitForExit();
+            if (mkfifo.ExitCode != 0) throw new InvalidOperationException($"mkfifo {path} failed with exit code {mkfifo.ExitCode}");
+        }
+        // Opening a pipe for reading waits for its writer: on a thread of its own, not the test's.
+        return Task.Factory.StartNew(() => File.ReadAllText(path), CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
+    }
+
     /// <summary>A probe: <c>v</c> is 1 when the code can write a file at <paramref name="path"/>, else 0.</summary>
     public static string Writable(string path) => $"if echo written > '{path}' 2> /dev/null; then v=1; else v=0; fi";
 

@@ -68,11 +68,14 @@ public sealed class ExternalModelSchemaTests
     }
 
     [Fact]
-    public void The_request_the_adapter_sends_meets_the_request_schema_and_the_example_codes_answer_meets_the_answer_schema()
+    public async Task The_request_the_adapter_sends_meets_the_request_schema_and_the_example_codes_answer_meets_the_answer_schema()
     {
-        // A code that keeps what it was sent beside its descriptor and answers.
+        // A code that writes what it was sent into a pipe beside its descriptor and answers.
         var folder = Directory.CreateDirectory(Path.Combine(TestPostgres.NewTemporaryFolder("protocol"), "capture")).FullName;
         if (OperatingSystem.IsWindows()) return;
+        var captured = ExternalCodes.Capture(Path.Combine(folder, "request.json"));
+        // Confined as on a silo, whatever other tests' silos in this process hide meanwhile: on a read-only file system.
+        using var confined = Simulation.Models.External.ExternalModel.HideFromCodes([Directory.CreateDirectory(Path.Combine(folder, "..", "hidden")).FullName]);
         ExternalCodes.Script(Path.Combine(folder, "capture.sh"), "#!/bin/sh\ncat > \"$DTH_MODEL_DIR/request.json\"\necho '{\"outputs\": {\"C\": [1, null], \"A\": [2, 3]}}'\n");
         var descriptor = Example().AsObject();
         descriptor["id"] = "capture-protocol-test";
@@ -84,7 +87,7 @@ public sealed class ExternalModelSchemaTests
         var subject = Simulation.Engine.SubjectIdentity.Of(5, 3);
         simulator.Solve(Simulation.Scenarios.CompiledScenario.Compile(model.Info, model.FindScenario("daily")!), model.DefaultParameters(), y, subject, CancellationToken.None)
             .Should().Be(Simulation.Solvers.IntegrationStatus.Completed);
-        var request = JsonDocument.Parse(File.ReadAllText(Path.Combine(folder, "request.json"))).RootElement;
+        var request = JsonDocument.Parse(await captured.WaitAsync(TimeSpan.FromSeconds(60))).RootElement;
         var checkedRequest = RequestSchema.Evaluate(request, new EvaluationOptions { OutputFormat = OutputFormat.List });
         checkedRequest.IsValid.Should().BeTrue(Problems(checkedRequest));
         (request.GetProperty("subject").GetInt64(), request.GetProperty("seed").GetInt64()).Should().Be((3, subject.Seed));
@@ -112,10 +115,13 @@ public sealed class ExternalModelSchemaTests
         AnswerSchema.Evaluate(JsonDocument.Parse(answer).RootElement).IsValid.Should().BeFalse();
 
     [Fact]
-    public void The_batch_request_the_adapter_sends_meets_its_schema_and_answers_with_outputs_or_errors_meet_theirs()
+    public async Task The_batch_request_the_adapter_sends_meets_its_schema_and_answers_with_outputs_or_errors_meet_theirs()
     {
         var folder = Directory.CreateDirectory(Path.Combine(TestPostgres.NewTemporaryFolder("batch-protocol"), "capture")).FullName;
         if (OperatingSystem.IsWindows()) return;
+        var captured = ExternalCodes.Capture(Path.Combine(folder, "request.json"));
+        // Confined as on a silo, whatever other tests' silos in this process hide meanwhile: on a read-only file system.
+        using var confined = Simulation.Models.External.ExternalModel.HideFromCodes([Directory.CreateDirectory(Path.Combine(folder, "..", "hidden")).FullName]);
         ExternalCodes.Script(Path.Combine(folder, "capture.py"), """
             #!/usr/bin/env python3
             import json, os, sys
@@ -134,7 +140,7 @@ public sealed class ExternalModelSchemaTests
         simulator.Prefetch([.. Enumerable.Range(0, 3).Select(i => new Simulation.Engine.SubjectCase(scenario, model.DefaultParameters(), Simulation.Engine.SubjectIdentity.Of(9, i)))],
             CancellationToken.None);
 
-        var request = JsonDocument.Parse(File.ReadAllText(Path.Combine(folder, "request.json"))).RootElement;
+        var request = JsonDocument.Parse(await captured.WaitAsync(TimeSpan.FromSeconds(60))).RootElement;
         var checkedRequest = BatchRequestSchema.Evaluate(request, new EvaluationOptions { OutputFormat = OutputFormat.List });
         checkedRequest.IsValid.Should().BeTrue(Problems(checkedRequest));
         request.GetProperty("subjects").EnumerateArray().Select(x => x.GetProperty("seed").GetInt64())
