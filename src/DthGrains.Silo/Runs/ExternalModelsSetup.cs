@@ -37,7 +37,7 @@ public static class ExternalModelsSetup
     /// the configuration files it read (a federation's connection string may hold a password), and what the operator
     /// lists under <see cref="HideKey"/>. A code runs as the silo's user, and could otherwise read the key and mint any
     /// token, or write to the database. Refuses, with the fix, an external models' folder inside a hidden folder, where
-    /// its codes could not see their own files.
+    /// its codes could not see their own files, and a temporary folder inside one, where they could not work.
     /// </summary>
     public static IDisposable HideSecrets(IConfiguration configuration, DthOptions options)
     {
@@ -46,6 +46,11 @@ public static class ExternalModelsSetup
         var listed = Listed(configuration, HideKey).Select(Path.GetFullPath).ToArray();
         if (configuration[ConfigKey] is { Length: > 0 } models)
         {
+            // Each code works in a folder made there, with its scratch mounted over it: inside a hidden folder, no code could start.
+            var temporary = Path.TrimEndingDirectorySeparator(Path.GetTempPath());
+            if (((string[])[data, .. listed]).FirstOrDefault(hidden => IsWithin(temporary, hidden)) is { } hiding)
+                throw new InvalidOperationException($"The temporary folder '{temporary}' (TMPDIR), in which each external code gets its working folder, lies inside '{hiding}', " +
+                    $"which is hidden from the codes ({(hiding == data ? "the silo's data folder" : HideKey)}): set TMPDIR to a folder outside it, or hide less.");
             var folder = Path.GetFullPath(models);
             if (IsWithin(folder, data))
                 throw new InvalidOperationException($"The external models' folder '{folder}' ({ConfigKey}) lies inside the silo's data folder '{data}', " +

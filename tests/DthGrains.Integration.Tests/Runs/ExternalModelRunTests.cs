@@ -276,4 +276,15 @@ public sealed class ExternalModelRunTests
         var start = () => TestHost.StartAsync("inst-a", settings: new Dictionary<string, string?> { ["Dth:Runs:ExternalModels"] = models, ["Dth:DataDirectory"] = data });
         (await start.Should().ThrowAsync<InvalidOperationException>()).Which.Message.Should().Contain("lies inside the silo's data folder").And.Contain("move it out");
     }
+
+    [Fact]
+    public async Task A_silo_refuses_to_start_with_its_temporary_folder_hidden_from_its_codes()
+    {
+        // Each code works in a folder made in the temporary folder, with its scratch mounted over it: no code could start.
+        var models = Directory.CreateDirectory(Path.Combine(TestPostgres.NewTemporaryFolder("external-tmpdir"), "models")).FullName;
+        var temporary = Path.TrimEndingDirectorySeparator(Path.GetTempPath());
+        var start = () => TestHost.StartAsync("inst-a", settings: new Dictionary<string, string?> { ["Dth:Runs:ExternalModels"] = models, ["Dth:Runs:HideFromCodes"] = temporary });
+        (await start.Should().ThrowAsync<InvalidOperationException>()).Which.Message.Should()
+            .Contain($"The temporary folder '{temporary}' (TMPDIR)").And.Contain("Dth:Runs:HideFromCodes").And.Contain("set TMPDIR to a folder outside it");
+    }
 }
