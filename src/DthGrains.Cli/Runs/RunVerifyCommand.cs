@@ -59,13 +59,14 @@ internal static class RunVerifyCommand
         command.SetAction(async (parse, ct) =>
         {
             var code = 0;
+            IDisposable? confined = null;
             try
             {
                 var json = parse.GetValue(CliSettings.Json);
                 var scope = new Scope(parse.GetValue(sample), parse.GetValue(silo), CatchOf(parse.GetValue(catchShare)));
                 if (scope.Sample is <= 0) throw new UsageException("--sample is the number of shards to re-run, 1 or more.");
                 if (scope.Sample is not null && scope.Catch is not null) throw new UsageException("--sample and --catch both set the sample's size: give one of them.");
-                if (parse.GetValue(externalModels) is { } folder) RegisterExternalModels(folder);
+                if (parse.GetValue(externalModels) is { } folder) confined = RegisterExternalModels(folder);
                 if (parse.GetValue(run)! is { Length: > 1 } several) return await VerifySeveralAsync(parse, several, scope, json, ct);
                 var exit = await CatalogueCommands.RunAsync(async () =>
                 {
@@ -83,6 +84,10 @@ internal static class RunVerifyCommand
                 // Ctrl-C: a verification stopped half way says nothing either way.
                 AnsiConsole.MarkupLine("[yellow]Stopped before the end: nothing was verified.[/]");
                 return Cancelled;
+            }
+            finally
+            {
+                confined?.Dispose();
             }
         });
         return command;
@@ -134,15 +139,25 @@ internal static class RunVerifyCommand
     internal sealed record Recorded(string Source, RunRequest Request, string RequestHash, string? EngineVersion, string ResultHash, long? Subjects, long? Failed,
         IReadOnlyList<RecordedShard>? Shards, string? ModelCodeDigest = null);
 
-    /// <summary>The descriptors of --external-models, registered as a silo registers them (a problem in one is a usage error naming it).</summary>
-    private static void RegisterExternalModels(string folder)
+    /// <summary>
+    /// The descriptors of --external-models, registered as a silo registers them (a problem in one is a usage error
+    /// naming it), their codes to run as a silo's do, writing only their scratch, where this machine can: an auditor
+    /// runs a partner's code.
+    /// </summary>
+    /// <returns>the confinement's registration, for the command's end; null where this machine cannot confine so.</returns>
+    private static IDisposable? RegisterExternalModels(string folder)
     {
+        var confined = ExternalModel.ConfineWritesOfCodes(out var why);
+        if (confined is null)
+            Console.Error.WriteLine($"note: the external codes run here without a silo's read-only file system ({why}); they can write what you can.");
         try
         {
             ExternalModel.RegisterFolder(folder);
+            return confined;
         }
         catch (Exception ex) when (ex is InvalidDataException or DirectoryNotFoundException or ArgumentException)
         {
+            confined?.Dispose();
             throw new UsageException($"--external-models: {ex.Message}");
         }
     }

@@ -32,6 +32,9 @@ internal static class ExternalCommand
 
     private static int Execute(string path, bool tryIt, bool json, CancellationToken ct)
     {
+        // A try runs each code as a silo would, writing only its scratch, so that one that writes elsewhere fails here.
+        string? unconfined = null;
+        using var asOnASilo = tryIt ? ExternalModel.ConfineWritesOfCodes(out unconfined) : null;
         IReadOnlyList<ExternalModel> models;
         try
         {
@@ -55,6 +58,8 @@ internal static class ExternalCommand
             CliJson.Print(JsonSerializer.SerializeToElement(new
             {
                 valid = true,
+                writesConfined = tryIt ? asOnASilo is not null : (bool?)null,
+                unconfinedBecause = unconfined,
                 models = models.Select(m => new
                 {
                     id = m.Info.Id, version = m.Info.Version, installed = m.IsInstalled, command = m.Command, codeDigest = m.CodeDigest, protocol = m.Protocol, batchSize = m.BatchSize,
@@ -64,7 +69,14 @@ internal static class ExternalCommand
                 }),
             }));
         }
-        else Print(models, tries);
+        else
+        {
+            Print(models, tries);
+            if (tryIt && tries.Count > 0)
+                AnsiConsole.MarkupLine(asOnASilo is not null
+                    ? "[grey]Tried as on a silo: on a read-only file system, each code writing only its working folder (also its TMPDIR) and /dev/shm.[/]"
+                    : $"[yellow]Tried without a silo's read-only file system[/] ({Markup.Escape(unconfined ?? "")}): a code that writes outside its working folder works here and fails on a silo.");
+        }
         return tries.Values.Any(t => t.Failure is not null) ? Problems : 0;
     }
 

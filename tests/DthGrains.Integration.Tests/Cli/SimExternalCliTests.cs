@@ -60,10 +60,7 @@ public sealed class SimExternalCliTests : IDisposable
         // warden kills the code when dth ends, also at a SIGKILL, at which nothing in dth runs.
         if (OperatingSystem.IsWindows()) return;
         ExternalCodes.Hanging(_dir, "hangs-here");
-        var dotnet = Environment.ProcessPath is { } path && Path.GetFileNameWithoutExtension(path) == "dotnet" ? path : "dotnet";
-        var start = new System.Diagnostics.ProcessStartInfo(dotnet) { UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true };
-        foreach (var a in (string[])[Path.Combine(AppContext.BaseDirectory, "dth.dll"), "sim", "external", _dir, "--try"]) start.ArgumentList.Add(a);
-        using var dth = System.Diagnostics.Process.Start(start)!;
+        using var dth = DthProcess.Start("sim", "external", _dir, "--try");
         try
         {
             var output = dth.StandardOutput.ReadToEndAsync();
@@ -81,5 +78,27 @@ public sealed class SimExternalCliTests : IDisposable
         {
             if (!dth.HasExited) dth.Kill(entireProcessTree: true); // a failed test leaves no dth behind
         }
+    }
+
+    [Fact]
+    public async Task A_try_runs_the_code_as_a_silo_would_so_one_that_writes_beside_itself_fails_here()
+    {
+        // A real dth process: an in-process one would share this test process's confinement with other tests' silos.
+        if (OperatingSystem.IsWindows()) return;
+        var answer = "echo '{\"outputs\": {\"b\": [1, 1, 1, 1, 1]}}'";
+        ExternalCodes.Script(Path.Combine(_dir, "scratch.sh"), $"#!/bin/sh\ncat > /dev/null\necho x > here && echo y > \"$TMPDIR/there\" && {answer}\n");
+        ExternalCodes.Script(Path.Combine(_dir, "beside.sh"), $"#!/bin/sh\ncat > /dev/null\necho x > \"$DTH_MODEL_DIR/cache\" && {answer}\n");
+        foreach (var (id, script) in new[] { ("writes-scratch", "scratch.sh"), ("writes-beside", "beside.sh") })
+            File.WriteAllText(Path.Combine(_dir, id + ".model.json"), $$"""
+                { "id": "{{id}}", "version": "1.0.0", "title": "t", "timeUnit": "s",
+                  "parameters": [ { "name": "a", "value": 1, "lower": 0, "upper": 2 } ], "outputs": [ { "name": "b" } ],
+                  "scenarios": [ { "name": "reference", "duration": 1 } ], "executor": { "command": "{{script}}", "network": "host" } }
+                """);
+
+        var (code, text, errors) = await DthProcess.RunAsync("sim", "external", _dir, "--try");
+        code.Should().Be(1, text + errors);
+        text.Should().Contain("writes-beside: one subject failed").And.Contain("Read-only file system")
+            .And.Contain("Tried as on a silo: on a read-only file system").And.NotContain("writes-scratch: one subject failed");
+        File.Exists(Path.Combine(_dir, "cache")).Should().BeFalse();
     }
 }

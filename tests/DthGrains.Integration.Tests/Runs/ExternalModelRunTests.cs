@@ -238,6 +238,10 @@ public sealed class ExternalModelRunTests
             ("profile", ExternalCodes.Readable(profile)), ("beside", ExternalCodes.Readable(Path.Combine(share, "public.txt"))),
             ("write_beside", ExternalCodes.Writable(Path.Combine(share, "written.txt"))), ("write_models", ExternalCodes.Writable(Path.Combine(models, "written.txt"))),
             ("write_scratch", ExternalCodes.Writable("written.txt"))]);
+        // A code that only tries to write (below the models' folder: a silo reads descriptors in subfolders too).
+        var writes = Directory.CreateDirectory(Path.Combine(models, "writes")).FullName;
+        ExternalCodes.Probing(writes, "try-writes-test", [("write_beside", ExternalCodes.Writable(Path.Combine(share, "written.txt"))),
+            ("write_models", ExternalCodes.Writable(Path.Combine(writes, "written.txt"))), ("write_scratch", ExternalCodes.Writable("written.txt"))]);
         // Both forms of the list: children of the key here, one value separated by ':' in the refusal below.
         await using var host = await TestHost.StartAsync("inst-a", role: "hpc", settings: new Dictionary<string, string?>
         {
@@ -250,6 +254,19 @@ public sealed class ExternalModelRunTests
         values.Should().Equal([0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1]);
         File.Exists(Path.Combine(share, "written.txt")).Should().BeFalse();
         File.Exists(Path.Combine(models, "written.txt")).Should().BeFalse();
+
+        // An auditor's re-run (a real dth, on this machine, where nothing is hidden) confines the code's writes as the
+        // silo did: the same values, and nothing written (the code above reads what is hidden only on the silo).
+        var writer = host.ClientAs("researcher", "inst-a", subject: "erin-writes");
+        var id = await SubmitAsync(writer, new { kind = "single", model = "try-writes-test", outputStep = 1 });
+        await WaitForStatusAsync(writer, id, "completed");
+        var crate = Path.Combine(folder, "writes.zip");
+        await File.WriteAllBytesAsync(crate, await writer.GetByteArrayAsync($"/api/runs/{id}/ro-crate"));
+        var (code, output, errors) = await DthProcess.RunAsync("run", "verify", crate, "--external-models", writes);
+        code.Should().Be(0, output + errors);
+        output.Should().Contain("Reproduced: writes.zip");
+        File.Exists(Path.Combine(share, "written.txt")).Should().BeFalse();
+        File.Exists(Path.Combine(writes, "written.txt")).Should().BeFalse();
 
         var inside = () => TestHost.StartAsync("inst-a", settings: new Dictionary<string, string?>
         {

@@ -831,7 +831,7 @@ public sealed class ExternalModelTests : IDisposable
     }
 
     [Fact]
-    public void A_code_that_does_not_see_what_a_silo_hides_writes_only_its_scratch_which_goes_with_it()
+    public void A_confined_code_writes_only_its_scratch_which_goes_with_it_on_a_silo_and_under_dth()
     {
         if (CodeNamespaces.Problem(isolateNetwork: true, hide: true) is { } why) throw new InvalidOperationException($"This machine cannot hide folders from codes: {why}.");
         var hidden = Directory.CreateDirectory(Path.Combine(_folder, "silo-data")).FullName;
@@ -847,19 +847,21 @@ public sealed class ExternalModelTests : IDisposable
         var isolated = Scripted(script, name: "writer-none");
         var networked = Scripted(script, name: "writer-host", executor: "\"network\": \"host\"");
         var times = new double[] { 0, 1, 2, 3, 4, 5, 6 };
-        Solve(isolated, times).Outputs.Take(3).Should().Equal([1.0, 1.0, 1.0], "nothing is read-only without a folder hidden (a workstation's dth sim external)");
+        Solve(isolated, times).Outputs.Take(3).Should().Equal([1.0, 1.0, 1.0], "nothing is read-only where nothing is hidden and writes are not confined");
         File.Delete(Path.Combine(outside, marker));
         File.Delete(Path.Combine(isolated.Folder, marker));
         File.Delete("/dev/shm/" + marker);
 
-        using (ExternalModel.HideFromCodes([hidden]))
+        // A silo (something hidden), and dth on a workstation (nothing hidden, writes confined: sim external --try, run verify).
+        foreach (var confinement in (Func<IDisposable?>[])[() => ExternalModel.HideFromCodes([hidden]), () => ExternalModel.ConfineWritesOfCodes(out _)])
+        using (confinement() ?? throw new InvalidOperationException("This machine cannot confine codes' writes."))
         {
             foreach (var model in (ExternalModel[])[isolated, networked])
             {
                 var (status, y, failure) = Solve(model, times);
                 status.Should().Be(IntegrationStatus.Completed, failure);
                 y.Should().Equal([0.0, 0.0, 1.0, 1.0, 1.0, 1.0, 1.0],
-                    "a code that does not see the silo's data writes nowhere but its scratch (network {0})", model.NetworkIsolated ? "none" : "host");
+                    "a confined code writes nowhere but its scratch (network {0})", model.NetworkIsolated ? "none" : "host");
                 Directory.EnumerateFileSystemEntries(outside).Should().BeEmpty();
                 Directory.EnumerateFileSystemEntries(model.Folder).Should().NotContain(f => f.Contains(marker, StringComparison.Ordinal));
                 File.Exists("/dev/shm/" + marker).Should().BeFalse("its /dev/shm is its own");

@@ -22,8 +22,10 @@ namespace DthGrains.Simulation.Models.External;
 /// its usual ids and holds no capability over the outer namespace's mounts: it can neither unmount them nor make them
 /// writable again.</item>
 /// </list>
-/// A code with neither a network of its own nor anything hidden (a host-network code started where nothing is hidden, as
-/// by <c>dth sim external</c>) starts without namespaces.
+/// Where nothing is hidden (<c>dth</c> on a workstation), the mounts are made while a <see cref="ConfineWrites"/>
+/// registration lasts (its <c>sim external --try</c> and <c>run verify --external-models</c> take one where this machine
+/// can); without, a code with no network gets its network and PID namespaces only, and a host-network code starts
+/// without namespaces.
 /// </summary>
 internal static class CodeNamespaces
 {
@@ -114,6 +116,36 @@ internal static class CodeNamespaces
 
     private static readonly ConcurrentDictionary<string, int> HiddenFolders = new(StringComparer.Ordinal);
 
+    private static int _writesConfined;
+
+    /// <summary>
+    /// Whether the codes this process starts run on a read-only file system with scratch of their own: while something
+    /// is hidden (a silo, always) or while a <see cref="ConfineWrites"/> registration lasts (<c>dth</c> on a workstation).
+    /// </summary>
+    public static bool WritesConfined => Volatile.Read(ref _writesConfined) > 0 || !HiddenFolders.IsEmpty;
+
+    /// <summary>
+    /// Makes the codes this process starts run on a read-only file system with scratch of their own, as a silo's do,
+    /// also where nothing is hidden, until the registration is disposed (the caller checked <see cref="Problem"/> with
+    /// hide set).
+    /// </summary>
+    public static IDisposable ConfineWrites()
+    {
+        Interlocked.Increment(ref _writesConfined);
+        return new Release(() => Interlocked.Decrement(ref _writesConfined));
+    }
+
+    /// <summary>A registration: runs its release once, at the first dispose.</summary>
+    private sealed class Release(Action release) : IDisposable
+    {
+        private int _disposed;
+
+        public void Dispose()
+        {
+            if (Interlocked.Exchange(ref _disposed, 1) == 0) release();
+        }
+    }
+
     /// <summary>
     /// Hides <paramref name="folders"/> (folders or files) from every code this process starts, until the registration is
     /// disposed (a silo hides its data folder and key for as long as it runs; several silos in one process hide the union).
@@ -122,23 +154,15 @@ internal static class CodeNamespaces
     {
         var full = folders.Select(Path.GetFullPath).Select(f => Path.TrimEndingDirectorySeparator(f)).Distinct(StringComparer.Ordinal).ToArray();
         foreach (var f in full) HiddenFolders.AddOrUpdate(f, 1, (_, n) => n + 1);
-        return new Registration(full);
+        return new Release(() =>
+        {
+            foreach (var f in full)
+                if (HiddenFolders.AddOrUpdate(f, 0, (_, n) => n - 1) <= 0) HiddenFolders.TryRemove(new KeyValuePair<string, int>(f, 0));
+        });
     }
 
     /// <summary>What is hidden now, what exists (a silo's folder of a test may be gone), a folder before what lies in it.</summary>
     public static IReadOnlyList<string> Hidden => [.. HiddenFolders.Keys.Where(p => Directory.Exists(p) || File.Exists(p)).Order(StringComparer.Ordinal)];
-
-    private sealed class Registration(string[] folders) : IDisposable
-    {
-        private int _disposed;
-
-        public void Dispose()
-        {
-            if (Interlocked.Exchange(ref _disposed, 1) != 0) return;
-            foreach (var f in folders)
-                if (HiddenFolders.AddOrUpdate(f, 0, (_, n) => n - 1) <= 0) HiddenFolders.TryRemove(new KeyValuePair<string, int>(f, 0));
-        }
-    }
 
     // Each chain is tried as it will run: a machine may refuse network namespaces and allow the rest.
     private static readonly Lazy<string?> NetworkProblem = new(() => Probe(isolateNetwork: true, hide: false));
@@ -154,21 +178,23 @@ internal static class CodeNamespaces
 
     /// <summary>
     /// Adds to <paramref name="arguments"/> the execs that start the command in the namespaces asked for; with something
-    /// <paramref name="hidden"/>, writes the code's mount table into its working folder <paramref name="work"/> (the
-    /// scratch over the folder, bounded by <paramref name="scratchMiB"/> when set, hides it from the code).
+    /// <paramref name="hidden"/> or <paramref name="confineWrites"/> (the mounts: the read-only file system and the
+    /// scratch), writes the code's mount table into its working folder <paramref name="work"/> (the scratch over the
+    /// folder, bounded by <paramref name="scratchMiB"/> when set, hides it from the code).
     /// </summary>
-    public static void Add(IList<string> arguments, bool isolateNetwork, IReadOnlyList<string> hidden, string? work = null, int? scratchMiB = null)
+    public static void Add(IList<string> arguments, bool isolateNetwork, IReadOnlyList<string> hidden, bool confineWrites = false, string? work = null, int? scratchMiB = null)
     {
-        if (!isolateNetwork && hidden.Count == 0) return;
+        var mounts = hidden.Count > 0 || confineWrites;
+        if (!isolateNetwork && !mounts) return;
         var unshare = Unshare ?? throw new InvalidOperationException("Namespaces for a code need util-linux's unshare on the PATH.");
         arguments.Add(unshare);
         var shell = Shell ?? throw new InvalidOperationException("Namespaces for a code need sh on the PATH.");
-        if (hidden.Count == 0)
+        if (!mounts)
         {
             foreach (var a in (string[])["--user", "--map-current-user", "--net", .. PidNamespace, "--", shell, "-c", RunAsChild, "dth-init"]) arguments.Add(a);
             return;
         }
-        if (work is null) throw new ArgumentNullException(nameof(work), "A code that is not to see what a silo hides needs a working folder for its scratch.");
+        if (work is null) throw new ArgumentNullException(nameof(work), "A code on a read-only file system needs a working folder for its scratch.");
         work = Path.TrimEndingDirectorySeparator(Path.GetFullPath(work));
         var table = Path.Combine(work, MountTableFile);
         File.WriteAllText(table, MountTable(work, hidden, scratchMiB));
@@ -188,8 +214,8 @@ internal static class CodeNamespaces
         {
             var start = new ProcessStartInfo(Unshare) { UseShellExecute = false, RedirectStandardError = true, RedirectStandardInput = true };
             var arguments = new List<string>();
-            Add(arguments, isolateNetwork, folder is null ? [] : [Directory.CreateDirectory(Path.Combine(folder, "hidden")).FullName],
-                folder is null ? null : Directory.CreateDirectory(Path.Combine(folder, "work")).FullName);
+            Add(arguments, isolateNetwork, folder is null ? [] : [Directory.CreateDirectory(Path.Combine(folder, "hidden")).FullName], confineWrites: hide,
+                work: folder is null ? null : Directory.CreateDirectory(Path.Combine(folder, "work")).FullName);
             foreach (var a in arguments.Skip(1)) start.ArgumentList.Add(a);
             start.ArgumentList.Add(nothing);
             using var probe = Process.Start(start)!;

@@ -27,7 +27,7 @@ public sealed class ExternalModel : SimulationModel
         _commandFound = installed;
         // A silo that cannot confine the code as its descriptor says (limits, no network, its folders hidden) does not
         // run it unconfined: it does not have it. Decided once, so IsInstalled and NotRunnableHere always agree.
-        _confinementProblem = ConfinementProblem(limits, networkIsolated, hide: CodeNamespaces.Hidden.Count > 0);
+        _confinementProblem = ConfinementProblem(limits, networkIsolated, hide: CodeNamespaces.WritesConfined);
         IsInstalled = installed && _confinementProblem is null;
     }
 
@@ -49,6 +49,19 @@ public sealed class ExternalModel : SimulationModel
     /// loading descriptors.
     /// </summary>
     public static IDisposable HideFromCodes(IEnumerable<string> folders) => CodeNamespaces.Hide(folders);
+
+    /// <summary>
+    /// Makes the external codes this process starts run as a silo's do, on a read-only file system writing only their
+    /// scratch (working folder and /dev/shm), also where nothing is hidden (<c>dth</c> on a workstation: a developer's
+    /// try finds what would fail on a silo, and an auditor's re-run cannot change the auditor's files), until the
+    /// registration is disposed; call it before loading descriptors. Null, with <paramref name="why"/>, where this
+    /// machine cannot (user namespaces off, a mount that cannot be made read-only): its codes then run as before.
+    /// </summary>
+    public static IDisposable? ConfineWritesOfCodes(out string? why)
+    {
+        why = CodeNamespaces.Problem(isolateNetwork: false, hide: true);
+        return why is null ? CodeNamespaces.ConfineWrites() : null;
+    }
 
     public override ModelInfo Info => _info;
 

@@ -160,7 +160,7 @@ public sealed partial class ExternalProcessSimulator(ExternalModel model, ReadOn
         var maxOutput = model.MaxOutputBytes * subjects;
         if (NotExecutable() is { } why) return new(null, why, ExternalOutcome.NotStarted, TimeSpan.Zero);
         var work = Directory.CreateTempSubdirectory("dth-external-");
-        var start = ProcessGroup.StartInfo(model.Command, model.Arguments, model.Limits, subjects, model.NetworkIsolated, CodeNamespaces.Hidden, work.FullName);
+        var start = ProcessGroup.StartInfo(model.Command, model.Arguments, model.Limits, subjects, model.NetworkIsolated, CodeNamespaces.Hidden, CodeNamespaces.WritesConfined, work.FullName);
         start.RedirectStandardInput = start.RedirectStandardOutput = start.RedirectStandardError = true;
         start.UseShellExecute = false;
         start.Environment.Clear();

@@ -25,11 +25,12 @@ internal static class ProcessGroup
     /// A start of <paramref name="command"/> (full path) with <paramref name="arguments"/>, as a group leader when possible,
     /// with <paramref name="limits"/> (for <paramref name="subjects"/> subjects) when set (the caller checked <see cref="Prlimit"/>),
     /// without a network when <paramref name="isolateNetwork"/>, and without a sight of <paramref name="hidden"/> folders (the
-    /// caller checked <see cref="CodeNamespaces.Problem"/>), then on a read-only file system with scratch over its working
-    /// folder <paramref name="work"/>, which it then needs (its mount table is written there).
+    /// caller checked <see cref="CodeNamespaces.Problem"/>), then, and when <paramref name="confineWrites"/>, on a read-only
+    /// file system with scratch over its working folder <paramref name="work"/>, which it then needs (its mount table is
+    /// written there).
     /// </summary>
     public static ProcessStartInfo StartInfo(string command, IEnumerable<string> arguments, ExternalLimits? limits = null, int subjects = 1, bool isolateNetwork = false,
-        IReadOnlyList<string>? hidden = null, string? work = null)
+        IReadOnlyList<string>? hidden = null, bool confineWrites = false, string? work = null)
     {
         // setsid execs the command in its own place (a child of .NET is never a group leader, so setsid need not fork):
         // the process .NET waits for has its group's id. prlimit, when there are limits, sets them on itself and execs the
@@ -38,7 +39,7 @@ internal static class ProcessGroup
         // waits for it and exits as it did; all of them stay in the group, and inherit the limits.
         var start = Setsid is { } setsid ? new ProcessStartInfo(setsid) : new ProcessStartInfo(command);
         hidden ??= [];
-        if (Setsid is null && (isolateNetwork || hidden.Count > 0)) throw new InvalidOperationException("Namespaces for a code need Linux with util-linux.");
+        if (Setsid is null && (isolateNetwork || hidden.Count > 0 || confineWrites)) throw new InvalidOperationException("Namespaces for a code need Linux with util-linux.");
         if (Setsid is not null)
         {
             if (limits is { Any: true })
@@ -51,7 +52,7 @@ internal static class ProcessGroup
                 start.ArgumentList.Add("--");
             }
             // The scratch lives in memory: the code's memory limit bounds it too.
-            CodeNamespaces.Add(start.ArgumentList, isolateNetwork, hidden, work, limits?.MemoryMiB);
+            CodeNamespaces.Add(start.ArgumentList, isolateNetwork, hidden, confineWrites, work, limits?.MemoryMiB);
             start.ArgumentList.Add(command);
         }
         foreach (var a in arguments) start.ArgumentList.Add(a);
