@@ -5,8 +5,8 @@ namespace DthGrains.Grains.Platform;
 /// <summary>
 /// What the event log's committer does, for a silo's operators (scraped at <c>/metrics</c> with the silo's other
 /// metrics): events committed per stream category, how long a transaction of appends takes and how many appends group
-/// commit puts in one, appends refused because their stream had moved on, and appends whose COMMIT's answer was lost. Tags name stream categories only (run,
-/// access-request, resource, ...), never a stream.
+/// commit puts in one, appends refused because their stream had moved on, and appends whose COMMIT's answer was lost.
+/// Tags name stream categories only (run, access-request, resource, ...), never a stream.
 /// </summary>
 public static class LedgerMetrics
 {

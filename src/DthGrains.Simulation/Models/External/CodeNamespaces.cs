@@ -64,12 +64,13 @@ internal static class CodeNamespaces
         }
     }
 
-    // The mounts of a code that is not to see what a silo hides, made by the root of the outer user namespace: first every
-    // mount but the kernel's own file systems (whose files the kernel guards itself; /dev's devices stay writable on a
-    // read-only mount anyway) read-only, in one exec; then, in one exec too, the code's mount table: a tmpfs over each
-    // hidden folder, /dev/null over each hidden file, and writable tmpfs scratch over the code's working folder and over
-    // /dev/shm. The shell then enters the working folder again, now the scratch on it, and runs the inner user
-    // namespace's unshare with the rest, as a child. What cannot be mounted stops the start, with mount's reason.
+    // The mounts of a code confined as a silo's codes are (what the silo hides, a read-only file system, scratch), made
+    // by the root of the outer user namespace: first every mount but the kernel's own file systems (whose files the
+    // kernel guards itself; /dev's devices stay writable on a read-only mount anyway) read-only, in one exec; then, in one
+    // exec too, the code's mount table: a tmpfs over each hidden folder, /dev/null over each hidden file, and writable
+    // tmpfs scratch over the code's working folder and over /dev/shm. The shell then enters the working folder again, now
+    // the scratch on it, and runs the inner user namespace's unshare with the rest, as a child. What cannot be mounted
+    // stops the start, with mount's reason.
     private const string ConfineScript = """
         t=$1 w=$2 u=$3 uid=$4 gid=$5; shift 5
         mount --all -o remount,bind,ro -t noproc,sysfs,devtmpfs,devpts,cgroup,cgroup2,mqueue || exit 125
@@ -127,7 +128,7 @@ internal static class CodeNamespaces
     /// <summary>
     /// Makes the codes this process starts run on a read-only file system with scratch of their own, as a silo's do,
     /// also where nothing is hidden, until the registration is disposed (the caller checked <see cref="Problem"/> with
-    /// hide set).
+    /// mounts set).
     /// </summary>
     public static IDisposable ConfineWrites()
     {
@@ -165,16 +166,16 @@ internal static class CodeNamespaces
     public static IReadOnlyList<string> Hidden => [.. HiddenFolders.Keys.Where(p => Directory.Exists(p) || File.Exists(p)).Order(StringComparer.Ordinal)];
 
     // Each chain is tried as it will run: a machine may refuse network namespaces and allow the rest.
-    private static readonly Lazy<string?> NetworkProblem = new(() => Probe(isolateNetwork: true, hide: false));
-    private static readonly Lazy<string?> HidingProblem = new(() => Probe(isolateNetwork: true, hide: true));
-    private static readonly Lazy<string?> HidingOnHostNetworkProblem = new(() => Probe(isolateNetwork: false, hide: true));
+    private static readonly Lazy<string?> NetworkProblem = new(() => Probe(isolateNetwork: true, mounts: false));
+    private static readonly Lazy<string?> MountsProblem = new(() => Probe(isolateNetwork: true, mounts: true));
+    private static readonly Lazy<string?> MountsOnHostNetworkProblem = new(() => Probe(isolateNetwork: false, mounts: true));
 
     /// <summary>
     /// Null when this machine can start a code in the namespaces asked for (tried once each: some kernels and container
     /// runtimes refuse user namespaces to unprivileged processes); otherwise what is missing.
     /// </summary>
-    public static string? Problem(bool isolateNetwork, bool hide) =>
-        hide ? (isolateNetwork ? HidingProblem : HidingOnHostNetworkProblem).Value : isolateNetwork ? NetworkProblem.Value : null;
+    public static string? Problem(bool isolateNetwork, bool mounts) =>
+        mounts ? (isolateNetwork ? MountsProblem : MountsOnHostNetworkProblem).Value : isolateNetwork ? NetworkProblem.Value : null;
 
     /// <summary>
     /// Adds to <paramref name="arguments"/> the execs that start the command in the namespaces asked for; with something
@@ -204,17 +205,17 @@ internal static class CodeNamespaces
             arguments.Add(a);
     }
 
-    private static string? Probe(bool isolateNetwork, bool hide)
+    private static string? Probe(bool isolateNetwork, bool mounts)
     {
         if (ProcessGroup.Setsid is null) return "it is not Linux with util-linux's setsid";
         if (Unshare is null) return "util-linux's unshare is not on the PATH";
         if (ProcessGroup.FindOnPath("true") is not { } nothing) return "'true' is not on the PATH";
-        var folder = hide ? Directory.CreateTempSubdirectory("dth-probe-").FullName : null;
+        var folder = mounts ? Directory.CreateTempSubdirectory("dth-probe-").FullName : null;
         try
         {
             var start = new ProcessStartInfo(Unshare) { UseShellExecute = false, RedirectStandardError = true, RedirectStandardInput = true };
             var arguments = new List<string>();
-            Add(arguments, isolateNetwork, folder is null ? [] : [Directory.CreateDirectory(Path.Combine(folder, "hidden")).FullName], confineWrites: hide,
+            Add(arguments, isolateNetwork, folder is null ? [] : [Directory.CreateDirectory(Path.Combine(folder, "hidden")).FullName], confineWrites: mounts,
                 work: folder is null ? null : Directory.CreateDirectory(Path.Combine(folder, "work")).FullName);
             foreach (var a in arguments.Skip(1)) start.ArgumentList.Add(a);
             start.ArgumentList.Add(nothing);
@@ -224,9 +225,9 @@ internal static class CodeNamespaces
             var error = probe.StandardError.ReadToEnd().Trim();
             probe.WaitForExit();
             return probe.ExitCode == 0 ? null
-                : $"its namespaces ({string.Join(", ", ((string?[])[isolateNetwork ? "no network" : null, hide ? "the silo's folders hidden and the rest read-only" : null, "PIDs and a /proc of its own"]).OfType<string>())}) " +
+                : $"its namespaces ({string.Join(", ", ((string?[])[isolateNetwork ? "no network" : null, mounts ? "the silo's folders hidden and the rest read-only" : null, "PIDs and a /proc of its own"]).OfType<string>())}) " +
                   $"could not be made here ({(error.Length > 0 ? error : $"exit code {probe.ExitCode}")}): user namespaces are off for this user, or /proc is partly masked (as in a container)" +
-                  (hide ? ", or a mount could not be made read-only (mount's message names it)" : "");
+                  (mounts ? ", or a mount could not be made read-only (mount's message names it)" : "");
         }
         catch (System.ComponentModel.Win32Exception e)
         {

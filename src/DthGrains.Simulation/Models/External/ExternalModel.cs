@@ -27,7 +27,7 @@ public sealed class ExternalModel : SimulationModel
         _commandFound = installed;
         // A silo that cannot confine the code as its descriptor says (limits, no network, its folders hidden) does not
         // run it unconfined: it does not have it. Decided once, so IsInstalled and NotRunnableHere always agree.
-        _confinementProblem = ConfinementProblem(limits, networkIsolated, hide: CodeNamespaces.WritesConfined);
+        _confinementProblem = ConfinementProblem(limits, networkIsolated, mounts: CodeNamespaces.WritesConfined);
         IsInstalled = installed && _confinementProblem is null;
     }
 
@@ -35,12 +35,12 @@ public sealed class ExternalModel : SimulationModel
     private readonly string? _confinementProblem;
 
     /// <summary>Why this process cannot confine a code as asked; null when it can.</summary>
-    private static string? ConfinementProblem(ExternalLimits limits, bool networkIsolated, bool hide)
+    private static string? ConfinementProblem(ExternalLimits limits, bool networkIsolated, bool mounts)
     {
         if (limits.Any && ProcessGroup.Prlimit is null) return "it limits its processes (" + limits + ") and util-linux's prlimit is not on the PATH here";
         // The why names the namespaces (its network when executor.network is 'none', the default; the silo's data folder
         // and key hidden; its PIDs) and what is missing.
-        return CodeNamespaces.Problem(networkIsolated, hide) is { } why ? $"it runs confined, and {why}" : null;
+        return CodeNamespaces.Problem(networkIsolated, mounts) is { } why ? $"it runs confined, and {why}" : null;
     }
 
     /// <summary>
@@ -59,7 +59,7 @@ public sealed class ExternalModel : SimulationModel
     /// </summary>
     public static IDisposable? ConfineWritesOfCodes(out string? why)
     {
-        why = CodeNamespaces.Problem(isolateNetwork: false, hide: true);
+        why = CodeNamespaces.Problem(isolateNetwork: false, mounts: true);
         return why is null ? CodeNamespaces.ConfineWrites() : null;
     }
 
