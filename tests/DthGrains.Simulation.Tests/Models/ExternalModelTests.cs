@@ -281,7 +281,7 @@ public sealed class ExternalModelTests : IDisposable
     [Fact]
     public void A_confined_code_runs_only_once_the_warden_has_it_and_not_at_all_when_its_starter_dies_before()
     {
-        if (CodeNamespaces.Problem(isolateNetwork: true, mounts: false) is { } why) throw new InvalidOperationException($"This machine cannot confine codes: {why}.");
+        RequireNamespaces(mounts: false);
         var ran = Path.Combine(_folder, "ran");
         System.Diagnostics.ProcessStartInfo Start()
         {
@@ -315,7 +315,7 @@ public sealed class ExternalModelTests : IDisposable
     [Fact]
     public void A_code_sees_no_process_but_its_own_neither_the_silos_nor_other_codes()
     {
-        if (CodeNamespaces.Problem(isolateNetwork: true, mounts: true) is { } why) throw new InvalidOperationException($"This machine cannot confine codes: {why}.");
+        RequireNamespaces(mounts: true);
         // y = how many processes the code finds in /proc: here, the namespace's first process and the code.
         var script = "cat > /dev/null\nn=0; for p in /proc/[0-9]*; do n=$((n+1)); done\necho \"{\\\"outputs\\\": {\\\"y\\\": [$n]}}\"";
         var isolated = Scripted(script, name: "isolated");
@@ -537,7 +537,7 @@ public sealed class ExternalModelTests : IDisposable
     [Fact]
     public void A_code_runs_without_a_network_unless_its_descriptor_says_host()
     {
-        if (CodeNamespaces.Problem(isolateNetwork: true, mounts: false) is { } why) throw new InvalidOperationException($"This machine cannot isolate codes' networks: {why}.");
+        RequireNamespaces(mounts: false);
         // A listener of the silo's on the loopback: y = 1 when the code's connection to it succeeds.
         using var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
         listener.Start();
@@ -802,7 +802,7 @@ public sealed class ExternalModelTests : IDisposable
     [Fact]
     public void A_code_cannot_see_a_folder_the_silo_hides_but_sees_its_own_and_runs_as_the_silos_user()
     {
-        if (CodeNamespaces.Problem(isolateNetwork: true, mounts: true) is { } why) throw new InvalidOperationException($"This machine cannot hide folders from codes: {why}.");
+        RequireNamespaces(mounts: true);
         // A silo's data folder with its signing key, hidden while the registration lasts.
         var data = Directory.CreateDirectory(Path.Combine(_folder, "silo-data", "identity")).FullName;
         var key = Path.Combine(data, "signing-key.pem");
@@ -833,7 +833,7 @@ public sealed class ExternalModelTests : IDisposable
     [Fact]
     public void A_confined_code_writes_only_its_scratch_which_goes_with_it_on_a_silo_and_under_dth()
     {
-        if (CodeNamespaces.Problem(isolateNetwork: true, mounts: true) is { } why) throw new InvalidOperationException($"This machine cannot hide folders from codes: {why}.");
+        RequireNamespaces(mounts: true);
         var hidden = Directory.CreateDirectory(Path.Combine(_folder, "silo-data")).FullName;
         var outside = Directory.CreateDirectory(Path.Combine(_folder, "beside")).FullName; // the silo user's, not hidden
         var marker = Marker();
@@ -874,7 +874,7 @@ public sealed class ExternalModelTests : IDisposable
     [Fact]
     public void A_confined_codes_scratch_is_bounded_by_its_memory_limit()
     {
-        if (CodeNamespaces.Problem(isolateNetwork: true, mounts: true) is { } why) throw new InvalidOperationException($"This machine cannot hide folders from codes: {why}.");
+        RequireNamespaces(mounts: true);
         var hidden = Directory.CreateDirectory(Path.Combine(_folder, "silo-data")).FullName;
         // y = [1 when 8 MiB fit in the working folder, 1 when 40 MiB more do]
         var script = "cat > /dev/null\n" +
@@ -915,6 +915,12 @@ public sealed class ExternalModelTests : IDisposable
     private static void Require(bool present, string what)
     {
         if (!present) throw new InvalidOperationException($"{what} is missing here: ops/test.sh installs util-linux and bash (apt-get install -y util-linux bash).");
+    }
+
+    /// <summary>Fails, saying why, where this machine cannot start a code without a network, and with the mounts when <paramref name="mounts"/>.</summary>
+    private static void RequireNamespaces(bool mounts)
+    {
+        if (CodeNamespaces.Problem(isolateNetwork: true, mounts) is { } why) throw new InvalidOperationException($"This machine cannot confine codes: {why}.");
     }
 
     /// <summary>A shell code started as a process group's leader, as the adapter starts codes; its standard output redirected.</summary>

@@ -80,8 +80,8 @@ internal static class CodeNamespaces
 
         """ + RunAsChild;
 
-    /// <summary>The file in a code's working folder that holds its mount table (the scratch mounted over the folder hides it from the code).</summary>
-    public const string MountTableFile = ".dth-mounts";
+    // The file in a code's working folder that holds its mount table (the scratch mounted over the folder hides it from the code).
+    private const string MountTableFile = ".dth-mounts";
 
     /// <summary>
     /// The mount table (fstab(5)) of a code working in <paramref name="work"/> that is not to see <paramref name="hidden"/>,
@@ -162,8 +162,8 @@ internal static class CodeNamespaces
         });
     }
 
-    /// <summary>What is hidden now, what exists (a silo's folder of a test may be gone), a folder before what lies in it.</summary>
-    public static IReadOnlyList<string> Hidden => [.. HiddenFolders.Keys.Where(p => Directory.Exists(p) || File.Exists(p)).Order(StringComparer.Ordinal)];
+    /// <summary>What is hidden now, a folder before what lies in it (its mount table leaves out what no longer exists, as a test's silo folder may not).</summary>
+    public static IReadOnlyList<string> Hidden => [.. HiddenFolders.Keys.Order(StringComparer.Ordinal)];
 
     // Each chain is tried as it will run: a machine may refuse network namespaces and allow the rest.
     private static readonly Lazy<string?> NetworkProblem = new(() => Probe(isolateNetwork: true, mounts: false));

@@ -10,7 +10,7 @@ namespace DthGrains.Simulation.Models.External;
 /// Where there is no <c>setsid</c> (not Linux), the code starts directly and only its tree as .NET sees it is killed.
 /// A <see cref="CodeWarden"/> kills the groups still running when this process ends, SIGKILL included. Limits
 /// (<c>prlimit</c>) and namespaces (<see cref="CodeNamespaces"/>) are further execs in the same chain. The price of
-/// <c>setsid</c> is one exec per process, 2.4–2.8 ms here; a silo's whole confinement, about 23 ms (<c>ops/bench.sh
+/// <c>setsid</c> is one exec per process, 2.4–2.8 ms here; a silo's whole confinement, about 29 ms (<c>ops/bench.sh
 /// external</c> times it apart), against codes whose subjects take seconds.
 /// </summary>
 internal static class ProcessGroup
