@@ -15,7 +15,8 @@ public static partial class AccessCommands
         var file = new Option<FileInfo>("--file") { Description = "JSON file holding the application (title, purpose, intendedUse, expectedBenefit, datasets, actions, ...)" };
         file.AcceptExistingOnly();
         var title = new Option<string?>("--title") { Description = "Title of the project" };
-        var purpose = new Option<string?>("--purpose") { Description = $"EHDS Art. 53 purpose: {string.Join(", ", Purposes)}" };
+        // The values are in the description: a help name keeps the options column narrow (eight values would widen it to 150 characters).
+        var purpose = new Option<string?>("--purpose") { Description = $"EHDS Art. 53 purpose: {string.Join(", ", Purposes)}", HelpName = "purpose" };
         purpose.AcceptOnlyFromAmong(Purposes);
         var datasets = new Option<string[]>("--dataset") { Description = "A requested dataset id (repeatable)" };
         var actions = new Option<string[]>("--action") { Description = $"A permitted action you need: {string.Join(", ", Actions)} (repeatable)" };

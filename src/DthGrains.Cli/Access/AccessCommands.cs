@@ -41,7 +41,7 @@ public static partial class AccessCommands
     private static Command List()
     {
         var pending = new Option<bool>("--pending") { Description = "The steward inbox: applications awaiting your institution's decision" };
-        var status = new Option<string?>("--status") { Description = $"Only applications in this state: {string.Join(", ", Statuses)}" };
+        var status = new Option<string?>("--status") { Description = $"Only applications in this state: {string.Join(", ", Statuses)}", HelpName = "status" };
         status.AcceptOnlyFromAmong(Statuses);
         var limit = new Option<int?>("--limit") { Description = "Page size, 1 to 100 (default 50)" };
         limit.Validators.Add(r => { if (r.GetValueOrDefault<int?>() is < 1 or > 100) r.AddError("--limit is between 1 and 100."); });

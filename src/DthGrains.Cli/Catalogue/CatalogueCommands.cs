@@ -60,10 +60,12 @@ public static partial class CatalogueCommands
         limit.Validators.Add(r => { if (r.GetValueOrDefault<int?>() is < 1 or > 100) r.AddError("--limit is between 1 and 100."); });
         var cursor = new Option<string?>("--cursor") { Description = "Continue from the nextCursor of a previous page" };
         var all = new Option<bool>("--all") { Description = "Follow nextCursor until every match is listed" };
-        var command = new Command("search", "Search the catalogue with facets")
+        var command = new Command("search", "Search the catalogue with facets ('list' with no words: everything you may see)")
         {
             query, kind, theme, healthCategory, codingSystem, publisher, country, rights, licence, conformsTo, minCredibility, status, sort, limit, cursor, all,
         };
+        // A newcomer's first try is 'dth catalogue list'.
+        command.Aliases.Add("list");
         command.SetAction((parse, ct) => RunAsync(async () =>
         {
             var url = new StringBuilder("api/catalogue/resources?");

@@ -34,7 +34,7 @@ public static partial class RunCommands
 
     private static Command Submit()
     {
-        var kind = new Option<string>("--kind") { Description = "single, scenario-set, sweep, monte-carlo, cohort-trial, sensitivity (default cohort-trial, single without --cohort)" };
+        var kind = new Option<string>("--kind") { Description = "single, scenario-set, sweep, monte-carlo, cohort-trial, sensitivity (default cohort-trial, single without --cohort)", HelpName = "kind" };
         kind.AcceptOnlyFromAmong("single", "scenario-set", "sweep", "monte-carlo", "cohort-trial", "sensitivity");
         var model = new Option<string>("--model", "-m") { Description = "Model: hovorka, bergman, windkessel, pkpd (or a model id)", DefaultValueFactory = _ => "hovorka" };
         var cohort = new Option<int?>("--cohort", "-n") { Description = "Size: virtual patients, draws, design points or Sobol base samples" };
