@@ -13,7 +13,7 @@ public static class LineageCommands
 
     private static Command Lineage()
     {
-        var entity = new Argument<string>("entity") { Description = "What to trace: access-request:<id>, grant:<id>, resource:<id>[@version], ..." };
+        var entity = new Argument<string>("entity") { Description = "What to trace, named with its kind: run:<id>, twin:<id>, access-request:<id>, grant:<id>, resource:<id>[@version], organisation:<id>, person:<id>" };
         var depth = new Option<int?>("--depth") { Description = "How many steps up and down to follow (1-12, default 4)" };
         var format = new Option<string>("--format") { Description = "table (default), prov (W3C PROV-JSON) or fhir (FHIR R4 Bundle of AuditEvent and Provenance)", DefaultValueFactory = _ => "table" };
         format.AcceptOnlyFromAmong("table", "prov", "fhir");

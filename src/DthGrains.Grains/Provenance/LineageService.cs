@@ -70,6 +70,21 @@ public sealed partial class LineageService(LedgerReader reader, IDocumentStore s
         return new Lineage(graph, [.. rows.Select(r => Evidence(r.Row, r.StoredAt))]);
     }
 
+    /// <summary>The kinds whose entities are named by a kind and the id a user knows (run:r1, grant:grant-r1, ...).</summary>
+    public static readonly IReadOnlyList<string> NamedKinds = ["access-request", "grant", "organisation", "person", "resource", "run", "twin"];
+
+    /// <summary>
+    /// The entities the lineage knows under <paramref name="id"/> with a kind put before it (run:id, twin:id, ...):
+    /// a caller who gave an id without its kind gets told which one to ask for. One indexed read of a few keys.
+    /// </summary>
+    public async Task<IReadOnlyList<string>> NamedAsync(string id, CancellationToken ct = default)
+    {
+        await using var connection = store.Storage.Database.CreateConnection();
+        await connection.OpenAsync(ct);
+        var nodes = await LineageStore.Index(connection).NodesAsync([.. NamedKinds.Select(kind => $"{kind}:{id}")], ct);
+        return [.. nodes.Keys.Order(StringComparer.Ordinal)];
+    }
+
     /// <summary>The sequence up to which everything is read, and the gaps above it still awaited (for tests and diagnostics).</summary>
     public async Task<(long Low, long[] Gaps)> FrontierAsync(CancellationToken ct = default)
     {

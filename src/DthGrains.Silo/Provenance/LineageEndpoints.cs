@@ -92,7 +92,22 @@ public static partial class LineageEndpoints
             http.Response.Headers.RetryAfter = RetryWhileCatchingUp;
             return (null, Problem.Unavailable(behind.Message));
         }
-        return found is null ? (null, Problem.NotFound($"Entity '{entity}' in the ledger's lineage")) : (found, null);
+        return found is null ? (null, await NotFoundAsync(lineage, entity, http.RequestAborted)) : (found, null);
+    }
+
+    /// <summary>An id given without its kind (a run's id, as 'dth run list' shows it) is not found: the answer names the entity to ask for.</summary>
+    private static async Task<Problem> NotFoundAsync(LineageService lineage, string entity, CancellationToken ct)
+    {
+        var named = entity.Contains(':', StringComparison.Ordinal) ? [] : await lineage.NamedAsync(entity, ct);
+        var kinds = string.Join(", ", LineageService.NamedKinds.Select(kind => $"{kind}:<id>"));
+        var detail = named.Count switch
+        {
+            0 when !entity.Contains(':', StringComparison.Ordinal) =>
+                $"Entity '{entity}' in the ledger's lineage does not exist. Name an entity with its kind: {kinds}.",
+            0 => $"Entity '{entity}' in the ledger's lineage does not exist.",
+            _ => $"Entity '{entity}' in the ledger's lineage does not exist: name it with its kind, as {string.Join(" or ", named.Select(n => $"'{n}'"))}.",
+        };
+        return new Problem(ProblemKind.NotFound, "Not found", detail);
     }
 
     private static async Task<IResult> Decisions(DecisionContexts contexts, HttpContext http, string id)

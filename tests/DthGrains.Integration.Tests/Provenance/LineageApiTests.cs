@@ -243,6 +243,24 @@ public sealed class LineageApiTests(HostFixture fixture)
     }
 
     [Fact]
+    public async Task An_id_given_without_its_kind_is_answered_with_the_entity_to_ask_for()
+    {
+        var (id, _, _) = await Workflow();
+
+        var bare = await Auditor.GetAsync($"/api/audit/lineage?entity={id}");
+        bare.StatusCode.Should().Be(HttpStatusCode.NotFound);
+        (await JsonOf(bare)).GetProperty("detail").GetString().Should().Contain($"'access-request:{id}'");
+        // The grant's id is its own name too.
+        var grant = await Auditor.GetAsync($"/api/audit/lineage?entity=grant-{id}");
+        (await JsonOf(grant)).GetProperty("detail").GetString().Should().Contain($"'grant:grant-{id}'");
+        // An id the lineage does not know under any kind: the kinds to name it with.
+        var unknown = await JsonOf(await Auditor.GetAsync("/api/audit/lineage?entity=never-was"));
+        unknown.GetProperty("detail").GetString().Should().Contain("run:<id>").And.Contain("access-request:<id>");
+        // Named as told, it is found.
+        (await Auditor.GetAsync($"/api/audit/lineage?entity=access-request:{id}")).StatusCode.Should().Be(HttpStatusCode.OK);
+    }
+
+    [Fact]
     public async Task The_fhir_lineage_route_answers_errors_as_operation_outcomes()
     {
         var response = await Auditor.GetAsync("/api/audit/lineage/fhir?entity=access-request:never-was");
