@@ -92,15 +92,26 @@ public static partial class CatalogueCommands
                 .Select(e => e.TryGetProperty("resource", out var r) ? Text(r, "resourceType", "?") : "?")
                 .GroupBy(t => t, StringComparer.Ordinal).OrderByDescending(g => g.Count()).ThenBy(g => g.Key, StringComparer.Ordinal)
                 .ToDictionary(g => g.Key, g => g.Count());
+            // The subjects' pseudonyms are what 'dth twin link --subject' asks for.
+            var subjects = (entries.ValueKind == JsonValueKind.Array ? entries.EnumerateArray() : default)
+                .Where(e => e.TryGetProperty("resource", out var r) && Text(r, "resourceType", "") == "Patient")
+                .Select(e => Text(e.GetProperty("resource"), "id", "")).Where(s => s.Length > 0).ToList();
             if (parse.GetValue(CliSettings.Json))
             {
-                CliJson.Print(JsonSerializer.SerializeToElement(new { id = parse.GetValue(id), version = v, total = counts.Values.Sum(), resourcesByType = counts }, CliJson.Options));
+                CliJson.Print(JsonSerializer.SerializeToElement(new { id = parse.GetValue(id), version = v, total = counts.Values.Sum(), resourcesByType = counts, subjects }, CliJson.Options));
                 return;
             }
             var table = new Table().Border(TableBorder.Rounded).Title($"{Markup.Escape(parse.GetValue(id)!)} {Markup.Escape(v)}").AddColumns("Resource type", "Count");
             foreach (var (type, count) in counts) table.AddRow(Markup.Escape(type), count.ToString(System.Globalization.CultureInfo.InvariantCulture));
             table.AddRow("[bold]Total[/]", $"[bold]{counts.Values.Sum()}[/]");
             AnsiConsole.Write(table);
+            if (subjects.Count > 0)
+            {
+                const int shown = 20;
+                var more = subjects.Count > shown ? $" and {subjects.Count - shown} more (--json lists all)" : "";
+                AnsiConsole.MarkupLineInterpolated($"Subjects: {string.Join(", ", subjects.Take(shown))}{more}");
+                AnsiConsole.MarkupLineInterpolated($"[grey]A twin of one: dth twin link <twin> --dataset {parse.GetValue(id)} --dataset-version {v} --subject {subjects[0]}[/]");
+            }
         }));
         return command;
     }

@@ -150,7 +150,14 @@ public sealed class CatalogueCliTests(HostFixture fixture) : IDisposable
         var file = Path.Combine(_folder, "payload.json");
         var (written, writtenOutput) = await Dth(Host.Token("steward", "charite"), "catalogue", "payload", "charite-t1d-synthetic", "--version", "1.0.0", "--out", file);
         written.Should().Be(0, writtenOutput);
-        JsonDocument.Parse(await File.ReadAllTextAsync(file)).RootElement.GetProperty("resourceType").GetString().Should().Be("Bundle");
+        var bundle = JsonDocument.Parse(await File.ReadAllTextAsync(file)).RootElement;
+        bundle.GetProperty("resourceType").GetString().Should().Be("Bundle");
+        // The subjects' pseudonyms, which 'dth twin link --subject' asks for, are the bundle's patients.
+        var patients = bundle.GetProperty("entry").EnumerateArray().Select(e => e.GetProperty("resource"))
+            .Where(r => r.GetProperty("resourceType").GetString() == "Patient").Select(r => r.GetProperty("id").GetString()).ToList();
+        summary.GetProperty("subjects").EnumerateArray().Select(s => s.GetString()).Should().Equal(patients);
+        var (_, table) = await Dth(Host.Token("steward", "charite"), "catalogue", "payload", "charite-t1d-synthetic", "--version", "1.0.0");
+        table.Should().Contain($"Subjects: {string.Join(", ", patients)}").And.Contain($"--subject {patients[0]}");
 
         var (refused, refusal) = await Dth(Host.Token("researcher", "inria"), "catalogue", "payload", "charite-t1d-synthetic", "--version", "1.0.0");
         refused.Should().Be(3, refusal);
