@@ -871,6 +871,82 @@ public sealed class ExternalModelTests : IDisposable
         }
     }
 
+    /// <summary>
+    /// A mount whose path the silo's user cannot reach (another user's FUSE mount, a container's root under
+    /// /var/lib/docker) cannot be remounted read-only by the code's outer namespace either. It used to stop every code
+    /// of a silo on such a host; the code cannot reach it, so it runs, and the rest is read-only as before. Made here as
+    /// a tmpfs in a folder of mode 700 owned by a user no namespace of the code maps (needs root, as CI runs).
+    /// </summary>
+    [Fact]
+    public void A_mount_out_of_the_silo_users_reach_does_not_stop_its_codes_and_stays_out_of_theirs()
+    {
+        RequireNamespaces(mounts: true);
+        if (ProcessGroup.geteuid() != 0) throw new InvalidOperationException("Making a mount out of this user's reach needs root (CI runs as root).");
+        var hidden = Directory.CreateDirectory(Path.Combine(_folder, "silo-data")).FullName;
+        var outside = Directory.CreateDirectory(Path.Combine(_folder, "beside")).FullName;
+        var locked = Directory.CreateDirectory(Path.Combine(_folder, "locked")).FullName;
+        var unreachable = Directory.CreateDirectory(Path.Combine(locked, "mounted")).FullName;
+        Run("mount", "-t", "tmpfs", "dth-unreachable-test", unreachable);
+        try
+        {
+            Run("chown", "54321:54321", locked);
+            Run("chmod", "700", locked);
+            var marker = Marker();
+            // y = [written beside the silo's data, written into its working folder, the unreachable mount seen], 1 for yes.
+            var code = Scripted("cat > /dev/null\n" +
+                $"w() {{ if echo {marker} > \"$1\" 2> /dev/null; then echo 1; else echo 0; fi; }}\n" +
+                $"a=$(w '{outside}/{marker}'); b=$(w ./{marker}); c=0; [ -e '{unreachable}' ] && c=1\n" +
+                "echo \"{\\\"outputs\\\": {\\\"y\\\": [$a, $b, $c]}}\"");
+            using (ExternalModel.HideFromCodes([hidden]))
+            {
+                var (status, y, failure) = Solve(code, [0, 1, 2]);
+                status.Should().Be(IntegrationStatus.Completed, failure);
+                y.Should().Equal([0.0, 1.0, 0.0], "the rest stays read-only, its scratch writable, and the mount out of its reach");
+            }
+            Directory.EnumerateFileSystemEntries(outside).Should().BeEmpty();
+        }
+        finally
+        {
+            Run("umount", unreachable);
+            Run("chown", "0:0", locked);
+        }
+    }
+
+    /// <summary>
+    /// Which writable mounts a refused remount leaves a code's start to go on with (the shell's check, on mountinfo lines
+    /// written here): only those a code cannot reach. "{here}" is a folder that exists, "{gone}" one that does not.
+    /// </summary>
+    [Theory]
+    [InlineData(true, "26 1 254:0 / / ro,relatime - ext4 /dev/vda rw", "47 26 0:20 / /proc rw,relatime - proc proc rw")]
+    [InlineData(true, "60 26 0:6 / /dev rw shared:4 - devtmpfs devtmpfs rw", "63 60 0:23 / /dev/pts rw - devpts devpts rw,mode=600")]
+    [InlineData(false, "26 1 254:0 / {here} rw,relatime - ext4 /dev/vda rw")]
+    [InlineData(false, "26 1 254:0 / {here} rw,noatime shared:1 master:2 - ext4 /dev/vda rw")]
+    [InlineData(true, "70 26 0:39 / {gone} rw,relatime - fuse.gvfsd-fuse gvfsd-fuse rw,user_id=1000")]
+    [InlineData(true, "61 60 0:22 / {here} rw,relatime - tmpfs tmpfs rw", "62 61 0:26 / {here} ro,relatime - tmpfs tmpfs rw")]
+    [InlineData(false, "61 60 0:22 / {here} rw,relatime - tmpfs tmpfs rw", "62 60 0:26 / {here}/inner ro,relatime - tmpfs tmpfs rw")]
+    [InlineData(false, "70 26 0:39 / {gone}\\040x rw,relatime - tmpfs tmpfs rw")]
+    public void A_refused_remount_lets_a_code_start_only_when_what_stays_writable_is_out_of_its_reach(bool starts, params string[] mountinfo)
+    {
+        var here = Directory.CreateDirectory(Path.Combine(_folder, "here")).FullName;
+        var file = Path.Combine(_folder, "mountinfo");
+        File.WriteAllText(file, string.Join('\n', mountinfo.Select(l => l.Replace("{here}", here).Replace("{gone}", Path.Combine(_folder, "gone")))) + "\n");
+        var start = new ProcessStartInfo("/bin/sh") { UseShellExecute = false };
+        foreach (var a in (string[])["-c", CodeNamespaces.UnreachableFunction + "\nunreachable \"$1\"", "sh", file]) start.ArgumentList.Add(a);
+        using var check = Process.Start(start)!;
+        check.WaitForExit();
+        (check.ExitCode == 0).Should().Be(starts, string.Join(" | ", mountinfo));
+    }
+
+    private static void Run(string program, params string[] arguments)
+    {
+        var start = new ProcessStartInfo(program) { UseShellExecute = false, RedirectStandardError = true };
+        foreach (var a in arguments) start.ArgumentList.Add(a);
+        using var process = Process.Start(start)!;
+        var error = process.StandardError.ReadToEnd();
+        process.WaitForExit();
+        process.ExitCode.Should().Be(0, $"{program} {string.Join(' ', arguments)}: {error}");
+    }
+
     [Fact]
     public void A_confined_codes_scratch_is_bounded_by_its_memory_limit()
     {

@@ -71,9 +71,44 @@ internal static class CodeNamespaces
     // tmpfs scratch over the code's working folder and over /dev/shm. The shell then enters the working folder again, now
     // the scratch on it, and runs the inner user namespace's unshare with the rest, as a child. What cannot be mounted
     // stops the start, with mount's reason.
-    private const string ConfineScript = """
+    //
+    // But for one kind of mount: one whose path this user cannot reach (another user's FUSE mount without allow_other,
+    // as a desktop's gvfs in /run/user/<uid>; a container's root under /var/lib/docker, mode 710). The outer namespace's
+    // root has the silo user's rights over such a path, so mount cannot remount it, and every code of a silo on a host
+    // with one would be refused. The code, with the same user's rights and no more, cannot reach it either, so it may stay
+    // writable. After a refused remount the shell therefore reads the mount table (mountinfo(5): the mount point is the
+    // fifth field, the mount's options the sixth, the type the first word after " - "), and starts the code only if each
+    // mount left writable is of the kernel's, lies under another mounted on the same point (so no path reaches it: mount
+    // remounted the one on top), or has a path it cannot stat; a path with an escaped character (mountinfo writes a blank
+    // as \040) is taken as reachable, so the start stops as before.
+    private const string KernelFileSystems = "proc,sysfs,devtmpfs,devpts,cgroup,cgroup2,mqueue";
+
+    /// <summary>
+    /// A shell function: <c>unreachable FILE</c> succeeds when every mount that mountinfo FILE shows writable is of the
+    /// kernel's, lies under another mounted on the same point, or has a path that cannot be stat'ed (see above).
+    /// </summary>
+    internal const string UnreachableFunction = $$"""
+        unreachable() {
+          k=$(while read -r _ p _ _ m _; do printf '%s %s\n' "$p" "$m"; done < "$1")
+          while read -r i _ _ _ m o rest; do
+            case "$o" in rw|rw,*) ;; *) continue ;; esac
+            f=" $rest"; f=${f#* - }; f=${f%% *}
+            case ",{{KernelFileSystems}}," in *",$f,"*) continue ;; esac
+            case "$m" in *\\*) return 1 ;; esac
+            case "
+        $k
+        " in *"
+        $i $m
+        "*) continue ;; esac
+            if [ -e "$m" ]; then return 1; fi
+          done < "$1"
+        }
+        """;
+
+    private const string ConfineScript = $$"""
         t=$1 w=$2 u=$3 uid=$4 gid=$5; shift 5
-        mount --all -o remount,bind,ro -t noproc,sysfs,devtmpfs,devpts,cgroup,cgroup2,mqueue || exit 125
+        {{UnreachableFunction}}
+        e=$(mount --all -o remount,bind,ro -t no{{KernelFileSystems}} 2>&1) || unreachable /proc/self/mountinfo || { printf '%s\n' "$e" >&2; exit 125; }
         mount --all --fstab "$t" || exit 125
         cd "$w" || exit 125
         set -- "$u" --user --map-user="$uid" --map-group="$gid" -- "$@"
