@@ -74,7 +74,7 @@ internal static class ExternalCommand
             Print(models, tries);
             if (tryIt && tries.Count > 0)
                 AnsiConsole.MarkupLine(asOnASilo is not null
-                    ? "[grey]Tried as on a silo: on a read-only file system, each code writing only its working folder (also its TMPDIR) and /dev/shm.[/]"
+                    ? "[grey]Tried as on a silo: on a read-only file system, each code writing only its working folder (also its TMPDIR) and /dev/shm, and not seeing your credentials (~/.ssh, ~/.pgpass, cloud logins...).[/]"
                     : $"[yellow]Tried without a silo's read-only file system[/] ({Markup.Escape(unconfined ?? "")}): a code that writes outside its working folder works here and fails on a silo.");
         }
         return tries.Values.Any(t => t.Failure is not null) ? Problems : 0;

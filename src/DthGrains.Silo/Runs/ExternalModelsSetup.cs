@@ -26,7 +26,7 @@ public static class ExternalModelsSetup
     }
 
     /// <summary>
-    /// More files and folders an operator hides from the codes (a home folder's credentials, a mounted share): a list,
+    /// More files and folders an operator hides from the codes (a mounted share, a credential in a place of its own): a list,
     /// as children of the key (<c>Dth:Runs:HideFromCodes:0</c>, ...) or one value separated by the PATH separator.
     /// </summary>
     public const string HideKey = "Dth:Runs:HideFromCodes";
@@ -34,8 +34,9 @@ public static class ExternalModelsSetup
     /// <summary>
     /// Hides from the codes it starts, for as long as the registration lasts: the silo's data folder (the embedded
     /// database with its socket, which trusts whoever reaches it; the ledger files; join.env), its token signing key,
-    /// the configuration files it read (a federation's connection string may hold a password), and what the operator
-    /// lists under <see cref="HideKey"/>. A code runs as the silo's user, and could otherwise read the key and mint any
+    /// the configuration files it read (a federation's connection string may hold a password), its user's credentials
+    /// and histories where the common tools keep them (<see cref="ExternalModel.CredentialsOf"/>: SSH keys, cloud logins,
+    /// .pgpass, ...), and what the operator lists under <see cref="HideKey"/>. A code runs as the silo's user, and could otherwise read the key and mint any
     /// token, or write to the database. Refuses, with the fix, an external models' folder inside a hidden folder, where
     /// its codes could not see their own files, and a temporary folder inside one, where they could not work.
     /// </summary>
@@ -59,7 +60,7 @@ public static class ExternalModelsSetup
                 throw new InvalidOperationException($"The external models' folder '{folder}' ({ConfigKey}) lies inside '{over}', which {HideKey} hides from the codes: " +
                     $"move the models out of it, or hide less.");
         }
-        return ExternalModel.HideFromCodes([data, Path.GetFullPath(key), .. ConfigurationFiles(configuration), .. listed]);
+        return ExternalModel.HideFromCodes([data, Path.GetFullPath(key), .. ConfigurationFiles(configuration), .. listed, .. ExternalModel.CredentialsOf(ExternalModel.UserHome)]);
     }
 
     /// <summary>A list setting: the values of the key's children, else its value split at the PATH separator.</summary>
@@ -89,6 +90,11 @@ public static class ExternalModelsSetup
         void Failed(string model, string reason) => logger.LogWarning("External model {Model}: a subject's process failed: {Reason}", model, reason);
         app.Lifetime.ApplicationStarted.Register(() =>
         {
+            if (ModelLibrary.All.OfType<ExternalModel>().Any())
+            {
+                var hidden = ExternalModel.HiddenFromCodes.Where(p => File.Exists(p) || Directory.Exists(p)).ToList();
+                logger.LogInformation("External codes do not see these {Count} paths (and write only their scratch): {Hidden}", hidden.Count, string.Join(", ", hidden));
+            }
             foreach (var m in ModelLibrary.All.OfType<ExternalModel>())
                 logger.LogInformation("External model {Model} {Version} ({Digest}): {State}", m.Info.Id, m.Info.Version, m.CodeDigest,
                     m.IsInstalled ? $"runs here as '{m.Command}'" : $"not runnable here: {m.NotRunnableHere} Its shards go to silos that can run it.");

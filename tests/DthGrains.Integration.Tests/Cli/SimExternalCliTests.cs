@@ -101,4 +101,32 @@ public sealed class SimExternalCliTests : IDisposable
             .And.Contain("Tried as on a silo: on a read-only file system").And.NotContain("writes-scratch: one subject failed");
         File.Exists(Path.Combine(_dir, "cache")).Should().BeFalse();
     }
+
+    [Fact]
+    public async Task A_try_keeps_the_users_credentials_out_of_the_codes_sight_as_a_silo_does()
+    {
+        // A real dth with a home of the test's: its codes see the notes in it, not the SSH key or the .pgpass.
+        if (OperatingSystem.IsWindows()) return;
+        var home = Directory.CreateDirectory(Path.Combine(_dir, "home")).FullName;
+        Directory.CreateDirectory(Path.Combine(home, ".ssh"));
+        File.WriteAllText(Path.Combine(home, ".ssh", "id_ed25519"), "a private key");
+        File.WriteAllText(Path.Combine(home, ".pgpass"), "localhost:5432:*:postgres:a password");
+        File.WriteAllText(Path.Combine(home, "notes.txt"), "the user's own notes");
+        var models = Directory.CreateDirectory(Path.Combine(_dir, "models")).FullName;
+        ExternalCodes.Script(Path.Combine(models, "peek.sh"), "#!/bin/sh\ncat > /dev/null\n" +
+            // A hidden file reads as empty (/dev/null lies over it), a hidden folder not at all.
+            "if [ -n \"$(cat \"$HOME/.ssh/id_ed25519\" 2> /dev/null)\" ]; then echo 'read the SSH key' >&2; exit 3; fi\n" +
+            "if [ -n \"$(cat \"$HOME/.pgpass\" 2> /dev/null)\" ]; then echo 'read the .pgpass' >&2; exit 4; fi\n" +
+            "cat \"$HOME/notes.txt\" > /dev/null || exit 5\n" +
+            "echo '{\"outputs\": {\"b\": [1, 1, 1, 1, 1]}}'\n");
+        File.WriteAllText(Path.Combine(models, "peek.model.json"), """
+            { "id": "peek-home", "version": "1.0.0", "title": "t", "timeUnit": "s",
+              "parameters": [ { "name": "a", "value": 1, "lower": 0, "upper": 2 } ], "outputs": [ { "name": "b" } ],
+              "scenarios": [ { "name": "reference", "duration": 1 } ], "executor": { "command": "peek.sh", "network": "host" } }
+            """);
+
+        var (code, text, errors) = await DthProcess.RunAsync(new Dictionary<string, string> { ["HOME"] = home }, "sim", "external", models, "--try");
+        code.Should().Be(0, text + errors);
+        text.Should().Contain("Tried as on a silo").And.NotContain("one subject failed");
+    }
 }

@@ -248,6 +248,10 @@ public sealed class ExternalModelRunTests
             ["Dth:Runs:ExternalModels"] = models, ["Dth:Runs:HideFromCodes:0"] = secrets, ["Dth:Runs:HideFromCodes:1"] = secretFile,
         });
 
+        // Beside them, its user's credentials where the common tools keep them (the hiding itself is tested on a home of
+        // the test's in the simulation tests, and under a real dth in SimExternalCliTests).
+        ExternalModel.HiddenFromCodes.Should().Contain(ExternalModel.CredentialsOf(ExternalModel.UserHome)).And.Contain(Path.Combine(ExternalModel.UserHome, ".ssh"));
+
         var values = await ValuesOfASingleRunAsync(host.ClientAs("researcher", "inst-a", subject: "erin-hidden"), "peek-hidden-test");
         // min, mean, max and final of listed, file, profile and beside; then of writing beside them, into the models'
         // folder, and into its working folder: it reads what is not hidden, and writes its scratch alone.

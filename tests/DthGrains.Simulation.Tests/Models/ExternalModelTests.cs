@@ -871,6 +871,40 @@ public sealed class ExternalModelTests : IDisposable
         }
     }
 
+    [Fact]
+    public void A_users_credentials_are_named_under_its_home_and_nowhere_without_one()
+    {
+        ExternalModel.CredentialsOf("/home/ana").Should().Contain(["/home/ana/.ssh", "/home/ana/.pgpass", "/home/ana/.aws", "/home/ana/.kube",
+            "/home/ana/.config/gcloud", "/home/ana/.git-credentials", "/home/ana/.bash_history"]).And.OnlyContain(p => p.StartsWith("/home/ana/.", StringComparison.Ordinal));
+        ExternalModel.CredentialsOf("").Should().BeEmpty();
+        ExternalModel.CredentialsOf("relative/home").Should().BeEmpty("a home that is not a full path names nothing certain");
+    }
+
+    [Fact]
+    public void A_confined_code_does_not_see_its_users_credentials_but_sees_the_rest_of_its_home()
+    {
+        RequireNamespaces(mounts: true);
+        var home = Directory.CreateDirectory(Path.Combine(_folder, "home")).FullName;
+        Directory.CreateDirectory(Path.Combine(home, ".ssh"));
+        File.WriteAllText(Path.Combine(home, ".ssh", "id_ed25519"), "a private key");
+        File.WriteAllText(Path.Combine(home, ".pgpass"), "localhost:5432:*:postgres:a password");
+        Directory.CreateDirectory(Path.Combine(home, ".config", "gcloud"));
+        File.WriteAllText(Path.Combine(home, ".config", "gcloud", "credentials.db"), "a cloud login");
+        File.WriteAllText(Path.Combine(home, "notes.txt"), "the user's own notes");
+        // y = [the SSH key read, the PostgreSQL password read, the cloud login read, the notes read], 1 for yes.
+        var code = Scripted("cat > /dev/null\n" +
+            "r() { if [ -n \"$(cat \"$1\" 2> /dev/null)\" ]; then echo 1; else echo 0; fi; }\n" +
+            $"a=$(r '{home}/.ssh/id_ed25519'); b=$(r '{home}/.pgpass'); c=$(r '{home}/.config/gcloud/credentials.db'); d=$(r '{home}/notes.txt')\n" +
+            "echo \"{\\\"outputs\\\": {\\\"y\\\": [$a, $b, $c, $d]}}\"");
+        Solve(code, [0, 1, 2, 3]).Outputs.Should().Equal([1.0, 1.0, 1.0, 1.0], "nothing is hidden unless asked");
+        using (ExternalModel.HideFromCodes(ExternalModel.CredentialsOf(home)))
+        {
+            var (status, y, failure) = Solve(code, [0, 1, 2, 3]);
+            status.Should().Be(IntegrationStatus.Completed, failure);
+            y.Should().Equal([0.0, 0.0, 0.0, 1.0], "the credentials are hidden, the rest of the home is not");
+        }
+    }
+
     /// <summary>
     /// A mount whose path the silo's user cannot reach (another user's FUSE mount, a container's root under
     /// /var/lib/docker) cannot be remounted read-only by the code's outer namespace either. It used to stop every code

@@ -50,9 +50,13 @@ public sealed class ExternalModel : SimulationModel
     /// </summary>
     public static IDisposable HideFromCodes(IEnumerable<string> folders) => CodeNamespaces.Hide(folders);
 
+    /// <summary>What the codes this process starts do not see now (registered, whether or not each path exists).</summary>
+    public static IReadOnlyList<string> HiddenFromCodes => CodeNamespaces.Hidden;
+
     /// <summary>
     /// Makes the external codes this process starts run as a silo's do, on a read-only file system writing only their
-    /// scratch (working folder and /dev/shm), also where nothing is hidden (<c>dth</c> on a workstation: a developer's
+    /// scratch (working folder and /dev/shm), and without a sight of this user's credentials (<see cref="CredentialsOf"/>),
+    /// also where nothing else is hidden (<c>dth</c> on a workstation: a developer's
     /// try finds what would fail on a silo, and an auditor's re-run cannot change the auditor's files), until the
     /// registration is disposed; call it before loading descriptors. Null, with <paramref name="why"/>, where this
     /// machine cannot (user namespaces off, a mount that cannot be made read-only): its codes then run as before.
@@ -60,7 +64,44 @@ public sealed class ExternalModel : SimulationModel
     public static IDisposable? ConfineWritesOfCodes(out string? why)
     {
         why = CodeNamespaces.Problem(isolateNetwork: false, mounts: true);
-        return why is null ? CodeNamespaces.ConfineWrites() : null;
+        if (why is not null) return null;
+        // On a workstation too, a code confined as a silo's does not see its user's credentials: an auditor re-running
+        // a partner's code keeps the auditor's keys.
+        var (confined, hidden) = (CodeNamespaces.ConfineWrites(), HideFromCodes(CredentialsOf(UserHome)));
+        return new Registrations(confined, hidden);
+    }
+
+    /// <summary>The home folder of this process's user ("" when it has none).</summary>
+    public static string UserHome => Environment.GetFolderPath(Environment.SpecialFolder.UserProfile);
+
+    /// <summary>
+    /// Where a user keeps credentials and command histories, under the home folder <paramref name="home"/>, by the
+    /// common tools' defaults: SSH and GnuPG keys, cloud and cluster logins (AWS, Azure, Google Cloud, Kubernetes,
+    /// Docker registries, Vault, Terraform), PostgreSQL's and netrc passwords, git, GitHub CLI, package registries'
+    /// tokens (npm, PyPI, Cargo, Maven, NuGet), keyrings and pass stores, and shell, psql and Python histories. A silo
+    /// hides them from its codes (which run as its user) beside its own secrets, and so does <c>dth</c> where it
+    /// confines codes: a code has no business with its user's logins, and could send them out on a host network. The
+    /// paths that do not exist are left out when a code starts. Empty for an empty <paramref name="home"/>.
+    /// </summary>
+    public static IReadOnlyList<string> CredentialsOf(string home) =>
+        string.IsNullOrEmpty(home) || !Path.IsPathRooted(home) ? [] : [.. CredentialPaths.Select(p => Path.Combine(home, p))];
+
+    private static readonly string[] CredentialPaths =
+    [
+        ".ssh", ".gnupg", ".aws", ".azure", ".config/gcloud", ".kube", ".docker", ".vault-token", ".terraform.d",
+        ".pgpass", ".netrc", ".git-credentials", ".config/git/credentials", ".config/gh", ".npmrc", ".pypirc",
+        ".cargo/credentials", ".cargo/credentials.toml", ".m2/settings.xml", ".nuget/NuGet/NuGet.Config",
+        ".local/share/keyrings", ".password-store", ".bash_history", ".zsh_history", ".psql_history", ".python_history",
+    ];
+
+    /// <summary>Two registrations released together.</summary>
+    private sealed class Registrations(IDisposable first, IDisposable second) : IDisposable
+    {
+        public void Dispose()
+        {
+            first.Dispose();
+            second.Dispose();
+        }
     }
 
     public override ModelInfo Info => _info;
