@@ -91,6 +91,7 @@ public sealed class RunFollower : IRunObserver
     private readonly RunFollowers? _stats;
     private RunProgress? _progress;
     private int _overflowed;
+    private int _closed;
 
     public RunFollower(int capacity, Action onOverflow, RunFollowers? stats = null)
     {
@@ -103,9 +104,17 @@ public sealed class RunFollower : IRunObserver
 
     public int Buffered => _events.Reader.Count;
 
+    /// <summary>
+    /// Its stream has ended: what the run grain sent before it took the unfollow, and Orleans delivers afterwards, is
+    /// taken and dropped (no buffering, no abort of a response that is over).
+    /// </summary>
+    public void Close() => Volatile.Write(ref _closed, 1);
+
+    public bool Closed => Volatile.Read(ref _closed) == 1;
+
     public Task OnEventAsync(RunStreamEvent e)
     {
-        if (Overflowed) return Task.CompletedTask;
+        if (Overflowed || Closed) return Task.CompletedTask;
         if (!_events.Writer.TryWrite(e))
         {
             if (Interlocked.Exchange(ref _overflowed, 1) == 0)
@@ -121,6 +130,7 @@ public sealed class RunFollower : IRunObserver
 
     public Task OnProgressAsync(RunProgress progress)
     {
+        if (Closed) return Task.CompletedTask;
         Interlocked.Exchange(ref _progress, progress);
         _signal.Writer.TryWrite(true);
         return Task.CompletedTask;

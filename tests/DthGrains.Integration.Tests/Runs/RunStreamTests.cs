@@ -46,6 +46,22 @@ public sealed class RunStreamTests
     }
 
     [Fact]
+    public async Task A_follower_whose_stream_ended_drops_what_the_run_still_sends_it_without_aborting_anything()
+    {
+        var aborts = 0;
+        var follower = new RunFollower(4, () => aborts++);
+        follower.Close();
+
+        for (var v = 1; v <= 100; v++) await follower.OnEventAsync(Event(v));
+        await follower.OnProgressAsync(Progress(7));
+
+        follower.Buffered.Should().Be(0);
+        follower.PeekProgress().Should().BeNull();
+        follower.Overflowed.Should().BeFalse();
+        aborts.Should().Be(0, "the response is over: there is nothing to abort");
+    }
+
+    [Fact]
     public async Task Progress_is_coalesced_to_one_update_per_interval_and_carries_no_id()
     {
         var clock = new ManualClock(DateTimeOffset.UtcNow);
