@@ -92,7 +92,10 @@ public static class ExternalModelsSetup
         {
             if (ModelLibrary.All.OfType<ExternalModel>().Any())
             {
-                var hidden = ExternalModel.HiddenFromCodes.Where(p => File.Exists(p) || Directory.Exists(p)).ToList();
+                // What exists, each path once: the signing key inside the data folder goes with the folder.
+                var hidden = new List<string>();
+                foreach (var path in ExternalModel.HiddenFromCodes.Where(p => File.Exists(p) || Directory.Exists(p)))
+                    if (!hidden.Any(folder => path.StartsWith(folder + "/", StringComparison.Ordinal))) hidden.Add(path);
                 logger.LogInformation("External codes do not see these {Count} paths (and write only their scratch): {Hidden}", hidden.Count, string.Join(", ", hidden));
             }
             foreach (var m in ModelLibrary.All.OfType<ExternalModel>())
