@@ -40,27 +40,32 @@ public static class ExternalModelsSetup
     /// token, or write to the database. Refuses, with the fix, an external models' folder inside a hidden folder, where
     /// its codes could not see their own files, and a temporary folder inside one, where they could not work.
     /// </summary>
-    public static IDisposable HideSecrets(IConfiguration configuration, DthOptions options)
+    public static IDisposable HideSecrets(IConfiguration configuration, DthOptions options) => HideSecrets(configuration, options, ExternalModel.UserHome);
+
+    /// <summary>As <see cref="HideSecrets(IConfiguration, DthOptions)"/>, for a silo whose user's home is <paramref name="home"/>.</summary>
+    public static IDisposable HideSecrets(IConfiguration configuration, DthOptions options, string home)
     {
         var data = options.ResolveDataDirectory();
         var key = string.IsNullOrWhiteSpace(options.Identity.SigningKeyPath) ? StandaloneSigningKey.DefaultPath(data) : options.Identity.SigningKeyPath;
         var listed = Listed(configuration, HideKey).Select(Path.GetFullPath).ToArray();
+        var credentials = ExternalModel.CredentialsOf(home);
         if (configuration[ConfigKey] is { Length: > 0 } models)
         {
+            string Why(string hidden) => hidden == data ? "the silo's data folder" : listed.Contains(hidden) ? HideKey : "its user's credentials";
             // Each code works in a folder made there, with its scratch mounted over it: inside a hidden folder, no code could start.
             var temporary = Path.TrimEndingDirectorySeparator(Path.GetTempPath());
-            if (((string[])[data, .. listed]).FirstOrDefault(hidden => IsWithin(temporary, hidden)) is { } hiding)
+            if (((string[])[data, .. listed, .. credentials]).FirstOrDefault(hidden => IsWithin(temporary, hidden)) is { } hiding)
                 throw new InvalidOperationException($"The temporary folder '{temporary}' (TMPDIR), in which each external code gets its working folder, lies inside '{hiding}', " +
-                    $"which is hidden from the codes ({(hiding == data ? "the silo's data folder" : HideKey)}): set TMPDIR to a folder outside it, or hide less.");
+                    $"which is hidden from the codes ({Why(hiding)}): set TMPDIR to a folder outside it{(hiding == data || listed.Contains(hiding) ? ", or hide less" : "")}.");
             var folder = Path.GetFullPath(models);
             if (IsWithin(folder, data))
                 throw new InvalidOperationException($"The external models' folder '{folder}' ({ConfigKey}) lies inside the silo's data folder '{data}', " +
                     "which its codes cannot see (it holds the database and the signing key): move it out of the data folder.");
-            if (listed.FirstOrDefault(hidden => IsWithin(folder, hidden)) is { } over)
-                throw new InvalidOperationException($"The external models' folder '{folder}' ({ConfigKey}) lies inside '{over}', which {HideKey} hides from the codes: " +
-                    $"move the models out of it, or hide less.");
+            if (((string[])[.. listed, .. credentials]).FirstOrDefault(hidden => IsWithin(folder, hidden)) is { } over)
+                throw new InvalidOperationException($"The external models' folder '{folder}' ({ConfigKey}) lies inside '{over}', which is hidden from the codes ({Why(over)}): " +
+                    $"move the models out of it{(listed.Contains(over) ? ", or hide less" : "")}.");
         }
-        return ExternalModel.HideFromCodes([data, Path.GetFullPath(key), .. ConfigurationFiles(configuration), .. listed, .. ExternalModel.CredentialsOf(ExternalModel.UserHome)]);
+        return ExternalModel.HideFromCodes([data, Path.GetFullPath(key), .. ConfigurationFiles(configuration), .. listed, .. credentials]);
     }
 
     /// <summary>A list setting: the values of the key's children, else its value split at the PATH separator.</summary>

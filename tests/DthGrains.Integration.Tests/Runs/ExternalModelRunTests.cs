@@ -4,8 +4,11 @@ using System.Net.Http.Json;
 using System.Text.Json;
 using DthGrains.Domain.Runs;
 using DthGrains.Integration.Tests.Infrastructure;
+using DthGrains.Silo.Platform;
+using DthGrains.Silo.Runs;
 using DthGrains.Simulation.Models;
 using DthGrains.Simulation.Models.External;
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using static DthGrains.Integration.Tests.Runs.RunTestData;
 using PrometheusText = DthGrains.Cli.Federation.PrometheusText;
@@ -276,7 +279,7 @@ public sealed class ExternalModelRunTests
         {
             ["Dth:Runs:ExternalModels"] = models, ["Dth:Runs:HideFromCodes"] = secrets + Path.PathSeparator + folder,
         });
-        (await inside.Should().ThrowAsync<InvalidOperationException>()).Which.Message.Should().Contain($"lies inside '{folder}', which Dth:Runs:HideFromCodes hides")
+        (await inside.Should().ThrowAsync<InvalidOperationException>()).Which.Message.Should().Contain($"lies inside '{folder}', which is hidden from the codes (Dth:Runs:HideFromCodes)")
             .And.Contain("move the models out of it");
     }
 
@@ -287,6 +290,25 @@ public sealed class ExternalModelRunTests
         (await WaitForStatusAsync(researcher, id, "completed")).GetProperty("subjectsDone").GetInt64().Should().Be(1);
         return [.. (await researcher.GetFromJsonAsync<JsonElement>($"/api/runs/{id}/results")).GetProperty("subjects")[0].GetProperty("values")
             .EnumerateArray().Select(v => v.GetDouble())];
+    }
+
+    [Fact]
+    public void A_silo_refuses_to_start_with_its_external_models_or_temporary_folder_among_its_users_credentials()
+    {
+        // A home of the test's, whose .ssh holds the models: the codes could not see their own files.
+        var home = TestPostgres.NewTemporaryFolder("external-home");
+        var models = Directory.CreateDirectory(Path.Combine(home, ".ssh", "models")).FullName;
+        var settings = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?> { ["Dth:Runs:ExternalModels"] = models }).Build();
+        var options = new DthOptions { DataDirectory = Path.Combine(home, "silo-data") };
+
+        var hide = () => ExternalModelsSetup.HideSecrets(settings, options, home);
+
+        hide.Should().Throw<InvalidOperationException>().Which.Message.Should()
+            .Contain($"lies inside '{Path.Combine(home, ".ssh")}', which is hidden from the codes (its user's credentials): move the models out of it.");
+        // Elsewhere, the registration hides the home's credentials.
+        var elsewhere = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?> { ["Dth:Runs:ExternalModels"] = Directory.CreateDirectory(Path.Combine(home, "models")).FullName }).Build();
+        using (ExternalModelsSetup.HideSecrets(elsewhere, options, home))
+            ExternalModel.HiddenFromCodes.Should().Contain(ExternalModel.CredentialsOf(home));
     }
 
     [Fact]
