@@ -3,7 +3,8 @@
 # themselves. Installs what is missing first (PostgreSQL server binaries), then runs
 # `dotnet test DthGrains.sln -c Release` and ends with one line summing all test projects:
 #   N passed, N failed, N skipped
-# The exit code is dotnet test's.
+# The exit code is dotnet test's. Arguments go to dotnet test, e.g. to run some tests while working on them:
+#   ops/test.sh --filter "FullyQualifiedName~Lineage"
 set -uo pipefail
 
 repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -25,7 +26,7 @@ trap 'rm -f "$log"; [ "$keep_logs" = 1 ] || rm -rf "$DTH_TEST_LOG_DIR"' EXIT
 
 # -tl:off keeps the classic per-project summary lines that are summed below. A test that hangs is
 # stopped after 15 minutes (no dump), so one hang cannot eat the whole CI budget.
-dotnet test DthGrains.sln -c Release -tl:off --blame-hang-timeout 15m --blame-hang-dump-type none 2>&1 | tee "$log"
+dotnet test DthGrains.sln -c Release -tl:off --blame-hang-timeout 15m --blame-hang-dump-type none "$@" 2>&1 | tee "$log"
 status=${PIPESTATUS[0]}
 
 # Per test project: "Passed!  - Failed:     0, Passed:    12, Skipped:     0, Total:    12, ..." (or "Failed!  - ...").
