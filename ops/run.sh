@@ -64,12 +64,25 @@ DthGrains is running (standalone, institution charite, data in $data).
 
 Tokens for the demo roles (valid 8 hours; 'dth token --help' mints others):
 TXT
-printf '  %-18s %s\n' "researcher (tum)" "$(token researcher tum carla-researcher 'Carla Researcher')"
+researcher="$(token researcher tum carla-researcher 'Carla Researcher')"
+printf '  %-18s %s\n' "researcher (tum)" "$researcher"
 printf '  %-18s %s\n' "steward (charite)" "$(token steward charite alice-steward 'Alice Steward')"
 printf '  %-18s %s\n' "steward (inria)" "$(token steward inria bruno-steward 'Bruno Steward')"
 printf '  %-18s %s\n' "auditor" "$(token auditor dth-oversight dan-auditor 'Dan Auditor')"
 printf '  %-18s %s\n' "institution-admin" "$(token institution-admin charite erik-admin 'Erik Admin')"
 printf '  %-18s %s\n' "platform-admin" "$(token platform-admin bsc pia-admin 'Pia Admin')"
+
+# A first start seeds the demo catalogue in the background, after the silo is ready: the tries below wait for its last
+# dataset (Inria's, published last), so that a search finds the whole catalogue.
+seeded=0
+for attempt in $(seq 1 240); do
+  if curl -fsS -o /dev/null -H "Authorization: Bearer $researcher" "$url/api/catalogue/resources/inria-t1d-synthetic" 2>/dev/null; then seeded=1; break; fi
+  kill -0 "$silo" 2>/dev/null || break
+  [ "$attempt" = 1 ] && echo "ops/run.sh: seeding the demo catalogue..."
+  sleep 0.5
+done
+[ "$seeded" = 1 ] || echo "ops/run.sh: the demo catalogue is not seeded yet (the silo's log says why); the tries below may find it partly empty." >&2
+
 cat <<TXT
 
 Try:

@@ -49,6 +49,8 @@ public sealed partial class RunScriptSmokeTests(ITestOutputHelper output) : IDis
             http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", token);
             var graph = JsonDocument.Parse(await http.GetStringAsync("/api/ecosystem/graph")).RootElement;
             graph.GetProperty("nodes").EnumerateArray().Select(n => n.GetProperty("id").GetString()).Should().Contain(["organisation:charite", "organisation:bsc", "initiative:dth-federation"]);
+            // The tries it prints come once the demo catalogue is seeded (in the background, after the silo is ready).
+            (await http.GetAsync("/api/catalogue/resources/inria-t1d-synthetic")).StatusCode.Should().Be(HttpStatusCode.OK, "run.sh prints its tries once the demo catalogue is whole");
 
             await JoinAnHpcSiloAsync(http, admin!);
 
