@@ -14,7 +14,7 @@ public static class StandaloneTokens
     public const string DefaultIssuer = "dthgrains-standalone";
     public const string DefaultAudience = "dthgrains";
 
-    /// <summary>Where the standalone silo keeps its key when no data folder is configured.</summary>
+    /// <summary>Where the standalone silo keeps its key when no data folder is configured (or DTH_DATA_DIR names it).</summary>
     public static string DefaultKeyPath() => DataFolders.SigningKey(DataFolders.Default());
 
     public sealed record Request(
@@ -30,7 +30,8 @@ public static class StandaloneTokens
     public static string Mint(string keyPath, Request request)
     {
         if (!File.Exists(keyPath))
-            throw new FileNotFoundException($"No signing key at {keyPath}. Start the standalone platform once (ops/run.sh) so it creates one, or pass --key.", keyPath);
+            throw new FileNotFoundException($"No signing key at {keyPath}. Start the standalone platform once (ops/run.sh) so it creates one, " +
+                $"set {DataFolders.Variable} to the data folder it runs with, or pass --key.", keyPath);
         using var ecdsa = ECDsa.Create();
         ecdsa.ImportFromPem(File.ReadAllText(keyPath));
         return Mint(ecdsa, request);

@@ -12,7 +12,7 @@ public static class TokenCommand
         var name = new Option<string?>("--name") { Description = "Display name (default: the subject)" };
         var institution = new Option<string?>("--institution", "-i") { Description = "Institution slug the token belongs to (default: charite)" };
         var hours = new Option<double>("--hours") { Description = "Lifetime in hours", DefaultValueFactory = _ => 8 };
-        var key = new Option<string?>("--key") { Description = "Signing key PEM (env DTH_SIGNING_KEY; default: the standalone silo's key in the local data folder)" };
+        var key = new Option<string?>("--key") { Description = "Signing key PEM (env DTH_SIGNING_KEY; default: the standalone silo's key in its data folder, DTH_DATA_DIR as for ops/run.sh, else the local default)" };
         var command = new Command("token", "Print a bearer token for the standalone platform") { role, subject, name, institution, hours, key };
         command.SetAction(parse =>
         {
