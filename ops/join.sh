@@ -68,8 +68,9 @@ url="http://127.0.0.1:$http_port"
 silo_bin="src/DthGrains.Silo/bin/Release/net10.0/DthGrains.Silo.dll"
 # The platform's token validation (its OIDC authority or its signing key) and membership timings.
 mapfile -t platform < <(platform_args)
-dotnet "$silo_bin" --profile institution \
-  --ConnectionStrings:Federation="$DTH_CONNECTION_STRING" \
+# The connection string holds the database's password: in the silo's environment, which only its user can read, not on
+# its command line, which every local user can.
+ConnectionStrings__Federation="$DTH_CONNECTION_STRING" dotnet "$silo_bin" --profile institution \
   --Dth:ClusterId="$DTH_CLUSTER_ID" --Dth:ServiceId="$DTH_SERVICE_ID" \
   --Dth:Institution="$institution" --Dth:Role="$role" \
   --Dth:SiloPort="$silo_port" --Dth:GatewayPort="$gateway_port" \

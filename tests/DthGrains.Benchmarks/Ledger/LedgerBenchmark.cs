@@ -288,6 +288,7 @@ internal static class LedgerBenchmark
         public async Task<double> PgbenchAsync(string script, int clients, double seconds)
         {
             var start = new ProcessStartInfo(Pgbench) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+            start.Environment["PGPASSWORD"] = postgres.Password;
             foreach (var a in new[] { "-h", "127.0.0.1", "-p", postgres.Port.ToString(CultureInfo.InvariantCulture), "-U", "postgres", "-n",
                          "-c", clients.ToString(CultureInfo.InvariantCulture), "-j", Math.Min(clients, Environment.ProcessorCount).ToString(CultureInfo.InvariantCulture),
                          "-T", Math.Max(1, (int)Math.Round(seconds)).ToString(CultureInfo.InvariantCulture), "-f", Path.Combine(_folder, script), database })

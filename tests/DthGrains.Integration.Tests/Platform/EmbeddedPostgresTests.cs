@@ -50,6 +50,68 @@ public sealed class EmbeddedPostgresTests(ITestOutputHelper output) : IDisposabl
         await refused.Should().ThrowAsync<NpgsqlException>();
     }
 
+    /// <summary>
+    /// TCP on loopback is open to every local user and to external codes on the host network: there the server asks
+    /// for the superuser's password, which only the data folder keeps. A cluster made when loopback was trusted gets
+    /// its password at its next start.
+    /// </summary>
+    [Fact]
+    public async Task A_connection_on_loopback_without_the_superusers_password_is_refused_also_for_a_cluster_made_before()
+    {
+        var folder = NewFolder("password");
+        var options = new EmbeddedPostgresOptions { DataDirectory = folder };
+        string password;
+        await using (var server = await EmbeddedPostgres.StartAsync(options))
+        {
+            password = server.Password;
+            password.Length.Should().BeGreaterThanOrEqualTo(40);
+            File.ReadAllText(Path.Combine(folder, "superuser.password")).Trim().Should().Be(password);
+            if (!OperatingSystem.IsWindows())
+                File.GetUnixFileMode(Path.Combine(folder, "superuser.password")).Should().Be(UnixFileMode.UserRead | UnixFileMode.UserWrite);
+            await RefusedWithoutPasswordAsync(server);
+            await using var connection = new NpgsqlConnection(server.ConnectionStringFor("postgres"));
+            await connection.OpenAsync();
+            (await ScalarAsync(connection, "SELECT 'with it'")).Should().Be("with it");
+
+            // As a cluster of an earlier version: no password on the role, loopback trusted, no marker.
+            await using (var drop = new NpgsqlCommand("ALTER ROLE postgres PASSWORD NULL", connection)) await drop.ExecuteNonQueryAsync();
+            File.Delete(Path.Combine(folder, "superuser.password.set"));
+            File.Delete(Path.Combine(folder, "superuser.password"));
+            File.WriteAllText(Path.Combine(server.ClusterDirectory, "pg_hba.conf"), "local all all trust\nhost all all 127.0.0.1/32 trust\n");
+            await using (var reload = new NpgsqlCommand("SELECT pg_reload_conf()", connection)) await reload.ExecuteScalarAsync();
+        }
+
+        await using (var upgraded = await EmbeddedPostgres.StartAsync(options))
+        {
+            upgraded.Password.Should().NotBe(password, "a new one was made for the cluster that had none");
+            await RefusedWithoutPasswordAsync(upgraded);
+            await using var connection = new NpgsqlConnection(upgraded.ConnectionStringFor("postgres"));
+            await connection.OpenAsync();
+        }
+
+        // The next start keeps that password.
+        await using var again = await EmbeddedPostgres.StartAsync(options);
+        again.Password.Should().Be(File.ReadAllText(Path.Combine(folder, "superuser.password")).Trim());
+        await RefusedWithoutPasswordAsync(again);
+    }
+
+    private static async Task RefusedWithoutPasswordAsync(EmbeddedPostgres server)
+    {
+        foreach (var wrong in (string?[])[null, "guessed"])
+        {
+            var builder = new NpgsqlConnectionStringBuilder(server.ConnectionStringFor("postgres")) { Password = wrong, Pooling = false, Timeout = 5 };
+            var connect = async () =>
+            {
+                await using var connection = new NpgsqlConnection(builder.ConnectionString);
+                await connection.OpenAsync();
+            };
+            var thrown = (await connect.Should().ThrowAsync<Exception>()).Which;
+            var askedForIt = thrown is PostgresException { SqlState: PostgresErrorCodes.InvalidPassword }
+                || (thrown is NpgsqlException && thrown.Message.Contains("password", StringComparison.OrdinalIgnoreCase));
+            askedForIt.Should().BeTrue("loopback asks for the password ({0} given): {1}", wrong ?? "none", thrown.Message);
+        }
+    }
+
     [Fact]
     public async Task A_restart_reuses_the_folder_and_port_and_keeps_the_data()
     {

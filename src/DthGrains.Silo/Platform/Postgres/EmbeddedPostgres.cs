@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
+using System.Security.Cryptography;
 using System.Text;
 using Microsoft.Extensions.Logging;
 using Npgsql;
@@ -15,8 +16,10 @@ namespace DthGrains.Silo.Platform.Postgres;
 /// <remarks>
 /// Layout of <see cref="DataDirectory"/>: <c>pgdata/</c> (the cluster), <c>postgresql.log</c> (server log),
 /// <c>port</c> (the remembered port), <c>initdb.done</c> (marks a complete initdb) and the unix socket.
-/// Authentication is trust, which is safe only because the server listens on 127.0.0.1 and on a socket
-/// inside a folder that only the server user can enter (mode 0700).
+/// Authentication: the socket, inside a folder that only the server user can enter (mode 0700), is trusted; TCP on
+/// 127.0.0.1 asks for the superuser's password (SCRAM), which the data folder keeps (<c>superuser.password</c>, mode
+/// 0600). Loopback is open to every local user and to external codes on the host network: with trust there, as before
+/// session 29, any of them was the database's superuser. A cluster made before gets its password at its next start.
 /// </remarks>
 public sealed class EmbeddedPostgres : IAsyncDisposable
 {
@@ -25,6 +28,9 @@ public sealed class EmbeddedPostgres : IAsyncDisposable
     private const string LogFileName = "postgresql.log";
     private const string InitMarker = "initdb.done";
     private const string SettingsFile = "dthgrains.conf";
+    private const string PasswordFile = "superuser.password";
+    private const string PasswordSetMarker = "superuser.password.set";
+    private const string HbaFile = "pg_hba.conf";
     private const int MaxSocketPathLength = 107;
 
     private readonly EmbeddedPostgresOptions _options;
@@ -32,8 +38,9 @@ public sealed class EmbeddedPostgres : IAsyncDisposable
     private readonly ServerUser _user;
     private int _stopped;
 
-    private EmbeddedPostgres(EmbeddedPostgresOptions options, ILogger? logger, PostgresBinaries binaries, ServerUser user, string dataDirectory, int port)
+    private EmbeddedPostgres(EmbeddedPostgresOptions options, ILogger? logger, PostgresBinaries binaries, ServerUser user, string dataDirectory, int port, string password)
     {
+        Password = password;
         _options = options;
         _logger = logger;
         _user = user;
@@ -53,6 +60,9 @@ public sealed class EmbeddedPostgres : IAsyncDisposable
 
     /// <summary>The loopback TCP port the server listens on.</summary>
     public int Port { get; }
+
+    /// <summary>The superuser's password, which TCP connections need (<see cref="ConnectionStringFor"/> carries it; pgbench takes it as PGPASSWORD).</summary>
+    public string Password { get; }
 
     /// <summary>The server binaries in use.</summary>
     public PostgresBinaries Binaries { get; }
@@ -93,12 +103,17 @@ public sealed class EmbeddedPostgres : IAsyncDisposable
         }
 
         var clusterDirectory = Path.Combine(dataDirectory, ClusterFolder);
+        var password = await LoadOrCreatePasswordAsync(user, dataDirectory, ct);
         var created = false;
         if (!File.Exists(Path.Combine(dataDirectory, InitMarker)))
         {
             await InitDbAsync(binaries, user, options, dataDirectory, clusterDirectory, logger, ct);
             created = true;
         }
+        // The password is set at initdb (pwfile), or, for a cluster made before, once the server runs (below): until
+        // then its TCP connections stay trusted, as they were.
+        var passwordSet = File.Exists(Path.Combine(dataDirectory, PasswordSetMarker));
+        await WriteHbaAsync(user, clusterDirectory, passwordSet, ct);
 
         var reused = false;
         int port;
@@ -111,7 +126,7 @@ public sealed class EmbeddedPostgres : IAsyncDisposable
         }
 
         if (running is not null && (options.Port is null || options.Port == running.Port)
-            && await AcceptsConnectionsAsync(running.Port, options.SuperUser, ct))
+            && await AcceptsConnectionsAsync(running.Port, options.SuperUser, password, ct))
         {
             port = running.Port;
             reused = true;
@@ -130,9 +145,10 @@ public sealed class EmbeddedPostgres : IAsyncDisposable
             await PgCtlStartAsync(binaries, user, options, dataDirectory, clusterDirectory, ct);
         }
 
-        await WaitUntilAcceptingAsync(port, options.SuperUser, options.StartTimeout, dataDirectory, ct);
+        await WaitUntilAcceptingAsync(port, options.SuperUser, password, options.StartTimeout, dataDirectory, ct);
+        await RequirePasswordAsync(user, options.SuperUser, password, port, dataDirectory, clusterDirectory, passwordSet, logger, ct);
         clock.Stop();
-        var server = new EmbeddedPostgres(options, logger, binaries, user, dataDirectory, port)
+        var server = new EmbeddedPostgres(options, logger, binaries, user, dataDirectory, port, password)
         {
             CreatedCluster = created,
             ReusedRunningServer = reused,
@@ -168,7 +184,7 @@ public sealed class EmbeddedPostgres : IAsyncDisposable
     public string ConnectionStringFor(string database)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(database);
-        return BuildConnectionString(Port, _options.SuperUser, database);
+        return BuildConnectionString(Port, _options.SuperUser, database, Password);
     }
 
     /// <summary>Creates <paramref name="database"/> unless it exists (safe to call concurrently).</summary>
@@ -245,14 +261,59 @@ public sealed class EmbeddedPostgres : IAsyncDisposable
 
     public async ValueTask DisposeAsync() => await StopAsync();
 
-    internal static string BuildConnectionString(int port, string user, string database) =>
+    internal static string BuildConnectionString(int port, string user, string database, string? password = null) =>
         new NpgsqlConnectionStringBuilder
         {
             Host = "127.0.0.1",
             Port = port,
             Username = user,
             Database = database,
+            Password = password,
         }.ConnectionString;
+
+    /// <summary>The superuser's password, made (random, 256 bits) on the first start and kept in the data folder, readable by its owner only.</summary>
+    private static async Task<string> LoadOrCreatePasswordAsync(ServerUser user, string dataDirectory, CancellationToken ct)
+    {
+        var path = Path.Combine(dataDirectory, PasswordFile);
+        if (File.Exists(path) && (await File.ReadAllTextAsync(path, ct)).Trim() is { Length: > 0 } kept) return kept;
+        var password = Convert.ToBase64String(RandomNumberGenerator.GetBytes(32)).TrimEnd('=').Replace('+', '-').Replace('/', '_');
+        await File.WriteAllTextAsync(path, "", ct);
+        if (!OperatingSystem.IsWindows()) File.SetUnixFileMode(path, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+        await WriteOwnedFileAsync(user, path, password + "\n", ct);
+        return password;
+    }
+
+    /// <summary>
+    /// The server's client authentication, written on every start: the socket (in a folder only the server's user can
+    /// enter) trusted; TCP on loopback by the superuser's password once it is set.
+    /// </summary>
+    private static Task WriteHbaAsync(ServerUser user, string clusterDirectory, bool passwordSet, CancellationToken ct) =>
+        WriteOwnedFileAsync(user, Path.Combine(clusterDirectory, HbaFile), new StringBuilder()
+            .AppendLine("# Written by DthGrains on every start of the embedded server; edits are overwritten.")
+            .AppendLine("local all all trust")
+            .AppendLine(CultureInfo.InvariantCulture, $"host all all 127.0.0.1/32 {(passwordSet ? "scram-sha-256" : "trust")}")
+            .ToString(), ct);
+
+    /// <summary>
+    /// Makes TCP connections ask for the password: sets it on a cluster made before (once), and has the server read its
+    /// authentication file again (it may be a running server adopted from an earlier start).
+    /// </summary>
+    private static async Task RequirePasswordAsync(ServerUser user, string superUser, string password, int port, string dataDirectory, string clusterDirectory,
+        bool passwordSet, ILogger? logger, CancellationToken ct)
+    {
+        await using var connection = new NpgsqlConnection(BuildConnectionString(port, superUser, "postgres", password) + ";Pooling=false;Timeout=5");
+        await connection.OpenAsync(ct);
+        if (!passwordSet)
+        {
+            await using (var alter = new NpgsqlCommand($"ALTER ROLE {QuoteIdentifier(superUser)} PASSWORD '{password.Replace("'", "''", StringComparison.Ordinal)}'", connection))
+                await alter.ExecuteNonQueryAsync(ct);
+            await WriteOwnedFileAsync(user, Path.Combine(dataDirectory, PasswordSetMarker), DateTimeOffset.UtcNow.ToString("O", CultureInfo.InvariantCulture) + "\n", ct);
+            await WriteHbaAsync(user, clusterDirectory, passwordSet: true, ct);
+            logger?.LogInformation("Embedded PostgreSQL: TCP connections now need the superuser's password (kept in {File})", Path.Combine(dataDirectory, PasswordFile));
+        }
+        await using var reload = new NpgsqlCommand("SELECT pg_reload_conf()", connection);
+        await reload.ExecuteScalarAsync(ct);
+    }
 
     private static string QuoteIdentifier(string name) => "\"" + name.Replace("\"", "\"\"", StringComparison.Ordinal) + "\"";
 
@@ -281,7 +342,9 @@ public sealed class EmbeddedPostgres : IAsyncDisposable
         [
             "-D", clusterDirectory,
             "-U", options.SuperUser,
-            "--auth=trust",
+            "--auth-local=trust",
+            "--auth-host=scram-sha-256",
+            "--pwfile", Path.Combine(dataDirectory, PasswordFile),
             "-E", "UTF8",
             "--locale=C.UTF-8",
         ]);
@@ -293,6 +356,7 @@ public sealed class EmbeddedPostgres : IAsyncDisposable
 
         var settings = Path.Combine(clusterDirectory, "postgresql.conf");
         await File.AppendAllTextAsync(settings, $"\n# Added by DthGrains: per-start settings.\ninclude_if_exists = '{SettingsFile}'\n", ct);
+        await WriteOwnedFileAsync(user, Path.Combine(dataDirectory, PasswordSetMarker), DateTimeOffset.UtcNow.ToString("O", CultureInfo.InvariantCulture) + "\n", ct);
         await WriteOwnedFileAsync(user, Path.Combine(dataDirectory, InitMarker), DateTimeOffset.UtcNow.ToString("O", CultureInfo.InvariantCulture) + "\n", ct);
     }
 
@@ -419,7 +483,7 @@ public sealed class EmbeddedPostgres : IAsyncDisposable
         "-t", Math.Max(1, (int)Math.Ceiling(timeout.TotalSeconds)).ToString(CultureInfo.InvariantCulture),
     ];
 
-    private static async Task WaitUntilAcceptingAsync(int port, string superUser, TimeSpan timeout, string dataDirectory, CancellationToken ct)
+    private static async Task WaitUntilAcceptingAsync(int port, string superUser, string password, TimeSpan timeout, string dataDirectory, CancellationToken ct)
     {
         var deadline = Stopwatch.StartNew();
         Exception? last = null;
@@ -428,7 +492,7 @@ public sealed class EmbeddedPostgres : IAsyncDisposable
             ct.ThrowIfCancellationRequested();
             try
             {
-                await using var connection = new NpgsqlConnection(BuildConnectionString(port, superUser, "postgres") + ";Pooling=false;Timeout=5");
+                await using var connection = new NpgsqlConnection(BuildConnectionString(port, superUser, "postgres", password) + ";Pooling=false;Timeout=5");
                 await connection.OpenAsync(ct);
                 await using var ping = new NpgsqlCommand("SELECT 1", connection);
                 await ping.ExecuteScalarAsync(ct);
@@ -446,11 +510,11 @@ public sealed class EmbeddedPostgres : IAsyncDisposable
             $"PostgreSQL on 127.0.0.1:{port} did not accept connections within {timeout.TotalSeconds:0} s: {last?.Message}\n{LogTail(dataDirectory)}");
     }
 
-    private static async Task<bool> AcceptsConnectionsAsync(int port, string superUser, CancellationToken ct)
+    private static async Task<bool> AcceptsConnectionsAsync(int port, string superUser, string password, CancellationToken ct)
     {
         try
         {
-            await using var connection = new NpgsqlConnection(BuildConnectionString(port, superUser, "postgres") + ";Pooling=false;Timeout=5");
+            await using var connection = new NpgsqlConnection(BuildConnectionString(port, superUser, "postgres", password) + ";Pooling=false;Timeout=5");
             await connection.OpenAsync(ct);
             return true;
         }
