@@ -36,8 +36,8 @@ public static class ExternalModelsSetup
     /// database with its socket, which trusts whoever reaches it; the ledger files; join.env), its token signing key,
     /// the configuration files it read (a federation's connection string may hold a password), its user's credentials
     /// and histories where the common tools keep them (<see cref="ExternalModel.CredentialsOf"/>: SSH keys, cloud logins,
-    /// .pgpass, ...), and what the operator lists under <see cref="HideKey"/>. A code runs as the silo's user, and could otherwise read the key and mint any
-    /// token, or write to the database. Refuses, with the fix, an external models' folder inside a hidden folder, where
+    /// .pgpass, ...), and what the operator lists under <see cref="HideKey"/>. A code runs as the silo's user, and could
+    /// otherwise read the key and mint any token, or write to the database. Refuses, with the fix, an external models' folder inside a hidden folder, where
     /// its codes could not see their own files, and a temporary folder inside one, where they could not work.
     /// </summary>
     public static IDisposable HideSecrets(IConfiguration configuration, DthOptions options) => HideSecrets(configuration, options, ExternalModel.UserHome);
@@ -51,19 +51,21 @@ public static class ExternalModelsSetup
         var credentials = ExternalModel.CredentialsOf(home);
         if (configuration[ConfigKey] is { Length: > 0 } models)
         {
+            // Why a folder is hidden, and the fix beside moving out of it: hiding less, unless it holds credentials.
             string Why(string hidden) => hidden == data ? "the silo's data folder" : listed.Contains(hidden) ? HideKey : "its user's credentials";
+            string OrHideLess(string hidden) => credentials.Contains(hidden) ? "" : ", or hide less";
             // Each code works in a folder made there, with its scratch mounted over it: inside a hidden folder, no code could start.
             var temporary = Path.TrimEndingDirectorySeparator(Path.GetTempPath());
             if (((string[])[data, .. listed, .. credentials]).FirstOrDefault(hidden => IsWithin(temporary, hidden)) is { } hiding)
                 throw new InvalidOperationException($"The temporary folder '{temporary}' (TMPDIR), in which each external code gets its working folder, lies inside '{hiding}', " +
-                    $"which is hidden from the codes ({Why(hiding)}): set TMPDIR to a folder outside it{(hiding == data || listed.Contains(hiding) ? ", or hide less" : "")}.");
+                    $"which is hidden from the codes ({Why(hiding)}): set TMPDIR to a folder outside it{OrHideLess(hiding)}.");
             var folder = Path.GetFullPath(models);
             if (IsWithin(folder, data))
                 throw new InvalidOperationException($"The external models' folder '{folder}' ({ConfigKey}) lies inside the silo's data folder '{data}', " +
                     "which its codes cannot see (it holds the database and the signing key): move it out of the data folder.");
             if (((string[])[.. listed, .. credentials]).FirstOrDefault(hidden => IsWithin(folder, hidden)) is { } over)
                 throw new InvalidOperationException($"The external models' folder '{folder}' ({ConfigKey}) lies inside '{over}', which is hidden from the codes ({Why(over)}): " +
-                    $"move the models out of it{(listed.Contains(over) ? ", or hide less" : "")}.");
+                    $"move the models out of it{OrHideLess(over)}.");
         }
         return ExternalModel.HideFromCodes([data, Path.GetFullPath(key), .. ConfigurationFiles(configuration), .. listed, .. credentials]);
     }

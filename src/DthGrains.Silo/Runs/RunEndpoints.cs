@@ -243,16 +243,10 @@ public static partial class RunEndpoints
     /// </summary>
     private static async Task DeleteLaterAsync(IGrainFactory grains, IRunObserver reference, RunFollower follower, TimeProvider clock)
     {
-        try
-        {
-            await Task.Delay(ObserverGrace, clock);
-        }
-        finally
-        {
-            GC.KeepAlive(follower);
-            try { grains.DeleteObjectReference<IRunObserver>(reference); }
-            catch (ObjectDisposedException) { /* the silo stopped meanwhile, and its observers with it */ }
-        }
+        await Task.Delay(ObserverGrace, clock);
+        GC.KeepAlive(follower);
+        try { grains.DeleteObjectReference<IRunObserver>(reference); }
+        catch (ObjectDisposedException) { /* the silo stopped meanwhile, and its observers with it */ }
     }
 
     /// <summary>The SSE response: subscribes a follower with the run grain, writes until the run ends or the client leaves.</summary>

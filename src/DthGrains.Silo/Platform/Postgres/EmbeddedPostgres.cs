@@ -146,7 +146,9 @@ public sealed class EmbeddedPostgres : IAsyncDisposable
         }
 
         await WaitUntilAcceptingAsync(port, options.SuperUser, password, options.StartTimeout, dataDirectory, ct);
-        await RequirePasswordAsync(user, options.SuperUser, password, port, dataDirectory, clusterDirectory, passwordSet, logger, ct);
+        // A server started here read the authentication file written above; one adopted, or a cluster still without its
+        // password, needs a word.
+        if (reused || !passwordSet) await RequirePasswordAsync(user, options.SuperUser, password, port, dataDirectory, clusterDirectory, passwordSet, logger, ct);
         clock.Stop();
         var server = new EmbeddedPostgres(options, logger, binaries, user, dataDirectory, port, password)
         {
@@ -296,24 +298,32 @@ public sealed class EmbeddedPostgres : IAsyncDisposable
 
     /// <summary>
     /// Makes TCP connections ask for the password: sets it on a cluster made before (once), and has the server read its
-    /// authentication file again (it may be a running server adopted from an earlier start).
+    /// authentication file again (a running server adopted from an earlier start read it then).
     /// </summary>
     private static async Task RequirePasswordAsync(ServerUser user, string superUser, string password, int port, string dataDirectory, string clusterDirectory,
         bool passwordSet, ILogger? logger, CancellationToken ct)
     {
-        await using var connection = new NpgsqlConnection(BuildConnectionString(port, superUser, "postgres", password) + ";Pooling=false;Timeout=5");
+        await using var connection = new NpgsqlConnection(AdminConnectionString(port, superUser, password));
         await connection.OpenAsync(ct);
         if (!passwordSet)
         {
             await using (var alter = new NpgsqlCommand($"ALTER ROLE {QuoteIdentifier(superUser)} PASSWORD '{password.Replace("'", "''", StringComparison.Ordinal)}'", connection))
                 await alter.ExecuteNonQueryAsync(ct);
-            await WriteOwnedFileAsync(user, Path.Combine(dataDirectory, PasswordSetMarker), DateTimeOffset.UtcNow.ToString("O", CultureInfo.InvariantCulture) + "\n", ct);
+            await WriteMarkerAsync(user, Path.Combine(dataDirectory, PasswordSetMarker), ct);
             await WriteHbaAsync(user, clusterDirectory, passwordSet: true, ct);
             logger?.LogInformation("Embedded PostgreSQL: TCP connections now need the superuser's password (kept in {File})", Path.Combine(dataDirectory, PasswordFile));
         }
         await using var reload = new NpgsqlCommand("SELECT pg_reload_conf()", connection);
         await reload.ExecuteScalarAsync(ct);
     }
+
+    /// <summary>A one-off connection of the start's own to the server's postgres database (not pooled, short timeout).</summary>
+    private static string AdminConnectionString(int port, string superUser, string password) =>
+        BuildConnectionString(port, superUser, "postgres", password) + ";Pooling=false;Timeout=5";
+
+    /// <summary>A marker file holding the time it was made, owned by the server's user.</summary>
+    private static Task WriteMarkerAsync(ServerUser user, string path, CancellationToken ct) =>
+        WriteOwnedFileAsync(user, path, DateTimeOffset.UtcNow.ToString("O", CultureInfo.InvariantCulture) + "\n", ct);
 
     private static string QuoteIdentifier(string name) => "\"" + name.Replace("\"", "\"\"", StringComparison.Ordinal) + "\"";
 
@@ -356,8 +366,8 @@ public sealed class EmbeddedPostgres : IAsyncDisposable
 
         var settings = Path.Combine(clusterDirectory, "postgresql.conf");
         await File.AppendAllTextAsync(settings, $"\n# Added by DthGrains: per-start settings.\ninclude_if_exists = '{SettingsFile}'\n", ct);
-        await WriteOwnedFileAsync(user, Path.Combine(dataDirectory, PasswordSetMarker), DateTimeOffset.UtcNow.ToString("O", CultureInfo.InvariantCulture) + "\n", ct);
-        await WriteOwnedFileAsync(user, Path.Combine(dataDirectory, InitMarker), DateTimeOffset.UtcNow.ToString("O", CultureInfo.InvariantCulture) + "\n", ct);
+        await WriteMarkerAsync(user, Path.Combine(dataDirectory, PasswordSetMarker), ct);
+        await WriteMarkerAsync(user, Path.Combine(dataDirectory, InitMarker), ct);
     }
 
     private static async Task WriteSettingsAsync(
@@ -492,7 +502,7 @@ public sealed class EmbeddedPostgres : IAsyncDisposable
             ct.ThrowIfCancellationRequested();
             try
             {
-                await using var connection = new NpgsqlConnection(BuildConnectionString(port, superUser, "postgres", password) + ";Pooling=false;Timeout=5");
+                await using var connection = new NpgsqlConnection(AdminConnectionString(port, superUser, password));
                 await connection.OpenAsync(ct);
                 await using var ping = new NpgsqlCommand("SELECT 1", connection);
                 await ping.ExecuteScalarAsync(ct);
@@ -514,7 +524,7 @@ public sealed class EmbeddedPostgres : IAsyncDisposable
     {
         try
         {
-            await using var connection = new NpgsqlConnection(BuildConnectionString(port, superUser, "postgres", password) + ";Pooling=false;Timeout=5");
+            await using var connection = new NpgsqlConnection(AdminConnectionString(port, superUser, password));
             await connection.OpenAsync(ct);
             return true;
         }

@@ -162,13 +162,18 @@ internal static class CodeNamespaces
 
     /// <summary>
     /// Makes the codes this process starts run on a read-only file system with scratch of their own, as a silo's do,
-    /// also where nothing is hidden, until the registration is disposed (the caller checked <see cref="Problem"/> with
-    /// mounts set).
+    /// also where nothing else is hidden, and hides <paramref name="hidden"/> from them, until the registration is
+    /// disposed (the caller checked <see cref="Problem"/> with mounts set).
     /// </summary>
-    public static IDisposable ConfineWrites()
+    public static IDisposable ConfineWrites(IEnumerable<string> hidden)
     {
+        var hiding = Hide(hidden);
         Interlocked.Increment(ref _writesConfined);
-        return new Release(() => Interlocked.Decrement(ref _writesConfined));
+        return new Release(() =>
+        {
+            Interlocked.Decrement(ref _writesConfined);
+            hiding.Dispose();
+        });
     }
 
     /// <summary>A registration: runs its release once, at the first dispose.</summary>

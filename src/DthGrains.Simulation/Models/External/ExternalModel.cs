@@ -64,11 +64,9 @@ public sealed class ExternalModel : SimulationModel
     public static IDisposable? ConfineWritesOfCodes(out string? why)
     {
         why = CodeNamespaces.Problem(isolateNetwork: false, mounts: true);
-        if (why is not null) return null;
         // On a workstation too, a code confined as a silo's does not see its user's credentials: an auditor re-running
         // a partner's code keeps the auditor's keys.
-        var (confined, hidden) = (CodeNamespaces.ConfineWrites(), HideFromCodes(CredentialsOf(UserHome)));
-        return new Registrations(confined, hidden);
+        return why is null ? CodeNamespaces.ConfineWrites(CredentialsOf(UserHome)) : null;
     }
 
     /// <summary>The home folder of this process's user ("" when it has none).</summary>
@@ -93,16 +91,6 @@ public sealed class ExternalModel : SimulationModel
         ".cargo/credentials", ".cargo/credentials.toml", ".m2/settings.xml", ".nuget/NuGet/NuGet.Config",
         ".local/share/keyrings", ".password-store", ".bash_history", ".zsh_history", ".psql_history", ".python_history",
     ];
-
-    /// <summary>Two registrations released together.</summary>
-    private sealed class Registrations(IDisposable first, IDisposable second) : IDisposable
-    {
-        public void Dispose()
-        {
-            first.Dispose();
-            second.Dispose();
-        }
-    }
 
     public override ModelInfo Info => _info;
 
