@@ -11,7 +11,10 @@ public static partial class Ids
     public const string Rule =
         "an id is a lower-case slug (letters a-z, digits, single hyphens inside, 2 to 64 characters) or a GUID";
 
-    [GeneratedRegex("^[a-z0-9](?:[a-z0-9]|-(?=[a-z0-9])){1,63}$", RegexOptions.CultureInvariant, matchTimeoutMilliseconds: 50)]
+    // No match timeout, here or on the other id patterns: each is unambiguous (every character has one way to match, so
+    // matching is linear in the input), and a timeout is wall-clock time: on a starved machine 50 ms passed while a
+    // silo starting validated its own institution's id, and it died of a RegexMatchTimeoutException.
+    [GeneratedRegex("^[a-z0-9](?:[a-z0-9]|-(?=[a-z0-9])){1,63}$", RegexOptions.CultureInvariant)]
     private static partial Regex SlugPattern();
 
     public static bool IsValid(string? id) =>

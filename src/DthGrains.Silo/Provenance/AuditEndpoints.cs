@@ -16,7 +16,7 @@ public static partial class AuditEndpoints
 {
     public const string KeyRoute = "/.well-known/dthgrains-ledger-key";
 
-    [GeneratedRegex(@"^[A-Za-z0-9][A-Za-z0-9._@-]*(:[A-Za-z0-9._@-]+)+$", RegexOptions.CultureInvariant, matchTimeoutMilliseconds: 50)]
+    [GeneratedRegex(@"^[A-Za-z0-9][A-Za-z0-9._@-]*(:[A-Za-z0-9._@-]+)+$", RegexOptions.CultureInvariant)]
     private static partial Regex StreamKeyPattern();
 
     public static IEndpointRouteBuilder MapAuditEndpoints(this IEndpointRouteBuilder app)

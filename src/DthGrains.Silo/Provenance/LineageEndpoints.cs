@@ -22,10 +22,10 @@ public static partial class LineageEndpoints
     /// <summary>Retry-After while the lineage store reads a long ledger: a query reads a budget's worth too, so retries help.</summary>
     private const string RetryWhileCatchingUp = "5";
 
-    [GeneratedRegex(@"^[A-Za-z0-9][A-Za-z0-9._@:/-]*$", RegexOptions.CultureInvariant, matchTimeoutMilliseconds: 50)]
+    [GeneratedRegex(@"^[A-Za-z0-9][A-Za-z0-9._@:/-]*$", RegexOptions.CultureInvariant)]
     private static partial Regex EntityPattern();
 
-    [GeneratedRegex(@"^[A-Za-z0-9\-\.]{1,64}$", RegexOptions.CultureInvariant, matchTimeoutMilliseconds: 50)]
+    [GeneratedRegex(@"^[A-Za-z0-9\-\.]{1,64}$", RegexOptions.CultureInvariant)]
     private static partial Regex PseudonymPattern();
 
     public static IEndpointRouteBuilder MapLineageEndpoints(this IEndpointRouteBuilder app)
