@@ -9,6 +9,10 @@ public static class CatalogueDecisions
 {
     public static Decision Draft(ResourceState s, ResourceKind kind, ResourceMetadata metadata, string? publisher, DateTimeOffset now)
     {
+        // Another institution's draft is not visible to anyone else (a 404 to a read or a write): an id it holds is only
+        // "taken", with no version or ETag that would tell how far the draft has got. Ids are one namespace.
+        if (s.Exists && s.Status == ResourceStatus.Draft && s.Publisher != publisher)
+            return Problem.Conflict($"The id '{s.Id}' is taken; choose another id for the new resource.");
         if (s.Exists) return Problem.Conflict($"Resource '{s.Id}' already exists (version {s.Version}).", s.Version);
         if (publisher is null || !Ids.IsValid(publisher))
             return Problem.Forbidden("Only a member of an institution can publish to the catalogue: the token carries no institution.");

@@ -112,7 +112,7 @@ public sealed class CatalogueSearch(IDocumentStore store)
         Array("conformsTo", query.ConformsTo);
         if (query.MinCredibility is { } min) where.Add($"(data->>'credibilityLevel')::int >= {P(min)}");
 
-        var sort = query.Sort == CatalogueSort.Relevance && tsQuery is null ? CatalogueSort.Title : query.Sort;
+        var sort = EffectiveSort(query);
         var rank = tsQuery is null ? "0::real" : $"ts_rank({Vector}, {tsQuery})";
         var (sortKey, order) = sort switch
         {
@@ -123,6 +123,7 @@ public sealed class CatalogueSearch(IDocumentStore store)
         var keyset = "";
         if (Cursors.Decode(query.Cursor) is { } after)
         {
+            if (after.Sort != sort) throw new ArgumentException($"The cursor was made for the {after.Sort} order, not {sort}.", nameof(query));
             var key = P(after.Key);
             var id = P(after.Id);
             keyset = sort switch
@@ -170,34 +171,48 @@ public sealed class CatalogueSearch(IDocumentStore store)
         {
             hits.RemoveAt(limit);
             var last = hits[^1];
-            next = Cursors.Encode(sort == CatalogueSort.Relevance ? ((float)last.Hit.Rank).ToString("R", CultureInfo.InvariantCulture) : last.SortKey, last.Hit.Entry.Id);
+            next = Cursors.Encode(sort, sort == CatalogueSort.Relevance ? ((float)last.Hit.Rank).ToString("R", CultureInfo.InvariantCulture) : last.SortKey, last.Hit.Entry.Id);
         }
         return new CatalogueSearchResult(hits.Select(h => h.Hit).ToList(), next, total,
             facetCounts.ToDictionary(f => f.Key, f => (IReadOnlyDictionary<string, int>)f.Value));
     }
 
-    /// <summary>Opaque cursors: base64url of "sortKey\nid".</summary>
+    /// <summary>The order a query's pages come in: relevance needs text to rank by, and without it is by title.</summary>
+    public static CatalogueSort EffectiveSort(CatalogueQuery query) =>
+        query.Sort == CatalogueSort.Relevance && string.IsNullOrWhiteSpace(query.Text) ? CatalogueSort.Title : query.Sort;
+
+    /// <summary>
+    /// Opaque cursors: base64url of "order\nsortKey\nid". The order is inside, because a key of one order (a title) is
+    /// not a key of another (a rank): a cursor carried over to another order is refused, never cast by the database.
+    /// </summary>
     public static class Cursors
     {
-        public static string Encode(string key, string id) =>
-            Convert.ToBase64String(Encoding.UTF8.GetBytes($"{key}\n{id}")).TrimEnd('=').Replace('+', '-').Replace('/', '_');
+        public static string Encode(CatalogueSort sort, string key, string id) =>
+            Convert.ToBase64String(Encoding.UTF8.GetBytes($"{sort}\n{key}\n{id}")).TrimEnd('=').Replace('+', '-').Replace('/', '_');
 
-        public static (string Key, string Id)? Decode(string? cursor)
+        public static (CatalogueSort Sort, string Key, string Id)? Decode(string? cursor)
         {
             if (string.IsNullOrEmpty(cursor)) return null;
             try
             {
                 var b64 = cursor.Replace('-', '+').Replace('_', '/');
-                var text = Encoding.UTF8.GetString(Convert.FromBase64String(b64.PadRight(b64.Length + ((4 - (b64.Length % 4)) % 4), '=')));
-                var newline = text.LastIndexOf('\n');
-                return newline < 0 ? null : (text[..newline], text[(newline + 1)..]);
+                var text = new UTF8Encoding(false, throwOnInvalidBytes: true).GetString(Convert.FromBase64String(b64.PadRight(b64.Length + ((4 - (b64.Length % 4)) % 4), '=')));
+                var first = text.IndexOf('\n');
+                var last = text.LastIndexOf('\n');
+                if (first < 0 || last == first || !Enum.TryParse<CatalogueSort>(text[..first], out var sort) || !Enum.IsDefined(sort)) return null;
+                var (key, id) = (text[(first + 1)..last], text[(last + 1)..]);
+                // A NUL is refused by PostgreSQL's text type, and no sort key or id holds a control character.
+                if (id.Length == 0 || key.Any(char.IsControl) || id.Any(char.IsControl)) return null;
+                if (sort == CatalogueSort.Relevance && !float.TryParse(key, NumberStyles.Float, CultureInfo.InvariantCulture, out _)) return null;
+                return (sort, key, id);
             }
-            catch (FormatException)
+            catch (Exception ex) when (ex is FormatException or ArgumentException)
             {
                 return null;
             }
         }
 
-        public static bool IsValid(string? cursor) => cursor is null || Decode(cursor) is not null;
+        /// <summary>A cursor some page of this very order returned (or none).</summary>
+        public static bool IsValid(string? cursor, CatalogueSort sort) => cursor is null || Decode(cursor)?.Sort == sort;
     }
 }

@@ -35,8 +35,14 @@ public sealed class DatasetGrain(
         if (view.Publisher != Institution) return Problem.NotFound($"Dataset '{DatasetId}' of '{Institution}'");
         if (CatalogueAccess.MayChange(context.Actor, ResourceKind.Dataset, view.Publisher) is { } forbidden) return forbidden;
         if (!SemanticVersion.TryParse(version, out _)) return Problem.Invalid("version", "'version' must be a semantic version such as 1.0.0.");
-        if (view.Versions.Any(v => v.Version == version) || await payloads.VersionExistsAsync(Institution, DatasetId, version))
-            return Problem.Conflict($"Version {version} of dataset '{DatasetId}' already exists; released versions are immutable.", view.StreamVersion);
+        if (view.Versions.FirstOrDefault(v => v.Version == version) is { } released)
+        {
+            // The repeat of this very upload (same Idempotency-Key, same bundle and query) gets its first answer, a key
+            // used for another request its 422: the resource's grain keeps the keys. Without a key, the version is taken.
+            return context.IdempotencyKey is null
+                ? Problem.Conflict($"Version {version} of dataset '{DatasetId}' already exists; released versions are immutable.", view.StreamVersion)
+                : await resource.RecordDatasetVersionAsync(new VersionRelease(version, released.ReleaseNotes, released.Checksum), released.Dataset ?? new DatasetFacts(new Dictionary<string, int>(), 0, 0), context);
+        }
 
         // Parsing and validating a large Bundle takes seconds: off the grain turn, so the silo's scheduler stays responsive.
         var parsed = await Task.Run(() => DatasetBundleReader.Read(new MemoryStream(bundleJson, writable: false), DatasetBundleLimits.Default));
@@ -44,16 +50,25 @@ public sealed class DatasetGrain(
             return new Problem((ProblemKind)failure.StatusCode, "The FHIR Bundle was refused", failure.Issues.FirstOrDefault()?.Diagnostics ?? "Invalid Bundle.", null, null, failure.OperationOutcomeJson);
         var content = parsed.Content!;
 
-        await payloads.WriteAsync(Institution, DatasetId, version, content, bundleJson.LongLength);
+        // A payload the catalogue does not list is left by an upload whose record failed with the store out of reach:
+        // the same bundle's retry keeps it, another bundle replaces it (nobody could read it: reads serve listed versions).
+        var stored = await payloads.ChecksumAsync(Institution, DatasetId, version);
+        if (stored is not null && stored != content.Checksum) await payloads.DeleteAsync(Institution, DatasetId, version);
+        if (stored != content.Checksum) await payloads.WriteAsync(Institution, DatasetId, version, content, bundleJson.LongLength);
         var facts = new DatasetFacts(content.CountsByType, content.Subjects.Count, bundleJson.LongLength);
         var recorded = await resource.RecordDatasetVersionAsync(new VersionRelease(version, releaseNotes, $"sha256:{content.Checksum}"), facts, context);
-        if (!recorded.IsSuccess) await payloads.DeleteAsync(Institution, DatasetId, version);
+        // Refused (an exception leaves the payload to the retry): removed unless the catalogue lists the version after all,
+        // recorded meanwhile by a rival activation or an append whose outcome was unknown.
+        if (!recorded.IsSuccess && !await ListsAsync(resource, version)) await payloads.DeleteAsync(Institution, DatasetId, version);
         return recorded;
     }
 
+    private async Task<bool> ListsAsync(IResourceGrain resource, string version) =>
+        await resource.GetAsync(Actor.System(Institution)) is { IsSuccess: true } now && now.Value!.Versions.Any(v => v.Version == version);
+
     public async Task<Outcome<string>> ReadAsync(string version, CommandContext context)
     {
-        if (await UnseenAsync(context.Actor) is { } unseen) return unseen;
+        if (await UnseenAsync(context.Actor, version) is { } unseen) return unseen;
 
         var decision = await policy.DecideAsync(new DatasetAccessRequest(Institution, DatasetId, version, context.Actor, context.Purpose, "read"), clock.GetUtcNow());
         if (!decision.Permit)
@@ -73,7 +88,7 @@ public sealed class DatasetGrain(
 
     public async Task<Outcome<SubjectData>> ReadSubjectAsync(string version, string subjectPseudonym, string action, CommandContext context)
     {
-        if (await UnseenAsync(context.Actor) is { } unseen) return unseen;
+        if (await UnseenAsync(context.Actor, version) is { } unseen) return unseen;
 
         var decision = await policy.DecideAsync(new DatasetAccessRequest(Institution, DatasetId, version, context.Actor, context.Purpose, action), clock.GetUtcNow());
         if (!decision.Permit)
@@ -96,7 +111,7 @@ public sealed class DatasetGrain(
     public async Task<Outcome<SubjectBatch>> ReadSubjectsAsync(string version, int skip, int take, string action, CommandContext context)
     {
         if (skip < 0 || take is < 1 or > MaxSubjectsPerRead) return Problem.Invalid("take", $"Read 1 to {MaxSubjectsPerRead} subjects from an offset of 0 or more.");
-        if (await UnseenAsync(context.Actor) is { } unseen) return unseen;
+        if (await UnseenAsync(context.Actor, version) is { } unseen) return unseen;
         if (await payloads.SubjectsAsync(Institution, DatasetId, version) is not { } all) return Problem.NotFound($"Version {version} of dataset '{DatasetId}'");
         var page = all.Skip(skip).Take(take).ToArray();
 
@@ -118,14 +133,18 @@ public sealed class DatasetGrain(
 
     public Task<string> HostingInstitutionsAsync() => Task.FromResult(Residency.Describe(federation.Value, silo));
 
-    /// <summary>Not found (existence not leaked) unless this is a dataset of this institution that the actor may see (a draft only for its publisher's members).</summary>
-    private async Task<Problem?> UnseenAsync(Actor actor)
+    /// <summary>
+    /// Not found (existence not leaked) unless this is a dataset of this institution that the actor may see (a draft only
+    /// for its publisher's members), and a version its catalogue entry lists: a payload left by an upload whose record
+    /// failed is never served.
+    /// </summary>
+    private async Task<Problem?> UnseenAsync(Actor actor, string version)
     {
         var resource = await GrainFactory.GetGrain<IResourceGrain>(DatasetId).GetAsync(Actor.System(Institution));
         if (!resource.IsSuccess || resource.Value!.Publisher != Institution || resource.Value.Kind != ResourceKind.Dataset
             || (resource.Value.Status == ResourceStatus.Draft && !CatalogueAccess.MaySee(actor, ResourceStatus.Draft, Institution)))
             return Problem.NotFound($"Dataset '{DatasetId}' of '{Institution}'");
-        return null;
+        return resource.Value.Versions.Any(v => v.Version == version) ? null : Problem.NotFound($"Version {version} of dataset '{DatasetId}'");
     }
 
     /// <summary>Appends to the dataset's access log, after whatever a racing second activation appended meanwhile.</summary>

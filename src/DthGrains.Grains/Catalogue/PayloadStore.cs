@@ -18,6 +18,16 @@ public sealed class PayloadStore(PayloadDatabases databases)
         return await command.ExecuteScalarAsync(ct) is not null;
     }
 
+    /// <summary>The checksum of a stored version (null when none is stored): an upload tells its own retry from another bundle by it.</summary>
+    public async Task<string?> ChecksumAsync(string institution, string datasetId, string version, CancellationToken ct = default)
+    {
+        await using var connection = await OpenAsync(institution, ct);
+        await using var command = new NpgsqlCommand("select checksum from dataset_versions where dataset_id = @d and version = @v", connection);
+        command.Parameters.AddWithValue("d", datasetId);
+        command.Parameters.AddWithValue("v", version);
+        return await command.ExecuteScalarAsync(ct) as string;
+    }
+
     /// <summary>Stores every resource of a validated bundle in one transaction (binary COPY).</summary>
     public async Task WriteAsync(string institution, string datasetId, string version, DatasetContent content, long bytes, CancellationToken ct = default)
     {
@@ -51,7 +61,7 @@ public sealed class PayloadStore(PayloadDatabases databases)
         await tx.CommitAsync(ct);
     }
 
-    /// <summary>Removes a version whose catalogue record could not be written (compensation; nothing points at it).</summary>
+    /// <summary>Removes a version the catalogue does not list (its record could not be written: compensation; nothing points at it).</summary>
     public async Task DeleteAsync(string institution, string datasetId, string version, CancellationToken ct = default)
     {
         await using var connection = await OpenAsync(institution, ct);

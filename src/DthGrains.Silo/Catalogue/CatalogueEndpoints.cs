@@ -64,7 +64,6 @@ public static class CatalogueEndpoints
     {
         if (limit is < 1 or > CatalogueSearch.MaxPageSize)
             return Problem.Invalid("limit", $"'limit' must be between 1 and {CatalogueSearch.MaxPageSize}.").ToProblem();
-        if (!CatalogueSearch.Cursors.IsValid(cursor)) return Problem.Invalid("cursor", "'cursor' must be a nextCursor returned by a previous page.").ToProblem();
         if (q is { Length: > 500 }) return Problem.Invalid("q", "'q' must be at most 500 characters.").ToProblem();
         CatalogueSort? sortBy = sort switch { null or "relevance" => CatalogueSort.Relevance, "title" => CatalogueSort.Title, "updated" => CatalogueSort.Updated, _ => null };
         if (sortBy is null) return Problem.Invalid("sort", "'sort' is relevance, title or updated.").ToProblem();
@@ -74,9 +73,24 @@ public static class CatalogueEndpoints
 
         var query = new CatalogueQuery(q, kinds, theme, healthCategory, codingSystem, publisher, country, rights, licence, conformsTo, minCredibility, statuses,
             sortBy.Value, limit ?? 20, cursor);
+        if (!CatalogueSearch.Cursors.IsValid(cursor, CatalogueSearch.EffectiveSort(query)))
+            return Problem.Invalid("cursor", "'cursor' must be the nextCursor of a previous page of the same search, with the same q and sort.").ToProblem();
         var actor = http.User.ToActor();
         var result = await search.SearchAsync(query, actor, http.RequestAborted);
-        if (WantsJsonLd(http.Request)) return Results.Text(DcatExport.Catalog(result.Items.Select(h => h.Entry), BaseUrl(http.Request)).ToJsonString(), JsonLd);
+        if (WantsJsonLd(http.Request))
+        {
+            // JSON-LD has no place for the cursor and the total: the next page is a Link (RFC 8288), the total a header.
+            http.Response.Headers["X-Total-Count"] = result.Total.ToString(System.Globalization.CultureInfo.InvariantCulture);
+            if (result.NextCursor is { } next)
+            {
+                var parameters = Microsoft.AspNetCore.WebUtilities.QueryHelpers.ParseQuery(http.Request.QueryString.Value);
+                parameters["cursor"] = next;
+                var url = Microsoft.AspNetCore.WebUtilities.QueryHelpers.AddQueryString($"{BaseUrl(http.Request)}{http.Request.Path}",
+                    parameters.SelectMany(q => q.Value.Select(v => new KeyValuePair<string, string?>(q.Key, v))));
+                http.Response.Headers.Link = $"<{url}>; rel=\"next\"";
+            }
+            return Results.Text(DcatExport.Catalog(result.Items.Select(h => h.Entry), BaseUrl(http.Request)).ToJsonString(), JsonLd);
+        }
         var items = result.Items.Select(h => new CatalogueEntry(h.Entry.Id, h.Entry.Kind, h.Entry.Publisher, h.Entry.PublisherCountry, h.Entry.Status, h.Entry.StatusReason,
             h.Entry.Title, h.Entry.Description, h.Entry.Keywords, h.Entry.AccessRights, h.Entry.LatestVersion, h.Entry.CredibilityLevel, h.Entry.UpdatedAt, h.Rank)).ToList();
         return TypedResults.Json(new CataloguePage(items, result.Total, result.NextCursor, WireFacets(result.Facets)), JsonDefaults.Options);
@@ -171,9 +185,7 @@ public static class CatalogueEndpoints
         }
 
         // A dataset version: the FHIR Bundle goes to the dataset's grain on a silo of its institution.
-        (context, badHeader) = HttpCommandContext.For(http);
-        if (badHeader is not null) return badHeader.ToProblem();
-        var resource = await grains.GetGrain<IResourceGrain>(id).GetAsync(context!.Actor);
+        var resource = await grains.GetGrain<IResourceGrain>(id).GetAsync(http.User.ToActor());
         if (!resource.IsSuccess) return FhirResults.Outcome(resource.Problem!);
         if (string.IsNullOrWhiteSpace(version)) return FhirResults.Outcome(Problem.Invalid("version", "Give the new version as ?version=1.0.0 (and release notes as &notes=...)."));
         if (silos.LiveSilosOf(resource.Value!.Publisher).Count == 0) return FhirResults.Outcome(NoSiloOf(resource.Value.Publisher));
@@ -189,7 +201,11 @@ public static class CatalogueEndpoints
         {
             return FhirResults.Outcome(new Problem(ProblemKind.PayloadTooLarge, "Too large", $"A dataset version is at most {MaxUploadBytes / (1024 * 1024)} MiB per upload."));
         }
-        var outcome = await Residency(() => grains.GetGrain<IDatasetGrain>(DatasetKeys.For(resource.Value.Publisher, id)).UploadAsync(bundle, version, notes ?? $"Version {version}", context), resource.Value.Publisher);
+        // The context after the body, as on every route: an Idempotency-Key's fingerprint covers the bundle.
+        HttpCommandContext.RememberBody(http, () => bundle);
+        (context, badHeader) = HttpCommandContext.For(http);
+        if (badHeader is not null) return FhirResults.Outcome(badHeader);
+        var outcome = await Residency(() => grains.GetGrain<IDatasetGrain>(DatasetKeys.For(resource.Value.Publisher, id)).UploadAsync(bundle, version, notes ?? $"Version {version}", context!), resource.Value.Publisher);
         if (!outcome.IsSuccess) return FhirResults.Outcome(outcome.Problem!);
         return ApiResults.Ok(http, outcome, StatusCodes.Status201Created, $"/api/catalogue/resources/{id}");
     }

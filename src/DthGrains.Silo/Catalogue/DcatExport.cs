@@ -22,7 +22,43 @@ public static class DcatExport
         ["dqv"] = "http://www.w3.org/ns/dqv#",
         ["vcard"] = "http://www.w3.org/2006/vcard/ns#",
         ["xsd"] = "http://www.w3.org/2001/XMLSchema#",
+        ["adms"] = "http://www.w3.org/ns/adms#",
+        // Properties whose values are links, not text (DCAT-AP's range is a resource): their plain string values are IRIs.
+        ["dct:accessRights"] = Link("dct:accessRights"),
+        ["dct:license"] = Link("dct:license"),
+        ["dct:conformsTo"] = Link("dct:conformsTo"),
+        ["dcat:accessURL"] = Link("dcat:accessURL"),
+        ["dcat:hasVersion"] = Link("dcat:hasVersion"),
+        ["dcat:theme"] = Link("dcat:theme"),
+        ["dcatap:applicableLegislation"] = Link("dcatap:applicableLegislation"),
+        ["vcard:hasEmail"] = Link("vcard:hasEmail"),
+        ["dct:isReferencedBy"] = Link("dct:isReferencedBy"),
     };
+
+    private static JsonObject Link(string term) => new() { ["@id"] = term, ["@type"] = "@id" };
+
+    /// <summary>The EU data themes (publications office authority table): a code such as HEAL names its URI.</summary>
+    private static readonly HashSet<string> DataThemes =
+        ["AGRI", "ECON", "EDUC", "ENER", "ENVI", "GOVE", "HEAL", "INTR", "JUST", "OP_DATPRO", "REGI", "SOCI", "TECH", "TRAN"];
+
+    /// <summary>The legislation a catalogue entry names by its usual short name, as its European Legislation Identifier.</summary>
+    private static readonly Dictionary<string, string> Legislation = new(StringComparer.OrdinalIgnoreCase)
+    {
+        ["EHDS"] = "http://data.europa.eu/eli/reg/2025/327/oj",
+        ["GDPR"] = "http://data.europa.eu/eli/reg/2016/679/oj",
+        ["DGA"] = "http://data.europa.eu/eli/reg/2022/868/oj",
+        ["AI Act"] = "http://data.europa.eu/eli/reg/2024/1689/oj",
+        ["MDR"] = "http://data.europa.eu/eli/reg/2017/745/oj",
+    };
+
+    private static string ThemeUri(string theme) =>
+        DataThemes.Contains(theme) ? $"http://publications.europa.eu/resource/authority/data-theme/{theme}" : theme;
+
+    private static string LegislationUri(string name) => Legislation.TryGetValue(name, out var eli) ? eli : name;
+
+    /// <summary>An SPDX identifier ("Apache-2.0") as its SPDX URI; a licence given as a URI stays as it is.</summary>
+    private static string? LicenceUri(string? licence) =>
+        licence is null || licence.Contains(':', StringComparison.Ordinal) || licence.Contains(' ', StringComparison.Ordinal) ? licence : $"http://spdx.org/licenses/{licence}";
 
     public static JsonObject Catalog(IEnumerable<CatalogueEntryDocument> entries, string baseUrl)
     {
@@ -65,10 +101,10 @@ public static class DcatExport
             ["dct:description"] = m.Description,
             ["dct:type"] = JsonNames.Of(kind),
             ["dcat:keyword"] = Array(m.Keywords),
-            ["dcat:theme"] = Array(m.Themes),
+            ["dcat:theme"] = Array(m.Themes?.Select(ThemeUri)),
             ["dct:accessRights"] = AccessRightsUri(m.AccessRights),
-            ["dcatap:applicableLegislation"] = Array(m.ApplicableLegislation),
-            ["dct:license"] = m.Licence,
+            ["dcatap:applicableLegislation"] = Array(m.ApplicableLegislation?.Select(LegislationUri)),
+            ["dct:license"] = LicenceUri(m.Licence),
             ["dct:conformsTo"] = Array(m.ConformsTo),
             ["dct:publisher"] = new JsonObject { ["@type"] = "foaf:Agent", ["@id"] = $"{baseUrl}/api/ecosystem/organisations/{publisher}", ["foaf:name"] = publisher },
             ["dcat:contactPoint"] = new JsonObject { ["@type"] = "vcard:Kind", ["vcard:fn"] = m.ContactPoint.Name, ["vcard:hasEmail"] = $"mailto:{m.ContactPoint.Email}" },

@@ -42,11 +42,11 @@ public static partial class HttpCommandContext
         if (http.Request.Headers.ContainsKey("Idempotency-Key")) http.Items[BodyDigestItem] = Convert.ToHexStringLower(SHA256.HashData(body()));
     }
 
-    /// <summary>What identifies the request an idempotency key came with: its method, path and body (as read).</summary>
+    /// <summary>What identifies the request an idempotency key came with: its method, path, query (a dataset version is named there) and body (as read).</summary>
     private static string Fingerprint(HttpContext http)
     {
         var body = http.Items.TryGetValue(BodyDigestItem, out var digest) ? (string)digest! : "";
-        var text = $"{http.Request.Method} {http.Request.Path.Value}\n{body}";
+        var text = $"{http.Request.Method} {http.Request.Path.Value}{http.Request.QueryString.Value}\n{body}";
         return Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(text)))[..32];
     }
 

@@ -147,6 +147,11 @@ public sealed class CatalogueApiTests(HostFixture fixture)
             .Should().NotContain(i => i.GetProperty("id").GetString() == id);
         // Changing it is NotFound too, not Forbidden: existence is not leaked.
         (await Host.ClientAs("modeller", "inria").PostAsync($"/api/catalogue/resources/{id}/withdraw", AsJson(new { reason = "x" }))).StatusCode.Should().Be(HttpStatusCode.NotFound);
+        // Drafting under its id: the id is taken (one namespace), and nothing tells how far the draft has got.
+        var taken = await Host.ClientAs("modeller", "inria").PostAsync("/api/catalogue/resources", Draft(id, "model", ModelMetadata("Mine")));
+        taken.StatusCode.Should().Be(HttpStatusCode.Conflict);
+        taken.Headers.ETag.Should().BeNull();
+        (await taken.Content.ReadAsStringAsync()).Should().Contain("is taken").And.NotContain("version").And.NotContain("currentVersion");
 
         (await JsonOf(await Host.ClientAs("researcher", "tum").GetAsync($"/api/catalogue/resources?q={keyword}"))).GetProperty("total").GetInt32().Should().Be(1);
     }
@@ -188,6 +193,16 @@ public sealed class CatalogueApiTests(HostFixture fixture)
         noNewEvidence.StatusCode.Should().Be(HttpStatusCode.BadRequest);
         (await JsonOf(noNewEvidence)).GetProperty("errors").TryGetProperty("factors[0].evidence", out _).Should().BeTrue();
         (await modeller.PutAsync($"/api/catalogue/resources/{id}/versions/1.0.0/credibility", AsJson(Record(3, "report-1", "validation-2")))).StatusCode.Should().Be(HttpStatusCode.OK);
+
+        // A null where a factor or an evidence reference goes is the caller's mistake, named (it was a 500).
+        var header = new { questionOfInterest = "Q?", contextOfUse = "CoU", modelInfluence = 2, decisionConsequence = 2 };
+        var nullFactor = await modeller.PutAsync($"/api/catalogue/resources/{id}/versions/1.0.0/credibility", AsJson(new { header, factors = new object?[] { null } }));
+        nullFactor.StatusCode.Should().Be(HttpStatusCode.BadRequest);
+        (await JsonOf(nullFactor)).GetProperty("errors").TryGetProperty("$.factors[0]", out _).Should().BeTrue();
+        var nullEvidence = await modeller.PutAsync($"/api/catalogue/resources/{id}/versions/1.0.0/credibility",
+            AsJson(new { header, factors = new[] { new { factor = "output-comparison", required = 3, achieved = 3, evidence = new string?[] { "report-1", null } } } }));
+        nullEvidence.StatusCode.Should().Be(HttpStatusCode.BadRequest);
+        (await JsonOf(nullEvidence)).GetProperty("errors").TryGetProperty("$.factors[0].evidence[1]", out _).Should().BeTrue();
     }
 
     [Fact]
@@ -210,5 +225,46 @@ public sealed class CatalogueApiTests(HostFixture fixture)
             foreach (var property in mandatory)
                 dataset!.AsObject().ContainsKey(property).Should().BeTrue($"dataset {dataset["dct:identifier"]} needs {property}");
         datasets.Select(d => d!["dcat:distribution"]![0]!["dcat:accessURL"]!.GetValue<string>()).Should().OnlyContain(u => u.Contains("/payload"));
+
+        // Values DCAT-AP expects as resources are links: typed so in the context, and written as IRIs.
+        foreach (var term in new[] { "dct:accessRights", "dct:license", "dcat:accessURL", "dcat:theme", "dcatap:applicableLegislation", "vcard:hasEmail" })
+            doc["@context"]![term]!["@type"]!.GetValue<string>().Should().Be("@id", term);
+        doc["@context"]!["adms"]!.GetValue<string>().Should().Be("http://www.w3.org/ns/adms#");
+        var seeded = datasets.First(d => d!["dcatap:applicableLegislation"]!.AsArray().Count > 0)!;
+        seeded["dcat:theme"]!.AsArray().Select(t => t!.GetValue<string>()).Should().Contain("http://publications.europa.eu/resource/authority/data-theme/HEAL");
+        seeded["dcatap:applicableLegislation"]!.AsArray().Select(t => t!.GetValue<string>()).Should().Contain("http://data.europa.eu/eli/reg/2025/327/oj", "the EHDS regulation");
+        seeded["dct:license"]!.GetValue<string>().Should().StartWith("http");
+    }
+
+    [Fact]
+    public async Task A_json_ld_search_page_links_its_next_page_and_counts_the_whole()
+    {
+        await Twins.TwinTestData.SeedReady(Host);
+        var client = Host.ClientAs("researcher", "tum");
+        using var first = new HttpRequestMessage(HttpMethod.Get, "/api/catalogue/resources?limit=1&sort=title");
+        first.Headers.Accept.ParseAdd("application/ld+json");
+        var page = await client.SendAsync(first);
+        page.StatusCode.Should().Be(HttpStatusCode.OK);
+        var total = int.Parse(page.Headers.GetValues("X-Total-Count").Single(), System.Globalization.CultureInfo.InvariantCulture);
+        total.Should().BeGreaterThan(1);
+        var link = page.Headers.GetValues("Link").Single();
+        link.Should().MatchRegex(@"^<http://[^>]+/api/catalogue/resources\?[^>]*cursor=[^>]+>; rel=""next""$").And.Contain("limit=1").And.Contain("sort=title");
+
+        // Following the links visits every entry once.
+        static async Task<string> OnlyEntryOf(HttpResponseMessage response)
+        {
+            var doc = JsonNode.Parse(await response.Content.ReadAsStringAsync())!;
+            return doc["dcat:dataset"]!.AsArray().Concat(doc["dcat:resource"]!.AsArray()).Single()!["dct:identifier"]!.GetValue<string>();
+        }
+        var seen = new List<string> { await OnlyEntryOf(page) };
+        while (page.Headers.TryGetValues("Link", out var next))
+        {
+            var url = next.Single();
+            using var request = new HttpRequestMessage(HttpMethod.Get, url[1..url.IndexOf('>')]);
+            request.Headers.Accept.ParseAdd("application/ld+json");
+            page = await client.SendAsync(request);
+            seen.Add(await OnlyEntryOf(page));
+        }
+        seen.Should().OnlyHaveUniqueItems().And.HaveCount(total);
     }
 }

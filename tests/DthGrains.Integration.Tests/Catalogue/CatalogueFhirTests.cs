@@ -1,6 +1,7 @@
 using System.Net;
 using System.Text.Json;
 using DthGrains.Domain.Catalogue;
+using DthGrains.Grains.Catalogue;
 using DthGrains.Grains.Platform;
 using DthGrains.Integration.Tests.Infrastructure;
 using Microsoft.Extensions.DependencyInjection;
@@ -99,5 +100,65 @@ public sealed class CatalogueFhirTests(HostFixture fixture)
         log.Select(e => e.Data).Should().SatisfyRespectively(
             first => first.Should().BeOfType<AccessDenied>().Which.Should().Match<AccessDenied>(d => d.Actor == "eve" && d.Purpose == "curiosity" && d.Reason.Contains("grant")),
             second => second.Should().BeOfType<DataAccessed>().Which.Should().Match<DataAccessed>(a => a.Actor == "alice" && a.Subjects == 1 && a.Purpose == "quality"));
+    }
+
+    /// <summary>
+    /// An upload's repeat with its Idempotency-Key gets the first answer; the key sent with another bundle or version is
+    /// refused (422), and the payload that refused upload wrote is removed again: a 2xx always means recorded.
+    /// </summary>
+    [Fact]
+    public async Task An_upload_s_idempotency_key_answers_its_repeat_and_refuses_another_bundle_leaving_nothing_stored()
+    {
+        var id = await NewDataset();
+        var key = $"upload-{Guid.NewGuid():N}";
+        async Task<HttpResponseMessage> UploadWithKey(string bundle, string version)
+        {
+            using var request = new HttpRequestMessage(HttpMethod.Post, $"/api/catalogue/resources/{id}/versions?version={version}&notes=test") { Content = AsFhir(bundle) };
+            request.Headers.Add("Idempotency-Key", key);
+            return await Host.ClientAs("steward", "charite").SendAsync(request);
+        }
+
+        var bundle = Bundle("p1"); // the same bytes: a bundle made again has new fullUrls
+        var first = await UploadWithKey(bundle, "1.0.0");
+        first.StatusCode.Should().Be(HttpStatusCode.Created);
+        var repeat = await UploadWithKey(bundle, "1.0.0");
+        repeat.StatusCode.Should().Be(HttpStatusCode.Created, "the repeat of the same upload gets its first answer, not a 409");
+        repeat.Headers.ETag!.Tag.Should().Be(first.Headers.ETag!.Tag);
+
+        (await UploadWithKey(Bundle("p1"), "1.0.0")).StatusCode.Should().Be(HttpStatusCode.UnprocessableEntity, "another bundle under the same key and version");
+        var reused = await UploadWithKey(Bundle("p2", "p3"), "1.1.0");
+        reused.StatusCode.Should().Be(HttpStatusCode.UnprocessableEntity);
+        var view = JsonDocument.Parse(await Host.ClientAs("steward", "charite").GetStringAsync($"/api/catalogue/resources/{id}")).RootElement;
+        view.GetProperty("versions").EnumerateArray().Select(v => v.GetProperty("version").GetString()).Should().Equal("1.0.0");
+        (await Host.Services.GetRequiredService<PayloadStore>().VersionExistsAsync("charite", id, "1.1.0")).Should().BeFalse("the refused upload's payload is removed");
+    }
+
+    /// <summary>
+    /// A payload the catalogue does not list (left by an upload whose record failed with the store out of reach) is never
+    /// served, and the version's next upload replaces it, or keeps it when it is the same bundle.
+    /// </summary>
+    [Fact]
+    public async Task A_payload_the_catalogue_does_not_list_is_never_served_and_the_next_upload_of_its_version_takes_its_place()
+    {
+        var id = await NewDataset();
+        var payloads = Host.Services.GetRequiredService<PayloadStore>();
+        async Task LeaveOrphan(string bundle, string version)
+        {
+            var bytes = System.Text.Encoding.UTF8.GetBytes(bundle);
+            var content = DthGrains.Fhir.Datasets.DatasetBundleReader.Read(new MemoryStream(bytes), DthGrains.Fhir.Datasets.DatasetBundleLimits.Default).Content!;
+            await payloads.WriteAsync("charite", id, version, content, bytes.LongLength);
+        }
+        var steward = Host.ClientAs("steward", "charite");
+
+        await LeaveOrphan(Bundle("p1", "p2", "p3"), "1.0.0");
+        (await steward.GetAsync($"/api/catalogue/resources/{id}/versions/1.0.0/payload?purpose=quality")).StatusCode.Should().Be(HttpStatusCode.NotFound);
+        (await Upload(id, Bundle("p1"))).StatusCode.Should().Be(HttpStatusCode.Created, "the orphan does not make the version 'exist'");
+        var read = JsonDocument.Parse(await steward.GetStringAsync($"/api/catalogue/resources/{id}/versions/1.0.0/payload?purpose=quality")).RootElement;
+        read.GetProperty("entry").GetArrayLength().Should().Be(2, "the uploaded bundle's patient and observation, not the orphan's six resources");
+
+        var retried = Bundle("p4");
+        await LeaveOrphan(retried, "1.1.0");
+        (await Upload(id, retried, "1.1.0")).StatusCode.Should().Be(HttpStatusCode.Created, "the same bundle's retry keeps what it wrote");
+        (await steward.GetAsync($"/api/catalogue/resources/{id}/versions/1.1.0/payload?purpose=quality")).StatusCode.Should().Be(HttpStatusCode.OK);
     }
 }

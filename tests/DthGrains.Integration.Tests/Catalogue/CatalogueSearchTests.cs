@@ -92,6 +92,27 @@ public sealed class CatalogueSearchTests(HostFixture fixture)
         var third = await Search($"q={token}&sort=title&limit=2&cursor={second.GetProperty("nextCursor").GetString()}");
         Ids(third).Should().Equal(created[4]);
         third.TryGetProperty("nextCursor", out _).Should().BeFalse();
+
+        // A cursor carries its order: one of the title order sent with the relevance order (whose key is a rank) is a
+        // 400 naming the fix, not a cast the database refuses (a 500).
+        var carried = await Host.ClientAs("researcher", "inria").GetAsync($"/api/catalogue/resources?q={token}&limit=2&cursor={cursor}");
+        carried.StatusCode.Should().Be(HttpStatusCode.BadRequest);
+        (await carried.Content.ReadAsStringAsync()).Should().Contain("same q and sort");
+    }
+
+    /// <summary>Cursors that decode but no page made: another order's key, a NUL the database's text type refuses, no id.</summary>
+    [Theory]
+    [InlineData("Relevance\ntitle text\nsome-id", "")]
+    [InlineData("Title\nab\u0000c\nsome-id", "&sort=title")]
+    [InlineData("Title\nab\nsome\u0000id", "&sort=title")]
+    [InlineData("Title\nab\n", "&sort=title")]
+    [InlineData("ab\nsome-id", "&sort=title")]
+    [InlineData("Updated\n2026\nsome-id", "&sort=title")]
+    public async Task Crafted_cursors_get_400_never_a_500(string text, string sort)
+    {
+        var cursor = Convert.ToBase64String(System.Text.Encoding.UTF8.GetBytes(System.Text.RegularExpressions.Regex.Unescape(text))).TrimEnd('=').Replace('+', '-').Replace('/', '_');
+        var response = await Host.ClientAs("researcher", "inria").GetAsync($"/api/catalogue/resources?q=anything{sort}&cursor={cursor}");
+        response.StatusCode.Should().Be(HttpStatusCode.BadRequest);
     }
 
     [Theory]
