@@ -1,3 +1,5 @@
+using System.Text.Json.Serialization;
+
 namespace DthGrains.Contracts.Governance;
 
 /// <summary>
@@ -7,7 +9,8 @@ namespace DthGrains.Contracts.Governance;
 [GenerateSerializer, Immutable, Alias("dth.governance.application")]
 public sealed record AccessApplication(
     [property: Id(0)] string Title,
-    [property: Id(1)] EhdsPurpose Purpose,
+    // Required on the wire: left out, an enum binds as its first value, a purpose nobody stated.
+    [property: Id(1), JsonRequired] EhdsPurpose Purpose,
     [property: Id(2)] string IntendedUse,
     [property: Id(3)] string ExpectedBenefit,
     [property: Id(4)] string[] Datasets,
@@ -26,7 +29,8 @@ public sealed record AccessApplication(
 /// <summary>A steward's decision for their institution's slot: approve (with conditions) or refuse, always with a reason.</summary>
 [GenerateSerializer, Immutable, Alias("dth.governance.decision")]
 public sealed record StewardDecision(
-    [property: Id(0)] bool Approve,
+    // Required on the wire: left out, it would bind as false, a refusal nobody made (and a refusal ends the application).
+    [property: Id(0), JsonRequired] bool Approve,
     [property: Id(1)] string Reason,
     [property: Id(2)] string[]? Conditions = null);
 

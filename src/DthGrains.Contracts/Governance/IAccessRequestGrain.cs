@@ -13,6 +13,9 @@ public interface IAccessRequestGrain : IGrainWithStringKey
     /// <summary>Submits (or, after a return for changes, resubmits) the application; owners are the requested datasets' publishers.</summary>
     Task<Outcome<AccessRequestView>> SubmitAsync(AccessApplication application, CommandContext context);
 
+    /// <summary>Submits again an application returned for changes; an id never submitted is not found (new ones get the server's id).</summary>
+    Task<Outcome<AccessRequestView>> ResubmitAsync(AccessApplication application, CommandContext context);
+
     /// <summary>Records the decision of the caller's institution's slot; exactly one decision per slot.</summary>
     Task<Outcome<AccessRequestView>> DecideAsync(StewardDecision decision, CommandContext context);
 

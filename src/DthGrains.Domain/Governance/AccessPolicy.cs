@@ -7,7 +7,13 @@ public static class AccessPolicy
 {
     public sealed record Verdict(bool Permit, string Reason, string? GrantId);
 
-    public static Verdict Evaluate(IEnumerable<AccessGrant> grants, string principal, string dataset, PermittedAction action, EhdsPurpose? purpose, DateTimeOffset now)
+    /// <summary>
+    /// A grant covers the dataset version its application was submitted for, the one its stewards reviewed: a later
+    /// release may hold other subjects or variables, and needs an application of its own. "latest" (recorded for a
+    /// dataset that had no version when the application was submitted) covers every version.
+    /// </summary>
+    public static Verdict Evaluate(IEnumerable<AccessGrant> grants, string principal, string dataset, string version, PermittedAction action, EhdsPurpose? purpose,
+        DateTimeOffset now)
     {
         var covering = grants.Where(g => g.Principals.Contains(principal) && g.DatasetVersions.ContainsKey(dataset)).ToList();
         if (covering.Count == 0) return new(false, $"No access grant covers '{principal}' for dataset '{dataset}'. Apply for access (POST /api/access/requests).", null);
@@ -20,6 +26,8 @@ public static class AccessPolicy
                 GrantStatus.Expired => $"Grant {g.Id} expired at {g.ValidUntil:O}.",
                 _ when now >= g.ValidUntil => $"Grant {g.Id} expired at {g.ValidUntil:O}.",
                 _ when now < g.ValidFrom => $"Grant {g.Id} is valid only from {g.ValidFrom:O}.",
+                _ when g.DatasetVersions[dataset] is var pinned && pinned != "latest" && pinned != version =>
+                    $"Grant {g.Id} covers version {pinned} of dataset '{dataset}', the one its stewards reviewed, not {version}: use {pinned}, or apply for {version}.",
                 _ when purpose is null => $"Grant {g.Id} is for the purpose '{Kebab(g.Purpose)}': state it (?purpose={Kebab(g.Purpose)}).",
                 _ when purpose != g.Purpose => $"Grant {g.Id} is for the purpose '{Kebab(g.Purpose)}', not '{Kebab(purpose.Value)}'.",
                 _ when !g.Actions.Contains(action) => $"Grant {g.Id} permits {string.Join(", ", g.Actions.Select(Kebab))}, not {Kebab(action)}.",

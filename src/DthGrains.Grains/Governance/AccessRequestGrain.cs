@@ -43,6 +43,9 @@ public sealed class AccessRequestGrain : EventSourcedGrain<AccessRequestState>, 
         return await Run(context, s => GovernanceDecisions.Submit(s, application, context.Actor, data, Clock.GetUtcNow()));
     }
 
+    public Task<Outcome<AccessRequestView>> ResubmitAsync(AccessApplication application, CommandContext context) =>
+        State.Exists ? SubmitAsync(application, context) : Task.FromResult<Outcome<AccessRequestView>>(Problem.NotFound($"Access request '{Id}'"));
+
     public async Task<Outcome<AccessRequestView>> DecideAsync(StewardDecision decision, CommandContext context)
     {
         var seen = State.Exists && MaySee(context.Actor) ? await SeenAsync() : [];
@@ -81,15 +84,34 @@ public sealed class AccessRequestGrain : EventSourcedGrain<AccessRequestState>, 
 
     private async Task<Outcome<AccessRequestView>> Run(CommandContext context, Func<AccessRequestState, Decision> decide)
     {
-        var hadGrant = State.Grant is not null;
         var (version, problem) = await ExecuteAsync(context, decide);
         if (problem is not null) return problem;
-        if (!hadGrant && State.Grant is { Status: GrantStatus.Active } grant)
+        await EnsureExpiryReminderAsync();
+        return Outcome<AccessRequestView>.Ok(State.ToView(), version);
+    }
+
+    public override async Task OnActivateAsync(CancellationToken cancellationToken)
+    {
+        await base.OnActivateAsync(cancellationToken);
+        await EnsureExpiryReminderAsync();
+    }
+
+    private bool _expiryReminderSure;
+
+    /// <summary>
+    /// An active grant has its expiry reminder: registered by the approval that issued the grant, and again by any later
+    /// command or activation that finds it missing (the approval committed, then the reminder's write failed and the
+    /// steward's retry was answered as a repeat: without this, AccessExpired would never be recorded).
+    /// </summary>
+    private async Task EnsureExpiryReminderAsync()
+    {
+        if (_expiryReminderSure || State.Grant is not { Status: GrantStatus.Active } grant) return;
+        if (await this.GetReminder(ExpiryReminder) is null)
         {
             var due = grant.ValidUntil - Clock.GetUtcNow();
             await this.RegisterOrUpdateReminder(ExpiryReminder, due < TimeSpan.FromMinutes(1) ? TimeSpan.FromMinutes(1) : due, TimeSpan.FromHours(1));
         }
-        return Outcome<AccessRequestView>.Ok(State.ToView(), version);
+        _expiryReminderSure = true;
     }
 
     /// <summary>The requested datasets' catalogue entries as they stand now: what the deciding steward sees.</summary>

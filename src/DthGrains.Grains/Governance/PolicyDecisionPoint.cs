@@ -24,7 +24,7 @@ public sealed class PolicyDecisionPoint(IDocumentStore store) : IDatasetAccessPo
         var grants = await session.Query<GrantDocument>()
             .Where(g => g.Principals.Contains(request.Actor.Subject) && g.Datasets.Contains(request.DatasetId))
             .ToListAsync();
-        var verdict = AccessPolicy.Evaluate(grants.Select(g => g.ToGrant()), request.Actor.Subject, request.DatasetId, action, purpose, now);
+        var verdict = AccessPolicy.Evaluate(grants.Select(g => g.ToGrant()), request.Actor.Subject, request.DatasetId, request.Version, action, purpose, now);
         return new DatasetAccessDecision(verdict.Permit, verdict.Reason, verdict.GrantId);
     }
 }

@@ -70,7 +70,7 @@ public static class GovernanceEndpoints
         if (badIfMatch is not null) return badIfMatch.ToProblem();
         var (context, badHeader) = HttpCommandContext.For(http, expected);
         if (badHeader is not null) return badHeader.ToProblem();
-        return ApiResults.Ok(http, await grains.GetGrain<IAccessRequestGrain>(id).SubmitAsync(Normalise(application!), context!));
+        return ApiResults.Ok(http, await grains.GetGrain<IAccessRequestGrain>(id).ResubmitAsync(Normalise(application!), context!));
     }
 
     private static AccessApplication Normalise(AccessApplication a) => a with { Datasets = a.Datasets ?? [], Actions = a.Actions ?? [], Persons = a.Persons ?? [] };

@@ -17,12 +17,13 @@ public static class JsonBody
         {
             var value = await JsonSerializer.DeserializeAsync<T>(request.Body, JsonDefaults.Options, request.HttpContext.RequestAborted);
             if (value is null) return (null, Problem.Invalid("body", "A JSON object is required."));
+            if (NullIn(value) is { } nullMember) return (null, nullMember);
             HttpCommandContext.RememberBody(request.HttpContext, () => JsonSerializer.SerializeToUtf8Bytes(value, JsonDefaults.Options));
             return (value, null);
         }
         catch (JsonException ex)
         {
-            var path = string.IsNullOrEmpty(ex.Path) ? "body" : ex.Path;
+            var path = MissingMember(ex) ?? (string.IsNullOrEmpty(ex.Path) ? "body" : ex.Path);
             return (null, Problem.Invalid(path, Explain(ex, path, typeof(T))));
         }
         catch (BadHttpRequestException ex) when (ex.StatusCode == StatusCodes.Status413PayloadTooLarge)
@@ -66,18 +67,40 @@ public static class JsonBody
         try
         {
             var value = element.Deserialize<T>(JsonDefaults.Options);
-            return value is null ? (null, Problem.Invalid("body", "A JSON object is required.")) : (value, null);
+            if (value is null) return (null, Problem.Invalid("body", "A JSON object is required."));
+            return NullIn(value) is { } nullMember ? (null, nullMember) : (value, null);
         }
         catch (JsonException ex)
         {
-            var path = string.IsNullOrEmpty(ex.Path) ? "body" : ex.Path;
+            var path = MissingMember(ex) ?? (string.IsNullOrEmpty(ex.Path) ? "body" : ex.Path);
             return (null, Problem.Invalid(path, Explain(ex, path, typeof(T))));
         }
     }
 
+    private const string MissingRequired = "missing required properties including: ";
+
+    /// <summary>
+    /// The first member a body left out although its command requires it (<see cref="System.Text.Json.Serialization.JsonRequiredAttribute"/>), as a JSON path: System.Text.Json says
+    /// "JSON deserialization for type '…' was missing required properties including: 'approve', 'reason'." (its
+    /// path is the object's, and the message names a framework type, so it is never echoed).
+    /// </summary>
+    private static string? MissingMember(JsonException ex)
+    {
+        var at = ex.Message.IndexOf(MissingRequired, StringComparison.Ordinal);
+        if (at < 0) return null;
+        var name = ex.Message[(at + MissingRequired.Length)..].Split(',')[0].Trim().Trim('.', '\'');
+        var owner = string.IsNullOrEmpty(ex.Path) ? "$" : ex.Path;
+        return name.Length == 0 ? null : $"{owner}.{name}";
+    }
+
+    private static Problem? NullIn(object value) =>
+        NullElements.FirstNull(value) is { } path ? Problem.Invalid(path, $"'{path}' must not be null: give a value, or leave the element out.") : null;
+
     private static string Explain(JsonException ex, string path, Type bodyType)
     {
         var message = ex.Message;
+        if (MissingMember(ex) is { } missing)
+            return $"'{missing}' is required: add it{(MemberType(bodyType, missing) is { } expected ? $" ({Describe(expected)})" : "")}.";
         if (message.Contains("could not be mapped", StringComparison.Ordinal))
             return $"'{path}' is not a member of this request; remove it (unknown members are rejected).";
         if (message.StartsWith(StorableText.NulMessage, StringComparison.Ordinal))

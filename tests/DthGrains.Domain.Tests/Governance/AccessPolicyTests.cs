@@ -8,8 +8,8 @@ namespace DthGrains.Domain.Tests.Governance;
 public sealed class AccessPolicyTests
 {
     private static AccessPolicy.Verdict Evaluate(AccessGrant[] grants, string dataset = "ds-a", PermittedAction action = PermittedAction.Read,
-        EhdsPurpose? purpose = EhdsPurpose.ScientificResearch, DateTimeOffset? now = null, string principal = "alice") =>
-        AccessPolicy.Evaluate(grants, principal, dataset, action, purpose, now ?? Now.AddDays(1));
+        EhdsPurpose? purpose = EhdsPurpose.ScientificResearch, DateTimeOffset? now = null, string principal = "alice", string version = "1.0.0") =>
+        AccessPolicy.Evaluate(grants, principal, dataset, version, action, purpose, now ?? Now.AddDays(1));
 
     private static void Denied(AccessPolicy.Verdict verdict, string because)
     {
@@ -35,6 +35,17 @@ public sealed class AccessPolicyTests
 
     [Fact]
     public void A_grant_for_another_dataset_denies() => Denied(Evaluate([Grant(datasets: ["ds-b"])]), "No access grant covers 'alice' for dataset 'ds-a'");
+
+    [Fact]
+    public void A_grant_covers_the_version_its_stewards_reviewed_not_a_later_release() =>
+        Denied(Evaluate([Grant()], version: "2.0.0"), "Grant grant-1 covers version 1.0.0 of dataset 'ds-a', the one its stewards reviewed, not 2.0.0");
+
+    [Fact]
+    public void A_grant_recorded_for_the_latest_version_covers_every_version()
+    {
+        var grant = Grant() with { DatasetVersions = new Dictionary<string, string> { ["ds-a"] = "latest" } };
+        Evaluate([grant], version: "2.0.0").Permit.Should().BeTrue();
+    }
 
     [Fact]
     public void A_revoked_grant_denies_with_its_reason() =>

@@ -35,7 +35,7 @@ public sealed class GovernancePropertyTests
         Steward("stew-sanquin", "sanquin"),
     ];
 
-    private sealed record Read(string Principal, string Dataset, PermittedAction Action, EhdsPurpose? Purpose, AccessPolicy.Verdict Verdict);
+    private sealed record Read(string Principal, string Dataset, string Version, PermittedAction Action, EhdsPurpose? Purpose, AccessPolicy.Verdict Verdict);
 
     /// <summary>One accepted event, or one read, at the fake clock's time.</summary>
     private sealed record Entry(DateTimeOffset At, object? Event, Read? Read);
@@ -144,9 +144,12 @@ public sealed class GovernancePropertyTests
                 default:
                 {
                     var purpose = rng.Next(10) switch { < 7 => s.Application?.Purpose ?? EhdsPurpose.ScientificResearch, < 9 => Pick(rng, Purposes), _ => (EhdsPurpose?)null };
-                    var read = new Read(Pick(rng, Principals), Pick(rng, DatasetIds), Pick(rng, Enum.GetValues<PermittedAction>()), purpose, default!);
+                    var dataset = Pick(rng, DatasetIds);
+                    // Mostly the version the application was submitted for; sometimes a later release it does not cover.
+                    var version = rng.Next(5) == 0 ? "9.0.0" : s.DatasetVersions.GetValueOrDefault(dataset, "1.0.0");
+                    var read = new Read(Pick(rng, Principals), dataset, version, Pick(rng, Enum.GetValues<PermittedAction>()), purpose, default!);
                     var grants = s.Grant is null ? [] : new[] { s.Grant };
-                    var verdict = AccessPolicy.Evaluate(grants, read.Principal, read.Dataset, read.Action, read.Purpose, now);
+                    var verdict = AccessPolicy.Evaluate(grants, read.Principal, read.Dataset, read.Version, read.Action, read.Purpose, now);
                     history.Add(new Entry(now, null, read with { Verdict = verdict }));
                     if (verdict.Permit) Count("read-permitted");
                     else if (s.Grant is { Status: not GrantStatus.Active } && s.Grant.Principals.Contains(read.Principal) && s.Grant.DatasetVersions.ContainsKey(read.Dataset)) Count("read-denied-after-end");
@@ -241,7 +244,8 @@ public sealed class GovernancePropertyTests
                     if (grant is not null) ended = true;
                     break;
                 case null when entry.Read is { } read:
-                    var covers = grant is not null && grant.Principals.Contains(read.Principal) && grant.DatasetVersions.ContainsKey(read.Dataset);
+                    var covers = grant is not null && grant.Principals.Contains(read.Principal)
+                        && grant.DatasetVersions.TryGetValue(read.Dataset, out var pinned) && pinned == read.Version;
                     var live = grant is not null && !ended && entry.At >= grant.ValidFrom && entry.At < grant.ValidUntil;
                     var fits = grant is not null && read.Purpose == grant.Purpose && grant.Actions.Contains(read.Action);
                     if (read.Verdict.Permit)

@@ -204,6 +204,36 @@ public sealed class GovernanceApiTests(HostFixture fixture)
         var view = await JsonOf(refused);
         view.GetProperty("status").GetString().Should().Be("rejected");
         view.GetProperty("statusReason").GetString().Should().Contain("Anonymised data would suffice.");
+
+        // A resubmission names an application that exists: an id of the caller's choosing creates nothing.
+        var invented = $"my-own-id-{Guid.NewGuid():N}"[..24];
+        (await researcher.PutAsync($"/api/access/requests/{invented}", Body(Application([CharitéData])))).StatusCode.Should().Be(HttpStatusCode.NotFound);
+        (await Events(GovernanceEventTypes.StreamOf(invented))).Should().Be(0);
+    }
+
+    /// <summary>A member left out is not a value: a decision without 'approve' would otherwise bind as a refusal nobody made.</summary>
+    [Fact]
+    public async Task A_decision_or_an_application_without_a_required_member_is_refused_naming_it_and_changes_nothing()
+    {
+        await SeedReady();
+        var researcher = Host.ClientAs("researcher", "tum", subject: "rhea-researcher");
+        var (id, etag) = await Apply(researcher, Application([CharitéData]));
+        var steward = Host.ClientAs("steward", "charite");
+        var noApprove = await steward.SendAsync(WithIfMatch(HttpMethod.Post, $"/api/access/requests/{id}/decision", new { reason = "Fine.", conditions = new[] { "no re-identification" } }, etag));
+        noApprove.StatusCode.Should().Be(HttpStatusCode.BadRequest);
+        (await noApprove.Content.ReadAsStringAsync()).Should().Contain("'$.approve' is required");
+        (await Events(GovernanceEventTypes.StreamOf(id))).Should().Be(1, "only the submission");
+
+        var noPurpose = new { title = "T", intendedUse = "u", expectedBenefit = "b", datasets = new[] { CharitéData }, actions = new[] { "read" }, pseudonymised = false,
+            safeguards = "s", processingMonths = 6, persons = Array.Empty<string>() };
+        var refused = await researcher.PostAsync("/api/access/requests", Body(noPurpose));
+        refused.StatusCode.Should().Be(HttpStatusCode.BadRequest);
+        (await refused.Content.ReadAsStringAsync()).Should().Contain("'$.purpose' is required");
+
+        var nullPerson = await researcher.PostAsync("/api/access/requests", Body(new { title = "T", purpose = "scientific-research", intendedUse = "u", expectedBenefit = "b",
+            datasets = new[] { CharitéData }, actions = new[] { "read" }, pseudonymised = false, safeguards = "s", processingMonths = 6, persons = new string?[] { null } }));
+        nullPerson.StatusCode.Should().Be(HttpStatusCode.BadRequest);
+        (await nullPerson.Content.ReadAsStringAsync()).Should().Contain("'$.persons[0]' must not be null");
     }
 
     [Fact]
