@@ -70,7 +70,16 @@ public static class RunDecisions
         shard = shard.Detached();
         if (s.Shards.Count + 1 < s.ShardsTotal) return Decision.Of(shard);
         var all = s.Shards.SetItem(shard.Shard, shard);
-        return Decision.Of(shard, Complete(s, all, plan, shard.CompletedAt, statistics, [.. unrecorded ?? [], shard]));
+        try
+        {
+            return Decision.Of(shard, Complete(s, all, plan, shard.CompletedAt, statistics, [.. unrecorded ?? [], shard]));
+        }
+        catch (UnmergeableStatisticsException unmergeable)
+        {
+            // Statistics this engine cannot merge (another format, undecodable) never will be: the run fails with the
+            // reason. Refusing the shard instead would have its worker report it again and again, the run never ending.
+            return Decision.Of(shard, new RunFailed(s.Id, unmergeable.Message, shard.CompletedAt));
+        }
     }
 
     /// <summary>

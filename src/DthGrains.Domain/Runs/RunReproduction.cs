@@ -216,7 +216,9 @@ public static class RunReproduction
 
         public ReproducedRun Result()
         {
-            var completed = _state.Completed ?? throw new InvalidOperationException("Every shard was folded, yet the run did not complete.");
+            // A run whose shards' statistics cannot be merged fails at its completion, with the reason (the shard named).
+            var completed = _state.Completed ?? throw new InvalidOperationException(_state.Status == RunStatus.Failed
+                ? _state.StatusReason : "Every shard was folded, yet the run did not complete.");
             return new ReproducedRun(_plan.RequestHash, RunPlanner.EngineVersion, _plan.Shards, _plan.Subjects, completed.Failed, completed.Summary,
                 completed.Sensitivity, completed.ResultHash, [.. _fingerprints]) { SensitivityAlso = completed.SensitivityAlso };
         }

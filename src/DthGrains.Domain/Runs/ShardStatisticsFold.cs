@@ -63,10 +63,11 @@ public sealed class ShardStatisticsFold(int cells)
     /// (no copy of ~400 sketches) and is remembered, so asking again, after an append that failed, say, gives the same
     /// bits, and shards recorded afterwards change nothing. Null when a shard has no statistics.
     /// </summary>
-    /// <exception cref="InvalidOperationException">a shard's statistics cannot be merged by this engine.</exception>
+    /// <exception cref="UnmergeableStatisticsException">a shard's statistics cannot be merged by this engine.</exception>
+    /// <exception cref="InvalidOperationException">a shard is missing (asked too early).</exception>
     public ShardPartial? MergedWith(IEnumerable<ShardCompleted> unrecorded)
     {
-        if (_unmergeable is not null) throw new InvalidOperationException(_unmergeable);
+        if (_unmergeable is not null) throw new UnmergeableStatisticsException(_unmergeable!);
         if (_whole is not null) return _whole;
         var rest = new SortedDictionary<int, ShardStatistics>(_waiting);
         foreach (var shard in unrecorded.Where(s => s.Shard >= _next))
@@ -80,7 +81,7 @@ public sealed class ShardStatisticsFold(int cells)
         foreach (var shard in rest.Keys)
             if (shard != expected++) throw new InvalidOperationException($"Shard {expected - 1} is missing: the run's statistics are not complete.");
         foreach (var (shard, statistics) in rest)
-            if (!TryMerge(shard, statistics, null)) throw new InvalidOperationException(_unmergeable);
+            if (!TryMerge(shard, statistics, null)) throw new UnmergeableStatisticsException(_unmergeable!);
         _waiting.Clear();
         return _whole = _prefix?.ToPartial();
     }
@@ -110,3 +111,6 @@ public sealed class ShardStatisticsFold(int cells)
         _waiting.Clear();
     }
 }
+
+/// <summary>A shard's statistics this engine cannot merge (another format, undecodable): they never will be, so its run fails.</summary>
+public sealed class UnmergeableStatisticsException(string message) : InvalidOperationException(message);

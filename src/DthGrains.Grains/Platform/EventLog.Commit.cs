@@ -137,8 +137,10 @@ public sealed partial class EventLog
         LedgerMetrics.Committed(batch.Select(p => (p.StreamKey, p.Events.Count)), batch.Count, Stopwatch.GetElapsedTime(started));
         foreach (var p in batch)
         {
-            p.Succeed();
+            // Observers first: the appender's next append (the run's projection builds on what this one committed) must
+            // find them told.
             foreach (var observer in _observers) observer.Committed(p.StreamKey, p.Events);
+            p.Succeed();
         }
     }
 

@@ -10,6 +10,9 @@ public sealed partial class RunGrain
     public async Task ReceiveReminder(string reminderName, TickStatus status)
     {
         if (reminderName != KeepAliveReminder) return;
+        // An activation that never saw its run (the submission's append answered "outcome unknown", and committed)
+        // reads the stream again before it concludes there is none: the reminder was registered for a run.
+        if (!State.Exists) await ReloadAsync();
         if (!State.Exists || State.IsTerminal)
         {
             await UnregisterKeepAliveAsync();

@@ -23,7 +23,9 @@ public static class RunServices
         services.AddPlacementFilter<HpcPreferenceStrategy, HpcPreferenceDirector>(ServiceLifetime.Singleton);
         services.TryAddSingleton<HpcPreferenceDirector>(); // ExternalModelHostsDirector asks it which silos are hpc
         services.AddPlacementFilter<ExternalModelHostsStrategy, ExternalModelHostsDirector>(ServiceLifetime.Singleton);
-        services.AddSingleton<IInlineProjection, RunProjection>();
+        services.AddSingleton<RunProjection>();
+        services.AddSingleton<IInlineProjection>(sp => sp.GetRequiredService<RunProjection>());
+        services.AddSingleton<IAppendObserver>(sp => sp.GetRequiredService<RunProjection>());
         // Owner, status and rows kept in columns of their own (indexed): the run list and every submission's admission
         // (ResearcherRuns) filter and sum by them, and reading them from the JSON body would detoast every run's document,
         // bands and all (tens of KB each), per submission. By last change for the rows retention sweep (runs that ended

@@ -151,6 +151,14 @@ public static partial class RunEndpoints
             file.Position = 0;
             return TypedResults.File(file, "application/zip", $"run-{id}-ro-crate.zip");
         }
+        catch (InvalidDataException) when (rows is not null)
+        {
+            await file.DisposeAsync();
+            // The rows were released (by their owner, or the retention sweep) while the crate was being built: the answer
+            // is the one a request a moment later gets, not a 500. Rows missing without a release stay a server error.
+            if (await VisibleAsync(id, http, store) is ({ RowsReleased: { } released } now, null)) return RowsReleased(now, released);
+            throw;
+        }
         catch
         {
             await file.DisposeAsync();

@@ -217,6 +217,15 @@ public static partial class RunEndpoints
         long last = 0;
         if (header is not null && (!long.TryParse(header, NumberStyles.None, CultureInfo.InvariantCulture, out last) || last < 0))
             return Problem.Invalid("Last-Event-ID", "Last-Event-ID is the id (stream version) of the last event received, a whole number.").ToProblem();
+        if (last > 0)
+        {
+            // An id past the run's last event (another run's, say) would skip every event to come, the end too: the stream
+            // would never close. The read model is written in the transaction of each event, so it knows the head.
+            await using var session = store.QuerySession();
+            var head = await session.Query<RunDocument>().Where(d => d.Id == id).Select(d => d.Version).SingleOrDefaultAsync(http.RequestAborted);
+            if (last > head)
+                return Problem.Invalid("Last-Event-ID", $"Last-Event-ID {last} is past the run's last event ({head}): send the id of an event of this run, or none to replay it all.").ToProblem();
+        }
         var client = http.User.ToActor().Subject;
         var o = options.Value;
         if (!followers.TryEnter(client, o.MaxStreamsPerClient))

@@ -46,6 +46,28 @@ public sealed class RunDecisionsTests
         return s;
     }
 
+    /// <summary>
+    /// Statistics this engine cannot merge never will be: the shard that would complete the run is recorded and the run
+    /// fails with the reason. Refused, its worker would report it again and again, and the run would never end.
+    /// </summary>
+    [Fact]
+    public void A_shard_whose_statistics_cannot_be_merged_fails_the_run_at_its_completion()
+    {
+        var plan = PlanOf(Cohort());
+        var s = Submitted(plan);
+        var statistics = StatisticsOf(plan);
+        s = Fold(s, RunDecisions.CompleteShard(s, Shard(plan, 0), plan, statistics), statistics);
+        var bad = Shard(plan, 1);
+        s = Fold(s, RunDecisions.CompleteShard(s, bad with { Statistics = bad.Statistics! with { Format = "dth.partial/1" } }, plan, statistics), statistics);
+        s.Status.Should().Be(RunStatus.Running, "recording it alone merges nothing");
+
+        var last = RunDecisions.CompleteShard(s, Shard(plan, 2), plan, statistics);
+        last.Problem.Should().BeNull();
+        last.Events.Select(e => e.GetType()).Should().Equal(typeof(ShardCompleted), typeof(RunFailed));
+        last.Events.OfType<RunFailed>().Single().Reason.Should().Contain("statistics of shard 1 cannot be merged");
+        Fold(s, last, statistics).Status.Should().Be(RunStatus.Failed);
+    }
+
     [Fact]
     public void Submission_records_the_provenance_and_starts()
     {

@@ -170,6 +170,15 @@ public sealed class RunApiTests(HostFixture fixture)
         var first = (await ReadEventsAsync(carla, id, stopAfter: 3)).Where(f => f.Id is not null).ToList();
         var rest = (await ReadEventsAsync(carla, id, lastEventId: first[^1].Id)).Where(f => f.Id is not null).ToList();
         first.Concat(rest).Select(f => f.Id!.Value).Should().Equal(all.Select(f => f.Id!.Value));
+
+        // Resumed at its last event, the ended run's stream has nothing more and closes; an id past it (another run's)
+        // would skip every event to come and never close: refused.
+        (await ReadEventsAsync(carla, id, lastEventId: all[^1].Id)).Where(f => f.Id is not null).Should().BeEmpty();
+        using var past = new HttpRequestMessage(HttpMethod.Get, $"/api/runs/{id}/events");
+        past.Headers.TryAddWithoutValidation("Last-Event-ID", (all[^1].Id!.Value + 1).ToString(System.Globalization.CultureInfo.InvariantCulture));
+        var refused = await carla.SendAsync(past);
+        refused.StatusCode.Should().Be(HttpStatusCode.BadRequest);
+        (await refused.Content.ReadAsStringAsync()).Should().Contain("past the run's last event");
     }
 
     [Fact]
@@ -269,6 +278,17 @@ public sealed class RunApiTests(HostFixture fixture)
         badPlan.StatusCode.Should().Be(HttpStatusCode.BadRequest);
         (await badPlan.Content.ReadAsStringAsync()).Should().Contain("plan.meals[0].atMinute");
         (await carla.GetAsync("/api/runs/..%2f..")).StatusCode.Should().Be(HttpStatusCode.BadRequest);
+        // A null where a range or an uncertain parameter goes was dereferenced by the planner: a 500.
+        foreach (var (body, path) in new (object Body, string Path)[]
+        {
+            (new { kind = "sweep", model = "bergman", size = 4, ranges = new object?[] { null } }, "$.ranges[0]"),
+            (new { kind = "monte-carlo", model = "bergman", size = 4, uncertain = new object?[] { null } }, "$.uncertain[0]"),
+        })
+        {
+            var refused = await carla.PostAsync("/api/runs", Body(body));
+            refused.StatusCode.Should().Be(HttpStatusCode.BadRequest, path);
+            (await refused.Content.ReadAsStringAsync()).Should().Contain($"'{path}' must not be null");
+        }
         // A negative period was a 500 (the output grid threw before the request was checked), through the admission grain too.
         var backwards = await carla.PostAsync("/api/runs", Body(new { kind = "cohort-trial", model = "hovorka", size = 10, duration = -1440 }));
         backwards.StatusCode.Should().Be(HttpStatusCode.BadRequest);

@@ -16,7 +16,7 @@ public sealed class RunProjectionTests
     [Fact]
     public async Task A_run_whose_stream_another_silo_extended_meanwhile_is_read_again_not_taken_from_memory()
     {
-        await using var silo = await LedgerStore.CreateAsync(s => s.AddSingleton<IInlineProjection, RunProjection>());
+        await using var silo = await LedgerStore.CreateAsync(AddRunProjection);
         // A second silo: its own event log and projection (and memory) over the same database.
         await using var other = new ServiceCollection().AddLogging()
             .AddDthEventStore(silo.ConnectionString)
@@ -40,6 +40,43 @@ public sealed class RunProjectionTests
         doc.SubjectsDone.Should().Be(30);
         doc.Version.Should().Be(5);
         doc.Status.Should().Be(RunStatus.Running);
+    }
+
+    /// <summary>The projection as the silo registers it: staged in the append's transaction, remembered once it committed.</summary>
+    private static void AddRunProjection(IServiceCollection services) => services.AddSingleton<RunProjection>()
+        .AddSingleton<IInlineProjection>(sp => sp.GetRequiredService<RunProjection>())
+        .AddSingleton<IAppendObserver>(sp => sp.GetRequiredService<RunProjection>());
+
+    /// <summary>
+    /// Two writers on one run (two activations while a silo changes): this silo's append loses the version to the other's,
+    /// and its next append must build on what was committed, not on the document its rejected write staged.
+    /// </summary>
+    [Fact]
+    public async Task A_write_that_lost_its_version_to_another_writer_is_not_the_base_of_the_next_document()
+    {
+        await using var silo = await LedgerStore.CreateAsync(AddRunProjection);
+        await using var other = new ServiceCollection().AddLogging()
+            .AddDthEventStore(silo.ConnectionString)
+            .AddDthLedgerCore(o => o.KeyPath = silo.KeyPath)
+            .AddSingleton<IInlineProjection, RunProjection>()
+            .BuildServiceProvider();
+        var id = Guid.NewGuid().ToString("D");
+        var stream = RunEventTypes.StreamOf(id);
+        var plan = RunPlanner.Plan(new RunRequest(RunKind.CohortTrial, "hovorka", Size: 40, Seed: 1, Duration: 60, ShardSize: 10)).Plan!;
+        var submitted = RunDecisions.Submit(RunState.Initial(id), plan, new Actor("rita", "Rita", "tum", [Roles.Researcher]), [], [], DateTimeOffset.UtcNow);
+        ShardCompleted Shard(int i) => new(id, i, i * 10, i * 10 + 10, null, null, null, "silo", 1, DateTimeOffset.UtcNow);
+
+        await silo.Log.AppendAsync(stream, 0, submitted.Events, LedgerStore.Context);
+        await other.GetRequiredService<EventLog>().AppendAsync(stream, 2, [Shard(1)], LedgerStore.Context);
+        var lost = () => silo.Log.AppendAsync(stream, 2, [Shard(0)], LedgerStore.Context);
+        await lost.Should().ThrowAsync<StreamConflictException>();
+        await silo.Log.AppendAsync(stream, 3, [Shard(2)], LedgerStore.Context);
+
+        await using var session = silo.Get<IDocumentStore>().QuerySession();
+        var doc = await session.LoadAsync<RunDocument>(id);
+        doc!.ShardsCompleted.Should().Equal([1, 2], "shard 0 was never recorded");
+        doc.SubjectsDone.Should().Be(20);
+        doc.Version.Should().Be(4);
     }
 
     [Fact]
