@@ -72,7 +72,9 @@ public static class EnvelopeHeaders
             causationId,
             Get(TraceId),
             Get(Purpose),
-            recordedAt is null ? timestamp : DateTimeOffset.Parse(recordedAt, CultureInfo.InvariantCulture, DateTimeStyles.RoundtripKind),
+            // A stored time that does not parse (edited by hand: the hash chain names the row) reads as the storage time,
+            // so an auditor's replay shows the tampered row instead of failing.
+            DateTimeOffset.TryParse(recordedAt, CultureInfo.InvariantCulture, DateTimeStyles.RoundtripKind, out var at) ? at : timestamp,
             Get(IdempotencyKey),
             Get(IdempotencyFingerprint));
     }

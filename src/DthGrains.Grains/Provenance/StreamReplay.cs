@@ -47,12 +47,20 @@ public sealed class StreamReplayer(LedgerReader reader, ReplayFolders folders, I
         var events = new List<AuditedEvent>();
         var verifier = new LedgerVerifier();
         var included = new List<LedgerRow>();
+        var cut = false;
         foreach (var (row, storedAt) in rows)
         {
+            // The chain is checked over every row read, also those after the moment: the moment is read from a row's own
+            // header, and a row whose recorded time was moved past it by hand must still be named as broken, not left out.
+            verifier.Add(row);
+            if (cut) continue;
             var headers = Headers(row.HeadersJson);
             var envelope = EnvelopeHeaders.Read(headers, row.CorrelationId, row.CausationId, storedAt);
-            if (asOf is { } t && envelope.RecordedAt > t) break;
-            verifier.Add(row);
+            if (asOf is { } t && envelope.RecordedAt > t)
+            {
+                cut = true;
+                continue;
+            }
             included.Add(row);
             using var body = JsonDocument.Parse(row.BodyJson);
             events.Add(new AuditedEvent(row.Stream, row.Version, row.Sequence, row.EventType, body.RootElement.Clone(), envelope,

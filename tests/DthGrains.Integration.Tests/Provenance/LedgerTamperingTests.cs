@@ -62,6 +62,32 @@ public sealed class LedgerTamperingTests
         result.FirstBroken.Should().BeEquivalentTo(new { Kind = LedgerFindingKind.ContentEdited, Stream = a, Version = 4L, Sequence = await store.SequenceOf(a, 4) });
     }
 
+    /// <summary>
+    /// As-of replay cuts the stream at a moment read from each row's own header. A row whose recorded time was moved past
+    /// the moment by hand (an edited revocation, say) is left out of the state then, and the chain is still checked over
+    /// it: the replay says broken, never intact with the tampered row quietly out of sight. An unreadable time is no 500.
+    /// </summary>
+    [Fact]
+    public async Task An_as_of_replay_still_checks_a_row_whose_recorded_time_was_moved_past_the_moment()
+    {
+        var (store, a, _) = await TwoStreams();
+        await using var _s = store;
+        var replayer = store.Get<DthGrains.Grains.Provenance.StreamReplayer>();
+        var now = DateTimeOffset.UtcNow.AddSeconds(1);
+        (await replayer.ReplayAsync(a, null, now))!.ChainIntact.Should().BeTrue();
+
+        await store.SqlAsync("update dth.mt_events set headers = jsonb_set(headers, '{recorded_at}', '\"2099-01-01T00:00:00.0000000+00:00\"') where stream_id = @s and version = 6", ("s", a));
+        var replay = (await replayer.ReplayAsync(a, null, now))!;
+        replay.Version.Should().Be(5, "the moved row is after the moment");
+        replay.ChainIntact.Should().BeFalse();
+        replay.ChainProblem!.Version.Should().Be(6);
+
+        await store.SqlAsync("update dth.mt_events set headers = jsonb_set(headers, '{recorded_at}', '\"not a time\"') where stream_id = @s and version = 6", ("s", a));
+        replay = (await replayer.ReplayAsync(a, null, now))!;
+        replay.ChainIntact.Should().BeFalse();
+        replay.ChainProblem!.Version.Should().Be(6);
+    }
+
     [Fact]
     public async Task A_deleted_middle_event_is_named_by_its_version()
     {
