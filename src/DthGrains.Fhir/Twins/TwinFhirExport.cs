@@ -80,7 +80,7 @@ public static class TwinFhirExport
             Subject = subject,
             Effective = new Period(new FhirDateTime(source.Start), new FhirDateTime(source.Start.AddMinutes(prediction.Minutes[^1]))),
             Issued = source.Recorded,
-            Result = observations.Select(o => new ResourceReference($"Observation/{o.Id}")).ToList(),
+            Result = observations.Select(o => new ResourceReference($"urn:uuid:{o.Id}")).ToList(),
             Conclusion = FormattableString.Invariant(
                 $"Scenario '{source.ScenarioName}' on twin {source.TwinName}: mean glucose {prediction.Mean:F1} mmol/L (range {prediction.Min:F1}-{prediction.Max:F1}); time in range 3.9-10 mmol/L {prediction.InRangePercent:F0} %, below {prediction.BelowRangePercent:F0} %, above {prediction.AboveRangePercent:F0} %. Model predictions, not measurements."),
         };
@@ -97,7 +97,7 @@ public static class TwinFhirExport
         var provenance = new Provenance
         {
             Id = Uuid(source, "provenance"),
-            Target = [new ResourceReference($"DiagnosticReport/{report.Id}"), .. observations.Select(o => new ResourceReference($"Observation/{o.Id}"))],
+            Target = [new ResourceReference($"urn:uuid:{report.Id}"), .. observations.Select(o => new ResourceReference($"urn:uuid:{o.Id}"))],
             Recorded = source.Recorded,
             Activity = new CodeableConcept(DthCodes, "twin-scenario-test", "Digital twin scenario test", null),
             Agent =

@@ -100,7 +100,11 @@ public sealed class TwinComputationTests(ITestOutputHelper output)
         var report = bundle.Entry.Select(e => e.Resource).OfType<DiagnosticReport>().Single();
         report.Result.Should().HaveCount(25);
         var provenance = bundle.Entry.Select(e => e.Resource).OfType<Provenance>().Single();
-        provenance.Target.Select(t => t.Reference).Should().Contain($"DiagnosticReport/{report.Id}").And.Contain($"Observation/{observations[0].Id}");
+        // Every reference resolves inside the bundle: its entries' fullUrls are urn:uuid, and a relative reference from
+        // such an entry resolves against no base (FHIR R4 bundle resolution), so the references are the fullUrls.
+        var fullUrls = bundle.Entry.Select(e => e.FullUrl).ToHashSet();
+        report.Result.Concat(provenance.Target).Select(r => r.Reference).Should().OnlyContain(r => fullUrls.Contains(r));
+        provenance.Target.Select(t => t.Reference).Should().Contain($"urn:uuid:{report.Id}").And.Contain($"urn:uuid:{observations[0].Id}");
         var what = provenance.Entity.Select(e => $"{e.What!.Identifier!.System}|{e.What.Identifier.Value}").ToList();
         what.Should().Contain($"{TwinFhirExport.TwinSystem}|{source.TwinId}|7")
             .And.Contain($"{TwinFhirExport.ModelSystem}|hovorka-2004|1.0.0")
