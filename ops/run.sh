@@ -10,6 +10,7 @@
 #   DTH_NO_BUILD   set to 1 to skip the build (the binaries must exist)
 #   DTH_STOP_TIMEOUT  seconds Ctrl-C waits for the silo to stop before it kills it; default 45
 # Extra arguments go to the silo, e.g. --Dth:SiloPort=11112.
+# One ops/run.sh per data folder: a second one on the same folder refuses, naming the first (its pid and URL).
 set -euo pipefail
 
 repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -21,12 +22,6 @@ source ops/lib/silo.sh
 ensure_dotnet ops/run.sh
 ensure_postgres ops/run.sh
 
-if [ "${DTH_NO_BUILD:-0}" != "1" ]; then
-  echo "ops/run.sh: building (Release)..."
-  dotnet build src/DthGrains.Silo/DthGrains.Silo.csproj -c Release -v q -nologo -tl:off >/dev/null
-  dotnet build src/DthGrains.Cli/DthGrains.Cli.csproj -c Release -v q -nologo -tl:off >/dev/null
-fi
-
 # The same default as the silo's: root uses /var/lib (the unprivileged PostgreSQL user cannot enter /root).
 if [ "$(id -u)" -eq 0 ]; then default_data=/var/lib/dthgrains; else default_data="${XDG_DATA_HOME:-$HOME/.local/share}/dthgrains"; fi
 data="${DTH_DATA_DIR:-$default_data}"
@@ -35,7 +30,22 @@ url="http://127.0.0.1:$port"
 silo_bin="src/DthGrains.Silo/bin/Release/net10.0/DthGrains.Silo.dll"
 dth=(dotnet src/DthGrains.Cli/bin/Release/net10.0/dth.dll)
 
-dotnet "$silo_bin" --profile standalone --Dth:DataDirectory="$data" --Urls="$url" "$@" &
+# One platform per data folder, checked before anything starts (and before a build, which a second script would race).
+lock_data_folder ops/run.sh "$data" "$url"
+# Another platform (on another folder) on the same port would answer wait_ready below in this one's stead.
+if port_in_use "$port"; then
+  echo "ops/run.sh: something already listens on $url (another platform, on another data folder?); stop it, or choose another port with DTH_HTTP_PORT." >&2
+  exit 2
+fi
+
+if [ "${DTH_NO_BUILD:-0}" != "1" ]; then
+  echo "ops/run.sh: building (Release)..."
+  dotnet build src/DthGrains.Silo/DthGrains.Silo.csproj -c Release -v q -nologo -tl:off >/dev/null
+  dotnet build src/DthGrains.Cli/DthGrains.Cli.csproj -c Release -v q -nologo -tl:off >/dev/null
+fi
+
+# Without the lock's descriptor: the silo, and the PostgreSQL it starts, may outlive this script (see lock_data_folder).
+dotnet "$silo_bin" --profile standalone --Dth:DataDirectory="$data" --Urls="$url" "$@" 9>&- &
 silo=$!
 
 stop() {
