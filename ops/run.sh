@@ -28,7 +28,8 @@ data="${DTH_DATA_DIR:-$default_data}"
 port="${DTH_HTTP_PORT:-5080}"
 url="http://127.0.0.1:$port"
 silo_bin="src/DthGrains.Silo/bin/Release/net10.0/DthGrains.Silo.dll"
-dth=(dotnet src/DthGrains.Cli/bin/Release/net10.0/dth.dll)
+dth_dll="src/DthGrains.Cli/bin/Release/net10.0/dth.dll"
+dth=(dotnet "$dth_dll")
 
 # One platform per data folder, checked before anything starts (and before a build, which a second script would race).
 lock_data_folder ops/run.sh "$data" "$url"
@@ -43,20 +44,41 @@ if [ "${DTH_NO_BUILD:-0}" != "1" ]; then
   dotnet build src/DthGrains.Silo/DthGrains.Silo.csproj -c Release -v q -nologo -tl:off >/dev/null
   dotnet build src/DthGrains.Cli/DthGrains.Cli.csproj -c Release -v q -nologo -tl:off >/dev/null
 fi
+for binary in "$silo_bin" "$dth_dll"; do
+  if [ ! -f "$binary" ]; then
+    echo "ops/run.sh: $binary is missing: run without DTH_NO_BUILD=1 to build it." >&2
+    exit 2
+  fi
+done
+
+# Stops the silo, then the embedded PostgreSQL, once, however the script ends: Ctrl-C, kill, a closed terminal, or a
+# command failing under set -e once the silo runs (dth token, say), which used to leave both running, and join.env.
+silo=""
+stopped=0
+stop() {
+  [ "$stopped" = 0 ] || return 0
+  stopped=1
+  [ -n "$silo" ] || return 0
+  if kill -0 "$silo" 2>/dev/null; then
+    echo "ops/run.sh: stopping the silo and its PostgreSQL..."
+    stop_silo "$silo" ops/run.sh
+  fi
+  stop_embedded_postgres ops/run.sh "$data"
+}
+# Ctrl-C and kill are the way to stop the platform: status 0. A second Ctrl-C during the stop ends the script at once.
+on_signal() {
+  trap - INT TERM HUP
+  echo
+  stop
+  exit "$1"
+}
+trap stop EXIT
+trap 'on_signal 0' INT TERM
+trap 'on_signal 129' HUP
 
 # Without the lock's descriptor: the silo, and the PostgreSQL it starts, may outlive this script (see lock_data_folder).
 dotnet "$silo_bin" --profile standalone --Dth:DataDirectory="$data" --Urls="$url" "$@" 9>&- &
 silo=$!
-
-stop() {
-  trap - INT TERM
-  echo
-  echo "ops/run.sh: stopping the silo and its PostgreSQL..."
-  stop_silo "$silo" ops/run.sh
-  stop_embedded_postgres ops/run.sh "$data"
-  exit 0
-}
-trap stop INT TERM
 
 wait_ready ops/run.sh "$silo" "$url" || exit 1
 
@@ -105,5 +127,5 @@ Ctrl-C stops the platform.
 TXT
 status=0
 wait "$silo" || status=$?
-stop_embedded_postgres ops/run.sh "$data"
+stop
 silo_ended ops/run.sh "$status"
