@@ -22,6 +22,8 @@ cd "$repo"
 source ops/lib/prerequisites.sh
 # shellcheck source=lib/silo.sh
 source ops/lib/silo.sh
+# shellcheck source=lib/build.sh
+source ops/lib/build.sh
 ensure_dotnet ops/join.sh
 
 institution=bsc
@@ -57,7 +59,7 @@ fi
 
 if [ "${DTH_NO_BUILD:-0}" != "1" ]; then
   echo "ops/join.sh: building (Release)..."
-  dotnet build src/DthGrains.Silo/DthGrains.Silo.csproj -c Release -v q -nologo -tl:off >/dev/null
+  build_release ops/join.sh src/DthGrains.Silo/DthGrains.Silo.csproj
 fi
 
 # Ports given are used as they are; defaults move up past ports in use, so a second partner's silo can join too.

@@ -19,6 +19,8 @@ cd "$repo"
 source ops/lib/prerequisites.sh
 # shellcheck source=lib/silo.sh
 source ops/lib/silo.sh
+# shellcheck source=lib/build.sh
+source ops/lib/build.sh
 ensure_dotnet ops/run.sh
 ensure_postgres ops/run.sh
 
@@ -41,8 +43,7 @@ fi
 
 if [ "${DTH_NO_BUILD:-0}" != "1" ]; then
   echo "ops/run.sh: building (Release)..."
-  dotnet build src/DthGrains.Silo/DthGrains.Silo.csproj -c Release -v q -nologo -tl:off >/dev/null
-  dotnet build src/DthGrains.Cli/DthGrains.Cli.csproj -c Release -v q -nologo -tl:off >/dev/null
+  build_release ops/run.sh src/DthGrains.Silo/DthGrains.Silo.csproj src/DthGrains.Cli/DthGrains.Cli.csproj
 fi
 for binary in "$silo_bin" "$dth_dll"; do
   if [ ! -f "$binary" ]; then
