@@ -25,6 +25,7 @@ source ops/lib/silo.sh
 # shellcheck source=lib/build.sh
 source ops/lib/build.sh
 ensure_dotnet ops/join.sh
+ensure_tools ops/join.sh
 
 institution=bsc
 role=hpc

@@ -23,6 +23,7 @@ source ops/lib/silo.sh
 source ops/lib/build.sh
 ensure_dotnet ops/run.sh
 ensure_postgres ops/run.sh
+ensure_tools ops/run.sh
 
 # The same default as the silo's: root uses /var/lib (the unprivileged PostgreSQL user cannot enter /root).
 if [ "$(id -u)" -eq 0 ]; then default_data=/var/lib/dthgrains; else default_data="${XDG_DATA_HOME:-$HOME/.local/share}/dthgrains"; fi
@@ -119,7 +120,7 @@ done
 cat <<TXT
 
 Try:
-  export DTH_TOKEN=\$(dotnet src/DthGrains.Cli/bin/Release/net10.0/dth.dll token --key $key --role researcher --institution tum)
+  export DTH_TOKEN=\$(dotnet src/DthGrains.Cli/bin/Release/net10.0/dth.dll token --key $(printf '%q' "$key") --role researcher --institution tum)
   curl -H "Authorization: Bearer \$DTH_TOKEN" $url/api/ecosystem/graph
   dotnet src/DthGrains.Cli/bin/Release/net10.0/dth.dll ecosystem graph --url $url
   ops/join.sh    (in another terminal: adds a partner's hpc silo, bsc, to this platform's cluster)
