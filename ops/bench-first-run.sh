@@ -10,8 +10,9 @@ port="${DTH_HTTP_PORT:-5090}"
 url="http://127.0.0.1:$port"
 dth=(dotnet src/DthGrains.Cli/bin/Release/net10.0/dth.dll)
 
-dotnet build src/DthGrains.Silo/DthGrains.Silo.csproj -c Release -v q -nologo -tl:off >/dev/null
-dotnet build src/DthGrains.Cli/DthGrains.Cli.csproj -c Release -v q -nologo -tl:off >/dev/null
+# shellcheck source=lib/build.sh
+source ops/lib/build.sh
+build_release ops/bench-first-run.sh src/DthGrains.Silo/DthGrains.Silo.csproj src/DthGrains.Cli/DthGrains.Cli.csproj
 
 # Milliseconds from submission to completion of the first 5,000-patient run on a fresh platform with warm-up $1.
 first_run_ms() {

@@ -3,12 +3,15 @@
 # Each benchmark prints `name: value unit` lines and `ratio <name>: X.XX (target >= Y)` lines.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# shellcheck source=lib/prerequisites.sh
+source ops/lib/prerequisites.sh
 
 # SciPy baseline: Debian's python3-scipy, called as /usr/bin/python3 (the python3 first on PATH may be another build).
+# Through as_root, as the other scripts install: apt-get needs root, and sudo gives it to a user who may.
 if ! /usr/bin/python3 -c 'import scipy' 2>/dev/null; then
-  if ! apt-get install -y python3-scipy; then
-    apt-get update
-    apt-get install -y python3-scipy
+  if ! as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y python3-scipy; then
+    as_root apt-get update
+    as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y python3-scipy
   fi
 fi
 

@@ -22,7 +22,10 @@ cd "$repo"
 source ops/lib/prerequisites.sh
 # shellcheck source=lib/silo.sh
 source ops/lib/silo.sh
+# shellcheck source=lib/build.sh
+source ops/lib/build.sh
 ensure_dotnet ops/join.sh
+ensure_tools ops/join.sh
 
 institution=bsc
 role=hpc
@@ -57,7 +60,7 @@ fi
 
 if [ "${DTH_NO_BUILD:-0}" != "1" ]; then
   echo "ops/join.sh: building (Release)..."
-  dotnet build src/DthGrains.Silo/DthGrains.Silo.csproj -c Release -v q -nologo -tl:off >/dev/null
+  build_release ops/join.sh src/DthGrains.Silo/DthGrains.Silo.csproj
 fi
 
 # Ports given are used as they are; defaults move up past ports in use, so a second partner's silo can join too.
@@ -68,6 +71,29 @@ url="http://127.0.0.1:$http_port"
 silo_bin="src/DthGrains.Silo/bin/Release/net10.0/DthGrains.Silo.dll"
 # The platform's token validation (its OIDC authority or its signing key) and membership timings.
 mapfile -t platform < <(platform_args)
+
+# Stops this silo once, however the script ends: Ctrl-C, kill, a closed terminal, or a command failing under set -e.
+silo=""
+stopped=0
+stop() {
+  [ "$stopped" = 0 ] || return 0
+  stopped=1
+  if [ -n "$silo" ] && kill -0 "$silo" 2>/dev/null; then
+    echo "ops/join.sh: stopping the $institution silo (the platform goes on)..."
+    stop_silo "$silo" ops/join.sh
+  fi
+}
+# Ctrl-C and kill are the way to stop the silo: status 0. A second Ctrl-C during the stop ends the script at once.
+on_signal() {
+  trap - INT TERM HUP
+  echo
+  stop
+  exit "$1"
+}
+trap stop EXIT
+trap 'on_signal 0' INT TERM
+trap 'on_signal 129' HUP
+
 # The connection string holds the database's password: in the silo's environment, which only its user can read, not on
 # its command line, which every local user can.
 ConnectionStrings__Federation="$DTH_CONNECTION_STRING" dotnet "$silo_bin" --profile institution \
@@ -77,15 +103,6 @@ ConnectionStrings__Federation="$DTH_CONNECTION_STRING" dotnet "$silo_bin" --prof
   --Dth:DataDirectory="$data/silos/$institution-$role" "${platform[@]}" \
   --Urls="$url" ${extra[@]+"${extra[@]}"} &
 silo=$!
-
-stop() {
-  trap - INT TERM
-  echo
-  echo "ops/join.sh: stopping the $institution silo (the platform goes on)..."
-  stop_silo "$silo" ops/join.sh
-  exit 0
-}
-trap stop INT TERM
 
 wait_ready ops/join.sh "$silo" "$url" " (a port in use? set DTH_JOIN_*_PORT)" || exit 1
 

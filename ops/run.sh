@@ -10,6 +10,7 @@
 #   DTH_NO_BUILD   set to 1 to skip the build (the binaries must exist)
 #   DTH_STOP_TIMEOUT  seconds Ctrl-C waits for the silo to stop before it kills it; default 45
 # Extra arguments go to the silo, e.g. --Dth:SiloPort=11112.
+# One ops/run.sh per data folder: a second one on the same folder refuses, naming the first (its pid and URL).
 set -euo pipefail
 
 repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -18,14 +19,11 @@ cd "$repo"
 source ops/lib/prerequisites.sh
 # shellcheck source=lib/silo.sh
 source ops/lib/silo.sh
+# shellcheck source=lib/build.sh
+source ops/lib/build.sh
 ensure_dotnet ops/run.sh
 ensure_postgres ops/run.sh
-
-if [ "${DTH_NO_BUILD:-0}" != "1" ]; then
-  echo "ops/run.sh: building (Release)..."
-  dotnet build src/DthGrains.Silo/DthGrains.Silo.csproj -c Release -v q -nologo -tl:off >/dev/null
-  dotnet build src/DthGrains.Cli/DthGrains.Cli.csproj -c Release -v q -nologo -tl:off >/dev/null
-fi
+ensure_tools ops/run.sh
 
 # The same default as the silo's: root uses /var/lib (the unprivileged PostgreSQL user cannot enter /root).
 if [ "$(id -u)" -eq 0 ]; then default_data=/var/lib/dthgrains; else default_data="${XDG_DATA_HOME:-$HOME/.local/share}/dthgrains"; fi
@@ -33,20 +31,56 @@ data="${DTH_DATA_DIR:-$default_data}"
 port="${DTH_HTTP_PORT:-5080}"
 url="http://127.0.0.1:$port"
 silo_bin="src/DthGrains.Silo/bin/Release/net10.0/DthGrains.Silo.dll"
-dth=(dotnet src/DthGrains.Cli/bin/Release/net10.0/dth.dll)
+dth_dll="src/DthGrains.Cli/bin/Release/net10.0/dth.dll"
+dth=(dotnet "$dth_dll")
 
-dotnet "$silo_bin" --profile standalone --Dth:DataDirectory="$data" --Urls="$url" "$@" &
-silo=$!
+# One platform per data folder, checked before anything starts (and before a build, which a second script would race).
+lock_data_folder ops/run.sh "$data" "$url"
+# Another platform (on another folder) on the same port would answer wait_ready below in this one's stead.
+if port_in_use "$port"; then
+  echo "ops/run.sh: something already listens on $url (another platform, on another data folder?); stop it, or choose another port with DTH_HTTP_PORT." >&2
+  exit 2
+fi
 
+if [ "${DTH_NO_BUILD:-0}" != "1" ]; then
+  echo "ops/run.sh: building (Release)..."
+  build_release ops/run.sh src/DthGrains.Silo/DthGrains.Silo.csproj src/DthGrains.Cli/DthGrains.Cli.csproj
+fi
+for binary in "$silo_bin" "$dth_dll"; do
+  if [ ! -f "$binary" ]; then
+    echo "ops/run.sh: $binary is missing: run without DTH_NO_BUILD=1 to build it." >&2
+    exit 2
+  fi
+done
+
+# Stops the silo, then the embedded PostgreSQL, once, however the script ends: Ctrl-C, kill, a closed terminal, or a
+# command failing under set -e once the silo runs (dth token, say), which used to leave both running, and join.env.
+silo=""
+stopped=0
 stop() {
-  trap - INT TERM
-  echo
-  echo "ops/run.sh: stopping the silo and its PostgreSQL..."
-  stop_silo "$silo" ops/run.sh
+  [ "$stopped" = 0 ] || return 0
+  stopped=1
+  [ -n "$silo" ] || return 0
+  if kill -0 "$silo" 2>/dev/null; then
+    echo "ops/run.sh: stopping the silo and its PostgreSQL..."
+    stop_silo "$silo" ops/run.sh
+  fi
   stop_embedded_postgres ops/run.sh "$data"
-  exit 0
 }
-trap stop INT TERM
+# Ctrl-C and kill are the way to stop the platform: status 0. A second Ctrl-C during the stop ends the script at once.
+on_signal() {
+  trap - INT TERM HUP
+  echo
+  stop
+  exit "$1"
+}
+trap stop EXIT
+trap 'on_signal 0' INT TERM
+trap 'on_signal 129' HUP
+
+# Without the lock's descriptor: the silo, and the PostgreSQL it starts, may outlive this script (see lock_data_folder).
+dotnet "$silo_bin" --profile standalone --Dth:DataDirectory="$data" --Urls="$url" "$@" 9>&- &
+silo=$!
 
 wait_ready ops/run.sh "$silo" "$url" || exit 1
 
@@ -86,7 +120,7 @@ done
 cat <<TXT
 
 Try:
-  export DTH_TOKEN=\$(dotnet src/DthGrains.Cli/bin/Release/net10.0/dth.dll token --key $key --role researcher --institution tum)
+  export DTH_TOKEN=\$(dotnet src/DthGrains.Cli/bin/Release/net10.0/dth.dll token --key $(printf '%q' "$key") --role researcher --institution tum)
   curl -H "Authorization: Bearer \$DTH_TOKEN" $url/api/ecosystem/graph
   dotnet src/DthGrains.Cli/bin/Release/net10.0/dth.dll ecosystem graph --url $url
   ops/join.sh    (in another terminal: adds a partner's hpc silo, bsc, to this platform's cluster)
@@ -95,5 +129,5 @@ Ctrl-C stops the platform.
 TXT
 status=0
 wait "$silo" || status=$?
-stop_embedded_postgres ops/run.sh "$data"
+stop
 silo_ended ops/run.sh "$status"

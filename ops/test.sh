@@ -14,6 +14,7 @@ cd "$repo" || exit 1
 source ops/lib/prerequisites.sh
 ensure_dotnet ops/test.sh
 ensure_postgres ops/test.sh
+ensure_tools ops/test.sh
 ensure_python ops/test.sh
 
 log="$(mktemp "${TMPDIR:-/tmp}/dthgrains-test.XXXXXX.log")"

@@ -1,5 +1,6 @@
-# Shared by ops/run.sh and ops/test.sh: make sure the .NET SDK and the PostgreSQL server binaries are there,
-# installing PostgreSQL with apt-get when it is missing. Source it; it defines functions only.
+# Shared by ops/run.sh, ops/join.sh, ops/test.sh and ops/bench.sh: make sure the .NET SDK, the PostgreSQL server
+# binaries and the tools the scripts run are there, installing what is missing with apt-get. Source it; it defines
+# functions only.
 
 have_postgres_binaries() {
   if command -v initdb >/dev/null 2>&1 && command -v pg_ctl >/dev/null 2>&1; then
@@ -50,6 +51,21 @@ ensure_postgres() {
   fi
   if ! have_postgres_binaries; then
     echo "$1: postgresql is installed but initdb/pg_ctl are still not found on PATH or under /usr/lib/postgresql/*/bin." >&2
+    exit 1
+  fi
+}
+
+# ensure_tools SCRIPT_NAME: installs what ops/run.sh and ops/join.sh run besides .NET when it is absent: curl (they wait
+# for the silo's /health/ready with it; the smoke test of ops/test.sh runs them) and util-linux's flock (ops/run.sh
+# locks its data folder with it).
+ensure_tools() {
+  local missing=()
+  command -v curl >/dev/null 2>&1 || missing+=(curl)
+  command -v flock >/dev/null 2>&1 || missing+=(util-linux)
+  [ ${#missing[@]} -eq 0 ] && return 0
+  echo "$1: installing ${missing[*]} (the scripts wait for a silo with curl, and lock the data folder with flock)."
+  if ! { as_root apt-get update && as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y "${missing[@]}"; }; then
+    echo "$1: could not install ${missing[*]}. Install them yourself (apt-get install -y ${missing[*]}) and run $1 again." >&2
     exit 1
   fi
 }

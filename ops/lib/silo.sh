@@ -11,8 +11,9 @@ stop_silo() {
   kill -TERM "$pid" 2>/dev/null || true
   # A watcher kills the silo when the bound passes; it is stopped as soon as the silo has ended.
   (
-    # Without the script's output: a sleep left behind must not hold it open.
-    sleep "$bound" </dev/null >/dev/null 2>&1
+    # Without the script's output, nor ops/run.sh's lock on its data folder (fd 9, see lock_data_folder): a sleep left
+    # behind must hold neither open.
+    sleep "$bound" </dev/null >/dev/null 2>&1 9>&-
     if kill -0 "$pid" 2>/dev/null; then
       echo "$script: the silo did not stop within $bound s (is its database gone?); killing it (SIGKILL). The other silos declare it dead after missed probes." >&2
       kill -KILL "$pid" 2>/dev/null || true
@@ -44,11 +45,40 @@ wait_ready() {
   return 1
 }
 
+# lock_data_folder SCRIPT DATA URL: makes this script the only ops/run.sh on the data folder DATA while it runs, or exits
+# (status 2) saying which one is and how to stop it. Two platforms on one folder share its embedded PostgreSQL: the
+# second one's silo cannot bind its ports, and as it ended it stopped the first one's database (and wait_ready took the
+# first one's answers for its own). flock on DATA/.run.lock through file descriptor 9, released by the kernel when the
+# script ends however it ends (kill -9 too), so a lock is never left behind; the holder writes its pid and URL there for
+# the message. Background children that may outlive the script must close fd 9 (9>&-: the silo, stop_silo's watcher),
+# or they would keep holding the lock.
+lock_data_folder() {
+  local script="$1" data="$2" url="$3" lock="$2/.run.lock" pid="" other=""
+  mkdir -p "$data"
+  # Appending: opening must not wipe the holder's pid and URL before the lock is known to be free.
+  exec 9>>"$lock"
+  if ! flock -n 9; then
+    read -r pid other <"$lock" 2>/dev/null || true
+    if [ -n "$pid" ]; then
+      echo "$script: another ops/run.sh (pid $pid, $other) runs the platform on the data folder $data; stop it first (Ctrl-C in its terminal, or kill $pid), or start this one on another folder (DTH_DATA_DIR=...)." >&2
+    else
+      echo "$script: another ops/run.sh runs the platform on the data folder $data (it holds $lock); stop it first, or start this one on another folder (DTH_DATA_DIR=...)." >&2
+    fi
+    exit 2
+  fi
+  printf '%s %s\n' "$$" "$url" >"$lock"
+}
+
+# port_in_use PORT: true when something listens on 127.0.0.1:PORT (checked by connecting).
+port_in_use() {
+  (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null
+}
+
 # free_port PORT: PORT, or the first port above it on 127.0.0.1 that nothing listens on (a second ops/join.sh finds the
 # first one's ports taken). Checked by connecting, so a port could still be taken between this and the silo's start.
 free_port() {
   local port="$1"
-  while (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; do port=$((port + 1)); done
+  while port_in_use "$port"; do port=$((port + 1)); done
   echo "$port"
 }
 

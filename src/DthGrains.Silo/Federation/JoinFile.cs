@@ -8,7 +8,7 @@ namespace DthGrains.Silo.Federation;
 /// (the embedded database, cluster and service ids, the token signing key and the platform's URL). ops/join.sh sources it.
 /// Written once the host has started and removed when it stops, so a file that is there names a platform that runs
 /// (after a crash it stays, and ops/join.sh finds the URL not answering and says so). Readable by its owner only: the
-/// connection string needs no password on the embedded server, but it says where the data are.
+/// connection string holds the embedded server's superuser password.
 /// </summary>
 public static class JoinFile
 {

@@ -18,7 +18,8 @@ namespace DthGrains.Silo.Platform;
 
 /// <summary>
 /// The DthGrains host: one process that is an Orleans silo and serves the HTTP API. When no connection
-/// string is configured it starts the embedded PostgreSQL first and stops it after the host has stopped.
+/// string is configured it starts the embedded PostgreSQL first and stops it after the host has stopped, unless it
+/// adopted a server already running on its data folder (<see cref="EmbeddedPostgres.ReleaseAsync"/>).
 /// </summary>
 public sealed class DthHost : IAsyncDisposable
 {
@@ -82,7 +83,7 @@ public sealed class DthHost : IAsyncDisposable
         catch
         {
             hidden.Dispose();
-            if (postgres is not null) await postgres.StopAsync();
+            if (postgres is not null) await postgres.ReleaseAsync();
             throw;
         }
     }
@@ -185,10 +186,10 @@ public sealed class DthHost : IAsyncDisposable
     public async Task StopAsync(CancellationToken ct = default)
     {
         await App.StopAsync(ct);
-        if (Postgres is not null) await Postgres.StopAsync();
+        if (Postgres is not null) await Postgres.ReleaseAsync();
     }
 
-    /// <summary>Runs until Ctrl-C or SIGTERM, then stops the silo and, after it, the embedded PostgreSQL.</summary>
+    /// <summary>Runs until Ctrl-C or SIGTERM, then stops the silo and, after it, the embedded PostgreSQL it started.</summary>
     public async Task RunAsync()
     {
         try
@@ -197,13 +198,13 @@ public sealed class DthHost : IAsyncDisposable
         }
         finally
         {
-            if (Postgres is not null) await Postgres.StopAsync();
+            if (Postgres is not null) await Postgres.ReleaseAsync();
         }
     }
 
     public async ValueTask DisposeAsync()
     {
         await App.DisposeAsync();
-        if (Postgres is not null) await Postgres.DisposeAsync();
+        if (Postgres is not null) await Postgres.ReleaseAsync();
     }
 }

@@ -82,6 +82,19 @@ public sealed class GovernanceApiTests(HostFixture fixture)
             "governance.application_approved", "governance.access_granted", "governance.access_revoked");
     }
 
+    /// <summary>The README's walk-through applies with examples/application.json: it must stay a whole application the API accepts.</summary>
+    [Fact]
+    public async Task The_example_application_of_the_README_is_accepted_for_both_synthetic_datasets()
+    {
+        await SeedReady();
+        var json = await File.ReadAllTextAsync(Path.Combine(Repository.Root(), "examples", "application.json"));
+        var response = await Host.ClientAs("researcher", "tum").PostAsync("/api/access/requests", new StringContent(json, System.Text.Encoding.UTF8, "application/json"));
+        response.StatusCode.Should().Be(HttpStatusCode.Created, await response.Content.ReadAsStringAsync());
+        var view = await JsonOf(response);
+        view.GetProperty("status").GetString().Should().Be("submitted");
+        view.GetProperty("reviews").EnumerateArray().Select(r => r.GetProperty("institution").GetString()).Should().BeEquivalentTo("charite", "inria");
+    }
+
     [Fact]
     public async Task Two_stewards_deciding_one_slot_at_once_give_exactly_one_decision_200_times()
     {

@@ -1,6 +1,8 @@
 using System.Diagnostics;
 using DthGrains.Integration.Tests.Infrastructure;
+using DthGrains.Silo.Platform;
 using DthGrains.Silo.Platform.Postgres;
+using Microsoft.Extensions.Configuration;
 using Npgsql;
 using Xunit.Abstractions;
 
@@ -167,6 +169,88 @@ public sealed class EmbeddedPostgresTests(ITestOutputHelper output) : IDisposabl
         }
 
         first.ServerProcessId.Should().BeNull();
+    }
+
+    /// <summary>
+    /// A host releases the server it ends with: one it started stops, one it adopted runs on, since it may be another
+    /// live host's database.
+    /// </summary>
+    [Fact]
+    public async Task Release_stops_a_server_this_start_started_and_leaves_an_adopted_one_running()
+    {
+        var options = new EmbeddedPostgresOptions { DataDirectory = NewFolder("release") };
+        var first = await EmbeddedPostgres.StartAsync(options);
+        try
+        {
+            var pid = first.ServerProcessId;
+            var second = await EmbeddedPostgres.StartAsync(options);
+            second.ReusedRunningServer.Should().BeTrue();
+
+            await second.ReleaseAsync();
+            first.ServerProcessId.Should().Be(pid, "the adopter leaves the server running");
+            await using (var connection = new NpgsqlConnection(first.ConnectionStringFor("postgres")))
+            {
+                await connection.OpenAsync();
+                (await ScalarAsync(connection, "SELECT 'still serving'")).Should().Be("still serving");
+            }
+
+            await first.ReleaseAsync();
+            first.ServerProcessId.Should().BeNull("the host that started the server stops it");
+        }
+        finally
+        {
+            await first.StopAsync();
+        }
+    }
+
+    /// <summary>
+    /// A second silo started by hand on a running platform's data folder adopts the platform's server, then fails on its
+    /// HTTP port, which the platform holds (here a listener): as it ends it must leave that server running, or the
+    /// platform loses its database.
+    /// </summary>
+    [Fact]
+    public async Task A_host_that_adopted_its_data_folders_running_server_leaves_it_running_when_it_fails()
+    {
+        var data = NewFolder("adopting-host");
+        var platform = await EmbeddedPostgres.StartAsync(new EmbeddedPostgresOptions { DataDirectory = Path.Combine(data, "postgres") });
+        try
+        {
+            var pid = platform.ServerProcessId;
+            using var taken = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+            taken.Start();
+            var values = new Dictionary<string, string?>
+            {
+                ["Urls"] = $"http://{taken.LocalEndpoint}",
+                ["Dth:ClusterId"] = $"adopt-{Guid.NewGuid():N}",
+                ["Dth:SiloPort"] = FreePorts.Next().ToString(System.Globalization.CultureInfo.InvariantCulture),
+                ["Dth:GatewayPort"] = FreePorts.Next().ToString(System.Globalization.CultureInfo.InvariantCulture),
+                ["Dth:DataDirectory"] = data,
+                ["Dth:Seed"] = "false",
+                ["Dth:Runs:NumericsWarmUp"] = "00:00:00",
+                ["Logging:LogLevel:Default"] = "Warning",
+            };
+            var host = await DthHost.CreateAsync(["--profile", "standalone"], c => c.AddInMemoryCollection(values));
+            try
+            {
+                host.Postgres!.ReusedRunningServer.Should().BeTrue();
+                var run = () => host.RunAsync();
+                var failure = await run.Should().ThrowAsync<Exception>();
+                output.WriteLine($"the second host failed: {failure.Which.Message}");
+            }
+            finally
+            {
+                await host.DisposeAsync();
+            }
+
+            platform.ServerProcessId.Should().Be(pid, "the server is the platform's, not the failed host's");
+            await using var connection = new NpgsqlConnection(platform.ConnectionStringFor("postgres"));
+            await connection.OpenAsync();
+            (await ScalarAsync(connection, "SELECT 'still serving'")).Should().Be("still serving");
+        }
+        finally
+        {
+            await platform.StopAsync();
+        }
     }
 
     [Fact]

@@ -10,7 +10,8 @@ using Xunit.Abstractions;
 namespace DthGrains.Integration.Tests.Platform;
 
 /// <summary>
-/// ops/run.sh as a newcomer runs it: it starts, turns ready, prints tokens that read the seeded graph; ops/join.sh adds
+/// ops/run.sh as a newcomer runs it: it starts, turns ready, prints tokens that read the seeded graph; a second one on its
+/// data folder or its HTTP port refuses and leaves it running; ops/join.sh adds
 /// a partner's hpc silo to it, whose shards a run then uses; on Ctrl-C each stops its silo, and run.sh the embedded
 /// PostgreSQL, with nothing left behind.
 /// </summary>
@@ -52,6 +53,9 @@ public sealed partial class RunScriptSmokeTests(ITestOutputHelper output) : IDis
             // The tries it prints come once the demo catalogue is seeded (in the background, after the silo is ready).
             (await http.GetAsync("/api/catalogue/resources/inria-t1d-synthetic")).StatusCode.Should().Be(HttpStatusCode.OK, "run.sh prints its tries once the demo catalogue is whole");
 
+            await SecondPlatformsAreRefusedAsync(script.Id, port);
+            (await http.GetAsync("/api/catalogue/resources/inria-t1d-synthetic")).StatusCode.Should().Be(HttpStatusCode.OK, "the refused scripts left the platform and its database alone");
+
             await JoinAnHpcSiloAsync(http, admin!);
 
             // Ctrl-C: SIGINT to the script, which stops the silo, which stops PostgreSQL.
@@ -63,6 +67,41 @@ public sealed partial class RunScriptSmokeTests(ITestOutputHelper output) : IDis
         {
             if (!script.HasExited) script.Kill(entireProcessTree: true);
         }
+    }
+
+    /// <summary>
+    /// A second ops/run.sh on the running platform's data folder (on another HTTP port) refuses at once, naming the first
+    /// script and its URL: it used to start a silo that adopted the first one's PostgreSQL, failed on the silo ports and
+    /// stopped that PostgreSQL as it ended. One on another folder but the platform's HTTP port refuses too: the first
+    /// platform would have answered its readiness check.
+    /// </summary>
+    private async Task SecondPlatformsAreRefusedAsync(int firstScript, int firstPort)
+    {
+        var sameFolder = await RefusedAsync("second: ", new() { ["DTH_HTTP_PORT"] = FreePorts.Next().ToString() });
+        sameFolder.Should().Contain(l => l.Contains($"another ops/run.sh (pid {firstScript}, http://127.0.0.1:{firstPort}) runs the platform on the data folder {_data}", StringComparison.Ordinal));
+
+        var samePort = await RefusedAsync("third: ", new() { ["DTH_HTTP_PORT"] = firstPort.ToString(), ["DTH_DATA_DIR"] = Path.Combine(_data, "another-platform") });
+        samePort.Should().Contain(l => l.Contains($"something already listens on http://127.0.0.1:{firstPort}", StringComparison.Ordinal));
+    }
+
+    /// <summary>Runs ops/run.sh, which must refuse (status 2) before it starts anything; returns its lines.</summary>
+    private async Task<List<string>> RefusedAsync(string prefix, Dictionary<string, string> environment)
+    {
+        using var script = StartScript(prefix, _ => { }, environment, "ops/run.sh", $"--Dth:SiloPort={FreePorts.Next()}", $"--Dth:GatewayPort={FreePorts.Next()}");
+        try
+        {
+            await script.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(60));
+            script.WaitForExit(); // the last lines of its output, read asynchronously
+        }
+        finally
+        {
+            if (!script.HasExited) script.Kill(entireProcessTree: true);
+        }
+        List<string> lines;
+        lock (_lines) lines = [.. _lines.Where(l => l.StartsWith(prefix, StringComparison.Ordinal))];
+        script.ExitCode.Should().Be(2, "a refused ops/run.sh says why and exits 2: {0}", string.Join(" | ", lines));
+        Said(prefix + "ops/run.sh: waiting for").Should().BeFalse("it refuses before it starts a silo");
+        return lines;
     }
 
     /// <summary>

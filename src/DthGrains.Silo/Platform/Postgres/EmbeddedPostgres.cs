@@ -73,7 +73,10 @@ public sealed class EmbeddedPostgres : IAsyncDisposable
     /// <summary>True when this start created the cluster with initdb.</summary>
     public bool CreatedCluster { get; private init; }
 
-    /// <summary>True when a server already running on this data folder was adopted instead of started.</summary>
+    /// <summary>
+    /// True when a server already running on this data folder was adopted instead of started. <see cref="ReleaseAsync"/>
+    /// leaves such a server running.
+    /// </summary>
     public bool ReusedRunningServer { get; private init; }
 
     /// <summary>How long <see cref="StartAsync"/> took.</summary>
@@ -130,7 +133,9 @@ public sealed class EmbeddedPostgres : IAsyncDisposable
         {
             port = running.Port;
             reused = true;
-            logger?.LogInformation("Embedded PostgreSQL already running on {DataDirectory} (pid {Pid}, port {Port}): reusing it", dataDirectory, running.Pid, port);
+            logger?.LogInformation(
+                "Embedded PostgreSQL already running on {DataDirectory} (pid {Pid}, port {Port}): reusing it, and leaving it running when this host stops (it may be another live host's)",
+                dataDirectory, running.Pid, port);
         }
         else
         {
@@ -233,6 +238,15 @@ public sealed class EmbeddedPostgres : IAsyncDisposable
         await PgCtlStopAsync(Binaries, _user, DataDirectory, ClusterDirectory, _options.StartTimeout, CancellationToken.None);
         _logger?.LogInformation("Embedded PostgreSQL on {DataDirectory} stopped", DataDirectory);
     }
+
+    /// <summary>
+    /// What a host does with its server when it ends: stops it (<see cref="StopAsync"/>) if this start started it, and
+    /// leaves it running if it was adopted (<see cref="ReusedRunningServer"/>). An adopted server may be another live
+    /// host's on the same data folder (a second silo started there by mistake, which then fails on its ports): stopping
+    /// it would take that host's database away. A server left by a host that died is then left running too; the next
+    /// start adopts it again, and ops/run.sh stops it as it ends.
+    /// </summary>
+    public Task ReleaseAsync() => ReusedRunningServer ? Task.CompletedTask : StopAsync();
 
     /// <summary>
     /// Synchronous <see cref="StopAsync"/> for process-exit handlers, which cannot await. With
