@@ -21,7 +21,7 @@ internal static class RunWatch
         string? terminal = null;
         long lastId = 0;
 
-        using var http = new HttpClient { BaseAddress = new Uri(CliSettings.ResolveUrl(parse) + "/"), Timeout = Timeout.InfiniteTimeSpan };
+        using var http = new HttpClient { BaseAddress = CliSettings.ResolveBaseAddress(parse), Timeout = Timeout.InfiniteTimeSpan };
         if (CliSettings.ResolveToken(parse) is { } token) http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", token);
 
         async Task Stream(Action<long, long, string?> progress)
