@@ -100,7 +100,8 @@ public static partial class RunCommands
                 else AnsiConsole.MarkupLineInterpolated($"Submitted run [bold]{id}[/] ({run.GetProperty("shardsTotal")} shards, {run.GetProperty("subjectsTotal")} subjects). Follow it: dth run watch {id}");
                 return;
             }
-            AnsiConsole.MarkupLineInterpolated($"Submitted run [bold]{id}[/]; request hash [grey]{run.GetProperty("requestHash").GetString()}[/]");
+            // On standard error: with --json, standard output holds the followed run's JSON alone.
+            CliErrors.Console.MarkupLineInterpolated($"Submitted run [bold]{id}[/]; request hash [grey]{run.GetProperty("requestHash").GetString()}[/]");
             await RunWatch.FollowAsync(parse, api, id, ct);
         }));
         return command;
@@ -124,7 +125,8 @@ public static partial class RunCommands
             }
             catch (ApiException ex) when (wait && ex.Status == 429 && ex.Message.StartsWith("Too many unfinished runs", StringComparison.Ordinal))
             {
-                await AnsiConsole.Status().StartAsync("At your cap on unfinished runs: waiting for one to end...", async status =>
+                // The wait is told on standard error: with --json, standard output holds the submitted run alone.
+                await CliErrors.Console.Status().StartAsync("At your cap on unfinished runs: waiting for one to end...", async status =>
                 {
                     while (UsageOf(await api.GetAsync(RunsPath + "/usage", ct)) is { AtCap: true } usage)
                     {
@@ -132,7 +134,7 @@ public static partial class RunCommands
                         await Task.Delay(PollEvery, ct);
                     }
                 });
-                AnsiConsole.MarkupLine("One of your runs has ended: submitting.");
+                CliErrors.Console.MarkupLine("One of your runs has ended: submitting.");
             }
         }
     }
@@ -293,14 +295,15 @@ public static partial class RunCommands
             if (parse.GetValue(crate) is { } zip)
             {
                 await api.DownloadAsync($"{RunsPath}/{runId}/ro-crate", (body, c) => SaveAsync(body, zip, c), ct);
-                AnsiConsole.MarkupLineInterpolated($"Wrote the RO-Crate to {Path.GetFullPath(zip)}");
+                // Status on standard error: the results may be printed after it, into a file ('> subjects.csv').
+                CliErrors.Console.MarkupLineInterpolated($"Wrote the RO-Crate to {Path.GetFullPath(zip)}");
             }
             // Downloads are streamed: a large cohort's table of subjects is hundreds of megabytes.
             var results = $"{RunsPath}/{runId}/results?format={parse.GetValue(format)}";
             if (parse.GetValue(output) is { } path)
             {
                 await api.DownloadAsync(results, (body, c) => SaveAsync(body, path, c), ct);
-                AnsiConsole.MarkupLineInterpolated($"Wrote {Path.GetFullPath(path)}");
+                CliErrors.Console.MarkupLineInterpolated($"Wrote {Path.GetFullPath(path)}");
             }
             else await api.DownloadAsync(results, PrintAsync, ct);
         }));
