@@ -310,10 +310,26 @@ public static partial class RunCommands
         return command;
     }
 
+    /// <summary>
+    /// Saves a download beside <paramref name="path"/> and renames it there at the end: a download cut short (the
+    /// connection dropped, Ctrl-C, a full disk) leaves no file, and not a truncated one that looks whole, nor does it
+    /// spoil a file of that name saved before.
+    /// </summary>
     private static async Task SaveAsync(Stream body, string path, CancellationToken ct)
     {
-        await using var file = File.Create(path);
-        await body.CopyToAsync(file, ct);
+        var target = Path.GetFullPath(path);
+        var part = Path.Combine(Path.GetDirectoryName(target)!, $".{Path.GetFileName(target)}.{Guid.NewGuid():N}.part");
+        try
+        {
+            await using (var file = new FileStream(part, FileMode.CreateNew, FileAccess.Write, FileShare.None, 81920, useAsync: true))
+                await body.CopyToAsync(file, ct);
+            File.Move(part, target, overwrite: true);
+        }
+        catch
+        {
+            if (File.Exists(part)) File.Delete(part);
+            throw;
+        }
     }
 
     private static async Task PrintAsync(Stream body, CancellationToken ct)

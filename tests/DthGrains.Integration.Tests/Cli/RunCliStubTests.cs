@@ -1,4 +1,7 @@
 using System.Collections.Concurrent;
+using System.Net;
+using System.Net.Sockets;
+using System.Text;
 using System.Text.Json;
 using DthGrains.Integration.Tests.Infrastructure;
 using Microsoft.AspNetCore.Http;
@@ -104,5 +107,46 @@ public sealed class RunCliStubTests : IAsyncLifetime, IDisposable
         output.Should().Be(Csv, "'dth run results r1 --ro-crate run.zip > subjects.csv' saves the table alone");
         errors.Should().Contain("Wrote the RO-Crate to");
         File.Exists(crate).Should().BeTrue();
+    }
+
+    [Fact]
+    public async Task A_download_cut_short_leaves_no_file_and_no_part_of_one()
+    {
+        var saved = Path.Combine(_dir, "subjects.csv");
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        var cut = CutShortAsync(listener);
+
+        var (code, output, errors) = await DthProcess.RunAsync(new Dictionary<string, string> { ["HOME"] = _dir },
+            "run", "results", "r1", "--out", saved, "--url", $"http://127.0.0.1:{((IPEndPoint)listener.LocalEndpoint).Port}", "--token", "t");
+
+        code.Should().Be(4, errors);
+        errors.Should().Contain("error: the connection to the platform dropped");
+        output.Should().BeEmpty();
+        Directory.GetFiles(_dir).Should().BeEmpty("no truncated subjects.csv, and no temporary file beside it");
+        listener.Stop();
+        await cut;
+    }
+
+    /// <summary>
+    /// Answers one request with headers that promise more than is sent, then closes the connection in order. (Kestrel's
+    /// abort can drop what it was still sending, headers included, and the download would not have begun.)
+    /// </summary>
+    private static async Task CutShortAsync(TcpListener listener)
+    {
+        using var client = await listener.AcceptTcpClientAsync();
+        var stream = client.GetStream();
+        var request = new StringBuilder();
+        var buffer = new byte[4096];
+        while (!request.ToString().Contains("\r\n\r\n", StringComparison.Ordinal))
+        {
+            var read = await stream.ReadAsync(buffer);
+            if (read == 0) return;
+            request.Append(Encoding.ASCII.GetString(buffer, 0, read));
+        }
+        await stream.WriteAsync(Encoding.ASCII.GetBytes($"HTTP/1.1 200 OK\r\nContent-Type: text/csv\r\nContent-Length: 10000\r\n\r\n{Csv}"));
+        client.Client.Shutdown(SocketShutdown.Send);
+        // Until dth has closed its end: it has read what was sent.
+        while (await stream.ReadAsync(buffer) > 0) { }
     }
 }
