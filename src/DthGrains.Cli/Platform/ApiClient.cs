@@ -169,12 +169,18 @@ public static class CliJson
     /// Runs a command body and turns its failures into an <c>error:</c> line on standard error and an exit code
     /// (<see cref="CliErrors"/>). Ctrl-C goes on up, to end the command (<see cref="CliApp.InvokeAsync"/>).
     /// </summary>
-    public static async Task<int> Run(Func<Task> body)
+    public static Task<int> Run(Func<Task> body) => Run(async () =>
+    {
+        await body();
+        return 0;
+    });
+
+    /// <summary>As <see cref="Run(Func{Task})"/>, for a body that gives its own exit code when it ends.</summary>
+    public static async Task<int> Run(Func<Task<int>> body)
     {
         try
         {
-            await body();
-            return 0;
+            return await body();
         }
         catch (Exception ex) when (CliErrors.Explain(ex).Code != CliErrors.Interrupted)
         {

@@ -57,7 +57,7 @@ public static partial class RunCommands
             Description = "sensitivity: what to analyse, OUTPUT[:STATISTIC] with mean, final, min, max or auc over the grid (default: the model's first output, mean); " +
                 "several, comma-separated (G:mean,G:min), come from the same evaluations at no further cost",
         };
-        var follow = new Option<bool>("--follow", "-f") { Description = "Follow the run live (progress bar), then print the results" };
+        var follow = new Option<bool>("--follow", "-f") { Description = $"Follow the run live (progress bar), then print the results; {RunWatch.ExitCodes}" };
         var wait = new Option<bool>("--wait") { Description = "At your cap on unfinished runs, wait for one of them to end, then submit (instead of stopping at the 429)" };
         var command = new Command("submit", "Submit a run (202: it runs on the cluster); --follow to watch it") { kind, model, cohort, seed, scenario, duration, days, step, datasets, purpose, cohortFrom, shardSize, vary, points, of, follow, wait };
         command.SetAction((parse, ct) => RunAsync(async () =>
@@ -98,11 +98,11 @@ public static partial class RunCommands
             {
                 if (parse.GetValue(CliSettings.Json)) CliJson.Print(run);
                 else AnsiConsole.MarkupLineInterpolated($"Submitted run [bold]{id}[/] ({run.GetProperty("shardsTotal")} shards, {run.GetProperty("subjectsTotal")} subjects). Follow it: dth run watch {id}");
-                return;
+                return 0;
             }
             // On standard error: with --json, standard output holds the followed run's JSON alone.
             CliErrors.Console.MarkupLineInterpolated($"Submitted run [bold]{id}[/]; request hash [grey]{run.GetProperty("requestHash").GetString()}[/]");
-            await RunWatch.FollowAsync(parse, api, id, ct);
+            return await RunWatch.FollowAsync(parse, api, id, ct);
         }));
         return command;
     }
@@ -174,11 +174,11 @@ public static partial class RunCommands
     private static Command Watch()
     {
         var id = new Argument<string>("id") { Description = "Run id" };
-        var command = new Command("watch", "Follow a run live: progress bar with subjects done, rate and ETA, then the results") { id };
+        var command = new Command("watch", $"Follow a run live: progress bar with subjects done, rate and ETA, then the results; {RunWatch.ExitCodes}") { id };
         command.SetAction((parse, ct) => RunAsync(async () =>
         {
             using var api = ApiClient.From(parse);
-            await RunWatch.FollowAsync(parse, api, parse.GetValue(id)!, ct);
+            return await RunWatch.FollowAsync(parse, api, parse.GetValue(id)!, ct);
         }));
         return command;
     }

@@ -1,8 +1,6 @@
 using System.Collections.Concurrent;
-using System.Net;
-using System.Net.Sockets;
-using System.Text;
 using System.Text.Json;
+using DthGrains.Cli.Runs;
 using DthGrains.Integration.Tests.Infrastructure;
 using Microsoft.AspNetCore.Http;
 
@@ -71,8 +69,10 @@ public sealed class RunCliStubTests : IAsyncLifetime, IDisposable
         }
     }
 
-    private Task<(int Code, string Output, string Errors)> Dth(params string[] args) =>
-        DthProcess.RunAsync(new Dictionary<string, string> { ["HOME"] = _dir }, [.. args, "--url", _platform.Url, "--token", "t"]);
+    /// <summary>A HOME of the test's: the developer's own ~/.config/dth/config.json must not decide.</summary>
+    private Dictionary<string, string> Home() => new() { ["HOME"] = _dir };
+
+    private Task<(int Code, string Output, string Errors)> Dth(params string[] args) => DthProcess.RunAsync(Home(), [.. args, "--url", _platform.Url, "--token", "t"]);
 
     [Fact]
     public async Task A_followed_submission_in_json_prints_the_run_alone_on_standard_output()
@@ -113,40 +113,48 @@ public sealed class RunCliStubTests : IAsyncLifetime, IDisposable
     public async Task A_download_cut_short_leaves_no_file_and_no_part_of_one()
     {
         var saved = Path.Combine(_dir, "subjects.csv");
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        var cut = CutShortAsync(listener);
+        await using var platform = new RawHttpStub(_ => new RawHttpStub.Answer(200, "text/csv", Csv, CutShort: true));
 
-        var (code, output, errors) = await DthProcess.RunAsync(new Dictionary<string, string> { ["HOME"] = _dir },
-            "run", "results", "r1", "--out", saved, "--url", $"http://127.0.0.1:{((IPEndPoint)listener.LocalEndpoint).Port}", "--token", "t");
+        var (code, output, errors) = await DthProcess.RunAsync(Home(), "run", "results", "r1", "--out", saved, "--url", platform.Url, "--token", "t");
 
         code.Should().Be(4, errors);
         errors.Should().Contain("error: the connection to the platform dropped");
         output.Should().BeEmpty();
         Directory.GetFiles(_dir).Should().BeEmpty("no truncated subjects.csv, and no temporary file beside it");
-        listener.Stop();
-        await cut;
     }
 
-    /// <summary>
-    /// Answers one request with headers that promise more than is sent, then closes the connection in order. (Kestrel's
-    /// abort can drop what it was still sending, headers included, and the download would not have begun.)
-    /// </summary>
-    private static async Task CutShortAsync(TcpListener listener)
+    [Theory]
+    [InlineData("runs.run_completed", 0, null)]
+    [InlineData("runs.run_failed", RunWatch.RunFailed, "run r1 failed.")]
+    [InlineData("runs.run_cancelled", RunWatch.RunCancelled, "run r1 was cancelled.")]
+    public async Task A_followed_run_exits_0_only_when_it_completed(string lastEvent, int exit, string? said)
     {
-        using var client = await listener.AcceptTcpClientAsync();
-        var stream = client.GetStream();
-        var request = new StringBuilder();
-        var buffer = new byte[4096];
-        while (!request.ToString().Contains("\r\n\r\n", StringComparison.Ordinal))
+        _lastEvent = lastEvent;
+
+        var (code, output, errors) = await Dth("run", "watch", "r1", "--json");
+
+        code.Should().Be(exit, errors);
+        JsonDocument.Parse(output).RootElement.GetProperty("id").GetString().Should().Be("r1", "the run is printed however it ended");
+        if (said is not null) errors.Should().Contain($"error: {said}");
+    }
+
+    [Fact]
+    public async Task A_stream_dropped_mid_way_is_resumed_after_the_last_event_seen()
+    {
+        var streams = new ConcurrentQueue<string?>();
+        await using var platform = new RawHttpStub(request =>
         {
-            var read = await stream.ReadAsync(buffer);
-            if (read == 0) return;
-            request.Append(Encoding.ASCII.GetString(buffer, 0, read));
-        }
-        await stream.WriteAsync(Encoding.ASCII.GetBytes($"HTTP/1.1 200 OK\r\nContent-Type: text/csv\r\nContent-Length: 10000\r\n\r\n{Csv}"));
-        client.Client.Shutdown(SocketShutdown.Send);
-        // Until dth has closed its end: it has read what was sent.
-        while (await stream.ReadAsync(buffer) > 0) { }
+            if (request.Path != "/api/runs/r1/events") return new RawHttpStub.Answer(200, "application/json", Run);
+            streams.Enqueue(request.Headers.GetValueOrDefault("Last-Event-ID"));
+            return streams.Count == 1
+                ? new RawHttpStub.Answer(200, "text/event-stream", "id: 7\nevent: runs.shard_completed\ndata: {\"subjectsDone\":1,\"subjectsTotal\":2}\n\n", CutShort: true)
+                : new RawHttpStub.Answer(200, "text/event-stream", "id: 8\nevent: runs.run_completed\ndata: {\"subjectsDone\":2,\"subjectsTotal\":2}\n\n");
+        });
+
+        var (code, output, errors) = await DthProcess.RunAsync(Home(), "run", "watch", "r1", "--json", "--url", platform.Url, "--token", "t");
+
+        code.Should().Be(0, errors);
+        streams.Should().Equal("0", "7");
+        JsonDocument.Parse(output).RootElement.GetProperty("id").GetString().Should().Be("r1");
     }
 }
