@@ -2,4 +2,4 @@ using DthGrains.Cli.Platform;
 using Spectre.Console;
 
 AnsiConsole.Profile.Width = CliApp.ConsoleWidth(Console.IsOutputRedirected, Environment.GetEnvironmentVariable("COLUMNS"), AnsiConsole.Profile.Width);
-return await CliApp.Build().Parse(args).InvokeAsync();
+return await CliApp.InvokeAsync(args);

@@ -76,7 +76,7 @@ public static partial class AccessCommands
     /// <summary>An API client like <see cref="ApiClient.From"/> whose every request carries <c>If-Match</c>.</summary>
     private static ApiClient WithIfMatch(ParseResult parse, string etag)
     {
-        var client = new HttpClient { BaseAddress = new Uri(CliSettings.ResolveUrl(parse) + "/"), Timeout = TimeSpan.FromSeconds(100) };
+        var client = new HttpClient { BaseAddress = CliSettings.ResolveBaseAddress(parse), Timeout = TimeSpan.FromSeconds(100) };
         if (CliSettings.ResolveToken(parse) is { } token)
             client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", token);
         client.DefaultRequestHeaders.IfMatch.Add(EntityTagHeaderValue.Parse(etag));

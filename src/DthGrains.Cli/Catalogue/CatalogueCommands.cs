@@ -255,19 +255,11 @@ public static partial class CatalogueCommands
         }
     }
 
-    /// <summary>Runs a command body: API and connection failures as in every dth command, usage and file errors as a red line and exit code 1.</summary>
-    internal static async Task<int> RunAsync(Func<Task> body)
-    {
-        try
-        {
-            return await CliJson.Run(body);
-        }
-        catch (Exception ex) when (ex is UsageException or IOException or UnauthorizedAccessException)
-        {
-            AnsiConsole.MarkupLineInterpolated($"[red]error:[/] {ex.Message}");
-            return 1;
-        }
-    }
+    /// <summary>Runs a command body as <see cref="CliJson.Run(Func{Task})"/> does: usage and file errors exit with code 1, on standard error too.</summary>
+    internal static Task<int> RunAsync(Func<Task> body) => CliJson.Run(body);
+
+    /// <summary>As <see cref="RunAsync(Func{Task})"/>, for a body that gives its own exit code when it ends.</summary>
+    internal static Task<int> RunAsync(Func<Task<int>> body) => CliJson.Run(body);
 }
 
 /// <summary>The user asked for something the CLI cannot do with what was given (a bad file, conflicting options).</summary>

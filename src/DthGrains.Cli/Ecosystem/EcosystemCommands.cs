@@ -164,7 +164,7 @@ public static class EcosystemCommands
     {
         var colon = node.IndexOf(':');
         var kind = colon > 0 ? node[..colon] : "";
-        var plural = kind switch { "organisation" => "organisations", "person" => "people", "initiative" => "initiatives", _ => throw new ArgumentException($"'{node}' is not kind:id (kind: organisation, person, initiative).") };
+        var plural = kind switch { "organisation" => "organisations", "person" => "people", "initiative" => "initiatives", _ => throw new Catalogue.UsageException($"'{node}' is not kind:id, e.g. organisation:{node[(colon + 1)..]} (kind: organisation, person, initiative).") };
         return $"api/ecosystem/{plural}/{Uri.EscapeDataString(node[(colon + 1)..])}";
     }
 

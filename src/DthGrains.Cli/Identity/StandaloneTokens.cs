@@ -33,7 +33,18 @@ public static class StandaloneTokens
             throw new FileNotFoundException($"No signing key at {keyPath}. Start the standalone platform once (ops/run.sh) so it creates one, " +
                 $"set {DataFolders.Variable} to the data folder it runs with, or pass --key.", keyPath);
         using var ecdsa = ECDsa.Create();
-        ecdsa.ImportFromPem(File.ReadAllText(keyPath));
+        try
+        {
+            ecdsa.ImportFromPem(File.ReadAllText(keyPath));
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            throw new Catalogue.UsageException($"Cannot read the signing key at {keyPath}: {ex.Message}");
+        }
+        catch (Exception ex) when (ex is ArgumentException or CryptographicException)
+        {
+            throw new Catalogue.UsageException($"{keyPath} holds no EC private key in PEM, as the standalone silo writes one ({ex.Message}).");
+        }
         return Mint(ecdsa, request);
     }
 

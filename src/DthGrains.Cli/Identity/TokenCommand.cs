@@ -1,10 +1,14 @@
 using System.CommandLine;
+using DthGrains.Cli.Platform;
 
 namespace DthGrains.Cli.Identity;
 
 /// <summary><c>dth token</c>: mints a token for the standalone platform with its local signing key.</summary>
 public static class TokenCommand
 {
+    /// <summary>The longest lifetime --hours takes: a year.</summary>
+    private const double MaxHours = 24 * 366;
+
     public static Command Build()
     {
         var role = new Option<string[]>("--role", "-r") { Description = "Role(s): researcher, steward, auditor, institution-admin, platform-admin", Required = true, AllowMultipleArgumentsPerToken = true };
@@ -20,6 +24,12 @@ public static class TokenCommand
             var inst = parse.GetValue(institution) ?? "charite";
             var sub = parse.GetValue(subject) ?? $"{roles.FirstOrDefault() ?? "user"}-{inst}";
             var keyPath = parse.GetValue(key) ?? Environment.GetEnvironmentVariable("DTH_SIGNING_KEY") ?? StandaloneTokens.DefaultKeyPath();
+            // A token of no lifetime is expired once minted; a negative or endless one is refused by the token handler.
+            if (parse.GetValue(hours) is not (> 0 and <= MaxHours) and var h)
+            {
+                CliErrors.Print($"--hours is the token's lifetime, more than 0 and at most {MaxHours} (a year), not {h}.");
+                return CliErrors.Usage;
+            }
             try
             {
                 var token = StandaloneTokens.Mint(keyPath, new StandaloneTokens.Request(sub, parse.GetValue(name) ?? sub, inst, roles, TimeSpan.FromHours(parse.GetValue(hours))));
@@ -28,7 +38,7 @@ public static class TokenCommand
             }
             catch (FileNotFoundException ex)
             {
-                Console.Error.WriteLine(ex.Message);
+                CliErrors.Print(ex.Message);
                 return 2;
             }
         });

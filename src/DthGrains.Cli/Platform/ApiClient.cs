@@ -2,7 +2,6 @@ using System.CommandLine;
 using System.Net.Http.Headers;
 using System.Text;
 using System.Text.Json;
-using Spectre.Console;
 
 namespace DthGrains.Cli.Platform;
 
@@ -13,7 +12,7 @@ public sealed class ApiClient(HttpClient http) : IDisposable
     /// longer on a long one, and are given <see cref="Timeout.InfiniteTimeSpan"/>: Ctrl-C stops them).</param>
     public static ApiClient From(ParseResult parse, TimeSpan? timeout = null)
     {
-        var client = new HttpClient { BaseAddress = new Uri(CliSettings.ResolveUrl(parse) + "/"), Timeout = timeout ?? TimeSpan.FromSeconds(100) };
+        var client = new HttpClient { BaseAddress = CliSettings.ResolveBaseAddress(parse), Timeout = timeout ?? TimeSpan.FromSeconds(100) };
         if (CliSettings.ResolveToken(parse) is { } token)
             client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", token);
         return new ApiClient(client);
@@ -41,7 +40,7 @@ public sealed class ApiClient(HttpClient http) : IDisposable
             if (json is not null) request.Content = new StringContent(json, Encoding.UTF8, "application/json");
             if (accept is not null) request.Headers.Accept.ParseAdd(accept);
             if (key is not null) request.Headers.Add("Idempotency-Key", key);
-            using var response = await http.SendAsync(request, ct);
+            using var response = await Timed(() => http.SendAsync(request, ct), ct);
             var text = await response.Content.ReadAsStringAsync(ct);
             if (attempt < MaxAttempts && RetryDelay(response) is { } wait)
             {
@@ -79,7 +78,7 @@ public sealed class ApiClient(HttpClient http) : IDisposable
         using var request = new HttpRequestMessage(method, path.TrimStart('/'));
         request.Content = content;
         if (accept is not null) request.Headers.Accept.ParseAdd(accept);
-        using var response = await http.SendAsync(request, ct);
+        using var response = await Timed(() => http.SendAsync(request, ct), ct);
         var text = await response.Content.ReadAsStringAsync(ct);
         return new RawResponse((int)response.StatusCode, response.Content.Headers.ContentType?.MediaType, text, response.ReasonPhrase);
     }
@@ -92,10 +91,27 @@ public sealed class ApiClient(HttpClient http) : IDisposable
     /// </summary>
     public async Task DownloadAsync(string path, Func<Stream, CancellationToken, Task> consume, CancellationToken ct = default)
     {
-        using var response = await http.GetAsync(path.TrimStart('/'), HttpCompletionOption.ResponseHeadersRead, ct);
+        using var response = await Timed(() => http.GetAsync(path.TrimStart('/'), HttpCompletionOption.ResponseHeadersRead, ct), ct);
         if (!response.IsSuccessStatusCode) throw new ApiException((int)response.StatusCode, Describe(await response.Content.ReadAsStringAsync(ct), response));
         await using var body = await response.Content.ReadAsStreamAsync(ct);
         await consume(body, ct);
+    }
+
+    /// <summary>
+    /// Sends a request, turning the client's timeout into <see cref="PlatformTimeoutException"/>: HttpClient reports it as
+    /// a cancellation, which System.CommandLine takes for Ctrl-C and ends the command without a word. A cancellation of
+    /// <paramref name="ct"/> (Ctrl-C) stays one.
+    /// </summary>
+    private async Task<HttpResponseMessage> Timed(Func<Task<HttpResponseMessage>> send, CancellationToken ct)
+    {
+        try
+        {
+            return await send();
+        }
+        catch (TaskCanceledException ex) when (ex.InnerException is TimeoutException && !ct.IsCancellationRequested)
+        {
+            throw new PlatformTimeoutException(http.Timeout, ex);
+        }
     }
 
     /// <summary>The error a failed raw answer stands for, read as ProblemDetails when it is one.</summary>
@@ -149,23 +165,26 @@ public static class CliJson
 
     public static void Print(JsonElement value) => Console.Out.WriteLine(JsonSerializer.Serialize(value, Options));
 
-    /// <summary>Runs a command body and turns API and connection failures into a red line and exit code.</summary>
-    public static async Task<int> Run(Func<Task> body)
+    /// <summary>
+    /// Runs a command body and turns its failures into an <c>error:</c> line on standard error and an exit code
+    /// (<see cref="CliErrors"/>). Ctrl-C goes on up, to end the command (<see cref="CliApp.InvokeAsync"/>).
+    /// </summary>
+    public static Task<int> Run(Func<Task> body) => Run(async () =>
+    {
+        await body();
+        return 0;
+    });
+
+    /// <summary>As <see cref="Run(Func{Task})"/>, for a body that gives its own exit code when it ends.</summary>
+    public static async Task<int> Run(Func<Task<int>> body)
     {
         try
         {
-            await body();
-            return 0;
+            return await body();
         }
-        catch (ApiException ex)
+        catch (Exception ex) when (CliErrors.Explain(ex).Code != CliErrors.Interrupted)
         {
-            AnsiConsole.MarkupLineInterpolated($"[red]{ex.Status}[/] {ex.Message}");
-            return ex.Status == 401 || ex.Status == 403 ? 3 : 2;
-        }
-        catch (HttpRequestException ex)
-        {
-            AnsiConsole.MarkupLineInterpolated($"[red]Cannot reach the API[/]: {ex.Message}. Is the platform running (ops/run.sh)? Set --url or DTH_URL.");
-            return 4;
+            return CliErrors.Report(ex);
         }
     }
 }

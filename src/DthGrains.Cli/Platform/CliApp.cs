@@ -21,6 +21,26 @@ public static class CliApp
         return root;
     }
 
+    /// <summary>
+    /// Runs <c>dth</c> with <paramref name="args"/>, as Program.cs does. Whatever a command throws is reported by
+    /// <see cref="CliErrors"/> (<c>error: ...</c> on standard error and an exit code), not by System.CommandLine's default
+    /// handler, which prints "Unhandled exception" with a stack trace for a user's typo, and ends silently with exit code 1
+    /// for an HttpClient timeout (which it takes for Ctrl-C).
+    /// </summary>
+    public static async Task<int> InvokeAsync(string[] args, InvocationConfiguration? configuration = null)
+    {
+        configuration ??= new InvocationConfiguration();
+        configuration.EnableDefaultExceptionHandler = false;
+        try
+        {
+            return await Build().Parse(args).InvokeAsync(configuration);
+        }
+        catch (Exception ex)
+        {
+            return CliErrors.Report(ex);
+        }
+    }
+
     /// <summary>Columns written to a file or a pipe when COLUMNS does not say: wide enough that a table keeps a row per line.</summary>
     public const int RedirectedWidth = 200;
 

@@ -57,7 +57,7 @@ public static partial class RunCommands
             Description = "sensitivity: what to analyse, OUTPUT[:STATISTIC] with mean, final, min, max or auc over the grid (default: the model's first output, mean); " +
                 "several, comma-separated (G:mean,G:min), come from the same evaluations at no further cost",
         };
-        var follow = new Option<bool>("--follow", "-f") { Description = "Follow the run live (progress bar), then print the results" };
+        var follow = new Option<bool>("--follow", "-f") { Description = $"Follow the run live (progress bar), then print the results; {RunWatch.ExitCodes}" };
         var wait = new Option<bool>("--wait") { Description = "At your cap on unfinished runs, wait for one of them to end, then submit (instead of stopping at the 429)" };
         var command = new Command("submit", "Submit a run (202: it runs on the cluster); --follow to watch it") { kind, model, cohort, seed, scenario, duration, days, step, datasets, purpose, cohortFrom, shardSize, vary, points, of, follow, wait };
         command.SetAction((parse, ct) => RunAsync(async () =>
@@ -98,10 +98,11 @@ public static partial class RunCommands
             {
                 if (parse.GetValue(CliSettings.Json)) CliJson.Print(run);
                 else AnsiConsole.MarkupLineInterpolated($"Submitted run [bold]{id}[/] ({run.GetProperty("shardsTotal")} shards, {run.GetProperty("subjectsTotal")} subjects). Follow it: dth run watch {id}");
-                return;
+                return 0;
             }
-            AnsiConsole.MarkupLineInterpolated($"Submitted run [bold]{id}[/]; request hash [grey]{run.GetProperty("requestHash").GetString()}[/]");
-            await RunWatch.FollowAsync(parse, api, id, ct);
+            // On standard error: with --json, standard output holds the followed run's JSON alone.
+            CliErrors.Console.MarkupLineInterpolated($"Submitted run [bold]{id}[/]; request hash [grey]{run.GetProperty("requestHash").GetString()}[/]");
+            return await RunWatch.FollowAsync(parse, api, id, ct);
         }));
         return command;
     }
@@ -124,7 +125,8 @@ public static partial class RunCommands
             }
             catch (ApiException ex) when (wait && ex.Status == 429 && ex.Message.StartsWith("Too many unfinished runs", StringComparison.Ordinal))
             {
-                await AnsiConsole.Status().StartAsync("At your cap on unfinished runs: waiting for one to end...", async status =>
+                // The wait is told on standard error: with --json, standard output holds the submitted run alone.
+                await CliErrors.Console.Status().StartAsync("At your cap on unfinished runs: waiting for one to end...", async status =>
                 {
                     while (UsageOf(await api.GetAsync(RunsPath + "/usage", ct)) is { AtCap: true } usage)
                     {
@@ -132,7 +134,7 @@ public static partial class RunCommands
                         await Task.Delay(PollEvery, ct);
                     }
                 });
-                AnsiConsole.MarkupLine("One of your runs has ended: submitting.");
+                CliErrors.Console.MarkupLine("One of your runs has ended: submitting.");
             }
         }
     }
@@ -172,11 +174,11 @@ public static partial class RunCommands
     private static Command Watch()
     {
         var id = new Argument<string>("id") { Description = "Run id" };
-        var command = new Command("watch", "Follow a run live: progress bar with subjects done, rate and ETA, then the results") { id };
+        var command = new Command("watch", $"Follow a run live: progress bar with subjects done, rate and ETA, then the results; {RunWatch.ExitCodes}") { id };
         command.SetAction((parse, ct) => RunAsync(async () =>
         {
             using var api = ApiClient.From(parse);
-            await RunWatch.FollowAsync(parse, api, parse.GetValue(id)!, ct);
+            return await RunWatch.FollowAsync(parse, api, parse.GetValue(id)!, ct);
         }));
         return command;
     }
@@ -293,24 +295,41 @@ public static partial class RunCommands
             if (parse.GetValue(crate) is { } zip)
             {
                 await api.DownloadAsync($"{RunsPath}/{runId}/ro-crate", (body, c) => SaveAsync(body, zip, c), ct);
-                AnsiConsole.MarkupLineInterpolated($"Wrote the RO-Crate to {Path.GetFullPath(zip)}");
+                // Status on standard error: the results may be printed after it, into a file ('> subjects.csv').
+                CliErrors.Console.MarkupLineInterpolated($"Wrote the RO-Crate to {Path.GetFullPath(zip)}");
             }
             // Downloads are streamed: a large cohort's table of subjects is hundreds of megabytes.
             var results = $"{RunsPath}/{runId}/results?format={parse.GetValue(format)}";
             if (parse.GetValue(output) is { } path)
             {
                 await api.DownloadAsync(results, (body, c) => SaveAsync(body, path, c), ct);
-                AnsiConsole.MarkupLineInterpolated($"Wrote {Path.GetFullPath(path)}");
+                CliErrors.Console.MarkupLineInterpolated($"Wrote {Path.GetFullPath(path)}");
             }
             else await api.DownloadAsync(results, PrintAsync, ct);
         }));
         return command;
     }
 
+    /// <summary>
+    /// Saves a download beside <paramref name="path"/> and renames it there at the end: a download cut short (the
+    /// connection dropped, Ctrl-C, a full disk) leaves no file, and not a truncated one that looks whole, nor does it
+    /// spoil a file of that name saved before.
+    /// </summary>
     private static async Task SaveAsync(Stream body, string path, CancellationToken ct)
     {
-        await using var file = File.Create(path);
-        await body.CopyToAsync(file, ct);
+        var target = Path.GetFullPath(path);
+        var part = Path.Combine(Path.GetDirectoryName(target)!, $".{Path.GetFileName(target)}.{Guid.NewGuid():N}.part");
+        try
+        {
+            await using (var file = new FileStream(part, FileMode.CreateNew, FileAccess.Write, FileShare.None, 81920, useAsync: true))
+                await body.CopyToAsync(file, ct);
+            File.Move(part, target, overwrite: true);
+        }
+        catch
+        {
+            if (File.Exists(part)) File.Delete(part);
+            throw;
+        }
     }
 
     private static async Task PrintAsync(Stream body, CancellationToken ct)

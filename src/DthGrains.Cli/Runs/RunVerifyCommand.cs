@@ -62,14 +62,19 @@ internal static class RunVerifyCommand
             IDisposable? confined = null;
             try
             {
-                var json = parse.GetValue(CliSettings.Json);
-                var scope = new Scope(parse.GetValue(sample), parse.GetValue(silo), CatchOf(parse.GetValue(catchShare)));
-                if (scope.Sample is <= 0) throw new UsageException("--sample is the number of shards to re-run, 1 or more.");
-                if (scope.Sample is not null && scope.Catch is not null) throw new UsageException("--sample and --catch both set the sample's size: give one of them.");
-                if (parse.GetValue(externalModels) is { } folder) confined = RegisterExternalModels(folder);
-                if (parse.GetValue(run)! is { Length: > 1 } several) return await VerifySeveralAsync(parse, several, scope, json, ct);
+                // The options' checks inside RunAsync too: a bad --sample or --catch is an error line, not a stack trace.
                 var exit = await CatalogueCommands.RunAsync(async () =>
                 {
+                    var json = parse.GetValue(CliSettings.Json);
+                    var scope = new Scope(parse.GetValue(sample), parse.GetValue(silo), CatchOf(parse.GetValue(catchShare)));
+                    if (scope.Sample is <= 0) throw new UsageException("--sample is the number of shards to re-run, 1 or more.");
+                    if (scope.Sample is not null && scope.Catch is not null) throw new UsageException("--sample and --catch both set the sample's size: give one of them.");
+                    if (parse.GetValue(externalModels) is { } folder) confined = RegisterExternalModels(folder);
+                    if (parse.GetValue(run)! is { Length: > 1 } several)
+                    {
+                        code = await VerifySeveralAsync(parse, several, scope, json, ct);
+                        return;
+                    }
                     var recorded = await RecordedAsync(parse, parse.GetValue(run)![0], ct);
                     // Off the invoking thread: a verification of a crate never awaits before it, and Ctrl-C must reach it mid-way.
                     var check = await Task.Run(() => Check(recorded, scope, json, ct), ct);
@@ -82,7 +87,7 @@ internal static class RunVerifyCommand
             catch (OperationCanceledException) when (ct.IsCancellationRequested)
             {
                 // Ctrl-C: a verification stopped half way says nothing either way.
-                AnsiConsole.MarkupLine("[yellow]Stopped before the end: nothing was verified.[/]");
+                CliErrors.Console.MarkupLine("[yellow]Stopped before the end: nothing was verified.[/]");
                 return Cancelled;
             }
             finally

@@ -9,9 +9,34 @@ using Spectre.Console;
 namespace DthGrains.Cli.Runs;
 
 /// <summary>Follows a run's SSE stream with a progress bar (subjects done, rate, ETA), resuming with Last-Event-ID if the connection drops.</summary>
-internal static class RunWatch
+public static class RunWatch
 {
-    public static async Task FollowAsync(ParseResult parse, ApiClient api, string id, CancellationToken ct)
+    /// <summary>The exit code when the followed run failed.</summary>
+    public const int RunFailed = 5;
+
+    /// <summary>The exit code when the followed run was cancelled.</summary>
+    public const int RunCancelled = 6;
+
+    /// <summary>The exit code when following stopped before the run ended (its stream kept dropping): its end is not known.</summary>
+    public const int NotEnded = 7;
+
+    /// <summary>How the exit codes read, for the commands' help.</summary>
+    public const string ExitCodes = "exit code 0 when the run completed, 5 when it failed, 6 when it was cancelled, 7 (4 when the platform cannot be reached) when following stopped before its end";
+
+    /// <summary>
+    /// The exit code of a follow that saw <paramref name="lastEvent"/> last: 0 only for a completed run, so that a script
+    /// (<c>dth run submit --follow &amp;&amp; dth run results ...</c>) does not go on after a failed or cancelled one.
+    /// </summary>
+    public static int ExitCodeOf(string? lastEvent) => lastEvent switch
+    {
+        "runs.run_completed" => 0,
+        "runs.run_failed" => RunFailed,
+        "runs.run_cancelled" => RunCancelled,
+        _ => NotEnded,
+    };
+
+    /// <summary>Follows run <paramref name="id"/> to its end and prints it; returns <see cref="ExitCodeOf"/> its last event.</summary>
+    public static async Task<int> FollowAsync(ParseResult parse, ApiClient api, string id, CancellationToken ct)
     {
         var path = $"{RunCommands.RunsPath}/{Uri.EscapeDataString(id)}";
         var run = await api.GetAsync(path, ct);
@@ -21,7 +46,7 @@ internal static class RunWatch
         string? terminal = null;
         long lastId = 0;
 
-        using var http = new HttpClient { BaseAddress = new Uri(CliSettings.ResolveUrl(parse) + "/"), Timeout = Timeout.InfiniteTimeSpan };
+        using var http = new HttpClient { BaseAddress = CliSettings.ResolveBaseAddress(parse), Timeout = Timeout.InfiniteTimeSpan };
         if (CliSettings.ResolveToken(parse) is { } token) http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", token);
 
         async Task Stream(Action<long, long, string?> progress)
@@ -63,7 +88,9 @@ internal static class RunWatch
                         }
                     }
                 }
-                catch (HttpRequestException) when (attempt < 19)
+                // A connection refused or dropped before the answer (HttpRequestException), or dropped mid-stream
+                // (HttpIOException, an IOException): resumed after the last event seen.
+                catch (Exception ex) when ((ex is HttpRequestException or IOException) && attempt < 19)
                 {
                     await Task.Delay(TimeSpan.FromSeconds(1), ct);
                 }
@@ -98,9 +125,17 @@ internal static class RunWatch
         }
 
         run = await api.GetAsync(path, ct);
-        if (json) { CliJson.Print(run); return; }
-        if (silos.Count > 0) AnsiConsole.MarkupLineInterpolated($"[grey]shards by silo: {string.Join(", ", silos.Select(s => $"{s.Key} × {s.Value}"))}[/]");
-        RunCommands.PrintRun(run);
+        if (json) CliJson.Print(run);
+        else
+        {
+            if (silos.Count > 0) AnsiConsole.MarkupLineInterpolated($"[grey]shards by silo: {string.Join(", ", silos.Select(s => $"{s.Key} × {s.Value}"))}[/]");
+            RunCommands.PrintRun(run);
+        }
+        var code = ExitCodeOf(terminal);
+        if (code == RunFailed) CliErrors.Print($"run {id} failed.");
+        else if (code == RunCancelled) CliErrors.Print($"run {id} was cancelled.");
+        else if (code == NotEnded) CliErrors.Print($"stopped following run {id} before it ended (its event stream kept closing); 'dth run watch {id}' follows it again.");
+        return code;
     }
 
     /// <summary>A shard event's silo as people name it: its address, then its institutions and role where the silo told them.</summary>

@@ -48,7 +48,7 @@ internal static class LocalCommand
                 }
                 catch (Catalogue.UsageException e)
                 {
-                    Spectre.Console.AnsiConsole.MarkupLineInterpolated($"[red]error:[/] {e.Message}");
+                    Platform.CliErrors.Print(e.Message);
                     return 2;
                 }
             }

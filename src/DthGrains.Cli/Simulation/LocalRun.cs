@@ -34,7 +34,7 @@ internal static class LocalRun
         {
             // Bad input (unknown model, wrong unit, bad tolerance) is the user's to fix: say what, without a stack trace.
             if (a.Json) Console.WriteLine(JsonSerializer.Serialize(new { error = e.Message }, JsonOptions));
-            else AnsiConsole.MarkupLineInterpolated($"[red]error:[/] {e.Message}");
+            else Platform.CliErrors.Print(e.Message);
             return 2;
         }
     }

@@ -61,7 +61,7 @@ public static class SynthCommands
             // Bad input is the user's to fix: say what, without a stack trace.
             string message = Plain(e);
             if (json) Console.WriteLine(JsonSerializer.Serialize(new { error = message }, TruthJson));
-            else AnsiConsole.MarkupLineInterpolated($"[red]error:[/] {message}");
+            else CliErrors.Print(message);
             return 2;
         }
 

@@ -6,7 +6,8 @@ namespace DthGrains.Integration.Tests.Infrastructure;
 
 /// <summary>
 /// Runs <c>dth</c> in-process as Program.cs does, with --url and --token, and returns its exit code and everything
-/// it printed. Console.Out and AnsiConsole.Console are process-wide: runs are serialised across all test collections.
+/// it printed, standard output and error as one (errors go to <see cref="CliErrors.Console"/>; <see cref="DthProcess"/>
+/// tells them apart). Console.Out and AnsiConsole.Console are process-wide: runs are serialised across all test collections.
 /// </summary>
 public static class CliRunner
 {
@@ -21,19 +22,21 @@ public static class CliRunner
             Out = new AnsiConsoleOutput(writer), Ansi = AnsiSupport.No, ColorSystem = ColorSystemSupport.NoColors, Interactive = InteractionSupport.No,
         });
         console.Profile.Width = 400;
-        var (previousOut, previousConsole) = (Console.Out, AnsiConsole.Console);
+        var (previousOut, previousConsole, previousErrors) = (Console.Out, AnsiConsole.Console, CliErrors.Console);
         Console.SetOut(writer);
         AnsiConsole.Console = console;
+        CliErrors.Console = console;
         try
         {
-            var code = await CliApp.Build().Parse([.. args, "--url", baseAddress.ToString(), "--token", token])
-                .InvokeAsync(new InvocationConfiguration { Output = writer, Error = writer });
+            var code = await CliApp.InvokeAsync([.. args, "--url", baseAddress.ToString(), "--token", token],
+                new InvocationConfiguration { Output = writer, Error = writer });
             return (code, writer.ToString());
         }
         finally
         {
             Console.SetOut(previousOut);
             AnsiConsole.Console = previousConsole;
+            CliErrors.Console = previousErrors;
             OneAtATime.Release();
         }
     }

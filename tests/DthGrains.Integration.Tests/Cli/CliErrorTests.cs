@@ -1,0 +1,108 @@
+using System.Text.RegularExpressions;
+using DthGrains.Integration.Tests.Infrastructure;
+using Microsoft.AspNetCore.Http;
+
+namespace DthGrains.Integration.Tests.Cli;
+
+/// <summary>
+/// A real <c>dth</c> given what it cannot use: an <c>error:</c> line on standard error and a non-zero exit code, never
+/// System.CommandLine's "Unhandled exception" with a stack trace, and nothing on standard output for a script to take
+/// for the answer.
+/// </summary>
+public sealed partial class CliErrorTests : IDisposable
+{
+    /// <summary>Nothing listens there: a command that got as far as calling the platform would say it cannot reach it.</summary>
+    private const string Nowhere = "http://127.0.0.1:9";
+
+    private readonly string _dir = Directory.CreateTempSubdirectory("dth-errors-").FullName;
+
+    public void Dispose() => Directory.Delete(_dir, recursive: true);
+
+    /// <summary>A HOME of the test's: the developer's own ~/.config/dth/config.json must not decide.</summary>
+    private Dictionary<string, string> Home() => new() { ["HOME"] = _dir };
+
+    [GeneratedRegex(@"^\s+at \S", RegexOptions.Multiline)]
+    private static partial Regex StackFrame();
+
+    private static void ShouldBeAnErrorLine((int Code, string Output, string Errors) run, int code, string message)
+    {
+        run.Code.Should().Be(code, run.Errors);
+        run.Errors.Should().Contain("error: ").And.Contain(message).And.NotContain("Unhandled exception");
+        StackFrame().IsMatch(run.Errors).Should().BeFalse($"no stack trace for a user's error:\n{run.Errors}");
+        run.Output.Should().BeEmpty("standard output holds answers only");
+    }
+
+    [Theory]
+    [InlineData("--sample 0", "--sample is the number of shards to re-run")]
+    [InlineData("--catch abc", "--catch:")]
+    [InlineData("--sample 2 --catch 5%", "give one of them")]
+    public async Task A_verify_with_options_it_cannot_use_says_why_without_a_stack_trace(string options, string message)
+    {
+        var run = await DthProcess.RunAsync(Home(), ["run", "verify", "some-run", .. options.Split(' '), "--url", Nowhere]);
+
+        ShouldBeAnErrorLine(run, 1, message);
+    }
+
+    [Fact]
+    public async Task A_url_that_is_not_one_is_named_with_an_example()
+    {
+        var run = await DthProcess.RunAsync(Home(), "run", "show", "some-run", "--url", "foo");
+
+        ShouldBeAnErrorLine(run, 1, "--url gives 'foo', which is not an http(s) URL");
+    }
+
+    [Fact]
+    public async Task A_malformed_configuration_file_is_named_with_the_way_out()
+    {
+        var config = Path.Combine(_dir, ".config", "dth", "config.json");
+        Directory.CreateDirectory(Path.GetDirectoryName(config)!);
+        await File.WriteAllTextAsync(config, """{"url": "http://127.0.0.1:9",""");
+
+        var run = await DthProcess.RunAsync(Home(), "run", "show", "some-run");
+
+        ShouldBeAnErrorLine(run, 1, $"{config} is not valid JSON");
+        run.Errors.Should().Contain("fix or remove it");
+    }
+
+    [Fact]
+    public async Task An_ecosystem_node_without_its_kind_is_shown_how_to_write_it()
+    {
+        var run = await DthProcess.RunAsync(Home(), "ecosystem", "show", "charite", "--url", Nowhere);
+
+        ShouldBeAnErrorLine(run, 1, "'charite' is not kind:id, e.g. organisation:charite");
+    }
+
+    [Fact]
+    public async Task A_token_from_a_key_that_is_no_key_or_for_no_time_is_refused_with_the_reason()
+    {
+        var key = Path.Combine(_dir, "not-a-key.pem");
+        await File.WriteAllTextAsync(key, "-----BEGIN PRIVATE KEY-----\nnot base64\n-----END PRIVATE KEY-----\n");
+
+        ShouldBeAnErrorLine(await DthProcess.RunAsync(Home(), "token", "--role", "researcher", "--key", key), 1, "holds no EC private key in PEM");
+        ShouldBeAnErrorLine(await DthProcess.RunAsync(Home(), "token", "--role", "researcher", "--key", key, "--hours", "0"), 1, "--hours is the token's lifetime, more than 0");
+    }
+
+    [Fact]
+    public async Task A_platform_error_goes_to_standard_error_and_a_json_answer_stays_clean()
+    {
+        await using var platform = await StubPlatform.StartAsync(http => StubPlatform.ProblemAsync(http, 404, "Run not found"));
+
+        var run = await DthProcess.RunAsync(Home(), "run", "show", "no-such-run", "--json", "--url", platform.Url);
+
+        ShouldBeAnErrorLine(run, 2, "404 Run not found");
+    }
+
+    [Fact]
+    public async Task A_checkpoint_that_cannot_be_saved_says_where_without_a_stack_trace()
+    {
+        await using var platform = await StubPlatform.StartAsync(http => http.Response.WriteAsJsonAsync(new
+        {
+            number = 1, takenAt = "2026-01-01T00:00:00Z", root = "ab", streams = 1, events = 1, keyId = "k",
+        }));
+        var missing = Path.Combine(_dir, "missing", "cp.json");
+
+        var run = await DthProcess.RunAsync(Home(), "audit", "checkpoint", "--out", missing, "--url", platform.Url);
+
+        ShouldBeAnErrorLine(run, 1, missing);
+    }
+}
