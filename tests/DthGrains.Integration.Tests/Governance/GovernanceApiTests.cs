@@ -82,12 +82,12 @@ public sealed class GovernanceApiTests(HostFixture fixture)
             "governance.application_approved", "governance.access_granted", "governance.access_revoked");
     }
 
-    /// <summary>The README's walk-through applies with examples/application.json: it must stay a whole application the API accepts.</summary>
+    /// <summary>The README's walk-through applies with schemas/governance/application.example.json: it must stay a whole application the API accepts.</summary>
     [Fact]
     public async Task The_example_application_of_the_README_is_accepted_for_both_synthetic_datasets()
     {
         await SeedReady();
-        var json = await File.ReadAllTextAsync(Path.Combine(Repository.Root(), "examples", "application.json"));
+        var json = await File.ReadAllTextAsync(Path.Combine(Repository.Root(), "schemas", "governance", "application.example.json"));
         var response = await Host.ClientAs("researcher", "tum").PostAsync("/api/access/requests", new StringContent(json, System.Text.Encoding.UTF8, "application/json"));
         response.StatusCode.Should().Be(HttpStatusCode.Created, await response.Content.ReadAsStringAsync());
         var view = await JsonOf(response);
