@@ -83,16 +83,7 @@ stop() {
     stop_silo "$silo" ops/join.sh
   fi
 }
-# Ctrl-C and kill are the way to stop the silo: status 0. A second Ctrl-C during the stop ends the script at once.
-on_signal() {
-  trap - INT TERM HUP
-  echo
-  stop
-  exit "$1"
-}
-trap stop EXIT
-trap 'on_signal 0' INT TERM
-trap 'on_signal 129' HUP
+stop_on_exit
 
 # The connection string holds the database's password: in the silo's environment, which only its user can read, not on
 # its command line, which every local user can.

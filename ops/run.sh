@@ -67,16 +67,7 @@ stop() {
   fi
   stop_embedded_postgres ops/run.sh "$data"
 }
-# Ctrl-C and kill are the way to stop the platform: status 0. A second Ctrl-C during the stop ends the script at once.
-on_signal() {
-  trap - INT TERM HUP
-  echo
-  stop
-  exit "$1"
-}
-trap stop EXIT
-trap 'on_signal 0' INT TERM
-trap 'on_signal 129' HUP
+stop_on_exit
 
 # Without the lock's descriptor: the silo, and the PostgreSQL it starts, may outlive this script (see lock_data_folder).
 dotnet "$silo_bin" --profile standalone --Dth:DataDirectory="$data" --Urls="$url" "$@" 9>&- &

@@ -128,3 +128,11 @@ stop_embedded_postgres() {
   done
   echo "$script: PostgreSQL (pid $pid) did not stop within 30 s; it is left running." >&2
 }
+
+# stop_on_exit: calls the script's stop() however it ends. Ctrl-C and kill are the way to stop a silo: status 0 (129 for
+# a hangup); a failure under set -e keeps its own status. A second Ctrl-C during the stop ends the script at once.
+stop_on_exit() {
+  trap stop EXIT
+  trap 'trap - INT TERM HUP; echo; stop; exit 0' INT TERM
+  trap 'trap - INT TERM HUP; echo; stop; exit 129' HUP
+}

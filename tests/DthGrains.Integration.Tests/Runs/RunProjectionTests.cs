@@ -17,17 +17,9 @@ public sealed class RunProjectionTests
     public async Task A_run_whose_stream_another_silo_extended_meanwhile_is_read_again_not_taken_from_memory()
     {
         await using var silo = await LedgerStore.CreateAsync(AddRunProjection);
-        // A second silo: its own event log and projection (and memory) over the same database.
-        await using var other = new ServiceCollection().AddLogging()
-            .AddDthEventStore(silo.ConnectionString)
-            .AddDthLedgerCore(o => o.KeyPath = silo.KeyPath)
-            .AddSingleton<IInlineProjection, RunProjection>()
-            .BuildServiceProvider();
-        var id = Guid.NewGuid().ToString("D");
-        var stream = RunEventTypes.StreamOf(id);
-        var plan = RunPlanner.Plan(new RunRequest(RunKind.CohortTrial, "hovorka", Size: 40, Seed: 1, Duration: 60, ShardSize: 10)).Plan!;
-        var submitted = RunDecisions.Submit(RunState.Initial(id), plan, new Actor("rita", "Rita", "tum", [Roles.Researcher]), [], [], DateTimeOffset.UtcNow);
-        ShardCompleted Shard(int i) => new(id, i, i * 10, i * 10 + 10, null, null, null, "silo", 1, DateTimeOffset.UtcNow);
+        await using var other = OtherSilo(silo);
+        var (id, stream, submitted) = SubmittedRun();
+        ShardCompleted Shard(int i) => ShardOf(id, i);
 
         await silo.Log.AppendAsync(stream, 0, submitted.Events, LedgerStore.Context);
         await silo.Log.AppendAsync(stream, 2, [Shard(0)], LedgerStore.Context);
@@ -42,6 +34,23 @@ public sealed class RunProjectionTests
         doc.Status.Should().Be(RunStatus.Running);
     }
 
+    /// <summary>A second silo: its own event log and projection (and memory) over the same database.</summary>
+    private static ServiceProvider OtherSilo(LedgerStore silo) => new ServiceCollection().AddLogging()
+        .AddDthEventStore(silo.ConnectionString)
+        .AddDthLedgerCore(o => o.KeyPath = silo.KeyPath)
+        .AddSingleton<IInlineProjection, RunProjection>()
+        .BuildServiceProvider();
+
+    /// <summary>A 40-subject run's submission (4 shards of 10).</summary>
+    private static (string Id, string Stream, Domain.Platform.Decision Submitted) SubmittedRun()
+    {
+        var id = Guid.NewGuid().ToString("D");
+        var plan = RunPlanner.Plan(new RunRequest(RunKind.CohortTrial, "hovorka", Size: 40, Seed: 1, Duration: 60, ShardSize: 10)).Plan!;
+        return (id, RunEventTypes.StreamOf(id), RunDecisions.Submit(RunState.Initial(id), plan, new Actor("rita", "Rita", "tum", [Roles.Researcher]), [], [], DateTimeOffset.UtcNow));
+    }
+
+    private static ShardCompleted ShardOf(string id, int i) => new(id, i, i * 10, i * 10 + 10, null, null, null, "silo", 1, DateTimeOffset.UtcNow);
+
     /// <summary>The projection as the silo registers it: staged in the append's transaction, remembered once it committed.</summary>
     private static void AddRunProjection(IServiceCollection services) => services.AddSingleton<RunProjection>()
         .AddSingleton<IInlineProjection>(sp => sp.GetRequiredService<RunProjection>())
@@ -55,16 +64,9 @@ public sealed class RunProjectionTests
     public async Task A_write_that_lost_its_version_to_another_writer_is_not_the_base_of_the_next_document()
     {
         await using var silo = await LedgerStore.CreateAsync(AddRunProjection);
-        await using var other = new ServiceCollection().AddLogging()
-            .AddDthEventStore(silo.ConnectionString)
-            .AddDthLedgerCore(o => o.KeyPath = silo.KeyPath)
-            .AddSingleton<IInlineProjection, RunProjection>()
-            .BuildServiceProvider();
-        var id = Guid.NewGuid().ToString("D");
-        var stream = RunEventTypes.StreamOf(id);
-        var plan = RunPlanner.Plan(new RunRequest(RunKind.CohortTrial, "hovorka", Size: 40, Seed: 1, Duration: 60, ShardSize: 10)).Plan!;
-        var submitted = RunDecisions.Submit(RunState.Initial(id), plan, new Actor("rita", "Rita", "tum", [Roles.Researcher]), [], [], DateTimeOffset.UtcNow);
-        ShardCompleted Shard(int i) => new(id, i, i * 10, i * 10 + 10, null, null, null, "silo", 1, DateTimeOffset.UtcNow);
+        await using var other = OtherSilo(silo);
+        var (id, stream, submitted) = SubmittedRun();
+        ShardCompleted Shard(int i) => ShardOf(id, i);
 
         await silo.Log.AppendAsync(stream, 0, submitted.Events, LedgerStore.Context);
         await other.GetRequiredService<EventLog>().AppendAsync(stream, 2, [Shard(1)], LedgerStore.Context);
