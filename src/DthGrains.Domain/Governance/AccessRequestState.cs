@@ -61,6 +61,16 @@ public sealed record AccessRequestState(
         _ => s,
     }) with { Version = s.Version + 1 };
 
-    public AccessRequestView ToView() =>
-        new(Id, Applicant, ApplicantInstitution, Status, StatusReason, Application!, Slots, Grant, Version, SubmittedAt, UpdatedAt);
+    /// <summary>
+    /// The request as seen at <paramref name="at"/> (when given): an active grant past its end shows as expired then, as
+    /// the policy decision point already treats it, before its reminder records AccessExpired (hourly retries, later
+    /// still while silos are down).
+    /// </summary>
+    public AccessRequestView ToView(DateTimeOffset? at = null) =>
+        new(Id, Applicant, ApplicantInstitution, Status, StatusReason, Application!, Slots, EffectiveGrant(at), Version, SubmittedAt, UpdatedAt);
+
+    private AccessGrant? EffectiveGrant(DateTimeOffset? at) =>
+        Grant is { Status: GrantStatus.Active } g && at is { } t && t >= g.ValidUntil
+            ? g with { Status = GrantStatus.Expired, StatusReason = $"expired at {g.ValidUntil:O} (not recorded yet)" }
+            : Grant;
 }

@@ -27,7 +27,7 @@ public sealed class AccessRequestGrain : EventSourcedGrain<AccessRequestState>, 
     protected override void Appended(object @event) => GovernanceMetrics.Observe(@event);
 
     public Task<Outcome<AccessRequestView>> GetAsync(Actor viewer) =>
-        Task.FromResult(State.Exists && MaySee(viewer) ? Outcome<AccessRequestView>.Ok(State.ToView(), Version) : Problem.NotFound($"Access request '{Id}'"));
+        Task.FromResult(State.Exists && MaySee(viewer) ? Outcome<AccessRequestView>.Ok(State.ToView(Clock.GetUtcNow()), Version) : Problem.NotFound($"Access request '{Id}'"));
 
     /// <summary>The applicant, the persons named, stewards of an owning institution, auditors and platform admins.</summary>
     private bool MaySee(Actor viewer) =>
@@ -87,7 +87,7 @@ public sealed class AccessRequestGrain : EventSourcedGrain<AccessRequestState>, 
         var (version, problem) = await ExecuteAsync(context, decide);
         if (problem is not null) return problem;
         await EnsureExpiryReminderAsync();
-        return Outcome<AccessRequestView>.Ok(State.ToView(), version);
+        return Outcome<AccessRequestView>.Ok(State.ToView(Clock.GetUtcNow()), version);
     }
 
     public override async Task OnActivateAsync(CancellationToken cancellationToken)

@@ -42,7 +42,7 @@ public static class PlatformServices
         // The only path for payload reads (and, later, runs).
         services.AddSingleton<IDatasetAccessPolicy, Governance.PolicyDecisionPoint>();
         services.AddReplayFolder("access-request:", key => Domain.Governance.AccessRequestState.Initial(key["access-request:".Length..]),
-            Domain.Governance.AccessRequestState.Evolve, s => s.Exists ? s.ToView() : null);
+            Domain.Governance.AccessRequestState.Evolve, (s, at) => s.Exists ? s.ToView(at) : null);
         return services;
     }
 

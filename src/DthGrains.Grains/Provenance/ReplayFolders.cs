@@ -11,19 +11,22 @@ public interface IReplayFolder
     /// <summary>A name for the state's shape, for readers of the replay.</summary>
     string StateName { get; }
 
-    /// <summary>The state after <paramref name="events"/> (deserialized bodies, in version order); null when nothing exists yet.</summary>
-    object? Fold(string streamKey, IEnumerable<object> events);
+    /// <summary>
+    /// The state after <paramref name="events"/> (deserialized bodies, in version order) as seen at <paramref name="at"/>
+    /// (a state may change with time alone: a grant past its end); null when nothing exists yet.
+    /// </summary>
+    object? Fold(string streamKey, IEnumerable<object> events, DateTimeOffset at);
 }
 
 /// <summary>A folder made of the aggregate's own pure functions: the same ones the live grain uses.</summary>
-public sealed class ReplayFolder<TState>(string streamPrefix, Func<string, TState> initial, Func<TState, object, TState> evolve, Func<TState, object?> view)
+public sealed class ReplayFolder<TState>(string streamPrefix, Func<string, TState> initial, Func<TState, object, TState> evolve, Func<TState, DateTimeOffset, object?> view)
     : IReplayFolder where TState : class
 {
     public string StreamPrefix { get; } = streamPrefix;
 
     public string StateName => typeof(TState).Name;
 
-    public object? Fold(string streamKey, IEnumerable<object> events) => view(events.Aggregate(initial(streamKey), evolve));
+    public object? Fold(string streamKey, IEnumerable<object> events, DateTimeOffset at) => view(events.Aggregate(initial(streamKey), evolve), at);
 }
 
 /// <summary>The registered folders, found by the longest matching stream prefix.</summary>
@@ -46,7 +49,15 @@ public static class ReplayFolderRegistration
     public static IServiceCollection AddReplayFolder<TState>(this IServiceCollection services, string streamPrefix,
         Func<string, TState> initial, Func<TState, object, TState> evolve, Func<TState, object?>? view = null) where TState : class
     {
-        services.AddSingleton<IReplayFolder>(new ReplayFolder<TState>(streamPrefix, initial, evolve, view ?? (s => s)));
+        services.AddSingleton<IReplayFolder>(new ReplayFolder<TState>(streamPrefix, initial, evolve, view is null ? (s, _) => s : (s, _) => view(s)));
+        return services;
+    }
+
+    /// <summary>As above, for a view that depends on the moment it is seen at (the as-of time, or now).</summary>
+    public static IServiceCollection AddReplayFolder<TState>(this IServiceCollection services, string streamPrefix,
+        Func<string, TState> initial, Func<TState, object, TState> evolve, Func<TState, DateTimeOffset, object?> view) where TState : class
+    {
+        services.AddSingleton<IReplayFolder>(new ReplayFolder<TState>(streamPrefix, initial, evolve, view));
         return services;
     }
 }

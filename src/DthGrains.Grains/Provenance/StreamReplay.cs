@@ -36,7 +36,7 @@ public sealed record StreamReplay(
 /// As-of replay of any stream: reads the stored rows up to a version or a moment (the envelope's recorded time,
 /// which the hash covers), checks their chain, and folds them with the registered <see cref="IReplayFolder"/>.
 /// </summary>
-public sealed class StreamReplayer(LedgerReader reader, ReplayFolders folders, IDocumentStore store)
+public sealed class StreamReplayer(LedgerReader reader, ReplayFolders folders, IDocumentStore store, DomainClock clock)
 {
     private static readonly Dictionary<string, Type> TypesByName = EventTypeRegistry.All.ToDictionary(p => p.Value, p => p.Key, StringComparer.Ordinal);
 
@@ -80,7 +80,9 @@ public sealed class StreamReplayer(LedgerReader reader, ReplayFolders folders, I
                 var data = included.Select(r => TypesByName.TryGetValue(r.EventType, out var type)
                     ? serializer.FromJson(type, new MemoryStream(r.BodyJson.ToArray()))
                     : throw new InvalidOperationException($"Event type '{r.EventType}' has no CLR type to fold.")).ToList();
-                state = folder.Fold(streamKey, data);
+                // Seen at the moment asked for; at a version, when its last event was recorded; else now.
+                var at = asOf ?? (version is not null ? events[^1].Envelope.RecordedAt : clock.GetUtcNow());
+                state = folder.Fold(streamKey, data, at);
             }
             catch (Exception ex) when (ex is JsonException or InvalidOperationException or InvalidCastException or NotSupportedException)
             {

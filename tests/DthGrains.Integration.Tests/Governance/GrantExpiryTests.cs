@@ -1,4 +1,5 @@
 using System.Net;
+using System.Net.Http.Json;
 using DthGrains.Contracts.Governance;
 using DthGrains.Contracts.Platform;
 using DthGrains.Domain.Catalogue;
@@ -36,6 +37,13 @@ public sealed class GrantExpiryTests
         (await researcher.GetAsync(path)).StatusCode.Should().Be(HttpStatusCode.OK);
 
         clock.Advance(TimeSpan.FromDays(32));
+        // Past its end the grant shows as expired, to its holder and to an auditor's replay, before its reminder has
+        // recorded AccessExpired: as the policy decision point treats it.
+        var seen = await researcher.GetFromJsonAsync<System.Text.Json.JsonElement>($"/api/access/requests/{id}");
+        seen.GetProperty("grant").GetProperty("status").GetString().Should().Be("expired");
+        var replay = await host.ClientAs("auditor", "dth-oversight").GetFromJsonAsync<System.Text.Json.JsonElement>($"/api/audit/streams/access-request:{id}");
+        replay.GetProperty("state").GetProperty("grant").GetProperty("status").GetString().Should().Be("expired");
+        replay.GetProperty("events").EnumerateArray().Select(e => e.GetProperty("eventType").GetString()).Should().NotContain("governance.access_expired");
         var refused = await researcher.GetAsync(path);
         refused.StatusCode.Should().Be(HttpStatusCode.Forbidden);
         (await refused.Content.ReadAsStringAsync()).Should().Contain("expired");
