@@ -1,10 +1,14 @@
+using System.Text.Json.Serialization;
+
 namespace DthGrains.Contracts.Ecosystem;
 
 /// <summary>What a caller may set on an organisation. Anything else in a request body is rejected.</summary>
 [GenerateSerializer, Immutable, Alias("dth.ecosystem.organisation-details")]
 public sealed record OrganisationDetails(
     [property: Id(0)] string Name,
-    [property: Id(1)] OrganisationType Type,
+    // Required on the wire, as every enum here: left out, an enum binds as its first value (an update would quietly
+    // make the organisation a hospital).
+    [property: Id(1), JsonRequired] OrganisationType Type,
     [property: Id(2)] string Country,
     [property: Id(3)] string? Website = null,
     [property: Id(4)] string? Description = null);
@@ -20,7 +24,7 @@ public sealed record PersonDetails(
 [GenerateSerializer, Immutable, Alias("dth.ecosystem.initiative-details")]
 public sealed record InitiativeDetails(
     [property: Id(0)] string Name,
-    [property: Id(1)] InitiativeKind Kind,
+    [property: Id(1), JsonRequired] InitiativeKind Kind,
     [property: Id(2)] string? Description = null,
     [property: Id(3)] string? Website = null,
     [property: Id(4)] DateOnly? StartsOn = null,

@@ -27,7 +27,8 @@ public static class EcosystemDecisions
     {
         var invalid = EcosystemValidation.Check(details)
                       ?? (affiliationExists ? null : Problem.Invalid("affiliation", $"Organisation '{details.Affiliation}' is not registered."));
-        var same = s.Person is { } p && p.Name == details.Name && p.Affiliation == details.Affiliation
+        // Compared only when valid: an invalid body (roles left out) is refused, never compared.
+        var same = invalid is null && s.Person is { } p && p.Name == details.Name && p.Affiliation == details.Affiliation
                    && p.Roles.SequenceEqual(details.Roles) && p.Orcid == details.Orcid;
         return Update(s, invalid, same, () => new PersonUpdated(s.Ref.Id, details, now));
     }

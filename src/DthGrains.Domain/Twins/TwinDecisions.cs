@@ -124,7 +124,10 @@ public static class TwinDecisions
             .RequireText(scenario.Name, "name", 200)
             .Require(scenario.Hours is > 0 and <= 24 * 14, "hours", "'hours' is in (0, 336].")
             .Require(scenario.Meals is { Length: <= 200 }, "meals", "'meals' is a list of at most 200 meals.")
-            .Require(scenario.BasalUnitsPerHour is null or (>= 0 and <= 10), "basalUnitsPerHour", "'basalUnitsPerHour' is in [0, 10] U/h.");
+            .Require(scenario.BasalUnitsPerHour is null or (>= 0 and <= 10), "basalUnitsPerHour", "'basalUnitsPerHour' is in [0, 10] U/h.")
+            // A start the export's times can be counted from: a start at the end of the calendar (9999-12-31) was recorded,
+            // and every later FHIR export of the twin failed on it.
+            .Require(scenario.Start is null || (scenario.Start.Value.Year is >= 1900 and <= 2200), "start", "'start' is a date and time between the years 1900 and 2200.");
         for (int i = 0; i < (scenario.Meals?.Length ?? 0); i++)
         {
             var m = scenario.Meals![i];

@@ -112,10 +112,7 @@ public abstract class EventSourcedGrain<TState> : Grain where TState : class
     /// </summary>
     protected async Task<(long Version, Problem? Problem)> ExecuteAsync(CommandContext context, Func<TState, Decision> decide)
     {
-        if (AnsweredBefore(context) is { } answered) return answered;
-        if (context.ExpectedVersion is { } expected && expected != Version)
-            return (Version, new Problem(ProblemKind.PreconditionFailed, "Precondition failed",
-                $"The resource is at version {Version}, not {expected}; read it again and retry with If-Match: \"{Version}\".", null, Version));
+        if (AnsweredUpFront(context) is { } answered) return answered;
 
         var decision = decide(State);
         if (decision.Problem is not null) return (Version, decision.Problem);
@@ -139,6 +136,21 @@ public abstract class EventSourcedGrain<TState> : Grain where TState : class
             // With its key, the retry gets the answer any repeat gets.
             return AnsweredBefore(context) ?? (Version, Problem.Conflict($"Another change was recorded first; the resource is now at version {Version}. Read it again and retry.", Version));
         }
+    }
+
+    /// <summary>
+    /// The answer a command gets before anything is done for it: its first answer when its Idempotency-Key was recorded
+    /// (422 when with another request), 412 when its If-Match is not the current version; null when it is to be run.
+    /// <see cref="ExecuteAsync"/> asks it first; a command with work before its decision (reading a patient's data,
+    /// running a simulation) asks it before that work, which must not be done again for a repeat, or for nothing.
+    /// </summary>
+    protected (long Version, Problem? Problem)? AnsweredUpFront(CommandContext context)
+    {
+        if (AnsweredBefore(context) is { } answered) return answered;
+        if (context.ExpectedVersion is { } expected && expected != Version)
+            return (Version, new Problem(ProblemKind.PreconditionFailed, "Precondition failed",
+                $"The resource is at version {Version}, not {expected}; read it again and retry with If-Match: \"{Version}\".", null, Version));
+        return null;
     }
 
     /// <summary>

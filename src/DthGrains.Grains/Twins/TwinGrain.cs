@@ -68,6 +68,7 @@ public sealed class TwinGrain(IDocumentStore store, IScenarioRunner runner, IOpt
     public async Task<Outcome<TwinView>> LinkDataAsync(TwinDataLink link, CommandContext context)
     {
         if (MayCommand(context.Actor) is { } refused) return refused;
+        if (AnsweredUpFront(context) is { } answered) return Answer(answered);
         if (TwinDecisions.CanLink(State, link) is { } invalid) return invalid;
         await CheckAsync(context);
         await using var session = store.QuerySession();
@@ -88,6 +89,7 @@ public sealed class TwinGrain(IDocumentStore store, IScenarioRunner runner, IOpt
     public async Task<Outcome<TwinView>> CalibrateAsync(CommandContext context)
     {
         if (MayCommand(context.Actor) is { } refused) return refused;
+        if (AnsweredUpFront(context) is { } answered) return Answer(answered);
         await CheckAsync(context);
         if (TwinDecisions.CanCalibrate(State) is { } blocked) return blocked;
         // Recalibration moves the twin onto the model's latest released version (what clears model-version staleness).
@@ -105,6 +107,7 @@ public sealed class TwinGrain(IDocumentStore store, IScenarioRunner runner, IOpt
     public async Task<Outcome<TwinView>> ValidateAsync(CommandContext context)
     {
         if (MayCommand(context.Actor) is { } refused) return refused;
+        if (AnsweredUpFront(context) is { } answered) return Answer(answered);
         await CheckAsync(context);
         if (TwinDecisions.CanValidate(State) is { } blocked) return blocked;
         var fitted = State.Calibration!.Parameters.ToArray();
@@ -119,6 +122,7 @@ public sealed class TwinGrain(IDocumentStore store, IScenarioRunner runner, IOpt
     public async Task<Outcome<TwinView>> TestScenarioAsync(TwinScenario scenario, CommandContext context)
     {
         if (MayCommand(context.Actor) is { } refused) return refused;
+        if (AnsweredUpFront(context) is { } answered) return Answer(answered);
         await CheckAsync(context);
         if (TwinDecisions.CanTestScenario(State, scenario) is { } blocked) return blocked;
         var basal = scenario.BasalUnitsPerHour ?? State.Data!.BasalUnitsPerHour;
@@ -147,10 +151,20 @@ public sealed class TwinGrain(IDocumentStore store, IScenarioRunner runner, IOpt
         return await Run(context, s => TwinDecisions.Retire(s, reason, context.Actor, Clock.GetUtcNow()));
     }
 
+    /// <summary>A repeat's first answer, or the refusal a command got before its work (a reused key, a stale If-Match).</summary>
+    private Outcome<TwinView> Answer((long Version, Problem? Problem) answered) =>
+        answered.Problem ?? Outcome<TwinView>.Ok(State.ToView(), answered.Version);
+
     public async Task<Outcome<string>> ExportFhirAsync(Actor viewer, string? scenarioId)
     {
         if (!MaySee(viewer)) return Problem.NotFound($"Twin '{Id}'");
         await CheckAsync(null);
+        // The export computes on the patient's personalised parameters: not without a live grant for the data, and not
+        // once the twin's data changed under its tests (linked again: no calibration the tests were made with).
+        if (State.StaleReasons.FirstOrDefault(r => r.Cause == StaleCauses.Grant) is { } withdrawn)
+            return Problem.Conflict($"The twin's data may not be used now ({withdrawn.Reason}): link it under a live grant, recalibrate and test again.", Version);
+        if (State.Calibration is null)
+            return Problem.Conflict("The twin has no calibration since its data was linked again: calibrate, validate and test a scenario, then export.", Version);
         var test = scenarioId is null ? State.Scenarios.LastOrDefault() : State.Scenarios.FirstOrDefault(x => x.ScenarioId == scenarioId);
         if (test is null)
             return scenarioId is null ? Problem.Conflict("The twin has no scenario tests yet: test a scenario first.", Version) : Problem.NotFound($"Scenario '{scenarioId}' of twin '{Id}'");

@@ -77,6 +77,32 @@ public sealed class EcosystemApiGuardTests(HostFixture fixture)
         errors.EnumerateObject().Select(p => p.Name).Should().BeEquivalentTo("name", "country", "website");
     }
 
+    /// <summary>
+    /// A member left out is not a value: an organisation's type would bind as its first value (an update quietly made it
+    /// a hospital), a relation's kind likewise; a person's roles left out were compared before they were checked (a 500).
+    /// </summary>
+    [Fact]
+    public async Task Left_out_types_kinds_and_roles_are_400s_naming_them_and_change_nothing()
+    {
+        var admin = Host.ClientAs("platform-admin", "bsc");
+        var id = $"left-out-{Guid.NewGuid():N}"[..20];
+        (await admin.PostAsync("/api/ecosystem/organisations", Json($$"""{"id":"{{id}}","name":"Left Out","type":"sme","country":"FR"}"""))).EnsureSuccessStatusCode();
+        var noType = await admin.PutAsync($"/api/ecosystem/organisations/{id}", Json("""{"name":"Left Out","country":"FR"}"""));
+        noType.StatusCode.Should().Be(HttpStatusCode.BadRequest);
+        (await ProblemOf(noType)).GetProperty("detail").GetString().Should().Contain("'$.type' is required");
+        (await admin.GetStringAsync($"/api/ecosystem/organisations/{id}")).Should().Contain("\"type\":\"sme\"", "the organisation kept its type");
+        (await admin.PostAsync("/api/ecosystem/organisations", Json("""{"name":"No Type At All","country":"FR"}"""))).StatusCode.Should().Be(HttpStatusCode.BadRequest);
+
+        var person = $"p-{Guid.NewGuid():N}"[..20];
+        (await admin.PostAsync("/api/ecosystem/people", Json($$"""{"id":"{{person}}","name":"Someone","affiliation":"inria","roles":["researcher"]}"""))).EnsureSuccessStatusCode();
+        var noRoles = await admin.PutAsync($"/api/ecosystem/people/{person}", Json("""{"name":"Someone","affiliation":"inria"}"""));
+        noRoles.StatusCode.Should().Be(HttpStatusCode.BadRequest);
+
+        var noKind = await admin.PostAsync("/api/ecosystem/relations", Json($$"""{"from":"person:{{person}}","to":"organisation:{{id}}"}"""));
+        noKind.StatusCode.Should().Be(HttpStatusCode.BadRequest);
+        (await ProblemOf(noKind)).GetProperty("detail").GetString().Should().Contain("'$.kind' is required");
+    }
+
     [Fact]
     public async Task A_wrong_enum_value_names_the_allowed_values()
     {

@@ -79,6 +79,9 @@ public static class ExternalCodes
     /// <summary>A probe: <c>v</c> is how many processes the code sees in /proc.</summary>
     public const string ProcessesSeen = "v=0; for p in /proc/[0-9]*; do v=$((v+1)); done";
 
+    /// <summary>How many System V shared memory segments the code sees (ipcs lists each under a 0x key).</summary>
+    public const string SharedMemorySeen = "v=$(ipcs -m 2>/dev/null | grep -c '^0x')";
+
     /// <summary>
     /// The markers of the starts of a <see cref="Hanging"/> code in <paramref name="folder"/> that this process has seen
     /// running (in this call or an earlier one), in the order first seen.

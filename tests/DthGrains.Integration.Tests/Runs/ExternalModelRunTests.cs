@@ -199,15 +199,25 @@ public sealed class ExternalModelRunTests
         File.WriteAllText(Path.Combine(data, "canary"), "a file of the silo's");
         var models = Directory.CreateDirectory(Path.Combine(folder, "models")).FullName;
         ExternalCodes.Probing(models, "peek-secrets-test", [("key", ExternalCodes.Readable(key)), ("data", ExternalCodes.Readable(Path.Combine(data, "canary"))),
-            ("own", ExternalCodes.Readable(Path.Combine(models, "probe.sh"))), ("processes", ExternalCodes.ProcessesSeen)], network: "host");
+            ("own", ExternalCodes.Readable(Path.Combine(models, "probe.sh"))), ("processes", ExternalCodes.ProcessesSeen), ("ipc", ExternalCodes.SharedMemorySeen)],
+            network: "host");
         await using var host = await TestHost.StartAsync("inst-a", role: "hpc", signingKeyPath: key,
             settings: new Dictionary<string, string?> { ["Dth:Runs:ExternalModels"] = models, ["Dth:DataDirectory"] = data });
         new FileInfo(key).Length.Should().BePositive("the silo wrote its signing key there");
-
-        var values = await ValuesOfASingleRunAsync(host.ClientAs("researcher", "inst-a", subject: "erin-peek"), "peek-secrets-test");
-        // min, mean, max and final of key, data, own and processes: the code saw its own script and nothing of the silo's,
-        // and no process but its PID namespace's first and itself.
-        values.Should().Equal([0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 2, 2, 2, 2]);
+        // A shared memory segment of the host's: a code that could see it could pass data to another code through one.
+        var segment = Run("ipcmk", "-M", "4096").Split(':')[^1].Trim();
+        try
+        {
+            Run("ipcs", "-m").Should().Contain(segment, "the host sees its segment");
+            var values = await ValuesOfASingleRunAsync(host.ClientAs("researcher", "inst-a", subject: "erin-peek"), "peek-secrets-test");
+            // min, mean, max and final of key, data, own, processes and segments: the code saw its own script and nothing of
+            // the silo's, no process but its PID namespace's first and itself, and no shared memory of the host's.
+            values.Should().Equal([0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 2, 2, 2, 2, 0, 0, 0, 0]);
+        }
+        finally
+        {
+            Run("ipcrm", "-m", segment);
+        }
 
         // Operators see the process in the silo's metrics, by model and how it ended, and in dth cluster metrics.
         var scraped = await host.ClientAs("platform-admin", "bsc").GetAsync("/metrics");
@@ -329,5 +339,17 @@ public sealed class ExternalModelRunTests
         var start = () => TestHost.StartAsync("inst-a", settings: new Dictionary<string, string?> { ["Dth:Runs:ExternalModels"] = models, ["Dth:Runs:HideFromCodes"] = temporary });
         (await start.Should().ThrowAsync<InvalidOperationException>()).Which.Message.Should()
             .Contain($"The temporary folder '{temporary}' (TMPDIR)").And.Contain("Dth:Runs:HideFromCodes").And.Contain("set TMPDIR to a folder outside it");
+    }
+
+    /// <summary>Runs a util-linux tool and returns what it printed (it must succeed).</summary>
+    private static string Run(string tool, params string[] args)
+    {
+        var start = new System.Diagnostics.ProcessStartInfo(tool) { RedirectStandardOutput = true, RedirectStandardError = true };
+        foreach (var a in args) start.ArgumentList.Add(a);
+        using var process = System.Diagnostics.Process.Start(start)!;
+        var output = process.StandardOutput.ReadToEnd();
+        process.WaitForExit();
+        process.ExitCode.Should().Be(0, $"{tool} {string.Join(' ', args)}: {process.StandardError.ReadToEnd()}");
+        return output;
     }
 }

@@ -9,6 +9,7 @@ using Observation = Hl7.Fhir.Model.Observation;
 using FhirProvenance = Hl7.Fhir.Model.Provenance;
 using AuditEvent = Hl7.Fhir.Model.AuditEvent;
 using Hl7.Fhir.Serialization;
+using static DthGrains.Integration.Tests.Governance.GovernanceTestData;
 using static DthGrains.Integration.Tests.Twins.TwinTestData;
 
 namespace DthGrains.Integration.Tests.Twins;
@@ -128,6 +129,50 @@ public sealed class TwinApiTests(HostFixture fixture)
 
         (await Host.ClientAs("researcher", "tum", "someone-else").GetAsync($"/api/twins/{id}")).StatusCode.Should().Be(HttpStatusCode.NotFound, "a twin is its owner's and the auditors'");
         (await dan.PostAsync($"/api/twins/{id}/activate", null)).StatusCode.Should().Be(HttpStatusCode.Forbidden, "auditors read, they do not build twins");
+    }
+
+    /// <summary>
+    /// A scenario test runs a simulation and reads the patient's data before its decision: its repeat (same
+    /// Idempotency-Key) gets the first answer without a second run, and a stale If-Match or a key reused for another
+    /// scenario is refused before any of that work. The export refuses a start no date can be counted from.
+    /// </summary>
+    [Fact]
+    public async Task A_scenario_test_s_repeat_or_refusal_runs_nothing_and_a_start_out_of_the_calendar_is_refused()
+    {
+        await SeedReady(Host);
+        var carla = Host.ClientAs("researcher", "tum", $"cora-{Guid.NewGuid():N}"[..16]);
+        await GrantAsync(Host, carla);
+        var id = await CreateAsync(carla);
+        await PostOk(carla, $"/api/twins/{id}/link", new { datasetId = CharitéData, subject = "synth-00003" });
+        await PostOk(carla, $"/api/twins/{id}/calibrate");
+        var validated = await PostOk(carla, $"/api/twins/{id}/validate");
+        validated.GetProperty("validation").GetProperty("passed").GetBoolean().Should().BeTrue(validated.GetProperty("validation").ToString());
+
+        async Task<int> Runs() => (await carla.GetFromJsonAsync<JsonElement>("/api/runs?limit=100")).GetProperty("items").GetArrayLength();
+        async Task<HttpResponseMessage> Test(object scenario, string? key = null, string? ifMatch = null)
+        {
+            using var request = new HttpRequestMessage(HttpMethod.Post, $"/api/twins/{id}/scenarios") { Content = Body(scenario) };
+            if (key is not null) request.Headers.Add("Idempotency-Key", key);
+            if (ifMatch is not null) request.Headers.TryAddWithoutValidation("If-Match", ifMatch);
+            return await carla.SendAsync(request);
+        }
+
+        var key = $"scenario-{Guid.NewGuid():N}";
+        var first = await Test(LighterBreakfast, key);
+        first.StatusCode.Should().Be(HttpStatusCode.OK, await first.Content.ReadAsStringAsync());
+        var runs = await Runs();
+        var repeat = await Test(LighterBreakfast, key);
+        repeat.StatusCode.Should().Be(HttpStatusCode.OK);
+        repeat.Headers.ETag!.Tag.Should().Be(first.Headers.ETag!.Tag);
+        (await JsonOf(repeat)).GetProperty("scenarios").GetArrayLength().Should().Be(1);
+        (await Test(new { name = "another plan", hours = 12, meals = Array.Empty<object>() }, key)).StatusCode.Should().Be(HttpStatusCode.UnprocessableEntity);
+        (await Test(LighterBreakfast, ifMatch: "\"1\"")).StatusCode.Should().Be(HttpStatusCode.PreconditionFailed);
+        (await Runs()).Should().Be(runs, "neither the repeat nor the refused tests ran a simulation");
+
+        var outOfTheCalendar = await Test(new { name = "far", hours = 24, start = "9999-12-31T23:00:00Z", meals = Array.Empty<object>() });
+        outOfTheCalendar.StatusCode.Should().Be(HttpStatusCode.BadRequest);
+        (await outOfTheCalendar.Content.ReadAsStringAsync()).Should().Contain("start");
+        (await carla.GetAsync($"/api/twins/{id}/fhir")).StatusCode.Should().Be(HttpStatusCode.OK, "the recorded test still exports");
     }
 
     [Fact]

@@ -529,7 +529,7 @@ public sealed class ExternalModelTests : IDisposable
         var start = ProcessGroup.StartInfo("/models/code", ["--fast"], new ExternalLimits(512, 30), subjects: 4, isolateNetwork: true);
         start.FileName.Should().Be(ProcessGroup.Setsid);
         start.ArgumentList.Should().Equal(ProcessGroup.Prlimit!, "--data=536870912", "--cpu=120:121", "--",
-            CodeNamespaces.Unshare!, "--user", "--map-current-user", "--net", "--pid", "--fork", "--kill-child", "--mount-proc", "--",
+            CodeNamespaces.Unshare!, "--user", "--map-current-user", "--net", "--ipc", "--pid", "--fork", "--kill-child", "--mount-proc", "--",
             CodeNamespaces.Shell!, "-c", CodeNamespaces.RunAsChild, "dth-init", "/models/code", "--fast");
         ProcessGroup.StartInfo("/models/code", [], new ExternalLimits(null, null)).ArgumentList.Should().Equal("/models/code");
     }
@@ -871,11 +871,29 @@ public sealed class ExternalModelTests : IDisposable
         }
     }
 
+    /// <summary>
+    /// A batch's bounds are the per-subject ones times its subjects, up to a ceiling: 16 MB a subject in a batch of 200
+    /// would be 3.2 GB held in the silo's memory (and past 2 GB not holdable), a week a subject in a batch of 8 past the
+    /// longest due time a timer takes (the batch failed at its start).
+    /// </summary>
+    [Fact]
+    public void A_batch_s_output_and_time_bounds_grow_with_its_subjects_up_to_a_ceiling()
+    {
+        ExternalProcessSimulator.BatchOutputLimit(16L << 20, 4).Should().Be(64L << 20);
+        ExternalProcessSimulator.BatchOutputLimit(16L << 20, 200).Should().Be(ExternalProcessSimulator.MaxBatchOutputBytes);
+        ExternalProcessSimulator.BatchOutputLimit(1L << 30, 10_000).Should().Be(ExternalProcessSimulator.MaxBatchOutputBytes, "no overflow either");
+        ExternalProcessSimulator.BatchTimeout(TimeSpan.FromSeconds(30), 10).Should().Be(TimeSpan.FromMinutes(5));
+        var longest = ExternalProcessSimulator.BatchTimeout(TimeSpan.FromDays(7), 8);
+        longest.Should().Be(ExternalProcessSimulator.MaxBatchTimeout);
+        var timer = () => new Timer(_ => { }, null, longest, Timeout.InfiniteTimeSpan).Dispose();
+        timer.Should().NotThrow("a timer takes the ceiling");
+    }
+
     [Fact]
     public void A_users_credentials_are_named_under_its_home_and_nowhere_without_one()
     {
         ExternalModel.CredentialsOf("/home/ana").Should().Contain(["/home/ana/.ssh", "/home/ana/.pgpass", "/home/ana/.aws", "/home/ana/.kube",
-            "/home/ana/.config/gcloud", "/home/ana/.git-credentials", "/home/ana/.bash_history"]).And.OnlyContain(p => p.StartsWith("/home/ana/.", StringComparison.Ordinal));
+            "/home/ana/.config/gcloud", "/home/ana/.git-credentials", "/home/ana/.bash_history", "/home/ana/.config/dth"]).And.OnlyContain(p => p.StartsWith("/home/ana/.", StringComparison.Ordinal));
         ExternalModel.CredentialsOf("").Should().BeEmpty();
         ExternalModel.CredentialsOf("relative/home").Should().BeEmpty("a home that is not a full path names nothing certain");
     }

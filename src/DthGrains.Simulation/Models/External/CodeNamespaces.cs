@@ -148,7 +148,10 @@ internal static class CodeNamespaces
 
     // A PID namespace needs a fork (the namespace's first process is unshare's child; unshare waits for it and exits as it
     // did); --kill-child kills that child should unshare alone be killed; --mount-proc gives it a /proc of its own.
-    private static readonly string[] PidNamespace = ["--pid", "--fork", "--kill-child", "--mount-proc"];
+    // --ipc: System V shared memory, semaphores and POSIX message queues of its own. Shared with the host, a code without
+    // a network could hand a subject's parameters to a code on the host network through a segment, and a segment never
+    // removed outlives the code, outside its memory limit; the namespace's objects go with its last process.
+    private static readonly string[] PidNamespace = ["--ipc", "--pid", "--fork", "--kill-child", "--mount-proc"];
 
     private static readonly ConcurrentDictionary<string, int> HiddenFolders = new(StringComparer.Ordinal);
 

@@ -90,6 +90,8 @@ public sealed class ExternalModel : SimulationModel
         ".pgpass", ".netrc", ".git-credentials", ".config/git/credentials", ".config/gh", ".npmrc", ".pypirc",
         ".cargo/credentials", ".cargo/credentials.toml", ".m2/settings.xml", ".nuget/NuGet/NuGet.Config",
         ".local/share/keyrings", ".password-store", ".bash_history", ".zsh_history", ".psql_history", ".python_history",
+        // dth's own settings hold its bearer token: an auditor re-running a partner's code keeps that too.
+        ".config/dth",
     ];
 
     public override ModelInfo Info => _info;

@@ -156,8 +156,8 @@ public sealed partial class ExternalProcessSimulator(ExternalModel model, ReadOn
     /// <param name="subjects">how many subjects the input holds: the timeout and the output bound are per subject.</param>
     private Execution Execute(byte[] input, int subjects, CancellationToken ct)
     {
-        var timeout = model.Timeout * subjects;
-        var maxOutput = model.MaxOutputBytes * subjects;
+        var timeout = BatchTimeout(model.Timeout, subjects);
+        var maxOutput = BatchOutputLimit(model.MaxOutputBytes, subjects);
         if (NotExecutable() is { } why) return new(null, why, ExternalOutcome.NotStarted, TimeSpan.Zero);
         var work = Directory.CreateTempSubdirectory("dth-external-");
         var start = ProcessGroup.StartInfo(model.Command, model.Arguments, model.Limits, subjects, model.NetworkIsolated, CodeNamespaces.Hidden, CodeNamespaces.WritesConfined, work.FullName);
@@ -288,6 +288,22 @@ public sealed partial class ExternalProcessSimulator(ExternalModel model, ReadOn
         try { return process.HasExited; }
         catch (InvalidOperationException) { return true; } // never started
     }
+
+    /// <summary>
+    /// The most a batch's answer is read into the silo's memory, whatever its subjects' share: one answer per worker
+    /// slot is held at once, so 16 MB a subject times a batch of 200 (3.2 GB) would exhaust a silo, and a stream past
+    /// 2 GB cannot be held at all. A batch that needs more is cut into smaller ones (the model's batchSize).
+    /// </summary>
+    public const long MaxBatchOutputBytes = 256L * 1024 * 1024;
+
+    /// <summary>The longest a batch may run: a timer's due time tops out near 49.7 days, and no batch should run for weeks.</summary>
+    public static readonly TimeSpan MaxBatchTimeout = TimeSpan.FromDays(7);
+
+    internal static TimeSpan BatchTimeout(TimeSpan perSubject, int subjects) =>
+        perSubject.Ticks >= MaxBatchTimeout.Ticks / Math.Max(1, subjects) ? MaxBatchTimeout : perSubject * subjects;
+
+    internal static long BatchOutputLimit(long perSubject, int subjects) =>
+        perSubject >= MaxBatchOutputBytes / Math.Max(1, subjects) ? MaxBatchOutputBytes : perSubject * subjects;
 
     /// <summary>Reads a pipe to its end, keeping at most <paramref name="limit"/> bytes (the rest is drained, so the process never blocks on it).</summary>
     private static (byte[] Bytes, bool Overflow) Read(Stream pipe, long limit)
