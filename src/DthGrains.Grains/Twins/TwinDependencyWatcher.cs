@@ -60,7 +60,23 @@ public sealed partial class TwinDependencyWatcher(IDocumentStore store, IGrainFa
                     if (grant is null) continue;
                     twins = await session.Query<TwinDocument>().Where(t => t.GrantId == grant).Select(t => t.Id).ToListAsync(stoppingToken);
                 }
-                foreach (var id in twins) await grains.GetGrain<ITwinGrain>(id).CheckDependenciesAsync();
+                await CheckEachAsync(twins);
+            }
+            catch (Exception ex) when (ex is not OperationCanceledException)
+            {
+                LogCheckFailed(logger, ex);
+            }
+        }
+    }
+
+    /// <summary>Checks every twin, each on its own: one whose check fails (its silo gone, say) does not leave the rest unmarked.</summary>
+    private async Task CheckEachAsync(IEnumerable<string> twins)
+    {
+        foreach (var id in twins)
+        {
+            try
+            {
+                await grains.GetGrain<ITwinGrain>(id).CheckDependenciesAsync();
             }
             catch (Exception ex) when (ex is not OperationCanceledException)
             {
@@ -79,7 +95,7 @@ public sealed partial class TwinDependencyWatcher(IDocumentStore store, IGrainFa
             var twins = await session.Query<TwinDocument>()
                 .Where(t => !engine.Contains(t.EngineVersion) && t.Status != TwinStatus.Retired && t.Status != TwinStatus.Designed && t.Status != TwinStatus.DataLinked)
                 .Select(t => t.Id).ToListAsync(ct);
-            foreach (var id in twins) await grains.GetGrain<ITwinGrain>(id).CheckDependenciesAsync();
+            await CheckEachAsync(twins);
         }
         catch (Exception ex) when (ex is not OperationCanceledException)
         {
