@@ -24,7 +24,8 @@ public sealed record ScenarioFacts(string ScenarioId, TwinScenario Scenario, Twi
 /// What the twin rests on, as the catalogue and the grants say now: the model's and dataset's latest released versions
 /// (null: unknown, no check), whether the grant is still live (null: no grant involved) and the engine's version.
 /// </summary>
-public sealed record DependencyFacts(string? ModelLatestVersion, string? DatasetLatestVersion, bool? GrantLive, string? GrantProblem, string EngineVersion);
+public sealed record DependencyFacts(string? ModelLatestVersion, string? DatasetLatestVersion, bool? GrantLive, string? GrantProblem, string EngineVersion,
+    string? ModelWithdrawnBecause = null);
 
 /// <summary>The twin's pure decisions: each returns the events to append or the problem that refused the command.</summary>
 public static class TwinDecisions
@@ -73,6 +74,8 @@ public static class TwinDecisions
     {
         if (Alive(s) is { } dead) return dead;
         if (s.Data is null) return Problem.Conflict("Link patient data first (POST .../link).", s.Version);
+        if (s.StaleReasons.FirstOrDefault(r => r.Cause == StaleCauses.ModelWithdrawn) is { } withdrawn)
+            return Problem.Conflict($"The twin's model can no longer be used ({withdrawn.Reason}); retire the twin and design one on another model.", s.Version);
         if (s.StaleReasons.FirstOrDefault(r => r.Cause is StaleCauses.Grant or StaleCauses.DatasetVersion) is { } data)
             return Problem.Conflict($"The linked data can no longer be used ({data.Reason}); link the data again under a live grant first.", s.Version);
         return null;
@@ -176,6 +179,8 @@ public static class TwinDecisions
         if (!s.Exists || s.Stage == TwinStage.Retired) return Decision.Nothing;
         var events = new List<object>();
         var d = s.Design!;
+        if (f.ModelWithdrawnBecause is { } withdrawn && !s.IsStaleFor(StaleCauses.ModelWithdrawn))
+            events.Add(new TwinMarkedStale(s.Id, StaleCauses.ModelWithdrawn, $"model {d.ModelId} was withdrawn from the catalogue: {withdrawn}", null, null, null, null, now));
         if (f.ModelLatestVersion is { } model && model != s.ModelVersion && !s.IsStaleFor(StaleCauses.ModelVersion))
             events.Add(new TwinMarkedStale(s.Id, StaleCauses.ModelVersion,
                 $"model {d.ModelId} released version {model}; the twin rests on {s.ModelVersion}", model, null, null, null, now));

@@ -74,4 +74,7 @@ public static class StaleCauses
     public const string EngineVersion = "engine-version";
     public const string DatasetVersion = "dataset-version";
     public const string Grant = "grant";
+
+    /// <summary>The twin's model was withdrawn from the catalogue (unsafe, retracted): nothing clears it; retire the twin.</summary>
+    public const string ModelWithdrawn = "model-withdrawn";
 }

@@ -52,6 +52,8 @@ public sealed class TwinGrain(IDocumentStore store, IScenarioRunner runner, IOpt
         var model = await session.LoadAsync<CatalogueEntryDocument>(design.ModelId);
         if (model is null || model.Kind != ResourceKind.Model || (model.Status == ResourceStatus.Draft && model.Publisher != context.Actor.Institution))
             return Problem.Invalid("modelId", $"No model '{design.ModelId}' in the catalogue.");
+        if (model.Status == ResourceStatus.Withdrawn)
+            return Problem.Conflict($"Model '{model.Id}' was withdrawn from the catalogue ({model.StatusReason}): design the twin on another model.");
         if (TwinModels.PersonalParameters(model.Id) is null)
             return new Problem(ProblemKind.Unprocessable, "No twins of this model yet",
                 $"Twins can be built from: {string.Join(", ", TwinModels.Supported)}; model '{model.Id}' has no FHIR mapping and personal parameters yet.");
@@ -249,7 +251,8 @@ public sealed class TwinGrain(IDocumentStore store, IScenarioRunner runner, IOpt
             live = grant is { Status: GrantStatus.Active } && grant.ValidUntil > now && grant.Actions.Contains(PermittedAction.Simulate);
             problem = grant is null ? "the grant is unknown" : grant.StatusReason ?? (grant.ValidUntil <= now ? $"expired at {grant.ValidUntil:O}" : null);
         }
-        return new DependencyFacts(model?.LatestVersion, dataset?.LatestVersion, live, problem, EngineVersion);
+        return new DependencyFacts(model?.LatestVersion, dataset?.LatestVersion, live, problem, EngineVersion,
+            model is { Status: ResourceStatus.Withdrawn } withdrawn ? withdrawn.StatusReason ?? "no reason recorded" : null);
     }
 
     private bool MaySee(Actor viewer) =>

@@ -121,6 +121,7 @@ public sealed class TwinDecisionsTests
     [InlineData(StaleCauses.EngineVersion)]
     [InlineData(StaleCauses.DatasetVersion)]
     [InlineData(StaleCauses.Grant)]
+    [InlineData(StaleCauses.ModelWithdrawn)]
     public void A_change_underneath_marks_an_active_twin_stale_once_with_the_reason_and_it_cannot_be_active(string cause)
     {
         var s = Apply(Validated(), TwinDecisions.Activate(Validated(), Carla, T0));
@@ -129,6 +130,7 @@ public sealed class TwinDecisionsTests
             StaleCauses.ModelVersion => Fresh with { ModelLatestVersion = "1.1.0" },
             StaleCauses.EngineVersion => Fresh with { EngineVersion = "engine-2" },
             StaleCauses.DatasetVersion => Fresh with { DatasetLatestVersion = "2.0.0" },
+            StaleCauses.ModelWithdrawn => Fresh with { ModelWithdrawnBecause = "unsafe insulin dynamics" },
             _ => Fresh with { GrantLive = false, GrantProblem = "revoked by charite: breach" },
         };
         TwinDecisions.CheckDependencies(s, Fresh, T0).Events.Should().BeEmpty("nothing changed");
@@ -146,6 +148,15 @@ public sealed class TwinDecisionsTests
         TwinDecisions.CanTestScenario(s, new TwinScenario("x", 24, []))!.Kind.Should().Be(ProblemKind.Conflict);
         s.ToView().Credibility.Factors.Single(f => f.Factor == CredibilityFactor.OutputComparison).Achieved.Should().Be(0);
         s.ToView().Credibility.Header.AdequacyAssessment.Should().Contain("stale");
+    }
+
+    /// <summary>A withdrawn model is not a newer one: nothing clears it, and the twin is not calibrated on it again.</summary>
+    [Fact]
+    public void A_withdrawn_model_s_twin_stays_stale_and_is_not_calibrated_again()
+    {
+        var s = Apply(Validated(), TwinDecisions.CheckDependencies(Validated(), Fresh with { ModelWithdrawnBecause = "unsafe insulin dynamics" }, T0));
+        TwinDecisions.CanCalibrate(s)!.Detail.Should().Contain("unsafe insulin dynamics").And.Contain("retire");
+        s.StaleReasons.Single().Reason.Should().Contain("withdrawn");
     }
 
     [Fact]

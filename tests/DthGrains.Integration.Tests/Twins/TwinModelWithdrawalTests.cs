@@ -1,0 +1,39 @@
+using System.Net;
+using DthGrains.Integration.Tests.Infrastructure;
+using static DthGrains.Integration.Tests.Catalogue.CatalogueTestData;
+using static DthGrains.Integration.Tests.Twins.TwinTestData;
+
+namespace DthGrains.Integration.Tests.Twins;
+
+/// <summary>
+/// A model withdrawn from the catalogue (unsafe, retracted) marks its twins stale unprompted, for good, and no twin is
+/// designed on it any more. A seeded host of its own: the shared hosts' twins rest on the same model.
+/// </summary>
+public sealed class TwinModelWithdrawalTests
+{
+    [Fact]
+    public async Task A_withdrawn_model_marks_its_twins_stale_for_good_and_takes_no_new_twin()
+    {
+        await using var host = await TestHost.StartAsync(seed: true);
+        await SeedReady(host);
+        var carla = host.ClientAs("researcher", "tum", $"carla-{Guid.NewGuid():N}"[..16]);
+        await GrantAsync(host, carla);
+        var id = await ValidatedTwinAsync(carla, CharitéData, "synth-00001");
+
+        var withdrawn = await host.ClientAs("platform-admin", "bsc").PostAsync("/api/catalogue/resources/hovorka-2004/withdraw",
+            AsJson(new { reason = "Unsafe insulin dynamics found in review." }));
+        withdrawn.StatusCode.Should().Be(HttpStatusCode.OK, await withdrawn.Content.ReadAsStringAsync());
+
+        var stale = await Eventually.Until(() => ListedAsync(carla, id), t => t.GetProperty("status").GetString() == "stale", TimeSpan.FromSeconds(30),
+            "the twin to be marked stale");
+        stale.GetProperty("staleReasons").EnumerateArray().Single().GetString().Should().Contain("withdrawn").And.Contain("Unsafe insulin dynamics");
+        var (status, text) = await PostRaw(carla, $"/api/twins/{id}/calibrate");
+        status.Should().Be(HttpStatusCode.Conflict);
+        text.Should().Contain("retire the twin");
+        (await PostRaw(carla, $"/api/twins/{id}/scenarios", LighterBreakfast)).Status.Should().Be(HttpStatusCode.Conflict);
+
+        var design = await carla.PostAsync("/api/twins", Governance.GovernanceTestData.Body(Design()));
+        design.StatusCode.Should().Be(HttpStatusCode.Conflict);
+        (await design.Content.ReadAsStringAsync()).Should().Contain("withdrawn");
+    }
+}
