@@ -9,14 +9,8 @@ namespace DthGrains.Grains.Catalogue;
 /// <summary>Reads and writes dataset payloads in one institution's database; a version is written all or nothing.</summary>
 public sealed class PayloadStore(PayloadDatabases databases)
 {
-    public async Task<bool> VersionExistsAsync(string institution, string datasetId, string version, CancellationToken ct = default)
-    {
-        await using var connection = await OpenAsync(institution, ct);
-        await using var command = new NpgsqlCommand("select 1 from dataset_versions where dataset_id = @d and version = @v", connection);
-        command.Parameters.AddWithValue("d", datasetId);
-        command.Parameters.AddWithValue("v", version);
-        return await command.ExecuteScalarAsync(ct) is not null;
-    }
+    public async Task<bool> VersionExistsAsync(string institution, string datasetId, string version, CancellationToken ct = default) =>
+        await ChecksumAsync(institution, datasetId, version, ct) is not null;
 
     /// <summary>The checksum of a stored version (null when none is stored): an upload tells its own retry from another bundle by it.</summary>
     public async Task<string?> ChecksumAsync(string institution, string datasetId, string version, CancellationToken ct = default)

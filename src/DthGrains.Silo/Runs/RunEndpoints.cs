@@ -139,13 +139,15 @@ public static partial class RunEndpoints
     /// bands (some 80 KB of JSON for 436 cells), which loading would transfer and parse for a yes or a no: 3-4 ms of every
     /// stream of a completed run.
     /// </summary>
-    private static async Task<IResult?> RefusedAsync(string id, HttpContext http, IDocumentStore store)
+    private static async Task<IResult?> RefusedAsync(string id, HttpContext http, IDocumentStore store) => (await HeadAsync(id, http, store)).Refused;
+
+    /// <summary>The run's stream version (its read model is written in each event's transaction), or the refusal: 400 for a bad id, 404 unless the caller may see it.</summary>
+    private static async Task<(long Head, IResult? Refused)> HeadAsync(string id, HttpContext http, IDocumentStore store)
     {
-        if (!Ids.IsValid(id)) return ApiResults.InvalidId("id");
+        if (!Ids.IsValid(id)) return (0, ApiResults.InvalidId("id"));
         await using var session = store.QuerySession();
-        var owner = await session.Query<RunDocument>().Where(d => d.Id == id).Select(d => d.Owner).SingleOrDefaultAsync(http.RequestAborted);
-        var actor = http.User.ToActor();
-        return owner is not null && MaySee(owner, actor) ? null : Problem.NotFound($"Run '{id}'").ToProblem();
+        var run = await session.Query<RunDocument>().Where(d => d.Id == id).Select(d => new { d.Owner, d.Version }).SingleOrDefaultAsync(http.RequestAborted);
+        return run?.Owner is { } owner && MaySee(owner, http.User.ToActor()) ? (run.Version, null) : (0, Problem.NotFound($"Run '{id}'").ToProblem());
     }
 
     private static async Task<IResult> List(HttpContext http, IDocumentStore store, string? status, int? offset, int? limit)
@@ -211,21 +213,16 @@ public static partial class RunEndpoints
     private static async Task<IResult> Events(string id, HttpContext http, IDocumentStore store, IGrainFactory grains, EventLog log,
         RunFollowers followers, IOptions<RunStreamOptions> options, TimeProvider clock, string? lastEventId)
     {
-        var refused = await RefusedAsync(id, http, store);
+        var (head, refused) = await HeadAsync(id, http, store);
         if (refused is not null) return refused;
         var header = http.Request.Headers["Last-Event-ID"].FirstOrDefault() ?? lastEventId;
         long last = 0;
         if (header is not null && (!long.TryParse(header, NumberStyles.None, CultureInfo.InvariantCulture, out last) || last < 0))
             return Problem.Invalid("Last-Event-ID", "Last-Event-ID is the id (stream version) of the last event received, a whole number.").ToProblem();
-        if (last > 0)
-        {
-            // An id past the run's last event (another run's, say) would skip every event to come, the end too: the stream
-            // would never close. The read model is written in the transaction of each event, so it knows the head.
-            await using var session = store.QuerySession();
-            var head = await session.Query<RunDocument>().Where(d => d.Id == id).Select(d => d.Version).SingleOrDefaultAsync(http.RequestAborted);
-            if (last > head)
-                return Problem.Invalid("Last-Event-ID", $"Last-Event-ID {last} is past the run's last event ({head}): send the id of an event of this run, or none to replay it all.").ToProblem();
-        }
+        // An id past the run's last event (another run's, say) would skip every event to come, the end too: the stream
+        // would never close.
+        if (last > head)
+            return Problem.Invalid("Last-Event-ID", $"Last-Event-ID {last} is past the run's last event ({head}): send the id of an event of this run, or none to replay it all.").ToProblem();
         var client = http.User.ToActor().Subject;
         var o = options.Value;
         if (!followers.TryEnter(client, o.MaxStreamsPerClient))
