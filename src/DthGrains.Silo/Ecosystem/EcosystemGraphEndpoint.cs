@@ -44,40 +44,65 @@ public static class EcosystemGraphEndpoint
         return a;
     }
 
+    /// <summary>
+    /// GraphML of the map. Each key gets a generated id (d0, d1, …) because GraphML ids are NMTOKENs and attribute
+    /// names are free text; an attribute that shares its name with a node's own field (an initiative's "kind") is
+    /// named "attribute.kind" so no key is declared twice and no node carries two values for one key. Text that XML
+    /// cannot carry (U+FFFE, control characters) is written as U+FFFD: a name typed with one must not make the whole
+    /// map unreadable.
+    /// </summary>
     public static string ToGraphMl(EcosystemGraph graph)
     {
-        var keys = graph.Nodes.SelectMany(n => n.Attributes.Keys).Distinct().Order().ToArray();
+        var nodeKeys = new Dictionary<string, string>(StringComparer.Ordinal);
+        var declared = new List<(string Id, string For, string Name)>();
+        string Declare(string target, string name)
+        {
+            var id = $"d{declared.Count}";
+            declared.Add((id, target, name));
+            return id;
+        }
+        var kindKey = Declare("node", "kind");
+        var nameKey = Declare("node", "name");
+        foreach (var k in graph.Nodes.SelectMany(n => n.Attributes.Keys).Distinct().Order(StringComparer.Ordinal))
+            nodeKeys[k] = Declare("node", k is "kind" or "name" ? $"attribute.{k}" : k);
+        var relationKey = Declare("edge", "relation");
+        var sinceKey = Declare("edge", "since");
+        var evidenceKey = Declare("edge", "evidence");
+
         using var text = new StringWriter();
         using (var xml = XmlWriter.Create(text, new XmlWriterSettings { Indent = true }))
         {
             const string ns = "http://graphml.graphdrawing.org/xmlns";
             xml.WriteStartElement("graphml", ns);
-            WriteKey(xml, "kind", "node");
-            WriteKey(xml, "name", "node");
-            foreach (var k in keys) WriteKey(xml, k, "node");
-            WriteKey(xml, "relation", "edge");
-            WriteKey(xml, "since", "edge");
-            WriteKey(xml, "evidence", "edge");
+            foreach (var (id, target, name) in declared)
+            {
+                xml.WriteStartElement("key");
+                xml.WriteAttributeString("id", id);
+                xml.WriteAttributeString("for", target);
+                xml.WriteAttributeString("attr.name", XmlSafe(name));
+                xml.WriteAttributeString("attr.type", "string");
+                xml.WriteEndElement();
+            }
             xml.WriteStartElement("graph");
             xml.WriteAttributeString("id", "ecosystem");
             xml.WriteAttributeString("edgedefault", "directed");
             foreach (var n in graph.Nodes)
             {
                 xml.WriteStartElement("node");
-                xml.WriteAttributeString("id", n.Id);
-                WriteData(xml, "kind", JsonNames.Of(n.Kind));
-                WriteData(xml, "name", n.Name);
-                foreach (var (k, v) in n.Attributes) WriteData(xml, k, v);
+                xml.WriteAttributeString("id", XmlSafe(n.Id));
+                WriteData(xml, kindKey, JsonNames.Of(n.Kind));
+                WriteData(xml, nameKey, n.Name);
+                foreach (var (k, v) in n.Attributes.OrderBy(a => a.Key, StringComparer.Ordinal)) WriteData(xml, nodeKeys[k], v);
                 xml.WriteEndElement();
             }
             foreach (var e in graph.Edges)
             {
                 xml.WriteStartElement("edge");
-                xml.WriteAttributeString("source", e.From);
-                xml.WriteAttributeString("target", e.To);
-                WriteData(xml, "relation", JsonNames.Of(e.Kind));
-                WriteData(xml, "since", e.Since.ToString("O"));
-                WriteData(xml, "evidence", $"{e.EvidenceStream}@{e.EvidenceVersion}");
+                xml.WriteAttributeString("source", XmlSafe(e.From));
+                xml.WriteAttributeString("target", XmlSafe(e.To));
+                WriteData(xml, relationKey, JsonNames.Of(e.Kind));
+                WriteData(xml, sinceKey, e.Since.ToString("O"));
+                WriteData(xml, evidenceKey, $"{e.EvidenceStream}@{e.EvidenceVersion}");
                 xml.WriteEndElement();
             }
             xml.WriteEndElement();
@@ -86,22 +111,39 @@ public static class EcosystemGraphEndpoint
         return text.ToString();
     }
 
-    private static void WriteKey(XmlWriter xml, string name, string target)
-    {
-        xml.WriteStartElement("key");
-        xml.WriteAttributeString("id", $"{target}-{name}");
-        xml.WriteAttributeString("for", target);
-        xml.WriteAttributeString("attr.name", name);
-        xml.WriteAttributeString("attr.type", "string");
-        xml.WriteEndElement();
-    }
-
     private static void WriteData(XmlWriter xml, string key, string value)
     {
         xml.WriteStartElement("data");
-        var target = key is "relation" or "since" or "evidence" ? "edge" : "node";
-        xml.WriteAttributeString("key", $"{target}-{key}");
-        xml.WriteString(value);
+        xml.WriteAttributeString("key", key);
+        xml.WriteString(XmlSafe(value));
         xml.WriteEndElement();
+    }
+
+    /// <summary>The text with every character XML 1.0 cannot carry (and every unpaired surrogate) replaced by U+FFFD.</summary>
+    public static string XmlSafe(string value)
+    {
+        var firstBad = -1;
+        for (var i = 0; i < value.Length && firstBad < 0; i++)
+            if (!Carries(value, i, out var width)) firstBad = i; else i += width - 1;
+        if (firstBad < 0) return value;
+        var safe = new System.Text.StringBuilder(value.Length).Append(value, 0, firstBad);
+        for (var i = firstBad; i < value.Length; i++)
+        {
+            if (Carries(value, i, out var width)) { safe.Append(value, i, width); i += width - 1; }
+            else safe.Append('\uFFFD');
+        }
+        return safe.ToString();
+    }
+
+    private static bool Carries(string value, int i, out int width)
+    {
+        width = 1;
+        var c = value[i];
+        if (char.IsHighSurrogate(c))
+        {
+            if (i + 1 < value.Length && char.IsLowSurrogate(value[i + 1])) { width = 2; return true; }
+            return false;
+        }
+        return XmlConvert.IsXmlChar(c);
     }
 }

@@ -5,7 +5,13 @@ public sealed class HostFixture : IAsyncLifetime
 {
     public TestHost Host { get; private set; } = null!;
 
-    public async Task InitializeAsync() => Host = await TestHost.StartAsync(seed: true);
+    /// <summary>Starts the host and waits for the demo seed to finish: tests that read the seeded federation or catalogue
+    /// would otherwise race it when they happen to run first.</summary>
+    public async Task InitializeAsync()
+    {
+        Host = await TestHost.StartAsync(seed: true);
+        await Twins.TwinTestData.SeedReady(Host);
+    }
 
     public async Task DisposeAsync() => await Host.DisposeAsync();
 }

@@ -1,0 +1,56 @@
+using System.Xml.Linq;
+using DthGrains.Contracts.Ecosystem;
+using DthGrains.Silo.Ecosystem;
+using FluentAssertions;
+
+namespace DthGrains.Integration.Tests.Ecosystem;
+
+/// <summary>The GraphML writer alone: what graph tools need to load the map (no cluster).</summary>
+public sealed class GraphMlExportTests
+{
+    private static readonly XNamespace Ns = "http://graphml.graphdrawing.org/xmlns";
+
+    private static readonly EcosystemGraph Graph = new(
+        [
+            new GraphNode("initiative:dth", NodeKind.Initiative, "DTH federation", new Dictionary<string, string> { ["kind"] = "project" }),
+            new GraphNode("organisation:x", NodeKind.Organisation, "Clinic \uFFFE of \u0001 X \uD800", new Dictionary<string, string> { ["country"] = "DE", ["name"] = "alias" }),
+        ],
+        [new GraphEdge("organisation:x", RelationKind.MemberOf, "initiative:dth", DateTimeOffset.UnixEpoch, "ecosystem-x", 3)]);
+
+    [Fact]
+    public void Declares_each_key_once_and_gives_each_node_one_value_per_key()
+    {
+        var xml = XDocument.Parse(EcosystemGraphEndpoint.ToGraphMl(Graph));
+
+        var keys = xml.Descendants(Ns + "key").ToArray();
+        keys.Select(k => (string?)k.Attribute("id")).Should().OnlyHaveUniqueItems();
+        keys.Where(k => (string?)k.Attribute("for") == "node").Select(k => (string?)k.Attribute("attr.name"))
+            .Should().OnlyHaveUniqueItems().And.Contain(["kind", "name", "attribute.kind", "attribute.name", "country"]);
+        foreach (var element in xml.Descendants(Ns + "node").Concat(xml.Descendants(Ns + "edge")))
+            element.Elements(Ns + "data").Select(d => (string?)d.Attribute("key")).Should().OnlyHaveUniqueItems();
+        var ids = keys.Select(k => (string)k.Attribute("id")!).ToHashSet();
+        xml.Descendants(Ns + "data").Select(d => (string)d.Attribute("key")!).Should().OnlyContain(k => ids.Contains(k));
+    }
+
+    [Fact]
+    public void Keeps_the_node_kind_apart_from_an_initiatives_own_kind()
+    {
+        var xml = XDocument.Parse(EcosystemGraphEndpoint.ToGraphMl(Graph));
+        var keyOf = xml.Descendants(Ns + "key").ToDictionary(k => (string)k.Attribute("attr.name")!, k => (string)k.Attribute("id")!);
+        var initiative = xml.Descendants(Ns + "node").Single(n => (string?)n.Attribute("id") == "initiative:dth");
+
+        initiative.Elements(Ns + "data").Single(d => (string?)d.Attribute("key") == keyOf["kind"]).Value.Should().Be("initiative");
+        initiative.Elements(Ns + "data").Single(d => (string?)d.Attribute("key") == keyOf["attribute.kind"]).Value.Should().Be("project");
+    }
+
+    [Fact]
+    public void Replaces_characters_xml_cannot_carry_instead_of_failing()
+    {
+        var xml = XDocument.Parse(EcosystemGraphEndpoint.ToGraphMl(Graph));
+        var keyOf = xml.Descendants(Ns + "key").ToDictionary(k => (string)k.Attribute("attr.name")!, k => (string)k.Attribute("id")!);
+        var clinic = xml.Descendants(Ns + "node").Single(n => (string?)n.Attribute("id") == "organisation:x");
+
+        clinic.Elements(Ns + "data").Single(d => (string?)d.Attribute("key") == keyOf["name"]).Value.Should().Be("Clinic \uFFFD of \uFFFD X \uFFFD");
+        EcosystemGraphEndpoint.XmlSafe("Zürich 🧬\t").Should().Be("Zürich 🧬\t");
+    }
+}
