@@ -103,6 +103,40 @@ public sealed class CatalogueFhirTests(HostFixture fixture)
     }
 
     /// <summary>
+    /// Withdrawal stops every use of a dataset at once: a researcher's live grant no longer reads it, nor does a member of
+    /// the owning institution, and each refusal is recorded with the publisher's reason.
+    /// </summary>
+    [Fact]
+    public async Task A_withdrawn_dataset_is_read_by_nobody_even_under_a_live_grant_and_each_refusal_is_recorded()
+    {
+        var id = await NewDataset();
+        (await Upload(id, Bundle("p1"))).EnsureSuccessStatusCode();
+        var steward = Host.ClientAs("steward", "charite", subject: "alice");
+        (await steward.PostAsync($"/api/catalogue/resources/{id}/publish", null)).EnsureSuccessStatusCode();
+        var subject = $"dora-{Guid.NewGuid():N}"[..16];
+        var dora = Host.ClientAs("researcher", "tum", subject: subject);
+        var applied = await dora.PostAsync("/api/access/requests", Governance.GovernanceTestData.Body(Governance.GovernanceTestData.Application([id], actions: ["read"])));
+        applied.StatusCode.Should().Be(HttpStatusCode.Created, await applied.Content.ReadAsStringAsync());
+        var request = (await JsonOf(applied)).GetProperty("id").GetString()!;
+        (await steward.SendAsync(Governance.GovernanceTestData.Decision(request, applied.Headers.ETag!.Tag, approve: true))).EnsureSuccessStatusCode();
+        var payload = $"/api/catalogue/resources/{id}/versions/1.0.0/payload?purpose=scientific-research";
+        (await dora.GetAsync(payload)).StatusCode.Should().Be(HttpStatusCode.OK, "the grant is live and the dataset published");
+
+        (await steward.PostAsync($"/api/catalogue/resources/{id}/withdraw", AsJson(new { reason = "Consent withdrawn by the cohort's ethics board." })))
+            .StatusCode.Should().Be(HttpStatusCode.OK);
+
+        foreach (var reader in new[] { dora, steward })
+        {
+            var refused = await reader.GetAsync(payload);
+            refused.StatusCode.Should().Be(HttpStatusCode.Forbidden);
+            (await Outcome(refused)).GetProperty("issue")[0].GetProperty("diagnostics").GetString().Should().Contain("withdrawn").And.Contain("ethics board");
+        }
+        var log = await Host.Services.GetRequiredService<EventLog>().ReadAsync(CatalogueEventTypes.AccessLogOf("charite", id));
+        log.Select(e => e.Data).TakeLast(2).Should().AllSatisfy(e => e.Should().BeOfType<AccessDenied>().Which.Reason.Should().Contain("withdrawn"));
+        log.Select(e => e.Data).OfType<AccessDenied>().Select(d => d.Actor).Should().Equal(subject, "alice");
+    }
+
+    /// <summary>
     /// An upload's repeat with its Idempotency-Key gets the first answer; the key sent with another bundle or version is
     /// refused (422), and the payload that refused upload wrote is removed again: a 2xx always means recorded.
     /// </summary>
