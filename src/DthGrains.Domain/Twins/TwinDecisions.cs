@@ -25,7 +25,7 @@ public sealed record ScenarioFacts(string ScenarioId, TwinScenario Scenario, Twi
 /// (null: unknown, no check), whether the grant is still live (null: no grant involved) and the engine's version.
 /// </summary>
 public sealed record DependencyFacts(string? ModelLatestVersion, string? DatasetLatestVersion, bool? GrantLive, string? GrantProblem, string EngineVersion,
-    string? ModelWithdrawnBecause = null);
+    string? ModelWithdrawnBecause = null, string? DatasetWithdrawnBecause = null);
 
 /// <summary>The twin's pure decisions: each returns the events to append or the problem that refused the command.</summary>
 public static class TwinDecisions
@@ -64,7 +64,7 @@ public static class TwinDecisions
     {
         if (CanLink(s, link) is { } refused) return refused;
         if (s.Data is { } d && d.DatasetId == link.DatasetId && d.DatasetVersion == f.DatasetVersion && d.SubjectPseudonym == link.Subject
-            && d.GrantId == f.GrantId && !s.IsStaleFor(StaleCauses.Grant) && !s.IsStaleFor(StaleCauses.DatasetVersion))
+            && d.GrantId == f.GrantId && !s.StaleReasons.Any(r => StaleCauses.ConcernsData(r.Cause)))
             return Decision.Nothing;
         return Decision.Of(new TwinPatientDataLinked(s.Id, link.DatasetId, f.DatasetVersion, f.DatasetInstitution, link.Subject, f.GrantId, s.Design!.Purpose,
             f.Glucose, f.Meals, f.Boluses, f.BasalUnitsPerHour, f.BodyWeightKg, f.MappingWarnings, f.UnmappedCodes, now));
@@ -76,8 +76,10 @@ public static class TwinDecisions
         if (s.Data is null) return Problem.Conflict("Link patient data first (POST .../link).", s.Version);
         if (s.StaleReasons.FirstOrDefault(r => r.Cause == StaleCauses.ModelWithdrawn) is { } withdrawn)
             return Problem.Conflict($"The twin's model can no longer be used ({withdrawn.Reason}); retire the twin and design one on another model.", s.Version);
-        if (s.StaleReasons.FirstOrDefault(r => r.Cause is StaleCauses.Grant or StaleCauses.DatasetVersion) is { } data)
-            return Problem.Conflict($"The linked data can no longer be used ({data.Reason}); link the data again under a live grant first.", s.Version);
+        if (s.StaleReasons.FirstOrDefault(r => StaleCauses.ConcernsData(r.Cause)) is { } data)
+            return Problem.Conflict(data.Cause == StaleCauses.DatasetWithdrawn
+                ? $"The linked data can no longer be used ({data.Reason}); link a subject of another dataset first."
+                : $"The linked data can no longer be used ({data.Reason}); link the data again under a live grant first.", s.Version);
         return null;
     }
 
@@ -172,7 +174,7 @@ public static class TwinDecisions
 
     /// <summary>
     /// Compares what the twin rests on with the platform's present: a newer released model version, another engine
-    /// version, a newer dataset version, a grant that is no longer live. Each new cause is recorded once, with its reason.
+    /// version, a newer dataset version, a withdrawn model or dataset, a grant that is no longer live. Each new cause is recorded once, with its reason.
     /// </summary>
     public static Decision CheckDependencies(TwinState s, DependencyFacts f, DateTimeOffset now)
     {
@@ -192,6 +194,9 @@ public static class TwinDecisions
             if (f.DatasetLatestVersion is { } dv && dv != data.DatasetVersion && !s.IsStaleFor(StaleCauses.DatasetVersion))
                 events.Add(new TwinMarkedStale(s.Id, StaleCauses.DatasetVersion,
                     $"dataset {data.DatasetId} released version {dv}; the twin rests on {data.DatasetVersion}", null, null, dv, data.GrantId, now));
+            if (f.DatasetWithdrawnBecause is { } gone && !s.IsStaleFor(StaleCauses.DatasetWithdrawn))
+                events.Add(new TwinMarkedStale(s.Id, StaleCauses.DatasetWithdrawn,
+                    $"dataset {data.DatasetId} was withdrawn by its publisher: {gone}", null, null, null, data.GrantId, now));
             if (f.GrantLive == false && !s.IsStaleFor(StaleCauses.Grant))
                 events.Add(new TwinMarkedStale(s.Id, StaleCauses.Grant,
                     $"grant {data.GrantId} no longer covers the data: {f.GrantProblem ?? "not live"}", null, null, null, data.GrantId, now));

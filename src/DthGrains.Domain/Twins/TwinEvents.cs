@@ -77,4 +77,10 @@ public static class StaleCauses
 
     /// <summary>The twin's model was withdrawn from the catalogue (unsafe, retracted): nothing clears it; retire the twin.</summary>
     public const string ModelWithdrawn = "model-withdrawn";
+
+    /// <summary>The linked dataset was withdrawn by its publisher: nobody reads it any more; link other data to go on.</summary>
+    public const string DatasetWithdrawn = "dataset-withdrawn";
+
+    /// <summary>The causes that concern the linked data, which linking data again clears.</summary>
+    public static bool ConcernsData(string cause) => cause is Grant or DatasetVersion or DatasetWithdrawn;
 }

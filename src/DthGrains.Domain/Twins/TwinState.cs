@@ -57,7 +57,7 @@ public sealed record TwinState(
         TwinPatientDataLinked e => s with
         {
             Data = e, Calibration = null, Validation = null, Stage = TwinStage.DataLinked, UpdatedAt = e.LinkedAt,
-            StaleReasons = s.StaleReasons.RemoveAll(r => r.Cause is StaleCauses.Grant or StaleCauses.DatasetVersion),
+            StaleReasons = s.StaleReasons.RemoveAll(r => StaleCauses.ConcernsData(r.Cause)),
         },
         TwinCalibrated e => s with
         {

@@ -252,7 +252,8 @@ public sealed class TwinGrain(IDocumentStore store, IScenarioRunner runner, IOpt
             problem = grant is null ? "the grant is unknown" : grant.StatusReason ?? (grant.ValidUntil <= now ? $"expired at {grant.ValidUntil:O}" : null);
         }
         return new DependencyFacts(model?.LatestVersion, dataset?.LatestVersion, live, problem, EngineVersion,
-            model is { Status: ResourceStatus.Withdrawn } withdrawn ? withdrawn.StatusReason ?? "no reason recorded" : null);
+            model is { Status: ResourceStatus.Withdrawn } withdrawn ? withdrawn.StatusReason ?? "no reason recorded" : null,
+            dataset is { Status: ResourceStatus.Withdrawn } gone ? gone.StatusReason ?? "no reason recorded" : null);
     }
 
     private bool MaySee(Actor viewer) =>

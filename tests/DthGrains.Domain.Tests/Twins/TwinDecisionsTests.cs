@@ -122,6 +122,7 @@ public sealed class TwinDecisionsTests
     [InlineData(StaleCauses.DatasetVersion)]
     [InlineData(StaleCauses.Grant)]
     [InlineData(StaleCauses.ModelWithdrawn)]
+    [InlineData(StaleCauses.DatasetWithdrawn)]
     public void A_change_underneath_marks_an_active_twin_stale_once_with_the_reason_and_it_cannot_be_active(string cause)
     {
         var s = Apply(Validated(), TwinDecisions.Activate(Validated(), Carla, T0));
@@ -131,6 +132,7 @@ public sealed class TwinDecisionsTests
             StaleCauses.EngineVersion => Fresh with { EngineVersion = "engine-2" },
             StaleCauses.DatasetVersion => Fresh with { DatasetLatestVersion = "2.0.0" },
             StaleCauses.ModelWithdrawn => Fresh with { ModelWithdrawnBecause = "unsafe insulin dynamics" },
+            StaleCauses.DatasetWithdrawn => Fresh with { DatasetWithdrawnBecause = "consent withdrawn" },
             _ => Fresh with { GrantLive = false, GrantProblem = "revoked by charite: breach" },
         };
         TwinDecisions.CheckDependencies(s, Fresh, T0).Events.Should().BeEmpty("nothing changed");
@@ -179,6 +181,18 @@ public sealed class TwinDecisionsTests
         s.IsStale.Should().BeFalse();
         s.Stage.Should().Be(TwinStage.DataLinked);
         s.Calibration.Should().BeNull("the calibration rested on the old link");
+    }
+
+    /// <summary>A withdrawn dataset is read by nobody: recalibration is refused until a subject of other data is linked.</summary>
+    [Fact]
+    public void A_withdrawn_dataset_s_twin_links_other_data_before_recalibration()
+    {
+        var s = Apply(Validated(), TwinDecisions.CheckDependencies(Validated(), Fresh with { DatasetWithdrawnBecause = "consent withdrawn" }, T0));
+        s.StaleReasons.Single().Reason.Should().Contain("withdrawn").And.Contain("consent withdrawn");
+        TwinDecisions.CanCalibrate(s)!.Detail.Should().Contain("another dataset");
+        s = Linked(s);
+        s.IsStale.Should().BeFalse("linking data clears the data's causes");
+        TwinDecisions.CanCalibrate(s).Should().BeNull();
     }
 
     [Fact]

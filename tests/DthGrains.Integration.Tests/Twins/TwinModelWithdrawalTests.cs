@@ -36,4 +36,26 @@ public sealed class TwinModelWithdrawalTests
         design.StatusCode.Should().Be(HttpStatusCode.Conflict);
         (await design.Content.ReadAsStringAsync()).Should().Contain("withdrawn");
     }
+
+    /// <summary>Its dataset withdrawn (consent withdrawn), a twin is marked stale unprompted and recalibrates only on other data.</summary>
+    [Fact]
+    public async Task A_withdrawn_dataset_marks_its_twins_stale_and_its_data_is_read_no_more()
+    {
+        await using var host = await TestHost.StartAsync(seed: true);
+        await SeedReady(host);
+        var carla = host.ClientAs("researcher", "tum", $"carla-{Guid.NewGuid():N}"[..16]);
+        await GrantAsync(host, carla);
+        var id = await ValidatedTwinAsync(carla, CharitéData, "synth-00001");
+
+        var withdrawn = await host.ClientAs("steward", "charite").PostAsync($"/api/catalogue/resources/{CharitéData}/withdraw",
+            AsJson(new { reason = "Consent withdrawn for secondary use." }));
+        withdrawn.StatusCode.Should().Be(HttpStatusCode.OK, await withdrawn.Content.ReadAsStringAsync());
+
+        var stale = await Eventually.Until(() => ListedAsync(carla, id), t => t.GetProperty("status").GetString() == "stale", TimeSpan.FromSeconds(30),
+            "the twin to be marked stale");
+        stale.GetProperty("staleReasons").EnumerateArray().Single().GetString().Should().Contain("withdrawn").And.Contain("Consent withdrawn");
+        var (status, text) = await PostRaw(carla, $"/api/twins/{id}/calibrate");
+        status.Should().Be(HttpStatusCode.Conflict);
+        text.Should().Contain("another dataset");
+    }
 }
