@@ -49,7 +49,7 @@ internal static class LocalCommand
                 catch (Catalogue.UsageException e)
                 {
                     Platform.CliErrors.Print(e.Message);
-                    return 2;
+                    return Platform.CliErrors.Usage;
                 }
             }
             var args = new LocalRunArguments(

@@ -32,10 +32,10 @@ internal static class LocalRun
         }
         catch (Exception e) when (e is ArgumentException or Catalogue.UsageException)
         {
-            // Bad input (unknown model, wrong unit, bad tolerance) is the user's to fix: say what, without a stack trace.
-            if (a.Json) Console.WriteLine(JsonSerializer.Serialize(new { error = e.Message }, JsonOptions));
-            else Platform.CliErrors.Print(e.Message);
-            return 2;
+            // Bad input (unknown model, wrong unit, bad tolerance) is the user's to fix: say what, without a stack trace, on
+            // standard error (with --json too: standard output only ever holds the result).
+            Platform.CliErrors.Print(e.Message);
+            return Platform.CliErrors.Usage;
         }
     }
 

@@ -58,11 +58,10 @@ public static class SynthCommands
         }
         catch (ArgumentException e)
         {
-            // Bad input is the user's to fix: say what, without a stack trace.
-            string message = Plain(e);
-            if (json) Console.WriteLine(JsonSerializer.Serialize(new { error = message }, TruthJson));
-            else CliErrors.Print(message);
-            return 2;
+            // Bad input is the user's to fix: say what, without a stack trace, on standard error (with --json too, so that
+            // standard output only ever holds the result), and exit as every usage mistake does.
+            CliErrors.Print(Plain(e));
+            return CliErrors.Usage;
         }
 
         string folder = Path.GetFullPath(output ?? $"synth-{model.ToLowerInvariant()}-seed{seed}");

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using DthGrains.Cli.Platform;
 using DthGrains.Integration.Tests.Infrastructure;
 
 namespace DthGrains.Integration.Tests.Cli;
@@ -63,6 +64,19 @@ public sealed class SimLocalCliTests : IDisposable
         sobol.Output.Should().Contain("Sobol indices of mean G").And.Contain("40 base samples");
     }
 
+    /// <summary>With --json, standard output holds the result or nothing: a mistake goes to standard error (a real process, to tell them apart).</summary>
+    [Theory]
+    [InlineData(new[] { "sim", "local", "--model", "no-such-model", "--json" }, "Unknown model")]
+    [InlineData(new[] { "sim", "local", "--model", "bergman", "--scenario", "moon", "--json" }, "Unknown scenario 'moon'")]
+    [InlineData(new[] { "synth", "--start", "5 May", "--json" }, "--start must be a date")]
+    public async Task A_mistake_with_json_leaves_standard_output_empty_and_is_told_on_standard_error(string[] args, string told)
+    {
+        var (code, output, errors) = await DthProcess.RunAsync([.. args, "--url", Nowhere.ToString()]);
+        code.Should().Be(CliErrors.Usage, errors);
+        output.Should().BeEmpty();
+        errors.Should().StartWith("error:").And.Contain(told).And.NotContain("Exception");
+    }
+
     [Theory]
     [InlineData("""{"kind": "cohort-trial", "model": "hovorka", "colour": 1}""", "'$.colour' is not a member of a run request")]
     [InlineData("""{"kind": "cohort trial", "model": "hovorka"}""", "'$.kind' has a value of the wrong type or an unknown name")]
@@ -73,7 +87,7 @@ public sealed class SimLocalCliTests : IDisposable
     public async Task A_request_file_the_platform_would_refuse_is_refused_here_saying_what_is_wrong(string json, string told)
     {
         var (code, output) = await Dth("--request", RequestFile(json));
-        code.Should().Be(2, output);
+        code.Should().Be(CliErrors.Usage, output);
         output.Should().Contain(told).And.NotContain("DthGrains.Contracts").And.NotContain("Exception");
     }
 
