@@ -161,7 +161,15 @@ public sealed record ShardWork(
     [property: Id(2)] long From,
     [property: Id(3)] long To,
     [property: Id(4)] RunRequest Request,
-    [property: Id(5)] string? Owner = null);
+    [property: Id(5)] string? Owner = null)
+{
+    /// <summary>
+    /// The canonical hash of <see cref="Request"/> as the run planned it: the worker of a shard (one per run and shard
+    /// index) is asked again for the same work, and must tell that from the work of another request under the same run
+    /// id (a submission that was refused after its first shards started).
+    /// </summary>
+    [Id(6)] public string? RequestHash { get; init; }
+}
 
 /// <summary>
 /// A worker's answer, or the error: the shard's output as a JSON document (<see cref="Payload"/>) whose binary parts, the
@@ -184,6 +192,9 @@ public sealed record ShardResult(
 
     /// <summary>The institutions hosting that silo (its metadata); null from silos without any.</summary>
     [Id(9)] public string[]? SiloInstitutions { get; init; }
+
+    /// <summary>The <see cref="ShardWork.RequestHash"/> of the work this answers: the run counts only results of its own request.</summary>
+    [Id(10)] public string? RequestHash { get; init; }
 }
 
 /// <summary>

@@ -64,6 +64,15 @@ public sealed partial class RunGrain
     /// </summary>
     private async Task RecordShardsAsync(IReadOnlyList<ShardResult> results)
     {
+        // A result of another request under this run id (a submission refused after its first shards started, its id
+        // taken meanwhile by this run) is not this run's: acknowledged, so its worker stops reporting it, and not counted.
+        // Results without a hash come from silos older than the hash and are taken as before.
+        if (State.Exists && results.Where(r => r.RequestHash is { } h && h != State.RequestHash).ToList() is { Count: > 0 } foreign)
+        {
+            logger.LogWarning("Run {RunId}: results of shards {Shards} were computed for another request ({Hash}), not this run's; not counted",
+                Id, string.Join(',', foreign.Select(r => r.Shard)), foreign[0].RequestHash);
+            results = results.Except(foreign).ToList();
+        }
         foreach (var r in results)
         {
             _dispatched.Remove(r.Shard);

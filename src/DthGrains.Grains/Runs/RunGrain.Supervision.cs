@@ -15,7 +15,7 @@ public sealed partial class RunGrain
     private ShardWork WorkOf(RunPlan plan, int shard, string? owner = null)
     {
         var (from, to) = plan.ShardRange(shard);
-        return new ShardWork(Id, shard, from, to, plan.Request, owner ?? State.Submitted?.Owner);
+        return new ShardWork(Id, shard, from, to, plan.Request, owner ?? State.Submitted?.Owner) { RequestHash = plan.RequestHash };
     }
 
     private IRunWorkerGrain Worker(int shard) => GrainFactory.GetGrain<IRunWorkerGrain>($"{Id}/{shard}");

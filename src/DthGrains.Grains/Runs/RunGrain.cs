@@ -151,6 +151,10 @@ public sealed partial class RunGrain(IDatasetAccessPolicy policy, IOptions<RunOp
         {
             if (!recorded) StopStartedShards();
         }
+        // Answered as the repeat of a submission recorded by another activation under this key, but that submission's
+        // request is another (a key recorded without a fingerprint): the run is that one. The plan of this request goes,
+        // and the supervisor asks the shards started with it for the recorded request's work (their workers switch).
+        if (State.Submitted!.RequestHash != plan.RequestHash) _plan = null;
         StartSupervising(justDispatched: true);
         if (awaitsSeed) StartSeeding();
         // The run is accepted once its submission is recorded, whatever becomes of the reminder. The 202 waits for it too,

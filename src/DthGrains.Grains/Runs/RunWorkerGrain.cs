@@ -22,15 +22,26 @@ public sealed class RunWorkerGrain(RunWorkerSlots slots, IShardGate gate, ILocal
     private Task? _work;
     private CancellationTokenSource? _cancel;
     private ShardResult? _unreported;
+    private string? _requestHash;
 
     public Task<bool> EnsureRunningAsync(ShardWork work)
     {
+        // Work of another request under the same run id: a submission refused after its first shards started (its run
+        // id taken meanwhile by another request, seen by a stale activation) left this worker on its shard. The run's
+        // present request wins; what the other one computed is never reported.
+        if (_work is not null && work.RequestHash is { } wanted && _requestHash is { } held && wanted != held)
+        {
+            logger.LogInformation("Run {RunId}: shard {Shard} was being solved for request {Held}; it is now asked for request {Wanted}, and starts again",
+                work.RunId, work.Shard, held, wanted);
+            _ = CancelAsync();
+        }
         if (_work is not null)
         {
             if (_work.IsCompleted && _unreported is not null) _work = ReportAsync(work.RunId);
             return Task.FromResult(false);
         }
         _cancel = new CancellationTokenSource();
+        _requestHash = work.RequestHash;
         _work = RunAsync(work, _cancel.Token);
         return Task.FromResult(true);
     }
@@ -79,8 +90,9 @@ public sealed class RunWorkerGrain(RunWorkerSlots slots, IShardGate gate, ILocal
                 await ShardProgress.ReportWhileSolvingAsync(job, () => run.ReportProgressAsync(work.Shard, Interlocked.Read(ref done.Value)), ProgressEvery, ct);
                 var (payload, statistics, rows) = await job;
                 RunMetrics.Subjects.Add(work.To - work.From);
+                ct.ThrowIfCancellationRequested();
                 _unreported = Attributed(new ShardResult(work.RunId, work.Shard, payload, silo.SiloAddress.ToParsableString(), clock.Elapsed.TotalMilliseconds,
-                    Statistics: statistics, Rows: rows));
+                    Statistics: statistics, Rows: rows) { RequestHash = work.RequestHash });
             }
         }
         catch (OperationCanceledException) when (ct.IsCancellationRequested)
@@ -92,7 +104,8 @@ public sealed class RunWorkerGrain(RunWorkerSlots slots, IShardGate gate, ILocal
         {
             span?.SetStatus(ActivityStatusCode.Error, ex.Message);
             logger.LogError(ex, "Run {RunId}: shard {Shard} failed", work.RunId, work.Shard);
-            _unreported = new ShardResult(work.RunId, work.Shard, null, silo.SiloAddress.ToParsableString(), 0, ex.Message);
+            if (ct.IsCancellationRequested) return;
+            _unreported = new ShardResult(work.RunId, work.Shard, null, silo.SiloAddress.ToParsableString(), 0, ex.Message) { RequestHash = work.RequestHash };
         }
         await ReportAsync(work.RunId);
     }
