@@ -104,8 +104,10 @@ public static partial class RunEndpoints
     private static async Task<IResult> Results(string id, HttpContext http, IDocumentStore store, EventLog log, string? format)
     {
         if (format is not (null or "json" or "csv")) return Problem.Invalid("format", "'format' is json or csv.").ToProblem();
-        var (doc, outputs, _, rows, refused) = await CompletedAsync(id, http, store, log);
+        var (doc, outputs, _, allRows, refused) = await CompletedAsync(id, http, store, log);
         if (refused is not null) return refused;
+        var (rows, gone) = await StartRowsAsync(id, http, store, allRows!);
+        if (gone is not null) return gone;
         // Rows are produced as they are written (CSV row by row, JSON by the serializer's streaming of the sequence).
         http.Response.Headers["X-Dth-Request-Hash"] = doc!.RequestHash;
         http.Response.Headers["X-Dth-Model"] = $"{doc.ModelId}@{doc.ModelVersion}";
@@ -125,6 +127,58 @@ public static partial class RunEndpoints
             sensitivity = doc.Sensitivity,
             sensitivityAlso = doc.SensitivityAlso,
         }, JsonDefaults.Options);
+    }
+
+    /// <summary>
+    /// The rows with their first shard batch read before the answer starts: rows released (by their owner, or the
+    /// retention sweep) between the check and that read get the 410 a request a moment later gets, not a 500. Released
+    /// once the answer has started, the download is cut off (the connection aborted, so the client sees a broken
+    /// transfer, never a table that merely ends early), logged as what it is rather than as a server error. Rows missing
+    /// without a release stay a server error.
+    /// </summary>
+    private static async Task<(IAsyncEnumerable<SubjectRow>? Rows, IResult? Gone)> StartRowsAsync(string id, HttpContext http, IDocumentStore store,
+        IAsyncEnumerable<SubjectRow> rows)
+    {
+        var rest = rows.GetAsyncEnumerator(http.RequestAborted);
+        bool any;
+        try
+        {
+            any = await rest.MoveNextAsync();
+        }
+        catch (InvalidDataException)
+        {
+            await rest.DisposeAsync();
+            if (await VisibleAsync(id, http, store) is ({ RowsReleased: { } released } now, null)) return (null, RowsReleased(now, released));
+            throw;
+        }
+        return (Continue(id, http, store, rest, any), null);
+    }
+
+    private static async IAsyncEnumerable<SubjectRow> Continue(string id, HttpContext http, IDocumentStore store, IAsyncEnumerator<SubjectRow> rest, bool any)
+    {
+        await using (rest)
+        {
+            if (!any) yield break;
+            yield return rest.Current;
+            while (true)
+            {
+                bool next;
+                try
+                {
+                    next = await rest.MoveNextAsync();
+                }
+                catch (InvalidDataException)
+                {
+                    if (await VisibleAsync(id, http, store) is not ({ RowsReleased: { } released }, null)) throw;
+                    http.RequestServices.GetRequiredService<ILoggerFactory>().CreateLogger(typeof(RunEndpoints))
+                        .LogInformation("Run {RunId}: its rows were released ({Reason}) during a download of its results; the download is cut off", id, released.Reason);
+                    http.Abort();
+                    throw new OperationCanceledException(http.RequestAborted);
+                }
+                if (!next) yield break;
+                yield return rest.Current;
+            }
+        }
     }
 
     /// <param name="Failure">why the subject's solve failed (step-size-too-small, too-many-steps, non-finite, other; unknown for rows recorded before the reason was kept); absent when it completed.</param>
