@@ -224,6 +224,7 @@ public static class TwinCommands
         Row("Twin", $"{Text(twin, "id")} ({Text(twin, "name")}), version {Text(twin, "version")}");
         Row("Status", Text(twin, "status"));
         if (twin.TryGetProperty("staleReasons", out var stale)) foreach (var r in stale.EnumerateArray()) Row("Stale", $"{Text(r, "cause")}: {Text(r, "reason")}");
+        if (twin.TryGetProperty("notices", out var notices)) foreach (var n in notices.EnumerateArray()) Row("Notice", n.GetString() ?? "");
         Row("Model", $"{Text(twin, "modelId")}@{Text(twin, "modelVersion")} on {Text(twin, "engineVersion")}");
         Row("Question", Text(twin, "questionOfInterest"));
         Row("Context of use", Text(twin, "contextOfUse"));

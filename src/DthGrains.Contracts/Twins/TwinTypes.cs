@@ -188,4 +188,8 @@ public sealed record TwinView(
     [property: Id(18)] string? RetiredReason,
     [property: Id(19)] long Version,
     [property: Id(20)] DateTimeOffset CreatedAt,
-    [property: Id(21)] DateTimeOffset UpdatedAt);
+    [property: Id(21)] DateTimeOffset UpdatedAt)
+{
+    /// <summary>What the owner should know that does not make the twin stale (its model deprecated in the catalogue).</summary>
+    [Id(22)] public string[] Notices { get; init; } = [];
+}

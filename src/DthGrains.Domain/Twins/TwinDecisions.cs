@@ -25,7 +25,7 @@ public sealed record ScenarioFacts(string ScenarioId, TwinScenario Scenario, Twi
 /// (null: unknown, no check), whether the grant is still live (null: no grant involved) and the engine's version.
 /// </summary>
 public sealed record DependencyFacts(string? ModelLatestVersion, string? DatasetLatestVersion, bool? GrantLive, string? GrantProblem, string EngineVersion,
-    string? ModelWithdrawnBecause = null, string? DatasetWithdrawnBecause = null);
+    string? ModelWithdrawnBecause = null, string? DatasetWithdrawnBecause = null, string? ModelDeprecatedBecause = null);
 
 /// <summary>The twin's pure decisions: each returns the events to append or the problem that refused the command.</summary>
 public static class TwinDecisions
@@ -183,6 +183,8 @@ public static class TwinDecisions
         var d = s.Design!;
         if (f.ModelWithdrawnBecause is { } withdrawn && !s.IsStaleFor(StaleCauses.ModelWithdrawn))
             events.Add(new TwinMarkedStale(s.Id, StaleCauses.ModelWithdrawn, $"model {d.ModelId} was withdrawn from the catalogue: {withdrawn}", null, null, null, null, now));
+        if (f.ModelDeprecatedBecause is { } deprecated && s.ModelDeprecation is null)
+            events.Add(new TwinModelDeprecationNoted(s.Id, d.ModelId, deprecated, now));
         if (f.ModelLatestVersion is { } model && model != s.ModelVersion && !s.IsStaleFor(StaleCauses.ModelVersion))
             events.Add(new TwinMarkedStale(s.Id, StaleCauses.ModelVersion,
                 $"model {d.ModelId} released version {model}; the twin rests on {s.ModelVersion}", model, null, null, null, now));

@@ -48,6 +48,12 @@ public sealed record TwinRetired(string TwinId, string By, string Reason, DateTi
 public sealed record TwinMarkedStale(string TwinId, string Cause, string Reason, string? ModelVersion, string? EngineVersion, string? DatasetVersion,
     string? GrantId, DateTimeOffset MarkedAt);
 
+/// <summary>
+/// The twin's model was deprecated in the catalogue (superseded, discouraged, still usable): not a staleness, since
+/// nothing the twin computed changed, but a notice its owner sees, with the publisher's reason.
+/// </summary>
+public sealed record TwinModelDeprecationNoted(string TwinId, string ModelId, string Reason, DateTimeOffset NotedAt);
+
 public static class TwinEventTypes
 {
     public static readonly IReadOnlyDictionary<Type, string> Names = new Dictionary<Type, string>
@@ -60,6 +66,7 @@ public static class TwinEventTypes
         [typeof(TwinActivated)] = "twins.activated",
         [typeof(TwinRetired)] = "twins.retired",
         [typeof(TwinMarkedStale)] = "twins.marked_stale",
+        [typeof(TwinModelDeprecationNoted)] = "twins.model_deprecation_noted",
     };
 
     public const string StreamPrefix = "twin:";

@@ -31,6 +31,9 @@ public sealed record TwinState(
     long Version,
     DateTimeOffset UpdatedAt)
 {
+    /// <summary>Why the twin's model was deprecated, once noted; null while it is not.</summary>
+    public string? ModelDeprecation { get; init; }
+
     public static TwinState Initial(string id) => new(id, false, null, TwinStage.Designed, "", "", null, null, null, [], [], null, 0, default);
 
     public bool IsStale => StaleReasons.Count > 0;
@@ -76,8 +79,14 @@ public sealed record TwinState(
             Stage = s.Stage == TwinStage.Active ? TwinStage.Validated : s.Stage,
             UpdatedAt = e.MarkedAt,
         },
+        TwinModelDeprecationNoted e => s with { ModelDeprecation = e.Reason, UpdatedAt = e.NotedAt },
         _ => s,
     }) with { Version = s.Version + 1 };
+
+    /// <summary>What the owner should know that does not stop the twin: a deprecated model.</summary>
+    public string[] Notices() => ModelDeprecation is { } deprecated
+        ? [$"model {Design!.ModelId} is deprecated in the catalogue ({deprecated}): the twin still works; consider a twin on its successor"]
+        : [];
 
     public TwinView ToView() => new(
         Id, Design!.Name, Design.Owner, Design.OwnerInstitution, Status, StaleReasons.ToArray(), Design.ModelId, ModelVersion, EngineVersion,
@@ -89,5 +98,5 @@ public sealed record TwinState(
         Calibration is { } c ? new TwinCalibrationView(c.Parameters, c.Fit, c.Observations, c.ModelVersion, c.EngineVersion, c.RequestHash, c.CalibratedAt) : null,
         Validation is { } v ? new TwinValidationView(v.Metrics, v.Acceptance, v.Passed, v.Failures, v.HeldOut, v.RequestHash, v.ValidatedAt) : null,
         Scenarios.Select(x => new TwinScenarioView(x.ScenarioId, x.Scenario, x.Summary, x.RequestHash, x.ModelVersion, x.EngineVersion, x.TestedAt, x.RunId)).ToArray(),
-        TwinCredibility.Assess(this), RetiredReason, Version, Design.DesignedAt, UpdatedAt);
+        TwinCredibility.Assess(this), RetiredReason, Version, Design.DesignedAt, UpdatedAt) { Notices = Notices() };
 }

@@ -34,6 +34,7 @@ public sealed partial class TwinDependencyWatcher(IDocumentStore store, IGrainFa
             {
                 ResourceVersionReleased r => new Change(r.Id, null, null),
                 ResourceWithdrawn w => new Change(w.Id, null, null),
+                ResourceDeprecated d => new Change(d.Id, null, null),
                 AccessRevoked r => new Change(null, r.GrantId, null),
                 AccessExpired x => new Change(null, x.GrantId, null),
                 ApplicationClosed c => new Change(null, null, c.Id),

@@ -253,7 +253,8 @@ public sealed class TwinGrain(IDocumentStore store, IScenarioRunner runner, IOpt
         }
         return new DependencyFacts(model?.LatestVersion, dataset?.LatestVersion, live, problem, EngineVersion,
             model is { Status: ResourceStatus.Withdrawn } withdrawn ? withdrawn.StatusReason ?? "no reason recorded" : null,
-            dataset is { Status: ResourceStatus.Withdrawn } gone ? gone.StatusReason ?? "no reason recorded" : null);
+            dataset is { Status: ResourceStatus.Withdrawn } gone ? gone.StatusReason ?? "no reason recorded" : null,
+            model is { Status: ResourceStatus.Deprecated } deprecated ? deprecated.StatusReason ?? "no reason recorded" : null);
     }
 
     private bool MaySee(Actor viewer) =>

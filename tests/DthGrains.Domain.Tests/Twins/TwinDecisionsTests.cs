@@ -195,6 +195,26 @@ public sealed class TwinDecisionsTests
         TwinDecisions.CanCalibrate(s).Should().BeNull();
     }
 
+    /// <summary>A deprecated model is superseded, not wrong: the twin is told once, stays active and keeps working.</summary>
+    [Fact]
+    public void A_deprecated_model_is_noted_once_without_making_the_twin_stale()
+    {
+        var active = Apply(Validated(), TwinDecisions.Activate(Validated(), Carla, T0));
+        var facts = Fresh with { ModelDeprecatedBecause = "superseded by hovorka-2010" };
+
+        var noted = TwinDecisions.CheckDependencies(active, facts, T0);
+        noted.Events.Should().ContainSingle().Which.Should().BeOfType<TwinModelDeprecationNoted>().Which.Reason.Should().Be("superseded by hovorka-2010");
+        var s = Apply(active, noted);
+
+        s.Status.Should().Be(TwinStatus.Active);
+        s.IsStale.Should().BeFalse();
+        s.ToView().Notices.Should().ContainSingle().Which.Should().Contain("deprecated").And.Contain("superseded by hovorka-2010");
+        TwinDecisions.CheckDependencies(s, facts, T0).Events.Should().BeEmpty("noted once");
+        TwinDecisions.CanTestScenario(s, new TwinScenario("x", 24, [])).Should().BeNull("a deprecated model still works");
+        TwinDecisions.CanCalibrate(s).Should().BeNull();
+        Validated().ToView().Notices.Should().BeEmpty();
+    }
+
     [Fact]
     public void The_credibility_record_is_filled_from_the_evidence_and_requires_more_as_risk_rises()
     {

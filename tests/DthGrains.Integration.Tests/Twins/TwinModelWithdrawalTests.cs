@@ -1,4 +1,6 @@
 using System.Net;
+using System.Net.Http.Json;
+using System.Text.Json;
 using DthGrains.Integration.Tests.Infrastructure;
 using static DthGrains.Integration.Tests.Catalogue.CatalogueTestData;
 using static DthGrains.Integration.Tests.Twins.TwinTestData;
@@ -57,5 +59,28 @@ public sealed class TwinModelWithdrawalTests
         var (status, text) = await PostRaw(carla, $"/api/twins/{id}/calibrate");
         status.Should().Be(HttpStatusCode.Conflict);
         text.Should().Contain("another dataset");
+    }
+
+    /// <summary>A deprecated model (superseded) gives its twins a notice, unprompted, and leaves them working.</summary>
+    [Fact]
+    public async Task A_deprecated_model_gives_its_twins_a_notice_and_leaves_them_working()
+    {
+        await using var host = await TestHost.StartAsync(seed: true);
+        await SeedReady(host);
+        var carla = host.ClientAs("researcher", "tum", $"carla-{Guid.NewGuid():N}"[..16]);
+        await GrantAsync(host, carla);
+        var id = await ValidatedTwinAsync(carla, CharitéData, "synth-00001");
+
+        var deprecated = await host.ClientAs("modeller", "tum").PostAsync("/api/catalogue/resources/hovorka-2004/deprecate",
+            AsJson(new { reason = "Superseded by the 2010 revision." }));
+        deprecated.StatusCode.Should().Be(HttpStatusCode.OK, await deprecated.Content.ReadAsStringAsync());
+
+        var twin = await Eventually.Until(async () => await carla.GetFromJsonAsync<JsonElement>($"/api/twins/{id}"),
+            t => t.GetProperty("notices").GetArrayLength() > 0, TimeSpan.FromSeconds(30), "the twin to be told of the deprecation");
+        twin.GetProperty("notices").EnumerateArray().Single().GetString().Should().Contain("deprecated").And.Contain("Superseded by the 2010 revision.");
+        twin.GetProperty("status").GetString().Should().Be("validated");
+        (await PostRaw(carla, $"/api/twins/{id}/scenarios", LighterBreakfast)).Status.Should().Be(HttpStatusCode.OK, "a deprecated model still works");
+        var history = await carla.GetFromJsonAsync<JsonElement>($"/api/twins/{id}/history");
+        history.EnumerateArray().Count(e => e.GetProperty("eventType").GetString() == "twins.model_deprecation_noted").Should().Be(1);
     }
 }
