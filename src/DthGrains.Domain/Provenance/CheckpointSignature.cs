@@ -89,6 +89,13 @@ public static class CheckpointSignature
             return Refuse("The checkpoint's signature does not verify with the ledger key: the checkpoint was forged or one of its signed fields was changed.");
         if (c.Heads is { } heads)
         {
+            // The heads are not signed (their root is): each must be whole before the root is computed from it.
+            for (var i = 0; i < heads.Length; i++)
+            {
+                var head = heads[i];
+                if (head is null || string.IsNullOrEmpty(head.Stream) || head.Version < 1 || !LedgerHash.IsWellFormed(head.Hash))
+                    return Problem.Invalid($"heads[{i}]", $"'heads[{i}]' must have a 'stream', a 'version' of 1 or more and a 'hash' of 64 lower-case hex digits.");
+            }
             if (heads.Length != c.Streams)
                 return Refuse($"The checkpoint lists {heads.Length} stream heads but claims {c.Streams} streams.");
             string root;

@@ -76,6 +76,26 @@ public sealed partial class EventLog : IAsyncDisposable
     /// </summary>
     public async Task<long> AppendAtHeadAsync(string streamKey, IReadOnlyList<object> events, CommandContext context, int retries = 3, CancellationToken ct = default)
     {
+        // Writers of one stream in this process take turns: fifty denials of one actor at once all conflicted on the same
+        // head, and each commit let one through, so most ran out of retries and went unrecorded. Only writers on other
+        // silos can still come first, and the retries are for them.
+        var turn = HeadTurns[(int)((uint)StringComparer.Ordinal.GetHashCode(streamKey) % (uint)HeadTurns.Length)];
+        await turn.WaitAsync(ct);
+        try
+        {
+            return await AppendAtHeadInTurnAsync(streamKey, events, context, retries, ct);
+        }
+        finally
+        {
+            turn.Release();
+        }
+    }
+
+    /// <summary>Turns for <see cref="AppendAtHeadAsync"/>, striped by stream key: bounded, and streams rarely share one.</summary>
+    private static readonly SemaphoreSlim[] HeadTurns = [.. Enumerable.Range(0, 64).Select(_ => new SemaphoreSlim(1, 1))];
+
+    private async Task<long> AppendAtHeadInTurnAsync(string streamKey, IReadOnlyList<object> events, CommandContext context, int retries, CancellationToken ct)
+    {
         for (var attempt = 0; ; attempt++)
         {
             long head;

@@ -29,10 +29,13 @@ public sealed class LedgerAudit(LedgerReader reader, LedgerCheckpoints checkpoin
             against = await LatestStored(notes, ct);
         }
 
-        var verifier = new LedgerVerifier(against, await reader.StreamTableAsync(ct));
+        // One snapshot for the stream table, the events and the rows: appends that land while the ledger is read are
+        // after it for all three, not half in (they made a live stream look tampered with).
+        await using var moment = await reader.BeginMomentAsync(ct);
+        var verifier = new LedgerVerifier(against, await reader.StreamTableAsync(moment, ct));
         foreach (var note in notes) verifier.Report(note);
-        await foreach (var row in reader.ReadAllAsync(ct)) verifier.Add(row);
-        await foreach (var (stream, version, sequence, shard, missing) in reader.ResultRowsMismatchesAsync(ct))
+        await foreach (var row in reader.ReadAllAsync(moment, ct)) verifier.Add(row);
+        await foreach (var (stream, version, sequence, shard, missing) in reader.ResultRowsMismatchesAsync(moment, ct))
             verifier.Report(new LedgerFinding(LedgerFindingKind.ResultRowsAltered, stream, version, sequence, missing
                 ? $"The per-subject rows of shard {shard}, stored beside this event, are gone."
                 : $"The per-subject rows of shard {shard}, stored beside this event, are not the ones whose digest the event records: they were changed after they were recorded."));

@@ -37,6 +37,46 @@ public sealed class LedgerReader(IDocumentStore store)
         return connection;
     }
 
+    /// <summary>
+    /// One snapshot of the whole ledger (a REPEATABLE READ transaction on a connection of its own) for reads that must
+    /// agree with one another: the stream table and the events read a moment apart would disagree about every stream
+    /// appended to meanwhile, and a verification would report that as tampering.
+    /// </summary>
+    public sealed class Moment(NpgsqlConnection connection, NpgsqlTransaction transaction) : IAsyncDisposable
+    {
+        internal NpgsqlConnection Connection { get; } = connection;
+
+        internal NpgsqlTransaction Transaction { get; } = transaction;
+
+        public async ValueTask DisposeAsync()
+        {
+            await Transaction.DisposeAsync();
+            await Connection.DisposeAsync();
+        }
+    }
+
+    public async Task<Moment> BeginMomentAsync(CancellationToken ct = default)
+    {
+        var connection = await OpenAsync(ct);
+        try
+        {
+            return new Moment(connection, await connection.BeginTransactionAsync(IsolationLevel.RepeatableRead, ct));
+        }
+        catch
+        {
+            await connection.DisposeAsync();
+            throw;
+        }
+    }
+
+    /// <summary>The connection (and transaction) of <paramref name="at"/>, or a connection of its own that the caller disposes.</summary>
+    private async Task<(NpgsqlConnection Connection, NpgsqlTransaction? Transaction, NpgsqlConnection? Owned)> ConnectionAsync(Moment? at, CancellationToken ct)
+    {
+        if (at is not null) return (at.Connection, at.Transaction, null);
+        var connection = await OpenAsync(ct);
+        return (connection, null, connection);
+    }
+
     /// <summary>The highest global sequence in the ledger (0 when it is empty): one step down the primary key's index.</summary>
     public async Task<long> HighestSequenceAsync(CancellationToken ct = default)
     {
@@ -71,10 +111,11 @@ public sealed class LedgerReader(IDocumentStore store)
     }
 
     /// <summary>Each stream's version as the stream table records it.</summary>
-    public async Task<Dictionary<string, long>> StreamTableAsync(CancellationToken ct = default)
+    public async Task<Dictionary<string, long>> StreamTableAsync(Moment? at = null, CancellationToken ct = default)
     {
-        await using var connection = await OpenAsync(ct);
-        await using var command = new NpgsqlCommand($"select id, version from {Schema}.mt_streams where id <> '{MartenTombstoneStream}'", connection);
+        var (connection, tx, owned) = await ConnectionAsync(at, ct);
+        await using var _ = owned;
+        await using var command = new NpgsqlCommand($"select id, version from {Schema}.mt_streams where id <> '{MartenTombstoneStream}'", connection, tx);
         await using var reader = await command.ExecuteReaderAsync(ct);
         var table = new Dictionary<string, long>(StringComparer.Ordinal);
         while (await reader.ReadAsync(ct)) table[reader.GetString(0)] = reader.IsDBNull(1) ? 0 : reader.GetInt64(1);
@@ -82,10 +123,11 @@ public sealed class LedgerReader(IDocumentStore store)
     }
 
     /// <summary>Every stored event, grouped by stream and in version order, streamed from one snapshot.</summary>
-    public async IAsyncEnumerable<LedgerRow> ReadAllAsync([EnumeratorCancellation] CancellationToken ct = default)
+    public async IAsyncEnumerable<LedgerRow> ReadAllAsync(Moment? at = null, [EnumeratorCancellation] CancellationToken ct = default)
     {
-        await using var connection = await OpenAsync(ct);
-        await using var command = new NpgsqlCommand($"select {Columns} from {Schema}.mt_events where stream_id <> '{MartenTombstoneStream}' order by stream_id, version", connection);
+        var (connection, tx, owned) = await ConnectionAsync(at, ct);
+        await using var _ = owned;
+        await using var command = new NpgsqlCommand($"select {Columns} from {Schema}.mt_events where stream_id <> '{MartenTombstoneStream}' order by stream_id, version", connection, tx);
         await using var reader = await command.ExecuteReaderAsync(CommandBehavior.SequentialAccess, ct);
         while (await reader.ReadAsync(ct)) yield return (await RowAsync(reader, ct)).Row;
     }
@@ -97,9 +139,10 @@ public sealed class LedgerReader(IDocumentStore store)
     /// the same stream) are expected to be gone.
     /// </summary>
     public async IAsyncEnumerable<(string Stream, long Version, long Sequence, int Shard, bool Missing)> ResultRowsMismatchesAsync(
-        [EnumeratorCancellation] CancellationToken ct = default)
+        Moment? at = null, [EnumeratorCancellation] CancellationToken ct = default)
     {
-        await using var connection = await OpenAsync(ct);
+        var (connection, tx, owned) = await ConnectionAsync(at, ct);
+        await using var _ = owned;
         await using var command = new NpgsqlCommand(
             $"""
             select e.stream_id, e.version, e.seq_id, (e.data ->> 'shard')::int, r.run_id is null
@@ -110,7 +153,7 @@ public sealed class LedgerReader(IDocumentStore store)
               -- Rows released on purpose (runs.rows_released, recorded in the same stream) are missing, not altered.
               and not (r.run_id is null and exists (select 1 from {Schema}.mt_events x where x.stream_id = e.stream_id and x.type = @released))
             order by e.stream_id, e.version
-            """, connection);
+            """, connection, tx);
         command.Parameters.AddWithValue("type", Domain.Runs.RunEventTypes.Names[typeof(Domain.Runs.ShardCompleted)]);
         command.Parameters.AddWithValue("released", Domain.Runs.RunEventTypes.Names[typeof(Domain.Runs.RunRowsReleased)]);
         await using var reader = await command.ExecuteReaderAsync(ct);

@@ -16,7 +16,8 @@ public static partial class AuditEndpoints
 {
     public const string KeyRoute = "/.well-known/dthgrains-ledger-key";
 
-    [GeneratedRegex(@"^[A-Za-z0-9][A-Za-z0-9._@-]*(:[A-Za-z0-9._@-]+)+$", RegexOptions.CultureInvariant)]
+    /// <summary>kind:id, where an id may have parts (a dataset's access log is <c>dataset-access:institution/dataset</c>).</summary>
+    [GeneratedRegex(@"^[A-Za-z0-9][A-Za-z0-9._@-]*(:[A-Za-z0-9._@-]+(/[A-Za-z0-9._@-]+)*)+$", RegexOptions.CultureInvariant)]
     private static partial Regex StreamKeyPattern();
 
     public static IEndpointRouteBuilder MapAuditEndpoints(this IEndpointRouteBuilder app)
@@ -44,7 +45,8 @@ public static partial class AuditEndpoints
             .WithSummary("Recompute every hash chain and compare with the checkpoint in the body (one kept outside the system)")
             .WithMetadata(AuditAct.Instance)
             .Accepts<LedgerCheckpoint>("application/json").Produces<LedgerVerification>().ProducesProblem(400).ProducesProblem(422);
-        group.MapGet("/streams/{streamKey}", Replay).WithName("ReplayStream")
+        // A catch-all: a stream key with a slash comes as it is, or escaped (%2F, which the server leaves undecoded).
+        group.MapGet("/streams/{**streamKey}", Replay).WithName("ReplayStream")
             .WithSummary("A stream's events with envelopes and hashes up to ?version=n or ?asOf=time, and the aggregate's state at that point")
             .Produces<StreamReplay>().ProducesProblem(400).ProducesProblem(404);
 
@@ -87,8 +89,10 @@ public static partial class AuditEndpoints
 
     private static async Task<IResult> Replay(StreamReplayer replayer, HttpContext http, string streamKey, string? version, string? asOf)
     {
+        streamKey = streamKey.Replace("%2F", "/", StringComparison.OrdinalIgnoreCase);
         if (streamKey.Length > 256 || !StreamKeyPattern().IsMatch(streamKey))
-            return Problem.Invalid("streamKey", "'streamKey' must look like kind:id (letters, digits and . _ @ - between colons, at most 256 characters).").ToProblem();
+            return Problem.Invalid("streamKey",
+                "'streamKey' must look like kind:id (letters, digits and . _ @ - between colons, an id's parts separated by /, at most 256 characters).").ToProblem();
         long? toVersion = null;
         if (version is not null)
         {

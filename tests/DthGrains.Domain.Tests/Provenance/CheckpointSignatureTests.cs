@@ -101,4 +101,26 @@ public sealed class CheckpointSignatureTests
         CheckpointSignature.Check(c with { Signature = "not base64url!" }, LedgerKey)!.Kind.Should().Be(ProblemKind.Validation);
         CheckpointSignature.Check(c with { Number = 0 }, LedgerKey)!.Kind.Should().Be(ProblemKind.Validation);
     }
+
+    /// <summary>Heads are not signed (their root is): a head missing a member is a 400 naming it, never an exception.</summary>
+    [Theory]
+    [InlineData("hash")]
+    [InlineData("stream")]
+    [InlineData("version")]
+    [InlineData("whole")]
+    public void A_head_missing_a_member_is_a_400_naming_it(string missing)
+    {
+        var c = Signed();
+        var head = c.Heads!.Value[1];
+        var broken = missing switch
+        {
+            "hash" => head with { Hash = null! },
+            "stream" => head with { Stream = null! },
+            "version" => head with { Version = 0 },
+            _ => null!,
+        };
+        var problem = CheckpointSignature.Check(c with { Heads = c.Heads.Value.SetItem(1, broken) }, LedgerKey);
+        problem!.Kind.Should().Be(ProblemKind.Validation);
+        problem.Errors!.Keys.Should().Equal("heads[1]");
+    }
 }

@@ -5,6 +5,8 @@ using System.Text;
 using System.Text.Json;
 using DthGrains.Contracts.Provenance;
 using DthGrains.Domain.Provenance;
+using DthGrains.Grains.Platform;
+using DthGrains.Grains.Provenance;
 using DthGrains.Integration.Tests.Infrastructure;
 using DthGrains.Silo.Platform;
 using DthGrains.Silo.Provenance;
@@ -130,6 +132,73 @@ public sealed class LedgerApiTests(HostFixture fixture)
         denial.GetProperty("route").GetString().Should().Be("/api/ecosystem/organisations/{id}");
         denial.GetProperty("path").GetString().Should().Be("/api/ecosystem/organisations/charite");
         denial.GetProperty("method").GetString().Should().Be("PUT");
+    }
+
+    /// <summary>Fifty refusals of one actor at once: each is recorded, none is lost to the others' appends.</summary>
+    [Fact]
+    public async Task Every_one_of_many_simultaneous_refusals_of_one_actor_is_recorded()
+    {
+        var subject = $"researcher-{Guid.NewGuid():N}"[..24];
+        var researcher = Host.Client(Host.Token("researcher", "tum", subject));
+        var answers = await Task.WhenAll(Enumerable.Range(0, 50).Select(_ => researcher.GetAsync("/api/audit/verify")));
+        answers.Should().OnlyContain(a => a.StatusCode == HttpStatusCode.Forbidden);
+
+        var replay = await Host.ClientAs("auditor", "dth-oversight").GetFromJsonAsync<JsonElement>($"/api/audit/streams/{DenialRecorder.StreamFor(subject, DateTimeOffset.UtcNow)}");
+        replay.GetProperty("events").GetArrayLength().Should().Be(50);
+        replay.GetProperty("chainIntact").GetBoolean().Should().BeTrue();
+    }
+
+    /// <summary>
+    /// A verification reads the stream table, the events and the rows from one moment: an append committed after the
+    /// moment began is in none of them (read a moment apart, a live stream looked tampered with: more events than the
+    /// stream table said). An append is made between the reads, deterministically.
+    /// </summary>
+    [Fact]
+    public async Task The_reads_of_one_verification_see_one_moment_whatever_is_appended_between_them()
+    {
+        var reader = Host.Services.GetRequiredService<LedgerReader>();
+        var log = Host.Services.GetRequiredService<EventLog>();
+        var subject = $"writer-{Guid.NewGuid():N}"[..24];
+        var stream = DenialRecorder.StreamFor(subject, DateTimeOffset.UtcNow);
+        var context = new Contracts.Platform.CommandContext(new Contracts.Platform.Actor(subject, subject, "tum", ["researcher"]), "one-moment");
+        RequestDenied Denial(int n) => new(subject, "tum", ["researcher"], "GET", "/x", "/x", $"denial {n}", DateTimeOffset.UtcNow);
+        await log.AppendAtHeadAsync(stream, [Denial(1)], context);
+
+        await using (var moment = await reader.BeginMomentAsync())
+        {
+            var table = await reader.StreamTableAsync(moment);
+            await log.AppendAtHeadAsync(stream, [Denial(2)], context);
+            var versions = new List<long>();
+            await foreach (var row in reader.ReadAllAsync(moment))
+                if (row.Stream == stream) versions.Add(row.Version);
+
+            table[stream].Should().Be(1);
+            versions.Should().Equal(1L);
+        }
+        var (result, refused) = await Host.Services.GetRequiredService<LedgerAudit>().VerifyAsync(null);
+        refused.Should().BeNull();
+        result!.Findings.Where(f => f.Stream == stream).Should().BeEmpty();
+    }
+
+    /// <summary>A dataset's access log (dataset-access:institution/dataset), named by lineage and verification, is replayed like any stream.</summary>
+    [Fact]
+    public async Task A_dataset_s_access_log_is_replayed_with_its_slash_raw_or_escaped()
+    {
+        await Twins.TwinTestData.SeedReady(Host);
+        var steward = Host.ClientAs("steward", "charite", subject: $"alice-{Guid.NewGuid():N}"[..16]);
+        (await steward.GetAsync("/api/catalogue/resources/charite-t1d-synthetic/versions/1.0.0/payload?purpose=quality-check")).EnsureSuccessStatusCode();
+        var auditor = Host.ClientAs("auditor", "dth-oversight");
+
+        foreach (var path in new[] { "/api/audit/streams/dataset-access:charite/charite-t1d-synthetic", "/api/audit/streams/dataset-access:charite%2Fcharite-t1d-synthetic" })
+        {
+            var response = await auditor.GetAsync(path);
+            response.StatusCode.Should().Be(HttpStatusCode.OK, path + ": " + await response.Content.ReadAsStringAsync());
+            var replay = await response.Content.ReadFromJsonAsync<JsonElement>();
+            replay.GetProperty("events").EnumerateArray().Should().Contain(e => e.GetProperty("eventType").GetString() == "governance.data_accessed");
+            replay.GetProperty("chainIntact").GetBoolean().Should().BeTrue();
+        }
+        (await auditor.GetAsync("/api/audit/streams/dataset-access:charite/")).StatusCode.Should().Be(HttpStatusCode.BadRequest);
+        (await auditor.GetAsync("/api/audit/streams/dataset-access:charite//x")).StatusCode.Should().Be(HttpStatusCode.BadRequest);
     }
 
     [Fact]
