@@ -102,8 +102,8 @@ public abstract class EventSourcedGrain<TState> : Grain where TState : class
         context is { IdempotencyKey: { } key, IdempotencyFingerprint: { } fingerprint }
         && _idempotencyKeys.TryGetValue(key, out var seen) && seen.Fingerprint is { } recorded && recorded != fingerprint
             ? new Problem(ProblemKind.Unprocessable, "Idempotency key reused",
-                $"Idempotency-Key '{key}' was already used for a different request (recorded at version {seen.Version}). A repeat must send the same " +
-                "method, path and body; send a new key for a new request.", null, Version)
+                $"Idempotency-Key '{key}' was already used for a different request, or by another caller (recorded at version {seen.Version}). A repeat " +
+                "comes from the same caller with the same method, path and body; send a new key for a new request.", null, Version)
             : null;
 
     /// <summary>
@@ -154,12 +154,14 @@ public abstract class EventSourcedGrain<TState> : Grain where TState : class
     }
 
     /// <summary>
-    /// The answer to a command whose Idempotency-Key was recorded: the first answer when it carries the same request, the
-    /// 422 of <see cref="ReusedKey"/> when another; null for a key not recorded (or none).
+    /// The answer to a command whose Idempotency-Key was recorded: success, appending nothing, when it carries the same
+    /// request, the 422 of <see cref="ReusedKey"/> when another; null for a key not recorded (or none). The success names
+    /// the current version, as the state answered with it is the current one: the recorded version with today's state gave
+    /// an ETag that disagreed with the body's version, and the client's next If-Match failed.
     /// </summary>
     private (long Version, Problem? Problem)? AnsweredBefore(CommandContext context)
     {
         if (ReusedKey(context) is { } reused) return (Version, reused);
-        return context.IdempotencyKey is { } key && _idempotencyKeys.TryGetValue(key, out var seen) ? (seen.Version, null) : null;
+        return context.IdempotencyKey is { } key && _idempotencyKeys.ContainsKey(key) ? (Version, null) : null;
     }
 }

@@ -42,11 +42,17 @@ public static partial class HttpCommandContext
         if (http.Request.Headers.ContainsKey("Idempotency-Key")) http.Items[BodyDigestItem] = Convert.ToHexStringLower(SHA256.HashData(body()));
     }
 
-    /// <summary>What identifies the request an idempotency key came with: its method, path, query (a dataset version is named there) and body (as read).</summary>
+    /// <summary>
+    /// What identifies the request an idempotency key came with: its caller (subject and institution), method, path,
+    /// query (a dataset version is named there) and body (as read). The caller is part of it because keys are not secret
+    /// (every event's envelope shows its key): another steward sending the same decision under the same key was answered
+    /// with the first steward's result, and their own decision was never recorded.
+    /// </summary>
     private static string Fingerprint(HttpContext http)
     {
         var body = http.Items.TryGetValue(BodyDigestItem, out var digest) ? (string)digest! : "";
-        var text = $"{http.Request.Method} {http.Request.Path.Value}{http.Request.QueryString.Value}\n{body}";
+        var actor = http.User.ToActor();
+        var text = $"{actor.Subject}\n{actor.Institution}\n{http.Request.Method} {http.Request.Path.Value}{http.Request.QueryString.Value}\n{body}";
         return Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(text)))[..32];
     }
 

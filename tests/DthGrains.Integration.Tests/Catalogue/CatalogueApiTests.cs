@@ -118,6 +118,30 @@ public sealed class CatalogueApiTests(HostFixture fixture)
         view.GetProperty("versions").EnumerateArray().Single().GetProperty("checksum").GetString().Should().Be("sha256:abc");
     }
 
+    /// <summary>A repeat answered after later changes carries the resource as it stands, and the ETag of that state: the next If-Match succeeds.</summary>
+    [Fact]
+    public async Task A_repeat_after_later_changes_answers_with_the_current_state_and_its_etag()
+    {
+        var modeller = Host.ClientAs("modeller", "tum");
+        var id = NewId("repeat");
+        (await modeller.PostAsync("/api/catalogue/resources", Draft(id, "model", ModelMetadata()))).EnsureSuccessStatusCode();
+        var key = $"release-{Guid.NewGuid():N}";
+        HttpRequestMessage Release()
+        {
+            var request = new HttpRequestMessage(HttpMethod.Post, $"/api/catalogue/resources/{id}/versions") { Content = AsJson(new { version = "1.0.0", releaseNotes = "First", checksum = "sha256:abc" }) };
+            request.Headers.Add("Idempotency-Key", key);
+            return request;
+        }
+        (await modeller.SendAsync(Release())).Headers.ETag!.Tag.Should().Be("\"2\"");
+        (await modeller.PostAsync($"/api/catalogue/resources/{id}/publish", null)).Headers.ETag!.Tag.Should().Be("\"3\"");
+
+        var repeat = await modeller.SendAsync(Release());
+        repeat.IsSuccessStatusCode.Should().BeTrue(await repeat.Content.ReadAsStringAsync());
+        repeat.Headers.ETag!.Tag.Should().Be("\"3\"");
+        (await JsonOf(repeat)).GetProperty("streamVersion").GetInt64().Should().Be(3);
+        (await EventCount($"resource:{id}")).Should().Be(3, "the repeat appended nothing");
+    }
+
     [Fact]
     public async Task Concurrent_releases_of_the_same_version_give_one_winner_and_one_409()
     {

@@ -95,6 +95,33 @@ public sealed class GovernanceApiTests(HostFixture fixture)
         view.GetProperty("reviews").EnumerateArray().Select(r => r.GetProperty("institution").GetString()).Should().BeEquivalentTo("charite", "inria");
     }
 
+    /// <summary>
+    /// Keys are not secret (every envelope shows its key): another steward sending the identical decision under the same
+    /// key is not answered with the first steward's result, and their own decision stays theirs to make.
+    /// </summary>
+    [Fact]
+    public async Task An_idempotency_key_used_by_one_steward_does_not_answer_another_steward_s_identical_request()
+    {
+        await SeedReady();
+        var (id, etag) = await Apply(Host.ClientAs("researcher", "tum", subject: $"carla-{Guid.NewGuid():N}"[..16]), Application([CharitéData, InriaData]));
+        var key = $"decide-{Guid.NewGuid():N}";
+        HttpRequestMessage Keyed()
+        {
+            var request = Decision(id, etag, approve: true);
+            request.Headers.Add("Idempotency-Key", key);
+            return request;
+        }
+
+        (await Host.ClientAs("steward", "charite", subject: "alice-steward").SendAsync(Keyed())).StatusCode.Should().Be(HttpStatusCode.OK);
+        var other = await Host.ClientAs("steward", "inria", subject: "bruno-steward").SendAsync(Keyed());
+
+        other.StatusCode.Should().Be(HttpStatusCode.UnprocessableEntity, "the key was used by another caller");
+        (await JsonOf(other)).GetProperty("detail").GetString().Should().Contain("another caller");
+        var view = await JsonOf(await Host.ClientAs("steward", "inria", subject: "bruno-steward").GetAsync($"/api/access/requests/{id}"));
+        view.GetProperty("status").GetString().Should().Be("under-review", "Inria has not decided");
+        (await Events(GovernanceEventTypes.StreamOf(id))).Should().Be(2, "submitted and Charité's decision only");
+    }
+
     [Fact]
     public async Task Two_stewards_deciding_one_slot_at_once_give_exactly_one_decision_200_times()
     {
