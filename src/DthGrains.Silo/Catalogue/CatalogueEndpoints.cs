@@ -1,6 +1,7 @@
 using System.Text.Json;
 using DthGrains.Contracts.Catalogue;
 using DthGrains.Contracts.Platform;
+using DthGrains.Domain.Catalogue;
 using DthGrains.Fhir.Outcomes;
 using DthGrains.Grains.Catalogue;
 using DthGrains.Grains.Federation;
@@ -188,7 +189,12 @@ public static class CatalogueEndpoints
         var resource = await grains.GetGrain<IResourceGrain>(id).GetAsync(http.User.ToActor());
         if (!resource.IsSuccess) return FhirResults.Outcome(resource.Problem!);
         if (string.IsNullOrWhiteSpace(version)) return FhirResults.Outcome(Problem.Invalid("version", "Give the new version as ?version=1.0.0 (and release notes as &notes=...)."));
-        if (silos.LiveSilosOf(resource.Value!.Publisher).Count == 0) return FhirResults.Outcome(NoSiloOf(resource.Value.Publisher));
+        // Refused before the body is read (up to 64 MiB) and shipped to the publisher's silo, where the grain would
+        // refuse it the same way: not a dataset, not the caller's to change.
+        if (resource.Value!.Kind != ResourceKind.Dataset)
+            return FhirResults.Outcome(Problem.Invalid("id", $"'{id}' is a {resource.Value.Kind.ToString().ToLowerInvariant()}, not a dataset: a FHIR Bundle is a dataset's version."));
+        if (CatalogueAccess.MayChange(http.User.ToActor(), ResourceKind.Dataset, resource.Value.Publisher) is { } forbidden) return FhirResults.Outcome(forbidden);
+        if (silos.LiveSilosOf(resource.Value.Publisher).Count == 0) return FhirResults.Outcome(NoSiloOf(resource.Value.Publisher));
         http.Features.Get<IHttpMaxRequestBodySizeFeature>()?.MaxRequestBodySize = MaxUploadBytes;
         byte[] bundle;
         try

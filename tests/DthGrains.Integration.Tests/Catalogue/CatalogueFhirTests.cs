@@ -102,6 +102,23 @@ public sealed class CatalogueFhirTests(HostFixture fixture)
             second => second.Should().BeOfType<DataAccessed>().Which.Should().Match<DataAccessed>(a => a.Actor == "alice" && a.Subjects == 1 && a.Purpose == "quality"));
     }
 
+    /// <summary>A bundle for another institution's dataset, or for a model, is refused before it is read, with an OperationOutcome.</summary>
+    [Fact]
+    public async Task A_bundle_for_a_dataset_not_the_callers_or_for_a_model_is_refused_up_front()
+    {
+        var foreign = await Host.ClientAs("steward", "inria").PostAsync("/api/catalogue/resources/charite-t1d-synthetic/versions?version=9.0.0", AsFhir(Bundle("p1")));
+        foreign.StatusCode.Should().Be(HttpStatusCode.Forbidden);
+        (await Outcome(foreign)).GetProperty("issue")[0].GetProperty("code").GetString().Should().Be("forbidden");
+
+        var model = $"model-{Guid.NewGuid():N}"[..20];
+        (await Host.ClientAs("modeller", "tum").PostAsync("/api/catalogue/resources", Draft(model, "model", ModelMetadata()))).EnsureSuccessStatusCode();
+        var notDataset = await Host.ClientAs("modeller", "tum").PostAsync($"/api/catalogue/resources/{model}/versions?version=1.0.0", AsFhir(Bundle("p1")));
+        notDataset.StatusCode.Should().Be(HttpStatusCode.BadRequest);
+        (await Outcome(notDataset)).GetProperty("issue")[0].GetProperty("diagnostics").GetString().Should().Contain("not a dataset");
+        JsonDocument.Parse(await Host.ClientAs("steward", "charite").GetStringAsync("/api/catalogue/resources/charite-t1d-synthetic")).RootElement
+            .GetProperty("versions").EnumerateArray().Select(v => v.GetProperty("version").GetString()).Should().NotContain("9.0.0");
+    }
+
     /// <summary>
     /// Withdrawal stops every use of a dataset at once: a researcher's live grant no longer reads it, nor does a member of
     /// the owning institution, and each refusal is recorded with the publisher's reason.
