@@ -51,7 +51,7 @@ public sealed class PayloadDatabases(IOptions<PayloadDatabaseOptions> options, I
             var template = options.Value.DeriveFrom
                 ?? throw new InvalidOperationException($"No payload database is configured for '{institution}' (Dth:PayloadDatabases:{institution}).");
             var builder = new NpgsqlConnectionStringBuilder(template);
-            var database = $"{builder.Database}_payload_{institution.Replace('-', '_')}";
+            var database = DerivedName(builder.Database ?? "", institution);
             await CreateDatabaseIfMissing(template, database, ct);
             builder.Database = database;
             connectionString = builder.ConnectionString;
@@ -73,6 +73,20 @@ public sealed class PayloadDatabases(IOptions<PayloadDatabaseOptions> options, I
         return connectionString;
     }
 
+    /// <summary>
+    /// <c>{database}_payload_{institution}</c>, or, past PostgreSQL's 63 bytes (which it cuts silently, so two long
+    /// institution ids that begin alike shared one database), its first 46 bytes and a digest of the whole name.
+    /// </summary>
+    public static string DerivedName(string database, string institution)
+    {
+        var name = $"{database}_payload_{institution.Replace('-', '_')}";
+        if (System.Text.Encoding.UTF8.GetByteCount(name) <= 63) return name;
+        var digest = Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(name)))[..16];
+        var prefix = name;
+        while (System.Text.Encoding.UTF8.GetByteCount(prefix) > 46) prefix = prefix[..^1];
+        return $"{prefix}_{digest}";
+    }
+
     private static async Task CreateDatabaseIfMissing(string template, string database, CancellationToken ct)
     {
         var admin = new NpgsqlConnectionStringBuilder(template) { Database = "postgres", Pooling = false };
@@ -83,7 +97,7 @@ public sealed class PayloadDatabases(IOptions<PayloadDatabaseOptions> options, I
         if (await exists.ExecuteScalarAsync(ct) is not null) return;
         try
         {
-            await using var create = new NpgsqlCommand($"create database \"{database}\"", connection);
+            await using var create = new NpgsqlCommand($"create database \"{database.Replace("\"", "\"\"")}\"", connection);
             await create.ExecuteNonQueryAsync(ct);
         }
         catch (PostgresException ex) when (ex.SqlState is PostgresErrorCodes.DuplicateDatabase or PostgresErrorCodes.UniqueViolation)

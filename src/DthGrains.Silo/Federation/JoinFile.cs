@@ -46,8 +46,8 @@ public static class JoinFile
     {
         var path = PathIn(dataDirectory);
         var temporary = path + ".tmp";
-        File.WriteAllText(temporary, text);
-        if (!OperatingSystem.IsWindows()) File.SetUnixFileMode(temporary, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+        File.Delete(temporary); // left by a crash
+        Platform.PrivateFiles.CreateWithText(temporary, text);
         // Whole or not at all: ops/join.sh may read it at any moment.
         File.Move(temporary, path, overwrite: true);
     }

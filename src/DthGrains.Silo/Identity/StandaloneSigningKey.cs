@@ -29,8 +29,7 @@ public static class StandaloneSigningKey
     {
         Directory.CreateDirectory(Path.GetDirectoryName(path)!);
         var temp = $"{path}.{Environment.ProcessId}.{Guid.NewGuid():N}.tmp";
-        File.WriteAllText(temp, fresh.ExportECPrivateKeyPem());
-        if (!OperatingSystem.IsWindows()) File.SetUnixFileMode(temp, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+        Platform.PrivateFiles.CreateWithText(temp, fresh.ExportECPrivateKeyPem());
         try
         {
             File.Move(temp, path, overwrite: false);

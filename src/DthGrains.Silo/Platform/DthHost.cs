@@ -125,6 +125,17 @@ public sealed class DthHost : IAsyncDisposable
             throw new InvalidOperationException($"Dth:Institution must name this silo's institution ({Contracts.Platform.Ids.Rule}); set it in silo-config or DTH__INSTITUTION.");
         if (!Domain.Federation.SiloRoles.IsValid(options.Role))
             throw new InvalidOperationException("Dth:Role must be 'data' or 'hpc'.");
+        // Institutions travel joined by commas in the silo's metadata: "inria,hug" in one entry became two institutions
+        // to placement and one unknown to the payload databases (every such read a 500).
+        for (var i = 0; i < options.AlsoHosts.Length; i++)
+            if (!Contracts.Platform.Ids.IsValid(options.AlsoHosts[i]))
+                throw new InvalidOperationException($"Dth:AlsoHosts:{i} ('{options.AlsoHosts[i]}') must name one institution ({Contracts.Platform.Ids.Rule}); list each in an entry of its own.");
+        if (!IPAddress.TryParse(options.AdvertisedAddress, out _))
+            throw new InvalidOperationException($"Dth:AdvertisedAddress ('{options.AdvertisedAddress}') must be an IP address that the other silos reach this one at, such as 10.0.0.5 (not a host name).");
+        var hosted = new[] { options.Institution }.Concat(options.AlsoHosts).ToHashSet(StringComparer.Ordinal);
+        foreach (var name in options.PayloadDatabases.Keys)
+            if (!hosted.Contains(name.ToLowerInvariant()))
+                throw new InvalidOperationException($"Dth:PayloadDatabases:{name} names an institution this silo does not host ({string.Join(", ", hosted.Order())}): a payload database is configured per hosted institution.");
     }
 
     private static void ConfigureServices(WebApplicationBuilder builder, DthOptions options, string connectionString, string[] externalModels)

@@ -48,7 +48,9 @@ public static class SiloSetup
         });
         silo.Services.AddDthCatalogue(p =>
         {
-            p.ConnectionStrings = payloadDatabases?.ToDictionary() ?? [];
+            // Keys as institutions are spelt: an environment variable (DTH__PAYLOADDATABASES__INRIA) gives "INRIA", and
+            // the entry was never found, so inria's payloads went to a database derived on the federation's server.
+            p.ConnectionStrings = payloadDatabases?.ToDictionary(e => e.Key.ToLowerInvariant(), e => e.Value) ?? [];
             p.DeriveFrom = connectionString;
         });
         silo.Services.AddDthGovernance();
