@@ -144,7 +144,7 @@ public static class GovernanceEndpoints
         if (badIfMatch is not null) return badIfMatch.ToProblem();
         if (expected is null)
             return new Problem(ProblemKind.PreconditionRequired, "If-Match required",
-                "Decisions are taken on the version you read: send If-Match with the request's ETag (GET it first).").ToProblem();
+                "Decisions are taken on the version you read: send If-Match with the request's ETag (GET it first; * names no version).").ToProblem();
         var (context, badHeader) = HttpCommandContext.For(http, expected);
         return badHeader is not null ? badHeader.ToProblem() : ApiResults.Ok(http, await command(grains.GetGrain<IAccessRequestGrain>(id), context!));
     }

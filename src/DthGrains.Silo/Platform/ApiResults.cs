@@ -1,3 +1,4 @@
+using System.Globalization;
 using DthGrains.Contracts.Platform;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Mvc;
@@ -23,17 +24,24 @@ public static class ApiResults
 
     public static string ETag(long version) => $"\"{version}\"";
 
-    /// <summary>Reads <c>If-Match: "n"</c>. Null when absent; a problem when present but not a version.</summary>
+    /// <summary>
+    /// Reads <c>If-Match</c> as RFC 9110 has it: null when absent or <c>*</c> (any current state); the version of one
+    /// strong ETag <c>"n"</c>; 412 for a weak ETag, which never matches If-Match (strong comparison), where it used to
+    /// count as the strong one; 400 for anything else, a list included (one ETag names the state the change is for).
+    /// </summary>
     public static (long? Version, Problem? Problem) IfMatch(HttpRequest request)
     {
         var header = request.Headers.IfMatch.ToString();
         if (string.IsNullOrEmpty(header)) return (null, null);
         var text = header.Trim();
-        if (text.StartsWith("W/", StringComparison.Ordinal)) text = text[2..];
-        text = text.Trim('"');
-        return long.TryParse(text, out var v) && v >= 0
+        if (text == "*") return (null, null);
+        if (text.StartsWith("W/", StringComparison.Ordinal))
+            return (null, new Problem(ProblemKind.PreconditionFailed, "Precondition failed",
+                $"A weak ETag ({text}) never matches If-Match (RFC 9110, strong comparison); send the resource's ETag as given, for example \"3\"."));
+        return text.Length > 2 && text[0] == '"' && text[^1] == '"'
+               && long.TryParse(text.AsSpan(1, text.Length - 2), NumberStyles.None, CultureInfo.InvariantCulture, out var v)
             ? (v, null)
-            : (null, Problem.Invalid("If-Match", "If-Match must be the ETag of the resource, for example \"3\"."));
+            : (null, Problem.Invalid("If-Match", "If-Match must be the one ETag of the resource, quoted, for example \"3\" (or * for any)."));
     }
 
     /// <summary>The answer to a successful read or write: the value, with its version as ETag.</summary>

@@ -55,6 +55,29 @@ public sealed class EcosystemApiTests(HostFixture fixture)
         (await HistoryCount($"/api/ecosystem/organisations/{id}")).Should().Be(2);
     }
 
+    /// <summary>If-Match as RFC 9110 has it: * matches any current state, a weak ETag never matches, a list is not one version.</summary>
+    [Fact]
+    public async Task If_match_star_matches_a_weak_etag_never_does_and_a_list_is_refused()
+    {
+        var admin = Host.ClientAs("platform-admin", "bsc");
+        var id = NewId();
+        (await CreateOrganisation(admin, id)).EnsureSuccessStatusCode();
+        async Task<HttpResponseMessage> Update(string ifMatch)
+        {
+            var request = new HttpRequestMessage(HttpMethod.Put, $"/api/ecosystem/organisations/{id}") { Content = Json("""{"name":"Renamed","type":"hospital","country":"DE"}""") };
+            request.Headers.TryAddWithoutValidation("If-Match", ifMatch);
+            return await admin.SendAsync(request);
+        }
+
+        (await Update("W/\"1\"")).StatusCode.Should().Be(HttpStatusCode.PreconditionFailed, "a weak ETag never matches If-Match");
+        (await Update("\"1\", \"2\"")).StatusCode.Should().Be(HttpStatusCode.BadRequest);
+        (await Update("1")).StatusCode.Should().Be(HttpStatusCode.BadRequest, "an ETag is quoted");
+        (await HistoryCount($"/api/ecosystem/organisations/{id}")).Should().Be(1, "nothing refused changed anything");
+        var any = await Update("*");
+        any.StatusCode.Should().Be(HttpStatusCode.OK);
+        any.Headers.ETag!.Tag.Should().Be("\"2\"");
+    }
+
     [Fact]
     public async Task History_carries_the_envelope_actor_correlation_and_time()
     {
