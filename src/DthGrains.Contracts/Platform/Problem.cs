@@ -11,6 +11,7 @@ public enum ProblemKind
     PreconditionRequired = 428,
     Unprocessable = 422,
     PayloadTooLarge = 413,
+    UnsupportedMediaType = 415,
     TooManyRequests = 429,
     Unavailable = 503,
 }

@@ -20,6 +20,7 @@ public static class FhirResults
         ProblemKind.Conflict or ProblemKind.PreconditionFailed => "conflict",
         ProblemKind.Unavailable => "transient",
         ProblemKind.PayloadTooLarge => "too-costly",
+        ProblemKind.UnsupportedMediaType => "not-supported",
         _ => IssueCodes.Invalid,
     };
 }

@@ -12,7 +12,7 @@ public static class JsonBody
     public static async Task<(T? Value, Problem? Problem)> ReadAsync<T>(HttpRequest request) where T : class
     {
         if (!request.HasJsonContentType())
-            return (null, new Problem(ProblemKind.Validation, "Unsupported content type", "Send the body as JSON with 'Content-Type: application/json'."));
+            return (null, new Problem(ProblemKind.UnsupportedMediaType, "Unsupported content type", "Send the body as JSON with 'Content-Type: application/json'."));
         try
         {
             var value = await JsonSerializer.DeserializeAsync<T>(request.Body, JsonDefaults.Options, request.HttpContext.RequestAborted);
@@ -36,7 +36,7 @@ public static class JsonBody
     public static async Task<(JsonDocument? Document, Problem? Problem)> ReadDocumentAsync(HttpRequest request)
     {
         if (!request.HasJsonContentType())
-            return (null, new Problem(ProblemKind.Validation, "Unsupported content type", "Send the body as JSON with 'Content-Type: application/json'."));
+            return (null, new Problem(ProblemKind.UnsupportedMediaType, "Unsupported content type", "Send the body as JSON with 'Content-Type: application/json'."));
         try
         {
             var document = await JsonDocument.ParseAsync(request.Body, new JsonDocumentOptions { MaxDepth = 32 }, request.HttpContext.RequestAborted);

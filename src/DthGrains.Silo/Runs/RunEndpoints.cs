@@ -194,7 +194,8 @@ public static partial class RunEndpoints
     {
         if (!Ids.IsValid(id)) return ApiResults.InvalidId("id");
         string? reason = null;
-        if (http.Request.ContentLength is > 0 || http.Request.Headers.ContentType.Count > 0)
+        // No body, or an empty one (a client that always sends Content-Type: application/json): no reason.
+        if (http.Request.ContentLength is > 0 || (http.Request.ContentLength is null && http.Request.Headers.ContentType.Count > 0))
         {
             var (body, invalid) = await JsonBody.ReadAsync<CancelRunRequest>(http.Request);
             if (invalid is not null) return invalid.ToProblem();

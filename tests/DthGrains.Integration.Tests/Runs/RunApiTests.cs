@@ -14,6 +14,22 @@ public sealed class RunApiTests(HostFixture fixture)
 {
     private readonly TestHost _host = fixture.Host;
 
+    /// <summary>An optional body sent empty is no body (a client that always sends Content-Type: application/json); a body that is not JSON is a 415.</summary>
+    [Fact]
+    public async Task An_empty_json_body_on_an_optional_body_route_is_no_reason_and_a_non_json_body_is_415()
+    {
+        var carla = _host.ClientAs("researcher", "tum", subject: $"carla-{Guid.NewGuid():N}"[..16]);
+        var id = await SubmitAsync(carla, Cohort(size: 20, shardSize: 10));
+        await WaitForStatusAsync(carla, id, "completed");
+
+        var notJson = await carla.PostAsync($"/api/runs/{id}/rows/release", new StringContent("kept the bands", System.Text.Encoding.UTF8, "text/plain"));
+        notJson.StatusCode.Should().Be(HttpStatusCode.UnsupportedMediaType);
+        (await carla.PostAsync("/api/twins", new StringContent("{}", System.Text.Encoding.UTF8, "text/plain"))).StatusCode.Should().Be(HttpStatusCode.UnsupportedMediaType);
+
+        var empty = await carla.PostAsync($"/api/runs/{id}/rows/release", new StringContent("", System.Text.Encoding.UTF8, "application/json"));
+        empty.StatusCode.Should().Be(HttpStatusCode.OK, await empty.Content.ReadAsStringAsync());
+    }
+
     [Fact]
     public async Task A_cohort_trial_completes_with_bands_per_subject_results_provenance_and_an_ro_crate()
     {
