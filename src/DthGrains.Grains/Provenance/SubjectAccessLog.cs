@@ -38,19 +38,21 @@ public sealed class SubjectAccessLog(IDocumentStore store)
         EventTypeRegistry.NameOf(typeof(AccessDenied)),
     ];
 
-    public async Task<IReadOnlyList<SubjectAccess>> ForSubjectAsync(string pseudonym, string? dataset, int limit, CancellationToken ct = default)
+    /// <summary>At most <paramref name="limit"/> entries after global sequence <paramref name="after"/>, oldest first.</summary>
+    public async Task<IReadOnlyList<SubjectAccess>> ForSubjectAsync(string pseudonym, string? dataset, int limit, long after = 0, CancellationToken ct = default)
     {
         await using var connection = store.Storage.Database.CreateConnection();
         await connection.OpenAsync(ct);
         var schema = store.Options.Events.DatabaseSchemaName;
         await using var command = new NpgsqlCommand(
             $"select seq_id, stream_id, version, type, data::text from {schema}.mt_events " +
-            "where type = any(@types) and data -> 'subjectPseudonyms' ? @subject and (@dataset::text is null or data ->> 'datasetId' = @dataset) " +
+            "where type = any(@types) and seq_id > @after and data -> 'subjectPseudonyms' ? @subject and (@dataset::text is null or data ->> 'datasetId' = @dataset) " +
             "order by seq_id limit @limit", connection);
         command.Parameters.AddWithValue("types", Types);
         command.Parameters.AddWithValue("subject", pseudonym);
         command.Parameters.Add(new NpgsqlParameter<string?>("dataset", dataset));
         command.Parameters.AddWithValue("limit", limit);
+        command.Parameters.AddWithValue("after", after);
         var log = new List<SubjectAccess>();
         await using var reader = await command.ExecuteReaderAsync(ct);
         while (await reader.ReadAsync(ct))

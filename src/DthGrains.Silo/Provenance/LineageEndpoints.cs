@@ -117,7 +117,12 @@ public static partial class LineageEndpoints
         return decisions is null ? Problem.NotFound($"Access request '{id}'").ToProblem() : TypedResults.Json(decisions, JsonDefaults.Options);
     }
 
-    private static async Task<IResult> SubjectLog(SubjectAccessLog log, HttpContext http, string pseudonym, string? dataset, string? limit)
+    /// <summary>
+    /// A page of the log, oldest first; <c>Link: rel="next"</c> names the next page (<c>?after=</c> the last entry's
+    /// sequence) while there is one. A subject with more uses than a page used to see only the oldest, with no sign
+    /// that the newest were left out.
+    /// </summary>
+    private static async Task<IResult> SubjectLog(SubjectAccessLog log, HttpContext http, string pseudonym, string? dataset, string? limit, string? after)
     {
         if (!PseudonymPattern().IsMatch(pseudonym))
             return Problem.Invalid("pseudonym", "'pseudonym' is the subject's pseudonym in the dataset (a FHIR id: letters, digits, '-' and '.', at most 64).").ToProblem();
@@ -125,6 +130,16 @@ public static partial class LineageEndpoints
         var max = 1000;
         if (limit is not null && (!int.TryParse(limit, NumberStyles.None, CultureInfo.InvariantCulture, out max) || max < 1 || max > 10_000))
             return Problem.Invalid("limit", "'limit' must be a whole number from 1 to 10000.").ToProblem();
-        return TypedResults.Json(await log.ForSubjectAsync(pseudonym, dataset, max, http.RequestAborted), JsonDefaults.Options);
+        var from = 0L;
+        if (after is not null && (!long.TryParse(after, NumberStyles.None, CultureInfo.InvariantCulture, out from)))
+            return Problem.Invalid("after", "'after' is the sequence of the last entry seen (a whole number of 0 or more), as the next page's link gives it.").ToProblem();
+        var page = await log.ForSubjectAsync(pseudonym, dataset, max + 1, from, http.RequestAborted);
+        if (page.Count > max)
+        {
+            page = page.Take(max).ToList();
+            var query = $"after={page[^1].Sequence}&limit={max}" + (dataset is null ? "" : $"&dataset={Uri.EscapeDataString(dataset)}");
+            http.Response.Headers.Link = $"</api/audit/subjects/{Uri.EscapeDataString(pseudonym)}/accesses?{query}>; rel=\"next\"";
+        }
+        return TypedResults.Json(page, JsonDefaults.Options);
     }
 }

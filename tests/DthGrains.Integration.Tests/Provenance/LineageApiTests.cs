@@ -186,6 +186,36 @@ public sealed class LineageApiTests(HostFixture fixture)
         other.GetArrayLength().Should().Be(0, "nobody touched a subject that does not exist");
     }
 
+    /// <summary>A subject with more uses than a page sees them all, page by page, the newest included; the CLI follows the pages.</summary>
+    [Fact]
+    public async Task A_subject_s_log_longer_than_a_page_is_read_page_by_page_to_its_newest_entry()
+    {
+        var steward = Host.ClientAs("steward", "charite", subject: $"alice-{Guid.NewGuid():N}"[..16]);
+        var dataset = $"ds-{Guid.NewGuid():N}"[..20];
+        (await steward.PostAsync("/api/catalogue/resources", Catalogue.CatalogueTestData.Draft(dataset, "dataset", Catalogue.CatalogueTestData.RestrictedDatasetMetadata()))).EnsureSuccessStatusCode();
+        (await steward.PostAsync($"/api/catalogue/resources/{dataset}/versions?version=1.0.0&notes=t", Catalogue.CatalogueTestData.AsFhir(Catalogue.CatalogueTestData.Bundle("p1")))).EnsureSuccessStatusCode();
+        for (var i = 0; i < 5; i++)
+            (await steward.GetAsync($"/api/catalogue/resources/{dataset}/versions/1.0.0/payload?purpose=read-{i}")).EnsureSuccessStatusCode();
+
+        var purposes = new List<string>();
+        var next = $"/api/audit/subjects/p1/accesses?dataset={dataset}&limit=2";
+        var pages = 0;
+        while (next is not null)
+        {
+            var response = await Auditor.GetAsync(next);
+            response.StatusCode.Should().Be(HttpStatusCode.OK);
+            purposes.AddRange((await JsonOf(response)).EnumerateArray().Select(e => e.GetProperty("purpose").GetString()!));
+            next = response.Headers.TryGetValues("Link", out var links) ? links.Single().Split('<', '>')[1] : null;
+            pages++;
+        }
+        pages.Should().Be(3);
+        purposes.Should().Equal("read-0", "read-1", "read-2", "read-3", "read-4");
+
+        var (code, output) = await CliRunner.RunAsync(Host.BaseAddress, Host.Token("auditor", "dth-oversight", "dan-auditor"), ["audit", "subject", "p1", "--dataset", dataset, "--json"]);
+        code.Should().Be(0, output);
+        CliRunner.JsonIn(output).GetArrayLength().Should().Be(5);
+    }
+
     [Fact]
     public async Task The_auditor_does_it_all_with_dth_audit()
     {
@@ -235,6 +265,7 @@ public sealed class LineageApiTests(HostFixture fixture)
     [InlineData("/api/audit/lineage/prov?entity=access-request:never-was", HttpStatusCode.NotFound)]
     [InlineData("/api/audit/subjects/bad%20name/accesses", HttpStatusCode.BadRequest)]
     [InlineData("/api/audit/subjects/p1/accesses?limit=0", HttpStatusCode.BadRequest)]
+    [InlineData("/api/audit/subjects/p1/accesses?after=-1", HttpStatusCode.BadRequest)]
     public async Task Bad_lineage_queries_get_a_problem_naming_the_fix(string path, HttpStatusCode status)
     {
         var response = await Auditor.GetAsync(path);
