@@ -1,5 +1,6 @@
 using System.Globalization;
 using DthGrains.Domain.Governance;
+using DthGrains.Domain.Provenance;
 using DthGrains.Grains.Platform;
 using Marten;
 using Npgsql;
@@ -40,11 +41,19 @@ public sealed class DecisionContexts(LedgerReader reader, IDocumentStore store)
         var rows = await reader.ReadStreamAsync(stream, 0, ct);
         if (rows.Count == 0) return null;
         var serializer = store.Options.Serializer();
+        // The rows shown as evidence are checked as the ledger's verification checks them: a decision whose body was
+        // edited in the database (a refusal turned into an approval) showed every check agreeing.
+        var verifier = new LedgerVerifier();
+        foreach (var (row, _) in rows) verifier.Add(row);
+        var chain = verifier.Complete(DateTimeOffset.UtcNow);
+        var chainCheck = chain.FirstBroken is { } broken
+            ? new ContextCheck("hash chain of the application's stream", "intact", $"broken at version {broken.Version}: {broken.Detail}", false)
+            : new ContextCheck("hash chain of the application's stream", "intact", "intact", true);
         var decisions = new List<AuditedDecision>();
         foreach (var (row, _) in rows.Where(r => r.Row.EventType == DecisionType))
         {
             var d = (DecisionRecorded)serializer.FromJson(typeof(DecisionRecorded), new MemoryStream(row.BodyJson.ToArray()));
-            var checks = new List<ContextCheck>();
+            var checks = new List<ContextCheck> { chainCheck };
             if (d.Context is { } context)
             {
                 // The decision is the first event of its append: the steward decided on the version just before it.

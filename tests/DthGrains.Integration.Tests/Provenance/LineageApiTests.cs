@@ -73,7 +73,7 @@ public sealed class LineageApiTests(HostFixture fixture)
             seen.Select(s => s.GetProperty("id").GetString()).Should().BeEquivalentTo([CharitéData, InriaData]);
             seen.Should().OnlyContain(s => s.GetProperty("pinnedVersion").GetString() == "1.0.0" && s.GetProperty("metadataVersion").GetInt64() > 0
                 && s.GetProperty("status").GetString() == "published");
-            d.GetProperty("checks").EnumerateArray().Should().HaveCount(4).And.OnlyContain(c => c.GetProperty("agrees").GetBoolean());
+            d.GetProperty("checks").EnumerateArray().Should().HaveCount(5, "the chain, the application version, two datasets' metadata versions, the policy").And.OnlyContain(c => c.GetProperty("agrees").GetBoolean());
         }
 
         // The replay as of the approval shows the same context inside the decision events.
