@@ -13,6 +13,22 @@ public static class FhirResults
         return Results.Text(json, FhirMediaTypes.FhirJson, statusCode: (int)problem.Kind);
     }
 
+    /// <summary>
+    /// The routes that answer in FHIR: a dataset's payload, a dataset version uploaded as a Bundle, and the FHIR exports
+    /// (lineage, twins). Their errors are OperationOutcomes whoever writes them (the route, authentication, authorisation,
+    /// the rate limiter, the outage handler: <see cref="FhirProblemWriter"/>).
+    /// </summary>
+    public static bool IsFhirRoute(HttpContext http)
+    {
+        var path = http.Request.Path.Value ?? "";
+        return path.EndsWith("/fhir", StringComparison.Ordinal)
+               || (path.StartsWith("/api/catalogue/resources/", StringComparison.Ordinal)
+                   && (path.EndsWith("/payload", StringComparison.Ordinal)
+                       || (path.EndsWith("/versions", StringComparison.Ordinal) && FhirMediaTypes.IsFhirJson(http.Request.ContentType))));
+    }
+
+    public static string CodeOf(ProblemKind kind) => CodeFor(kind);
+
     private static string CodeFor(ProblemKind kind) => kind switch
     {
         ProblemKind.NotFound => "not-found",
@@ -22,5 +38,36 @@ public static class FhirResults
         ProblemKind.PayloadTooLarge => "too-costly",
         ProblemKind.UnsupportedMediaType => "not-supported",
         _ => IssueCodes.Invalid,
+    };
+}
+
+/// <summary>
+/// Writes the ProblemDetails of a FHIR route as an OperationOutcome (application/fhir+json): registered before the
+/// default writer, so every answer that goes through the problem details service (401, 403, 429, 503 included) takes it.
+/// </summary>
+public sealed class FhirProblemWriter : IProblemDetailsWriter
+{
+    public bool CanWrite(ProblemDetailsContext context) => FhirResults.IsFhirRoute(context.HttpContext);
+
+    public async ValueTask WriteAsync(ProblemDetailsContext context)
+    {
+        var details = context.ProblemDetails;
+        var status = details.Status ?? context.HttpContext.Response.StatusCode;
+        var kind = Enum.IsDefined(typeof(ProblemKind), status) ? (ProblemKind)status : ProblemKind.Validation;
+        var field = details is Microsoft.AspNetCore.Http.HttpValidationProblemDetails v ? v.Errors.Keys.FirstOrDefault() : null;
+        var problem = new Problem(kind, details.Title ?? "Error", details.Detail ?? details.Title ?? "The request failed.",
+            field is null ? null : new Dictionary<string, string[]> { [field] = [] });
+        context.HttpContext.Response.StatusCode = status;
+        context.HttpContext.Response.ContentType = FhirMediaTypes.FhirJson;
+        var json = OperationOutcomes.Build(OutcomeSeverity.Error, CodeFor(status, kind), problem.Detail, field);
+        await context.HttpContext.Response.WriteAsync(json, context.HttpContext.RequestAborted);
+    }
+
+    private static string CodeFor(int status, ProblemKind kind) => status switch
+    {
+        401 => "login",
+        429 => "throttled",
+        500 => "exception",
+        _ => FhirResults.CodeOf(kind),
     };
 }

@@ -142,6 +142,8 @@ public sealed class DthHost : IAsyncDisposable
     {
         var services = builder.Services;
         services.AddSingleton(options);
+        // Before the default writer: on FHIR routes every problem is an OperationOutcome.
+        services.AddSingleton<Microsoft.AspNetCore.Http.IProblemDetailsWriter, FhirProblemWriter>();
         services.AddProblemDetails();
         services.AddExceptionHandler<OutageExceptionHandler>();
         services.ConfigureHttpJsonOptions(o => JsonDefaults.Configure(o.SerializerOptions));

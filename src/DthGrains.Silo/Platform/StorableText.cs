@@ -30,7 +30,7 @@ public static class StorableText
         }
         var name = field.Replace("\0", "%00", StringComparison.Ordinal);
         var problem = Problem.Invalid(name, $"'{name}' {NulMessage}.");
-        var answer = http.Request.Path.Value!.EndsWith("/fhir", StringComparison.Ordinal) ? FhirResults.Outcome(problem) : problem.ToProblem();
+        var answer = FhirResults.IsFhirRoute(http) ? FhirResults.Outcome(problem) : problem.ToProblem();
         await answer.ExecuteAsync(http);
     });
 

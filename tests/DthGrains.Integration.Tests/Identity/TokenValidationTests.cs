@@ -69,6 +69,25 @@ public sealed class TokenValidationTests(HostFixture fixture)
         (await response.Content.ReadAsStringAsync()).Should().Contain("dth token");
     }
 
+    /// <summary>On FHIR routes a refusal written by authentication is an OperationOutcome too; elsewhere it stays ProblemDetails.</summary>
+    [Theory]
+    [InlineData("/api/catalogue/resources/charite-t1d-synthetic/versions/1.0.0/payload")]
+    [InlineData("/api/audit/lineage/fhir?entity=access-request:x")]
+    [InlineData("/api/twins/some-twin/fhir")]
+    public async Task No_token_on_a_fhir_route_gets_an_operation_outcome(string path)
+    {
+        var response = await Host.Client().GetAsync(path);
+        response.StatusCode.Should().Be(HttpStatusCode.Unauthorized);
+        response.Content.Headers.ContentType!.MediaType.Should().Be("application/fhir+json");
+        var outcome = System.Text.Json.JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement;
+        outcome.GetProperty("resourceType").GetString().Should().Be("OperationOutcome");
+        outcome.GetProperty("issue")[0].GetProperty("code").GetString().Should().Be("login");
+        outcome.GetProperty("issue")[0].GetProperty("diagnostics").GetString().Should().Contain("dth token");
+
+        var plain = await Host.Client().GetAsync("/api/catalogue/resources");
+        plain.Content.Headers.ContentType!.MediaType.Should().Be("application/problem+json");
+    }
+
     [Fact]
     public async Task Health_openapi_and_reference_need_no_token()
     {

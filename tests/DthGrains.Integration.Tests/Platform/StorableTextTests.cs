@@ -39,7 +39,9 @@ public sealed class StorableTextTests(HostFixture fixture)
             response.StatusCode.Should().Be(HttpStatusCode.BadRequest, "{0} {1} with a NUL in '{2}'", method, path, parameter);
             var body = await response.Content.ReadAsStringAsync();
             body.Should().Contain($"'{parameter}' must not contain the NUL character");
-            response.Content.Headers.ContentType!.MediaType.Should().Be(path.EndsWith("/fhir", StringComparison.Ordinal) ? "application/fhir+json" : "application/problem+json");
+            // FHIR routes answer in FHIR: the exports, and a dataset's payload (a JSON body here is no Bundle upload).
+            var fhir = path.EndsWith("/fhir", StringComparison.Ordinal) || path.EndsWith("/payload", StringComparison.Ordinal);
+            response.Content.Headers.ContentType!.MediaType.Should().Be(fhir ? "application/fhir+json" : "application/problem+json", "{0} {1}", method, path);
         }
 
         // The platform answers the same queries without the NUL.
