@@ -17,6 +17,15 @@ public sealed class GraphMlExportTests
         ],
         [new GraphEdge("organisation:x", RelationKind.MemberOf, "initiative:dth", DateTimeOffset.UnixEpoch, "ecosystem-x", 3)]);
 
+    /// <summary>The value a node carries for the key named <paramref name="attribute"/>, in the exported GraphML.</summary>
+    private static string Value(string node, string attribute)
+    {
+        var xml = XDocument.Parse(EcosystemGraphEndpoint.ToGraphMl(Graph));
+        var key = (string)xml.Descendants(Ns + "key").Single(k => (string?)k.Attribute("attr.name") == attribute).Attribute("id")!;
+        return xml.Descendants(Ns + "node").Single(n => (string?)n.Attribute("id") == node)
+            .Elements(Ns + "data").Single(d => (string?)d.Attribute("key") == key).Value;
+    }
+
     [Fact]
     public void Declares_each_key_once_and_gives_each_node_one_value_per_key()
     {
@@ -35,22 +44,14 @@ public sealed class GraphMlExportTests
     [Fact]
     public void Keeps_the_node_kind_apart_from_an_initiatives_own_kind()
     {
-        var xml = XDocument.Parse(EcosystemGraphEndpoint.ToGraphMl(Graph));
-        var keyOf = xml.Descendants(Ns + "key").ToDictionary(k => (string)k.Attribute("attr.name")!, k => (string)k.Attribute("id")!);
-        var initiative = xml.Descendants(Ns + "node").Single(n => (string?)n.Attribute("id") == "initiative:dth");
-
-        initiative.Elements(Ns + "data").Single(d => (string?)d.Attribute("key") == keyOf["kind"]).Value.Should().Be("initiative");
-        initiative.Elements(Ns + "data").Single(d => (string?)d.Attribute("key") == keyOf["attribute.kind"]).Value.Should().Be("project");
+        Value("initiative:dth", "kind").Should().Be("initiative");
+        Value("initiative:dth", "attribute.kind").Should().Be("project");
     }
 
     [Fact]
     public void Replaces_characters_xml_cannot_carry_instead_of_failing()
     {
-        var xml = XDocument.Parse(EcosystemGraphEndpoint.ToGraphMl(Graph));
-        var keyOf = xml.Descendants(Ns + "key").ToDictionary(k => (string)k.Attribute("attr.name")!, k => (string)k.Attribute("id")!);
-        var clinic = xml.Descendants(Ns + "node").Single(n => (string?)n.Attribute("id") == "organisation:x");
-
-        clinic.Elements(Ns + "data").Single(d => (string?)d.Attribute("key") == keyOf["name"]).Value.Should().Be("Clinic \uFFFD of \uFFFD X \uFFFD");
+        Value("organisation:x", "name").Should().Be("Clinic \uFFFD of \uFFFD X \uFFFD");
         EcosystemGraphEndpoint.XmlSafe("Zürich 🧬\t").Should().Be("Zürich 🧬\t");
     }
 }

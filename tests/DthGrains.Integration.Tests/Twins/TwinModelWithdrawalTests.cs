@@ -13,14 +13,29 @@ namespace DthGrains.Integration.Tests.Twins;
 /// </summary>
 public sealed class TwinModelWithdrawalTests
 {
+    /// <summary>A seeded host, a researcher with a grant on Charité's data, and her validated twin of one of its subjects.</summary>
+    private static async Task<(TestHost Host, HttpClient Carla, string TwinId)> ValidatedTwinOnAHostOfItsOwnAsync()
+    {
+        var host = await TestHost.StartAsync(seed: true);
+        try
+        {
+            await SeedReady(host);
+            var carla = host.ClientAs("researcher", "tum", $"carla-{Guid.NewGuid():N}"[..16]);
+            await GrantAsync(host, carla);
+            return (host, carla, await ValidatedTwinAsync(carla, CharitéData, "synth-00001"));
+        }
+        catch
+        {
+            await host.DisposeAsync();
+            throw;
+        }
+    }
+
     [Fact]
     public async Task A_withdrawn_model_marks_its_twins_stale_for_good_and_takes_no_new_twin()
     {
-        await using var host = await TestHost.StartAsync(seed: true);
-        await SeedReady(host);
-        var carla = host.ClientAs("researcher", "tum", $"carla-{Guid.NewGuid():N}"[..16]);
-        await GrantAsync(host, carla);
-        var id = await ValidatedTwinAsync(carla, CharitéData, "synth-00001");
+        var (host, carla, id) = await ValidatedTwinOnAHostOfItsOwnAsync();
+        await using var _ = host;
 
         var withdrawn = await host.ClientAs("platform-admin", "bsc").PostAsync("/api/catalogue/resources/hovorka-2004/withdraw",
             AsJson(new { reason = "Unsafe insulin dynamics found in review." }));
@@ -43,11 +58,8 @@ public sealed class TwinModelWithdrawalTests
     [Fact]
     public async Task A_withdrawn_dataset_marks_its_twins_stale_and_its_data_is_read_no_more()
     {
-        await using var host = await TestHost.StartAsync(seed: true);
-        await SeedReady(host);
-        var carla = host.ClientAs("researcher", "tum", $"carla-{Guid.NewGuid():N}"[..16]);
-        await GrantAsync(host, carla);
-        var id = await ValidatedTwinAsync(carla, CharitéData, "synth-00001");
+        var (host, carla, id) = await ValidatedTwinOnAHostOfItsOwnAsync();
+        await using var _ = host;
 
         var withdrawn = await host.ClientAs("steward", "charite").PostAsync($"/api/catalogue/resources/{CharitéData}/withdraw",
             AsJson(new { reason = "Consent withdrawn for secondary use." }));
@@ -65,11 +77,8 @@ public sealed class TwinModelWithdrawalTests
     [Fact]
     public async Task A_deprecated_model_gives_its_twins_a_notice_and_leaves_them_working()
     {
-        await using var host = await TestHost.StartAsync(seed: true);
-        await SeedReady(host);
-        var carla = host.ClientAs("researcher", "tum", $"carla-{Guid.NewGuid():N}"[..16]);
-        await GrantAsync(host, carla);
-        var id = await ValidatedTwinAsync(carla, CharitéData, "synth-00001");
+        var (host, carla, id) = await ValidatedTwinOnAHostOfItsOwnAsync();
+        await using var _ = host;
 
         var deprecated = await host.ClientAs("modeller", "tum").PostAsync("/api/catalogue/resources/hovorka-2004/deprecate",
             AsJson(new { reason = "Superseded by the 2010 revision." }));
