@@ -27,9 +27,8 @@ public static class FhirResults
                        || (path.EndsWith("/versions", StringComparison.Ordinal) && FhirMediaTypes.IsFhirJson(http.Request.ContentType))));
     }
 
-    public static string CodeOf(ProblemKind kind) => CodeFor(kind);
-
-    private static string CodeFor(ProblemKind kind) => kind switch
+    /// <summary>The FHIR issue type of a problem of this kind.</summary>
+    public static string CodeFor(ProblemKind kind) => kind switch
     {
         ProblemKind.NotFound => "not-found",
         ProblemKind.Forbidden => "forbidden",
@@ -53,21 +52,18 @@ public sealed class FhirProblemWriter : IProblemDetailsWriter
     {
         var details = context.ProblemDetails;
         var status = details.Status ?? context.HttpContext.Response.StatusCode;
-        var kind = Enum.IsDefined(typeof(ProblemKind), status) ? (ProblemKind)status : ProblemKind.Validation;
         var field = details is Microsoft.AspNetCore.Http.HttpValidationProblemDetails v ? v.Errors.Keys.FirstOrDefault() : null;
-        var problem = new Problem(kind, details.Title ?? "Error", details.Detail ?? details.Title ?? "The request failed.",
-            field is null ? null : new Dictionary<string, string[]> { [field] = [] });
         context.HttpContext.Response.StatusCode = status;
         context.HttpContext.Response.ContentType = FhirMediaTypes.FhirJson;
-        var json = OperationOutcomes.Build(OutcomeSeverity.Error, CodeFor(status, kind), problem.Detail, field);
+        var json = OperationOutcomes.Build(OutcomeSeverity.Error, CodeFor(status), details.Detail ?? details.Title ?? "The request failed.", field);
         await context.HttpContext.Response.WriteAsync(json, context.HttpContext.RequestAborted);
     }
 
-    private static string CodeFor(int status, ProblemKind kind) => status switch
+    private static string CodeFor(int status) => status switch
     {
         401 => "login",
         429 => "throttled",
         500 => "exception",
-        _ => FhirResults.CodeOf(kind),
+        _ => FhirResults.CodeFor(Enum.IsDefined(typeof(ProblemKind), status) ? (ProblemKind)status : ProblemKind.Validation),
     };
 }

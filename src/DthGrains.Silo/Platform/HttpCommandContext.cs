@@ -29,7 +29,7 @@ public static partial class HttpCommandContext
         }
         var traceId = Activity.Current?.TraceId.ToString();
         return (new CommandContext(actor, correlation ?? traceId ?? Guid.NewGuid().ToString("N"), causation, traceId, null, idempotency, expectedVersion,
-            idempotency is null ? null : Fingerprint(http)), null);
+            idempotency is null ? null : Fingerprint(http, actor)), null);
     }
 
     /// <summary>
@@ -48,10 +48,9 @@ public static partial class HttpCommandContext
     /// (every event's envelope shows its key): another steward sending the same decision under the same key was answered
     /// with the first steward's result, and their own decision was never recorded.
     /// </summary>
-    private static string Fingerprint(HttpContext http)
+    private static string Fingerprint(HttpContext http, Actor actor)
     {
         var body = http.Items.TryGetValue(BodyDigestItem, out var digest) ? (string)digest! : "";
-        var actor = http.User.ToActor();
         var text = $"{actor.Subject}\n{actor.Institution}\n{http.Request.Method} {http.Request.Path.Value}{http.Request.QueryString.Value}\n{body}";
         return Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(text)))[..32];
     }
