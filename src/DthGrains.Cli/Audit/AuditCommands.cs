@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Net.Http.Headers;
 using System.Text;
 using System.Text.Json;
+using System.Text.Json.Nodes;
 using DthGrains.Cli.Platform;
 using Spectre.Console;
 using static DthGrains.Cli.Platform.CliText;
@@ -171,20 +172,41 @@ public static class AuditCommands
         var key = new Argument<string>("stream") { Description = "Stream key, for example organisation:charite or ledger:checkpoints" };
         var asOf = new Option<string?>("--as-of") { Description = "Replay as of this time (ISO 8601, e.g. 2026-11-25T10:00:00Z)" };
         var version = new Option<long?>("--version") { Description = "Replay up to this version" };
-        var command = new Command("stream", "Replay a stream as of a time or version: its events with envelopes and hashes, and the state then") { key, asOf, version };
+        var pageSize = new Option<int>("--page-size") { Description = "Events fetched per request (1 to 10000); every page is read", DefaultValueFactory = _ => 1000 };
+        pageSize.Validators.Add(r => { if (r.GetValueOrDefault<int>() is < 1 or > 10_000) r.AddError("--page-size is 1 to 10000 events."); });
+        var command = new Command("stream", "Replay a stream as of a time or version: its events with envelopes and hashes, and the state then") { key, asOf, version, pageSize };
         command.SetAction((parse, ct) => CliJson.Run(async () =>
         {
             using var api = ApiClient.From(parse);
             var query = new List<string>();
             if (parse.GetValue(asOf) is { } t) query.Add("asOf=" + Uri.EscapeDataString(t));
             if (parse.GetValue(version) is { } v) query.Add("version=" + v);
-            var path = $"api/audit/streams/{Uri.EscapeDataString(parse.GetValue(key)!)}" + (query.Count > 0 ? "?" + string.Join("&", query) : "");
-            var replay = await api.GetAsync(path, ct);
-            if (parse.GetValue(CliSettings.Json)) { CliJson.Print(replay); return; }
+            query.Add("limit=" + parse.GetValue(pageSize));
+            var path = $"api/audit/streams/{Uri.EscapeDataString(parse.GetValue(key)!)}";
+            var replay = await api.GetAsync(path + "?" + string.Join("&", query), ct);
+            // Every page, replayed to the first page's version (the state is the same on each): a long stream's events
+            // come a page at a time.
+            var events = replay.GetProperty("events").EnumerateArray().Select(e => e.Clone()).ToList();
+            while (replay.TryGetProperty("nextAfter", out var next) && next.ValueKind == JsonValueKind.Number)
+            {
+                var pageQuery = query.Where(q => !q.StartsWith("version=", StringComparison.Ordinal))
+                    .Append($"version={replay.GetProperty("version")}").Append($"after={next}");
+                replay = await api.GetAsync(path + "?" + string.Join("&", pageQuery), ct);
+                events.AddRange(replay.GetProperty("events").EnumerateArray().Select(e => e.Clone()));
+            }
+            if (parse.GetValue(CliSettings.Json))
+            {
+                var whole = JsonNode.Parse(replay.GetRawText())!.AsObject();
+                whole["events"] = JsonSerializer.SerializeToNode(events);
+                whole["after"] = 0;
+                whole.Remove("nextAfter");
+                CliJson.Print(JsonSerializer.SerializeToElement(whole));
+                return;
+            }
 
             var table = new Table().Border(TableBorder.Rounded).Title(Markup.Escape($"{replay.GetProperty("stream").GetString()} at version {replay.GetProperty("version")}"))
                 .AddColumns("Version", "Sequence", "Event", "Actor", "Recorded at", "Hash");
-            foreach (var e in replay.GetProperty("events").EnumerateArray())
+            foreach (var e in events)
             {
                 var envelope = e.GetProperty("envelope");
                 var hash = e.TryGetProperty("hash", out var h) ? h.GetString() ?? "" : "";

@@ -38,7 +38,9 @@ public sealed class DecisionContexts(LedgerReader reader, IDocumentStore store)
     public async Task<IReadOnlyList<AuditedDecision>?> ForRequestAsync(string requestId, CancellationToken ct = default)
     {
         var stream = GovernanceEventTypes.StreamOf(requestId);
-        var rows = await reader.ReadStreamAsync(stream, 0, ct);
+        // An application's stream is short (a submission, its decisions, a grant's life): it is read whole.
+        var rows = new List<(LedgerRow Row, DateTimeOffset StoredAt)>();
+        await foreach (var row in reader.ReadStreamAsync(stream, 0, ct)) rows.Add(row);
         if (rows.Count == 0) return null;
         var serializer = store.Options.Serializer();
         // The rows shown as evidence are checked as the ledger's verification checks them: a decision whose body was

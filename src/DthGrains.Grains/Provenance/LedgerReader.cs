@@ -235,17 +235,17 @@ public sealed class LedgerReader(IDocumentStore store)
     }
 
     /// <summary>One stream's events up to <paramref name="toVersion"/> (0: all), with their storage time.</summary>
-    public async Task<IReadOnlyList<(LedgerRow Row, DateTimeOffset StoredAt)>> ReadStreamAsync(string stream, long toVersion = 0, CancellationToken ct = default)
+    public async IAsyncEnumerable<(LedgerRow Row, DateTimeOffset StoredAt)> ReadStreamAsync(string stream, long toVersion = 0,
+        [EnumeratorCancellation] CancellationToken ct = default)
     {
+        // Streamed, not listed: a run's or an access log's stream can hold millions of events, and a replay holds one at a time.
         await using var connection = await OpenAsync(ct);
         await using var command = new NpgsqlCommand(
             $"select {Columns} from {Schema}.mt_events where stream_id = @stream and (@to = 0 or version <= @to) order by version", connection);
         command.Parameters.AddWithValue("stream", stream);
         command.Parameters.AddWithValue("to", toVersion);
         await using var reader = await command.ExecuteReaderAsync(CommandBehavior.SequentialAccess, ct);
-        var rows = new List<(LedgerRow, DateTimeOffset)>();
-        while (await reader.ReadAsync(ct)) rows.Add(await RowAsync(reader, ct));
-        return rows;
+        while (await reader.ReadAsync(ct)) yield return await RowAsync(reader, ct);
     }
 
     /// <summary>The stored body of one event (the JSON text), or null.</summary>

@@ -11,11 +11,24 @@ public interface IReplayFolder
     /// <summary>A name for the state's shape, for readers of the replay.</summary>
     string StateName { get; }
 
+    /// <summary>A fold of one stream from its initial state; the replay applies the events to it one at a time.</summary>
+    IReplayFold Start(string streamKey);
+}
+
+/// <summary>
+/// One replay's running state. Events are applied as they are read, so a stream of any length folds without being
+/// held in memory.
+/// </summary>
+public interface IReplayFold
+{
+    /// <summary>Applies the next event (a deserialized body; events come in version order).</summary>
+    void Apply(object @event);
+
     /// <summary>
-    /// The state after <paramref name="events"/> (deserialized bodies, in version order) as seen at <paramref name="at"/>
-    /// (a state may change with time alone: a grant past its end); null when nothing exists yet.
+    /// The state after the events applied so far as seen at <paramref name="at"/> (a state may change with time alone:
+    /// a grant past its end); null when nothing exists yet.
     /// </summary>
-    object? Fold(string streamKey, IEnumerable<object> events, DateTimeOffset at);
+    object? View(DateTimeOffset at);
 }
 
 /// <summary>A folder made of the aggregate's own pure functions: the same ones the live grain uses.</summary>
@@ -26,7 +39,14 @@ public sealed class ReplayFolder<TState>(string streamPrefix, Func<string, TStat
 
     public string StateName => typeof(TState).Name;
 
-    public object? Fold(string streamKey, IEnumerable<object> events, DateTimeOffset at) => view(events.Aggregate(initial(streamKey), evolve), at);
+    public IReplayFold Start(string streamKey) => new Fold(initial(streamKey), evolve, view);
+
+    private sealed class Fold(TState state, Func<TState, object, TState> evolve, Func<TState, DateTimeOffset, object?> view) : IReplayFold
+    {
+        public void Apply(object @event) => state = evolve(state, @event);
+
+        public object? View(DateTimeOffset at) => view(state, at);
+    }
 }
 
 /// <summary>The registered folders, found by the longest matching stream prefix.</summary>

@@ -18,13 +18,21 @@ public sealed record AuditedEvent(
     string? Hash,
     DateTimeOffset StoredAt);
 
-/// <summary>A stream replayed up to a version or a moment: its events and, where a folder is registered, the state then.</summary>
-/// <param name="ChainIntact">whether the returned events' hash chain verifies (the first problem otherwise in <paramref name="ChainProblem"/>).</param>
+/// <summary>
+/// A stream replayed up to a version or a moment: one page of its events and, where a folder is registered, the state
+/// at that point (after every event up to it, not only the page's).
+/// </summary>
+/// <param name="Version">the version replayed to: the last event at or before the version or moment asked for.</param>
+/// <param name="After">the page starts after this version (0: from the first event).</param>
+/// <param name="NextAfter">where the next page starts (its <c>?after=</c>), or null when this page reaches <paramref name="Version"/>.</param>
+/// <param name="ChainIntact">whether the stream's hash chain verifies up to where it was read (the first problem otherwise in <paramref name="ChainProblem"/>).</param>
 public sealed record StreamReplay(
     string Stream,
     long Version,
     long? RequestedVersion,
     DateTimeOffset? AsOf,
+    long After,
+    long? NextAfter,
     IReadOnlyList<AuditedEvent> Events,
     string? StateType,
     object? State,
@@ -35,62 +43,81 @@ public sealed record StreamReplay(
 /// <summary>
 /// As-of replay of any stream: reads the stored rows up to a version or a moment (the envelope's recorded time,
 /// which the hash covers), checks their chain, and folds them with the registered <see cref="IReplayFolder"/>.
+/// Rows are streamed from the database and folded one at a time; only the page of events asked for is kept, so a
+/// stream of millions of events replays in the memory of one page.
 /// </summary>
 public sealed class StreamReplayer(LedgerReader reader, ReplayFolders folders, IDocumentStore store, DomainClock clock)
 {
+    public const int DefaultPage = 1000;
+    public const int MaxPage = 10_000;
+
     private static readonly Dictionary<string, Type> TypesByName = EventTypeRegistry.All.ToDictionary(p => p.Value, p => p.Key, StringComparer.Ordinal);
 
     /// <summary>Null when the stream has no events (at that point).</summary>
-    public async Task<StreamReplay?> ReplayAsync(string streamKey, long? version, DateTimeOffset? asOf, CancellationToken ct = default)
+    /// <param name="after">the page holds events after this version.</param>
+    /// <param name="limit">at most this many events in the page.</param>
+    public async Task<StreamReplay?> ReplayAsync(string streamKey, long? version, DateTimeOffset? asOf, long after = 0, int limit = DefaultPage,
+        CancellationToken ct = default)
     {
-        var rows = await reader.ReadStreamAsync(streamKey, version ?? 0, ct);
-        var events = new List<AuditedEvent>();
+        ArgumentOutOfRangeException.ThrowIfNegative(after);
+        ArgumentOutOfRangeException.ThrowIfLessThan(limit, 1);
+        var page = new List<AuditedEvent>();
         var verifier = new LedgerVerifier();
-        var included = new List<LedgerRow>();
+        var folder = folders.For(streamKey);
+        var fold = folder?.Start(streamKey);
+        var serializer = fold is null ? null : store.Options.Serializer();
+        string? stateError = null;
+        (long Version, DateTimeOffset RecordedAt)? last = null;
+        var more = false;
         var cut = false;
-        foreach (var (row, storedAt) in rows)
+        await foreach (var (row, storedAt) in reader.ReadStreamAsync(streamKey, version ?? 0, ct))
         {
             // The chain is checked over every row read, also those after the moment: the moment is read from a row's own
             // header, and a row whose recorded time was moved past it by hand must still be named as broken, not left out.
             verifier.Add(row);
             if (cut) continue;
-            var headers = Headers(row.HeadersJson);
-            var envelope = EnvelopeHeaders.Read(headers, row.CorrelationId, row.CausationId, storedAt);
+            var envelope = EnvelopeHeaders.Read(Headers(row.HeadersJson), row.CorrelationId, row.CausationId, storedAt);
             if (asOf is { } t && envelope.RecordedAt > t)
             {
                 cut = true;
                 continue;
             }
-            included.Add(row);
-            using var body = JsonDocument.Parse(row.BodyJson);
-            events.Add(new AuditedEvent(row.Stream, row.Version, row.Sequence, row.EventType, body.RootElement.Clone(), envelope,
-                row.StoredPreviousHash, row.StoredHash, storedAt));
+            var inPage = row.Version > after && page.Count < limit;
+            more |= row.Version > after && !inPage;
+            last = (row.Version, envelope.RecordedAt);
+            if (inPage)
+            {
+                using var body = JsonDocument.Parse(row.BodyJson);
+                page.Add(new AuditedEvent(row.Stream, row.Version, row.Sequence, row.EventType, body.RootElement.Clone(), envelope,
+                    row.StoredPreviousHash, row.StoredHash, storedAt));
+            }
+            if (fold is not null && stateError is null)
+            {
+                try
+                {
+                    fold.Apply(TypesByName.TryGetValue(row.EventType, out var type)
+                        ? serializer!.FromJson(type, new MemoryStream(row.BodyJson.ToArray()))
+                        : throw new InvalidOperationException($"Event type '{row.EventType}' has no CLR type to fold."));
+                }
+                catch (Exception ex) when (ex is JsonException or InvalidOperationException or InvalidCastException or NotSupportedException)
+                {
+                    // A tampered or unknown body: the events are still shown, the state cannot be.
+                    stateError = ex.Message;
+                }
+            }
         }
-        if (events.Count == 0) return null;
+        if (last is not { } through) return null;
         var check = verifier.Complete(DateTimeOffset.UtcNow);
-
-        var folder = folders.For(streamKey);
         object? state = null;
-        string? stateError = null;
-        if (folder is not null)
+        if (fold is not null && stateError is null)
         {
-            var serializer = store.Options.Serializer();
-            try
-            {
-                var data = included.Select(r => TypesByName.TryGetValue(r.EventType, out var type)
-                    ? serializer.FromJson(type, new MemoryStream(r.BodyJson.ToArray()))
-                    : throw new InvalidOperationException($"Event type '{r.EventType}' has no CLR type to fold.")).ToList();
-                // Seen at the moment asked for; at a version, when its last event was recorded; else now.
-                var at = asOf ?? (version is not null ? events[^1].Envelope.RecordedAt : clock.GetUtcNow());
-                state = folder.Fold(streamKey, data, at);
-            }
-            catch (Exception ex) when (ex is JsonException or InvalidOperationException or InvalidCastException or NotSupportedException)
-            {
-                // A tampered or unknown body: the events are still shown, the state cannot be.
-                stateError = ex.Message;
-            }
+            // Seen at the moment asked for; at a version, when its last event was recorded; else now.
+            var at = asOf ?? (version is not null ? through.RecordedAt : clock.GetUtcNow());
+            try { state = fold.View(at); }
+            catch (Exception ex) when (ex is InvalidOperationException or InvalidCastException) { stateError = ex.Message; }
         }
-        return new StreamReplay(streamKey, events[^1].Version, version, asOf, events, folder?.StateName, state, check.Ok, check.FirstBroken, stateError);
+        return new StreamReplay(streamKey, through.Version, version, asOf, after, more ? page[^1].Version : null, page, folder?.StateName, state,
+            check.Ok, check.FirstBroken, stateError);
     }
 
     internal static Dictionary<string, string?> Headers(ReadOnlyMemory<byte> json)

@@ -47,7 +47,8 @@ public static partial class AuditEndpoints
             .Accepts<LedgerCheckpoint>("application/json").Produces<LedgerVerification>().ProducesProblem(400).ProducesProblem(422);
         // A catch-all: a stream key with a slash comes as it is, or escaped (%2F, which the server leaves undecoded).
         group.MapGet("/streams/{**streamKey}", Replay).WithName("ReplayStream")
-            .WithSummary("A stream's events with envelopes and hashes up to ?version=n or ?asOf=time, and the aggregate's state at that point")
+            .WithSummary("A stream's events with envelopes and hashes up to ?version=n or ?asOf=time, and the aggregate's state at that point; "
+                + "the events come in pages (?limit=, at most 10000; ?after= the last version seen, as Link: rel=\"next\" gives it)")
             .Produces<StreamReplay>().ProducesProblem(400).ProducesProblem(404);
 
         app.MapGet(KeyRoute, PublicKey).AllowAnonymous().WithTags("Audit").WithName("GetLedgerKey")
@@ -87,7 +88,7 @@ public static partial class AuditEndpoints
         return refused is not null ? refused.ToProblem() : TypedResults.Json(result, JsonDefaults.Options);
     }
 
-    private static async Task<IResult> Replay(StreamReplayer replayer, HttpContext http, string streamKey, string? version, string? asOf)
+    private static async Task<IResult> Replay(StreamReplayer replayer, HttpContext http, string streamKey, string? version, string? asOf, string? after, string? limit)
     {
         streamKey = streamKey.Replace("%2F", "/", StringComparison.OrdinalIgnoreCase);
         if (streamKey.Length > 256 || !StreamKeyPattern().IsMatch(streamKey))
@@ -107,9 +108,21 @@ public static partial class AuditEndpoints
                 return Problem.Invalid("asOf", "'asOf' must be a date and time like \"2026-11-25T10:00:00Z\".").ToProblem();
             at = t;
         }
-        var replay = await replayer.ReplayAsync(streamKey, toVersion, at, http.RequestAborted);
+        var from = 0L;
+        if (after is not null && !long.TryParse(after, NumberStyles.None, CultureInfo.InvariantCulture, out from))
+            return Problem.Invalid("after", "'after' is the last version already seen (a whole number of 0 or more), as the next page's link gives it.").ToProblem();
+        var max = StreamReplayer.DefaultPage;
+        if (limit is not null && (!int.TryParse(limit, NumberStyles.None, CultureInfo.InvariantCulture, out max) || max < 1 || max > StreamReplayer.MaxPage))
+            return Problem.Invalid("limit", $"'limit' must be a whole number from 1 to {StreamReplayer.MaxPage}.").ToProblem();
+        var replay = await replayer.ReplayAsync(streamKey, toVersion, at, from, max, http.RequestAborted);
         if (replay is null) return Problem.NotFound(at is null ? $"Stream '{streamKey}'" : $"Stream '{streamKey}' as of {asOf}").ToProblem();
         http.Response.Headers.ETag = ApiResults.ETag(replay.Version);
+        if (replay.NextAfter is { } next)
+        {
+            // The next page replays to the same point: a stream that grows meanwhile does not shift the pages.
+            var query = $"version={replay.Version}&after={next}&limit={max}" + (asOf is null ? "" : $"&asOf={Uri.EscapeDataString(asOf)}");
+            http.Response.Headers.Link = $"</api/audit/streams/{Uri.EscapeDataString(streamKey)}?{query}>; rel=\"next\"";
+        }
         return TypedResults.Json(replay, JsonDefaults.Options);
     }
 

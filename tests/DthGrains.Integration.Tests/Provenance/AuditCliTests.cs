@@ -56,6 +56,13 @@ public sealed class AuditCliTests : IAsyncLifetime
         var (replayed, replayOutput) = await Dth(auditor, "audit", "stream", $"organisation:{id}", "--version", "2");
         replayed.Should().Be(0, replayOutput);
         replayOutput.Should().Contain("ecosystem.organisation_updated").And.Contain("Hash chain intact").And.Contain("Audit Clinic 0");
+        // A page of one event at a time: the command reads every page and shows the stream whole.
+        var (paged, pagedOutput) = await Dth(auditor, "audit", "stream", $"organisation:{id}", "--page-size", "1", "--json");
+        paged.Should().Be(0, pagedOutput);
+        var whole = JsonDocument.Parse(pagedOutput).RootElement;
+        whole.GetProperty("events").EnumerateArray().Select(e => e.GetProperty("version").GetInt64()).Should().Equal(1, 2, 3, 4);
+        whole.TryGetProperty("nextAfter", out _).Should().BeFalse();
+        whole.GetProperty("state").GetProperty("name").GetString().Should().Be("Audit Clinic 2");
 
         long sequence;
         await using (var connection = new NpgsqlConnection(_host.Host.ConnectionString))

@@ -86,4 +86,63 @@ public sealed class ReplayPropertyTests(HostFixture fixture)
             JsonNode.DeepEquals(JsonNode.Parse(asOf.GetProperty("state").GetRawText()), live[last]).Should().BeTrue();
         }
     }
+
+    /// <summary>
+    /// A replay's events come in pages (a run's or an access log's stream can hold millions): the pages, followed by
+    /// their links, join into the whole; each carries the whole replay's state; and the stream growing meanwhile does
+    /// not shift them, since the link names the version the first page replayed to.
+    /// </summary>
+    [Theory]
+    [InlineData(1)]
+    [InlineData(3)]
+    [InlineData(5)]
+    public async Task Pages_join_into_the_whole_replay_and_stay_on_its_version(int limit)
+    {
+        var admin = Host.ClientAs("platform-admin", "bsc");
+        var id = $"pages-{limit}-{Guid.NewGuid():N}"[..24];
+        var path = $"/api/ecosystem/organisations/{id}";
+        (await admin.PostAsync("/api/ecosystem/organisations", Json($$"""{"id":"{{id}}","name":"Pages","type":"hospital","country":"DE"}""")))
+            .StatusCode.Should().Be(HttpStatusCode.Created);
+        for (var i = 0; i < 9; i++)
+            (await admin.PutAsync(path, Json($$"""{"name":"Pages {{i}}","type":"hospital","country":"DE"}"""))).StatusCode.Should().Be(HttpStatusCode.OK);
+
+        var auditor = Host.ClientAs("auditor", "dth-oversight");
+        var whole = await auditor.GetFromJsonAsync<JsonElement>($"/api/audit/streams/organisation:{id}");
+        whole.GetProperty("events").GetArrayLength().Should().Be(10);
+        whole.TryGetProperty("nextAfter", out _).Should().BeFalse("one page of the default size holds the whole stream");
+
+        var joined = new List<JsonElement>();
+        var next = $"/api/audit/streams/organisation:{id}?limit={limit}";
+        var pages = 0;
+        while (next is not null)
+        {
+            var response = await auditor.GetAsync(next);
+            response.StatusCode.Should().Be(HttpStatusCode.OK);
+            var page = JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement;
+            page.GetProperty("events").GetArrayLength().Should().BeInRange(1, limit);
+            page.GetProperty("version").GetInt64().Should().Be(10);
+            page.GetProperty("chainIntact").GetBoolean().Should().BeTrue();
+            JsonNode.DeepEquals(JsonNode.Parse(page.GetProperty("state").GetRawText()), JsonNode.Parse(whole.GetProperty("state").GetRawText()))
+                .Should().BeTrue("every page carries the state at the version replayed to");
+            joined.AddRange(page.GetProperty("events").EnumerateArray().Select(e => e.Clone()));
+            next = response.Headers.TryGetValues("Link", out var links) ? links.Single().Split('<', '>')[1] : null;
+            (next is null).Should().Be(!page.TryGetProperty("nextAfter", out _), "the link and the body agree on a next page");
+            if (pages++ == 0)
+                // A change after the first page: the following pages still end at version 10.
+                (await admin.PutAsync(path, Json("""{"name":"Later","type":"hospital","country":"DE"}"""))).StatusCode.Should().Be(HttpStatusCode.OK);
+        }
+        pages.Should().Be((10 + limit - 1) / limit);
+        joined.Select(e => e.GetRawText()).Should().Equal(whole.GetProperty("events").EnumerateArray().Select(e => e.GetRawText()));
+
+        // Past the end is an empty page of the same replay; malformed paging is a 400 that names the parameter.
+        var beyond = await auditor.GetFromJsonAsync<JsonElement>($"/api/audit/streams/organisation:{id}?after=10&version=10");
+        beyond.GetProperty("events").GetArrayLength().Should().Be(0);
+        beyond.GetProperty("version").GetInt64().Should().Be(10);
+        foreach (var (query, name) in new[] { ("limit=0", "limit"), ("limit=10001", "limit"), ("limit=x", "limit"), ("after=-1", "after"), ("after=1.5", "after") })
+        {
+            var bad = await auditor.GetAsync($"/api/audit/streams/organisation:{id}?{query}");
+            bad.StatusCode.Should().Be(HttpStatusCode.BadRequest, query);
+            (await bad.Content.ReadAsStringAsync()).Should().Contain($"'{name}'");
+        }
+    }
 }
