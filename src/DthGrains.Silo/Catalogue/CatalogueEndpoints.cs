@@ -29,20 +29,20 @@ public static class CatalogueEndpoints
             .RequireAuthorization(IdentitySetup.CatalogueWriters);
         group.MapGet("/resources/{id}", Get).WithName("GetResource").WithSummary("A resource with its versions; JSON-LD with Accept: application/ld+json")
             .Produces<ResourceView>().ProducesProblem(404);
-        group.MapPut("/resources/{id}/metadata", Revise).WithName("ReviseResource").WithSummary("Replace the working metadata (If-Match: the ETag)")
+        group.MapPut("/resources/{id}/metadata", Revise).WithName("ReviseResource").TakesIfMatch().WithSummary("Replace the working metadata (If-Match: the ETag)")
             .Accepts<ResourceMetadata>("application/json").Produces<ResourceView>().ProducesProblem(400).ProducesProblem(404).ProducesProblem(409).ProducesProblem(412)
             .RequireAuthorization(IdentitySetup.CatalogueWriters);
-        group.MapPost("/resources/{id}/versions", Release).WithName("ReleaseVersion")
+        group.MapPost("/resources/{id}/versions", Release).WithName("ReleaseVersion").TakesIfMatch()
             .WithSummary("Release a version: JSON {version, releaseNotes, checksum} for models and methods; a FHIR R4 Bundle (application/fhir+json, ?version=&notes=) for datasets")
             .Accepts<VersionRelease>("application/json", FhirMediaTypes.FhirJson).Produces<ResourceView>(201).ProducesProblem(400).ProducesProblem(403).ProducesProblem(409).ProducesProblem(422).ProducesProblem(503)
             .RequireAuthorization(IdentitySetup.CatalogueWriters);
-        group.MapPost("/resources/{id}/publish", Publish).WithName("PublishResource").WithSummary("Publish a draft that has a version")
+        group.MapPost("/resources/{id}/publish", Publish).WithName("PublishResource").TakesIfMatch().WithSummary("Publish a draft that has a version")
             .Produces<ResourceView>().ProducesProblem(404).ProducesProblem(409).RequireAuthorization(IdentitySetup.CatalogueWriters);
-        group.MapPost("/resources/{id}/deprecate", Deprecate).WithName("DeprecateResource").WithSummary("Deprecate a published resource, with a reason")
+        group.MapPost("/resources/{id}/deprecate", Deprecate).WithName("DeprecateResource").TakesIfMatch().WithSummary("Deprecate a published resource, with a reason")
             .Accepts<ReasonRequest>("application/json").Produces<ResourceView>().ProducesProblem(400).ProducesProblem(409).RequireAuthorization(IdentitySetup.CatalogueWriters);
-        group.MapPost("/resources/{id}/withdraw", Withdraw).WithName("WithdrawResource").WithSummary("Withdraw a resource, with a reason")
+        group.MapPost("/resources/{id}/withdraw", Withdraw).WithName("WithdrawResource").TakesIfMatch().WithSummary("Withdraw a resource, with a reason")
             .Accepts<ReasonRequest>("application/json").Produces<ResourceView>().ProducesProblem(400).ProducesProblem(409).RequireAuthorization(IdentitySetup.CatalogueWriters);
-        group.MapPut("/resources/{id}/versions/{version}/credibility", RecordCredibility).WithName("RecordCredibility")
+        group.MapPut("/resources/{id}/versions/{version}/credibility", RecordCredibility).WithName("RecordCredibility").TakesIfMatch()
             .WithSummary("Record the ASME V&V 40 credibility of a model version")
             .Accepts<CredibilityRecord>("application/json").Produces<ResourceView>().ProducesProblem(400).ProducesProblem(404).RequireAuthorization(IdentitySetup.CatalogueWriters);
         group.MapGet("/resources/{id}/versions/{version}/payload", ReadPayload).WithName("ReadDatasetPayload")
@@ -180,12 +180,17 @@ public static class CatalogueEndpoints
             // The body before the context, as on every route: an Idempotency-Key's fingerprint covers the body.
             var (release, invalid) = await JsonBody.ReadAsync<VersionRelease>(http.Request);
             if (invalid is not null) return invalid.ToProblem();
-            (context, badHeader) = HttpCommandContext.For(http);
+            var (expected, badIfMatch) = ApiResults.IfMatch(http.Request);
+            if (badIfMatch is not null) return badIfMatch.ToProblem();
+            (context, badHeader) = HttpCommandContext.For(http, expected);
             if (badHeader is not null) return badHeader.ToProblem();
             return ApiResults.Ok(http, await grains.GetGrain<IResourceGrain>(id).ReleaseAsync(release!, context!), StatusCodes.Status201Created, $"/api/catalogue/resources/{id}");
         }
 
-        // A dataset version: the FHIR Bundle goes to the dataset's grain on a silo of its institution.
+        // A dataset version: the FHIR Bundle goes to the dataset's grain on a silo of its institution, which records
+        // the version in the catalogue itself, so there is no version of the entry here to hold an If-Match to.
+        if (http.Request.Headers.ContainsKey("If-Match"))
+            return FhirResults.Outcome(Problem.Invalid("If-Match", "A dataset version uploaded as a FHIR Bundle takes no If-Match: send it without (an Idempotency-Key makes the upload safe to repeat)."));
         var resource = await grains.GetGrain<IResourceGrain>(id).GetAsync(http.User.ToActor());
         if (!resource.IsSuccess) return FhirResults.Outcome(resource.Problem!);
         if (string.IsNullOrWhiteSpace(version)) return FhirResults.Outcome(Problem.Invalid("version", "Give the new version as ?version=1.0.0 (and release notes as &notes=...)."));

@@ -34,10 +34,10 @@ public static class EcosystemEndpoints
             (actor, _, _, _) => EcosystemAccess.MayWriteInitiative(actor),
             (g, d, c) => g.RegisterAsync(d, c), (g, d, c) => g.UpdateAsync(d, c)));
 
-        group.MapPost("/relations", AddRelation).WithName("AddRelation").WithSummary("Add a relation between two nodes")
+        group.MapPost("/relations", AddRelation).WithName("AddRelation").TakesIfMatch().WithSummary("Add a relation between two nodes")
             .Accepts<RelationRequest>("application/json").Produces<EcosystemNode>().ProducesProblem(400).ProducesProblem(403).ProducesProblem(404)
             .RequireAuthorization(IdentitySetup.Writers);
-        group.MapDelete("/relations", RemoveRelation).WithName("RemoveRelation").WithSummary("Remove a relation (?from=kind:id&kind=...&to=kind:id)")
+        group.MapDelete("/relations", RemoveRelation).WithName("RemoveRelation").TakesIfMatch().WithSummary("Remove a relation (?from=kind:id&kind=...&to=kind:id)")
             .Produces<EcosystemNode>().ProducesProblem(400).ProducesProblem(403).ProducesProblem(404)
             .RequireAuthorization(IdentitySetup.Writers);
         group.MapGet("/graph", EcosystemGraphEndpoint.GetGraph).WithName("GetEcosystemGraph")
@@ -73,7 +73,10 @@ public static class EcosystemEndpoints
     {
         if (!NodeRef.TryParse(from, out var source)) return Problem.Invalid("from", $"'from' must be kind:id with kind organisation, person or initiative, and {Ids.Rule}.").ToProblem();
         if (!NodeRef.TryParse(to, out var target)) return Problem.Invalid("to", $"'to' must be kind:id with kind organisation, person or initiative, and {Ids.Rule}.").ToProblem();
-        var (context, badHeader) = HttpCommandContext.For(http);
+        // If-Match names the version of the node the relation is added to or removed from (the one answered).
+        var (expected, badIfMatch) = ApiResults.IfMatch(http.Request);
+        if (badIfMatch is not null) return badIfMatch.ToProblem();
+        var (context, badHeader) = HttpCommandContext.For(http, expected);
         if (badHeader is not null) return badHeader.ToProblem();
         await using (var session = store.QuerySession())
         {

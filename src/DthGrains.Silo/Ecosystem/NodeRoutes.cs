@@ -79,7 +79,7 @@ public static class NodeRouteMapping
             if (current is null) return Problem.NotFound($"{kind} '{id}'").ToProblem();
             if (r.Authorize(context!.Actor, details!, id, current) is { } forbidden) return forbidden.ToProblem();
             return ApiResults.Ok(http, await r.Update(grains.GetGrain<TGrain>(id), details!, context));
-        }).WithName($"Update{name}").WithSummary($"Replace a {kind}'s details; send If-Match with its ETag to guard against lost updates")
+        }).TakesIfMatch().WithName($"Update{name}").WithSummary($"Replace a {kind}'s details; send If-Match with its ETag to guard against lost updates")
             .Accepts<TDetails>("application/json").Produces<EcosystemNode>().ProducesProblem(400).ProducesProblem(403).ProducesProblem(404).ProducesProblem(409).ProducesProblem(412)
             .RequireAuthorization(IdentitySetup.Writers);
 

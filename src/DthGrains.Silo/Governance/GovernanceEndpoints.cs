@@ -25,7 +25,7 @@ public static class GovernanceEndpoints
         group.MapPost("/requests", Submit).WithName("SubmitAccessRequest").WithMetadata(IdempotentCreation.Instance).WithSummary("Apply for access to datasets for a declared EHDS purpose")
             .Accepts<AccessApplication>("application/json").Produces<AccessRequestView>(201).ProducesProblem(400).ProducesProblem(403)
             .RequireAuthorization(IdentitySetup.Researchers);
-        group.MapPut("/requests/{id}", Resubmit).WithName("ResubmitAccessRequest").WithSummary("Resubmit an application returned for changes")
+        group.MapPut("/requests/{id}", Resubmit).WithName("ResubmitAccessRequest").WithSummary("Resubmit an application returned for changes").TakesIfMatch()
             .Accepts<AccessApplication>("application/json").Produces<AccessRequestView>().ProducesProblem(400).ProducesProblem(404).ProducesProblem(409)
             .RequireAuthorization(IdentitySetup.Researchers);
         group.MapGet("/requests", List).WithName("ListAccessRequests")
@@ -33,15 +33,15 @@ public static class GovernanceEndpoints
             .Produces<AccessPage<AccessRequestDocument>>().ProducesProblem(400);
         group.MapGet("/requests/{id}", Get).WithName("GetAccessRequest").WithSummary("An application with its reviews and grant; the ETag is its version")
             .Produces<AccessRequestView>().ProducesProblem(404);
-        group.MapPost("/requests/{id}/decision", Decide).WithName("DecideAccessRequest")
+        group.MapPost("/requests/{id}/decision", Decide).WithName("DecideAccessRequest").TakesIfMatch(required: true)
             .WithSummary("Approve (with conditions) or refuse your institution's part, with a reason. Requires If-Match.")
             .Accepts<StewardDecision>("application/json").Produces<AccessRequestView>().ProducesProblem(400).ProducesProblem(403).ProducesProblem(409).ProducesProblem(412).ProducesProblem(428)
             .RequireAuthorization(IdentitySetup.Stewards);
-        group.MapPost("/requests/{id}/return", Return).WithName("ReturnAccessRequest").WithSummary("Return the application for changes. Requires If-Match.")
+        group.MapPost("/requests/{id}/return", Return).WithName("ReturnAccessRequest").TakesIfMatch(required: true).WithSummary("Return the application for changes. Requires If-Match.")
             .Accepts<GovernanceReason>("application/json").Produces<AccessRequestView>().ProducesProblem(409).ProducesProblem(428).RequireAuthorization(IdentitySetup.Stewards);
-        group.MapPost("/requests/{id}/revoke", Revoke).WithName("RevokeAccessGrant").WithSummary("Revoke the grant, effective immediately. Requires If-Match.")
+        group.MapPost("/requests/{id}/revoke", Revoke).WithName("RevokeAccessGrant").TakesIfMatch(required: true).WithSummary("Revoke the grant, effective immediately. Requires If-Match.")
             .Accepts<GovernanceReason>("application/json").Produces<AccessRequestView>().ProducesProblem(409).ProducesProblem(428).RequireAuthorization(IdentitySetup.Stewards);
-        group.MapPost("/requests/{id}/close", Close).WithName("CloseAccessRequest").WithSummary("The applicant closes the application or ends the grant")
+        group.MapPost("/requests/{id}/close", Close).WithName("CloseAccessRequest").TakesIfMatch().WithSummary("The applicant closes the application or ends the grant")
             .Accepts<GovernanceReason>("application/json").Produces<AccessRequestView>().ProducesProblem(403).ProducesProblem(409).RequireAuthorization(IdentitySetup.Researchers);
         group.MapGet("/requests/{id}/history", History).WithName("GetAccessRequestHistory").WithSummary("The application's events with their envelopes")
             .Produces<IReadOnlyList<StoredEvent>>().ProducesProblem(404);
@@ -132,7 +132,9 @@ public static class GovernanceEndpoints
         var (body, invalid) = await JsonBody.ReadAsync<GovernanceReason>(http.Request);
         if (invalid is not null) return invalid.ToProblem();
         if (!Ids.IsValid(id)) return ApiResults.InvalidId("id");
-        var (context, badHeader) = HttpCommandContext.For(http);
+        var (expected, badIfMatch) = ApiResults.IfMatch(http.Request);
+        if (badIfMatch is not null) return badIfMatch.ToProblem();
+        var (context, badHeader) = HttpCommandContext.For(http, expected);
         return badHeader is not null ? badHeader.ToProblem() : ApiResults.Ok(http, await grains.GetGrain<IAccessRequestGrain>(id).CloseAsync(body!.Reason, context!));
     }
 

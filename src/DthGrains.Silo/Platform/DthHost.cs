@@ -179,6 +179,7 @@ public sealed class DthHost : IAsyncDisposable
         app.UseAuthentication();
         app.UseRateLimiter();   // after authentication: the bucket is the token's, not the address's
         app.UseAuthorization();
+        app.RefuseUnevaluatedIfMatch();
         app.MapOpenApi().AllowAnonymous();
         app.MapScalarApiReference("/reference", o => o.WithTitle("DthGrains API").AddPreferredSecuritySchemes([OpenApiSetup.BearerScheme])).AllowAnonymous();
         app.MapGet("/", () => Results.Redirect("/reference")).ExcludeFromDescription().AllowAnonymous();

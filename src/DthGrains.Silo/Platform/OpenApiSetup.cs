@@ -102,6 +102,23 @@ public static class OpenApiSetup
                 });
                 Add(operation.Responses, "422", "The Idempotency-Key was already used by this caller for a different request; nothing was created. Send a new key.");
             }
+            if (metadata.OfType<EvaluatesIfMatch>().FirstOrDefault() is { } ifMatch)
+            {
+                operation.Parameters ??= [];
+                operation.Parameters.Add(new OpenApiParameter
+                {
+                    Name = "If-Match",
+                    In = ParameterLocation.Header,
+                    Required = ifMatch.Required,
+                    Description = (ifMatch.Required ? "Required: the change is made on the version you read. " : "Guards against lost updates. ")
+                        + "The resource's ETag as read, quoted (\"3\"); * for any current version.",
+                    Schema = new OpenApiSchema { Type = JsonSchemaType.String },
+                });
+                Add(operation.Responses, "412", "If-Match names a version that is no longer current (or a weak ETag): read the resource again and retry with its ETag.");
+                if (ifMatch.Required) Add(operation.Responses, "428", "If-Match is required: GET the resource and send its ETag.");
+            }
+            else if (context.Description.HttpMethod is "POST" or "PUT" or "PATCH" or "DELETE")
+                Add(operation.Responses, "400", "A parameter or the body is not valid (the problem names it); If-Match is refused here, as this write has no version to compare it with.");
             Add(operation.Responses, "429", "Too many requests from this client: Retry-After says when to try again.");
             Add(operation.Responses, "503", "The platform's store or a silo is briefly out of reach: Retry-After says when to try again.");
             return Task.CompletedTask;

@@ -26,20 +26,22 @@ public static class TwinEndpoints
         // Grouped at /api so that the collection route is "/api/twins" itself, not "/api/twins/".
         var group = app.MapGroup("/api").WithTags("Twins");
         static RouteHandlerBuilder Builders(RouteHandlerBuilder b) => b.RequireAuthorization(p => p.RequireRole(Roles.Researcher, Roles.Modeller));
+        // A twin's commands guard with If-Match (its creation is named by the server and guarded by an Idempotency-Key).
+        static RouteHandlerBuilder Command(RouteHandlerBuilder b) => Builders(b).TakesIfMatch();
         Builders(group.MapPost("/twins", Create).WithName("CreateTwin").WithMetadata(IdempotentCreation.Instance).WithSummary("Design a twin: model version, context of use, acceptance criteria, purpose")
             .Accepts<TwinDesign>("application/json").Produces<TwinView>(201).ProducesProblem(400).ProducesProblem(422));
-        Builders(group.MapPost("/twins/{id}/link", Link).WithName("LinkTwinData")
+        Command(group.MapPost("/twins/{id}/link", Link).WithName("LinkTwinData")
             .WithSummary("Link one dataset subject's data (pseudonym) under a live grant with action simulate; the read or refusal is recorded")
             .Accepts<TwinDataLink>("application/json").Produces<TwinView>().ProducesProblem(400).ProducesProblem(403).ProducesProblem(404).ProducesProblem(409).ProducesProblem(422));
-        Builders(group.MapPost("/twins/{id}/calibrate", Calibrate).WithName("CalibrateTwin").WithSummary("Fit the personal parameters to all but the last day of the data")
+        Command(group.MapPost("/twins/{id}/calibrate", Calibrate).WithName("CalibrateTwin").WithSummary("Fit the personal parameters to all but the last day of the data")
             .Produces<TwinView>().ProducesProblem(403).ProducesProblem(409).ProducesProblem(422));
-        Builders(group.MapPost("/twins/{id}/validate", Validate).WithName("ValidateTwin").WithSummary("Compare predictions with the held-out day against the acceptance criteria")
+        Command(group.MapPost("/twins/{id}/validate", Validate).WithName("ValidateTwin").WithSummary("Compare predictions with the held-out day against the acceptance criteria")
             .Produces<TwinView>().ProducesProblem(403).ProducesProblem(409).ProducesProblem(422));
-        Builders(group.MapPost("/twins/{id}/scenarios", Test).WithName("TestTwinScenario").WithSummary("Run a what-if meal plan or dose regimen on a validated twin")
+        Command(group.MapPost("/twins/{id}/scenarios", Test).WithName("TestTwinScenario").WithSummary("Run a what-if meal plan or dose regimen on a validated twin")
             .Accepts<TwinScenario>("application/json").Produces<TwinView>().ProducesProblem(400).ProducesProblem(409));
-        Builders(group.MapPost("/twins/{id}/activate", Activate).WithName("ActivateTwin").WithSummary("Activate a validated, passing, fresh twin")
+        Command(group.MapPost("/twins/{id}/activate", Activate).WithName("ActivateTwin").WithSummary("Activate a validated, passing, fresh twin")
             .Produces<TwinView>().ProducesProblem(409));
-        Builders(group.MapPost("/twins/{id}/retire", Retire).WithName("RetireTwin").WithSummary("Retire the twin, with a reason")
+        Command(group.MapPost("/twins/{id}/retire", Retire).WithName("RetireTwin").WithSummary("Retire the twin, with a reason")
             .Accepts<TwinReason>("application/json").Produces<TwinView>().ProducesProblem(400).ProducesProblem(409));
         group.MapGet("/twins", List).WithName("ListTwins").WithSummary("Your twins; every twin for auditors and platform admins").Produces<TwinPage>().ProducesProblem(400);
         group.MapGet("/twins/{id}", Get).WithName("GetTwin").WithSummary("A twin with its lineage fields and living credibility record; the ETag is its version")

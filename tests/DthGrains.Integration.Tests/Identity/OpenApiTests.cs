@@ -52,6 +52,21 @@ public sealed class OpenApiTests(HostFixture fixture)
             operation.GetProperty("parameters").EnumerateArray().Should().Contain(p => p.GetProperty("name").GetString() == "Idempotency-Key" && p.GetProperty("in").GetString() == "header", route);
             operation.GetProperty("responses").TryGetProperty("422", out _).Should().BeTrue(route);
         }
+        // The writes that evaluate If-Match declare it (required for a steward's decisions, with their 428) and its 412;
+        // a creation, which has no version to compare it with, does not.
+        static bool HasIfMatch(JsonElement operation, bool required) => operation.TryGetProperty("parameters", out var parameters)
+            && parameters.EnumerateArray().Any(p => p.GetProperty("name").GetString() == "If-Match" && p.GetProperty("in").GetString() == "header"
+                && (p.TryGetProperty("required", out var r) && r.GetBoolean()) == required);
+        var decide = operations.Single(o => o.Route == "POST /api/access/requests/{id}/decision").Operation;
+        HasIfMatch(decide, required: true).Should().BeTrue();
+        decide.GetProperty("responses").EnumerateObject().Select(r => r.Name).Should().Contain(["412", "428"]);
+        foreach (var route in new[] { "PUT /api/ecosystem/organisations/{id}", "POST /api/ecosystem/relations", "PUT /api/catalogue/resources/{id}/metadata", "POST /api/twins/{id}/retire" })
+            HasIfMatch(operations.Single(o => o.Route == route).Operation, required: false).Should().BeTrue(route);
+        foreach (var route in new[] { "POST /api/runs", "POST /api/ecosystem/organisations", "POST /api/runs/{id}/cancel" })
+        {
+            var operation = operations.Single(o => o.Route == route).Operation;
+            (HasIfMatch(operation, required: false) || HasIfMatch(operation, required: true)).Should().BeFalse(route);
+        }
         // What needs no token says so by having no requirement.
         operations.Single(o => o.Route == "GET /.well-known/dthgrains-ledger-key").Operation.TryGetProperty("security", out _).Should().BeFalse();
     }
