@@ -85,13 +85,16 @@ stop() {
 }
 stop_on_exit
 
-# The connection string holds the database's password: in the silo's environment, which only its user can read, not on
+# A trial on one machine: the institution's payload database is derived on the platform's server, as the platform's own
+# institutions' are (a real partner names its own, --Dth:PayloadDatabases:<institution>=...). The connection string
+# holds the database's password: in the silo's environment, which only its user can read, not on
 # its command line, which every local user can.
 ConnectionStrings__Federation="$DTH_CONNECTION_STRING" dotnet "$silo_bin" --profile institution \
   --Dth:ClusterId="$DTH_CLUSTER_ID" --Dth:ServiceId="$DTH_SERVICE_ID" \
   --Dth:Institution="$institution" --Dth:Role="$role" \
   --Dth:SiloPort="$silo_port" --Dth:GatewayPort="$gateway_port" \
   --Dth:DataDirectory="$data/silos/$institution-$role" "${platform[@]}" \
+  --Dth:DerivePayloadDatabases=true \
   --Urls="$url" ${extra[@]+"${extra[@]}"} &
 silo=$!
 

@@ -136,6 +136,20 @@ public sealed class DthHost : IAsyncDisposable
         foreach (var name in options.PayloadDatabases.Keys)
             if (!hosted.Contains(name.ToLowerInvariant()))
                 throw new InvalidOperationException($"Dth:PayloadDatabases:{name} names an institution this silo does not host ({string.Join(", ", hosted.Order())}): a payload database is configured per hosted institution.");
+        if (!options.DerivePayloadDatabases)
+            foreach (var institution in hosted.Order())
+                if (!options.PayloadDatabases.Keys.Any(k => k.ToLowerInvariant() == institution))
+                    throw new InvalidOperationException($"Dth:PayloadDatabases:{institution} is not set: {institution}'s clinical payloads live in its own database, "
+                        + $"never on the federation's server. Set it to the connection string of {institution}'s database (DTH__PAYLOADDATABASES__{institution.ToUpperInvariant()}), "
+                        + "or set Dth:DerivePayloadDatabases=true for a trial on one machine, where the federation's server plays every institution's.");
+        if (string.IsNullOrWhiteSpace(options.Identity.Authority) && !options.Identity.CreateSigningKey)
+        {
+            var key = string.IsNullOrWhiteSpace(options.Identity.SigningKeyPath) ? StandaloneSigningKey.DefaultPath(options.ResolveDataDirectory()) : options.Identity.SigningKeyPath;
+            if (!File.Exists(key))
+                throw new InvalidOperationException($"Dth:Identity:SigningKeyPath: there is no key at {key}. This silo validates the platform's tokens with the platform's key: "
+                    + "name the platform's key file (ops/run.sh's join.env gives it as DTH_SIGNING_KEY), or set Dth:Identity:Authority to the federation's OIDC issuer. "
+                    + "Dth:Identity:CreateSigningKey=true creates a new key instead (a platform's first start).");
+        }
     }
 
     private static void ConfigureServices(WebApplicationBuilder builder, DthOptions options, string connectionString, string[] externalModels)

@@ -45,8 +45,16 @@ public sealed class DthOptions
     /// <summary>Further institutions whose datasets this silo may hold: the standalone demo plays several institutions in one silo.</summary>
     public string[] AlsoHosts { get; set; } = [];
 
-    /// <summary>Connection strings of the hosted institutions' own payload databases; absent ones are derived on the federation server.</summary>
+    /// <summary>Connection strings of the hosted institutions' own payload databases, one per hosted institution.</summary>
     public Dictionary<string, string> PayloadDatabases { get; set; } = [];
+
+    /// <summary>
+    /// Whether a hosted institution without a <see cref="PayloadDatabases"/> entry gets a payload database derived on the
+    /// federation's server (<c>{database}_payload_{institution}</c>): the standalone platform and trials on one machine,
+    /// where one server plays every institution's. Off by default: a partner's silo that forgot its entry used to keep
+    /// its patients' data on the federation's server, outside the institution, without a word.
+    /// </summary>
+    public bool DerivePayloadDatabases { get; set; }
 
     /// <summary><c>local</c> (one machine or site: fast failure detection) or <c>federated</c> (wide-area links).</summary>
     public string Membership { get; set; } = "local";
@@ -76,4 +84,11 @@ public sealed class IdentityOptions
 
     /// <summary>PEM file of the standalone ES256 key. Empty: <c>{DataDirectory}/identity/signing-key.pem</c>.</summary>
     public string? SigningKeyPath { get; set; }
+
+    /// <summary>
+    /// Create the signing key when its file is missing: the standalone platform, on its first start. Off by default: a
+    /// partner's silo validates the platform's tokens with the platform's key, and a mistyped path used to give it a new
+    /// key of its own, which refused every token the platform issued.
+    /// </summary>
+    public bool CreateSigningKey { get; set; }
 }

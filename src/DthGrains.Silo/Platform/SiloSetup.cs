@@ -23,12 +23,13 @@ public static class SiloSetup
     {
         OrleansPostgresClustering.Configure(silo, connectionString, options.MembershipTimings());
         return silo.AddDthServices(connectionString, options.Institution, options.Role, options.ApplySchemaOnStart, options.AlsoHosts, options.PayloadDatabases,
-            externalModels);
+            externalModels, options.DerivePayloadDatabases);
     }
 
     /// <summary>Everything but clustering: for test clusters whose clustering the test harness configures.</summary>
+    /// <param name="derivePayloadDatabases">an institution without a payload database of its own gets one derived on the federation's server (one machine plays every institution's).</param>
     public static ISiloBuilder AddDthServices(this ISiloBuilder silo, string connectionString, string institution, string role, bool applySchema = true,
-        string[]? alsoHosts = null, IReadOnlyDictionary<string, string>? payloadDatabases = null, string[]? externalModels = null)
+        string[]? alsoHosts = null, IReadOnlyDictionary<string, string>? payloadDatabases = null, string[]? externalModels = null, bool derivePayloadDatabases = true)
     {
         var institutions = new[] { institution }.Concat(alsoHosts ?? []).Distinct().ToArray();
         silo.UseSiloMetadata(new Dictionary<string, string>
@@ -51,7 +52,7 @@ public static class SiloSetup
             // Keys as institutions are spelt: an environment variable (DTH__PAYLOADDATABASES__INRIA) gives "INRIA", and
             // the entry was never found, so inria's payloads went to a database derived on the federation's server.
             p.ConnectionStrings = payloadDatabases?.ToDictionary(e => e.Key.ToLowerInvariant(), e => e.Value) ?? [];
-            p.DeriveFrom = connectionString;
+            p.DeriveFrom = derivePayloadDatabases ? connectionString : null;
         });
         silo.Services.AddDthGovernance();
         silo.Services.AddDthTwins();

@@ -33,6 +33,10 @@ internal sealed record SiloSettings(string Institution, string ClusterId, string
         $"--Dth:DataDirectory={DataFolder}",
         "--Dth:Seed=false",
         "--Dth:Runs:NumericsWarmUp=00:00:00",
+        // Each test silo plays a whole platform on one machine: payloads on the one test server, and a signing key
+        // created by whichever host starts first.
+        "--Dth:DerivePayloadDatabases=true",
+        "--Dth:Identity:CreateSigningKey=true",
         $"--Urls={Url}",
         "--Logging:LogLevel:Microsoft.Hosting.Lifetime=Information",
         .. SigningKeyPath is null ? Array.Empty<string>() : [$"--Dth:Identity:SigningKeyPath={SigningKeyPath}"],

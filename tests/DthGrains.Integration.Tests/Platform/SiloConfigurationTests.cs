@@ -25,6 +25,43 @@ public sealed class SiloConfigurationTests
         (await start.Should().ThrowAsync<Exception>()).Which.Should().NotBeOfType<InvalidOperationException>();
     }
 
+    /// <summary>
+    /// A partner's silo (the institution profile) keeps each hosted institution's payloads in that institution's own
+    /// database and validates the platform's tokens with the platform's key: without either it refuses to start, where it
+    /// used to derive a payload database on the federation's server and make a signing key of its own.
+    /// </summary>
+    [Fact]
+    public async Task A_partner_silo_without_its_own_payload_database_or_the_platform_s_key_refuses_to_start()
+    {
+        var folder = Directory.CreateTempSubdirectory("dth-partner-").FullName;
+        try
+        {
+            var key = Path.Combine(folder, "platform-signing-key.pem");
+            const string payload = "--Dth:PayloadDatabases:inria=Host=db.inria.example";
+            Func<Task<DthHost>> Start(params string[] settings) => () => DthHost.CreateAsync(["--profile", "institution",
+                "--ConnectionStrings:Federation=Host=127.0.0.1;Port=1;Database=never;Timeout=1", "--Dth:Institution=inria", $"--Dth:DataDirectory={folder}", .. settings]);
+
+            (await Start($"--Dth:Identity:SigningKeyPath={key}").Should().ThrowAsync<InvalidOperationException>()).Which.Message.Should()
+                .Contain("Dth:PayloadDatabases:inria is not set").And.Contain("DTH__PAYLOADDATABASES__INRIA");
+            (await Start(payload, $"--Dth:Identity:SigningKeyPath={key}").Should().ThrowAsync<InvalidOperationException>()).Which.Message.Should()
+                .Contain($"there is no key at {key}");
+            (await Start(payload).Should().ThrowAsync<InvalidOperationException>()).Which.Message.Should()
+                .Contain("there is no key at", "an empty path names the silo's own data folder, where no platform key is");
+            File.Exists(key).Should().BeFalse("the silo made no key of its own");
+
+            // With the platform's key, and the payload database named or derivation chosen on purpose, the configuration
+            // passes: the start fails only at the unreachable federation database.
+            using (var platformKey = System.Security.Cryptography.ECDsa.Create(System.Security.Cryptography.ECCurve.NamedCurves.nistP256))
+                Silo.Identity.StandaloneSigningKey.WriteOrAdopt(key, platformKey).Dispose();
+            foreach (var setting in new[] { payload, "--Dth:DerivePayloadDatabases=true" })
+                (await Start(setting, $"--Dth:Identity:SigningKeyPath={key}").Should().ThrowAsync<Exception>()).Which.Should().NotBeOfType<InvalidOperationException>(setting);
+        }
+        finally
+        {
+            Directory.Delete(folder, recursive: true);
+        }
+    }
+
     [Fact]
     public void Derived_payload_database_names_fit_postgres_and_long_institution_ids_do_not_share_one()
     {
