@@ -40,7 +40,7 @@ public sealed class DecisionContexts(LedgerReader reader, IDocumentStore store)
         var stream = GovernanceEventTypes.StreamOf(requestId);
         // An application's stream is short (a submission, its decisions, a grant's life): it is read whole.
         var rows = new List<(LedgerRow Row, DateTimeOffset StoredAt)>();
-        await foreach (var row in reader.ReadStreamAsync(stream, 0, ct)) rows.Add(row);
+        await foreach (var row in reader.ReadStreamAsync(stream, ct: ct)) rows.Add(row);
         if (rows.Count == 0) return null;
         var serializer = store.Options.Serializer();
         // The rows shown as evidence are checked as the ledger's verification checks them: a decision whose body was

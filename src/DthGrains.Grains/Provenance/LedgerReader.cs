@@ -234,16 +234,22 @@ public sealed class LedgerReader(IDocumentStore store)
         return rows;
     }
 
-    /// <summary>One stream's events up to <paramref name="toVersion"/> (0: all), with their storage time.</summary>
-    public async IAsyncEnumerable<(LedgerRow Row, DateTimeOffset StoredAt)> ReadStreamAsync(string stream, long toVersion = 0,
+    /// <summary>
+    /// One stream's events after <paramref name="after"/> up to <paramref name="toVersion"/> (0: all), at most
+    /// <paramref name="limit"/> of them (0: every one), with their storage time.
+    /// </summary>
+    public async IAsyncEnumerable<(LedgerRow Row, DateTimeOffset StoredAt)> ReadStreamAsync(string stream, long toVersion = 0, long after = 0, int limit = 0,
         [EnumeratorCancellation] CancellationToken ct = default)
     {
         // Streamed, not listed: a run's or an access log's stream can hold millions of events, and a replay holds one at a time.
         await using var connection = await OpenAsync(ct);
         await using var command = new NpgsqlCommand(
-            $"select {Columns} from {Schema}.mt_events where stream_id = @stream and (@to = 0 or version <= @to) order by version", connection);
+            $"select {Columns} from {Schema}.mt_events where stream_id = @stream and version > @after and (@to = 0 or version <= @to) order by version "
+            + "limit case when @limit = 0 then null else @limit end", connection);
         command.Parameters.AddWithValue("stream", stream);
         command.Parameters.AddWithValue("to", toVersion);
+        command.Parameters.AddWithValue("after", after);
+        command.Parameters.AddWithValue("limit", limit);
         await using var reader = await command.ExecuteReaderAsync(CommandBehavior.SequentialAccess, ct);
         while (await reader.ReadAsync(ct)) yield return await RowAsync(reader, ct);
     }

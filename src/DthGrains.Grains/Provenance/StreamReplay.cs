@@ -19,13 +19,15 @@ public sealed record AuditedEvent(
     DateTimeOffset StoredAt);
 
 /// <summary>
-/// A stream replayed up to a version or a moment: one page of its events and, where a folder is registered, the state
-/// at that point (after every event up to it, not only the page's).
+/// A stream replayed up to a version or a moment: a page of its events and, on the first page, whether the stream's hash
+/// chain holds and (where a folder is registered) the state at that point, after every event up to it. The pages after
+/// the first carry events only: the first already read, checked and folded the whole stream to the version replayed to,
+/// and each following page reads its own events alone, so reading every page reads the stream once, not once a page.
 /// </summary>
 /// <param name="Version">the version replayed to: the last event at or before the version or moment asked for.</param>
-/// <param name="After">the page starts after this version (0: from the first event).</param>
+/// <param name="After">the page holds events after this version (0: the first page).</param>
 /// <param name="NextAfter">where the next page starts (its <c>?after=</c>), or null when this page reaches <paramref name="Version"/>.</param>
-/// <param name="ChainIntact">whether the stream's hash chain verifies up to where it was read (the first problem otherwise in <paramref name="ChainProblem"/>).</param>
+/// <param name="ChainIntact">on the first page, whether the stream's hash chain verifies up to where it was read (the first problem otherwise in <paramref name="ChainProblem"/>).</param>
 public sealed record StreamReplay(
     string Stream,
     long Version,
@@ -36,7 +38,7 @@ public sealed record StreamReplay(
     IReadOnlyList<AuditedEvent> Events,
     string? StateType,
     object? State,
-    bool ChainIntact,
+    bool? ChainIntact,
     LedgerFinding? ChainProblem,
     string? StateError = null);
 
@@ -53,13 +55,10 @@ public sealed class StreamReplayer(LedgerReader reader, ReplayFolders folders, I
 
     private static readonly Dictionary<string, Type> TypesByName = EventTypeRegistry.All.ToDictionary(p => p.Value, p => p.Key, StringComparer.Ordinal);
 
-    /// <summary>Null when the stream has no events (at that point).</summary>
-    /// <param name="after">the page holds events after this version.</param>
+    /// <summary>The first page, with the chain's check and the state. Null when the stream has no events (at that point).</summary>
     /// <param name="limit">at most this many events in the page.</param>
-    public async Task<StreamReplay?> ReplayAsync(string streamKey, long? version, DateTimeOffset? asOf, long after = 0, int limit = DefaultPage,
-        CancellationToken ct = default)
+    public async Task<StreamReplay?> ReplayAsync(string streamKey, long? version, DateTimeOffset? asOf, int limit = DefaultPage, CancellationToken ct = default)
     {
-        ArgumentOutOfRangeException.ThrowIfNegative(after);
         ArgumentOutOfRangeException.ThrowIfLessThan(limit, 1);
         var page = new List<AuditedEvent>();
         var verifier = new LedgerVerifier();
@@ -70,7 +69,7 @@ public sealed class StreamReplayer(LedgerReader reader, ReplayFolders folders, I
         (long Version, DateTimeOffset RecordedAt)? last = null;
         var more = false;
         var cut = false;
-        await foreach (var (row, storedAt) in reader.ReadStreamAsync(streamKey, version ?? 0, ct))
+        await foreach (var (row, storedAt) in reader.ReadStreamAsync(streamKey, version ?? 0, ct: ct))
         {
             // The chain is checked over every row read, also those after the moment: the moment is read from a row's own
             // header, and a row whose recorded time was moved past it by hand must still be named as broken, not left out.
@@ -82,15 +81,9 @@ public sealed class StreamReplayer(LedgerReader reader, ReplayFolders folders, I
                 cut = true;
                 continue;
             }
-            var inPage = row.Version > after && page.Count < limit;
-            more |= row.Version > after && !inPage;
             last = (row.Version, envelope.RecordedAt);
-            if (inPage)
-            {
-                using var body = JsonDocument.Parse(row.BodyJson);
-                page.Add(new AuditedEvent(row.Stream, row.Version, row.Sequence, row.EventType, body.RootElement.Clone(), envelope,
-                    row.StoredPreviousHash, row.StoredHash, storedAt));
-            }
+            if (page.Count < limit) page.Add(Audited(row, envelope, storedAt));
+            else more = true;
             if (fold is not null && stateError is null)
             {
                 try
@@ -116,8 +109,42 @@ public sealed class StreamReplayer(LedgerReader reader, ReplayFolders folders, I
             try { state = fold.View(at); }
             catch (Exception ex) when (ex is InvalidOperationException or InvalidCastException) { stateError = ex.Message; }
         }
-        return new StreamReplay(streamKey, through.Version, version, asOf, after, more ? page[^1].Version : null, page, folder?.StateName, state,
+        return new StreamReplay(streamKey, through.Version, version, asOf, 0, more ? page[^1].Version : null, page, folder?.StateName, state,
             check.Ok, check.FirstBroken, stateError);
+    }
+
+    /// <summary>
+    /// A following page: the events after <paramref name="after"/> up to <paramref name="version"/> (the version the first
+    /// page replayed to) and, with <paramref name="asOf"/>, recorded by then. Null when the stream has no events at all.
+    /// </summary>
+    public async Task<StreamReplay?> ContinueAsync(string streamKey, long version, DateTimeOffset? asOf, long after, int limit = DefaultPage, CancellationToken ct = default)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(version, 1);
+        ArgumentOutOfRangeException.ThrowIfNegative(after);
+        ArgumentOutOfRangeException.ThrowIfLessThan(limit, 1);
+        var page = new List<AuditedEvent>();
+        var more = false;
+        // One row past the page tells whether a next page exists.
+        await foreach (var (row, storedAt) in reader.ReadStreamAsync(streamKey, version, after, limit + 1, ct))
+        {
+            var envelope = EnvelopeHeaders.Read(Headers(row.HeadersJson), row.CorrelationId, row.CausationId, storedAt);
+            if (asOf is { } t && envelope.RecordedAt > t) break;
+            if (page.Count == limit)
+            {
+                more = true;
+                break;
+            }
+            page.Add(Audited(row, envelope, storedAt));
+        }
+        if (page.Count == 0 && await reader.LastVersionAsync(streamKey, ct) == 0) return null;
+        return new StreamReplay(streamKey, version, version, asOf, after, more ? page[^1].Version : null, page, folders.For(streamKey)?.StateName, null, null, null);
+    }
+
+    private static AuditedEvent Audited(LedgerRow row, EventEnvelope envelope, DateTimeOffset storedAt)
+    {
+        using var body = JsonDocument.Parse(row.BodyJson);
+        return new AuditedEvent(row.Stream, row.Version, row.Sequence, row.EventType, body.RootElement.Clone(), envelope,
+            row.StoredPreviousHash, row.StoredHash, storedAt);
     }
 
     internal static Dictionary<string, string?> Headers(ReadOnlyMemory<byte> json)

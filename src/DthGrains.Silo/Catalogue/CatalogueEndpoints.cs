@@ -33,7 +33,7 @@ public static class CatalogueEndpoints
             .Accepts<ResourceMetadata>("application/json").Produces<ResourceView>().ProducesProblem(400).ProducesProblem(404).ProducesProblem(409).ProducesProblem(412)
             .RequireAuthorization(IdentitySetup.CatalogueWriters);
         group.MapPost("/resources/{id}/versions", Release).WithName("ReleaseVersion").TakesIfMatch()
-            .WithSummary("Release a version: JSON {version, releaseNotes, checksum} for models and methods; a FHIR R4 Bundle (application/fhir+json, ?version=&notes=) for datasets")
+            .WithSummary("Release a version: JSON {version, releaseNotes, checksum} for models and methods (If-Match: the entry's ETag); a FHIR R4 Bundle (application/fhir+json, ?version=&notes=, no If-Match) for datasets")
             .Accepts<VersionRelease>("application/json", FhirMediaTypes.FhirJson).Produces<ResourceView>(201).ProducesProblem(400).ProducesProblem(403).ProducesProblem(409).ProducesProblem(422).ProducesProblem(503)
             .RequireAuthorization(IdentitySetup.CatalogueWriters);
         group.MapPost("/resources/{id}/publish", Publish).WithName("PublishResource").TakesIfMatch().WithSummary("Publish a draft that has a version")
@@ -187,10 +187,7 @@ public static class CatalogueEndpoints
             return ApiResults.Ok(http, await grains.GetGrain<IResourceGrain>(id).ReleaseAsync(release!, context!), StatusCodes.Status201Created, $"/api/catalogue/resources/{id}");
         }
 
-        // A dataset version: the FHIR Bundle goes to the dataset's grain on a silo of its institution, which records
-        // the version in the catalogue itself, so there is no version of the entry here to hold an If-Match to.
-        if (http.Request.Headers.ContainsKey("If-Match"))
-            return FhirResults.Outcome(Problem.Invalid("If-Match", "A dataset version uploaded as a FHIR Bundle takes no If-Match: send it without (an Idempotency-Key makes the upload safe to repeat)."));
+        // A dataset version: the FHIR Bundle goes to the dataset's grain on a silo of its institution.
         var resource = await grains.GetGrain<IResourceGrain>(id).GetAsync(http.User.ToActor());
         if (!resource.IsSuccess) return FhirResults.Outcome(resource.Problem!);
         if (string.IsNullOrWhiteSpace(version)) return FhirResults.Outcome(Problem.Invalid("version", "Give the new version as ?version=1.0.0 (and release notes as &notes=...)."));
@@ -199,6 +196,10 @@ public static class CatalogueEndpoints
         if (resource.Value!.Kind != ResourceKind.Dataset)
             return FhirResults.Outcome(Problem.Invalid("id", $"'{id}' is a {resource.Value.Kind.ToString().ToLowerInvariant()}, not a dataset: a FHIR Bundle is a dataset's version."));
         if (CatalogueAccess.MayChange(http.User.ToActor(), ResourceKind.Dataset, resource.Value.Publisher) is { } forbidden) return FhirResults.Outcome(forbidden);
+        // The dataset's grain records the version in the catalogue itself, so there is no version of the entry here to
+        // hold an If-Match to (the JSON release of a model's or method's version evaluates it).
+        if (http.Request.Headers.ContainsKey("If-Match"))
+            return FhirResults.Outcome(Problem.Invalid("If-Match", "A dataset version uploaded as a FHIR Bundle takes no If-Match: send it without (an Idempotency-Key makes the upload safe to repeat)."));
         if (silos.LiveSilosOf(resource.Value.Publisher).Count == 0) return FhirResults.Outcome(NoSiloOf(resource.Value.Publisher));
         http.Features.Get<IHttpMaxRequestBodySizeFeature>()?.MaxRequestBodySize = MaxUploadBytes;
         byte[] bundle;

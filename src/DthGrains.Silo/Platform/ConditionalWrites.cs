@@ -33,13 +33,16 @@ public static class ConditionalWrites
     {
         if (HttpMethods.IsGet(http.Request.Method) || HttpMethods.IsHead(http.Request.Method) || HttpMethods.IsOptions(http.Request.Method)
             || !http.Request.Headers.ContainsKey("If-Match")
-            || http.GetEndpoint() is not { } endpoint || endpoint.Metadata.GetMetadata<EvaluatesIfMatch>() is not null)
+            || http.GetEndpoint() is not { } endpoint || endpoint.Metadata.GetMetadata<EvaluatesIfMatch>() is not null
+            // Routing's own endpoint for a method the path does not take: its 405 comes first.
+            || endpoint.Metadata.GetMetadata<IHttpMethodMetadata>() is not { } methods
+            || !methods.HttpMethods.Contains(http.Request.Method, StringComparer.OrdinalIgnoreCase))
         {
             await next(http);
             return;
         }
         var problem = Problem.Invalid("If-Match",
-            "This request has no version of a resource to compare If-Match with (it creates one, or acts on a run or the ledger), so the condition "
+            "This request has no version of a resource to compare If-Match with (it creates one, or acts on the ledger), so the condition "
             + "could not be kept: send it without If-Match. To repeat a creation safely, send an Idempotency-Key instead.");
         await (FhirResults.IsFhirRoute(http) ? FhirResults.Outcome(problem) : problem.ToProblem()).ExecuteAsync(http);
     });

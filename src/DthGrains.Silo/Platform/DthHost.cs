@@ -133,9 +133,13 @@ public sealed class DthHost : IAsyncDisposable
         if (!IPAddress.TryParse(options.AdvertisedAddress, out _))
             throw new InvalidOperationException($"Dth:AdvertisedAddress ('{options.AdvertisedAddress}') must be an IP address that the other silos reach this one at, such as 10.0.0.5 (not a host name).");
         var hosted = new[] { options.Institution }.Concat(options.AlsoHosts).ToHashSet(StringComparer.Ordinal);
-        foreach (var name in options.PayloadDatabases.Keys)
+        foreach (var (name, value) in options.PayloadDatabases)
+        {
             if (!hosted.Contains(name.ToLowerInvariant()))
                 throw new InvalidOperationException($"Dth:PayloadDatabases:{name} names an institution this silo does not host ({string.Join(", ", hosted.Order())}): a payload database is configured per hosted institution.");
+            if (string.IsNullOrWhiteSpace(value))
+                throw new InvalidOperationException($"Dth:PayloadDatabases:{name} is empty: give the connection string of {name.ToLowerInvariant()}'s payload database.");
+        }
         if (!options.DerivePayloadDatabases)
             foreach (var institution in hosted.Order())
                 if (!options.PayloadDatabases.Keys.Any(k => k.ToLowerInvariant() == institution))

@@ -48,7 +48,7 @@ public static partial class AuditEndpoints
         // A catch-all: a stream key with a slash comes as it is, or escaped (%2F, which the server leaves undecoded).
         group.MapGet("/streams/{**streamKey}", Replay).WithName("ReplayStream")
             .WithSummary("A stream's events with envelopes and hashes up to ?version=n or ?asOf=time, and the aggregate's state at that point; "
-                + "the events come in pages (?limit=, at most 10000; ?after= the last version seen, as Link: rel=\"next\" gives it)")
+                + "the events come in pages (?limit=, at most 10000); the first carries the chain's check and the state, and Link: rel=\"next\" gives the next (?version=&after=)")
             .Produces<StreamReplay>().ProducesProblem(400).ProducesProblem(404);
 
         app.MapGet(KeyRoute, PublicKey).AllowAnonymous().WithTags("Audit").WithName("GetLedgerKey")
@@ -111,15 +111,20 @@ public static partial class AuditEndpoints
         var from = 0L;
         if (after is not null && !long.TryParse(after, NumberStyles.None, CultureInfo.InvariantCulture, out from))
             return Problem.Invalid("after", "'after' is the last version already seen (a whole number of 0 or more), as the next page's link gives it.").ToProblem();
+        if (from > 0 && toVersion is null)
+            return Problem.Invalid("version", "A following page ('after') continues a replay to a version: give the 'version' the first page replayed to, as the next page's link does.").ToProblem();
         var max = StreamReplayer.DefaultPage;
         if (limit is not null && (!int.TryParse(limit, NumberStyles.None, CultureInfo.InvariantCulture, out max) || max < 1 || max > StreamReplayer.MaxPage))
             return Problem.Invalid("limit", $"'limit' must be a whole number from 1 to {StreamReplayer.MaxPage}.").ToProblem();
-        var replay = await replayer.ReplayAsync(streamKey, toVersion, at, from, max, http.RequestAborted);
+        var replay = from > 0
+            ? await replayer.ContinueAsync(streamKey, toVersion!.Value, at, from, max, http.RequestAborted)
+            : await replayer.ReplayAsync(streamKey, toVersion, at, max, http.RequestAborted);
         if (replay is null) return Problem.NotFound(at is null ? $"Stream '{streamKey}'" : $"Stream '{streamKey}' as of {asOf}").ToProblem();
         http.Response.Headers.ETag = ApiResults.ETag(replay.Version);
         if (replay.NextAfter is { } next)
         {
-            // The next page replays to the same point: a stream that grows meanwhile does not shift the pages.
+            // The next page continues to the same version (a stream that grows meanwhile does not shift the pages), and
+            // reads only its own events: the first page checked the chain and folded the state to that version.
             var query = $"version={replay.Version}&after={next}&limit={max}" + (asOf is null ? "" : $"&asOf={Uri.EscapeDataString(asOf)}");
             http.Response.Headers.Link = $"</api/audit/streams/{Uri.EscapeDataString(streamKey)}?{query}>; rel=\"next\"";
         }

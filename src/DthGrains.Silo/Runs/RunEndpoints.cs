@@ -55,9 +55,9 @@ public static partial class RunEndpoints
             .Produces<EngineModelView>().ProducesProblem(400).ProducesProblem(404);
         group.MapGet("/runs/{id}", Get).WithName("GetRun").WithSummary("A run: status, progress, summary statistics and percentile bands, provenance; the ETag is its version")
             .Produces<RunDocument>().ProducesProblem(404);
-        group.MapPost("/runs/{id}/cancel", Cancel).WithName("CancelRun").WithSummary("Cancel a run: no shard is dispatched or counted after this")
+        group.MapPost("/runs/{id}/cancel", Cancel).WithName("CancelRun").TakesIfMatch().WithSummary("Cancel a run: no shard is dispatched or counted after this")
             .Accepts<CancelRunRequest>("application/json").Produces<RunView>().ProducesProblem(403).ProducesProblem(404).ProducesProblem(409);
-        group.MapPost("/runs/{id}/rows/release", ReleaseRows).WithName("ReleaseRunRows")
+        group.MapPost("/runs/{id}/rows/release", ReleaseRows).WithName("ReleaseRunRows").TakesIfMatch()
             .WithSummary("Release (delete) an ended run's per-subject rows to give their storage back; the summary, the bands and the ledger's digests of the rows stay, and the run reproduces them bit for bit from its request and seed")
             .Accepts<CancelRunRequest>("application/json").Produces<RunView>().ProducesProblem(403).ProducesProblem(404).ProducesProblem(409);
         group.MapGet("/runs/{id}/results", Results).WithName("GetRunResults")
@@ -201,7 +201,10 @@ public static partial class RunEndpoints
             if (invalid is not null) return invalid.ToProblem();
             reason = body!.Reason;
         }
-        var (context, badHeader) = HttpCommandContext.For(http);
+        // If-Match names the run's version (its ETag): a release of the rows, which deletes them, can be guarded with it.
+        var (expected, badIfMatch) = ApiResults.IfMatch(http.Request);
+        if (badIfMatch is not null) return badIfMatch.ToProblem();
+        var (context, badHeader) = HttpCommandContext.For(http, expected);
         return badHeader is not null ? badHeader.ToProblem() : ApiResults.Ok(http, await command(reason, context!));
     }
 

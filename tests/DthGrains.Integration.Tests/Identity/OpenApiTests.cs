@@ -60,9 +60,9 @@ public sealed class OpenApiTests(HostFixture fixture)
         var decide = operations.Single(o => o.Route == "POST /api/access/requests/{id}/decision").Operation;
         HasIfMatch(decide, required: true).Should().BeTrue();
         decide.GetProperty("responses").EnumerateObject().Select(r => r.Name).Should().Contain(["412", "428"]);
-        foreach (var route in new[] { "PUT /api/ecosystem/organisations/{id}", "POST /api/ecosystem/relations", "PUT /api/catalogue/resources/{id}/metadata", "POST /api/twins/{id}/retire" })
+        foreach (var route in new[] { "PUT /api/ecosystem/organisations/{id}", "POST /api/ecosystem/relations", "PUT /api/catalogue/resources/{id}/metadata", "POST /api/twins/{id}/retire", "POST /api/runs/{id}/rows/release" })
             HasIfMatch(operations.Single(o => o.Route == route).Operation, required: false).Should().BeTrue(route);
-        foreach (var route in new[] { "POST /api/runs", "POST /api/ecosystem/organisations", "POST /api/runs/{id}/cancel" })
+        foreach (var route in new[] { "POST /api/runs", "POST /api/ecosystem/organisations", "POST /api/audit/checkpoints" })
         {
             var operation = operations.Single(o => o.Route == route).Operation;
             (HasIfMatch(operation, required: false) || HasIfMatch(operation, required: true)).Should().BeFalse(route);

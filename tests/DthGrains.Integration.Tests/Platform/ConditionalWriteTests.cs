@@ -38,7 +38,8 @@ public sealed class ConditionalWriteTests(HostFixture fixture)
         (await researcher.SendAsync(Send(HttpMethod.Post, "/api/runs", """{"kind":"cohort-trial","model":"hovorka","size":5,"seed":3,"duration":60}""", "*")))
             .StatusCode.Should().Be(HttpStatusCode.BadRequest);
         (await researcher.GetFromJsonAsync<JsonElement>("/api/runs")).GetProperty("total").GetInt64().Should().Be(0, "no run was submitted");
-        (await researcher.SendAsync(Send(HttpMethod.Post, $"/api/runs/{Guid.NewGuid()}/cancel", null, "\"3\""))).StatusCode.Should().Be(HttpStatusCode.BadRequest);
+        // A method the path does not take is a 405 first, as without the header.
+        (await admin.SendAsync(Send(HttpMethod.Delete, "/api/ecosystem/organisations", null, "\"1\""))).StatusCode.Should().Be(HttpStatusCode.MethodNotAllowed);
 
         // Refused the same way on a FHIR route, as an OperationOutcome: a dataset version uploaded as a Bundle.
         var upload = await Host.ClientAs("steward", "charite").SendAsync(
@@ -50,6 +51,25 @@ public sealed class ConditionalWriteTests(HostFixture fixture)
         // Without the header, the same creation is made: the refusal was for the header alone.
         (await admin.PostAsync("/api/ecosystem/organisations", new StringContent($$"""{"id":"{{id}}","name":"Conditional","type":"hospital","country":"DE"}""", Encoding.UTF8, "application/json")))
             .StatusCode.Should().Be(HttpStatusCode.Created);
+    }
+
+    /// <summary>Releasing a run's rows deletes them: the release can be guarded by the run's version, as read.</summary>
+    [Fact]
+    public async Task Releasing_a_run_s_rows_evaluates_if_match()
+    {
+        var researcher = Host.ClientAs("researcher", "tum", subject: $"cond-{Guid.NewGuid():N}"[..16]);
+        var id = await Runs.RunTestData.SubmitAsync(researcher, Runs.RunTestData.Cohort(size: 20, shardSize: 10));
+        await Runs.RunTestData.WaitForStatusAsync(researcher, id, "completed");
+        var read = await researcher.GetAsync($"/api/runs/{id}");
+        var etag = read.Headers.ETag!.Tag;
+
+        var stale = await researcher.SendAsync(Send(HttpMethod.Post, $"/api/runs/{id}/rows/release", """{"reason":"kept the bands"}""", "\"1\""));
+        stale.StatusCode.Should().Be(HttpStatusCode.PreconditionFailed);
+        stale.Headers.ETag!.Tag.Should().Be(etag);
+        (await researcher.GetAsync($"/api/runs/{id}/results?format=csv")).StatusCode.Should().Be(HttpStatusCode.OK, "the rows are still there");
+        var released = await researcher.SendAsync(Send(HttpMethod.Post, $"/api/runs/{id}/rows/release", """{"reason":"kept the bands"}""", etag));
+        released.StatusCode.Should().Be(HttpStatusCode.OK, await released.Content.ReadAsStringAsync());
+        (await researcher.GetAsync($"/api/runs/{id}/results?format=csv")).StatusCode.Should().Be(HttpStatusCode.Gone);
     }
 
     [Fact]

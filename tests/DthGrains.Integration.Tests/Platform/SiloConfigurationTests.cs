@@ -10,6 +10,7 @@ public sealed class SiloConfigurationTests
     [InlineData("--Dth:AlsoHosts:0=inria,hug", "Dth:AlsoHosts:0")]
     [InlineData("--Dth:AdvertisedAddress=silo.inria.fr", "Dth:AdvertisedAddress")]
     [InlineData("--Dth:PayloadDatabases:hug=Host=db.hug.example", "Dth:PayloadDatabases:hug")]
+    [InlineData("--Dth:PayloadDatabases:charite= ", "Dth:PayloadDatabases:charite is empty")]
     public async Task A_setting_that_would_misplace_data_or_fail_later_stops_the_start_naming_it(string setting, string named)
     {
         var start = () => DthHost.CreateAsync(["--profile", "standalone", "--ConnectionStrings:Federation=Host=127.0.0.1;Port=1;Database=never", setting]);
