@@ -24,7 +24,7 @@ public static partial class AccessCommands
         var every = new Option<int>("--every") { Description = "Seconds between looks at the inbox, 1 to 300", DefaultValueFactory = _ => 5 };
         every.Validators.Add(r => { if (r.GetValueOrDefault<int>() is < 1 or > 300) r.AddError("--every is between 1 and 300 seconds."); });
         var command = new Command("watch",
-            "Follow the steward inbox live: the applications awaiting your institution's decision now, then each one that arrives or leaves (Ctrl-C stops)") { next, every };
+            "Follow the steward inbox live: the applications awaiting your institution's decision now, then each one that arrives or leaves (Ctrl-C stops; with --json, one line of JSON per arrival)") { next, every };
         command.SetAction((parse, ct) => RunAsync(async () =>
         {
             using var api = ApiClient.From(parse);
@@ -49,7 +49,9 @@ public static partial class AccessCommands
                 var now = await InboxAsync(api, ct);
                 foreach (var (id, r) in now.Where(n => !pending.ContainsKey(n.Key)))
                 {
-                    if (json) CliJson.Print(r);
+                    // With --next, the one document; watching, JSON Lines: a compact document per application, as each arrives.
+                    if (json && parse.GetValue(next)) CliJson.Print(r);
+                    else if (json) CliJson.PrintLine(r);
                     else AnsiConsole.MarkupLineInterpolated(
                         $"{DateTime.UtcNow:HH:mm:ss} [bold]new[/] {id}: \"{Text(r, "title")}\" from {Applicant(r)} for {Join(r, "datasets")} ({Text(r, "purpose")}). Read it: dth access show {id}");
                     if (parse.GetValue(next)) return;

@@ -39,7 +39,7 @@ public static class AuditCommands
                 StringContent? content = null;
                 if (parse.GetValue(file) is { } f)
                 {
-                    if (!f.Exists) throw new ApiException(400, $"No checkpoint file at {f.FullName}.");
+                    if (!f.Exists) throw new Catalogue.UsageException($"No checkpoint file at {f.FullName}.");
                     content = new StringContent(await File.ReadAllTextAsync(f.FullName, ct), Encoding.UTF8);
                     content.Headers.ContentType = new MediaTypeHeaderValue("application/json");
                 }
@@ -184,21 +184,21 @@ public static class AuditCommands
             query.Add("limit=" + parse.GetValue(pageSize));
             var path = $"api/audit/streams/{Uri.EscapeDataString(parse.GetValue(key)!)}";
             var replay = await api.GetAsync(path + "?" + string.Join("&", query), ct);
-            // Every page, replayed to the first page's version (the state is the same on each): a long stream's events
-            // come a page at a time.
+            // The first page carries the chain's check and the state; the following ones, read to the first page's
+            // version, add their events.
             var events = replay.GetProperty("events").EnumerateArray().Select(e => e.Clone()).ToList();
-            while (replay.TryGetProperty("nextAfter", out var next) && next.ValueKind == JsonValueKind.Number)
+            var page = replay;
+            while (page.TryGetProperty("nextAfter", out var next) && next.ValueKind == JsonValueKind.Number)
             {
                 var pageQuery = query.Where(q => !q.StartsWith("version=", StringComparison.Ordinal))
                     .Append($"version={replay.GetProperty("version")}").Append($"after={next}");
-                replay = await api.GetAsync(path + "?" + string.Join("&", pageQuery), ct);
-                events.AddRange(replay.GetProperty("events").EnumerateArray().Select(e => e.Clone()));
+                page = await api.GetAsync(path + "?" + string.Join("&", pageQuery), ct);
+                events.AddRange(page.GetProperty("events").EnumerateArray().Select(e => e.Clone()));
             }
             if (parse.GetValue(CliSettings.Json))
             {
                 var whole = JsonNode.Parse(replay.GetRawText())!.AsObject();
                 whole["events"] = JsonSerializer.SerializeToNode(events);
-                whole["after"] = 0;
                 whole.Remove("nextAfter");
                 CliJson.Print(JsonSerializer.SerializeToElement(whole));
                 return;
@@ -223,6 +223,9 @@ public static class AuditCommands
                 AnsiConsole.MarkupLine($"[bold]State ({Markup.Escape(replay.GetProperty("stateType").GetString() ?? "")})[/]");
                 CliJson.Print(state);
             }
+            else if (replay.TryGetProperty("stateError", out var stateError) && stateError.ValueKind == JsonValueKind.String)
+                // A body that does not fold (tampered, or of an unknown type): the events are shown, the state cannot be.
+                AnsiConsole.MarkupLine($"[yellow]State not rebuilt:[/] {Markup.Escape(stateError.GetString() ?? "")}");
         }));
         return command;
     }

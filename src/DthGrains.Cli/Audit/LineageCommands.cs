@@ -34,7 +34,8 @@ public static class LineageCommands
                 if (parse.GetValue(output) is { } file)
                 {
                     await File.WriteAllTextAsync(file.FullName, text, ct);
-                    AnsiConsole.MarkupLine($"Wrote {(kind == "prov" ? "PROV-JSON" : "the FHIR Bundle")} to [bold]{Markup.Escape(file.FullName)}[/]");
+                    if (parse.GetValue(CliSettings.Json)) CliJson.Print(JsonSerializer.SerializeToElement(new { path = file.FullName, format = kind, bytes = new FileInfo(file.FullName).Length }));
+                    else AnsiConsole.MarkupLine($"Wrote {(kind == "prov" ? "PROV-JSON" : "the FHIR Bundle")} to [bold]{Markup.Escape(file.FullName)}[/]");
                 }
                 else
                 {

@@ -53,7 +53,7 @@ public static partial class CatalogueCommands
             var json = parse.GetValue(CliSettings.Json);
             var response = json
                 ? await api.SendRawAsync(HttpMethod.Post, path, content, "application/json", ct)
-                : await AnsiConsole.Status().StartAsync($"Uploading {what} as version {v}...",
+                : await AnsiConsole.Status().StartAsync(Markup.Escape($"Uploading {what} as version {v}..."),
                     _ => api.SendRawAsync(HttpMethod.Post, path, content, "application/json", ct));
             if (!response.IsSuccess) throw Refusal(parse, response, "The bundle was refused; nothing was stored");
             var view = JsonDocument.Parse(response.Body).RootElement;

@@ -33,7 +33,7 @@ public static class EcosystemCommands
         {
             using var api = ApiClient.From(parse);
             var q = parse.GetValue(query);
-            var page = await api.GetAsync($"api/ecosystem/{parse.GetValue(kind)}?limit=200{(q is null ? "" : "&q=" + Uri.EscapeDataString(q))}", ct);
+            var page = await api.GetAllPagesAsync($"api/ecosystem/{parse.GetValue(kind)}{(q is null ? "" : "?q=" + Uri.EscapeDataString(q))}", 200, ct);
             if (parse.GetValue(CliSettings.Json)) { CliJson.Print(page); return; }
             var table = new Table().Border(TableBorder.Rounded).AddColumns("Id", "Name", "Details", "Version").KeepingIds();
             foreach (var item in page.GetProperty("items").EnumerateArray())
@@ -55,7 +55,12 @@ public static class EcosystemCommands
             var path = PathOf(parse.GetValue(node)!);
             var value = await api.GetAsync(path, ct);
             var events = parse.GetValue(history) ? await api.GetAsync(path + "/history", ct) : default;
-            if (parse.GetValue(CliSettings.Json)) { CliJson.Print(value); if (events.ValueKind != JsonValueKind.Undefined) CliJson.Print(events); return; }
+            if (parse.GetValue(CliSettings.Json))
+            {
+                // One document: with --history, the node and its events together (two documents in a row are not JSON).
+                CliJson.Print(events.ValueKind == JsonValueKind.Undefined ? value : JsonSerializer.SerializeToElement(new { node = value, history = events }));
+                return;
+            }
             var grid = new Grid().AddColumn().AddColumn();
             grid.AddRow("[bold]Node[/]", Markup.Escape(parse.GetValue(node)!));
             grid.AddRow("[bold]Name[/]", Markup.Escape(value.GetProperty("name").GetString() ?? ""));

@@ -11,7 +11,9 @@ public static class TokenCommand
 
     public static Command Build()
     {
-        var role = new Option<string[]>("--role", "-r") { Description = "Role(s): researcher, steward, auditor, institution-admin, platform-admin", Required = true, AllowMultipleArgumentsPerToken = true };
+        var role = new Option<string[]>("--role", "-r") { Description = $"Role(s): {string.Join(", ", Contracts.Platform.Roles.All)}", Required = true, AllowMultipleArgumentsPerToken = true, HelpName = "role" };
+        // A mistyped role minted a token that every route then refused with a 403.
+        role.AcceptOnlyFromAmong([.. Contracts.Platform.Roles.All]);
         var subject = new Option<string?>("--sub") { Description = "Subject id (default: <role>-<institution>)" };
         var name = new Option<string?>("--name") { Description = "Display name (default: the subject)" };
         var institution = new Option<string?>("--institution", "-i") { Description = "Institution slug the token belongs to (default: charite)" };
@@ -38,8 +40,9 @@ public static class TokenCommand
             }
             catch (FileNotFoundException ex)
             {
+                // The key is a file on this machine: a usage mistake, not an answer of the platform (2).
                 CliErrors.Print(ex.Message);
-                return 2;
+                return CliErrors.Usage;
             }
         });
         return command;

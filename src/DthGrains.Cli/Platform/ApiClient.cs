@@ -70,17 +70,48 @@ public sealed class ApiClient(HttpClient http) : IDisposable
     public Task<JsonElement> GetAsync(string path, CancellationToken ct = default) => SendAsync(HttpMethod.Get, path, ct: ct);
 
     /// <summary>
+    /// Every item of a list the API answers a page at a time (<c>?offset=&amp;limit=</c>, <c>{items, total}</c>), as one
+    /// <c>{items, total}</c>: a list command showed the first page alone, under a total that counted the rest.
+    /// </summary>
+    public async Task<JsonElement> GetAllPagesAsync(string path, int pageSize, CancellationToken ct = default)
+    {
+        var items = new List<JsonElement>();
+        long total;
+        do
+        {
+            var page = await GetAsync($"{path}{(path.Contains('?', StringComparison.Ordinal) ? '&' : '?')}offset={items.Count}&limit={pageSize}", ct);
+            var got = page.GetProperty("items").EnumerateArray().Select(e => e.Clone()).ToList();
+            total = page.GetProperty("total").GetInt64();
+            items.AddRange(got);
+            if (got.Count == 0) break;
+        }
+        while (items.Count < total);
+        return JsonSerializer.SerializeToElement(new { items, total = Math.Max(total, items.Count) });
+    }
+
+    /// <summary>
     /// Sends any body (a file stream, a FHIR Bundle...) with its own content type and returns the answer as text,
     /// whatever its status: for routes whose errors are not ProblemDetails (FHIR OperationOutcome) or whose answers are not JSON.
     /// </summary>
     public async Task<RawResponse> SendRawAsync(HttpMethod method, string path, HttpContent? content = null, string? accept = null, CancellationToken ct = default)
     {
-        using var request = new HttpRequestMessage(method, path.TrimStart('/'));
-        request.Content = content;
-        if (accept is not null) request.Headers.Accept.ParseAdd(accept);
-        using var response = await Timed(() => http.SendAsync(request, ct), ct);
-        var text = await response.Content.ReadAsStringAsync(ct);
-        return new RawResponse((int)response.StatusCode, response.Content.Headers.ContentType?.MediaType, text, response.ReasonPhrase);
+        for (var attempt = 1; ; attempt++)
+        {
+            using var request = new HttpRequestMessage(method, path.TrimStart('/'));
+            request.Content = content;
+            if (accept is not null) request.Headers.Accept.ParseAdd(accept);
+            using var response = await Timed(() => http.SendAsync(request, ct), ct);
+            var text = await response.Content.ReadAsStringAsync(ct);
+            // A request without a body is tried again as SendAsync tries (a lineage export while the silo is still reading
+            // the ledger is a 503 with Retry-After); a body sent once may be a stream, which cannot be sent again.
+            if (content is null && attempt < MaxAttempts && RetryDelay(response) is { } wait)
+            {
+                Console.Error.WriteLine($"{(int)response.StatusCode} {Describe(text, response)}; trying again in {wait.TotalSeconds:0} s ({attempt + 1} of {MaxAttempts})");
+                await Task.Delay(wait, ct);
+                continue;
+            }
+            return new RawResponse((int)response.StatusCode, response.Content.Headers.ContentType?.MediaType, text, response.ReasonPhrase);
+        }
     }
 
     /// <summary>
@@ -125,6 +156,9 @@ public sealed class ApiClient(HttpClient http) : IDisposable
         {
             using var doc = JsonDocument.Parse(body);
             var root = doc.RootElement;
+            if (root.ValueKind == JsonValueKind.Object && root.TryGetProperty("resourceType", out var type) && type.ValueKind == JsonValueKind.String
+                && type.GetString() == "OperationOutcome")
+                return Outcome(root, reasonPhrase);
             var sb = new StringBuilder();
             sb.Append(root.ValueKind == JsonValueKind.Object && root.TryGetProperty("title", out var t) ? t.GetString() : reasonPhrase);
             if (root.ValueKind != JsonValueKind.Object) return sb.ToString();
@@ -139,6 +173,19 @@ public sealed class ApiClient(HttpClient http) : IDisposable
         {
             return $"{status} {reasonPhrase}";
         }
+    }
+
+    /// <summary>A FHIR route's error (an OperationOutcome): each issue's diagnostics, or its details' text.</summary>
+    private static string Outcome(JsonElement outcome, string? reasonPhrase)
+    {
+        var issues = outcome.TryGetProperty("issue", out var list) && list.ValueKind == JsonValueKind.Array
+            ? list.EnumerateArray().Select(i =>
+                    i.TryGetProperty("diagnostics", out var d) && d.ValueKind == JsonValueKind.String ? d.GetString()
+                    : i.TryGetProperty("details", out var details) && details.TryGetProperty("text", out var text) && text.ValueKind == JsonValueKind.String ? text.GetString()
+                    : null)
+                .Where(m => !string.IsNullOrEmpty(m)).ToList()
+            : [];
+        return issues.Count == 0 ? reasonPhrase ?? "error" : $"{reasonPhrase}: {string.Join("; ", issues)}";
     }
 
     public void Dispose() => http.Dispose();
@@ -164,6 +211,11 @@ public static class CliJson
     };
 
     public static void Print(JsonElement value) => Console.Out.WriteLine(JsonSerializer.Serialize(value, Options));
+
+    private static readonly JsonSerializerOptions OneLine = new(Options) { WriteIndented = false };
+
+    /// <summary>One document on one line: JSON Lines, for output that goes on as things happen.</summary>
+    public static void PrintLine(JsonElement value) => Console.Out.WriteLine(JsonSerializer.Serialize(value, OneLine));
 
     /// <summary>
     /// Runs a command body and turns its failures into an <c>error:</c> line on standard error and an exit code

@@ -56,7 +56,8 @@ internal static class LocalReproduction
             .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new ElapsedTimeColumn(), new RemainingTimeColumn())
             .Start(ctx =>
             {
-                var task = ctx.AddTask(description, maxValue: Math.Max(1, total));
+                // A description is markup: a file name like patients[1].json ended the command.
+                var task = ctx.AddTask(Markup.Escape(description), maxValue: Math.Max(1, total));
                 work(done => task.Value = Math.Max(task.Value, done));
                 task.Value = Math.Max(1, total);
             });

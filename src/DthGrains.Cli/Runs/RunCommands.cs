@@ -41,7 +41,7 @@ public static partial class RunCommands
         var seed = new Option<ulong>("--seed") { Description = "Seed (same request, same seed: the same results)", DefaultValueFactory = _ => 1UL };
         var scenario = new Option<string?>("--scenario", "-s") { Description = "Scenario (reference; bergman also day); several for scenario-set, comma-separated" };
         var duration = new Option<double?>("--duration") { Description = "Simulated period in the model's time unit (e.g. 1440 min for a day)" };
-        var days = new Option<double?>("--days") { Description = "Simulated period in days (glucose models, in minutes)" };
+        var days = new Option<double?>("--days") { Description = "Simulated period in days, turned into the model's time unit (instead of --duration)" };
         var step = new Option<double?>("--step") { Description = "Output step in the model's time unit" };
         var datasets = new Option<string[]>("--dataset") { Description = "A dataset the run uses (repeatable); needs a grant with action simulate", AllowMultipleArgumentsPerToken = true };
         var purpose = new Option<string?>("--purpose") { Description = "Purpose of the data use, e.g. scientific-research (required with --dataset)" };
@@ -63,13 +63,19 @@ public static partial class RunCommands
         command.SetAction((parse, ct) => RunAsync(async () =>
         {
             var size = parse.GetValue(cohort);
-            var k = parse.GetValue(kind) ?? (size is null ? "single" : "cohort-trial");
+            // A cohort seeded from a dataset is a cohort trial, as a cohort size makes one.
+            var k = parse.GetValue(kind) ?? (size is null && parse.GetValue(cohortFrom) is null ? "single" : "cohort-trial");
             var (ranges, uncertain) = ParseVary(parse.GetValue(vary) ?? [], k);
             var scenarios = parse.GetValue(scenario)?.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+            // Options the kind does not read were dropped without a word (a cohort trial "varied" nothing).
+            if (parse.GetValue(points) is not null && k != "sweep")
+                throw new UsageException($"--points sets the grid of a sweep; this run is a {k} (--kind sweep for a grid).");
+            if (scenarios is { Length: > 1 } && k != "scenario-set")
+                throw new UsageException($"Several scenarios run as a scenario set (--kind scenario-set); a {k} runs one.");
             var body = new Dictionary<string, object?>
             {
                 ["kind"] = k, ["model"] = parse.GetValue(model), ["seed"] = parse.GetValue(seed), ["size"] = size,
-                ["duration"] = parse.GetValue(days) is { } d ? d * 1440 : parse.GetValue(duration), ["outputStep"] = parse.GetValue(step),
+                ["duration"] = DurationOf(parse.GetValue(model)!, parse.GetValue(duration), parse.GetValue(days)), ["outputStep"] = parse.GetValue(step),
                 ["datasets"] = parse.GetValue(datasets) ?? [], ["purpose"] = parse.GetValue(purpose), ["shardSize"] = parse.GetValue(shardSize),
                 ["pointsPerAxis"] = parse.GetValue(points),
             };
@@ -105,6 +111,26 @@ public static partial class RunCommands
             return await RunWatch.FollowAsync(parse, api, id, ct);
         }));
         return command;
+    }
+
+    /// <summary>
+    /// The simulated period in the model's time unit: <c>--duration</c> as given, or <c>--days</c> turned into the unit
+    /// (a day was always 1440, which a model in hours took for 60 days, and one in seconds for 24 minutes).
+    /// </summary>
+    public static double? DurationOf(string model, double? duration, double? days)
+    {
+        if (days is not { } d) return duration;
+        if (duration is not null) throw new UsageException("Give the period once: --days or --duration (in the model's time unit).");
+        DthGrains.Simulation.Units.Unit unit;
+        try
+        {
+            unit = DthGrains.Simulation.Models.ModelLibrary.Get(model).Info.TimeUnit;
+        }
+        catch (ArgumentException)
+        {
+            throw new UsageException($"--days needs the time unit of '{model}', which this dth does not know (an external code): give --duration in its unit (dth run models {model}).");
+        }
+        return d * DthGrains.Simulation.Units.UnitRegistry.Day.ToBase / unit.ToBase;
     }
 
     /// <summary>How often a submission waiting at the cap looks at the caller's unfinished runs.</summary>
@@ -165,6 +191,8 @@ public static partial class RunCommands
             throw new UsageException("A sweep varies parameters over ranges: --vary PARAM=LOW:HIGH (e.g. --vary SIT=0.0005:0.002,EGP0=0.01:0.02; a model's parameters: dth run models <model>).");
         if (kind == "monte-carlo" && (ranges.Count > 0 || uncertain.Count == 0))
             throw new UsageException("A monte-carlo run draws parameters around their values: --vary PARAM=CV, a coefficient of variation (e.g. --vary SIT=0.2,EGP0=0.1; a model's parameters: dth run models <model>).");
+        if (kind is not ("sweep" or "monte-carlo" or "sensitivity") && (ranges.Count > 0 || uncertain.Count > 0))
+            throw new UsageException($"--vary sets what a sweep, a monte-carlo run or a sensitivity study varies; a {kind} varies nothing (--kind to choose one).");
         // A sensitivity study takes its inputs either as CVs or as ranges; given both, the ranges would go unused.
         if (kind == "sensitivity" && (ranges.Count > 0) == (uncertain.Count > 0))
             throw new UsageException("A sensitivity study varies its inputs either around their values (--vary PARAM=CV) or over ranges (--vary PARAM=LOW:HIGH), all of one form (e.g. --vary CL=0.3,EC50=0.3).");
@@ -190,7 +218,7 @@ public static partial class RunCommands
         command.SetAction((parse, ct) => RunAsync(async () =>
         {
             using var api = ApiClient.From(parse);
-            var page = await api.GetAsync(RunsPath + (parse.GetValue(status) is { } s ? $"?status={Uri.EscapeDataString(s)}" : ""), ct);
+            var page = await api.GetAllPagesAsync(RunsPath + (parse.GetValue(status) is { } s ? $"?status={Uri.EscapeDataString(s)}" : ""), 100, ct);
             if (parse.GetValue(CliSettings.Json)) { CliJson.Print(page); return; }
             var table = new Table().Border(TableBorder.Rounded).AddColumns("Id", "Kind", "Model", "Status", "Shards", "Subjects", "Submitted").KeepingIds();
             foreach (var r in page.GetProperty("items").EnumerateArray())

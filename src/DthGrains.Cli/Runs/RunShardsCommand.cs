@@ -39,8 +39,8 @@ internal static class RunShardsCommand
                     new Text(s.Statistics is { } st ? st.Failed.ToString("N0", CultureInfo.InvariantCulture) : "-"),
                     new Text(s.ElapsedMs >= 1000 ? $"{s.ElapsedMs / 1000:0.0} s" : $"{s.ElapsedMs:0} ms"), new Text(s.Fingerprint[..16]));
             var bySilo = shards.GroupBy(s => s.SiloLabel).OrderByDescending(g => g.Count()).Select(g => $"{g.Key} × {g.Count()}");
-            AnsiConsole.Write(table.Caption($"{shards.Count} {(shards.Count == 1 ? "shard" : "shards")}: {string.Join(", ", bySilo)}. " +
-                $"Fingerprints shortened; dth run verify {run} --silo S re-runs one silo's shards"));
+            AnsiConsole.Write(table.Caption(Markup.Escape($"{shards.Count} {(shards.Count == 1 ? "shard" : "shards")}: {string.Join(", ", bySilo)}. " +
+                $"Fingerprints shortened; dth run verify {run} --silo S re-runs one silo's shards")));
         }));
         return command;
     }

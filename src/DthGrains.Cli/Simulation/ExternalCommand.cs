@@ -32,6 +32,12 @@ internal static class ExternalCommand
 
     private static int Execute(string path, bool tryIt, bool json, CancellationToken ct)
     {
+        // A path that is not there is a usage mistake, said on standard error: not a descriptor's problem.
+        if (!File.Exists(path) && !Directory.Exists(path))
+        {
+            CliErrors.Print($"No descriptor file or folder at {Path.GetFullPath(path)}.");
+            return CliErrors.Usage;
+        }
         // A try runs each code as a silo would, writing only its scratch, so that one that writes elsewhere fails here.
         string? unconfined = null;
         using var asOnASilo = tryIt ? ExternalModel.ConfineWritesOfCodes(out unconfined) : null;

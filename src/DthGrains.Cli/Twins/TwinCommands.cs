@@ -169,7 +169,7 @@ public static class TwinCommands
         command.SetAction((parse, ct) => RunAsync(async () =>
         {
             using var api = ApiClient.From(parse);
-            var page = await api.GetAsync($"{TwinsPath}?limit=100", ct);
+            var page = await api.GetAllPagesAsync(TwinsPath, 100, ct);
             if (parse.GetValue(CliSettings.Json)) { CliJson.Print(page); return; }
             var table = new Table().Border(TableBorder.Rounded).AddColumns("Id", "Name", "Model", "Data", "Status", "Scenarios").KeepingIds();
             foreach (var t in page.GetProperty("items").EnumerateArray())
@@ -197,8 +197,9 @@ public static class TwinCommands
             if (parse.GetValue(output) is { } file)
             {
                 await File.WriteAllTextAsync(file.FullName, response.Body, ct);
-                var entries = JsonDocument.Parse(response.Body).RootElement.GetProperty("entry").GetArrayLength();
-                AnsiConsole.MarkupLineInterpolated($"Wrote {entries} FHIR resources to [bold]{file.FullName}[/].");
+                var entries = JsonDocument.Parse(response.Body).RootElement.TryGetProperty("entry", out var list) ? list.GetArrayLength() : 0;
+                if (parse.GetValue(CliSettings.Json)) CliJson.Print(JsonSerializer.SerializeToElement(new { path = file.FullName, resources = entries }));
+                else AnsiConsole.MarkupLineInterpolated($"Wrote {entries} FHIR resources to [bold]{file.FullName}[/].");
             }
             else Console.Out.WriteLine(response.Body);
         }));

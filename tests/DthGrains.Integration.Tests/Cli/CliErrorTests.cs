@@ -1,5 +1,6 @@
 using System.Text.RegularExpressions;
 using DthGrains.Integration.Tests.Infrastructure;
+using DthGrains.Cli.Runs;
 using Microsoft.AspNetCore.Http;
 
 namespace DthGrains.Integration.Tests.Cli;
@@ -104,5 +105,79 @@ public sealed partial class CliErrorTests : IDisposable
         var run = await DthProcess.RunAsync(Home(), "audit", "checkpoint", "--out", missing, "--url", platform.Url);
 
         ShouldBeAnErrorLine(run, 1, missing);
+    }
+
+    /// <summary>Options a run's kind would not read, or given twice over, used to be dropped without a word.</summary>
+    [Theory]
+    [InlineData("--cohort 50 --vary SIT=0.2", "--vary sets what a sweep, a monte-carlo run or a sensitivity study varies; a cohort-trial varies nothing")]
+    [InlineData("--points 5", "--points sets the grid of a sweep; this run is a single")]
+    [InlineData("--scenario reference,day --model bergman", "Several scenarios run as a scenario set")]
+    [InlineData("--days 1 --duration 60", "Give the period once")]
+    public async Task A_run_option_its_kind_would_not_read_is_refused_before_anything_is_sent(string options, string message)
+    {
+        var run = await DthProcess.RunAsync(Home(), ["run", "submit", .. options.Split(' '), "--url", Nowhere]);
+
+        ShouldBeAnErrorLine(run, 1, message);
+    }
+
+    [Fact]
+    public void Days_are_turned_into_the_model_s_time_unit()
+    {
+        RunCommands.DurationOf("hovorka", null, 1).Should().Be(1440, "hovorka counts minutes");
+        RunCommands.DurationOf("pkpd", null, 1).Should().Be(24, "pkpd counts hours");
+        RunCommands.DurationOf("windkessel", null, 0.5).Should().Be(43_200, "windkessel counts seconds");
+        RunCommands.DurationOf("hovorka", 90, null).Should().Be(90);
+    }
+
+    [Fact]
+    public async Task Local_mistakes_are_usage_errors_not_answers_of_the_platform()
+    {
+        // A role no route knows is a parse error, as every option's choices are.
+        var token = await DthProcess.RunAsync(Home(), "token", "--role", "reseacher");
+        token.Code.Should().Be(1);
+        token.Errors.Should().Contain("'reseacher' not recognized").And.Contain("modeller");
+        token.Output.Should().NotContain("eyJ", "no token was minted");
+        ShouldBeAnErrorLine(await DthProcess.RunAsync(Home(), "audit", "verify", "--checkpoint", Path.Combine(_dir, "none.json"), "--url", Nowhere), 1, "No checkpoint file at");
+        ShouldBeAnErrorLine(await DthProcess.RunAsync(Home(), "sim", "external", Path.Combine(_dir, "no-models")), 1, "No descriptor file or folder at");
+    }
+
+    /// <summary>A FHIR route's error is an OperationOutcome: its diagnostics are what the user needs to read.</summary>
+    [Fact]
+    public async Task A_fhir_route_s_error_shows_the_outcome_s_diagnostics()
+    {
+        await using var platform = await StubPlatform.StartAsync(async http =>
+        {
+            http.Response.StatusCode = 404;
+            http.Response.ContentType = "application/fhir+json";
+            await http.Response.WriteAsync("""{"resourceType":"OperationOutcome","issue":[{"severity":"error","code":"not-found","diagnostics":"Twin 'x' has no scenario 'bad'."}]}""");
+        });
+
+        var run = await DthProcess.RunAsync(Home(), "twin", "export", "x", "--scenario", "bad", "--url", platform.Url);
+
+        ShouldBeAnErrorLine(run, 2, "Twin 'x' has no scenario 'bad'.");
+    }
+
+    /// <summary>A list the API answers a page at a time is read whole: `run list` used to show the first 50 runs alone.</summary>
+    [Fact]
+    public async Task A_list_command_reads_every_page()
+    {
+        await using var platform = await StubPlatform.StartAsync(http =>
+        {
+            var offset = int.Parse(http.Request.Query["offset"].ToString(), System.Globalization.CultureInfo.InvariantCulture);
+            var limit = int.Parse(http.Request.Query["limit"].ToString(), System.Globalization.CultureInfo.InvariantCulture);
+            var items = Enumerable.Range(offset, Math.Max(0, Math.Min(limit, 250 - offset))).Select(i => new
+            {
+                id = $"run-{i}", kind = "single", modelId = "hovorka", modelVersion = "1", status = "completed",
+                shardsDone = 1, shardsTotal = 1, subjectsDone = 1, subjectsTotal = 1, submittedAt = "2026-12-01T00:00:00Z",
+            });
+            return http.Response.WriteAsJsonAsync(new { items, total = 250 });
+        });
+
+        var run = await DthProcess.RunAsync(Home(), "run", "list", "--json", "--url", platform.Url);
+
+        run.Code.Should().Be(0, run.Errors);
+        var list = System.Text.Json.JsonDocument.Parse(run.Output).RootElement;
+        list.GetProperty("items").EnumerateArray().Select(r => r.GetProperty("id").GetString()).Should().Equal(Enumerable.Range(0, 250).Select(i => $"run-{i}"));
+        list.GetProperty("total").GetInt64().Should().Be(250);
     }
 }

@@ -36,7 +36,7 @@ public sealed class StandaloneSigningKeyTests
         (await token).IsValid.Should().BeTrue("the token is signed with the key in that folder");
         // A folder without a key: the refusal names the way out.
         var (missing, _, why) = await DthProcess.RunAsync(new Dictionary<string, string> { ["DTH_DATA_DIR"] = TestPostgres.NewTemporaryFolder("token-none") }, "token", "--role", "researcher");
-        missing.Should().NotBe(0);
+        missing.Should().Be(1, "a missing key file is a usage mistake, not an answer of the platform");
         why.Should().Contain("No signing key at").And.Contain("set DTH_DATA_DIR to the data folder it runs with");
     }
 }
