@@ -134,17 +134,17 @@ public static class FhirToModel
             switch (code)
             {
                 case FhirCodes.CarbohydrateIntake:
-                    if (Convert(q, UnitRegistry.Gram, type, o.Id, "Observation.valueQuantity") is { } grams) _carbs.Add(new TimedValue(time.Value, grams));
+                    if (Convert(q, UnitRegistry.Gram, type, o.Id, "Observation.valueQuantity", Plausible.Carbohydrate) is { } grams) _carbs.Add(new TimedValue(time.Value, grams));
                     break;
                 case FhirCodes.BodyWeight or FhirCodes.BodyWeightMeasured:
-                    if (Convert(q, UnitRegistry.Kilogram, type, o.Id, "Observation.valueQuantity") is { } kg && (_weight is null || time.Value >= _weight.Value.Time))
+                    if (Convert(q, UnitRegistry.Kilogram, type, o.Id, "Observation.valueQuantity", Plausible.BodyWeight) is { } kg && (_weight is null || time.Value >= _weight.Value.Time))
                         _weight = (time.Value, kg);
                     break;
                 case FhirCodes.InsulinSerum:
-                    if (Convert(q, UnitRegistry.MilliUnitsPerLitre, type, o.Id, "Observation.valueQuantity") is { } mu) _insulin.Add(new TimedValue(time.Value, mu));
+                    if (Convert(q, UnitRegistry.MilliUnitsPerLitre, type, o.Id, "Observation.valueQuantity", Plausible.SerumInsulin) is { } mu) _insulin.Add(new TimedValue(time.Value, mu));
                     break;
                 default:
-                    if (Convert(q, map!.GlucoseUnit, type, o.Id, "Observation.valueQuantity") is { } g) _glucose.Add(new TimedValue(time.Value, g));
+                    if (Convert(q, map!.GlucoseUnit, type, o.Id, "Observation.valueQuantity", Plausible.Glucose(map.GlucoseUnit)) is { } g) _glucose.Add(new TimedValue(time.Value, g));
                     break;
             }
         }
@@ -186,7 +186,7 @@ public static class FhirToModel
                 }
                 var (start, end) = Span(m.Effective, type, m.Id);
                 if (start is null) return;
-                if (Convert(rate, UnitRegistry.UnitsPerHour, type, m.Id, "MedicationAdministration.dosage.rateQuantity") is { } uh)
+                if (Convert(rate, UnitRegistry.UnitsPerHour, type, m.Id, "MedicationAdministration.dosage.rateQuantity", Plausible.BasalRate) is { } uh)
                     _rates.Add(new InsulinRate(start.Value, end, uh));
                 return;
             }
@@ -194,7 +194,7 @@ public static class FhirToModel
             if (at is null) return;
             if (until is not null && until != at)
                 Warn(type, m.Id, "MedicationAdministration.effective", "A dose over a period is mapped as a bolus at its start.");
-            if (Convert(dosage.Dose!, UnitRegistry.InsulinUnit, type, m.Id, "MedicationAdministration.dosage.dose") is { } units)
+            if (Convert(dosage.Dose!, UnitRegistry.InsulinUnit, type, m.Id, "MedicationAdministration.dosage.dose", Plausible.Bolus) is { } units)
                 _boluses.Add(new TimedValue(at.Value, units));
         }
 
@@ -218,11 +218,17 @@ public static class FhirToModel
             Warn(type, id, element, $"Unmapped code(s) {string.Join(", ", codes)}; left out.");
         }
 
-        private double? Convert(Quantity q, Unit target, string type, string? id, string element)
+        private double? Convert(Quantity q, Unit target, string type, string? id, string element, Plausible range)
         {
             if (q.Value is not { } value)
             {
                 Error(type, id, $"{element}.value", "The quantity has no value.");
+                return null;
+            }
+            if (q.Comparator is { } comparator)
+            {
+                // A censored reading (a meter's "LOW", "<2.2") is a bound, not a value: as the value it would bias the fit.
+                Warn(type, id, $"{element}.comparator", $"A censored value ({Symbol(comparator)} {value}) is a bound, not a measurement; left out.");
                 return null;
             }
             string? code = q.Code;
@@ -243,6 +249,13 @@ public static class FhirToModel
             }
             var converted = UcumUnits.TryConvert(value, code, target, out var problem);
             if (converted is null) Error(type, id, $"{element}.code", $"Cannot use the value: {problem}.");
+            else if (!(converted >= range.Low && converted <= range.High))
+            {
+                // A weight of 0 divides the model's volumes; a weight in g sent as kg makes a 70-tonne patient.
+                Error(type, id, element, string.Create(System.Globalization.CultureInfo.InvariantCulture,
+                    $"{converted:G4} {target.Symbol} is not a plausible {range.What} (from {range.Low:G3} to {range.High:G3} {target.Symbol}): check the value and its unit."));
+                return null;
+            }
             return converted;
         }
 
@@ -274,10 +287,24 @@ public static class FhirToModel
         private DateTimeOffset? Precise(FhirDateTime dt, string type, string? id, string element)
         {
             if (dt.TryToSystemDateTime(out var value) && value.Precision >= DateTimePrecision.Minute && dt.TryToDateTimeOffset(out var instant))
-                return instant;
+            {
+                if (instant.Year is >= 1900 and <= 2200) return instant;
+                // A placeholder date (0001, 9999) stretched the timeline over centuries, and the day after it overflowed.
+                Error(type, id, element, $"The time {instant:yyyy-MM-dd} is not between 1900 and 2200.");
+                return null;
+            }
             Error(type, id, element, "The time is not precise to the minute; the model cannot place it.");
             return null;
         }
+
+        private static string Symbol(Quantity.QuantityComparator comparator) => comparator switch
+        {
+            Quantity.QuantityComparator.LessThan => "<",
+            Quantity.QuantityComparator.LessOrEqual => "<=",
+            Quantity.QuantityComparator.GreaterOrEqual => ">=",
+            Quantity.QuantityComparator.GreaterThan => ">",
+            _ => comparator.ToString(),
+        };
 
         private static string Codes(CodeableConcept c) => string.Join(", ", c.Coding.Select(x => $"{x.System}|{x.Code}"));
 
@@ -293,4 +320,20 @@ public static class FhirToModel
                 new MappingReport(_warnings, _errors, _unmapped));
         }
     }
+}
+
+/// <summary>
+/// The range of values a mapped quantity may take, in the unit it is mapped to: a value outside is a mapping error (a
+/// wrong unit, a typo), refused before it reaches the model as a 422 rather than as a NaN in a fit.
+/// </summary>
+internal sealed record Plausible(double Low, double High, string What)
+{
+    public static readonly Plausible Carbohydrate = new(0, 500, "carbohydrate intake");
+    public static readonly Plausible BodyWeight = new(2, 350, "body weight");
+    public static readonly Plausible SerumInsulin = new(0, 2000, "serum insulin");
+    public static readonly Plausible Bolus = new(0, 100, "insulin dose");
+    public static readonly Plausible BasalRate = new(0, 50, "basal insulin rate");
+
+    /// <summary>0.5 to 50 mmol/L (9 to 900 mg/dL), in the model's glucose unit.</summary>
+    public static Plausible Glucose(Unit unit) => new(0.5 / unit.ToBase, 50 / unit.ToBase, "glucose");
 }

@@ -105,6 +105,14 @@ public static class TwinComputation
             var pi = info.Parameters[info.ParameterIndex(name)];
             return new FittedParameter(name, estimates[k], estimates[k] * result.StandardErrors[k], result.StandardErrors[k], pi.Unit.Symbol, pi.Lower, pi.Upper);
         }).ToArray();
+        // A parameter the data cannot inform (a meal absorption time with no meal recorded) leaves the fit's matrix
+        // singular: its standard error is not a number, which no event can carry. Said as what the data lacks.
+        var unidentified = parameters.Where(x => !double.IsFinite(x.Estimate) || !double.IsFinite(x.StandardError)).Select(x => x.Name).ToList();
+        if (unidentified.Count > 0)
+            throw new ArgumentException($"The data cannot identify {string.Join(", ", unidentified)}: the fit leaves {(unidentified.Count == 1 ? "it" : "them")} without a bounded uncertainty "
+                + "(a meal parameter without meals recorded, an insulin parameter without insulin given). Link data with meals, insulin and glucose over the same days.");
+        if (!double.IsFinite(result.WeightedSumOfSquares) || !double.IsFinite(result.ResidualVariance) || !double.IsFinite(sse))
+            throw new ArgumentException("The model could not be fitted to the data: its predictions are not finite at the estimates.");
         var origin = timeline.Origin!.Value;
         var hash = Hash(info.Id, modelVersion, scenario, times[^1], Personalised(timeline, parameters.ToDictionary(x => x.Name, x => x.Estimate)));
         return new CalibrationOutcome(parameters, result.Converged, result.Iterations, result.WeightedSumOfSquares, result.ResidualVariance,
@@ -124,6 +132,7 @@ public static class TwinComputation
         var observed = held.Select(i => all.Values[i]).ToArray();
         var parameters = Personalised(timeline, fitted);
         var predicted = Simulate(model, scenario, parameters, times, timeline.GlucoseOutput);
+        if (!predicted.All(double.IsFinite)) throw new ArgumentException("The held-out window could not be predicted: the model gives values that are not finite with these parameters.");
         var lower = predicted.Select(v => v - 1.96 * (NoiseSd + NoiseCv * v)).ToArray();
         var upper = predicted.Select(v => v + 1.96 * (NoiseSd + NoiseCv * v)).ToArray();
         var report = ValidationReport.Compute(predicted, observed, lower, upper);

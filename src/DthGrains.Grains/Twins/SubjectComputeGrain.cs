@@ -44,7 +44,9 @@ public sealed class SubjectComputeGrain(IOptions<FederationOptions> federation, 
         if (!timeline.IsSuccess) return timeline.Problem!;
         CalibrationOutcome fit;
         try { fit = await Task.Run(() => TwinComputation.Calibrate(timeline.Value!, modelVersion)); }
-        catch (ArgumentException e) { return new Problem(ProblemKind.Unprocessable, "The twin cannot be calibrated", e.Message); }
+        // What the data cannot give (too few readings, readings at one instant, an unidentifiable parameter) is the
+        // caller's to fix: a 422 with the reason, never a 500 after the read was recorded.
+        catch (Exception e) when (e is ArgumentException or InvalidOperationException) { return new Problem(ProblemKind.Unprocessable, "The twin cannot be calibrated", e.Message); }
         return Outcome<SubjectCalibrationResult>.Ok(new SubjectCalibrationResult(
             fit.Parameters.Select(p => new TwinParameter(p.Name, p.Estimate, p.StandardError, p.Unit, p.Lower, p.Upper)).ToArray(),
             new TwinFit(fit.Converged, fit.Iterations, fit.WeightedSumOfSquares, fit.ResidualVariance, fit.Rmse),
@@ -59,7 +61,7 @@ public sealed class SubjectComputeGrain(IOptions<FederationOptions> federation, 
         var estimates = fitted.ToDictionary(p => p.Name, p => p.Estimate);
         ValidationOutcome result;
         try { result = await Task.Run(() => TwinComputation.Validate(timeline.Value!, estimates, modelVersion)); }
-        catch (ArgumentException e) { return new Problem(ProblemKind.Unprocessable, "The twin cannot be validated", e.Message); }
+        catch (Exception e) when (e is ArgumentException or InvalidOperationException) { return new Problem(ProblemKind.Unprocessable, "The twin cannot be validated", e.Message); }
         var m = result.Metrics;
         return Outcome<SubjectValidationResult>.Ok(new SubjectValidationResult(new TwinMetrics(m.Rmse, m.Mae, m.Mard, m.Bias, m.Coverage, m.Count),
             new TwinObservationWindow(GlucoseKind, result.HeldOut.Count, result.HeldOut.From, result.HeldOut.To), result.RequestHash), 0);

@@ -118,6 +118,42 @@ public sealed class FhirToModelTests
         timeline.Invoking(t => t.ToScenario()).Should().Throw<InvalidOperationException>();
     }
 
+    /// <summary>
+    /// Values no patient has (a weight of 0 divides the model's volumes; a weight in g sent as kg makes a 70-tonne
+    /// patient) are mapping errors, named with the range; a censored reading ("&lt;2.2", a meter's LOW) is a bound, left
+    /// out with a warning; a placeholder date is refused before it stretches the timeline over centuries.
+    /// </summary>
+    [Fact]
+    public void Implausible_values_and_dates_are_errors_and_censored_readings_are_left_out()
+    {
+        var censored = Glucose("Patient/p1", T0, 2.2);
+        censored["valueQuantity"]!["comparator"] = "<";
+        var timeline = MapEntries(
+            Glucose("Patient/p1", "2024-03-01T09:00:00Z", 6.1),
+            Glucose("Patient/p1", "2024-03-01T10:00:00Z", 0),
+            Glucose("Patient/p1", "2024-03-01T11:00:00Z", 1200, "mg/dL"),
+            Observation("Patient/p1", "29463-7", T0, Quantity(0, "kg")),
+            Observation("Patient/p1", "29463-7", T0, Quantity(70_000, "kg")),
+            Observation("Patient/p1", "9059-7", T0, Quantity(-40, "g")),
+            Insulin("Patient/p1", At(T0), dose: Quantity(1000, "[iU]")),
+            Insulin("Patient/p1", During(T0, "2024-03-02T08:00:00Z"), rate: Quantity(-1, "[iU]/h")),
+            Glucose("Patient/p1", "9999-12-31T23:00:00Z", 6.1),
+            censored);
+
+        var errors = timeline.Report.Errors;
+        errors.Select(e => e.Message).Should().HaveCount(8);
+        errors.Should().Contain(e => e.Message.StartsWith("0 mmol/L is not a plausible glucose (from 0.5 to 50 mmol/L)"));
+        errors.Should().Contain(e => e.Message.Contains("is not a plausible glucose") && e.Message.StartsWith("66.6"), "1200 mg/dL is 66.6 mmol/L");
+        errors.Should().Contain(e => e.Message.StartsWith("0 kg is not a plausible body weight (from 2 to 350 kg): check the value and its unit."));
+        errors.Should().Contain(e => e.Message.StartsWith("7E+04 kg is not a plausible body weight"));
+        errors.Should().Contain(e => e.Message.StartsWith("-40 g is not a plausible carbohydrate intake"));
+        errors.Should().Contain(e => e.Message.StartsWith("1000 U is not a plausible insulin dose"));
+        errors.Should().Contain(e => e.Message.StartsWith("-1 U/h is not a plausible basal insulin rate"));
+        errors.Should().Contain(e => e.Message == "The time 9999-12-31 is not between 1900 and 2200.");
+        timeline.Report.Warnings.Should().Contain(w => w.Element == "Observation.valueQuantity.comparator" && w.Message.Contains("(< 2.2) is a bound"));
+        timeline.Glucose.Select(g => g.Value).Should().Equal([6.1], "only the plausible, measured reading is kept");
+    }
+
     [Fact]
     public void Models_without_a_mapping_and_absent_subjects_are_reported()
     {

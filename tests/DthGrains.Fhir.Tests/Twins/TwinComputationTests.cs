@@ -54,6 +54,27 @@ public sealed class TwinComputationTests(ITestOutputHelper output)
         results.Count(r => r.ValidationPassed).Should().BeGreaterThanOrEqualTo(18, "validation passes on the held-out day for (nearly) every patient");
     }
 
+    /// <summary>
+    /// Without meals, the meal absorption time has no effect on glucose: the fit cannot bound its uncertainty, and the
+    /// calibration says what the data lacks instead of carrying a NaN into an event (a 500 at the append).
+    /// </summary>
+    [Fact]
+    public void A_parameter_the_data_cannot_identify_is_named_not_returned_as_nan()
+    {
+        var patient = SyntheticPatients.GeneratePatient(Cohort with { Patients = 1 }, 0);
+        var bundle = System.Text.Json.Nodes.JsonNode.Parse(patient.BundleJson)!;
+        var entries = bundle["entry"]!.AsArray();
+        foreach (var meal in entries.Where(e => e!["resource"]!["code"]?["coding"]?[0]?["code"]?.GetValue<string>() == "9059-7").ToList())
+            entries.Remove(meal);
+        var timeline = FhirToModel.Map(bundle.ToJsonString(), patient.Pseudonym, "hovorka");
+        timeline.Report.IsSuccess.Should().BeTrue();
+        timeline.Carbohydrates.Should().BeEmpty();
+
+        var calibrate = () => TwinComputation.Calibrate(timeline, "1.0.0");
+
+        calibrate.Should().Throw<ArgumentException>().Which.Message.Should().StartWith("The data cannot identify").And.Contain("Link data with meals");
+    }
+
     [Fact]
     public void The_held_out_day_is_the_last_day_and_a_wrong_model_is_refused()
     {
