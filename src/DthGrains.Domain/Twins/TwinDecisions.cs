@@ -9,7 +9,7 @@ namespace DthGrains.Domain.Twins;
 
 /// <summary>What the mapping of the subject's FHIR data found, and under which grant it was read.</summary>
 public sealed record LinkFacts(string DatasetVersion, string DatasetInstitution, string? GrantId, TwinObservationWindow Glucose, int Meals, int Boluses,
-    double? BasalUnitsPerHour, double? BodyWeightKg, string[] MappingWarnings, string[] UnmappedCodes);
+    double? BasalUnitsPerHour, double? BodyWeightKg, string[] MappingWarnings, string[] UnmappedCodes, string? LatestVersion = null);
 
 /// <summary>A calibration's result, computed off the grain turn.</summary>
 public sealed record CalibrationFacts(string ModelVersion, string EngineVersion, TwinParameter[] Parameters, TwinFit Fit, TwinObservationWindow Observations, string RequestHash);
@@ -67,7 +67,7 @@ public static class TwinDecisions
             && d.GrantId == f.GrantId && !s.StaleReasons.Any(r => StaleCauses.ConcernsData(r.Cause)))
             return Decision.Nothing;
         return Decision.Of(new TwinPatientDataLinked(s.Id, link.DatasetId, f.DatasetVersion, f.DatasetInstitution, link.Subject, f.GrantId, s.Design!.Purpose,
-            f.Glucose, f.Meals, f.Boluses, f.BasalUnitsPerHour, f.BodyWeightKg, f.MappingWarnings, f.UnmappedCodes, now));
+            f.Glucose, f.Meals, f.Boluses, f.BasalUnitsPerHour, f.BodyWeightKg, f.MappingWarnings, f.UnmappedCodes, now, f.LatestVersion));
     }
 
     public static Problem? CanCalibrate(TwinState s)
@@ -193,7 +193,9 @@ public static class TwinDecisions
                 $"the simulation engine is now {f.EngineVersion}; the twin was calibrated with {s.EngineVersion}", null, f.EngineVersion, null, null, now));
         if (s.Data is { } data)
         {
-            if (f.DatasetLatestVersion is { } dv && dv != data.DatasetVersion && !s.IsStaleFor(StaleCauses.DatasetVersion))
+            // Stale for a version released after the link: one already there when an older version was linked on purpose
+            // (the version a grant covers) made a twin that could never be calibrated, relinking or not.
+            if (f.DatasetLatestVersion is { } dv && dv != data.DatasetVersion && dv != data.LatestVersionAtLink && !s.IsStaleFor(StaleCauses.DatasetVersion))
                 events.Add(new TwinMarkedStale(s.Id, StaleCauses.DatasetVersion,
                     $"dataset {data.DatasetId} released version {dv}; the twin rests on {data.DatasetVersion}", null, null, dv, data.GrantId, now));
             if (f.DatasetWithdrawnBecause is { } gone && !s.IsStaleFor(StaleCauses.DatasetWithdrawn))
@@ -204,6 +206,27 @@ public static class TwinDecisions
                     $"grant {data.GrantId} no longer covers the data: {f.GrantProblem ?? "not live"}", null, null, null, data.GrantId, now));
         }
         return events.Count == 0 ? Decision.Nothing : new Decision(events, null);
+    }
+
+    /// <summary>
+    /// Whether <paramref name="viewer"/> may export the twin's predictions now. The export computes on the patient's
+    /// personalised parameters, so it is the owner's alone (an auditor reads the lineage and the recorded tests, not
+    /// patient-level predictions, as the policy refuses auditors data reads), and needs what any use of the data needs
+    /// at that moment, whatever the twin's stage: a live grant, a dataset and a model not withdrawn. A retired twin is
+    /// no longer checked for staleness, so the facts are asked here, not read from its stale marks.
+    /// </summary>
+    public static Problem? MayExport(TwinState s, DependencyFacts f, Actor viewer)
+    {
+        if (!s.Exists) return Problem.NotFound($"Twin '{s.Id}'");
+        if (viewer.Subject != s.Design!.Owner)
+            return Problem.Forbidden("A twin's predictions are computed on its patient's data: only its owner exports them. Its lineage and recorded tests are in the audit (/api/audit/lineage?entity=twin:...).");
+        if (f.GrantLive == false || s.StaleReasons.FirstOrDefault(r => r.Cause == StaleCauses.Grant) is not null)
+            return Problem.Conflict($"The twin's data may not be used now ({f.GrantProblem ?? s.StaleReasons.First(r => r.Cause == StaleCauses.Grant).Reason}): link it under a live grant, recalibrate and test again.", s.Version);
+        if (s.Data is { } data && f.DatasetWithdrawnBecause is { } gone)
+            return Problem.Conflict($"Dataset {data.DatasetId} was withdrawn by its publisher ({gone}): the twin's data may not be used.", s.Version);
+        if (f.ModelWithdrawnBecause is { } withdrawn)
+            return Problem.Conflict($"Model {s.Design.ModelId} was withdrawn from the catalogue ({withdrawn}): its predictions are not exported.", s.Version);
+        return null;
     }
 
     private static Problem? Alive(TwinState s) =>

@@ -17,10 +17,12 @@ public sealed record TwinDesigned(string TwinId, string Name, string Owner, stri
 /// <summary>
 /// One dataset subject's data was linked under <see cref="GrantId"/> (null when the owner's own member reads it): what the
 /// FHIR mapping found (glucose window, meals, boluses, basal, body weight) and what it left out.
+/// <see cref="LatestVersionAtLink"/>: the dataset's latest version then (null in events recorded before session 32): an
+/// older version linked on purpose (the one a grant covers) is not stale for the newer one that was already there.
 /// </summary>
 public sealed record TwinPatientDataLinked(string TwinId, string DatasetId, string DatasetVersion, string DatasetInstitution, string SubjectPseudonym,
     string? GrantId, string Purpose, TwinObservationWindow Glucose, int Meals, int Boluses, double? BasalUnitsPerHour, double? BodyWeightKg,
-    string[] MappingWarnings, string[] UnmappedCodes, DateTimeOffset LinkedAt);
+    string[] MappingWarnings, string[] UnmappedCodes, DateTimeOffset LinkedAt, string? LatestVersionAtLink = null);
 
 /// <summary>The personal parameters were fitted to the subject's observations in <see cref="Observations"/>.</summary>
 public sealed record TwinCalibrated(string TwinId, string ModelId, string ModelVersion, string EngineVersion, string DatasetId, string DatasetVersion,

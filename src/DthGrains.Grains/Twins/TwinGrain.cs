@@ -84,7 +84,8 @@ public sealed class TwinGrain(IDocumentStore store, IScenarioRunner runner, IOpt
         var linked = await AtTheDataAsync(dataset.Publisher, link.DatasetId, (g, c) => g.LinkAsync(version, link.Subject, modelId, c), context);
         if (!linked.IsSuccess) return linked.Problem!;
         var r = linked.Value!;
-        var facts = new LinkFacts(version, dataset.Publisher, r.GrantId, r.Glucose, r.Meals, r.Boluses, r.BasalUnitsPerHour, r.BodyWeightKg, r.MappingWarnings, r.UnmappedCodes);
+        var facts = new LinkFacts(version, dataset.Publisher, r.GrantId, r.Glucose, r.Meals, r.Boluses, r.BasalUnitsPerHour, r.BodyWeightKg, r.MappingWarnings, r.UnmappedCodes,
+            dataset.LatestVersion);
         return await Run(context, s => TwinDecisions.Link(s, link, facts, Clock.GetUtcNow()));
     }
 
@@ -161,10 +162,10 @@ public sealed class TwinGrain(IDocumentStore store, IScenarioRunner runner, IOpt
     {
         if (!MaySee(viewer)) return Problem.NotFound($"Twin '{Id}'");
         await CheckAsync(null);
-        // The export computes on the patient's personalised parameters: not without a live grant for the data, and not
-        // once the twin's data changed under its tests (linked again: no calibration the tests were made with).
-        if (State.StaleReasons.FirstOrDefault(r => r.Cause == StaleCauses.Grant) is { } withdrawn)
-            return Problem.Conflict($"The twin's data may not be used now ({withdrawn.Reason}): link it under a live grant, recalibrate and test again.", Version);
+        // The export computes on the patient's personalised parameters: the owner's alone, and not without a live grant
+        // or with a withdrawn dataset or model, asked now whatever the twin's stage (a retired twin is not checked).
+        if (TwinDecisions.MayExport(State, await GatherAsync(), viewer) is { } refused) return refused;
+        // Not once the twin's data changed under its tests (linked again: no calibration the tests were made with).
         if (State.Calibration is null)
             return Problem.Conflict("The twin has no calibration since its data was linked again: calibrate, validate and test a scenario, then export.", Version);
         var test = scenarioId is null ? State.Scenarios.LastOrDefault() : State.Scenarios.FirstOrDefault(x => x.ScenarioId == scenarioId);

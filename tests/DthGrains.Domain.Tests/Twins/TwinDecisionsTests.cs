@@ -45,6 +45,46 @@ public sealed class TwinDecisionsTests
 
     private static DependencyFacts Fresh => new("1.0.0", "1.0.0", true, null, "engine-1");
 
+    /// <summary>
+    /// A grant covers the version its application named: a twin linked to that older version, while a newer one was
+    /// already released, is not stale for it (it could never be calibrated); a version released after the link is.
+    /// </summary>
+    [Fact]
+    public void An_older_version_linked_on_purpose_is_stale_only_for_versions_released_after_the_link()
+    {
+        var s = Designed();
+        s = Apply(s, TwinDecisions.Link(s, new TwinDataLink("charite-t1d-synthetic", "1.0.0", "synth-00001"),
+            new LinkFacts("1.0.0", "charite", "grant-1", Window, 9, 9, 0.9, 71.5, [], [], LatestVersion: "2.0.0"), T0));
+
+        TwinDecisions.CheckDependencies(s, Fresh with { DatasetLatestVersion = "2.0.0" }, T0).Events.Should().BeEmpty();
+        TwinDecisions.CanCalibrate(s).Should().BeNull();
+        TwinDecisions.CheckDependencies(s, Fresh with { DatasetLatestVersion = "3.0.0" }, T0).Events.Should().ContainSingle()
+            .Which.Should().BeOfType<TwinMarkedStale>().Which.Cause.Should().Be(StaleCauses.DatasetVersion);
+        // A link recorded before the latest version was (null): as before, any other latest version is news.
+        TwinDecisions.CheckDependencies(Linked(), Fresh with { DatasetLatestVersion = "2.0.0" }, T0).Events.Should().ContainSingle();
+    }
+
+    /// <summary>
+    /// An export computes on the patient's personalised parameters: the owner's alone, and only while the data may be
+    /// used, asked at the moment of the export, also for a retired twin (which is no longer checked for staleness).
+    /// </summary>
+    [Fact]
+    public void Only_the_owner_exports_and_only_while_grant_dataset_and_model_allow_it_even_when_retired()
+    {
+        var s = Validated();
+        TwinDecisions.MayExport(s, Fresh, Carla).Should().BeNull();
+        TwinDecisions.MayExport(s, Fresh, new Actor("dan", "Dan", "dth-oversight", ["auditor"]))!.Kind.Should().Be(ProblemKind.Forbidden);
+
+        var retired = Apply(s, TwinDecisions.Retire(s, "Study ended.", Carla, T0));
+        TwinDecisions.CheckDependencies(retired, Fresh with { GrantLive = false, GrantProblem = "revoked: consent withdrawn" }, T0).Events.Should().BeEmpty("a retired twin is not checked");
+        var revoked = TwinDecisions.MayExport(retired, Fresh with { GrantLive = false, GrantProblem = "revoked: consent withdrawn" }, Carla)!;
+        revoked.Kind.Should().Be(ProblemKind.Conflict);
+        revoked.Detail.Should().Contain("revoked: consent withdrawn");
+        TwinDecisions.MayExport(retired, Fresh with { DatasetWithdrawnBecause = "consent withdrawn" }, Carla)!.Detail.Should().Contain("was withdrawn by its publisher (consent withdrawn)");
+        TwinDecisions.MayExport(retired, Fresh with { ModelWithdrawnBecause = "unsafe" }, Carla)!.Detail.Should().Contain("withdrawn from the catalogue (unsafe)");
+        TwinDecisions.MayExport(retired, Fresh, Carla).Should().BeNull("a retired twin's recorded tests still export while the data may be used");
+    }
+
     [Fact]
     public void The_lifecycle_runs_from_design_to_retirement_and_every_step_names_what_it_used()
     {
