@@ -20,6 +20,8 @@ public static class TwinCredibility
         var c = s.Calibration;
         var v = s.Validation;
         var data = s.Data;
+        // Designed on one version; a calibration on another carries that version's own model-form level.
+        var (formVersion, formLevel) = c is not null && c.ModelVersion != d.ModelVersion ? (c.ModelVersion, c.ModelCredibilityLevel) : (d.ModelVersion, d.ModelCredibilityLevel);
 
         CredibilityAssessment F(CredibilityFactor f, int achieved, params string?[] evidence) =>
             new(f, required, Math.Clamp(achieved, 0, 5), evidence.Where(e => e is not null).Select(e => e!).ToArray());
@@ -34,10 +36,11 @@ public static class TwinCredibility
             F(NumericalSolverError, 2, "calibration and predictions solved at rtol 1e-8, atol 1e-10"),
             F(UseError, data is null ? 0 : data.MappingWarnings.Length == 0 ? 3 : 2,
                 data is null ? "no patient data linked yet" : $"inputs mapped from FHIR by LOINC and UCUM with unit conversion; {data.MappingWarnings.Length} mapping warning(s), {data.UnmappedCodes.Length} unmapped code(s)"),
-            F(ModelForm, d.ModelCredibilityLevel ?? 1,
-                d.ModelCredibilityLevel is { } level
-                    ? $"model {d.ModelId}@{d.ModelVersion}: model form achieved level {level} in its catalogue V&V 40 record"
-                    : $"model {d.ModelId}@{d.ModelVersion}: no model-form assessment in the catalogue"),
+            // The model version the twin is on: a recalibration moves it to the latest, whose own record counts.
+            F(ModelForm, formLevel ?? 1,
+                formLevel is { } level
+                    ? $"model {d.ModelId}@{formVersion}: model form achieved level {level} in its catalogue V&V 40 record"
+                    : $"model {d.ModelId}@{formVersion}: no model-form assessment in the catalogue"),
             F(ModelInputs, c is null ? 0 : Current(c.Fit.Converged ? 3 : 1),
                 c is null ? "not calibrated" : $"{c.Parameters.Length} personal parameters fitted to {c.Observations.Count} glucose observations ({c.Observations.From:O} to {c.Observations.To:O}); residual variance {c.Fit.ResidualVariance:F2}; request {c.RequestHash}", stale),
             F(TestSamples, v is null ? 0 : Current(v.Metrics.Count >= 100 ? 3 : 2), v is null ? "not validated" : $"{v.Metrics.Count} held-out observations of the same subject", stale),

@@ -12,7 +12,8 @@ public sealed record LinkFacts(string DatasetVersion, string DatasetInstitution,
     double? BasalUnitsPerHour, double? BodyWeightKg, string[] MappingWarnings, string[] UnmappedCodes, string? LatestVersion = null);
 
 /// <summary>A calibration's result, computed off the grain turn.</summary>
-public sealed record CalibrationFacts(string ModelVersion, string EngineVersion, TwinParameter[] Parameters, TwinFit Fit, TwinObservationWindow Observations, string RequestHash);
+public sealed record CalibrationFacts(string ModelVersion, string EngineVersion, TwinParameter[] Parameters, TwinFit Fit, TwinObservationWindow Observations, string RequestHash,
+    int? ModelCredibilityLevel = null);
 
 /// <summary>A validation's metrics on held-out observations.</summary>
 public sealed record ValidationFacts(TwinMetrics Metrics, TwinObservationWindow HeldOut, string RequestHash);
@@ -54,6 +55,9 @@ public static class TwinDecisions
     public static Problem? CanLink(TwinState s, TwinDataLink link)
     {
         if (Alive(s) is { } dead) return dead;
+        // Reading (and recording) a patient's data for a twin that can never be calibrated serves nobody.
+        if (s.StaleReasons.FirstOrDefault(r => r.Cause == StaleCauses.ModelWithdrawn) is { } withdrawn)
+            return Problem.Conflict($"The twin's model can no longer be used ({withdrawn.Reason}); retire the twin and design one on another model.", s.Version);
         var errors = new FieldErrors()
             .Require(Ids.IsValid(link.DatasetId), "datasetId", $"'datasetId' is not a valid id: {Ids.Rule}.")
             .Require(Ids.IsValid(link.Subject), "subject", "'subject' is the dataset subject's pseudonym (a slug such as synth-00001).");
@@ -88,7 +92,7 @@ public static class TwinDecisions
         if (CanCalibrate(s) is { } refused) return refused;
         var d = s.Data!;
         return Decision.Of(new TwinCalibrated(s.Id, s.Design!.ModelId, f.ModelVersion, f.EngineVersion, d.DatasetId, d.DatasetVersion, d.SubjectPseudonym, d.GrantId,
-            f.Parameters, f.Fit, f.Observations, f.RequestHash, now));
+            f.Parameters, f.Fit, f.Observations, f.RequestHash, now, f.ModelCredibilityLevel));
     }
 
     public static Problem? CanValidate(TwinState s)

@@ -24,10 +24,14 @@ public sealed record TwinPatientDataLinked(string TwinId, string DatasetId, stri
     string? GrantId, string Purpose, TwinObservationWindow Glucose, int Meals, int Boluses, double? BasalUnitsPerHour, double? BodyWeightKg,
     string[] MappingWarnings, string[] UnmappedCodes, DateTimeOffset LinkedAt, string? LatestVersionAtLink = null);
 
-/// <summary>The personal parameters were fitted to the subject's observations in <see cref="Observations"/>.</summary>
+/// <summary>
+/// The personal parameters were fitted to the subject's observations in <see cref="Observations"/>, on model version
+/// <see cref="ModelVersion"/>, whose catalogue V&amp;V 40 record achieved <see cref="ModelCredibilityLevel"/> for its model
+/// form (null: none, or recorded before session 32).
+/// </summary>
 public sealed record TwinCalibrated(string TwinId, string ModelId, string ModelVersion, string EngineVersion, string DatasetId, string DatasetVersion,
     string SubjectPseudonym, string? GrantId, TwinParameter[] Parameters, TwinFit Fit, TwinObservationWindow Observations, string RequestHash,
-    DateTimeOffset CalibratedAt);
+    DateTimeOffset CalibratedAt, int? ModelCredibilityLevel = null);
 
 /// <summary>Predictions were compared with held-out observations against the acceptance criteria of the context of use.</summary>
 public sealed record TwinValidated(string TwinId, string ModelId, string ModelVersion, string EngineVersion, string DatasetId, string DatasetVersion,

@@ -52,10 +52,15 @@ public static class TwinComputation
 
     public static readonly SolverOptions Solver = new(SolverKind.Auto, 1e-8, 1e-10);
 
-    /// <summary>Where the held-out window starts: the last 24 h of the data when it spans 36 h or more, else its last third.</summary>
+    /// <summary>
+    /// Where the held-out window starts (it holds the readings after this moment; the calibration those up to it): the
+    /// last 24 h of the glucose readings when they span 36 h or more, else their last third. Of the readings, not of every input: a basal period or a dose recorded a day past the last reading
+    /// left a held-out window with no glucose in it, and the twin could never be validated.
+    /// </summary>
     public static DateTimeOffset HoldOutFrom(PatientTimeline timeline)
     {
-        var (origin, end) = (timeline.Origin ?? throw new ArgumentException("The timeline has no data."), timeline.End!.Value);
+        if (timeline.Glucose.Count == 0) throw new ArgumentException("The timeline has no glucose readings.");
+        var (origin, end) = (timeline.Glucose[0].Time, timeline.Glucose[^1].Time);
         var span = end - origin;
         return span >= TimeSpan.FromHours(36) ? end - TimeSpan.FromHours(24) : origin + span * (2.0 / 3.0);
     }
@@ -66,7 +71,7 @@ public static class TwinComputation
         var scenario = timeline.ToScenario("twin-calibration");
         var all = timeline.GlucoseObservations();
         double cut = timeline.MinutesFromOrigin(HoldOutFrom(timeline));
-        int n = all.Times.Count(t => t < cut);
+        int n = all.Times.Count(t => t <= cut);
         if (n <= names.Count * 4) throw new ArgumentException($"Too few glucose observations before the held-out window ({n}) to fit {names.Count} parameters.");
         var times = all.Times[..n];
         var values = all.Values[..n];
@@ -126,7 +131,7 @@ public static class TwinComputation
         var scenario = timeline.ToScenario("twin-validation");
         var all = timeline.GlucoseObservations();
         double cut = timeline.MinutesFromOrigin(HoldOutFrom(timeline));
-        var held = Enumerable.Range(0, all.Times.Length).Where(i => all.Times[i] >= cut).ToArray();
+        var held = Enumerable.Range(0, all.Times.Length).Where(i => all.Times[i] > cut).ToArray();
         if (held.Length == 0) throw new ArgumentException("No glucose observations in the held-out window.");
         var times = held.Select(i => all.Times[i]).ToArray();
         var observed = held.Select(i => all.Values[i]).ToArray();

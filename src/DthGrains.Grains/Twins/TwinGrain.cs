@@ -60,19 +60,26 @@ public sealed class TwinGrain(IDocumentStore store, IScenarioRunner runner, IOpt
         var version = design.ModelVersion ?? model.LatestVersion;
         if (version is null || !model.Versions.Contains(version))
             return Problem.Invalid("modelVersion", $"Model '{model.Id}' has no released version {version ?? "(none)"}; released: {string.Join(", ", model.Versions)}.");
-        // The model version's own V&V 40 record: its achieved model-form level carries into the twin's record.
-        var resource = await GrainFactory.GetGrain<IResourceGrain>(model.Id).GetAsync(Actor.System());
-        var modelForm = resource.Value?.Versions.FirstOrDefault(v => v.Version == version)?.Credibility?.Factors
-            .FirstOrDefault(f => f.Factor == CredibilityFactor.ModelForm)?.Achieved;
+        var modelForm = await ModelFormLevelAsync(model.Id, version);
         return await Run(context, s => TwinDecisions.Design(s, design, context.Actor, version, EngineVersion, modelForm, now));
+    }
+
+    /// <summary>The model version's own V&amp;V 40 record: its achieved model-form level carries into the twin's record.</summary>
+    private async Task<int?> ModelFormLevelAsync(string modelId, string version)
+    {
+        var resource = await GrainFactory.GetGrain<IResourceGrain>(modelId).GetAsync(Actor.System());
+        return resource.Value?.Versions.FirstOrDefault(v => v.Version == version)?.Credibility?.Factors
+            .FirstOrDefault(f => f.Factor == CredibilityFactor.ModelForm)?.Achieved;
     }
 
     public async Task<Outcome<TwinView>> LinkDataAsync(TwinDataLink link, CommandContext context)
     {
         if (MayCommand(context.Actor) is { } refused) return refused;
+        // What the twin rests on is checked before the If-Match: a stale mark it records changes the version, and was
+        // answered 412 only at the end, after the data had been read and computed on.
+        await CheckAsync(context);
         if (AnsweredUpFront(context) is { } answered) return Answer(answered);
         if (TwinDecisions.CanLink(State, link) is { } invalid) return invalid;
-        await CheckAsync(context);
         await using var session = store.QuerySession();
         var dataset = await session.LoadAsync<CatalogueEntryDocument>(link.DatasetId);
         if (dataset is null || dataset.Kind != ResourceKind.Dataset || (dataset.Status == ResourceStatus.Draft && dataset.Publisher != context.Actor.Institution))
@@ -92,8 +99,8 @@ public sealed class TwinGrain(IDocumentStore store, IScenarioRunner runner, IOpt
     public async Task<Outcome<TwinView>> CalibrateAsync(CommandContext context)
     {
         if (MayCommand(context.Actor) is { } refused) return refused;
-        if (AnsweredUpFront(context) is { } answered) return Answer(answered);
         await CheckAsync(context);
+        if (AnsweredUpFront(context) is { } answered) return Answer(answered);
         if (TwinDecisions.CanCalibrate(State) is { } blocked) return blocked;
         // Recalibration moves the twin onto the model's latest released version (what clears model-version staleness).
         string modelVersion;
@@ -103,15 +110,16 @@ public sealed class TwinGrain(IDocumentStore store, IScenarioRunner runner, IOpt
         var modelId = State.Design!.ModelId;
         var fit = await OnLinkedDataAsync((g, d, c) => g.CalibrateAsync(d.DatasetVersion, d.SubjectPseudonym, modelId, modelVersion, c), context);
         if (!fit.IsSuccess) return fit.Problem!;
-        var facts = new CalibrationFacts(modelVersion, engine, fit.Value!.Parameters, fit.Value.Fit, fit.Value.Observations, fit.Value.RequestHash);
+        var facts = new CalibrationFacts(modelVersion, engine, fit.Value!.Parameters, fit.Value.Fit, fit.Value.Observations, fit.Value.RequestHash,
+            await ModelFormLevelAsync(State.Design!.ModelId, modelVersion));
         return await Run(context, s => TwinDecisions.Calibrate(s, facts, Clock.GetUtcNow()));
     }
 
     public async Task<Outcome<TwinView>> ValidateAsync(CommandContext context)
     {
         if (MayCommand(context.Actor) is { } refused) return refused;
-        if (AnsweredUpFront(context) is { } answered) return Answer(answered);
         await CheckAsync(context);
+        if (AnsweredUpFront(context) is { } answered) return Answer(answered);
         if (TwinDecisions.CanValidate(State) is { } blocked) return blocked;
         var fitted = State.Calibration!.Parameters.ToArray();
         var modelVersion = State.Calibration.ModelVersion;
@@ -125,8 +133,8 @@ public sealed class TwinGrain(IDocumentStore store, IScenarioRunner runner, IOpt
     public async Task<Outcome<TwinView>> TestScenarioAsync(TwinScenario scenario, CommandContext context)
     {
         if (MayCommand(context.Actor) is { } refused) return refused;
-        if (AnsweredUpFront(context) is { } answered) return Answer(answered);
         await CheckAsync(context);
+        if (AnsweredUpFront(context) is { } answered) return Answer(answered);
         if (TwinDecisions.CanTestScenario(State, scenario) is { } blocked) return blocked;
         var basal = scenario.BasalUnitsPerHour ?? State.Data!.BasalUnitsPerHour;
         if (basal is null) return Problem.Invalid("basalUnitsPerHour", "The patient's data has no basal rate: give 'basalUnitsPerHour'.");

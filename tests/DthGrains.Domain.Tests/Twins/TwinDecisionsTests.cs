@@ -46,6 +46,34 @@ public sealed class TwinDecisionsTests
     private static DependencyFacts Fresh => new("1.0.0", "1.0.0", true, null, "engine-1");
 
     /// <summary>
+    /// A recalibration moves the twin onto the model's latest version: the credibility record cites that version and its
+    /// own model-form level, not the one the twin was designed on (level 3 for 1.0.0 here).
+    /// </summary>
+    [Fact]
+    public void After_recalibration_on_a_new_model_version_the_credibility_cites_that_version_s_model_form()
+    {
+        var s = Linked();
+        s = Apply(s, TwinDecisions.Calibrate(s, new CalibrationFacts("2.0.0", "engine-1", [new TwinParameter("SIT", 0.005, 0.0002, "1/min per mU/L", 5e-4, 2e-2)],
+            new TwinFit(true, 12, 560, 1.01, 0.6), Window, "hash-cal", ModelCredibilityLevel: 2), T0));
+
+        var form = s.ToView().Credibility.Factors.Single(f => f.Factor == CredibilityFactor.ModelForm);
+        form.Achieved.Should().Be(2);
+        form.Evidence.Should().ContainSingle().Which.Should().Contain("@2.0.0").And.Contain("level 2");
+        Calibrated().ToView().Credibility.Factors.Single(f => f.Factor == CredibilityFactor.ModelForm).Evidence.Single().Should().Contain("@1.0.0: model form achieved level 3");
+    }
+
+    [Fact]
+    public void A_twin_whose_model_was_withdrawn_links_no_data()
+    {
+        var s = Designed();
+        s = Apply(s, TwinDecisions.CheckDependencies(s, Fresh with { ModelWithdrawnBecause = "unsafe dosing" }, T0));
+
+        var refused = TwinDecisions.CanLink(s, new TwinDataLink("charite-t1d-synthetic", null, "synth-00001"))!;
+        refused.Kind.Should().Be(ProblemKind.Conflict);
+        refused.Detail.Should().Contain("unsafe dosing");
+    }
+
+    /// <summary>
     /// A grant covers the version its application named: a twin linked to that older version, while a newer one was
     /// already released, is not stale for it (it could never be calibrated); a version released after the link is.
     /// </summary>

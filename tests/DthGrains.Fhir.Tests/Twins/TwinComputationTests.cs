@@ -75,12 +75,24 @@ public sealed class TwinComputationTests(ITestOutputHelper output)
         calibrate.Should().Throw<ArgumentException>().Which.Message.Should().StartWith("The data cannot identify").And.Contain("Link data with meals");
     }
 
+    /// <summary>The held-out day is the last day of glucose readings, whatever inputs are recorded after it.</summary>
+    [Fact]
+    public void The_held_out_window_follows_the_glucose_readings_not_later_inputs()
+    {
+        var patient = SyntheticPatients.GeneratePatient(Cohort with { Patients = 1 }, 0);
+        var timeline = FhirToModel.Map(patient.BundleJson, patient.Pseudonym, "hovorka");
+        var later = timeline with { InsulinBoluses = [.. timeline.InsulinBoluses, new TimedValue(timeline.Glucose[^1].Time.AddDays(2), 4)] };
+        later.End.Should().BeAfter(timeline.Glucose[^1].Time.AddDays(1), "the timeline reaches the later dose");
+
+        TwinComputation.HoldOutFrom(later).Should().Be(timeline.Glucose[^1].Time.AddHours(-24));
+    }
+
     [Fact]
     public void The_held_out_day_is_the_last_day_and_a_wrong_model_is_refused()
     {
         var patient = SyntheticPatients.GeneratePatient(Cohort with { Patients = 1 }, 0);
         var timeline = FhirToModel.Map(patient.BundleJson, patient.Pseudonym, "hovorka");
-        TwinComputation.HoldOutFrom(timeline).Should().Be(timeline.End!.Value.AddHours(-24));
+        TwinComputation.HoldOutFrom(timeline).Should().Be(timeline.Glucose[^1].Time.AddHours(-24), "the last 24 h of the readings");
         var bergman = timeline with { ModelId = "bergman-minimal" };
         FluentActions.Invoking(() => TwinComputation.Calibrate(bergman, "1.0.0")).Should().Throw<ArgumentException>().WithMessage("*not supported*");
     }
