@@ -69,7 +69,7 @@ public static partial class CatalogueCommands
     {
         var id = new Argument<string>("id") { Description = "Dataset id" };
         var version = new Option<string>("--version") { Description = "Dataset version", Required = true };
-        var purpose = new Option<string?>("--purpose") { Description = "Why you read it (recorded in the access log)" };
+        var purpose = new Option<string?>("--purpose") { Description = "Why you read it, as a code (scientific-research, quality-check...), recorded in the access log" };
         var output = new Option<FileInfo?>("--out") { Description = "Write the FHIR Bundle to this file" };
         var command = new Command("payload", "Read a dataset version's FHIR content (members of the owning institution)") { id, version, purpose, output };
         command.SetAction((parse, ct) => RunAsync(async () =>

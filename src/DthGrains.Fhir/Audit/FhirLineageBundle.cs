@@ -27,17 +27,22 @@ public static class FhirLineageBundle
     {
         var graph = lineage.Graph;
         var nodes = graph.Nodes.ToDictionary(n => n.Id, StringComparer.Ordinal);
+        // Ids named by what they stand for (the root and its evidence; an event by its place in the ledger; a generation
+        // by its edge), so the same lineage exports with the same ids, and an entry can be matched across two exports.
         var bundle = new Bundle
         {
-            Id = Guid.NewGuid().ToString("N"),
+            Id = Synthetic.DeterministicUuid.Urn($"lineage|{graph.Root}|{string.Join(",", lineage.Evidence.Select(e => $"{e.Stream}@{e.Version}"))}")["urn:uuid:".Length..],
             Type = Bundle.BundleType.Collection,
             Timestamp = now,
             Meta = new Meta { Tag = [new Coding(ActivitySystem, "lineage", $"Lineage of {graph.Root}")] },
         };
         foreach (var e in lineage.Evidence)
-            bundle.Entry.Add(new Bundle.EntryComponent { FullUrl = $"urn:uuid:{Guid.NewGuid()}", Resource = Audit(e, graph, nodes) });
+            bundle.Entry.Add(new Bundle.EntryComponent { FullUrl = Synthetic.DeterministicUuid.Urn($"audit|{e.Stream}|{e.Version}"), Resource = Audit(e, graph, nodes) });
         foreach (var edge in graph.Edges.Where(e => e.Relation == ProvRelation.WasGeneratedBy))
-            bundle.Entry.Add(new Bundle.EntryComponent { FullUrl = $"urn:uuid:{Guid.NewGuid()}", Resource = ProvenanceOf(edge, graph, nodes) });
+            bundle.Entry.Add(new Bundle.EntryComponent
+            {
+                FullUrl = Synthetic.DeterministicUuid.Urn($"provenance|{edge.From}|{edge.To}|{edge.Stream}|{edge.Version}"), Resource = ProvenanceOf(edge, graph, nodes),
+            });
         return bundle;
     }
 

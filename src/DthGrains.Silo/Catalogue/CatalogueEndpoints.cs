@@ -226,6 +226,10 @@ public static class CatalogueEndpoints
     {
         if (!Ids.IsValid(id)) return FhirResults.Outcome(Problem.Invalid("id", $"'id' is not a valid id: {Ids.Rule}."));
         if (version.Length > 64) return FhirResults.Outcome(Problem.Invalid("version", "Not a version."));
+        // The purpose is recorded with the read or its refusal, and matched against grants: a code (an EHDS Art. 53
+        // purpose such as scientific-research, or an institution's own, such as quality-check), not any text.
+        if (purpose is not null && !Ids.IsValid(purpose))
+            return FhirResults.Outcome(Problem.Invalid("purpose", $"'purpose' is a code such as scientific-research or quality-check ({Ids.Rule})."));
         var (context, badHeader) = HttpCommandContext.For(http);
         if (badHeader is not null) return FhirResults.Outcome(badHeader);
         var resource = await grains.GetGrain<IResourceGrain>(id).GetAsync(context!.Actor);

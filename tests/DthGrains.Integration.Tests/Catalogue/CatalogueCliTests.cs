@@ -141,7 +141,7 @@ public sealed class CatalogueCliTests(HostFixture fixture) : IDisposable
     {
         await SeededAsync();
 
-        var (code, output) = await Dth(Host.Token("steward", "charite"), "catalogue", "payload", "charite-t1d-synthetic", "--version", "1.0.0", "--purpose", "CLI test", "--json");
+        var (code, output) = await Dth(Host.Token("steward", "charite"), "catalogue", "payload", "charite-t1d-synthetic", "--version", "1.0.0", "--purpose", "quality-check", "--json");
         code.Should().Be(0, output);
         var summary = FirstJson(output);
         summary.GetProperty("resourcesByType").GetProperty("Patient").GetInt32().Should().Be(5);

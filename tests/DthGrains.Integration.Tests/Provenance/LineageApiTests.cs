@@ -44,6 +44,10 @@ public sealed class LineageApiTests(HostFixture fixture)
         read.StatusCode.Should().Be(HttpStatusCode.OK);
         var bundle = Parse<Bundle>(await read.Content.ReadAsStringAsync());
         var pseudonym = bundle.Entry.Select(e => e.Resource).OfType<Patient>().First().Id!;
+        // A purpose is a code, recorded with the read: free text is refused before anything is read or recorded.
+        var prose = await carla.GetAsync($"/api/catalogue/resources/{CharitéData}/versions/1.0.0/payload?purpose={Uri.EscapeDataString("because I want to")}");
+        prose.StatusCode.Should().Be(HttpStatusCode.BadRequest);
+        (await prose.Content.ReadAsStringAsync()).Should().Contain("OperationOutcome").And.Contain("'purpose' is a code");
 
         // Someone without a grant is refused; the refusal names the same subjects.
         var stranger = Host.ClientAs("researcher", "tum", subject: $"eve-{Guid.NewGuid():N}"[..14]);
@@ -164,6 +168,12 @@ public sealed class LineageApiTests(HostFixture fixture)
         provenances.Should().Contain(p => p.Target.Any(t => t.Identifier!.Value == $"grant:grant-{id}")
             && p.Agent.Any(a => a.Who!.Identifier!.Value == "person:bruno-steward" && a.OnBehalfOf!.Identifier!.Value == "organisation:inria")
             && p.Entity.Any(x => x.What!.Identifier!.Value == $"access-request:{id}"));
+
+        // The same lineage exports with the same ids: an entry is matched across two exports.
+        var again = Parse<Bundle>(await (await Auditor.GetAsync($"/api/audit/lineage/fhir?entity=access-request:{id}")).Content.ReadAsStringAsync());
+        again.Id.Should().Be(bundle.Id);
+        again.Entry.Select(e => e.FullUrl).Should().Equal(bundle.Entry.Select(e => e.FullUrl));
+        bundle.Entry.Select(e => e.FullUrl).Should().OnlyHaveUniqueItems();
     }
 
     [Fact]
