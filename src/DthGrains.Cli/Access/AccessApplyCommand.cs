@@ -21,7 +21,8 @@ public static partial class AccessCommands
         var datasets = new Option<string[]>("--dataset") { Description = "A requested dataset id (repeatable)" };
         var actions = new Option<string[]>("--action") { Description = $"A permitted action you need: {string.Join(", ", Actions)} (repeatable)" };
         actions.AcceptOnlyFromAmong(Actions);
-        var months = new Option<int?>("--months") { Description = "Estimated processing period in months" };
+        var months = new Option<int?>("--months") { Description = "Estimated processing period in months, 1 to 60" };
+        months.Validators.Add(r => { if (r.GetValueOrDefault<int?>() is < 1 or > 60) r.AddError("--months is the processing period, 1 to 60 months."); });
         var intendedUse = new Option<string?>("--intended-use") { Description = "The detailed intended use of the data" };
         var benefit = new Option<string?>("--benefit") { Description = "The expected benefit" };
         var safeguards = new Option<string?>("--safeguards") { Description = "Safeguards against misuse and re-identification" };
@@ -44,6 +45,8 @@ public static partial class AccessCommands
             }
             var missing = required.Where(o => !Given(o)).Select(o => o.Name).ToList();
             if (missing.Count > 0) result.AddError($"Give --file APPLICATION.json, or the application options; missing: {string.Join(", ", missing)}.");
+            else if (result.GetValue(pseudonymised) && string.IsNullOrWhiteSpace(result.GetValue(justification)))
+                result.AddError("--pseudonymised needs --justification: why anonymised data do not suffice (EHDS Art. 68).");
         });
         command.SetAction((parse, ct) => RunAsync(async () =>
         {

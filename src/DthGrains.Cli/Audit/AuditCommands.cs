@@ -12,8 +12,11 @@ namespace DthGrains.Cli.Audit;
 /// <summary><c>dth audit verify|checkpoint|stream|lineage|decisions|subject</c>: the auditor's side of the ledger (schemas/ledger/).</summary>
 public static class AuditCommands
 {
-    /// <summary>Exit code of <c>dth audit verify</c> when the ledger does not verify.</summary>
-    public const int Broken = 1;
+    /// <summary>
+    /// Exit code of <c>dth audit verify</c> and <c>verify-lineage</c> when the check finds something broken: a code of its
+    /// own, so that a script tells a broken ledger from a usage mistake (1) or an unreachable platform (2 to 4).
+    /// </summary>
+    public const int Broken = 5;
 
     public static Command Build()
     {
@@ -29,7 +32,7 @@ public static class AuditCommands
     private static Command Verify()
     {
         var file = new Option<FileInfo?>("--checkpoint", "-c") { Description = "A checkpoint document kept outside the system (from 'dth audit checkpoint --out'); default: the latest stored" };
-        var command = new Command("verify", "Recompute every hash chain and compare with a checkpoint; exit code 1 when something is broken") { file };
+        var command = new Command("verify", "Recompute every hash chain and compare with a checkpoint; exit code 5 when something is broken") { file };
         command.SetAction(async (parse, ct) =>
         {
             var code = 0;
@@ -64,7 +67,7 @@ public static class AuditCommands
     private static Command VerifyLineage()
     {
         var command = new Command("verify-lineage",
-            "Read every lineage fact again from the ledger and compare with the lineage store; exit code 1 when they differ");
+            "Read every lineage fact again from the ledger and compare with the lineage store; exit code 5 when they differ");
         command.SetAction(async (parse, ct) =>
         {
             var code = 0;
@@ -172,6 +175,12 @@ public static class AuditCommands
         var key = new Argument<string>("stream") { Description = "Stream key, for example organisation:charite or ledger:checkpoints" };
         var asOf = new Option<string?>("--as-of") { Description = "Replay as of this time (ISO 8601, e.g. 2026-11-25T10:00:00Z)" };
         var version = new Option<long?>("--version") { Description = "Replay up to this version" };
+        version.Validators.Add(r => { if (r.GetValueOrDefault<long?>() is < 1) r.AddError("--version is a stream version, 1 or more."); });
+        asOf.Validators.Add(r =>
+        {
+            if (r.GetValueOrDefault<string?>() is { } t && !DateTimeOffset.TryParse(t, System.Globalization.CultureInfo.InvariantCulture, System.Globalization.DateTimeStyles.AssumeUniversal, out _))
+                r.AddError($"--as-of {t}: give a date and time, e.g. 2026-11-25T10:00:00Z.");
+        });
         var pageSize = new Option<int>("--page-size") { Description = "Events fetched per request (1 to 10000); every page is read", DefaultValueFactory = _ => 1000 };
         pageSize.Validators.Add(r => { if (r.GetValueOrDefault<int>() is < 1 or > 10_000) r.AddError("--page-size is 1 to 10000 events."); });
         var command = new Command("stream", "Replay a stream as of a time or version: its events with envelopes and hashes, and the state then") { key, asOf, version, pageSize };

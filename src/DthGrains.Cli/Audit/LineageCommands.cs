@@ -15,6 +15,7 @@ public static class LineageCommands
     {
         var entity = new Argument<string>("entity") { Description = "What to trace, named with its kind: run:<id>, twin:<id>, access-request:<id>, grant:<id>, resource:<id>[@version], organisation:<id>, person:<id>" };
         var depth = new Option<int?>("--depth") { Description = "How many steps up and down to follow (1-12, default 4)" };
+        depth.Validators.Add(r => { if (r.GetValueOrDefault<int?>() is < 1 or > 12) r.AddError("--depth is 1 to 12 steps."); });
         var format = new Option<string>("--format") { Description = "table (default), prov (W3C PROV-JSON) or fhir (FHIR R4 Bundle of AuditEvent and Provenance)", DefaultValueFactory = _ => "table" };
         format.AcceptOnlyFromAmong("table", "prov", "fhir");
         var output = new Option<FileInfo?>("--out", "-o") { Description = "Write the export to this file instead of the console" };

@@ -21,8 +21,8 @@ namespace DthGrains.Cli.Runs;
 /// </summary>
 internal static class RunVerifyCommand
 {
-    /// <summary>The exit code when the results are not reproduced (as <c>dth audit verify</c> when something is broken).</summary>
-    public const int NotReproduced = 1;
+    /// <summary>The exit code when the results are not reproduced (as <c>dth audit verify</c> when something is broken): not 1, a usage mistake's.</summary>
+    public const int NotReproduced = Audit.AuditCommands.Broken;
 
     /// <summary>The exit code when stopped by Ctrl-C (as shells report SIGINT).</summary>
     public const int Cancelled = 130;
@@ -54,7 +54,7 @@ internal static class RunVerifyCommand
                 "the code's digest must be the one the run recorded",
         };
         var command = new Command("verify",
-            "Re-run completed runs' recorded requests on this machine and check that they give the recorded result hashes, shard by shard; exit code 1 when one does not")
+            "Re-run completed runs' recorded requests on this machine and check that they give the recorded result hashes, shard by shard; exit code 5 when one does not")
             { run, sample, catchShare, silo, externalModels };
         command.SetAction(async (parse, ct) =>
         {

@@ -45,6 +45,8 @@ public static class TwinCommands
         var purpose = new Option<string>("--purpose") { Description = "EHDS purpose of the data use (must match your grant)", DefaultValueFactory = _ => "scientific-research" };
         var influence = new Option<int>("--influence") { Description = "Model influence, 1 (low) to 3 (high)", DefaultValueFactory = _ => 2 };
         var consequence = new Option<int>("--consequence") { Description = "Decision consequence, 1 (low) to 3 (high)", DefaultValueFactory = _ => 2 };
+        influence.Validators.Add(r => { if (r.GetValueOrDefault<int>() is < 1 or > 3) r.AddError("--influence is 1 (low) to 3 (high)."); });
+        consequence.Validators.Add(r => { if (r.GetValueOrDefault<int>() is < 1 or > 3) r.AddError("--consequence is 1 (low) to 3 (high)."); });
         var mard = new Option<double>("--max-mard") { Description = "Acceptance: largest MARD on held-out data, %", DefaultValueFactory = _ => 15 };
         var bias = new Option<double>("--max-bias") { Description = "Acceptance: largest absolute bias, mmol/L", DefaultValueFactory = _ => 1 };
         var coverage = new Option<double>("--min-coverage") { Description = "Acceptance: smallest coverage of the 95 % band, 0-1", DefaultValueFactory = _ => 0.8 };

@@ -12,11 +12,13 @@ public sealed record LinkFacts(string DatasetVersion, string DatasetInstitution,
     double? BasalUnitsPerHour, double? BodyWeightKg, string[] MappingWarnings, string[] UnmappedCodes, string? LatestVersion = null);
 
 /// <summary>A calibration's result, computed off the grain turn.</summary>
+/// <param name="GrantId">the grant the calibration's read was allowed by, when known (else the link's is recorded).</param>
 public sealed record CalibrationFacts(string ModelVersion, string EngineVersion, TwinParameter[] Parameters, TwinFit Fit, TwinObservationWindow Observations, string RequestHash,
-    int? ModelCredibilityLevel = null);
+    int? ModelCredibilityLevel = null, string? GrantId = null);
 
 /// <summary>A validation's metrics on held-out observations.</summary>
-public sealed record ValidationFacts(TwinMetrics Metrics, TwinObservationWindow HeldOut, string RequestHash);
+/// <param name="GrantId">the grant the validation's read was allowed by, when known (else the calibration's is recorded).</param>
+public sealed record ValidationFacts(TwinMetrics Metrics, TwinObservationWindow HeldOut, string RequestHash, string? GrantId = null);
 
 /// <summary>A scenario's summary, from the scenario runner.</summary>
 public sealed record ScenarioFacts(string ScenarioId, TwinScenario Scenario, TwinScenarioSummary Summary, string RequestHash, string Runner, string? RunId = null);
@@ -60,9 +62,16 @@ public static class TwinDecisions
             return Problem.Conflict($"The twin's model can no longer be used ({withdrawn.Reason}); retire the twin and design one on another model.", s.Version);
         var errors = new FieldErrors()
             .Require(Ids.IsValid(link.DatasetId), "datasetId", $"'datasetId' is not a valid id: {Ids.Rule}.")
-            .Require(Ids.IsValid(link.Subject), "subject", "'subject' is the dataset subject's pseudonym (a slug such as synth-00001).");
+            .Require(IsFhirId(link.Subject), "subject", "'subject' is the dataset subject's pseudonym, its Patient id in the data (a FHIR id: letters, digits, '-' and '.', at most 64, such as synth-00001).");
         return errors.ToProblem();
     }
+
+    /// <summary>
+    /// A FHIR resource id (R4: [A-Za-z0-9\-\.]{1,64}): the pseudonym a dataset gives its Patient. An upload accepts any
+    /// such id, and a subject named Pt.A7 could not be linked while the rule was the platform's own slug.
+    /// </summary>
+    public static bool IsFhirId(string? id) =>
+        id is { Length: >= 1 and <= 64 } && id.All(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '.');
 
     public static Decision Link(TwinState s, TwinDataLink link, LinkFacts f, DateTimeOffset now)
     {
@@ -91,7 +100,8 @@ public static class TwinDecisions
     {
         if (CanCalibrate(s) is { } refused) return refused;
         var d = s.Data!;
-        return Decision.Of(new TwinCalibrated(s.Id, s.Design!.ModelId, f.ModelVersion, f.EngineVersion, d.DatasetId, d.DatasetVersion, d.SubjectPseudonym, d.GrantId,
+        // The grant that allowed this read: a policy picks among the live grants, which may not be the link's.
+        return Decision.Of(new TwinCalibrated(s.Id, s.Design!.ModelId, f.ModelVersion, f.EngineVersion, d.DatasetId, d.DatasetVersion, d.SubjectPseudonym, f.GrantId ?? d.GrantId,
             f.Parameters, f.Fit, f.Observations, f.RequestHash, now, f.ModelCredibilityLevel));
     }
 
@@ -108,7 +118,7 @@ public static class TwinDecisions
         if (CanValidate(s) is { } refused) return refused;
         var c = s.Calibration!;
         var failures = AcceptanceFailures(f.Metrics, s.Design!.Acceptance);
-        return Decision.Of(new TwinValidated(s.Id, c.ModelId, c.ModelVersion, c.EngineVersion, c.DatasetId, c.DatasetVersion, c.SubjectPseudonym, c.GrantId,
+        return Decision.Of(new TwinValidated(s.Id, c.ModelId, c.ModelVersion, c.EngineVersion, c.DatasetId, c.DatasetVersion, c.SubjectPseudonym, f.GrantId ?? c.GrantId,
             c.RequestHash, f.Metrics, s.Design.Acceptance, failures.Length == 0, failures, f.HeldOut, f.RequestHash, now));
     }
 

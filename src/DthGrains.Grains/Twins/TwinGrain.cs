@@ -110,8 +110,9 @@ public sealed class TwinGrain(IDocumentStore store, IScenarioRunner runner, IOpt
         var modelId = State.Design!.ModelId;
         var fit = await OnLinkedDataAsync((g, d, c) => g.CalibrateAsync(d.DatasetVersion, d.SubjectPseudonym, modelId, modelVersion, c), context);
         if (!fit.IsSuccess) return fit.Problem!;
-        var facts = new CalibrationFacts(modelVersion, engine, fit.Value!.Parameters, fit.Value.Fit, fit.Value.Observations, fit.Value.RequestHash,
-            await ModelFormLevelAsync(State.Design!.ModelId, modelVersion));
+        // The engine that computed the fit, on the data's silo (a federation's silos may run other builds).
+        var facts = new CalibrationFacts(modelVersion, fit.Value!.EngineVersion ?? engine, fit.Value.Parameters, fit.Value.Fit, fit.Value.Observations, fit.Value.RequestHash,
+            await ModelFormLevelAsync(State.Design!.ModelId, modelVersion), fit.Value.GrantId);
         return await Run(context, s => TwinDecisions.Calibrate(s, facts, Clock.GetUtcNow()));
     }
 
@@ -126,7 +127,7 @@ public sealed class TwinGrain(IDocumentStore store, IScenarioRunner runner, IOpt
         var modelId = State.Design!.ModelId;
         var result = await OnLinkedDataAsync((g, d, c) => g.ValidateAsync(d.DatasetVersion, d.SubjectPseudonym, modelId, modelVersion, fitted, c), context);
         if (!result.IsSuccess) return result.Problem!;
-        var facts = new ValidationFacts(result.Value!.Metrics, result.Value.HeldOut, result.Value.RequestHash);
+        var facts = new ValidationFacts(result.Value!.Metrics, result.Value.HeldOut, result.Value.RequestHash, result.Value.GrantId);
         return await Run(context, s => TwinDecisions.Validate(s, facts, Clock.GetUtcNow()));
     }
 

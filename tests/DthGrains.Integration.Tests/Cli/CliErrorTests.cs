@@ -180,4 +180,22 @@ public sealed partial class CliErrorTests : IDisposable
         list.GetProperty("items").EnumerateArray().Select(r => r.GetProperty("id").GetString()).Should().Equal(Enumerable.Range(0, 250).Select(i => $"run-{i}"));
         list.GetProperty("total").GetInt64().Should().Be(250);
     }
+
+    /// <summary>Values the platform would refuse are refused by the option, named as the user typed it.</summary>
+    [Theory]
+    [InlineData("access apply --title T --purpose scientific-research --dataset d --action read --intended-use u --benefit b --safeguards s --months 0",
+        "--months is the processing period, 1 to 60 months.")]
+    [InlineData("access apply --title T --purpose scientific-research --dataset d --action read --intended-use u --benefit b --safeguards s --months 6 --pseudonymised",
+        "--pseudonymised needs --justification")]
+    [InlineData("twin create --influence 4", "--influence is 1 (low) to 3 (high).")]
+    [InlineData("audit lineage run:x --depth 20", "--depth is 1 to 12 steps.")]
+    [InlineData("audit stream organisation:x --as-of yesterday", "--as-of yesterday: give a date and time")]
+    [InlineData("audit stream organisation:x --version 0", "--version is a stream version, 1 or more.")]
+    public async Task An_option_value_out_of_range_is_named_before_anything_is_sent(string command, string message)
+    {
+        var run = await DthProcess.RunAsync(Home(), [.. command.Split(' '), "--url", Nowhere]);
+
+        run.Code.Should().Be(1, run.Errors);
+        run.Errors.Should().Contain(message);
+    }
 }

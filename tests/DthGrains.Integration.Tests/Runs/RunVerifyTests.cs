@@ -61,9 +61,9 @@ public sealed class RunVerifyTests(HostFixture fixture)
             offline.Code.Should().Be(0, offline.Output);
             offline.Output.Should().Contain("Reproduced:").And.Contain(resultHash).And.NotContain("differs");
             offline.Output.Should().MatchRegex(@"subjects\s*│\s*same\s*│\s*120\s", "the crate's provenance names the run's subjects");
-            // Several at once, as an auditor checks a study's runs: one table, each verdict, and 1 unless all reproduce.
+            // Several at once, as an auditor checks a study's runs: one table, each verdict, and the verdict code unless all reproduce.
             var several = await Verify(_host, token, id, "no-such-run", Tampered(crate, folder.FullName, "request.json", r => r["seed"] = 10));
-            several.Code.Should().Be(1, several.Output);
+            several.Code.Should().Be(DthGrains.Cli.Audit.AuditCommands.Broken, several.Output);
             several.Output.Should().Contain("1 of 3 reproduced bit for bit").And.Contain("not verified").And.Contain("404").And.Contain("not reproduced")
                 .And.Contain("does not hash to the recorded request hash");
             var both = await Verify(_host, token, "--json", id, crate);
@@ -72,18 +72,18 @@ public sealed class RunVerifyTests(HostFixture fixture)
 
             // A crate claiming other subjects than its request gives: said.
             var otherSubjects = await Verify(_host, "not-a-token", "--json", Tampered(crate, folder.FullName, "provenance.json", p => p["subjects"] = 121));
-            otherSubjects.Code.Should().Be(1, otherSubjects.Output);
+            otherSubjects.Code.Should().Be(DthGrains.Cli.Audit.AuditCommands.Broken, otherSubjects.Output);
             JsonDocument.Parse(otherSubjects.Output).RootElement.GetProperty("reasons")[0].GetString().Should().Be("The run recorded 121 subjects, its request gives 120.");
 
             // Another seed in the request: it no longer hashes to the recorded request hash, and gives other results.
             var otherSeed = await Verify(_host, "not-a-token", Tampered(crate, folder.FullName, "request.json", r => r["seed"] = 10));
-            otherSeed.Code.Should().Be(1, otherSeed.Output);
+            otherSeed.Code.Should().Be(DthGrains.Cli.Audit.AuditCommands.Broken, otherSeed.Output);
             otherSeed.Output.Should().Contain("Not reproduced:").And.Contain("does not hash to the recorded request hash").And.Contain("differs");
             System.Text.RegularExpressions.Regex.Matches(otherSeed.Output, "[0-9a-f]{64}").Select(m => m.Value).Distinct().Should()
                 .HaveCount(4, "both request hashes and both result hashes, each whole").And.Contain(resultHash);
             // A result hash that is not the request's, while every recorded shard re-runs to its record: the results were changed.
             var otherResult = await Verify(_host, "not-a-token", Tampered(crate, folder.FullName, "provenance.json", p => p["resultHash"] = new string('0', 64)));
-            otherResult.Code.Should().Be(1, otherResult.Output);
+            otherResult.Code.Should().Be(DthGrains.Cli.Audit.AuditCommands.Broken, otherResult.Output);
             otherResult.Output.Should().Contain("Not reproduced:").And.Contain("Every shard re-runs to its record, yet the recorded result hash is not what they make");
             // Without the shards to compare (a crate from before shards.json): same request and engine, other results.
             var withoutShards = Tampered(crate, folder.FullName, "provenance.json", p => p["resultHash"] = new string('0', 64));
@@ -95,7 +95,7 @@ public sealed class RunVerifyTests(HostFixture fixture)
                 p["engineVersion"] = "dthgrains-simulation/0.0.1";
                 p["resultHash"] = new string('1', 64);
             }));
-            otherEngine.Code.Should().Be(1, otherEngine.Output);
+            otherEngine.Code.Should().Be(DthGrains.Cli.Audit.AuditCommands.Broken, otherEngine.Output);
             JsonDocument.Parse(otherEngine.Output).RootElement.GetProperty("reasons")[0].GetString().Should().Contain("engine dthgrains-simulation/0.0.1");
 
             // Not a crate, or a crate without the request: told what it is and how to get one; exit code not 0.
@@ -206,12 +206,12 @@ public sealed class RunVerifyTests(HostFixture fixture)
                 a[4]!["fingerprint"] = new string('a', 64);
             });
             var whole = await Verify(_host, "not-a-token", forged, "--json");
-            whole.Code.Should().Be(1, whole.Output);
+            whole.Code.Should().Be(DthGrains.Cli.Audit.AuditCommands.Broken, whole.Output);
             var reasons = JsonDocument.Parse(whole.Output).RootElement.GetProperty("reasons").EnumerateArray().Select(r => r.GetString()).ToList();
             reasons.Should().ContainSingle().Which.Should().Be($"1 shard of 10 re-run here differs from its record: 4, computed on {Label(shards[4])}.",
                 "the re-run gives the recorded result hash, so only the shard's record is false");
             var all = await Verify(_host, "not-a-token", forged, "--sample", "10");
-            all.Code.Should().Be(1, all.Output);
+            all.Code.Should().Be(DthGrains.Cli.Audit.AuditCommands.Broken, all.Output);
             all.Output.Should().Contain("Not reproduced:").And.Contain("do not fold to the recorded result hash").And.MatchRegex(@"│\s*4\s*│\s*80 to 99\s*│.*│\s*differs");
 
             // Asked of what cannot be: no such silo (its silos listed), no sample, a crate from before shards.json.
