@@ -45,7 +45,7 @@ public static class GovernanceEndpoints
             .Accepts<GovernanceReason>("application/json").Produces<AccessRequestView>().ProducesProblem(403).ProducesProblem(409).RequireAuthorization(IdentitySetup.Researchers);
         group.MapGet("/requests/{id}/history", History).WithName("GetAccessRequestHistory").WithSummary("The application's events with their envelopes")
             .Produces<IReadOnlyList<StoredEvent>>().ProducesProblem(404);
-        group.MapGet("/grants", Grants).WithName("ListGrants").WithSummary("Grants you hold (researchers) or that cover your institution's datasets (stewards)")
+        group.MapGet("/grants", Grants).WithName("ListGrants").WithSummary("Grants you hold (researchers) or that cover your institution's datasets (stewards), newest first, a page at a time (?offset=, ?limit= up to 500; Link: rel=\"next\")")
             .Produces<IReadOnlyList<GrantDocument>>();
         return app;
     }
@@ -159,14 +159,29 @@ public static class GovernanceEndpoints
         return TypedResults.Json(await log.ReadStoredAsync(GovernanceEventTypes.StreamOf(id), ct: http.RequestAborted), JsonDefaults.Options);
     }
 
-    private static async Task<IResult> Grants(HttpContext http, IDocumentStore store)
+    /// <summary>Grants per page at most (and by default).</summary>
+    private const int MaxGrantsPage = 500;
+
+    /// <summary>
+    /// Newest first, a page at a time (<c>?offset=&amp;limit=</c>); <c>Link: rel="next"</c> names the next page while there
+    /// is one. The list used to stop at 500 with no sign that older grants were left out.
+    /// </summary>
+    private static async Task<IResult> Grants(HttpContext http, IDocumentStore store, int? offset, int? limit)
     {
+        if (offset is < 0 || limit is < 1 or > MaxGrantsPage) return Problem.Invalid("limit", $"'offset' is 0 or more and 'limit' 1 to {MaxGrantsPage}.").ToProblem();
+        var (skip, take) = (offset ?? 0, limit ?? MaxGrantsPage);
         var actor = http.User.ToActor();
         var (subject, institution) = (actor.Subject, actor.Institution ?? "");
         await using var session = store.QuerySession();
         var query = session.Query<GrantDocument>().AsQueryable();
         if (!actor.HasRole(Roles.Auditor) && !actor.HasRole(Roles.PlatformAdmin))
             query = actor.HasRole(Roles.Steward) ? query.Where(g => g.Principals.Contains(subject) || g.Owners.Contains(institution)) : query.Where(g => g.Principals.Contains(subject));
-        return TypedResults.Json(await query.OrderByDescending(g => g.ValidFrom).Take(500).ToListAsync(http.RequestAborted), JsonDefaults.Options);
+        var page = await query.OrderByDescending(g => g.ValidFrom).ThenBy(g => g.Id).Skip(skip).Take(take + 1).ToListAsync(http.RequestAborted);
+        if (page.Count > take)
+        {
+            page = page.Take(take).ToList();
+            http.Response.Headers.Link = $"</api/access/grants?offset={skip + take}&limit={take}>; rel=\"next\"";
+        }
+        return TypedResults.Json(page, JsonDefaults.Options);
     }
 }

@@ -290,4 +290,25 @@ public sealed class GovernanceApiTests(HostFixture fixture)
         (await JsonOf(response)).GetProperty("errors").EnumerateObject().Select(p => p.Name)
             .Should().BeEquivalentTo("title", "intendedUse", "processingMonths", "pseudonymisationJustification", "datasets");
     }
+
+    /// <summary>A holder's grants come newest first, a page at a time, with a link to the next page while there is one.</summary>
+    [Fact]
+    public async Task Grants_are_listed_a_page_at_a_time_newest_first()
+    {
+        await Twins.TwinTestData.SeedReady(Host);
+        var researcher = Host.ClientAs("researcher", "tum", subject: $"gina-{Guid.NewGuid():N}"[..16]);
+        var granted = new List<string>();
+        for (var i = 0; i < 3; i++) granted.Add((await Twins.TwinTestData.GrantAsync(Host, researcher)).GrantId);
+
+        var first = await researcher.GetAsync("/api/access/grants?limit=2");
+        first.StatusCode.Should().Be(HttpStatusCode.OK);
+        var next = first.Headers.GetValues("Link").Single();
+        next.Should().Be("</api/access/grants?offset=2&limit=2>; rel=\"next\"");
+        var second = await researcher.GetAsync(next.Split('<', '>')[1]);
+        second.Headers.Contains("Link").Should().BeFalse("the last page has no next");
+        var ids = (await JsonOf(first)).EnumerateArray().Concat((await JsonOf(second)).EnumerateArray()).Select(g => g.GetProperty("id").GetString()).ToList();
+        ids.Should().BeEquivalentTo(granted).And.OnlyHaveUniqueItems();
+        (await JsonOf(await researcher.GetAsync("/api/access/grants"))).EnumerateArray().Select(g => g.GetProperty("id").GetString()).Should().Equal(ids);
+        (await researcher.GetAsync("/api/access/grants?limit=501")).StatusCode.Should().Be(HttpStatusCode.BadRequest);
+    }
 }
