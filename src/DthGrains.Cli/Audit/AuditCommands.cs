@@ -14,9 +14,10 @@ public static class AuditCommands
 {
     /// <summary>
     /// Exit code of <c>dth audit verify</c> and <c>verify-lineage</c> when the check finds something broken: a code of its
-    /// own, so that a script tells a broken ledger from a usage mistake (1) or an unreachable platform (2 to 4).
+    /// own, so that a script tells a broken ledger from a usage mistake (1) or an unreachable platform (2 to 4); not 5 to
+    /// 7, which <c>run watch</c> gives a run's end.
     /// </summary>
-    public const int Broken = 5;
+    public const int Broken = 8;
 
     public static Command Build()
     {
@@ -32,7 +33,7 @@ public static class AuditCommands
     private static Command Verify()
     {
         var file = new Option<FileInfo?>("--checkpoint", "-c") { Description = "A checkpoint document kept outside the system (from 'dth audit checkpoint --out'); default: the latest stored" };
-        var command = new Command("verify", "Recompute every hash chain and compare with a checkpoint; exit code 5 when something is broken") { file };
+        var command = new Command("verify", "Recompute every hash chain and compare with a checkpoint; exit code 8 when something is broken") { file };
         command.SetAction(async (parse, ct) =>
         {
             var code = 0;
@@ -67,7 +68,7 @@ public static class AuditCommands
     private static Command VerifyLineage()
     {
         var command = new Command("verify-lineage",
-            "Read every lineage fact again from the ledger and compare with the lineage store; exit code 5 when they differ");
+            "Read every lineage fact again from the ledger and compare with the lineage store; exit code 8 when they differ");
         command.SetAction(async (parse, ct) =>
         {
             var code = 0;

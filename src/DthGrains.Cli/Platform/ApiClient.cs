@@ -69,24 +69,33 @@ public sealed class ApiClient(HttpClient http) : IDisposable
 
     public Task<JsonElement> GetAsync(string path, CancellationToken ct = default) => SendAsync(HttpMethod.Get, path, ct: ct);
 
+    private static string? KeyOf(JsonElement item) =>
+        item.ValueKind == JsonValueKind.Object && (item.TryGetProperty("id", out var id) || item.TryGetProperty("entityId", out id)) ? id.ToString() : null;
+
     /// <summary>
     /// Every item of a list the API answers a page at a time (<c>?offset=&amp;limit=</c>, <c>{items, total}</c>), as one
     /// <c>{items, total}</c>: a list command showed the first page alone, under a total that counted the rest.
     /// </summary>
     public async Task<JsonElement> GetAllPagesAsync(string path, int pageSize, CancellationToken ct = default)
     {
+        // A list that changes while it is read (a twin marked stale moves to the head, a run submitted meanwhile) shifts
+        // the pages: an item met twice is kept once. One that moved ahead of the pages read may be missed; it shows on
+        // the next listing.
         var items = new List<JsonElement>();
+        var seen = new HashSet<string>(StringComparer.Ordinal);
         long total;
+        var offset = 0;
         do
         {
-            var page = await GetAsync($"{path}{(path.Contains('?', StringComparison.Ordinal) ? '&' : '?')}offset={items.Count}&limit={pageSize}", ct);
+            var page = await GetAsync($"{path}{(path.Contains('?', StringComparison.Ordinal) ? '&' : '?')}offset={offset}&limit={pageSize}", ct);
             var got = page.GetProperty("items").EnumerateArray().Select(e => e.Clone()).ToList();
             total = page.GetProperty("total").GetInt64();
-            items.AddRange(got);
+            offset += got.Count;
+            items.AddRange(got.Where(e => KeyOf(e) is not { } key || seen.Add(key)));
             if (got.Count == 0) break;
         }
-        while (items.Count < total);
-        return JsonSerializer.SerializeToElement(new { items, total = Math.Max(total, items.Count) });
+        while (offset < total);
+        return JsonSerializer.SerializeToElement(new { items, total });
     }
 
     /// <summary>

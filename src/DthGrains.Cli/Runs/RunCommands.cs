@@ -72,10 +72,16 @@ public static partial class RunCommands
                 throw new UsageException($"--points sets the grid of a sweep; this run is a {k} (--kind sweep for a grid).");
             if (scenarios is { Length: > 1 } && k != "scenario-set")
                 throw new UsageException($"Several scenarios run as a scenario set (--kind scenario-set); a {k} runs one.");
+            using var api = ApiClient.From(parse);
+            var modelName = parse.GetValue(model)!;
+            // An external code's time unit is the platform's to tell: this dth knows the engine's own models only.
+            var platformUnit = parse.GetValue(days) is not null && parse.GetValue(duration) is null && LocalTimeUnit(modelName) is null
+                ? (await api.GetAsync($"api/runs/models/{Uri.EscapeDataString(modelName)}", ct)).TryGetProperty("timeUnit", out var tu) ? tu.GetString() : null
+                : null;
             var body = new Dictionary<string, object?>
             {
-                ["kind"] = k, ["model"] = parse.GetValue(model), ["seed"] = parse.GetValue(seed), ["size"] = size,
-                ["duration"] = DurationOf(parse.GetValue(model)!, parse.GetValue(duration), parse.GetValue(days)), ["outputStep"] = parse.GetValue(step),
+                ["kind"] = k, ["model"] = modelName, ["seed"] = parse.GetValue(seed), ["size"] = size,
+                ["duration"] = DurationOf(modelName, parse.GetValue(duration), parse.GetValue(days), platformUnit), ["outputStep"] = parse.GetValue(step),
                 ["datasets"] = parse.GetValue(datasets) ?? [], ["purpose"] = parse.GetValue(purpose), ["shardSize"] = parse.GetValue(shardSize),
                 ["pointsPerAxis"] = parse.GetValue(points),
             };
@@ -97,7 +103,6 @@ public static partial class RunCommands
                 body["sensitivityOf"] = Target(named[0]);
                 if (named.Length > 1) body["sensitivityAlso"] = named[1..].Select(Target).ToList();
             }
-            using var api = ApiClient.From(parse);
             var run = await SubmitAsync(api, body.Where(p => p.Value is not null).ToDictionary(), parse.GetValue(wait), ct);
             var id = run.GetProperty("id").GetString()!;
             if (!parse.GetValue(follow))
@@ -117,20 +122,39 @@ public static partial class RunCommands
     /// The simulated period in the model's time unit: <c>--duration</c> as given, or <c>--days</c> turned into the unit
     /// (a day was always 1440, which a model in hours took for 60 days, and one in seconds for 24 minutes).
     /// </summary>
-    public static double? DurationOf(string model, double? duration, double? days)
+    /// <param name="platformUnit">the model's time unit as the platform gives it (GET /api/runs/models/{model}), for a
+    /// model this dth does not know (an external code); null: the engine's own models' units only.</param>
+    public static double? DurationOf(string model, double? duration, double? days, string? platformUnit = null)
     {
         if (days is not { } d) return duration;
         if (duration is not null) throw new UsageException("Give the period once: --days or --duration (in the model's time unit).");
+        var symbol = LocalTimeUnit(model) ?? platformUnit
+            ?? throw new UsageException($"--days needs the time unit of '{model}', which this dth does not know: give --duration in its unit (dth run models {model}).");
         DthGrains.Simulation.Units.Unit unit;
         try
         {
-            unit = DthGrains.Simulation.Models.ModelLibrary.Get(model).Info.TimeUnit;
+            unit = DthGrains.Simulation.Units.UnitRegistry.Parse(symbol);
         }
         catch (ArgumentException)
         {
-            throw new UsageException($"--days needs the time unit of '{model}', which this dth does not know (an external code): give --duration in its unit (dth run models {model}).");
+            throw new UsageException($"--days cannot be turned into '{model}''s time unit '{symbol}': give --duration in it.");
         }
+        if (unit.Dimension != DthGrains.Simulation.Units.UnitRegistry.Day.Dimension)
+            throw new UsageException($"'{model}' counts time in '{symbol}', not a unit of time: give --duration in it.");
         return d * DthGrains.Simulation.Units.UnitRegistry.Day.ToBase / unit.ToBase;
+    }
+
+    /// <summary>The time unit of one of the engine's own models; null for a model this dth does not know (an external code).</summary>
+    public static string? LocalTimeUnit(string model)
+    {
+        try
+        {
+            return DthGrains.Simulation.Models.ModelLibrary.Get(model).Info.TimeUnit.Symbol;
+        }
+        catch (ArgumentException)
+        {
+            return null;
+        }
     }
 
     /// <summary>How often a submission waiting at the cap looks at the caller's unfinished runs.</summary>

@@ -54,7 +54,7 @@ internal static class RunVerifyCommand
                 "the code's digest must be the one the run recorded",
         };
         var command = new Command("verify",
-            "Re-run completed runs' recorded requests on this machine and check that they give the recorded result hashes, shard by shard; exit code 5 when one does not")
+            "Re-run completed runs' recorded requests on this machine and check that they give the recorded result hashes, shard by shard; exit code 8 when one does not")
             { run, sample, catchShare, silo, externalModels };
         command.SetAction(async (parse, ct) =>
         {
@@ -105,6 +105,7 @@ internal static class RunVerifyCommand
     private static async Task<int> VerifySeveralAsync(ParseResult parse, string[] sources, Scope scope, bool json, CancellationToken ct)
     {
         var results = new List<(string Source, Recorded? Recorded, Checked? Check, string? Error)>();
+        int? errorCode = null;
         foreach (var source in sources)
         {
             try
@@ -116,6 +117,7 @@ internal static class RunVerifyCommand
             catch (Exception ex) when (ex is UsageException or ApiException or HttpRequestException or IOException)
             {
                 results.Add((source, null, null, ex is ApiException api ? $"{api.Status} {api.Message}" : ex.Message));
+                errorCode ??= CliErrors.Explain(ex).Code;
             }
         }
         if (json)
@@ -135,7 +137,9 @@ internal static class RunVerifyCommand
             var good = results.Count(r => r.Check?.Verdict.Reproduced == true);
             AnsiConsole.Write(table.Caption($"{good} of {results.Count} reproduced bit for bit"));
         }
-        return results.All(r => r.Check?.Verdict.Reproduced == true) ? 0 : NotReproduced;
+        // A run checked and not reproduced is a finding, said by its own code; one that could not be checked at all (not
+        // found, the platform out of reach) is said by that failure's code, not as evidence of a changed result.
+        return results.Any(r => r.Check is { Verdict.Reproduced: false }) ? NotReproduced : errorCode ?? 0;
     }
 
     /// <summary>What the run recorded: its normalised request and the hashes and figures it gave.</summary>

@@ -44,22 +44,11 @@ public sealed record SubjectCalibrationResult(
     [property: Id(0)] TwinParameter[] Parameters,
     [property: Id(1)] TwinFit Fit,
     [property: Id(2)] TwinObservationWindow Observations,
-    [property: Id(3)] string RequestHash)
-{
-    /// <summary>The engine that computed the fit, on a silo of the data's institution (which may run another build than the twin's).</summary>
-    [Id(4)] public string? EngineVersion { get; init; }
-
-    /// <summary>The grant this read of the data was allowed by (null: a read by a member of the owning institution).</summary>
-    [Id(5)] public string? GrantId { get; init; }
-}
+    [property: Id(3)] string RequestHash);
 
 /// <summary>A validation's result as the twin records it: metrics, held-out window, request hash.</summary>
 [GenerateSerializer, Immutable, Alias("dth.twins.subject-validation-result")]
 public sealed record SubjectValidationResult(
     [property: Id(0)] TwinMetrics Metrics,
     [property: Id(1)] TwinObservationWindow HeldOut,
-    [property: Id(2)] string RequestHash)
-{
-    /// <summary>The grant this read of the data was allowed by (null: a read by a member of the owning institution).</summary>
-    [Id(3)] public string? GrantId { get; init; }
-}
+    [property: Id(2)] string RequestHash);

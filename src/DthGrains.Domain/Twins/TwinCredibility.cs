@@ -40,7 +40,10 @@ public static class TwinCredibility
             F(ModelForm, formLevel ?? 1,
                 formLevel is { } level
                     ? $"model {d.ModelId}@{formVersion}: model form achieved level {level} in its catalogue V&V 40 record"
-                    : $"model {d.ModelId}@{formVersion}: no model-form assessment in the catalogue"),
+                    : formVersion != d.ModelVersion
+                        // A calibration recorded before the level was carried with it (session 32): not known, not absent.
+                        ? $"model {d.ModelId}@{formVersion}: model-form level not recorded with the calibration; see the model version's catalogue V&V 40 record"
+                        : $"model {d.ModelId}@{formVersion}: no model-form assessment in the catalogue"),
             F(ModelInputs, c is null ? 0 : Current(c.Fit.Converged ? 3 : 1),
                 c is null ? "not calibrated" : $"{c.Parameters.Length} personal parameters fitted to {c.Observations.Count} glucose observations ({c.Observations.From:O} to {c.Observations.To:O}); residual variance {c.Fit.ResidualVariance:F2}; request {c.RequestHash}", stale),
             F(TestSamples, v is null ? 0 : Current(v.Metrics.Count >= 100 ? 3 : 2), v is null ? "not validated" : $"{v.Metrics.Count} held-out observations of the same subject", stale),

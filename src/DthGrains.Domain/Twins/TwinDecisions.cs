@@ -12,13 +12,11 @@ public sealed record LinkFacts(string DatasetVersion, string DatasetInstitution,
     double? BasalUnitsPerHour, double? BodyWeightKg, string[] MappingWarnings, string[] UnmappedCodes, string? LatestVersion = null);
 
 /// <summary>A calibration's result, computed off the grain turn.</summary>
-/// <param name="GrantId">the grant the calibration's read was allowed by, when known (else the link's is recorded).</param>
 public sealed record CalibrationFacts(string ModelVersion, string EngineVersion, TwinParameter[] Parameters, TwinFit Fit, TwinObservationWindow Observations, string RequestHash,
-    int? ModelCredibilityLevel = null, string? GrantId = null);
+    int? ModelCredibilityLevel = null);
 
 /// <summary>A validation's metrics on held-out observations.</summary>
-/// <param name="GrantId">the grant the validation's read was allowed by, when known (else the calibration's is recorded).</param>
-public sealed record ValidationFacts(TwinMetrics Metrics, TwinObservationWindow HeldOut, string RequestHash, string? GrantId = null);
+public sealed record ValidationFacts(TwinMetrics Metrics, TwinObservationWindow HeldOut, string RequestHash);
 
 /// <summary>A scenario's summary, from the scenario runner.</summary>
 public sealed record ScenarioFacts(string ScenarioId, TwinScenario Scenario, TwinScenarioSummary Summary, string RequestHash, string Runner, string? RunId = null);
@@ -100,8 +98,7 @@ public static class TwinDecisions
     {
         if (CanCalibrate(s) is { } refused) return refused;
         var d = s.Data!;
-        // The grant that allowed this read: a policy picks among the live grants, which may not be the link's.
-        return Decision.Of(new TwinCalibrated(s.Id, s.Design!.ModelId, f.ModelVersion, f.EngineVersion, d.DatasetId, d.DatasetVersion, d.SubjectPseudonym, f.GrantId ?? d.GrantId,
+        return Decision.Of(new TwinCalibrated(s.Id, s.Design!.ModelId, f.ModelVersion, f.EngineVersion, d.DatasetId, d.DatasetVersion, d.SubjectPseudonym, d.GrantId,
             f.Parameters, f.Fit, f.Observations, f.RequestHash, now, f.ModelCredibilityLevel));
     }
 
@@ -118,7 +115,7 @@ public static class TwinDecisions
         if (CanValidate(s) is { } refused) return refused;
         var c = s.Calibration!;
         var failures = AcceptanceFailures(f.Metrics, s.Design!.Acceptance);
-        return Decision.Of(new TwinValidated(s.Id, c.ModelId, c.ModelVersion, c.EngineVersion, c.DatasetId, c.DatasetVersion, c.SubjectPseudonym, f.GrantId ?? c.GrantId,
+        return Decision.Of(new TwinValidated(s.Id, c.ModelId, c.ModelVersion, c.EngineVersion, c.DatasetId, c.DatasetVersion, c.SubjectPseudonym, c.GrantId,
             c.RequestHash, f.Metrics, s.Design.Acceptance, failures.Length == 0, failures, f.HeldOut, f.RequestHash, now));
     }
 

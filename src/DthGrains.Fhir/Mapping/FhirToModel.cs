@@ -277,7 +277,7 @@ public static class FhirToModel
                     var end = p.EndElement is null ? null : Precise(p.EndElement, type, id, $"{element}.end");
                     return (start, end);
                 case Instant i when i.Value is { } v:
-                    return (v, null);
+                    return (Bounded(v, type, id, element), null);
                 default:
                     Error(type, id, element, "No time (effectiveDateTime, or effectivePeriod with a start); the model cannot place it.");
                     return (null, null);
@@ -287,13 +287,16 @@ public static class FhirToModel
         private DateTimeOffset? Precise(FhirDateTime dt, string type, string? id, string element)
         {
             if (dt.TryToSystemDateTime(out var value) && value.Precision >= DateTimePrecision.Minute && dt.TryToDateTimeOffset(out var instant))
-            {
-                if (instant.Year is >= 1900 and <= 2200) return instant;
-                // A placeholder date (0001, 9999) stretched the timeline over centuries, and the day after it overflowed.
-                Error(type, id, element, $"The time {instant:yyyy-MM-dd} is not between 1900 and 2200.");
-                return null;
-            }
+                return Bounded(instant, type, id, element);
             Error(type, id, element, "The time is not precise to the minute; the model cannot place it.");
+            return null;
+        }
+
+        /// <summary>A placeholder date (0001, 9999) stretched the timeline over centuries, and the day after it overflowed.</summary>
+        private DateTimeOffset? Bounded(DateTimeOffset instant, string type, string? id, string element)
+        {
+            if (instant.Year is >= 1900 and <= 2200) return instant;
+            Error(type, id, element, $"The time {instant:yyyy-MM-dd} is not between 1900 and 2200.");
             return null;
         }
 

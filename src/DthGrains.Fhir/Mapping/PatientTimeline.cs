@@ -39,7 +39,7 @@ public sealed record PatientTimeline(
 
     /// <summary>Minutes from <see cref="Origin"/> (the glucose models' time unit).</summary>
     public double MinutesFromOrigin(DateTimeOffset time) =>
-        (time - (Origin ?? throw new InvalidOperationException("The timeline has no data."))).TotalMinutes;
+        (time - (Origin ?? throw new UnusableDataException("The timeline has no data."))).TotalMinutes;
 
     /// <summary>
     /// The inputs as a simulation scenario over [Origin, End] in minutes: basal rates as rate events (a rate that ends
@@ -52,7 +52,7 @@ public sealed record PatientTimeline(
         var origin = Origin!.Value; // computed once: Origin walks every list
         double Minutes(DateTimeOffset t) => (t - origin).TotalMinutes;
         double duration = Minutes(End!.Value);
-        if (!(duration > 0)) throw new InvalidOperationException("The timeline spans no time.");
+        if (!(duration > 0)) throw new UnusableDataException("The timeline spans no time.");
         var map = ModelMappings.For(ModelId)!;
         var builder = Scenario.Create(name, duration).Describe($"Inputs of {SubjectPseudonym} mapped from FHIR");
         var starts = BasalRates.Select(r => Minutes(r.Start)).ToHashSet();
@@ -82,7 +82,7 @@ public sealed record PatientTimeline(
     private void RequireUsable()
     {
         if (!Report.IsSuccess)
-            throw new InvalidOperationException($"The FHIR data of {SubjectPseudonym} did not map cleanly: {string.Join("; ", Report.Errors.Select(e => e.Message))}");
+            throw new UnusableDataException($"The FHIR data of {SubjectPseudonym} did not map cleanly: {string.Join("; ", Report.Errors.Select(e => e.Message))}");
     }
 
     private IEnumerable<DateTimeOffset> AllTimes() =>

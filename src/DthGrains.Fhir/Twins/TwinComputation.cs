@@ -195,7 +195,7 @@ public static class TwinComputation
         var ws = new SimulationWorkspace(model, Solver, times);
         var y = new double[times.Length * ws.OutputCount];
         var status = ws.Solve(CompiledScenario.Compile(model.Info, scenario), model.Parameters(parameters), y);
-        if (status != IntegrationStatus.Completed) throw new InvalidOperationException($"The simulation ended with {status}.");
+        if (status != IntegrationStatus.Completed) throw new UnusableDataException($"The simulation ended with {status}.");
         int g = model.Info.OutputIndex(output);
         return Enumerable.Range(0, times.Length).Select(k => y[k * ws.OutputCount + g]).ToArray();
     }

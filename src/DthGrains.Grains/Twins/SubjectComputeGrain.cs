@@ -18,7 +18,7 @@ namespace DthGrains.Grains.Twins;
 /// </summary>
 [InstitutionResidency]
 [Reentrant]
-public sealed class SubjectComputeGrain(IOptions<FederationOptions> federation, ILocalSiloDetails silo, IOptions<TwinOptions> twins) : Grain, ISubjectComputeGrain
+public sealed class SubjectComputeGrain(IOptions<FederationOptions> federation, ILocalSiloDetails silo) : Grain, ISubjectComputeGrain
 {
     /// <summary>The grant action a twin needs on its data.</summary>
     public const string Action = "simulate";
@@ -42,20 +42,16 @@ public sealed class SubjectComputeGrain(IOptions<FederationOptions> federation, 
     {
         var timeline = await TimelineAsync(datasetVersion, subjectPseudonym, modelId, context);
         if (!timeline.IsSuccess) return timeline.Problem!;
-        var (grantId, mapped) = timeline.Value!;
+        var mapped = timeline.Value!;
         CalibrationOutcome fit;
         try { fit = await Task.Run(() => TwinComputation.Calibrate(mapped, modelVersion)); }
         // What the data cannot give (too few readings, readings at one instant, an unidentifiable parameter) is the
         // caller's to fix: a 422 with the reason, never a 500 after the read was recorded.
-        catch (Exception e) when (e is ArgumentException or InvalidOperationException) { return new Problem(ProblemKind.Unprocessable, "The twin cannot be calibrated", e.Message); }
+        catch (Exception e) when (e is ArgumentException or UnusableDataException) { return new Problem(ProblemKind.Unprocessable, "The twin cannot be calibrated", e.Message); }
         return Outcome<SubjectCalibrationResult>.Ok(new SubjectCalibrationResult(
             fit.Parameters.Select(p => new TwinParameter(p.Name, p.Estimate, p.StandardError, p.Unit, p.Lower, p.Upper)).ToArray(),
             new TwinFit(fit.Converged, fit.Iterations, fit.WeightedSumOfSquares, fit.ResidualVariance, fit.Rmse),
-            new TwinObservationWindow(GlucoseKind, fit.Observations.Count, fit.Observations.From, fit.Observations.To), fit.RequestHash)
-        {
-            // What the twin records as having made its fit: this silo's engine and the grant that allowed this read.
-            EngineVersion = twins.Value.EngineVersion, GrantId = grantId,
-        }, 0);
+            new TwinObservationWindow(GlucoseKind, fit.Observations.Count, fit.Observations.From, fit.Observations.To), fit.RequestHash), 0);
     }
 
     public async Task<Outcome<SubjectValidationResult>> ValidateAsync(string datasetVersion, string subjectPseudonym, string modelId, string modelVersion,
@@ -63,25 +59,24 @@ public sealed class SubjectComputeGrain(IOptions<FederationOptions> federation, 
     {
         var timeline = await TimelineAsync(datasetVersion, subjectPseudonym, modelId, context);
         if (!timeline.IsSuccess) return timeline.Problem!;
-        var (grantId, mapped) = timeline.Value!;
+        var mapped = timeline.Value!;
         var estimates = fitted.ToDictionary(p => p.Name, p => p.Estimate);
         ValidationOutcome result;
         try { result = await Task.Run(() => TwinComputation.Validate(mapped, estimates, modelVersion)); }
-        catch (Exception e) when (e is ArgumentException or InvalidOperationException) { return new Problem(ProblemKind.Unprocessable, "The twin cannot be validated", e.Message); }
+        catch (Exception e) when (e is ArgumentException or UnusableDataException) { return new Problem(ProblemKind.Unprocessable, "The twin cannot be validated", e.Message); }
         var m = result.Metrics;
         return Outcome<SubjectValidationResult>.Ok(new SubjectValidationResult(new TwinMetrics(m.Rmse, m.Mae, m.Mard, m.Bias, m.Coverage, m.Count),
-            new TwinObservationWindow(GlucoseKind, result.HeldOut.Count, result.HeldOut.From, result.HeldOut.To), result.RequestHash) { GrantId = grantId }, 0);
+            new TwinObservationWindow(GlucoseKind, result.HeldOut.Count, result.HeldOut.From, result.HeldOut.To), result.RequestHash), 0);
     }
 
     public Task<string> HostingInstitutionsAsync() => Task.FromResult(Residency.Describe(federation.Value, silo));
 
-    /// <summary>The subject's timeline, with the grant its read was allowed by.</summary>
-    private async Task<Outcome<(string? GrantId, PatientTimeline Timeline)>> TimelineAsync(string datasetVersion, string subjectPseudonym, string modelId, CommandContext context)
+    private async Task<Outcome<PatientTimeline>> TimelineAsync(string datasetVersion, string subjectPseudonym, string modelId, CommandContext context)
     {
         var read = await ReadAsync(datasetVersion, subjectPseudonym, context);
         if (!read.IsSuccess) return read.Problem!;
         var timeline = await Task.Run(() => MapTimeline(read.Value!, modelId));
-        return Unusable(timeline) is { } unusable ? unusable : Outcome<(string?, PatientTimeline)>.Ok((read.Value!.GrantId, timeline), 0);
+        return Unusable(timeline) is { } unusable ? unusable : Outcome<PatientTimeline>.Ok(timeline, 0);
     }
 
     /// <summary>The dataset's grain shares this grain's key and institution, so the resources never leave the institution's silos.</summary>

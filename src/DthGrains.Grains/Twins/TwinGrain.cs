@@ -110,9 +110,8 @@ public sealed class TwinGrain(IDocumentStore store, IScenarioRunner runner, IOpt
         var modelId = State.Design!.ModelId;
         var fit = await OnLinkedDataAsync((g, d, c) => g.CalibrateAsync(d.DatasetVersion, d.SubjectPseudonym, modelId, modelVersion, c), context);
         if (!fit.IsSuccess) return fit.Problem!;
-        // The engine that computed the fit, on the data's silo (a federation's silos may run other builds).
-        var facts = new CalibrationFacts(modelVersion, fit.Value!.EngineVersion ?? engine, fit.Value.Parameters, fit.Value.Fit, fit.Value.Observations, fit.Value.RequestHash,
-            await ModelFormLevelAsync(State.Design!.ModelId, modelVersion), fit.Value.GrantId);
+        var facts = new CalibrationFacts(modelVersion, engine, fit.Value!.Parameters, fit.Value.Fit, fit.Value.Observations, fit.Value.RequestHash,
+            await ModelFormLevelAsync(State.Design!.ModelId, modelVersion));
         return await Run(context, s => TwinDecisions.Calibrate(s, facts, Clock.GetUtcNow()));
     }
 
@@ -127,7 +126,7 @@ public sealed class TwinGrain(IDocumentStore store, IScenarioRunner runner, IOpt
         var modelId = State.Design!.ModelId;
         var result = await OnLinkedDataAsync((g, d, c) => g.ValidateAsync(d.DatasetVersion, d.SubjectPseudonym, modelId, modelVersion, fitted, c), context);
         if (!result.IsSuccess) return result.Problem!;
-        var facts = new ValidationFacts(result.Value!.Metrics, result.Value.HeldOut, result.Value.RequestHash, result.Value.GrantId);
+        var facts = new ValidationFacts(result.Value!.Metrics, result.Value.HeldOut, result.Value.RequestHash);
         return await Run(context, s => TwinDecisions.Validate(s, facts, Clock.GetUtcNow()));
     }
 
@@ -141,6 +140,10 @@ public sealed class TwinGrain(IDocumentStore store, IScenarioRunner runner, IOpt
         if (basal is null) return Problem.Invalid("basalUnitsPerHour", "The patient's data has no basal rate: give 'basalUnitsPerHour'.");
         // The scenario as run: the basal and start made explicit, so the record says exactly what was simulated.
         var resolved = scenario with { BasalUnitsPerHour = basal, Start = scenario.Start ?? new DateTimeOffset(State.Data!.Glucose.To.UtcDateTime.Date.AddDays(1), TimeSpan.Zero) };
+        // Checked as resolved before the run: a data's basal above what a scenario takes was refused after the run, on a
+        // field the caller never sent.
+        if (scenario.BasalUnitsPerHour is null && TwinDecisions.CanTestScenario(State, resolved) is not null)
+            return Problem.Invalid("basalUnitsPerHour", $"The patient's data has a basal rate of {basal:0.##} U/h, outside the 0 to 10 U/h a scenario takes: give 'basalUnitsPerHour'.");
         var ran = await runner.RunAsync(RunRequestOf(resolved, context: context));
         if (!ran.IsSuccess) return ran.Problem!;
         var (prediction, runId) = ran.Value!;

@@ -62,20 +62,6 @@ public sealed class TwinDecisionsTests
         Calibrated().ToView().Credibility.Factors.Single(f => f.Factor == CredibilityFactor.ModelForm).Evidence.Single().Should().Contain("@1.0.0: model form achieved level 3");
     }
 
-    /// <summary>A read is allowed by whichever live grant the policy finds: the calibration and validation record that one.</summary>
-    [Fact]
-    public void Calibration_and_validation_record_the_grant_their_read_was_allowed_by()
-    {
-        var s = Linked();
-        var calibrated = TwinDecisions.Calibrate(s, new CalibrationFacts("1.0.0", "engine-1", [new TwinParameter("SIT", 0.005, 0.0002, "1/min per mU/L", 5e-4, 2e-2)],
-            new TwinFit(true, 12, 560, 1.01, 0.6), Window, "hash-cal", GrantId: "grant-2"), T0);
-        calibrated.Events.OfType<TwinCalibrated>().Single().GrantId.Should().Be("grant-2", "the link was made under grant-1, this read under grant-2");
-        s = Apply(s, calibrated);
-        TwinDecisions.Validate(s, new ValidationFacts(new TwinMetrics(0.7, 0.5, 8, 0.1, 0.93, 288), Window, "hash-val", GrantId: "grant-3"), T0)
-            .Events.OfType<TwinValidated>().Single().GrantId.Should().Be("grant-3");
-        Calibrated().Calibration!.GrantId.Should().Be("grant-1", "without a grant reported, the link's is recorded");
-    }
-
     [Theory]
     [InlineData("Pt.A7", true)]
     [InlineData("synth-00001", true)]

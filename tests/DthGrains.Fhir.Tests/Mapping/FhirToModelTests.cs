@@ -126,6 +126,9 @@ public sealed class FhirToModelTests
     [Fact]
     public void Implausible_values_and_dates_are_errors_and_censored_readings_are_left_out()
     {
+        var instant = Glucose("Patient/p1", T0, 6.1);
+        instant.Remove("effectiveDateTime");
+        instant["effectiveInstant"] = "0001-01-01T00:00:00Z";
         var censored = Glucose("Patient/p1", T0, 2.2);
         censored["valueQuantity"]!["comparator"] = "<";
         var timeline = MapEntries(
@@ -138,10 +141,11 @@ public sealed class FhirToModelTests
             Insulin("Patient/p1", At(T0), dose: Quantity(1000, "[iU]")),
             Insulin("Patient/p1", During(T0, "2024-03-02T08:00:00Z"), rate: Quantity(-1, "[iU]/h")),
             Glucose("Patient/p1", "9999-12-31T23:00:00Z", 6.1),
+            instant,
             censored);
 
         var errors = timeline.Report.Errors;
-        errors.Select(e => e.Message).Should().HaveCount(8);
+        errors.Select(e => e.Message).Should().HaveCount(9);
         errors.Should().Contain(e => e.Message.StartsWith("0 mmol/L is not a plausible glucose (from 0.5 to 50 mmol/L)"));
         errors.Should().Contain(e => e.Message.Contains("is not a plausible glucose") && e.Message.StartsWith("66.6"), "1200 mg/dL is 66.6 mmol/L");
         errors.Should().Contain(e => e.Message.StartsWith("0 kg is not a plausible body weight (from 2 to 350 kg): check the value and its unit."));
@@ -150,6 +154,7 @@ public sealed class FhirToModelTests
         errors.Should().Contain(e => e.Message.StartsWith("1000 U is not a plausible insulin dose"));
         errors.Should().Contain(e => e.Message.StartsWith("-1 U/h is not a plausible basal insulin rate"));
         errors.Should().Contain(e => e.Message == "The time 9999-12-31 is not between 1900 and 2200.");
+        errors.Should().Contain(e => e.Message == "The time 0001-01-01 is not between 1900 and 2200.", "an effectiveInstant is bounded too");
         timeline.Report.Warnings.Should().Contain(w => w.Element == "Observation.valueQuantity.comparator" && w.Message.Contains("(< 2.2) is a bound"));
         timeline.Glucose.Select(g => g.Value).Should().Equal([6.1], "only the plausible, measured reading is kept");
     }

@@ -127,6 +127,10 @@ public sealed partial class CliErrorTests : IDisposable
         RunCommands.DurationOf("pkpd", null, 1).Should().Be(24, "pkpd counts hours");
         RunCommands.DurationOf("windkessel", null, 0.5).Should().Be(43_200, "windkessel counts seconds");
         RunCommands.DurationOf("hovorka", 90, null).Should().Be(90);
+        // An external code's unit comes from the platform (GET /api/runs/models/{model}).
+        RunCommands.DurationOf("my-code", null, 1, platformUnit: "h").Should().Be(24);
+        FluentActions.Invoking(() => RunCommands.DurationOf("my-code", null, 1)).Should().Throw<DthGrains.Cli.Catalogue.UsageException>().WithMessage("*give --duration*");
+        FluentActions.Invoking(() => RunCommands.DurationOf("my-code", null, 1, platformUnit: "mmol")).Should().Throw<DthGrains.Cli.Catalogue.UsageException>().WithMessage("*not a unit of time*");
     }
 
     [Fact]
@@ -179,6 +183,22 @@ public sealed partial class CliErrorTests : IDisposable
         var list = System.Text.Json.JsonDocument.Parse(run.Output).RootElement;
         list.GetProperty("items").EnumerateArray().Select(r => r.GetProperty("id").GetString()).Should().Equal(Enumerable.Range(0, 250).Select(i => $"run-{i}"));
         list.GetProperty("total").GetInt64().Should().Be(250);
+
+        // A run submitted between two pages shifts the next one: the run met twice is listed once.
+        await using var shifting = await StubPlatform.StartAsync(http =>
+        {
+            var offset = int.Parse(http.Request.Query["offset"].ToString(), System.Globalization.CultureInfo.InvariantCulture);
+            var from = offset == 0 ? 0 : offset - 1;
+            var items = Enumerable.Range(from, Math.Min(100, 150 - from)).Select(i => new
+            {
+                id = $"run-{i}", kind = "single", modelId = "hovorka", modelVersion = "1", status = "completed",
+                shardsDone = 1, shardsTotal = 1, subjectsDone = 1, subjectsTotal = 1, submittedAt = "2026-12-01T00:00:00Z",
+            });
+            return http.Response.WriteAsJsonAsync(new { items, total = 150 });
+        });
+        var shifted = await DthProcess.RunAsync(Home(), "run", "list", "--json", "--url", shifting.Url);
+        System.Text.Json.JsonDocument.Parse(shifted.Output).RootElement.GetProperty("items").EnumerateArray().Select(r => r.GetProperty("id").GetString())
+            .Should().Equal(Enumerable.Range(0, 150).Select(i => $"run-{i}"));
     }
 
     /// <summary>Values the platform would refuse are refused by the option, named as the user typed it.</summary>
