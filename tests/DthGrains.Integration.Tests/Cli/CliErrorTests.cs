@@ -161,6 +161,13 @@ public sealed partial class CliErrorTests : IDisposable
         ShouldBeAnErrorLine(run, 2, "Twin 'x' has no scenario 'bad'.");
     }
 
+    /// <summary>A run as `run list` shows it, numbered.</summary>
+    private static object RunItem(int i) => new
+    {
+        id = $"run-{i}", kind = "single", modelId = "hovorka", modelVersion = "1", status = "completed",
+        shardsDone = 1, shardsTotal = 1, subjectsDone = 1, subjectsTotal = 1, submittedAt = "2026-12-01T00:00:00Z",
+    };
+
     /// <summary>A list the API answers a page at a time is read whole: `run list` used to show the first 50 runs alone.</summary>
     [Fact]
     public async Task A_list_command_reads_every_page()
@@ -169,11 +176,7 @@ public sealed partial class CliErrorTests : IDisposable
         {
             var offset = int.Parse(http.Request.Query["offset"].ToString(), System.Globalization.CultureInfo.InvariantCulture);
             var limit = int.Parse(http.Request.Query["limit"].ToString(), System.Globalization.CultureInfo.InvariantCulture);
-            var items = Enumerable.Range(offset, Math.Max(0, Math.Min(limit, 250 - offset))).Select(i => new
-            {
-                id = $"run-{i}", kind = "single", modelId = "hovorka", modelVersion = "1", status = "completed",
-                shardsDone = 1, shardsTotal = 1, subjectsDone = 1, subjectsTotal = 1, submittedAt = "2026-12-01T00:00:00Z",
-            });
+            var items = Enumerable.Range(offset, Math.Max(0, Math.Min(limit, 250 - offset))).Select(RunItem);
             return http.Response.WriteAsJsonAsync(new { items, total = 250 });
         });
 
@@ -189,11 +192,7 @@ public sealed partial class CliErrorTests : IDisposable
         {
             var offset = int.Parse(http.Request.Query["offset"].ToString(), System.Globalization.CultureInfo.InvariantCulture);
             var from = offset == 0 ? 0 : offset - 1;
-            var items = Enumerable.Range(from, Math.Min(100, 150 - from)).Select(i => new
-            {
-                id = $"run-{i}", kind = "single", modelId = "hovorka", modelVersion = "1", status = "completed",
-                shardsDone = 1, shardsTotal = 1, subjectsDone = 1, subjectsTotal = 1, submittedAt = "2026-12-01T00:00:00Z",
-            });
+            var items = Enumerable.Range(from, Math.Min(100, 150 - from)).Select(RunItem);
             return http.Response.WriteAsJsonAsync(new { items, total = 150 });
         });
         var shifted = await DthProcess.RunAsync(Home(), "run", "list", "--json", "--url", shifting.Url);
