@@ -20,6 +20,15 @@ public static partial class Ids
     public static bool IsValid(string? id) =>
         id is not null && id.Length <= 64 && (SlugPattern().IsMatch(id) || Guid.TryParseExact(id, "D", out _));
 
+    [GeneratedRegex(@"^[A-Za-z0-9\-\.]{1,64}$", RegexOptions.CultureInvariant)]
+    private static partial Regex FhirIdPattern();
+
+    /// <summary>
+    /// A FHIR R4 resource id ([A-Za-z0-9\-\.]{1,64}): what a dataset names its subjects by (a Patient's id, the pseudonym),
+    /// wider than the platform's own slugs.
+    /// </summary>
+    public static bool IsFhirId(string? id) => id is not null && FhirIdPattern().IsMatch(id);
+
     /// <summary>
     /// Turns a display name into a slug candidate (ASCII letters and digits, hyphens between words). Accented letters
     /// keep their base letter ("Charité" is "charite", not "charit-"); the few Latin letters without one are spelt out.

@@ -60,16 +60,9 @@ public static class TwinDecisions
             return Problem.Conflict($"The twin's model can no longer be used ({withdrawn.Reason}); retire the twin and design one on another model.", s.Version);
         var errors = new FieldErrors()
             .Require(Ids.IsValid(link.DatasetId), "datasetId", $"'datasetId' is not a valid id: {Ids.Rule}.")
-            .Require(IsFhirId(link.Subject), "subject", "'subject' is the dataset subject's pseudonym, its Patient id in the data (a FHIR id: letters, digits, '-' and '.', at most 64, such as synth-00001).");
+            .Require(Ids.IsFhirId(link.Subject), "subject", "'subject' is the dataset subject's pseudonym, its Patient id in the data (a FHIR id: letters, digits, '-' and '.', at most 64, such as synth-00001).");
         return errors.ToProblem();
     }
-
-    /// <summary>
-    /// A FHIR resource id (R4: [A-Za-z0-9\-\.]{1,64}): the pseudonym a dataset gives its Patient. An upload accepts any
-    /// such id, and a subject named Pt.A7 could not be linked while the rule was the platform's own slug.
-    /// </summary>
-    public static bool IsFhirId(string? id) =>
-        id is { Length: >= 1 and <= 64 } && id.All(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '.');
 
     public static Decision Link(TwinState s, TwinDataLink link, LinkFacts f, DateTimeOffset now)
     {

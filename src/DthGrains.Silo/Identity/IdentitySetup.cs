@@ -20,9 +20,7 @@ public static class IdentitySetup
         var identity = options.Identity;
         // Created at start, not on the first request: 'dth token' needs the key before anyone calls the API.
         var standaloneKey = string.IsNullOrWhiteSpace(identity.Authority)
-            ? StandaloneSigningKey.LoadOrCreate(string.IsNullOrWhiteSpace(identity.SigningKeyPath)
-                ? StandaloneSigningKey.DefaultPath(options.ResolveDataDirectory())
-                : identity.SigningKeyPath)
+            ? StandaloneSigningKey.LoadOrCreate(options.ResolveSigningKeyPath())
             : null;
         services.AddAuthentication(JwtBearerDefaults.AuthenticationScheme)
             .AddJwtBearer(jwt =>

@@ -92,7 +92,7 @@ public sealed class DthHost : IAsyncDisposable
     private static void AnnounceForJoining(WebApplication app, DthOptions options, string connectionString)
     {
         var data = options.ResolveDataDirectory();
-        var key = string.IsNullOrWhiteSpace(options.Identity.SigningKeyPath) ? StandaloneSigningKey.DefaultPath(data) : options.Identity.SigningKeyPath;
+        var key = options.ResolveSigningKeyPath();
         var logger = app.Services.GetRequiredService<ILogger<DthHost>>();
         app.Lifetime.ApplicationStarted.Register(() =>
         {
@@ -148,7 +148,7 @@ public sealed class DthHost : IAsyncDisposable
                         + "or set Dth:DerivePayloadDatabases=true for a trial on one machine, where the federation's server plays every institution's.");
         if (string.IsNullOrWhiteSpace(options.Identity.Authority) && !options.Identity.CreateSigningKey)
         {
-            var key = string.IsNullOrWhiteSpace(options.Identity.SigningKeyPath) ? StandaloneSigningKey.DefaultPath(options.ResolveDataDirectory()) : options.Identity.SigningKeyPath;
+            var key = options.ResolveSigningKeyPath();
             if (!File.Exists(key))
                 throw new InvalidOperationException($"Dth:Identity:SigningKeyPath: there is no key at {key}. This silo validates the platform's tokens with the platform's key: "
                     + "name the platform's key file (ops/run.sh's join.env gives it as DTH_SIGNING_KEY), or set Dth:Identity:Authority to the federation's OIDC issuer. "

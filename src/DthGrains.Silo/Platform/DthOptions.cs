@@ -70,6 +70,10 @@ public sealed class DthOptions
     {
         return string.IsNullOrWhiteSpace(DataDirectory) ? Contracts.Platform.DataFolders.Default() : Path.GetFullPath(DataDirectory);
     }
+
+    /// <summary>The standalone signing key's file: <see cref="IdentityOptions.SigningKeyPath"/>, or its default in the data folder.</summary>
+    public string ResolveSigningKeyPath() =>
+        string.IsNullOrWhiteSpace(Identity.SigningKeyPath) ? Silo.Identity.StandaloneSigningKey.DefaultPath(ResolveDataDirectory()) : Identity.SigningKeyPath;
 }
 
 /// <summary>Token validation: an OIDC authority in production, a local signing key in standalone.</summary>

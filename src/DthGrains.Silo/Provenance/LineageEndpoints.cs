@@ -25,9 +25,6 @@ public static partial class LineageEndpoints
     [GeneratedRegex(@"^[A-Za-z0-9][A-Za-z0-9._@:/-]*$", RegexOptions.CultureInvariant)]
     private static partial Regex EntityPattern();
 
-    [GeneratedRegex(@"^[A-Za-z0-9\-\.]{1,64}$", RegexOptions.CultureInvariant)]
-    private static partial Regex PseudonymPattern();
-
     public static IEndpointRouteBuilder MapLineageEndpoints(this IEndpointRouteBuilder app)
     {
         var group = app.MapGroup("/api/audit").WithTags("Audit").RequireAuthorization(LedgerSetup.Readers);
@@ -124,7 +121,7 @@ public static partial class LineageEndpoints
     /// </summary>
     private static async Task<IResult> SubjectLog(SubjectAccessLog log, HttpContext http, string pseudonym, string? dataset, string? limit, string? after)
     {
-        if (!PseudonymPattern().IsMatch(pseudonym))
+        if (!Ids.IsFhirId(pseudonym))
             return Problem.Invalid("pseudonym", "'pseudonym' is the subject's pseudonym in the dataset (a FHIR id: letters, digits, '-' and '.', at most 64).").ToProblem();
         if (dataset is not null && !Ids.IsValid(dataset)) return Problem.Invalid("dataset", $"'dataset' is a dataset id ({Ids.Rule}).").ToProblem();
         var max = 1000;

@@ -46,7 +46,7 @@ public static class ExternalModelsSetup
     public static IDisposable HideSecrets(IConfiguration configuration, DthOptions options, string home)
     {
         var data = options.ResolveDataDirectory();
-        var key = string.IsNullOrWhiteSpace(options.Identity.SigningKeyPath) ? StandaloneSigningKey.DefaultPath(data) : options.Identity.SigningKeyPath;
+        var key = options.ResolveSigningKeyPath();
         var listed = Listed(configuration, HideKey).Select(Path.GetFullPath).ToArray();
         var credentials = ExternalModel.CredentialsOf(home);
         if (configuration[ConfigKey] is { Length: > 0 } models)
