@@ -94,16 +94,8 @@ public static partial class AccessCommands
         command.SetAction((parse, ct) => RunAsync(async () =>
         {
             using var api = ApiClient.From(parse);
-            // Every page: a page full to its limit may have a next one.
             const int pageSize = 500;
-            var all = new List<JsonElement>();
-            while (true)
-            {
-                var page = (await api.GetAsync($"api/access/grants?offset={all.Count}&limit={pageSize}", ct)).EnumerateArray().Select(e => e.Clone()).ToList();
-                all.AddRange(page);
-                if (page.Count < pageSize) break;
-            }
-            var grants = JsonSerializer.SerializeToElement(all);
+            var grants = await api.GetArrayPagesAsync(read => $"api/access/grants?offset={read.Count}&limit={pageSize}", pageSize, ct);
             if (parse.GetValue(CliSettings.Json)) { CliJson.Print(grants); return; }
             var table = new Table().Border(TableBorder.Rounded).AddColumns("Id", "Datasets", "Purpose", "Actions", "Valid until", "Status").KeepingIds();
             var count = 0;

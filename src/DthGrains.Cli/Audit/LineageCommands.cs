@@ -99,20 +99,11 @@ public static class LineageCommands
         command.SetAction((parse, ct) => CliJson.Run(async () =>
         {
             using var api = ApiClient.From(parse);
-            // Every page, oldest first: a page full to its limit may have a next one.
+            // Every page, oldest first, each after the last entry's sequence.
             const int pageSize = 1000;
-            var entries = new List<JsonElement>();
-            long after = 0;
-            while (true)
-            {
-                var path = $"api/audit/subjects/{Uri.EscapeDataString(parse.GetValue(pseudonym)!)}/accesses?limit={pageSize}&after={after}"
-                    + (parse.GetValue(dataset) is { } d ? "&dataset=" + Uri.EscapeDataString(d) : "");
-                var page = (await api.GetAsync(path, ct)).EnumerateArray().Select(e => e.Clone()).ToList();
-                entries.AddRange(page);
-                if (page.Count < pageSize) break;
-                after = page[^1].GetProperty("sequence").GetInt64();
-            }
-            var log = JsonSerializer.SerializeToElement(entries);
+            var log = await api.GetArrayPagesAsync(read => $"api/audit/subjects/{Uri.EscapeDataString(parse.GetValue(pseudonym)!)}/accesses?limit={pageSize}"
+                + $"&after={(read.Count == 0 ? 0 : read[^1].GetProperty("sequence").GetInt64())}"
+                + (parse.GetValue(dataset) is { } d ? "&dataset=" + Uri.EscapeDataString(d) : ""), pageSize, ct);
             if (parse.GetValue(CliSettings.Json)) { CliJson.Print(log); return; }
             var table = new Table().Border(TableBorder.Rounded).Title(Markup.Escape($"Uses of {parse.GetValue(pseudonym)}'s data")).AddColumns("When", "Outcome", "Who", "Dataset", "Purpose", "Grant").KeepingIds(5);
             // The grant id is copied into the next command, so its column never wraps; refusals' reasons get a column of their own only when there are any.

@@ -99,6 +99,22 @@ public sealed class ApiClient(HttpClient http) : IDisposable
     }
 
     /// <summary>
+    /// Every item of a list the API answers as a bare array a page at a time (the grants, a subject's access log), as one
+    /// array: pages are asked for, each by <paramref name="pathAfter"/> from the items read so far, until one comes back
+    /// short of <paramref name="pageSize"/>.
+    /// </summary>
+    public async Task<JsonElement> GetArrayPagesAsync(Func<IReadOnlyList<JsonElement>, string> pathAfter, int pageSize, CancellationToken ct = default)
+    {
+        var items = new List<JsonElement>();
+        while (true)
+        {
+            var page = (await GetAsync(pathAfter(items), ct)).EnumerateArray().Select(e => e.Clone()).ToList();
+            items.AddRange(page);
+            if (page.Count < pageSize) return JsonSerializer.SerializeToElement(items);
+        }
+    }
+
+    /// <summary>
     /// Sends any body (a file stream, a FHIR Bundle...) with its own content type and returns the answer as text,
     /// whatever its status: for routes whose errors are not ProblemDetails (FHIR OperationOutcome) or whose answers are not JSON.
     /// </summary>

@@ -224,8 +224,9 @@ public static class TwinDecisions
         if (!s.Exists) return Problem.NotFound($"Twin '{s.Id}'");
         if (viewer.Subject != s.Design!.Owner)
             return Problem.Forbidden("A twin's predictions are computed on its patient's data: only its owner exports them. Its lineage and recorded tests are in the audit (/api/audit/lineage?entity=twin:...).");
-        if (f.GrantLive == false || s.StaleReasons.FirstOrDefault(r => r.Cause == StaleCauses.Grant) is not null)
-            return Problem.Conflict($"The twin's data may not be used now ({f.GrantProblem ?? s.StaleReasons.First(r => r.Cause == StaleCauses.Grant).Reason}): link it under a live grant, recalibrate and test again.", s.Version);
+        var staleGrant = s.StaleReasons.FirstOrDefault(r => r.Cause == StaleCauses.Grant);
+        if (f.GrantLive == false || staleGrant is not null)
+            return Problem.Conflict($"The twin's data may not be used now ({f.GrantProblem ?? staleGrant?.Reason ?? "the grant is not live"}): link it under a live grant, recalibrate and test again.", s.Version);
         if (s.Data is { } data && f.DatasetWithdrawnBecause is { } gone)
             return Problem.Conflict($"Dataset {data.DatasetId} was withdrawn by its publisher ({gone}): the twin's data may not be used.", s.Version);
         if (f.ModelWithdrawnBecause is { } withdrawn)

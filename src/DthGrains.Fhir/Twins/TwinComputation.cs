@@ -54,8 +54,9 @@ public static class TwinComputation
 
     /// <summary>
     /// Where the held-out window starts (it holds the readings after this moment; the calibration those up to it): the
-    /// last 24 h of the glucose readings when they span 36 h or more, else their last third. Of the readings, not of every input: a basal period or a dose recorded a day past the last reading
-    /// left a held-out window with no glucose in it, and the twin could never be validated.
+    /// last 24 h of the glucose readings when they span 36 h or more, else their last third. Of the readings, not of
+    /// every input: a basal period or a dose recorded a day past the last reading left a held-out window with no glucose
+    /// in it, and the twin could never be validated.
     /// </summary>
     public static DateTimeOffset HoldOutFrom(PatientTimeline timeline)
     {

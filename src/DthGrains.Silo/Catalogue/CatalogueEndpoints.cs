@@ -88,7 +88,7 @@ public static class CatalogueEndpoints
                 parameters["cursor"] = next;
                 var url = Microsoft.AspNetCore.WebUtilities.QueryHelpers.AddQueryString($"{BaseUrl(http.Request)}{http.Request.Path}",
                     parameters.SelectMany(q => q.Value.Select(v => new KeyValuePair<string, string?>(q.Key, v))));
-                http.Response.Headers.Link = $"<{url}>; rel=\"next\"";
+                ApiResults.NextPage(http, url);
             }
             return Results.Text(DcatExport.Catalog(result.Items.Select(h => h.Entry), BaseUrl(http.Request)).ToJsonString(), JsonLd);
         }

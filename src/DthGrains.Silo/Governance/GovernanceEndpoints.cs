@@ -180,7 +180,7 @@ public static class GovernanceEndpoints
         if (page.Count > take)
         {
             page = page.Take(take).ToList();
-            http.Response.Headers.Link = $"</api/access/grants?offset={skip + take}&limit={take}>; rel=\"next\"";
+            ApiResults.NextPage(http, $"/api/access/grants?offset={skip + take}&limit={take}");
         }
         return TypedResults.Json(page, JsonDefaults.Options);
     }

@@ -24,6 +24,9 @@ public static class ApiResults
 
     public static string ETag(long version) => $"\"{version}\"";
 
+    /// <summary>Names the next page of a paged answer (RFC 8288 <c>Link</c>, <c>rel="next"</c>).</summary>
+    public static void NextPage(HttpContext http, string href) => http.Response.Headers.Link = $"<{href}>; rel=\"next\"";
+
     /// <summary>
     /// Reads <c>If-Match</c> as RFC 9110 has it: null when absent or <c>*</c> (any current state); the version of one
     /// strong ETag <c>"n"</c>; 412 for a weak ETag, which never matches If-Match (strong comparison), where it used to

@@ -126,7 +126,7 @@ public static partial class AuditEndpoints
             // The next page continues to the same version (a stream that grows meanwhile does not shift the pages), and
             // reads only its own events: the first page checked the chain and folded the state to that version.
             var query = $"version={replay.Version}&after={next}&limit={max}" + (asOf is null ? "" : $"&asOf={Uri.EscapeDataString(asOf)}");
-            http.Response.Headers.Link = $"</api/audit/streams/{Uri.EscapeDataString(streamKey)}?{query}>; rel=\"next\"";
+            ApiResults.NextPage(http, $"/api/audit/streams/{Uri.EscapeDataString(streamKey)}?{query}");
         }
         return TypedResults.Json(replay, JsonDefaults.Options);
     }

@@ -135,7 +135,7 @@ public static partial class LineageEndpoints
         {
             page = page.Take(max).ToList();
             var query = $"after={page[^1].Sequence}&limit={max}" + (dataset is null ? "" : $"&dataset={Uri.EscapeDataString(dataset)}");
-            http.Response.Headers.Link = $"</api/audit/subjects/{Uri.EscapeDataString(pseudonym)}/accesses?{query}>; rel=\"next\"";
+            ApiResults.NextPage(http, $"/api/audit/subjects/{Uri.EscapeDataString(pseudonym)}/accesses?{query}");
         }
         return TypedResults.Json(page, JsonDefaults.Options);
     }

@@ -120,6 +120,8 @@ public sealed class TwinDecisionsTests
         TwinDecisions.MayExport(retired, Fresh with { DatasetWithdrawnBecause = "consent withdrawn" }, Carla)!.Detail.Should().Contain("was withdrawn by its publisher (consent withdrawn)");
         TwinDecisions.MayExport(retired, Fresh with { ModelWithdrawnBecause = "unsafe" }, Carla)!.Detail.Should().Contain("withdrawn from the catalogue (unsafe)");
         TwinDecisions.MayExport(retired, Fresh, Carla).Should().BeNull("a retired twin's recorded tests still export while the data may be used");
+        // A grant not live for no recorded reason (it does not permit simulate): refused, not thrown.
+        TwinDecisions.MayExport(retired, Fresh with { GrantLive = false }, Carla)!.Detail.Should().Contain("the grant is not live");
     }
 
     [Fact]
